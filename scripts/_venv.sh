@@ -1,0 +1,33 @@
+# Sourced by scripts/run, scripts/test and friends: makes sure .venv exists and matches
+# requirements-lock.txt, then puts it first on PATH. Needs only Python 3.11+ on the machine.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+PY="${PYTHON:-}"
+if [ -z "$PY" ]; then
+  for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+      PY="$candidate"; break
+    fi
+  done
+fi
+[ -n "$PY" ] || { echo "trader: Python 3.11 or newer is required" >&2; exit 2; }
+STAMP="$VENV/.lock-stamp"
+LOCK_SUM="$(sha256sum "$ROOT/requirements-lock.txt" "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$LOCK_SUM" ]; then
+  echo "trader: preparing $VENV from requirements-lock.txt" >&2
+  "$PY" -m venv "$VENV"
+  log="$VENV/install.log"
+  if ! { "$VENV/bin/python" -m pip install --disable-pip-version-check setuptools==84.2.1 \
+         && "$VENV/bin/python" -m pip install --disable-pip-version-check -r "$ROOT/requirements-lock.txt" \
+         && "$VENV/bin/python" -m pip install --disable-pip-version-check --no-deps --no-build-isolation -e "$ROOT"; \
+       } >"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    echo "trader: could not prepare $VENV (full log: $log)" >&2
+    exit 2
+  fi
+  echo "$LOCK_SUM" > "$STAMP"
+fi
+export PATH="$VENV/bin:$PATH"
+export VIRTUAL_ENV="$VENV"
+cd "$ROOT"

@@ -1,0 +1,170 @@
+"""CFG-1, CFG-2, OPS-2: bad configurations are refused whole, named, and leave no trace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from trader.config.loader import ConfigError, load_config
+from trader.config.secrets import CredentialsError, load_credentials
+
+FAKE_PEM = "-----BEGIN EC PRIVATE KEY-----\\nMHcCAQEEIFakeFakeFake\\n-----END EC PRIVATE KEY-----"
+
+
+def _set_app(home, text: str) -> None:
+    home.config.write_text(text)
+
+
+def _edit_policy(home, name: str, text: str) -> None:
+    (home.root / "config" / name).write_text(text)
+
+
+def _app_with(home, **sections) -> str:
+    data = dict(home.app)
+    data.update(sections)
+    return yaml.safe_dump(data)
+
+
+BAD_CONFIGS = {
+    "unknown_key": (lambda h: _set_app(h, _app_with(h, colour="blue")), "colour"),
+    "unknown_nested_key": (
+        lambda h: _set_app(h, _app_with(h, metrics={"host": "127.0.0.1", "prot": 1})),
+        "metrics.prot",
+    ),
+    "wrong_type": (lambda h: _set_app(h, _app_with(h, metrics={"port": "ninety"})), "metrics.port"),
+    "bad_mode": (lambda h: _set_app(h, _app_with(h, mode="YOLO")), "mode"),
+    "port_out_of_range": (
+        lambda h: _set_app(h, _app_with(h, metrics={"port": 70000})),
+        "metrics.port",
+    ),
+    "negative_interval": (
+        lambda h: _set_app(h, _app_with(h, cycle={"interval_s": -5})),
+        "cycle.interval_s",
+    ),
+    "live_read_only": (
+        lambda h: _set_app(
+            h, _app_with(h, mode="LIVE", exchange={"venue": "coinbase", "read_only": True})
+        ),
+        "exchange.read_only",
+    ),
+    "live_on_sim": (
+        lambda h: _set_app(
+            h, _app_with(h, mode="LIVE", exchange={"venue": "sim", "read_only": False})
+        ),
+        "exchange.venue",
+    ),
+    "secret_key_in_app": (
+        lambda h: _set_app(h, _app_with(h, exchange={"venue": "coinbase", "api_secret": "abc"})),
+        "exchange.api_secret",
+    ),
+    "pem_value_in_app": (
+        lambda h: _set_app(h, _app_with(h, sim={"market": "synthetic", "replay_dir": FAKE_PEM})),
+        "sim.replay_dir",
+    ),
+    "invalid_yaml": (lambda h: _set_app(h, "mode: DRY_RUN\nexchange: [unclosed\n"), "line"),
+    "duplicate_key": (lambda h: _set_app(h, "mode: DRY_RUN\nmode: LIVE\n"), "duplicate key 'mode'"),
+    "top_level_list": (lambda h: _set_app(h, "- mode\n- DRY_RUN\n"), "(top level)"),
+    "missing_policy_file": (lambda h: (h.root / "config" / "policy.yaml").unlink(), "policy.yaml"),
+    "negative_limit_in_policy": (
+        lambda h: _edit_policy(h, "policy.yaml", "max_open_positions: -1\n"),
+        "max_open_positions",
+    ),
+    "unknown_key_in_signals": (
+        lambda h: _edit_policy(h, "signals.yaml", "no_such_trigger: 1\n"),
+        "no_such_trigger",
+    ),
+    "secret_in_policy": (
+        lambda h: _edit_policy(h, "strategies.yaml", "password: hunter2\n"),
+        "password",
+    ),
+    "replay_without_dir": (
+        lambda h: _set_app(h, _app_with(h, sim={"market": "binance-5m"})),
+        "replay_dir",
+    ),
+}
+
+
+def _assert_no_trace(home) -> None:
+    assert not home.data.exists(), f"data dir created: {list(home.data.iterdir())}"
+    assert not home.logs.exists(), "log dir created by a rejected config"
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_CONFIGS))
+def test_cfg1_bad_config_exit_2_names_key_and_leaves_no_trace(daemon_dir, kind):
+    breaker, expected = BAD_CONFIGS[kind]
+    breaker(daemon_dir)
+    checked = daemon_dir.cli("check-config")
+    assert checked.returncode == 2, checked.stdout + checked.stderr
+    assert expected in checked.stderr, checked.stderr
+    started = daemon_dir.cli("run")
+    assert started.returncode == 2, started.stdout + started.stderr
+    assert expected in started.stderr
+    _assert_no_trace(daemon_dir)
+
+
+def test_cfg1_missing_config_file_exit_2(daemon_dir):
+    daemon_dir.config.unlink()
+    result = daemon_dir.cli("run")
+    assert result.returncode == 2
+    assert "file not found" in result.stderr
+    _assert_no_trace(daemon_dir)
+
+
+def test_cfg1_every_error_reported_at_once(daemon_dir):
+    _set_app(daemon_dir, _app_with(daemon_dir, colour="blue", metrics={"port": "x"}))
+    _edit_policy(daemon_dir, "signals.yaml", "no_such_trigger: 1\n")
+    result = daemon_dir.cli("check-config")
+    assert result.returncode == 2
+    for needle in ("app.yaml: colour", "app.yaml: metrics.port", "signals.yaml: no_such_trigger"):
+        assert needle in result.stderr, result.stderr
+    assert "3 problems found" in result.stderr
+
+
+def test_cfg1_check_config_prints_hash_and_it_is_stable(daemon_dir, tmp_path):
+    first = daemon_dir.cli("check-config")
+    assert first.returncode == 0, first.stderr
+    hash_line = next(line for line in first.stdout.splitlines() if line.startswith("config_hash:"))
+    assert len(hash_line.split()[1]) == 64
+    assert load_config(daemon_dir.config).config_hash == hash_line.split()[1]
+    _set_app(daemon_dir, _app_with(daemon_dir, cycle={"interval_s": 30}))
+    assert load_config(daemon_dir.config).config_hash != hash_line.split()[1]
+
+
+def test_cfg3_example_config_is_dry_run_on_embedded_venue(repo_root: Path):
+    loaded = load_config(repo_root / "app.yaml.example")
+    assert loaded.app.mode.value == "DRY_RUN"
+    assert loaded.app.exchange.venue == "sim"
+    assert loaded.app.exchange.read_only is True
+    assert loaded.app.metrics.host == "127.0.0.1"
+
+
+def test_cfg1_relative_paths_resolve_against_config_dir(daemon_dir):
+    loaded = load_config(daemon_dir.config)
+    assert loaded.db_path == daemon_dir.root.resolve() / "data" / "trader.db"
+    assert loaded.kill_switch_path == daemon_dir.root.resolve() / "data" / "KILL_SWITCH"
+
+
+def test_cfg2_loader_error_lists_issue_objects(daemon_dir):
+    _set_app(daemon_dir, _app_with(daemon_dir, exchange={"token": "x"}))
+    with pytest.raises(ConfigError) as caught:
+        load_config(daemon_dir.config)
+    assert [issue.key for issue in caught.value.issues] == ["exchange.token"]
+
+
+def test_cfg2_credentials_from_env_and_key_file(tmp_path):
+    key_file = tmp_path / "cdp_api_key.json"
+    key_file.write_text(f'{{"name": "organizations/o/apiKeys/k", "privateKey": "{FAKE_PEM}"}}')
+    creds = load_credentials({"CB_API_KEY_FILE": str(key_file)})
+    assert creds is not None and creds.key_name == "organizations/o/apiKeys/k"
+    assert "\n" in creds.private_key and "\\n" not in creds.private_key
+    assert "PRIVATE KEY" not in repr(creds)
+    inline = load_credentials({"CB_API_KEY_NAME": "n", "CB_API_PRIVATE_KEY": FAKE_PEM})
+    assert inline is not None and inline.private_key.startswith("-----BEGIN EC PRIVATE KEY-----\n")
+    assert load_credentials({}) is None
+    with pytest.raises(CredentialsError, match="CB_API_KEY_NAME"):
+        load_credentials({"CB_API_PRIVATE_KEY": FAKE_PEM})
+    with pytest.raises(CredentialsError, match="not valid JSON"):
+        key_file.write_text("{nope")
+        load_credentials({"CB_API_KEY_FILE": str(key_file)})

@@ -1,0 +1,38 @@
+"""Suite-wide fixtures. Recorded market data lives in ../shared/data beside the checkout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.daemon import DaemonDir
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DIR = REPO_ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """`../shared/data`; CI always provides it, so its absence is a failure, not a skip."""
+    data = SHARED_DIR / "data"
+    if not data.is_dir():
+        pytest.fail(
+            f"recorded market data not found at {data} (expected ../shared beside the repo)"
+        )
+    return data
+
+
+@pytest.fixture
+def daemon_dir(tmp_path: Path):
+    """A fresh operator working directory (app.yaml + config/) for a real daemon process."""
+    root = tmp_path / "work"
+    root.mkdir()
+    home = DaemonDir(root)
+    yield home
+    home.cleanup()

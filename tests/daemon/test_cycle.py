@@ -1,0 +1,57 @@
+"""The cycle skeleton: stages timed, one stage's exception never kills the daemon."""
+
+from __future__ import annotations
+
+import random
+
+from trader.daemon.cycle import CycleRunner, Stage, next_start
+from trader.ops.metrics import Metrics
+from trader.state.db import Database
+
+
+async def test_cycle_stage_exception_is_counted_cycle_failed_later_stages_still_run(tmp_path):
+    db = await Database.open(tmp_path / "t.db")
+    metrics = Metrics()
+    ran: list[str] = []
+
+    async def boom(ctx):
+        ran.append("boom")
+        raise ValueError("bad data")
+
+    async def exits(ctx):
+        ran.append("exits")
+
+    runner = CycleRunner(
+        db,
+        metrics,
+        [Stage("triggers", boom), Stage("exits", exits)],
+        config_hash=lambda: "h",
+        mode="DRY_RUN",
+        interval_s=60,
+        jitter_pct=0,
+        align=True,
+    )
+    try:
+        ctx = await runner.run_once()
+        assert ran == ["boom", "exits"]
+        assert ctx.errors == ["triggers: ValueError: bad data"]
+        row = await db.run(
+            lambda c: c.execute(
+                "SELECT status, error, config_hash FROM cycles WHERE cycle_id = ?", (ctx.cycle_id,)
+            ).fetchone()
+        )
+        assert tuple(row) == ("FAILED", "triggers: ValueError: bad data", "h")
+        assert metrics.stage_errors.labels(stage="triggers")._value.get() == 1
+        assert metrics.cycles.labels(status="FAILED")._value.get() == 1
+        assert set(ctx.stage_seconds) == {"triggers", "exits"}
+    finally:
+        await db.close()
+
+
+def test_cycle_next_start_aligns_to_the_interval_with_bounded_jitter():
+    rng = random.Random(1)
+    for now in (0.0, 59.9, 60.0, 61.5, 1_700_000_000.3):
+        start = next_start(now, 60, 10, True, rng)
+        boundary = (now // 60 + 1) * 60
+        assert boundary <= start <= boundary + 6
+    assert next_start(10.0, 5, 0, False, rng) == 15.0

@@ -1,0 +1,97 @@
+"""OPS-4: the kill-switch file halts within a second, persists, and only `resume` resumes."""
+
+from __future__ import annotations
+
+import time
+
+from tests.support.daemon import wait_for
+
+
+def _halted(daemon) -> bool:
+    return daemon.status()["state"] == "HALTED"
+
+
+def test_ops4_kill_switch_file_halts_within_1s_and_sets_metric(daemon_dir):
+    daemon = daemon_dir.start()
+    daemon.wait_started()
+    assert daemon.status()["state"] == "ACTIVE"
+    assert "trader_kill_switch_active 0.0" in daemon.metrics()
+    daemon_dir.kill_switch.touch()
+    touched = time.monotonic()
+    wait_for(lambda: _halted(daemon), timeout=1.0, interval=0.01)
+    assert time.monotonic() - touched < 1.0
+    status = daemon.status()
+    assert status["halt_reason"] == "kill_switch" and status["halted_at"]
+    metrics = daemon.metrics()
+    assert "trader_kill_switch_active 1.0" in metrics
+    assert 'trader_trading_state{state="HALTED"} 1.0' in metrics
+    code, _ = daemon.get("/readyz")
+    assert code == 503
+    code, _ = daemon.get("/healthz")
+    assert code == 200  # halted is not unhealthy: it keeps serving and reconciling
+    critical = [e for e in daemon.events() if e["level"] == "critical"]
+    assert any(e["event"] == "kill_switch_engaged" for e in critical)
+    assert any(e["event"] == "kill_switch_engaged" for e in _file_events(daemon_dir))
+    assert daemon.stop() == 0
+
+
+def _file_events(home):
+    import orjson
+
+    return [orjson.loads(line) for line in (home.logs / "trader.log").read_text().splitlines()]
+
+
+def test_ops4_removing_file_does_not_resume_and_resume_is_refused_while_present(daemon_dir):
+    daemon = daemon_dir.start()
+    daemon.wait_started()
+    killed = daemon_dir.cli("kill", "--reason", "drill")
+    assert killed.returncode == 0 and daemon_dir.kill_switch.exists()
+    wait_for(lambda: _halted(daemon), timeout=1.0)
+    assert "drill" in daemon.status()["halt_detail"]
+    refused = daemon_dir.cli("resume")
+    assert refused.returncode == 4 and "still exists" in refused.stderr
+    daemon_dir.kill_switch.unlink()
+    time.sleep(0.5)
+    assert _halted(daemon), "removing the file must not resume"
+    assert "trader_kill_switch_active 0.0" in daemon.metrics()
+    resumed = daemon_dir.cli("resume", "--note", "drill over")
+    assert resumed.returncode == 0, resumed.stderr
+    wait_for(lambda: daemon.status()["state"] == "ACTIVE", timeout=3)
+    code, _ = daemon.get("/readyz")
+    assert code == 200
+    assert daemon.stop() == 0
+
+
+def test_ops4_halted_survives_restart(daemon_dir):
+    daemon = daemon_dir.start()
+    daemon.wait_started()
+    daemon_dir.kill_switch.touch()
+    wait_for(lambda: _halted(daemon), timeout=1.0)
+    assert daemon.stop() == 0
+    daemon_dir.kill_switch.unlink()
+    again = daemon_dir.start()
+    again.wait_started()
+    status = again.status()
+    assert status["state"] == "HALTED" and status["halt_reason"] == "kill_switch"
+    assert again.stop() == 0
+
+
+def test_ops4_file_present_at_start_halts_before_the_first_cycle(daemon_dir):
+    daemon_dir.data.mkdir()
+    daemon_dir.kill_switch.write_text("left by operator\n")
+    daemon = daemon_dir.start()
+    daemon.wait_started()
+    status = daemon.status()
+    assert status["state"] == "HALTED" and status["halt_detail"] == "left by operator"
+    assert daemon.stop() == 0
+
+
+def test_ops4_auto_resume_when_configured(daemon_dir):
+    daemon_dir.write_app({"kill_switch": {"auto_resume": True, "poll_interval_s": 0.1}})
+    daemon = daemon_dir.start()
+    daemon.wait_started()
+    daemon_dir.kill_switch.touch()
+    wait_for(lambda: _halted(daemon), timeout=1.0)
+    daemon_dir.kill_switch.unlink()
+    wait_for(lambda: daemon.status()["state"] == "ACTIVE", timeout=2)
+    assert daemon.stop() == 0

@@ -1,0 +1,160 @@
+"""OPS-1, OPS-2, OPS-3, ST-2: the real daemon process — lock, gates, signals, kill -9."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import time
+
+import orjson
+import yaml
+
+from tests.support.daemon import wait_for
+from trader.ops.pidlock import lock_is_held, read_holder
+
+LIVE = {"mode": "LIVE", "exchange": {"venue": "coinbase", "read_only": False}}
+
+
+def test_ops1_second_instance_exits_3_naming_the_holder(daemon_dir):
+    first = daemon_dir.start()
+    first.wait_started()
+    second = daemon_dir.cli("run")
+    assert second.returncode == 3
+    assert f"PID {first.proc.pid}" in second.stderr
+    assert read_holder(daemon_dir.data / "trader.pid") == first.proc.pid
+    assert first.stop() == 0
+
+
+def test_ops2_live_refused_exit_4_naming_each_missing_gate(daemon_dir):
+    daemon_dir.write_app(LIVE)
+    result = daemon_dir.cli("run")
+    assert result.returncode == 4, result.stderr
+    assert "TRADER_CONFIRM_LIVE=1" in result.stderr
+    assert "no API credentials" in result.stderr
+    assert not daemon_dir.data.exists()
+
+
+def test_ops2_live_refused_with_world_readable_key_file(daemon_dir, tmp_path):
+    daemon_dir.write_app(LIVE)
+    key = tmp_path / "key.pem"
+    key.write_text("-----BEGIN EC PRIVATE KEY-----\nFAKE\n-----END EC PRIVATE KEY-----\n")
+    key.chmod(0o644)
+    env = {
+        "CB_API_KEY_NAME": "organizations/o/apiKeys/k",
+        "CB_API_PRIVATE_KEY_FILE": str(key),
+        "TRADER_CONFIRM_LIVE": "1",
+    }
+    result = daemon_dir.cli("run", env=env)
+    assert result.returncode == 4
+    assert "readable by group or others" in result.stderr
+    assert "TRADER_CONFIRM_LIVE" not in result.stderr  # that gate is open
+
+
+def test_ops2_confirm_live_flag_counts_as_confirmation(daemon_dir):
+    daemon_dir.write_app(LIVE)
+    result = daemon_dir.cli("run", "--confirm-live")
+    assert result.returncode == 4
+    assert "TRADER_CONFIRM_LIVE" not in result.stderr
+    assert "no API credentials" in result.stderr
+
+
+def test_ops3_sigterm_exits_0_within_10s_and_releases_the_lock(daemon_dir):
+    daemon = daemon_dir.start()
+    daemon.wait_started()
+    assert lock_is_held(daemon_dir.data / "trader.pid")
+    started = time.monotonic()
+    daemon.signal(signal.SIGTERM)
+    assert daemon.wait(timeout=10) == 0
+    assert time.monotonic() - started < 10
+    assert not lock_is_held(daemon_dir.data / "trader.pid")
+    assert any(e["event"] == "daemon_stopped" for e in daemon.events())
+    again = daemon_dir.start()
+    again.wait_started()
+    assert again.stop() == 0
+
+
+def test_ops3_sigint_also_stops_cleanly(daemon_dir):
+    daemon = daemon_dir.start()
+    daemon.wait_started()
+    daemon.signal(signal.SIGINT)
+    assert daemon.wait(timeout=10) == 0
+
+
+def test_ops3_sighup_reloads_a_valid_config_and_keeps_the_old_on_error(daemon_dir):
+    daemon = daemon_dir.start()
+    daemon.wait_started()
+    old_hash = daemon.status()["config_hash"]
+    daemon_dir.write_app({"cycle": {"interval_s": 2}})
+    daemon.signal(signal.SIGHUP)
+    wait_for(lambda: daemon.status()["config_hash"] != old_hash, timeout=5)
+    new_hash = daemon.status()["config_hash"]
+    daemon_dir.config.write_text(daemon_dir.config.read_text() + "\nbogus_key: 1\n")
+    daemon.signal(signal.SIGHUP)
+    wait_for(
+        lambda: 'trader_config_reloads_total{result="rejected"} 1.0' in daemon.metrics(), timeout=5
+    )
+    assert daemon.status()["config_hash"] == new_hash
+    daemon_dir.write_app({"mode": "PAPER"})
+    daemon.signal(signal.SIGHUP)
+    wait_for(lambda: 'result="needs_restart"} 1.0' in daemon.metrics(), timeout=5)
+    assert daemon.status()["mode"] == "DRY_RUN"
+    assert daemon.stop() == 0
+
+
+def test_st2_kill9_then_restart_works_and_aborts_the_open_cycle(daemon_dir):
+    daemon = daemon_dir.start()
+    daemon.wait_started()
+    wait_for(lambda: daemon.status()["last_cycle"], timeout=5)
+    with sqlite3.connect(daemon_dir.data / "trader.db") as conn:  # a cycle cut off mid-way
+        conn.execute(
+            "INSERT INTO cycles (cycle_id, started_at, status, config_hash, mode) "
+            "VALUES ('cut', 1, 'RUNNING', 'h', 'DRY_RUN')"
+        )
+    daemon.kill9()
+    assert read_holder(daemon_dir.data / "trader.pid") == daemon.proc.pid  # stale file left
+    again = daemon_dir.start()
+    again.wait_started()
+    started = next(e for e in again.events() if e["event"] == "daemon_started")
+    assert started["aborted_cycles"] == 1
+    wait_for(lambda: again.status()["last_cycle"], timeout=5)
+    assert again.stop() == 0
+    with sqlite3.connect(daemon_dir.data / "trader.db") as conn:
+        assert conn.execute("SELECT status FROM cycles WHERE cycle_id='cut'").fetchone() == (
+            "ABORTED",
+        )
+
+
+def test_ops5_status_command_from_daemon_and_from_database(daemon_dir):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    daemon_dir.write_app({"metrics": {"port": port}})
+    assert daemon_dir.cli("status").returncode == 1  # never ran: nothing to report
+    daemon = daemon_dir.start()
+    daemon.wait_started()
+    live = daemon_dir.cli("status", "--json")
+    assert live.returncode == 0, live.stderr
+    document = orjson.loads(live.stdout)
+    assert document["source"] == "daemon" and document["mode"] == "DRY_RUN"
+    assert document["state"] == "ACTIVE" and document["pid"] == daemon.proc.pid
+    assert daemon.stop() == 0
+    offline = daemon_dir.cli("status", "--json")
+    document = orjson.loads(offline.stdout)
+    assert document["source"] == "database" and document["running"] is False
+    assert document["state"] == "ACTIVE"
+    text = daemon_dir.cli("status")
+    assert "not running" in text.stdout and "state:    ACTIVE" in text.stdout
+
+
+def test_cfg1_config_hash_is_stored_with_every_cycle(daemon_dir):
+    daemon = daemon_dir.start()
+    daemon.wait_started()
+    wait_for(lambda: daemon.status()["last_cycle"], timeout=5)
+    expected = daemon.status()["config_hash"]
+    assert daemon.stop() == 0
+    with sqlite3.connect(daemon_dir.data / "trader.db") as conn:
+        hashes = {row[0] for row in conn.execute("SELECT config_hash FROM cycles")}
+    assert hashes == {expected}
+    assert yaml.safe_load(daemon_dir.config.read_text())["mode"] == "DRY_RUN"

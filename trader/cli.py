@@ -1,0 +1,66 @@
+"""`python -m trader` / `trader`: the operator's commands (OPS-7).
+
+Exit codes: 0 ok; 1 runtime failure (or nothing to report); 2 bad configuration or usage;
+3 another instance is running; 4 refused by a safety gate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from trader import __version__
+from trader.commands.exit_codes import EXIT_FAILURE
+
+
+def _add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=Path("app.yaml"),
+        help="path to app.yaml (policy files are read from its paths.config_dir); default app.yaml",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="trader", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"trader {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the daemon in the foreground")
+    _add_config(run)
+    run.add_argument("--confirm-live", action="store_true", help="operator confirmation for LIVE")
+
+    check = sub.add_parser("check-config", help="validate the configuration, print its hash")
+    _add_config(check)
+
+    status = sub.add_parser("status", help="show state, positions, open orders, last cycle")
+    _add_config(status)
+    status.add_argument("--json", action="store_true", help="print the /status JSON document")
+
+    kill = sub.add_parser("kill", help="engage the kill switch (creates the kill-switch file)")
+    _add_config(kill)
+    kill.add_argument("--reason", default="operator", help="text kept as the halt's detail")
+
+    resume = sub.add_parser(
+        "resume", help="leave HALTED (refused while the kill-switch file exists)"
+    )
+    _add_config(resume)
+    resume.add_argument("--note", default=None, help="text kept in the audit trail")
+
+    doctor = sub.add_parser("doctor", help="check config, lock, disk, keys, clock")
+    _add_config(doctor)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from trader.commands import dispatch
+
+    try:
+        return dispatch(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_FAILURE

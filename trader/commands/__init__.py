@@ -1,0 +1,19 @@
+"""One module per `trader` subcommand."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    from trader.commands import check_config, doctor, operator, run, status
+
+    handlers = {
+        "run": run.run_command,
+        "check-config": check_config.check_config_command,
+        "status": status.status_command,
+        "kill": operator.kill_command,
+        "resume": operator.resume_command,
+        "doctor": doctor.doctor_command,
+    }
+    return handlers[args.command](args)

@@ -1,0 +1,7 @@
+"""Process exit codes of every `trader` command (documented in the README)."""
+
+EXIT_OK = 0
+EXIT_FAILURE = 1  # runtime failure, or nothing to report
+EXIT_CONFIG = 2  # bad configuration or usage
+EXIT_RUNNING = 3  # another instance holds the lock
+EXIT_GATE = 4  # refused by a safety gate

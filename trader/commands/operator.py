@@ -1,0 +1,65 @@
+"""`trader kill` and `trader resume` (OPS-4). Both work whether or not the daemon runs:
+the file and the database are the interface, and the daemon notices within a second."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+import tempfile
+import time
+
+from trader.commands.common import load_or_report
+from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_GATE, EXIT_OK
+from trader.core.types import TradingState
+from trader.state.db import connect
+from trader.state.schema import migrate
+from trader.state.trading_state import read_status, set_state
+
+
+def kill_command(args: argparse.Namespace) -> int:
+    loaded = load_or_report(args.config)
+    if loaded is None:
+        return EXIT_CONFIG
+    path = loaded.kill_switch_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    reason = f"{args.reason} (by {getpass.getuser()} at {stamp})"
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as tmp:
+        tmp.write(reason + "\n")
+    os.replace(tmp.name, path)
+    print(f"kill switch engaged: {path}")
+    print("the daemon halts and cancels its open orders within a second;")
+    print("`trader resume` leaves HALTED once the file is removed")
+    return EXIT_OK
+
+
+def resume_command(args: argparse.Namespace) -> int:
+    loaded = load_or_report(args.config)
+    if loaded is None:
+        return EXIT_CONFIG
+    if loaded.kill_switch_path.exists():
+        print(
+            f"resume refused: the kill-switch file {loaded.kill_switch_path} still exists; "
+            "remove it first",
+            file=sys.stderr,
+        )
+        return EXIT_GATE
+    if not loaded.db_path.exists():
+        print(f"no state database at {loaded.db_path}: nothing to resume", file=sys.stderr)
+        return EXIT_FAILURE
+    conn = connect(loaded.db_path)
+    try:
+        migrate(conn)
+        before = read_status(conn)
+        if before.state is TradingState.ACTIVE:
+            print("already ACTIVE")
+            return EXIT_OK
+        after = set_state(
+            conn, TradingState.ACTIVE, time.time(), f"operator:{getpass.getuser()}", args.note
+        )
+    finally:
+        conn.close()
+    print(f"resumed: {before.state.value} ({before.halt_reason}) -> {after.state.value}")
+    return EXIT_OK

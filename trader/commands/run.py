@@ -1,0 +1,48 @@
+"""`trader run`: validate, pass the safety gates, take the lock, run the daemon."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+from trader.commands.common import load_or_report
+from trader.commands.exit_codes import EXIT_CONFIG, EXIT_GATE, EXIT_RUNNING
+from trader.config.secrets import CredentialsError, load_credentials
+from trader.daemon.app import Daemon
+from trader.ops.gates import live_gate_problems
+from trader.ops.logging import Redactor, configure_logging
+from trader.ops.pidlock import AlreadyRunning, PidLock
+
+
+def run_command(args: argparse.Namespace) -> int:
+    loaded = load_or_report(args.config)
+    if loaded is None:
+        return EXIT_CONFIG
+    try:
+        credentials = load_credentials()
+    except CredentialsError as exc:
+        print(f"credentials error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    problems = live_gate_problems(
+        loaded, credentials, confirm_flag=args.confirm_live, env=os.environ
+    )
+    if problems:
+        for problem in problems:
+            print(f"LIVE refused: {problem}", file=sys.stderr)
+        return EXIT_GATE
+    loaded.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = PidLock(loaded.pid_path)
+    try:
+        lock.acquire()
+    except AlreadyRunning as exc:
+        print(f"not started: {exc}", file=sys.stderr)
+        return EXIT_RUNNING
+    redactor = Redactor(credentials.secret_values() if credentials else ())
+    logs = configure_logging(loaded.app.logging, loaded.log_file, redactor)
+    try:
+        return asyncio.run(Daemon(loaded).run())
+    finally:
+        logs.close()
+        lock.release()

@@ -1,0 +1,108 @@
+"""`trader status`: from the running daemon's /status, else from SQLite (OPS-5)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+import aiohttp
+import orjson
+
+from trader.commands.common import load_or_report
+from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
+from trader.config.loader import LoadedConfig
+from trader.daemon.status import state_document
+from trader.ops.pidlock import lock_is_held, read_holder
+from trader.state.db import connect
+
+
+async def _fetch_live(host: str, port: int) -> dict[str, Any] | None:
+    url = f"http://{host}:{port}/status"
+    timeout = aiohttp.ClientTimeout(total=2.0)
+    try:
+        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as response:
+            if response.status != 200:
+                return None
+            document = orjson.loads(await response.read())
+    except (aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError):
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def _from_database(loaded: LoadedConfig) -> dict[str, Any] | None:
+    if not loaded.db_path.exists():
+        return None
+    conn = connect(loaded.db_path, read_only=True)
+    try:
+        document = state_document(conn)
+    finally:
+        conn.close()
+    running = lock_is_held(loaded.pid_path)
+    document.update(
+        {
+            "running": running,
+            "pid": read_holder(loaded.pid_path) if running else None,
+            "source": "database",
+            "mode": loaded.app.mode.value,
+            "venue": loaded.app.exchange.venue,
+            "config_hash": loaded.config_hash,
+            "kill_switch_file": loaded.kill_switch_path.exists(),
+        }
+    )
+    return document
+
+
+def collect(loaded: LoadedConfig) -> dict[str, Any] | None:
+    metrics = loaded.app.metrics
+    live = None
+    if metrics.port and lock_is_held(loaded.pid_path):
+        live = asyncio.run(_fetch_live(metrics.host, metrics.port))
+    return live or _from_database(loaded)
+
+
+def render(document: dict[str, Any]) -> str:
+    running = f"running (pid {document.get('pid')})" if document.get("running") else "not running"
+    lines = [
+        f"trader {running}  [from {document.get('source')}]",
+        f"mode:     {document.get('mode')}  venue: {document.get('venue')}",
+        f"state:    {document.get('state')}"
+        + (f"  reason: {document.get('halt_reason')}" if document.get("halt_reason") else ""),
+    ]
+    if document.get("halt_detail"):
+        lines.append(f"detail:   {document['halt_detail']}")
+    if document.get("kill_switch_file"):
+        lines.append("KILL SWITCH FILE PRESENT")
+    positions = document.get("positions") or []
+    lines.append(f"positions: {len(positions)}")
+    lines += [f"  {p['product_id']}: {p['base_size']} @ {p['average_cost']}" for p in positions]
+    orders = document.get("open_orders") or []
+    lines.append(f"open orders: {len(orders)}")
+    lines += [
+        f"  {o['product_id']} {o['side']} {o['base_size']} @ {o['limit_price']} [{o['state']}]"
+        for o in orders
+    ]
+    last = document.get("last_cycle")
+    lines.append(
+        f"last cycle: {last['cycle_id']} {last['status']}" if last else "last cycle: none yet"
+    )
+    return "\n".join(lines)
+
+
+def status_command(args: argparse.Namespace) -> int:
+    loaded = load_or_report(args.config)
+    if loaded is None:
+        return EXIT_CONFIG
+    document = collect(loaded)
+    if document is None:
+        print(
+            f"no state yet: {loaded.db_path} does not exist (the daemon has never run here)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    if args.json:
+        print(orjson.dumps(document, option=orjson.OPT_INDENT_2, default=str).decode())
+    else:
+        print(render(document))
+    return EXIT_OK

@@ -1,0 +1,133 @@
+"""`app.yaml`: how the daemon runs (CFG-1). Policy (risk, universe, signals, strategies)
+lives in the files of `config/`, loaded by `trader.config.loader`.
+
+Relative paths are resolved against the directory of the `app.yaml` file, so a copied
+working directory (or a systemd `WorkingDirectory=`) is self-contained.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from trader.core.types import Mode
+
+PositiveFloat = Annotated[float, Field(gt=0)]
+Port = Annotated[int, Field(ge=0, le=65535)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PathsConfig(Strict):
+    """Runtime files. Everything the daemon writes lives under `data_dir` and `log_dir`."""
+
+    data_dir: str = "data"
+    log_dir: str = "logs"
+    db_file: str = "trader.db"
+    paper_db_file: str = "trader-paper.db"
+    pid_file: str = "trader.pid"
+    kill_switch_file: str = "KILL_SWITCH"
+    config_dir: str = "config"
+
+
+class RateLimitConfig(Strict):
+    private_per_s: PositiveFloat = 30.0
+    public_per_s: PositiveFloat = 10.0
+
+
+class ExchangeConfig(Strict):
+    """Where orders and market data come from. `venue: coinbase` is the one switch to go real."""
+
+    venue: Literal["sim", "coinbase", "none"] = "sim"
+    read_only: bool = True
+    rest_url: str = "https://api.coinbase.com/api/v3/brokerage"
+    ws_market_url: str = "wss://advanced-trade-ws.coinbase.com"
+    ws_user_url: str = "wss://advanced-trade-ws-user.coinbase.com"
+    products: list[str] = Field(default_factory=list)
+    rate_limits: RateLimitConfig = RateLimitConfig()
+    request_timeout_s: PositiveFloat = 10.0
+    max_clock_offset_ms: Annotated[int, Field(gt=0)] = 1000
+    ca_file: str | None = None
+
+
+class SimConfig(Strict):
+    """The embedded simulated venue (SIM-1), used when `exchange.venue: sim`."""
+
+    market: Literal["synthetic", "coinbase-minute", "binance-5m", "ws-capture"] = "synthetic"
+    products: Annotated[int, Field(ge=1, le=2000)] = 8
+    seed: int = 7
+    replay_dir: str | None = None
+    speed: PositiveFloat = 1.0
+    quote_balance: Annotated[float, Field(gt=0)] = 100000.0
+
+    @model_validator(mode="after")
+    def _replay_needs_dir(self) -> SimConfig:
+        if self.market != "synthetic" and not self.replay_dir:
+            raise ValueError(f"market '{self.market}' needs replay_dir (the recorded data folder)")
+        return self
+
+
+class MetricsConfig(Strict):
+    """OPS-5: one HTTP listener for /metrics, /healthz, /readyz, /status (loopback default)."""
+
+    host: str = "127.0.0.1"
+    port: Port = 9464
+    loop_lag_unhealthy_s: PositiveFloat = 5.0
+
+
+class CycleConfig(Strict):
+    interval_s: PositiveFloat = 60.0
+    jitter_pct: Annotated[float, Field(ge=0, le=50)] = 10.0
+    align_to_interval: bool = True
+
+
+class KillSwitchConfig(Strict):
+    """OPS-4: the file is polled on its own task; removing it does not resume by itself."""
+
+    poll_interval_s: Annotated[float, Field(gt=0, le=1.0)] = 0.2
+    auto_resume: bool = False
+    flatten: bool = False
+    flatten_max_slippage_bps: Annotated[float, Field(gt=0, le=1000)] = 50.0
+
+
+class ShutdownConfig(Strict):
+    cancel_open_orders: bool = True
+    timeout_s: Annotated[float, Field(gt=0, le=60)] = 8.0
+
+
+class LoggingConfig(Strict):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    stdout: bool = True
+    file: str = "trader.log"
+    max_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
+    backups: Annotated[int, Field(ge=1, le=100)] = 5
+
+
+class AppConfig(Strict):
+    """The whole of `app.yaml`."""
+
+    mode: Mode = Mode.DRY_RUN
+    exchange: ExchangeConfig = ExchangeConfig()
+    sim: SimConfig = SimConfig()
+    paths: PathsConfig = PathsConfig()
+    metrics: MetricsConfig = MetricsConfig()
+    cycle: CycleConfig = CycleConfig()
+    kill_switch: KillSwitchConfig = KillSwitchConfig()
+    shutdown: ShutdownConfig = ShutdownConfig()
+    logging: LoggingConfig = LoggingConfig()
+
+    @model_validator(mode="after")
+    def _live_is_consistent(self) -> AppConfig:
+        """A LIVE config that cannot trade is a contradiction, refused as bad config (CFG-1).
+        The operator's confirmation is checked at start (OPS-2, exit 4), not here."""
+        if self.mode is Mode.LIVE:
+            if self.exchange.read_only:
+                raise ValueError("mode LIVE needs exchange.read_only: false")
+            if self.exchange.venue != "coinbase":
+                raise ValueError(
+                    f"mode LIVE needs exchange.venue: coinbase (got {self.exchange.venue})"
+                )
+        return self

@@ -1,0 +1,260 @@
+"""Load and validate the whole configuration at once (CFG-1, CFG-2).
+
+Every problem in every file is collected (file, key path, reason) before anything is
+reported, and nothing is created on disk here: a rejected configuration leaves no trace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from trader.config.app import AppConfig
+from trader.config.policy import PolicyConfig
+from trader.config.signals import SignalsConfig
+from trader.config.strategies import StrategiesConfig
+from trader.config.universe import UniverseConfig
+
+POLICY_FILES: dict[str, type[BaseModel]] = {
+    "policy.yaml": PolicyConfig,
+    "universe.yaml": UniverseConfig,
+    "signals.yaml": SignalsConfig,
+    "strategies.yaml": StrategiesConfig,
+}
+
+SECRET_KEY = re.compile(
+    r"(secret|private[_-]?key|privatekey|api[_-]?key|apikey|passphrase|password|token|credential)",
+    re.IGNORECASE,
+)
+SECRET_VALUE = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigIssue:
+    file: Path
+    key: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.reason}"
+
+
+class ConfigError(Exception):
+    """The configuration was refused; `issues` lists every problem found."""
+
+    def __init__(self, issues: list[ConfigIssue]) -> None:
+        super().__init__("\n".join(str(issue) for issue in issues))
+        self.issues = issues
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A validated configuration with its resolved runtime paths and its hash."""
+
+    app: AppConfig
+    policy: PolicyConfig
+    universe: UniverseConfig
+    signals: SignalsConfig
+    strategies: StrategiesConfig
+    config_file: Path
+    config_hash: str
+    root: Path = field(repr=False)
+
+    def resolve(self, name: str, base: Path | None = None) -> Path:
+        path = Path(name).expanduser()
+        return path if path.is_absolute() else (base or self.root) / path
+
+    @property
+    def data_dir(self) -> Path:
+        return self.resolve(self.app.paths.data_dir)
+
+    @property
+    def log_dir(self) -> Path:
+        return self.resolve(self.app.paths.log_dir)
+
+    @property
+    def db_path(self) -> Path:
+        return self.resolve(self.app.paths.db_file, self.data_dir)
+
+    @property
+    def paper_db_path(self) -> Path:
+        return self.resolve(self.app.paths.paper_db_file, self.data_dir)
+
+    @property
+    def pid_path(self) -> Path:
+        return self.resolve(self.app.paths.pid_file, self.data_dir)
+
+    @property
+    def kill_switch_path(self) -> Path:
+        return self.resolve(self.app.paths.kill_switch_file, self.data_dir)
+
+    @property
+    def log_file(self) -> Path:
+        return self.resolve(self.app.logging.file, self.log_dir)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys instead of silently keeping the last one."""
+
+
+def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_unique_mapping,
+)
+
+
+def read_yaml(path: Path, issues: list[ConfigIssue]) -> dict[str, Any] | None:
+    """Parse one YAML file into a mapping, or record why it cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        issues.append(ConfigIssue(path, "(file)", "file not found"))
+        return None
+    except OSError as exc:
+        issues.append(ConfigIssue(path, "(file)", f"cannot read: {exc.strerror}"))
+        return None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(yaml)"
+        problem = getattr(exc, "problem", None) or str(exc)
+        issues.append(ConfigIssue(path, where, f"invalid YAML: {problem}"))
+        return None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        issues.append(ConfigIssue(path, "(top level)", "must be a mapping of keys to values"))
+        return None
+    return data
+
+
+def find_secrets(data: Any, path: Path, prefix: str = "") -> list[ConfigIssue]:
+    """CFG-2: secrets come from the environment or a key file, never from YAML."""
+    found: list[ConfigIssue] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            key_path = f"{prefix}.{key}" if prefix else str(key)
+            if SECRET_KEY.search(str(key)):
+                found.append(ConfigIssue(path, key_path, _SECRET_REASON))
+            else:
+                found.extend(find_secrets(value, path, key_path))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            found.extend(find_secrets(item, path, f"{prefix}[{index}]"))
+    elif isinstance(data, str) and SECRET_VALUE.search(data):
+        found.append(ConfigIssue(path, prefix or "(value)", _SECRET_REASON))
+    return found
+
+
+_SECRET_REASON = (
+    "secrets are not allowed in YAML; set CB_API_KEY_NAME with CB_API_PRIVATE_KEY_FILE, "
+    "or CB_API_KEY_FILE, in the environment (CFG-2)"
+)
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            parts.append(f".{item}" if parts else item)
+    return "".join(parts) or "(top level)"
+
+
+def validate(model: type[BaseModel], data: dict[str, Any], path: Path) -> list[ConfigIssue]:
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        return [
+            ConfigIssue(path, _key_path(err["loc"]), err["msg"].removeprefix("Value error, "))
+            for err in exc.errors()
+        ]
+    return []
+
+
+def config_hash(models: dict[str, BaseModel]) -> str:
+    """sha256 of the effective configuration, canonical JSON with sorted keys."""
+    payload = {name: model.model_dump(mode="json") for name, model in models.items()}
+    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _check(model: type[BaseModel], data: dict[str, Any], path: Path) -> list[ConfigIssue]:
+    """Secrets first; a key refused as a secret is not reported again as unknown."""
+    secrets = find_secrets(data, path)
+    secret_keys = {issue.key for issue in secrets}
+    return secrets + [
+        issue for issue in validate(model, data, path) if issue.key not in secret_keys
+    ]
+
+
+def load_config(config_file: Path) -> LoadedConfig:
+    """Read `app.yaml` and the policy files beside it; raise ConfigError listing every issue."""
+    config_file = config_file.expanduser().resolve()
+    issues: list[ConfigIssue] = []
+    raw_app = read_yaml(config_file, issues)
+    if raw_app is None:
+        raise ConfigError(issues)
+    issues += _check(AppConfig, raw_app, config_file)
+    paths = raw_app.get("paths")
+    config_dir_name = paths.get("config_dir", "config") if isinstance(paths, dict) else "config"
+    config_dir = Path(str(config_dir_name)).expanduser()
+    if not config_dir.is_absolute():
+        config_dir = config_file.parent / config_dir
+    raws: dict[str, dict[str, Any]] = {}
+    for file_name, model in POLICY_FILES.items():
+        policy_path = config_dir / file_name
+        raw = read_yaml(policy_path, issues)
+        if raw is not None:
+            issues += _check(model, raw, policy_path)
+            raws[file_name] = raw
+    if issues:
+        raise ConfigError(issues)
+    return _build(config_file, raw_app, raws)
+
+
+def _build(
+    config_file: Path, raw_app: dict[str, Any], raws: dict[str, dict[str, Any]]
+) -> LoadedConfig:
+    app = AppConfig.model_validate(raw_app)
+    policy = PolicyConfig.model_validate(raws["policy.yaml"])
+    universe = UniverseConfig.model_validate(raws["universe.yaml"])
+    signals = SignalsConfig.model_validate(raws["signals.yaml"])
+    strategies = StrategiesConfig.model_validate(raws["strategies.yaml"])
+    models: dict[str, BaseModel] = {
+        "app": app,
+        "policy": policy,
+        "universe": universe,
+        "signals": signals,
+        "strategies": strategies,
+    }
+    return LoadedConfig(
+        app=app,
+        policy=policy,
+        universe=universe,
+        signals=signals,
+        strategies=strategies,
+        config_file=config_file,
+        config_hash=config_hash(models),
+        root=config_file.parent,
+    )

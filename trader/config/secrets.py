@@ -1,0 +1,93 @@
+"""API credentials (CFG-2): from the environment or a key file, never from YAML.
+
+Accepted sources, first match wins:
+- `CB_API_KEY_FILE`: Coinbase's downloadable key file, JSON `{"name": ..., "privateKey": ...}`;
+- `CB_API_KEY_NAME` with `CB_API_PRIVATE_KEY_FILE` (a PEM or base64 key in a file);
+- `CB_API_KEY_NAME` with `CB_API_PRIVATE_KEY` (the key itself; a literal `\\n` is a newline).
+
+The private key never appears in a repr, a log line or the database.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+
+class CredentialsError(Exception):
+    """Credentials are configured but unusable; the message names the variable or file."""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    key_name: str
+    private_key: str = field(repr=False)
+    source: str
+    key_file: Path | None = None
+
+    def secret_values(self) -> list[str]:
+        """Strings the log redactor must never let through."""
+        lines = [line for line in self.private_key.splitlines() if len(line) >= 16]
+        return [self.private_key, *lines]
+
+
+def _read_key_file(path: Path, variable: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CredentialsError(f"{variable}={path}: cannot read ({exc.strerror})") from exc
+
+
+def _from_json_key_file(path: Path) -> Credentials:
+    try:
+        data = orjson.loads(_read_key_file(path, "CB_API_KEY_FILE"))
+    except orjson.JSONDecodeError as exc:
+        raise CredentialsError(f"CB_API_KEY_FILE={path}: not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise CredentialsError(f"CB_API_KEY_FILE={path}: expected a JSON object")
+    name = data.get("name") or data.get("id")
+    key = data.get("privateKey")
+    if not isinstance(name, str) or not isinstance(key, str) or not name or not key:
+        raise CredentialsError(
+            f"CB_API_KEY_FILE={path}: needs string fields 'name' and 'privateKey'"
+        )
+    return Credentials(name, _unescape(key), "CB_API_KEY_FILE", path)
+
+
+def _unescape(key: str) -> str:
+    """Environments often carry a PEM with literal backslash-n; make them real newlines."""
+    return key.replace("\\n", "\n").strip() + ("\n" if "-----BEGIN" in key else "")
+
+
+def load_credentials(env: Mapping[str, str] | None = None) -> Credentials | None:
+    """Credentials from the environment, None when none are configured."""
+    env = os.environ if env is None else env
+    if env.get("CB_API_KEY_FILE"):
+        return _from_json_key_file(Path(env["CB_API_KEY_FILE"]).expanduser())
+    name = env.get("CB_API_KEY_NAME", "")
+    key_file = env.get("CB_API_PRIVATE_KEY_FILE", "")
+    inline = env.get("CB_API_PRIVATE_KEY", "")
+    if not (name or key_file or inline):
+        return None
+    if not name:
+        raise CredentialsError("CB_API_KEY_NAME is not set but a private key is")
+    if key_file:
+        path = Path(key_file).expanduser()
+        text = _read_key_file(path, "CB_API_PRIVATE_KEY_FILE")
+        return Credentials(name, _unescape(text), "CB_API_PRIVATE_KEY_FILE", path)
+    if inline:
+        return Credentials(name, _unescape(inline), "CB_API_PRIVATE_KEY")
+    raise CredentialsError(
+        "CB_API_KEY_NAME is set but neither CB_API_PRIVATE_KEY_FILE nor CB_API_PRIVATE_KEY"
+    )
+
+
+def key_file_too_open(path: Path) -> bool:
+    """True when group or others may read the key file (refused in LIVE, CFG-2)."""
+    mode = path.stat().st_mode
+    return bool(mode & (stat.S_IRWXG | stat.S_IRWXO))

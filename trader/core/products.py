@@ -1,0 +1,81 @@
+"""Product rules (EX-4): one shared quantizer used by risk, execution, paper and the venue.
+
+Sizes are floored to `base_increment`. Prices move to the passive side of the grid: a BUY
+price is floored, a SELL price is ceiled, so quantizing never makes an order more aggressive.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+from trader.core.types import ProductRules, Side
+
+
+def floor_to_increment(value: Decimal, increment: Decimal) -> Decimal:
+    """Largest multiple of `increment` that is <= `value`."""
+    if increment <= 0:
+        raise ValueError(f"increment must be positive, got {increment}")
+    steps = (value / increment).to_integral_value(rounding=ROUND_FLOOR)
+    return (steps * increment).quantize(increment)
+
+
+def ceil_to_increment(value: Decimal, increment: Decimal) -> Decimal:
+    """Smallest multiple of `increment` that is >= `value`."""
+    if increment <= 0:
+        raise ValueError(f"increment must be positive, got {increment}")
+    steps = (value / increment).to_integral_value(rounding=ROUND_CEILING)
+    return (steps * increment).quantize(increment)
+
+
+def on_grid(value: Decimal, increment: Decimal) -> bool:
+    """True when `value` is an exact multiple of `increment` (the venue rejects others)."""
+    return increment > 0 and value % increment == 0
+
+
+def quantize_size(size: Decimal, rules: ProductRules) -> Decimal:
+    """Floor a base size to the product's `base_increment` (never rounds up)."""
+    return floor_to_increment(size, rules.base_increment)
+
+
+def quantize_price(price: Decimal, side: Side, rules: ProductRules) -> Decimal:
+    """Move a limit price onto the grid toward the passive side."""
+    if side is Side.BUY:
+        return floor_to_increment(price, rules.quote_increment)
+    return ceil_to_increment(price, rules.quote_increment)
+
+
+def size_problem(size: Decimal, rules: ProductRules) -> str | None:
+    """Why a base size cannot be sent as is, or None when it can."""
+    if size <= 0:
+        return "size must be positive"
+    if not on_grid(size, rules.base_increment):
+        return f"size {size} is not a multiple of base_increment {rules.base_increment}"
+    if size < rules.base_min_size:
+        return f"size {size} is below base_min_size {rules.base_min_size}"
+    if size > rules.base_max_size:
+        return f"size {size} is above base_max_size {rules.base_max_size}"
+    return None
+
+
+def notional_problem(notional: Decimal, rules: ProductRules) -> str | None:
+    """Why a quote notional is outside the product's limits, or None."""
+    if notional < rules.quote_min_size:
+        return f"notional {notional} is below quote_min_size {rules.quote_min_size}"
+    if notional > rules.quote_max_size:
+        return f"notional {notional} is above quote_max_size {rules.quote_max_size}"
+    return None
+
+
+def status_problem(rules: ProductRules, *, is_market: bool, post_only: bool) -> str | None:
+    """Why the product's status flags forbid a new order of this kind, or None (EX-4)."""
+    if rules.status != "online":
+        return f"product status is {rules.status}"
+    if rules.trading_disabled:
+        return "trading_disabled"
+    if rules.cancel_only:
+        return "cancel_only"
+    if rules.limit_only and is_market:
+        return "limit_only product refuses market orders"
+    if rules.post_only and not post_only:
+        return "post_only product refuses orders that may take liquidity"
+    return None

@@ -1,0 +1,120 @@
+"""Domain types shared by every stage of the pipeline.
+
+Money (prices, sizes, balances, fees) is always `Decimal`, parsed from the exchange's
+strings. Time is UNIX epoch seconds as `float` (candle starts as `int`): time is not money,
+and the decision core takes `now` as an argument instead of reading a clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Side(StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+    @property
+    def opposite(self) -> Side:
+        return Side.SELL if self is Side.BUY else Side.BUY
+
+
+class TradingState(StrEnum):
+    """OPS-4: ACTIVE trades; REDUCING allows exits only; HALTED allows cancels only."""
+
+    ACTIVE = "ACTIVE"
+    REDUCING = "REDUCING"
+    HALTED = "HALTED"
+
+
+class Mode(StrEnum):
+    """OPS-2: DRY_RUN never calls an order endpoint; PAPER fills locally; LIVE is real."""
+
+    DRY_RUN = "DRY_RUN"
+    PAPER = "PAPER"
+    LIVE = "LIVE"
+
+
+@dataclass(frozen=True, slots=True)
+class ProductRules:
+    """What the venue allows for one product (EX-4), from `GET /products`."""
+
+    product_id: str
+    base_currency: str
+    quote_currency: str
+    base_increment: Decimal
+    quote_increment: Decimal
+    base_min_size: Decimal
+    base_max_size: Decimal
+    quote_min_size: Decimal
+    quote_max_size: Decimal
+    status: str = "online"
+    trading_disabled: bool = False
+    cancel_only: bool = False
+    limit_only: bool = False
+    post_only: bool = False
+    auction_mode: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Candle:
+    """A closed bucket of trades. `start` is the bucket's first second (UTC epoch)."""
+
+    product_id: str
+    start: int
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """One market trade print. `side` is the maker side, as Coinbase reports it."""
+
+    product_id: str
+    trade_id: str
+    price: Decimal
+    size: Decimal
+    side: Side
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """Best bid and ask of one product at `time`."""
+
+    product_id: str
+    bid: Decimal
+    bid_size: Decimal
+    ask: Decimal
+    ask_size: Decimal
+    time: float
+
+    @property
+    def mid(self) -> Decimal:
+        return (self.bid + self.ask) / 2
+
+    @property
+    def spread_bps(self) -> Decimal:
+        mid = self.mid
+        if mid <= 0:
+            return Decimal("Infinity")
+        return (self.ask - self.bid) / mid * Decimal(10000)
+
+
+@dataclass(frozen=True, slots=True)
+class BookLevel:
+    price: Decimal
+    size: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class FeeRates:
+    """Maker and taker rates as fractions (0.004 = 0.40 %), X-3."""
+
+    maker: Decimal
+    taker: Decimal

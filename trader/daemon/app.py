@@ -1,0 +1,256 @@
+"""The daemon's life: start, run its tasks, stop (OPS-3, OPS-4, OPS-5, OPS-8, ST-2).
+
+Startup after `kill -9` and a clean start are the same code path: open the store (WAL
+recovers by itself), mark cycles the previous process left RUNNING as ABORTED, load the
+persisted trading state (a HALT survives restarts), then start the tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import structlog
+
+from trader import __version__
+from trader.config.loader import ConfigError, LoadedConfig, load_config
+from trader.core.types import TradingState
+from trader.daemon.cycle import CycleRunner
+from trader.daemon.keeper import StateKeeper
+from trader.daemon.killswitch import KillSwitchWatcher
+from trader.daemon.pipeline import build_stages, cancel_all_open_orders
+from trader.daemon.status import state_document
+from trader.ops.http import OpsServer
+from trader.ops.looplag import LoopLagMonitor
+from trader.ops.metrics import Metrics
+from trader.ops.sdnotify import SystemdNotifier
+from trader.state.db import Database
+
+log = structlog.get_logger("trader.daemon")
+
+RESTART_ONLY_SECTIONS = ("mode", "exchange", "sim", "paths", "metrics", "logging")
+
+
+class Daemon:
+    def __init__(self, loaded: LoadedConfig, notifier: SystemdNotifier | None = None) -> None:
+        self.loaded = loaded
+        self.metrics = Metrics()
+        self.notifier = notifier or SystemdNotifier()
+        self.started_at = time.time()
+        self.lag = LoopLagMonitor(self.metrics)
+        self._stop = asyncio.Event()
+        self._signals_seen = 0
+        self._tasks: list[asyncio.Task[None]] = []
+        self._db: Database | None = None
+        self._keeper: StateKeeper | None = None
+        self._runner: CycleRunner | None = None
+        self._http: OpsServer | None = None
+        self._exit_code = 0
+
+    # -- start -------------------------------------------------------------------------
+    async def run(self) -> int:
+        try:
+            await self._start()
+            await self._stop.wait()
+        finally:
+            await self._shutdown()
+        return self._exit_code
+
+    async def _start(self) -> None:
+        app = self.loaded.app
+        self.metrics.up.set(1)
+        self.metrics.info.info({"version": __version__, "mode": app.mode.value})
+        self.metrics.set_mode(app.mode)
+        self._db = db = await Database.open(self.loaded.db_path)
+        aborted = await db.run(_abort_unfinished_cycles)
+        self._keeper = keeper = await StateKeeper.load(db, self.metrics)
+        self._runner = CycleRunner(
+            db,
+            self.metrics,
+            build_stages(db),
+            config_hash=lambda: self.loaded.config_hash,
+            mode=app.mode.value,
+            interval_s=app.cycle.interval_s,
+            jitter_pct=app.cycle.jitter_pct,
+            align=app.cycle.align_to_interval,
+        )
+        watcher = KillSwitchWatcher(
+            self.loaded.kill_switch_path,
+            keeper,
+            self.metrics,
+            self._cancel_all,
+            poll_interval_s=app.kill_switch.poll_interval_s,
+            auto_resume=app.kill_switch.auto_resume,
+        )
+        await watcher.check()  # a file present at start halts before anything else runs
+        self._http = OpsServer(self.metrics, self.status, self.health, self.readiness)
+        port = await self._http.start(app.metrics.host, app.metrics.port)
+        self._install_signal_handlers()
+        self._spawn("loop_lag", self.lag.run)
+        self._spawn("kill_switch", watcher.run)
+        self._spawn("state_sync", self._sync_state_forever)
+        self._spawn("cycle", self._runner.run_forever)
+        if self.notifier.watchdog_interval_s:
+            self._spawn("watchdog", self._watchdog_forever)
+        log.info(
+            "daemon_started",
+            version=__version__,
+            mode=app.mode.value,
+            pid=os.getpid(),
+            venue=app.exchange.venue,
+            config_hash=self.loaded.config_hash,
+            metrics=f"http://{app.metrics.host}:{port}",
+            state=keeper.state.value,
+            halt_reason=keeper.status.halt_reason,
+            aborted_cycles=aborted,
+        )
+        self.notifier.notify("READY=1\nSTATUS=running")
+
+    def _spawn(self, name: str, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        task = asyncio.create_task(work(), name=name)
+        task.add_done_callback(self._task_ended)
+        self._tasks.append(task)
+
+    def _task_ended(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or self._stop.is_set():
+            return
+        error = task.exception()
+        log.critical("task_died", task=task.get_name(), error=repr(error), exc_info=error)
+        self._exit_code = 1
+        self._stop.set()
+
+    # -- signals -----------------------------------------------------------------------
+    def _install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._on_stop_signal, sig)
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+
+    def _on_stop_signal(self, sig: signal.Signals) -> None:
+        self._signals_seen += 1
+        if self._signals_seen > 1:
+            log.critical("second_stop_signal_exiting_now", signal=sig.name)
+            os._exit(1)
+        log.warning("stop_requested", signal=sig.name)
+        self._stop.set()
+
+    async def reload(self) -> bool:
+        """SIGHUP: adopt a new configuration when it validates and needs no restart."""
+        try:
+            fresh = await asyncio.to_thread(load_config, self.loaded.config_file)
+        except ConfigError as exc:
+            self.metrics.config_reloads.labels(result="rejected").inc()
+            log.error("config_reload_rejected", issues=[str(i) for i in exc.issues])
+            return False
+        changed = [
+            s for s in RESTART_ONLY_SECTIONS if getattr(fresh.app, s) != getattr(self.loaded.app, s)
+        ]
+        if changed:
+            self.metrics.config_reloads.labels(result="needs_restart").inc()
+            log.error("config_reload_needs_restart", sections=changed)
+            return False
+        old_hash, self.loaded = self.loaded.config_hash, fresh
+        if self._runner is not None:
+            self._runner.reconfigure(fresh.app.cycle)
+        self.metrics.config_reloads.labels(result="applied").inc()
+        log.warning("config_reloaded", old_hash=old_hash, new_hash=fresh.config_hash)
+        return True
+
+    # -- periodic work -----------------------------------------------------------------
+    async def _sync_state_forever(self) -> None:
+        assert self._keeper is not None
+        while True:
+            await asyncio.sleep(1.0)
+            await self._keeper.sync()
+
+    async def _watchdog_forever(self) -> None:
+        interval = self.notifier.watchdog_interval_s or 1.0
+        while True:
+            problems = self.lag.problems(self.loaded.app.metrics.loop_lag_unhealthy_s)
+            if not problems:
+                self.notifier.notify("WATCHDOG=1")
+            await asyncio.sleep(interval)
+
+    async def _cancel_all(self, reason: str) -> int:
+        assert self._db is not None
+        return await cancel_all_open_orders(self._db, reason)
+
+    # -- health and status -------------------------------------------------------------
+    def health(self) -> tuple[bool, list[str]]:
+        problems = self.lag.problems(self.loaded.app.metrics.loop_lag_unhealthy_s)
+        return not problems, problems
+
+    def readiness(self) -> tuple[bool, list[str]]:
+        _, problems = self.health()
+        if self._keeper is None:
+            problems.append("starting")
+        elif self._keeper.state is TradingState.HALTED:
+            problems.append(f"halted: {self._keeper.status.halt_reason}")
+        return not problems, problems
+
+    async def status(self) -> dict[str, Any]:
+        assert self._db is not None
+        document = await self._db.run(state_document)
+        if self._keeper is not None:  # what the daemon acts on, not a newer row it has yet to adopt
+            current = self._keeper.status
+            document.update(
+                {
+                    "state": current.state.value,
+                    "halt_reason": current.halt_reason,
+                    "halt_detail": current.halt_detail,
+                    "halted_at": current.halted_at,
+                }
+            )
+        app = self.loaded.app
+        document.update(
+            {
+                "running": True,
+                "source": "daemon",
+                "pid": os.getpid(),
+                "version": __version__,
+                "mode": app.mode.value,
+                "venue": app.exchange.venue,
+                "config_hash": self.loaded.config_hash,
+                "started_at": self.started_at,
+                "uptime_s": round(time.time() - self.started_at, 3),
+                "kill_switch_file": self.loaded.kill_switch_path.exists(),
+            }
+        )
+        if self._runner is not None and self._runner.last_cycle is not None:
+            document["last_cycle"] = self._runner.last_cycle
+        return document
+
+    # -- stop --------------------------------------------------------------------------
+    async def _shutdown(self) -> None:
+        self._stop.set()
+        self.notifier.notify("STOPPING=1")
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._db is not None and self.loaded.app.shutdown.cancel_open_orders:
+            try:
+                await asyncio.wait_for(
+                    self._cancel_all("shutdown"), self.loaded.app.shutdown.timeout_s / 2
+                )
+            except TimeoutError:
+                log.error("shutdown_cancel_all_timed_out")
+        if self._http is not None:
+            await self._http.stop()
+        if self._db is not None:
+            await self._db.close()
+        self.metrics.up.set(0)
+        log.info("daemon_stopped", exit_code=self._exit_code)
+
+
+def _abort_unfinished_cycles(conn: Any) -> int:
+    """Cycles a killed process left RUNNING are closed as ABORTED (ST-2)."""
+    cursor = conn.execute(
+        "UPDATE cycles SET status = 'ABORTED', finished_at = ?, error = 'process ended mid-cycle' "
+        "WHERE status = 'RUNNING'",
+        (time.time(),),
+    )
+    return int(cursor.rowcount)
