@@ -11,7 +11,9 @@ def test_readme_starts_with_exactly_the_two_commands(repo_root: Path):
     text = (repo_root / "README.md").read_text()
     first_block = re.search(r"```sh\n(.*?)```", text, re.S)
     assert first_block and text.index("```sh") < 200, "the commands must open the README"
-    commands = [line.split("#")[0].strip() for line in first_block.group(1).splitlines() if line.strip()]
+    commands = [
+        line.split("#")[0].strip() for line in first_block.group(1).splitlines() if line.strip()
+    ]
     assert commands == ["scripts/run", "scripts/test"]
     for script in ("scripts/run", "scripts/test", ".ci/run"):
         assert os.access(repo_root / script, os.X_OK), f"{script} must be executable"

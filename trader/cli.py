@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = sub.add_parser("doctor", help="check config, lock, disk, keys, clock")
     _add_config(doctor)
+
+    from trader.sim.cli import add_arguments as add_sim_arguments
+
+    sim = sub.add_parser("sim", help="serve the simulated Coinbase venue on loopback (SIM-1)")
+    add_sim_arguments(sim)
     return parser
 
 

@@ -6,7 +6,7 @@ import argparse
 
 
 def dispatch(args: argparse.Namespace) -> int:
-    from trader.commands import check_config, doctor, operator, run, status
+    from trader.commands import check_config, doctor, operator, run, sim, status
 
     handlers = {
         "run": run.run_command,
@@ -15,5 +15,6 @@ def dispatch(args: argparse.Namespace) -> int:
         "kill": operator.kill_command,
         "resume": operator.resume_command,
         "doctor": doctor.doctor_command,
+        "sim": sim.sim_command,
     }
     return handlers[args.command](args)

@@ -98,8 +98,8 @@ class MomentumConfig(BaseModel):
     @field_validator("lookback_minutes")
     @classmethod
     def _minutes(cls, value: int) -> int:
-        if value < 5 or value > 1440:
-            raise ValueError(f"lookback_minutes must be in [5, 1440], got {value}")
+        if value < 5 or value > 720:
+            raise ValueError(f"lookback_minutes must be in [5, 720], got {value}")
         return value
 
     @field_validator("min_consistency")

@@ -24,10 +24,12 @@ from trader.daemon.keeper import StateKeeper
 from trader.daemon.killswitch import KillSwitchWatcher
 from trader.daemon.pipeline import build_stages, cancel_all_open_orders
 from trader.daemon.status import state_document
+from trader.daemon.venue import embedded_venue
 from trader.ops.http import OpsServer
 from trader.ops.looplag import LoopLagMonitor
 from trader.ops.metrics import Metrics
 from trader.ops.sdnotify import SystemdNotifier
+from trader.sim.venue import SimVenue
 from trader.state.db import Database
 
 log = structlog.get_logger("trader.daemon")
@@ -49,6 +51,7 @@ class Daemon:
         self._keeper: StateKeeper | None = None
         self._runner: CycleRunner | None = None
         self._http: OpsServer | None = None
+        self._venue: SimVenue | None = None
         self._exit_code = 0
 
     # -- start -------------------------------------------------------------------------
@@ -65,6 +68,9 @@ class Daemon:
         self.metrics.up.set(1)
         self.metrics.info.info({"version": __version__, "mode": app.mode.value})
         self.metrics.set_mode(app.mode)
+        if app.exchange.venue == "sim":
+            self._venue = embedded_venue(self.loaded)
+            await self._venue.start()
         self._db = db = await Database.open(self.loaded.db_path)
         aborted = await db.run(_abort_unfinished_cycles)
         self._keeper = keeper = await StateKeeper.load(db, self.metrics)
@@ -107,6 +113,7 @@ class Daemon:
             state=keeper.state.value,
             halt_reason=keeper.status.halt_reason,
             aborted_cycles=aborted,
+            venue_url=self._venue.rest_url if self._venue else None,
         )
         self.notifier.notify("READY=1\nSTATUS=running")
 
@@ -214,6 +221,7 @@ class Daemon:
                 "version": __version__,
                 "mode": app.mode.value,
                 "venue": app.exchange.venue,
+                "venue_url": self._venue.rest_url if self._venue else None,
                 "config_hash": self.loaded.config_hash,
                 "started_at": self.started_at,
                 "uptime_s": round(time.time() - self.started_at, 3),
@@ -240,6 +248,8 @@ class Daemon:
                 log.error("shutdown_cancel_all_timed_out")
         if self._http is not None:
             await self._http.stop()
+        if self._venue is not None:
+            await self._venue.stop()
         if self._db is not None:
             await self._db.close()
         self.metrics.up.set(0)

@@ -147,7 +147,21 @@ CREATE TABLE audit_events (
 CREATE INDEX audit_kind ON audit_events (kind, at);
 """
 
-MIGRATIONS: list[tuple[int, str]] = [(1, V1)]
+V2 = """
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+ALTER TABLE intents ADD COLUMN request_body TEXT;
+ALTER TABLE intents ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE intents ADD COLUMN last_error TEXT;
+ALTER TABLE intents ADD COLUMN submitted_at REAL;
+ALTER TABLE intents ADD COLUMN parent_intent_id TEXT;
+ALTER TABLE intents ADD COLUMN expires_at REAL;
+CREATE INDEX intents_product ON intents (product_id, state);
+"""
+
+MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2)]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -1,0 +1,65 @@
+"""Helpers for adapter tests: a Coinbase adapter pointed at an in-process `SimVenue`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from trader.config.app import ExchangeConfig, RateLimitConfig
+from trader.config.secrets import Credentials
+from trader.exchange.coinbase.exchange import CoinbaseExchange
+from trader.exchange.coinbase.ratelimit import RetryPolicy
+from trader.exchange.coinbase.ws import WsSettings
+from trader.ops.metrics import Metrics
+from trader.sim.venue import SimVenue
+
+FAST_RETRY = RetryPolicy(attempts=6, base_s=0.02, cap_s=0.2, budget_s=5.0)
+FAST_WS = WsSettings(watchdog_s=1.5, backoff_base_s=0.05, backoff_cap_s=0.2,
+                     open_timeout_s=3.0)
+
+
+def venue_config(venue: SimVenue, **overrides: Any) -> ExchangeConfig:
+    settings: dict[str, Any] = {
+        "venue": "sim", "read_only": False, "rest_url": venue.rest_url,
+        "ws_market_url": venue.ws_url, "ws_user_url": venue.ws_url,
+        "request_timeout_s": 2.0,
+        "rate_limits": RateLimitConfig(private_per_s=200, public_per_s=200),
+    }
+    settings.update(overrides)
+    return ExchangeConfig(**settings)
+
+
+def venue_credentials(venue: SimVenue) -> Credentials:
+    return Credentials(venue.credentials.name, venue.credentials.private_pem, "test")
+
+
+@asynccontextmanager
+async def adapter(venue: SimVenue, *, metrics: Metrics | None = None, creds: bool = True,
+                  **overrides: Any) -> AsyncIterator[CoinbaseExchange]:
+    exchange = CoinbaseExchange(
+        venue_config(venue, **overrides), venue_credentials(venue) if creds else None,
+        metrics or Metrics(), retry=FAST_RETRY, ws_settings=FAST_WS,
+    )
+    try:
+        yield exchange
+    finally:
+        await exchange.close()
+
+
+def sample(metrics: Metrics, name: str, **labels: str) -> float:
+    value = metrics.registry.get_sample_value(name, labels or None)
+    return 0.0 if value is None else value
+
+
+async def collect(stream: AsyncIterator[Any], until: Callable[[list[Any]], bool],
+                  timeout: float = 10.0) -> list[Any]:
+    """Events of `stream` until `until(events)` holds (bounded by `timeout`)."""
+    events: list[Any] = []
+    async with asyncio.timeout(timeout):
+        async for event in stream:
+            events.append(event)
+            if until(events):
+                break
+    return events

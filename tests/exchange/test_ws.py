@@ -1,0 +1,130 @@
+"""EX-2: WebSocket streams against the venue — reconnect on silence and on every close
+code, sequence gaps → resync, duplicate / out-of-order frames ignored, user snapshots."""
+
+from __future__ import annotations
+
+import contextlib
+from decimal import Decimal
+
+import pytest
+
+from tests.exchange.support import adapter, collect, sample
+from tests.sim.test_server_support import open_venue
+from trader.core.types import Side
+from trader.exchange.models import OrderEvent, StreamStatus, TickerEvent, TradesEvent
+from trader.exchange.orders import OrderKind, OrderRequest
+from trader.ops.metrics import Metrics
+
+
+def _status(state: str):
+    return lambda e: isinstance(e, StreamStatus) and e.state == state
+
+
+def _count(events, pred) -> int:
+    return sum(1 for e in events if pred(e))
+
+
+@pytest.fixture
+async def env():
+    async with open_venue(trades_per_minute=3000) as venue:
+        venue.hub.intervals["second"] = 0.2  # heartbeats 5/s keep the tests short
+        metrics = Metrics()
+        async with adapter(venue, metrics=metrics) as exchange:
+            yield venue, exchange, metrics
+
+
+async def _run(stream, until, timeout=10.0):
+    try:
+        return await collect(stream, until, timeout)
+    finally:
+        with contextlib.suppress(RuntimeError):
+            await stream.aclose()
+
+
+async def test_ex2_market_stream_subscribes_and_types_events(env):
+    _venue, exchange, metrics = env
+    stream = exchange.market_stream(["BTC-USD", "ETH-USD"], level2=True)
+    events = await _run(stream, lambda ev: _count(ev, lambda e: isinstance(e, TradesEvent)
+                                                  and not e.snapshot) >= 2)
+    assert _status("up")(events[0]) or any(_status("up")(e) for e in events)
+    tickers = [e for e in events if isinstance(e, TickerEvent)]
+    assert tickers and all(isinstance(t.bid, Decimal) and t.bid < t.ask for t in tickers)
+    trades = [t for e in events if isinstance(e, TradesEvent) for t in e.trades]
+    assert trades and all(t.product_id in ("BTC-USD", "ETH-USD") for t in trades)
+    assert sample(metrics, "trader_ws_bad_frames_total", stream="market",
+                  channel="ticker") == 0
+
+
+async def test_ex2_watchdog_reconnects_after_silence(env):
+    venue, exchange, metrics = env
+    stream = exchange.market_stream(["BTC-USD"])
+    events = await collect(stream, lambda ev: any(_status("up")(e) for e in ev))
+    rule = venue.faults.add("ws_drop")  # every frame dropped: silence
+    events = await collect(stream, lambda ev: any(_status("down")(e) for e in ev), 5.0)
+    assert events[-1].reason == "watchdog"
+    venue.faults.remove(rule.id)
+    await _run(stream, lambda ev: any(_status("up")(e) for e in ev))
+    assert sample(metrics, "trader_ws_reconnects_total", stream="market",
+                  reason="watchdog") >= 1
+
+
+@pytest.mark.parametrize("code", [1000, 1001, 1006])
+async def test_ex2_reconnects_after_any_close_code(env, code):
+    venue, exchange, metrics = env
+    stream = exchange.market_stream(["BTC-USD"])
+    await collect(stream, lambda ev: any(_status("up")(e) for e in ev))
+    assert venue.faults.close_websockets(code) == 1
+    events = await collect(stream, lambda ev: any(_status("down")(e) for e in ev))
+    assert events[-1].reason == f"closed_{code}"
+    events = await _run(stream, lambda ev: any(_status("up")(e) for e in ev))
+    assert any(isinstance(e, TickerEvent) for e in events)  # fresh snapshot
+    assert sample(metrics, "trader_ws_reconnects_total", stream="market",
+                  reason=f"closed_{code}") == 1
+
+
+async def test_ex2_sequence_gap_resubscribes_and_resyncs(env):
+    venue, exchange, metrics = env
+    stream = exchange.market_stream(["BTC-USD"])
+    await collect(stream, lambda ev: any(_status("up")(e) for e in ev))
+    venue.faults.add("ws_gap", count=1, channel="heartbeats", gap=3)
+    events = await collect(stream, lambda ev: any(_status("resync")(e) for e in ev))
+    assert events[-1].reason == "sequence_gap"
+    after = await _run(stream, lambda ev: any(isinstance(e, TradesEvent) and e.snapshot
+                                              for e in ev))
+    assert not any(_status("down")(e) for e in after)  # same connection, resubscribed
+    assert sample(metrics, "trader_ws_sequence_gaps_total", stream="market") == 1
+
+
+async def test_ex2_duplicate_and_reordered_frames_are_ignored(env):
+    venue, exchange, metrics = env
+    stream = exchange.market_stream(["BTC-USD"])
+    await collect(stream, lambda ev: any(_status("up")(e) for e in ev))
+    venue.faults.add("ws_duplicate", count=6, channel="market_trades")
+    events = await _run(stream, lambda ev: venue.faults.counts["ws_duplicate"] >= 6
+                        and _count(ev, lambda e: isinstance(e, TradesEvent)) >= 8)
+    ids = [t.trade_id for e in events if isinstance(e, TradesEvent) and not e.snapshot
+           for t in e.trades]
+    assert len(ids) == len(set(ids))
+    assert sample(metrics, "trader_ws_frames_total", stream="market",
+                  disposition="stale") >= 6
+
+
+async def test_ex2_user_stream_snapshot_updates_and_resync(env):
+    venue, exchange, metrics = env
+    book = (await exchange.best_bid_ask(["BTC-USD"]))["BTC-USD"]
+    rules = await exchange.product("BTC-USD")
+    price = (book.bid * Decimal("0.9")).quantize(rules.quote_increment)
+    request = OrderRequest("user-1", "BTC-USD", Side.BUY, OrderKind.LIMIT_GTC,
+                           base_size=Decimal("0.001"), limit_price=price, post_only=True)
+    accepted = await exchange.create_order(request)
+    stream = exchange.user_stream()
+    events = await collect(stream, lambda ev: any(_status("up")(e) for e in ev))
+    snap = [e for e in events if isinstance(e, OrderEvent)]
+    assert [(e.order_id, e.status, e.snapshot) for e in snap] == [
+        (accepted.order_id, "OPEN", True)]
+    await exchange.cancel_orders([accepted.order_id])
+    events = await collect(stream, lambda ev: any(isinstance(e, OrderEvent)
+                                                  and e.status == "CANCELLED" for e in ev))
+    venue.faults.add("ws_gap", count=1, channel="heartbeats", gap=2)
+    events = await _run(stream, lambda ev: any(_status("resync")(e) for e in ev))
+    assert sample(metrics, "trader_ws_sequence_gaps_total", stream="user") == 1

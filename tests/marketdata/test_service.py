@@ -1,0 +1,123 @@
+"""EX-2 / S-1: the market-data service against the venue on an accelerated clock —
+backfill, candles built only from complete minutes (equal to the venue's own), REST
+repair after outages, REST quote fallback while the stream is down, honest data age."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import pytest
+
+from tests.exchange.support import adapter, sample
+from trader.marketdata.service import MarketDataService, MarketDataSettings
+from trader.ops.metrics import Metrics
+from trader.sim.market.synthetic import SyntheticSource
+from trader.sim.venue import SimConfig, SimVenue
+
+SPEED = 30.0  # market seconds per real second: a minute every 2 s
+PRODUCTS = ["BTC-USD", "ETH-USD"]
+SETTINGS = MarketDataSettings(history=600, backfill_minutes=400, grace_s=12.0, tick_s=0.05,
+                              poll_interval_s=3.0)
+
+
+def fast_clock() -> Callable[[], float]:
+    origin = time.time()
+    return lambda: origin + (time.time() - origin) * SPEED
+
+
+@asynccontextmanager
+async def fast_venue(clock: Callable[[], float]) -> AsyncIterator[SimVenue]:
+    config = SimConfig(products=2, tick_s=0.02, seed=11, start=clock())
+    source = SyntheticSource(start=clock(), seed=11, products=2, trades_per_minute=240)
+    async with SimVenue(config, clock=clock, source=source) as venue:
+        yield venue
+
+
+async def wait_for(check: Callable[[], bool], timeout: float) -> None:
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.05)
+
+
+def stored(metrics: Metrics, source: str) -> float:
+    return sample(metrics, "trader_candles_closed_total", source=source)
+
+
+async def test_ex2_service_backfills_then_builds_closed_candles_equal_to_venue():
+    clock = fast_clock()
+    async with fast_venue(clock) as venue:
+        metrics = Metrics()
+        async with adapter(venue, metrics=metrics, creds=False) as exchange:
+            service = MarketDataService(exchange, PRODUCTS, metrics, settings=SETTINGS,
+                                        clock=clock)
+            closed_at: list[tuple[float, int]] = []
+            service.subscribe_candles(lambda c: closed_at.append((clock(), c.start)))
+            async with service:
+                backfilled = list(service.closed_candles("BTC-USD"))
+                assert len(backfilled) >= 300
+                assert all(c.start + 60 <= clock() for c in backfilled)
+                await wait_for(lambda: stored(metrics, "stream") >= 4, 15.0)
+                assert service.stream_up and service.quote("BTC-USD") is not None
+                assert service.data_age("BTC-USD") < 5 * SPEED * 0.2
+                built = [c for c in service.closed_candles("ETH-USD")
+                         if c.start > backfilled[-1].start]
+            truth = {c.start: c for c in await exchange.candles(
+                "ETH-USD", built[0].start, built[-1].start + 60)}
+            assert [truth[c.start] for c in built] == built  # stream-built == venue's
+            assert all(at >= start + 60 for at, start in closed_at)
+            starts = [c.start for c in service.closed_candles("BTC-USD")]
+            assert starts == sorted(set(starts))
+
+
+async def test_ex2_stream_outage_minutes_are_repaired_from_rest():
+    clock = fast_clock()
+    async with fast_venue(clock) as venue:
+        metrics = Metrics()
+        async with adapter(venue, metrics=metrics, creds=False) as exchange:
+            service = MarketDataService(exchange, PRODUCTS, metrics, settings=SETTINGS,
+                                        clock=clock)
+            async with service:
+                await wait_for(lambda: stored(metrics, "stream") >= 2, 15.0)
+                repaired = sample(metrics, "trader_candle_repairs_total", outcome="repaired")
+                venue.faults.close_websockets(1006)
+                await wait_for(lambda: sample(metrics, "trader_ws_reconnects_total",
+                                              stream="market", reason="closed_1006") >= 1, 5.0)
+                await wait_for(lambda: service.stream_up, 10.0)
+                await wait_for(lambda: sample(metrics, "trader_candle_repairs_total",
+                                              outcome="repaired") > repaired
+                               and stored(metrics, "stream") >= 4, 15.0)
+                candles = list(service.closed_candles("BTC-USD"))
+            truth = {c.start: c for c in await exchange.candles(
+                "BTC-USD", candles[-8].start, candles[-1].start + 60)}
+            assert candles[-8:] == [truth[c.start] for c in candles[-8:]]
+            starts = [c.start for c in candles[-8:]]
+            assert starts == list(range(starts[0], starts[0] + 8 * 60, 60))  # no hole
+
+
+@pytest.mark.parametrize("creds", [True, False])
+async def test_ex2_rest_fallback_while_stream_down_and_age_grows_when_all_fails(creds):
+    clock = fast_clock()
+    async with fast_venue(clock) as venue:
+        metrics = Metrics()
+        async with adapter(venue, metrics=metrics, creds=creds,
+                           ws_market_url="ws://127.0.0.1:9") as exchange:
+            service = MarketDataService(exchange, PRODUCTS, metrics, settings=SETTINGS,
+                                        clock=clock)
+            async with service:
+                await wait_for(lambda: sample(metrics, "trader_market_data_polls_total",
+                                              outcome="ok") >= 2, 10.0)
+                assert not service.stream_up and service.quote("ETH-USD") is not None
+                assert service.data_age("ETH-USD") <= SETTINGS.poll_interval_s + 3.0
+                await wait_for(lambda: stored(metrics, "rest") >= 2, 15.0)  # REST candles
+                assert stored(metrics, "stream") == 0
+                venue.faults.add("http_5xx", path_prefix="/api/v3/brokerage/")
+                await asyncio.sleep(0.3)
+                first = sample(metrics, "trader_market_data_age_seconds", product="ETH-USD")
+                await asyncio.sleep(1.0)
+                later = sample(metrics, "trader_market_data_age_seconds", product="ETH-USD")
+                assert later > first + SPEED * 0.5  # freshness honestly degrades
+                assert sample(metrics, "trader_ws_reconnects_total", stream="market",
+                              reason="connect_error_ConnectionRefusedError") >= 1

@@ -1,0 +1,123 @@
+"""R-2 exits: stop, trailing, take-profit, max hold; only HALTED blocks them."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+
+from trader.config.policy import PolicyConfig
+from trader.core.decision import ExitReason
+from trader.core.risk_state import Cooldown, RiskState
+from trader.core.types import TradingState
+from trader.risk.exits import exits_due, filter_exits, update_peaks
+
+from .factories import NOW, position, rules
+
+POLICY = PolicyConfig()
+
+
+def _reason(pos, price, now=NOW, policy=POLICY):
+    exits = exits_due([pos], {pos.product_id: D(price)} if price else {}, now, policy)
+    return exits[0].reason if exits else None
+
+
+@pytest.mark.parametrize(
+    ("price", "expected"),
+    [("97.01", None), ("97", ExitReason.STOP_LOSS), ("50", ExitReason.STOP_LOSS)],
+)
+def test_r2_stop_loss_boundary(price, expected):
+    assert _reason(position(cost="100", stop="3"), price) == expected
+
+
+@pytest.mark.parametrize(
+    ("price", "expected"),
+    [("105.99", None), ("106", ExitReason.TAKE_PROFIT), ("200", ExitReason.TAKE_PROFIT)],
+)
+def test_r2_take_profit_boundary(price, expected):
+    pos = position(cost="100", stop="3", take_profit_pct=D("6"))
+    assert _reason(pos, price) == expected
+
+
+@pytest.mark.parametrize(
+    ("held_for", "expected"),
+    [(3599.0, None), (3600.0, ExitReason.MAX_HOLD), (9999.0, ExitReason.MAX_HOLD)],
+)
+def test_r2_max_hold_boundary(held_for, expected):
+    pos = position(entry=NOW - held_for, max_hold_s=3600.0)
+    assert _reason(pos, "100") == expected
+
+
+def test_r2_max_hold_fires_without_a_price():
+    pos = position(entry=NOW - 7200, max_hold_s=3600.0)
+    exits = exits_due([pos], {}, NOW, POLICY)
+    assert [e.reason for e in exits] == [ExitReason.MAX_HOLD]
+    assert exits[0].price is None
+
+
+@pytest.mark.parametrize(
+    ("peak", "price", "expected"),
+    [
+        ("120", "116", None),  # 4 % trail: 115.2
+        ("120", "115.2", ExitReason.TRAILING_STOP),
+        ("120", "110", ExitReason.TRAILING_STOP),
+        (None, "99", None),  # peak = cost 100, trail 96
+    ],
+)
+def test_r2_trailing_stop(peak, price, expected):
+    pos = position(
+        cost="100", stop="10", trailing_stop_pct=D("4"), peak_price=D(peak) if peak else None
+    )
+    assert _reason(pos, price) == expected
+
+
+def test_r2_stop_loss_wins_over_take_profit_and_max_hold():
+    pos = position(cost="100", stop="3", entry=NOW - 99999, max_hold_s=10.0)
+    assert _reason(pos, "90") == ExitReason.STOP_LOSS
+
+
+def test_r2_position_without_plan_uses_policy_default_stop():
+    pos = position(cost="100", stop=None)
+    assert _reason(pos, "95.01") is None
+    assert _reason(pos, "95") == ExitReason.STOP_LOSS  # default_stop_loss_pct = 5
+
+
+def test_r2_exit_size_quantized_and_dust_skipped():
+    pos = position(size="1.23456789")
+    exits = exits_due([pos], {"BTC-USD": D("1")}, NOW, POLICY, rules={"BTC-USD": rules()})
+    assert exits[0].base_size == D("1.2345")
+    dust = position(size="0.00001")
+    assert exits_due([dust], {"BTC-USD": D("1")}, NOW, POLICY, rules={"BTC-USD": rules()}) == []
+
+
+@pytest.mark.parametrize(
+    ("state", "passes"),
+    [
+        (RiskState(), True),
+        (RiskState(trading_state=TradingState.REDUCING), True),
+        (RiskState(cooldowns={"BTC-USD": Cooldown(NOW + 9e9, "after_stop")}), True),
+        (RiskState(trading_state=TradingState.HALTED, halt_reason="daily_loss"), False),
+    ],
+)
+def test_r2_only_halted_blocks_exits(state, passes):
+    exits = exits_due([position()], {"BTC-USD": D("1")}, NOW, POLICY)
+    assert len(filter_exits(exits, state)) == (1 if passes else 0)
+
+
+def test_r2_update_peaks_only_raises():
+    pos = position(peak_price=D("110"))
+    assert update_peaks({"BTC-USD": pos}, {"BTC-USD": D("105")})["BTC-USD"].peak_price == D("110")
+    assert update_peaks({"BTC-USD": pos}, {"BTC-USD": D("111")})["BTC-USD"].peak_price == D("111")
+
+
+def test_r2_exits_sorted_and_skip_empty_positions():
+    positions = {
+        "ETH-USD": position("ETH-USD", cost="100"),
+        "BTC-USD": position("BTC-USD", cost="100"),
+        "SOL-USD": position("SOL-USD", size="0"),
+    }
+    prices = {pid: D("1") for pid in positions}
+    assert [e.product_id for e in exits_due(positions, prices, NOW, POLICY)] == [
+        "BTC-USD",
+        "ETH-USD",
+    ]

@@ -1,0 +1,198 @@
+"""SIM-1 REST fault injection: latency, 429 (JSON/HTML), 5xx, 401 bursts, timeout after
+accept, scoping, counters, and the HTTP control endpoint."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+import aiohttp
+import pytest
+
+from tests.sim.test_server_support import Rest, open_venue
+from trader.sim.server.faults import FaultController, FaultKind
+
+
+@pytest.fixture
+async def env():
+    async with (
+        open_venue(driver=False, rate_limit_private=None) as venue,
+        aiohttp.ClientSession() as session,
+    ):
+        venue.step()
+        yield venue, Rest(venue, session)
+
+
+def _order_body(cid: str) -> dict:
+    return {
+        "client_order_id": cid,
+        "product_id": "BTC-USD",
+        "side": "BUY",
+        "order_configuration": {
+            "limit_limit_gtc": {"base_size": "0.001", "limit_price": "1000.00"}
+        },
+    }
+
+
+async def test_sim1_fault_latency_fixed_and_jitter(env):
+    venue, rest = env
+    venue.faults.add("latency", latency_ms=200, jitter_ms=50, count=1)
+    started = time.monotonic()
+    status, _, _ = await rest.get("/accounts")
+    assert status == 200 and time.monotonic() - started >= 0.2
+    started = time.monotonic()
+    await rest.get("/accounts")
+    assert time.monotonic() - started < 0.2
+    assert venue.faults.counts["latency"] == 1
+
+
+async def test_sim1_fault_429_json_and_html_with_headers(env):
+    venue, rest = env
+    venue.faults.add(FaultKind.HTTP_429, count=1)
+    venue.faults.add(FaultKind.HTTP_429, count=1, body="html")
+    status, body, headers = await rest.get("/accounts")
+    assert status == 429 and body["error"] == "RATE_LIMIT_EXCEEDED"
+    assert all(
+        h in headers for h in ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
+    )
+    status, body, headers = await rest.get("/accounts")
+    assert status == 429 and body.lstrip().startswith("<html>")
+    assert headers["Content-Type"].startswith("text/html")
+    assert (await rest.get("/accounts"))[0] == 200
+
+
+async def test_sim1_real_rate_limit_429(env):
+    _venue, rest = env
+    async with open_venue(driver=False, rate_limit_private=5) as limited:
+        limited_rest = Rest(limited, rest.session)
+        statuses = [(await limited_rest.get("/accounts"))[0] for _ in range(8)]
+    assert statuses[:5] == [200] * 5 and 429 in statuses[5:]
+
+
+async def test_sim1_fault_5xx_and_401_burst_scoped_by_path(env):
+    venue, rest = env
+    venue.faults.add("http_5xx", status=502, count=1, path_prefix="/api/v3/brokerage/orders")
+    venue.faults.add("http_401", count=2, path_prefix="/api/v3/brokerage/accounts")
+    assert (await rest.get("/products"))[0] == 200
+    status, body, _ = await rest.post("/orders", _order_body("cid-5xx"))
+    assert status == 502 and body["error"]
+    assert venue.engine.orders() == []
+    statuses = [(await rest.get("/accounts"))[0] for _ in range(3)]
+    assert statuses == [401, 401, 200]
+    assert venue.faults.counts["http_5xx"] == 1 and venue.faults.counts["http_401"] == 2
+
+
+async def test_sim1_timeout_after_accept_hold_order_in_ledger(env):
+    venue, rest = env
+    venue.faults.add(
+        "timeout_after_accept",
+        count=1,
+        hold_s=5.0,
+        method="POST",
+        path_prefix="/api/v3/brokerage/orders",
+    )
+    with pytest.raises(TimeoutError):
+        await rest.post("/orders", _order_body("cid-timeout"), timeout=0.5)
+    _, ledger, _ = await rest.get("/_sim/ledger", auth=False)
+    assert [o["client_order_id"] for o in ledger["orders"]] == ["cid-timeout"]
+    _status, again, _ = await rest.post("/orders", _order_body("cid-timeout"))
+    assert again["success"] is True
+    assert again["success_response"]["order_id"] == ledger["orders"][0]["order_id"]
+    assert len(venue.engine.orders()) == 1
+
+
+async def test_sim1_timeout_after_accept_drop_connection(env):
+    venue, rest = env
+    venue.faults.add("timeout_after_accept", count=1, mode="drop")
+    with pytest.raises(aiohttp.ClientError):
+        await rest.post("/orders", _order_body("cid-drop"))
+    assert [o.client_order_id for o in venue.engine.orders()] == ["cid-drop"]
+    assert venue.faults.counts["timeout_after_accept"] == 1
+
+
+async def test_sim1_probability_scope_is_seeded():
+    def run() -> list[bool]:
+        faults = FaultController(seed=11)
+        faults.add("http_5xx", probability=0.5)
+        return [bool(faults.rest_faults("GET", "/api/v3/brokerage/x")) for _ in range(40)]
+
+    first, second = run(), run()
+    assert first == second and 5 < sum(first) < 35
+
+
+async def test_sim1_fault_validation_errors():
+    faults = FaultController()
+    for kind, params in (
+        ("nope", {}),
+        ("http_5xx", {"status": 404}),
+        ("ws_close", {"code": 1002}),
+        ("latency", {"bogus": 1}),
+        ("http_429", {"probability": 0}),
+        ("clock_offset", {}),
+    ):
+        with pytest.raises(ValueError):
+            faults.add(kind, **params)
+
+
+async def test_sim1_control_endpoint_faults_clock_flags_shock(env):
+    venue, rest = env
+    status, rule, _ = await rest.post(
+        "/_sim/faults", {"kind": "http_5xx", "status": 503, "count": 1}, auth=False
+    )
+    assert status == 200 and rule["kind"] == "http_5xx"
+    assert (await rest.get("/accounts"))[0] == 503
+    status, _, _ = await rest.post("/_sim/faults", {"kind": "nope"}, auth=False)
+    assert status == 400
+    status, _, _ = await rest.post("/_sim/clock", {"offset_s": 30}, auth=False)
+    assert status == 200
+    _, now, _ = await rest.get("/time", auth=False)
+    assert abs(int(now["epochSeconds"]) - (time.time() + 30)) < 3
+    status, _, _ = await rest.post(
+        "/_sim/products/BTC-USD/flags", {"trading_disabled": True}, auth=False
+    )
+    assert status == 200
+    _, product, _ = await rest.get("/products/BTC-USD")
+    assert product["trading_disabled"] is True
+    _, created, _ = await rest.post("/orders", _order_body("cid-disabled"))
+    assert created["success"] is False
+    assert created["error_response"]["new_order_failure_reason"] == "UNTRADABLE_PRODUCT"
+    status, faults, _ = await rest.get("/_sim/faults", auth=False)
+    assert faults["counts"] == {"clock_offset": 1, "http_5xx": 1, "product_flags": 1}
+    status, _body, _ = await rest.call("DELETE", "/_sim/faults", auth=False)
+    assert status == 200 and venue.faults.clock_offset_s == 0
+
+
+@pytest.mark.parametrize(
+    ("flags", "order", "reason"),
+    [
+        ({"cancel_only": True}, "limit", "ORDER_ENTRY_DISABLED"),
+        ({"limit_only": True}, "market", "UNSUPPORTED_ORDER_CONFIGURATION"),
+    ],
+)
+async def test_sim1_product_status_flips(env, flags, order, reason):
+    venue, rest = env
+    resting = await rest.limit_order("cid-before", "BUY", "0.001", "1000.00")
+    venue.faults.set_product_flags("BTC-USD", **flags)
+    if order == "limit":
+        created = await rest.limit_order("cid-after", "BUY", "0.001", "1000.00")
+    else:
+        created = await rest.market_order("cid-after", "BUY", base_size="0.001")
+    assert created["error_response"]["new_order_failure_reason"] == reason
+    _, body, _ = await rest.post("/orders/batch_cancel", {"order_ids": [resting["order_id"]]})
+    assert body["results"][0]["success"] is True
+
+
+async def test_sim1_price_shock_moves_the_market(env):
+    venue, rest = env
+    bid, ask = await rest.best()
+    status, _, _ = await rest.post(
+        "/_sim/shock", {"pct": "10", "product_id": "BTC-USD"}, auth=False
+    )
+    assert status == 200
+    venue.step()
+    shocked_bid, shocked_ask = await rest.best()
+    assert abs(shocked_bid / bid - Decimal("1.1")) < Decimal("0.002")
+    assert abs(shocked_ask / ask - Decimal("1.1")) < Decimal("0.002")
+    venue.step(venue.market_now() + 30)
+    later_bid, _ = await rest.best()
+    assert abs(later_bid / bid - 1) > Decimal("0.05")

@@ -1,0 +1,71 @@
+"""S-1 rolling windows: O(1) incremental state equals a brute-force recomputation."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trader.triggers.rolling import MonotonicExtreme, WindowRing
+
+increasing_minutes = st.lists(st.integers(min_value=1, max_value=7), min_size=1, max_size=120).map(
+    lambda steps: [sum(steps[: i + 1]) for i in range(len(steps))]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(increasing_minutes, st.integers(min_value=2, max_value=30), st.data())
+def test_s1_window_ring_sums_match_brute_force(minutes, size, data):
+    spans = (size, data.draw(st.integers(min_value=1, max_value=size)))
+    ring = WindowRing(size, 2, spans, phase=data.draw(st.integers(0, 100)))
+    for i, minute in enumerate(minutes):
+        ring.push(minute, (float(i + 1), 1.0))
+        for window, span in enumerate(spans):
+            inside = [j + 1 for j, m in enumerate(minutes[: i + 1]) if m > minute - span]
+            assert ring.sums[window][0] == pytest.approx(sum(inside))
+            assert ring.sums[window][1] == pytest.approx(len(inside))
+
+
+@settings(max_examples=60, deadline=None)
+@given(increasing_minutes, st.integers(min_value=1, max_value=10), st.integers(0, 10))
+def test_s1_window_ring_latest_at_or_before(minutes, lag, slack):
+    size = 2 * lag + slack + 1
+    ring = WindowRing(size, 1, (size,))
+    for i, minute in enumerate(minutes):
+        ring.push(minute, (float(i),))
+        target, oldest = minute - lag, minute - 2 * lag
+        stored = [(m, float(j)) for j, m in enumerate(minutes[: i + 1]) if m > minute - size]
+        candidates = [(m, v) for m, v in stored if oldest <= m <= target]
+        expected = candidates[-1] if candidates else None
+        assert ring.latest_at_or_before(target, oldest, 0) == expected
+
+
+def test_s1_window_ring_refuses_non_increasing_minutes():
+    ring = WindowRing(5, 1, (5,))
+    ring.push(10, (1.0,))
+    with pytest.raises(ValueError):
+        ring.push(10, (1.0,))
+
+
+def test_s1_window_ring_resync_keeps_sums_exact():
+    ring = WindowRing(4, 1, (4, 2))
+    for minute in range(1, 1000):
+        ring.push(minute, (0.1,))
+    assert ring.sums[0][0] == pytest.approx(0.4, abs=1e-15)
+    assert ring.sums[1][0] == pytest.approx(0.2, abs=1e-15)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    increasing_minutes,
+    st.lists(st.floats(min_value=-1e6, max_value=1e6), min_size=120, max_size=120),
+    st.integers(min_value=1, max_value=20),
+    st.booleans(),
+)
+def test_s1_monotonic_extreme_matches_brute_force(times, values, span, maximum):
+    extreme = MonotonicExtreme(span, maximum=maximum)
+    pick = max if maximum else min
+    for i, time in enumerate(times):
+        window = [values[j] for j, t in enumerate(times[:i]) if t > time - span]
+        assert extreme.query(time) == (pick(window) if window else None)
+        extreme.push(time, values[i])

@@ -1,0 +1,74 @@
+"""In-memory market snapshot handed to the decision core (U-1, S-1, R-1).
+
+The daemon (live, paper) or the backtest builds one snapshot per cycle from its own feeds;
+the decision core only reads it. Freshness is explicit: `data_time` is when this product's
+market data was last updated, and `age(now)` is what the stale-data checks compare.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from trader.core.types import Candle, ProductRules, Quote
+
+CANDLE_SECONDS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class ProductMarket:
+    """Everything the decision core knows about one product at snapshot time.
+
+    `sigma` is the standard deviation of 1-minute log returns (a statistical estimate, float);
+    `quote_volume_24h` is in quote currency; `listed_at` is epoch seconds (None = unknown);
+    `candles` are recent 1-minute candles, oldest first (may include a forming one: use
+    `closed_candles(now)`).
+    """
+
+    rules: ProductRules
+    quote: Quote | None = None
+    quote_volume_24h: Decimal | None = None
+    listed_at: float | None = None
+    data_time: float | None = None
+    sigma: float | None = None
+    last_close: Decimal | None = None
+    candles: Sequence[Candle] = ()
+
+    @property
+    def product_id(self) -> str:
+        return self.rules.product_id
+
+    def age(self, now: float) -> float:
+        """Seconds since the data was updated; infinite when it never was (fail closed)."""
+        if self.data_time is None:
+            return float("inf")
+        return now - self.data_time
+
+    def closed_candles(self, now: float) -> list[Candle]:
+        """Candles closed at or before `now` (`start + 60 <= now`), oldest first (S-1)."""
+        return [c for c in self.candles if c.start + CANDLE_SECONDS <= now]
+
+
+@dataclass(frozen=True, slots=True)
+class MarketSnapshot:
+    """All products plus the market regime and the universe's tier assignment.
+
+    `tiers` maps each eligible product to its tier (filled from the universe result); a
+    product missing from it is not eligible for entries.
+    """
+
+    products: Mapping[str, ProductMarket]
+    regime: str = "normal"
+    tiers: Mapping[str, str] = field(default_factory=dict)
+
+    def get(self, product_id: str) -> ProductMarket | None:
+        return self.products.get(product_id)
+
+    def mid_prices(self) -> dict[str, Decimal]:
+        """Mid price per product with a quote (used to value positions)."""
+        return {pid: pm.quote.mid for pid, pm in self.products.items() if pm.quote is not None}
+
+    def with_tiers(self, tiers: Mapping[str, str]) -> MarketSnapshot:
+        """A copy carrying the universe's tier assignment."""
+        return MarketSnapshot(products=self.products, regime=self.regime, tiers=dict(tiers))

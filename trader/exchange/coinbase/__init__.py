@@ -1,0 +1,1 @@
+"""Coinbase Advanced Trade implementation of the `Exchange` interface (EX-1..4)."""

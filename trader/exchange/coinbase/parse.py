@@ -1,0 +1,167 @@
+"""REST payloads → typed models (EX-1, EX-4). Malformed → ExchangeProtocolError naming
+the endpoint and field."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from trader.core.types import Candle, FeeRates, ProductRules, Quote, Side
+from trader.exchange.coinbase.fields import Reader
+from trader.exchange.errors import ExchangeProtocolError
+from trader.exchange.models import (
+    Account,
+    CancelResult,
+    Fill,
+    Order,
+    PreviewResult,
+    ServerTime,
+)
+
+
+def product_rules(p: Reader) -> ProductRules:
+    return ProductRules(
+        product_id=p.text("product_id"),
+        base_currency=p.text("base_currency_id", "") or p.text("base_name", ""),
+        quote_currency=p.text("quote_currency_id", "") or p.text("quote_name", ""),
+        base_increment=p.dec("base_increment"),
+        quote_increment=p.dec("quote_increment"),
+        base_min_size=p.dec("base_min_size"),
+        base_max_size=p.dec("base_max_size"),
+        quote_min_size=p.dec("quote_min_size"),
+        quote_max_size=p.dec("quote_max_size"),
+        status=p.text("status", "online"),
+        trading_disabled=p.flag("trading_disabled", False) or p.flag("is_disabled", False),
+        cancel_only=p.flag("cancel_only", False),
+        limit_only=p.flag("limit_only", False),
+        post_only=p.flag("post_only", False),
+        auction_mode=p.flag("auction_mode", False),
+    )
+
+
+def candle(product_id: str, c: Reader) -> Candle:
+    return Candle(
+        product_id=product_id,
+        start=c.integer("start"),
+        open=c.dec("open"),
+        high=c.dec("high"),
+        low=c.dec("low"),
+        close=c.dec("close"),
+        volume=c.dec("volume"),
+    )
+
+
+def pricebook_quote(book: Reader) -> Quote | None:
+    """Touch of one pricebook; None when a side is empty."""
+    bids, asks = book.items("bids", optional=True), book.items("asks", optional=True)
+    if not bids or not asks:
+        return None
+    return Quote(
+        product_id=book.text("product_id"),
+        bid=bids[0].dec("price"),
+        bid_size=bids[0].dec("size"),
+        ask=asks[0].dec("price"),
+        ask_size=asks[0].dec("size"),
+        time=book.time("time"),
+    )
+
+
+def account(a: Reader) -> Account:
+    return Account(
+        uuid=a.text("uuid"),
+        currency=a.text("currency"),
+        available=a.obj("available_balance").dec("value"),
+        hold=a.obj("hold").dec("value") if a.data.get("hold") is not None else Decimal(0),
+        account_type=a.text("type", ""),
+        active=a.flag("active", True),
+        ready=a.flag("ready", True),
+    )
+
+
+def server_time(t: Reader) -> ServerTime:
+    millis = t.data.get("epochMillis")
+    if millis not in (None, ""):
+        return ServerTime(epoch=t.integer("epochMillis") / 1000.0, iso=t.text("iso", ""))
+    return ServerTime(epoch=float(t.dec("epochSeconds")), iso=t.text("iso", ""))
+
+
+def fee_rates(summary: Reader) -> FeeRates:
+    tier = summary.obj("fee_tier")
+    return FeeRates(maker=tier.dec("maker_fee_rate"), taker=tier.dec("taker_fee_rate"))
+
+
+def side(r: Reader, key: str) -> Side:
+    raw = r.text(key)
+    try:
+        return Side(raw.upper())
+    except ValueError:
+        raise ExchangeProtocolError(r.endpoint, key, f"is not BUY or SELL: {raw!r}") from None
+
+
+def order(o: Reader) -> Order:
+    config = o.data.get("order_configuration") or {}
+    params = Reader(o.endpoint, next(iter(config.values()), {}) if isinstance(config, dict)
+                    and config else {}, "order_configuration")
+    return Order(
+        order_id=o.text("order_id"),
+        client_order_id=o.text("client_order_id", ""),
+        product_id=o.text("product_id"),
+        side=side(o, "side"),
+        status=o.text("status"),
+        order_type=o.text("order_type", "").upper(),
+        time_in_force=o.text("time_in_force", ""),
+        created_time=o.time("created_time", 0.0),
+        filled_size=o.dec_or("filled_size", Decimal(0)) or Decimal(0),
+        average_filled_price=o.dec_or("average_filled_price", Decimal(0)) or Decimal(0),
+        filled_value=o.dec_or("filled_value", Decimal(0)) or Decimal(0),
+        total_fees=o.dec_or("total_fees", Decimal(0)) or Decimal(0),
+        number_of_fills=o.integer("number_of_fills", 0),
+        base_size=params.dec_or("base_size", None),
+        quote_size=params.dec_or("quote_size", None),
+        limit_price=params.dec_or("limit_price", None),
+        post_only=params.flag("post_only", False),
+        reject_reason=o.text("reject_reason", ""),
+        cancel_message=o.text("cancel_message", ""),
+        settled=o.flag("settled", False),
+        order_configuration=config if isinstance(config, dict) else {},
+    )
+
+
+def fill(f: Reader) -> Fill:
+    return Fill(
+        entry_id=f.text("entry_id", ""),
+        trade_id=f.text("trade_id"),
+        order_id=f.text("order_id"),
+        product_id=f.text("product_id"),
+        side=side(f, "side"),
+        price=f.dec("price"),
+        size=f.dec("size"),
+        commission=f.dec("commission"),
+        liquidity=f.text("liquidity_indicator", ""),
+        trade_type=f.text("trade_type", "FILL"),
+        trade_time=f.time("trade_time"),
+        sequence_timestamp=f.text("sequence_timestamp", ""),
+    )
+
+
+def preview(p: Reader) -> PreviewResult:
+    zero = Decimal(0)
+    return PreviewResult(
+        order_total=p.dec_or("order_total", zero) or zero,
+        commission_total=p.dec_or("commission_total", zero) or zero,
+        base_size=p.dec_or("base_size", zero) or zero,
+        quote_size=p.dec_or("quote_size", zero) or zero,
+        best_bid=p.dec_or("best_bid", zero) or zero,
+        best_ask=p.dec_or("best_ask", zero) or zero,
+        slippage=p.dec_or("slippage", zero) or zero,
+        errs=tuple(str(e) for e in p.array("errs", optional=True)),
+        warnings=tuple(str(w) for w in p.array("warning", optional=True)),
+        preview_id=p.text("preview_id", ""),
+    )
+
+
+def cancel_result(r: Reader) -> CancelResult:
+    return CancelResult(
+        order_id=r.text("order_id"),
+        success=r.flag("success"),
+        failure_reason=r.text("failure_reason", ""),
+    )

@@ -1,0 +1,236 @@
+"""WebSocket streams with reconnect, watchdog and sequence checks (EX-2, protocol §5).
+
+One `WsStream` is one connection kind (market or user). It subscribes one channel per
+message, each with a fresh WS JWT; reads frames up to 16 MiB; reconnects with jittered
+exponential backoff on ANY close (1000/1001/1006 included), on connect errors and when no
+frame arrived for `watchdog_s` (heartbeats come every second). `sequence_num` is one
+counter per connection: a frame at or below the last seen is a duplicate or out of order
+and is ignored; a jump is a gap → `StreamStatus("resync")` and every data channel is
+resubscribed (fresh snapshots: book, open orders, recent trades).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import ssl
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import structlog
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from trader.exchange.coinbase.auth import JwtSigner
+from trader.exchange.coinbase.decode import IGNORED_CHANNELS, DecodeError, decode_events
+from trader.exchange.metrics import AdapterMetrics
+from trader.exchange.models import StreamStatus
+
+log = structlog.get_logger("trader.exchange")
+MAX_FRAME_BYTES = 16 * 1024 * 1024
+DEFAULT_WATCHDOG_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    channel: str
+    product_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WsSettings:
+    watchdog_s: float = DEFAULT_WATCHDOG_S
+    backoff_base_s: float = 0.5
+    backoff_cap_s: float = 15.0
+    open_timeout_s: float = 10.0
+
+
+class _Reconnect(Exception):
+    """Leave the current connection and reconnect; `reason` labels the metric."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class SequenceTracker:
+    """Per-connection `sequence_num` bookkeeping."""
+
+    __slots__ = ("last",)
+
+    def __init__(self) -> None:
+        self.last: int | None = None
+
+    def check(self, seq: int) -> str:
+        """"ok", "stale" (duplicate / out of order: ignore) or "gap" (accept, resync)."""
+        last = self.last
+        if last is not None and seq <= last:
+            return "stale"
+        self.last = seq
+        if last is not None and seq > last + 1:
+            return "gap"
+        return "ok"
+
+
+class WsStream:
+    """One reconnecting WebSocket connection yielding typed events and `StreamStatus`."""
+
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        subscriptions: Sequence[Subscription],
+        metrics: AdapterMetrics,
+        *,
+        signer: JwtSigner | None,
+        ssl_context: ssl.SSLContext | None = None,
+        settings: WsSettings | None = None,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.name = name
+        self.url = url
+        self.subscriptions = list(subscriptions)
+        self.metrics = metrics
+        self.signer = signer
+        self.ssl = ssl_context
+        self.settings = settings or WsSettings()
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.connects = 0
+
+    async def events(self) -> AsyncIterator[Any]:
+        """Forever: connect, subscribe, yield events; on trouble yield `down` and retry."""
+        failures = 0
+        while True:
+            reason = "connect_error"
+            try:
+                async with connect(
+                    self.url, ssl=self.ssl, max_size=MAX_FRAME_BYTES, proxy=None,
+                    open_timeout=self.settings.open_timeout_s, close_timeout=1.0,
+                    ping_interval=20.0, ping_timeout=20.0,
+                ) as ws:
+                    self.connects += 1
+                    await self._subscribe(ws, "subscribe")
+                    async for event in self._read(ws):
+                        failures = 0
+                        yield event
+            except _Reconnect as exc:
+                reason = exc.reason
+            except ConnectionClosed as exc:
+                code = exc.rcvd.code if exc.rcvd is not None else 1006
+                reason = f"closed_{code}"
+            except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
+                reason = f"connect_error_{type(exc).__name__}"
+            failures += 1
+            self.metrics.ws_reconnects.labels(stream=self.name, reason=reason).inc()
+            delay = self._delay(failures)
+            log.warning("ws_reconnect", stream=self.name, reason=reason,
+                        delay_s=round(delay, 3))
+            yield StreamStatus(self.name, "down", reason, self.clock())
+            await asyncio.sleep(delay)
+
+    def _delay(self, failures: int) -> float:
+        ceiling = min(self.settings.backoff_cap_s,
+                      self.settings.backoff_base_s * 2 ** (failures - 1))
+        return self.rng.uniform(ceiling / 2, ceiling)
+
+    async def _subscribe(self, ws: ClientConnection, kind: str) -> None:
+        """One channel per message, a fresh JWT in each (protocol §5)."""
+        for sub in self.subscriptions:
+            message: dict[str, Any] = {"type": kind, "product_ids": list(sub.product_ids),
+                                       "channel": sub.channel}
+            if self.signer is not None:
+                message["jwt"] = self.signer.ws_token()
+            await ws.send(orjson.dumps(message).decode())
+
+    async def _resubscribe(self, ws: ClientConnection) -> None:
+        data_subs = [s for s in self.subscriptions if s.channel != "heartbeats"]
+        saved, self.subscriptions = self.subscriptions, data_subs
+        try:
+            await self._subscribe(ws, "unsubscribe")
+            await self._subscribe(ws, "subscribe")
+        finally:
+            self.subscriptions = saved
+
+    async def _read(self, ws: ClientConnection) -> AsyncIterator[Any]:
+        tracker = SequenceTracker()
+        up = False
+        while True:
+            try:
+                raw = await asyncio.wait_for(ws.recv(decode=False), self.settings.watchdog_s)
+            except TimeoutError:
+                raise _Reconnect("watchdog") from None
+            msg = self._parse(raw)
+            if msg is None:
+                continue
+            channel = msg.get("channel")
+            if not isinstance(channel, str):
+                self._error_frame(msg)
+                continue
+            seq = msg.get("sequence_num")
+            verdict = tracker.check(seq) if isinstance(seq, int) else "ok"
+            if verdict == "stale":
+                self.metrics.ws_frames.labels(stream=self.name, disposition="stale").inc()
+                continue
+            if verdict == "gap":
+                self.metrics.ws_gaps.labels(stream=self.name).inc()
+                log.warning("ws_sequence_gap", stream=self.name, seq=tracker.last)
+                yield StreamStatus(self.name, "resync", "sequence_gap", self.clock())
+                await self._resubscribe(ws)
+            if channel == "subscriptions" and not up and self._all_acked(msg):
+                up = True
+                yield StreamStatus(self.name, "up", "subscribed", self.clock())
+            elif channel == "heartbeats":
+                yield StreamStatus(self.name, "heartbeat", "", self.clock())
+                continue
+            for event in self._decode(channel, msg):
+                yield event
+
+    def _all_acked(self, msg: dict[str, Any]) -> bool:
+        """The cumulative `subscriptions` ack lists every channel we asked for."""
+        acked: set[str] = set()
+        for event in msg.get("events") or ():
+            subs = event.get("subscriptions") if isinstance(event, dict) else None
+            if isinstance(subs, dict):
+                acked.update(subs)
+        return all(sub.channel in acked for sub in self.subscriptions)
+
+    def _parse(self, raw: bytes | str) -> dict[str, Any] | None:
+        try:
+            msg = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            self._bad("<unparsed>", f"not JSON: {exc}", len(raw))
+            return None
+        if not isinstance(msg, dict):
+            self._bad("<unparsed>", "not a JSON object", len(raw))
+            return None
+        return msg
+
+    def _decode(self, channel: str, msg: dict[str, Any]) -> list[Any]:
+        try:
+            events = decode_events(channel, msg)
+        except DecodeError as exc:
+            self._bad(channel, exc.problem, 0)
+            return []
+        if not events and channel not in IGNORED_CHANNELS and channel not in (
+                "ticker", "market_trades", "l2_data", "user"):
+            self.metrics.ws_frames.labels(stream=self.name, disposition="unknown").inc()
+        else:
+            self.metrics.ws_frames.labels(stream=self.name, disposition="ok").inc()
+        return events
+
+    def _bad(self, channel: str, problem: str, size: int) -> None:
+        self.metrics.ws_bad_frames.labels(stream=self.name, channel=channel).inc()
+        log.warning("ws_bad_frame", stream=self.name, channel=channel, problem=problem,
+                    size=size)
+
+    def _error_frame(self, msg: dict[str, Any]) -> None:
+        """`{"type":"error","message":...}`: a refused subscription; reconnect fresh."""
+        message = str(msg.get("message", ""))
+        self._bad("error", message or "frame without channel", 0)
+        if msg.get("type") == "error":
+            raise _Reconnect("error_frame")

@@ -1,0 +1,307 @@
+"""The execution engine (X-1): one exchange order per intent, under any fault.
+
+1. `place` builds the request, derives the client order id from the intent id, serializes
+   the body once and commits the intent (with those bytes) as NEW.
+2. `submit` commits NEW → SUBMITTING, then sends. Only a definite answer moves it on:
+   accepted → OPEN, rejected → REJECTED. Timeouts, 5xx, lost connections leave it
+   SUBMITTING.
+3. `resolve_pending` resends the byte-identical body of every SUBMITTING intent (the venue
+   returns the original order for a known client id) until it gets a definite answer, or
+   the user channel reports the order first. A restart runs the same resolution: NEW
+   intents were never sent and are closed; SUBMITTING ones are resent.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import orjson
+import structlog
+
+from trader.core.types import Side
+from trader.exchange.interface import Exchange
+from trader.exchange.models import CreateOrderResult, OrderAccepted, OrderRejected
+from trader.exchange.orders import OrderKind, OrderRequest, order_configuration
+from trader.execution import store
+from trader.execution.ids import OrderIds
+from trader.execution.intents import Intent, IntentState, Purpose
+from trader.execution.metrics import ExecutionMetrics
+from trader.state.db import Database
+
+log = structlog.get_logger("trader.execution")
+
+DUPLICATE_ID = "DUPLICATE_CLIENT_ORDER_ID"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDraft:
+    """What the order manager wants sent; sizes and prices already on the product's grid."""
+
+    product_id: str
+    side: Side
+    kind: OrderKind
+    purpose: Purpose
+    base_size: Decimal | None = None
+    quote_size: Decimal | None = None
+    limit_price: Decimal | None = None
+    post_only: bool = False
+    end_time: float | None = None
+    cycle_id: str | None = None
+    proposal_id: str | None = None
+    parent_intent_id: str | None = None
+
+
+SendGate = Callable[[Purpose], str | None]  # why an intent may not be sent now, or None
+
+
+class ExecutionEngine:
+    def __init__(
+        self,
+        db: Database,
+        exchange: Exchange,
+        ids: OrderIds,
+        metrics: ExecutionMetrics,
+        *,
+        mode: str,
+        send_gate: SendGate,
+        clock: Callable[[], float] = time.time,
+        new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        resend_after_s: float = 1.0,
+        resend_max_backoff_s: float = 15.0,
+    ) -> None:
+        self.db = db
+        self.exchange = exchange
+        self.ids = ids
+        self.metrics = metrics
+        self.mode = mode
+        self._send_gate = send_gate
+        self._clock = clock
+        self._new_id = new_id
+        self._resend_after = resend_after_s
+        self._resend_max = resend_max_backoff_s
+        self._last_attempt: dict[str, float] = {}
+
+    # -- new orders --------------------------------------------------------------------
+    def build(self, draft: OrderDraft, *, state: IntentState = IntentState.NEW) -> Intent:
+        intent_id = self._new_id()
+        client_id = self.ids.client_order_id(intent_id)
+        request = OrderRequest(
+            client_order_id=client_id,
+            product_id=draft.product_id,
+            side=draft.side,
+            kind=draft.kind,
+            base_size=draft.base_size,
+            quote_size=draft.quote_size,
+            limit_price=draft.limit_price,
+            post_only=draft.post_only,
+            end_time=draft.end_time,
+        )
+        return Intent(
+            intent_id=intent_id,
+            client_order_id=client_id,
+            mode=self.mode,
+            purpose=draft.purpose,
+            product_id=draft.product_id,
+            side=draft.side,
+            order_configuration=orjson.dumps(order_configuration(request)).decode(),
+            request_body=self.exchange.serialize_order(request),
+            base_size=draft.base_size,
+            quote_size=draft.quote_size,
+            limit_price=draft.limit_price,
+            state=state,
+            created_at=self._clock(),
+            cycle_id=draft.cycle_id,
+            proposal_id=draft.proposal_id,
+            parent_intent_id=draft.parent_intent_id,
+            expires_at=draft.end_time,
+        )
+
+    async def record_dry(self, draft: OrderDraft) -> Intent:
+        """DRY_RUN: persist the intent as DRY; nothing is ever sent (OPS-2)."""
+        intent = self.build(draft, state=IntentState.DRY)
+        await self.db.run(lambda conn: store.insert_intent(conn, intent))
+        return intent
+
+    async def place(self, draft: OrderDraft) -> Intent:
+        intent = self.build(draft)
+        await self.db.run(lambda conn: store.insert_intent(conn, intent))
+        return await self.submit(intent)
+
+    async def submit(self, intent: Intent) -> Intent:
+        refusal = self._send_gate(intent.purpose)
+        now = self._clock()
+        if refusal is not None:
+            await self.db.run(
+                lambda conn: store.move(
+                    conn,
+                    intent.intent_id,
+                    IntentState.CANCELLED,
+                    now,
+                    reject_reason=f"not sent: {refusal}",
+                )
+            )
+            log.warning("intent_not_sent", intent_id=intent.intent_id, reason=refusal)
+            return await self._reload(intent)
+        moved = await self.db.run(
+            lambda conn: store.move(
+                conn, intent.intent_id, IntentState.SUBMITTING, now, submitted_at=now, attempts=1
+            )
+        )
+        if not moved:
+            raise RuntimeError(f"intent {intent.intent_id} was not NEW; refusing to send it")
+        self.metrics.orders.labels(state="SUBMITTING").inc()
+        await self._send(intent)
+        return await self._reload(intent)
+
+    async def _send(self, intent: Intent) -> CreateOrderResult:
+        self._last_attempt[intent.intent_id] = self._clock()
+        started = time.perf_counter()
+        result = await self.exchange.create_order_raw(intent.request_body)
+        self.metrics.roundtrip.observe(time.perf_counter() - started)
+        await self.apply_create_result(intent, result)
+        return result
+
+    # -- answers -----------------------------------------------------------------------
+    async def apply_create_result(self, intent: Intent, result: CreateOrderResult) -> None:
+        now = self._clock()
+        if isinstance(result, OrderAccepted):
+            await self._accepted(intent, result, now)
+        elif isinstance(result, OrderRejected) and result.reason != DUPLICATE_ID:
+            if await self.db.run(
+                lambda conn: store.move(
+                    conn,
+                    intent.intent_id,
+                    IntentState.REJECTED,
+                    now,
+                    reject_reason=f"{result.reason}: {result.message}"[:500],
+                )
+            ):
+                self.metrics.orders.labels(state="REJECTED").inc()
+            log.warning(
+                "order_rejected",
+                intent_id=intent.intent_id,
+                reason=result.reason,
+                message=result.message,
+                product_id=intent.product_id,
+            )
+        elif isinstance(result, OrderRejected):
+            await self._find_duplicate(intent)
+        else:
+            cause = result.cause
+            await self.db.run(
+                lambda conn: conn.execute(
+                    "UPDATE intents SET last_error = ?, updated_at = ? WHERE intent_id = ?",
+                    (cause[:500], now, intent.intent_id),
+                )
+            )
+            log.warning(
+                "order_outcome_unknown",
+                intent_id=intent.intent_id,
+                cause=cause,
+                client_order_id=intent.client_order_id,
+            )
+
+    async def _accepted(self, intent: Intent, result: OrderAccepted, now: float) -> None:
+        if result.client_order_id and result.client_order_id != intent.client_order_id:
+            raise RuntimeError(
+                f"venue answered intent {intent.intent_id} with order {result.order_id} "
+                f"of client id {result.client_order_id}; expected {intent.client_order_id}"
+            )
+        order_id = result.order_id
+
+        def apply(conn: sqlite3.Connection) -> bool:
+            moved = store.move(
+                conn, intent.intent_id, IntentState.OPEN, now, exchange_order_id=order_id
+            )
+            if not moved:
+                store.update_fields(conn, intent.intent_id, now, exchange_order_id=order_id)
+            return moved
+
+        if await self.db.run(apply):
+            self.metrics.orders.labels(state="OPEN").inc()
+        log.info(
+            "order_accepted",
+            intent_id=intent.intent_id,
+            order_id=order_id,
+            product_id=intent.product_id,
+            side=intent.side.value,
+        )
+
+    async def _find_duplicate(self, intent: Intent) -> None:
+        """The venue says the client id exists: find that order among recent ones (X-1)."""
+        since = intent.created_at - 60.0
+        orders = await self.exchange.list_orders(product_ids=[intent.product_id], start=since)
+        match = next((o for o in orders if o.client_order_id == intent.client_order_id), None)
+        if match is None:
+            log.error(
+                "duplicate_client_id_not_found",
+                intent_id=intent.intent_id,
+                client_order_id=intent.client_order_id,
+            )
+            return
+        accepted = OrderAccepted(match.order_id, match.client_order_id, match.product_id)
+        await self._accepted(intent, accepted, self._clock())
+
+    # -- unknown outcomes --------------------------------------------------------------
+    async def resolve_pending(self, *, force: bool = False) -> int:
+        """Resend every SUBMITTING intent whose backoff has passed; return how many are left."""
+        pending = await self.db.run(lambda conn: store.intents_in(conn, (IntentState.SUBMITTING,)))
+        now = self._clock()
+        for intent in pending:
+            if force or now - self._last_attempt.get(intent.intent_id, 0.0) >= self._backoff(
+                intent
+            ):
+                await self._resend(intent)
+        left = await self.db.run(lambda conn: store.intents_in(conn, (IntentState.SUBMITTING,)))
+        self._export_unknown(left)
+        return len(left)
+
+    def _backoff(self, intent: Intent) -> float:
+        return float(min(self._resend_max, self._resend_after * 2 ** max(0, intent.attempts - 1)))
+
+    async def _resend(self, intent: Intent) -> None:
+        now = self._clock()
+        await self.db.run(
+            lambda conn: conn.execute(
+                "UPDATE intents SET attempts = attempts + 1, updated_at = ? WHERE intent_id = ?",
+                (now, intent.intent_id),
+            )
+        )
+        self.metrics.resends.inc()
+        log.info("order_resend", intent_id=intent.intent_id, attempt=intent.attempts + 1)
+        await self._send(intent)
+
+    async def close_unsent(self) -> int:
+        """At start: NEW intents were committed but never sent (the SUBMITTING commit comes
+        first), so they are closed, never sent late (ST-2)."""
+        unsent = await self.db.run(lambda conn: store.intents_in(conn, (IntentState.NEW,)))
+        now = self._clock()
+        ids = [intent.intent_id for intent in unsent]
+
+        def close(conn: sqlite3.Connection) -> None:
+            for intent_id in ids:
+                store.move(
+                    conn,
+                    intent_id,
+                    IntentState.CANCELLED,
+                    now,
+                    reject_reason="never sent (restart)",
+                )
+
+        await self.db.run(close)
+        return len(unsent)
+
+    def _export_unknown(self, pending: list[Intent]) -> None:
+        self.metrics.intents_unknown.set(len(pending))
+        oldest = min((i.created_at for i in pending), default=None)
+        self.metrics.intents_unknown_age.set(0 if oldest is None else self._clock() - oldest)
+
+    async def _reload(self, intent: Intent) -> Intent:
+        fresh = await self.db.run(lambda conn: store.get_intent(conn, intent.intent_id))
+        assert fresh is not None
+        return fresh

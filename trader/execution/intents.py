@@ -1,0 +1,103 @@
+"""Order intents and their forward-only states (X-1).
+
+NEW (decided, not yet sent) → SUBMITTING (committed before the request leaves) → OPEN →
+PARTIALLY_FILLED → FILLED | CANCELLED | EXPIRED | REJECTED. DRY is the terminal state of a
+DRY_RUN intent, which is never sent. A state never moves backwards, and a terminal state
+never changes: a late "cancelled" after FILLED is ignored, never acted on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from trader.core.types import Side
+
+
+class IntentState(StrEnum):
+    NEW = "NEW"
+    SUBMITTING = "SUBMITTING"
+    OPEN = "OPEN"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+    REJECTED = "REJECTED"
+    DRY = "DRY"
+
+
+class Purpose(StrEnum):
+    ENTRY = "entry"
+    EXIT = "exit"
+    REPRICE = "reprice"
+    FLATTEN = "flatten"
+
+
+RANK = {
+    IntentState.NEW: 0,
+    IntentState.SUBMITTING: 1,
+    IntentState.OPEN: 2,
+    IntentState.PARTIALLY_FILLED: 3,
+    IntentState.FILLED: 4,
+    IntentState.CANCELLED: 4,
+    IntentState.EXPIRED: 4,
+    IntentState.REJECTED: 4,
+    IntentState.DRY: 4,
+}
+TERMINAL = frozenset(s for s, rank in RANK.items() if rank == 4)
+LIVE_STATES = (IntentState.SUBMITTING, IntentState.OPEN, IntentState.PARTIALLY_FILLED)
+
+
+def may_move(current: IntentState, target: IntentState) -> bool:
+    """True when `current → target` is a forward move (equal states are no-ops, not moves)."""
+    return current not in TERMINAL and RANK[target] > RANK[current]
+
+
+def sources_for(target: IntentState) -> tuple[str, ...]:
+    """The states from which `target` may be reached (for guarded SQL updates)."""
+    return tuple(s.value for s in IntentState if may_move(s, target))
+
+
+VENUE_STATUS = {
+    "OPEN": IntentState.OPEN,
+    "FILLED": IntentState.FILLED,
+    "CANCELLED": IntentState.CANCELLED,
+    "EXPIRED": IntentState.EXPIRED,
+    "FAILED": IntentState.REJECTED,
+}
+
+
+def state_from_venue(status: str, filled_size: Decimal) -> IntentState | None:
+    """What a venue order status means for the intent; None when it says nothing new."""
+    state = VENUE_STATUS.get(status.upper())
+    if state is IntentState.OPEN and filled_size > 0:
+        return IntentState.PARTIALLY_FILLED
+    return state
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    intent_id: str
+    client_order_id: str
+    mode: str
+    purpose: Purpose
+    product_id: str
+    side: Side
+    order_configuration: str
+    request_body: bytes
+    base_size: Decimal | None
+    quote_size: Decimal | None
+    limit_price: Decimal | None
+    state: IntentState
+    created_at: float
+    cycle_id: str | None = None
+    proposal_id: str | None = None
+    parent_intent_id: str | None = None
+    expires_at: float | None = None
+    exchange_order_id: str | None = None
+    filled_size: Decimal = Decimal(0)
+    filled_value: Decimal = Decimal(0)
+    fees: Decimal = Decimal(0)
+    attempts: int = 0
+    reject_reason: str | None = None

@@ -1,0 +1,198 @@
+"""Reconciliation (X-5, ST-2): the gate before trading, then periodically.
+
+In order: close intents that were never sent; resolve every SUBMITTING intent by resending
+its exact bytes; adopt own open orders (by client-id prefix) and refresh orders the
+database thinks are working but the venue no longer lists; fetch fills since the last one
+stored; compare venue balances with `baseline + what our fills moved`. A difference beyond
+tolerance is a mismatch: the caller halts with reason `reconcile_mismatch`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import orjson
+import structlog
+
+from trader.exchange.interface import Exchange
+from trader.execution.engine import ExecutionEngine
+from trader.execution.ids import OrderIds
+from trader.execution.tracker import OrderTracker, event_from_order
+from trader.state.db import Database, transaction
+
+log = structlog.get_logger("trader.reconcile")
+
+BASELINE_KEY = "balance_baseline"
+FILL_LOOKBACK_S = 600.0
+
+
+@dataclass
+class ReconcileReport:
+    closed_unsent: int = 0
+    still_submitting: int = 0
+    own_open: int = 0
+    adopted: list[str] = field(default_factory=list)
+    refreshed: int = 0
+    foreign_open: list[str] = field(default_factory=list)
+    new_fills: int = 0
+    mismatches: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches and self.still_submitting == 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "closed_unsent": self.closed_unsent,
+            "still_submitting": self.still_submitting,
+            "own_open": self.own_open,
+            "adopted": self.adopted,
+            "refreshed": self.refreshed,
+            "foreign_open": self.foreign_open,
+            "new_fills": self.new_fills,
+            "mismatches": self.mismatches,
+        }
+
+
+def fill_deltas(conn: sqlite3.Connection) -> dict[str, Decimal]:
+    """How our fills moved each currency: base ± size, quote ∓ value and − fees."""
+    deltas: dict[str, Decimal] = {}
+    for product_id, side, price, size, commission in conn.execute(
+        "SELECT product_id, side, price, size, commission FROM fills"
+    ):
+        base, quote = product_id.split("-", 1)
+        size_d, value = Decimal(size), Decimal(price) * Decimal(size)
+        sign = 1 if side == "BUY" else -1
+        deltas[base] = deltas.get(base, Decimal(0)) + sign * size_d
+        deltas[quote] = deltas.get(quote, Decimal(0)) - sign * value - Decimal(commission)
+    return deltas
+
+
+def load_baseline(conn: sqlite3.Connection) -> dict[str, Decimal] | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (BASELINE_KEY,)).fetchone()
+    if row is None:
+        return None
+    return {k: Decimal(v) for k, v in orjson.loads(row[0]).items()}
+
+
+def save_baseline(conn: sqlite3.Connection, totals: dict[str, Decimal]) -> None:
+    """Balances not explained by our fills (deposits, holdings from before) — audited."""
+    deltas = fill_deltas(conn)
+    baseline = {
+        c: totals.get(c, Decimal(0)) - deltas.get(c, Decimal(0)) for c in set(totals) | set(deltas)
+    }
+    payload = orjson.dumps({k: str(v) for k, v in sorted(baseline.items())}).decode()
+    with transaction(conn):
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
+            "DO UPDATE SET value = excluded.value",
+            (BASELINE_KEY, payload),
+        )
+        conn.execute(
+            "INSERT INTO audit_events (at, kind, actor, payload) VALUES (?, ?, ?, ?)",
+            (time.time(), "balance_baseline", "reconcile", payload),
+        )
+
+
+def _fill_sync_start(conn: sqlite3.Connection) -> float | None:
+    last = conn.execute("SELECT MAX(trade_time) FROM fills").fetchone()[0]
+    if last is not None:
+        return float(last) - FILL_LOOKBACK_S
+    first = conn.execute(
+        "SELECT MIN(submitted_at) FROM intents WHERE submitted_at IS NOT NULL"
+    ).fetchone()[0]
+    return None if first is None else float(first) - FILL_LOOKBACK_S
+
+
+class Reconciler:
+    def __init__(
+        self,
+        db: Database,
+        exchange: Exchange,
+        ids: OrderIds,
+        engine: ExecutionEngine,
+        tracker: OrderTracker,
+        *,
+        tolerance: Decimal,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = db
+        self.exchange = exchange
+        self.ids = ids
+        self.engine = engine
+        self.tracker = tracker
+        self.tolerance = tolerance
+        self._clock = clock
+
+    async def run(self, *, startup: bool) -> ReconcileReport:
+        report = ReconcileReport()
+        if startup:
+            report.closed_unsent = await self.engine.close_unsent()
+        report.still_submitting = await self.engine.resolve_pending(force=startup)
+        await self._orders(report)
+        report.new_fills = await self._fills()
+        await self._balances(report)
+        log.info("reconciled", startup=startup, **report.as_dict())
+        return report
+
+    async def _orders(self, report: ReconcileReport) -> None:
+        listed = await self.exchange.list_orders(statuses=["OPEN"])
+        own = [o for o in listed if self.ids.is_own(o.client_order_id)]
+        report.foreign_open = [o.order_id for o in listed if not self.ids.is_own(o.client_order_id)]
+        report.own_open = len(own)
+        known = await self.db.run(
+            lambda conn: {
+                row[0]
+                for row in conn.execute(
+                    "SELECT exchange_order_id FROM intents WHERE exchange_order_id IS NOT NULL "
+                    "AND state IN ('OPEN', 'PARTIALLY_FILLED')"
+                )
+            }
+        )
+        for order in own:
+            if order.order_id not in known:
+                report.adopted.append(order.order_id)
+            await self.tracker.on_order_event(event_from_order(order, "reconcile"))
+        orphans = await self.db.run(
+            lambda conn: conn.execute(
+                "SELECT COUNT(*) FROM orders WHERE foreign_order = 0 AND intent_id IS NULL"
+            ).fetchone()[0]
+        )
+        if orphans:
+            report.mismatches.append(
+                f"{orphans} own-prefixed order(s) with no intent in this database"
+            )
+        for order_id in known - {o.order_id for o in own}:
+            await self.tracker.refresh_order(order_id)  # filled or cancelled while we looked away
+            report.refreshed += 1
+
+    async def _fills(self) -> int:
+        """Fills since shortly before the last stored one (or our first order), deduplicated."""
+        since = await self.db.run(_fill_sync_start)
+        if since is None:
+            return 0
+        fresh = await self.tracker.sync_fills(start=since)
+        return len(fresh)
+
+    async def _balances(self, report: ReconcileReport) -> None:
+        accounts = await self.exchange.accounts()
+        totals: dict[str, Decimal] = {}
+        for account in accounts:
+            totals[account.currency] = (
+                totals.get(account.currency, Decimal(0)) + account.available + account.hold
+            )
+        baseline = await self.db.run(load_baseline)
+        if baseline is None:
+            await self.db.run(lambda conn: save_baseline(conn, totals))
+            return
+        deltas = await self.db.run(fill_deltas)
+        for currency in sorted(set(baseline) | set(deltas)):
+            expected = baseline.get(currency, Decimal(0)) + deltas.get(currency, Decimal(0))
+            actual = totals.get(currency, Decimal(0))
+            if abs(actual - expected) > self.tolerance:
+                report.mismatches.append(f"{currency}: venue {actual}, expected {expected}")

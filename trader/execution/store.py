@@ -1,0 +1,251 @@
+"""Intent, order and fill rows (X-1, X-4, ST-1). Functions take a connection and run on the
+database thread (`Database.run`); each write is one short transaction.
+
+Every state change is a guarded UPDATE (`WHERE state IN (allowed sources)`), so two
+reporters racing (the create response and the user channel) can never move an intent
+backwards. Fills are keyed by the exchange's trade id: a fill seen twice is stored once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal
+from typing import Any
+
+from trader.core.types import Side
+from trader.exchange.models import Fill
+from trader.execution.accounting import FillRow, PositionTotals, position_from_fills
+from trader.execution.intents import LIVE_STATES, Intent, IntentState, Purpose, sources_for
+from trader.state.db import transaction
+
+INTENT_COLUMNS = (
+    "intent_id, client_order_id, proposal_id, cycle_id, mode, purpose, product_id, side, "
+    "order_configuration, base_size, quote_size, limit_price, state, exchange_order_id, "
+    "filled_size, filled_value, fees, reject_reason, created_at, updated_at, request_body, "
+    "attempts, parent_intent_id, expires_at"
+)
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _dec(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def insert_intent(conn: sqlite3.Connection, intent: Intent) -> None:
+    """Commit a new intent (X-1: before any request is sent for it)."""
+    with transaction(conn):
+        conn.execute(
+            f"INSERT INTO intents ({INTENT_COLUMNS}) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                intent.intent_id,
+                intent.client_order_id,
+                intent.proposal_id,
+                intent.cycle_id,
+                intent.mode,
+                intent.purpose.value,
+                intent.product_id,
+                intent.side.value,
+                intent.order_configuration,
+                _text(intent.base_size),
+                _text(intent.quote_size),
+                _text(intent.limit_price),
+                intent.state.value,
+                intent.exchange_order_id,
+                str(intent.filled_size),
+                str(intent.filled_value),
+                str(intent.fees),
+                intent.reject_reason,
+                intent.created_at,
+                intent.created_at,
+                intent.request_body.decode(),
+                intent.attempts,
+                intent.parent_intent_id,
+                intent.expires_at,
+            ),
+        )
+
+
+def row_to_intent(row: sqlite3.Row) -> Intent:
+    return Intent(
+        intent_id=row["intent_id"],
+        client_order_id=row["client_order_id"],
+        mode=row["mode"],
+        purpose=Purpose(row["purpose"]),
+        product_id=row["product_id"],
+        side=Side(row["side"]),
+        order_configuration=row["order_configuration"],
+        request_body=(row["request_body"] or "").encode(),
+        base_size=_dec(row["base_size"]),
+        quote_size=_dec(row["quote_size"]),
+        limit_price=_dec(row["limit_price"]),
+        state=IntentState(row["state"]),
+        created_at=row["created_at"],
+        cycle_id=row["cycle_id"],
+        proposal_id=row["proposal_id"],
+        parent_intent_id=row["parent_intent_id"],
+        expires_at=row["expires_at"],
+        exchange_order_id=row["exchange_order_id"],
+        filled_size=Decimal(row["filled_size"]),
+        filled_value=Decimal(row["filled_value"]),
+        fees=Decimal(row["fees"]),
+        attempts=row["attempts"],
+        reject_reason=row["reject_reason"],
+    )
+
+
+def get_intent(conn: sqlite3.Connection, intent_id: str) -> Intent | None:
+    row = conn.execute(
+        f"SELECT {INTENT_COLUMNS} FROM intents WHERE intent_id = ?", (intent_id,)
+    ).fetchone()
+    return row_to_intent(row) if row else None
+
+
+def intent_by_client_id(conn: sqlite3.Connection, client_order_id: str) -> Intent | None:
+    row = conn.execute(
+        f"SELECT {INTENT_COLUMNS} FROM intents WHERE client_order_id = ?", (client_order_id,)
+    ).fetchone()
+    return row_to_intent(row) if row else None
+
+
+def intents_in(conn: sqlite3.Connection, states: tuple[IntentState, ...]) -> list[Intent]:
+    marks = ",".join("?" for _ in states)
+    rows = conn.execute(
+        f"SELECT {INTENT_COLUMNS} FROM intents WHERE state IN ({marks}) ORDER BY created_at",
+        tuple(s.value for s in states),
+    ).fetchall()
+    return [row_to_intent(row) for row in rows]
+
+
+def live_intents(conn: sqlite3.Connection) -> list[Intent]:
+    return intents_in(conn, LIVE_STATES)
+
+
+def move(
+    conn: sqlite3.Connection,
+    intent_id: str,
+    target: IntentState,
+    now: float,
+    **fields: Any,
+) -> bool:
+    """Forward-only transition; also sets `fields`. False when the intent was already there
+    or beyond (a stale report), which is not an error."""
+    sources = sources_for(target)
+    assignments = "".join(f", {name} = ?" for name in fields)
+    marks = ",".join("?" for _ in sources)
+    with transaction(conn):
+        cursor = conn.execute(
+            f"UPDATE intents SET state = ?, updated_at = ?{assignments} "
+            f"WHERE intent_id = ? AND state IN ({marks})",
+            (target.value, now, *fields.values(), intent_id, *sources),
+        )
+        return cursor.rowcount == 1
+
+
+def update_fields(conn: sqlite3.Connection, intent_id: str, now: float, **fields: Any) -> None:
+    """Set non-state fields (exchange order id, attempts, progress) without a transition."""
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    with transaction(conn):
+        conn.execute(
+            f"UPDATE intents SET {assignments}, updated_at = ? WHERE intent_id = ?",
+            (*fields.values(), now, intent_id),
+        )
+
+
+def record_progress(
+    conn: sqlite3.Connection,
+    intent_id: str,
+    filled_size: Decimal,
+    filled_value: Decimal,
+    fees: Decimal,
+    now: float,
+) -> bool:
+    """Raise the intent's fill progress; never lowers it (an older report is ignored)."""
+    with transaction(conn):
+        row = conn.execute(
+            "SELECT filled_size FROM intents WHERE intent_id = ?", (intent_id,)
+        ).fetchone()
+        if row is None or Decimal(row[0]) >= filled_size:
+            return False
+        conn.execute(
+            "UPDATE intents SET filled_size = ?, filled_value = ?, fees = ?, updated_at = ? "
+            "WHERE intent_id = ?",
+            (str(filled_size), str(filled_value), str(fees), now, intent_id),
+        )
+        return True
+
+
+def insert_fills(
+    conn: sqlite3.Connection, fills: list[Fill], intent_ids: dict[str, str], source: str, now: float
+) -> list[Fill]:
+    """Store fills not seen before (keyed by trade id); return the new ones."""
+    fresh: list[Fill] = []
+    with transaction(conn):
+        for fill in fills:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO fills (trade_id, order_id, intent_id, product_id, side, "
+                "price, size, commission, liquidity, trade_time, source, recorded_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    fill.trade_id,
+                    fill.order_id,
+                    intent_ids.get(fill.order_id),
+                    fill.product_id,
+                    fill.side.value,
+                    str(fill.price),
+                    str(fill.size),
+                    str(fill.commission),
+                    fill.liquidity,
+                    fill.trade_time,
+                    source,
+                    now,
+                ),
+            )
+            if cursor.rowcount == 1:
+                fresh.append(fill)
+        for product_id in {fill.product_id for fill in fresh}:
+            refresh_position(conn, product_id, now)
+    return fresh
+
+
+def refresh_position(conn: sqlite3.Connection, product_id: str, now: float) -> PositionTotals:
+    """Recompute one product's position from its fills (call inside a transaction)."""
+    rows = conn.execute(
+        "SELECT side, price, size, commission, trade_time FROM fills WHERE product_id = ? "
+        "ORDER BY trade_time, trade_id",
+        (product_id,),
+    ).fetchall()
+    totals = position_from_fills(
+        FillRow(Side(r[0]), Decimal(r[1]), Decimal(r[2]), Decimal(r[3]), r[4]) for r in rows
+    )
+    conn.execute(
+        "INSERT INTO positions (product_id, base_size, average_cost, realized_pnl, fees_paid, "
+        "opened_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (product_id) DO UPDATE SET base_size = excluded.base_size, "
+        "average_cost = excluded.average_cost, realized_pnl = excluded.realized_pnl, "
+        "fees_paid = excluded.fees_paid, opened_at = excluded.opened_at, "
+        "updated_at = excluded.updated_at",
+        (
+            product_id,
+            str(totals.base_size),
+            str(totals.average_cost),
+            str(totals.realized_pnl),
+            str(totals.fees_paid),
+            totals.opened_at,
+            now,
+        ),
+    )
+    return totals
+
+
+def fills_of_order(conn: sqlite3.Connection, order_id: str) -> tuple[Decimal, Decimal]:
+    """(size, commission) stored for one exchange order."""
+    rows = conn.execute(
+        "SELECT size, commission FROM fills WHERE order_id = ?", (order_id,)
+    ).fetchall()
+    size = sum((Decimal(r[0]) for r in rows), Decimal(0))
+    fees = sum((Decimal(r[1]) for r in rows), Decimal(0))
+    return size, fees

@@ -1,0 +1,188 @@
+"""Own-order updates and fills (X-4, X-5).
+
+The user channel (or its REST fallback) reports each order's cumulative progress; the
+intent's state and progress only move forward. Whenever an order shows more filled size
+than the fills stored for it, the fills are fetched from `orders/historical/fills` — the
+record of truth — and stored once per trade id, which updates the position in the same
+transaction. Orders without our prefix are foreign: recorded and left alone.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from decimal import Decimal
+
+import structlog
+
+from trader.exchange.interface import Exchange
+from trader.exchange.models import Fill, Order, OrderEvent
+from trader.execution import store
+from trader.execution.ids import OrderIds
+from trader.execution.intents import state_from_venue
+from trader.execution.metrics import ExecutionMetrics
+from trader.state.db import Database, transaction
+
+log = structlog.get_logger("trader.execution")
+
+
+def upsert_order(
+    conn: sqlite3.Connection, event: OrderEvent, intent_id: str | None, foreign: bool, now: float
+) -> None:
+    with transaction(conn):
+        conn.execute(
+            "INSERT INTO orders (order_id, client_order_id, intent_id, product_id, side, status, "
+            "filled_size, average_filled_price, total_fees, foreign_order, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (order_id) DO UPDATE SET "
+            "status = excluded.status, filled_size = excluded.filled_size, "
+            "average_filled_price = excluded.average_filled_price, "
+            "total_fees = excluded.total_fees, updated_at = excluded.updated_at",
+            (
+                event.order_id,
+                event.client_order_id,
+                intent_id,
+                event.product_id,
+                event.side,
+                event.status,
+                str(event.cumulative_quantity),
+                str(event.avg_price),
+                str(event.total_fees),
+                int(foreign),
+                now,
+            ),
+        )
+
+
+def event_from_order(order: Order, source: str) -> OrderEvent:
+    """A REST order seen as a user-channel update, so both paths share one handler."""
+    return OrderEvent(
+        order_id=order.order_id,
+        client_order_id=order.client_order_id,
+        product_id=order.product_id,
+        side=order.side.value,
+        status=order.status,
+        order_type=order.order_type,
+        cumulative_quantity=order.filled_size,
+        leaves_quantity=Decimal(0),
+        avg_price=order.average_filled_price,
+        filled_value=order.filled_value,
+        total_fees=order.total_fees,
+        number_of_fills=order.number_of_fills,
+        snapshot=False,
+        source=source,
+    )
+
+
+class OrderTracker:
+    def __init__(
+        self,
+        db: Database,
+        exchange: Exchange,
+        ids: OrderIds,
+        metrics: ExecutionMetrics,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = db
+        self.exchange = exchange
+        self.ids = ids
+        self.metrics = metrics
+        self._clock = clock
+        self._foreign_seen: set[str] = set()
+
+    async def on_order_event(self, event: OrderEvent) -> None:
+        now = self._clock()
+        if not self.ids.is_own(event.client_order_id):
+            await self.db.run(lambda conn: upsert_order(conn, event, None, True, now))
+            if event.order_id not in self._foreign_seen:
+                self._foreign_seen.add(event.order_id)
+                log.warning(
+                    "foreign_order_seen",
+                    order_id=event.order_id,
+                    product_id=event.product_id,
+                    status=event.status,
+                )
+            return
+        intent = await self.db.run(
+            lambda conn: store.intent_by_client_id(conn, event.client_order_id)
+        )
+        await self.db.run(
+            lambda conn: upsert_order(conn, event, intent.intent_id if intent else None, False, now)
+        )
+        if intent is None:
+            log.error(
+                "own_order_without_intent",
+                order_id=event.order_id,
+                client_order_id=event.client_order_id,
+            )
+            return
+        await self._apply(intent.intent_id, intent.exchange_order_id, event, now)
+
+    async def _apply(
+        self, intent_id: str, known_order_id: str | None, event: OrderEvent, now: float
+    ) -> None:
+        if known_order_id is None:
+            await self.db.run(
+                lambda conn: store.update_fields(
+                    conn, intent_id, now, exchange_order_id=event.order_id
+                )
+            )
+        await self.db.run(
+            lambda conn: store.record_progress(
+                conn,
+                intent_id,
+                event.cumulative_quantity,
+                event.filled_value,
+                event.total_fees,
+                now,
+            )
+        )
+        target = state_from_venue(event.status, event.cumulative_quantity)
+        if target is not None and await self.db.run(
+            lambda conn: store.move(conn, intent_id, target, now)
+        ):
+            self.metrics.orders.labels(state=target.value).inc()
+            log.info(
+                "order_state",
+                intent_id=intent_id,
+                order_id=event.order_id,
+                state=target.value,
+                filled=str(event.cumulative_quantity),
+            )
+        stored, _ = await self.db.run(lambda conn: store.fills_of_order(conn, event.order_id))
+        if event.cumulative_quantity > stored:
+            await self.sync_fills(order_ids=[event.order_id])
+
+    async def sync_fills(
+        self, *, order_ids: list[str] | None = None, start: float | None = None
+    ) -> list[Fill]:
+        """Fetch fills (truth) and store the unseen ones; positions follow in the same write."""
+        fills = await self.exchange.fills(order_ids=order_ids or (), start=start)
+        if not fills:
+            return []
+        intent_ids = await self.db.run(lambda conn: _intent_ids(conn, {f.order_id for f in fills}))
+        own = [f for f in fills if f.order_id in intent_ids]
+        if not own:
+            return []
+        now = self._clock()
+        fresh = await self.db.run(
+            lambda conn: store.insert_fills(conn, own, intent_ids, "rest", now)
+        )
+        if fresh:
+            self.metrics.fills.inc(len(fresh))
+            log.info("fills_recorded", count=len(fresh), trade_ids=[f.trade_id for f in fresh][:20])
+        return fresh
+
+    async def refresh_order(self, order_id: str) -> None:
+        """Ask the venue for one order and apply it like a user-channel update."""
+        order = await self.exchange.get_order(order_id)
+        await self.on_order_event(event_from_order(order, "rest"))
+
+
+def _intent_ids(conn: sqlite3.Connection, order_ids: set[str]) -> dict[str, str]:
+    marks = ",".join("?" for _ in order_ids)
+    rows = conn.execute(
+        f"SELECT exchange_order_id, intent_id FROM intents WHERE exchange_order_id IN ({marks})",
+        tuple(order_ids),
+    ).fetchall()
+    return {row[0]: row[1] for row in rows}

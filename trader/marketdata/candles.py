@@ -1,0 +1,77 @@
+"""Closed 1-minute candles per product (S-1, EX-2): the store that feeds triggers.
+
+Only closed candles ever enter the store: `closed_candles(product, until)` returns candles
+whose minute ended at or before `until`, oldest first, from a bounded history. Subscribers
+are called once per newly stored candle, in start order per product (backfill included),
+so the trigger engine can consume them incrementally.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+from collections.abc import Callable, Sequence
+
+import structlog
+
+from trader.core.types import Candle
+
+log = structlog.get_logger("trader.exchange")
+CANDLE_S = 60
+DEFAULT_HISTORY = 1500
+CandleListener = Callable[[Candle], None]
+
+
+class CandleStore:
+    """Bounded history of closed 1-minute candles per product."""
+
+    def __init__(self, history: int = DEFAULT_HISTORY) -> None:
+        if history < 1:
+            raise ValueError("history must hold at least one candle")
+        self.history = history
+        self._series: dict[str, deque[Candle]] = {}
+        self._listeners: list[CandleListener] = []
+        self.listener_errors = 0
+
+    def subscribe(self, listener: CandleListener) -> Callable[[], None]:
+        """Call `listener(candle)` once per newly stored candle; returns an unsubscriber."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def add(self, candle: Candle) -> bool:
+        """Store a closed candle; False (ignored) unless it is newer than the last one."""
+        series = self._series.get(candle.product_id)
+        if series is None:
+            series = self._series[candle.product_id] = deque(maxlen=self.history)
+        if series and candle.start <= series[-1].start:
+            return False
+        series.append(candle)
+        for listener in list(self._listeners):
+            self._notify(listener, candle)
+        return True
+
+    def _notify(self, listener: CandleListener, candle: Candle) -> None:
+        try:
+            listener(candle)
+        except Exception:
+            self.listener_errors += 1
+            log.exception("candle_listener_failed", product=candle.product_id,
+                          start=candle.start)
+
+    def closed_candles(self, product_id: str, until: float | None = None) -> Sequence[Candle]:
+        """Closed candles with `start + 60 <= until` (all when None), oldest first."""
+        series = self._series.get(product_id)
+        if not series:
+            return ()
+        items = list(series)
+        if until is None:
+            return items
+        cut = bisect.bisect_right(items, until - CANDLE_S, key=lambda c: c.start)
+        return items[:cut]
+
+    def last(self, product_id: str) -> Candle | None:
+        series = self._series.get(product_id)
+        return series[-1] if series else None
+
+    def products(self) -> list[str]:
+        return sorted(self._series)

@@ -1,0 +1,268 @@
+"""The market-data service (EX-2, S-1): backfill, live stream, REST fallback, freshness.
+
+    async with MarketDataService(exchange, ["BTC-USD"], metrics) as md:
+        md.quote("BTC-USD"); md.closed_candles("BTC-USD", until=now); md.data_age("BTC-USD")
+
+At start it backfills closed 1-minute candles over REST, then consumes
+`exchange.market_stream`. A timer closes due minutes, repairs partial minutes from REST
+(start-up, disconnects, sequence gaps) and, while the stream is down, polls
+`best_bid_ask`. `data_age` is honest: time since the product's data was last confirmed
+(a ticker or REST quote, or a heartbeat while the subscribed stream is in sync).
+Nothing here blocks the loop; every wait is a task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
+
+import structlog
+
+from trader.core.types import Candle, Quote
+from trader.exchange.errors import ExchangeError
+from trader.exchange.interface import Exchange
+from trader.exchange.models import StreamStatus
+from trader.marketdata.builder import CANDLE_S
+from trader.marketdata.candles import CandleListener, CandleStore
+from trader.marketdata.live import LiveMarket
+from trader.marketdata.metrics import market_data_metrics
+from trader.ops.metrics import Metrics
+
+log = structlog.get_logger("trader.exchange")
+
+
+@dataclass(frozen=True, slots=True)
+class MarketDataSettings:
+    history: int = 1500
+    backfill_minutes: int = 1500
+    grace_s: float = 2.0
+    tick_s: float = 0.5
+    poll_interval_s: float = 2.0
+    level2: bool = False
+    repair_attempts: int = 5
+    backfill_concurrency: int = 4
+
+
+class MarketDataService:
+    """Latest quotes, closed candles and data age for a fixed set of products."""
+
+    def __init__(self, exchange: Exchange, product_ids: Sequence[str], metrics: Metrics,
+                 *, settings: MarketDataSettings | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.exchange = exchange
+        self.product_ids = list(dict.fromkeys(product_ids))
+        self.settings = settings or MarketDataSettings()
+        self.metrics = market_data_metrics(metrics)
+        self._clock = clock
+        self.live = LiveMarket(self.product_ids, clock() - self.settings.grace_s,
+                               history=self.settings.history, grace_s=self.settings.grace_s)
+        self.stream_up = False
+        self._down_since: float | None = min(b.watermark for b in self.live.builders.values()
+                                             ) if self.product_ids else clock()
+        self._alive_at: float | None = None
+        self._last_poll = float("-inf")
+        self._repairing: dict[str, asyncio.Task[None]] = {}
+        self._repair_failures: dict[str, int] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._poller: asyncio.Task[None] | None = None
+
+    # --- accessors ---------------------------------------------------------------------
+    @property
+    def candles(self) -> CandleStore:
+        return self.live.store
+
+    def quote(self, product_id: str) -> Quote | None:
+        return self.live.quotes.get(product_id)
+
+    def quotes(self) -> dict[str, Quote]:
+        return {p: q for p in self.product_ids if (q := self.quote(p)) is not None}
+
+    def closed_candles(self, product_id: str, until: float | None = None) -> Sequence[Candle]:
+        return self.live.store.closed_candles(product_id, until)
+
+    def subscribe_candles(self, listener: CandleListener) -> Callable[[], None]:
+        return self.live.store.subscribe(listener)
+
+    def data_age(self, product_id: str, now: float | None = None) -> float:
+        """Seconds since this product's data was last confirmed; inf when never."""
+        now = self._clock() if now is None else now
+        fresh = self.live.quotes.received_at(product_id)
+        if (self.stream_up and self._alive_at is not None
+                and product_id in self.live.live_products):
+            fresh = self._alive_at if fresh is None else max(fresh, self._alive_at)
+        return float("inf") if fresh is None else max(0.0, now - fresh)
+
+    # --- lifecycle ---------------------------------------------------------------------
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Backfill (bounded concurrency), then run the stream and the timer as tasks."""
+        await self._backfill()
+        self._tasks = [
+            asyncio.create_task(self._consume(), name="marketdata-stream"),
+            asyncio.create_task(self._timer(), name="marketdata-timer"),
+        ]
+
+    async def stop(self) -> None:
+        tasks = self._tasks + list(self._repairing.values())
+        if self._poller is not None:
+            tasks.append(self._poller)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks, self._repairing = [], {}
+        self.stream_up = False
+        self.metrics.stream_up.set(0)
+
+    # --- backfill ----------------------------------------------------------------------
+    async def _backfill(self) -> None:
+        limit = asyncio.Semaphore(self.settings.backfill_concurrency)
+
+        async def one(product_id: str) -> None:
+            end = self.live.builders[product_id].watermark
+            start = end - self.settings.backfill_minutes * CANDLE_S
+            async with limit:
+                try:
+                    candles = await self.exchange.candles(product_id, start, end)
+                except ExchangeError as exc:
+                    log.warning("candle_backfill_failed", product=product_id, error=str(exc))
+                    return
+            stored = self.live.store_all(c for c in candles if c.start < end)
+            self.metrics.candles.labels(source="backfill").inc(stored)
+
+        if self.settings.backfill_minutes > 0:
+            await asyncio.gather(*(one(p) for p in self.product_ids))
+
+    # --- stream ------------------------------------------------------------------------
+    async def _consume(self) -> None:
+        """Run the stream forever; a bug in a consumer step is logged and the stream reopened
+        (the adapter itself reconnects on every network problem)."""
+        while True:
+            try:
+                await self._consume_once()
+            except Exception:
+                log.exception("market_stream_consumer_failed")
+                self._on_status(StreamStatus("market", "down", "consumer_error",
+                                             self._clock()), self._clock())
+                await asyncio.sleep(1.0)
+
+    async def _consume_once(self) -> None:
+        stream = self.exchange.market_stream(self.product_ids, level2=self.settings.level2)
+        live, clock = self.live, self._clock
+        try:
+            async for event in stream:
+                now = clock()
+                if type(event) is StreamStatus:
+                    self._on_status(event, now)
+                else:
+                    live.apply(event, now)
+                if self.stream_up:
+                    self._alive_at = now
+        finally:
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    def _on_status(self, status: StreamStatus, now: float) -> None:
+        if status.state == "up":
+            if self._down_since is not None:
+                self.live.taint(self._down_since, now)
+            self._down_since = None
+            self.stream_up = True
+            self.metrics.stream_up.set(1)
+            log.info("market_stream_up", stream=status.stream)
+        elif status.state == "down":
+            if self._down_since is None:
+                self._down_since = self._alive_at if self._alive_at is not None else now
+            self.stream_up = False
+            self.live.live_products.clear()
+            self.live.books.clear()  # stale levels: wait for the next snapshot
+            self.metrics.stream_up.set(0)
+        elif status.state == "resync":
+            self.live.taint(self._alive_at if self._alive_at is not None else now, now)
+            self.live.books.clear()  # level2 snapshots follow the resubscribe
+
+    # --- timer: closing, repairs, fallback, freshness ------------------------------------
+    async def _timer(self) -> None:
+        while True:
+            try:
+                self._tick()
+            except Exception:
+                log.exception("market_data_tick_failed")
+            await asyncio.sleep(self.settings.tick_s)
+
+    def _tick(self) -> None:
+        """Taint outage minutes, close due candles, start repairs and polls, export ages."""
+        now = self._clock()
+        if not self.stream_up and self._down_since is not None:
+            self.live.taint(self._down_since, now)
+        stored = self.live.close_due(now)
+        if stored:
+            self.metrics.candles.labels(source="stream").inc(len(stored))
+        self._start_repairs(now)
+        if (not self.stream_up and now - self._last_poll >= self.settings.poll_interval_s
+                and (self._poller is None or self._poller.done())):
+            self._last_poll = now
+            self._poller = asyncio.create_task(self._poll_quotes(), name="quote-poll")
+        self._export_ages(now)
+
+    def _start_repairs(self, now: float) -> None:
+        for product_id, builder in self.live.builders.items():
+            if product_id in self._repairing:
+                continue
+            span = builder.repair_range(now)
+            if span is not None:
+                self._repairing[product_id] = asyncio.create_task(
+                    self._repair(product_id, *span), name=f"candle-repair-{product_id}")
+
+    async def _repair(self, product_id: str, lo: int, hi: int) -> None:
+        builder = self.live.builders[product_id]
+        try:
+            candles: list[Candle] = await self.exchange.candles(product_id, lo, hi)
+            outcome = "repaired"
+        except ExchangeError as exc:
+            failures = self._repair_failures.get(product_id, 0) + 1
+            self._repair_failures[product_id] = failures
+            log.warning("candle_repair_failed", product=product_id, start=lo, end=hi,
+                        attempt=failures, error=str(exc))
+            if failures < self.settings.repair_attempts:
+                self.metrics.repairs.labels(outcome="failed").inc()
+                return
+            candles, outcome = [], "given_up"
+            log.error("candle_repair_given_up", product=product_id, start=lo, end=hi)
+        finally:
+            self._repairing.pop(product_id, None)
+        self._repair_failures.pop(product_id, None)
+        self.metrics.repairs.labels(outcome=outcome).inc()
+        closed = builder.apply_repair(lo, hi, candles, self._clock())
+        stored = self.live.store_all(closed)
+        self.metrics.candles.labels(source="rest").inc(stored)
+
+    async def _poll_quotes(self) -> None:
+        try:
+            quotes = await self.exchange.best_bid_ask(self.product_ids)
+        except ExchangeError as exc:
+            self.metrics.polls.labels(outcome="error").inc()
+            log.warning("quote_poll_failed", error=str(exc))
+            return
+        now = self._clock()
+        for quote in quotes.values():
+            self.live.quotes.set(quote, now)
+        self.metrics.polls.labels(outcome="ok").inc()
+
+    def _export_ages(self, now: float) -> None:
+        for product_id in self.product_ids:
+            self.metrics.age.labels(product=product_id).set(self.data_age(product_id, now))

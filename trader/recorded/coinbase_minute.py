@@ -1,0 +1,130 @@
+"""Reader for the LEAN/CryptoTick Coinbase minute (and second) bars (`coinbase-minute-2018/`).
+
+Each `minute/<symbol>/YYYYMMDD_<trade|quote>.zip` holds one headerless CSV:
+trade rows `ms_since_midnight_utc,open,high,low,close,volume`, quote rows
+`ms,bidO,bidH,bidL,bidC,bidSize,askO,askH,askL,askC,askSize`. Missing minutes mean no trades.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from trader.core.types import Candle
+from trader.recorded.errors import RecordedDataError, parse_decimal
+
+TRADE_FIELDS = 6
+QUOTE_FIELDS = 11
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteBar:
+    """Best bid/ask over one minute (close values and the last sizes)."""
+
+    product_id: str
+    start: int
+    bid: Decimal
+    bid_size: Decimal
+    ask: Decimal
+    ask_size: Decimal
+
+
+def product_id_for_symbol(symbol: str) -> str:
+    """`btcusd` → `BTC-USD` (the folder names are 3+3 letter pairs)."""
+    if len(symbol) != 6 or not symbol.isalpha():
+        raise ValueError(f"not a 6-letter pair symbol: {symbol!r}")
+    return f"{symbol[:3].upper()}-{symbol[3:].upper()}"
+
+
+def day_start(path: Path) -> int:
+    """UTC epoch of midnight of the day named by `YYYYMMDD_*.zip`."""
+    stamp = path.name.split("_", 1)[0]
+    try:
+        day = datetime.strptime(stamp, "%Y%m%d").replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise RecordedDataError(
+            path, 0, f"file name does not start with YYYYMMDD: {stamp!r}"
+        ) from exc
+    return int(day.timestamp())
+
+
+def _csv_rows(path: Path, width: int) -> Iterator[tuple[int, list[str]]]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise RecordedDataError(path, 0, f"cannot open zip: {exc}") from exc
+    with archive:
+        names = [n for n in archive.namelist() if n.endswith(".csv")]
+        if len(names) != 1:
+            raise RecordedDataError(path, 0, f"expected one CSV inside, found {names}")
+        with archive.open(names[0]) as raw:
+            for number, text in enumerate(io.TextIOWrapper(raw, "ascii"), start=1):
+                if not text.strip():
+                    continue
+                fields = text.strip().split(",")
+                if len(fields) != width:
+                    raise RecordedDataError(
+                        path, number, f"expected {width} fields, got {len(fields)}"
+                    )
+                yield number, fields
+
+
+def _start(path: Path, line: int, text: str, midnight: int, bar_seconds: int) -> int:
+    if not text.isdigit():
+        raise RecordedDataError(path, line, f"time is not milliseconds: {text!r}")
+    millis = int(text)
+    if millis % (bar_seconds * 1000) or millis >= 86_400_000:
+        raise RecordedDataError(
+            path, line, f"time {millis} is not a {bar_seconds}-s bar of the day"
+        )
+    return midnight + millis // 1000
+
+
+def read_trade_bars(path: Path, product_id: str, bar_seconds: int = 60) -> list[Candle]:
+    """Closed trade bars of one day file, oldest first (`bar_seconds=1` for `second/`)."""
+    midnight = day_start(path)
+    candles: list[Candle] = []
+    for line, fields in _csv_rows(path, TRADE_FIELDS):
+        start = _start(path, line, fields[0], midnight, bar_seconds)
+        o, h, lo, c, v = (
+            parse_decimal(f, path, line, name)
+            for f, name in zip(fields[1:], ("open", "high", "low", "close", "volume"), strict=True)
+        )
+        if not lo <= min(o, c) <= max(o, c) <= h or v < 0:
+            raise RecordedDataError(path, line, "inconsistent OHLCV (low/high/volume)")
+        if candles and start <= candles[-1].start:
+            raise RecordedDataError(path, line, "bars are not in increasing time order")
+        candles.append(Candle(product_id, start, o, h, lo, c, v))
+    return candles
+
+
+def read_quote_bars(path: Path, product_id: str) -> list[QuoteBar]:
+    """1-minute quote bars of one day file (closing bid/ask and sizes), oldest first."""
+    midnight = day_start(path)
+    bars: list[QuoteBar] = []
+    for line, fields in _csv_rows(path, QUOTE_FIELDS):
+        start = _start(path, line, fields[0], midnight, 60)
+        bid = parse_decimal(fields[4], path, line, "bid close")
+        bid_size = parse_decimal(fields[5], path, line, "bid size")
+        ask = parse_decimal(fields[9], path, line, "ask close")
+        ask_size = parse_decimal(fields[10], path, line, "ask size")
+        if bid <= 0 or ask <= 0 or bid_size < 0 or ask_size < 0:
+            raise RecordedDataError(path, line, "non-positive quote price or negative size")
+        bars.append(QuoteBar(product_id, start, bid, bid_size, ask, ask_size))
+    return bars
+
+
+def minute_files(root: Path, kind: str) -> dict[str, list[Path]]:
+    """`{product_id: [day zips, oldest first]}` under `root/minute/*/` for `kind` trade|quote."""
+    found: dict[str, list[Path]] = {}
+    for folder in sorted((root / "minute").iterdir()):
+        if folder.is_dir():
+            files = sorted(folder.glob(f"*_{kind}.zip"))
+            if files:
+                found[product_id_for_symbol(folder.name)] = files
+    return found

@@ -1,0 +1,27 @@
+"""The one error every recorded-data reader raises on malformed input."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+
+class RecordedDataError(ValueError):
+    """Malformed recorded data; the message names the file and the line (1-based)."""
+
+    def __init__(self, path: Path | str, line: int, reason: str) -> None:
+        super().__init__(f"{path}:{line}: {reason}")
+        self.path = str(path)
+        self.line = line
+        self.reason = reason
+
+
+def parse_decimal(text: object, path: Path | str, line: int, field: str) -> Decimal:
+    """Parse one recorded number as an exact Decimal (from its text, never through float)."""
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation as exc:
+        raise RecordedDataError(path, line, f"{field} is not a number: {text!r}") from exc
+    if not value.is_finite():
+        raise RecordedDataError(path, line, f"{field} is not finite: {text!r}")
+    return value

@@ -1,0 +1,125 @@
+"""Exits (R-2): due every cycle and on every price update, whatever happened to entries.
+
+`exits_due` looks only at positions, prices, the time and the policy — no entry-only check
+(caps, cooldowns, rate limits, spread, universe) can block an exit. Only HALTED blocks
+exits, and `filter_exits` is the one place that says so. A position without its own plan
+uses the policy defaults (`default_stop_loss_pct` always applies: every position has a stop).
+
+Precedence when several fire at once: stop-loss, trailing stop, take-profit, max hold.
+Boundaries: stop at `price <= stop price`, take-profit at `price >= target`, max hold at
+`now - entry_time >= max_hold_s`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+
+from trader.config.policy import PolicyConfig
+from trader.core.decision import ExitOrder, ExitReason
+from trader.core.portfolio import Position
+from trader.core.products import quantize_size
+from trader.core.risk_state import RiskState
+from trader.core.types import ProductRules, TradingState
+
+HUNDRED = Decimal(100)
+
+
+def _or_default(value: Decimal | None, default: Decimal | None) -> Decimal | None:
+    return default if value is None else value
+
+
+def _price_exit(
+    position: Position, price: Decimal, config: PolicyConfig
+) -> tuple[ExitReason, Decimal] | None:
+    cost = position.avg_cost
+    own_stop = position.stop_loss_pct
+    stop_pct = config.default_stop_loss_pct if own_stop is None else own_stop
+    stop_price = cost * (1 - stop_pct / HUNDRED)
+    if price <= stop_price:
+        return ExitReason.STOP_LOSS, stop_price
+    trail_pct = _or_default(position.trailing_stop_pct, config.trailing_stop_pct)
+    if trail_pct is not None:
+        peak = max(cost if position.peak_price is None else position.peak_price, price)
+        trail_price = peak * (1 - trail_pct / HUNDRED)
+        if price <= trail_price:
+            return ExitReason.TRAILING_STOP, trail_price
+    take_pct = _or_default(position.take_profit_pct, config.default_take_profit_pct)
+    if take_pct is not None:
+        target = cost * (1 + take_pct / HUNDRED)
+        if price >= target:
+            return ExitReason.TAKE_PROFIT, target
+    return None
+
+
+def _hold_exit(position: Position, now: float, config: PolicyConfig) -> Decimal | None:
+    max_hold = config.default_max_hold_s if position.max_hold_s is None else position.max_hold_s
+    if max_hold is None:
+        return None
+    deadline = position.entry_time + max_hold
+    return Decimal(repr(deadline)) if now >= deadline else None
+
+
+def exit_for(
+    position: Position, price: Decimal | None, now: float, config: PolicyConfig
+) -> tuple[ExitReason, Decimal] | None:
+    """The exit due for one position, or None. Without a price only max hold can fire."""
+    if price is not None and price > 0:
+        found = _price_exit(position, price, config)
+        if found is not None:
+            return found
+    deadline = _hold_exit(position, now, config)
+    return None if deadline is None else (ExitReason.MAX_HOLD, deadline)
+
+
+def exits_due(
+    positions: Mapping[str, Position] | Iterable[Position],
+    prices: Mapping[str, Decimal],
+    now: float,
+    config: PolicyConfig,
+    *,
+    rules: Mapping[str, ProductRules] | None = None,
+) -> list[ExitOrder]:
+    """Every exit due now, sorted by product id (R-2).
+
+    `prices` should be what a SELL would get (bid or last trade). With `rules`, the size is
+    floored to `base_increment`, and dust that floors to zero is not emitted.
+    """
+    items = positions.values() if isinstance(positions, Mapping) else positions
+    orders: list[ExitOrder] = []
+    for position in sorted(items, key=lambda p: p.product_id):
+        if position.base_size <= 0:
+            continue
+        price = prices.get(position.product_id)
+        found = exit_for(position, price, now, config)
+        if found is None:
+            continue
+        size = position.base_size
+        product_rules = rules.get(position.product_id) if rules is not None else None
+        if product_rules is not None:
+            size = quantize_size(size, product_rules)
+        if size <= 0:
+            continue
+        reason, threshold = found
+        orders.append(
+            ExitOrder(position.product_id, size, reason, price, threshold, position.strategy_id)
+        )
+    return orders
+
+
+def filter_exits(exits: Iterable[ExitOrder], risk_state: RiskState) -> list[ExitOrder]:
+    """Only HALTED blocks exits (cancels only); ACTIVE and REDUCING let every exit through."""
+    if risk_state.trading_state is TradingState.HALTED:
+        return []
+    return list(exits)
+
+
+def update_peaks(
+    positions: Mapping[str, Position], prices: Mapping[str, Decimal]
+) -> dict[str, Position]:
+    """Positions with `peak_price` raised to the current price (for trailing stops)."""
+    updated: dict[str, Position] = {}
+    for pid, position in positions.items():
+        price = prices.get(pid)
+        updated[pid] = position if price is None else position.with_peak(price)
+    return updated

@@ -1,0 +1,69 @@
+"""`preview_order`: totals of a would-be order without changing any state (SIM-1).
+
+The taking part is priced by walking the market (taker fee); the part that would rest is
+priced at the limit (maker fee). `order_total` is quote spent including fees for a BUY and
+quote received net of fees for a SELL.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from trader.core.types import FeeRates, ProductRules, Side
+from trader.sim.contract import CreateOutcome, NewOrder, OrderKind, PreviewOutcome
+from trader.sim.engine.book import ProductBook
+from trader.sim.engine.matching import plan_takes, total_size, total_value
+from trader.sim.engine.validation import UNKNOWN_PREVIEW
+
+ZERO = Decimal(0)
+
+
+def preview(
+    order: NewOrder,
+    rules: ProductRules | None,
+    book: ProductBook | None,
+    fees: FeeRates,
+    problem: CreateOutcome | None,
+) -> PreviewOutcome:
+    best_bid = (book.best(Side.BUY) if book else None) or ZERO
+    best_ask = (book.best(Side.SELL) if book else None) or ZERO
+    if problem is not None or rules is None or book is None:
+        reason = "PREVIEW_INVALID_PRODUCT_ID"
+        if problem is not None:
+            reason = problem.preview_failure_reason
+            if reason == UNKNOWN_PREVIEW:
+                reason = f"PREVIEW_{problem.failure_reason}"
+        return PreviewOutcome(ZERO, ZERO, ZERO, ZERO, best_bid, best_ask, ZERO, (reason,))
+    spec = order.spec
+    takes = []
+    if not spec.post_only:
+        takes = plan_takes(
+            book.market(order.side.opposite),
+            order.side,
+            base_size=spec.base_size,
+            quote_budget=spec.quote_size,
+            limit_price=spec.limit_price,
+            base_increment=rules.base_increment,
+        )
+    taken_size, taken_value = total_size(takes), total_value(takes)
+    commission = taken_value * fees.taker
+    rest_size = ZERO
+    if spec.kind in (OrderKind.LIMIT_GTC, OrderKind.LIMIT_GTD) and spec.base_size is not None:
+        rest_size = spec.base_size - taken_size
+    rest_value = rest_size * (spec.limit_price or ZERO)
+    commission += rest_value * fees.maker
+    value = taken_value + rest_value
+    total = value + commission if order.side is Side.BUY else value - commission
+    touch = best_ask if order.side is Side.BUY else best_bid
+    slippage = ZERO
+    if taken_size > 0 and touch > 0:
+        slippage = abs(taken_value / taken_size - touch) / touch
+    return PreviewOutcome(
+        order_total=total,
+        commission_total=commission,
+        base_size=taken_size + rest_size,
+        quote_size=value,
+        best_bid=best_bid,
+        best_ask=best_ask,
+        slippage=slippage,
+    )

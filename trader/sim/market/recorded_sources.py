@@ -1,0 +1,159 @@
+"""Build `BarReplay` sources from the recorded data sets (SIM-1).
+
+Start selection (documented): a replay starts at the first bar T that is at least a day
+after every chosen product's first bar and has at least 95 % of a day of bars in
+[T − 24 h, T) for every product (missing minutes mean no trades in these sets), so the bars
+before T are a ≥ 24 h history. Only each product's last run of consecutive day files is
+used. Coinbase minute set, all four products: T = 2018-04-05 23:30 UTC (the 2018-04-04
+trade files stop at ~16:50); ETH-USD's data ends at 2018-04-06 00:00, the others run to the
+end of 2018-04-06. The quote bars (closing bid/ask and sizes of each minute) centre the
+synthetic book of that minute where they exist. Binance set: T = 2020-12-02 00:00 UTC; its
+5-minute history bars are split into 1-minute candles (`bars.split_bar`).
+Rules: the real 2026 rules from the capture's `/market/products` when the price fits their
+grid, else generated (`rules.py`); the quote increment is refined so every close is on it.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+from trader.core.types import Candle, ProductRules
+from trader.recorded import (
+    binance_files,
+    minute_files,
+    read_capture_products,
+    read_klines,
+    read_quote_bars,
+    read_trade_bars,
+)
+from trader.recorded.coinbase_minute import day_start
+from trader.sim.market.bars import TopOfBook, split_bar
+from trader.sim.market.replay import BarReplay
+from trader.sim.market.rules import pick_rules
+
+DAY = 86400
+HISTORY_COVERAGE = 0.95
+MINUTE_PRIORITY = ("BTC-USD", "ETH-USD", "LTC-USD", "BTC-EUR")
+BINANCE_PRIORITY = ("BTC-USD", "ETH-USD", "SOL-USD", "ADA-USD", "XRP-USD", "DOT-USD")
+CAPTURE_FILE = Path("coinbase-ws-capture-2026") / "advanced-trade-btc-eth.jsonl.gz"
+
+
+def recorded_rules(data_dir: Path) -> dict[str, ProductRules]:
+    """Real 2026 product rules from the capture's `/market/products`, when present."""
+    path = data_dir / CAPTURE_FILE
+    if not path.is_file():
+        return {}
+    return {r.product_id: r for r in read_capture_products(path)}
+
+
+def _ordered(available: list[str], priority: tuple[str, ...], count: int) -> list[str]:
+    first = [p for p in priority if p in available]
+    return (first + sorted(p for p in available if p not in first))[:count]
+
+
+def _last_run(files: list[Path]) -> list[Path]:
+    """The last run of consecutive daily files."""
+    run = [files[-1]]
+    for path in reversed(files[:-1]):
+        if day_start(run[0]) - day_start(path) != DAY:
+            break
+        run.insert(0, path)
+    return run
+
+
+def choose_start(bars: dict[str, list[Candle]], bar_seconds: int) -> int:
+    """The first bar start at least a day after every product's first bar with ≥ 95 % of
+    a day of bars before it in every product."""
+    needed = HISTORY_COVERAGE * DAY / bar_seconds
+    starts = {pid: [c.start for c in candles] for pid, candles in bars.items() if candles}
+    if len(starts) != len(bars):
+        raise ValueError(f"no bars at all in {sorted(set(bars) - set(starts))}")
+    earliest = max(series[0] for series in starts.values()) + DAY
+    for candidate in sorted({s for series in starts.values() for s in series}):
+        if candidate >= earliest and all(
+            bisect_left(s, candidate) - bisect_left(s, candidate - DAY) >= needed
+            for s in starts.values()
+        ):
+            return candidate
+    raise ValueError(f"no start with 24 h of history in products {sorted(bars)}")
+
+
+def coinbase_minute_source(
+    data_dir: Path, *, start: float, speed: float, products: int
+) -> BarReplay:
+    root = data_dir / "coinbase-minute-2018"
+    trade_files, quote_files = minute_files(root, "trade"), minute_files(root, "quote")
+    chosen = _ordered(list(trade_files), MINUTE_PRIORITY, products)
+    bars = {
+        pid: [c for f in _last_run(trade_files[pid]) for c in read_trade_bars(f, pid)]
+        for pid in chosen
+    }
+    tops: dict[str, dict[int, TopOfBook]] = {}
+    days = {day_start(f) for pid in chosen for f in _last_run(trade_files[pid])}
+    for pid in chosen:
+        for path in quote_files.get(pid, []):
+            if day_start(path) in days:
+                for q in read_quote_bars(path, pid):
+                    top = TopOfBook(q.bid, q.bid_size, q.ask, q.ask_size)
+                    tops.setdefault(pid, {})[q.start] = top
+    replay_from = choose_start(bars, 60)
+    known = recorded_rules(data_dir)
+    rules = {pid: fit_rules(pid, bars[pid], known) for pid in chosen}
+    return BarReplay(
+        bars,
+        rules,
+        bar_seconds=60,
+        replay_from=replay_from,
+        start=start,
+        speed=speed,
+        history=bars,
+        tops=tops,
+    )
+
+
+def binance_source(data_dir: Path, *, start: float, speed: float, products: int) -> BarReplay:
+    files = binance_files(data_dir / "binance-5m-24pairs-2021")
+    chosen = _ordered(list(files), BINANCE_PRIORITY, products)
+    bars = {pid: read_klines(files[pid], pid) for pid in chosen}
+    replay_from = choose_start(bars, 300)
+    known = recorded_rules(data_dir)
+    rules = {pid: fit_rules(pid, bars[pid], known) for pid in chosen}
+    history = {
+        pid: [
+            minute
+            for bar in bars[pid]
+            if replay_from - DAY - 3600 <= bar.start < replay_from
+            for minute in split_bar(bar, 5, rules[pid].base_increment)
+        ]
+        for pid in chosen
+    }
+    return BarReplay(
+        bars,
+        rules,
+        bar_seconds=300,
+        replay_from=replay_from,
+        start=start,
+        speed=speed,
+        history=history,
+    )
+
+
+def fit_rules(
+    product_id: str, candles: list[Candle], known: dict[str, ProductRules]
+) -> ProductRules:
+    """Rules for a replayed product whose quote grid holds every recorded close."""
+    rules = pick_rules(product_id, min(c.low for c in candles), known)
+    finest = min(_exponent(c.close) for c in candles)
+    grid = Decimal(1).scaleb(finest)
+    return replace(rules, quote_increment=grid) if grid < rules.quote_increment else rules
+
+
+def _exponent(price: Decimal) -> int:
+    """Decimal places as written (a trailing zero may make the grid finer, never coarser)."""
+    exponent = price.as_tuple().exponent
+    if not isinstance(exponent, int):
+        raise ValueError(f"price {price} is not finite")
+    return min(exponent, 0)

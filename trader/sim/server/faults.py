@@ -1,0 +1,240 @@
+"""Fault injection for the simulated venue (SIM-1).
+
+A `FaultController` holds scoped fault rules (REST: latency, 429, 5xx, timeout after accept,
+401; WS: drop, duplicate, reorder, sequence gap, close) and venue-wide fault state (clock
+offset, price shocks, product flags via a hook). A rule fires on the requests/messages it
+matches (`path_prefix`, `method`, `channel`) with `probability` drawn from a seeded RNG,
+at most `count` times (None = until removed). Every injected fault is counted.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+class FaultKind(StrEnum):
+    LATENCY = "latency"
+    HTTP_429 = "http_429"
+    HTTP_5XX = "http_5xx"
+    TIMEOUT_AFTER_ACCEPT = "timeout_after_accept"
+    HTTP_401 = "http_401"
+    WS_DROP = "ws_drop"
+    WS_DUPLICATE = "ws_duplicate"
+    WS_REORDER = "ws_reorder"
+    WS_GAP = "ws_gap"
+    WS_CLOSE = "ws_close"
+    PRODUCT_FLAGS = "product_flags"
+    PRICE_SHOCK = "price_shock"
+    CLOCK_OFFSET = "clock_offset"
+
+
+REST_KINDS = (
+    FaultKind.LATENCY,
+    FaultKind.HTTP_401,
+    FaultKind.HTTP_429,
+    FaultKind.HTTP_5XX,
+    FaultKind.TIMEOUT_AFTER_ACCEPT,
+)
+WS_KINDS = (
+    FaultKind.WS_DROP,
+    FaultKind.WS_DUPLICATE,
+    FaultKind.WS_REORDER,
+    FaultKind.WS_GAP,
+    FaultKind.WS_CLOSE,
+)
+WS_CLOSE_CODES = (1000, 1001, 1006)
+PRODUCT_FLAG_NAMES = ("trading_disabled", "cancel_only", "limit_only", "post_only", "status")
+
+
+@dataclass(slots=True)
+class FaultRule:
+    """One scoped fault. Parameters not used by `kind` are ignored."""
+
+    id: int
+    kind: FaultKind
+    count: int | None = None
+    path_prefix: str = ""
+    method: str = ""
+    channel: str = ""
+    probability: float = 1.0
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    status: int = 503
+    body: str = "json"
+    mode: str = "hold"
+    hold_s: float = 30.0
+    gap: int = 1
+    code: int = 1000
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["kind"] = str(self.kind)
+        return data
+
+
+RULE_PARAMS = frozenset(f.name for f in fields(FaultRule)) - {"id", "kind"}
+ProductFlagsHook = Callable[[str, dict[str, Any]], None]
+CloseHook = Callable[[int], int]
+
+
+class FaultController:
+    """Rules, counters and fault state; the venue's middleware and WS sessions consult it."""
+
+    def __init__(self, seed: int = 7) -> None:
+        self.rng = random.Random(seed)
+        self.rules: list[FaultRule] = []
+        self.counts: Counter[str] = Counter()
+        self.clock_offset_s = 0.0
+        self.price_factors: dict[str, Decimal] = {}
+        self.global_price_factor = Decimal(1)
+        self._next_id = 1
+        self.product_flags_hook: ProductFlagsHook | None = None
+        self.close_hook: CloseHook | None = None
+
+    # --- rules -------------------------------------------------------------------------
+    def add(self, kind: FaultKind | str, **params: Any) -> FaultRule:
+        """Add a rule; ValueError on an unknown kind, parameter or value."""
+        rule_kind = _parse_kind(kind)
+        if rule_kind not in REST_KINDS + WS_KINDS:
+            raise ValueError(f"{rule_kind} is not a rule fault; use its own method")
+        unknown = set(params) - RULE_PARAMS
+        if unknown:
+            raise ValueError(f"unknown fault parameters: {sorted(unknown)}")
+        rule = FaultRule(id=self._next_id, kind=rule_kind, **params)
+        _validate(rule)
+        self._next_id += 1
+        self.rules.append(rule)
+        return rule
+
+    def remove(self, rule_id: int) -> bool:
+        before = len(self.rules)
+        self.rules = [r for r in self.rules if r.id != rule_id]
+        return len(self.rules) < before
+
+    def clear(self) -> None:
+        """Remove every rule and reset clock offset and price shocks (counts are kept)."""
+        self.rules.clear()
+        self.clock_offset_s = 0.0
+        self.price_factors.clear()
+        self.global_price_factor = Decimal(1)
+
+    def rest_faults(self, method: str, path: str) -> list[FaultRule]:
+        """REST rules that fire for this request (counts consumed and recorded): every
+        matching latency rule plus at most one outcome rule (401/429/5xx/timeout)."""
+        fired: list[FaultRule] = []
+        outcome_fired = False
+        for rule in list(self.rules):
+            if rule.kind not in REST_KINDS or not _matches_rest(rule, method, path):
+                continue
+            is_outcome = rule.kind is not FaultKind.LATENCY
+            if is_outcome and outcome_fired:
+                continue
+            if self._fire(rule):
+                fired.append(rule)
+                outcome_fired = outcome_fired or is_outcome
+        return fired
+
+    def ws_fault(self, channel: str) -> FaultRule | None:
+        """The first WS rule that fires for an outgoing message on `channel`, if any."""
+        for rule in list(self.rules):
+            if rule.kind in WS_KINDS and rule.channel in ("", channel) and self._fire(rule):
+                return rule
+        return None
+
+    def _fire(self, rule: FaultRule) -> bool:
+        if rule.probability < 1.0 and self.rng.random() >= rule.probability:
+            return False
+        if rule.count is not None:
+            rule.count -= 1
+            if rule.count <= 0:
+                self.remove(rule.id)
+        self.counts[str(rule.kind)] += 1
+        return True
+
+    # --- venue-wide state --------------------------------------------------------------
+    def set_clock_offset(self, offset_s: float) -> None:
+        """Shift the venue clock (`/time`, JWT nbf/exp checks) by `offset_s` seconds."""
+        self.clock_offset_s = float(offset_s)
+        self.counts[str(FaultKind.CLOCK_OFFSET)] += 1
+
+    def price_shock(self, pct: Decimal | float | str, product_id: str | None = None) -> None:
+        """Jump the market price by `pct` percent (one product, or all when None)."""
+        factor = Decimal(1) + Decimal(str(pct)) / Decimal(100)
+        if factor <= 0:
+            raise ValueError(f"price shock of {pct}% would make prices non-positive")
+        if product_id is None:
+            self.global_price_factor *= factor
+        else:
+            self.price_factors[product_id] = self.price_factors.get(product_id, Decimal(1)) * factor
+        self.counts[str(FaultKind.PRICE_SHOCK)] += 1
+
+    def price_factor(self, product_id: str) -> Decimal:
+        return self.global_price_factor * self.price_factors.get(product_id, Decimal(1))
+
+    def set_product_flags(self, product_id: str, **flags: Any) -> None:
+        """Flip `trading_disabled`, `cancel_only`, `limit_only`, `post_only` or `status`."""
+        unknown = set(flags) - set(PRODUCT_FLAG_NAMES)
+        if unknown or not flags:
+            raise ValueError(f"flags must be some of {PRODUCT_FLAG_NAMES}, got {sorted(flags)}")
+        if self.product_flags_hook is None:
+            raise RuntimeError("no venue attached to this fault controller")
+        self.product_flags_hook(product_id, flags)
+        self.counts[str(FaultKind.PRODUCT_FLAGS)] += 1
+
+    def close_websockets(self, code: int = 1000) -> int:
+        """Close every WS connection now with `code` (1006 aborts TCP); returns how many."""
+        if code not in WS_CLOSE_CODES:
+            raise ValueError(f"close code must be one of {WS_CLOSE_CODES}")
+        if self.close_hook is None:
+            raise RuntimeError("no venue attached to this fault controller")
+        closed = self.close_hook(code)
+        self.counts[str(FaultKind.WS_CLOSE)] += closed
+        return closed
+
+    def snapshot(self) -> dict[str, Any]:
+        """Rules, counts and state as JSON (`GET /_sim/faults`)."""
+        return {
+            "rules": [r.to_json() for r in self.rules],
+            "counts": dict(sorted(self.counts.items())),
+            "clock_offset_s": self.clock_offset_s,
+            "price_factors": {k: str(v) for k, v in sorted(self.price_factors.items())},
+            "global_price_factor": str(self.global_price_factor),
+        }
+
+
+def _parse_kind(kind: FaultKind | str) -> FaultKind:
+    try:
+        return FaultKind(kind)
+    except ValueError as exc:
+        raise ValueError(f"unknown fault kind {kind!r}") from exc
+
+
+def _matches_rest(rule: FaultRule, method: str, path: str) -> bool:
+    if rule.method and rule.method.upper() != method.upper():
+        return False
+    return path.startswith(rule.path_prefix)
+
+
+def _validate(rule: FaultRule) -> None:
+    if rule.count is not None and rule.count <= 0:
+        raise ValueError("count must be positive (or null for unlimited)")
+    if not 0.0 < rule.probability <= 1.0:
+        raise ValueError("probability must be in (0, 1]")
+    if rule.latency_ms < 0 or rule.jitter_ms < 0 or rule.hold_s < 0:
+        raise ValueError("latency_ms, jitter_ms and hold_s must not be negative")
+    if rule.kind is FaultKind.HTTP_5XX and not 500 <= rule.status <= 599:
+        raise ValueError("status must be a 5xx code")
+    if rule.kind is FaultKind.HTTP_429 and rule.body not in ("json", "html"):
+        raise ValueError("429 body must be 'json' or 'html'")
+    if rule.kind is FaultKind.TIMEOUT_AFTER_ACCEPT and rule.mode not in ("hold", "drop"):
+        raise ValueError("timeout_after_accept mode must be 'hold' or 'drop'")
+    if rule.kind is FaultKind.WS_CLOSE and rule.code not in WS_CLOSE_CODES:
+        raise ValueError(f"close code must be one of {WS_CLOSE_CODES}")
+    if rule.kind is FaultKind.WS_GAP and rule.gap < 1:
+        raise ValueError("gap must be at least 1")

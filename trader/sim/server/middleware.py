@@ -1,0 +1,128 @@
+"""REST middleware: faults, JWT auth, rate limits and error mapping (SIM-1).
+
+Order per request under `/api/v3/brokerage`: injected latency → injected 401/429/5xx →
+JWT check (private routes) → rate limit → handler → timeout-after-accept (the handler ran,
+so an order IS created, but the response never arrives). `/_sim/` control routes and the
+WebSocket at `/` bypass all of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from trader.sim.server.auth import AuthError, bearer_token
+from trader.sim.server.context import API_PREFIX, CTX, VenueContext
+from trader.sim.server.faults import FaultKind, FaultRule
+from trader.sim.server.ratelimit import RateLimiter, Verdict
+from trader.sim.server.responses import (
+    ApiError,
+    error_response,
+    server_error,
+    too_many_requests,
+    unauthorized,
+)
+
+log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+PUBLIC_PATHS = (f"{API_PREFIX}/time",)
+PUBLIC_PREFIX = f"{API_PREFIX}/market/"
+
+
+def is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIX)
+
+
+@web.middleware
+async def venue_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not request.path.startswith(API_PREFIX):
+        return await handler(request)
+    ctx = request.app[CTX]
+    fired = ctx.faults.rest_faults(request.method, request.path)
+    await _apply_latency(ctx, fired)
+    injected = _injected_response(fired)
+    if injected is not None:
+        return injected
+    identity = _authenticate(ctx, request)
+    if identity is None:
+        return unauthorized()
+    verdict = _rate_limit(ctx, request, identity)
+    if verdict is not None and not verdict.allowed:
+        return too_many_requests(html=False, limit=verdict.limit, reset_s=verdict.reset)
+    response = await _call(handler, request)
+    timeout = next((r for r in fired if r.kind is FaultKind.TIMEOUT_AFTER_ACCEPT), None)
+    if timeout is not None:
+        await _swallow_response(ctx, request, timeout)
+    if verdict is not None and not is_public(request.path):
+        response.headers.update(verdict.headers())
+    return response
+
+
+async def _apply_latency(ctx: VenueContext, fired: list[FaultRule]) -> None:
+    for rule in fired:
+        if rule.kind is FaultKind.LATENCY:
+            delay_ms = rule.latency_ms + ctx.faults.rng.uniform(0.0, rule.jitter_ms)
+            await asyncio.sleep(delay_ms / 1000.0)
+
+
+def _injected_response(fired: list[FaultRule]) -> web.Response | None:
+    for rule in fired:
+        if rule.kind is FaultKind.HTTP_401:
+            return unauthorized()
+        if rule.kind is FaultKind.HTTP_429:
+            return too_many_requests(html=rule.body == "html", limit=30, reset_s=1)
+        if rule.kind is FaultKind.HTTP_5XX:
+            return server_error(rule.status)
+    return None
+
+
+def _authenticate(ctx: VenueContext, request: web.Request) -> str | None:
+    """Identity for rate limiting (key name or client IP); None when auth fails."""
+    if is_public(request.path):
+        return request.remote or "unknown"
+    token = bearer_token(request.headers.get("Authorization"))
+    if token is None:
+        ctx.auth_failures += 1
+        log.info("sim venue 401 %s %s: missing bearer token", request.method, request.path)
+        return None
+    try:
+        claims = ctx.verifier.verify_rest(token, request.method, request.path)
+    except AuthError as exc:
+        ctx.auth_failures += 1
+        log.info("sim venue 401 %s %s: %s", request.method, request.path, exc)
+        return None
+    return str(claims["sub"])
+
+
+def _rate_limit(ctx: VenueContext, request: web.Request, identity: str) -> Verdict | None:
+    limiter: RateLimiter | None = (
+        ctx.rate_limits.public if is_public(request.path) else ctx.rate_limits.private
+    )
+    return None if limiter is None else limiter.take(identity)
+
+
+async def _call(handler: Handler, request: web.Request) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return exc.response()
+    except web.HTTPNotFound:
+        return error_response(404, "NOT_FOUND", f"route {request.path} not found")
+    except web.HTTPMethodNotAllowed:
+        return error_response(405, "METHOD_NOT_ALLOWED", f"{request.method} not allowed")
+
+
+async def _swallow_response(ctx: VenueContext, request: web.Request, rule: FaultRule) -> None:
+    """Timeout after accept: hold the connection (or drop it) and never answer."""
+    if rule.mode == "hold":
+        try:
+            await asyncio.wait_for(ctx.shutdown.wait(), timeout=rule.hold_s)
+        except TimeoutError:
+            log.info("sim venue held %s %s for %.1fs", request.method, request.path, rule.hold_s)
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
+    raise web.HTTPServiceUnavailable(reason="connection dropped by timeout_after_accept fault")

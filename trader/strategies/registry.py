@@ -1,0 +1,77 @@
+"""Strategy registry (STR-1): built from `StrategiesConfig`, runs enabled strategies only.
+
+Per cycle: each enabled strategy (sorted by id) proposes; its list is cut to the entry's
+`max_proposals_per_cycle` (highest conviction first); then duplicates per product are
+merged — the highest conviction wins, ties broken by strategy id then side. The result is
+ordered by conviction (highest first), which is the order the risk engine applies caps in.
+The at-risk budget (`max_at_risk_pct`) is enforced by the risk engine (strategy_budget).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+
+from trader.config.strategies import StrategiesConfig
+from trader.core.decision import Proposal
+from trader.strategies.base import BaseStrategy, StrategyContext
+from trader.strategies.rules import RulesStrategy
+
+StrategyFactory = Callable[[StrategiesConfig], BaseStrategy]
+
+DEFAULT_FACTORIES: Mapping[str, StrategyFactory] = {
+    "rules": lambda config: RulesStrategy(config.rules),
+}
+
+
+def _rank_key(proposal: Proposal) -> tuple[float, str, str, str]:
+    return (-proposal.conviction, proposal.product_id, proposal.strategy_id, proposal.side.value)
+
+
+def dedupe_by_product(proposals: Iterable[Proposal]) -> list[Proposal]:
+    """One proposal per product: highest conviction, then strategy id, then side."""
+    best: dict[str, Proposal] = {}
+    for proposal in sorted(proposals, key=_rank_key):
+        best.setdefault(proposal.product_id, proposal)
+    return sorted(best.values(), key=_rank_key)
+
+
+class StrategyRegistry:
+    """The enabled strategies and their per-cycle limits."""
+
+    def __init__(self, strategies: Mapping[str, BaseStrategy], limits: Mapping[str, int]) -> None:
+        self.strategies = dict(sorted(strategies.items()))
+        self.limits = dict(limits)
+
+    @classmethod
+    def from_config(
+        cls,
+        config: StrategiesConfig,
+        factories: Mapping[str, StrategyFactory] = DEFAULT_FACTORIES,
+    ) -> StrategyRegistry:
+        """Instantiate every enabled entry; an enabled id without a factory is an error."""
+        strategies: dict[str, BaseStrategy] = {}
+        limits: dict[str, int] = {}
+        for strategy_id in config.enabled_ids():
+            factory = factories.get(strategy_id)
+            if factory is None:
+                raise ValueError(f"strategies.registry.{strategy_id}: no such strategy")
+            strategies[strategy_id] = factory(config)
+            limits[strategy_id] = config.registry[strategy_id].max_proposals_per_cycle
+        return cls(strategies, limits)
+
+    def propose_all(self, ctx: StrategyContext) -> list[Proposal]:
+        """Run every enabled strategy, apply per-strategy limits, merge duplicates."""
+        collected: list[Proposal] = []
+        for strategy_id, strategy in self.strategies.items():
+            proposals = sorted(strategy.propose(ctx), key=_rank_key)
+            mislabelled = [p.key for p in proposals if p.strategy_id != strategy_id]
+            if mislabelled:
+                raise ValueError(f"strategy {strategy_id} proposed for others: {mislabelled}")
+            collected.extend(proposals[: self.limits.get(strategy_id, 0)])
+        return dedupe_by_product(collected)
+
+
+def budgets(config: StrategiesConfig) -> dict[str, Decimal]:
+    """strategy id -> max at-risk % of equity, for the risk engine's strategy_budget check."""
+    return {sid: entry.max_at_risk_pct for sid, entry in config.registry.items()}

@@ -1,0 +1,107 @@
+"""Trigger engine (S-1): incremental per-product state, no look-ahead.
+
+Feeding: `on_candle(candle)` queues a candle. A candle whose start is not strictly after the
+last one queued or applied for that product is IGNORED and `on_candle` returns False (the
+caller may count it); nothing already applied is ever rewritten.
+
+Evaluating: `evaluate(now, regime)` first applies queued candles that are closed at `now`
+(`start + 60 <= now`), in order, then scores every product whose last closed candle closed
+no more than `max_candle_age_s` before `now`. Candles not yet closed stay queued, so a
+forming or future candle can never influence a decision. `now` must not go backwards
+(ValueError), since applied candles cannot be un-applied.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import deque
+from collections.abc import Collection, Iterable
+from decimal import Decimal
+
+from trader.config.signals import SignalsConfig
+from trader.core.market import CANDLE_SECONDS
+from trader.core.types import Candle
+from trader.triggers.scoring import product_signals, select_top
+from trader.triggers.series import ProductSeries
+from trader.triggers.types import TriggerSignal
+
+
+class TriggerEngine:
+    """Holds one `ProductSeries` and one queue of unclosed candles per product."""
+
+    def __init__(self, config: SignalsConfig) -> None:
+        self.config = config
+        self._series: dict[str, ProductSeries] = {}
+        self._queued: dict[str, deque[Candle]] = {}
+        self._last_fed: dict[str, int] = {}
+        self._last_now: float | None = None
+
+    def on_candle(self, candle: Candle) -> bool:
+        """Queue a candle; False (ignored) when its start is not after the last one fed."""
+        pid = candle.product_id
+        last = self._last_fed.get(pid)
+        if last is not None and candle.start <= last:
+            return False
+        self._last_fed[pid] = candle.start
+        queue = self._queued.get(pid)
+        if queue is None:
+            queue = self._queued[pid] = deque()
+        queue.append(candle)
+        return True
+
+    def feed(self, candles: Iterable[Candle]) -> int:
+        """Queue many candles; returns how many were accepted."""
+        return sum(1 for candle in candles if self.on_candle(candle))
+
+    def advance(self, now: float) -> None:
+        """Apply every queued candle closed at `now` (`start + 60 <= now`)."""
+        if self._last_now is not None and now < self._last_now:
+            raise ValueError(f"now went backwards: {now} < {self._last_now}")
+        self._last_now = now
+        for pid, queue in self._queued.items():
+            while queue and queue[0].start + CANDLE_SECONDS <= now:
+                self._series_for(pid).apply(queue.popleft())
+
+    def _series_for(self, pid: str) -> ProductSeries:
+        series = self._series.get(pid)
+        if series is None:
+            # crc32, unlike hash(), is the same in every run: deterministic resync phases
+            phase = zlib.crc32(pid.encode())
+            series = self._series[pid] = ProductSeries(self.config, phase)
+        return series
+
+    def fired(
+        self, now: float, regime: str = "normal", products: Collection[str] | None = None
+    ) -> list[TriggerSignal]:
+        """Every trigger firing at `now` (before min_score and the per-cycle cap)."""
+        self.advance(now)
+        multiplier = self.config.threshold_multiplier(regime)
+        oldest_close = now - self.config.max_candle_age_s
+        out: list[TriggerSignal] = []
+        for pid in sorted(self._series if products is None else products):
+            series = self._series.get(pid)
+            measures = series.measures() if series is not None else None
+            if measures is None or measures.last_start + CANDLE_SECONDS < oldest_close:
+                continue
+            out.extend(product_signals(pid, measures, self.config, multiplier))
+        return out
+
+    def evaluate(
+        self, now: float, regime: str = "normal", products: Collection[str] | None = None
+    ) -> list[TriggerSignal]:
+        """The triggers selected for this cycle: `min_score`, highest first, capped (S-1)."""
+        return select_top(self.fired(now, regime, products), self.config)
+
+    def sigma(self, product_id: str) -> float | None:
+        """1-minute log-return sigma over closed candles (for snapshots and outlier checks)."""
+        series = self._series.get(product_id)
+        return None if series is None else series.sigma()
+
+    def last_close(self, product_id: str) -> Decimal | None:
+        """Close of the last applied (closed) candle."""
+        series = self._series.get(product_id)
+        return None if series is None else series.last_close_decimal
+
+    def last_closed_start(self, product_id: str) -> int | None:
+        series = self._series.get(product_id)
+        return None if series is None else series.last_start

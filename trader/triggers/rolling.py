@@ -1,0 +1,149 @@
+"""O(1)-per-candle rolling windows over 1-minute buckets (S-1).
+
+All windows are time-based (a missing minute is a gap, not a shift): a window of `n`
+minutes ending at minute `m` holds the buckets `m - n + 1 .. m`. Statistical internals are
+float (scores and sigma estimates); money stays Decimal outside this module.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections import deque
+
+EMPTY = -(2**62)  # never a real minute number
+
+
+class WindowRing:
+    """Per-minute values over the last `size` minutes, with running sums over several
+    trailing windows (`spans`, in minutes, each <= size), in fixed memory. `summed[w]`
+    names the channels window `w` sums (default: all); other channels are stored only.
+
+    A slot holds the minute it was written for, so a stale slot (left by a gap) is never
+    mistaken for data. `push` costs O(1) amortized per minute of time: each window
+    subtracts the minutes leaving it (one in the usual case, at most its span after a gap).
+    Every `size` pushes the sums are recomputed exactly (`math.fsum`), so float drift
+    cannot build up over weeks of running (still O(1) amortized); `phase` offsets that
+    schedule so many rings fed in lock-step do not all resync in the same minute.
+    """
+
+    __slots__ = (
+        "_minutes",
+        "_pushes",
+        "_values",
+        "last_minute",
+        "size",
+        "spans",
+        "summed",
+        "sums",
+    )
+
+    def __init__(
+        self,
+        size: int,
+        channels: int,
+        spans: tuple[int, ...],
+        summed: tuple[tuple[int, ...], ...] | None = None,
+        phase: int = 0,
+    ) -> None:
+        if size < 1 or channels < 1 or any(not 1 <= span <= size for span in spans):
+            raise ValueError("need size >= 1, channels >= 1 and 1 <= span <= size")
+        if summed is not None and len(summed) != len(spans):
+            raise ValueError("summed needs one channel tuple per span")
+        self.size = size
+        self.spans = spans
+        every = tuple(range(channels))
+        self.summed = summed if summed is not None else tuple(every for _ in spans)
+        self._minutes = array("q", [EMPTY]) * size
+        self._values = [array("d", [0.0]) * size for _ in range(channels)]
+        self.sums = [[0.0] * channels for _ in spans]
+        self.last_minute = EMPTY
+        self._pushes = phase % size
+
+    def push(self, minute: int, values: tuple[float, ...]) -> None:
+        """Add the bucket of `minute` (must be after the last pushed minute)."""
+        last = self.last_minute
+        if minute <= last:
+            raise ValueError(f"minute {minute} not after {last}")
+        if last != EMPTY:
+            for window, span in enumerate(self.spans):
+                first_gone = last - span + 1
+                last_gone = min(minute - span, last)
+                if first_gone <= last_gone:
+                    self._drop(window, first_gone, last_gone)
+        slot = minute % self.size
+        self._minutes[slot] = minute
+        for channel, value in enumerate(values):
+            self._values[channel][slot] = value
+        for sums, channels in zip(self.sums, self.summed, strict=True):
+            for channel in channels:
+                sums[channel] += values[channel]
+        self.last_minute = minute
+        self._pushes += 1
+        if self._pushes >= self.size:
+            self._resync()
+
+    def _drop(self, window: int, first: int, last: int) -> None:
+        """Subtract the stored minutes `first..last` from one window's sums."""
+        minutes, size, sums, values = self._minutes, self.size, self.sums[window], self._values
+        channels = self.summed[window]
+        for old in range(first, last + 1):
+            slot = old % size
+            if minutes[slot] == old:
+                for channel in channels:
+                    sums[channel] -= values[channel][slot]
+
+    def _resync(self) -> None:
+        for window, span in enumerate(self.spans):
+            inside = [s for s, m in enumerate(self._minutes) if m > self.last_minute - span]
+            for channel in self.summed[window]:
+                values = self._values[channel]
+                self.sums[window][channel] = math.fsum(values[s] for s in inside)
+        self._pushes = 0
+
+    def value_at(self, minute: int, channel: int) -> float | None:
+        slot = minute % self.size
+        return self._values[channel][slot] if self._minutes[slot] == minute else None
+
+    def latest_at_or_before(
+        self, minute: int, oldest: int, channel: int
+    ) -> tuple[int, float] | None:
+        """The stored (minute, value) closest to and not after `minute`, not before `oldest`.
+
+        O(1) when `minute` is stored; scans back over gaps otherwise (bounded by the range).
+        """
+        lowest = max(oldest, self.last_minute - self.size + 1)
+        minutes, values, size = self._minutes, self._values[channel], self.size
+        for candidate in range(minute, lowest - 1, -1):
+            slot = candidate % size
+            if minutes[slot] == candidate:
+                return candidate, values[slot]
+        return None
+
+
+class MonotonicExtreme:
+    """Maximum (or minimum) over a time window of `span` seconds, O(1) amortized.
+
+    `query(now_time)` returns the extreme of entries with time > now_time - span.
+    """
+
+    __slots__ = ("_entries", "_sign", "span")
+
+    def __init__(self, span: int, *, maximum: bool) -> None:
+        self.span = span
+        self._sign = 1.0 if maximum else -1.0
+        self._entries: deque[tuple[int, float]] = deque()
+
+    def push(self, time: int, value: float) -> None:
+        keyed = value * self._sign
+        while self._entries and self._entries[-1][1] <= keyed:
+            self._entries.pop()
+        self._entries.append((time, keyed))
+
+    def query(self, now_time: int) -> float | None:
+        cutoff = now_time - self.span
+        while self._entries and self._entries[0][0] <= cutoff:
+            self._entries.popleft()
+        if not self._entries:
+            return None
+        return self._entries[0][1] * self._sign

@@ -1,0 +1,162 @@
+"""Per-product incremental indicator state over closed 1-minute candles (S-1).
+
+`ProductSeries.apply(candle)` is O(1) amortized; `measures()` reads the running sums.
+The caller (`TriggerEngine`) guarantees candles arrive closed and strictly in time order.
+A measure needing more history than has been seen is None (fail closed: no trigger).
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import NamedTuple
+
+from trader.config.signals import SignalsConfig
+from trader.core.types import Candle
+from trader.triggers.rolling import MonotonicExtreme, WindowRing
+
+DAY_MINUTES = 1440
+HOUR_MINUTES = 60
+MIN_SIGMA_SAMPLES = 30
+RING_MINUTES = DAY_MINUTES + 1  # keeps the minute exactly 24 h back (2 x 720 min lookback)
+QUOTE_VOLUME, LOGRET, LOGRET_SQ, RETURNS, UPS, DOWNS, CLOSE = range(7)
+DAY, HOUR, MOVES = range(3)
+
+
+class SeriesMeasures(NamedTuple):
+    """Indicator values after the last applied candle (returns are fractions).
+
+    A NamedTuple rather than a frozen dataclass: built once per product per candle, and a
+    frozen dataclass's __init__ costs several times more."""
+
+    last_start: int
+    return_15m: float | None
+    return_60m: float | None
+    volume_ratio: float | None
+    breakout_up: float | None
+    breakout_down: float | None
+    momentum_return: float | None
+    momentum_up_share: float | None
+    momentum_down_share: float | None
+    sigma: float | None
+
+
+def _ratio_minus_one(value: float, reference: float | None) -> float | None:
+    if reference is None or reference <= 0:
+        return None
+    return value / reference - 1.0
+
+
+class ProductSeries:
+    """Rolling windows for one product; see module docstring."""
+
+    def __init__(self, config: SignalsConfig, phase: int = 0) -> None:
+        breakout_span = config.breakout.lookback_hours * 3600
+        momentum_minutes = config.momentum.lookback_minutes
+        self._breakout_span = breakout_span
+        self._momentum_minutes = momentum_minutes
+        self._ring = WindowRing(
+            RING_MINUTES,
+            7,
+            (DAY_MINUTES, HOUR_MINUTES, momentum_minutes),
+            ((QUOTE_VOLUME, LOGRET, LOGRET_SQ, RETURNS), (QUOTE_VOLUME,), (RETURNS, UPS, DOWNS)),
+            phase=phase,
+        )
+        self._highs = MonotonicExtreme(breakout_span, maximum=True)
+        self._lows = MonotonicExtreme(breakout_span, maximum=False)
+        self.first_start: int | None = None
+        self.last_start: int | None = None
+        self.last_close: float | None = None
+        self.last_close_decimal: Decimal | None = None
+        self._prior_high: float | None = None
+        self._prior_low: float | None = None
+        self._cached: SeriesMeasures | None = None
+
+    def apply(self, candle: Candle) -> None:
+        """Fold one closed candle in (strictly after the previous one)."""
+        start = candle.start
+        if self.last_start is not None and start <= self.last_start:
+            raise ValueError(f"candle {start} not after {self.last_start}")
+        close = float(candle.close)
+        self._prior_high = self._highs.query(start)
+        self._prior_low = self._lows.query(start)
+        self._highs.push(start, float(candle.high))
+        self._lows.push(start, float(candle.low))
+        self._push_sums(start // 60, close, float(candle.volume) * close)
+        if self.first_start is None:
+            self.first_start = start
+        self.last_start = start
+        self.last_close = close
+        self.last_close_decimal = candle.close
+        self._cached = None
+
+    def _push_sums(self, minute: int, close: float, quote_volume: float) -> None:
+        previous = self.last_close
+        compared = previous is not None and previous > 0 and close > 0
+        logret = math.log(close / previous) if compared and previous is not None else 0.0
+        up = 1.0 if compared and previous is not None and close > previous else 0.0
+        down = 1.0 if compared and previous is not None and close < previous else 0.0
+        n = 1.0 if compared else 0.0
+        self._ring.push(minute, (quote_volume, logret, logret * logret, n, up, down, close))
+
+    def covers(self, seconds: int) -> bool:
+        """True when history reaches back `seconds` before the last candle's start."""
+        if self.first_start is None or self.last_start is None:
+            return False
+        return self.first_start <= self.last_start - seconds
+
+    def measures(self) -> SeriesMeasures | None:
+        """Indicator values, cached until the next candle; None before any candle."""
+        if self.last_start is None or self.last_close is None:
+            return None
+        if self._cached is None:
+            self._cached = self._compute(self.last_start, self.last_close)
+        return self._cached
+
+    def _compute(self, last_start: int, close: float) -> SeriesMeasures:
+        minute = last_start // 60
+        momentum_return = self._lagged_return(minute, self._momentum_minutes, close)
+        moves = self._ring.sums[MOVES]
+        comparisons = moves[RETURNS]
+        has_moves = momentum_return is not None and comparisons > 0
+        return SeriesMeasures(
+            last_start=last_start,
+            return_15m=self._lagged_return(minute, 15, close),
+            return_60m=self._lagged_return(minute, HOUR_MINUTES, close),
+            volume_ratio=self._volume_ratio(),
+            breakout_up=self._breakout(close, self._prior_high, up=True),
+            breakout_down=self._breakout(close, self._prior_low, up=False),
+            momentum_return=momentum_return,
+            momentum_up_share=moves[UPS] / comparisons if has_moves else None,
+            momentum_down_share=moves[DOWNS] / comparisons if has_moves else None,
+            sigma=self.sigma(),
+        )
+
+    def _lagged_return(self, minute: int, lag: int, close: float) -> float | None:
+        """Return since the latest close at or before `lag` minutes ago, if that close is
+        not older than twice the lag (a long gap gives no reference: fail closed)."""
+        found = self._ring.latest_at_or_before(minute - lag, minute - 2 * lag, CLOSE)
+        return None if found is None else _ratio_minus_one(close, found[1])
+
+    def _volume_ratio(self) -> float | None:
+        if not self.covers((DAY_MINUTES - 1) * 60):
+            return None
+        hourly_average = self._ring.sums[DAY][QUOTE_VOLUME] / 24.0
+        if hourly_average <= 0:
+            return None
+        return max(self._ring.sums[HOUR][QUOTE_VOLUME], 0.0) / hourly_average
+
+    def _breakout(self, close: float, extreme: float | None, *, up: bool) -> float | None:
+        if extreme is None or extreme <= 0 or not self.covers(self._breakout_span):
+            return None
+        return close / extreme - 1.0 if up else 1.0 - close / extreme
+
+    def sigma(self) -> float | None:
+        """Standard deviation of 1-minute log returns over the last 24 h (>= 30 samples)."""
+        day = self._ring.sums[DAY]
+        n = day[RETURNS]
+        if n < MIN_SIGMA_SAMPLES:
+            return None
+        total, squares = day[LOGRET], day[LOGRET_SQ]
+        variance = (squares - total * total / n) / (n - 1)
+        return math.sqrt(max(variance, 0.0))

@@ -1,0 +1,140 @@
+"""Universe builder (U-1): global filters, then tier assignment and tier thresholds.
+
+`build_universe(products, config, now)` returns the eligible products with their tier and
+the excluded ones with a reason. Deterministic: when a tier holds more candidates than
+`max_symbols`, the highest 24 h quote volume wins (ties by product id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from trader.config.universe import TierConfig, UniverseConfig
+from trader.core.market import ProductMarket
+from trader.universe.clusters import clusters_of
+from trader.universe.filters import (
+    Exclusion,
+    ExclusionReason,
+    ProductFilter,
+    default_filters,
+    first_exclusion,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EligibleProduct:
+    product_id: str
+    tier: str
+    quote_volume_24h: Decimal
+    spread_bps: Decimal
+    clusters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UniverseResult:
+    """Eligible products (id -> EligibleProduct) and exclusions (id -> Exclusion)."""
+
+    eligible: Mapping[str, EligibleProduct]
+    excluded: Mapping[str, Exclusion]
+    as_of: float
+
+    def tiers(self) -> dict[str, str]:
+        """product id -> tier, for `MarketSnapshot.with_tiers`."""
+        return {pid: item.tier for pid, item in self.eligible.items()}
+
+
+def tier_for(product_id: str, config: UniverseConfig) -> str | None:
+    """The tier that lists the product, else the first open tier, else None."""
+    for name in config.tier_order():
+        if product_id in config.tiers[name].symbols:
+            return name
+    for name in config.tier_order():
+        if config.tiers[name].open_membership:
+            return name
+    return None
+
+
+def tier_exclusion(market: ProductMarket, tier_name: str, tier: TierConfig) -> Exclusion | None:
+    """Volume and spread thresholds of the product's tier (missing data excludes)."""
+    pid = market.product_id
+    volume = market.quote_volume_24h
+    if market.quote is None or volume is None:
+        return Exclusion(pid, ExclusionReason.MISSING_DATA, "no quote or volume")
+    if volume < tier.min_quote_volume_24h:
+        detail = f"{tier_name}: 24h volume {volume} < {tier.min_quote_volume_24h}"
+        return Exclusion(pid, ExclusionReason.LOW_VOLUME, detail)
+    spread = market.quote.spread_bps
+    if spread > tier.max_spread_bps:
+        detail = f"{tier_name}: spread {spread:.2f}bps > {tier.max_spread_bps}"
+        return Exclusion(pid, ExclusionReason.SPREAD_TOO_WIDE, detail)
+    return None
+
+
+def _admit(
+    market: ProductMarket, chain: Sequence[ProductFilter], config: UniverseConfig, now: float
+) -> EligibleProduct | Exclusion:
+    """Global filters, then the tier's thresholds: the product's place or its exclusion."""
+    pid = market.product_id
+    exclusion = first_exclusion(chain, market, now)
+    if exclusion is not None:
+        return exclusion
+    tier_name = tier_for(pid, config)
+    if tier_name is None:
+        return Exclusion(pid, ExclusionReason.NO_TIER, "in no tier and no open tier")
+    exclusion = tier_exclusion(market, tier_name, config.tiers[tier_name])
+    if exclusion is not None:
+        return exclusion
+    if market.quote is None or market.quote_volume_24h is None:  # checked by the filters
+        return Exclusion(pid, ExclusionReason.MISSING_DATA, "no quote or volume")
+    clusters = clusters_of(pid, market.rules.base_currency, config)
+    return EligibleProduct(
+        pid, tier_name, market.quote_volume_24h, market.quote.spread_bps, clusters
+    )
+
+
+def refresh_due(previous: UniverseResult | None, now: float, config: UniverseConfig) -> bool:
+    """True when the universe should be rebuilt (never built, or `refresh_interval_s` passed)."""
+    return previous is None or now - previous.as_of >= config.refresh_interval_s
+
+
+def build_universe(
+    products: Mapping[str, ProductMarket],
+    config: UniverseConfig,
+    now: float,
+    filters: Sequence[ProductFilter] | None = None,
+) -> UniverseResult:
+    """Apply the global filter chain, assign tiers, enforce tier thresholds and sizes (U-1)."""
+    chain = default_filters(config) if filters is None else filters
+    excluded: dict[str, Exclusion] = {}
+    candidates: dict[str, list[EligibleProduct]] = {name: [] for name in config.tier_order()}
+    for pid in sorted(products):
+        market = products[pid]
+        admitted = _admit(market, chain, config, now)
+        if isinstance(admitted, Exclusion):
+            excluded[pid] = admitted
+        else:
+            candidates[admitted.tier].append(admitted)
+    eligible = _cap_tiers(candidates, config, excluded)
+    return UniverseResult(eligible=eligible, excluded=excluded, as_of=now)
+
+
+def _cap_tiers(
+    candidates: Mapping[str, list[EligibleProduct]],
+    config: UniverseConfig,
+    excluded: dict[str, Exclusion],
+) -> dict[str, EligibleProduct]:
+    eligible: dict[str, EligibleProduct] = {}
+    for tier_name, members in candidates.items():
+        limit = config.tiers[tier_name].max_symbols
+        ranked = sorted(members, key=lambda e: (-e.quote_volume_24h, e.product_id))
+        for rank, item in enumerate(ranked):
+            if rank < limit:
+                eligible[item.product_id] = item
+            else:
+                detail = f"{tier_name} holds {limit} symbols; volume rank {rank + 1}"
+                excluded[item.product_id] = Exclusion(
+                    item.product_id, ExclusionReason.TIER_FULL, detail
+                )
+    return dict(sorted(eligible.items()))
