@@ -1,0 +1,243 @@
+"""Order manager (X-2): maker-first entries, bounded reprices, taker exits.
+
+An entry is a post-only limit at the touch, sent as GTD with `end_time = now + ttl`, so the
+venue itself expires it — even one created late by a resend after an unknown outcome.
+When it expires (or is still working past its deadline, and is then cancelled) with size
+left, it is repriced at the new touch as a new intent (purpose `reprice`, parent linked;
+the old one's fills are kept) up to `max_reprices` times, then optionally sent as an IOC
+limit with a slippage cap. A post-only rejection reprices at once (no blind retry). Exits
+are IOC limits at the touch minus a slippage cap: they take liquidity, bounded.
+Timers are deadlines checked by `tick()`, never sleeps inside the cycle.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+import structlog
+
+from trader.core.products import quantize_price, quantize_size, size_problem
+from trader.core.types import ProductRules, Quote, Side
+from trader.exchange.orders import OrderKind
+from trader.execution.engine import ExecutionEngine, OrderDraft
+from trader.execution.intents import TERMINAL, Intent, IntentState, Purpose
+from trader.execution.store import get_intent
+
+log = structlog.get_logger("trader.orders")
+
+POST_ONLY_CROSS = "INVALID_LIMIT_PRICE_POST_ONLY"
+BPS = Decimal(10000)
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionPolicy:
+    entry_ttl_s: float = 30.0
+    max_reprices: int = 2
+    taker_fallback: bool = False
+    taker_slippage_bps: Decimal = Decimal(20)
+    exit_slippage_bps: Decimal = Decimal(50)
+    cancel_grace_s: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingEntry:
+    """One entry being worked: the current intent and how much is still wanted."""
+
+    intent_id: str
+    product_id: str
+    side: Side
+    wanted: Decimal
+    filled_before: Decimal
+    reprices: int
+    deadline: float
+    proposal_id: str | None
+    cycle_id: str | None
+
+
+class OrderManager:
+    def __init__(
+        self,
+        engine: ExecutionEngine,
+        quote: Callable[[str], Quote | None],
+        rules: Callable[[str], ProductRules | None],
+        policy: ExecutionPolicy,
+        cancel_one: Callable[[str], Awaitable[object]],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.engine = engine
+        self._quote = quote
+        self._rules = rules
+        self.policy = policy
+        self._cancel_one = cancel_one
+        self._clock = clock
+        self.working: dict[str, WorkingEntry] = {}
+
+    async def enter(
+        self,
+        product_id: str,
+        side: Side,
+        base_size: Decimal,
+        *,
+        proposal_id: str | None = None,
+        cycle_id: str | None = None,
+    ) -> Intent | None:
+        entry = WorkingEntry(
+            "", product_id, side, base_size, Decimal(0), 0, 0.0, proposal_id, cycle_id
+        )
+        return await self._post(entry, Purpose.ENTRY, parent=None)
+
+    async def _post(
+        self, entry: WorkingEntry, purpose: Purpose, parent: str | None
+    ) -> Intent | None:
+        quote, rules = self._quote(entry.product_id), self._rules(entry.product_id)
+        remaining = (
+            quantize_size(entry.wanted - entry.filled_before, rules) if rules else Decimal(0)
+        )
+        if quote is None or rules is None or size_problem(remaining, rules) is not None:
+            log.warning(
+                "entry_not_posted",
+                product_id=entry.product_id,
+                remaining=str(remaining),
+                reason="no quote" if quote is None else "size below product minimum",
+            )
+            return None
+        touch = quote.bid if entry.side is Side.BUY else quote.ask
+        now = self._clock()
+        draft = OrderDraft(
+            product_id=entry.product_id,
+            side=entry.side,
+            kind=OrderKind.LIMIT_GTD,
+            purpose=purpose,
+            base_size=remaining,
+            limit_price=quantize_price(touch, entry.side, rules),
+            post_only=True,
+            end_time=float(int(now + self.policy.entry_ttl_s) + 1),
+            cycle_id=entry.cycle_id,
+            proposal_id=entry.proposal_id,
+            parent_intent_id=parent,
+        )
+        intent = await self.engine.place(draft)
+        working = replace(
+            entry,
+            intent_id=intent.intent_id,
+            deadline=now + self.policy.entry_ttl_s + self.policy.cancel_grace_s,
+        )
+        if intent.state is IntentState.REJECTED and (intent.reject_reason or "").startswith(
+            POST_ONLY_CROSS
+        ):
+            return await self._reprice(working, intent)
+        if intent.state not in TERMINAL:
+            self.working[intent.intent_id] = working
+        return intent
+
+    async def tick(self) -> None:
+        """Advance every working entry whose intent finished or whose deadline passed."""
+        now = self._clock()
+        for intent_id, entry in list(self.working.items()):
+            intent = await self._load(intent_id)
+            if intent is None:
+                self.working.pop(intent_id, None)
+            elif intent.state in TERMINAL:
+                self.working.pop(intent_id, None)
+                await self._finished(entry, intent)
+            elif now > entry.deadline and intent.exchange_order_id:
+                log.warning("entry_past_deadline_cancelling", intent_id=intent_id)
+                await self._cancel(intent.exchange_order_id)
+
+    async def _load(self, intent_id: str) -> Intent | None:
+        return await self.engine.db.run(lambda conn: get_intent(conn, intent_id))
+
+    async def _cancel(self, order_id: str) -> None:
+        await self._cancel_one(order_id)
+
+    async def _finished(self, entry: WorkingEntry, intent: Intent) -> None:
+        filled = entry.filled_before + intent.filled_size
+        if filled >= entry.wanted or intent.state is IntentState.FILLED:
+            log.info("entry_done", product_id=entry.product_id, filled=str(filled))
+            return
+        if intent.state in (IntentState.EXPIRED, IntentState.CANCELLED, IntentState.REJECTED):
+            await self._reprice(replace(entry, filled_before=filled), intent)
+
+    async def _reprice(self, entry: WorkingEntry, previous: Intent) -> Intent | None:
+        if entry.reprices < self.policy.max_reprices:
+            nxt = replace(entry, reprices=entry.reprices + 1)
+            return await self._post(nxt, Purpose.REPRICE, parent=previous.intent_id)
+        if self.policy.taker_fallback:
+            return await self._take(entry, previous.intent_id)
+        log.info(
+            "entry_abandoned",
+            product_id=entry.product_id,
+            reprices=entry.reprices,
+            filled=str(entry.filled_before),
+        )
+        return None
+
+    async def _take(self, entry: WorkingEntry, parent: str) -> Intent | None:
+        return await self._ioc(
+            entry.product_id,
+            entry.side,
+            entry.wanted - entry.filled_before,
+            self.policy.taker_slippage_bps,
+            Purpose.REPRICE,
+            parent,
+            entry.proposal_id,
+            entry.cycle_id,
+        )
+
+    async def exit(
+        self,
+        product_id: str,
+        base_size: Decimal,
+        *,
+        purpose: Purpose = Purpose.EXIT,
+        cycle_id: str | None = None,
+    ) -> Intent | None:
+        """Sell `base_size` now, no worse than the bid minus the exit slippage cap."""
+        return await self._ioc(
+            product_id,
+            Side.SELL,
+            base_size,
+            self.policy.exit_slippage_bps,
+            purpose,
+            None,
+            None,
+            cycle_id,
+        )
+
+    async def _ioc(
+        self,
+        product_id: str,
+        side: Side,
+        size: Decimal,
+        slippage_bps: Decimal,
+        purpose: Purpose,
+        parent: str | None,
+        proposal_id: str | None,
+        cycle_id: str | None,
+    ) -> Intent | None:
+        quote, rules = self._quote(product_id), self._rules(product_id)
+        if quote is None or rules is None:
+            log.error("ioc_without_quote", product_id=product_id, purpose=purpose.value)
+            return None
+        size = quantize_size(size, rules)
+        if size_problem(size, rules) is not None:
+            log.warning("ioc_size_below_minimum", product_id=product_id, size=str(size))
+            return None
+        bound = slippage_bps / BPS
+        limit = quote.ask * (1 + bound) if side is Side.BUY else quote.bid * (1 - bound)
+        # the cap must stay a cap: round away from aggression (BUY down, SELL up)
+        draft = OrderDraft(
+            product_id=product_id,
+            side=side,
+            kind=OrderKind.SOR_LIMIT_IOC,
+            purpose=purpose,
+            base_size=size,
+            limit_price=quantize_price(limit, side, rules),
+            cycle_id=cycle_id,
+            proposal_id=proposal_id,
+            parent_intent_id=parent,
+        )
+        return await self.engine.place(draft)

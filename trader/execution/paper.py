@@ -1,0 +1,307 @@
+"""PAPER (X-6): live market data from the real adapter, fills made locally, never flattering.
+
+Orders go to the same matching engine the simulated venue runs, fed by exactly the market
+events the daemon sees: a market order walks the level-2 book when the feed has one, else
+a book built from the touch plus a depth model (each further level `step_bps` away); a
+resting limit fills only when trades print through its price (an at-price print must first
+consume the size queued ahead); partial fills; maker/taker fees; a latency before each
+order reaches the engine. Answers are encoded to Coinbase's wire format and parsed by the
+adapter's own parser, so PAPER and LIVE share one code path after the venue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from decimal import Decimal
+
+import orjson
+from aiohttp import web
+
+from trader.core.types import BookLevel, Candle, FeeRates, ProductRules, Quote
+from trader.exchange.coinbase import parse
+from trader.exchange.coinbase.fields import Reader
+from trader.exchange.errors import ExchangeHttpError
+from trader.exchange.interface import Exchange
+from trader.exchange.models import (
+    Account,
+    BookEvent,
+    CancelResult,
+    CreateOrderResult,
+    Fill,
+    MarketEvent,
+    Order,
+    OrderAccepted,
+    OrderEvent,
+    OrderRejected,
+    PreviewResult,
+    ServerTime,
+    TickerEvent,
+    TradesEvent,
+    UserEvent,
+)
+from trader.exchange.orders import OrderRequest, serialize_order
+from trader.sim.contract import BookUpdate, SimOrder, VenueSetup
+from trader.sim.engine import MatchingEngine
+from trader.sim.server.encode_orders import fill_json, order_json
+from trader.sim.server.order_parse import OrderRejected as ParseRejected
+from trader.sim.server.order_parse import parse_new_order
+
+PAPER_USER = "paper"
+
+
+class PaperExchange:
+    """`Exchange` for PAPER mode; see the module docstring."""
+
+    read_only = False
+
+    def __init__(
+        self,
+        inner: Exchange,
+        rules: list[ProductRules],
+        balances: dict[str, Decimal],
+        fees: FeeRates,
+        *,
+        latency_s: float = 0.05,
+        depth_levels: int = 5,
+        step_bps: Decimal = Decimal(10),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.inner = inner
+        self.engine = MatchingEngine(rules, VenueSetup(balances=dict(balances), fees=fees, seed=0))
+        self._latency = latency_s
+        self._depth = depth_levels
+        self._step = step_bps / Decimal(10000)
+        self._clock = clock
+        self._l2_products: set[str] = set()
+        self._books: dict[str, dict[str, dict[Decimal, Decimal]]] = {}
+        self._user_queue: asyncio.Queue[UserEvent] = asyncio.Queue()
+        self.engine.subscribe(self._on_order)
+
+    # -- market data: delegated, and applied to the paper book on the way ---------------
+    async def products(self, product_ids: Sequence[str] = ()) -> list[ProductRules]:
+        return await self.inner.products(product_ids)
+
+    async def product(self, product_id: str) -> ProductRules:
+        return await self.inner.product(product_id)
+
+    async def candles(self, product_id: str, start: int, end: int) -> list[Candle]:
+        return await self.inner.candles(product_id, start, end)
+
+    async def best_bid_ask(self, product_ids: Sequence[str]) -> dict[str, Quote]:
+        quotes = await self.inner.best_bid_ask(product_ids)
+        for quote in quotes.values():
+            self._apply_touch(
+                quote.product_id, quote.bid, quote.bid_size, quote.ask, quote.ask_size, quote.time
+            )
+        return quotes
+
+    async def server_time(self) -> ServerTime:
+        return await self.inner.server_time()
+
+    async def market_stream(
+        self, product_ids: Sequence[str], *, level2: bool = False
+    ) -> AsyncIterator[MarketEvent]:
+        async for event in self.inner.market_stream(product_ids, level2=level2):
+            self.apply_market_event(event)
+            yield event
+
+    def apply_market_event(self, event: MarketEvent) -> None:
+        if isinstance(event, TickerEvent):
+            self._apply_touch(
+                event.product_id, event.bid, event.bid_size, event.ask, event.ask_size, event.time
+            )
+        elif isinstance(event, TradesEvent) and not event.snapshot:
+            for trade in event.trades:
+                if self.engine.product(trade.product_id) is not None:
+                    self.engine.apply_market(trade.to_trade(), trade.time)
+        elif isinstance(event, BookEvent):
+            self._apply_book(event)
+
+    def _apply_touch(
+        self,
+        product_id: str,
+        bid: Decimal,
+        bid_size: Decimal,
+        ask: Decimal,
+        ask_size: Decimal,
+        at: float,
+    ) -> None:
+        if product_id in self._l2_products or self.engine.product(product_id) is None:
+            return
+        if bid <= 0 or ask <= 0 or bid_size <= 0 or ask_size <= 0:
+            return
+        rules = self.engine.product(product_id)
+        assert rules is not None
+        bids = self._depth_model(bid, bid_size, -1, rules.quote_increment)
+        asks = self._depth_model(ask, ask_size, 1, rules.quote_increment)
+        self.engine.apply_market(BookUpdate(product_id, bids, asks, at), at)
+
+    def _depth_model(
+        self, touch: Decimal, size: Decimal, direction: int, tick: Decimal
+    ) -> tuple[BookLevel, ...]:
+        levels = [BookLevel(touch, size)]
+        for k in range(1, self._depth + 1):
+            raw = touch * (1 + direction * self._step * k)
+            price = (raw / tick).to_integral_value() * tick
+            if price > 0 and price != levels[-1].price:
+                levels.append(BookLevel(price, size))
+        return tuple(levels)
+
+    def _apply_book(self, event: BookEvent) -> None:
+        if self.engine.product(event.product_id) is None:
+            return
+        self._l2_products.add(event.product_id)
+        book = self._books.setdefault(event.product_id, {"bid": {}, "offer": {}})
+        if event.snapshot:
+            book["bid"].clear()
+            book["offer"].clear()
+        for side, price, size in event.updates:
+            levels = book["bid" if side == "bid" else "offer"]
+            if size == 0:
+                levels.pop(price, None)
+            else:
+                levels[price] = size
+        bids = tuple(BookLevel(p, s) for p, s in sorted(book["bid"].items(), reverse=True))
+        asks = tuple(BookLevel(p, s) for p, s in sorted(book["offer"].items()))
+        self.engine.apply_market(
+            BookUpdate(event.product_id, bids, asks, self._clock()), self._clock()
+        )
+
+    # -- orders: filled locally ----------------------------------------------------------
+    def serialize_order(self, request: OrderRequest) -> bytes:
+        return serialize_order(request)
+
+    async def create_order(self, request: OrderRequest) -> CreateOrderResult:
+        return await self.create_order_raw(serialize_order(request))
+
+    async def create_order_raw(self, body: bytes) -> CreateOrderResult:
+        await asyncio.sleep(self._latency)
+        try:
+            new = parse_new_order(orjson.loads(body))
+        except ParseRejected as exc:
+            return OrderRejected(exc.failure_reason, exc.message, 200)
+        except web.HTTPBadRequest as exc:
+            return OrderRejected("INVALID_REQUEST", exc.text or "malformed order", 400)
+        outcome = self.engine.create_order(new, self._clock())
+        if outcome.success and outcome.order is not None:
+            return OrderAccepted(
+                outcome.order.order_id, outcome.order.client_order_id, outcome.order.product_id
+            )
+        return OrderRejected(
+            outcome.failure_reason if outcome.error == "" else outcome.error,
+            outcome.message,
+            200,
+            outcome.preview_failure_reason,
+        )
+
+    async def preview_order(self, request: OrderRequest) -> PreviewResult:
+        new = parse_new_order(orjson.loads(serialize_order(request)))
+        p = self.engine.preview_order(new, self._clock())
+        return PreviewResult(
+            p.order_total,
+            p.commission_total,
+            p.base_size,
+            p.quote_size,
+            p.best_bid,
+            p.best_ask,
+            p.slippage,
+            p.errs,
+            (),
+            "",
+        )
+
+    async def cancel_orders(self, order_ids: Sequence[str]) -> list[CancelResult]:
+        await asyncio.sleep(self._latency)
+        results = self.engine.cancel_orders(list(order_ids), self._clock())
+        return [CancelResult(r.order_id, r.success, r.failure_reason) for r in results]
+
+    async def get_order(self, order_id: str) -> Order:
+        order = self.engine.get_order(order_id)
+        if order is None:
+            raise ExchangeHttpError(
+                "paper/orders/historical", 404, "NOT_FOUND", f"paper venue has no order {order_id}"
+            )
+        return _order(order)
+
+    async def list_orders(
+        self,
+        *,
+        product_ids: Sequence[str] = (),
+        statuses: Sequence[str] = (),
+        start: float | None = None,
+    ) -> list[Order]:
+        wanted = {s.upper() for s in statuses}
+        return [
+            _order(o)
+            for o in self.engine.orders()
+            if (not product_ids or o.product_id in product_ids)
+            and (not wanted or o.status.value in wanted)
+            and (start is None or o.created_time >= start)
+        ]
+
+    async def fills(
+        self,
+        *,
+        order_ids: Sequence[str] = (),
+        product_ids: Sequence[str] = (),
+        start: float | None = None,
+    ) -> list[Fill]:
+        return [
+            parse.fill(Reader("paper/fills", fill_json(f, PAPER_USER, PAPER_USER)))
+            for f in self.engine.fills()
+            if (not order_ids or f.order_id in order_ids)
+            and (not product_ids or f.product_id in product_ids)
+            and (start is None or f.trade_time >= start)
+        ]
+
+    async def accounts(self) -> list[Account]:
+        return [
+            Account(
+                f"paper-{b.currency}",
+                b.currency,
+                b.available,
+                b.hold,
+                "ACCOUNT_TYPE_CRYPTO",
+                True,
+                True,
+            )
+            for b in self.engine.balances()
+        ]
+
+    async def fee_rates(self) -> FeeRates:
+        return self.engine.fee_rates()
+
+    async def user_stream(self) -> AsyncIterator[UserEvent]:
+        while True:
+            yield await self._user_queue.get()
+
+    def _on_order(self, order: SimOrder) -> None:
+        self._user_queue.put_nowait(_event(order))
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+def _order(order: SimOrder) -> Order:
+    return parse.order(Reader("paper/order", order_json(order, PAPER_USER, PAPER_USER)))
+
+
+def _event(order: SimOrder) -> OrderEvent:
+    return OrderEvent(
+        order_id=order.order_id,
+        client_order_id=order.client_order_id,
+        product_id=order.product_id,
+        side=order.side.value,
+        status=order.status.value,
+        order_type=order.spec.kind.value,
+        cumulative_quantity=order.filled_size,
+        leaves_quantity=order.leaves_size,
+        avg_price=order.average_filled_price,
+        filled_value=order.filled_value,
+        total_fees=order.total_fees,
+        number_of_fills=order.number_of_fills,
+        snapshot=False,
+        source="paper",
+    )
