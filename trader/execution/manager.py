@@ -65,6 +65,7 @@ class OrderManager:
         rules: Callable[[str], ProductRules | None],
         policy: ExecutionPolicy,
         cancel_one: Callable[[str], Awaitable[object]],
+        refresh: Callable[[str], Awaitable[None]],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.engine = engine
@@ -72,6 +73,7 @@ class OrderManager:
         self._rules = rules
         self.policy = policy
         self._cancel_one = cancel_one
+        self._refresh = refresh
         self._clock = clock
         self.working: dict[str, WorkingEntry] = {}
 
@@ -144,14 +146,20 @@ class OrderManager:
                 self.working.pop(intent_id, None)
                 await self._finished(entry, intent)
             elif now > entry.deadline and intent.exchange_order_id:
-                log.warning("entry_past_deadline_cancelling", intent_id=intent_id)
-                await self._cancel(intent.exchange_order_id)
+                await self._settle_overdue(intent_id, intent.exchange_order_id)
 
     async def _load(self, intent_id: str) -> Intent | None:
         return await self.engine.db.run(lambda conn: get_intent(conn, intent_id))
 
-    async def _cancel(self, order_id: str) -> None:
-        await self._cancel_one(order_id)
+    async def _settle_overdue(self, intent_id: str, order_id: str) -> None:
+        """Past its deadline: ask the venue (the user stream may be down); cancel only an
+        order that is still working, then ask again so the next tick sees the outcome."""
+        await self._refresh(order_id)
+        intent = await self._load(intent_id)
+        if intent is not None and intent.state not in TERMINAL:
+            log.warning("entry_past_deadline_cancelling", intent_id=intent_id, order_id=order_id)
+            await self._cancel_one(order_id)
+            await self._refresh(order_id)
 
     async def _finished(self, entry: WorkingEntry, intent: Intent) -> None:
         filled = entry.filled_before + intent.filled_size
