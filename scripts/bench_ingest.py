@@ -37,8 +37,13 @@ import orjson  # noqa: E402
 from trader.exchange.coinbase.decode import clear_decimal_cache, decode_events  # noqa: E402
 from trader.marketdata.live import LiveMarket  # noqa: E402
 
-CAPTURE = (REPO_ROOT.parent / "shared" / "data" / "coinbase-ws-capture-2026"
-           / "advanced-trade-btc-eth.jsonl.gz")
+CAPTURE = (
+    REPO_ROOT.parent
+    / "shared"
+    / "data"
+    / "coinbase-ws-capture-2026"
+    / "advanced-trade-btc-eth.jsonl.gz"
+)
 CHANNELS = ('"channel":"ticker"', '"channel":"market_trades"')
 TARGET = 300_000
 
@@ -81,17 +86,21 @@ def baseline_path(frames: list[bytes], rounds: int) -> float:
             for event in msg["events"]:
                 for t in event.get("tickers", ()):
                     quotes[t["product_id"]] = {
-                        "bid": Decimal(t["best_bid"]), "ask": Decimal(t["best_ask"]),
+                        "bid": Decimal(t["best_bid"]),
+                        "ask": Decimal(t["best_ask"]),
                         "bid_size": Decimal(t["best_bid_quantity"]),
                         "ask_size": Decimal(t["best_ask_quantity"]),
-                        "price": Decimal(t["price"]), "time": msg["timestamp"]}
+                        "price": Decimal(t["price"]),
+                        "time": msg["timestamp"],
+                    }
                 for t in event.get("trades", ()):
                     _baseline_trade(t, candles, seen)
     return rounds * len(frames) / (time.perf_counter() - started)
 
 
-def _baseline_trade(t: dict[str, Any], candles: dict[tuple[str, int], dict[str, Any]],
-                    seen: set[str]) -> None:
+def _baseline_trade(
+    t: dict[str, Any], candles: dict[tuple[str, int], dict[str, Any]], seen: set[str]
+) -> None:
     if t["trade_id"] in seen:
         return
     seen.add(t["trade_id"])
@@ -100,16 +109,16 @@ def _baseline_trade(t: dict[str, Any], candles: dict[tuple[str, int], dict[str, 
     price, size = Decimal(t["price"]), Decimal(t["size"])
     bar = candles.get(key)
     if bar is None:
-        candles[key] = {"open": price, "high": price, "low": price, "close": price,
-                        "volume": size}
+        candles[key] = {"open": price, "high": price, "low": price, "close": price, "volume": size}
         return
     bar["high"], bar["low"] = max(bar["high"], price), min(bar["low"], price)
     bar["close"] = price
     bar["volume"] += size
 
 
-def median_rate(run: Callable[[list[bytes], int], float], frames: list[bytes], rounds: int,
-                repeats: int) -> float:
+def median_rate(
+    run: Callable[[list[bytes], int], float], frames: list[bytes], rounds: int, repeats: int
+) -> float:
     return statistics.median(run(frames, rounds) for _ in range(repeats))
 
 
@@ -125,11 +134,15 @@ def main() -> int:
     with_orjson_only = median_rate(orjson_only, frames, args.rounds, args.repeats)
     ours = median_rate(daemon_path, frames, args.rounds, args.repeats)
     base = median_rate(baseline_path, frames, args.rounds, args.repeats)
-    print(f"machine: {platform.platform()} | {platform.python_implementation()} "
-          f"{platform.python_version()} | {platform.processor() or platform.machine()} | "
-          f"cpu_count={os.cpu_count()}")
-    print(f"frames: {len(frames)} real ticker + market_trades frames x {args.rounds} rounds, "
-          f"median of {args.repeats} repeats")
+    print(
+        f"machine: {platform.platform()} | {platform.python_implementation()} "
+        f"{platform.python_version()} | {platform.processor() or platform.machine()} | "
+        f"cpu_count={os.cpu_count()}"
+    )
+    print(
+        f"frames: {len(frames)} real ticker + market_trades frames x {args.rounds} rounds, "
+        f"median of {args.repeats} repeats"
+    )
     print(f"orjson.loads alone      : {with_orjson_only:12,.0f} msg/s")
     print(f"daemon ingest (PERF-2)  : {ours:12,.0f} msg/s")
     print(f"json + dict baseline    : {base:12,.0f} msg/s")

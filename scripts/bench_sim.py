@@ -56,18 +56,26 @@ class Client:
 
     def _token(self, method: str, path: str) -> str:
         now = int(time.time())
-        claims = {"sub": self.name, "iss": "cdp", "nbf": now, "exp": now + 120,
-                  "uri": f"{method} {self.host}{path}"}
+        claims = {
+            "sub": self.name,
+            "iss": "cdp",
+            "nbf": now,
+            "exp": now + 120,
+            "uri": f"{method} {self.host}{path}",
+        }
         headers = {"kid": self.name, "nonce": secrets.token_hex()}
         return jwt.encode(claims, self.key, algorithm="ES256", headers=headers)
 
     async def call(self, method: str, path: str, body: Any = None) -> Any:
         signed = PREFIX + path.split("?", 1)[0]
-        headers = {"Authorization": f"Bearer {self._token(method, signed)}",
-                   "Content-Type": "application/json"}
+        headers = {
+            "Authorization": f"Bearer {self._token(method, signed)}",
+            "Content-Type": "application/json",
+        }
         data = orjson.dumps(body) if body is not None else None
-        async with self.session.request(method, self.rest + path, data=data,
-                                        headers=headers) as resp:
+        async with self.session.request(
+            method, self.rest + path, data=data, headers=headers
+        ) as resp:
             payload = await resp.read()
             if resp.status != 200:
                 raise RuntimeError(f"{method} {path}: {resp.status} {payload[:200]!r}")
@@ -79,13 +87,23 @@ def _passive_order(product: dict[str, Any], n: int, run: int) -> dict[str, Any]:
     price = (Decimal(product["price"]) / 2 / price_inc).to_integral_value(ROUND_FLOOR) * price_inc
     size = (Decimal(2) / price / base_inc).to_integral_value(ROUND_CEILING) * base_inc
     size = max(size, Decimal(product["base_min_size"]))
-    return {"client_order_id": f"bench-{run}-{n}", "product_id": product["product_id"],
-            "side": "BUY", "order_configuration": {"limit_limit_gtc": {
-                "base_size": str(size), "limit_price": str(price), "post_only": True}}}
+    return {
+        "client_order_id": f"bench-{run}-{n}",
+        "product_id": product["product_id"],
+        "side": "BUY",
+        "order_configuration": {
+            "limit_limit_gtc": {
+                "base_size": str(size),
+                "limit_price": str(price),
+                "post_only": True,
+            }
+        },
+    }
 
 
-async def bench_orders(client: Client, products: list[dict[str, Any]], total: int,
-                       concurrency: int, run: int) -> tuple[float, list[float]]:
+async def bench_orders(
+    client: Client, products: list[dict[str, Any]], total: int, concurrency: int, run: int
+) -> tuple[float, list[float]]:
     queue: asyncio.Queue[int] = asyncio.Queue()
     for n in range(total):
         queue.put_nowait(n)
@@ -104,14 +122,24 @@ async def bench_orders(client: Client, products: list[dict[str, Any]], total: in
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
-    ids = [o["order_id"] for o in (await client.call(
-        "GET", "/orders/historical/batch?order_status=OPEN&limit=1000"))["orders"]]
+    ids = [
+        o["order_id"]
+        for o in (
+            await client.call("GET", "/orders/historical/batch?order_status=OPEN&limit=1000")
+        )["orders"]
+    ]
     while ids:
         await client.call("POST", "/orders/batch_cancel", {"order_ids": ids[:100]})
         ids = ids[100:]
         if not ids:
-            ids = [o["order_id"] for o in (await client.call(
-                "GET", "/orders/historical/batch?order_status=OPEN&limit=1000"))["orders"]]
+            ids = [
+                o["order_id"]
+                for o in (
+                    await client.call(
+                        "GET", "/orders/historical/batch?order_status=OPEN&limit=1000"
+                    )
+                )["orders"]
+            ]
     return total / elapsed, latencies
 
 
@@ -123,8 +151,11 @@ async def bench_ws(ws_url: str, product_ids: list[str], clients: int, window: fl
         async with session.ws_connect(ws_url, max_msg_size=64 * 1024 * 1024) as ws:
             for channel in ("heartbeats", "ticker", "market_trades", "level2"):
                 ids = [] if channel == "heartbeats" else product_ids
-                await ws.send_str(orjson.dumps({"type": "subscribe", "channel": channel,
-                                                "product_ids": ids}).decode())
+                await ws.send_str(
+                    orjson.dumps(
+                        {"type": "subscribe", "channel": channel, "product_ids": ids}
+                    ).decode()
+                )
             async for msg in ws:
                 if msg.type is not aiohttp.WSMsgType.TEXT:
                     return
@@ -145,10 +176,20 @@ async def bench_ws(ws_url: str, product_ids: list[str], clients: int, window: fl
 
 async def start_venue(creds: Path, products: int, tpm: float) -> tuple[Any, dict[str, str]]:
     proc = await asyncio.create_subprocess_exec(
-        *os.environ.get("BENCH_SIM_PYTHON", sys.executable).split(), "-m", "trader.sim.cli",
-        "--port", "0", "--products", str(products),
-        "--no-rate-limit", "--trades-per-minute", str(tpm), "--write-credentials", str(creds),
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+        *os.environ.get("BENCH_SIM_PYTHON", sys.executable).split(),
+        "-m",
+        "trader.sim.cli",
+        "--port",
+        "0",
+        "--products",
+        str(products),
+        "--no-rate-limit",
+        "--trades-per-minute",
+        str(tpm),
+        "--write-credentials",
+        str(creds),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
     )
     assert proc.stdout is not None
     lines: dict[str, str] = {}
@@ -172,8 +213,9 @@ async def run_orders(args: argparse.Namespace) -> tuple[list[float], list[float]
                 products = (await client.call("GET", "/products"))["products"]
                 rates, all_latencies = [], []
                 for run in range(args.repeats):
-                    rate, latencies = await bench_orders(client, products, args.orders,
-                                                         args.concurrency, run)
+                    rate, latencies = await bench_orders(
+                        client, products, args.orders, args.concurrency, run
+                    )
                     rates.append(rate)
                     all_latencies.extend(latencies)
         finally:
@@ -188,17 +230,20 @@ async def run_ws(args: argparse.Namespace) -> list[float]:
         proc, lines = await start_venue(Path(tmp), args.products, args.trades_per_minute)
         try:
             product_ids = await _product_ids(lines)
-            return [await bench_ws(lines["WS"], product_ids, args.clients, args.window)
-                    for _ in range(args.repeats)]
+            return [
+                await bench_ws(lines["WS"], product_ids, args.clients, args.window)
+                for _ in range(args.repeats)
+            ]
         finally:
             proc.terminate()
             await proc.wait()
 
 
 async def _product_ids(lines: dict[str, str]) -> list[str]:
-    async with aiohttp.ClientSession() as session, session.get(
-        lines["REST"] + "/market/products"
-    ) as resp:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(lines["REST"] + "/market/products") as resp,
+    ):
         return [p["product_id"] for p in (await resp.json())["products"]]
 
 
@@ -207,23 +252,30 @@ async def main(args: argparse.Namespace) -> None:
     frames = await run_ws(args)
     all_latencies.sort()
     p99 = all_latencies[int(len(all_latencies) * 0.99) - 1]
-    print(f"machine: {platform.platform()} | {platform.processor() or platform.machine()} | "
-          f"cpus={os.cpu_count()} | python {platform.python_version()}")
-    print(f"orders ({args.products} products, quiet market): {args.orders} x {args.repeats} "
-          f"runs, concurrency {args.concurrency}: "
-          f"median {statistics.median(rates):,.0f} orders/s "
-          f"(runs {', '.join(f'{r:,.0f}' for r in rates)}); "
-          f"latency p50 {statistics.median(all_latencies) * 1000:.2f} ms, "
-          f"p99 {p99 * 1000:.2f} ms")
-    print(f"ws: {args.clients} clients x {args.products} products "
-          f"(ticker, market_trades, level2, heartbeats; {args.trades_per_minute:g} "
-          f"trades/min/product): median {statistics.median(frames):,.0f} frames/s "
-          f"(runs {', '.join(f'{f:,.0f}' for f in frames)})")
+    print(
+        f"machine: {platform.platform()} | {platform.processor() or platform.machine()} | "
+        f"cpus={os.cpu_count()} | python {platform.python_version()}"
+    )
+    print(
+        f"orders ({args.products} products, quiet market): {args.orders} x {args.repeats} "
+        f"runs, concurrency {args.concurrency}: "
+        f"median {statistics.median(rates):,.0f} orders/s "
+        f"(runs {', '.join(f'{r:,.0f}' for r in rates)}); "
+        f"latency p50 {statistics.median(all_latencies) * 1000:.2f} ms, "
+        f"p99 {p99 * 1000:.2f} ms"
+    )
+    print(
+        f"ws: {args.clients} clients x {args.products} products "
+        f"(ticker, market_trades, level2, heartbeats; {args.trades_per_minute:g} "
+        f"trades/min/product): median {statistics.median(frames):,.0f} frames/s "
+        f"(runs {', '.join(f'{f:,.0f}' for f in frames)})"
+    )
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--products", type=int, default=50)

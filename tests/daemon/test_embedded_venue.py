@@ -15,6 +15,7 @@ def test_cfg3_default_daemon_serves_the_embedded_venue_over_http(daemon_dir):
     assert daemon_dir.app["exchange"]["venue"] == "sim" and daemon_dir.app["mode"] == "DRY_RUN"
     daemon = daemon_dir.start()
     daemon.wait_started()
+    wait_for(lambda: "trading" in daemon.status(), timeout=60)  # backfill done: venue quiet
     venue_url = daemon.status()["venue_url"]
     assert venue_url.startswith("http://127.0.0.1:")
     with urllib.request.urlopen(f"{venue_url}/market/products", timeout=5) as response:
@@ -26,9 +27,22 @@ def test_cfg3_default_daemon_serves_the_embedded_venue_over_http(daemon_dir):
 
 def test_sim1_trader_sim_command_serves_and_stops_on_sigterm(tmp_path):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "trader", "sim", "--port", "0", "--products", "3",
-         "--write-credentials", str(tmp_path)],
-        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "trader",
+            "sim",
+            "--port",
+            "0",
+            "--products",
+            "3",
+            "--write-credentials",
+            str(tmp_path),
+        ],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         lines: dict[str, str] = {}

@@ -57,8 +57,7 @@ def test_ops4_removing_file_does_not_resume_and_resume_is_refused_while_present(
     resumed = daemon_dir.cli("resume", "--note", "drill over")
     assert resumed.returncode == 0, resumed.stderr
     wait_for(lambda: daemon.status()["state"] == "ACTIVE", timeout=3)
-    code, _ = daemon.get("/readyz")
-    assert code == 200
+    wait_for(lambda: daemon.get("/readyz")[0] == 200, timeout=60)  # trading connected, data fresh
     assert daemon.stop() == 0
 
 

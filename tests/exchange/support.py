@@ -16,14 +16,16 @@ from trader.ops.metrics import Metrics
 from trader.sim.venue import SimVenue
 
 FAST_RETRY = RetryPolicy(attempts=6, base_s=0.02, cap_s=0.2, budget_s=5.0)
-FAST_WS = WsSettings(watchdog_s=1.5, backoff_base_s=0.05, backoff_cap_s=0.2,
-                     open_timeout_s=3.0)
+FAST_WS = WsSettings(watchdog_s=1.5, backoff_base_s=0.05, backoff_cap_s=0.2, open_timeout_s=3.0)
 
 
 def venue_config(venue: SimVenue, **overrides: Any) -> ExchangeConfig:
     settings: dict[str, Any] = {
-        "venue": "sim", "read_only": False, "rest_url": venue.rest_url,
-        "ws_market_url": venue.ws_url, "ws_user_url": venue.ws_url,
+        "venue": "sim",
+        "read_only": False,
+        "rest_url": venue.rest_url,
+        "ws_market_url": venue.ws_url,
+        "ws_user_url": venue.ws_url,
         "request_timeout_s": 2.0,
         "rate_limits": RateLimitConfig(private_per_s=200, public_per_s=200),
     }
@@ -36,11 +38,15 @@ def venue_credentials(venue: SimVenue) -> Credentials:
 
 
 @asynccontextmanager
-async def adapter(venue: SimVenue, *, metrics: Metrics | None = None, creds: bool = True,
-                  **overrides: Any) -> AsyncIterator[CoinbaseExchange]:
+async def adapter(
+    venue: SimVenue, *, metrics: Metrics | None = None, creds: bool = True, **overrides: Any
+) -> AsyncIterator[CoinbaseExchange]:
     exchange = CoinbaseExchange(
-        venue_config(venue, **overrides), venue_credentials(venue) if creds else None,
-        metrics or Metrics(), retry=FAST_RETRY, ws_settings=FAST_WS,
+        venue_config(venue, **overrides),
+        venue_credentials(venue) if creds else None,
+        metrics or Metrics(),
+        retry=FAST_RETRY,
+        ws_settings=FAST_WS,
     )
     try:
         yield exchange
@@ -53,8 +59,9 @@ def sample(metrics: Metrics, name: str, **labels: str) -> float:
     return 0.0 if value is None else value
 
 
-async def collect(stream: AsyncIterator[Any], until: Callable[[list[Any]], bool],
-                  timeout: float = 10.0) -> list[Any]:
+async def collect(
+    stream: AsyncIterator[Any], until: Callable[[list[Any]], bool], timeout: float = 10.0
+) -> list[Any]:
     """Events of `stream` until `until(events)` holds (bounded by `timeout`)."""
     events: list[Any] = []
     async with asyncio.timeout(timeout):

@@ -21,21 +21,26 @@ NAME = "organizations/org-1/apiKeys/key-1"
 
 
 def _pkcs8(key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey) -> str:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 def _sec1(key: ec.EllipticCurvePrivateKey) -> str:
-    return key.private_bytes(serialization.Encoding.PEM,
-                             serialization.PrivateFormat.TraditionalOpenSSL,
-                             serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
 
 
 def _raw_b64(key: ed25519.Ed25519PrivateKey, length: int) -> str:
-    seed = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                             serialization.NoEncryption())
-    public = key.public_key().public_bytes(serialization.Encoding.Raw,
-                                           serialization.PublicFormat.Raw)
+    seed = key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
     return base64.b64encode(seed if length == 32 else seed + public).decode()
 
 
@@ -61,12 +66,25 @@ def test_ex1_jwt_round_trip_with_public_key(label, key, text, alg):
     header = jwt.get_unverified_header(token)
     assert header["alg"] == alg and header["kid"] == NAME and header["typ"] == "JWT"
     assert len(header["nonce"]) == 64 and int(header["nonce"], 16) >= 0
-    claims = jwt.decode(token, key.public_key(), algorithms=[alg],
-                        options={"verify_nbf": False, "verify_exp": False})
-    assert claims == {"sub": NAME, "iss": "cdp", "nbf": 1_000_002, "exp": 1_000_122,
-                      "uri": "GET api.coinbase.com/api/v3/brokerage/accounts"}
-    ws_claims = jwt.decode(signer.ws_token(), key.public_key(), algorithms=[alg],
-                           options={"verify_nbf": False, "verify_exp": False})
+    claims = jwt.decode(
+        token,
+        key.public_key(),
+        algorithms=[alg],
+        options={"verify_nbf": False, "verify_exp": False},
+    )
+    assert claims == {
+        "sub": NAME,
+        "iss": "cdp",
+        "nbf": 1_000_002,
+        "exp": 1_000_122,
+        "uri": "GET api.coinbase.com/api/v3/brokerage/accounts",
+    }
+    ws_claims = jwt.decode(
+        signer.ws_token(),
+        key.public_key(),
+        algorithms=[alg],
+        options={"verify_nbf": False, "verify_exp": False},
+    )
     assert "uri" not in ws_claims and ws_claims["exp"] - ws_claims["nbf"] == 120
     assert signer.rest_token("GET", "h", "/p") != signer.rest_token("GET", "h", "/p")
 
@@ -75,8 +93,7 @@ def test_ex1_jwt_round_trip_with_public_key(label, key, text, alg):
 async def test_ex1_jwt_accepted_by_venue(label, key, text, alg):
     async with open_venue() as venue:
         venue.register_key(NAME, key.public_key())
-        exchange = CoinbaseExchange(
-            venue_config(venue), Credentials(NAME, text, "test"), Metrics())
+        exchange = CoinbaseExchange(venue_config(venue), Credentials(NAME, text, "test"), Metrics())
         try:
             accounts = await exchange.accounts()
             assert {a.currency for a in accounts} >= {"USD"}
@@ -85,11 +102,14 @@ async def test_ex1_jwt_accepted_by_venue(label, key, text, alg):
         assert venue.ctx.auth_failures == 0
 
 
-@pytest.mark.parametrize("text", [
-    "-----BEGIN EC PRIVATE KEY-----\nbm90IGEga2V5\n-----END EC PRIVATE KEY-----\n",
-    "not base64 at all!",
-    base64.b64encode(b"x" * 31).decode(),
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "-----BEGIN EC PRIVATE KEY-----\nbm90IGEga2V5\n-----END EC PRIVATE KEY-----\n",
+        "not base64 at all!",
+        base64.b64encode(b"x" * 31).decode(),
+    ],
+)
 def test_ex1_bad_key_names_the_key_never_the_secret(text):
     with pytest.raises(AuthKeyError) as caught:
         JwtSigner(NAME, text)

@@ -63,16 +63,23 @@ def test_ex2_capture_applies_to_quotes_books_and_candles(records):
 
 def test_ex4_real_products_body_parses(records):
     body = next(r["data"] for r in records if r["t"] == "http")
-    products = [parse.product_rules(p)
-                for p in Reader("products", orjson.loads(body)).items("products")]
+    products = [
+        parse.product_rules(p) for p in Reader("products", orjson.loads(body)).items("products")
+    ]
     btc = next(p for p in products if p.product_id == "BTC-USD")
     assert btc.base_increment == Decimal("0.00000001") and btc.quote_increment == Decimal("0.01")
     assert btc.quote_min_size == Decimal("1") and btc.status == "online"
 
 
-@pytest.mark.parametrize("text", [
-    "2026-08-09T21:05:48.298032046Z", "2026-08-09T21:05:48Z", "2026-08-09T21:05:48.1Z",
-    "2026-08-09T23:05:48.298032+02:00", "1970-01-01T00:00:00Z",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-08-09T21:05:48.298032046Z",
+        "2026-08-09T21:05:48Z",
+        "2026-08-09T21:05:48.1Z",
+        "2026-08-09T23:05:48.298032+02:00",
+        "1970-01-01T00:00:00Z",
+    ],
+)
 def test_ex2_fast_time_matches_full_parse(text):
     assert fast_time(text) == pytest.approx(parse_time(text, "t", "t"), abs=1e-6)

@@ -27,7 +27,8 @@ async def test_ex3_offset_measured_and_jwts_corrected(offset_s):
             measured = await exchange.clock.measure()
             assert measured == pytest.approx(offset_s, abs=0.05)
             assert sample(metrics, "trader_clock_offset_seconds") == pytest.approx(
-                offset_s, abs=0.05)
+                offset_s, abs=0.05
+            )
             assert exchange.clock.is_skewed()
             failures = venue.ctx.auth_failures
             assert await exchange.accounts()
@@ -47,8 +48,9 @@ async def test_ex3_median_of_samples_is_rtt_corrected():
         wall[0] += rtt
         return ServerTime(sent + rtt / 2 + offset, "")  # stamped mid-flight
 
-    clock = ClockSync(fetch, adapter_metrics(Metrics()), max_offset_ms=1000,
-                      samples=5, wall=lambda: wall[0])
+    clock = ClockSync(
+        fetch, adapter_metrics(Metrics()), max_offset_ms=1000, samples=5, wall=lambda: wall[0]
+    )
     offset = await clock.measure()
     assert offset == pytest.approx(5.0, abs=1e-9)  # RTT removed; median drops the outlier
     assert clock.now() == pytest.approx(wall[0] + 5.0)

@@ -29,8 +29,7 @@ async def env():
 
 
 def _market(cid: str) -> OrderRequest:
-    return OrderRequest(cid, "BTC-USD", Side.BUY, OrderKind.MARKET_IOC,
-                        quote_size=Decimal("25"))
+    return OrderRequest(cid, "BTC-USD", Side.BUY, OrderKind.MARKET_IOC, quote_size=Decimal("25"))
 
 
 @pytest.mark.parametrize("body", ["json", "html"])
@@ -44,13 +43,21 @@ async def test_ex1_429_storm_backs_off_and_recovers(body):
             venue.faults.add("http_429", count=4, path_prefix=ACCOUNTS, body=body)
             accounts = await exchange.accounts()
             assert accounts
-            headroom_after_storm = sample(metrics, "trader_rate_limit_headroom",
-                                          bucket="private")
+            headroom_after_storm = sample(metrics, "trader_rate_limit_headroom", bucket="private")
             assert headroom_after_storm < 0.5
-            assert sample(metrics, "trader_exchange_requests_total", endpoint="accounts",
-                          outcome="rate_limited") == 4
-            assert sample(metrics, "trader_exchange_retries_total", endpoint="accounts",
-                          reason="429") == 4
+            assert (
+                sample(
+                    metrics,
+                    "trader_exchange_requests_total",
+                    endpoint="accounts",
+                    outcome="rate_limited",
+                )
+                == 4
+            )
+            assert (
+                sample(metrics, "trader_exchange_retries_total", endpoint="accounts", reason="429")
+                == 4
+            )
             for _ in range(3):
                 await exchange.fee_rates()
             assert venue.faults.counts["http_429"] == 4
@@ -61,8 +68,12 @@ async def test_ex1_429_storm_past_budget_is_unavailable(env):
     venue.faults.add("http_429", path_prefix=ACCOUNTS)
     with pytest.raises(ExchangeUnavailableError, match="429"):
         await exchange.accounts()
-    assert sample(metrics, "trader_exchange_requests_total", endpoint="accounts",
-                  outcome="rate_limited") == 6
+    assert (
+        sample(
+            metrics, "trader_exchange_requests_total", endpoint="accounts", outcome="rate_limited"
+        )
+        == 6
+    )
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
@@ -70,10 +81,13 @@ async def test_ex1_reads_retry_5xx(env, status):
     venue, exchange, metrics = env
     venue.faults.add("http_5xx", count=2, path_prefix=ACCOUNTS, status=status)
     assert await exchange.accounts()
-    assert sample(metrics, "trader_exchange_requests_total", endpoint="accounts",
-                  outcome="server_error") == 2
-    assert sample(metrics, "trader_exchange_requests_total", endpoint="accounts",
-                  outcome="ok") == 1
+    assert (
+        sample(
+            metrics, "trader_exchange_requests_total", endpoint="accounts", outcome="server_error"
+        )
+        == 2
+    )
+    assert sample(metrics, "trader_exchange_requests_total", endpoint="accounts", outcome="ok") == 1
 
 
 async def test_ex1_reads_retry_dropped_connections(env):
@@ -82,18 +96,21 @@ async def test_ex1_reads_retry_dropped_connections(env):
     venue.faults.add("timeout_after_accept", count=3, path_prefix=ACCOUNTS, mode="drop")
     assert await exchange.accounts()
     assert venue.faults.counts["timeout_after_accept"] == 3
-    assert sample(metrics, "trader_exchange_requests_total", endpoint="accounts",
-                  outcome="network") >= 1
-    assert sample(metrics, "trader_exchange_requests_total", endpoint="accounts",
-                  outcome="ok") == 1
+    assert (
+        sample(metrics, "trader_exchange_requests_total", endpoint="accounts", outcome="network")
+        >= 1
+    )
+    assert sample(metrics, "trader_exchange_requests_total", endpoint="accounts", outcome="ok") == 1
 
 
 async def test_ex1_read_timeout_is_retried(env):
     venue, exchange, metrics = env
     venue.faults.add("latency", count=1, path_prefix=ACCOUNTS, latency_ms=2500)
     assert await exchange.accounts()
-    assert sample(metrics, "trader_exchange_requests_total", endpoint="accounts",
-                  outcome="timeout") == 1
+    assert (
+        sample(metrics, "trader_exchange_requests_total", endpoint="accounts", outcome="timeout")
+        == 1
+    )
 
 
 async def test_ex1_401_once_is_retried_with_a_new_token(env):
@@ -102,8 +119,9 @@ async def test_ex1_401_once_is_retried_with_a_new_token(env):
     assert await exchange.accounts()
     venue.faults.add("http_401", count=1, path_prefix=ORDERS, method="POST")
     assert isinstance(await exchange.create_order(_market("auth-1")), OrderAccepted)
-    assert sample(metrics, "trader_exchange_retries_total", endpoint="create_order",
-                  reason="401") == 1
+    assert (
+        sample(metrics, "trader_exchange_retries_total", endpoint="create_order", reason="401") == 1
+    )
     venue.faults.add("http_401", count=2, path_prefix=ORDERS, method="POST")
     result = await exchange.create_order(_market("auth-2"))
     assert isinstance(result, OrderRejected) and result.http_status == 401
@@ -125,8 +143,9 @@ async def test_x1_timeout_after_accept_is_unknown_and_identical_resend_returns_s
     venue, exchange, _ = env
     request = _market("intent-42")
     body = exchange.serialize_order(request)
-    venue.faults.add("timeout_after_accept", count=1, path_prefix=ORDERS, method="POST",
-                     mode="hold", hold_s=5.0)
+    venue.faults.add(
+        "timeout_after_accept", count=1, path_prefix=ORDERS, method="POST", mode="hold", hold_s=5.0
+    )
     first = await exchange.create_order_raw(body)
     assert isinstance(first, OrderUnknown) and first.cause == "timeout"
     ledger = [o for o in venue.engine.orders() if o.client_order_id == "intent-42"]
@@ -138,8 +157,9 @@ async def test_x1_timeout_after_accept_is_unknown_and_identical_resend_returns_s
 
 async def test_x1_connection_dropped_after_accept_is_unknown(env):
     venue, exchange, _ = env
-    venue.faults.add("timeout_after_accept", count=1, path_prefix=ORDERS, method="POST",
-                     mode="drop")
+    venue.faults.add(
+        "timeout_after_accept", count=1, path_prefix=ORDERS, method="POST", mode="drop"
+    )
     result = await exchange.create_order(_market("intent-drop"))
     assert isinstance(result, OrderUnknown)
     assert len(venue.engine.orders()) == 1

@@ -50,11 +50,14 @@ async def rogue_server() -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-@pytest.mark.parametrize(("call", "endpoint", "field"), [
-    (lambda ex: ex.server_time(), "time", "epochMillis"),
-    (lambda ex: ex.products(), "products", "products[0].base_increment"),
-    (lambda ex: ex.candles("BTC-USD", 0, 60), "candles", "<body>"),
-])
+@pytest.mark.parametrize(
+    ("call", "endpoint", "field"),
+    [
+        (lambda ex: ex.server_time(), "time", "epochMillis"),
+        (lambda ex: ex.products(), "products", "products[0].base_increment"),
+        (lambda ex: ex.candles("BTC-USD", 0, 60), "candles", "<body>"),
+    ],
+)
 async def test_ex1_malformed_payload_names_endpoint_and_field(call, endpoint, field):
     async with rogue_server() as url:
         metrics = Metrics()
@@ -66,43 +69,74 @@ async def test_ex1_malformed_payload_names_endpoint_and_field(call, endpoint, fi
             await exchange.close()
     assert caught.value.endpoint == endpoint and caught.value.field == field
     assert str(caught.value).startswith(f"{endpoint}: field {field!r}")
-    assert sample(metrics, "trader_exchange_requests_total", endpoint=endpoint,
-                  outcome="malformed") == 1
+    assert (
+        sample(metrics, "trader_exchange_requests_total", endpoint=endpoint, outcome="malformed")
+        == 1
+    )
 
 
 def test_ex1_missing_field_is_named():
     with pytest.raises(ExchangeProtocolError, match="accounts: field 'available_balance'"):
         parse.account(Reader("accounts", {"uuid": "u", "currency": "USD"}))
     with pytest.raises(ExchangeProtocolError, match="fills: field 'price' is not a decimal"):
-        parse.fill(Reader("fills", {"trade_id": "t", "order_id": "o", "product_id": "p",
-                                    "side": "BUY", "price": 1.5, "size": "1",
-                                    "commission": "0", "trade_time": "2026-01-01T00:00:00Z"}))
+        parse.fill(
+            Reader(
+                "fills",
+                {
+                    "trade_id": "t",
+                    "order_id": "o",
+                    "product_id": "p",
+                    "side": "BUY",
+                    "price": 1.5,
+                    "size": "1",
+                    "commission": "0",
+                    "trade_time": "2026-01-01T00:00:00Z",
+                },
+            )
+        )
 
 
-@pytest.mark.parametrize(("status", "body", "expected"), [
-    (200, b'{"success":true,"success_response":{"order_id":"o-1","client_order_id":"c"}}',
-     OrderAccepted("o-1", "c", "")),
-    (200, b'{"success":true,"order_id":"o-2"}', OrderAccepted("o-2", "", "")),
-    (200, b'{"success":true,"success_response":{}}',
-     OrderUnknown("create_order success without order_id")),
-    (200, b"<html>", OrderUnknown("unparseable create_order response")),
-    (200, b'{"order_id":"o-3"}', OrderUnknown("create_order response without success flag")),
-    (200, b'{"success":false,"failure_reason":"UNKNOWN_FAILURE_REASON","error_response":'
-          b'{"error":"INSUFFICIENT_FUND","message":"m","new_order_failure_reason":'
-          b'"UNKNOWN_FAILURE_REASON","preview_failure_reason":"PREVIEW_INSUFFICIENT_FUND"}}',
-     OrderRejected("INSUFFICIENT_FUND", "m", 200, "PREVIEW_INSUFFICIENT_FUND")),
-    (400, b'{"error":"INVALID_ARGUMENT","message":"bad"}',
-     OrderRejected("INVALID_ARGUMENT", "bad", 400)),
-    (429, b"<html>slow down</html>", OrderRejected("HTTP_429", "html body", 429)),
-    (502, b"<html>bad gateway</html>", OrderUnknown("HTTP 502")),
-])
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (
+            200,
+            b'{"success":true,"success_response":{"order_id":"o-1","client_order_id":"c"}}',
+            OrderAccepted("o-1", "c", ""),
+        ),
+        (200, b'{"success":true,"order_id":"o-2"}', OrderAccepted("o-2", "", "")),
+        (
+            200,
+            b'{"success":true,"success_response":{}}',
+            OrderUnknown("create_order success without order_id"),
+        ),
+        (200, b"<html>", OrderUnknown("unparseable create_order response")),
+        (200, b'{"order_id":"o-3"}', OrderUnknown("create_order response without success flag")),
+        (
+            200,
+            b'{"success":false,"failure_reason":"UNKNOWN_FAILURE_REASON","error_response":'
+            b'{"error":"INSUFFICIENT_FUND","message":"m","new_order_failure_reason":'
+            b'"UNKNOWN_FAILURE_REASON","preview_failure_reason":"PREVIEW_INSUFFICIENT_FUND"}}',
+            OrderRejected("INSUFFICIENT_FUND", "m", 200, "PREVIEW_INSUFFICIENT_FUND"),
+        ),
+        (
+            400,
+            b'{"error":"INVALID_ARGUMENT","message":"bad"}',
+            OrderRejected("INVALID_ARGUMENT", "bad", 400),
+        ),
+        (429, b"<html>slow down</html>", OrderRejected("HTTP_429", "html body", 429)),
+        (502, b"<html>bad gateway</html>", OrderUnknown("HTTP 502")),
+    ],
+)
 def test_x1_create_order_answers_classified(status, body, expected):
     assert classify_create(RawResponse(status, body)) == expected
 
 
-TICKER = ('{"channel":"ticker","client_id":"","timestamp":"2026-08-09T21:05:48.298Z",'
-          '"sequence_num":%d,"events":[{"type":"update","tickers":[{"type":"ticker",'
-          '"product_id":"BTC-USD","price":"1","best_bid":"1","best_ask":"2"%s}]}]}')
+TICKER = (
+    '{"channel":"ticker","client_id":"","timestamp":"2026-08-09T21:05:48.298Z",'
+    '"sequence_num":%d,"events":[{"type":"update","tickers":[{"type":"ticker",'
+    '"product_id":"BTC-USD","price":"1","best_bid":"1","best_ask":"2"%s}]}]}'
+)
 
 
 async def test_ex2_bad_frames_are_counted_and_skipped():
@@ -111,9 +145,11 @@ async def test_ex2_bad_frames_are_counted_and_skipped():
         await ws.prepare(request)
         for _ in range(3):  # heartbeats, ticker, market_trades subscriptions
             await ws.receive()
-        await ws.send_str('{"channel":"subscriptions","sequence_num":0,"events":[{'
-                          '"subscriptions":{"heartbeats":[],"ticker":["BTC-USD"],'
-                          '"market_trades":["BTC-USD"]}}]}')
+        await ws.send_str(
+            '{"channel":"subscriptions","sequence_num":0,"events":[{'
+            '"subscriptions":{"heartbeats":[],"ticker":["BTC-USD"],'
+            '"market_trades":["BTC-USD"]}}]}'
+        )
         await ws.send_str("not json {")
         await ws.send_str(TICKER % (1, ""))  # sizes missing
         await ws.send_str(TICKER % (2, ',"best_bid_quantity":"3","best_ask_quantity":"4"'))
@@ -141,7 +177,5 @@ async def test_ex2_bad_frames_are_counted_and_skipped():
         await exchange.close()
         await runner.cleanup()
     assert events[-1].bid_size == Decimal(3)
-    assert sample(metrics, "trader_ws_bad_frames_total", stream="market",
-                  channel="<unparsed>") == 1
-    assert sample(metrics, "trader_ws_bad_frames_total", stream="market",
-                  channel="ticker") == 1
+    assert sample(metrics, "trader_ws_bad_frames_total", stream="market", channel="<unparsed>") == 1
+    assert sample(metrics, "trader_ws_bad_frames_total", stream="market", channel="ticker") == 1

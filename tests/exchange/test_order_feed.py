@@ -17,9 +17,17 @@ from trader.exchange.orders import OrderKind, OrderRequest
 async def _open_order(exchange, cid: str) -> str:
     bid = (await exchange.best_bid_ask(["BTC-USD"]))["BTC-USD"].bid
     price = (bid * Decimal("0.9")).quantize(Decimal("0.01"))
-    result = await exchange.create_order(OrderRequest(
-        cid, "BTC-USD", Side.BUY, OrderKind.LIMIT_GTC, base_size=Decimal("0.001"),
-        limit_price=price, post_only=True))
+    result = await exchange.create_order(
+        OrderRequest(
+            cid,
+            "BTC-USD",
+            Side.BUY,
+            OrderKind.LIMIT_GTC,
+            base_size=Decimal("0.001"),
+            limit_price=price,
+            post_only=True,
+        )
+    )
     assert isinstance(result, OrderAccepted)
     return result.order_id
 
@@ -37,13 +45,13 @@ async def test_ex2_order_feed_from_user_channel():
         order_id = await _open_order(exchange, "feed-1")
         async with OrderFeed(exchange, poll_interval_s=0.2) as feed:
             events = feed.events()
-            snap = await _next(events, lambda e: isinstance(e, OrderEvent)
-                               and e.source == "ws")
+            snap = await _next(events, lambda e: isinstance(e, OrderEvent) and e.source == "ws")
             assert (snap.order_id, snap.status, snap.snapshot) == (order_id, "OPEN", True)
             await _next(events, lambda e: isinstance(e, StreamStatus) and e.state == "up")
             await exchange.cancel_orders([order_id])
-            done = await _next(events, lambda e: isinstance(e, OrderEvent)
-                               and e.status == "CANCELLED")
+            done = await _next(
+                events, lambda e: isinstance(e, OrderEvent) and e.status == "CANCELLED"
+            )
             assert done.order_id == order_id and done.leaves_quantity == 0
 
 

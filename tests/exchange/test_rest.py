@@ -30,8 +30,15 @@ async def env():
 def _limit(cid: str, rules, bid: Decimal, *, post_only: bool = True) -> OrderRequest:
     price = quantize_price(bid * Decimal("0.98"), Side.BUY, rules)
     size = quantize_size(Decimal("20") / price, rules)
-    return OrderRequest(cid, rules.product_id, Side.BUY, OrderKind.LIMIT_GTC,
-                        base_size=size, limit_price=price, post_only=post_only)
+    return OrderRequest(
+        cid,
+        rules.product_id,
+        Side.BUY,
+        OrderKind.LIMIT_GTC,
+        base_size=size,
+        limit_price=price,
+        post_only=post_only,
+    )
 
 
 async def test_ex1_market_data_calls_are_typed(env):
@@ -47,15 +54,13 @@ async def test_ex1_market_data_calls_are_typed(env):
     assert len(candles) > 349  # paged: more than one request's worth
     starts = [c.start for c in candles]
     assert starts == sorted(set(starts)) and all(s % 60 == 0 for s in starts)
-    assert all(c.low <= min(c.open, c.close) <= max(c.open, c.close) <= c.high
-               for c in candles)
+    assert all(c.low <= min(c.open, c.close) <= max(c.open, c.close) <= c.high for c in candles)
     quotes = await exchange.best_bid_ask(["BTC-USD", "SOL-USD"])
     assert set(quotes) == {"BTC-USD", "SOL-USD"}
     assert quotes["BTC-USD"].bid < quotes["BTC-USD"].ask
     server = await exchange.server_time()
     assert abs(server.epoch - time.time()) < 2 and server.iso.endswith("Z")
-    assert sample(metrics, "trader_exchange_requests_total", endpoint="candles",
-                  outcome="ok") >= 3
+    assert sample(metrics, "trader_exchange_requests_total", endpoint="candles", outcome="ok") >= 3
 
 
 async def test_ex1_public_quotes_without_credentials():
@@ -99,10 +104,15 @@ async def test_ex1_rejection_from_success_false_body(env):
     _, exchange, _ = env
     rules = await exchange.product("BTC-USD")
     ask = (await exchange.best_bid_ask(["BTC-USD"]))["BTC-USD"].ask
-    crossing = OrderRequest("intent-x", "BTC-USD", Side.BUY, OrderKind.LIMIT_GTC,
-                            base_size=quantize_size(Decimal("0.001"), rules),
-                            limit_price=quantize_price(ask * Decimal("1.01"), Side.BUY, rules),
-                            post_only=True)
+    crossing = OrderRequest(
+        "intent-x",
+        "BTC-USD",
+        Side.BUY,
+        OrderKind.LIMIT_GTC,
+        base_size=quantize_size(Decimal("0.001"), rules),
+        limit_price=quantize_price(ask * Decimal("1.01"), Side.BUY, rules),
+        post_only=True,
+    )
     result = await exchange.create_order(crossing)
     assert isinstance(result, OrderRejected) and result.http_status == 200
     assert result.reason == "INVALID_LIMIT_PRICE_POST_ONLY"
@@ -112,8 +122,9 @@ async def test_ex1_paging_fills_orders_accounts(env):
     _venue, exchange, _ = env
     exchange.rest.page_size = 1
     for i in range(3):
-        body = OrderRequest(f"mkt-{i}", "ETH-USD", Side.BUY, OrderKind.MARKET_IOC,
-                            quote_size=Decimal("50"))
+        body = OrderRequest(
+            f"mkt-{i}", "ETH-USD", Side.BUY, OrderKind.MARKET_IOC, quote_size=Decimal("50")
+        )
         assert isinstance(await exchange.create_order(body), OrderAccepted)
     orders = await exchange.list_orders(product_ids=["ETH-USD"])
     assert sorted(o.client_order_id for o in orders) == ["mkt-0", "mkt-1", "mkt-2"]
@@ -129,11 +140,15 @@ async def test_ex1_paging_fills_orders_accounts(env):
 async def test_ex1_read_only_refuses_order_endpoints_before_io(env):
     venue, _, _ = env
     async with adapter(venue, read_only=True) as exchange:
-        request = OrderRequest("ro-1", "BTC-USD", Side.BUY, OrderKind.MARKET_IOC,
-                               quote_size=Decimal("10"))
-        for call in (exchange.create_order(request), exchange.preview_order(request),
-                     exchange.create_order_raw(serialize_order(request)),
-                     exchange.cancel_orders(["x"])):
+        request = OrderRequest(
+            "ro-1", "BTC-USD", Side.BUY, OrderKind.MARKET_IOC, quote_size=Decimal("10")
+        )
+        for call in (
+            exchange.create_order(request),
+            exchange.preview_order(request),
+            exchange.create_order_raw(serialize_order(request)),
+            exchange.cancel_orders(["x"]),
+        ):
             with pytest.raises(ReadOnlyError):
                 await call
         assert exchange.http._session is None  # no session was ever opened
@@ -145,38 +160,62 @@ async def test_ex1_unknown_product_is_a_definite_http_error(env):
     with pytest.raises(ExchangeHttpError) as caught:
         await exchange.product("NOPE-USD")
     assert caught.value.status == 404 and caught.value.code == "NOT_FOUND"
-    assert sample(metrics, "trader_exchange_requests_total", endpoint="product",
-                  outcome="client_error") == 1
+    assert (
+        sample(
+            metrics, "trader_exchange_requests_total", endpoint="product", outcome="client_error"
+        )
+        == 1
+    )
 
 
 def test_ex1_params_repeat_keys_and_bools_as_strings():
-    assert encode_params({"product_ids": ["A", "B"], "flag": True, "off": False,
-                          "limit": 5, "none": None}) == [
-        ("product_ids", "A"), ("product_ids", "B"), ("flag", "true"), ("off", "false"),
-        ("limit", "5")]
+    assert encode_params(
+        {"product_ids": ["A", "B"], "flag": True, "off": False, "limit": 5, "none": None}
+    ) == [
+        ("product_ids", "A"),
+        ("product_ids", "B"),
+        ("flag", "true"),
+        ("off", "false"),
+        ("limit", "5"),
+    ]
 
 
-@pytest.mark.parametrize(("status", "body", "code", "message"), [
-    (400, b'{"error":"INVALID_ARGUMENT","error_details":"d","message":"m"}',
-     "INVALID_ARGUMENT", "m"),
-    (401, b"Unauthorized\n", "UNAUTHORIZED", "Unauthorized"),
-    (429, b"<html><body>429 Too Many Requests</body></html>", "HTTP_429", "html body"),
-    (503, b"", "HTTP_503", ""),
-    (500, b'["not", "an", "object"]', "HTTP_500", '["not", "an", "object"]'),
-])
+@pytest.mark.parametrize(
+    ("status", "body", "code", "message"),
+    [
+        (
+            400,
+            b'{"error":"INVALID_ARGUMENT","error_details":"d","message":"m"}',
+            "INVALID_ARGUMENT",
+            "m",
+        ),
+        (401, b"Unauthorized\n", "UNAUTHORIZED", "Unauthorized"),
+        (429, b"<html><body>429 Too Many Requests</body></html>", "HTTP_429", "html body"),
+        (503, b"", "HTTP_503", ""),
+        (500, b'["not", "an", "object"]', "HTTP_500", '["not", "an", "object"]'),
+    ],
+)
 def test_ex1_error_bodies_parsed_defensively(status, body, code, message):
     info = parse_error_body(status, body)
     assert (info.code, info.message) == (code, message)
 
 
 def test_ex1_serialized_body_is_deterministic_and_plain_decimal():
-    request = OrderRequest("c-1", "BTC-USD", Side.SELL, OrderKind.LIMIT_GTC,
-                           base_size=Decimal("1E-8"), limit_price=Decimal("65000.10"))
+    request = OrderRequest(
+        "c-1",
+        "BTC-USD",
+        Side.SELL,
+        OrderKind.LIMIT_GTC,
+        base_size=Decimal("1E-8"),
+        limit_price=Decimal("65000.10"),
+    )
     body = serialize_order(request)
     assert body == serialize_order(request)
-    assert body == (b'{"client_order_id":"c-1","product_id":"BTC-USD","side":"SELL",'
-                    b'"order_configuration":{"limit_limit_gtc":{"base_size":"0.00000001",'
-                    b'"limit_price":"65000.10","post_only":false}}}')
+    assert body == (
+        b'{"client_order_id":"c-1","product_id":"BTC-USD","side":"SELL",'
+        b'"order_configuration":{"limit_limit_gtc":{"base_size":"0.00000001",'
+        b'"limit_price":"65000.10","post_only":false}}}'
+    )
     with pytest.raises(ValueError, match="exactly one"):
         OrderRequest("c-2", "BTC-USD", Side.BUY, OrderKind.MARKET_IOC)
 
@@ -187,32 +226,50 @@ async def test_ex1_tls_with_ca_file(tmp_path):
         async with adapter(venue, ca_file=str(venue.ca_file)) as exchange:
             assert await exchange.accounts()
             stream = exchange.market_stream(["BTC-USD"])
-            events = await collect(stream, lambda ev: any(
-                isinstance(e, StreamStatus) and e.state == "up" for e in ev))
+            events = await collect(
+                stream, lambda ev: any(isinstance(e, StreamStatus) and e.state == "up" for e in ev)
+            )
             await stream.aclose()
             assert events[-1].state == "up"
 
 
 def test_ex4_order_problem_uses_shared_rules():
-    rules = ProductRules("BTC-USD", "BTC", "USD", Decimal("0.00000001"), Decimal("0.01"),
-                         Decimal("0.00000001"), Decimal("3400"), Decimal("1"),
-                         Decimal("150000000"))
+    rules = ProductRules(
+        "BTC-USD",
+        "BTC",
+        "USD",
+        Decimal("0.00000001"),
+        Decimal("0.01"),
+        Decimal("0.00000001"),
+        Decimal("3400"),
+        Decimal("1"),
+        Decimal("150000000"),
+    )
 
     def limit(size: str, price: str, post_only: bool = True) -> OrderRequest:
-        return OrderRequest("c", "BTC-USD", Side.BUY, OrderKind.LIMIT_GTC,
-                            base_size=Decimal(size), limit_price=Decimal(price),
-                            post_only=post_only)
+        return OrderRequest(
+            "c",
+            "BTC-USD",
+            Side.BUY,
+            OrderKind.LIMIT_GTC,
+            base_size=Decimal(size),
+            limit_price=Decimal(price),
+            post_only=post_only,
+        )
 
     assert order_problem(limit("0.001", "65000.01"), rules) is None
     assert "quote_increment" in order_problem(limit("0.001", "65000.011"), rules)
     assert "base_increment" in order_problem(limit("0.0000000011", "65000"), rules)
     assert "quote_min_size" in order_problem(limit("0.00000001", "65000"), rules)
-    market = OrderRequest("m", "BTC-USD", Side.SELL, OrderKind.MARKET_IOC,
-                          base_size=Decimal("0.00001"))
+    market = OrderRequest(
+        "m", "BTC-USD", Side.SELL, OrderKind.MARKET_IOC, base_size=Decimal("0.00001")
+    )
     assert "quote_min_size" in order_problem(market, rules, Decimal("65000"))
-    halted = ProductRules(**{**{f: getattr(rules, f) for f in rules.__slots__},
-                             "cancel_only": True})
+    halted = ProductRules(
+        **{**{f: getattr(rules, f) for f in rules.__slots__}, "cancel_only": True}
+    )
     assert order_problem(limit("0.001", "65000"), halted) == "cancel_only"
-    limit_only = ProductRules(**{**{f: getattr(rules, f) for f in rules.__slots__},
-                                 "limit_only": True})
+    limit_only = ProductRules(
+        **{**{f: getattr(rules, f) for f in rules.__slots__}, "limit_only": True}
+    )
     assert "market" in order_problem(market, limit_only, Decimal("65000"))

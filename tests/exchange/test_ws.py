@@ -44,15 +44,15 @@ async def _run(stream, until, timeout=10.0):
 async def test_ex2_market_stream_subscribes_and_types_events(env):
     _venue, exchange, metrics = env
     stream = exchange.market_stream(["BTC-USD", "ETH-USD"], level2=True)
-    events = await _run(stream, lambda ev: _count(ev, lambda e: isinstance(e, TradesEvent)
-                                                  and not e.snapshot) >= 2)
+    events = await _run(
+        stream, lambda ev: _count(ev, lambda e: isinstance(e, TradesEvent) and not e.snapshot) >= 2
+    )
     assert _status("up")(events[0]) or any(_status("up")(e) for e in events)
     tickers = [e for e in events if isinstance(e, TickerEvent)]
     assert tickers and all(isinstance(t.bid, Decimal) and t.bid < t.ask for t in tickers)
     trades = [t for e in events if isinstance(e, TradesEvent) for t in e.trades]
     assert trades and all(t.product_id in ("BTC-USD", "ETH-USD") for t in trades)
-    assert sample(metrics, "trader_ws_bad_frames_total", stream="market",
-                  channel="ticker") == 0
+    assert sample(metrics, "trader_ws_bad_frames_total", stream="market", channel="ticker") == 0
 
 
 async def test_ex2_watchdog_reconnects_after_silence(env):
@@ -64,8 +64,7 @@ async def test_ex2_watchdog_reconnects_after_silence(env):
     assert events[-1].reason == "watchdog"
     venue.faults.remove(rule.id)
     await _run(stream, lambda ev: any(_status("up")(e) for e in ev))
-    assert sample(metrics, "trader_ws_reconnects_total", stream="market",
-                  reason="watchdog") >= 1
+    assert sample(metrics, "trader_ws_reconnects_total", stream="market", reason="watchdog") >= 1
 
 
 @pytest.mark.parametrize("code", [1000, 1001, 1006])
@@ -78,8 +77,9 @@ async def test_ex2_reconnects_after_any_close_code(env, code):
     assert events[-1].reason == f"closed_{code}"
     events = await _run(stream, lambda ev: any(_status("up")(e) for e in ev))
     assert any(isinstance(e, TickerEvent) for e in events)  # fresh snapshot
-    assert sample(metrics, "trader_ws_reconnects_total", stream="market",
-                  reason=f"closed_{code}") == 1
+    assert (
+        sample(metrics, "trader_ws_reconnects_total", stream="market", reason=f"closed_{code}") == 1
+    )
 
 
 async def test_ex2_sequence_gap_resubscribes_and_resyncs(env):
@@ -89,8 +89,9 @@ async def test_ex2_sequence_gap_resubscribes_and_resyncs(env):
     venue.faults.add("ws_gap", count=1, channel="heartbeats", gap=3)
     events = await collect(stream, lambda ev: any(_status("resync")(e) for e in ev))
     assert events[-1].reason == "sequence_gap"
-    after = await _run(stream, lambda ev: any(isinstance(e, TradesEvent) and e.snapshot
-                                              for e in ev))
+    after = await _run(
+        stream, lambda ev: any(isinstance(e, TradesEvent) and e.snapshot for e in ev)
+    )
     assert not any(_status("down")(e) for e in after)  # same connection, resubscribed
     assert sample(metrics, "trader_ws_sequence_gaps_total", stream="market") == 1
 
@@ -100,13 +101,21 @@ async def test_ex2_duplicate_and_reordered_frames_are_ignored(env):
     stream = exchange.market_stream(["BTC-USD"])
     await collect(stream, lambda ev: any(_status("up")(e) for e in ev))
     venue.faults.add("ws_duplicate", count=6, channel="market_trades")
-    events = await _run(stream, lambda ev: venue.faults.counts["ws_duplicate"] >= 6
-                        and _count(ev, lambda e: isinstance(e, TradesEvent)) >= 8)
-    ids = [t.trade_id for e in events if isinstance(e, TradesEvent) and not e.snapshot
-           for t in e.trades]
+    events = await _run(
+        stream,
+        lambda ev: (
+            venue.faults.counts["ws_duplicate"] >= 6
+            and _count(ev, lambda e: isinstance(e, TradesEvent)) >= 8
+        ),
+    )
+    ids = [
+        t.trade_id
+        for e in events
+        if isinstance(e, TradesEvent) and not e.snapshot
+        for t in e.trades
+    ]
     assert len(ids) == len(set(ids))
-    assert sample(metrics, "trader_ws_frames_total", stream="market",
-                  disposition="stale") >= 6
+    assert sample(metrics, "trader_ws_frames_total", stream="market", disposition="stale") >= 6
 
 
 async def test_ex2_user_stream_snapshot_updates_and_resync(env):
@@ -114,17 +123,39 @@ async def test_ex2_user_stream_snapshot_updates_and_resync(env):
     book = (await exchange.best_bid_ask(["BTC-USD"]))["BTC-USD"]
     rules = await exchange.product("BTC-USD")
     price = (book.bid * Decimal("0.9")).quantize(rules.quote_increment)
-    request = OrderRequest("user-1", "BTC-USD", Side.BUY, OrderKind.LIMIT_GTC,
-                           base_size=Decimal("0.001"), limit_price=price, post_only=True)
+    request = OrderRequest(
+        "user-1",
+        "BTC-USD",
+        Side.BUY,
+        OrderKind.LIMIT_GTC,
+        base_size=Decimal("0.001"),
+        limit_price=price,
+        post_only=True,
+    )
     accepted = await exchange.create_order(request)
     stream = exchange.user_stream()
     events = await collect(stream, lambda ev: any(_status("up")(e) for e in ev))
     snap = [e for e in events if isinstance(e, OrderEvent)]
-    assert [(e.order_id, e.status, e.snapshot) for e in snap] == [
-        (accepted.order_id, "OPEN", True)]
+    assert [(e.order_id, e.status, e.snapshot) for e in snap] == [(accepted.order_id, "OPEN", True)]
     await exchange.cancel_orders([accepted.order_id])
-    events = await collect(stream, lambda ev: any(isinstance(e, OrderEvent)
-                                                  and e.status == "CANCELLED" for e in ev))
+    events = await collect(
+        stream, lambda ev: any(isinstance(e, OrderEvent) and e.status == "CANCELLED" for e in ev)
+    )
     venue.faults.add("ws_gap", count=1, channel="heartbeats", gap=2)
     events = await _run(stream, lambda ev: any(_status("resync")(e) for e in ev))
     assert sample(metrics, "trader_ws_sequence_gaps_total", stream="user") == 1
+
+
+async def test_ex2_reordered_frame_resyncs_and_late_frame_is_ignored(env):
+    venue, exchange, metrics = env
+    stream = exchange.market_stream(["BTC-USD"])
+    await collect(stream, lambda ev: any(_status("up")(e) for e in ev))
+    venue.faults.add("ws_reorder", count=1, channel="heartbeats")
+    await _run(
+        stream,
+        lambda ev: (
+            any(_status("resync")(e) for e in ev)
+            and sample(metrics, "trader_ws_frames_total", stream="market", disposition="stale") >= 1
+        ),
+    )
+    assert sample(metrics, "trader_ws_sequence_gaps_total", stream="market") == 1

@@ -30,8 +30,17 @@ def test_s1_minute_closes_by_time_and_by_later_trade_plus_grace():
     assert b.close_due(T0 + 61.0) == []  # later trade seen, grace not yet over
     b.add(trade("5", T0 + 59.99, "98"), now=T0 + 61.5)  # late print inside the grace
     closed = b.close_due(T0 + 62.7)
-    assert closed == [Candle("BTC-USD", T0, Decimal("100"), Decimal("105"), Decimal("98"),
-                             Decimal("98"), Decimal("5"))]
+    assert closed == [
+        Candle(
+            "BTC-USD",
+            T0,
+            Decimal("100"),
+            Decimal("105"),
+            Decimal("98"),
+            Decimal("98"),
+            Decimal("5"),
+        )
+    ]
     assert b.close_due(T0 + 121.0) == []
     assert b.close_due(T0 + 122.0)[0].start == T0 + 60
 
@@ -68,15 +77,19 @@ def test_s1_store_bounded_ordered_and_until_filter():
         assert store.add(Candle("X", T0 + 60 * i, one, one, one, one, one))
     assert not store.add(Candle("X", T0, one, one, one, one, one))
     assert [c.start for c in store.closed_candles("X")] == [T0 + 120, T0 + 180, T0 + 240]
-    assert [c.start for c in store.closed_candles("X", until=T0 + 240)] == [T0 + 120,
-                                                                          T0 + 180]
+    assert [c.start for c in store.closed_candles("X", until=T0 + 240)] == [T0 + 120, T0 + 180]
     assert seen == [T0 + 60 * i for i in range(5)]
 
 
 ops = st.lists(
     st.one_of(
-        st.tuples(st.just("trade"), st.integers(0, 40), st.floats(0, 299.999),
-                  st.integers(1, 50), st.integers(1, 9)),
+        st.tuples(
+            st.just("trade"),
+            st.integers(0, 40),
+            st.floats(0, 299.999),
+            st.integers(1, 50),
+            st.integers(1, 9),
+        ),
         st.tuples(st.just("tick"), st.floats(0, 45)),
     ),
     max_size=120,
@@ -110,8 +123,9 @@ def test_s1_property_never_a_forming_candle_never_double_counted(ops, grace, tai
     assert starts == sorted(set(starts))
     for at, candle in emitted:
         assert candle.start + 60 <= at  # never a forming minute
-        expected = sum((size for minute, size, _ in counted.values()
-                        if minute == candle.start), Decimal(0))
+        expected = sum(
+            (size for minute, size, _ in counted.values() if minute == candle.start), Decimal(0)
+        )
         assert candle.volume == expected  # each unique trade exactly once
         assert candle.low <= min(candle.open, candle.close)
         assert max(candle.open, candle.close) <= candle.high

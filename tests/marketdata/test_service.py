@@ -19,8 +19,9 @@ from trader.sim.venue import SimConfig, SimVenue
 
 SPEED = 30.0  # market seconds per real second: a minute every 2 s
 PRODUCTS = ["BTC-USD", "ETH-USD"]
-SETTINGS = MarketDataSettings(history=600, backfill_minutes=400, grace_s=12.0, tick_s=0.05,
-                              poll_interval_s=3.0)
+SETTINGS = MarketDataSettings(
+    history=600, backfill_minutes=400, grace_s=12.0, tick_s=0.05, poll_interval_s=3.0
+)
 
 
 def fast_clock() -> Callable[[], float]:
@@ -49,10 +50,10 @@ def stored(metrics: Metrics, source: str) -> float:
 async def test_ex2_service_backfills_then_builds_closed_candles_equal_to_venue():
     clock = fast_clock()
     async with fast_venue(clock) as venue:
+        venue.faults.add("ws_duplicate", channel="market_trades", probability=0.5)
         metrics = Metrics()
         async with adapter(venue, metrics=metrics, creds=False) as exchange:
-            service = MarketDataService(exchange, PRODUCTS, metrics, settings=SETTINGS,
-                                        clock=clock)
+            service = MarketDataService(exchange, PRODUCTS, metrics, settings=SETTINGS, clock=clock)
             closed_at: list[tuple[float, int]] = []
             service.subscribe_candles(lambda c: closed_at.append((clock(), c.start)))
             async with service:
@@ -62,11 +63,15 @@ async def test_ex2_service_backfills_then_builds_closed_candles_equal_to_venue()
                 await wait_for(lambda: stored(metrics, "stream") >= 4, 15.0)
                 assert service.stream_up and service.quote("BTC-USD") is not None
                 assert service.data_age("BTC-USD") < 5 * SPEED * 0.2
-                built = [c for c in service.closed_candles("ETH-USD")
-                         if c.start > backfilled[-1].start]
-            truth = {c.start: c for c in await exchange.candles(
-                "ETH-USD", built[0].start, built[-1].start + 60)}
+                built = [
+                    c for c in service.closed_candles("ETH-USD") if c.start > backfilled[-1].start
+                ]
+            truth = {
+                c.start: c
+                for c in await exchange.candles("ETH-USD", built[0].start, built[-1].start + 60)
+            }
             assert [truth[c.start] for c in built] == built  # stream-built == venue's
+            assert venue.faults.counts["ws_duplicate"] >= 3  # duplicates never counted
             assert all(at >= start + 60 for at, start in closed_at)
             starts = [c.start for c in service.closed_candles("BTC-USD")]
             assert starts == sorted(set(starts))
@@ -77,21 +82,39 @@ async def test_ex2_stream_outage_minutes_are_repaired_from_rest():
     async with fast_venue(clock) as venue:
         metrics = Metrics()
         async with adapter(venue, metrics=metrics, creds=False) as exchange:
-            service = MarketDataService(exchange, PRODUCTS, metrics, settings=SETTINGS,
-                                        clock=clock)
+            service = MarketDataService(exchange, PRODUCTS, metrics, settings=SETTINGS, clock=clock)
             async with service:
                 await wait_for(lambda: stored(metrics, "stream") >= 2, 15.0)
                 repaired = sample(metrics, "trader_candle_repairs_total", outcome="repaired")
                 venue.faults.close_websockets(1006)
-                await wait_for(lambda: sample(metrics, "trader_ws_reconnects_total",
-                                              stream="market", reason="closed_1006") >= 1, 5.0)
+                await wait_for(
+                    lambda: (
+                        sample(
+                            metrics,
+                            "trader_ws_reconnects_total",
+                            stream="market",
+                            reason="closed_1006",
+                        )
+                        >= 1
+                    ),
+                    5.0,
+                )
                 await wait_for(lambda: service.stream_up, 10.0)
-                await wait_for(lambda: sample(metrics, "trader_candle_repairs_total",
-                                              outcome="repaired") > repaired
-                               and stored(metrics, "stream") >= 4, 15.0)
+                await wait_for(
+                    lambda: (
+                        sample(metrics, "trader_candle_repairs_total", outcome="repaired")
+                        > repaired
+                        and stored(metrics, "stream") >= 4
+                    ),
+                    15.0,
+                )
                 candles = list(service.closed_candles("BTC-USD"))
-            truth = {c.start: c for c in await exchange.candles(
-                "BTC-USD", candles[-8].start, candles[-1].start + 60)}
+            truth = {
+                c.start: c
+                for c in await exchange.candles(
+                    "BTC-USD", candles[-8].start, candles[-1].start + 60
+                )
+            }
             assert candles[-8:] == [truth[c.start] for c in candles[-8:]]
             starts = [c.start for c in candles[-8:]]
             assert starts == list(range(starts[0], starts[0] + 8 * 60, 60))  # no hole
@@ -102,13 +125,15 @@ async def test_ex2_rest_fallback_while_stream_down_and_age_grows_when_all_fails(
     clock = fast_clock()
     async with fast_venue(clock) as venue:
         metrics = Metrics()
-        async with adapter(venue, metrics=metrics, creds=creds,
-                           ws_market_url="ws://127.0.0.1:9") as exchange:
-            service = MarketDataService(exchange, PRODUCTS, metrics, settings=SETTINGS,
-                                        clock=clock)
+        async with adapter(
+            venue, metrics=metrics, creds=creds, ws_market_url="ws://127.0.0.1:9"
+        ) as exchange:
+            service = MarketDataService(exchange, PRODUCTS, metrics, settings=SETTINGS, clock=clock)
             async with service:
-                await wait_for(lambda: sample(metrics, "trader_market_data_polls_total",
-                                              outcome="ok") >= 2, 10.0)
+                await wait_for(
+                    lambda: sample(metrics, "trader_market_data_polls_total", outcome="ok") >= 2,
+                    10.0,
+                )
                 assert not service.stream_up and service.quote("ETH-USD") is not None
                 assert service.data_age("ETH-USD") <= SETTINGS.poll_interval_s + 3.0
                 await wait_for(lambda: stored(metrics, "rest") >= 2, 15.0)  # REST candles
@@ -119,5 +144,49 @@ async def test_ex2_rest_fallback_while_stream_down_and_age_grows_when_all_fails(
                 await asyncio.sleep(1.0)
                 later = sample(metrics, "trader_market_data_age_seconds", product="ETH-USD")
                 assert later > first + SPEED * 0.5  # freshness honestly degrades
-                assert sample(metrics, "trader_ws_reconnects_total", stream="market",
-                              reason="connect_error_ConnectionRefusedError") >= 1
+                assert (
+                    sample(
+                        metrics,
+                        "trader_ws_reconnects_total",
+                        stream="market",
+                        reason="connect_error_ConnectionRefusedError",
+                    )
+                    >= 1
+                )
+
+
+async def test_s1_background_backfill_keeps_the_store_in_order():
+    clock = fast_clock()
+    async with fast_venue(clock) as venue:
+        metrics = Metrics()
+        venue.faults.add(
+            "latency", count=4, path_prefix="/api/v3/brokerage/market/products/", latency_ms=1500
+        )  # a slow backfill
+        settings = MarketDataSettings(
+            history=600,
+            backfill_minutes=400,
+            grace_s=12.0,
+            tick_s=0.05,
+            backfill_in_background=True,
+        )
+        async with adapter(venue, metrics=metrics, creds=False) as exchange:
+            service = MarketDataService(exchange, PRODUCTS, metrics, settings=settings, clock=clock)
+            async with service:
+                assert not service.backfilled.is_set()
+                await wait_for(lambda: service.quote("BTC-USD") is not None, 5.0)
+                assert not service.closed_candles("BTC-USD")  # nothing before backfill
+                await asyncio.wait_for(service.backfilled.wait(), 10.0)
+                await wait_for(lambda: stored(metrics, "stream") >= 2, 15.0)
+                starts = [c.start for c in service.closed_candles("BTC-USD")]
+            assert len(starts) > 300 and starts == sorted(set(starts))
+
+
+async def test_ex3_service_runs_on_the_exchange_clock():
+    clock = fast_clock()
+    async with fast_venue(clock) as venue, adapter(venue, creds=False) as exchange:
+        exchange.clock.offset_s = 120.0
+        service = MarketDataService(exchange, PRODUCTS, Metrics(), settings=SETTINGS)
+        assert service.data_age("BTC-USD", now=None) == float("inf")
+        assert abs(service._clock() - (time.time() + 120.0)) < 0.5
+        builder = service.live.builders["BTC-USD"]
+        assert builder.watermark > time.time() + 60  # minutes are exchange minutes

@@ -40,8 +40,7 @@ def test_ops5_metrics_parse_as_prometheus_text_with_required_names(daemon_dir):
     assert samples[("trader_event_loop_lag_seconds_count", ())] >= 1
     code, body = daemon.get("/healthz")
     assert code == 200 and b'"ok":true' in body
-    code, _ = daemon.get("/readyz")
-    assert code == 200
+    wait_for(lambda: daemon.get("/readyz")[0] == 200, timeout=60)
     assert daemon.stop() == 0
 
 

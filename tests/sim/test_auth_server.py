@@ -132,10 +132,14 @@ async def test_sim1_ws_user_channel_requires_valid_jwt(env):
 async def test_sim1_ed25519_key_registered_over_control_endpoint(env):
     venue, rest = env
     key = ed25519.Ed25519PrivateKey.generate()
-    pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                        serialization.PublicFormat.SubjectPublicKeyInfo)
-    status, _, _ = await rest.post("/_sim/keys", {"name": "organizations/o/apiKeys/ctl",
-                                                  "public_key": pem.decode()}, auth=False)
+    pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    status, _, _ = await rest.post(
+        "/_sim/keys",
+        {"name": "organizations/o/apiKeys/ctl", "public_key": pem.decode()},
+        auth=False,
+    )
     assert status == 200
     ed_rest = Rest(venue, rest.session, "organizations/o/apiKeys/ctl", key)
     assert (await ed_rest.get("/accounts"))[0] == 200
@@ -145,12 +149,16 @@ async def test_sim1_ws_public_channel_with_jwt(env):
     venue, rest = env
     async with ws_connect(venue, rest.session) as ws:
         good = make_jwt(rest.name, rest.key, now=venue.now())
-        await ws.send({"type": "subscribe", "channel": "ticker", "product_ids": ["BTC-USD"],
-                       "jwt": good})
+        await ws.send(
+            {"type": "subscribe", "channel": "ticker", "product_ids": ["BTC-USD"], "jwt": good}
+        )
         frame = await ws.until(lambda f: f.get("channel") == "subscriptions")
         assert frame["events"][0]["subscriptions"] == {"ticker": ["BTC-USD"]}
         expired = make_jwt(rest.name, rest.key, now=venue.now() - 600)
-        await ws.send({"type": "subscribe", "channel": "ticker", "product_ids": ["ETH-USD"],
-                       "jwt": expired})
+        await ws.send(
+            {"type": "subscribe", "channel": "ticker", "product_ids": ["ETH-USD"], "jwt": expired}
+        )
         assert await ws.until(lambda f: f.get("type") == "error") == {
-            "type": "error", "message": "authentication failure"}
+            "type": "error",
+            "message": "authentication failure",
+        }

@@ -30,9 +30,19 @@ async def _read_announcement(proc: asyncio.subprocess.Process) -> dict[str, str]
 
 async def test_sim1_cli_subprocess_tls_credentials_and_sigterm(tmp_path, repo_root):
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "trader.sim.cli", "--port", "0", "--products", "3",
-        "--tls", "--write-credentials", str(tmp_path), cwd=repo_root,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "trader.sim.cli",
+        "--port",
+        "0",
+        "--products",
+        "3",
+        "--tls",
+        "--write-credentials",
+        str(tmp_path),
+        cwd=repo_root,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         lines = await _read_announcement(proc)
@@ -46,16 +56,21 @@ async def test_sim1_cli_subprocess_tls_credentials_and_sigterm(tmp_path, repo_ro
         key = serialization.load_pem_private_key(key_file["privateKey"].encode(), None)
         context = ssl.create_default_context(cafile=lines["CA_FILE"])
         host = lines["REST"].split("//")[1].split("/")[0]
-        token = make_jwt(key_file["name"], key, uri=f"GET {host}{PREFIX}/accounts",
-                         now=time.time())
+        token = make_jwt(key_file["name"], key, uri=f"GET {host}{PREFIX}/accounts", now=time.time())
         async with aiohttp.ClientSession() as session:
-            async with session.get(f"{lines['REST']}/accounts", ssl=context,
-                                   headers={"Authorization": f"Bearer {token}"}) as resp:
+            async with session.get(
+                f"{lines['REST']}/accounts",
+                ssl=context,
+                headers={"Authorization": f"Bearer {token}"},
+            ) as resp:
                 assert resp.status == 200
                 assert (await resp.json())["accounts"]
             async with session.ws_connect(lines["WS"], ssl=context) as ws:
-                await ws.send_str(orjson.dumps({"type": "subscribe", "channel": "heartbeats",
-                                                "product_ids": []}).decode())
+                await ws.send_str(
+                    orjson.dumps(
+                        {"type": "subscribe", "channel": "heartbeats", "product_ids": []}
+                    ).decode()
+                )
                 frame = orjson.loads((await ws.receive(timeout=5)).data)
                 assert frame["channel"] == "subscriptions"
             try:

@@ -14,10 +14,18 @@ T0 = 1_786_000_000.0
 
 async def _session_fills(seed: int) -> list[tuple]:
     clock = [T0]
-    config = SimConfig(seed=seed, products=2, driver=False, start=T0,
-                       rate_limit_private=None, rate_limit_public=None)
-    async with SimVenue(config, clock=lambda: clock[0]) as venue, \
-            aiohttp.ClientSession() as session:
+    config = SimConfig(
+        seed=seed,
+        products=2,
+        driver=False,
+        start=T0,
+        rate_limit_private=None,
+        rate_limit_public=None,
+    )
+    async with (
+        SimVenue(config, clock=lambda: clock[0]) as venue,
+        aiohttp.ClientSession() as session,
+    ):
         rest = Rest(venue, session)
         venue.step()
         bid, ask = await rest.best()
@@ -29,8 +37,18 @@ async def _session_fills(seed: int) -> list[tuple]:
             venue.step()
         _, body, _ = await rest.get("/orders/historical/fills", params={"limit": "1000"})
         _, orders, _ = await rest.get("/orders/historical/batch")
-    fills = [(f["order_id"], f["trade_id"], f["price"], f["size"], f["commission"],
-              f["trade_time"], f["liquidity_indicator"]) for f in body["fills"]]
+    fills = [
+        (
+            f["order_id"],
+            f["trade_id"],
+            f["price"],
+            f["size"],
+            f["commission"],
+            f["trade_time"],
+            f["liquidity_indicator"],
+        )
+        for f in body["fills"]
+    ]
     states = [(o["client_order_id"], o["status"], o["filled_size"]) for o in orders["orders"]]
     return fills + states
 
@@ -70,8 +88,7 @@ async def test_sim1_audit_endpoints_ledger_balances_fills():
 
 @pytest.mark.parametrize("market", ["coinbase-minute", "binance-5m"])
 async def test_sim1_replay_markets_serve_products_and_quotes(shared_data, market):
-    config = SimConfig(market=market, replay_dir=shared_data, products=2, driver=False,
-                       speed=60.0)
+    config = SimConfig(market=market, replay_dir=shared_data, products=2, driver=False, speed=60.0)
     async with SimVenue(config) as venue, aiohttp.ClientSession() as session:
         now = venue.market_now()
         applied = sum(venue.step(now + k) for k in range(10))

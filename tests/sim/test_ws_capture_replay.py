@@ -75,8 +75,11 @@ async def test_sim1_ws_capture_replay_matches_recorded_frames(shared_data):
     )
     served: Book = {}
     served_trades: set = set()
-    async with SimVenue(config) as venue, aiohttp.ClientSession() as session, \
-            ws_connect(venue, session) as ws:
+    async with (
+        SimVenue(config) as venue,
+        aiohttp.ClientSession() as session,
+        ws_connect(venue, session) as ws,
+    ):
         for name in ("level2", "market_trades"):
             await ws.send({"type": "subscribe", "channel": name, "product_ids": list(PRODUCTS)})
             ack = await ws.until(lambda f: f["channel"] == "subscriptions")

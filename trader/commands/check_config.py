@@ -18,6 +18,7 @@ def check_config_command(args: argparse.Namespace) -> int:
     print(
         f"mode: {app.mode.value}  venue: {app.exchange.venue}  read_only: {app.exchange.read_only}"
     )
-    print(f"data: {loaded.data_dir}  db: {loaded.db_path}  kill switch: {loaded.kill_switch_path}")
+    print(f"data: {loaded.data_dir}  db: {loaded.state_db_path}")
+    print(f"kill switch: {loaded.kill_switch_path}")
     print(f"metrics: http://{app.metrics.host}:{app.metrics.port}/metrics")
     return EXIT_OK

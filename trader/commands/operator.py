@@ -46,10 +46,10 @@ def resume_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_GATE
-    if not loaded.db_path.exists():
-        print(f"no state database at {loaded.db_path}: nothing to resume", file=sys.stderr)
+    if not loaded.state_db_path.exists():
+        print(f"no state database at {loaded.state_db_path}: nothing to resume", file=sys.stderr)
         return EXIT_FAILURE
-    conn = connect(loaded.db_path)
+    conn = connect(loaded.state_db_path)
     try:
         migrate(conn)
         before = read_status(conn)

@@ -42,7 +42,7 @@ def run_command(args: argparse.Namespace) -> int:
     redactor = Redactor(credentials.secret_values() if credentials else ())
     logs = configure_logging(loaded.app.logging, loaded.log_file, redactor)
     try:
-        return asyncio.run(Daemon(loaded).run())
+        return asyncio.run(Daemon(loaded, credentials=credentials).run())
     finally:
         logs.close()
         lock.release()

@@ -32,9 +32,9 @@ async def _fetch_live(host: str, port: int) -> dict[str, Any] | None:
 
 
 def _from_database(loaded: LoadedConfig) -> dict[str, Any] | None:
-    if not loaded.db_path.exists():
+    if not loaded.state_db_path.exists():
         return None
-    conn = connect(loaded.db_path, read_only=True)
+    conn = connect(loaded.state_db_path, read_only=True)
     try:
         document = state_document(conn)
     finally:
@@ -97,7 +97,7 @@ def status_command(args: argparse.Namespace) -> int:
     document = collect(loaded)
     if document is None:
         print(
-            f"no state yet: {loaded.db_path} does not exist (the daemon has never run here)",
+            f"no state yet: {loaded.state_db_path} does not exist (the daemon has never run here)",
             file=sys.stderr,
         )
         return EXIT_FAILURE

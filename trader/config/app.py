@@ -47,6 +47,7 @@ class ExchangeConfig(Strict):
     ws_market_url: str = "wss://advanced-trade-ws.coinbase.com"
     ws_user_url: str = "wss://advanced-trade-ws-user.coinbase.com"
     products: list[str] = Field(default_factory=list)
+    max_products: Annotated[int, Field(ge=1, le=1000)] = 30
     rate_limits: RateLimitConfig = RateLimitConfig()
     request_timeout_s: PositiveFloat = 10.0
     max_clock_offset_ms: Annotated[int, Field(gt=0)] = 1000
@@ -68,6 +69,28 @@ class SimConfig(Strict):
         if self.market != "synthetic" and not self.replay_dir:
             raise ValueError(f"market '{self.market}' needs replay_dir (the recorded data folder)")
         return self
+
+
+class PaperConfig(Strict):
+    """X-6: the local fill model used in PAPER mode (state in `paths.paper_db_file`)."""
+
+    quote_balance: Annotated[float, Field(gt=0)] = 10000.0
+    latency_ms: Annotated[float, Field(ge=0, le=10000)] = 50.0
+    depth_levels: Annotated[int, Field(ge=0, le=50)] = 5
+    level_step_bps: Annotated[float, Field(gt=0, le=1000)] = 10.0
+
+
+class ExecutionConfig(Strict):
+    """X-2, X-5: how orders are worked and how often the venue is reconciled."""
+
+    entry_ttl_s: Annotated[float, Field(ge=2, le=3600)] = 30.0
+    max_reprices: Annotated[int, Field(ge=0, le=20)] = 2
+    taker_fallback: bool = False
+    taker_slippage_bps: Annotated[float, Field(gt=0, le=500)] = 20.0
+    exit_slippage_bps: Annotated[float, Field(gt=0, le=1000)] = 50.0
+    reconcile_interval_s: Annotated[float, Field(ge=10)] = 300.0
+    reconcile_tolerance: Annotated[float, Field(ge=0)] = 0.00000001
+    exit_check_interval_s: Annotated[float, Field(gt=0, le=60)] = 1.0
 
 
 class MetricsConfig(Strict):
@@ -113,6 +136,8 @@ class AppConfig(Strict):
     exchange: ExchangeConfig = ExchangeConfig()
     sim: SimConfig = SimConfig()
     paths: PathsConfig = PathsConfig()
+    paper: PaperConfig = PaperConfig()
+    execution: ExecutionConfig = ExecutionConfig()
     metrics: MetricsConfig = MetricsConfig()
     cycle: CycleConfig = CycleConfig()
     kill_switch: KillSwitchConfig = KillSwitchConfig()

@@ -21,6 +21,7 @@ from trader.config.policy import PolicyConfig
 from trader.config.signals import SignalsConfig
 from trader.config.strategies import StrategiesConfig
 from trader.config.universe import UniverseConfig
+from trader.core.types import Mode
 
 POLICY_FILES: dict[str, type[BaseModel]] = {
     "policy.yaml": PolicyConfig,
@@ -86,6 +87,11 @@ class LoadedConfig:
     @property
     def paper_db_path(self) -> Path:
         return self.resolve(self.app.paths.paper_db_file, self.data_dir)
+
+    @property
+    def state_db_path(self) -> Path:
+        """The database this mode uses: PAPER state is kept apart from LIVE state (X-6)."""
+        return self.paper_db_path if self.app.mode is Mode.PAPER else self.db_path
 
     @property
     def pid_path(self) -> Path:

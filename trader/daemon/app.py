@@ -18,13 +18,16 @@ import structlog
 
 from trader import __version__
 from trader.config.loader import ConfigError, LoadedConfig, load_config
+from trader.config.secrets import Credentials
 from trader.core.types import TradingState
 from trader.daemon.cycle import CycleRunner
 from trader.daemon.keeper import StateKeeper
 from trader.daemon.killswitch import KillSwitchWatcher
 from trader.daemon.pipeline import build_stages, cancel_all_open_orders
 from trader.daemon.status import state_document
+from trader.daemon.trading.runtime import TradingRuntime
 from trader.daemon.venue import embedded_venue
+from trader.exchange.errors import ExchangeError
 from trader.ops.http import OpsServer
 from trader.ops.looplag import LoopLagMonitor
 from trader.ops.metrics import Metrics
@@ -38,8 +41,15 @@ RESTART_ONLY_SECTIONS = ("mode", "exchange", "sim", "paths", "metrics", "logging
 
 
 class Daemon:
-    def __init__(self, loaded: LoadedConfig, notifier: SystemdNotifier | None = None) -> None:
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        notifier: SystemdNotifier | None = None,
+        credentials: Credentials | None = None,
+    ) -> None:
         self.loaded = loaded
+        self.credentials = credentials
+        self.trading: TradingRuntime | None = None
         self.metrics = Metrics()
         self.notifier = notifier or SystemdNotifier()
         self.started_at = time.time()
@@ -71,7 +81,7 @@ class Daemon:
         if app.exchange.venue == "sim":
             self._venue = embedded_venue(self.loaded)
             await self._venue.start()
-        self._db = db = await Database.open(self.loaded.db_path)
+        self._db = db = await Database.open(self.loaded.state_db_path)
         aborted = await db.run(_abort_unfinished_cycles)
         self._keeper = keeper = await StateKeeper.load(db, self.metrics)
         self._runner = CycleRunner(
@@ -100,6 +110,8 @@ class Daemon:
         self._spawn("kill_switch", watcher.run)
         self._spawn("state_sync", self._sync_state_forever)
         self._spawn("cycle", self._runner.run_forever)
+        if app.exchange.venue != "none":
+            self._spawn("trading_start", self._start_trading)
         if self.notifier.watchdog_interval_s:
             self._spawn("watchdog", self._watchdog_forever)
         log.info(
@@ -126,6 +138,8 @@ class Daemon:
         if task.cancelled() or self._stop.is_set():
             return
         error = task.exception()
+        if error is None:  # a one-shot job (the trading start-up) that did its work
+            return
         log.critical("task_died", task=task.get_name(), error=repr(error), exc_info=error)
         self._exit_code = 1
         self._stop.set()
@@ -182,8 +196,28 @@ class Daemon:
                 self.notifier.notify("WATCHDOG=1")
             await asyncio.sleep(interval)
 
+    async def _start_trading(self) -> None:
+        """Connect to the venue and start trading; retried until it works (OPS-5 keeps
+        reporting not-ready meanwhile), so a venue outage never stops the daemon."""
+        assert self._db is not None and self._keeper is not None and self._runner is not None
+        delay = 1.0
+        while self.trading is None:
+            try:
+                self.trading = await TradingRuntime.start(
+                    self.loaded, self._db, self.metrics, self._keeper, self._venue, self.credentials
+                )
+            except (ExchangeError, OSError) as exc:
+                log.error("trading_start_failed", error=str(exc), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+        self._runner.add_stages(self.trading.stages())
+        if self._keeper.state is TradingState.HALTED:  # a halt from before the venue was reachable
+            await self._cancel_all(f"halted at start ({self._keeper.status.halt_reason})")
+
     async def _cancel_all(self, reason: str) -> int:
         assert self._db is not None
+        if self.trading is not None:
+            return await self.trading.cancel_all(reason)
         return await cancel_all_open_orders(self._db, reason)
 
     # -- health and status -------------------------------------------------------------
@@ -197,6 +231,8 @@ class Daemon:
             problems.append("starting")
         elif self._keeper.state is TradingState.HALTED:
             problems.append(f"halted: {self._keeper.status.halt_reason}")
+        if self.loaded.app.exchange.venue != "none":
+            problems += self.trading.problems() if self.trading else ["venue not connected yet"]
         return not problems, problems
 
     async def status(self) -> dict[str, Any]:
@@ -228,6 +264,8 @@ class Daemon:
                 "kill_switch_file": self.loaded.kill_switch_path.exists(),
             }
         )
+        if self.trading is not None:
+            document["trading"] = self.trading.status()
         if self._runner is not None and self._runner.last_cycle is not None:
             document["last_cycle"] = self._runner.last_cycle
         return document
@@ -246,6 +284,8 @@ class Daemon:
                 )
             except TimeoutError:
                 log.error("shutdown_cancel_all_timed_out")
+        if self.trading is not None:
+            await self.trading.stop()
         if self._http is not None:
             await self._http.stop()
         if self._venue is not None:

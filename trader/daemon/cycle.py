@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 import structlog
@@ -31,6 +32,7 @@ class CycleContext:
     config_hash: str
     stage_seconds: dict[str, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)  # what one stage hands to the next
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,10 @@ class CycleRunner:
         self._rng = rng or random.Random()
         self._sequence = 0
         self.last_cycle: dict[str, object] | None = None
+
+    def add_stages(self, stages: Sequence[Stage]) -> None:
+        """Stages that join once their parts are running (the trading runtime)."""
+        self._stages.extend(stages)
 
     def reconfigure(self, cycle: CycleConfig) -> None:
         """Adopt new timing after a SIGHUP reload; takes effect from the next wait."""

@@ -13,13 +13,15 @@ from trader.sim.venue import SimConfig, SimVenue
 def embedded_venue(loaded: LoadedConfig) -> SimVenue:
     sim = loaded.app.sim
     replay = loaded.resolve(sim.replay_dir) if sim.replay_dir else None
-    return SimVenue(SimConfig(
-        market=sim.market,
-        seed=sim.seed,
-        products=sim.products,
-        replay_dir=replay,
-        speed=sim.speed,
-        balances={"USD": Decimal(str(sim.quote_balance))},
-        host="127.0.0.1",
-        port=0,
-    ))
+    return SimVenue(
+        SimConfig(
+            market=sim.market,
+            seed=sim.seed,
+            products=sim.products,
+            replay_dir=replay,
+            speed=sim.speed,
+            balances={"USD": Decimal(str(sim.quote_balance))},
+            host="127.0.0.1",
+            port=0,
+        )
+    )

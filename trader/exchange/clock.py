@@ -66,8 +66,7 @@ class ClockSync:
         self.offset_s = statistics.median(readings)
         self.measured_at = self._wall()
         self._gauge.set(self.offset_s)
-        log.info("clock_offset_measured", offset_s=round(self.offset_s, 4),
-                 skewed=self.is_skewed())
+        log.info("clock_offset_measured", offset_s=round(self.offset_s, 4), skewed=self.is_skewed())
         return self.offset_s
 
     async def run(self) -> None:

@@ -42,30 +42,37 @@ def adapter_metrics(metrics: Metrics) -> AdapterMetrics:
 def _create(m: Metrics) -> AdapterMetrics:
     return AdapterMetrics(
         requests=m.counter(
-            "trader_exchange_requests", "REST requests by endpoint and outcome",
+            "trader_exchange_requests",
+            "REST requests by endpoint and outcome",
             ["endpoint", "outcome"],
         ),
         latency=m.histogram(
-            "trader_exchange_request_seconds", "REST request latency per attempt",
-            ["endpoint"], buckets=LATENCY_BUCKETS,
+            "trader_exchange_request_seconds",
+            "REST request latency per attempt",
+            ["endpoint"],
+            buckets=LATENCY_BUCKETS,
         ),
         headroom=m.gauge(
-            "trader_rate_limit_headroom", "free fraction of a client-side token bucket",
+            "trader_rate_limit_headroom",
+            "free fraction of a client-side token bucket",
             ["bucket"],
         ),
         retries=m.counter(
-            "trader_exchange_retries", "REST retries by endpoint and reason",
+            "trader_exchange_retries",
+            "REST retries by endpoint and reason",
             ["endpoint", "reason"],
         ),
         ws_reconnects=m.counter(
-            "trader_ws_reconnects", "WebSocket reconnects by stream and reason",
+            "trader_ws_reconnects",
+            "WebSocket reconnects by stream and reason",
             ["stream", "reason"],
         ),
         ws_gaps=m.counter(
             "trader_ws_sequence_gaps", "sequence_num gaps (resubscribed)", ["stream"]
         ),
         ws_frames=m.counter(
-            "trader_ws_frames", "WebSocket frames by stream and disposition",
+            "trader_ws_frames",
+            "WebSocket frames by stream and disposition",
             ["stream", "disposition"],
         ),
         ws_bad_frames=m.counter(

@@ -157,8 +157,9 @@ class MarketTrade:
     time: float
 
     def to_trade(self) -> Trade:
-        return Trade(self.product_id, self.trade_id, self.price, self.size, Side(self.side),
-                     self.time)
+        return Trade(
+            self.product_id, self.trade_id, self.price, self.size, Side(self.side), self.time
+        )
 
 
 @dataclass(slots=True)

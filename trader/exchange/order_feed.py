@@ -34,20 +34,33 @@ def order_event(order: Order, *, source: str = "rest") -> OrderEvent:
     if order.status == "OPEN" and order.base_size is not None:
         leaves = max(Decimal(0), order.base_size - order.filled_size)
     return OrderEvent(
-        order_id=order.order_id, client_order_id=order.client_order_id,
-        product_id=order.product_id, side=str(order.side), status=order.status,
-        order_type=order.order_type, cumulative_quantity=order.filled_size,
-        leaves_quantity=leaves, avg_price=order.average_filled_price,
-        filled_value=order.filled_value, total_fees=order.total_fees,
-        number_of_fills=order.number_of_fills, snapshot=True, source=source,
+        order_id=order.order_id,
+        client_order_id=order.client_order_id,
+        product_id=order.product_id,
+        side=str(order.side),
+        status=order.status,
+        order_type=order.order_type,
+        cumulative_quantity=order.filled_size,
+        leaves_quantity=leaves,
+        avg_price=order.average_filled_price,
+        filled_value=order.filled_value,
+        total_fees=order.total_fees,
+        number_of_fills=order.number_of_fills,
+        snapshot=True,
+        source=source,
     )
 
 
 class OrderFeed:
     """User-channel events with REST fallback; one consumer reads `events()`."""
 
-    def __init__(self, exchange: Exchange, *, poll_interval_s: float = 2.0,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        exchange: Exchange,
+        *,
+        poll_interval_s: float = 2.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.exchange = exchange
         self.poll_interval_s = poll_interval_s
         self._clock = clock
@@ -60,13 +73,19 @@ class OrderFeed:
         self.start()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.stop()
 
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._consume(), name="order-feed-stream"),
-                       asyncio.create_task(self._poll(), name="order-feed-poll")]
+        self._tasks = [
+            asyncio.create_task(self._consume(), name="order-feed-stream"),
+            asyncio.create_task(self._poll(), name="order-feed-poll"),
+        ]
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -14,8 +14,9 @@ from trader.core.types import ProductRules
 from trader.exchange.orders import OrderKind, OrderRequest
 
 
-def order_problem(request: OrderRequest, rules: ProductRules,
-                  reference_price: Decimal | None = None) -> str | None:
+def order_problem(
+    request: OrderRequest, rules: ProductRules, reference_price: Decimal | None = None
+) -> str | None:
     """Why `request` cannot be sent as is (None when it can). `reference_price` values a
     market order given in base size (the touch it is expected to take)."""
     if request.product_id != rules.product_id:
@@ -24,10 +25,11 @@ def order_problem(request: OrderRequest, rules: ProductRules,
     problem = status_problem(rules, is_market=is_market, post_only=request.post_only)
     if problem is not None:
         return problem
-    if request.limit_price is not None and not on_grid(request.limit_price,
-                                                       rules.quote_increment):
-        return (f"limit_price {request.limit_price} is not a multiple of quote_increment "
-                f"{rules.quote_increment}")
+    if request.limit_price is not None and not on_grid(request.limit_price, rules.quote_increment):
+        return (
+            f"limit_price {request.limit_price} is not a multiple of quote_increment "
+            f"{rules.quote_increment}"
+        )
     if request.base_size is not None:
         problem = size_problem(request.base_size, rules)
         if problem is not None:
@@ -35,8 +37,10 @@ def order_problem(request: OrderRequest, rules: ProductRules,
     price = request.limit_price if request.limit_price is not None else reference_price
     if request.quote_size is not None:
         if not on_grid(request.quote_size, rules.quote_increment):
-            return (f"quote_size {request.quote_size} is not a multiple of quote_increment "
-                    f"{rules.quote_increment}")
+            return (
+                f"quote_size {request.quote_size} is not a multiple of quote_increment "
+                f"{rules.quote_increment}"
+            )
         return notional_problem(request.quote_size, rules)
     if request.base_size is not None and price is not None:
         return notional_problem(request.base_size * price, rules)

@@ -35,8 +35,14 @@ class _Bucket:
 class CandleBuilder:
     """Candles of one product from its trade prints; `now` is always passed in."""
 
-    def __init__(self, product_id: str, start_minute: int, *, grace_s: float = DEFAULT_GRACE_S,
-                 taint_start: bool = True) -> None:
+    def __init__(
+        self,
+        product_id: str,
+        start_minute: int,
+        *,
+        grace_s: float = DEFAULT_GRACE_S,
+        taint_start: bool = True,
+    ) -> None:
         self.product_id = product_id
         self.grace_s = grace_s
         self.watermark = start_minute // CANDLE_S * CANDLE_S
@@ -111,8 +117,15 @@ class CandleBuilder:
         bucket = self.forming.pop(minute, None)
         if bucket is None:
             return None
-        return Candle(self.product_id, minute, bucket.open, bucket.high, bucket.low,
-                      bucket.close, bucket.volume)
+        return Candle(
+            self.product_id,
+            minute,
+            bucket.open,
+            bucket.high,
+            bucket.low,
+            bucket.close,
+            bucket.volume,
+        )
 
     def repair_range(self, now: float) -> tuple[int, int] | None:
         """[lo, hi) of due tainted minutes at the watermark that need REST, or None."""
@@ -124,8 +137,7 @@ class CandleBuilder:
             hi += CANDLE_S
         return lo, hi
 
-    def apply_repair(self, lo: int, hi: int, candles: Sequence[Candle],
-                     now: float) -> list[Candle]:
+    def apply_repair(self, lo: int, hi: int, candles: Sequence[Candle], now: float) -> list[Candle]:
         """Publish REST candles for [lo, hi) instead of stream data, then close what is due.
         Passing no candles for a minute means it had no trades (or is given up)."""
         if lo != self.watermark:

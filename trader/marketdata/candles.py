@@ -55,8 +55,7 @@ class CandleStore:
             listener(candle)
         except Exception:
             self.listener_errors += 1
-            log.exception("candle_listener_failed", product=candle.product_id,
-                          start=candle.start)
+            log.exception("candle_listener_failed", product=candle.product_id, start=candle.start)
 
     def closed_candles(self, product_id: str, until: float | None = None) -> Sequence[Candle]:
         """Closed candles with `start + 60 <= until` (all when None), oldest first."""

@@ -24,14 +24,13 @@ BookSide = dict[Decimal, Decimal]
 class LiveMarket:
     """Quotes, candle builders, the closed-candle store and optional books."""
 
-    def __init__(self, product_ids: Iterable[str], start: float, *, history: int = 1500,
-                 grace_s: float = 2.0) -> None:
+    def __init__(
+        self, product_ids: Iterable[str], start: float, *, history: int = 1500, grace_s: float = 2.0
+    ) -> None:
         self.product_ids = list(dict.fromkeys(product_ids))
         self.quotes = QuoteBook()
         self.store = CandleStore(history)
-        self.builders = {
-            p: CandleBuilder(p, int(start), grace_s=grace_s) for p in self.product_ids
-        }
+        self.builders = {p: CandleBuilder(p, int(start), grace_s=grace_s) for p in self.product_ids}
         self.books: dict[str, tuple[BookSide, BookSide]] = {}
         self.unknown_products = 0
         self.live_products: set[str] = set()

@@ -3,11 +3,14 @@
     async with MarketDataService(exchange, ["BTC-USD"], metrics) as md:
         md.quote("BTC-USD"); md.closed_candles("BTC-USD", until=now); md.data_age("BTC-USD")
 
-At start it backfills closed 1-minute candles over REST, then consumes
-`exchange.market_stream`. A timer closes due minutes, repairs partial minutes from REST
-(start-up, disconnects, sequence gaps) and, while the stream is down, polls
-`best_bid_ask`. `data_age` is honest: time since the product's data was last confirmed
-(a ticker or REST quote, or a heartbeat while the subscribed stream is in sync).
+At start it consumes `exchange.market_stream` and backfills closed 1-minute candles over
+REST (awaited, or in the background with `backfill_in_background`; no candle is closed
+before the backfill is stored). A timer closes due minutes, repairs partial minutes from
+REST (start-up, disconnects, sequence gaps) and, while the stream is down, polls
+`best_bid_ask`. Time is the exchange's: `clock` defaults to `exchange.clock.now` (EX-3
+corrected) when the exchange has one, so minute boundaries match the trades' timestamps.
+`data_age` is honest: time since the product's data was last confirmed (a ticker or REST
+quote, or a heartbeat while the subscribed stream is in sync).
 Nothing here blocks the loop; every wait is a task.
 """
 
@@ -46,30 +49,49 @@ class MarketDataSettings:
     level2: bool = False
     repair_attempts: int = 5
     backfill_concurrency: int = 4
+    backfill_in_background: bool = False  # quotes flow at once; candles once backfilled
+
+
+def _exchange_clock(exchange: Exchange) -> Callable[[], float]:
+    """`exchange.clock.now` (local time corrected by the measured offset) if available."""
+    now = getattr(getattr(exchange, "clock", None), "now", None)
+    return now if callable(now) else time.time
 
 
 class MarketDataService:
     """Latest quotes, closed candles and data age for a fixed set of products."""
 
-    def __init__(self, exchange: Exchange, product_ids: Sequence[str], metrics: Metrics,
-                 *, settings: MarketDataSettings | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        exchange: Exchange,
+        product_ids: Sequence[str],
+        metrics: Metrics,
+        *,
+        settings: MarketDataSettings | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.exchange = exchange
         self.product_ids = list(dict.fromkeys(product_ids))
         self.settings = settings or MarketDataSettings()
         self.metrics = market_data_metrics(metrics)
-        self._clock = clock
-        self.live = LiveMarket(self.product_ids, clock() - self.settings.grace_s,
-                               history=self.settings.history, grace_s=self.settings.grace_s)
+        self._clock = clock = clock or _exchange_clock(exchange)
+        self.live = LiveMarket(
+            self.product_ids,
+            clock() - self.settings.grace_s,
+            history=self.settings.history,
+            grace_s=self.settings.grace_s,
+        )
         self.stream_up = False
-        self._down_since: float | None = min(b.watermark for b in self.live.builders.values()
-                                             ) if self.product_ids else clock()
+        self._down_since: float | None = (
+            min(b.watermark for b in self.live.builders.values()) if self.product_ids else clock()
+        )
         self._alive_at: float | None = None
         self._last_poll = float("-inf")
         self._repairing: dict[str, asyncio.Task[None]] = {}
         self._repair_failures: dict[str, int] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._poller: asyncio.Task[None] | None = None
+        self.backfilled = asyncio.Event()
 
     # --- accessors ---------------------------------------------------------------------
     @property
@@ -92,8 +114,7 @@ class MarketDataService:
         """Seconds since this product's data was last confirmed; inf when never."""
         now = self._clock() if now is None else now
         fresh = self.live.quotes.received_at(product_id)
-        if (self.stream_up and self._alive_at is not None
-                and product_id in self.live.live_products):
+        if self.stream_up and self._alive_at is not None and product_id in self.live.live_products:
             fresh = self._alive_at if fresh is None else max(fresh, self._alive_at)
         return float("inf") if fresh is None else max(0.0, now - fresh)
 
@@ -102,17 +123,27 @@ class MarketDataService:
         await self.start()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.stop()
 
     async def start(self) -> None:
-        """Backfill (bounded concurrency), then run the stream and the timer as tasks."""
-        await self._backfill()
+        """Run the stream and the timer as tasks and backfill (bounded concurrency).
+        With `backfill_in_background`, return at once: quotes flow immediately and no
+        candle is closed before the backfill is stored (`backfilled` is set then), so the
+        store stays in start order."""
         self._tasks = [
             asyncio.create_task(self._consume(), name="marketdata-stream"),
             asyncio.create_task(self._timer(), name="marketdata-timer"),
         ]
+        if self.settings.backfill_in_background:
+            self._tasks.append(asyncio.create_task(self._backfill(), name="candle-backfill"))
+        else:
+            await self._backfill()
 
     async def stop(self) -> None:
         tasks = self._tasks + list(self._repairing.values())
@@ -145,6 +176,7 @@ class MarketDataService:
 
         if self.settings.backfill_minutes > 0:
             await asyncio.gather(*(one(p) for p in self.product_ids))
+        self.backfilled.set()
 
     # --- stream ------------------------------------------------------------------------
     async def _consume(self) -> None:
@@ -155,8 +187,9 @@ class MarketDataService:
                 await self._consume_once()
             except Exception:
                 log.exception("market_stream_consumer_failed")
-                self._on_status(StreamStatus("market", "down", "consumer_error",
-                                             self._clock()), self._clock())
+                self._on_status(
+                    StreamStatus("market", "down", "consumer_error", self._clock()), self._clock()
+                )
                 await asyncio.sleep(1.0)
 
     async def _consume_once(self) -> None:
@@ -209,12 +242,16 @@ class MarketDataService:
         now = self._clock()
         if not self.stream_up and self._down_since is not None:
             self.live.taint(self._down_since, now)
-        stored = self.live.close_due(now)
-        if stored:
-            self.metrics.candles.labels(source="stream").inc(len(stored))
-        self._start_repairs(now)
-        if (not self.stream_up and now - self._last_poll >= self.settings.poll_interval_s
-                and (self._poller is None or self._poller.done())):
+        if self.backfilled.is_set():
+            stored = self.live.close_due(now)
+            if stored:
+                self.metrics.candles.labels(source="stream").inc(len(stored))
+            self._start_repairs(now)
+        if (
+            not self.stream_up
+            and now - self._last_poll >= self.settings.poll_interval_s
+            and (self._poller is None or self._poller.done())
+        ):
             self._last_poll = now
             self._poller = asyncio.create_task(self._poll_quotes(), name="quote-poll")
         self._export_ages(now)
@@ -226,7 +263,8 @@ class MarketDataService:
             span = builder.repair_range(now)
             if span is not None:
                 self._repairing[product_id] = asyncio.create_task(
-                    self._repair(product_id, *span), name=f"candle-repair-{product_id}")
+                    self._repair(product_id, *span), name=f"candle-repair-{product_id}"
+                )
 
     async def _repair(self, product_id: str, lo: int, hi: int) -> None:
         builder = self.live.builders[product_id]
@@ -236,8 +274,14 @@ class MarketDataService:
         except ExchangeError as exc:
             failures = self._repair_failures.get(product_id, 0) + 1
             self._repair_failures[product_id] = failures
-            log.warning("candle_repair_failed", product=product_id, start=lo, end=hi,
-                        attempt=failures, error=str(exc))
+            log.warning(
+                "candle_repair_failed",
+                product=product_id,
+                start=lo,
+                end=hi,
+                attempt=failures,
+                error=str(exc),
+            )
             if failures < self.settings.repair_attempts:
                 self.metrics.repairs.labels(outcome="failed").inc()
                 return

@@ -26,12 +26,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speed", type=float, default=60.0, help="replay speed factor")
     parser.add_argument("--tick", type=float, default=0.05, help="market driver tick (s)")
     parser.add_argument("--tls", action="store_true", help="serve https/wss (self-signed)")
-    parser.add_argument("--write-credentials", type=Path, default=None, metavar="DIR",
-                        help="write DIR/cdp_api_key.json (and DIR/ca.pem with --tls)")
-    parser.add_argument("--trades-per-minute", type=float, default=None,
-                        help="synthetic market: trades per product per minute (default 20)")
-    parser.add_argument("--no-rate-limit", action="store_true",
-                        help="disable the 30/s private and 10/s public rate limits")
+    parser.add_argument(
+        "--write-credentials",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write DIR/cdp_api_key.json (and DIR/ca.pem with --tls)",
+    )
+    parser.add_argument(
+        "--trades-per-minute",
+        type=float,
+        default=None,
+        help="synthetic market: trades per product per minute (default 20)",
+    )
+    parser.add_argument(
+        "--no-rate-limit",
+        action="store_true",
+        help="disable the 30/s private and 10/s public rate limits",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> SimConfig:

@@ -173,6 +173,12 @@ class MarketSource(Protocol):
         """At least 24 h of closed 1-minute candles ending at the source's start time."""
         ...
 
+    def daily_history(self, product_id: str) -> list[Candle]:
+        """Closed 86400-s candles on UTC midnights, oldest first, for the days before the
+        1-minute history (the last ends at or before the midnight that starts the day of the
+        first `history` candle); may be empty. Serves ONE_DAY candles for those days."""
+        ...
+
     def advance(self, now: float) -> list[MarketEvent]:
         """Every trade and book change up to `now`, in time order (deterministic)."""
         ...

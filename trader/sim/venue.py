@@ -163,12 +163,14 @@ class SimVenue:
         self.driver = Driver(self.ctx, self.source, self.hub, tick_s=self.config.tick_s)
         self._wire_hooks()
         app = build_app(self.ctx, self.hub)
-        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1.0,
-                                     access_log=None)
+        self._runner = web.AppRunner(
+            app, handle_signals=False, shutdown_timeout=1.0, access_log=None
+        )
         await self._runner.setup()
         ssl_context = self.tls_cert.server_context() if self.tls_cert else None
-        site = web.TCPSite(self._runner, self.config.host, self.config.port,
-                           ssl_context=ssl_context)
+        site = web.TCPSite(
+            self._runner, self.config.host, self.config.port, ssl_context=ssl_context
+        )
         await site.start()
         self.port = int(self._runner.addresses[0][1])
         self.ctx.verifier.hosts.update(self._host_aliases())

@@ -55,9 +55,7 @@ def _from_raw_base64(key_name: str, text: str) -> tuple[PrivateKey, str]:
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise AuthKeyError(
-            f"API key {key_name}: private key is neither PEM nor base64"
-        ) from None
+        raise AuthKeyError(f"API key {key_name}: private key is neither PEM nor base64") from None
     if len(raw) not in (32, 64):
         raise AuthKeyError(
             f"API key {key_name}: base64 Ed25519 key must be 32 or 64 bytes, got {len(raw)}"

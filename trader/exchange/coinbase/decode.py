@@ -56,14 +56,6 @@ def _minute_epoch(prefix: str) -> float:
     return epoch
 
 
-def _decimal_miss(text: str) -> Decimal:
-    value = Decimal(text)
-    if len(_DECIMALS) >= _MAX_CACHED_DECIMALS:
-        _DECIMALS.clear()
-    _DECIMALS[text] = value
-    return value
-
-
 def clear_decimal_cache() -> None:
     """Forget interned decimals (benchmarks start each round cold)."""
     _DECIMALS.clear()
@@ -84,42 +76,61 @@ def fast_time(text: str) -> float:
 
 
 def decode_ticker(msg: dict[str, Any]) -> list[TickerEvent]:
-    """`ticker` rows with a touch; rows without best bid/ask (empty book) are skipped."""
+    """`ticker` rows with a touch; rows without best bid/ask (empty book) are skipped.
+    Decimal interning is inlined (no call per field): this is the PERF-2 hot path."""
     stamp = msg["timestamp"]
-    base = _MINUTES.get(stamp[:16])  # fast_time inlined (PERF-2)
-    when = (base + float(stamp[17:-1]) if base is not None and stamp[-1] == "Z"
-            and stamp[16] == ":" else fast_time(stamp))
-    get, miss = _DECIMALS.get, _decimal_miss
+    base = _MINUTES.get(stamp[:16])  # fast_time inlined
+    when = (
+        base + float(stamp[17:-1])
+        if base is not None and stamp[-1] == "Z" and stamp[16] == ":"
+        else fast_time(stamp)
+    )
+    cache = _DECIMALS
+    get = cache.get
     out: list[TickerEvent] = []
     for event in msg["events"]:
         for t in event["tickers"]:
-            bid, ask = t["best_bid"], t["best_ask"]
-            if not bid or not ask:
+            bid_s, ask_s = t["best_bid"], t["best_ask"]
+            if not bid_s or not ask_s:
                 continue
-            price, bid_size, ask_size = t["price"], t["best_bid_quantity"], t["best_ask_quantity"]
-            out.append(TickerEvent(
-                t["product_id"], get(price) or miss(price), get(bid) or miss(bid),
-                get(bid_size) or miss(bid_size), get(ask) or miss(ask),
-                get(ask_size) or miss(ask_size), when,
-            ))
+            price_s, bid_size_s = t["price"], t["best_bid_quantity"]
+            ask_size_s = t["best_ask_quantity"]
+            if (price := get(price_s)) is None:
+                price = cache[price_s] = Decimal(price_s)
+            if (bid := get(bid_s)) is None:
+                bid = cache[bid_s] = Decimal(bid_s)
+            if (bid_size := get(bid_size_s)) is None:
+                bid_size = cache[bid_size_s] = Decimal(bid_size_s)
+            if (ask := get(ask_s)) is None:
+                ask = cache[ask_s] = Decimal(ask_s)
+            if (ask_size := get(ask_size_s)) is None:
+                ask_size = cache[ask_size_s] = Decimal(ask_size_s)
+            out.append(TickerEvent(t["product_id"], price, bid, bid_size, ask, ask_size, when))
     return out
 
 
 def decode_trades(msg: dict[str, Any]) -> list[TradesEvent]:
     out: list[TradesEvent] = []
     minutes = _MINUTES
-    get, miss = _DECIMALS.get, _decimal_miss
+    cache = _DECIMALS
+    get = cache.get
     for event in msg["events"]:
         trades: list[MarketTrade] = []
         append = trades.append
         for t in event["trades"]:
             text = t["time"]
-            base = minutes.get(text[:16])  # fast_time inlined: the hot path of PERF-2
-            when = (base + float(text[17:-1]) if base is not None and text[-1] == "Z"
-                    and text[16] == ":" else fast_time(text))
-            price, size = t["price"], t["size"]
-            append(MarketTrade(t["product_id"], t["trade_id"], get(price) or miss(price),
-                               get(size) or miss(size), t["side"], when))
+            base = minutes.get(text[:16])  # fast_time inlined
+            when = (
+                base + float(text[17:-1])
+                if base is not None and text[-1] == "Z" and text[16] == ":"
+                else fast_time(text)
+            )
+            price_s, size_s = t["price"], t["size"]
+            if (price := get(price_s)) is None:
+                price = cache[price_s] = Decimal(price_s)
+            if (size := get(size_s)) is None:
+                size = cache[size_s] = Decimal(size_s)
+            append(MarketTrade(t["product_id"], t["trade_id"], price, size, t["side"], when))
         out.append(TradesEvent(trades, event["type"] == "snapshot"))
     return out
 
@@ -127,8 +138,10 @@ def decode_trades(msg: dict[str, Any]) -> list[TradesEvent]:
 def decode_level2(msg: dict[str, Any]) -> list[BookEvent]:
     out: list[BookEvent] = []
     for event in msg["events"]:
-        updates = [(u["side"], Decimal(u["price_level"]), Decimal(u["new_quantity"]))
-                   for u in event["updates"]]
+        updates = [
+            (u["side"], Decimal(u["price_level"]), Decimal(u["new_quantity"]))
+            for u in event["updates"]
+        ]
         out.append(BookEvent(event["product_id"], event["type"] == "snapshot", updates))
     return out
 
@@ -142,18 +155,23 @@ def decode_user(msg: dict[str, Any]) -> list[OrderEvent]:
     for event in msg["events"]:
         snapshot = event["type"] == "snapshot"
         for o in event.get("orders") or ():
-            out.append(OrderEvent(
-                order_id=o["order_id"], client_order_id=o.get("client_order_id", ""),
-                product_id=o["product_id"], side=o["order_side"], status=o["status"],
-                order_type=str(o.get("order_type", "")).upper(),
-                cumulative_quantity=_dec(o.get("cumulative_quantity")),
-                leaves_quantity=_dec(o.get("leaves_quantity")),
-                avg_price=_dec(o.get("avg_price")),
-                filled_value=_dec(o.get("filled_value")),
-                total_fees=_dec(o.get("total_fees")),
-                number_of_fills=int(o.get("number_of_fills") or 0),
-                snapshot=snapshot,
-            ))
+            out.append(
+                OrderEvent(
+                    order_id=o["order_id"],
+                    client_order_id=o.get("client_order_id", ""),
+                    product_id=o["product_id"],
+                    side=o["order_side"],
+                    status=o["status"],
+                    order_type=str(o.get("order_type", "")).upper(),
+                    cumulative_quantity=_dec(o.get("cumulative_quantity")),
+                    leaves_quantity=_dec(o.get("leaves_quantity")),
+                    avg_price=_dec(o.get("avg_price")),
+                    filled_value=_dec(o.get("filled_value")),
+                    total_fees=_dec(o.get("total_fees")),
+                    number_of_fills=int(o.get("number_of_fills") or 0),
+                    snapshot=snapshot,
+                )
+            )
     return out
 
 
@@ -164,8 +182,7 @@ DECODERS: dict[str, Decoder] = {
     "user": decode_user,
 }
 IGNORED_CHANNELS = frozenset(
-    {"heartbeats", "subscriptions", "candles", "ticker_batch", "status",
-     "futures_balance_summary"}
+    {"heartbeats", "subscriptions", "candles", "ticker_batch", "status", "futures_balance_summary"}
 )
 
 
@@ -175,6 +192,8 @@ def decode_events(channel: str, msg: dict[str, Any]) -> list[Any]:
     decoder = DECODERS.get(channel)
     if decoder is None:
         return []
+    if len(_DECIMALS) >= _MAX_CACHED_DECIMALS:
+        _DECIMALS.clear()  # bounded once per frame, not per field
     try:
         return decoder(msg)
     except (KeyError, TypeError, ValueError, IndexError, InvalidOperation) as exc:

@@ -64,19 +64,29 @@ class CoinbaseExchange:
         self.config = config
         self.read_only = config.read_only
         self.metrics = adapter_metrics(metrics)
-        self.clock = ClockSync(self.server_time, self.metrics,
-                               max_offset_ms=config.max_clock_offset_ms,
-                               samples=clock_samples, interval_s=clock_interval_s)
+        self.clock = ClockSync(
+            self.server_time,
+            self.metrics,
+            max_offset_ms=config.max_clock_offset_ms,
+            samples=clock_samples,
+            interval_s=clock_interval_s,
+        )
         self.signer = (
-            JwtSigner(credentials.key_name, credentials.private_key,
-                      offset_s=lambda: self.clock.offset_s)
-            if credentials is not None else None
+            JwtSigner(
+                credentials.key_name, credentials.private_key, offset_s=lambda: self.clock.offset_s
+            )
+            if credentials is not None
+            else None
         )
         self.http = HttpClient(
-            config.rest_url, self.signer, self.metrics,
+            config.rest_url,
+            self.signer,
+            self.metrics,
             private_per_s=config.rate_limits.private_per_s,
             public_per_s=config.rate_limits.public_per_s,
-            timeout_s=config.request_timeout_s, ca_file=config.ca_file, retry=retry,
+            timeout_s=config.request_timeout_s,
+            ca_file=config.ca_file,
+            retry=retry,
         )
         self.rest = CoinbaseRest(self.http)
         self.ws_settings = ws_settings or WsSettings()
@@ -110,8 +120,12 @@ class CoinbaseExchange:
         return {q.product_id: q for q in books if q is not None}
 
     async def _public_touch(self, product_id: str) -> Quote | None:
-        data = await self.http.get("/market/product_book", "product_book", private=False,
-                                   params={"product_id": product_id, "limit": 1})
+        data = await self.http.get(
+            "/market/product_book",
+            "product_book",
+            private=False,
+            params={"product_id": product_id, "limit": 1},
+        )
         return parse.pricebook_quote(Reader("product_book", data).obj("pricebook"))
 
     async def accounts(self) -> list[Account]:
@@ -139,7 +153,8 @@ class CoinbaseExchange:
     async def preview_order(self, request: OrderRequest) -> PreviewResult:
         self._refuse_if_read_only("preview_order")
         return await self.rest.preview_order(
-            orjson.dumps(order_body(request, with_client_id=False)))
+            orjson.dumps(order_body(request, with_client_id=False))
+        )
 
     async def cancel_orders(self, order_ids: Sequence[str]) -> list[CancelResult]:
         self._refuse_if_read_only("cancel_orders")
@@ -148,23 +163,34 @@ class CoinbaseExchange:
     async def get_order(self, order_id: str) -> Order:
         return await self.rest.get_order(order_id)
 
-    async def list_orders(self, *, product_ids: Sequence[str] = (),
-                          statuses: Sequence[str] = (), start: float | None = None
-                          ) -> list[Order]:
-        return await self.rest.list_orders(product_ids=product_ids, statuses=statuses,
-                                           start=start)
+    async def list_orders(
+        self,
+        *,
+        product_ids: Sequence[str] = (),
+        statuses: Sequence[str] = (),
+        start: float | None = None,
+    ) -> list[Order]:
+        return await self.rest.list_orders(product_ids=product_ids, statuses=statuses, start=start)
 
-    async def fills(self, *, order_ids: Sequence[str] = (), product_ids: Sequence[str] = (),
-                    start: float | None = None) -> list[Fill]:
-        return await self.rest.fills(order_ids=order_ids, product_ids=product_ids,
-                                     start=start)
+    async def fills(
+        self,
+        *,
+        order_ids: Sequence[str] = (),
+        product_ids: Sequence[str] = (),
+        start: float | None = None,
+    ) -> list[Fill]:
+        return await self.rest.fills(order_ids=order_ids, product_ids=product_ids, start=start)
 
     # --- streams -----------------------------------------------------------------------
-    def market_stream(self, product_ids: Sequence[str], *, level2: bool = False
-                      ) -> AsyncIterator[MarketEvent]:
+    def market_stream(
+        self, product_ids: Sequence[str], *, level2: bool = False
+    ) -> AsyncIterator[MarketEvent]:
         products = tuple(product_ids)
-        subs = [Subscription("heartbeats"), Subscription("ticker", products),
-                Subscription("market_trades", products)]
+        subs = [
+            Subscription("heartbeats"),
+            Subscription("ticker", products),
+            Subscription("market_trades", products),
+        ]
         if level2:
             subs.append(Subscription("level2", products))
         return self._stream("market", self.config.ws_market_url, subs)  # type: ignore[return-value]
@@ -176,9 +202,17 @@ class CoinbaseExchange:
         return self._stream("user", self.config.ws_user_url, subs)  # type: ignore[return-value]
 
     def _stream(self, name: str, url: str, subs: list[Subscription]) -> AsyncIterator[object]:
-        stream = WsStream(name, url, subs, self.metrics, signer=self.signer,
-                          ssl_context=self._ssl, settings=self.ws_settings,
-                          clock=self.clock.now, rng=self._rng)
+        stream = WsStream(
+            name,
+            url,
+            subs,
+            self.metrics,
+            signer=self.signer,
+            ssl_context=self._ssl,
+            settings=self.ws_settings,
+            clock=self.clock.now,
+            rng=self._rng,
+        )
         return stream.events()
 
 

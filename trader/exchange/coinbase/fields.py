@@ -39,8 +39,10 @@ class Reader:
         return value
 
     def items(self, key: str, *, optional: bool = False) -> list[Reader]:
-        return [Reader(self.endpoint, item, f"{self._name(key)}[{i}]")
-                for i, item in enumerate(self.array(key, optional=optional))]
+        return [
+            Reader(self.endpoint, item, f"{self._name(key)}[{i}]")
+            for i, item in enumerate(self.array(key, optional=optional))
+        ]
 
     def text(self, key: str, default: str | None = None) -> str:
         value = self.data.get(key)

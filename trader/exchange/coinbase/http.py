@@ -131,8 +131,14 @@ class HttpClient:
             self._session = None
 
     async def _send(
-        self, method: str, path: str, endpoint: str, *, private: bool,
-        params: Params | None = None, body: bytes | None = None,
+        self,
+        method: str,
+        path: str,
+        endpoint: str,
+        *,
+        private: bool,
+        params: Params | None = None,
+        body: bytes | None = None,
     ) -> RawResponse:
         """One attempt; raises aiohttp/asyncio errors for network failures."""
         await (self.private if private else self.public).acquire()
@@ -140,27 +146,32 @@ class HttpClient:
         full_path = self.base_path + path
         if private:
             if self.signer is None:
-                raise ExchangeHttpError(endpoint, 401, "NO_CREDENTIALS",
-                                        "private endpoint needs API credentials")
+                raise ExchangeHttpError(
+                    endpoint, 401, "NO_CREDENTIALS", "private endpoint needs API credentials"
+                )
             headers["Authorization"] = "Bearer " + self.signer.rest_token(
-                method, self.host, full_path)
+                method, self.host, full_path
+            )
         started = time.perf_counter()
         try:
             async with self._get_session().request(
-                method, self.base_url + path, params=encode_params(params), data=body,
+                method,
+                self.base_url + path,
+                params=encode_params(params),
+                data=body,
                 headers=headers,
             ) as resp:
                 payload = await resp.read()
                 return RawResponse(resp.status, payload)
         finally:
-            self.metrics.latency.labels(endpoint=endpoint).observe(
-                time.perf_counter() - started)
+            self.metrics.latency.labels(endpoint=endpoint).observe(time.perf_counter() - started)
 
     def count(self, endpoint: str, outcome: str) -> None:
         self.metrics.requests.labels(endpoint=endpoint, outcome=outcome).inc()
 
-    async def get(self, path: str, endpoint: str, *, private: bool,
-                  params: Params | None = None) -> Any:
+    async def get(
+        self, path: str, endpoint: str, *, private: bool, params: Params | None = None
+    ) -> Any:
         """A read with retries; returns parsed JSON; raises ExchangeHttpError (definite
         4xx), ExchangeUnavailableError (budget spent) or ExchangeProtocolError (not JSON)."""
         deadline = time.monotonic() + self.retry.budget_s
@@ -201,8 +212,13 @@ class HttpClient:
             return False
         reason = cause.split(" ")[1] if cause.startswith("HTTP") else cause.split(" ")[0]
         self.metrics.retries.labels(endpoint=endpoint, reason=reason).inc()
-        log.info("exchange_retry", endpoint=endpoint, attempt=attempt + 1, cause=cause,
-                 delay_s=round(delay, 3))
+        log.info(
+            "exchange_retry",
+            endpoint=endpoint,
+            attempt=attempt + 1,
+            cause=cause,
+            delay_s=round(delay, 3),
+        )
         await asyncio.sleep(delay)
         return True
 
@@ -238,8 +254,9 @@ def decode_json(endpoint: str, body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise ExchangeProtocolError(endpoint, "<body>",
-                                    f"is not JSON ({len(body)} bytes)") from None
+        raise ExchangeProtocolError(
+            endpoint, "<body>", f"is not JSON ({len(body)} bytes)"
+        ) from None
 
 
 def _network_cause(exc: BaseException) -> str:

@@ -99,8 +99,11 @@ def side(r: Reader, key: str) -> Side:
 
 def order(o: Reader) -> Order:
     config = o.data.get("order_configuration") or {}
-    params = Reader(o.endpoint, next(iter(config.values()), {}) if isinstance(config, dict)
-                    and config else {}, "order_configuration")
+    params = Reader(
+        o.endpoint,
+        next(iter(config.values()), {}) if isinstance(config, dict) and config else {},
+        "order_configuration",
+    )
     return Order(
         order_id=o.text("order_id"),
         client_order_id=o.text("client_order_id", ""),

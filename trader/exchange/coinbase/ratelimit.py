@@ -17,8 +17,9 @@ from prometheus_client import Gauge
 class TokenBucket:
     """`rate` tokens per second, burst of `rate` tokens (one second's worth)."""
 
-    def __init__(self, name: str, rate: float, headroom: Gauge,
-                 clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self, name: str, rate: float, headroom: Gauge, clock: Callable[[], float] | None = None
+    ) -> None:
         if rate <= 0:
             raise ValueError(f"bucket {name}: rate must be positive")
         self.name = name
@@ -72,4 +73,4 @@ class RetryPolicy:
     budget_s: float = 30.0
 
     def delay(self, attempt: int, rng: random.Random) -> float:
-        return rng.uniform(0.0, min(self.cap_s, self.base_s * (2 ** attempt)))
+        return rng.uniform(0.0, min(self.cap_s, self.base_s * (2**attempt)))

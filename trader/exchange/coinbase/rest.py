@@ -56,8 +56,9 @@ def reports_malformed(
             return await call(self, *args, **kwargs)
         except ExchangeProtocolError as exc:
             self.http.count(exc.endpoint, "malformed")
-            log.warning("exchange_malformed_payload", endpoint=exc.endpoint, field=exc.field,
-                        error=str(exc))
+            log.warning(
+                "exchange_malformed_payload", endpoint=exc.endpoint, field=exc.field, error=str(exc)
+            )
             raise
 
     return guarded
@@ -74,7 +75,8 @@ class CoinbaseRest:
         self.http = http
         self.page_size = page_size  # None: each endpoint's maximum
 
-    # --- public market data -------------------------------------------------------------
+    # --- public market data (the `/market/` mirrors: IP budget, never competes with
+    # order traffic for the private per-key budget) --------------------------------------
     @reports_malformed
     async def server_time(self) -> ServerTime:
         data = await self.http.get("/time", "time", private=False)
@@ -83,8 +85,7 @@ class CoinbaseRest:
     @reports_malformed
     async def products(self, product_ids: Sequence[str] = ()) -> list[ProductRules]:
         params: Params = {"product_type": "SPOT", "product_ids": list(product_ids)}
-        data = await self.http.get("/market/products", "products", private=False,
-                                   params=params)
+        data = await self.http.get("/market/products", "products", private=False, params=params)
         return [parse.product_rules(p) for p in Reader("products", data).items("products")]
 
     @reports_malformed
@@ -100,10 +101,15 @@ class CoinbaseRest:
         first = start // CANDLE_S * CANDLE_S
         for lo in range(first, end, window):
             hi = min(lo + window, end)
-            params: Params = {"start": lo, "end": hi, "granularity": "ONE_MINUTE",
-                              "limit": MAX_CANDLES_PER_REQUEST}
-            data = await self.http.get(f"/market/products/{product_id}/candles", "candles",
-                                       private=False, params=params)
+            params: Params = {
+                "start": lo,
+                "end": hi,
+                "granularity": "ONE_MINUTE",
+                "limit": MAX_CANDLES_PER_REQUEST,
+            }
+            data = await self.http.get(
+                f"/market/products/{product_id}/candles", "candles", private=False, params=params
+            )
             for row in Reader("candles", data).items("candles", optional=True):
                 candle = parse.candle(product_id, row)
                 if start <= candle.start < end:
@@ -112,8 +118,9 @@ class CoinbaseRest:
 
     @reports_malformed
     async def best_bid_ask(self, product_ids: Sequence[str]) -> dict[str, Quote]:
-        data = await self.http.get("/best_bid_ask", "best_bid_ask", private=True,
-                                   params={"product_ids": list(product_ids)})
+        data = await self.http.get(
+            "/best_bid_ask", "best_bid_ask", private=True, params={"product_ids": list(product_ids)}
+        )
         quotes: dict[str, Quote] = {}
         for book in Reader("best_bid_ask", data).items("pricebooks", optional=True):
             quote = parse.pricebook_quote(book)
@@ -124,14 +131,19 @@ class CoinbaseRest:
     # --- account ------------------------------------------------------------------------
     @reports_malformed
     async def accounts(self) -> list[Account]:
-        rows = await self._paged("/accounts", "accounts", "accounts",
-                                 {"limit": self.page_size or 250})
+        rows = await self._paged(
+            "/accounts", "accounts", "accounts", {"limit": self.page_size or 250}
+        )
         return [parse.account(r) for r in rows]
 
     @reports_malformed
     async def fee_rates(self) -> FeeRates:
-        data = await self.http.get("/transaction_summary", "transaction_summary",
-                                   private=True, params={"product_type": "SPOT"})
+        data = await self.http.get(
+            "/transaction_summary",
+            "transaction_summary",
+            private=True,
+            params={"product_type": "SPOT"},
+        )
         return parse.fee_rates(Reader("transaction_summary", data))
 
     # --- orders -------------------------------------------------------------------------
@@ -163,8 +175,9 @@ class CoinbaseRest:
         for lo in range(0, len(ids), MAX_CANCEL_IDS):
             body = orjson.dumps({"order_ids": ids[lo : lo + MAX_CANCEL_IDS]})
             data = await self.http.post("/orders/batch_cancel", "cancel_orders", body)
-            results += [parse.cancel_result(r)
-                        for r in Reader("cancel_orders", data).items("results")]
+            results += [
+                parse.cancel_result(r) for r in Reader("cancel_orders", data).items("results")
+            ]
         return results
 
     @reports_malformed
@@ -173,20 +186,33 @@ class CoinbaseRest:
         return parse.order(Reader("get_order", data).obj("order"))
 
     @reports_malformed
-    async def list_orders(self, *, product_ids: Sequence[str] = (),
-                          statuses: Sequence[str] = (), start: float | None = None
-                          ) -> list[Order]:
-        params: Params = {"product_ids": list(product_ids), "order_status": list(statuses),
-                          "limit": self.page_size or 1000,
-                          "start_date": rfc3339(start) if start is not None else None}
+    async def list_orders(
+        self,
+        *,
+        product_ids: Sequence[str] = (),
+        statuses: Sequence[str] = (),
+        start: float | None = None,
+    ) -> list[Order]:
+        params: Params = {
+            "product_ids": list(product_ids),
+            "order_status": list(statuses),
+            "limit": self.page_size or 1000,
+            "start_date": rfc3339(start) if start is not None else None,
+        }
         rows = await self._paged("/orders/historical/batch", "list_orders", "orders", params)
         return [parse.order(r) for r in rows]
 
     @reports_malformed
-    async def fills(self, *, order_ids: Sequence[str] = (), product_ids: Sequence[str] = (),
-                    start: float | None = None) -> list[Fill]:
+    async def fills(
+        self,
+        *,
+        order_ids: Sequence[str] = (),
+        product_ids: Sequence[str] = (),
+        start: float | None = None,
+    ) -> list[Fill]:
         params: Params = {
-            "order_ids": list(order_ids), "product_ids": list(product_ids),
+            "order_ids": list(order_ids),
+            "product_ids": list(product_ids),
             "limit": self.page_size or 1000,
             "start_sequence_timestamp": rfc3339(start) if start is not None else None,
         }
@@ -201,8 +227,9 @@ class CoinbaseRest:
             page_params = dict(params)
             if cursor:
                 page_params["cursor"] = cursor
-            page = Reader(endpoint, await self.http.get(path, endpoint, private=True,
-                                                        params=page_params))
+            page = Reader(
+                endpoint, await self.http.get(path, endpoint, private=True, params=page_params)
+            )
             rows += page.items(key, optional=True)
             cursor = page.text("cursor", "")
             if not cursor or page.data.get("has_next") is False:
@@ -234,16 +261,24 @@ def _accepted(data: dict[str, Any]) -> CreateOrderResult:
     order_id = ok.get("order_id") or data.get("order_id")
     if not isinstance(order_id, str) or not order_id:
         return OrderUnknown("create_order success without order_id")
-    return OrderAccepted(order_id, str(ok.get("client_order_id", "")),
-                         str(ok.get("product_id", "")))
+    return OrderAccepted(
+        order_id, str(ok.get("client_order_id", "")), str(ok.get("product_id", ""))
+    )
 
 
 def _rejected(data: dict[str, Any]) -> OrderRejected:
     err = data.get("error_response")
     err = err if isinstance(err, dict) else {}
-    candidates = (err.get("new_order_failure_reason"), err.get("error"),
-                  err.get("preview_failure_reason"), data.get("failure_reason"))
-    reason = next((str(c) for c in candidates if c and str(c) not in UNKNOWN_REASONS),
-                  "UNKNOWN_FAILURE_REASON")
-    return OrderRejected(reason, str(err.get("message", "")), 200,
-                         str(err.get("preview_failure_reason", "")))
+    candidates = (
+        err.get("new_order_failure_reason"),
+        err.get("error"),
+        err.get("preview_failure_reason"),
+        data.get("failure_reason"),
+    )
+    reason = next(
+        (str(c) for c in candidates if c and str(c) not in UNKNOWN_REASONS),
+        "UNKNOWN_FAILURE_REASON",
+    )
+    return OrderRejected(
+        reason, str(err.get("message", "")), 200, str(err.get("preview_failure_reason", ""))
+    )

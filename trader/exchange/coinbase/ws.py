@@ -65,7 +65,7 @@ class SequenceTracker:
         self.last: int | None = None
 
     def check(self, seq: int) -> str:
-        """"ok", "stale" (duplicate / out of order: ignore) or "gap" (accept, resync)."""
+        """ "ok", "stale" (duplicate / out of order: ignore) or "gap" (accept, resync)."""
         last = self.last
         if last is not None and seq <= last:
             return "stale"
@@ -109,12 +109,17 @@ class WsStream:
             reason = "connect_error"
             try:
                 async with connect(
-                    self.url, ssl=self.ssl, max_size=MAX_FRAME_BYTES, proxy=None,
-                    open_timeout=self.settings.open_timeout_s, close_timeout=1.0,
-                    ping_interval=20.0, ping_timeout=20.0,
+                    self.url,
+                    ssl=self.ssl,
+                    max_size=MAX_FRAME_BYTES,
+                    proxy=None,
+                    open_timeout=self.settings.open_timeout_s,
+                    close_timeout=1.0,
+                    ping_interval=20.0,
+                    ping_timeout=20.0,
                 ) as ws:
                     self.connects += 1
-                    await self._subscribe(ws, "subscribe")
+                    await self._subscribe(ws, "subscribe", self.subscriptions)
                     async for event in self._read(ws):
                         failures = 0
                         yield event
@@ -128,33 +133,35 @@ class WsStream:
             failures += 1
             self.metrics.ws_reconnects.labels(stream=self.name, reason=reason).inc()
             delay = self._delay(failures)
-            log.warning("ws_reconnect", stream=self.name, reason=reason,
-                        delay_s=round(delay, 3))
+            log.warning("ws_reconnect", stream=self.name, reason=reason, delay_s=round(delay, 3))
             yield StreamStatus(self.name, "down", reason, self.clock())
             await asyncio.sleep(delay)
 
     def _delay(self, failures: int) -> float:
-        ceiling = min(self.settings.backoff_cap_s,
-                      self.settings.backoff_base_s * 2 ** (failures - 1))
+        ceiling = min(
+            self.settings.backoff_cap_s, self.settings.backoff_base_s * 2 ** (failures - 1)
+        )
         return self.rng.uniform(ceiling / 2, ceiling)
 
-    async def _subscribe(self, ws: ClientConnection, kind: str) -> None:
+    async def _subscribe(
+        self, ws: ClientConnection, kind: str, subscriptions: Sequence[Subscription]
+    ) -> None:
         """One channel per message, a fresh JWT in each (protocol §5)."""
-        for sub in self.subscriptions:
-            message: dict[str, Any] = {"type": kind, "product_ids": list(sub.product_ids),
-                                       "channel": sub.channel}
+        for sub in subscriptions:
+            message: dict[str, Any] = {
+                "type": kind,
+                "product_ids": list(sub.product_ids),
+                "channel": sub.channel,
+            }
             if self.signer is not None:
                 message["jwt"] = self.signer.ws_token()
             await ws.send(orjson.dumps(message).decode())
 
     async def _resubscribe(self, ws: ClientConnection) -> None:
+        """After a gap: unsubscribe and subscribe every data channel (fresh snapshots)."""
         data_subs = [s for s in self.subscriptions if s.channel != "heartbeats"]
-        saved, self.subscriptions = self.subscriptions, data_subs
-        try:
-            await self._subscribe(ws, "unsubscribe")
-            await self._subscribe(ws, "subscribe")
-        finally:
-            self.subscriptions = saved
+        await self._subscribe(ws, "unsubscribe", data_subs)
+        await self._subscribe(ws, "subscribe", data_subs)
 
     async def _read(self, ws: ClientConnection) -> AsyncIterator[Any]:
         tracker = SequenceTracker()
@@ -216,8 +223,11 @@ class WsStream:
         except DecodeError as exc:
             self._bad(channel, exc.problem, 0)
             return []
-        if not events and channel not in IGNORED_CHANNELS and channel not in (
-                "ticker", "market_trades", "l2_data", "user"):
+        if (
+            not events
+            and channel not in IGNORED_CHANNELS
+            and channel not in ("ticker", "market_trades", "l2_data", "user")
+        ):
             self.metrics.ws_frames.labels(stream=self.name, disposition="unknown").inc()
         else:
             self.metrics.ws_frames.labels(stream=self.name, disposition="ok").inc()
@@ -225,8 +235,7 @@ class WsStream:
 
     def _bad(self, channel: str, problem: str, size: int) -> None:
         self.metrics.ws_bad_frames.labels(stream=self.name, channel=channel).inc()
-        log.warning("ws_bad_frame", stream=self.name, channel=channel, problem=problem,
-                    size=size)
+        log.warning("ws_bad_frame", stream=self.name, channel=channel, problem=problem, size=size)
 
     def _error_frame(self, msg: dict[str, Any]) -> None:
         """`{"type":"error","message":...}`: a refused subscription; reconnect fresh."""

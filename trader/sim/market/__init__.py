@@ -1,5 +1,6 @@
 """Market data for the simulated venue (SIM-1): synthetic and replayed `MarketSource`s and
-the `CandleStore` (`CandleHistory`). `build_source` picks a source by name."""
+the `CandleStore` (`CandleHistory`). `build_source` picks a source by name. Every source has
+a 1-minute `history` and a daily `daily_history` (see `daily.py`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Literal
 
 from trader.sim.contract import MarketSource
 from trader.sim.market.candles import GRANULARITIES, CandleStore
+from trader.sim.market.daily import DAILY_DAYS
 from trader.sim.market.recorded_sources import (
     CAPTURE_FILE,
     binance_source,
@@ -51,11 +53,17 @@ def build_source(
 
 
 def candle_store_for(source: MarketSource) -> CandleStore:
-    """A `CandleStore` seeded with the source's history for every product."""
-    return CandleStore({p.product_id: source.history(p.product_id) for p in source.products()})
+    """A `CandleStore` seeded with the source's 1-minute history for every product; its
+    daily history (`source.daily_history`) is loaded lazily, on a product's first ONE_DAY
+    request."""
+    return CandleStore(
+        {p.product_id: source.history(p.product_id) for p in source.products()},
+        daily=source.daily_history,
+    )
 
 
 __all__ = [
+    "DAILY_DAYS",
     "GRANULARITIES",
     "SOURCE_KINDS",
     "BarReplay",

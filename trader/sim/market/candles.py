@@ -4,12 +4,18 @@ Implements `trader.sim.contract.CandleHistory`. 1-minute buckets are kept per pr
 dict beside a sorted list of bucket starts, so a range query is a bisect plus the buckets in
 range. Coarser granularities are aggregated from the 1-minute buckets on UTC-aligned
 boundaries; buckets with no trades are omitted, as Coinbase does. SIM-1.
+
+ONE_DAY also draws on each product's daily history (`MarketSource.daily_history`, see
+`daily.py`): a day before the UTC day of the product's first 1-minute bucket is served from
+the daily candles, a later day from the aggregated minutes (daily candles for those days are
+ignored). The daily history is loaded lazily, on a product's first ONE_DAY request, through
+the `daily` loader, so building the store costs no more than before.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from trader.core.types import Candle, Trade
@@ -45,13 +51,52 @@ class _Series:
         return self.starts[lo:hi]
 
 
-class CandleStore:
-    """History seeded at construction; `record(trade)` updates the forming minute."""
+class _Days:
+    """A product's daily history: candles by UTC-midnight start, oldest first."""
 
-    def __init__(self, history: dict[str, Iterable[Candle]] | None = None) -> None:
+    def __init__(self, candles: Iterable[Candle]) -> None:
+        self.rows = sorted(candles, key=lambda c: c.start)
+        self.starts = [c.start for c in self.rows]
+        for c in self.rows:
+            if c.start % DAY:
+                raise ValueError(f"{c.product_id} daily candle start {c.start} is not midnight")
+        if len(set(self.starts)) != len(self.starts):
+            raise ValueError("daily history has two candles for one day")
+
+    def between(self, first: int, last_exclusive: int) -> list[Candle]:
+        return self.rows[bisect_left(self.starts, first) : bisect_left(self.starts, last_exclusive)]
+
+
+DailyLoader = Callable[[str], Iterable[Candle]]
+
+
+class CandleStore:
+    """History seeded at construction; `record(trade)` updates the forming minute.
+
+    `daily(product_id)`, when given, returns the product's daily history (closed 86400-s
+    candles on UTC midnights); it is called at most once per product, on the first ONE_DAY
+    request."""
+
+    def __init__(
+        self,
+        history: dict[str, Iterable[Candle]] | None = None,
+        daily: DailyLoader | None = None,
+    ) -> None:
         self._series: dict[str, _Series] = {}
+        self._daily_loader = daily
+        self._days: dict[str, _Days] = {}
         for product_id, candles in (history or {}).items():
             self.seed(product_id, candles)
+
+    def seed_daily(self, product_id: str, candles: Iterable[Candle]) -> None:
+        """Set the product's daily history (replacing any loaded one)."""
+        self._days[product_id] = _Days(candles)
+
+    def _daily(self, product_id: str) -> _Days | None:
+        days = self._days.get(product_id)
+        if days is None and self._daily_loader is not None:
+            days = self._days[product_id] = _Days(self._daily_loader(product_id))
+        return days
 
     def seed(self, product_id: str, candles: Iterable[Candle]) -> None:
         series = self._series.setdefault(product_id, _Series())
@@ -82,16 +127,29 @@ class CandleStore:
         if granularity_s not in GRANULARITIES:
             raise ValueError(f"unsupported granularity {granularity_s}")
         series = self._series.get(product_id)
-        if series is None:
-            return []
         first = start // granularity_s * granularity_s
         last = min(end, int(now) + 1)
         grouped: dict[int, list[_Bucket]] = {}
-        for minute in series.between(first, last):
-            grouped.setdefault(minute // granularity_s * granularity_s, []).append(
-                series.buckets[minute]
-            )
-        return [_merge(product_id, b, grouped[b]) for b in sorted(grouped, reverse=True)]
+        if series is not None:
+            for minute in series.between(first, last):
+                grouped.setdefault(minute // granularity_s * granularity_s, []).append(
+                    series.buckets[minute]
+                )
+        out = {b: _merge(product_id, b, parts) for b, parts in grouped.items()}
+        if granularity_s == DAY and (series is not None or product_id in self._days):
+            out.update(self._older_days(product_id, series, first, last))
+        return [out[b] for b in sorted(out, reverse=True)]
+
+    def _older_days(
+        self, product_id: str, series: _Series | None, first: int, last: int
+    ) -> dict[int, Candle]:
+        """Daily-history candles in [first, last) before the first minute bucket's day."""
+        days = self._daily(product_id)
+        if days is None:
+            return {}
+        if series is not None and series.starts:
+            last = min(last, series.starts[0] // DAY * DAY)
+        return {c.start: c for c in days.between(first, last)}
 
     def stats_24h(self, product_id: str, now: float) -> tuple[Decimal, Decimal, Decimal]:
         """(volume, low, high) of the 1-minute buckets that began in the last 24 h."""

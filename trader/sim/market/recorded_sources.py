@@ -11,6 +11,12 @@ synthetic book of that minute where they exist. Binance set: T = 2020-12-02 00:0
 5-minute history bars are split into 1-minute candles (`bars.split_bar`).
 Rules: the real 2026 rules from the capture's `/market/products` when the price fits their
 grid, else generated (`rules.py`); the quote increment is refined so every close is on it.
+Daily history (real data only, never invented; see `daily.py`): Coinbase minute set — the
+product's earlier day files (outside the replayed run) aggregated into days, replaced by the
+official LEAN daily bars `daily/<symbol>_trade.zip` where one exists (BTC-USD: 2014-12-01
+onwards, so 2014-12-01 .. 2018-04-03 before the replay's history; ETH-USD gets 2017-09-03/04;
+LTC-USD and BTC-EUR have nothing earlier). Binance set — 5-minute bars aggregated into days
+before the history window; the set starts 2020-12-01, one day before T, so it has none.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from trader.recorded import (
 )
 from trader.recorded.coinbase_minute import day_start
 from trader.sim.market.bars import TopOfBook, split_bar
+from trader.sim.market.daily import aggregate_days, read_daily_bars
 from trader.sim.market.replay import BarReplay
 from trader.sim.market.rules import pick_rules
 
@@ -111,7 +118,25 @@ def coinbase_minute_source(
         speed=speed,
         history=bars,
         tops=tops,
+        daily={pid: _earlier_days(root, pid, trade_files[pid]) for pid in chosen},
     )
+
+
+def _earlier_days(root: Path, product_id: str, files: list[Path]) -> list[Candle]:
+    """Real daily bars of `product_id` outside its replayed run of day files: the other day
+    files aggregated, replaced day by day by the official daily file where one exists.
+    (`BarReplay` keeps only the days before its history.)"""
+    run = set(_last_run(files))
+    days = {
+        c.start: c
+        for path in files
+        if path not in run
+        for c in aggregate_days(read_trade_bars(path, product_id))
+    }
+    official = root / "daily" / f"{product_id.replace('-', '').lower()}_trade.zip"
+    if official.is_file():
+        days.update((c.start, c) for c in read_daily_bars(official, product_id))
+    return [days[start] for start in sorted(days)]
 
 
 def binance_source(data_dir: Path, *, start: float, speed: float, products: int) -> BarReplay:
@@ -121,15 +146,17 @@ def binance_source(data_dir: Path, *, start: float, speed: float, products: int)
     replay_from = choose_start(bars, 300)
     known = recorded_rules(data_dir)
     rules = {pid: fit_rules(pid, bars[pid], known) for pid in chosen}
+    history_from = replay_from - DAY - 3600
     history = {
         pid: [
             minute
             for bar in bars[pid]
-            if replay_from - DAY - 3600 <= bar.start < replay_from
+            if history_from <= bar.start < replay_from
             for minute in split_bar(bar, 5, rules[pid].base_increment)
         ]
         for pid in chosen
     }
+    daily = {pid: aggregate_days(b for b in bars[pid] if b.start < history_from) for pid in chosen}
     return BarReplay(
         bars,
         rules,
@@ -138,6 +165,7 @@ def binance_source(data_dir: Path, *, start: float, speed: float, products: int)
         start=start,
         speed=speed,
         history=history,
+        daily=daily,
     )
 
 

@@ -5,6 +5,10 @@ Data time d maps to venue time `start + (d − replay_from) / speed`. With `spee
 stamped `now`, so the replay runs as fast as the caller advances. For finite speeds the
 output does not depend on how `now` is chunked. Bars become trades and books via `bars.py`;
 history candles are moved onto the venue clock so the last one ends at the start minute.
+Daily history (real recorded daily bars in data time, `daily=`) keeps only the days before the
+UTC day of the first history candle and is moved by whole days (`daily.to_venue_days`) so
+that day lands on the venue day of the first venue history candle; starts stay on UTC
+midnights, and a daily bar never reaches into the minute history or past the replay start.
 The replay ends when the data does (`finished`); later calls return nothing.
 """
 
@@ -17,6 +21,7 @@ from dataclasses import replace
 from trader.core.types import Candle, ProductRules
 from trader.sim.contract import MarketEvent
 from trader.sim.market.bars import TopOfBook, bar_events
+from trader.sim.market.daily import to_venue_days
 
 
 class BarReplay:
@@ -33,6 +38,7 @@ class BarReplay:
         speed: float,
         history: dict[str, list[Candle]],
         tops: dict[str, dict[int, TopOfBook]] | None = None,
+        daily: dict[str, list[Candle]] | None = None,
     ) -> None:
         if speed <= 0:
             raise ValueError(f"speed must be positive, got {speed}")
@@ -47,6 +53,13 @@ class BarReplay:
             pid: [replace(c, start=c.start + shift) for c in candles if c.start < replay_from]
             for pid, candles in history.items()
         }
+        self._daily: dict[str, list[Candle]] = {}
+        for pid, days in (daily or {}).items():
+            first = min(
+                (c.start for c in history.get(pid, []) if c.start < replay_from),
+                default=replay_from,
+            )
+            self._daily[pid] = to_venue_days(days, first, first + shift)
         slots: dict[int, list[Candle]] = {}
         for product_id in rules:
             for bar in bars.get(product_id, []):
@@ -70,6 +83,9 @@ class BarReplay:
 
     def history(self, product_id: str) -> list[Candle]:
         return list(self._history.get(product_id, []))
+
+    def daily_history(self, product_id: str) -> list[Candle]:
+        return list(self._daily.get(product_id, []))
 
     def advance(self, now: float) -> list[MarketEvent]:
         if math.isinf(self._speed):

@@ -7,18 +7,23 @@ concatenated output is the same). Trades arrive as a Poisson process (`trades_pe
 per product), each one a GARCH-like walk step (see `walk.py`), followed by a 10-level book
 snapshot whose spread widens with volatility. `history` holds 25 h of closed 1-minute
 candles ending at the start, anchored on the live walk's starting price and variance.
+`daily_history` holds `daily_days` (default 400) closed daily candles before that: a walk
+generated backwards from the first 1-minute price (`daily.daily_walk`) with its own seeded
+stream, built on demand (not at construction) so a large universe stays cheap to build.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
 from trader.core.products import floor_to_increment
 from trader.core.types import BookLevel, Candle, ProductRules, Side, Trade
 from trader.sim.contract import BookUpdate, MarketEvent
+from trader.sim.market.daily import DAILY_DAYS, daily_walk, day_notional, floor_day
 from trader.sim.market.rules import rules_for_price
 from trader.sim.market.walk import WalkState, history_candles, price_of, step, to_ticks
 
@@ -61,17 +66,32 @@ def product_specs(count: int, seed: int) -> list[tuple[str, Decimal, float]]:
 
 
 class SyntheticSource:
-    """Implements `trader.sim.contract.MarketSource`."""
+    """Implements `trader.sim.contract.MarketSource`.
+
+    `daily_days`: days of daily history per product, one number for all or a mapping
+    `{product_id: days}` (products not in it get `DAILY_DAYS`)."""
 
     def __init__(
-        self, *, start: float, seed: int, products: int = 10, trades_per_minute: float = 20.0
+        self,
+        *,
+        start: float,
+        seed: int,
+        products: int = 10,
+        trades_per_minute: float = 20.0,
+        daily_days: int | Mapping[str, int] = DAILY_DAYS,
     ) -> None:
         if trades_per_minute <= 0:
             raise ValueError("trades_per_minute must be positive")
+        days = daily_days.values() if isinstance(daily_days, Mapping) else [daily_days]
+        if any(d < 0 for d in days):
+            raise ValueError("daily_days must not be negative")
         self._start = start
+        self._seed = seed
+        self._daily_days = daily_days
         self._rate = trades_per_minute / 60.0
         self._products: list[_Product] = []
         self._history: dict[str, list[Candle]] = {}
+        self._vols: dict[str, float] = {}
         history_end = int(start) // 60 * 60
         for product_id, price, vol in product_specs(products, seed):
             rules = rules_for_price(product_id, price)
@@ -81,6 +101,7 @@ class SyntheticSource:
                 rules, ticks, history_end, HISTORY_MINUTES, vol * vol, rng
             )
             self._history[product_id] = candles
+            self._vols[product_id] = vol
             walk = WalkState(ticks, variance, vol * vol, history_end, ticks)
             self._products.append(_Product(rules, rng, walk, start, start))
 
@@ -89,6 +110,24 @@ class SyntheticSource:
 
     def history(self, product_id: str) -> list[Candle]:
         return list(self._history[product_id])
+
+    def daily_history(self, product_id: str) -> list[Candle]:
+        """Daily candles ending at the UTC midnight before the first 1-minute candle, the
+        last closing at that candle's open; volumes on the 1-minute history's scale."""
+        minutes = self._history[product_id]
+        rules = next(p.rules for p in self._products if p.rules.product_id == product_id)
+        days = self._daily_days
+        count = days.get(product_id, DAILY_DAYS) if isinstance(days, Mapping) else days
+        rng = random.Random(f"synthetic-daily:{self._seed}:{product_id}")
+        return daily_walk(
+            rules,
+            to_ticks(minutes[0].open, rules),
+            floor_day(minutes[0].start),
+            count,
+            self._vols[product_id],
+            day_notional(minutes),
+            rng,
+        )
 
     def advance(self, now: float) -> list[MarketEvent]:
         keyed: list[tuple[float, int, int, MarketEvent]] = []

@@ -10,6 +10,12 @@ History (documented): the capture holds only ~8 h of 5-minute candles, less than
 are split into 1-minute candles (the forming bucket dropped) and the rest of the 25 h is a
 seeded synthetic walk (`walk.py`) that ends exactly at the first recorded open, so history
 is ≥ 24 h and continuous, with the most recent ~8 h real.
+
+Daily history (documented): the capture has no daily data, and its older minute history is
+already synthetic, so the daily history continues that synthetic pre-history: `daily_days`
+(default 400) days from `daily.daily_walk`, generated backwards from the first (synthetic)
+1-minute open at the same volatility (`SYNTHETIC_VOL`) and the minute history's volume
+scale, with its own seeded stream (`ws-daily:{seed}:{product}`). None of it is real data.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from trader.core.types import BookLevel, Candle, ProductRules
 from trader.recorded import BookEvent, read_ws_capture
 from trader.sim.contract import BookUpdate, MarketEvent
 from trader.sim.market.bars import split_bar
+from trader.sim.market.daily import DAILY_DAYS, daily_walk, day_notional, floor_day
 from trader.sim.market.walk import history_candles, to_ticks
 
 HISTORY_MINUTES = 1500
@@ -44,9 +51,21 @@ def _book(event: BookEvent) -> BookUpdate:
 class WsCaptureSource:
     """Implements `trader.sim.contract.MarketSource`."""
 
-    def __init__(self, path: Path, *, start: float, speed: float, seed: int, products: int = 2):
+    def __init__(
+        self,
+        path: Path,
+        *,
+        start: float,
+        speed: float,
+        seed: int,
+        products: int = 2,
+        daily_days: int = DAILY_DAYS,
+    ):
         if speed <= 0:
             raise ValueError(f"speed must be positive, got {speed}")
+        if daily_days < 0:
+            raise ValueError("daily_days must not be negative")
+        self._seed, self._daily_days = seed, daily_days
         capture = read_ws_capture(path)
         self._origin = min((b.time for b in capture.books), default=capture.first_time)
         self._start, self._speed = start, speed
@@ -67,6 +86,22 @@ class WsCaptureSource:
 
     def history(self, product_id: str) -> list[Candle]:
         return list(self._history.get(product_id, []))
+
+    def daily_history(self, product_id: str) -> list[Candle]:
+        """Synthetic daily candles before the (partly synthetic) minute history."""
+        minutes = self._history.get(product_id, [])
+        if not minutes:
+            return []
+        rules = self._rules[product_id]
+        return daily_walk(
+            rules,
+            to_ticks(minutes[0].open, rules),
+            floor_day(minutes[0].start),
+            self._daily_days,
+            SYNTHETIC_VOL,
+            day_notional(minutes),
+            random.Random(f"ws-daily:{self._seed}:{product_id}"),
+        )
 
     @property
     def finished(self) -> bool:

@@ -27,8 +27,9 @@ class MarketState:
         trades.append(trade)
         self.last_price[trade.product_id] = trade.price
 
-    def trades(self, product_id: str, limit: int, start: float | None = None,
-               end: float | None = None) -> list[Trade]:
+    def trades(
+        self, product_id: str, limit: int, start: float | None = None, end: float | None = None
+    ) -> list[Trade]:
         """Newest first, at most `limit`, optionally within [start, end]."""
         out: list[Trade] = []
         for trade in reversed(self.recent.get(product_id, ())):

@@ -38,7 +38,7 @@ def parse_new_order(body: dict[str, Any], *, need_client_id: bool = True) -> New
     side_raw = body.get("side")
     if not isinstance(side_raw, str):
         raise invalid_argument("side is required and must be a string")
-    (kind_name, fields), = configuration.items()
+    ((kind_name, fields),) = configuration.items()
     spec = parse_spec(kind_name, fields)
     if side_raw not in ("BUY", "SELL"):
         raise OrderRejected("INVALID_SIDE", f"side {side_raw!r} is invalid")

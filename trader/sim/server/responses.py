@@ -55,8 +55,11 @@ def json_response(
 def error_response(
     status: int, error: str, message: str, details: str | None = None
 ) -> web.Response:
-    body = {"error": error, "error_details": message if details is None else details,
-            "message": message}
+    body = {
+        "error": error,
+        "error_details": message if details is None else details,
+        "message": message,
+    }
     return json_response(body, status=status)
 
 
@@ -71,10 +74,14 @@ def too_many_requests(html: bool, limit: int, reset_s: int) -> web.Response:
         "x-ratelimit-reset": str(reset_s),
     }
     if html:
-        return web.Response(status=429, text=RATE_LIMIT_HTML, content_type="text/html",
-                            headers=headers)
-    body = {"error": "RATE_LIMIT_EXCEEDED", "error_details": "Too many requests",
-            "message": "Too many requests"}
+        return web.Response(
+            status=429, text=RATE_LIMIT_HTML, content_type="text/html", headers=headers
+        )
+    body = {
+        "error": "RATE_LIMIT_EXCEEDED",
+        "error_details": "Too many requests",
+        "message": "Too many requests",
+    }
     return json_response(body, status=429, headers=headers)
 
 

@@ -73,8 +73,9 @@ async def transaction_summary(request: web.Request) -> web.Response:
     rates = ctx.engine.fee_rates()
     volume = ctx.engine.traded_volume()
     fees = sum((f.commission for f in ctx.engine.fills()), Decimal(0))
-    total_balance = sum((b.available + b.hold for b in ctx.engine.balances()
-                         if b.currency == "USD"), Decimal(0))
+    total_balance = sum(
+        (b.available + b.hold for b in ctx.engine.balances() if b.currency == "USD"), Decimal(0)
+    )
     return json_response(
         {
             "total_volume": float(volume),

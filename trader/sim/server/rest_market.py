@@ -104,9 +104,7 @@ async def get_candles(request: web.Request) -> web.Response:
 
 def _granularity(raw: str) -> int:
     if raw not in GRANULARITIES:
-        raise invalid_argument(
-            f"granularity {raw!r} is invalid; one of {', '.join(GRANULARITIES)}"
-        )
+        raise invalid_argument(f"granularity {raw!r} is invalid; one of {', '.join(GRANULARITIES)}")
     return GRANULARITIES[raw]
 
 

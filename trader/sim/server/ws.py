@@ -86,8 +86,7 @@ async def _read_loop(ctx: VenueContext, hub: Hub, session: WsSession) -> None:
             return
         if msg.type is WSMsgType.TEXT:
             handle_message(ctx, hub, session, msg.data)
-        elif msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED,
-                          WSMsgType.ERROR):
+        elif msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
             return
 
 
@@ -199,8 +198,9 @@ def _product_snapshot(
         session.send_events(channel, trades_events("snapshot", trades))
     elif channel == "candles":
         start = int(now) // CANDLE_S * CANDLE_S - (SNAPSHOT_CANDLES - 1) * CANDLE_S
-        rows = ctx.history.candles(product_id, CANDLE_S, start, start + SNAPSHOT_CANDLES *
-                                   CANDLE_S, now)
+        rows = ctx.history.candles(
+            product_id, CANDLE_S, start, start + SNAPSHOT_CANDLES * CANDLE_S, now
+        )
         session.send_events(channel, candles_events("snapshot", list(reversed(rows))))
     elif channel == "level2":
         bids, asks = hub.published_book(product_id)

@@ -150,8 +150,10 @@ class Hub:
         for product_id in dirty:
             price = product_price(self.ctx, product_id)
             quote = self.ctx.engine.quote(product_id)
-            key = (price, None if quote is None else (quote.bid, quote.bid_size, quote.ask,
-                                                       quote.ask_size))
+            key = (
+                price,
+                None if quote is None else (quote.bid, quote.bid_size, quote.ask, quote.ask_size),
+            )
             if self.last_ticker.get(product_id) == key:
                 continue
             self.last_ticker[product_id] = key
@@ -227,8 +229,13 @@ class Hub:
             sessions = self._subscribers("ticker_batch", product_id)
             if not sessions:
                 continue
-            row = ticker_row(product_id, product_price(self.ctx, product_id),
-                             self.stats(product_id, now), None, with_book=False)
+            row = ticker_row(
+                product_id,
+                product_price(self.ctx, product_id),
+                self.stats(product_id, now),
+                None,
+                with_book=False,
+            )
             payload = orjson.dumps(ticker_events("update", [row]))
             for session in sessions:
                 session.send("ticker_batch", payload)

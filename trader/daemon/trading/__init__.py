@@ -1,0 +1,1 @@
+"""The trading side of the daemon: venue link, market data, decisions, execution."""

@@ -1,0 +1,280 @@
+"""From decisions to intents, by mode (OPS-2, X-1, X-2, X-6).
+
+DRY_RUN records every approved entry and due exit as a DRY intent and never sends.
+PAPER and LIVE send through the order desk — PAPER to the paper exchange (live data, local
+fills, its own database file), LIVE to the venue. Exits go first, then entries; a product
+with an exit already working gets no second one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from decimal import Decimal
+from typing import Any
+
+import structlog
+
+from trader.config.loader import LoadedConfig
+from trader.core.decision import ExitOrder, Verdict
+from trader.core.products import quantize_price
+from trader.core.types import Mode, ProductRules, Quote, Side
+from trader.daemon.keeper import StateKeeper
+from trader.daemon.trading.orders import OrderDesk
+from trader.exchange.coinbase.exchange import CoinbaseExchange
+from trader.exchange.errors import ExchangeError
+from trader.exchange.interface import Exchange
+from trader.exchange.orders import OrderKind
+from trader.execution.engine import ExecutionEngine, OrderDraft
+from trader.execution.ids import OrderIds, installation_namespace
+from trader.execution.intents import Purpose
+from trader.execution.metrics import ExecutionMetrics
+from trader.execution.paper import PaperExchange
+from trader.execution.reconcile import fill_deltas
+from trader.ops.metrics import Metrics
+from trader.pipeline.decide import DecisionStep
+from trader.risk.fees import fallback_rates
+from trader.state.db import Database, transaction
+
+log = structlog.get_logger("trader.act")
+
+Job = tuple[str, Callable[[], Coroutine[Any, Any, None]]]
+
+
+class Actor:
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        db: Database,
+        exchange: Exchange,
+        dry_engine: ExecutionEngine | None,
+        desk: OrderDesk | None,
+        rules: dict[str, ProductRules],
+    ) -> None:
+        self.loaded = loaded
+        self.db = db
+        self.exchange = exchange
+        self.dry_engine = dry_engine
+        self.desk = desk
+        self.rules = rules
+        self.quote: Callable[[str], Quote | None] = lambda _pid: None
+
+    @classmethod
+    async def create(
+        cls,
+        loaded: LoadedConfig,
+        db: Database,
+        metrics: Metrics,
+        keeper: StateKeeper,
+        adapter: CoinbaseExchange,
+        rules: dict[str, ProductRules],
+    ) -> Actor:
+        mode = loaded.app.mode
+        exchange: Exchange = adapter
+        if mode is Mode.PAPER:
+            exchange = await _paper_exchange(loaded, db, adapter, rules)
+        if mode is Mode.DRY_RUN:
+            ids = OrderIds(await db.run(installation_namespace))
+            dry = ExecutionEngine(
+                db,
+                adapter,
+                ids,
+                ExecutionMetrics(metrics),
+                mode=mode.value,
+                send_gate=lambda _purpose: "DRY_RUN never sends",
+            )
+            return cls(loaded, db, exchange, dry, None, rules)
+        actor = cls(loaded, db, exchange, None, None, rules)
+        actor.desk = await OrderDesk.create(
+            db,
+            exchange,
+            metrics,
+            keeper,
+            loaded.app.execution,
+            mode.value,
+            lambda pid: actor.quote(pid),
+            rules.get,
+        )
+        return actor
+
+    # -- start and background ----------------------------------------------------------
+    async def open_gate(self) -> None:
+        """X-5: nothing is sent before the start-up reconciliation has passed."""
+        if self.desk is not None:
+            await self.desk.reconcile(startup=True)
+
+    @property
+    def reconciled(self) -> bool:
+        return self.desk is None or self.desk.reconciled
+
+    def background(self) -> list[Job]:
+        if self.desk is None:
+            return []
+        return [
+            ("user_stream", self.desk.follow_user_stream),
+            ("resolve", self.desk.keep_resolving),
+            ("reconcile", self.desk.keep_reconciling),
+        ]
+
+    def problems(self) -> list[str]:
+        return [] if self.reconciled else ["not reconciled with the venue"]
+
+    async def cash(self) -> dict[str, Decimal]:
+        try:
+            accounts = await self.exchange.accounts()
+        except ExchangeError as exc:
+            log.warning("accounts_unavailable", error=str(exc))
+            return {
+                self.loaded.universe.quote_currency: Decimal(
+                    str(self.loaded.app.paper.quote_balance)
+                )
+            }
+        cash: dict[str, Decimal] = {}
+        for account in accounts:
+            cash[account.currency] = (
+                cash.get(account.currency, Decimal(0)) + account.available + account.hold
+            )
+        return cash
+
+    # -- acting ------------------------------------------------------------------------
+    async def act(self, step: DecisionStep, cycle_id: str, proposal_ids: dict[str, str]) -> None:
+        await self.exit_positions(step.exits, cycle_id)
+        for verdict in step.approved:
+            await self._enter(verdict, cycle_id, proposal_ids.get(verdict.proposal.key))
+
+    async def _enter(self, verdict: Verdict, cycle_id: str, proposal_id: str | None) -> None:
+        proposal = verdict.proposal
+        if proposal.side is Side.SELL:
+            await self._exit(proposal.product_id, verdict.base_size, Purpose.EXIT, cycle_id)
+            return
+        if self.dry_engine is not None:
+            draft = self._touch_draft(proposal.product_id, verdict, cycle_id, proposal_id)
+            if draft is not None:
+                await self.dry_engine.record_dry(draft)
+            return
+        assert self.desk is not None
+        await self.desk.manager.enter(
+            proposal.product_id,
+            Side.BUY,
+            verdict.base_size,
+            proposal_id=proposal_id,
+            cycle_id=cycle_id,
+        )
+
+    def _touch_draft(
+        self, product_id: str, verdict: Verdict, cycle_id: str, proposal_id: str | None
+    ) -> OrderDraft | None:
+        quote, rules = self.quote(product_id), self.rules.get(product_id)
+        if quote is None or rules is None:
+            log.warning("dry_intent_without_quote", product_id=product_id)
+            return None
+        ttl = self.loaded.app.execution.entry_ttl_s
+        return OrderDraft(
+            product_id=product_id,
+            side=Side.BUY,
+            kind=OrderKind.LIMIT_GTD,
+            purpose=Purpose.ENTRY,
+            base_size=verdict.base_size,
+            limit_price=quantize_price(quote.bid, Side.BUY, rules),
+            post_only=True,
+            end_time=float(int(time.time() + ttl) + 1),
+            cycle_id=cycle_id,
+            proposal_id=proposal_id,
+        )
+
+    async def exit_positions(self, exits: Sequence[ExitOrder], cycle_id: str | None) -> None:
+        for exit_order in exits:
+            await self._exit(
+                exit_order.product_id,
+                exit_order.base_size,
+                Purpose.EXIT,
+                cycle_id,
+                reason=exit_order.reason.value,
+            )
+
+    async def _exit(
+        self,
+        product_id: str,
+        size: Decimal,
+        purpose: Purpose,
+        cycle_id: str | None,
+        reason: str = "proposal",
+    ) -> None:
+        working = await self.db.run(lambda conn: _exit_working(conn, product_id))
+        if working:
+            return
+        log.warning("exit_due", product_id=product_id, size=str(size), reason=reason)
+        if self.dry_engine is not None:
+            rules, quote = self.rules.get(product_id), self.quote(product_id)
+            if rules is not None and quote is not None:
+                await self.dry_engine.record_dry(
+                    OrderDraft(
+                        product_id=product_id,
+                        side=Side.SELL,
+                        kind=OrderKind.SOR_LIMIT_IOC,
+                        purpose=purpose,
+                        base_size=size,
+                        limit_price=quantize_price(quote.bid, Side.SELL, rules),
+                        cycle_id=cycle_id,
+                    )
+                )
+            return
+        assert self.desk is not None
+        await self.desk.manager.exit(product_id, size, purpose=purpose, cycle_id=cycle_id)
+
+    async def cancel_all(self, reason: str) -> int:
+        if self.desk is None:
+            return 0  # DRY_RUN never has an order at the venue
+        return await self.desk.cancel_all(reason)
+
+    async def stop(self) -> None:
+        if isinstance(self.exchange, PaperExchange):
+            return  # the paper exchange wraps the adapter, which the runtime closes
+
+
+def _exit_working(conn: sqlite3.Connection, product_id: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM intents WHERE product_id = ? AND side = 'SELL' AND state IN "
+        "('NEW', 'SUBMITTING', 'OPEN', 'PARTIALLY_FILLED') LIMIT 1",
+        (product_id,),
+    ).fetchone()
+    return row is not None
+
+
+async def _paper_exchange(
+    loaded: LoadedConfig, db: Database, adapter: CoinbaseExchange, rules: dict[str, ProductRules]
+) -> PaperExchange:
+    """X-6: the paper venue restarts with the balances its recorded fills explain; orders it
+    had working are gone with the old process, so their intents are closed first."""
+    paper = loaded.app.paper
+    quote = loaded.universe.quote_currency
+    opening = {quote: Decimal(str(paper.quote_balance))}
+    deltas = await db.run(fill_deltas)
+    balances = {
+        c: opening.get(c, Decimal(0)) + deltas.get(c, Decimal(0))
+        for c in set(opening) | set(deltas)
+    }
+    closed = await db.run(_close_paper_orders)
+    if closed:
+        log.warning("paper_orders_closed_at_restart", count=closed)
+    return PaperExchange(
+        adapter,
+        list(rules.values()),
+        balances,
+        fallback_rates(loaded.policy),
+        latency_s=paper.latency_ms / 1000,
+        depth_levels=paper.depth_levels,
+        step_bps=Decimal(str(paper.level_step_bps)),
+    )
+
+
+def _close_paper_orders(conn: sqlite3.Connection) -> int:
+    now = time.time()
+    with transaction(conn):
+        cursor = conn.execute(
+            "UPDATE intents SET state = 'CANCELLED', reject_reason = 'paper venue restarted', "
+            "updated_at = ? WHERE state IN ('NEW', 'SUBMITTING', 'OPEN', 'PARTIALLY_FILLED')",
+            (now,),
+        )
+        return int(cursor.rowcount)

@@ -1,0 +1,152 @@
+"""The daemon's execution side (X-1..6, OPS-4): engine, tracker, cancel-all, reconciler,
+order manager, and the tasks that keep them moving — user stream, unknown-outcome
+resolution, TTL timers, periodic reconciliation. PAPER runs the very same stack over the
+paper exchange, with its state in its own database file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from decimal import Decimal
+
+import structlog
+
+from trader.config.app import ExecutionConfig
+from trader.core.types import ProductRules, Quote, TradingState
+from trader.daemon.keeper import StateKeeper
+from trader.exchange.interface import Exchange
+from trader.exchange.models import OrderEvent, StreamStatus
+from trader.execution.cancel import CancelAll
+from trader.execution.engine import ExecutionEngine
+from trader.execution.ids import OrderIds, installation_namespace
+from trader.execution.intents import Purpose
+from trader.execution.manager import ExecutionPolicy, OrderManager
+from trader.execution.metrics import ExecutionMetrics
+from trader.execution.reconcile import Reconciler, ReconcileReport
+from trader.execution.tracker import OrderTracker
+from trader.ops.metrics import Metrics
+from trader.state.db import Database
+
+log = structlog.get_logger("trader.execution")
+
+RECONCILE_MISMATCH = "reconcile_mismatch"
+
+
+def send_gate(keeper: StateKeeper) -> Callable[[Purpose], str | None]:
+    """Checked right before an intent is committed as SUBMITTING (X-1, OPS-4)."""
+
+    def gate(purpose: Purpose) -> str | None:
+        state = keeper.state
+        if state is TradingState.HALTED:
+            return f"halted ({keeper.status.halt_reason})"
+        if state is TradingState.REDUCING and purpose in (Purpose.ENTRY, Purpose.REPRICE):
+            return "reducing: exits only"
+        return None
+
+    return gate
+
+
+class OrderDesk:
+    """Everything that sends, tracks and cancels orders for one daemon."""
+
+    def __init__(
+        self,
+        db: Database,
+        exchange: Exchange,
+        metrics: Metrics,
+        keeper: StateKeeper,
+        ids: OrderIds,
+        config: ExecutionConfig,
+        mode: str,
+        quote: Callable[[str], Quote | None],
+        rules: Callable[[str], ProductRules | None],
+    ) -> None:
+        self.db = db
+        self.exchange = exchange
+        self.keeper = keeper
+        self.config = config
+        self.metrics = ExecutionMetrics(metrics)
+        self.engine = ExecutionEngine(
+            db, exchange, ids, self.metrics, mode=mode, send_gate=send_gate(keeper)
+        )
+        self.tracker = OrderTracker(db, exchange, ids, self.metrics)
+        self.cancel = CancelAll(
+            db, exchange, ids, self.tracker, self.metrics, self.engine.resolve_pending
+        )
+        self.reconciler = Reconciler(
+            db,
+            exchange,
+            ids,
+            self.engine,
+            self.tracker,
+            tolerance=Decimal(str(config.reconcile_tolerance)),
+        )
+        self.manager = OrderManager(
+            self.engine,
+            quote,
+            rules,
+            ExecutionPolicy(
+                entry_ttl_s=config.entry_ttl_s,
+                max_reprices=config.max_reprices,
+                taker_fallback=config.taker_fallback,
+                taker_slippage_bps=Decimal(str(config.taker_slippage_bps)),
+                exit_slippage_bps=Decimal(str(config.exit_slippage_bps)),
+            ),
+            self._cancel_one,
+            self.tracker.refresh_order,
+        )
+        self.reconciled = False
+        self.last_report: ReconcileReport | None = None
+
+    @classmethod
+    async def create(
+        cls,
+        db: Database,
+        exchange: Exchange,
+        metrics: Metrics,
+        keeper: StateKeeper,
+        config: ExecutionConfig,
+        mode: str,
+        quote: Callable[[str], Quote | None],
+        rules: Callable[[str], ProductRules | None],
+    ) -> OrderDesk:
+        ids = OrderIds(await db.run(installation_namespace))
+        return cls(db, exchange, metrics, keeper, ids, config, mode, quote, rules)
+
+    async def _cancel_one(self, order_id: str) -> object:
+        return await self.exchange.cancel_orders([order_id])
+
+    async def reconcile(self, *, startup: bool) -> ReconcileReport:
+        """X-5: a mismatch halts; the start gate opens only on a clean report."""
+        report = await self.reconciler.run(startup=startup)
+        self.last_report = report
+        if report.mismatches:
+            for _ in report.mismatches:
+                self.metrics.reconcile_mismatches.labels(kind="balance").inc()
+            await self.keeper.halt(RECONCILE_MISMATCH, "; ".join(report.mismatches)[:500])
+            log.critical("reconcile_mismatch", mismatches=report.mismatches)
+        self.reconciled = report.ok or self.reconciled
+        return report
+
+    async def follow_user_stream(self) -> None:
+        """Own-order updates into the tracker; the stream reconnects by itself."""
+        async for event in self.exchange.user_stream():
+            if isinstance(event, OrderEvent):
+                await self.tracker.on_order_event(event)
+            elif isinstance(event, StreamStatus):
+                log.info("user_stream", state=event.state, reason=event.reason)
+
+    async def keep_resolving(self, interval_s: float = 0.5) -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            await self.engine.resolve_pending()
+            await self.manager.tick()
+
+    async def keep_reconciling(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.reconcile_interval_s)
+            await self.reconcile(startup=False)
+
+    async def cancel_all(self, reason: str) -> int:
+        return await self.cancel.run(reason)

@@ -1,0 +1,116 @@
+"""The audit trail of each decision step (OPS-6, R-1): proposal → verdict (reason codes and
+the numbers behind them) → intent, joinable by ids, written in one short transaction; and
+the risk counters the step moved (day start equity, high-water mark)."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import asdict
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+from trader.core.decision import Proposal, Verdict
+from trader.pipeline.decide import DecisionStep
+from trader.state.db import transaction
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value, default=_default).decode()
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, tuple | frozenset | set):
+        return list(value)
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def proposal_payload(proposal: Proposal) -> dict[str, Any]:
+    return asdict(proposal)
+
+
+def verdict_payload(verdict: Verdict) -> dict[str, Any]:
+    return {
+        "action": verdict.action.value,
+        "reasons": [r.value for r in verdict.reasons],
+        "base_size": verdict.base_size,
+        "notional": verdict.notional,
+        "price": verdict.price,
+        "details": dict(verdict.details),
+        "note": verdict.note,
+    }
+
+
+def record_step(conn: sqlite3.Connection, cycle_id: str, step: DecisionStep) -> dict[str, str]:
+    """Persist proposals and verdicts; return proposal key → proposal id for the intents."""
+    ids: dict[str, str] = {}
+    by_key = {v.proposal.key: v for v in step.verdicts}
+    with transaction(conn):
+        for index, proposal in enumerate(step.proposals):
+            proposal_id = f"{cycle_id}/{index}"
+            ids[proposal.key] = proposal_id
+            conn.execute(
+                "INSERT INTO proposals (proposal_id, cycle_id, strategy, product_id, side, "
+                "payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    proposal_id,
+                    cycle_id,
+                    proposal.strategy_id,
+                    proposal.product_id,
+                    proposal.side.value,
+                    _json(proposal_payload(proposal)),
+                    step.now,
+                ),
+            )
+            verdict = by_key.get(proposal.key)
+            if verdict is not None:
+                conn.execute(
+                    "INSERT INTO verdicts (proposal_id, decision, reasons, payload, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (
+                        proposal_id,
+                        verdict.action.value.upper(),
+                        _json([r.value for r in verdict.reasons]),
+                        _json(verdict_payload(verdict)),
+                        step.now,
+                    ),
+                )
+        _record_risk_counters(conn, step)
+    return ids
+
+
+def _record_risk_counters(conn: sqlite3.Connection, step: DecisionStep) -> None:
+    state = step.risk_state
+    conn.execute(
+        "UPDATE risk_state SET high_water_mark = ?, day_start_equity = ?, day = ?, "
+        "updated_at = ? WHERE id = 1",
+        (
+            None if state.high_water_mark is None else str(state.high_water_mark),
+            None if state.day_start_equity is None else str(state.day_start_equity),
+            state.day,
+            step.now,
+        ),
+    )
+
+
+def record_exclusions(conn: sqlite3.Connection, cycle_id: str, step: DecisionStep) -> None:
+    """Universe exclusions, once per change (U-1)."""
+    changes = step.exclusion_changes
+    if changes is None or not (changes.added or changes.changed or changes.readmitted):
+        return
+    payload = {
+        "excluded": [
+            {"product_id": e.product_id, "reason": e.reason.value, "detail": e.detail}
+            for e in (*changes.added, *changes.changed)
+        ],
+        "readmitted": list(changes.readmitted),
+    }
+    with transaction(conn):
+        conn.execute(
+            "INSERT INTO audit_events (at, kind, actor, cycle_id, payload) "
+            "VALUES (?, 'universe', 'daemon', ?, ?)",
+            (step.now, cycle_id, _json(payload)),
+        )

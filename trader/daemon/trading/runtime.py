@@ -1,0 +1,266 @@
+"""The trading runtime: venue link → market data → decision core → execution → state.
+
+Start-up: measure the clock (EX-3), list products, read listing times, backfill and
+stream market data (feeding closed candles to the triggers), build the order desk for
+PAPER/LIVE and pass the reconciliation gate (X-5) before anything can be sent. Each cycle
+runs the pipeline as timed stages: inputs, the decision core's stages, record, act. Exits
+also run on their own timer between cycles (R-2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+import structlog
+
+from trader.config.loader import LoadedConfig
+from trader.config.secrets import Credentials
+from trader.core.types import Candle, Mode, ProductRules, TradingState
+from trader.daemon.cycle import CycleContext, Stage
+from trader.daemon.keeper import StateKeeper
+from trader.daemon.trading.act import Actor
+from trader.daemon.trading.record import record_exclusions, record_step
+from trader.daemon.trading.snapshot import build_market, load_portfolio, load_risk_state
+from trader.daemon.trading.venue_link import (
+    choose_products,
+    exchange_config,
+    listing_times,
+    venue_credentials,
+)
+from trader.exchange.coinbase.exchange import CoinbaseExchange
+from trader.exchange.errors import ExchangeError
+from trader.marketdata.service import MarketDataService
+from trader.ops.metrics import Metrics
+from trader.pipeline.decide import DecisionCore, DecisionInputs, DecisionStep
+from trader.sim.venue import SimVenue
+from trader.state.db import Database
+
+log = structlog.get_logger("trader.trading")
+
+STEP = "step"
+
+
+class TradingRuntime:
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        db: Database,
+        metrics: Metrics,
+        keeper: StateKeeper,
+        adapter: CoinbaseExchange,
+        md: MarketDataService,
+        core: DecisionCore,
+        rules: dict[str, ProductRules],
+        listed_at: dict[str, float],
+        actor: Actor,
+    ) -> None:
+        self.loaded = loaded
+        self.db = db
+        self.metrics = metrics
+        self.keeper = keeper
+        self.adapter = adapter
+        self.md = md
+        self.core = core
+        self.rules = rules
+        self.listed_at = listed_at
+        self.actor = actor
+        self._counters = _decision_metrics(metrics)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @classmethod
+    async def start(
+        cls,
+        loaded: LoadedConfig,
+        db: Database,
+        metrics: Metrics,
+        keeper: StateKeeper,
+        venue: SimVenue | None,
+        credentials: Credentials | None,
+    ) -> TradingRuntime:
+        adapter = CoinbaseExchange(
+            exchange_config(loaded, venue), venue_credentials(venue, credentials), metrics
+        )
+        await _measure_clock(adapter, loaded, keeper)
+        rules = {p.product_id: p for p in choose_products(await adapter.products(), loaded)}
+        listed_at = await listing_times(adapter, list(rules), time.time())
+        actor = await Actor.create(loaded, db, metrics, keeper, adapter, rules)
+        md = MarketDataService(
+            actor.exchange, list(rules), metrics
+        )  # PAPER: through the paper book
+        actor.quote = md.quote
+        await md.start()
+        core = DecisionCore(loaded.policy, loaded.universe, loaded.signals, loaded.strategies)
+        for pid in rules:
+            for candle in md.closed_candles(pid):
+                core.on_candle(candle)
+        md.subscribe_candles(lambda candle: _feed(core, candle))
+        runtime = cls(loaded, db, metrics, keeper, adapter, md, core, rules, listed_at, actor)
+        await runtime._set_fees()
+        await actor.open_gate()
+        runtime._spawn("exit_watch", runtime._watch_exits)
+        for name, work in actor.background():
+            runtime._spawn(name, work)
+        log.info(
+            "trading_started",
+            mode=loaded.app.mode.value,
+            products=list(rules),
+            listed=len(listed_at),
+            reconciled=actor.reconciled,
+        )
+        return runtime
+
+    async def _set_fees(self) -> None:
+        try:
+            self.core.set_fee_rates(await self.actor.exchange.fee_rates())
+        except ExchangeError as exc:  # X-3: the configured fallback stays in force
+            log.warning("fee_rates_unavailable", error=str(exc))
+
+    def _spawn(self, name: str, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        self._tasks.append(asyncio.create_task(_forever(name, work), name=name))
+
+    # -- the cycle ---------------------------------------------------------------------
+    def stages(self) -> list[Stage]:
+        stages = [Stage("inputs", self._inputs)]
+        for name, work in self.core.stages():
+            stages.append(Stage(name, _on_step(work)))
+        stages += [Stage("record", self._record), Stage("execution", self._execute)]
+        return stages
+
+    async def inputs(self, now: float, *, advance: bool = True) -> DecisionInputs:
+        cash = await self.actor.cash()
+        market = build_market(self.rules, self.md, self.core, self.listed_at, now, advance=advance)
+        portfolio = await self.db.run(
+            lambda conn: load_portfolio(conn, cash, self.loaded.universe.quote_currency)
+        )
+        status = self.keeper.status
+        risk = await self.db.run(lambda conn: load_risk_state(conn, status, now))
+        return DecisionInputs(now, market, portfolio, risk)
+
+    async def _inputs(self, ctx: CycleContext) -> None:
+        ctx.data[STEP] = DecisionStep(await self.inputs(ctx.started_at))
+
+    async def _record(self, ctx: CycleContext) -> None:
+        step: DecisionStep = ctx.data[STEP]
+        if step.halt is not None:
+            await self.keeper.halt(
+                step.halt.breach.reason.value,
+                f"{step.halt.breach.value_pct:.2f}% vs limit {step.halt.breach.limit_pct}%",
+            )
+        ctx.data["proposal_ids"] = await self.db.run(
+            lambda conn: record_step(conn, ctx.cycle_id, step)
+        )
+        await self.db.run(lambda conn: record_exclusions(conn, ctx.cycle_id, step))
+        self._count(step)
+
+    def _count(self, step: DecisionStep) -> None:
+        triggers, proposals, rejections, exclusions = self._counters
+        for signal in step.signals:
+            triggers.labels(kind=signal.kind.value).inc()
+        for proposal in step.proposals:
+            proposals.labels(strategy=proposal.strategy_id).inc()
+        for verdict in step.verdicts:
+            for reason in verdict.reasons:
+                if not verdict.approved:
+                    rejections.labels(reason=reason.value).inc()
+        if step.exclusion_changes is not None and step.universe is not None:
+            for exclusion in step.universe.excluded.values():
+                exclusions.labels(reason=exclusion.reason.value).inc()
+
+    async def _execute(self, ctx: CycleContext) -> None:
+        step: DecisionStep = ctx.data[STEP]
+        await self.actor.act(step, ctx.cycle_id, ctx.data.get("proposal_ids", {}))
+
+    async def _watch_exits(self) -> None:
+        """R-2: exits also run between cycles, on the latest prices."""
+        while True:
+            await asyncio.sleep(self.loaded.app.execution.exit_check_interval_s)
+            if self.keeper.state is TradingState.HALTED:
+                continue
+            step = DecisionStep(await self.inputs(time.time(), advance=False))
+            self.core.exits(step)
+            if step.exits:
+                await self.actor.exit_positions(step.exits, None)
+
+    # -- operator side -----------------------------------------------------------------
+    async def cancel_all(self, reason: str) -> int:
+        return await self.actor.cancel_all(reason)
+
+    def problems(self) -> list[str]:
+        found = self.actor.problems()
+        stale = [
+            pid for pid in self.rules if self.md.data_age(pid) > self.loaded.policy.max_data_age_s
+        ]
+        if stale:
+            found.append(f"market data stale for {len(stale)} product(s): {', '.join(stale[:5])}")
+        return found
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "products": list(self.rules),
+            "reconciled": self.actor.reconciled,
+            "clock_offset_s": self.adapter.clock.offset_s,
+        }
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.actor.stop()
+        await self.md.stop()
+        await self.adapter.close()
+
+
+def _feed(core: DecisionCore, candle: Candle) -> None:
+    if not core.on_candle(candle):
+        log.debug("candle_not_newer", product_id=candle.product_id, start=candle.start)
+
+
+def _on_step(work: Callable[[DecisionStep], None]) -> Callable[[CycleContext], Awaitable[None]]:
+    async def run(ctx: CycleContext) -> None:
+        step = ctx.data.get(STEP)
+        if step is None:
+            raise RuntimeError("no decision inputs this cycle (the inputs stage failed)")
+        work(step)
+
+    return run
+
+
+async def _forever(name: str, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run a background job; log and restart it after an error, never die silently."""
+    while True:
+        try:
+            await work()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # one job's failure must not stop the daemon; logged with traceback
+            log.exception("background_task_failed", task=name)
+            await asyncio.sleep(1.0)
+
+
+async def _measure_clock(
+    adapter: CoinbaseExchange, loaded: LoadedConfig, keeper: StateKeeper
+) -> None:
+    """EX-3: measured at start and then periodically; LIVE halts beyond the bound."""
+    try:
+        await adapter.clock.measure()
+    except ExchangeError as exc:
+        log.error("clock_offset_unmeasured", error=str(exc))
+        return
+    adapter.clock.start()
+    if loaded.app.mode is Mode.LIVE and adapter.clock.is_skewed():
+        await keeper.halt("clock_skew", f"offset {adapter.clock.offset_s:.3f} s")
+
+
+def _decision_metrics(metrics: Metrics) -> tuple[Any, Any, Any, Any]:
+    return (
+        metrics.counter("trader_triggers", "triggers selected by kind", ["kind"]),
+        metrics.counter("trader_proposals", "strategy proposals by strategy", ["strategy"]),
+        metrics.counter("trader_risk_rejections", "risk rejections by reason", ["reason"]),
+        metrics.counter(
+            "trader_universe_exclusions", "products excluded at a refresh, by reason", ["reason"]
+        ),
+    )

@@ -1,0 +1,163 @@
+"""Decision inputs from live data and the state database (U-1, R-1, R-3).
+
+The market snapshot comes from the market-data service (quotes, closed candles, honest
+data age); positions, their exit plans, open orders, cooldowns and recent entries come
+from SQLite; trading state from the state keeper. Missing data stays missing (None): the
+decision core fails closed on it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+import orjson
+
+from trader.core.market import MarketSnapshot, ProductMarket
+from trader.core.portfolio import OpenOrder, Portfolio, Position
+from trader.core.risk_state import Cooldown, RiskState, TradeStamp
+from trader.core.types import Candle, ProductRules, Side
+from trader.marketdata.service import MarketDataService
+from trader.pipeline.decide import DecisionCore
+from trader.state.trading_state import TradingStatus
+
+DAY_S = 86400.0
+MINUTES_PER_DAY = 1440
+
+
+def quote_volume_24h(candles: Sequence[Candle]) -> Decimal | None:
+    """Quote volume of the last 24 h of closed candles; None without a full day of data."""
+    if len(candles) < MINUTES_PER_DAY // 2:
+        return None
+    recent = candles[-MINUTES_PER_DAY:]
+    return sum((c.close * c.volume for c in recent), Decimal(0))
+
+
+def build_market(
+    rules: Mapping[str, ProductRules],
+    md: MarketDataService,
+    core: DecisionCore,
+    listed_at: Mapping[str, float],
+    now: float,
+    *,
+    advance: bool,
+) -> MarketSnapshot:
+    """`advance` applies the closed candles to the triggers first (the cycle does; the exit
+    watcher between cycles does not touch trigger state)."""
+    if advance:
+        core.triggers.advance(now)
+    products: dict[str, ProductMarket] = {}
+    for pid, product_rules in rules.items():
+        candles = md.closed_candles(pid, until=now)
+        age = md.data_age(pid, now)
+        products[pid] = ProductMarket(
+            rules=product_rules,
+            quote=md.quote(pid),
+            quote_volume_24h=quote_volume_24h(candles),
+            listed_at=listed_at.get(pid),
+            data_time=None if age == float("inf") else now - age,
+            sigma=core.triggers.sigma(pid),
+            last_close=core.triggers.last_close(pid),
+            candles=candles,
+        )
+    return MarketSnapshot(products)
+
+
+def _exit_plans(conn: sqlite3.Connection) -> dict[str, dict[str, object]]:
+    """The exit plan of the entry that last added to each product (proposal payload)."""
+    rows = conn.execute(
+        "SELECT i.product_id, p.payload FROM intents i JOIN proposals p ON p.proposal_id = "
+        "i.proposal_id WHERE i.side = 'BUY' AND i.filled_size != '0' ORDER BY i.created_at"
+    ).fetchall()
+    return {row[0]: orjson.loads(row[1]) for row in rows}
+
+
+def _optional_decimal(value: object) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def load_positions(conn: sqlite3.Connection) -> dict[str, Position]:
+    plans = _exit_plans(conn)
+    positions: dict[str, Position] = {}
+    for row in conn.execute(
+        "SELECT product_id, base_size, average_cost, opened_at FROM positions "
+        "WHERE base_size != '0'"
+    ):
+        plan = plans.get(row[0], {})
+        max_hold = plan.get("max_hold_s")
+        positions[row[0]] = Position(
+            product_id=row[0],
+            base_size=Decimal(row[1]),
+            avg_cost=Decimal(row[2]),
+            entry_time=float(row[3] or 0.0),
+            strategy_id=str(plan.get("strategy_id", "")),
+            stop_loss_pct=_optional_decimal(plan.get("stop_loss_pct")),
+            take_profit_pct=_optional_decimal(plan.get("take_profit_pct")),
+            max_hold_s=None if max_hold is None else float(str(max_hold)),
+        )
+    return positions
+
+
+def load_open_orders(conn: sqlite3.Connection) -> list[OpenOrder]:
+    """Working orders at worst case: the unfilled remainder at the limit (R-1)."""
+    orders = []
+    for row in conn.execute(
+        "SELECT intent_id, product_id, side, base_size, filled_size, limit_price, quote_size "
+        "FROM intents WHERE state IN ('NEW', 'SUBMITTING', 'OPEN', 'PARTIALLY_FILLED')"
+    ):
+        base = Decimal(row[3]) - Decimal(row[4]) if row[3] is not None else Decimal(0)
+        orders.append(
+            OpenOrder(
+                order_id=row[0],
+                product_id=row[1],
+                side=Side(row[2]),
+                base_size=base,
+                limit_price=_optional_decimal(row[5]),
+                quote_size=_optional_decimal(row[6]),
+            )
+        )
+    return orders
+
+
+def load_portfolio(
+    conn: sqlite3.Connection, cash: Mapping[str, Decimal], quote_currency: str
+) -> Portfolio:
+    return Portfolio(
+        quote_currency=quote_currency,
+        cash=dict(cash),
+        positions=load_positions(conn),
+        open_orders=load_open_orders(conn),
+    )
+
+
+def load_risk_state(conn: sqlite3.Connection, status: TradingStatus, now: float) -> RiskState:
+    row = conn.execute(
+        "SELECT high_water_mark, day_start_equity, day, consecutive_losses "
+        "FROM risk_state WHERE id = 1"
+    ).fetchone()
+    cooldowns: dict[str, Cooldown] = {}
+    for pid, until, reason in conn.execute(
+        "SELECT product_id, until, reason FROM cooldowns WHERE until > ? ORDER BY until", (now,)
+    ):
+        cooldowns[pid] = Cooldown(until=until, reason=reason)
+    trades = tuple(
+        TradeStamp(time=r[0], product_id=r[1])
+        for r in conn.execute(
+            "SELECT created_at, product_id FROM intents WHERE purpose = 'entry' AND side = 'BUY' "
+            "AND created_at > ? AND (state != 'CANCELLED' OR filled_size != '0') "
+            "AND state != 'REJECTED' ORDER BY created_at",
+            (now - DAY_S,),
+        )
+    )
+    return RiskState(
+        trading_state=status.state,
+        halt_reason=status.halt_reason,
+        halted_at=status.halted_at,
+        high_water_mark=_optional_decimal(row[0]),
+        day_start_equity=_optional_decimal(row[1]),
+        day=row[2],
+        cooldowns=cooldowns,
+        consecutive_losses=int(row[3]),
+        recent_trades=trades,
+    )

@@ -1,0 +1,1 @@
+"""The decision pipeline shared by the daemon and the backtest."""

@@ -1,0 +1,177 @@
+"""One decision step, the same for live, paper and backtest (U-1, S-1, STR-1, R-1..3, BT-2).
+
+    core = DecisionCore(policy, universe, signals, strategies)
+    core.on_candle(candle)               # incremental trigger update, once per closed candle
+    step = core.decide(DecisionInputs(now, market, portfolio, risk_state))
+
+`decide` does no I/O and reads no clock: loss limits (day roll, high-water mark, automatic
+halt), the universe when due, triggers, strategies, the risk engine, then exits — which
+always run, whatever happened to entries (R-2). The caller persists and acts on the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from trader.config.policy import PolicyConfig
+from trader.config.signals import SignalsConfig
+from trader.config.strategies import StrategiesConfig
+from trader.config.universe import UniverseConfig
+from trader.core.decision import ExitOrder, Proposal, Verdict
+from trader.core.market import MarketSnapshot
+from trader.core.portfolio import Portfolio
+from trader.core.risk_state import RiskState
+from trader.core.types import Candle, FeeRates
+from trader.risk.config import RiskConfig
+from trader.risk.engine import evaluate
+from trader.risk.exits import exits_due, filter_exits
+from trader.risk.limits import HaltTransition, check_loss_limits, observe_equity
+from trader.strategies.base import StrategyContext
+from trader.strategies.registry import StrategyRegistry
+from trader.triggers.engine import TriggerEngine
+from trader.triggers.types import TriggerSignal
+from trader.universe.builder import UniverseResult, build_universe, refresh_due
+from trader.universe.changes import ExclusionChanges, exclusion_changes
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionInputs:
+    now: float
+    market: MarketSnapshot
+    portfolio: Portfolio
+    risk_state: RiskState
+
+
+@dataclass(slots=True)
+class DecisionStep:
+    """Everything one step decided, with the numbers behind it, for audit and action.
+    Filled stage by stage (`DecisionCore.STAGES`); `decide` runs them all."""
+
+    inputs: DecisionInputs
+    equity: Decimal = Decimal(0)
+    risk_state: RiskState = field(default_factory=RiskState)
+    halt: HaltTransition | None = None
+    market: MarketSnapshot | None = None
+    universe: UniverseResult | None = None
+    universe_refreshed: bool = False
+    exclusion_changes: ExclusionChanges | None = None
+    signals: Sequence[TriggerSignal] = ()
+    proposals: Sequence[Proposal] = ()
+    verdicts: Sequence[Verdict] = ()
+    exits: Sequence[ExitOrder] = ()
+
+    @property
+    def now(self) -> float:
+        return self.inputs.now
+
+    @property
+    def approved(self) -> list[Verdict]:
+        return [v for v in self.verdicts if v.approved]
+
+
+def exit_prices(market: MarketSnapshot) -> dict[str, Decimal]:
+    """A long position is worth what it can be sold for: the bid (R-2)."""
+    return {pid: pm.quote.bid for pid, pm in market.products.items() if pm.quote is not None}
+
+
+class DecisionCore:
+    """Holds the incremental trigger state and the last universe; `decide` is pure given those."""
+
+    def __init__(
+        self,
+        policy: PolicyConfig,
+        universe: UniverseConfig,
+        signals: SignalsConfig,
+        strategies: StrategiesConfig,
+        fee_rates: FeeRates | None = None,
+    ) -> None:
+        self.policy = policy
+        self.universe_config = universe
+        self.triggers = TriggerEngine(signals)
+        self.registry = StrategyRegistry.from_config(strategies)
+        self.risk_config = RiskConfig.from_configs(policy, universe, strategies, fee_rates)
+        self.universe: UniverseResult | None = None
+
+    def set_fee_rates(self, rates: FeeRates) -> None:
+        """X-3: the fees measured from the venue replace the configured fallback."""
+        self.risk_config = replace(self.risk_config, fee_rates=rates)
+
+    def on_candle(self, candle: Candle) -> bool:
+        return self.triggers.on_candle(candle)
+
+    def decide(self, inputs: DecisionInputs) -> DecisionStep:
+        step = DecisionStep(inputs)
+        for _name, stage in self.stages():
+            stage(step)
+        return step
+
+    def stages(self) -> list[tuple[str, Callable[[DecisionStep], None]]]:
+        """The step's stages in order; the daemon times each one, the backtest just runs them."""
+        return [
+            ("limits", self.limits),
+            ("universe", self.select_universe),
+            ("triggers", self.detect),
+            ("strategies", self.propose),
+            ("risk", self.assess),
+            ("exits", self.exits),
+        ]
+
+    def limits(self, step: DecisionStep) -> None:
+        """R-3: roll the UTC day, raise the high-water mark, halt on a loss limit."""
+        step.equity = step.inputs.portfolio.equity(step.inputs.market.mid_prices())
+        state, now = step.inputs.risk_state, step.now
+        step.halt = check_loss_limits(state, step.equity, self.policy, now)
+        step.risk_state = step.halt.state if step.halt else observe_equity(state, step.equity, now)
+
+    def select_universe(self, step: DecisionStep) -> None:
+        step.universe, step.universe_refreshed, step.exclusion_changes = self._universe(
+            step.inputs.market, step.now
+        )
+        step.market = step.inputs.market.with_tiers(step.universe.tiers())
+
+    def detect(self, step: DecisionStep) -> None:
+        market = self._market(step)
+        step.signals = self.triggers.evaluate(step.now, market.regime, products=list(market.tiers))
+
+    def propose(self, step: DecisionStep) -> None:
+        ctx = StrategyContext(step.now, step.signals, self._market(step), step.inputs.portfolio)
+        step.proposals = self.registry.propose_all(ctx)
+
+    def assess(self, step: DecisionStep) -> None:
+        step.verdicts = evaluate(
+            step.proposals,
+            step.inputs.portfolio,
+            self._market(step),
+            step.risk_state,
+            self.risk_config,
+            step.now,
+        )
+
+    def exits(self, step: DecisionStep) -> None:
+        """R-2: always computed; only HALTED filters them out."""
+        market = step.inputs.market
+        due = exits_due(
+            step.inputs.portfolio.positions,
+            exit_prices(market),
+            step.now,
+            self.policy,
+            rules={pid: pm.rules for pid, pm in market.products.items()},
+        )
+        step.exits = tuple(filter_exits(due, step.risk_state))
+
+    @staticmethod
+    def _market(step: DecisionStep) -> MarketSnapshot:
+        return step.market if step.market is not None else step.inputs.market
+
+    def _universe(
+        self, market: MarketSnapshot, now: float
+    ) -> tuple[UniverseResult, bool, ExclusionChanges | None]:
+        previous = self.universe
+        if previous is not None and not refresh_due(previous, now, self.universe_config):
+            return previous, False, None
+        fresh = build_universe(market.products, self.universe_config, now)
+        changes = exclusion_changes(previous.excluded if previous else {}, fresh.excluded)
+        self.universe = fresh
+        return fresh, True, changes
