@@ -1,0 +1,238 @@
+"""Execution benchmarks on loopback against the simulated venue (PERF-3, PERF-6, PERF-7).
+
+PERF-3 tick-to-order: from a closed candle that fires a trigger to the create-order answer:
+  the decision step (limits → universe → triggers → strategies → risk) over 8 products,
+  the intent committed to SQLite (fsync), and the create request sent and answered.
+PERF-6 kill switch: 100 resting own orders; touch the file → the watcher halts (persisted),
+  cancel-all runs (batches of 100) → the venue lists no open own order. In one process.
+PERF-7 restart: a LIVE daemon process started over a database whose installation has 100
+  orders resting at the venue → `/readyz` answers 200 (reconciled, data fresh).
+
+    python scripts/bench_execution.py [--repeats N] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.execution.support import execution_stack, quiet_venue, resting_buy  # noqa: E402
+from trader.core.types import Side  # noqa: E402
+from trader.daemon.keeper import StateKeeper  # noqa: E402
+from trader.daemon.killswitch import KillSwitchWatcher  # noqa: E402
+from trader.ops.metrics import Metrics  # noqa: E402
+from trader.sim.venue import SimVenue  # noqa: E402
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
+
+
+def stats(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "p10": pct(values, 0.1), "p90": pct(values, 0.9),
+            "p99": pct(values, 0.99), "n": len(values)}
+
+
+async def place_resting(stack, count: int) -> None:
+    for i in range(count):
+        draft = resting_buy(stack.venue, size="0.0001", below=Decimal("0.9") - Decimal(i) / 2000)
+        await stack.engine.place(draft)
+
+
+async def kill_switch_once(tmp: Path, orders: int) -> float:
+    venue = SimVenue(quiet_venue())
+    await venue.start()
+    try:
+        async with execution_stack(tmp, venue) as stack:
+            await place_resting(stack, orders)
+            assert len(stack.venue_open_own()) == orders
+            keeper = await StateKeeper.load(stack.db, Metrics())
+            path = tmp / "KILL_SWITCH"
+            watcher = KillSwitchWatcher(path, keeper, Metrics(), stack.cancel_all.run,
+                                        poll_interval_s=0.2, auto_resume=False)
+            task = asyncio.create_task(watcher.run())
+            await asyncio.sleep(0.3)
+            path.touch()
+            touched = time.perf_counter()
+            while stack.venue_open_own():
+                await asyncio.sleep(0.002)
+            elapsed = time.perf_counter() - touched
+            task.cancel()
+            return elapsed
+    finally:
+        await venue.stop()
+
+
+def relaxed_core(tmp: Path):
+    """The shipped configuration with thresholds relaxed so triggers fire every cycle."""
+    import shutil
+
+    import yaml
+
+    from tests.support.chaos import POLICY, SIGNALS, STRATEGY_RULES, UNIVERSE, _merge
+    from trader.config.loader import load_config
+    from trader.pipeline.decide import DecisionCore
+
+    shutil.copytree(ROOT / "config", tmp / "config")
+    _merge(tmp / "config" / "policy.yaml", POLICY)
+    _merge(tmp / "config" / "signals.yaml", SIGNALS)
+    _merge(tmp / "config" / "strategies.yaml", {"rules": STRATEGY_RULES})
+    _merge(tmp / "config" / "universe.yaml", UNIVERSE)
+    (tmp / "app.yaml").write_text(yaml.safe_dump({"mode": "DRY_RUN"}))
+    loaded = load_config(tmp / "app.yaml")
+    return DecisionCore(loaded.policy, loaded.universe, loaded.signals, loaded.strategies)
+
+
+async def tick_to_order(tmp: Path, rounds: int) -> list[float]:
+    """PERF-3: cycle start → create answered, whenever a trigger leads to an approved entry."""
+    from trader.core.portfolio import Portfolio
+    from trader.core.risk_state import RiskState
+    from trader.daemon.trading.snapshot import build_market
+    from trader.marketdata.service import MarketDataService
+    from trader.pipeline.decide import DecisionInputs
+
+    venue = SimVenue(quiet_venue(trades_per_minute=900.0, products=8))
+    await venue.start()
+    samples: list[float] = []
+    try:
+        async with execution_stack(tmp, venue) as stack:
+            rules = {p.product_id: p for p in await stack.exchange.products()}
+            md = MarketDataService(stack.exchange, list(rules), Metrics())
+            await md.start()
+            core = relaxed_core(tmp)
+            for pid in rules:
+                for candle in md.closed_candles(pid):
+                    core.on_candle(candle)
+            cash = {"USD": Decimal("100000")}
+            for _ in range(rounds):
+                started = time.perf_counter()
+                now = time.time()
+                market = build_market(rules, md, core, {}, now, advance=True)
+                step = core.decide(DecisionInputs(now, market, Portfolio("USD", cash), RiskState()))
+                if step.approved:
+                    pid = step.approved[0].proposal.product_id
+                    await stack.engine.place(resting_buy(venue, product_id=pid, size="0.0001"))
+                    samples.append(time.perf_counter() - started)
+                await asyncio.sleep(0.05)
+            await md.stop()
+    finally:
+        await venue.stop()
+    return samples
+
+
+def restart_to_ready(repeats: int, orders: int) -> list[float]:
+    """PERF-7: a LIVE daemon restarted after kill -9 over `orders` resting own orders."""
+    from tests.support.chaos import ChaosRun
+    from tests.support.daemon import wait_for
+
+    samples: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        run = ChaosRun(Path(tmp), seed=5, products=2)
+        _merge_strategies_off(run)
+        try:
+            daemon = run.start_daemon()
+            wait_for(lambda: daemon.get("/readyz")[0] == 200, timeout=60)
+            daemon.kill9()
+            asyncio.run(_place_for_installation(run, orders))
+            resting = run.own_open()  # a placement refused with 429 is a definite rejection
+            for _ in range(repeats):
+                started = time.perf_counter()
+                daemon = run.home.start(env=run.env)
+                daemon.wait_started(timeout=60)
+                wait_for(lambda d=daemon: d.get("/readyz")[0] == 200, timeout=120, interval=0.01)
+                samples.append(time.perf_counter() - started)
+                assert run.own_open() == resting, (run.own_open(), resting)
+                daemon.kill9()
+        finally:
+            run.stop()
+    return samples
+
+
+def _merge_strategies_off(run) -> None:
+    from tests.support.chaos import _merge
+
+    _merge(run.home.root / "config" / "strategies.yaml", {"registry": {"rules": {"enabled": False}}})
+
+
+async def _place_for_installation(run, orders: int) -> None:
+    """Resting orders placed with the daemon's own database, so they are its own."""
+    from trader.config.secrets import load_credentials
+    from trader.exchange.coinbase.exchange import CoinbaseExchange
+    from trader.execution.engine import ExecutionEngine, OrderDraft
+    from trader.execution.ids import OrderIds, installation_namespace
+    from trader.execution.intents import Purpose
+    from trader.execution.metrics import ExecutionMetrics
+    from trader.exchange.orders import OrderKind
+    from trader.config.loader import load_config
+    from trader.state.db import Database
+
+    loaded = load_config(run.home.config)
+    db = await Database.open(loaded.db_path)
+    creds = load_credentials({"CB_API_KEY_FILE": str(run.venue.key_file)})
+    exchange = CoinbaseExchange(loaded.app.exchange, creds, Metrics())
+    try:
+        ids = OrderIds(await db.run(installation_namespace))
+        engine = ExecutionEngine(db, exchange, ids, ExecutionMetrics(Metrics()), mode="LIVE",
+                                 send_gate=lambda _p: None)
+        pid = loaded.app.exchange.products[0]
+        rules = await exchange.product(pid)
+        quote = (await exchange.best_bid_ask([pid]))[pid]
+        for i in range(orders):
+            price = (quote.bid * (Decimal("0.8") - Decimal(i) / 5000) / rules.quote_increment
+                     ).to_integral_value() * rules.quote_increment
+            await engine.place(OrderDraft(pid, Side.BUY, OrderKind.LIMIT_GTC, Purpose.ENTRY,
+                                          base_size=Decimal("0.0001"), limit_price=price,
+                                          post_only=True))
+    finally:
+        await exchange.close()
+        await db.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--orders", type=int, default=100)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    kill: list[float] = []
+    for i in range(args.repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            kill.append(asyncio.run(kill_switch_once(Path(tmp), args.orders)))
+    with tempfile.TemporaryDirectory() as tmp:
+        ticks = asyncio.run(tick_to_order(Path(tmp), rounds=max(30, args.repeats * 10)))
+    restart = restart_to_ready(args.repeats, args.orders)
+    results = {
+        "PERF-3 tick-to-order, cycle start → create answered (s)":
+            {**stats(ticks), "note": "8 products; 2 fsync'd commits; venue in-process"},
+        "PERF-6 kill switch, touch → all cancelled (s)":
+            {**stats(kill), "note": f"{args.orders} open orders; 0.2 s file poll included"},
+        "PERF-7 restart after kill -9 → ready (s)":
+            {**stats(restart), "note": f"{args.orders} open orders adopted; 2 products backfilled"},
+    }
+    machine = f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    if args.json:
+        print(json.dumps({"machine": machine, "results": results}))
+    else:
+        print(machine)
+        for name, figures in results.items():
+            print(f"{name}: median {figures['median']:.4f}  p90 {figures['p90']:.4f}  "
+                  f"p99 {figures['p99']:.4f}  (n={figures['n']}; {figures['note']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
