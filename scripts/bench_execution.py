@@ -42,8 +42,13 @@ def pct(values: list[float], q: float) -> float:
 
 
 def stats(values: list[float]) -> dict[str, float]:
-    return {"median": statistics.median(values), "p10": pct(values, 0.1), "p90": pct(values, 0.9),
-            "p99": pct(values, 0.99), "n": len(values)}
+    return {
+        "median": statistics.median(values),
+        "p10": pct(values, 0.1),
+        "p90": pct(values, 0.9),
+        "p99": pct(values, 0.99),
+        "n": len(values),
+    }
 
 
 async def place_resting(stack, count: int) -> None:
@@ -61,8 +66,14 @@ async def kill_switch_once(tmp: Path, orders: int) -> float:
             assert len(stack.venue_open_own()) == orders
             keeper = await StateKeeper.load(stack.db, Metrics())
             path = tmp / "KILL_SWITCH"
-            watcher = KillSwitchWatcher(path, keeper, Metrics(), stack.cancel_all.run,
-                                        poll_interval_s=0.2, auto_resume=False)
+            watcher = KillSwitchWatcher(
+                path,
+                keeper,
+                Metrics(),
+                stack.cancel_all.run,
+                poll_interval_s=0.2,
+                auto_resume=False,
+            )
             task = asyncio.create_task(watcher.run())
             await asyncio.sleep(0.3)
             path.touch()
@@ -164,19 +175,21 @@ def restart_to_ready(repeats: int, orders: int) -> list[float]:
 def _merge_strategies_off(run) -> None:
     from tests.support.chaos import _merge
 
-    _merge(run.home.root / "config" / "strategies.yaml", {"registry": {"rules": {"enabled": False}}})
+    _merge(
+        run.home.root / "config" / "strategies.yaml", {"registry": {"rules": {"enabled": False}}}
+    )
 
 
 async def _place_for_installation(run, orders: int) -> None:
     """Resting orders placed with the daemon's own database, so they are its own."""
+    from trader.config.loader import load_config
     from trader.config.secrets import load_credentials
     from trader.exchange.coinbase.exchange import CoinbaseExchange
+    from trader.exchange.orders import OrderKind
     from trader.execution.engine import ExecutionEngine, OrderDraft
     from trader.execution.ids import OrderIds, installation_namespace
     from trader.execution.intents import Purpose
     from trader.execution.metrics import ExecutionMetrics
-    from trader.exchange.orders import OrderKind
-    from trader.config.loader import load_config
     from trader.state.db import Database
 
     loaded = load_config(run.home.config)
@@ -185,17 +198,27 @@ async def _place_for_installation(run, orders: int) -> None:
     exchange = CoinbaseExchange(loaded.app.exchange, creds, Metrics())
     try:
         ids = OrderIds(await db.run(installation_namespace))
-        engine = ExecutionEngine(db, exchange, ids, ExecutionMetrics(Metrics()), mode="LIVE",
-                                 send_gate=lambda _p: None)
+        engine = ExecutionEngine(
+            db, exchange, ids, ExecutionMetrics(Metrics()), mode="LIVE", send_gate=lambda _p: None
+        )
         pid = loaded.app.exchange.products[0]
         rules = await exchange.product(pid)
         quote = (await exchange.best_bid_ask([pid]))[pid]
         for i in range(orders):
-            price = (quote.bid * (Decimal("0.8") - Decimal(i) / 5000) / rules.quote_increment
-                     ).to_integral_value() * rules.quote_increment
-            await engine.place(OrderDraft(pid, Side.BUY, OrderKind.LIMIT_GTC, Purpose.ENTRY,
-                                          base_size=Decimal("0.0001"), limit_price=price,
-                                          post_only=True))
+            price = (
+                quote.bid * (Decimal("0.8") - Decimal(i) / 5000) / rules.quote_increment
+            ).to_integral_value() * rules.quote_increment
+            await engine.place(
+                OrderDraft(
+                    pid,
+                    Side.BUY,
+                    OrderKind.LIMIT_GTC,
+                    Purpose.ENTRY,
+                    base_size=Decimal("0.0001"),
+                    limit_price=price,
+                    post_only=True,
+                )
+            )
     finally:
         await exchange.close()
         await db.close()
@@ -208,19 +231,25 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     kill: list[float] = []
-    for i in range(args.repeats):
+    for _ in range(args.repeats):
         with tempfile.TemporaryDirectory() as tmp:
             kill.append(asyncio.run(kill_switch_once(Path(tmp), args.orders)))
     with tempfile.TemporaryDirectory() as tmp:
         ticks = asyncio.run(tick_to_order(Path(tmp), rounds=max(30, args.repeats * 10)))
     restart = restart_to_ready(args.repeats, args.orders)
     results = {
-        "PERF-3 tick-to-order, cycle start → create answered (s)":
-            {**stats(ticks), "note": "8 products; 2 fsync'd commits; venue in-process"},
-        "PERF-6 kill switch, touch → all cancelled (s)":
-            {**stats(kill), "note": f"{args.orders} open orders; 0.2 s file poll included"},
-        "PERF-7 restart after kill -9 → ready (s)":
-            {**stats(restart), "note": f"{args.orders} open orders adopted; 2 products backfilled"},
+        "PERF-3 tick-to-order, cycle start → create answered (s)": {
+            **stats(ticks),
+            "note": "8 products; 2 fsync'd commits; venue in-process",
+        },
+        "PERF-6 kill switch, touch → all cancelled (s)": {
+            **stats(kill),
+            "note": f"{args.orders} open orders; 0.2 s file poll included",
+        },
+        "PERF-7 restart after kill -9 → ready (s)": {
+            **stats(restart),
+            "note": f"{args.orders} open orders adopted; 2 products backfilled",
+        },
     }
     machine = f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     if args.json:
@@ -228,11 +257,12 @@ def main() -> int:
     else:
         print(machine)
         for name, figures in results.items():
-            print(f"{name}: median {figures['median']:.4f}  p90 {figures['p90']:.4f}  "
-                  f"p99 {figures['p99']:.4f}  (n={figures['n']}; {figures['note']})")
+            print(
+                f"{name}: median {figures['median']:.4f}  p90 {figures['p90']:.4f}  "
+                f"p99 {figures['p99']:.4f}  (n={figures['n']}; {figures['note']})"
+            )
     return 0
 
 
 if __name__ == "__main__":
     sys.exit(main())
-
