@@ -17,7 +17,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import orjson
@@ -128,9 +128,22 @@ class ExecutionEngine:
         return intent
 
     async def place(self, draft: OrderDraft) -> Intent:
-        intent = self.build(draft)
-        await self.db.run(lambda conn: store.insert_intent(conn, intent))
-        return await self.submit(intent)
+        """Decide and send at once: the intent is committed directly as SUBMITTING (one
+        durable write, still before the request leaves), or as CANCELLED when the send
+        gate refuses — so every decision leaves its row."""
+        refusal = self._send_gate(draft.purpose)
+        if refusal is not None:
+            intent = replace(self.build(draft, state=IntentState.CANCELLED),
+                             reject_reason=f"not sent: {refusal}")
+            await self.db.run(lambda conn: store.insert_intent(conn, intent))
+            log.warning("intent_not_sent", intent_id=intent.intent_id, reason=refusal)
+            return intent
+        now = self._clock()
+        intent = replace(self.build(draft, state=IntentState.SUBMITTING), attempts=1)
+        await self.db.run(lambda conn: store.insert_intent(conn, intent, submitted_at=now))
+        self.metrics.orders.labels(state="SUBMITTING").inc()
+        await self._send(intent)
+        return await self._reload(intent)
 
     async def submit(self, intent: Intent) -> Intent:
         refusal = self._send_gate(intent.purpose)

@@ -34,12 +34,13 @@ def _dec(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
-def insert_intent(conn: sqlite3.Connection, intent: Intent) -> None:
+def insert_intent(conn: sqlite3.Connection, intent: Intent,
+                  submitted_at: float | None = None) -> None:
     """Commit a new intent (X-1: before any request is sent for it)."""
     with transaction(conn):
         conn.execute(
-            f"INSERT INTO intents ({INTENT_COLUMNS}) VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO intents ({INTENT_COLUMNS}, submitted_at) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 intent.intent_id,
                 intent.client_order_id,
@@ -65,6 +66,7 @@ def insert_intent(conn: sqlite3.Connection, intent: Intent) -> None:
                 intent.attempts,
                 intent.parent_intent_id,
                 intent.expires_at,
+                submitted_at,
             ),
         )
 
