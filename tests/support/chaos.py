@@ -32,34 +32,59 @@ from tests.support.daemon import REPO_ROOT, DaemonDir, DaemonProcess, merge, wai
 OPENING_USD = Decimal("100000")
 
 POLICY = {
-    "max_position_pct": 4, "max_total_exposure_pct": 90, "max_open_positions": 20,
-    "max_trades_per_hour": 100000, "max_trades_per_day": 1000000,
-    "min_seconds_between_trades": 2, "cooldown_after_fill_s": 0, "cooldown_after_stop_s": 0,
-    "consecutive_losses_limit": 100000, "daily_loss_limit_pct": -90, "max_drawdown_pct": 95,
-    "max_spread_bps": 1000, "min_notional": 2, "outlier_sigma_k": 1000,
+    "max_position_pct": 4,
+    "max_total_exposure_pct": 90,
+    "max_open_positions": 20,
+    "max_trades_per_hour": 100000,
+    "max_trades_per_day": 1000000,
+    "min_seconds_between_trades": 2,
+    "cooldown_after_fill_s": 0,
+    "cooldown_after_stop_s": 0,
+    "consecutive_losses_limit": 100000,
+    "daily_loss_limit_pct": -90,
+    "max_drawdown_pct": 95,
+    "max_spread_bps": 1000,
+    "min_notional": 2,
+    "outlier_sigma_k": 1000,
 }
 SIGNALS = {
     "price_move": {"threshold_15m_pct": 0.001, "threshold_60m_pct": 0.001},
     "momentum": {"min_return_pct": 0.001, "min_consistency": 0.0},
-    "min_score": 0.0, "max_candle_age_s": 600,
+    "min_score": 0.0,
+    "max_candle_age_s": 600,
 }
 STRATEGY_RULES = {
     "min_conviction": 0.0,
     "default_exits": {"stop_loss_pct": 0.1, "take_profit_pct": 0.1, "max_hold_minutes": 0.25},
-    "exits_by_trigger": {kind: {"stop_loss_pct": 0.1, "take_profit_pct": 0.1, "max_hold_minutes": 0.25}
-                         for kind in ("price_move_15m", "price_move_60m", "volume_spike",
-                                      "breakout", "momentum")},
+    "exits_by_trigger": {
+        kind: {"stop_loss_pct": 0.1, "take_profit_pct": 0.1, "max_hold_minutes": 0.25}
+        for kind in ("price_move_15m", "price_move_60m", "volume_spike", "breakout", "momentum")
+    },
 }
 UNIVERSE = {
-    "min_listing_age_days": 0, "min_daily_volatility_pct": 0, "max_daily_volatility_pct": 1000,
-    "tiers": {name: {"min_quote_volume_24h": 0, "max_spread_bps": 1000}
-              for name in ("core", "rotational", "event")},
+    "min_listing_age_days": 0,
+    "min_daily_volatility_pct": 0,
+    "max_daily_volatility_pct": 1000,
+    "tiers": {
+        name: {"min_quote_volume_24h": 0, "max_spread_bps": 1000}
+        for name in ("core", "rotational", "event")
+    },
 }
 FAULTS: list[dict[str, Any]] = [
-    {"kind": "timeout_after_accept", "count": 1, "path_prefix": "/api/v3/brokerage/orders",
-     "method": "POST", "hold_s": 3.0},
-    {"kind": "timeout_after_accept", "count": 1, "path_prefix": "/api/v3/brokerage/orders",
-     "method": "POST", "mode": "drop"},
+    {
+        "kind": "timeout_after_accept",
+        "count": 1,
+        "path_prefix": "/api/v3/brokerage/orders",
+        "method": "POST",
+        "hold_s": 3.0,
+    },
+    {
+        "kind": "timeout_after_accept",
+        "count": 1,
+        "path_prefix": "/api/v3/brokerage/orders",
+        "method": "POST",
+        "mode": "drop",
+    },
     {"kind": "http_5xx", "count": 2, "status": 503},
     {"kind": "http_5xx", "count": 1, "path_prefix": "/api/v3/brokerage/orders", "method": "POST"},
     {"kind": "http_429", "count": 3},
@@ -79,7 +104,7 @@ def _merge(path: Path, override: dict[str, Any]) -> None:
 
 @dataclass
 class Venue:
-    proc: subprocess.Popen[str]
+    proc: subprocess.Popen[bytes] | subprocess.Popen[str]
     rest: str
     ws: str
     key_file: Path
@@ -90,8 +115,12 @@ class Venue:
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.control + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.control + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
@@ -106,25 +135,46 @@ class Venue:
 
 
 def start_venue(workdir: Path, seed: int, products: int) -> Venue:
+    """`trader sim` as its own process; its output goes to a file (a pipe nobody reads
+    would fill up and stall it)."""
+    log_path = workdir / "venue.log"
+    log_file = log_path.open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "trader", "sim", "--port", "0", "--products", str(products),
-         "--seed", str(seed), "--trades-per-minute", "900", "--write-credentials", str(workdir)],
-        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "trader",
+            "sim",
+            "--port",
+            "0",
+            "--products",
+            str(products),
+            "--seed",
+            str(seed),
+            "--trades-per-minute",
+            "900",
+            "--write-credentials",
+            str(workdir),
+        ],
+        cwd=REPO_ROOT,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
     )
-    lines: dict[str, str] = {}
+    log_file.close()
 
-    def announced() -> bool:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if not line and proc.poll() is not None:
-            raise RuntimeError(f"venue exited with {proc.returncode}")
-        if " " in line:
-            key, value = line.strip().split(" ", 1)
-            lines[key] = value
-        return {"REST", "WS", "KEY_FILE"} <= set(lines)
+    def announced() -> dict[str, str] | None:
+        if proc.poll() is not None:
+            raise RuntimeError(f"venue exited with {proc.returncode}: {log_path.read_text()}")
+        lines = dict(
+            line.split(" ", 1)
+            for line in log_path.read_text().splitlines()
+            if line.split(" ", 1)[0] in ("REST", "WS", "KEY_FILE")
+        )
+        return lines if len(lines) == 3 else None
 
-    wait_for(announced, timeout=60)
+    lines = wait_for(announced, timeout=60, interval=0.05)
     return Venue(proc, lines["REST"], lines["WS"], Path(lines["KEY_FILE"]))
 
 
@@ -142,14 +192,23 @@ class ChaosRun:
         self.rng = random.Random(seed)
         self.venue = start_venue(root, seed, products)
         names = [p["product_id"] for p in self._products()][:products]
-        self.home = DaemonDir(root / "daemon", {
-            "mode": "LIVE",
-            "exchange": {"venue": "coinbase", "read_only": False, "rest_url": self.venue.rest,
-                         "ws_market_url": self.venue.ws, "ws_user_url": self.venue.ws,
-                         "products": names, "request_timeout_s": 1.5},
-            "execution": {"entry_ttl_s": 3, "max_reprices": 1, "reconcile_interval_s": 15},
-            "kill_switch": {"poll_interval_s": 0.05},
-        })
+        self.home = DaemonDir(
+            root / "daemon",
+            {
+                "mode": "LIVE",
+                "exchange": {
+                    "venue": "coinbase",
+                    "read_only": False,
+                    "rest_url": self.venue.rest,
+                    "ws_market_url": self.venue.ws,
+                    "ws_user_url": self.venue.ws,
+                    "products": names,
+                    "request_timeout_s": 1.5,
+                },
+                "execution": {"entry_ttl_s": 3, "max_reprices": 1, "reconcile_interval_s": 15},
+                "kill_switch": {"poll_interval_s": 0.05},
+            },
+        )
         config = self.home.root / "config"
         _merge(config / "policy.yaml", POLICY)
         _merge(config / "signals.yaml", SIGNALS)
@@ -224,23 +283,42 @@ class ChaosRun:
 
     def _submitting(self) -> int:
         with sqlite3.connect(self.home.data / "trader.db") as conn:
-            return int(conn.execute("SELECT COUNT(*) FROM intents WHERE state = 'SUBMITTING'").fetchone()[0])
+            return int(
+                conn.execute("SELECT COUNT(*) FROM intents WHERE state = 'SUBMITTING'").fetchone()[
+                    0
+                ]
+            )
 
     # -- the audit -------------------------------------------------------------------
     def audit(self) -> dict[str, Any]:
         ledger = self.venue.call("GET", "/ledger")["orders"]
         venue_fills = self.venue.call("GET", "/fills")["fills"]
-        balances = {b["currency"]: Decimal(b["available"]) + Decimal(b["hold"])
-                    for b in self.venue.call("GET", "/balances")["balances"]}
+        balances = {
+            b["currency"]: Decimal(b["available"]) + Decimal(b["hold"])
+            for b in self.venue.call("GET", "/balances")["balances"]
+        }
         with sqlite3.connect(self.home.data / "trader.db") as conn:
-            intents = dict(conn.execute(
-                "SELECT client_order_id, exchange_order_id FROM intents").fetchall())
-            states = dict(conn.execute("SELECT state, COUNT(*) FROM intents GROUP BY state").fetchall())
-            fills = conn.execute("SELECT trade_id, product_id, side, price, size, commission FROM fills").fetchall()
-            positions = {r[0]: Decimal(r[1]) for r in conn.execute("SELECT product_id, base_size FROM positions")}
+            intents = dict(
+                conn.execute("SELECT client_order_id, exchange_order_id FROM intents").fetchall()
+            )
+            states = dict(
+                conn.execute("SELECT state, COUNT(*) FROM intents GROUP BY state").fetchall()
+            )
+            fills = conn.execute(
+                "SELECT trade_id, product_id, side, price, size, commission FROM fills"
+            ).fetchall()
+            positions = {
+                r[0]: Decimal(r[1])
+                for r in conn.execute("SELECT product_id, base_size FROM positions")
+            }
         return {
-            "ledger": ledger, "venue_fills": venue_fills, "balances": balances,
-            "intents": intents, "states": states, "fills": fills, "positions": positions,
+            "ledger": ledger,
+            "venue_fills": venue_fills,
+            "balances": balances,
+            "intents": intents,
+            "states": states,
+            "fills": fills,
+            "positions": positions,
         }
 
     def stop(self) -> None:
@@ -258,7 +336,11 @@ def check(audit: dict[str, Any]) -> list[str]:
     orphans = [c for c in client_ids if c not in intents]
     if orphans:
         problems.append(f"{len(orphans)} venue order(s) without an intent: {orphans[:3]}")
-    mismatched = [o["order_id"] for o in ledger if intents.get(o["client_order_id"]) not in (None, o["order_id"])]
+    mismatched = [
+        o["order_id"]
+        for o in ledger
+        if intents.get(o["client_order_id"]) not in (None, o["order_id"])
+    ]
     if mismatched:
         problems.append(f"intents point at the wrong venue order: {mismatched[:3]}")
     if audit["states"].get("SUBMITTING"):
@@ -299,7 +381,8 @@ def summary(run: ChaosRun, audit: dict[str, Any]) -> str:
     drills = run.counts.drills
     worst = f"{max(drills):.3f} s" if drills else "n/a"
     return (
-        f"chaos: faults={run.counts.faults} ws_closes={run.counts.ws_closes} kills={run.counts.kills} "
+        f"chaos: faults={run.counts.faults} ws_closes={run.counts.ws_closes} "
+        f"kills={run.counts.kills} "
         f"intents={sum(audit['states'].values())} states={audit['states']} "
         f"venue_orders={len(audit['ledger'])} fills={len(audit['fills'])} "
         f"drills={len(drills)} (open orders {run.counts.drill_open_orders}, worst {worst})"
@@ -319,6 +402,10 @@ def main() -> int:
         try:
             run.run(args.faults, args.kill_every, args.drill_every, args.pause)
             audit = run.audit()
+        except Exception:
+            if run.daemon is not None:
+                print("--- last daemon output ---\n" + run.daemon.output()[-6000:])
+            raise
         finally:
             run.stop()
     problems = check(audit)

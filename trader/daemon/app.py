@@ -27,7 +27,6 @@ from trader.daemon.pipeline import build_stages, cancel_all_open_orders
 from trader.daemon.status import state_document
 from trader.daemon.trading.runtime import TradingRuntime
 from trader.daemon.venue import embedded_venue
-from trader.exchange.errors import ExchangeError
 from trader.ops.http import OpsServer
 from trader.ops.looplag import LoopLagMonitor
 from trader.ops.metrics import Metrics
@@ -50,6 +49,7 @@ class Daemon:
         self.loaded = loaded
         self.credentials = credentials
         self.trading: TradingRuntime | None = None
+        self.trading_error: str | None = None
         self.metrics = Metrics()
         self.notifier = notifier or SystemdNotifier()
         self.started_at = time.time()
@@ -206,10 +206,12 @@ class Daemon:
                 self.trading = await TradingRuntime.start(
                     self.loaded, self._db, self.metrics, self._keeper, self._venue, self.credentials
                 )
-            except (ExchangeError, OSError) as exc:
-                log.error("trading_start_failed", error=str(exc), retry_in_s=delay)
+            except Exception as exc:  # crash-only: stay up, report not-ready, retry
+                log.exception("trading_start_failed", error=str(exc), retry_in_s=delay)
+                self.trading_error = f"{type(exc).__name__}: {exc}"[:300]
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
+        self.trading_error = None
         self._runner.add_stages(self.trading.stages())
         if self._keeper.state is TradingState.HALTED:  # a halt from before the venue was reachable
             await self._cancel_all(f"halted at start ({self._keeper.status.halt_reason})")
@@ -232,7 +234,10 @@ class Daemon:
         elif self._keeper.state is TradingState.HALTED:
             problems.append(f"halted: {self._keeper.status.halt_reason}")
         if self.loaded.app.exchange.venue != "none":
-            problems += self.trading.problems() if self.trading else ["venue not connected yet"]
+            if self.trading is not None:
+                problems += self.trading.problems()
+            else:
+                problems.append(f"venue not connected: {self.trading_error or 'starting'}")
         return not problems, problems
 
     async def status(self) -> dict[str, Any]:

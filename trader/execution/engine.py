@@ -133,8 +133,9 @@ class ExecutionEngine:
         gate refuses — so every decision leaves its row."""
         refusal = self._send_gate(draft.purpose)
         if refusal is not None:
-            intent = replace(self.build(draft, state=IntentState.CANCELLED),
-                             reject_reason=f"not sent: {refusal}")
+            intent = replace(
+                self.build(draft, state=IntentState.CANCELLED), reject_reason=f"not sent: {refusal}"
+            )
             await self.db.run(lambda conn: store.insert_intent(conn, intent))
             log.warning("intent_not_sent", intent_id=intent.intent_id, reason=refusal)
             return intent
@@ -272,6 +273,9 @@ class ExecutionEngine:
                 await self._resend(intent)
         left = await self.db.run(lambda conn: store.intents_in(conn, (IntentState.SUBMITTING,)))
         self._export_unknown(left)
+        working = await self.db.run(
+            lambda conn: store.intents_in(conn, (IntentState.OPEN, IntentState.PARTIALLY_FILLED)))
+        self.metrics.open_orders.set(len(working))
         return len(left)
 
     def _backoff(self, intent: Intent) -> float:

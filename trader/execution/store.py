@@ -34,8 +34,9 @@ def _dec(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
-def insert_intent(conn: sqlite3.Connection, intent: Intent,
-                  submitted_at: float | None = None) -> None:
+def insert_intent(
+    conn: sqlite3.Connection, intent: Intent, submitted_at: float | None = None
+) -> None:
     """Commit a new intent (X-1: before any request is sent for it)."""
     with transaction(conn):
         conn.execute(

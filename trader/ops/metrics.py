@@ -6,7 +6,8 @@ through `Metrics.counter` / `gauge` / `histogram`, so there is never a second re
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from prometheus_client import (
     CollectorRegistry,
@@ -19,6 +20,8 @@ from prometheus_client import (
 
 from trader.core.types import Mode, TradingState
 
+T = TypeVar("T")
+
 LAG_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 CYCLE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -29,6 +32,7 @@ disable_created_metrics()  # type: ignore[no-untyped-call]  # `_created` series 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._shared: dict[Callable[..., Any], Any] = {}
         self.up = self.gauge("trader_up", "1 while the daemon runs")
         self.info = Info(
             "trader_build", "version and mode of the running daemon", registry=self.registry
@@ -63,6 +67,14 @@ class Metrics:
             "trader_config_reloads", "SIGHUP reloads by result", ["result"]
         )
         self.halts = self.counter("trader_halts", "transitions to HALTED by reason", ["reason"])
+
+    def shared(self, factory: Callable[[Metrics], T]) -> T:
+        """One group of metrics per registry: a part that is built again (a retried start)
+        reuses its metrics instead of registering them twice."""
+        if factory not in self._shared:
+            self._shared[factory] = factory(self)
+        found: T = self._shared[factory]
+        return found
 
     def counter(self, name: str, doc: str, labels: Sequence[str] = ()) -> Counter:
         return Counter(name, doc, labelnames=labels, registry=self.registry)

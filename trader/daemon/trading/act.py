@@ -80,7 +80,7 @@ class Actor:
                 db,
                 adapter,
                 ids,
-                ExecutionMetrics(metrics),
+                metrics.shared(ExecutionMetrics),
                 mode=mode.value,
                 send_gate=lambda _purpose: "DRY_RUN never sends",
             )
@@ -272,6 +272,13 @@ async def _paper_exchange(
 def _close_paper_orders(conn: sqlite3.Connection) -> int:
     now = time.time()
     with transaction(conn):
+        conn.execute(  # their venue orders too: the audit trail must not show them working
+            "UPDATE orders SET status = 'CANCELLED', updated_at = ? WHERE intent_id IN "
+            "(SELECT intent_id FROM intents WHERE state IN "
+            "('NEW', 'SUBMITTING', 'OPEN', 'PARTIALLY_FILLED')) "
+            "AND status NOT IN ('FILLED', 'CANCELLED', 'EXPIRED', 'FAILED')",
+            (now,),
+        )
         cursor = conn.execute(
             "UPDATE intents SET state = 'CANCELLED', reject_reason = 'paper venue restarted', "
             "updated_at = ? WHERE state IN ('NEW', 'SUBMITTING', 'OPEN', 'PARTIALLY_FILLED')",

@@ -66,7 +66,7 @@ class OrderDesk:
         self.exchange = exchange
         self.keeper = keeper
         self.config = config
-        self.metrics = ExecutionMetrics(metrics)
+        self.metrics = metrics.shared(ExecutionMetrics)
         self.engine = ExecutionEngine(
             db, exchange, ids, self.metrics, mode=mode, send_gate=send_gate(keeper)
         )

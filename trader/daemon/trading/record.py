@@ -114,3 +114,9 @@ def record_exclusions(conn: sqlite3.Connection, cycle_id: str, step: DecisionSte
             "VALUES (?, 'universe', 'daemon', ?, ?)",
             (step.now, cycle_id, _json(payload)),
         )
+
+
+def realized_pnl(conn: sqlite3.Connection) -> Decimal:
+    """Realized PnL over every position, net of all fees (X-4)."""
+    rows = conn.execute("SELECT realized_pnl FROM positions").fetchall()
+    return sum((Decimal(row[0]) for row in rows), Decimal(0))

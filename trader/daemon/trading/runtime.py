@@ -22,7 +22,8 @@ from trader.core.types import Candle, Mode, ProductRules, TradingState
 from trader.daemon.cycle import CycleContext, Stage
 from trader.daemon.keeper import StateKeeper
 from trader.daemon.trading.act import Actor
-from trader.daemon.trading.record import record_exclusions, record_step
+from trader.daemon.trading.gauges import TradingMetrics
+from trader.daemon.trading.record import realized_pnl, record_exclusions, record_step
 from trader.daemon.trading.snapshot import build_market, load_portfolio, load_risk_state
 from trader.daemon.trading.venue_link import (
     choose_products,
@@ -67,7 +68,7 @@ class TradingRuntime:
         self.rules = rules
         self.listed_at = listed_at
         self.actor = actor
-        self._counters = _decision_metrics(metrics)
+        self.gauges = metrics.shared(TradingMetrics)
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
@@ -83,23 +84,29 @@ class TradingRuntime:
         adapter = CoinbaseExchange(
             exchange_config(loaded, venue), venue_credentials(venue, credentials), metrics
         )
-        await _measure_clock(adapter, loaded, keeper)
-        rules = {p.product_id: p for p in choose_products(await adapter.products(), loaded)}
-        listed_at = await listing_times(adapter, list(rules), time.time())
-        actor = await Actor.create(loaded, db, metrics, keeper, adapter, rules)
-        md = MarketDataService(
-            actor.exchange, list(rules), metrics
-        )  # PAPER: through the paper book
-        actor.quote = md.quote
-        await md.start()
-        core = DecisionCore(loaded.policy, loaded.universe, loaded.signals, loaded.strategies)
-        for pid in rules:
-            for candle in md.closed_candles(pid):
-                core.on_candle(candle)
-        md.subscribe_candles(lambda candle: _feed(core, candle))
-        runtime = cls(loaded, db, metrics, keeper, adapter, md, core, rules, listed_at, actor)
-        await runtime._set_fees()
-        await actor.open_gate()
+        md: MarketDataService | None = None
+        try:
+            await _measure_clock(adapter, loaded, keeper)
+            rules = {p.product_id: p for p in choose_products(await adapter.products(), loaded)}
+            listed_at = await listing_times(adapter, list(rules), time.time())
+            actor = await Actor.create(loaded, db, metrics, keeper, adapter, rules)
+            # PAPER: market data flows through the paper exchange, which fills from it
+            md = MarketDataService(actor.exchange, list(rules), metrics)
+            actor.quote = md.quote
+            await md.start()
+            core = DecisionCore(loaded.policy, loaded.universe, loaded.signals, loaded.strategies)
+            for pid in rules:
+                for candle in md.closed_candles(pid):
+                    core.on_candle(candle)
+            md.subscribe_candles(lambda candle: _feed(core, candle))
+            runtime = cls(loaded, db, metrics, keeper, adapter, md, core, rules, listed_at, actor)
+            await runtime._set_fees()
+            await actor.open_gate()
+        except BaseException:  # a failed start leaves nothing running; the caller retries
+            if md is not None:
+                await md.stop()
+            await adapter.close()
+            raise
         runtime._spawn("exit_watch", runtime._watch_exits)
         for name, work in actor.background():
             runtime._spawn(name, work)
@@ -153,21 +160,7 @@ class TradingRuntime:
             lambda conn: record_step(conn, ctx.cycle_id, step)
         )
         await self.db.run(lambda conn: record_exclusions(conn, ctx.cycle_id, step))
-        self._count(step)
-
-    def _count(self, step: DecisionStep) -> None:
-        triggers, proposals, rejections, exclusions = self._counters
-        for signal in step.signals:
-            triggers.labels(kind=signal.kind.value).inc()
-        for proposal in step.proposals:
-            proposals.labels(strategy=proposal.strategy_id).inc()
-        for verdict in step.verdicts:
-            for reason in verdict.reasons:
-                if not verdict.approved:
-                    rejections.labels(reason=reason.value).inc()
-        if step.exclusion_changes is not None and step.universe is not None:
-            for exclusion in step.universe.excluded.values():
-                exclusions.labels(reason=exclusion.reason.value).inc()
+        self.gauges.observe(step, await self.db.run(realized_pnl))
 
     async def _execute(self, ctx: CycleContext) -> None:
         step: DecisionStep = ctx.data[STEP]
@@ -253,14 +246,3 @@ async def _measure_clock(
     adapter.clock.start()
     if loaded.app.mode is Mode.LIVE and adapter.clock.is_skewed():
         await keeper.halt("clock_skew", f"offset {adapter.clock.offset_s:.3f} s")
-
-
-def _decision_metrics(metrics: Metrics) -> tuple[Any, Any, Any, Any]:
-    return (
-        metrics.counter("trader_triggers", "triggers selected by kind", ["kind"]),
-        metrics.counter("trader_proposals", "strategy proposals by strategy", ["strategy"]),
-        metrics.counter("trader_risk_rejections", "risk rejections by reason", ["reason"]),
-        metrics.counter(
-            "trader_universe_exclusions", "products excluded at a refresh, by reason", ["reason"]
-        ),
-    )

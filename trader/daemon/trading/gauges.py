@@ -1,0 +1,53 @@
+"""What the trading runtime exports each cycle (OPS-5, R-1, X-4): decisions by kind and
+reason, and the portfolio as the decision saw it (equity, PnL, exposure). Open orders
+are counted by the execution engine (`trader_open_orders`)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from trader.ops.metrics import Metrics
+from trader.pipeline.decide import DecisionStep
+
+
+class TradingMetrics:
+    def __init__(self, metrics: Metrics) -> None:
+        self.triggers = metrics.counter("trader_triggers", "triggers selected by kind", ["kind"])
+        self.proposals = metrics.counter(
+            "trader_proposals", "strategy proposals by strategy", ["strategy"]
+        )
+        self.rejections = metrics.counter(
+            "trader_risk_rejections", "risk rejections by reason", ["reason"]
+        )
+        self.exclusions = metrics.counter(
+            "trader_universe_exclusions", "products excluded at a refresh, by reason", ["reason"]
+        )
+        self.equity = metrics.gauge("trader_equity", "cash plus positions at mid, quote currency")
+        self.realized = metrics.gauge("trader_realized_pnl", "realized PnL net of all fees")
+        self.position = metrics.gauge(
+            "trader_position_notional", "position value at mid, quote currency", ["product"]
+        )
+
+    def observe(self, step: DecisionStep, realized_pnl: Decimal) -> None:
+        for signal in step.signals:
+            self.triggers.labels(kind=signal.kind.value).inc()
+        for proposal in step.proposals:
+            self.proposals.labels(strategy=proposal.strategy_id).inc()
+        for verdict in step.verdicts:
+            if not verdict.approved:
+                for reason in verdict.reasons:
+                    self.rejections.labels(reason=reason.value).inc()
+        if step.universe_refreshed and step.universe is not None:
+            for exclusion in step.universe.excluded.values():
+                self.exclusions.labels(reason=exclusion.reason.value).inc()
+        self._portfolio(step, realized_pnl)
+
+    def _portfolio(self, step: DecisionStep, realized_pnl: Decimal) -> None:
+        portfolio = step.inputs.portfolio
+        prices = step.inputs.market.mid_prices()
+        self.equity.set(float(step.equity))
+        self.realized.set(float(realized_pnl))
+        for product_id in step.inputs.market.products:
+            self.position.labels(product=product_id).set(
+                float(portfolio.position_value(product_id, prices))
+            )
