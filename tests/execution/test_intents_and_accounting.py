@@ -59,7 +59,21 @@ def test_x4_round_trip_realizes_price_difference_net_of_both_fees():
     buy = FillRow(Side.BUY, D("100"), D("2"), D("0.8"), 1.0)
     sell = FillRow(Side.SELL, D("110"), D("2"), D("1.32"), 2.0)
     after = position_from_fills([buy, sell])
-    assert after == PositionTotals(D(0), D(0), D("20") - D("0.8") - D("1.32"), D("2.12"), None)
+    net = D("20") - D("0.8") - D("1.32")
+    assert after == PositionTotals(D(0), D(0), net, D("2.12"), None, D(0), net, 2.0)
+
+
+def test_r3_round_trip_result_counts_from_the_open_of_that_round_trip():
+    first = [FillRow(Side.BUY, D("100"), D("1"), D("1"), 1.0),
+             FillRow(Side.SELL, D("90"), D("1"), D("1"), 2.0)]  # a losing round trip: -12
+    second = [FillRow(Side.BUY, D("50"), D("2"), D("0"), 3.0),
+              FillRow(Side.SELL, D("55"), D("1"), D("0"), 4.0),
+              FillRow(Side.SELL, D("56"), D("1"), D("0"), 5.0)]  # a winning one: +11
+    after_first = position_from_fills(first)
+    assert after_first.last_close_pnl == D("-12") and after_first.last_closed_at == 2.0
+    after_second = position_from_fills(first + second)
+    assert after_second.realized_at_open == D("-12")
+    assert after_second.last_close_pnl == D("11") and after_second.last_closed_at == 5.0
 
 
 def test_x4_average_cost_and_partial_sell():

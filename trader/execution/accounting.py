@@ -8,7 +8,7 @@ the daemon did not buy) realizes nothing on the excess and leaves the position a
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from trader.core.types import Side
@@ -27,11 +27,17 @@ class FillRow:
 
 @dataclass(frozen=True, slots=True)
 class PositionTotals:
+    """`realized_at_open` is the realized PnL just before the current round trip opened, so
+    a round trip's result (R-3 loss counting) is `realized_pnl - realized_at_open` at close."""
+
     base_size: Decimal = ZERO
     average_cost: Decimal = ZERO
     realized_pnl: Decimal = ZERO
     fees_paid: Decimal = ZERO
     opened_at: float | None = None
+    realized_at_open: Decimal = ZERO
+    last_close_pnl: Decimal | None = None
+    last_closed_at: float | None = None
 
 
 def apply_fill(position: PositionTotals, fill: FillRow) -> PositionTotals:
@@ -40,14 +46,31 @@ def apply_fill(position: PositionTotals, fill: FillRow) -> PositionTotals:
     if fill.side is Side.BUY:
         size = position.base_size + fill.size
         cost = (position.average_cost * position.base_size + fill.price * fill.size) / size
-        opened = position.opened_at if position.base_size > 0 else fill.trade_time
-        return PositionTotals(size, cost, realized, fees, opened)
+        opening = position.base_size == 0
+        return replace(
+            position,
+            base_size=size,
+            average_cost=cost,
+            realized_pnl=realized,
+            fees_paid=fees,
+            opened_at=fill.trade_time if opening else position.opened_at,
+            realized_at_open=position.realized_pnl if opening else position.realized_at_open,
+        )
     closed = min(fill.size, position.base_size)
     realized += (fill.price - position.average_cost) * closed
     size = position.base_size - closed
     if size == 0:
-        return PositionTotals(ZERO, ZERO, realized, fees, None)
-    return PositionTotals(size, position.average_cost, realized, fees, position.opened_at)
+        return replace(
+            position,
+            base_size=ZERO,
+            average_cost=ZERO,
+            realized_pnl=realized,
+            fees_paid=fees,
+            opened_at=None,
+            last_close_pnl=realized - position.realized_at_open,
+            last_closed_at=fill.trade_time,
+        )
+    return replace(position, base_size=size, realized_pnl=realized, fees_paid=fees)
 
 
 def position_from_fills(fills: Iterable[FillRow]) -> PositionTotals:

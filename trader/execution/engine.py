@@ -54,6 +54,7 @@ class OrderDraft:
     cycle_id: str | None = None
     proposal_id: str | None = None
     parent_intent_id: str | None = None
+    reason: str | None = None
 
 
 SendGate = Callable[[Purpose], str | None]  # why an intent may not be sent now, or None
@@ -119,6 +120,7 @@ class ExecutionEngine:
             proposal_id=draft.proposal_id,
             parent_intent_id=draft.parent_intent_id,
             expires_at=draft.end_time,
+            reason=draft.reason,
         )
 
     async def record_dry(self, draft: OrderDraft) -> Intent:
@@ -274,7 +276,8 @@ class ExecutionEngine:
         left = await self.db.run(lambda conn: store.intents_in(conn, (IntentState.SUBMITTING,)))
         self._export_unknown(left)
         working = await self.db.run(
-            lambda conn: store.intents_in(conn, (IntentState.OPEN, IntentState.PARTIALLY_FILLED)))
+            lambda conn: store.intents_in(conn, (IntentState.OPEN, IntentState.PARTIALLY_FILLED))
+        )
         self.metrics.open_orders.set(len(working))
         return len(left)
 

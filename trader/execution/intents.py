@@ -101,3 +101,4 @@ class Intent:
     fees: Decimal = Decimal(0)
     attempts: int = 0
     reject_reason: str | None = None
+    reason: str | None = None  # why it was placed: an exit's reason (stop_loss, ...), a trigger

@@ -202,6 +202,7 @@ class OrderManager:
         *,
         purpose: Purpose = Purpose.EXIT,
         cycle_id: str | None = None,
+        reason: str | None = None,
     ) -> Intent | None:
         """Sell `base_size` now, no worse than the bid minus the exit slippage cap."""
         return await self._ioc(
@@ -213,6 +214,7 @@ class OrderManager:
             None,
             None,
             cycle_id,
+            reason,
         )
 
     async def _ioc(
@@ -225,6 +227,7 @@ class OrderManager:
         parent: str | None,
         proposal_id: str | None,
         cycle_id: str | None,
+        reason: str | None = None,
     ) -> Intent | None:
         quote, rules = self._quote(product_id), self._rules(product_id)
         if quote is None or rules is None:
@@ -247,5 +250,6 @@ class OrderManager:
             cycle_id=cycle_id,
             proposal_id=proposal_id,
             parent_intent_id=parent,
+            reason=reason,
         )
         return await self.engine.place(draft)

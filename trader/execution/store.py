@@ -22,7 +22,7 @@ INTENT_COLUMNS = (
     "intent_id, client_order_id, proposal_id, cycle_id, mode, purpose, product_id, side, "
     "order_configuration, base_size, quote_size, limit_price, state, exchange_order_id, "
     "filled_size, filled_value, fees, reject_reason, created_at, updated_at, request_body, "
-    "attempts, parent_intent_id, expires_at"
+    "attempts, parent_intent_id, expires_at, reason"
 )
 
 
@@ -41,7 +41,7 @@ def insert_intent(
     with transaction(conn):
         conn.execute(
             f"INSERT INTO intents ({INTENT_COLUMNS}, submitted_at) VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 intent.intent_id,
                 intent.client_order_id,
@@ -67,6 +67,7 @@ def insert_intent(
                 intent.attempts,
                 intent.parent_intent_id,
                 intent.expires_at,
+                intent.reason,
                 submitted_at,
             ),
         )
@@ -97,6 +98,7 @@ def row_to_intent(row: sqlite3.Row) -> Intent:
         fees=Decimal(row["fees"]),
         attempts=row["attempts"],
         reject_reason=row["reject_reason"],
+        reason=row["reason"],
     )
 
 
@@ -226,11 +228,13 @@ def refresh_position(conn: sqlite3.Connection, product_id: str, now: float) -> P
     )
     conn.execute(
         "INSERT INTO positions (product_id, base_size, average_cost, realized_pnl, fees_paid, "
-        "opened_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "opened_at, realized_at_open, last_close_pnl, last_closed_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (product_id) DO UPDATE SET base_size = excluded.base_size, "
         "average_cost = excluded.average_cost, realized_pnl = excluded.realized_pnl, "
         "fees_paid = excluded.fees_paid, opened_at = excluded.opened_at, "
-        "updated_at = excluded.updated_at",
+        "realized_at_open = excluded.realized_at_open, last_close_pnl = excluded.last_close_pnl, "
+        "last_closed_at = excluded.last_closed_at, updated_at = excluded.updated_at",
         (
             product_id,
             str(totals.base_size),
@@ -238,6 +242,9 @@ def refresh_position(conn: sqlite3.Connection, product_id: str, now: float) -> P
             str(totals.realized_pnl),
             str(totals.fees_paid),
             totals.opened_at,
+            str(totals.realized_at_open),
+            None if totals.last_close_pnl is None else str(totals.last_close_pnl),
+            totals.last_closed_at,
             now,
         ),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 import structlog
@@ -89,6 +89,7 @@ class OrderTracker:
         self.metrics = metrics
         self._clock = clock
         self._foreign_seen: set[str] = set()
+        self.fill_listeners: list[Callable[[list[Fill]], Awaitable[None]]] = []
 
     async def on_order_event(self, event: OrderEvent) -> None:
         now = self._clock()
@@ -169,6 +170,8 @@ class OrderTracker:
             lambda conn: store.insert_fills(conn, own, intent_ids, "rest", now)
         )
         if fresh:
+            for listener in self.fill_listeners:
+                await listener(fresh)
             self.metrics.fills.inc(len(fresh))
             log.info("fills_recorded", count=len(fresh), trade_ids=[f.trade_id for f in fresh][:20])
         return fresh

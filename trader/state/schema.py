@@ -161,7 +161,15 @@ ALTER TABLE intents ADD COLUMN expires_at REAL;
 CREATE INDEX intents_product ON intents (product_id, state);
 """
 
-MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2)]
+V3 = """
+ALTER TABLE intents ADD COLUMN reason TEXT;
+ALTER TABLE positions ADD COLUMN realized_at_open TEXT NOT NULL DEFAULT '0';
+ALTER TABLE positions ADD COLUMN last_close_pnl TEXT;
+ALTER TABLE positions ADD COLUMN last_closed_at REAL;
+ALTER TABLE positions ADD COLUMN results_seen_at REAL;
+"""
+
+MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3)]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
 

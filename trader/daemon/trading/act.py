@@ -96,6 +96,7 @@ class Actor:
             lambda pid: actor.quote(pid),
             rules.get,
         )
+        actor.desk.record_cooldowns(loaded.policy)
         return actor
 
     # -- start and background ----------------------------------------------------------
@@ -221,7 +222,9 @@ class Actor:
                 )
             return
         assert self.desk is not None
-        await self.desk.manager.exit(product_id, size, purpose=purpose, cycle_id=cycle_id)
+        await self.desk.manager.exit(
+            product_id, size, purpose=purpose, cycle_id=cycle_id, reason=reason
+        )
 
     async def cancel_all(self, reason: str) -> int:
         if self.desk is None:

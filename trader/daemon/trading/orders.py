@@ -13,8 +13,10 @@ from decimal import Decimal
 import structlog
 
 from trader.config.app import ExecutionConfig
+from trader.config.policy import PolicyConfig
 from trader.core.types import ProductRules, Quote, TradingState
 from trader.daemon.keeper import StateKeeper
+from trader.daemon.trading.cooldowns import CooldownRecorder
 from trader.exchange.interface import Exchange
 from trader.exchange.models import OrderEvent, StreamStatus
 from trader.execution.cancel import CancelAll
@@ -98,6 +100,10 @@ class OrderDesk:
         )
         self.reconciled = False
         self.last_report: ReconcileReport | None = None
+
+    def record_cooldowns(self, policy: PolicyConfig) -> None:
+        """R-3: fills feed the persisted cooldowns and the consecutive-loss counter."""
+        self.tracker.fill_listeners.append(CooldownRecorder(self.db, policy).on_fills)
 
     @classmethod
     async def create(

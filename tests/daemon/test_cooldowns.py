@@ -1,0 +1,94 @@
+"""R-3: cooldowns after a fill, after a stop-out and after N consecutive losses are
+recorded from real fills in SQLite, with their expiry."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from trader.config.policy import PolicyConfig
+from trader.core.types import Side
+from trader.daemon.trading.cooldowns import apply_fills
+from trader.exchange.models import Fill
+from trader.execution import store
+from trader.state.db import connect
+from trader.state.schema import migrate
+
+D = Decimal
+POLICY = PolicyConfig(
+    cooldown_after_fill_s=100,
+    cooldown_after_stop_s=1000,
+    consecutive_losses_limit=2,
+    cooldown_after_losses_s=5000,
+)
+
+
+def _fill(trade_id, product, side, price, size, t):
+    return Fill(
+        trade_id,
+        trade_id,
+        f"o-{trade_id}",
+        product,
+        side,
+        D(price),
+        D(size),
+        D("0"),
+        "TAKER",
+        "FILL",
+        t,
+        "",
+    )
+
+
+def _record(conn, fills, now):
+    store.insert_fills(conn, fills, {}, "test", now)
+    return apply_fills(conn, fills, POLICY, now)
+
+
+def _stop_exit(conn, product, created_at):
+    conn.execute(
+        "INSERT INTO intents (intent_id, client_order_id, mode, purpose, product_id, side, "
+        "order_configuration, state, filled_size, created_at, updated_at, reason) VALUES "
+        "(?, ?, 'LIVE', 'exit', ?, 'SELL', '{}', 'FILLED', '1', ?, ?, 'stop_loss')",
+        (f"i-{product}-{created_at}", f"c-{product}-{created_at}", product, created_at, created_at),
+    )
+
+
+def test_r3_entry_fill_cools_the_product_down(tmp_path):
+    conn = connect(tmp_path / "t.db")
+    migrate(conn)
+    _record(conn, [_fill("t1", "BTC-USD", Side.BUY, "100", "1", 10.0)], now=50.0)
+    rows = conn.execute("SELECT product_id, reason, until FROM cooldowns").fetchall()
+    assert [tuple(r) for r in rows] == [("BTC-USD", "after_fill", 150.0)]
+
+
+def test_r3_stop_out_and_consecutive_losses_pause_everything(tmp_path):
+    conn = connect(tmp_path / "t.db")
+    migrate(conn)
+    _record(conn, [_fill("a1", "ETH-USD", Side.BUY, "100", "1", 10.0)], now=10.0)
+    _stop_exit(conn, "ETH-USD", 19.0)
+    _record(conn, [_fill("a2", "ETH-USD", Side.SELL, "90", "1", 20.0)], now=20.0)
+    reasons = dict(conn.execute("SELECT reason, until FROM cooldowns WHERE product_id = 'ETH-USD'"))
+    assert reasons["after_stop"] == 1020.0
+    assert conn.execute("SELECT consecutive_losses FROM risk_state").fetchone()[0] == 1
+    _record(conn, [_fill("b1", "SOL-USD", Side.BUY, "10", "1", 30.0)], now=30.0)
+    _record(conn, [_fill("b2", "SOL-USD", Side.SELL, "9", "1", 40.0)], now=40.0)
+    everything = conn.execute(
+        "SELECT reason, until FROM cooldowns WHERE product_id = '*'"
+    ).fetchone()
+    assert everything is not None and everything[1] == 5040.0
+    # the pause starts and the counter restarts from 0 (its documented reset rule) ...
+    assert conn.execute("SELECT consecutive_losses FROM risk_state").fetchone()[0] == 0
+    _record(conn, [_fill("b2", "SOL-USD", Side.SELL, "9", "1", 40.0)], now=41.0)
+    # ... and a fill reported again is not a new loss
+    assert conn.execute("SELECT consecutive_losses FROM risk_state").fetchone()[0] == 0
+
+
+def test_r3_a_winning_round_trip_resets_the_loss_counter(tmp_path):
+    conn = connect(tmp_path / "t.db")
+    migrate(conn)
+    _record(conn, [_fill("c1", "BTC-USD", Side.BUY, "100", "1", 1.0)], now=1.0)
+    _record(conn, [_fill("c2", "BTC-USD", Side.SELL, "90", "1", 2.0)], now=2.0)
+    assert conn.execute("SELECT consecutive_losses FROM risk_state").fetchone()[0] == 1
+    _record(conn, [_fill("c3", "BTC-USD", Side.BUY, "100", "1", 3.0)], now=3.0)
+    _record(conn, [_fill("c4", "BTC-USD", Side.SELL, "120", "1", 4.0)], now=4.0)
+    assert conn.execute("SELECT consecutive_losses FROM risk_state").fetchone()[0] == 0
