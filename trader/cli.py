@@ -53,6 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="check config, lock, disk, keys, clock")
     _add_config(doctor)
 
+    reconcile = sub.add_parser("reconcile", help="reconcile once with the venue, print the report")
+    _add_config(reconcile)
+
+    reset = sub.add_parser("reset-high-water-mark",
+                           help="clear the high-water mark (audited); the next cycle sets it")
+    _add_config(reset)
+    reset.add_argument("--note", default=None, help="why (kept in the audit trail)")
+
     from trader.sim.cli import add_arguments as add_sim_arguments
 
     sim = sub.add_parser("sim", help="serve the simulated Coinbase venue on loopback (SIM-1)")
@@ -60,9 +68,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _logs_to_stderr() -> None:
+    """Commands other than `run` print their result on stdout; their logs go to stderr."""
+    import structlog
+
+    structlog.configure(
+        processors=[structlog.processors.add_log_level,
+                    structlog.processors.TimeStamper(fmt="iso", utc=True),
+                    structlog.processors.JSONRenderer()],
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from trader.commands import dispatch
+
+    if args.command != "run":
+        _logs_to_stderr()
 
     try:
         return dispatch(args)

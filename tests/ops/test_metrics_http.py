@@ -49,9 +49,18 @@ def test_ops5_listener_binds_loopback_by_default(daemon_dir):
 
 
 def test_ops5_every_metric_name_is_documented_in_readme(repo_root: Path):
+    from trader.daemon.trading.gauges import TradingMetrics
+    from trader.exchange.metrics import adapter_metrics
+    from trader.execution.metrics import ExecutionMetrics
+    from trader.marketdata.metrics import market_data_metrics
     from trader.ops.metrics import Metrics
 
     readme = (repo_root / "README.md").read_text()
-    names = {m.name for m in Metrics().registry.collect()}
+    metrics = Metrics()  # one registry: every part registers on it, as in the daemon
+    adapter_metrics(metrics)
+    market_data_metrics(metrics)
+    ExecutionMetrics(metrics)
+    TradingMetrics(metrics)
+    names = {m.name for m in metrics.registry.collect()}
     missing = sorted(n for n in names if not re.search(rf"`{n}(_total|_info)?[`{{]", readme))
     assert not missing, f"metrics missing from README: {missing}"

@@ -118,6 +118,10 @@ class Actor:
             ("reconcile", self.desk.keep_reconciling),
         ]
 
+    def last_reconcile(self) -> dict[str, object] | None:
+        report = self.desk.last_report if self.desk is not None else None
+        return None if report is None else report.as_dict()
+
     def problems(self) -> list[str]:
         return [] if self.reconciled else ["not reconciled with the venue"]
 

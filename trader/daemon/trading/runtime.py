@@ -194,6 +194,7 @@ class TradingRuntime:
         return {
             "products": list(self.rules),
             "reconciled": self.actor.reconciled,
+            "reconcile": self.actor.last_reconcile(),
             "clock_offset_s": self.adapter.clock.offset_s,
         }
 

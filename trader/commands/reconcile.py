@@ -1,0 +1,92 @@
+"""`trader reconcile` (X-5): reconcile once with the venue and print the report.
+
+While the daemon runs, it reconciles itself (every `execution.reconcile_interval_s`); the
+command then prints the daemon's last report instead of racing it. The embedded simulator
+and the paper exchange live inside the daemon, so for them there is nothing to reconcile
+from outside. Exit 0 when clean, 1 when something differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from decimal import Decimal
+
+import orjson
+
+from trader.commands.common import load_or_report
+from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_GATE, EXIT_OK
+from trader.commands.status import collect
+from trader.config.loader import LoadedConfig
+from trader.config.secrets import CredentialsError, load_credentials
+from trader.core.types import Mode
+from trader.ops.pidlock import lock_is_held
+
+
+def reconcile_command(args: argparse.Namespace) -> int:
+    loaded = load_or_report(args.config)
+    if loaded is None:
+        return EXIT_CONFIG
+    if lock_is_held(loaded.pid_path):
+        document = collect(loaded) or {}
+        report = (document.get("trading") or {}).get("reconcile")
+        print(
+            orjson.dumps(
+                {"source": "daemon", "report": report}, option=orjson.OPT_INDENT_2
+            ).decode()
+        )
+        return EXIT_OK if report is None or report.get("ok") else EXIT_FAILURE
+    if loaded.app.exchange.venue != "coinbase" or loaded.app.mode is Mode.PAPER:
+        print(
+            "nothing to reconcile outside the daemon: the embedded venue and the paper "
+            "exchange exist only while it runs",
+            file=sys.stderr,
+        )
+        return EXIT_GATE
+    try:
+        credentials = load_credentials()
+    except CredentialsError as exc:
+        print(f"credentials error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if credentials is None:
+        print("reconcile needs API credentials (view permission)", file=sys.stderr)
+        return EXIT_CONFIG
+    report = asyncio.run(_reconcile(loaded, credentials))
+    print(orjson.dumps({"source": "venue", "report": report}, option=orjson.OPT_INDENT_2).decode())
+    return EXIT_OK if report["ok"] else EXIT_FAILURE
+
+
+async def _reconcile(loaded: LoadedConfig, credentials: object) -> dict[str, object]:
+    from trader.config.secrets import Credentials
+    from trader.exchange.coinbase.exchange import CoinbaseExchange
+    from trader.execution.engine import ExecutionEngine
+    from trader.execution.ids import OrderIds, installation_namespace
+    from trader.execution.metrics import ExecutionMetrics
+    from trader.execution.reconcile import Reconciler
+    from trader.execution.tracker import OrderTracker
+    from trader.ops.metrics import Metrics
+    from trader.state.db import Database
+
+    assert isinstance(credentials, Credentials)
+    config = loaded.app.exchange.model_copy(
+        update={"read_only": loaded.app.mode is not Mode.LIVE or loaded.app.exchange.read_only}
+    )
+    exchange = CoinbaseExchange(config, credentials, Metrics())
+    loaded.state_db_path.parent.mkdir(parents=True, exist_ok=True)
+    db = await Database.open(loaded.state_db_path)
+    try:
+        metrics = ExecutionMetrics(Metrics())
+        ids = OrderIds(await db.run(installation_namespace))
+        engine = ExecutionEngine(
+            db, exchange, ids, metrics, mode=loaded.app.mode.value, send_gate=lambda _purpose: None
+        )
+        tracker = OrderTracker(db, exchange, ids, metrics)
+        tolerance = Decimal(str(loaded.app.execution.reconcile_tolerance))
+        report = await Reconciler(db, exchange, ids, engine, tracker, tolerance=tolerance).run(
+            startup=True
+        )
+        return report.as_dict()
+    finally:
+        await db.close()
+        await exchange.close()
