@@ -56,8 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     reconcile = sub.add_parser("reconcile", help="reconcile once with the venue, print the report")
     _add_config(reconcile)
 
-    reset = sub.add_parser("reset-high-water-mark",
-                           help="clear the high-water mark (audited); the next cycle sets it")
+    reset = sub.add_parser(
+        "reset-high-water-mark", help="clear the high-water mark (audited); the next cycle sets it"
+    )
     _add_config(reset)
     reset.add_argument("--note", default=None, help="why (kept in the audit trail)")
 
@@ -73,9 +74,11 @@ def _logs_to_stderr() -> None:
     import structlog
 
     structlog.configure(
-        processors=[structlog.processors.add_log_level,
-                    structlog.processors.TimeStamper(fmt="iso", utc=True),
-                    structlog.processors.JSONRenderer()],
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(),
+        ],
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
     )
 

@@ -64,11 +64,15 @@ def test_x4_round_trip_realizes_price_difference_net_of_both_fees():
 
 
 def test_r3_round_trip_result_counts_from_the_open_of_that_round_trip():
-    first = [FillRow(Side.BUY, D("100"), D("1"), D("1"), 1.0),
-             FillRow(Side.SELL, D("90"), D("1"), D("1"), 2.0)]  # a losing round trip: -12
-    second = [FillRow(Side.BUY, D("50"), D("2"), D("0"), 3.0),
-              FillRow(Side.SELL, D("55"), D("1"), D("0"), 4.0),
-              FillRow(Side.SELL, D("56"), D("1"), D("0"), 5.0)]  # a winning one: +11
+    first = [
+        FillRow(Side.BUY, D("100"), D("1"), D("1"), 1.0),
+        FillRow(Side.SELL, D("90"), D("1"), D("1"), 2.0),
+    ]  # a losing round trip: -12
+    second = [
+        FillRow(Side.BUY, D("50"), D("2"), D("0"), 3.0),
+        FillRow(Side.SELL, D("55"), D("1"), D("0"), 4.0),
+        FillRow(Side.SELL, D("56"), D("1"), D("0"), 5.0),
+    ]  # a winning one: +11
     after_first = position_from_fills(first)
     assert after_first.last_close_pnl == D("-12") and after_first.last_closed_at == 2.0
     after_second = position_from_fills(first + second)

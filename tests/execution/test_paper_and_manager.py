@@ -193,3 +193,45 @@ async def test_x2_exit_is_an_ioc_with_bounded_slippage(tmp_path):
         assert sold.limit_price >= bid * (1 - D("0.005"))
         order = s.venue.engine.get_order(sold.exchange_order_id)
         assert order.average_filled_price >= sold.limit_price
+
+
+async def test_ops4_halted_sends_nothing_but_the_kill_switch_flatten(tmp_path):
+    from trader.daemon.keeper import StateKeeper
+    from trader.daemon.trading.orders import send_gate
+    from trader.ops.metrics import Metrics
+
+    async with execution_stack(tmp_path) as s:
+        keeper = await StateKeeper.load(s.db, Metrics())
+        s.engine._send_gate = send_gate(keeper)
+        manager = OrderManager(
+            s.engine,
+            s.venue.engine.quote,
+            s.venue.engine.product,
+            ExecutionPolicy(),
+            s.exchange.cancel_orders,
+            s.tracker.refresh_order,
+        )
+        bought = await manager._ioc(
+            "BTC-USD", Side.BUY, D("0.01"), D(50), Purpose.ENTRY, None, None, None
+        )
+        await s.tracker.refresh_order(bought.exchange_order_id)
+        await keeper.halt("kill_switch", "drill")
+        refused = await manager.exit("BTC-USD", D("0.01"))
+        assert refused.state is IntentState.CANCELLED and "halted" in refused.reject_reason
+        flat = await manager.exit(
+            "BTC-USD",
+            D("0.01"),
+            purpose=Purpose.FLATTEN,
+            reason="kill_switch_flatten",
+            slippage_bps=D(100),
+        )
+        assert flat is not None and flat.state is IntentState.OPEN
+        await s.tracker.refresh_order(flat.exchange_order_id)
+        position = await s.db.run(
+            lambda conn: conn.execute(
+                "SELECT base_size FROM positions WHERE product_id = 'BTC-USD'"
+            ).fetchone()
+        )
+        assert D(position[0]) == 0
+        bid = s.venue.engine.quote("BTC-USD").bid
+        assert flat.limit_price >= bid * (1 - D("0.01"))  # bounded slippage

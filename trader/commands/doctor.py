@@ -6,6 +6,7 @@ Each check prints OK, WARN or FAIL with its detail; exit 1 when any check fails.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import shutil
 import tempfile
@@ -17,6 +18,7 @@ from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from trader.config.loader import LoadedConfig
 from trader.config.secrets import CredentialsError, key_file_too_open, load_credentials
 from trader.core.types import Mode
+from trader.exchange.errors import ExchangeError
 from trader.ops.pidlock import lock_is_held, read_holder
 
 Result = tuple[str, str]  # (OK | WARN | FAIL, detail)
@@ -74,12 +76,40 @@ def check_kill_switch(loaded: LoadedConfig) -> Result:
     return "OK", f"absent ({loaded.kill_switch_path})"
 
 
+def check_venue(loaded: LoadedConfig) -> Result:
+    """EX-3: reachability and clock offset against the venue's `/time`."""
+    if loaded.app.exchange.venue != "coinbase":
+        return "OK", f"{loaded.app.exchange.venue} venue: started inside the daemon, same clock"
+    try:
+        offset, skewed = asyncio.run(_measure(loaded))
+    except ExchangeError as exc:
+        return "FAIL", f"{loaded.app.exchange.rest_url} unreachable: {exc}"
+    level = "FAIL" if skewed and loaded.app.mode is Mode.LIVE else ("WARN" if skewed else "OK")
+    return level, (
+        f"{loaded.app.exchange.rest_url} reachable; clock offset {offset * 1000:.0f} ms "
+        f"(limit {loaded.app.exchange.max_clock_offset_ms} ms)"
+    )
+
+
+async def _measure(loaded: LoadedConfig) -> tuple[float, bool]:
+    from trader.exchange.coinbase.exchange import CoinbaseExchange
+    from trader.ops.metrics import Metrics
+
+    exchange = CoinbaseExchange(loaded.app.exchange, None, Metrics())
+    try:
+        offset = await exchange.clock.measure()
+        return offset, exchange.clock.is_skewed()
+    finally:
+        await exchange.close()
+
+
 CHECKS: list[tuple[str, Callable[[LoadedConfig], Result]]] = [
     ("lock", check_lock),
     ("writable", check_writable),
     ("disk", check_disk),
     ("keys", check_keys),
     ("kill_switch", check_kill_switch),
+    ("venue", check_venue),
 ]
 
 
@@ -94,5 +124,4 @@ def doctor_command(args: argparse.Namespace) -> int:
         level, detail = check(loaded)
         failed |= level == "FAIL"
         print(f"{level:<4} {name}: {detail}")
-    print("--   clock: measured against the venue's /time once the exchange adapter runs")
     return EXIT_FAILURE if failed else EXIT_OK

@@ -203,13 +203,15 @@ class OrderManager:
         purpose: Purpose = Purpose.EXIT,
         cycle_id: str | None = None,
         reason: str | None = None,
+        slippage_bps: Decimal | None = None,
     ) -> Intent | None:
-        """Sell `base_size` now, no worse than the bid minus the exit slippage cap."""
+        """Sell `base_size` now, no worse than the bid minus the slippage cap (the exit cap
+        unless given, e.g. the kill switch's flatten cap)."""
         return await self._ioc(
             product_id,
             Side.SELL,
             base_size,
-            self.policy.exit_slippage_bps,
+            self.policy.exit_slippage_bps if slippage_bps is None else slippage_bps,
             purpose,
             None,
             None,

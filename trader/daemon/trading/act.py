@@ -233,7 +233,29 @@ class Actor:
     async def cancel_all(self, reason: str) -> int:
         if self.desk is None:
             return 0  # DRY_RUN never has an order at the venue
-        return await self.desk.cancel_all(reason)
+        cancelled = await self.desk.cancel_all(reason)
+        if reason == "kill_switch" and self.loaded.app.kill_switch.flatten:
+            await self.flatten()
+        return cancelled
+
+    async def flatten(self) -> None:
+        """OPS-4 `kill_switch.flatten`: sell every position, slippage bounded."""
+        assert self.desk is not None
+        positions = await self.db.run(
+            lambda conn: conn.execute(
+                "SELECT product_id, base_size FROM positions WHERE base_size != '0'"
+            ).fetchall()
+        )
+        cap = Decimal(str(self.loaded.app.kill_switch.flatten_max_slippage_bps))
+        for product_id, size in positions:
+            log.critical("kill_switch_flatten", product_id=product_id, size=size)
+            await self.desk.manager.exit(
+                product_id,
+                Decimal(size),
+                purpose=Purpose.FLATTEN,
+                reason="kill_switch_flatten",
+                slippage_bps=cap,
+            )
 
     async def stop(self) -> None:
         if isinstance(self.exchange, PaperExchange):

@@ -36,11 +36,12 @@ RECONCILE_MISMATCH = "reconcile_mismatch"
 
 
 def send_gate(keeper: StateKeeper) -> Callable[[Purpose], str | None]:
-    """Checked right before an intent is committed as SUBMITTING (X-1, OPS-4)."""
+    """Checked right before an intent is committed as SUBMITTING (X-1, OPS-4). HALTED sends
+    nothing but the kill switch's own flatten; REDUCING sends exits only."""
 
     def gate(purpose: Purpose) -> str | None:
         state = keeper.state
-        if state is TradingState.HALTED:
+        if state is TradingState.HALTED and purpose is not Purpose.FLATTEN:
             return f"halted ({keeper.status.halt_reason})"
         if state is TradingState.REDUCING and purpose in (Purpose.ENTRY, Purpose.REPRICE):
             return "reducing: exits only"

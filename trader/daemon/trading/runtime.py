@@ -42,6 +42,7 @@ from trader.state.db import Database
 log = structlog.get_logger("trader.trading")
 
 STEP = "step"
+FEE_REFRESH_S = 86400.0
 
 
 class TradingRuntime:
@@ -108,6 +109,7 @@ class TradingRuntime:
             await adapter.close()
             raise
         runtime._spawn("exit_watch", runtime._watch_exits)
+        runtime._spawn("fee_refresh", runtime._refresh_fees_daily)
         for name, work in actor.background():
             runtime._spawn(name, work)
         log.info(
@@ -124,6 +126,12 @@ class TradingRuntime:
             self.core.set_fee_rates(await self.actor.exchange.fee_rates())
         except ExchangeError as exc:  # X-3: the configured fallback stays in force
             log.warning("fee_rates_unavailable", error=str(exc))
+
+    async def _refresh_fees_daily(self) -> None:
+        """X-3: the fee tier moves with 30-day volume; read it again once a day."""
+        while True:
+            await asyncio.sleep(FEE_REFRESH_S)
+            await self._set_fees()
 
     def _spawn(self, name: str, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
         self._tasks.append(asyncio.create_task(_forever(name, work), name=name))

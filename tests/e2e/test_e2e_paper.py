@@ -1,0 +1,252 @@
+"""X-6, OPS-2, X-4, X-5 end to end: the real daemon in PAPER on the embedded synthetic venue.
+
+The daemon reaches the venue through the Coinbase adapter for market data and accounts,
+while its orders go to the paper exchange (local fills against that feed): paper orders
+fill, fills and positions land in `data/trader-paper.db`, `data/trader.db` is never made,
+and the venue's ledger shows no order. Then a SIGTERM and a second start: positions are
+kept, paper orders that were working are closed (the paper venue died with the process).
+
+The synthetic market is seeded (seed 7): at the start XRP-USD has a momentum trigger with
+the shipped config. Relaxed so more entries happen at once: `price_move.threshold_60m_pct`
+3.0 -> 1.0 and `min_conviction` 0.4 -> 0.25 (XRP, DOGE and ADA enter in the first cycle).
+`shutdown.cancel_open_orders: false` leaves working paper orders to the restart to close;
+a 1-minute max hold on those triggers' entries makes an exit follow the restart.
+
+One scenario runs once per module (two daemon starts); the tests read what it observed.
+"""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.helpers import edit_policy, metric, query, sim_get, venue_root
+from tests.support.daemon import DaemonDir, DaemonProcess, wait_for
+
+WORKING = ("NEW", "SUBMITTING", "OPEN", "PARTIALLY_FILLED")
+
+
+@dataclass
+class Run:
+    """What one daemon start showed (its own embedded venue: a fresh ledger each time)."""
+
+    daemon: DaemonProcess
+    venue: str
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    venue_fills: list[dict[str, Any]] = field(default_factory=list)
+    metrics: str = ""
+
+
+@dataclass
+class Scenario:
+    home: DaemonDir
+    first: Run
+    after_first: dict[str, list[sqlite3.Row]]
+    second: Run
+    at_second_start: dict[str, list[sqlite3.Row]]
+    second_status: dict[str, Any]
+
+    @property
+    def db(self) -> Path:
+        return self.home.data / "trader-paper.db"
+
+
+def _snapshot(db: Path) -> dict[str, list[sqlite3.Row]]:
+    return {
+        "intents": query(db, "SELECT * FROM intents ORDER BY created_at"),
+        "positions": query(
+            db, "SELECT * FROM positions WHERE base_size != '0' ORDER BY product_id"
+        ),
+        "fills": query(db, "SELECT * FROM fills ORDER BY trade_time"),
+        "orders": query(db, "SELECT * FROM orders"),
+    }
+
+
+def _start(home: DaemonDir) -> Run:
+    daemon = home.start()
+    daemon.wait_started(timeout=30)
+    wait_for(lambda: "trading" in daemon.status(), timeout=45, interval=0.1)
+    return Run(daemon, venue_root(daemon))
+
+
+def _observe_venue(run: Run) -> None:
+    run.ledger = sim_get(run.venue, "ledger")["orders"]
+    run.venue_fills = sim_get(run.venue, "fills")["fills"]
+    run.metrics = run.daemon.metrics()
+
+
+def _relax_strategy(data: dict[str, Any]) -> None:
+    data["rules"]["min_conviction"] = 0.25
+    # a 1-minute hold: after the restart an exit order follows for sure (see the last test)
+    for kind in ("price_move_60m", "momentum"):
+        data["rules"]["exits_by_trigger"][kind]["max_hold_minutes"] = 1.0
+
+
+@pytest.fixture(scope="module")
+def paper(tmp_path_factory) -> Any:
+    root = tmp_path_factory.mktemp("paper")
+    home = DaemonDir(
+        root,
+        {
+            "mode": "PAPER",
+            "sim": {"products": 6},
+            "cycle": {"interval_s": 1, "jitter_pct": 0},
+            "shutdown": {"cancel_open_orders": False},
+        },
+    )
+    edit_policy(home, "signals.yaml", lambda s: s["price_move"].update(threshold_60m_pct=1.0))
+    edit_policy(home, "strategies.yaml", _relax_strategy)
+    db = home.data / "trader-paper.db"
+    try:
+        first = _start(home)
+
+        def filled_with_more_working() -> bool:
+            rows = query(
+                db,
+                "SELECT "
+                "(SELECT COUNT(*) FROM positions WHERE base_size != '0'), "
+                "(SELECT COUNT(*) FROM fills), "
+                f"(SELECT COUNT(*) FROM intents WHERE state IN {WORKING})",
+            )[0]
+            return rows[0] >= 1 and rows[1] >= 1 and rows[2] >= 1
+
+        wait_for(filled_with_more_working, timeout=40, interval=0.2)
+        _observe_venue(first)
+        first.daemon.signal(signal.SIGTERM)
+        assert first.daemon.wait() == 0
+        after_first = _snapshot(db)
+
+        second = _start(home)
+        at_second_start = _snapshot(db)
+        second_status = second.daemon.status()
+        yield Scenario(home, first, after_first, second, at_second_start, second_status)
+    finally:
+        home.cleanup()
+
+
+def test_x6_ops2_paper_orders_fill_locally_into_the_paper_db(paper: Scenario):
+    state = paper.after_first
+    intents = state["intents"]
+    assert intents and {i["mode"] for i in intents} == {"PAPER"}
+    assert any(i["state"] in ("FILLED", "PARTIALLY_FILLED") for i in intents)
+    assert all(i["exchange_order_id"] for i in intents)  # accepted by the paper venue
+    assert state["fills"] and state["positions"]
+    # X-4: positions are exactly what the recorded fills explain (Decimal, no rounding)
+    for position in state["positions"]:
+        held = sum(
+            (
+                Decimal(f["size"]) * (1 if f["side"] == "BUY" else -1)
+                for f in state["fills"]
+                if f["product_id"] == position["product_id"]
+            ),
+            Decimal(0),
+        )
+        assert Decimal(position["base_size"]) == held > 0
+    # each fill belongs to an intent of the same product that filled at least that much
+    by_id = {i["intent_id"]: i for i in intents}
+    for fill in state["fills"]:
+        intent = by_id[fill["intent_id"]]
+        assert (intent["product_id"], intent["side"]) == (fill["product_id"], fill["side"])
+        assert Decimal(intent["filled_size"]) >= Decimal(fill["size"])
+    # the audit trail: every entry joins its proposal and an approving verdict
+    joined = {
+        row["intent_id"]: (row["product_id"], row["decision"])
+        for row in query(
+            paper.db,
+            "SELECT i.intent_id, p.product_id, v.decision FROM intents i "
+            "JOIN proposals p USING (proposal_id) JOIN verdicts v USING (proposal_id)",
+        )
+    }
+    for intent in intents:
+        if intent["purpose"] == "entry":
+            assert joined.get(intent["intent_id"]) in (
+                (intent["product_id"], "APPROVE"),
+                (intent["product_id"], "RESIZE"),
+            ), (dict(intent), joined)
+    assert metric(paper.first.metrics, "trader_fills_total") >= len(state["fills"])
+
+
+def test_x6_ops2_paper_never_sends_to_the_venue_and_keeps_apart_from_trader_db(
+    paper: Scenario,
+):
+    assert paper.first.ledger == [] and paper.first.venue_fills == []
+    assert not (paper.home.data / "trader.db").exists()  # paper state lives apart
+    cycles = query(paper.db, "SELECT DISTINCT mode FROM cycles")
+    assert [c[0] for c in cycles] == ["PAPER"]
+
+
+def test_x6_paper_restart_keeps_positions_and_closes_working_orders(paper: Scenario):
+    before, after = paper.after_first, paper.at_second_start
+    working = [i["intent_id"] for i in before["intents"] if i["state"] in WORKING]
+    assert working, "the scenario stops with paper orders working"
+
+    # positions survive the restart unchanged (what the daemon acts on, and its /status);
+    # the restarted daemon may already have entered a product it did not hold
+    kept = {p["product_id"]: tuple(p) for p in after["positions"]}
+    assert before["positions"]
+    for position in before["positions"]:
+        assert kept.get(position["product_id"]) == tuple(position)
+    shown = {p["product_id"]: p["base_size"] for p in paper.second_status["positions"]}
+    for position in before["positions"]:
+        assert shown.get(position["product_id"]) == position["base_size"]
+
+    # the paper venue died with the process: its working orders are closed at the start
+    closed = {i["intent_id"]: i for i in after["intents"]}
+    for intent_id in working:
+        assert closed[intent_id]["state"] == "CANCELLED"
+        assert closed[intent_id]["reject_reason"] == "paper venue restarted"
+    # ... and so are their order rows (OPS-6: intent -> order -> fills tell one story)
+    orders = {o["intent_id"]: o["status"] for o in after["orders"]}
+    assert {orders[i] for i in working if i in orders} <= {"CANCELLED", "FILLED"}, orders
+    events = [
+        e
+        for e in paper.second.daemon.events()
+        if e.get("event") == "paper_orders_closed_at_restart"
+    ]
+    assert [e["count"] for e in events] == [len(working)]
+    # X-5: the restarted paper venue's balances (rebuilt from the fills) reconcile
+    assert paper.second_status["trading"]["reconciled"] is True
+    assert paper.second_status["state"] == "ACTIVE"
+    wait_for(lambda: paper.second.daemon.get("/readyz")[0] == 200, timeout=10, interval=0.2)
+    _observe_venue(paper.second)
+    assert paper.second.ledger == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason=(
+        "BUG (trader/execution/paper.py): PaperExchange builds its MatchingEngine with "
+        "VenueSetup(seed=0), so every paper venue start reissues the same order and trade "
+        "ids; after a restart new paper orders collide with orders/fills already recorded "
+        "in trader-paper.db (orders row overwritten, fills dropped as duplicates)"
+    ),
+)
+def test_x6_paper_restart_issues_fresh_order_and_trade_ids(paper: Scenario):
+    before = paper.after_first
+    known_orders = {i["exchange_order_id"] for i in before["intents"]}
+    known_ids = known_orders | {f["trade_id"] for f in before["fills"]}
+    first_ids = {i["intent_id"] for i in before["intents"]}
+
+    def new_paper_order() -> list[sqlite3.Row]:
+        rows = query(paper.db, "SELECT * FROM intents WHERE exchange_order_id IS NOT NULL")
+        return [r for r in rows if r["intent_id"] not in first_ids]
+
+    # the entry closed at restart is made again by the restarted daemon's first cycles
+    # (at the latest, the 1-minute max hold sends an exit)
+    fresh = wait_for(new_paper_order, timeout=60, interval=0.2)
+    for intent in fresh:
+        assert intent["exchange_order_id"] not in known_ids, (
+            f"paper order id {intent['exchange_order_id']} of a new {intent['product_id']} "
+            "intent was already used before the restart"
+        )
+        order = query(
+            paper.db, "SELECT * FROM orders WHERE order_id = ?", (intent["exchange_order_id"],)
+        )
+        assert [o["intent_id"] for o in order] == [intent["intent_id"]]
