@@ -87,6 +87,23 @@ async def kill_switch_once(tmp: Path, orders: int) -> float:
         await venue.stop()
 
 
+def small_resting_buy(product_id: str, price: Decimal) -> "OrderDraft":
+    """A post-only BUY of the minimum size below the market: it rests, never fills."""
+    from trader.exchange.orders import OrderKind
+    from trader.execution.engine import OrderDraft
+    from trader.execution.intents import Purpose
+
+    return OrderDraft(
+        product_id,
+        Side.BUY,
+        OrderKind.LIMIT_GTC,
+        Purpose.ENTRY,
+        base_size=Decimal("0.0001"),
+        limit_price=price,
+        post_only=True,
+    )
+
+
 def relaxed_core(tmp: Path):
     """The shipped configuration with thresholds relaxed so triggers fire every cycle."""
     import shutil
@@ -118,10 +135,8 @@ async def tick_to_order(tmp: Path, rounds: int) -> tuple[list[float], list[float
     from trader.core.risk_state import RiskState
     from trader.daemon.trading.snapshot import build_market
     from trader.exchange.coinbase.exchange import CoinbaseExchange
-    from trader.exchange.orders import OrderKind
-    from trader.execution.engine import ExecutionEngine, OrderDraft
+    from trader.execution.engine import ExecutionEngine
     from trader.execution.ids import OrderIds, installation_namespace
-    from trader.execution.intents import Purpose
     from trader.execution.metrics import ExecutionMetrics
     from trader.marketdata.service import MarketDataService
     from trader.pipeline.decide import DecisionInputs
@@ -171,17 +186,7 @@ async def tick_to_order(tmp: Path, rounds: int) -> tuple[list[float], list[float
                 continue
             pid = step.approved[0].proposal.product_id
             price = quantize_price(quote.bid * Decimal("0.9"), Side.BUY, rules[pid])
-            await engine.place(
-                OrderDraft(
-                    pid,
-                    Side.BUY,
-                    OrderKind.LIMIT_GTC,
-                    Purpose.ENTRY,
-                    base_size=Decimal("0.0001"),
-                    limit_price=price,
-                    post_only=True,
-                )
-            )
+            await engine.place(small_resting_buy(pid, price))
             samples.append(time.perf_counter() - started)
             decisions.append(decided)
         await md.stop()
@@ -233,10 +238,8 @@ async def _place_for_installation(run, orders: int) -> None:
     from trader.config.loader import load_config
     from trader.config.secrets import load_credentials
     from trader.exchange.coinbase.exchange import CoinbaseExchange
-    from trader.exchange.orders import OrderKind
-    from trader.execution.engine import ExecutionEngine, OrderDraft
+    from trader.execution.engine import ExecutionEngine
     from trader.execution.ids import OrderIds, installation_namespace
-    from trader.execution.intents import Purpose
     from trader.execution.metrics import ExecutionMetrics
     from trader.state.db import Database
 
@@ -256,17 +259,7 @@ async def _place_for_installation(run, orders: int) -> None:
             price = (
                 quote.bid * (Decimal("0.8") - Decimal(i) / 5000) / rules.quote_increment
             ).to_integral_value() * rules.quote_increment
-            await engine.place(
-                OrderDraft(
-                    pid,
-                    Side.BUY,
-                    OrderKind.LIMIT_GTC,
-                    Purpose.ENTRY,
-                    base_size=Decimal("0.0001"),
-                    limit_price=price,
-                    post_only=True,
-                )
-            )
+            await engine.place(small_resting_buy(pid, price))
     finally:
         await exchange.close()
         await db.close()
