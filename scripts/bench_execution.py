@@ -32,6 +32,9 @@ from tests.execution.support import execution_stack, quiet_venue, resting_buy  #
 from trader.core.types import Side  # noqa: E402
 from trader.daemon.keeper import StateKeeper  # noqa: E402
 from trader.daemon.killswitch import KillSwitchWatcher  # noqa: E402
+from trader.exchange.orders import OrderKind  # noqa: E402
+from trader.execution.engine import OrderDraft  # noqa: E402
+from trader.execution.intents import Purpose  # noqa: E402
 from trader.ops.metrics import Metrics  # noqa: E402
 from trader.sim.venue import SimVenue  # noqa: E402
 
@@ -87,12 +90,8 @@ async def kill_switch_once(tmp: Path, orders: int) -> float:
         await venue.stop()
 
 
-def small_resting_buy(product_id: str, price: Decimal) -> "OrderDraft":
+def small_resting_buy(product_id: str, price: Decimal) -> OrderDraft:
     """A post-only BUY of the minimum size below the market: it rests, never fills."""
-    from trader.exchange.orders import OrderKind
-    from trader.execution.engine import OrderDraft
-    from trader.execution.intents import Purpose
-
     return OrderDraft(
         product_id,
         Side.BUY,
