@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import platform
 import random
@@ -124,6 +125,9 @@ def main() -> None:
     parser.add_argument(
         "--no-gc-freeze", action="store_true", help="leave start-up objects to the cyclic GC"
     )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object (for scripts/bench_all.py)"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     walks = [Walk(f"P{i:03d}-USD", rng) for i in range(args.products)]
@@ -207,6 +211,16 @@ def main() -> None:
         counts["approved"] += sum(1 for v in verdicts if v.approved)
         counts["exits"] += len(exits)
 
+    if args.json:
+        figures = {
+            "cycle_p50_ms": percentile(cycle_ms, 0.50),
+            "cycle_p99_ms": percentile(cycle_ms, 0.99),
+            "cpu_p99_ms": percentile(cpu_ms, 0.99),
+            "with_snapshot_p99_ms": percentile(total_ms, 0.99),
+            "trigger_update_us": per_candle_us,
+        }
+        print(json.dumps({"figures": {k: {"samples": [v]} for k, v in figures.items()}}))
+        return
     print("PERF-1 decision cycle (universe + triggers + strategies + risk + exits), from memory")
     print(
         f"machine: {platform.platform()} | python {platform.python_version()} | "

@@ -23,7 +23,6 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -116,24 +115,33 @@ def _baseline_trade(
     bar["volume"] += size
 
 
-def median_rate(
-    run: Callable[[list[bytes], int], float], frames: list[bytes], rounds: int, repeats: int
-) -> float:
-    return statistics.median(run(frames, rounds) for _ in range(repeats))
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object (for scripts/bench_all.py)"
+    )
     args = parser.parse_args()
     if not CAPTURE.is_file():
         print(f"capture not found: {CAPTURE}", file=sys.stderr)
         return 2
     frames = load_frames(CAPTURE)
-    with_orjson_only = median_rate(orjson_only, frames, args.rounds, args.repeats)
-    ours = median_rate(daemon_path, frames, args.rounds, args.repeats)
-    base = median_rate(baseline_path, frames, args.rounds, args.repeats)
+    runs = {
+        name: [run(frames, args.rounds) for _ in range(args.repeats)]
+        for name, run in (
+            ("orjson_only", orjson_only),
+            ("daemon", daemon_path),
+            ("baseline", baseline_path),
+        )
+    }
+    if args.json:
+        figures = {f"{name}_msgs_per_s": {"samples": rates} for name, rates in runs.items()}
+        print(json.dumps({"figures": figures, "frames": len(frames)}))
+        return 0
+    with_orjson_only, ours, base = (
+        statistics.median(runs[k]) for k in ("orjson_only", "daemon", "baseline")
+    )
     print(
         f"machine: {platform.platform()} | {platform.python_implementation()} "
         f"{platform.python_version()} | {platform.processor() or platform.machine()} | "

@@ -252,6 +252,14 @@ async def main(args: argparse.Namespace) -> None:
     frames = await run_ws(args)
     all_latencies.sort()
     p99 = all_latencies[int(len(all_latencies) * 0.99) - 1]
+    if args.json:
+        figures = {
+            "orders_per_s": {"samples": rates},
+            "order_latency_p99_ms": {"samples": [p99 * 1000]},
+            "ws_frames_per_s": {"samples": frames},
+        }
+        print(json.dumps({"figures": figures}))
+        return
     print(
         f"machine: {platform.platform()} | {platform.processor() or platform.machine()} | "
         f"cpus={os.cpu_count()} | python {platform.python_version()}"
@@ -283,4 +291,7 @@ if __name__ == "__main__":
     parser.add_argument("--window", type=float, default=5.0)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--trades-per-minute", type=float, default=600.0)
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object (for scripts/bench_all.py)"
+    )
     asyncio.run(main(parser.parse_args()))

@@ -76,6 +76,9 @@ def test_s1_str1_r1_ops2_dry_run_replay_records_joined_decisions_and_sends_nothi
     finally:
         home.cleanup()
 
+    errors = [e for e in daemon.events() if e.get("level") in ("error", "critical")]
+    assert errors == []
+
     # OPS-2: DRY_RUN never calls an order endpoint
     assert ledger["orders"] == [], ledger
     assert venue_fills["fills"] == []

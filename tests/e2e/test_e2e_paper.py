@@ -135,7 +135,8 @@ def test_x6_ops2_paper_orders_fill_locally_into_the_paper_db(paper: Scenario):
     intents = state["intents"]
     assert intents and {i["mode"] for i in intents} == {"PAPER"}
     assert any(i["state"] in ("FILLED", "PARTIALLY_FILLED") for i in intents)
-    assert all(i["exchange_order_id"] for i in intents)  # accepted by the paper venue
+    filled = [i for i in intents if Decimal(i["filled_size"]) > 0]
+    assert filled and all(i["exchange_order_id"] for i in filled)  # paper venue orders
     assert state["fills"] and state["positions"]
     # positions are exactly what the recorded fills explain (Decimal, no rounding)
     for position in state["positions"]:
@@ -176,6 +177,8 @@ def test_x6_ops2_paper_never_sends_to_the_venue_and_keeps_apart_from_trader_db(
     paper: Scenario,
 ):
     assert paper.first.ledger == [] and paper.first.venue_fills == []
+    errors = [e for e in paper.first.daemon.events() if e.get("level") in ("error", "critical")]
+    assert errors == []
     assert not (paper.home.data / "trader.db").exists()  # paper state lives apart
     cycles = query(paper.db, "SELECT DISTINCT mode FROM cycles")
     assert [c[0] for c in cycles] == ["PAPER"]
@@ -218,16 +221,6 @@ def test_x6_paper_restart_keeps_positions_and_closes_working_orders(paper: Scena
     assert paper.second.ledger == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "BUG (trader/execution/paper.py): PaperExchange builds its MatchingEngine with "
-        "VenueSetup(seed=0), so every paper venue start reissues the same order and trade "
-        "ids; after a restart new paper orders collide with orders/fills already recorded "
-        "in trader-paper.db (orders row overwritten, fills dropped as duplicates)"
-    ),
-)
 def test_x6_paper_restart_issues_fresh_order_and_trade_ids(paper: Scenario):
     before = paper.after_first
     known_orders = {i["exchange_order_id"] for i in before["intents"]}

@@ -103,9 +103,12 @@ def test_s1_property_never_a_forming_candle_never_double_counted(ops, grace, tai
     now = float(T0)
     emitted: list[tuple[float, Candle]] = []
     counted: dict[str, tuple[int, Decimal, float]] = {}
+    first: dict[int, tuple[float, int, int]] = {}
     for op in ops:
         if op[0] == "trade":
             _, tid, offset, price, size = op
+            # a duplicate is the same trade delivered again: same time, price and size
+            offset, price, size = first.setdefault(tid, (offset, price, size))
             t = T0 + offset
             minute = int(t) // 60 * 60
             if str(tid) not in counted and minute >= b.watermark:

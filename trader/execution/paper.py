@@ -12,6 +12,7 @@ adapter's own parser, so PAPER and LIVE share one code path after the venue.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from decimal import Decimal
@@ -69,7 +70,11 @@ class PaperExchange:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.inner = inner
-        self.engine = MatchingEngine(rules, VenueSetup(balances=dict(balances), fees=fees, seed=0))
+        # a fresh seed at every start: order and trade ids must never repeat an earlier run's
+        seed = secrets.randbits(63)
+        self.engine = MatchingEngine(
+            rules, VenueSetup(balances=dict(balances), fees=fees, seed=seed)
+        )
         self._latency = latency_s
         self._depth = depth_levels
         self._step = step_bps / Decimal(10000)

@@ -20,7 +20,6 @@ from trader.exchange.models import MarketTrade
 
 CANDLE_S = 60
 DEFAULT_GRACE_S = 2.0
-SEEN_IDS = 20_000
 
 
 class _Bucket:
@@ -49,24 +48,25 @@ class CandleBuilder:
         self.forming: dict[int, _Bucket] = {}
         self.first_seen: dict[int, float] = {}
         self.tainted: set[int] = {self.watermark} if taint_start else set()
-        self._seen: dict[str, None] = {}  # insertion-ordered set of recent trade ids
+        # trade ids per forming minute: a duplicate has its original's time, so its minute;
+        # once a minute closes, anything for it is late anyway, so its ids are dropped
+        self._seen: dict[int, set[str]] = {}
         self.duplicates = 0
         self.late = 0
 
     def add(self, trade: MarketTrade, now: float) -> None:
         """Apply one trade print (hot path)."""
-        trade_id = trade.trade_id
-        seen = self._seen
-        if trade_id in seen:
-            self.duplicates += 1
-            return
-        seen[trade_id] = None
-        if len(seen) > 2 * SEEN_IDS:
-            self._forget_oldest_ids()
         minute = int(trade.time) // 60 * 60  # CANDLE_S, literal on the hot path
         if minute < self.watermark:
             self.late += 1
             return
+        seen = self._seen.get(minute)
+        if seen is None:
+            seen = self._seen[minute] = set()
+        elif trade.trade_id in seen:
+            self.duplicates += 1
+            return
+        seen.add(trade.trade_id)
         bucket = self.forming.get(minute)
         if bucket is None:
             self.forming[minute] = _Bucket(trade.price, trade.size, trade.time)
@@ -82,11 +82,6 @@ class CandleBuilder:
         if t >= bucket.last_t:
             bucket.last_t, bucket.close = t, price
         bucket.volume += trade.size
-
-    def _forget_oldest_ids(self) -> None:
-        """Keep the newest SEEN_IDS trade ids (amortized: runs once per SEEN_IDS trades)."""
-        keep = list(self._seen)[-SEEN_IDS:]
-        self._seen = dict.fromkeys(keep)
 
     def taint(self, start: float, end: float) -> None:
         """The stream was partial between `start` and `end`: repair those minutes."""
@@ -114,6 +109,7 @@ class CandleBuilder:
 
     def _pop(self, minute: int) -> Candle | None:
         self.first_seen.pop(minute, None)
+        self._seen.pop(minute, None)
         bucket = self.forming.pop(minute, None)
         if bucket is None:
             return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 from collections import deque
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 
 import structlog
 
@@ -19,6 +20,7 @@ from trader.core.types import Candle
 log = structlog.get_logger("trader.exchange")
 CANDLE_S = 60
 DEFAULT_HISTORY = 1500
+MAX_INTERNED = 500_000
 CandleListener = Callable[[Candle], None]
 
 
@@ -32,6 +34,7 @@ class CandleStore:
         self._series: dict[str, deque[Candle]] = {}
         self._listeners: list[CandleListener] = []
         self.listener_errors = 0
+        self._prices: dict[Decimal, Decimal] = {}  # PERF-5: one object per distinct price
 
     def subscribe(self, listener: CandleListener) -> Callable[[], None]:
         """Call `listener(candle)` once per newly stored candle; returns an unsubscriber."""
@@ -45,10 +48,23 @@ class CandleStore:
             series = self._series[candle.product_id] = deque(maxlen=self.history)
         if series and candle.start <= series[-1].start:
             return False
+        candle = self._interned(candle)
         series.append(candle)
         for listener in list(self._listeners):
             self._notify(listener, candle)
         return True
+
+    def _interned(self, candle: Candle) -> Candle:
+        """The same candle whose prices share objects with equal prices already stored.
+        Prices sit on a tick grid and repeat constantly; each Decimal costs ~100 bytes."""
+        if len(self._prices) > MAX_INTERNED:
+            self._prices.clear()  # bounded; stored candles keep their objects
+        prices = self._prices
+        o = prices.setdefault(candle.open, candle.open)
+        h = prices.setdefault(candle.high, candle.high)
+        lo = prices.setdefault(candle.low, candle.low)
+        c = prices.setdefault(candle.close, candle.close)
+        return Candle(candle.product_id, candle.start, o, h, lo, c, candle.volume)
 
     def _notify(self, listener: CandleListener, candle: Candle) -> None:
         try:
