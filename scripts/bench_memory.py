@@ -60,6 +60,7 @@ from trader.config.loader import load_config  # noqa: E402
 from trader.core.portfolio import Portfolio  # noqa: E402
 from trader.core.risk_state import RiskState  # noqa: E402
 from trader.core.types import Candle, ProductRules, Trade  # noqa: E402
+from trader.daemon.trading.runtime import STORE_HISTORY  # noqa: E402
 from trader.daemon.trading.snapshot import build_market  # noqa: E402
 from trader.exchange.models import MarketTrade, TickerEvent  # noqa: E402
 from trader.marketdata.service import MarketDataService, MarketDataSettings  # noqa: E402
@@ -212,6 +213,7 @@ class Harness:
             _NoExchange(),  # type: ignore[arg-type]
             list(self.rules),
             Metrics(),
+            settings=MarketDataSettings(history=STORE_HISTORY),  # as the daemon runs it
             clock=lambda: self.now,
         )
         self.listed_at = {pid: START - 400 * 86400.0 for pid in self.rules}
@@ -224,12 +226,11 @@ class Harness:
         return sum(self.md.live.store_all(self.feed.history(pid)) for pid in self.rules)
 
     def build_core(self) -> None:
+        """As the daemon does: the core subscribes before the backfill, so it sees every
+        backfilled candle while the store keeps only its short history."""
         loaded = load_config(ROOT / "app.yaml.example")
         core = DecisionCore(loaded.policy, loaded.universe, loaded.signals, loaded.strategies)
-        for pid in self.rules:
-            for candle in self.md.closed_candles(pid):
-                core.on_candle(candle)
-        core.triggers.advance(self.now)  # builds the per-product trigger state now
+        core.triggers.advance(self.now)
         self.md.subscribe_candles(core.on_candle)
         self.core = core
 
@@ -287,10 +288,12 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         name = "sim venue" if args.venue == "embedded" else "walk feed"
         stages.append((f"+ {name} ({args.products} products)", rss_mb()))
         harness = Harness(feed)
-        stored = harness.backfill()
-        stages.append((f"+ market data backfilled ({stored} candles)", rss_mb()))
         harness.build_core()
-        stages.append(("+ decision core fed and advanced", rss_mb()))
+        stages.append(("+ decision core built", rss_mb()))
+        stored = harness.backfill()
+        assert harness.core is not None
+        harness.core.triggers.advance(harness.now)  # builds the per-product trigger state now
+        stages.append((f"+ {stored} candles backfilled, fed to the triggers", rss_mb()))
         for _ in range(args.warmup_minutes):
             harness.minute()
         warm = rss_mb()

@@ -307,6 +307,12 @@ class ChaosRun:
             fills = conn.execute(
                 "SELECT trade_id, product_id, side, price, size, commission FROM fills"
             ).fetchall()
+            halts = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT json_extract(payload, '$.reason') FROM audit_events WHERE kind = 'halt'"
+                )
+            ]
             positions = {
                 r[0]: Decimal(r[1])
                 for r in conn.execute("SELECT product_id, base_size FROM positions")
@@ -316,6 +322,7 @@ class ChaosRun:
             "venue_fills": venue_fills,
             "balances": balances,
             "intents": intents,
+            "halts": halts,
             "states": states,
             "fills": fills,
             "positions": positions,
@@ -352,6 +359,9 @@ def check(audit: dict[str, Any]) -> list[str]:
     if lost:
         problems.append(f"{len(lost)} venue fill(s) lost")
     problems += _balance_problems(audit)
+    unexpected = [reason for reason in audit["halts"] if reason != "kill_switch"]
+    if unexpected:
+        problems.append(f"halted by {unexpected} (only the kill-switch drills should halt)")
     if any(o["status"] == "OPEN" for o in ledger):
         problems.append("orders still open at the venue after a graceful stop")
     return problems
@@ -384,7 +394,7 @@ def summary(run: ChaosRun, audit: dict[str, Any]) -> str:
         f"chaos: faults={run.counts.faults} ws_closes={run.counts.ws_closes} "
         f"kills={run.counts.kills} "
         f"intents={sum(audit['states'].values())} states={audit['states']} "
-        f"venue_orders={len(audit['ledger'])} fills={len(audit['fills'])} "
+        f"venue_orders={len(audit['ledger'])} fills={len(audit['fills'])} halts={audit['halts']} "
         f"drills={len(drills)} (open orders {run.counts.drill_open_orders}, worst {worst})"
     )
 

@@ -21,6 +21,8 @@ log = structlog.get_logger("trader.exchange")
 CANDLE_S = 60
 DEFAULT_HISTORY = 1500
 MAX_INTERNED = 500_000
+HOUR_S = 3600
+DAY_S = 86400
 CandleListener = Callable[[Candle], None]
 
 
@@ -35,6 +37,7 @@ class CandleStore:
         self._listeners: list[CandleListener] = []
         self.listener_errors = 0
         self._prices: dict[Decimal, Decimal] = {}  # PERF-5: one object per distinct price
+        self._volume: dict[str, HourlyQuoteVolume] = {}
 
     def subscribe(self, listener: CandleListener) -> Callable[[], None]:
         """Call `listener(candle)` once per newly stored candle; returns an unsubscriber."""
@@ -50,6 +53,10 @@ class CandleStore:
             return False
         candle = self._interned(candle)
         series.append(candle)
+        volume = self._volume.get(candle.product_id)
+        if volume is None:
+            volume = self._volume[candle.product_id] = HourlyQuoteVolume()
+        volume.add(candle)
         for listener in list(self._listeners):
             self._notify(listener, candle)
         return True
@@ -84,9 +91,42 @@ class CandleStore:
         cut = bisect.bisect_right(items, until - CANDLE_S, key=lambda c: c.start)
         return items[:cut]
 
+    def quote_volume_24h(self, product_id: str) -> Decimal | None:
+        """Quote volume of the last 24 h (whole hours plus the current one); None until a
+        day of candles has been seen (U-1 fails closed on it)."""
+        volume = self._volume.get(product_id)
+        return None if volume is None else volume.last_day()
+
     def last(self, product_id: str) -> Candle | None:
         series = self._series.get(product_id)
         return series[-1] if series else None
 
     def products(self) -> list[str]:
         return sorted(self._series)
+
+
+class HourlyQuoteVolume:
+    """Exact quote volume (close × volume) per UTC hour, kept for 25 hours: a day's volume
+    without keeping a day of candles (PERF-5)."""
+
+    __slots__ = ("first_start", "hours", "last_start")
+
+    def __init__(self) -> None:
+        self.hours: dict[int, Decimal] = {}
+        self.first_start: int | None = None
+        self.last_start = 0
+
+    def add(self, candle: Candle) -> None:
+        hour = candle.start // HOUR_S * HOUR_S
+        self.hours[hour] = self.hours.get(hour, Decimal(0)) + candle.close * candle.volume
+        if self.first_start is None:
+            self.first_start = candle.start
+        self.last_start = candle.start
+        for old in [h for h in self.hours if h < hour - DAY_S]:
+            del self.hours[old]
+
+    def last_day(self) -> Decimal | None:
+        if self.first_start is None or self.last_start - self.first_start < DAY_S - HOUR_S:
+            return None
+        start = self.last_start // HOUR_S * HOUR_S - DAY_S + HOUR_S
+        return sum((v for h, v in self.hours.items() if h >= start), Decimal(0))

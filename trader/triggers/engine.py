@@ -37,13 +37,21 @@ class TriggerEngine:
         self._last_now: float | None = None
 
     def on_candle(self, candle: Candle) -> bool:
-        """Queue a candle; False (ignored) when its start is not after the last one fed."""
+        """Take a candle; False (ignored) when its start is not after the last one fed.
+        A candle closed at or before the last decision time (a backfill, once `advance`
+        has set that time) is applied at once — no later decision can be earlier, so this
+        keeps no look-ahead and spares holding a whole backfill in a queue (PERF-5). Any
+        other candle waits in its product's queue until a decision time has passed it."""
         pid = candle.product_id
         last = self._last_fed.get(pid)
         if last is not None and candle.start <= last:
             return False
         self._last_fed[pid] = candle.start
         queue = self._queued.get(pid)
+        closed = self._last_now is not None and candle.start + CANDLE_SECONDS <= self._last_now
+        if closed and not queue:
+            self._series_for(pid).apply(candle)
+            return True
         if queue is None:
             queue = self._queued[pid] = deque()
         queue.append(candle)

@@ -33,7 +33,7 @@ from trader.daemon.trading.venue_link import (
 )
 from trader.exchange.coinbase.exchange import CoinbaseExchange
 from trader.exchange.errors import ExchangeError
-from trader.marketdata.service import MarketDataService
+from trader.marketdata.service import MarketDataService, MarketDataSettings
 from trader.ops.metrics import Metrics
 from trader.pipeline.decide import DecisionCore, DecisionInputs, DecisionStep
 from trader.sim.venue import SimVenue
@@ -42,6 +42,7 @@ from trader.state.db import Database
 log = structlog.get_logger("trader.trading")
 
 STEP = "step"
+STORE_HISTORY = 120  # closed candles kept per product; triggers keep their own windows
 FEE_REFRESH_S = 86400.0
 
 
@@ -86,20 +87,26 @@ class TradingRuntime:
             exchange_config(loaded, venue), venue_credentials(venue, credentials), metrics
         )
         md: MarketDataService | None = None
+        started = time.time()
         try:
             await _measure_clock(adapter, loaded, keeper)
             rules = {p.product_id: p for p in choose_products(await adapter.products(), loaded)}
             listed_at = await listing_times(adapter, list(rules), time.time())
             actor = await Actor.create(loaded, db, metrics, keeper, adapter, rules)
             # PAPER: market data flows through the paper exchange, which fills from it
-            md = MarketDataService(actor.exchange, list(rules), metrics)
+            md = MarketDataService(
+                actor.exchange,
+                list(rules),
+                metrics,
+                settings=MarketDataSettings(history=STORE_HISTORY),
+            )
             actor.quote = md.quote
-            await md.start()
             core = DecisionCore(loaded.policy, loaded.universe, loaded.signals, loaded.strategies)
-            for pid in rules:
-                for candle in md.closed_candles(pid):
-                    core.on_candle(candle)
+            # subscribed before the backfill: the triggers see every candle, the store keeps
+            # few; closed before `started`, backfilled candles are applied as they arrive
+            core.triggers.advance(started)
             md.subscribe_candles(lambda candle: _feed(core, candle))
+            await md.start()
             runtime = cls(loaded, db, metrics, keeper, adapter, md, core, rules, listed_at, actor)
             await runtime._set_fees()
             await actor.open_gate()

@@ -9,7 +9,7 @@ decision core fails closed on it.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 
 import orjson
@@ -17,21 +17,12 @@ import orjson
 from trader.core.market import MarketSnapshot, ProductMarket
 from trader.core.portfolio import OpenOrder, Portfolio, Position
 from trader.core.risk_state import Cooldown, RiskState, TradeStamp
-from trader.core.types import Candle, ProductRules, Side
+from trader.core.types import ProductRules, Side
 from trader.marketdata.service import MarketDataService
 from trader.pipeline.decide import DecisionCore
 from trader.state.trading_state import TradingStatus
 
 DAY_S = 86400.0
-MINUTES_PER_DAY = 1440
-
-
-def quote_volume_24h(candles: Sequence[Candle]) -> Decimal | None:
-    """Quote volume of the last 24 h of closed candles; None without a full day of data."""
-    if len(candles) < MINUTES_PER_DAY // 2:
-        return None
-    recent = candles[-MINUTES_PER_DAY:]
-    return sum((c.close * c.volume for c in recent), Decimal(0))
 
 
 def build_market(
@@ -54,7 +45,7 @@ def build_market(
         products[pid] = ProductMarket(
             rules=product_rules,
             quote=md.quote(pid),
-            quote_volume_24h=quote_volume_24h(candles),
+            quote_volume_24h=md.candles.quote_volume_24h(pid),
             listed_at=listed_at.get(pid),
             data_time=None if age == float("inf") else now - age,
             sigma=core.triggers.sigma(pid),
