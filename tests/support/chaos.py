@@ -298,6 +298,13 @@ class ChaosRun:
             for b in self.venue.call("GET", "/balances")["balances"]
         }
         with sqlite3.connect(self.home.data / "trader.db") as conn:
+            intent_rows = {
+                row[0]: row[1:]
+                for row in conn.execute(
+                    "SELECT client_order_id, state, exchange_order_id, purpose, filled_size, "
+                    "attempts, last_error FROM intents"
+                )
+            }
             intents = dict(
                 conn.execute("SELECT client_order_id, exchange_order_id FROM intents").fetchall()
             )
@@ -322,6 +329,7 @@ class ChaosRun:
             "venue_fills": venue_fills,
             "balances": balances,
             "intents": intents,
+            "intent_rows": intent_rows,
             "halts": halts,
             "states": states,
             "fills": fills,
@@ -357,7 +365,18 @@ def check(audit: dict[str, Any]) -> list[str]:
         problems.append("a fill is stored twice")
     lost = {f["trade_id"] for f in audit["venue_fills"]} - set(stored)
     if lost:
-        problems.append(f"{len(lost)} venue fill(s) lost")
+        orders = {f["order_id"] for f in audit["venue_fills"] if f["trade_id"] in lost}
+        by_order = {o["order_id"]: o for o in ledger}
+        detail = [
+            (
+                oid,
+                by_order[oid]["client_order_id"],
+                by_order[oid]["status"],
+                audit["intent_rows"].get(by_order[oid]["client_order_id"]),
+            )
+            for oid in orders
+        ]
+        problems.append(f"{len(lost)} venue fill(s) lost, of orders {detail}")
     problems += _balance_problems(audit)
     unexpected = [reason for reason in audit["halts"] if reason != "kill_switch"]
     if unexpected:

@@ -28,6 +28,7 @@ log = structlog.get_logger("trader.reconcile")
 
 BASELINE_KEY = "balance_baseline"
 FILL_LOOKBACK_S = 600.0
+VERIFY_BATCH = 50
 
 
 @dataclass
@@ -97,6 +98,28 @@ def save_baseline(conn: sqlite3.Connection, totals: dict[str, Decimal]) -> None:
             "INSERT INTO audit_events (at, kind, actor, payload) VALUES (?, ?, ?, ?)",
             (time.time(), "balance_baseline", "reconcile", payload),
         )
+
+
+def _unverified_orders(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    return [
+        (row[0], row[1])
+        for row in conn.execute(
+            "SELECT intent_id, exchange_order_id FROM intents WHERE fills_verified = 0 "
+            "AND exchange_order_id IS NOT NULL AND state IN ('FILLED', 'CANCELLED', 'EXPIRED') "
+            "ORDER BY created_at"
+        )
+    ]
+
+
+def _marker(intent_ids: list[str]) -> Callable[[sqlite3.Connection], None]:
+    def mark(conn: sqlite3.Connection) -> None:
+        marks = ",".join("?" for _ in intent_ids)
+        with transaction(conn):
+            conn.execute(
+                f"UPDATE intents SET fills_verified = 1 WHERE intent_id IN ({marks})", intent_ids
+            )
+
+    return mark
 
 
 def _fill_sync_start(conn: sqlite3.Connection) -> float | None:
@@ -172,12 +195,24 @@ class Reconciler:
             report.refreshed += 1
 
     async def _fills(self) -> int:
-        """Fills since shortly before the last stored one (or our first order), deduplicated."""
+        """Fills since shortly before the last stored one (or our first order), then every
+        finished order's fills by order id, once: no fill can be left behind (X-4)."""
         since = await self.db.run(_fill_sync_start)
-        if since is None:
-            return 0
-        fresh = await self.tracker.sync_fills(start=since)
-        return len(fresh)
+        fresh = [] if since is None else await self.tracker.sync_fills(start=since)
+        return len(fresh) + await self.verify_fills()
+
+    async def verify_fills(self) -> int:
+        """Every order that reached a final state has all its fills stored: ask the venue
+        by order id (batches of 50), store what is missing, mark the intents verified."""
+        pending = await self.db.run(_unverified_orders)
+        found = 0
+        for start in range(0, len(pending), VERIFY_BATCH):
+            batch = pending[start : start + VERIFY_BATCH]
+            found += len(
+                await self.tracker.sync_fills(order_ids=[order_id for _, order_id in batch])
+            )
+            await self.db.run(_marker([intent_id for intent_id, _ in batch]))
+        return found
 
     async def _balances(self, report: ReconcileReport) -> None:
         accounts = await self.exchange.accounts()

@@ -169,7 +169,12 @@ ALTER TABLE positions ADD COLUMN last_closed_at REAL;
 ALTER TABLE positions ADD COLUMN results_seen_at REAL;
 """
 
-MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3)]
+V4 = """
+ALTER TABLE intents ADD COLUMN fills_verified INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX intents_unverified ON intents (fills_verified, state);
+"""
+
+MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3), (4, V4)]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -8,6 +8,7 @@ with an exit already working gets no second one.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from collections.abc import Callable, Coroutine, Sequence
@@ -38,6 +39,7 @@ from trader.risk.fees import fallback_rates
 from trader.state.db import Database, transaction
 
 log = structlog.get_logger("trader.act")
+FINAL_SYNC_S = 3.0
 
 Job = tuple[str, Callable[[], Coroutine[Any, Any, None]]]
 
@@ -258,8 +260,14 @@ class Actor:
             )
 
     async def stop(self) -> None:
-        if isinstance(self.exchange, PaperExchange):
-            return  # the paper exchange wraps the adapter, which the runtime closes
+        """OPS-3 flush: the fills of every finished order are on disk before we exit (the
+        paper exchange wraps the adapter, which the runtime closes)."""
+        if self.desk is None:
+            return
+        try:
+            await asyncio.wait_for(self.desk.reconciler.verify_fills(), FINAL_SYNC_S)
+        except (TimeoutError, ExchangeError) as exc:
+            log.error("final_fill_sync_incomplete", error=repr(exc))
 
 
 def _exit_working(conn: sqlite3.Connection, product_id: str) -> bool:
