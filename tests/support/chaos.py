@@ -320,6 +320,13 @@ class ChaosRun:
                     "SELECT json_extract(payload, '$.reason') FROM audit_events WHERE kind = 'halt'"
                 )
             ]
+            halt_details = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT json_extract(payload, '$.detail') FROM audit_events "
+                    "WHERE kind = 'halt' AND json_extract(payload, '$.reason') != 'kill_switch'"
+                )
+            ]
             positions = {
                 r[0]: Decimal(r[1])
                 for r in conn.execute("SELECT product_id, base_size FROM positions")
@@ -331,6 +338,7 @@ class ChaosRun:
             "intents": intents,
             "intent_rows": intent_rows,
             "halts": halts,
+            "halt_details": halt_details,
             "states": states,
             "fills": fills,
             "positions": positions,
@@ -380,7 +388,10 @@ def check(audit: dict[str, Any]) -> list[str]:
     problems += _balance_problems(audit)
     unexpected = [reason for reason in audit["halts"] if reason != "kill_switch"]
     if unexpected:
-        problems.append(f"halted by {unexpected} (only the kill-switch drills should halt)")
+        problems.append(
+            f"halted by {unexpected} (only the kill-switch drills should halt): "
+            f"{audit['halt_details']}"
+        )
     if any(o["status"] == "OPEN" for o in ledger):
         problems.append("orders still open at the venue after a graceful stop")
     return problems

@@ -9,6 +9,7 @@ tolerance is a mismatch: the caller halts with reason `reconcile_mismatch`.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from collections.abc import Callable
@@ -28,6 +29,8 @@ log = structlog.get_logger("trader.reconcile")
 
 BASELINE_KEY = "balance_baseline"
 FILL_LOOKBACK_S = 600.0
+SETTLE_ATTEMPTS = 5
+SETTLE_PAUSE_S = 0.2
 VERIFY_BATCH = 50
 
 
@@ -41,6 +44,7 @@ class ReconcileReport:
     foreign_open: list[str] = field(default_factory=list)
     new_fills: int = 0
     mismatches: list[str] = field(default_factory=list)
+    unsettled: bool = False  # balances could not be compared: fills kept arriving
 
     @property
     def ok(self) -> bool:
@@ -57,6 +61,7 @@ class ReconcileReport:
             "foreign_open": self.foreign_open,
             "new_fills": self.new_fills,
             "mismatches": self.mismatches,
+            "unsettled": self.unsettled,
         }
 
 
@@ -215,12 +220,29 @@ class Reconciler:
         return found
 
     async def _balances(self, report: ReconcileReport) -> None:
-        accounts = await self.exchange.accounts()
+        """Compare a settled snapshot only: balances read, then fills synced again; when that
+        found new fills (an order filled meanwhile) or an intent is still SUBMITTING, the
+        snapshot is in flight — retried, and never called a mismatch."""
+        for _ in range(SETTLE_ATTEMPTS):
+            totals = await self._venue_totals()
+            in_flight = await self._fills() + report.still_submitting
+            if in_flight == 0:
+                await self._compare(totals, report)
+                return
+            report.new_fills += in_flight
+            await asyncio.sleep(SETTLE_PAUSE_S)
+        report.unsettled = True
+        log.warning("reconcile_balances_unsettled", attempts=SETTLE_ATTEMPTS)
+
+    async def _venue_totals(self) -> dict[str, Decimal]:
         totals: dict[str, Decimal] = {}
-        for account in accounts:
+        for account in await self.exchange.accounts():
             totals[account.currency] = (
                 totals.get(account.currency, Decimal(0)) + account.available + account.hold
             )
+        return totals
+
+    async def _compare(self, totals: dict[str, Decimal], report: ReconcileReport) -> None:
         baseline = await self.db.run(load_baseline)
         if baseline is None:
             await self.db.run(lambda conn: save_baseline(conn, totals))
