@@ -7,6 +7,7 @@ Exit codes: 0 ok; 1 runtime failure (or nothing to report); 2 bad configuration 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -94,4 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return dispatch(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
+        return EXIT_FAILURE
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_FAILURE
