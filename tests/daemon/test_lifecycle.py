@@ -158,3 +158,35 @@ def test_cfg1_config_hash_is_stored_with_every_cycle(daemon_dir):
         hashes = {row[0] for row in conn.execute("SELECT config_hash FROM cycles")}
     assert hashes == {expected}
     assert yaml.safe_load(daemon_dir.config.read_text())["mode"] == "DRY_RUN"
+
+
+def _edit_yaml(path, change):
+    data = yaml.safe_load(path.read_text()) or {}
+    change(data)
+    path.write_text(yaml.safe_dump(data))
+
+
+def test_ops3_sighup_applies_a_new_policy_to_decisions_and_refuses_signal_changes(daemon_dir):
+    daemon = daemon_dir.start()
+    daemon.wait_started()
+    wait_for(lambda: "trading" in daemon.status(), timeout=60)
+    products = daemon.status()["trading"]["products"]
+    _edit_yaml(
+        daemon_dir.root / "config" / "universe.yaml",
+        lambda data: data.__setitem__("exclusions", products),
+    )
+    daemon.signal(signal.SIGHUP)
+
+    def excluded_by_operator() -> bool:
+        with sqlite3.connect(daemon_dir.data / "trader.db") as conn:
+            rows = conn.execute("SELECT payload FROM audit_events WHERE kind = 'universe'")
+            reasons = {e["reason"] for (p,) in rows for e in orjson.loads(p)["excluded"]}
+        return "excluded" in reasons
+
+    wait_for(excluded_by_operator, timeout=10)  # the next cycle decided under the new policy
+    _edit_yaml(
+        daemon_dir.root / "config" / "signals.yaml", lambda data: data.__setitem__("min_score", 0.9)
+    )
+    daemon.signal(signal.SIGHUP)
+    wait_for(lambda: 'result="needs_restart"} 1.0' in daemon.metrics(), timeout=5)
+    assert daemon.stop() == 0

@@ -110,8 +110,16 @@ def _manual_order(venue, price: str) -> None:
 def test_ex3_doctor_measures_the_venue_clock_offset(daemon_dir, tmp_path):
     venue = start_venue(tmp_path, seed=6, products=1)
     try:
-        daemon_dir.write_app({"exchange": {"venue": "coinbase", "rest_url": venue.rest,
-                                           "ws_market_url": venue.ws, "ws_user_url": venue.ws}})
+        daemon_dir.write_app(
+            {
+                "exchange": {
+                    "venue": "coinbase",
+                    "rest_url": venue.rest,
+                    "ws_market_url": venue.ws,
+                    "ws_user_url": venue.ws,
+                }
+            }
+        )
         venue.call("POST", "/clock", {"offset_s": 2.0})
         result = daemon_dir.cli("doctor")
         line = next(row for row in result.stdout.splitlines() if " venue: " in row)

@@ -51,6 +51,7 @@ class ExchangeConfig(Strict):
     rate_limits: RateLimitConfig = RateLimitConfig()
     request_timeout_s: PositiveFloat = 10.0
     max_clock_offset_ms: Annotated[int, Field(gt=0)] = 1000
+    clock_check_interval_s: Annotated[float, Field(ge=1, le=3600)] = 300.0
     ca_file: str | None = None
 
 

@@ -36,7 +36,16 @@ from trader.state.db import Database
 
 log = structlog.get_logger("trader.daemon")
 
-RESTART_ONLY_SECTIONS = ("mode", "exchange", "sim", "paths", "metrics", "logging")
+RESTART_ONLY_SECTIONS = (
+    "mode",
+    "exchange",
+    "sim",
+    "paths",
+    "metrics",
+    "logging",
+    "paper",
+    "execution",
+)
 
 
 class Daemon:
@@ -170,6 +179,8 @@ class Daemon:
         changed = [
             s for s in RESTART_ONLY_SECTIONS if getattr(fresh.app, s) != getattr(self.loaded.app, s)
         ]
+        if fresh.signals != self.loaded.signals:  # trigger state is built from them
+            changed.append("signals.yaml")
         if changed:
             self.metrics.config_reloads.labels(result="needs_restart").inc()
             log.error("config_reload_needs_restart", sections=changed)
@@ -177,6 +188,8 @@ class Daemon:
         old_hash, self.loaded = self.loaded.config_hash, fresh
         if self._runner is not None:
             self._runner.reconfigure(fresh.app.cycle)
+        if self.trading is not None:
+            self.trading.reconfigure(fresh)
         self.metrics.config_reloads.labels(result="applied").inc()
         log.warning("config_reloaded", old_hash=old_hash, new_hash=fresh.config_hash)
         return True

@@ -94,6 +94,19 @@ class DecisionCore:
         self.risk_config = RiskConfig.from_configs(policy, universe, strategies, fee_rates)
         self.universe: UniverseResult | None = None
 
+    def reconfigure(
+        self, policy: PolicyConfig, universe: UniverseConfig, strategies: StrategiesConfig
+    ) -> None:
+        """A reloaded policy (OPS-3 SIGHUP): new limits, strategies and universe rules from
+        the next step on; the measured fees stay; the universe is rebuilt at once."""
+        self.policy = policy
+        self.universe_config = universe
+        self.registry = StrategyRegistry.from_config(strategies)
+        self.risk_config = RiskConfig.from_configs(
+            policy, universe, strategies, self.risk_config.fee_rates
+        )
+        self.universe = None
+
     def set_fee_rates(self, rates: FeeRates) -> None:
         """X-3: the fees measured from the venue replace the configured fallback."""
         self.risk_config = replace(self.risk_config, fee_rates=rates)

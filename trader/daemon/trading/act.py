@@ -101,6 +101,11 @@ class Actor:
         actor.desk.record_cooldowns(loaded.policy)
         return actor
 
+    def reconfigure(self, fresh: LoadedConfig) -> None:
+        self.loaded = fresh
+        if self.desk is not None:
+            self.desk.set_policy(fresh.policy)
+
     # -- start and background ----------------------------------------------------------
     async def open_gate(self) -> None:
         """X-5: nothing is sent before the start-up reconciliation has passed."""

@@ -33,13 +33,19 @@ from trader.state.db import Database
 log = structlog.get_logger("trader.execution")
 
 RECONCILE_MISMATCH = "reconcile_mismatch"
+GATE_RETRY_S = 5.0
 
 
-def send_gate(keeper: StateKeeper) -> Callable[[Purpose], str | None]:
-    """Checked right before an intent is committed as SUBMITTING (X-1, OPS-4). HALTED sends
-    nothing but the kill switch's own flatten; REDUCING sends exits only."""
+def send_gate(
+    keeper: StateKeeper, reconciled: Callable[[], bool] = lambda: True
+) -> Callable[[Purpose], str | None]:
+    """Checked right before an intent is committed as SUBMITTING (X-1, X-5, OPS-4). Nothing
+    is sent before a reconciliation has passed; HALTED sends nothing but the kill switch's
+    own flatten; REDUCING sends exits only."""
 
     def gate(purpose: Purpose) -> str | None:
+        if not reconciled():
+            return "not reconciled with the venue yet"
         state = keeper.state
         if state is TradingState.HALTED and purpose is not Purpose.FLATTEN:
             return f"halted ({keeper.status.halt_reason})"
@@ -70,8 +76,14 @@ class OrderDesk:
         self.keeper = keeper
         self.config = config
         self.metrics = metrics.shared(ExecutionMetrics)
+        self.reconciled = False  # X-5: the start gate; nothing is sent until a reconcile passes
         self.engine = ExecutionEngine(
-            db, exchange, ids, self.metrics, mode=mode, send_gate=send_gate(keeper)
+            db,
+            exchange,
+            ids,
+            self.metrics,
+            mode=mode,
+            send_gate=send_gate(keeper, lambda: self.reconciled),
         )
         self.tracker = OrderTracker(db, exchange, ids, self.metrics)
         self.cancel = CancelAll(
@@ -99,12 +111,17 @@ class OrderDesk:
             self._cancel_one,
             self.tracker.refresh_order,
         )
-        self.reconciled = False
         self.last_report: ReconcileReport | None = None
+        self.cooldowns: CooldownRecorder | None = None
 
     def record_cooldowns(self, policy: PolicyConfig) -> None:
         """R-3: fills feed the persisted cooldowns and the consecutive-loss counter."""
-        self.tracker.fill_listeners.append(CooldownRecorder(self.db, policy).on_fills)
+        self.cooldowns = CooldownRecorder(self.db, policy)
+        self.tracker.fill_listeners.append(self.cooldowns.on_fills)
+
+    def set_policy(self, policy: PolicyConfig) -> None:
+        if self.cooldowns is not None:
+            self.cooldowns.policy = policy
 
     @classmethod
     async def create(
@@ -151,8 +168,10 @@ class OrderDesk:
             await self.manager.tick()
 
     async def keep_reconciling(self) -> None:
+        """Every `reconcile_interval_s`; until the start gate has passed, every few seconds."""
         while True:
-            await asyncio.sleep(self.config.reconcile_interval_s)
+            wait = self.config.reconcile_interval_s if self.reconciled else GATE_RETRY_S
+            await asyncio.sleep(wait)
             await self.reconcile(startup=False)
 
     async def cancel_all(self, reason: str) -> int:

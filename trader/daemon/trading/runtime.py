@@ -44,6 +44,7 @@ log = structlog.get_logger("trader.trading")
 STEP = "step"
 STORE_HISTORY = 120  # closed candles kept per product; triggers keep their own windows
 FEE_REFRESH_S = 86400.0
+CLOCK_CHECK_S = 5.0
 
 
 class TradingRuntime:
@@ -84,7 +85,8 @@ class TradingRuntime:
         credentials: Credentials | None,
     ) -> TradingRuntime:
         adapter = CoinbaseExchange(
-            exchange_config(loaded, venue), venue_credentials(venue, credentials), metrics
+            exchange_config(loaded, venue), venue_credentials(venue, credentials), metrics,
+            clock_interval_s=loaded.app.exchange.clock_check_interval_s,
         )
         md: MarketDataService | None = None
         started = time.time()
@@ -117,6 +119,8 @@ class TradingRuntime:
             raise
         runtime._spawn("exit_watch", runtime._watch_exits)
         runtime._spawn("fee_refresh", runtime._refresh_fees_daily)
+        if loaded.app.mode is Mode.LIVE:
+            runtime._spawn("clock_watch", runtime._watch_clock)
         for name, work in actor.background():
             runtime._spawn(name, work)
         log.info(
@@ -133,6 +137,13 @@ class TradingRuntime:
             self.core.set_fee_rates(await self.actor.exchange.fee_rates())
         except ExchangeError as exc:  # X-3: the configured fallback stays in force
             log.warning("fee_rates_unavailable", error=str(exc))
+
+    async def _watch_clock(self) -> None:
+        """EX-3: LIVE halts when a periodic measurement finds the clock beyond the bound."""
+        while True:
+            await asyncio.sleep(CLOCK_CHECK_S)
+            if self.adapter.clock.is_skewed() and self.keeper.state is not TradingState.HALTED:
+                await self.keeper.halt("clock_skew", f"offset {self.adapter.clock.offset_s:.3f} s")
 
     async def _refresh_fees_daily(self) -> None:
         """X-3: the fee tier moves with 30-day volume; read it again once a day."""
@@ -191,6 +202,13 @@ class TradingRuntime:
             self.core.exits(step)
             if step.exits:
                 await self.actor.exit_positions(step.exits, None)
+
+    def reconfigure(self, fresh: LoadedConfig) -> None:
+        """Adopt a reloaded policy (the daemon refuses reloads that change what is built at
+        start: signals, execution, paper, venue)."""
+        self.loaded = fresh
+        self.actor.reconfigure(fresh)
+        self.core.reconfigure(fresh.policy, fresh.universe, fresh.strategies)
 
     # -- operator side -----------------------------------------------------------------
     async def cancel_all(self, reason: str) -> int:
