@@ -25,7 +25,7 @@ REQUIRED = {
 def test_ops5_metrics_parse_as_prometheus_text_with_required_names(daemon_dir):
     daemon = daemon_dir.start()
     daemon.wait_started()
-    wait_for(lambda: 'trader_cycles_total{status="OK"}' in daemon.metrics(), timeout=5)
+    wait_for(lambda: 'trader_cycles_total{status="OK"} 0.0' not in daemon.metrics(), timeout=5)
     wait_for(lambda: "trader_event_loop_lag_seconds_count 0.0" not in daemon.metrics(), timeout=5)
     families = {f.name: f for f in text_string_to_metric_families(daemon.metrics())}
     assert set(families) >= REQUIRED, REQUIRED - set(families)

@@ -39,3 +39,4 @@ class ExecutionMetrics:
         self.reconcile_mismatches = metrics.counter(
             "trader_reconcile_mismatches", "reconciliation differences beyond tolerance", ["kind"]
         )
+        self.reconcile_mismatches.labels(kind="balance")  # present from the start

@@ -67,6 +67,8 @@ class Metrics:
             "trader_config_reloads", "SIGHUP reloads by result", ["result"]
         )
         self.halts = self.counter("trader_halts", "transitions to HALTED by reason", ["reason"])
+        for status in ("OK", "FAILED"):  # present from the start, so rate() sees the first one
+            self.cycles.labels(status=status)
 
     def shared(self, factory: Callable[[Metrics], T]) -> T:
         """One group of metrics per registry: a part that is built again (a retried start)
