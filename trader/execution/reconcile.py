@@ -20,9 +20,10 @@ import orjson
 import structlog
 
 from trader.exchange.interface import Exchange
+from trader.exchange.order_feed import order_event
 from trader.execution.engine import ExecutionEngine
 from trader.execution.ids import OrderIds
-from trader.execution.tracker import OrderTracker, event_from_order
+from trader.execution.tracker import OrderTracker
 from trader.state.db import Database, transaction
 
 log = structlog.get_logger("trader.reconcile")
@@ -185,7 +186,7 @@ class Reconciler:
         for order in own:
             if order.order_id not in known:
                 report.adopted.append(order.order_id)
-            await self.tracker.on_order_event(event_from_order(order, "reconcile"))
+            await self.tracker.on_order_event(order_event(order, source="reconcile"))
         orphans = await self.db.run(
             lambda conn: conn.execute(
                 "SELECT COUNT(*) FROM orders WHERE foreign_order = 0 AND intent_id IS NULL"

@@ -12,12 +12,12 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
-from decimal import Decimal
 
 import structlog
 
 from trader.exchange.interface import Exchange
-from trader.exchange.models import Fill, Order, OrderEvent
+from trader.exchange.models import Fill, OrderEvent
+from trader.exchange.order_feed import order_event
 from trader.execution import store
 from trader.execution.ids import OrderIds
 from trader.execution.intents import state_from_venue
@@ -52,26 +52,6 @@ def upsert_order(
                 now,
             ),
         )
-
-
-def event_from_order(order: Order, source: str) -> OrderEvent:
-    """A REST order seen as a user-channel update, so both paths share one handler."""
-    return OrderEvent(
-        order_id=order.order_id,
-        client_order_id=order.client_order_id,
-        product_id=order.product_id,
-        side=order.side.value,
-        status=order.status,
-        order_type=order.order_type,
-        cumulative_quantity=order.filled_size,
-        leaves_quantity=Decimal(0),
-        avg_price=order.average_filled_price,
-        filled_value=order.filled_value,
-        total_fees=order.total_fees,
-        number_of_fills=order.number_of_fills,
-        snapshot=False,
-        source=source,
-    )
 
 
 class OrderTracker:
@@ -179,7 +159,7 @@ class OrderTracker:
     async def refresh_order(self, order_id: str) -> None:
         """Ask the venue for one order and apply it like a user-channel update."""
         order = await self.exchange.get_order(order_id)
-        await self.on_order_event(event_from_order(order, "rest"))
+        await self.on_order_event(order_event(order))
 
 
 def _intent_ids(conn: sqlite3.Connection, order_ids: set[str]) -> dict[str, str]:

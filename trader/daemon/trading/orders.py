@@ -19,6 +19,7 @@ from trader.daemon.keeper import StateKeeper
 from trader.daemon.trading.cooldowns import CooldownRecorder
 from trader.exchange.interface import Exchange
 from trader.exchange.models import OrderEvent, StreamStatus
+from trader.exchange.order_feed import OrderFeed
 from trader.execution.cancel import CancelAll
 from trader.execution.engine import ExecutionEngine
 from trader.execution.ids import OrderIds, installation_namespace
@@ -154,12 +155,14 @@ class OrderDesk:
         return report
 
     async def follow_user_stream(self) -> None:
-        """Own-order updates into the tracker; the stream reconnects by itself."""
-        async for event in self.exchange.user_stream():
-            if isinstance(event, OrderEvent):
-                await self.tracker.on_order_event(event)
-            elif isinstance(event, StreamStatus):
-                log.info("user_stream", state=event.state, reason=event.reason)
+        """Own-order updates into the tracker: the user channel, and open orders polled over
+        REST while it is down (EX-2); the stream reconnects by itself."""
+        async with OrderFeed(self.exchange) as feed:
+            async for event in feed.events():
+                if isinstance(event, OrderEvent):
+                    await self.tracker.on_order_event(event)
+                elif isinstance(event, StreamStatus):
+                    log.info("user_stream", state=event.state, reason=event.reason)
 
     async def keep_resolving(self, interval_s: float = 0.5) -> None:
         while True:

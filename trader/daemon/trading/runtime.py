@@ -85,7 +85,9 @@ class TradingRuntime:
         credentials: Credentials | None,
     ) -> TradingRuntime:
         adapter = CoinbaseExchange(
-            exchange_config(loaded, venue), venue_credentials(venue, credentials), metrics,
+            exchange_config(loaded, venue),
+            venue_credentials(venue, credentials),
+            metrics,
             clock_interval_s=loaded.app.exchange.clock_check_interval_s,
         )
         md: MarketDataService | None = None
