@@ -10,12 +10,11 @@ import pytest
 from tests.exchange.support import adapter, collect, sample
 from tests.sim.test_server_support import open_venue
 from trader.core.products import quantize_price, quantize_size
-from trader.core.types import ProductRules, Side
+from trader.core.types import Side
 from trader.exchange.coinbase.http import encode_params, parse_error_body
 from trader.exchange.errors import ExchangeHttpError, ReadOnlyError
 from trader.exchange.models import OrderAccepted, OrderRejected, StreamStatus
 from trader.exchange.orders import OrderKind, OrderRequest, serialize_order
-from trader.exchange.rules import order_problem
 from trader.ops.metrics import Metrics
 
 
@@ -231,45 +230,3 @@ async def test_ex1_tls_with_ca_file(tmp_path):
             )
             await stream.aclose()
             assert events[-1].state == "up"
-
-
-def test_ex4_order_problem_uses_shared_rules():
-    rules = ProductRules(
-        "BTC-USD",
-        "BTC",
-        "USD",
-        Decimal("0.00000001"),
-        Decimal("0.01"),
-        Decimal("0.00000001"),
-        Decimal("3400"),
-        Decimal("1"),
-        Decimal("150000000"),
-    )
-
-    def limit(size: str, price: str, post_only: bool = True) -> OrderRequest:
-        return OrderRequest(
-            "c",
-            "BTC-USD",
-            Side.BUY,
-            OrderKind.LIMIT_GTC,
-            base_size=Decimal(size),
-            limit_price=Decimal(price),
-            post_only=post_only,
-        )
-
-    assert order_problem(limit("0.001", "65000.01"), rules) is None
-    assert "quote_increment" in order_problem(limit("0.001", "65000.011"), rules)
-    assert "base_increment" in order_problem(limit("0.0000000011", "65000"), rules)
-    assert "quote_min_size" in order_problem(limit("0.00000001", "65000"), rules)
-    market = OrderRequest(
-        "m", "BTC-USD", Side.SELL, OrderKind.MARKET_IOC, base_size=Decimal("0.00001")
-    )
-    assert "quote_min_size" in order_problem(market, rules, Decimal("65000"))
-    halted = ProductRules(
-        **{**{f: getattr(rules, f) for f in rules.__slots__}, "cancel_only": True}
-    )
-    assert order_problem(limit("0.001", "65000"), halted) == "cancel_only"
-    limit_only = ProductRules(
-        **{**{f: getattr(rules, f) for f in rules.__slots__}, "limit_only": True}
-    )
-    assert "market" in order_problem(market, limit_only, Decimal("65000"))

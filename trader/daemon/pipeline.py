@@ -1,8 +1,8 @@
-"""The pipeline's stages as the daemon runs them each cycle.
+"""The daemon's own stages, and the cancel-all used before the venue is connected.
 
-market data → universe → triggers → strategies → risk → execution → exits, each stage
-a small package with one job. Stages join this list as their packages land; until a
-stage exists it is absent, never faked.
+The trading stages (inputs → limits → universe → triggers → strategies → risk → exits →
+record → execution) join the cycle once the trading runtime has started
+(`trader.daemon.trading.runtime`); housekeeping runs from the first cycle on.
 """
 
 from __future__ import annotations
@@ -42,13 +42,13 @@ def count_open_orders(conn: sqlite3.Connection) -> int:
 
 
 async def cancel_all_open_orders(db: Database, reason: str) -> int:
-    """OPS-4 cancel-all hook. DRY_RUN never sends an order, so it has nothing to cancel;
-    the execution engine replaces this with real cancels of every own open order."""
+    """OPS-4 cancel-all while the venue is not connected yet (the trading runtime's real
+    cancel-all takes over once it runs; a halt from before it ran is acted on then)."""
     started = time.perf_counter()
     open_orders = await db.run(count_open_orders)
     if open_orders:
         log.critical(
-            "cancel_all_without_execution_engine",
+            "cancel_all_waits_for_the_venue",
             reason=reason,
             open_orders=open_orders,
         )

@@ -10,7 +10,7 @@ from typing import Any
 
 from trader.state.trading_state import read_status
 
-OPEN_INTENT_STATES = ("NEW", "SUBMITTING", "OPEN", "PARTIALLY_FILLED", "CANCEL_REQUESTED")
+OPEN_INTENT_STATES = ("NEW", "SUBMITTING", "OPEN", "PARTIALLY_FILLED")
 
 
 def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:

@@ -148,32 +148,6 @@ class ExecutionEngine:
         await self._send(intent)
         return await self._reload(intent)
 
-    async def submit(self, intent: Intent) -> Intent:
-        refusal = self._send_gate(intent.purpose)
-        now = self._clock()
-        if refusal is not None:
-            await self.db.run(
-                lambda conn: store.move(
-                    conn,
-                    intent.intent_id,
-                    IntentState.CANCELLED,
-                    now,
-                    reject_reason=f"not sent: {refusal}",
-                )
-            )
-            log.warning("intent_not_sent", intent_id=intent.intent_id, reason=refusal)
-            return await self._reload(intent)
-        moved = await self.db.run(
-            lambda conn: store.move(
-                conn, intent.intent_id, IntentState.SUBMITTING, now, submitted_at=now, attempts=1
-            )
-        )
-        if not moved:
-            raise RuntimeError(f"intent {intent.intent_id} was not NEW; refusing to send it")
-        self.metrics.orders.labels(state="SUBMITTING").inc()
-        await self._send(intent)
-        return await self._reload(intent)
-
     async def _send(self, intent: Intent) -> CreateOrderResult:
         self._last_attempt[intent.intent_id] = self._clock()
         started = time.perf_counter()

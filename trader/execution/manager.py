@@ -19,7 +19,7 @@ from decimal import Decimal
 
 import structlog
 
-from trader.core.products import quantize_price, quantize_size, size_problem
+from trader.core.products import quantize_price, quantize_size, size_problem, status_problem
 from trader.core.types import ProductRules, Quote, Side
 from trader.exchange.orders import OrderKind
 from trader.execution.engine import ExecutionEngine, OrderDraft
@@ -98,14 +98,16 @@ class OrderManager:
         remaining = (
             quantize_size(entry.wanted - entry.filled_before, rules) if rules else Decimal(0)
         )
-        if quote is None or rules is None or size_problem(remaining, rules) is not None:
+        problem = post_problem(quote, rules, remaining, is_market=False, post_only=True)
+        if problem is not None:
             log.warning(
                 "entry_not_posted",
                 product_id=entry.product_id,
                 remaining=str(remaining),
-                reason="no quote" if quote is None else "size below product minimum",
+                reason=problem,
             )
             return None
+        assert quote is not None and rules is not None
         touch = quote.bid if entry.side is Side.BUY else quote.ask
         now = self._clock()
         draft = OrderDraft(
@@ -232,13 +234,18 @@ class OrderManager:
         reason: str | None = None,
     ) -> Intent | None:
         quote, rules = self._quote(product_id), self._rules(product_id)
-        if quote is None or rules is None:
-            log.error("ioc_without_quote", product_id=product_id, purpose=purpose.value)
+        size = quantize_size(size, rules) if rules is not None else Decimal(0)
+        problem = post_problem(quote, rules, size, is_market=False, post_only=False)
+        if problem is not None:
+            log.error(
+                "ioc_not_sent",
+                product_id=product_id,
+                purpose=purpose.value,
+                size=str(size),
+                reason=problem,
+            )
             return None
-        size = quantize_size(size, rules)
-        if size_problem(size, rules) is not None:
-            log.warning("ioc_size_below_minimum", product_id=product_id, size=str(size))
-            return None
+        assert quote is not None and rules is not None
         bound = slippage_bps / BPS
         limit = quote.ask * (1 + bound) if side is Side.BUY else quote.bid * (1 - bound)
         # the cap must stay a cap: round away from aggression (BUY down, SELL up)
@@ -255,3 +262,22 @@ class OrderManager:
             reason=reason,
         )
         return await self.engine.place(draft)
+
+
+def post_problem(
+    quote: Quote | None,
+    rules: ProductRules | None,
+    size: Decimal,
+    *,
+    is_market: bool,
+    post_only: bool,
+) -> str | None:
+    """Why an order cannot be sent now (EX-4: product rules and status flags, shared with
+    risk and the venue), or None."""
+    if quote is None:
+        return "no quote"
+    if rules is None:
+        return "unknown product"
+    return status_problem(rules, is_market=is_market, post_only=post_only) or size_problem(
+        size, rules
+    )
