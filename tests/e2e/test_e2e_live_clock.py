@@ -12,15 +12,9 @@ def test_ex3_live_daemon_halts_when_the_clock_drifts_beyond_the_bound(daemon_dir
         daemon_dir.write_app(
             {
                 "mode": "LIVE",
-                "exchange": {
-                    "venue": "coinbase",
-                    "read_only": False,
-                    "rest_url": venue.rest,
-                    "ws_market_url": venue.ws,
-                    "ws_user_url": venue.ws,
-                    "max_clock_offset_ms": 1000,
-                    "clock_check_interval_s": 1,
-                },
+                "exchange": venue.exchange_section(
+                    read_only=False, max_clock_offset_ms=1000, clock_check_interval_s=1
+                ),
             }
         )
         env = {"CB_API_KEY_FILE": str(venue.key_file), "TRADER_CONFIRM_LIVE": "1"}

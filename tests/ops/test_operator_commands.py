@@ -30,16 +30,7 @@ def test_r3_reset_high_water_mark_is_audited_and_only_by_the_operator(daemon_dir
 def test_x5_reconcile_command_against_the_venue_reports_foreign_orders(daemon_dir, tmp_path):
     venue = start_venue(tmp_path, seed=4, products=2)
     try:
-        daemon_dir.write_app(
-            {
-                "exchange": {
-                    "venue": "coinbase",
-                    "rest_url": venue.rest,
-                    "ws_market_url": venue.ws,
-                    "ws_user_url": venue.ws,
-                }
-            }
-        )
+        daemon_dir.write_app({"exchange": venue.exchange_section()})
         env = {"CB_API_KEY_FILE": str(venue.key_file)}
         first = daemon_dir.cli("reconcile", env=env)
         assert first.returncode == 0, first.stderr
@@ -110,16 +101,7 @@ def _manual_order(venue, price: str) -> None:
 def test_ex3_doctor_measures_the_venue_clock_offset(daemon_dir, tmp_path):
     venue = start_venue(tmp_path, seed=6, products=1)
     try:
-        daemon_dir.write_app(
-            {
-                "exchange": {
-                    "venue": "coinbase",
-                    "rest_url": venue.rest,
-                    "ws_market_url": venue.ws,
-                    "ws_user_url": venue.ws,
-                }
-            }
-        )
+        daemon_dir.write_app({"exchange": venue.exchange_section()})
         venue.call("POST", "/clock", {"offset_s": 2.0})
         result = daemon_dir.cli("doctor")
         line = next(row for row in result.stdout.splitlines() if " venue: " in row)

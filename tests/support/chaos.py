@@ -108,6 +108,16 @@ class Venue:
     ws: str
     key_file: Path
 
+    def exchange_section(self, **extra: Any) -> dict[str, Any]:
+        """The `exchange:` settings that point a daemon at this venue (as if it were Coinbase)."""
+        return {
+            "venue": "coinbase",
+            "rest_url": self.rest,
+            "ws_market_url": self.ws,
+            "ws_user_url": self.ws,
+            **extra,
+        }
+
     @property
     def control(self) -> str:
         return self.rest.removesuffix("/api/v3/brokerage") + "/_sim"
@@ -195,15 +205,9 @@ class ChaosRun:
             root / "daemon",
             {
                 "mode": "LIVE",
-                "exchange": {
-                    "venue": "coinbase",
-                    "read_only": False,
-                    "rest_url": self.venue.rest,
-                    "ws_market_url": self.venue.ws,
-                    "ws_user_url": self.venue.ws,
-                    "products": names,
-                    "request_timeout_s": 1.5,
-                },
+                "exchange": self.venue.exchange_section(
+                    read_only=False, products=names, request_timeout_s=1.5
+                ),
                 "execution": {"entry_ttl_s": 3, "max_reprices": 1, "reconcile_interval_s": 15},
                 "kill_switch": {"poll_interval_s": 0.05},
             },

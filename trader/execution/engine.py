@@ -256,7 +256,9 @@ class ExecutionEngine:
         return len(left)
 
     def _backoff(self, intent: Intent) -> float:
-        return float(min(self._resend_max, self._resend_after * 2 ** max(0, intent.attempts - 1)))
+        """Seconds before the next resend: doubling from `resend_after_s`, capped."""
+        doubled: float = self._resend_after * 2 ** max(0, intent.attempts - 1)
+        return min(self._resend_max, doubled)
 
     async def _resend(self, intent: Intent) -> None:
         now = self._clock()

@@ -118,7 +118,7 @@ class OrderManager:
             base_size=remaining,
             limit_price=quantize_price(touch, entry.side, rules),
             post_only=True,
-            end_time=float(int(now + self.policy.entry_ttl_s) + 1),
+            end_time=int(now + self.policy.entry_ttl_s) + 1.0,  # whole seconds (RFC 3339)
             cycle_id=entry.cycle_id,
             proposal_id=entry.proposal_id,
             parent_intent_id=parent,

@@ -129,13 +129,14 @@ def _marker(intent_ids: list[str]) -> Callable[[sqlite3.Connection], None]:
 
 
 def _fill_sync_start(conn: sqlite3.Connection) -> float | None:
-    last = conn.execute("SELECT MAX(trade_time) FROM fills").fetchone()[0]
+    last: float | None = conn.execute("SELECT MAX(trade_time) FROM fills").fetchone()[0]
     if last is not None:
-        return float(last) - FILL_LOOKBACK_S
+        return last - FILL_LOOKBACK_S
     first = conn.execute(
         "SELECT MIN(submitted_at) FROM intents WHERE submitted_at IS NOT NULL"
     ).fetchone()[0]
-    return None if first is None else float(first) - FILL_LOOKBACK_S
+    started: float | None = first
+    return None if started is None else started - FILL_LOOKBACK_S
 
 
 class Reconciler:

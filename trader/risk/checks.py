@@ -6,7 +6,6 @@ never run for exits (R-2); the engine decides which apply to which side.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -95,7 +94,7 @@ def check_outlier(product: ProductMarket, policy: PolicyConfig) -> Refusal | Non
     mid, close = product.quote.mid, product.last_close
     if mid <= 0 or close <= 0:
         return Refusal(RejectReason.OUTLIER, "non-positive price")
-    deviation = abs(math.log(float(mid / close)))
+    deviation = abs((mid / close).ln())  # exact Decimal; compared exactly with the float limit
     limit = policy.outlier_sigma_k * max(product.sigma, MIN_SIGMA)
     if deviation > limit:
         note = f"mid {mid} vs close {close}: {deviation:.5f} > {limit:.5f}"

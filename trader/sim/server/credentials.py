@@ -27,7 +27,7 @@ class ApiCredentials:
 
     @property
     def private_pem(self) -> str:
-        """SEC1 (`-----BEGIN EC PRIVATE KEY-----`) PEM, as in Coinbase key files."""
+        """SEC1 ("EC PRIVATE KEY") PEM, as in Coinbase key files."""
         return self.private_key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.TraditionalOpenSSL,
