@@ -13,9 +13,6 @@ the public endpoints are used hardest (product list, listing times, candle backf
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.helpers import http_json, metric, samples, sim_get, sim_post, venue_root
-from tests.support.daemon import REPO_ROOT, DaemonDir, DaemonProcess, wait_for
+from tests.support.chaos import start_venue
+from tests.support.daemon import DaemonDir, DaemonProcess, wait_for
 
 PUBLIC = "/api/v3/brokerage/market"
 RECOVERY_S = 20
@@ -169,42 +167,12 @@ def test_ex3_clock_offset_while_running_keeps_private_requests_working(running: 
 # -- a venue that exists before the daemon starts ------------------------------------------
 @pytest.fixture
 def standalone_venue(tmp_path: Path) -> Iterator[dict[str, str]]:
-    keys, out = tmp_path / "keys", tmp_path / "sim.log"
-    with out.open("wb") as sink:  # a file, not a pipe: nothing can block the venue
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "trader",
-                "sim",
-                "--port",
-                "0",
-                "--products",
-                "3",
-                "--write-credentials",
-                str(keys),
-            ],
-            cwd=REPO_ROOT,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
+    """`trader sim` as its own process (the shared launcher), announced URLs and key file."""
+    venue = start_venue(tmp_path, seed=7, products=3)
     try:
-
-        def announced() -> dict[str, str] | None:
-            if proc.poll() is not None:
-                raise RuntimeError(f"trader sim exited with {proc.returncode}: {out.read_text()}")
-            lines = dict(line.split(" ", 1) for line in out.read_text().splitlines() if " " in line)
-            return lines if {"REST", "WS", "KEY_FILE"} <= set(lines) else None
-
-        yield wait_for(announced, timeout=30, interval=0.05)
+        yield {"REST": venue.rest, "WS": venue.ws, "KEY_FILE": str(venue.key_file)}
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        venue.stop()
 
 
 def test_ex1_ex3_public_429_storm_and_clock_offset_at_start(

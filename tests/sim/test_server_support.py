@@ -8,6 +8,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from typing import Any
 
 import aiohttp
@@ -196,3 +197,21 @@ async def ws_connect(
 
 def channel(name: str) -> Callable[[dict[str, Any]], bool]:
     return lambda frame: frame.get("channel") == name
+
+
+L2Books = dict[str, dict[str, dict[Decimal, Decimal]]]
+
+
+def apply_l2(books: L2Books, frame: dict[str, Any]) -> None:
+    """Apply one `l2_data` frame to per-product books (`bid`/`offer` → price → size)."""
+    for event in frame["events"]:
+        book = books.setdefault(event["product_id"], {"bid": {}, "offer": {}})
+        if event["type"] == "snapshot":
+            book["bid"].clear()
+            book["offer"].clear()
+        for u in event["updates"]:
+            size = Decimal(u["new_quantity"])
+            if size == 0:
+                book[u["side"]].pop(Decimal(u["price_level"]), None)
+            else:
+                book[u["side"]][Decimal(u["price_level"])] = size

@@ -10,26 +10,12 @@ from decimal import Decimal
 
 import aiohttp
 
-from tests.sim.test_server_support import ws_connect
+from tests.sim.test_server_support import apply_l2, ws_connect
 from trader.sim.venue import SimConfig, SimVenue
 
 PRODUCTS = ("BTC-USD", "ETH-USD")
 TOP = 200
 Book = dict[str, dict[str, dict[Decimal, Decimal]]]
-
-
-def _apply(books: Book, frame: dict) -> None:
-    for event in frame["events"]:
-        book = books.setdefault(event["product_id"], {"bid": {}, "offer": {}})
-        if event["type"] == "snapshot":
-            book["bid"].clear()
-            book["offer"].clear()
-        for u in event["updates"]:
-            size = Decimal(u["new_quantity"])
-            if size == 0:
-                book[u["side"]].pop(Decimal(u["price_level"]), None)
-            else:
-                book[u["side"]][Decimal(u["price_level"])] = size
 
 
 def _trades(frame: dict) -> list[tuple[str, str, Decimal, Decimal, str]]:
@@ -51,7 +37,7 @@ def _recorded(path) -> tuple[Book, set]:
                 continue
             frame = json.loads(record["data"])
             if frame.get("channel") == "l2_data":
-                _apply(books, frame)
+                apply_l2(books, frame)
             elif frame.get("channel") == "market_trades":
                 trades.update(_trades(frame))
     return books, trades
@@ -86,7 +72,7 @@ async def test_sim1_ws_capture_replay_matches_recorded_frames(shared_data):
             assert name in ack["events"][0]["subscriptions"]
         for frame in ws.frames:
             if frame["channel"] == "l2_data":
-                _apply(served, frame)
+                apply_l2(served, frame)
         start = venue.market_now()
         for k in range(1, 41):
             venue.step(start + k * 0.02)
@@ -100,7 +86,7 @@ async def test_sim1_ws_capture_replay_matches_recorded_frames(shared_data):
             except TimeoutError:
                 break
             if frame["channel"] == "l2_data":
-                _apply(served, frame)
+                apply_l2(served, frame)
             elif frame["channel"] == "market_trades":
                 served_trades.update(_trades(frame))
     assert served_trades == recorded_trades and len(served_trades) > 50

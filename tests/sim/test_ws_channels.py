@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 import trader.sim.server.ws as ws_module
-from tests.sim.test_server_support import Rest, channel, open_venue, ws_connect
+from tests.sim.test_server_support import L2Books, Rest, apply_l2, channel, open_venue, ws_connect
 
 
 @pytest.fixture
@@ -129,45 +129,33 @@ async def test_sim1_ws_ticker_trades_candles_then_unsubscribe(env):
 async def test_sim1_ws_level2_snapshot_updates_match_rest_book(env):
     venue, session = env
     rest = Rest(venue, session)
-    book: dict[str, dict[Decimal, Decimal]] = {"bid": {}, "offer": {}}
+    books: L2Books = {}
     async with ws_connect(venue, session) as ws:
         await ws.send(sub("level2", "ETH-USD"))
         snap = await ws.until(channel("l2_data"))
         assert snap["events"][0]["type"] == "snapshot"
         updates = 0
         for frame in [snap]:
-            _apply(book, frame)
+            apply_l2(books, frame)
         async with asyncio.timeout(5):
             while updates < 5:
                 frame = await ws.until(channel("l2_data"))
                 assert frame["events"][0]["type"] == "update"
                 assert {u["side"] for u in frame["events"][0]["updates"]} <= {"bid", "offer"}
-                _apply(book, frame)
+                apply_l2(books, frame)
                 updates += 1
         venue.driver.tick_s = 60.0  # freeze the market (next step in a minute)
         await asyncio.sleep(0.1)
         while True:
             try:
-                _apply(book, await ws.until(channel("l2_data"), timeout=0.3))
+                apply_l2(books, await ws.until(channel("l2_data"), timeout=0.3))
             except TimeoutError:
                 break
         _, body, _ = await rest.get("/product_book", params={"product_id": "ETH-USD"})
     rest_bids = {Decimal(b["price"]): Decimal(b["size"]) for b in body["pricebook"]["bids"]}
     rest_asks = {Decimal(a["price"]): Decimal(a["size"]) for a in body["pricebook"]["asks"]}
+    book = books["ETH-USD"]
     assert book["bid"] == rest_bids and book["offer"] == rest_asks
-
-
-def _apply(book: dict[str, dict[Decimal, Decimal]], frame: dict) -> None:
-    for event in frame["events"]:
-        if event["type"] == "snapshot":
-            book["bid"].clear()
-            book["offer"].clear()
-        for u in event["updates"]:
-            size = Decimal(u["new_quantity"])
-            if size == 0:
-                book[u["side"]].pop(Decimal(u["price_level"]), None)
-            else:
-                book[u["side"]][Decimal(u["price_level"])] = size
 
 
 async def test_sim1_ws_status_snapshot_and_flag_update(env):
