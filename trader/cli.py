@@ -63,7 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config(reset)
     reset.add_argument("--note", default=None, help="why (kept in the audit trail)")
 
+    from trader.commands.backtest import add_arguments as add_backtest_arguments
     from trader.sim.cli import add_arguments as add_sim_arguments
+
+    backtest = sub.add_parser(
+        "backtest", help="run the live pipeline over recorded candles, write a report (BT-1)"
+    )
+    add_backtest_arguments(backtest)
 
     sim = sub.add_parser("sim", help="serve the simulated Coinbase venue on loopback (SIM-1)")
     add_sim_arguments(sim)

@@ -55,3 +55,13 @@ def test_cycle_next_start_aligns_to_the_interval_with_bounded_jitter():
         boundary = (now // 60 + 1) * 60
         assert boundary <= start <= boundary + 6
     assert next_start(10.0, 5, 0, False, rng) == 15.0
+
+
+def test_bt2_cycle_offset_lands_after_the_minute_has_closed():
+    """`cycle.offset_s`: the cycle runs offset seconds after each boundary — never skipping
+    the current minute's slot while it is still ahead."""
+    rng = random.Random(2)
+    assert next_start(61.0, 60, 0, True, rng, offset_s=3.0) == 63.0
+    assert next_start(63.0, 60, 0, True, rng, offset_s=3.0) == 123.0
+    assert next_start(119.9, 60, 0, True, rng, offset_s=3.0) == 123.0
+    assert next_start(59.0, 60, 0, True, rng) == 60.0

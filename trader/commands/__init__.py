@@ -6,7 +6,17 @@ import argparse
 
 
 def dispatch(args: argparse.Namespace) -> int:
-    from trader.commands import check_config, doctor, operator, reconcile, risk, run, sim, status
+    from trader.commands import (
+        backtest,
+        check_config,
+        doctor,
+        operator,
+        reconcile,
+        risk,
+        run,
+        sim,
+        status,
+    )
 
     handlers = {
         "run": run.run_command,
@@ -16,6 +26,7 @@ def dispatch(args: argparse.Namespace) -> int:
         "resume": operator.resume_command,
         "doctor": doctor.doctor_command,
         "sim": sim.sim_command,
+        "backtest": backtest.backtest_command,
         "reconcile": reconcile.reconcile_command,
         "reset-high-water-mark": risk.reset_hwm_command,
     }

@@ -106,6 +106,9 @@ class CycleConfig(Strict):
     interval_s: PositiveFloat = 60.0
     jitter_pct: Annotated[float, Field(ge=0, le=50)] = 10.0
     align_to_interval: bool = True
+    # after the boundary: a minute closes 2 s after it ends (market data's grace), so a
+    # cycle 3 s in decides on the minute that just ended — as a backtest does (BT-2)
+    offset_s: Annotated[float, Field(ge=0, le=30)] = 3.0
 
 
 class KillSwitchConfig(Strict):
@@ -130,6 +133,13 @@ class LoggingConfig(Strict):
     backups: Annotated[int, Field(ge=1, le=100)] = 5
 
 
+class RecordingConfig(Strict):
+    """Closed candles (with the bid/ask seen at their close) kept in the state file for
+    backtests over what the daemon itself saw (BT-1); 0 days records none."""
+
+    candles_keep_days: Annotated[int, Field(ge=0, le=365)] = 7
+
+
 class AppConfig(Strict):
     """The whole of `app.yaml`."""
 
@@ -144,6 +154,7 @@ class AppConfig(Strict):
     kill_switch: KillSwitchConfig = KillSwitchConfig()
     shutdown: ShutdownConfig = ShutdownConfig()
     logging: LoggingConfig = LoggingConfig()
+    recording: RecordingConfig = RecordingConfig()
 
     @model_validator(mode="after")
     def _live_is_consistent(self) -> AppConfig:

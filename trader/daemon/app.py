@@ -45,6 +45,7 @@ RESTART_ONLY_SECTIONS = (
     "logging",
     "paper",
     "execution",
+    "recording",
 )
 
 
@@ -102,6 +103,7 @@ class Daemon:
             interval_s=app.cycle.interval_s,
             jitter_pct=app.cycle.jitter_pct,
             align=app.cycle.align_to_interval,
+            offset_s=app.cycle.offset_s,
         )
         watcher = KillSwitchWatcher(
             self.loaded.kill_switch_path,

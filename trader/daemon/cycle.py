@@ -42,10 +42,19 @@ class Stage:
 
 
 def next_start(
-    now: float, interval_s: float, jitter_pct: float, align: bool, rng: random.Random
+    now: float,
+    interval_s: float,
+    jitter_pct: float,
+    align: bool,
+    rng: random.Random,
+    offset_s: float = 0.0,
 ) -> float:
-    """When the next cycle starts: the next interval boundary (if aligned) plus 0..jitter %."""
-    base = (now // interval_s + 1) * interval_s if align else now + interval_s
+    """When the next cycle starts: the next interval boundary plus `offset_s` (if aligned),
+    plus 0..jitter %. The offset lets the minute that just ended close first (S-1)."""
+    if align:
+        base = ((now - offset_s) // interval_s + 1) * interval_s + offset_s
+    else:
+        base = now + interval_s
     return base + rng.uniform(0.0, interval_s * jitter_pct / 100.0)
 
 
@@ -61,6 +70,7 @@ class CycleRunner:
         interval_s: float,
         jitter_pct: float,
         align: bool,
+        offset_s: float = 0.0,
         rng: random.Random | None = None,
     ) -> None:
         self._db = db
@@ -71,6 +81,7 @@ class CycleRunner:
         self._interval = interval_s
         self._jitter = jitter_pct
         self._align = align
+        self._offset = offset_s
         self._rng = rng or random.Random()
         self._sequence = 0
         self.last_cycle: dict[str, object] | None = None
@@ -84,11 +95,14 @@ class CycleRunner:
         self._interval = cycle.interval_s
         self._jitter = cycle.jitter_pct
         self._align = cycle.align_to_interval
+        self._offset = cycle.offset_s
 
     async def run_forever(self) -> None:
         while True:
             delay = (
-                next_start(time.time(), self._interval, self._jitter, self._align, self._rng)
+                next_start(
+                    time.time(), self._interval, self._jitter, self._align, self._rng, self._offset
+                )
                 - time.time()
             )
             await asyncio.sleep(max(0.0, delay))

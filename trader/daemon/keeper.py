@@ -23,16 +23,25 @@ Listener = Callable[[TradingStatus, TradingStatus], Awaitable[None]]
 
 
 class StateKeeper:
-    def __init__(self, db: Database, metrics: Metrics, status: TradingStatus) -> None:
+    def __init__(
+        self,
+        db: Database,
+        metrics: Metrics,
+        status: TradingStatus,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._db = db
+        self._clock = clock
         self._metrics = metrics
         self.status = status
         self._listeners: list[Listener] = []
         metrics.set_trading_state(status.state)
 
     @classmethod
-    async def load(cls, db: Database, metrics: Metrics) -> StateKeeper:
-        return cls(db, metrics, await db.run(read_status))
+    async def load(
+        cls, db: Database, metrics: Metrics, clock: Callable[[], float] = time.time
+    ) -> StateKeeper:
+        return cls(db, metrics, await db.run(read_status), clock)
 
     def on_change(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -42,7 +51,7 @@ class StateKeeper:
         return self.status.state
 
     async def halt(self, reason: str, detail: str | None, actor: str = "daemon") -> TradingStatus:
-        now = time.time()
+        now = self._clock()
         new = await self._db.run(lambda conn: halt(conn, reason, detail, now, actor))
         self._metrics.halts.labels(reason=reason).inc()
         await self._adopt(new)
@@ -51,7 +60,7 @@ class StateKeeper:
     async def set_state(
         self, state: TradingState, actor: str, note: str | None = None
     ) -> TradingStatus:
-        now = time.time()
+        now = self._clock()
         new = await self._db.run(lambda conn: set_state(conn, state, now, actor, note))
         await self._adopt(new)
         return new

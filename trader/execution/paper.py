@@ -68,10 +68,12 @@ class PaperExchange:
         depth_levels: int = 5,
         step_bps: Decimal = Decimal(10),
         clock: Callable[[], float] = time.time,
+        seed: int | None = None,
     ) -> None:
         self.inner = inner
         # a fresh seed at every start: order and trade ids must never repeat an earlier run's
-        seed = secrets.randbits(63)
+        # (a backtest passes a fixed one: its reports must be byte-identical run after run)
+        seed = secrets.randbits(63) if seed is None else seed
         self.engine = MatchingEngine(
             rules, VenueSetup(balances=dict(balances), fees=fees, seed=seed)
         )
@@ -281,6 +283,14 @@ class PaperExchange:
     async def user_stream(self) -> AsyncIterator[UserEvent]:
         while True:
             yield await self._user_queue.get()
+
+    def drain_events(self) -> list[UserEvent]:
+        """The own-order events queued since the last call (a backtest reads them between
+        market events instead of streaming)."""
+        events: list[UserEvent] = []
+        while not self._user_queue.empty():
+            events.append(self._user_queue.get_nowait())
+        return events
 
     def _on_order(self, order: SimOrder) -> None:
         self._user_queue.put_nowait(_event(order))

@@ -118,12 +118,14 @@ class HourlyQuoteVolume:
 
     def add(self, candle: Candle) -> None:
         hour = candle.start // HOUR_S * HOUR_S
-        self.hours[hour] = self.hours.get(hour, Decimal(0)) + candle.close * candle.volume
+        known = self.hours.get(hour)
+        self.hours[hour] = (Decimal(0) if known is None else known) + candle.close * candle.volume
         if self.first_start is None:
             self.first_start = candle.start
         self.last_start = candle.start
-        for old in [h for h in self.hours if h < hour - DAY_S]:
-            del self.hours[old]
+        if known is None:  # a new hour: forget the ones more than a day before it
+            for old in [h for h in self.hours if h < hour - DAY_S]:
+                del self.hours[old]
 
     def last_day(self) -> Decimal | None:
         if self.first_start is None or self.last_start - self.first_start < DAY_S - HOUR_S:

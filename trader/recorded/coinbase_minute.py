@@ -53,7 +53,7 @@ def day_start(path: Path) -> int:
     return int(day.timestamp())
 
 
-def _csv_rows(path: Path, width: int) -> Iterator[tuple[int, list[str]]]:
+def csv_rows(path: Path, width: int) -> Iterator[tuple[int, list[str]]]:
     try:
         archive = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as exc:
@@ -89,7 +89,7 @@ def read_trade_bars(path: Path, product_id: str, bar_seconds: int = 60) -> list[
     """Closed trade bars of one day file, oldest first (`bar_seconds=1` for `second/`)."""
     midnight = day_start(path)
     candles: list[Candle] = []
-    for line, fields in _csv_rows(path, TRADE_FIELDS):
+    for line, fields in csv_rows(path, TRADE_FIELDS):
         start = _start(path, line, fields[0], midnight, bar_seconds)
         o, h, lo, c, v = (
             parse_decimal(f, path, line, name)
@@ -107,7 +107,7 @@ def read_quote_bars(path: Path, product_id: str) -> list[QuoteBar]:
     """1-minute quote bars of one day file (closing bid/ask and sizes), oldest first."""
     midnight = day_start(path)
     bars: list[QuoteBar] = []
-    for line, fields in _csv_rows(path, QUOTE_FIELDS):
+    for line, fields in csv_rows(path, QUOTE_FIELDS):
         start = _start(path, line, fields[0], midnight, 60)
         bid = parse_decimal(fields[4], path, line, "bid close")
         bid_size = parse_decimal(fields[5], path, line, "bid size")

@@ -21,15 +21,16 @@ from trader.state.schema import migrate
 T = TypeVar("T")
 
 
-def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
-    """Open the state database with the settings every connection must share."""
+def connect(path: Path, *, read_only: bool = False, durable: bool = True) -> sqlite3.Connection:
+    """Open the state database with the settings every connection must share. Only a
+    backtest's scratch database is opened with `durable=False` (no fsync per commit)."""
     if read_only:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
     else:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         # FULL: a committed intent survives power loss, not only kill -9 (X-1, ST-2).
-        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=OFF")
         conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=5000")
     conn.row_factory = sqlite3.Row
@@ -48,8 +49,8 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
-def open_and_migrate(path: Path) -> sqlite3.Connection:
-    conn = connect(path)
+def open_and_migrate(path: Path, *, durable: bool = True) -> sqlite3.Connection:
+    conn = connect(path, durable=durable)
     try:
         migrate(conn)
     except BaseException:
@@ -68,11 +69,13 @@ class Database:
         self._closed = False
 
     @classmethod
-    async def open(cls, path: Path) -> Database:
+    async def open(cls, path: Path, *, durable: bool = True) -> Database:
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trader-sqlite")
         loop = asyncio.get_running_loop()
         try:
-            conn = await loop.run_in_executor(executor, open_and_migrate, path)
+            conn = await loop.run_in_executor(
+                executor, lambda: open_and_migrate(path, durable=durable)
+            )
         except BaseException:
             executor.shutdown(wait=False)
             raise

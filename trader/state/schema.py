@@ -174,7 +174,24 @@ ALTER TABLE intents ADD COLUMN fills_verified INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX intents_unverified ON intents (fills_verified, state);
 """
 
-MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3), (4, V4)]
+V5 = """
+CREATE TABLE candles (
+    product_id TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    open TEXT NOT NULL,
+    high TEXT NOT NULL,
+    low TEXT NOT NULL,
+    close TEXT NOT NULL,
+    volume TEXT NOT NULL,
+    bid TEXT,
+    bid_size TEXT,
+    ask TEXT,
+    ask_size TEXT,
+    PRIMARY KEY (product_id, start)
+);
+"""
+
+MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3), (4, V4), (5, V5)]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -7,6 +7,8 @@ paper exchange, with its state in its own database file.
 from __future__ import annotations
 
 import asyncio
+import time
+import uuid
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -71,8 +73,14 @@ class OrderDesk:
         mode: str,
         quote: Callable[[str], Quote | None],
         rules: Callable[[str], ProductRules | None],
+        *,
+        clock: Callable[[], float] = time.time,
+        new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
     ) -> None:
+        """`clock` and `new_id` are the backtest's simulated clock and counted intent ids;
+        the daemon keeps the wall clock and random ids."""
         self.db = db
+        self.clock = clock
         self.exchange = exchange
         self.keeper = keeper
         self.config = config
@@ -85,6 +93,8 @@ class OrderDesk:
             self.metrics,
             mode=mode,
             send_gate=send_gate(keeper, lambda: self.reconciled),
+            clock=clock,
+            new_id=new_id,
         )
         self.tracker = OrderTracker(db, exchange, ids, self.metrics)
         self.cancel = CancelAll(
@@ -111,13 +121,14 @@ class OrderDesk:
             ),
             self._cancel_one,
             self.tracker.refresh_order,
+            clock=clock,
         )
         self.last_report: ReconcileReport | None = None
         self.cooldowns: CooldownRecorder | None = None
 
     def record_cooldowns(self, policy: PolicyConfig) -> None:
         """R-3: fills feed the persisted cooldowns and the consecutive-loss counter."""
-        self.cooldowns = CooldownRecorder(self.db, policy)
+        self.cooldowns = CooldownRecorder(self.db, policy, self.clock)
         self.tracker.fill_listeners.append(self.cooldowns.on_fills)
 
     def set_policy(self, policy: PolicyConfig) -> None:

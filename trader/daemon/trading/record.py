@@ -17,10 +17,11 @@ from trader.state.db import transaction
 
 
 def _json(value: Any) -> str:
-    return orjson.dumps(value, default=_default).decode()
+    return orjson.dumps(value, default=json_default).decode()
 
 
-def _default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """orjson's fallback: Decimals as their exact text, tuples and sets as lists."""
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, tuple | frozenset | set):

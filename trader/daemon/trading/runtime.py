@@ -37,6 +37,7 @@ from trader.marketdata.service import MarketDataService, MarketDataSettings
 from trader.ops.metrics import Metrics
 from trader.pipeline.decide import DecisionCore, DecisionInputs, DecisionStep
 from trader.sim.venue import SimVenue
+from trader.state.candle_log import CandleRecorder
 from trader.state.db import Database
 
 log = structlog.get_logger("trader.trading")
@@ -72,6 +73,7 @@ class TradingRuntime:
         self.listed_at = listed_at
         self.actor = actor
         self.gauges = metrics.shared(TradingMetrics)
+        self.recorder = CandleRecorder(db, loaded.app.recording.candles_keep_days)
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
@@ -109,9 +111,12 @@ class TradingRuntime:
             # subscribed before the backfill: the triggers see every candle, the store keeps
             # few; closed before `started`, backfilled candles are applied as they arrive
             core.triggers.advance(started)
-            md.subscribe_candles(lambda candle: _feed(core, candle))
+            recorder = CandleRecorder(db, loaded.app.recording.candles_keep_days)
+            await recorder.save_products(list(rules.values()), listed_at)
+            md.subscribe_candles(lambda candle: _feed(core, candle, recorder))
             await md.start()
             runtime = cls(loaded, db, metrics, keeper, adapter, md, core, rules, listed_at, actor)
+            runtime.recorder = recorder
             await runtime._set_fees()
             await actor.open_gate()
         except BaseException:  # a failed start leaves nothing running; the caller retries
@@ -188,6 +193,8 @@ class TradingRuntime:
             lambda conn: record_step(conn, ctx.cycle_id, step)
         )
         await self.db.run(lambda conn: record_exclusions(conn, ctx.cycle_id, step))
+        quotes = {p: pm.quote for p, pm in step.inputs.market.products.items() if pm.quote}
+        await self.recorder.flush(step.now, quotes)
         self.gauges.observe(step, await self.db.run(realized_pnl))
 
     async def _execute(self, ctx: CycleContext) -> None:
@@ -242,7 +249,8 @@ class TradingRuntime:
         await self.adapter.close()
 
 
-def _feed(core: DecisionCore, candle: Candle) -> None:
+def _feed(core: DecisionCore, candle: Candle, recorder: CandleRecorder) -> None:
+    recorder.add(candle)
     if not core.on_candle(candle):
         log.debug("candle_not_newer", product_id=candle.product_id, start=candle.start)
 

@@ -9,25 +9,40 @@ decision core fails closed on it.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Protocol
 
 import orjson
 
 from trader.core.market import MarketSnapshot, ProductMarket
 from trader.core.portfolio import OpenOrder, Portfolio, Position
 from trader.core.risk_state import Cooldown, RiskState, TradeStamp
-from trader.core.types import ProductRules, Side
-from trader.marketdata.service import MarketDataService
+from trader.core.types import Candle, ProductRules, Quote, Side
+from trader.marketdata.candles import CandleStore
 from trader.pipeline.decide import DecisionCore
 from trader.state.trading_state import TradingStatus
 
 DAY_S = 86400.0
 
 
+class MarketFeed(Protocol):
+    """What the snapshot reads: the market-data service live, the recorded bars in a
+    backtest."""
+
+    @property
+    def candles(self) -> CandleStore: ...
+
+    def quote(self, product_id: str) -> Quote | None: ...
+
+    def closed_candles(self, product_id: str, until: float | None = None) -> Sequence[Candle]: ...
+
+    def data_age(self, product_id: str, now: float | None = None) -> float: ...
+
+
 def build_market(
     rules: Mapping[str, ProductRules],
-    md: MarketDataService,
+    md: MarketFeed,
     core: DecisionCore,
     listed_at: Mapping[str, float],
     now: float,

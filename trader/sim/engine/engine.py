@@ -325,6 +325,10 @@ class MatchingEngine:
                 self._finish(sim, OrderStatus.EXPIRED, "GTD end_time reached")
 
     # ---- reads ------------------------------------------------------------------------------
+    def open_products(self) -> list[str]:
+        """Products with at least one own order working, in listing order."""
+        return [pid for pid, count in self._open_count.items() if count > 0]
+
     def get_order(self, order_id: str) -> SimOrder | None:
         return self._by_id.get(order_id)
 

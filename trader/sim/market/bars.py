@@ -68,17 +68,37 @@ def bar_trades(
     return trades
 
 
+def touch_prices(
+    rules: ProductRules, price: Decimal, top: TopOfBook | None = None
+) -> tuple[Decimal, Decimal]:
+    """The best bid and ask of the synthetic book: the recorded ones when given, else ±1 bp
+    around `price` on the tick grid (at least one tick apart)."""
+    if top is not None and top.bid < top.ask:
+        return top.bid, top.ask
+    tick = rules.quote_increment
+    half = max(tick, price * SPREAD_FRACTION / 2)
+    bid = floor_to_increment(price - half, tick)
+    return bid, max(ceil_to_increment(price + half, tick), bid + tick)
+
+
+def touch_sizes(
+    rules: ProductRules, price: Decimal, top: TopOfBook | None = None
+) -> tuple[Decimal, Decimal]:
+    """Sizes at the best bid and ask of the synthetic book (see `synthetic_book`)."""
+    size = _level_size(rules, price, 0)
+    if top is None:
+        return size, size
+    bid_size = max(top.bid_size, rules.base_increment) if top.bid_size > 0 else size
+    ask_size = max(top.ask_size, rules.base_increment) if top.ask_size > 0 else size
+    return bid_size, ask_size
+
+
 def synthetic_book(
     rules: ProductRules, price: Decimal, time: float, top: TopOfBook | None = None
 ) -> BookUpdate:
     """A layered snapshot: the recorded bid/ask when given, else ±1 bp around `price`."""
     tick = rules.quote_increment
-    if top is not None and top.bid < top.ask:
-        bid, ask = top.bid, top.ask
-    else:
-        half = max(tick, price * SPREAD_FRACTION / 2)
-        bid = floor_to_increment(price - half, tick)
-        ask = max(ceil_to_increment(price + half, tick), bid + tick)
+    bid, ask = touch_prices(rules, price, top)
     step = max(tick, ceil_to_increment(price * Decimal("0.0005"), tick))
     bids, asks = [], []
     for level in range(BOOK_DEPTH):
@@ -86,10 +106,10 @@ def synthetic_book(
         if bid - step * level > 0:
             bids.append(BookLevel(bid - step * level, size))
         asks.append(BookLevel(ask + step * level, size))
-    if top is not None and bids and top.bid_size > 0:
-        bids[0] = BookLevel(bids[0].price, max(top.bid_size, rules.base_increment))
-    if top is not None and top.ask_size > 0:
-        asks[0] = BookLevel(asks[0].price, max(top.ask_size, rules.base_increment))
+    bid_size, ask_size = touch_sizes(rules, price, top)
+    if bids:
+        bids[0] = BookLevel(bids[0].price, bid_size)
+    asks[0] = BookLevel(asks[0].price, ask_size)
     return BookUpdate(rules.product_id, tuple(bids), tuple(asks), time, snapshot=True)
 
 

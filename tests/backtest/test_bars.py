@@ -1,0 +1,122 @@
+"""BT-1 compact bar storage: recorded text becomes exact Decimals, bad rows name file and row."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+
+from trader.backtest.bars import BarSeries
+from trader.core.types import Candle
+from trader.recorded.errors import RecordedDataError
+
+PATH = "/data/AAA_USDT-5m.json.gz"
+
+
+def series(*texts: str, step: int = 300) -> BarSeries:
+    return BarSeries.from_texts("AAA-USD", PATH, [i * step for i in range(len(texts))], list(texts))
+
+
+def test_bt1_candle_keeps_the_recorded_text_exactly():
+    """BT-1: values are Decimals of the recorded text (no float round trip)."""
+    bars = BarSeries.from_rows(
+        "BTC-USD",
+        PATH,
+        [600, 900],
+        [
+            ["19000.10", "19010.00000001", "18999.9", "19005.5", "8827252.0999999996"],
+            ["0.1", "0.3", "0.1", "0.2", "0"],
+        ],
+    )
+    first = bars.candle(0)
+    assert first == Candle("BTC-USD", 600, D("19000.10"), D("19010.00000001"), D("18999.9"),
+                           D("19005.5"), D("8827252.0999999996"))  # fmt: skip
+    assert str(first.volume) == "8827252.0999999996"
+    assert str(first.open) == "19000.10"  # the trailing zero survives too
+    assert float(first.volume) != first.volume  # a float could not hold it exactly
+    second = bars.candle(1)
+    assert (second.start, second.close, second.volume) == (900, D("0.2"), D("0"))
+    assert second.close == D(1) / D(5)  # 0.2 exactly, not 0.2000000000000000111
+    assert len(bars) == 2
+    assert bars.first_start() == 600
+
+
+def test_bt1_lowest_low_and_close_places_read_the_text():
+    """BT-1: the lowest low and the most close decimals come from every bar's text."""
+    bars = series("10,11,9.5,10.5,1", "10,12,8.25,11.00001,1", "11,11,11,11,0")
+    assert bars.lowest_low() == D("8.25")
+    assert bars.close_places() == 5
+    assert series("1,1,1,1,1").close_places() == 0
+    empty = series()
+    assert (len(empty), empty.first_start(), empty.close_places()) == (0, None, 0)
+
+
+def test_bt1_inconsistent_ohlc_names_the_file_and_row():
+    """BT-1: a low above the open is rejected when the bar is built, naming file and row."""
+    bars = series("10,11,9,10,1", "10,11,9,10,1", "10,12,10.5,11,1")
+    assert bars.candle(1).low == D(9)
+    with pytest.raises(RecordedDataError) as caught:
+        bars.candle(2)
+    assert caught.value.path == PATH
+    assert caught.value.line == 3
+    assert str(caught.value).startswith(f"{PATH}:3:")
+    assert "inconsistent" in caught.value.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "10,9,8,9,1",  # high below the open
+        "10,11,9,12,1",  # close above the high
+        "10,11,9,10,-1",  # negative volume
+    ],
+)
+def test_bt1_other_inconsistent_bars_are_rejected(text: str):
+    """BT-1: high below open/close, or a negative volume, is inconsistent too."""
+    with pytest.raises(RecordedDataError, match=r"AAA_USDT-5m\.json\.gz:1: inconsistent"):
+        series(text).candle(0)
+
+
+def test_bt1_non_increasing_starts_are_rejected_with_the_row():
+    """BT-1: starts must strictly increase; the error names the first offending row."""
+    with pytest.raises(RecordedDataError) as caught:
+        BarSeries.from_texts("AAA-USD", PATH, [0, 300, 300, 600], ["1,1,1,1,1"] * 4)
+    assert (caught.value.path, caught.value.line) == (PATH, 3)
+    assert "increasing time order" in caught.value.reason
+    with pytest.raises(RecordedDataError, match=r":2: rows are not in increasing"):
+        BarSeries.from_rows("AAA-USD", PATH, [600, 300], [["1"] * 5, ["1"] * 5])
+
+
+def test_bt1_rows_without_five_values_are_rejected_with_the_row():
+    """BT-1: `from_rows` wants exactly open, high, low, close, volume per row."""
+    with pytest.raises(RecordedDataError) as caught:
+        BarSeries.from_rows("AAA-USD", PATH, [0, 60], [["1"] * 5, ["1", "1", "1", "1"]])
+    assert (caught.value.line, caught.value.path) == (2, PATH)
+    assert "expected 5 numbers" in caught.value.reason
+
+
+def test_bt1_non_number_text_is_rejected_when_the_candle_is_built():
+    """BT-1: storing is lazy; building the bar with a non-number names file and row."""
+    bars = series("1,1,1,1,1", "1,1,1,1,1", "abc,2,1,1.5,3")  # accepted when stored
+    assert bars.candle(0).open == D(1)
+    with pytest.raises(RecordedDataError) as caught:
+        bars.candle(2)
+    assert (caught.value.path, caught.value.line) == (PATH, 3)
+    assert "abc" in caught.value.reason
+    with pytest.raises(RecordedDataError, match=r":1: not five numbers"):
+        series("1,1,1,1").candle(0)  # four values
+
+
+@pytest.mark.parametrize("text", ["1,Infinity,0.5,1.5,3", "NaN,2,0.5,1.5,3"])
+def test_bt1_non_finite_price_is_rejected_when_the_candle_is_built(text: str):
+    """BT-1: 'Infinity' or 'NaN' is not a price (currently an infinite high becomes a
+    Candle and a NaN open escapes as a bare decimal.InvalidOperation)."""
+    with pytest.raises(RecordedDataError, match=r":1:"):
+        series(text).candle(0)
+
+
+def test_bt1_non_number_low_is_a_recorded_data_error():
+    """BT-1: a non-number low should be a RecordedDataError naming file and row (currently
+    lowest_low raises a bare decimal.InvalidOperation)."""
+    with pytest.raises(RecordedDataError, match=r":2:"):
+        series("1,1,1,1,1", "1,2,abc,1.5,3").lowest_low()

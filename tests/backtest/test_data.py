@@ -1,0 +1,389 @@
+"""BT-1 recorded data sets: the three formats, their rules, listing times and fingerprints."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sqlite3
+import zipfile
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from trader.backtest.data import DataError, load_dataset
+from trader.core.types import Candle, ProductRules, Quote
+from trader.recorded.errors import RecordedDataError
+from trader.sim.market.bars import TopOfBook
+from trader.state.candle_log import RULES_KEY, candle_row, rules_json
+from trader.state.db import open_and_migrate
+
+DEC_1 = int(datetime(2020, 12, 1, tzinfo=UTC).timestamp())  # 1606780800
+JAN_1 = int(datetime(2018, 1, 1, tzinfo=UTC).timestamp())
+
+
+class Literal(str):
+    """A JSON number written exactly as given (a float could not hold it)."""
+
+
+# AAA closes carry 5 decimals around 1.2 (generated rules would give 0.0001); BBB is ~20 000.
+AAA_ROWS: list[list[object]] = [
+    [(DEC_1 + 0) * 1000, 1.2, 1.25, 1.19, 1.23456, 1000],
+    [(DEC_1 + 300) * 1000, 1.23456, 1.3, 1.2, 1.29871, 1500.5],
+    [(DEC_1 + 600) * 1000, 1.29871, 1.31, 1.28, 1.3, 0],
+]
+BBB_ROWS: list[list[object]] = [
+    [(DEC_1 + 300) * 1000, 19000.1, 19100, 18950, 19050.25, Literal("8827252.0999999996")],
+    [(DEC_1 + 600) * 1000, 19050.25, 19060, 19000, 19010, 3],
+]
+
+
+def to_json(value: object) -> str:
+    if isinstance(value, Literal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(to_json(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def write_klines(folder: Path, name: str, rows: Sequence[Sequence[object]]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}_USDT-5m.json.gz"
+    path.write_bytes(gzip.compress(to_json(rows).encode(), mtime=0))
+    return path
+
+
+@pytest.fixture
+def klines(tmp_path: Path) -> Path:
+    folder = tmp_path / "klines"
+    write_klines(folder, "AAA", AAA_ROWS)
+    write_klines(folder, "BBB", BBB_ROWS)
+    return folder
+
+
+# -- the 5-minute kline set -------------------------------------------------------------------
+def test_bt1_kline_folder_loads_with_mapped_ids_exact_bars_and_listing(klines: Path):
+    """BT-1: `XXX_USDT-5m.json.gz` is traded as `XXX-USD`, 300-s bars, exact values."""
+    data = load_dataset(klines)
+    assert data.name == "klines-5m"
+    assert data.bar_seconds == 300
+    assert sorted(data.series) == ["AAA-USD", "BBB-USD"]
+    assert list(data.series["AAA-USD"].starts) == [DEC_1, DEC_1 + 300, DEC_1 + 600]
+    assert data.series["BBB-USD"].candle(0) == Candle(
+        "BBB-USD", DEC_1 + 300, D("19000.1"), D("19100"), D("18950"), D("19050.25"),
+        D("8827252.0999999996"),
+    )  # fmt: skip
+    assert data.series["AAA-USD"].candle(2).volume == D(0)
+    # a product is listed at its first bar: that is all the backtest knows of it
+    assert data.listed_at == {"AAA-USD": float(DEC_1), "BBB-USD": float(DEC_1 + 300)}
+    assert data.span() == (DEC_1, DEC_1 + 900)
+    assert data.tops == {}
+
+
+def test_bt1_kline_rules_hold_every_recorded_close(klines: Path):
+    """BT-1: the quote increment is fine enough for every close (5 decimals → ≤ 0.00001)."""
+    data = load_dataset(klines)
+    aaa, bbb = data.rules["AAA-USD"], data.rules["BBB-USD"]
+    assert (aaa.product_id, aaa.base_currency, aaa.quote_currency) == ("AAA-USD", "AAA", "USD")
+    assert aaa.quote_increment <= D("0.00001")
+    assert bbb.quote_increment <= D("0.01")
+    for pid, rules in data.rules.items():
+        bars = data.series[pid]
+        for index in range(len(bars)):
+            candle = bars.candle(index)
+            assert candle.close % rules.quote_increment == 0, (pid, candle.close)
+            assert candle.low % rules.quote_increment == 0, (pid, candle.low)
+
+
+def test_bt1_kline_fingerprint_tracks_file_contents(klines: Path, tmp_path: Path):
+    """BT-1: the SHA-256 fingerprint is stable for the same bytes and changes with one byte."""
+    first = load_dataset(klines).fingerprint
+    assert len(first) == 64 and int(first, 16) >= 0
+    assert load_dataset(klines).fingerprint == first
+    # the same bytes in another folder: the same data, the same fingerprint
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for path in klines.iterdir():
+        (copy / path.name).write_bytes(path.read_bytes())
+    assert load_dataset(copy).fingerprint == first
+    # one byte changed (a volume of 1000 becomes 1001)
+    changed = [list(row) for row in AAA_ROWS]
+    changed[0][5] = 1001
+    write_klines(copy, "AAA", changed)
+    assert load_dataset(copy).fingerprint != first
+    # one raw byte of the file flipped, the content unchanged: still a different file
+    raw = bytearray((klines / "BBB_USDT-5m.json.gz").read_bytes())
+    raw[3] ^= 0x01  # the FLG byte's FTEXT bit: still a valid gzip file
+    (klines / "BBB_USDT-5m.json.gz").write_bytes(bytes(raw))
+    flipped = load_dataset(klines)
+    assert flipped.fingerprint != first
+    assert flipped.series["BBB-USD"].candle(1).close == D("19010")  # still readable
+    # fewer products read, fewer files printed
+    assert load_dataset(copy, ["BBB-USD"]).fingerprint != load_dataset(copy).fingerprint
+
+
+def test_bt1_products_filter_and_missing_product(klines: Path):
+    """BT-1: `products` restricts the set; a product not in it is a DataError naming it."""
+    data = load_dataset(klines, ["BBB-USD"])
+    assert list(data.series) == ["BBB-USD"]
+    assert list(data.rules) == ["BBB-USD"]
+    with pytest.raises(DataError) as caught:
+        load_dataset(klines, ["XYZ-USD", "AAA-USD"])
+    message = str(caught.value)
+    assert "no data for XYZ-USD" in message
+    assert "AAA-USD, BBB-USD" in message  # what the folder has
+
+
+def test_bt1_unrecognizable_folder_lists_what_was_expected(tmp_path: Path):
+    """BT-1: a folder with no recorded set is a DataError saying what was expected."""
+    folder = tmp_path / "nothing"
+    (folder / "notes").mkdir(parents=True)
+    (folder / "BTC_USDT-1h.json.gz").write_bytes(b"")  # not the 5-minute set
+    with pytest.raises(DataError) as caught:
+        load_dataset(folder)
+    message = str(caught.value)
+    for expected in ("*_USDT-5m.json.gz", "minute/", "trader.db", "sub-folders: notes"):
+        assert expected in message
+    with pytest.raises(DataError, match="no such data folder"):
+        load_dataset(tmp_path / "absent")
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ([DEC_1 * 1000 + 300_000, 1, 2, 0.5, 1.5], "row is not 6 numbers"),  # 5 elements
+        ([DEC_1 * 1000 + 300_000, 1, 2, None, 1.5, 3], "row is not 6 numbers"),  # null
+        (["soon", 1, 2, 0.5, 1.5, 3], "row is not 6 numbers"),  # time is text
+        ([DEC_1 * 1000 + 300_500, 1, 2, 0.5, 1.5, 3], "not whole ms"),  # half a second
+    ],
+)
+def test_bt1_malformed_kline_row_names_file_and_row(tmp_path: Path, row: list[object], reason):
+    """BT-1: a malformed kline row (row 2 here) is a RecordedDataError naming file and row."""
+    path = write_klines(tmp_path / "bad", "AAA", [AAA_ROWS[0], row, AAA_ROWS[2]])
+    with pytest.raises(RecordedDataError) as caught:
+        load_dataset(tmp_path / "bad")
+    assert (caught.value.path, caught.value.line) == (str(path), 2)
+    assert reason in caught.value.reason
+
+
+def test_bt1_kline_text_that_is_not_a_number_names_file_and_row(tmp_path: Path):
+    """BT-1: a string that is not a number is caught when that bar is built."""
+    rows = [AAA_ROWS[0], AAA_ROWS[1], [(DEC_1 + 600) * 1000, "1.3x", 1.31, 1.28, 1.3, 0]]
+    path = write_klines(tmp_path / "bad", "AAA", rows)
+    bars = load_dataset(tmp_path / "bad").series["AAA-USD"]
+    assert bars.candle(1).close == D("1.29871")
+    with pytest.raises(RecordedDataError) as caught:
+        bars.candle(2)
+    assert (caught.value.path, caught.value.line) == (str(path), 3)
+    assert "1.3x" in caught.value.reason
+
+
+def test_bt1_kline_rows_out_of_order_name_the_row(tmp_path: Path):
+    """BT-1: bars must go forward in time; the first row that does not is named."""
+    path = write_klines(tmp_path / "bad", "AAA", [AAA_ROWS[1], AAA_ROWS[0]])
+    with pytest.raises(RecordedDataError, match=rf"{path.name}:2: rows are not in increasing"):
+        load_dataset(tmp_path / "bad")
+
+
+def test_bt1_kline_file_that_is_not_gzip_json(tmp_path: Path):
+    """BT-1: a kline file that is not gzip JSON names the file (row 1)."""
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "AAA_USDT-5m.json.gz").write_bytes(b"[[1, 2, 3]]")
+    with pytest.raises(RecordedDataError, match=r"AAA_USDT-5m\.json\.gz:1: not a gzip JSON"):
+        load_dataset(folder)
+
+
+def test_bt1_real_binance_set_btc_span(shared_data: Path):
+    """BT-1: the shared 2021 kline set: BTC-USD from 2020-12-01T00:00Z, 65 000+ bars."""
+    data = load_dataset(shared_data / "binance-5m-24pairs-2021", ["BTC-USD"])
+    bars = data.series["BTC-USD"]
+    assert len(bars) > 65_000
+    first, last = data.span()
+    assert datetime.fromtimestamp(first, UTC) == datetime(2020, 12, 1, tzinfo=UTC)
+    assert last > first + 200 * 86_400
+    assert data.listed_at == {"BTC-USD": float(first)}
+    assert data.rules["BTC-USD"].quote_increment <= D("0.01")
+    assert bars.candle(0).close % data.rules["BTC-USD"].quote_increment == 0
+
+
+# -- the Coinbase minute set --------------------------------------------------------------------
+def write_zip(path: Path, csv_name: str, lines: list[str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(csv_name, "".join(f"{line}\n" for line in lines))
+    return path
+
+
+TRADE_LINES = [
+    "0,10.5,10.6,10.4,10.55,2.5",
+    "60000,10.55,10.7,10.5,10.65,1",
+    "180000,10.6,10.6,10.6,10.6,0.001",  # no trades in minute 2
+]
+
+
+def minute_set(root: Path, trade_lines: list[str] | None = None) -> Path:
+    pair = root / "minute" / "abcusd"
+    write_zip(
+        pair / "20180101_trade.zip",
+        "20180101_abcusd_minute_trade.csv",
+        trade_lines or TRADE_LINES,
+    )
+    write_zip(
+        pair / "20180101_quote.zip",
+        "20180101_abcusd_minute_quote.csv",
+        [
+            "0,10.5,10.6,10.4,10.54,3,10.52,10.61,10.41,10.56,4",
+            "60000,10.5,10.6,10.4,10.64,1.5,10.52,10.61,10.41,10.66,2.25",
+        ],
+    )
+    return root
+
+
+def test_bt1_coinbase_minute_folder_loads_with_tops_by_minute_start(tmp_path: Path):
+    """BT-1: `minute/<pair>/YYYYMMDD_trade.zip` bars, 60 s, quote closes keyed by minute start."""
+    data = load_dataset(minute_set(tmp_path / "cb"))
+    assert (data.name, data.bar_seconds) == ("coinbase-minute", 60)
+    assert list(data.series) == ["ABC-USD"]
+    bars = data.series["ABC-USD"]
+    assert list(bars.starts) == [JAN_1, JAN_1 + 60, JAN_1 + 180]  # a missing minute: no trades
+    assert bars.candle(0) == Candle(
+        "ABC-USD", JAN_1, D("10.5"), D("10.6"), D("10.4"), D("10.55"), D("2.5")
+    )
+    assert bars.candle(2).volume == D("0.001")
+    assert data.tops == {
+        "ABC-USD": {
+            JAN_1: TopOfBook(D("10.54"), D("3"), D("10.56"), D("4")),
+            JAN_1 + 60: TopOfBook(D("10.64"), D("1.5"), D("10.66"), D("2.25")),
+        }
+    }
+    assert data.listed_at == {"ABC-USD": float(JAN_1)}
+    assert data.span() == (JAN_1, JAN_1 + 240)
+    assert data.rules["ABC-USD"].quote_increment <= D("0.01")
+    assert len(data.fingerprint) == 64
+
+
+def test_bt1_coinbase_minute_official_daily_bars_set_the_listing(tmp_path: Path):
+    """BT-1: with `daily/<pair>_trade.zip` the listing is its first day, and it is printed."""
+    root = minute_set(tmp_path / "cb")
+    without = load_dataset(root).fingerprint
+    write_zip(
+        root / "daily" / "abcusd_trade.zip",
+        "abcusd.csv",
+        ["20171230 00:00,9,11,8,10,100", "20171231 00:00,10,11,9,10.5,120"],
+    )
+    data = load_dataset(root)
+    assert data.listed_at == {"ABC-USD": float(JAN_1 - 2 * 86_400)}
+    assert data.fingerprint != without
+    assert data.span()[0] == JAN_1  # the daily bars are not traded
+
+
+def test_bt1_coinbase_minute_bad_time_names_the_file_and_line(tmp_path: Path):
+    """BT-1: a trade row whose time is not a whole minute of the day names file and line."""
+    root = minute_set(tmp_path / "cb", ["0,1,1,1,1,1", "90000,1,1,1,1,1"])
+    with pytest.raises(RecordedDataError) as caught:
+        load_dataset(root)
+    assert caught.value.path.endswith("20180101_trade.zip")
+    assert caught.value.line == 2
+    assert "90000" in caught.value.reason
+
+
+# -- candles the daemon recorded -------------------------------------------------------------
+RULES = [
+    ProductRules(
+        product_id="ETH-USD",
+        base_currency="ETH",
+        quote_currency="USD",
+        base_increment=D("0.00000001"),
+        quote_increment=D("0.01"),
+        base_min_size=D("0.00000001"),
+        base_max_size=D("4000"),
+        quote_min_size=D("1"),
+        quote_max_size=D("10000000"),
+    ),
+]
+
+
+def daemon_db(path: Path, *, rules: list[ProductRules] | None = RULES) -> Path:
+    t0 = 1_767_225_600  # 2026-01-01T00:00Z
+    rows = [
+        candle_row(
+            Candle("ETH-USD", t0, D("3000.01"), D("3001"), D("2999.5"), D("3000.5"), D("1.25")),
+            Quote("ETH-USD", D("3000.49"), D("0.5"), D("3000.51"), D("0.75"), t0 + 60.2),
+        ),
+        candle_row(
+            Candle("ETH-USD", t0 + 60, D("3000.5"), D("3002"), D("3000"), D("3001.99"), D("0")),
+            None,  # no book seen yet
+        ),
+        candle_row(
+            Candle("ETH-USD", t0 + 120, D("3001.99"), D("3003"), D("3001"), D("3002"), D("2")),
+            Quote("ETH-USD", D("3001.98"), D("1"), D("3002.02"), D("2"), t0 + 180.1),
+        ),
+    ]
+    conn = open_and_migrate(path)
+    try:
+        conn.executemany(
+            "INSERT INTO candles (product_id, start, open, high, low, close, volume, bid, "
+            "bid_size, ask, ask_size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        if rules is not None:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)", (RULES_KEY, rules_json(rules))
+            )
+    finally:
+        conn.close()
+    return path
+
+
+def test_bt1_daemon_candles_load_with_recorded_rules_and_next_minute_tops(tmp_path: Path):
+    """BT-1: the daemon's state file: its recorded rules, and each bid/ask keyed start+60
+    (the book seen as the candle closed is the book of the next minute)."""
+    path = daemon_db(tmp_path / "trader.db")
+    t0 = 1_767_225_600
+    data = load_dataset(path)
+    assert (data.name, data.bar_seconds) == ("daemon-candles", 60)
+    assert data.rules == {"ETH-USD": RULES[0]}
+    bars = data.series["ETH-USD"]
+    assert list(bars.starts) == [t0, t0 + 60, t0 + 120]
+    assert bars.candle(1).close == D("3001.99")
+    assert data.tops == {
+        "ETH-USD": {
+            t0 + 60: TopOfBook(D("3000.49"), D("0.5"), D("3000.51"), D("0.75")),
+            t0 + 180: TopOfBook(D("3001.98"), D("1"), D("3002.02"), D("2")),
+        }
+    }
+    assert data.listed_at == {"ETH-USD": float(t0)}
+    assert data.span() == (t0, t0 + 180)
+    # the folder holding trader.db is recognized too, with the same data
+    assert load_dataset(tmp_path).fingerprint == data.fingerprint
+    with pytest.raises(DataError, match="no data for BTC-USD"):
+        load_dataset(path, ["BTC-USD"])
+
+
+def test_bt1_daemon_candles_without_recorded_rules_get_generated_ones(tmp_path: Path):
+    """BT-1: no `product_rules` meta row: rules are generated for the recorded prices."""
+    data = load_dataset(daemon_db(tmp_path / "trader.db", rules=None))
+    rules = data.rules["ETH-USD"]
+    assert rules.product_id == "ETH-USD"
+    bars = data.series["ETH-USD"]
+    assert all(bars.candle(i).close % rules.quote_increment == 0 for i in range(len(bars)))
+
+
+def test_bt1_daemon_candles_with_rules_for_other_products_only(tmp_path: Path):
+    """BT-1: recorded rules that miss a recorded product are a DataError naming it."""
+    other = replace(RULES[0], product_id="SOL-USD", base_currency="SOL")
+    path = daemon_db(tmp_path / "trader.db", rules=[other])
+    with pytest.raises(DataError, match="no product rules recorded for ETH-USD"):
+        load_dataset(path)
+
+
+def test_bt1_state_file_without_candles_is_a_data_error(tmp_path: Path):
+    """BT-1: a `.db` file without the candles table says so."""
+    path = tmp_path / "old.db"
+    sqlite3.connect(path).close()
+    with pytest.raises(DataError, match="no recorded candles"):
+        load_dataset(path)

@@ -1,0 +1,1 @@
+"""Backtest (BT-1): the live decision and execution code over recorded candles."""

@@ -1,0 +1,267 @@
+"""Recorded data sets for backtests (BT-1): which format a folder holds, and its bars.
+
+Three formats, told apart by what the folder (or file) holds:
+- the 5-minute kline set (`*_USDT-5m.json.gz`, freqtrade-style JSON arrays): `XXX_USDT` is
+  traded as `XXX-USD`;
+- the Coinbase minute set (`minute/<pair>/YYYYMMDD_trade.zip` headerless CSVs, with the
+  quote bars `*_quote.zip` giving each minute's recorded bid/ask);
+- candles the daemon itself recorded (its SQLite state file, table `candles`, with the
+  bid/ask it saw when each candle closed).
+
+Product rules are the real ones from the capture's `/market/products` beside the set when
+its prices fit their grid, else generated for the price (the simulated venue's rules,
+`trader.sim.market`). A product's listing time is its first bar in the set (or the first
+official daily bar): the data is all the backtest knows about it. The fingerprint is a
+SHA-256 over every file read, so a report names exactly the data it came from.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+
+import orjson
+
+from trader.backtest.bars import BarSeries
+from trader.core.types import ProductRules
+from trader.recorded import binance_files, minute_files, read_quote_bars
+from trader.recorded.coinbase_minute import TRADE_FIELDS, csv_rows, day_start
+from trader.recorded.errors import RecordedDataError
+from trader.sim.market.bars import TopOfBook
+from trader.sim.market.daily import read_daily_bars
+from trader.sim.market.recorded_sources import CAPTURE_FILE, recorded_rules
+from trader.sim.market.rules import pick_rules
+from trader.state.candle_log import LISTED_KEY, RULES_KEY, rules_from_json
+
+
+@dataclass(slots=True)
+class Dataset:
+    name: str
+    bar_seconds: int
+    series: dict[str, BarSeries]
+    rules: dict[str, ProductRules]
+    listed_at: dict[str, float]
+    fingerprint: str
+    tops: dict[str, dict[int, TopOfBook]] = field(default_factory=dict)
+
+    def span(self) -> tuple[int, int]:
+        """First bar start and last bar end over all products."""
+        firsts = [s.starts[0] for s in self.series.values() if len(s)]
+        lasts = [s.starts[-1] for s in self.series.values() if len(s)]
+        return min(firsts), max(lasts) + self.bar_seconds
+
+
+class DataError(ValueError):
+    """The folder holds no recorded set we can read; the message says what was expected."""
+
+
+def load_dataset(path: Path, products: list[str] | None = None) -> Dataset:
+    """The set at `path` (restricted to `products` when given)."""
+    if path.is_file() and path.suffix == ".db":
+        return _daemon_candles(path, products)
+    if not path.is_dir():
+        raise DataError(f"{path}: no such data folder")
+    if binance_files(path):
+        return _klines(path, products)
+    if (path / "minute").is_dir():
+        return _coinbase_minute(path, products)
+    for name in ("trader.db", "trader-paper.db"):
+        if (path / name).is_file():
+            return _daemon_candles(path / name, products)
+    children = sorted(p.name for p in path.iterdir() if p.is_dir())
+    raise DataError(
+        f"{path}: not a recorded set (expected *_USDT-5m.json.gz files, a minute/ folder of "
+        f"Coinbase zips, or a daemon state file trader.db); sub-folders: {', '.join(children)}"
+    )
+
+
+def _pick(available: list[str], products: list[str] | None, path: Path) -> list[str]:
+    if not products:
+        return sorted(available)
+    missing = sorted(set(products) - set(available))
+    if missing:
+        raise DataError(f"{path}: no data for {', '.join(missing)} (have {', '.join(available)})")
+    return sorted(products)
+
+
+class _Fingerprint:
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+
+    def add(self, path: Path, data: bytes) -> None:
+        self._hash.update(path.name.encode() + b"\0" + hashlib.sha256(data).digest())
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+def _rules(root: Path, series: dict[str, BarSeries]) -> dict[str, ProductRules]:
+    known = recorded_rules(root.parent) or recorded_rules(root)
+    out = {}
+    for pid, bars in series.items():
+        lowest = bars.lowest_low()
+        if lowest <= 0:
+            raise DataError(f"{bars.path}: {pid} has a non-positive low ({lowest})")
+        rules = pick_rules(pid, lowest, known)
+        grid = Decimal(1).scaleb(-bars.close_places())
+        out[pid] = replace(rules, quote_increment=grid) if grid < rules.quote_increment else rules
+    return out
+
+
+# -- the 5-minute kline set ----------------------------------------------------------------
+def _klines(path: Path, products: list[str] | None) -> Dataset:
+    files = binance_files(path)
+    chosen = _pick(list(files), products, path)
+    print_ = _Fingerprint()
+    series = {}
+    for pid in chosen:
+        raw = files[pid].read_bytes()
+        print_.add(files[pid], raw)
+        series[pid] = _kline_series(pid, files[pid], raw)
+    return Dataset(
+        "klines-5m",
+        300,
+        series,
+        _rules(path, series),
+        {pid: float(s.starts[0]) for pid, s in series.items() if len(s)},
+        print_.hexdigest(),
+    )
+
+
+def _kline_series(pid: str, path: Path, raw: bytes) -> BarSeries:
+    try:  # numbers kept as their text: exact, and no Decimal per value until used
+        rows = json.loads(gzip.decompress(raw), parse_float=str, parse_int=str)
+    except (OSError, EOFError, ValueError) as exc:
+        raise RecordedDataError(path, 1, f"not a gzip JSON array: {exc}") from exc
+    if not isinstance(rows, list):
+        raise RecordedDataError(path, 1, "top level is not a JSON array")
+    starts: list[int] = []
+    texts: list[str] = []
+    for index, row in enumerate(rows, start=1):
+        try:  # a non-list row, a missing or non-number field: TypeError/ValueError/KeyError
+            if len(row) != 6:
+                raise ValueError("not 6 fields")
+            millis = int(row[0])
+            texts.append(",".join(row[1:]))
+        except (TypeError, ValueError, KeyError) as exc:
+            raise RecordedDataError(path, index, f"row is not 6 numbers: {row!r}") from exc
+        if millis < 0 or millis % 1000:
+            raise RecordedDataError(path, index, f"open time is not whole ms: {row[0]!r}")
+        starts.append(millis // 1000)
+    return BarSeries.from_texts(pid, str(path), starts, texts)
+
+
+# -- the Coinbase minute set ----------------------------------------------------------------
+def _coinbase_minute(path: Path, products: list[str] | None) -> Dataset:
+    trade_files, quote_files = minute_files(path, "trade"), minute_files(path, "quote")
+    chosen = _pick(list(trade_files), products, path)
+    print_ = _Fingerprint()
+    series, tops, listed = {}, {}, {}
+    for pid in chosen:
+        series[pid] = _minute_series(pid, trade_files[pid], print_)
+        tops[pid] = _tops(pid, quote_files.get(pid, []), print_)
+        first = series[pid].first_start()
+        official = path / "daily" / f"{pid.replace('-', '').lower()}_trade.zip"
+        if official.is_file():
+            days = read_daily_bars(official, pid)
+            print_.add(official, official.read_bytes())
+            first = min([d.start for d in days[:1]] + ([first] if first is not None else []))
+        if first is not None:
+            listed[pid] = float(first)
+    return Dataset(
+        "coinbase-minute", 60, series, _rules(path, series), listed, print_.hexdigest(), tops
+    )
+
+
+def _minute_series(pid: str, files: list[Path], print_: _Fingerprint) -> BarSeries:
+    starts: list[int] = []
+    values: list[list[str]] = []
+    sources: list[tuple[int, str]] = []
+    for path in files:
+        print_.add(path, path.read_bytes())
+        sources.append((len(starts), str(path)))
+        midnight = day_start(path)
+        for line, fields in csv_rows(path, TRADE_FIELDS):
+            if not fields[0].isdigit() or int(fields[0]) % 60000 or int(fields[0]) >= 86_400_000:
+                raise RecordedDataError(
+                    path, line, f"time is not a minute of the day: {fields[0]!r}"
+                )
+            starts.append(midnight + int(fields[0]) // 1000)
+            values.append(fields[1:])
+    return BarSeries.from_rows(pid, str(files[0].parent), starts, values, sources)
+
+
+def _tops(pid: str, files: list[Path], print_: _Fingerprint) -> dict[int, TopOfBook]:
+    out: dict[int, TopOfBook] = {}
+    for path in files:
+        print_.add(path, path.read_bytes())
+        for q in read_quote_bars(path, pid):
+            out[q.start] = TopOfBook(q.bid, q.bid_size, q.ask, q.ask_size)
+    return out
+
+
+# -- candles the daemon recorded --------------------------------------------------------------
+def _daemon_candles(path: Path, products: list[str] | None) -> Dataset:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise DataError(f"{path}: cannot open: {exc}") from exc
+    try:
+        rows = conn.execute(
+            "SELECT product_id, start, open, high, low, close, volume, bid, bid_size, ask, "
+            "ask_size FROM candles ORDER BY product_id, start"
+        ).fetchall()
+    except sqlite3.Error as exc:
+        raise DataError(f"{path}: no recorded candles ({exc})") from exc
+    finally:
+        conn.close()
+    by_product: dict[str, list[tuple[object, ...]]] = {}
+    for row in rows:
+        by_product.setdefault(str(row[0]), []).append(row)
+    chosen = _pick(list(by_product), products, path)
+    print_ = _Fingerprint()
+    print_.add(path, repr(rows).encode())
+    series, tops = {}, {}
+    for pid in chosen:
+        got = by_product[pid]
+        starts = [int(str(r[1])) for r in got]
+        series[pid] = BarSeries.from_rows(
+            pid, str(path), starts, [[str(x) for x in r[2:7]] for r in got]
+        )
+        tops[pid] = {  # seen as the candle closed: the book of the next minute
+            int(str(r[1])) + 60: TopOfBook(*(Decimal(str(x)) for x in r[7:11]))
+            for r in got
+            if None not in r[7:11]
+        }
+    recorded_rules, recorded_listing = _recorded_products(path)
+    listed = {pid: recorded_listing.get(pid, float(s.starts[0])) for pid, s in series.items()}
+    rules = recorded_rules or _rules(path.parent, series)
+    missing = sorted(set(series) - set(rules))
+    if missing:
+        raise DataError(f"{path}: no product rules recorded for {', '.join(missing)}")
+    rules = {pid: rules[pid] for pid in series}
+    return Dataset("daemon-candles", 60, series, rules, listed, print_.hexdigest(), tops)
+
+
+def _recorded_products(path: Path) -> tuple[dict[str, ProductRules], dict[str, float]]:
+    """The product rules and listing times the daemon recorded at its start."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        meta = dict(
+            conn.execute(
+                "SELECT key, value FROM meta WHERE key IN (?, ?)", (RULES_KEY, LISTED_KEY)
+            ).fetchall()
+        )
+    finally:
+        conn.close()
+    rules = rules_from_json(str(meta[RULES_KEY])) if RULES_KEY in meta else {}
+    listed = orjson.loads(str(meta[LISTED_KEY])) if LISTED_KEY in meta else {}
+    return rules, {str(k): float(v) for k, v in dict(listed).items()}
+
+
+__all__ = ["CAPTURE_FILE", "DataError", "Dataset", "load_dataset"]

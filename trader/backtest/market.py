@@ -1,0 +1,202 @@
+"""The backtest's market: recorded bars turned into what the daemon sees live (BT-1).
+
+`BacktestMarket` plays the market-data service's part for the snapshot builder (closed
+1-minute candles in the daemon's own `CandleStore`, the touch, data age). `BacktestVenue`
+is the market side of the `Exchange` interface for the paper exchange, which fills the
+orders exactly as in PAPER. `slot_events` turns one bar into the venue's events: the
+simulated venue's intra-bar trade path and synthetic book (`trader.sim.market.bars`),
+converted to the ticker and trade events the paper exchange consumes from the feed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from trader.core.types import Candle, FeeRates, ProductRules, Quote
+from trader.exchange.errors import ExchangeError
+from trader.exchange.models import (
+    Account,
+    CancelResult,
+    CreateOrderResult,
+    Fill,
+    MarketEvent,
+    MarketTrade,
+    Order,
+    PreviewResult,
+    ServerTime,
+    TickerEvent,
+    TradesEvent,
+    UserEvent,
+)
+from trader.exchange.orders import OrderRequest, serialize_order
+from trader.marketdata.candles import CandleStore
+from trader.sim.contract import BookUpdate
+from trader.sim.market.bars import TopOfBook, bar_trades, synthetic_book, touch_prices, touch_sizes
+
+CANDLE_S = 60
+
+
+class BacktestMarket:
+    """Quotes and closed candles at the backtest's clock (`MarketFeed` for `build_market`)."""
+
+    def __init__(self, history: int) -> None:
+        self.candles = CandleStore(history)
+        self._quotes: dict[str, Quote] = {}
+        self._updated: dict[str, float] = {}
+
+    def set_quote(self, quote: Quote) -> None:
+        self._quotes[quote.product_id] = quote
+        self._updated[quote.product_id] = quote.time
+
+    def quote(self, product_id: str) -> Quote | None:
+        return self._quotes.get(product_id)
+
+    def add_candle(self, candle: Candle) -> None:
+        self.candles.add(candle)
+        self._updated[candle.product_id] = max(
+            self._updated.get(candle.product_id, 0.0), float(candle.start + CANDLE_S)
+        )
+
+    def closed_candles(self, product_id: str, until: float | None = None) -> Sequence[Candle]:
+        return self.candles.closed_candles(product_id, until)
+
+    def data_age(self, product_id: str, now: float | None = None) -> float:
+        updated = self._updated.get(product_id)
+        if updated is None or now is None:
+            return float("inf")
+        return max(0.0, now - updated)
+
+
+def opening_quote(
+    bar: Candle, rules: ProductRules, at: float, top: TopOfBook | None = None
+) -> Quote:
+    """The touch the venue shows when the bar opens (its synthetic book's best levels)."""
+    bid, ask = touch_prices(rules, bar.open, top)
+    bid_size, ask_size = touch_sizes(rules, bar.open, top)
+    return Quote(bar.product_id, bid, bid_size, ask, ask_size, at)
+
+
+def ticker_of(book: BookUpdate, price: Decimal) -> TickerEvent:
+    bid, ask = book.bids[0], book.asks[0]
+    return TickerEvent(book.product_id, price, bid.price, bid.size, ask.price, ask.size, book.time)
+
+
+def slot_events(
+    bar: Candle,
+    rules: ProductRules,
+    start: float,
+    span: float,
+    first_id: int,
+    top: TopOfBook | None,
+) -> list[TickerEvent | TradesEvent]:
+    """The bar's trades after its opening book, each followed by the touch around it."""
+    events: list[TickerEvent | TradesEvent] = []
+    for trade in bar_trades(bar, rules, start, span, first_id):
+        events.append(
+            TradesEvent(
+                [
+                    MarketTrade(
+                        trade.product_id,
+                        trade.trade_id,
+                        trade.price,
+                        trade.size,
+                        trade.side.value,
+                        trade.time,
+                    )
+                ],
+                snapshot=False,
+            )
+        )
+        book = synthetic_book(rules, trade.price, trade.time, top)
+        events.append(ticker_of(book, trade.price))
+    return events
+
+
+class BacktestVenue:
+    """The market side of `Exchange` over the backtest's data; orders go to the paper
+    exchange wrapping it, so every order endpoint here refuses."""
+
+    read_only = False
+
+    def __init__(
+        self, rules: dict[str, ProductRules], market: BacktestMarket, clock: Callable[[], float]
+    ) -> None:
+        self._rules = rules
+        self._market = market
+        self._clock = clock
+
+    async def products(self, product_ids: Sequence[str] = ()) -> list[ProductRules]:
+        return [r for pid, r in self._rules.items() if not product_ids or pid in product_ids]
+
+    async def product(self, product_id: str) -> ProductRules:
+        rules = self._rules.get(product_id)
+        if rules is None:
+            raise ExchangeError(f"backtest: unknown product {product_id}")
+        return rules
+
+    async def candles(self, product_id: str, start: int, end: int) -> list[Candle]:
+        closed = self._market.closed_candles(product_id, self._clock())
+        return [c for c in closed if start <= c.start < end]
+
+    async def best_bid_ask(self, product_ids: Sequence[str]) -> dict[str, Quote]:
+        return {p: q for p in product_ids if (q := self._market.quote(p)) is not None}
+
+    async def accounts(self) -> list[Account]:
+        raise ExchangeError("backtest: accounts are the paper exchange's")
+
+    async def fee_rates(self) -> FeeRates:
+        raise ExchangeError("backtest: fees are the paper exchange's")
+
+    async def server_time(self) -> ServerTime:
+        now = self._clock()
+        iso = datetime.fromtimestamp(now, UTC).isoformat().replace("+00:00", "Z")
+        return ServerTime(now, iso)
+
+    def serialize_order(self, request: OrderRequest) -> bytes:
+        return serialize_order(request)
+
+    async def create_order(self, request: OrderRequest) -> CreateOrderResult:
+        raise ExchangeError("backtest: orders go to the paper exchange")
+
+    async def create_order_raw(self, body: bytes) -> CreateOrderResult:
+        raise ExchangeError("backtest: orders go to the paper exchange")
+
+    async def preview_order(self, request: OrderRequest) -> PreviewResult:
+        raise ExchangeError("backtest: orders go to the paper exchange")
+
+    async def cancel_orders(self, order_ids: Sequence[str]) -> list[CancelResult]:
+        raise ExchangeError("backtest: orders go to the paper exchange")
+
+    async def get_order(self, order_id: str) -> Order:
+        raise ExchangeError("backtest: orders go to the paper exchange")
+
+    async def list_orders(
+        self,
+        *,
+        product_ids: Sequence[str] = (),
+        statuses: Sequence[str] = (),
+        start: float | None = None,
+    ) -> list[Order]:
+        raise ExchangeError("backtest: orders go to the paper exchange")
+
+    async def fills(
+        self,
+        *,
+        order_ids: Sequence[str] = (),
+        product_ids: Sequence[str] = (),
+        start: float | None = None,
+    ) -> list[Fill]:
+        raise ExchangeError("backtest: orders go to the paper exchange")
+
+    def market_stream(
+        self, product_ids: Sequence[str], *, level2: bool = False
+    ) -> AsyncIterator[MarketEvent]:
+        raise ExchangeError("backtest: market events are pushed, not streamed")
+
+    def user_stream(self) -> AsyncIterator[UserEvent]:
+        raise ExchangeError("backtest: own-order events are drained, not streamed")
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,190 @@
+"""The backtest report (BT-1): one JSON document, byte-identical for identical inputs.
+
+Everything in it comes from the simulated clock, the data and the configuration: trades
+(round trips from the recorded fills), fills, intents, fees, the equity and drawdown
+series (one point an hour, the last of each hour; the statistics use every step), exposure
+by product and by cluster, risk rejections by reason, the config hash and the data
+fingerprint. Wall-clock times and file paths stay out of it (they go to stdout).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+from trader.backtest.runner import StepLog
+from trader.backtest.stats import (
+    EquityPoint,
+    FillStat,
+    RoundTrip,
+    Summary,
+    drawdown_series,
+    summarize,
+)
+from trader.config.universe import UniverseConfig
+from trader.daemon.trading.record import json_default
+from trader.universe.clusters import clusters_of
+
+HOUR_S = 3600
+PCT = Decimal("0.0001")
+SORTED_INDENTED = orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    data: str
+    fingerprint: str
+    config_hash: str
+    start: int
+    end: int
+    warmup_s: int
+    bar_seconds: int
+    products: tuple[str, ...]
+    quote_currency: str
+
+
+def read_fills(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT f.trade_time, f.product_id, f.side, f.price, f.size, f.commission, f.liquidity, "
+        "f.intent_id, i.purpose FROM fills f LEFT JOIN intents i USING (intent_id) "
+        "ORDER BY f.trade_time, f.trade_id"
+    ).fetchall()
+    keys = ("time", "product_id", "side", "price", "size", "fee", "liquidity", "intent_id")
+    return [dict(zip((*keys, "purpose"), tuple(r), strict=True)) for r in rows]
+
+
+def read_intents(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT intent_id, created_at, cycle_id, product_id, side, purpose, state, base_size, "
+        "limit_price, filled_size, fees, reason, reject_reason, parent_intent_id FROM intents "
+        "ORDER BY created_at, intent_id"
+    ).fetchall()
+    return [dict(r) for r in rows]
+
+
+def round_trips(fills: Sequence[dict[str, Any]]) -> list[RoundTrip]:
+    """Closed trades per product: from the first fill out of flat back to flat."""
+    open_: dict[str, dict[str, Any]] = {}
+    trips: list[RoundTrip] = []
+    for fill in fills:
+        pid, size = fill["product_id"], Decimal(fill["size"])
+        notional, fee = Decimal(fill["price"]) * size, Decimal(fill["fee"])
+        trip = open_.setdefault(
+            pid, {"at": fill["time"], "held": ZERO, "bought": ZERO, "sold": ZERO,
+                  "cost": ZERO, "proceeds": ZERO, "fees": ZERO},
+        )  # fmt: skip
+        trip["fees"] += fee
+        if fill["side"] == "BUY":
+            trip["held"] += size
+            trip["bought"] += size
+            trip["cost"] += notional
+        else:
+            trip["held"] -= size
+            trip["sold"] += size
+            trip["proceeds"] += notional
+        if trip["held"] <= 0 and trip["sold"] > 0:
+            trips.append(_closed(pid, trip, fill["time"]))
+            del open_[pid]
+    return trips
+
+
+def _closed(pid: str, trip: dict[str, Any], closed_at: float) -> RoundTrip:
+    bought, sold = trip["bought"], trip["sold"]
+    return RoundTrip(
+        product_id=pid,
+        opened_at=trip["at"],
+        closed_at=closed_at,
+        base_size=bought,
+        entry_price=trip["cost"] / bought if bought else ZERO,
+        exit_price=trip["proceeds"] / sold if sold else ZERO,
+        fees=trip["fees"],
+        pnl=trip["proceeds"] - trip["cost"] - trip["fees"],
+    )
+
+
+def fill_stats(fills: Sequence[dict[str, Any]]) -> list[FillStat]:
+    return [
+        FillStat(
+            Decimal(f["fee"]), Decimal(f["price"]) * Decimal(f["size"]), f["liquidity"] == "MAKER"
+        )
+        for f in fills
+    ]
+
+
+def hourly(series: Sequence[tuple[int, Decimal]]) -> list[tuple[int, Decimal]]:
+    """The last point of every hour (and the very last point)."""
+    out: list[tuple[int, Decimal]] = []
+    for index, (time, value) in enumerate(series):
+        last = index == len(series) - 1
+        if last or series[index + 1][0] // HOUR_S != time // HOUR_S:
+            out.append((time, value))
+    return out
+
+
+def exposure(log: StepLog, universe: UniverseConfig, steps: int) -> dict[str, Any]:
+    """Max and time-average of the marked position value, by product and by cluster."""
+    by_product: dict[str, list[Decimal]] = {}
+    by_cluster: dict[str, list[Decimal]] = {}
+    for _time, values in log.exposure:
+        clusters: dict[str, Decimal] = {}
+        for pid, value in values.items():
+            by_product.setdefault(pid, []).append(value)
+            for name in clusters_of(pid, pid.split("-")[0], universe):
+                clusters[name] = clusters.get(name, ZERO) + value
+        for name, value in clusters.items():
+            by_cluster.setdefault(name, []).append(value)
+
+    def summary(values: list[Decimal]) -> dict[str, Decimal]:
+        return {"max": max(values), "mean": sum(values, ZERO) / max(steps, 1)}
+
+    return {
+        "by_product": {k: summary(v) for k, v in sorted(by_product.items())},
+        "by_cluster": {k: summary(v) for k, v in sorted(by_cluster.items())},
+    }
+
+
+def build_report(
+    info: RunInfo,
+    log: StepLog,
+    fills: list[dict[str, Any]],
+    intents: list[dict[str, Any]],
+    universe: UniverseConfig,
+) -> tuple[dict[str, Any], Summary, list[EquityPoint]]:
+    points = [EquityPoint(t, e) for t, e in log.equity]
+    trips = round_trips(fills)
+    summary = summarize(points, trips, fill_stats(fills))
+    fees = {
+        kind: sum((Decimal(f["fee"]) for f in fills if f["liquidity"] == kind), ZERO)
+        for kind in ("MAKER", "TAKER")
+    }
+    report = {
+        "run": asdict(info),
+        "summary": asdict(summary),
+        "decisions": {
+            "steps": log.steps,
+            "bars": log.bars,
+            "proposals": log.proposals,
+            "approved": log.approved,
+            "exits": log.exits,
+            "halts": [{"time": t, "reason": r} for t, r in log.halts],
+        },
+        "risk_rejections": dict(sorted(log.rejections.items())),
+        "fees": {"total": sum(fees.values(), ZERO), "maker": fees["MAKER"], "taker": fees["TAKER"]},
+        "trades": [asdict(t) for t in trips],
+        "fills": fills,
+        "intents": intents,
+        "equity_hourly": hourly(log.equity),
+        "drawdown_pct_hourly": [(t, d.quantize(PCT)) for t, d in hourly(drawdown_series(points))],
+        "exposure": exposure(log, universe, log.steps),
+    }
+    return report, summary, points
+
+
+def report_json(report: dict[str, Any]) -> bytes:
+    return orjson.dumps(report, default=json_default, option=SORTED_INDENTED) + b"\n"

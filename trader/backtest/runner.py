@@ -1,0 +1,274 @@
+"""The backtest loop (BT-1): recorded bars through the live pipeline on a simulated clock.
+
+For each bar time `t` (every product's bar starting at `t`), in order:
+1. the clock is set to `t`; each product's touch becomes its bar's opening book (the
+   simulated venue's synthetic book, or the recorded bid/ask where the set has one);
+2. from the backtest's start on, one decision step runs exactly as the daemon's cycle does
+   (snapshot → `DecisionCore.decide` → audit rows → `Actor.act` through the order desk);
+3. products with own orders working replay their bar inside the paper exchange: the
+   venue's intra-bar trade path, each trade followed by the touch around it; own-order
+   events go to the tracker, and the order manager's timers run on the same clock;
+4. at `t + bar` the bar's 1-minute candles (a 5-minute bar split as the venue splits it)
+   are closed and fed to the candle store and the triggers — never earlier.
+Bars before the start only warm the triggers and the 24 h volume up. Positions, orders,
+cooldowns and counters live in the scratch SQLite file exactly as in PAPER; they are read
+back only after something changed there.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from trader.backtest.market import opening_quote, slot_events
+from trader.backtest.session import Session
+from trader.core.portfolio import Portfolio
+from trader.core.risk_state import RiskState
+from trader.core.types import Candle, Quote
+from trader.daemon.trading.record import record_exclusions, record_step
+from trader.daemon.trading.snapshot import build_market, load_portfolio, load_risk_state
+from trader.exchange.models import OrderEvent, TickerEvent, TradesEvent
+from trader.pipeline.decide import DecisionInputs, DecisionStep
+from trader.sim.market.bars import split_bar
+
+DAY_S = 86400.0
+
+
+@dataclass
+class StepLog:
+    """What the report needs from each decision step (kept in memory, small)."""
+
+    equity: list[tuple[int, Decimal]] = field(default_factory=list)
+    exposure: list[tuple[int, dict[str, Decimal]]] = field(default_factory=list)
+    rejections: dict[str, int] = field(default_factory=dict)
+    proposals: int = 0
+    approved: int = 0
+    exits: int = 0
+    halts: list[tuple[float, str]] = field(default_factory=list)
+    steps: int = 0
+    bars: int = 0
+
+
+def rows_between(starts: Sequence[int], first: int, end: int) -> tuple[int, int]:
+    """The index range of the bars starting in [first, end)."""
+    return bisect.bisect_left(starts, first), bisect.bisect_left(starts, end)
+
+
+def merged_slots(session: Session, first: int, end: int) -> Iterator[tuple[int, list[Candle]]]:
+    """Every bar time in [first, end) with the bars starting then, product order fixed."""
+    series = session.dataset.series
+    order = sorted(series)
+
+    def starts(index: int) -> Iterator[tuple[int, int, int]]:
+        bars = series[order[index]]
+        low, high = rows_between(bars.starts, first, end)
+        for row in range(low, high):
+            yield bars.starts[row], index, row
+
+    current: int | None = None
+    bucket: list[Candle] = []
+    for start, index, row in heapq.merge(*(starts(i) for i in range(len(order)))):
+        if start != current and bucket:
+            assert current is not None
+            yield current, bucket
+            bucket = []
+        current = start
+        bucket.append(series[order[index]].candle(row))
+    if bucket and current is not None:
+        yield current, bucket
+
+
+class Runner:
+    def __init__(self, session: Session, start: int, end: int, warmup_s: int) -> None:
+        self.s = session
+        self.start = start
+        self.end = end
+        self.warmup_s = warmup_s
+        self.bar_s = session.dataset.bar_seconds
+        self.log = StepLog()
+        self._cache: tuple[Portfolio, RiskState] | None = None
+        self._counters: RiskState | None = None
+        self._trade_ids: dict[str, int] = {}
+
+    def total_bars(self) -> int:
+        first = self.start - self.warmup_s
+        ranges = (rows_between(s.starts, first, self.end) for s in self.s.dataset.series.values())
+        return sum(high - low for low, high in ranges)
+
+    async def run(self, progress: Callable[[int], None] = lambda _done: None) -> StepLog:
+        for t, bars in merged_slots(self.s, self.start - self.warmup_s, self.end):
+            self.s.clock.now = t
+            for bar in bars:
+                self.s.market.set_quote(self._opening(bar, t))
+            if t >= self.start:
+                traded = await self._decide(t)
+                await self._replay_orders(t, bars, traded)
+            else:
+                self.s.core.triggers.advance(t)
+            self._close(bars)
+            self.log.bars += len(bars)
+            progress(self.log.bars)
+        return self.log
+
+    def _opening(self, bar: Candle, t: int) -> Quote:
+        top = self.s.dataset.tops.get(bar.product_id, {}).get(t)
+        return opening_quote(bar, self.s.dataset.rules[bar.product_id], float(t), top)
+
+    # -- one decision step, as the daemon's cycle ---------------------------------------
+    async def _decide(self, t: int) -> set[str]:
+        s = self.s
+        portfolio, risk = await self._state(t)
+        market = build_market(
+            s.dataset.rules, s.market, s.core, s.dataset.listed_at, t, advance=True
+        )
+        step = s.core.decide(DecisionInputs(float(t), market, portfolio, risk))
+        self._counters = step.risk_state
+        self._observe(t, step)
+        if step.halt is not None:
+            reason = step.halt.breach.reason.value
+            self.log.halts.append((float(t), reason))
+            await s.keeper.halt(reason, f"{step.halt.breach.value_pct:.2f}%")
+            self._cache = None
+        changes = step.exclusion_changes
+        moved = changes is not None and bool(changes.added or changes.changed or changes.readmitted)
+        if not (step.proposals or step.exits or moved):
+            return set()
+        cycle_id = f"bt-{t}"
+        ids = await s.db.run(lambda conn: _record(conn, cycle_id, step, s.loaded.config_hash))
+        if not (step.exits or step.approved):
+            return set()
+        trading = {e.product_id for e in step.exits} | {
+            v.proposal.product_id for v in step.approved
+        }
+        for pid in sorted(trading):  # the paper exchange's book of each product it trades
+            quote = s.market.quote(pid)
+            if quote is not None:
+                s.paper.apply_market_event(_ticker(quote))
+        await s.actor.act(step, cycle_id, ids)
+        self._cache = None
+        return trading
+
+    async def _state(self, t: int) -> tuple[Portfolio, RiskState]:
+        """Portfolio and risk state from SQLite, read again only after a write there; the
+        time filters (cooldown expiry, the 24 h of recent entries) are applied at `t`."""
+        s = self.s
+        if self._cache is None or s.paper.engine.open_products():
+            cash = await s.actor.cash()
+            quote = s.quote_currency
+            portfolio = await s.db.run(lambda conn: load_portfolio(conn, cash, quote))
+            status = s.keeper.status
+            risk = await s.db.run(lambda conn: load_risk_state(conn, status, float(t)))
+            self._cache = (portfolio, risk)
+        portfolio, risk = self._cache
+        risk = replace(
+            risk,
+            cooldowns={p: c for p, c in risk.cooldowns.items() if c.until > t},
+            recent_trades=tuple(r for r in risk.recent_trades if r.time > t - DAY_S),
+        )
+        if self._counters is not None:  # the day and high-water counters the steps carried
+            counters = self._counters
+            risk = replace(
+                risk,
+                high_water_mark=counters.high_water_mark,
+                day_start_equity=counters.day_start_equity,
+                day=counters.day,
+            )
+        return portfolio, risk
+
+    def _observe(self, t: int, step: DecisionStep) -> None:
+        log = self.log
+        log.steps += 1
+        log.equity.append((t, step.equity))
+        log.proposals += len(step.proposals)
+        log.approved += len(step.approved)
+        log.exits += len(step.exits)
+        for verdict in step.verdicts:
+            for reason in verdict.reasons:
+                log.rejections[reason.value] = log.rejections.get(reason.value, 0) + 1
+        positions = step.inputs.portfolio.positions
+        if positions:
+            marks = {p: pm.quote.bid for p, pm in step.inputs.market.products.items() if pm.quote}
+            log.exposure.append(
+                (t, {p: pos.base_size * marks.get(p, pos.avg_cost) for p, pos in positions.items()})
+            )
+
+    # -- working orders meet the bar -----------------------------------------------------
+    async def _replay_orders(self, t: int, bars: list[Candle], traded: set[str]) -> None:
+        s = self.s
+        working = set(s.paper.engine.open_products())
+        if not working:
+            await self._drain()
+            return
+        by_product = {b.product_id: b for b in bars}
+        events: list[tuple[float, int, int, TickerEvent | TradesEvent]] = []
+        for rank, pid in enumerate(sorted(working)):
+            bar = by_product.get(pid)
+            if bar is None:
+                continue
+            top = s.dataset.tops.get(pid, {}).get(t)
+            opening = s.market.quote(pid)
+            if opening is not None and opening.time == t and pid not in traded:
+                events.append((float(t), rank, -1, _ticker(opening)))
+            first = self._trade_ids.get(pid, 1)
+            found = slot_events(bar, s.dataset.rules[pid], float(t), float(self.bar_s), first, top)
+            self._trade_ids[pid] = first + len(found)
+            events.extend((_time(e), rank, i, e) for i, e in enumerate(found))
+        for when, _rank, _i, event in sorted(events, key=lambda item: item[:3]):
+            s.clock.now = when
+            s.paper.apply_market_event(event)
+            if isinstance(event, TickerEvent):
+                s.market.set_quote(event.to_quote())
+            await self._drain()
+        s.clock.now = float(t + self.bar_s)
+        s.paper.engine.expire_orders(s.clock.now)
+        await self._drain()
+        self._cache = None
+
+    async def _drain(self) -> None:
+        """Own-order events into the tracker; the order manager's timers on the clock."""
+        s = self.s
+        for event in s.paper.drain_events():
+            if isinstance(event, OrderEvent):
+                await s.desk.tracker.on_order_event(event)
+        if s.desk.manager.working:
+            await s.desk.manager.tick()
+            self._cache = None
+
+    # -- the bar closes ------------------------------------------------------------------
+    def _close(self, bars: list[Candle]) -> None:
+        s = self.s
+        for bar in bars:
+            rules = s.dataset.rules[bar.product_id]
+            minutes = self.bar_s // 60
+            pieces = [bar] if minutes == 1 else split_bar(bar, minutes, rules.base_increment)
+            for candle in pieces:
+                s.market.add_candle(candle)
+                s.core.on_candle(candle)
+
+
+def _ticker(quote: Quote) -> TickerEvent:
+    mid = (quote.bid + quote.ask) / 2
+    return TickerEvent(
+        quote.product_id, mid, quote.bid, quote.bid_size, quote.ask, quote.ask_size, quote.time
+    )
+
+
+def _time(event: TickerEvent | TradesEvent) -> float:
+    return event.time if isinstance(event, TickerEvent) else event.trades[0].time
+
+
+def _record(
+    conn: sqlite3.Connection, cycle_id: str, step: DecisionStep, config_hash: str
+) -> dict[str, str]:
+    conn.execute(
+        "INSERT INTO cycles (cycle_id, started_at, finished_at, status, config_hash, mode) "
+        "VALUES (?, ?, ?, 'OK', ?, 'BACKTEST')",
+        (cycle_id, step.now, step.now, config_hash),
+    )
+    ids = record_step(conn, cycle_id, step)
+    record_exclusions(conn, cycle_id, step)
+    return ids
