@@ -244,11 +244,18 @@ def text_table(rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def markdown(rows: list[list[str]], info: dict[str, Any], command: str, wall_s: float) -> str:
+def markdown(
+    rows: list[list[str]],
+    info: dict[str, Any],
+    command: str,
+    wall_s: float,
+    earlier: list[str] | None = None,
+) -> str:
     out = [
         f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC with `{command}` "
         f"({wall_s:.0f} s) on {info['platform']}, {info['cpu']}, {info['cpu_count']} CPUs, "
         f"{info['python']}; load average at start {info['loadavg_at_start'][0]}.",
+        *(earlier or []),
         "Median over all samples (runs x in-script repeats); the verdict judges the median.",
         "",
         "| " + " | ".join(HEADER) + " |",
@@ -256,6 +263,40 @@ def markdown(rows: list[list[str]], info: dict[str, Any], command: str, wall_s: 
     ]
     out += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
     return "\n".join(out)
+
+
+def previous_table() -> tuple[list[str], dict[tuple[str, str, str], list[str]]]:
+    """The README block's provenance lines and its rows keyed by (benchmark, SPEC, figure)."""
+    text = README.read_text(encoding="utf-8")
+    start, end = text.find(START_MARK), text.find(END_MARK)
+    if start < 0 or end < start:
+        return [], {}
+    lines = text[start + len(START_MARK) : end].strip().splitlines()
+    notes = [line for line in lines if line.startswith(("Measured ", "Rows not "))]
+    rows: dict[tuple[str, str, str], list[str]] = {}
+    for line in lines:
+        if line.startswith("| ") and not line.startswith(f"| {HEADER[0]} |"):
+            cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+            if len(cells) == len(HEADER):
+                rows[(cells[0], cells[1], cells[2])] = cells
+    return notes, rows
+
+
+def merged(rows: list[list[str]], selected: list[Row]) -> tuple[list[list[str]], list[str]]:
+    """A partial run's rows in the full table: rows of benchmarks not run this time keep
+    their earlier figures (with the earlier provenance line kept below the new one)."""
+    notes, before = previous_table()
+    fresh = {(r[0], r[1], r[2]): r for r in rows}
+    chosen = {row.name for row in selected}
+    out = []
+    for row in BENCHMARKS:
+        key = (row.name, row.spec, row.label)
+        if row.name in chosen:
+            out.append(fresh[key])
+        elif key in before:
+            out.append(before[key])
+    earlier = [n if n.startswith("Rows not ") else f"Rows not in this run: {n}" for n in notes]
+    return out, earlier[:2]
 
 
 def update_readme(block: str) -> None:
@@ -314,7 +355,10 @@ def main() -> int:
         print(json.dumps({"machine": info, "header": HEADER, "rows": rows, "wall_s": wall_s}))
     if args.update_readme:
         command = " ".join(["scripts/bench", *sys.argv[1:]])
-        update_readme(markdown(rows, info, command, wall_s))
+        earlier: list[str] = []
+        if names:  # a partial run: the other benchmarks keep their rows
+            rows, earlier = merged(rows, selected)
+        update_readme(markdown(rows, info, command, wall_s, earlier))
         print(f"updated {README.relative_to(ROOT)}")
     return 0
 
