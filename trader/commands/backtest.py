@@ -87,7 +87,9 @@ def backtest_command(args: argparse.Namespace) -> int:
         print(f"backtest: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     first, last = dataset.span()
-    start, end = max(start, first), min(end, last)
+    warmed = first + int(args.warmup_hours * HOUR_S)  # the first bars only warm up
+    end = min(end, last)
+    start = max(start, warmed if warmed < end else first)
     if end <= start:
         print(f"backtest: no data between --from and --to (data spans {_day(first)}..{_day(last)})",
               file=sys.stderr)  # fmt: skip
