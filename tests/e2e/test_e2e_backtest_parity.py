@@ -4,8 +4,9 @@
 The daemon runs on the embedded venue replaying REAL Coinbase minute bars (2018, at real
 speed), one cycle per minute, 5 s after the boundary (`cycle.offset_s`, when the minute
 that just ended is surely closed). It records every closed candle, the touch each cycle
-decided on, the product rules and the listing times (`recording`). The backtest replays that file through the same decision core, risk engine,
-order manager and paper exchange on a simulated clock, deciding at each minute boundary.
+decided on, the product rules and the listing times (`recording`). The backtest replays
+that file through the same decision core, risk engine, order manager and paper exchange
+on a simulated clock, deciding at each minute boundary.
 
 Compared, cycle by cycle: every proposal with its verdict (decision, reason codes, size)
 and every intent the decisions made (entries and exits: product, side, purpose, size, limit
