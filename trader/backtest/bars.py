@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 from trader.core.types import Candle
-from trader.recorded.errors import RecordedDataError
+from trader.recorded.errors import RecordedDataError, ohlcv_problem
 
 
 class BarSeries:
@@ -88,8 +88,9 @@ class BarSeries:
         o, h, lo, c, v = values = self._numbers(index)
         if not all(x.is_finite() for x in values):
             raise self._error(index, f"not five finite numbers: {self._texts[index]!r}")
-        if not lo <= min(o, c) <= max(o, c) <= h or v < 0:
-            raise self._error(index, "inconsistent OHLCV (low/high/volume)")
+        problem = ohlcv_problem(o, h, lo, c, v)
+        if problem is not None:
+            raise self._error(index, problem)
         return Candle(self.product_id, self.starts[index], o, h, lo, c, v)
 
     def _numbers(self, index: int) -> list[Decimal]:

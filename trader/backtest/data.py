@@ -34,7 +34,7 @@ from trader.recorded.coinbase_minute import TRADE_FIELDS, csv_rows, day_start
 from trader.recorded.errors import RecordedDataError
 from trader.sim.market.bars import TopOfBook
 from trader.sim.market.daily import read_daily_bars
-from trader.sim.market.recorded_sources import CAPTURE_FILE, recorded_rules
+from trader.sim.market.recorded_sources import recorded_rules
 from trader.sim.market.rules import pick_rules
 from trader.state.candle_log import LISTED_KEY, RULES_KEY, rules_from_json
 
@@ -216,6 +216,7 @@ def _daemon_candles(path: Path, products: list[str] | None) -> Dataset:
             "SELECT product_id, start, open, high, low, close, volume, bid, bid_size, ask, "
             "ask_size FROM candles ORDER BY product_id, start"
         ).fetchall()
+        saved_rules, saved_listing = _recorded_products(conn)
     except sqlite3.Error as exc:
         raise DataError(f"{path}: no recorded candles ({exc})") from exc
     finally:
@@ -238,9 +239,8 @@ def _daemon_candles(path: Path, products: list[str] | None) -> Dataset:
             for r in got
             if None not in r[7:11]
         }
-    recorded_rules, recorded_listing = _recorded_products(path)
-    listed = {pid: recorded_listing.get(pid, float(s.starts[0])) for pid, s in series.items()}
-    rules = recorded_rules or _rules(path.parent, series)
+    listed = {pid: saved_listing.get(pid, float(s.starts[0])) for pid, s in series.items()}
+    rules = saved_rules or _rules(path.parent, series)
     missing = sorted(set(series) - set(rules))
     if missing:
         raise DataError(f"{path}: no product rules recorded for {', '.join(missing)}")
@@ -248,20 +248,15 @@ def _daemon_candles(path: Path, products: list[str] | None) -> Dataset:
     return Dataset("daemon-candles", 60, series, rules, listed, print_.hexdigest(), tops)
 
 
-def _recorded_products(path: Path) -> tuple[dict[str, ProductRules], dict[str, float]]:
+def _recorded_products(
+    conn: sqlite3.Connection,
+) -> tuple[dict[str, ProductRules], dict[str, float]]:
     """The product rules and listing times the daemon recorded at its start."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        meta = dict(
-            conn.execute(
-                "SELECT key, value FROM meta WHERE key IN (?, ?)", (RULES_KEY, LISTED_KEY)
-            ).fetchall()
-        )
-    finally:
-        conn.close()
+    meta = dict(
+        conn.execute(
+            "SELECT key, value FROM meta WHERE key IN (?, ?)", (RULES_KEY, LISTED_KEY)
+        ).fetchall()
+    )
     rules = rules_from_json(str(meta[RULES_KEY])) if RULES_KEY in meta else {}
     listed = orjson.loads(str(meta[LISTED_KEY])) if LISTED_KEY in meta else {}
     return rules, {str(k): float(v) for k, v in dict(listed).items()}
-
-
-__all__ = ["CAPTURE_FILE", "DataError", "Dataset", "load_dataset"]

@@ -78,9 +78,18 @@ def opening_quote(
     return Quote(bar.product_id, bid, bid_size, ask, ask_size, at)
 
 
-def ticker_of(book: BookUpdate, price: Decimal) -> TickerEvent:
+def ticker(quote: Quote, price: Decimal | None = None) -> TickerEvent:
+    """The `ticker` event the feed would carry for this touch (last price: `price`, else
+    the mid)."""
+    last = (quote.bid + quote.ask) / 2 if price is None else price
+    return TickerEvent(
+        quote.product_id, last, quote.bid, quote.bid_size, quote.ask, quote.ask_size, quote.time
+    )
+
+
+def book_touch(book: BookUpdate) -> Quote:
     bid, ask = book.bids[0], book.asks[0]
-    return TickerEvent(book.product_id, price, bid.price, bid.size, ask.price, ask.size, book.time)
+    return Quote(book.product_id, bid.price, bid.size, ask.price, ask.size, book.time)
 
 
 def slot_events(
@@ -110,7 +119,7 @@ def slot_events(
             )
         )
         book = synthetic_book(rules, trade.price, trade.time, top)
-        events.append(ticker_of(book, trade.price))
+        events.append(ticker(book_touch(book), trade.price))
     return events
 
 

@@ -24,18 +24,16 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from trader.backtest.market import opening_quote, slot_events
+from trader.backtest.market import opening_quote, slot_events, ticker
 from trader.backtest.session import Session
 from trader.core.portfolio import Portfolio
 from trader.core.risk_state import RiskState
 from trader.core.types import Candle, Quote
 from trader.daemon.trading.record import record_exclusions, record_step
-from trader.daemon.trading.snapshot import build_market, load_portfolio, load_risk_state
+from trader.daemon.trading.snapshot import DAY_S, build_market, load_portfolio, load_risk_state
 from trader.exchange.models import OrderEvent, TickerEvent, TradesEvent
 from trader.pipeline.decide import DecisionInputs, DecisionStep
 from trader.sim.market.bars import split_bar
-
-DAY_S = 86400.0
 
 
 @dataclass
@@ -147,7 +145,7 @@ class Runner:
         for pid in sorted(trading):  # the paper exchange's book of each product it trades
             quote = s.market.quote(pid)
             if quote is not None:
-                s.paper.apply_market_event(_ticker(quote))
+                s.paper.apply_market_event(ticker(quote))
         await s.actor.act(step, cycle_id, ids)
         self._cache = None
         return trading
@@ -212,7 +210,7 @@ class Runner:
             top = s.dataset.tops.get(pid, {}).get(t)
             opening = s.market.quote(pid)
             if opening is not None and opening.time == t and pid not in traded:
-                events.append((float(t), rank, -1, _ticker(opening)))
+                events.append((float(t), rank, -1, ticker(opening)))
             first = self._trade_ids.get(pid, 1)
             found = slot_events(bar, s.dataset.rules[pid], float(t), float(self.bar_s), first, top)
             self._trade_ids[pid] = first + len(found)
@@ -248,13 +246,6 @@ class Runner:
             for candle in pieces:
                 s.market.add_candle(candle)
                 s.core.on_candle(candle)
-
-
-def _ticker(quote: Quote) -> TickerEvent:
-    mid = (quote.bid + quote.ask) / 2
-    return TickerEvent(
-        quote.product_id, mid, quote.bid, quote.bid_size, quote.ask, quote.ask_size, quote.time
-    )
 
 
 def _time(event: TickerEvent | TradesEvent) -> float:

@@ -73,10 +73,6 @@ class Session:
     def quote_currency(self) -> str:
         return self.loaded.universe.quote_currency
 
-    @property
-    def opening_cash(self) -> Decimal:
-        return Decimal(str(self.loaded.app.paper.quote_balance))
-
     async def close(self) -> None:
         await self.db.close()
 

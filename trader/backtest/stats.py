@@ -47,7 +47,7 @@ class EquityPoint:
     """Account equity at one moment of the backtest."""
 
     time: int  # epoch seconds (UTC), strictly increasing
-    equity: Decimal  # quote currency, marked at the bid
+    equity: Decimal  # quote currency, positions at mid (as the loss limits mark them)
 
 
 @dataclass(frozen=True, slots=True)

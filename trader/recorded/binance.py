@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from trader.core.types import Candle
-from trader.recorded.errors import RecordedDataError, parse_decimal
+from trader.recorded.errors import RecordedDataError, ohlcv_problem, parse_decimal
 
 _NAME = re.compile(r"^(?P<base>[A-Z0-9]+)_USDT-(?P<tf>\d+m)\.json\.gz$")
 BAR_SECONDS = 300
@@ -60,8 +60,9 @@ def read_klines(path: Path, product_id: str | None = None) -> list[Candle]:
             )
         if not isinstance(millis, Decimal) or millis % 1000:
             raise RecordedDataError(path, index, f"open time is not whole ms: {millis!r}")
-        if not lo <= min(o, c) <= max(o, c) <= h or v < 0:
-            raise RecordedDataError(path, index, "inconsistent OHLCV (low/high/volume)")
+        problem = ohlcv_problem(o, h, lo, c, v)
+        if problem is not None:
+            raise RecordedDataError(path, index, problem)
         start = int(millis) // 1000
         if start <= previous:
             raise RecordedDataError(path, index, "rows are not in increasing time order")

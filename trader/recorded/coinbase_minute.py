@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from trader.core.types import Candle
-from trader.recorded.errors import RecordedDataError, parse_decimal
+from trader.recorded.errors import RecordedDataError, ohlcv_problem, parse_decimal
 
 TRADE_FIELDS = 6
 QUOTE_FIELDS = 11
@@ -95,8 +95,9 @@ def read_trade_bars(path: Path, product_id: str, bar_seconds: int = 60) -> list[
             parse_decimal(f, path, line, name)
             for f, name in zip(fields[1:], ("open", "high", "low", "close", "volume"), strict=True)
         )
-        if not lo <= min(o, c) <= max(o, c) <= h or v < 0:
-            raise RecordedDataError(path, line, "inconsistent OHLCV (low/high/volume)")
+        problem = ohlcv_problem(o, h, lo, c, v)
+        if problem is not None:
+            raise RecordedDataError(path, line, problem)
         if candles and start <= candles[-1].start:
             raise RecordedDataError(path, line, "bars are not in increasing time order")
         candles.append(Candle(product_id, start, o, h, lo, c, v))

@@ -16,6 +16,13 @@ class RecordedDataError(ValueError):
         self.reason = reason
 
 
+def ohlcv_problem(o: Decimal, h: Decimal, lo: Decimal, c: Decimal, v: Decimal) -> str | None:
+    """Why a bar cannot be real (low above open/close, high below them, negative volume)."""
+    if not lo <= min(o, c) <= max(o, c) <= h or v < 0:
+        return "inconsistent OHLCV (low/high/volume)"
+    return None
+
+
 def parse_decimal(text: object, path: Path | str, line: int, field: str) -> Decimal:
     """Parse one recorded number as an exact Decimal (from its text, never through float)."""
     try:

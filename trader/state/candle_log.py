@@ -73,7 +73,7 @@ class CandleRecorder:
         self.db = db
         self.keep_days = keep_days
         self._pending: list[Candle] = []
-        self._pruned_at = float("-inf")
+        self._pruned_at: float | None = None  # never pruned yet
 
     @property
     def enabled(self) -> bool:
@@ -102,7 +102,8 @@ class CandleRecorder:
 
         rows = [candle_row(c, quote_of(c)) for c in pending]
         prune_before = None
-        if self.enabled and now - self._pruned_at >= PRUNE_EVERY_S:
+        due = self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY_S
+        if self.enabled and due:
             prune_before = int(now) - self.keep_days * DAY_S
             self._pruned_at = now
         if rows or prune_before is not None:

@@ -61,6 +61,7 @@ class TradingRuntime:
         rules: dict[str, ProductRules],
         listed_at: dict[str, float],
         actor: Actor,
+        recorder: CandleRecorder,
     ) -> None:
         self.loaded = loaded
         self.db = db
@@ -73,7 +74,7 @@ class TradingRuntime:
         self.listed_at = listed_at
         self.actor = actor
         self.gauges = metrics.shared(TradingMetrics)
-        self.recorder = CandleRecorder(db, loaded.app.recording.candles_keep_days)
+        self.recorder = recorder
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
@@ -115,8 +116,9 @@ class TradingRuntime:
             await recorder.save_products(list(rules.values()), listed_at)
             md.subscribe_candles(lambda candle: _feed(core, candle, recorder))
             await md.start()
-            runtime = cls(loaded, db, metrics, keeper, adapter, md, core, rules, listed_at, actor)
-            runtime.recorder = recorder
+            runtime = cls(
+                loaded, db, metrics, keeper, adapter, md, core, rules, listed_at, actor, recorder
+            )
             await runtime._set_fees()
             await actor.open_gate()
         except BaseException:  # a failed start leaves nothing running; the caller retries

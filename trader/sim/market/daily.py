@@ -28,7 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from trader.core.types import Candle, ProductRules
-from trader.recorded.errors import RecordedDataError, parse_decimal
+from trader.recorded.errors import RecordedDataError, ohlcv_problem, parse_decimal
 from trader.sim.market.walk import ALPHA, BETA
 
 DAY = 86400
@@ -39,7 +39,6 @@ ACTIVITY_SD = 0.35  # log-normal day-to-day volume noise
 REVERSION = 0.005  # daily pull of the log price towards the end price (keeps a year sane)
 VARIANCE_CAP = 4.0  # daily variance stays within [0.05, 4] × long-run
 DEFAULT_DAY_NOTIONAL = 20_000.0 * MINUTES_PER_DAY  # quote volume/day when no minutes exist
-_ZERO = Decimal(0)
 
 
 def floor_day(epoch: float) -> int:
@@ -181,8 +180,9 @@ def _daily_row(path: Path, line: int, text: str, product_id: str) -> Candle:
         parse_decimal(f, path, line, name)
         for f, name in zip(fields[1:], ("open", "high", "low", "close", "volume"), strict=True)
     )
-    if not lo <= min(o, c) <= max(o, c) <= h or v < _ZERO:
-        raise RecordedDataError(path, line, "inconsistent OHLCV (low/high/volume)")
+    problem = ohlcv_problem(o, h, lo, c, v)
+    if problem is not None:
+        raise RecordedDataError(path, line, problem)
     return Candle(product_id, start, o, h, lo, c, v)
 
 
