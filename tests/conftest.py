@@ -7,9 +7,14 @@ from pathlib import Path
 import pytest
 
 from tests.support.daemon import DaemonDir
+from tests.support.watchdog import install as install_watchdog
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    install_watchdog(config)
 
 
 @pytest.fixture(scope="session")
