@@ -25,8 +25,10 @@ SETTINGS = MarketDataSettings(
 
 
 def fast_clock() -> Callable[[], float]:
-    origin = time.time()
-    return lambda: origin + (time.time() - origin) * SPEED
+    """Wall time at the start, then monotonic time × SPEED: a step of the machine's wall
+    clock (NTP on a fresh machine) must not become a 30× jump of the market."""
+    origin, started = time.time(), time.monotonic()
+    return lambda: origin + (time.monotonic() - started) * SPEED
 
 
 @asynccontextmanager

@@ -31,6 +31,7 @@ from trader.ops.http import OpsServer
 from trader.ops.looplag import LoopLagMonitor
 from trader.ops.metrics import Metrics
 from trader.ops.sdnotify import SystemdNotifier
+from trader.ops.tasks import cancel_and_wait
 from trader.sim.venue import SimVenue
 from trader.state.db import Database
 
@@ -294,14 +295,11 @@ class Daemon:
     async def _shutdown(self) -> None:
         self._stop.set()
         self.notifier.notify("STOPPING=1")
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks)
         if self._db is not None and self.loaded.app.shutdown.cancel_open_orders:
             try:
-                await asyncio.wait_for(
-                    self._cancel_all("shutdown"), self.loaded.app.shutdown.timeout_s / 2
-                )
+                async with asyncio.timeout(self.loaded.app.shutdown.timeout_s / 2):
+                    await self._cancel_all("shutdown")
             except TimeoutError:
                 log.error("shutdown_cancel_all_timed_out")
         if self.trading is not None:

@@ -10,7 +10,6 @@ daemon to refuse or halt LIVE (reason `clock_skew`) when |offset| > `max_clock_o
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -20,6 +19,7 @@ import structlog
 from trader.exchange.errors import ExchangeError
 from trader.exchange.metrics import AdapterMetrics
 from trader.exchange.models import ServerTime
+from trader.ops.tasks import cancel_and_wait
 
 log = structlog.get_logger("trader.exchange")
 
@@ -84,7 +84,5 @@ class ClockSync:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait([self._task])
             self._task = None

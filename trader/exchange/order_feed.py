@@ -12,7 +12,6 @@ knows when to reconcile (a `resync` is followed by the channel's open-order snap
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
@@ -24,6 +23,7 @@ import structlog
 from trader.exchange.errors import ExchangeError
 from trader.exchange.interface import Exchange
 from trader.exchange.models import Order, OrderEvent, StreamStatus, UserEvent
+from trader.ops.tasks import cancel_and_wait
 
 log = structlog.get_logger("trader.exchange")
 
@@ -88,11 +88,7 @@ class OrderFeed:
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._tasks)
         self._tasks = []
 
     async def events(self) -> AsyncIterator[UserEvent]:

@@ -17,7 +17,6 @@ Nothing here blocks the loop; every wait is a task.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from trader.marketdata.candles import CandleListener, CandleStore
 from trader.marketdata.live import LiveMarket
 from trader.marketdata.metrics import market_data_metrics
 from trader.ops.metrics import Metrics
+from trader.ops.tasks import cancel_and_wait
 
 log = structlog.get_logger("trader.exchange")
 
@@ -149,11 +149,7 @@ class MarketDataService:
         tasks = self._tasks + list(self._repairing.values())
         if self._poller is not None:
             tasks.append(self._poller)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(tasks)
         self._tasks, self._repairing = [], {}
         self.stream_up = False
         self.metrics.stream_up.set(0)

@@ -13,7 +13,6 @@ runs on `tick_s`; with `driver=False` tests call `venue.step(now)` themselves.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from typing import Self
 from aiohttp import web
 
 from trader.core.types import FeeRates
+from trader.ops.tasks import cancel_and_wait
 from trader.sim.contract import CandleHistory, Engine, MarketSource, VenueSetup
 from trader.sim.server.app import build_app
 from trader.sim.server.auth import JwtVerifier, KeyInput, KeyRing
@@ -182,9 +182,7 @@ class SimVenue:
     async def stop(self) -> None:
         self.ctx.shutdown.set()
         if self._driver_task is not None:
-            self._driver_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._driver_task
+            await cancel_and_wait([self._driver_task])
             self._driver_task = None
         if self._runner is not None:
             self.hub.close_all(1001)

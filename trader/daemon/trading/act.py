@@ -270,7 +270,8 @@ class Actor:
         if self.desk is None:
             return
         try:
-            await asyncio.wait_for(self.desk.reconciler.verify_fills(), FINAL_SYNC_S)
+            async with asyncio.timeout(FINAL_SYNC_S):
+                await self.desk.reconciler.verify_fills()
         except (TimeoutError, ExchangeError) as exc:
             log.error("final_fill_sync_incomplete", error=repr(exc))
 

@@ -35,6 +35,7 @@ from trader.exchange.coinbase.exchange import CoinbaseExchange
 from trader.exchange.errors import ExchangeError
 from trader.marketdata.service import MarketDataService, MarketDataSettings
 from trader.ops.metrics import Metrics
+from trader.ops.tasks import cancel_and_wait
 from trader.pipeline.decide import DecisionCore, DecisionInputs, DecisionStep
 from trader.sim.venue import SimVenue
 from trader.state.candle_log import CandleRecorder
@@ -243,9 +244,7 @@ class TradingRuntime:
         }
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks)
         await self.actor.stop()
         await self.md.stop()
         await self.adapter.close()

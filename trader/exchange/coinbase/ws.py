@@ -167,8 +167,9 @@ class WsStream:
         tracker = SequenceTracker()
         up = False
         while True:
-            try:
-                raw = await asyncio.wait_for(ws.recv(decode=False), self.settings.watchdog_s)
+            try:  # asyncio.timeout, not wait_for: 3.11's wait_for can lose a cancellation
+                async with asyncio.timeout(self.settings.watchdog_s):
+                    raw = await ws.recv(decode=False)
             except TimeoutError:
                 raise _Reconnect("watchdog") from None
             msg = self._parse(raw)

@@ -119,7 +119,8 @@ async def _swallow_response(ctx: VenueContext, request: web.Request, rule: Fault
     """Timeout after accept: hold the connection (or drop it) and never answer."""
     if rule.mode == "hold":
         try:
-            await asyncio.wait_for(ctx.shutdown.wait(), timeout=rule.hold_s)
+            async with asyncio.timeout(rule.hold_s):
+                await ctx.shutdown.wait()
         except TimeoutError:
             log.info("sim venue held %s %s for %.1fs", request.method, request.path, rule.hold_s)
     transport = request.transport

@@ -69,7 +69,8 @@ async def ws_handler(request: web.Request) -> web.StreamResponse:
         if not session.closed:
             session.close_now(1000)
         with contextlib.suppress(TimeoutError, ConnectionError):
-            await asyncio.wait_for(writer, timeout=2.0)
+            async with asyncio.timeout(2.0):  # on expiry the writer task is cancelled too
+                await writer
     return ws
 
 
