@@ -137,3 +137,23 @@ def test_bt1_progress_bar_with_eta_on_a_terminal(tmp_path, shared_data):
     assert "backtest" in text and "%" in text and "bars/s" in text
     assert "ETA" in text or "took" in text
     assert "\r" in text
+
+
+def test_bt1_listed_before_lets_the_first_weeks_of_a_set_trade(tmp_path, shared_data):
+    """The sets carry no listing dates: by default each product counts as listed at its
+    first bar, so the universe's 30-day listing-age filter keeps the first weeks of the
+    5-minute set (from 2020-12-01) empty. `--listed-before` gives the operator's date, and
+    the report says which listing times the run used."""
+    window = ("--from", "2020-12-03", "--to", "2020-12-06",
+              "--products", "BTC-USD,ETH-USD,SOL-USD,ADA-USD,XRP-USD,LINK-USD")  # fmt: skip
+    plain = _backtest(shared_data / KLINES, tmp_path / "plain", *window)
+    listed = _backtest(
+        shared_data / KLINES, tmp_path / "listed", *window, "--listed-before", "2020-01-01"
+    )
+    assert plain.returncode == 0 and listed.returncode == 0, plain.stderr + listed.stderr
+    plain_report = json.loads((tmp_path / "plain" / "report.json").read_text())
+    listed_report = json.loads((tmp_path / "listed" / "report.json").read_text())
+    assert set(plain_report["run"]["listed_at"].values()) == {1_606_780_800.0}  # first bar
+    assert set(listed_report["run"]["listed_at"].values()) == {1_577_836_800.0}
+    assert plain_report["decisions"]["proposals"] == 0
+    assert listed_report["decisions"]["proposals"] > 0

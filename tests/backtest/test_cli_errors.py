@@ -92,3 +92,9 @@ def test_bt1_cli_unknown_product_exits_2(tmp_path: Path, klines: Path):
     run = backtest(tmp_path, "--data", str(klines), "--from", "2020-12-01", "--to", "2020-12-02",
                    "--products", "BTC-USD, XYZ-USD")  # fmt: skip
     assert_usage_error(run, "no data for XYZ-USD")
+
+
+def test_bt1_cli_bad_listed_before_names_the_flag(tmp_path: Path, klines: Path):
+    run = backtest(tmp_path, "--data", str(klines), "--from", "2020-12-01T01:00",
+                   "--to", "2020-12-01T02:00", "--listed-before", "long ago")  # fmt: skip
+    assert_usage_error(run, "--listed-before: not a date", "'long ago'")

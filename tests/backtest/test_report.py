@@ -139,6 +139,7 @@ def sample_report() -> dict[str, Any]:
         bar_seconds=300,
         products=("BTC-USD", "ETH-USD"),
         quote_currency="USD",
+        listed_at={"BTC-USD": 0.0, "ETH-USD": 0.0},
     )
     log = StepLog(steps=4, bars=8, proposals=3, approved=2, exits=1)
     log.equity = [

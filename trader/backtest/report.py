@@ -47,6 +47,7 @@ class RunInfo:
     bar_seconds: int
     products: tuple[str, ...]
     quote_currency: str
+    listed_at: dict[str, float]  # what the universe's listing-age filter counted from
 
 
 def read_fills(conn: sqlite3.Connection) -> list[dict[str, Any]]:

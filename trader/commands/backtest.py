@@ -49,6 +49,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--warmup-hours", type=float, default=25.0, help="bars before --from that only warm up"
     )
+    parser.add_argument(
+        "--listed-before",
+        default=None,
+        help="UTC date/time or epoch s: every product counts as listed by then (default: "
+        "its first bar in the set, so the listing-age filter holds new sets back at first)",
+    )
 
 
 def parse_time(text: str, name: str) -> int:
@@ -78,11 +84,18 @@ def backtest_command(args: argparse.Namespace) -> int:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
     try:
         start, end = parse_time(args.start, "--from"), parse_time(args.end, "--to")
+        listed_by = (
+            None
+            if args.listed_before is None
+            else parse_time(args.listed_before, "--listed-before")
+        )
         if end <= start:
             raise ValueError(f"--to must be after --from ({args.end} <= {args.start})")
         loaded = load_config(_config_path(args.config))
         products = [p.strip() for p in args.products.split(",") if p.strip()] or None
         dataset = load_dataset(args.data, products)
+        if listed_by is not None:  # the sets carry no listing dates; the operator knows them
+            dataset.listed_at = {p: min(t, float(listed_by)) for p, t in dataset.listed_at.items()}
     except (ValueError, ConfigError, DataError, RecordedDataError) as exc:
         print(f"backtest: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -133,6 +146,7 @@ async def _run(
         warmup_s=warmup,
         bar_seconds=dataset.bar_seconds,
         products=tuple(sorted(dataset.series)),
+        listed_at=dict(sorted(dataset.listed_at.items())),
         quote_currency=loaded.universe.quote_currency,
     )
     report, summary, points = build_report(info, log, fills, intents, loaded.universe)
