@@ -87,5 +87,15 @@ def edit_policy(home: DaemonDir, name: str, change: Callable[[dict[str, Any]], N
     path.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
+def relax_price_move_for_replay(signals: dict[str, Any]) -> None:
+    """signals.yaml: a 0.3 % hourly move triggers, so the recorded minutes give proposals."""
+    signals["price_move"]["threshold_60m_pct"] = 0.3
+
+
+def relax_conviction(strategies: dict[str, Any]) -> None:
+    """strategies.yaml: weak triggers still become proposals for the risk engine to judge."""
+    strategies["rules"]["min_conviction"] = 0.2
+
+
 def started_event(daemon: DaemonProcess) -> dict[str, Any]:
     return next(e for e in daemon.events() if e.get("event") == "daemon_started")

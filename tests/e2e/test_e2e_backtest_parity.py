@@ -28,18 +28,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.helpers import edit_policy, query
+from tests.e2e.helpers import edit_policy, query, relax_conviction, relax_price_move_for_replay
 from tests.support.daemon import REPO_ROOT, DaemonDir, wait_for
 
 CYCLES = 2
-
-
-def _relax(signals: dict[str, Any]) -> None:
-    signals["price_move"]["threshold_60m_pct"] = 0.3
-
-
-def _relax_conviction(strategies: dict[str, Any]) -> None:
-    strategies["rules"]["min_conviction"] = 0.2
 
 
 def _minute(at: float) -> int:
@@ -92,8 +84,8 @@ def test_bt2_paper_run_and_backtest_over_its_recording_make_the_same_decisions(
             "cycle": {"interval_s": 60, "jitter_pct": 0, "offset_s": 5},
         },
     )
-    edit_policy(home, "signals.yaml", _relax)
-    edit_policy(home, "strategies.yaml", _relax_conviction)
+    edit_policy(home, "signals.yaml", relax_price_move_for_replay)
+    edit_policy(home, "strategies.yaml", relax_conviction)
     recording = home.data / "trader-paper.db"
     daemon = home.start()
     try:

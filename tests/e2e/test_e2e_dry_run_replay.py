@@ -14,21 +14,21 @@ Everything else — universe, risk policy, sizing — is the shipped configurati
 from __future__ import annotations
 
 import json
-from typing import Any
 
-from tests.e2e.helpers import edit_policy, metric, query, sim_get, started_event, venue_root
+from tests.e2e.helpers import (
+    edit_policy,
+    metric,
+    query,
+    relax_conviction,
+    relax_price_move_for_replay,
+    sim_get,
+    started_event,
+    venue_root,
+)
 from tests.support.daemon import DaemonDir, wait_for
 from trader.core.decision import RejectReason
 
 REASON_CODES = {r.value for r in RejectReason}
-
-
-def _relax_for_replay(data_signals: dict[str, Any]) -> None:
-    data_signals["price_move"]["threshold_60m_pct"] = 0.3
-
-
-def _relax_conviction(data_strategies: dict[str, Any]) -> None:
-    data_strategies["rules"]["min_conviction"] = 0.2
 
 
 def test_s1_str1_r1_ops2_dry_run_replay_records_joined_decisions_and_sends_nothing(
@@ -47,8 +47,8 @@ def test_s1_str1_r1_ops2_dry_run_replay_records_joined_decisions_and_sends_nothi
             "cycle": {"interval_s": 1, "jitter_pct": 0},
         },
     )
-    edit_policy(home, "signals.yaml", _relax_for_replay)
-    edit_policy(home, "strategies.yaml", _relax_conviction)
+    edit_policy(home, "signals.yaml", relax_price_move_for_replay)
+    edit_policy(home, "strategies.yaml", relax_conviction)
     db = home.data / "trader.db"
     daemon = home.start()
     try:
