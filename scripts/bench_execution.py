@@ -112,15 +112,16 @@ def relaxed_core(tmp: Path):
 
     import yaml
 
-    from tests.support.chaos import POLICY, SIGNALS, STRATEGY_RULES, UNIVERSE, _merge
+    from tests.support.chaos import POLICY, SIGNALS, STRATEGY_RULES, UNIVERSE
+    from tests.support.venue import merge_yaml
     from trader.config.loader import load_config
     from trader.pipeline.decide import DecisionCore
 
     shutil.copytree(ROOT / "config", tmp / "config")
-    _merge(tmp / "config" / "policy.yaml", POLICY)
-    _merge(tmp / "config" / "signals.yaml", SIGNALS)
-    _merge(tmp / "config" / "strategies.yaml", {"rules": STRATEGY_RULES})
-    _merge(tmp / "config" / "universe.yaml", UNIVERSE)
+    merge_yaml(tmp / "config" / "policy.yaml", POLICY)
+    merge_yaml(tmp / "config" / "signals.yaml", SIGNALS)
+    merge_yaml(tmp / "config" / "strategies.yaml", {"rules": STRATEGY_RULES})
+    merge_yaml(tmp / "config" / "universe.yaml", UNIVERSE)
     (tmp / "app.yaml").write_text(yaml.safe_dump({"mode": "DRY_RUN"}))
     loaded = load_config(tmp / "app.yaml")
     return DecisionCore(loaded.policy, loaded.universe, loaded.signals, loaded.strategies)
@@ -129,7 +130,7 @@ def relaxed_core(tmp: Path):
 async def tick_to_order(tmp: Path, rounds: int) -> tuple[list[float], list[float]]:
     """PERF-3: cycle start → create answered, whenever a trigger leads to an approved entry.
     The venue runs as its own process (`trader sim`), as the daemon would see it."""
-    from tests.support.chaos import start_venue
+    from tests.support.venue import start_venue
     from trader.config.app import ExchangeConfig, RateLimitConfig
     from trader.config.secrets import load_credentials
     from trader.core.portfolio import Portfolio
@@ -229,9 +230,9 @@ def restart_to_ready(repeats: int, orders: int) -> list[float]:
 
 
 def _merge_strategies_off(run) -> None:
-    from tests.support.chaos import _merge
+    from tests.support.venue import merge_yaml
 
-    _merge(
+    merge_yaml(
         run.home.root / "config" / "strategies.yaml", {"registry": {"rules": {"enabled": False}}}
     )
 

@@ -1,7 +1,7 @@
 """`python -m trader` / `trader`: the operator's commands (OPS-7).
 
 Exit codes: 0 ok; 1 runtime failure (or nothing to report); 2 bad configuration or usage;
-3 another instance is running; 4 refused by a safety gate.
+3 another instance is running; 4 refused by a safety gate; 5 the state file is unusable.
 """
 
 from __future__ import annotations
@@ -56,6 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     reconcile = sub.add_parser("reconcile", help="reconcile once with the venue, print the report")
     _add_config(reconcile)
+
+    adopt = sub.add_parser(
+        "adopt", help="rebuild a lost LIVE state from the venue (the daemon must be stopped)"
+    )
+    _add_config(adopt)
+    from trader.commands.adopt import add_arguments as add_adopt_arguments
+
+    add_adopt_arguments(adopt)
 
     reset = sub.add_parser(
         "reset-high-water-mark", help="clear the high-water mark (audited); the next cycle sets it"

@@ -1,18 +1,24 @@
-"""The chaos suite (X-1, X-4, X-5, ST-2, OPS-4), sized for CI: the real daemon in LIVE
-against a standalone simulated venue with random faults, `kill -9` + restart and
-kill-switch drills; then the daemon's SQLite must agree with the venue exactly.
-`scripts/chaos --faults 1000` runs the same at a larger size."""
+"""The chaos suite (X-1, X-4, X-5, X-7, ST-1..3, ST-2, OPS-4, R-5), sized for CI: the real
+daemon in LIVE against a standalone simulated venue with random faults from the venue
+(timeouts after accept, 5xx, 429, WebSocket faults, resends answered 429/4xx/5xx, account
+reads failing) and from outside (`kill -9` + restart, SIGSTOP of the daemon, an outside
+lock on the state file, the state file deleted or truncated, wall-clock steps, the venue
+stopped during a kill-switch drill); then the daemon's SQLite must agree with the venue
+exactly. `scripts/chaos --faults 1000` runs the same at a larger size."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.support.chaos import ChaosRun, check, summary
+from tests.support.chaos import ChaosRun, Mix, check, summary
 
 
 @pytest.mark.slow
-def test_x1_st2_ops4_chaos_exactly_one_order_per_intent_no_lost_fill_positions_match(tmp_path):
-    run = ChaosRun(tmp_path, seed=7)
+def test_x1_x7_st3_ops4_chaos_exactly_one_order_per_intent_no_lost_fill_positions_match(
+    tmp_path,
+):
+    mix = Mix(lock_max_s=3.0, outage_max_s=3.0, clock_step_max_s=30, lose_state_every=30)
+    run = ChaosRun(tmp_path, seed=7, mix=mix)
     try:
         run.run(faults=60, kill_every=15, drill_every=20, pause_s=1.2)
         audit = run.audit()
@@ -25,3 +31,6 @@ def test_x1_st2_ops4_chaos_exactly_one_order_per_intent_no_lost_fill_positions_m
     assert audit["fills"], "no fill at all"
     assert run.counts.drills, "no kill-switch drill found a resting order"
     assert max(run.counts.drills) < 2.0  # OPS-4: all own orders cancelled within 2 s
+    kinds = run.counts.kinds
+    assert sum(n for k, n in kinds.items() if k.startswith("resend_")) >= 1
+    assert sum(n for k, n in kinds.items() if k.startswith("state_")) >= 2

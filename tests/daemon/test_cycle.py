@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 
 from trader.daemon.cycle import CycleRunner, Stage, next_start
 from trader.ops.metrics import Metrics
@@ -65,3 +66,68 @@ def test_bt2_cycle_offset_lands_after_the_minute_has_closed():
     assert next_start(63.0, 60, 0, True, rng, offset_s=3.0) == 123.0
     assert next_start(119.9, 60, 0, True, rng, offset_s=3.0) == 123.0
     assert next_start(59.0, 60, 0, True, rng) == 60.0
+
+
+def _runner(db, metrics, stages=()):
+    return CycleRunner(
+        db,
+        metrics,
+        list(stages),
+        config_hash=lambda: "h",
+        mode="LIVE",
+        interval_s=60,
+        jitter_pct=0,
+        align=True,
+    )
+
+
+async def test_cycle_held_while_the_wall_clock_is_behind_the_last_cycle(tmp_path, monkeypatch):
+    db = await Database.open(tmp_path / "t.db")
+    metrics = Metrics()
+    now = [1_800_000_000.0]
+    monkeypatch.setattr("trader.daemon.cycle.time.time", lambda: now[0])
+    runner = _runner(db, metrics)
+    try:
+        assert await runner.run_once() is not None
+        now[0] -= 600  # an NTP step back of ten minutes
+        assert await runner.run_once() is None
+        assert await runner.run_once() is None
+        assert runner.held and "went back 600.0 s" in runner.held
+        assert runner.last_cycle["status"] == "HELD"
+        now[0] += 601  # the clock has caught up
+        assert await runner.run_once() is not None and runner.held is None
+        held = metrics.registry.get_sample_value("trader_cycles_total", {"status": "HELD"})
+        assert held == 2
+    finally:
+        await db.close()
+
+
+async def test_cycle_ids_stay_unique_across_restarts_in_one_second(tmp_path, monkeypatch):
+    db = await Database.open(tmp_path / "t.db")
+    monkeypatch.setattr("trader.daemon.cycle.time.time", lambda: 1_800_000_000.0)
+    try:
+        first = await _runner(db, Metrics()).run_once()
+        second = await _runner(db, Metrics()).run_once()  # a restart in the same second
+        assert first is not None and second is not None
+        assert first.cycle_id != second.cycle_id
+    finally:
+        await db.close()
+
+
+async def test_cycle_held_while_another_process_holds_the_state_lock(tmp_path):
+    path = tmp_path / "t.db"
+    db = await Database.open_state(path)
+    metrics = Metrics()
+    runner = _runner(db, metrics)
+    outsider = sqlite3.connect(path, timeout=10, isolation_level=None)
+    try:
+        outsider.execute("BEGIN EXCLUSIVE")
+        assert await runner.run_once() is None
+        assert runner.held and "not writable" in runner.held
+        assert db.health.writable is False and db.health.failures >= 1
+        outsider.execute("ROLLBACK")
+        assert await runner.run_once() is not None
+        assert runner.held is None and db.health.writable is True
+    finally:
+        outsider.close()
+        await db.close()

@@ -94,3 +94,36 @@ def test_ops4_auto_resume_when_configured(daemon_dir):
     daemon_dir.kill_switch.unlink()
     wait_for(lambda: daemon.status()["state"] == "ACTIVE", timeout=2)
     assert daemon.stop() == 0
+
+
+def _unwritable_switch(daemon_dir) -> None:
+    """A kill-switch path whose directory cannot be created (a file sits where it would
+    go): `trader kill` cannot write it, even as root, like a read-only data directory."""
+    daemon_dir.data.mkdir(exist_ok=True)
+    (daemon_dir.data / "blocked").write_text("not a directory\n")
+    daemon_dir.write_app({"paths": {"kill_switch_file": "blocked/KILL_SWITCH"}})
+
+
+def test_ops4_kill_without_a_writable_file_signals_the_running_daemon(daemon_dir):
+    _unwritable_switch(daemon_dir)
+    daemon = daemon_dir.start()
+    daemon.wait_started()
+    killed = daemon_dir.cli("kill", "--reason", "readonly drill")
+    assert killed.returncode == 0, killed.stderr
+    assert "cannot create the kill-switch file" in killed.stdout and "SIGUSR1" in killed.stdout
+    assert "Traceback" not in killed.stdout + killed.stderr
+    wait_for(lambda: daemon.status()["halt_reason"] == "kill_switch_signal", timeout=1.0)
+    time.sleep(0.5)
+    assert daemon.status()["state"] == "HALTED"  # no file to remove: it stays halted
+    assert daemon_dir.cli("resume").returncode == 0
+    wait_for(lambda: daemon.status()["state"] == "ACTIVE", timeout=3)
+    assert daemon.stop() == 0
+
+
+def test_ops4_kill_without_a_writable_file_or_a_daemon_says_exactly_why(daemon_dir):
+    _unwritable_switch(daemon_dir)
+    killed = daemon_dir.cli("kill")
+    assert killed.returncode == 1
+    lines = killed.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("kill switch NOT engaged: cannot create")
+    assert "no daemon holds" in lines[0]

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.helpers import http_json, metric, samples, sim_get, sim_post, venue_root
-from tests.support.chaos import start_venue
 from tests.support.daemon import DaemonDir, DaemonProcess, wait_for
+from tests.support.venue import start_venue
 
 PUBLIC = "/api/v3/brokerage/market"
 RECOVERY_S = 20

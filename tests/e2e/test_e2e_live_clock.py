@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.support.chaos import start_venue
 from tests.support.daemon import wait_for
+from tests.support.venue import start_venue
 
 
 def test_ex3_live_daemon_halts_when_the_clock_drifts_beyond_the_bound(daemon_dir, tmp_path):

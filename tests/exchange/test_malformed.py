@@ -124,7 +124,13 @@ def test_ex1_missing_field_is_named():
             b'{"error":"INVALID_ARGUMENT","message":"bad"}',
             OrderRejected("INVALID_ARGUMENT", "bad", 400),
         ),
-        (429, b"<html>slow down</html>", OrderRejected("HTTP_429", "html body", 429)),
+        (429, b"<html>slow down</html>", OrderUnknown("HTTP 429")),
+        (
+            429,
+            b'{"error":"RATE_LIMIT_EXCEEDED","message":"slow"}',
+            OrderUnknown("HTTP 429 RATE_LIMIT_EXCEEDED"),
+        ),
+        (408, b"", OrderUnknown("HTTP 408")),
         (502, b"<html>bad gateway</html>", OrderUnknown("HTTP 502")),
     ],
 )

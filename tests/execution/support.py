@@ -85,8 +85,10 @@ async def execution_stack(
                 send_gate=lambda purpose: None if allow_send else "halted",
                 resend_after_s=0.05,
                 resend_max_backoff_s=0.2,
+                absence_proof_s=0.3,
             )
             tracker = OrderTracker(db, exchange, ids, exec_metrics)
+            engine.order_found.append(tracker.on_order)
             cancel = CancelAll(
                 db, exchange, ids, tracker, exec_metrics, engine.resolve_pending, retry_s=0.02
             )

@@ -6,7 +6,7 @@ import json
 import sqlite3
 from decimal import Decimal
 
-from tests.support.chaos import start_venue
+from tests.support.venue import start_venue
 
 
 def test_r3_reset_high_water_mark_is_audited_and_only_by_the_operator(daemon_dir):

@@ -28,6 +28,23 @@ def test_r3_day_rollover_sets_start_equity_at_first_observation():
     assert next_day.day != state.day
 
 
+@pytest.mark.parametrize("step_back_s", [60, 600, 3600, 2 * DAY])
+def test_r3_a_clock_step_back_across_midnight_never_restarts_the_day(step_back_s):
+    midnight = 1_763_683_200.0  # 2025-11-21 00:00:00 UTC
+    day = limits.observe_equity(RiskState(), D("10000"), midnight + 60)
+    after_loss = limits.observe_equity(day, D("9710"), midnight + 300)  # −2.9 % at 00:05
+    stepped = limits.roll_day(after_loss, D("9710"), midnight + 300 - step_back_s)
+    assert stepped.day == "2025-11-21" and stepped.day_start_equity == D("10000")
+    daily = limits.daily_return_pct(stepped, D("9690"), midnight + 300 - step_back_s)
+    assert daily == D("-3.1")  # still judged against the day's start
+    breach = limits.check_loss_limits(stepped, D("9690"), POLICY, midnight + 300 - step_back_s)
+    assert breach is not None and breach.breach.reason is RejectReason.DAILY_LOSS
+    forward = limits.roll_day(stepped, D("9690"), midnight + 600)
+    assert forward.day_start_equity == D("10000")  # the same day once the clock catches up
+    tomorrow = limits.roll_day(stepped, D("9690"), midnight + DAY + 1)
+    assert tomorrow.day == "2025-11-22" and tomorrow.day_start_equity == D("9690")
+
+
 def test_r3_utc_day_boundary():
     midnight = 1_763_683_200.0  # 2025-11-21 00:00:00 UTC
     assert limits.utc_day(midnight - 0.001) == "2025-11-20"

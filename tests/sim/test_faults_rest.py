@@ -110,6 +110,35 @@ async def test_sim1_timeout_after_accept_drop_connection(env):
     assert venue.faults.counts["timeout_after_accept"] == 1
 
 
+async def test_sim1_fault_on_resend_fires_only_for_a_client_id_sent_before(env):
+    venue, rest = env
+    venue.faults.add("http_429", count=1, method="POST", on_resend=True)
+    venue.faults.add("http_4xx", count=1, status=400, error="INVALID_ARGUMENT", on_resend=True)
+    first, _, _ = await rest.post("/orders", _order_body("cid-a"))
+    other, _, _ = await rest.post("/orders", _order_body("cid-b"))
+    assert (first, other) == (200, 200)  # first sends: no fault
+    status, body, _ = await rest.post("/orders", _order_body("cid-a"))
+    assert status == 429 and body["error"] == "RATE_LIMIT_EXCEEDED"
+    status, body, _ = await rest.post("/orders", _order_body("cid-b"))
+    assert status == 400 and body["error"] == "INVALID_ARGUMENT"
+    status, again, _ = await rest.post("/orders", _order_body("cid-a"))
+    assert status == 200 and again["success"] is True
+    assert len(venue.engine.orders()) == 2
+    assert venue.faults.counts["http_429_on_resend"] == 1
+    assert venue.faults.counts["http_4xx_on_resend"] == 1
+
+
+async def test_sim1_fault_on_resend_counts_a_refused_first_send(env):
+    """A first send answered by a 5xx made no order, but its client id was received: the
+    next create for it is a resend."""
+    venue, rest = env
+    venue.faults.add("http_5xx", count=1, method="POST", path_prefix="/api/v3/brokerage/orders")
+    venue.faults.add("http_4xx", count=1, status=404, error="NOT_FOUND", on_resend=True)
+    assert (await rest.post("/orders", _order_body("cid-c")))[0] == 503
+    assert (await rest.post("/orders", _order_body("cid-c")))[0] == 404
+    assert venue.engine.orders() == []
+
+
 async def test_sim1_probability_scope_is_seeded():
     def run() -> list[bool]:
         faults = FaultController(seed=11)
@@ -125,6 +154,9 @@ async def test_sim1_fault_validation_errors():
     for kind, params in (
         ("nope", {}),
         ("http_5xx", {"status": 404}),
+        ("http_4xx", {"status": 503}),
+        ("http_4xx", {"status": 429}),
+        ("http_4xx", {"on_resend": "yes"}),
         ("ws_close", {"code": 1002}),
         ("latency", {"bogus": 1}),
         ("http_429", {"probability": 0}),

@@ -1,6 +1,10 @@
-"""The chaos run (X-1, X-4, X-5, ST-2, OPS-4): the real daemon in LIVE against a standalone
-simulated venue, with random faults, `kill -9` and restarts, and kill-switch drills; then
-the daemon's SQLite is audited against the venue's ledger, fills and balances.
+"""The chaos run (X-1, X-4, X-5, X-7, ST-1..3, OPS-4, R-5): the real daemon in LIVE against a
+standalone simulated venue, with random faults — the venue's own (timeouts after accept,
+5xx, 429, WebSocket drops, gaps and closes, resends answered 429/4xx/5xx, account reads
+failing) and faults from outside (`kill -9` and restarts, SIGSTOP of the daemon, another
+process locking the state file, the state file deleted or truncated, the wall clock
+stepped back, the venue stopped during a kill-switch drill); then the daemon's SQLite is
+audited against the venue's ledger, fills and balances (tests/support/chaos_audit.py).
 
     python -m tests.support.chaos --faults 1000     (scripts/chaos)
 
@@ -11,24 +15,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
+import orjson
 
-from tests.support.chaos_audit import check, summary
-from tests.support.daemon import REPO_ROOT, DaemonDir, DaemonProcess, merge, wait_for
+from tests.support import chaos_faults as outside
+from tests.support.chaos_audit import ALLOWED_HALTS, check, stored, summary
+from tests.support.daemon import DaemonDir, DaemonProcess, wait_for
+from tests.support.venue import merge_yaml, start_venue
 
 POLICY = {
     "max_position_pct": 4,
@@ -96,109 +100,34 @@ FAULTS: list[dict[str, Any]] = [
 WS_CLOSE_CODES = (1000, 1001, 1006)
 
 
-def _merge(path: Path, override: dict[str, Any]) -> None:
-    data = yaml.safe_load(path.read_text()) or {}
-    path.write_text(yaml.safe_dump(merge(data, override), sort_keys=False))
-
-
-@dataclass
-class Venue:
-    proc: subprocess.Popen[bytes] | subprocess.Popen[str]
-    rest: str
-    ws: str
-    key_file: Path
-
-    def exchange_section(self, **extra: Any) -> dict[str, Any]:
-        """The `exchange:` settings that point a daemon at this venue (as if it were Coinbase)."""
-        return {
-            "venue": "coinbase",
-            "rest_url": self.rest,
-            "ws_market_url": self.ws,
-            "ws_user_url": self.ws,
-            **extra,
-        }
-
-    @property
-    def control(self) -> str:
-        return self.rest.removesuffix("/api/v3/brokerage") + "/_sim"
-
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            self.control + path,
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-def start_venue(workdir: Path, seed: int, products: int) -> Venue:
-    """`trader sim` as its own process; its output goes to a file (a pipe nobody reads
-    would fill up and stall it)."""
-    log_path = workdir / "venue.log"
-    log_file = log_path.open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "trader",
-            "sim",
-            "--port",
-            "0",
-            "--products",
-            str(products),
-            "--seed",
-            str(seed),
-            "--trades-per-minute",
-            "900",
-            "--write-credentials",
-            str(workdir),
-        ],
-        cwd=REPO_ROOT,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-    )
-    log_file.close()
-
-    def announced() -> dict[str, str] | None:
-        if proc.poll() is not None:
-            raise RuntimeError(f"venue exited with {proc.returncode}: {log_path.read_text()}")
-        lines = dict(
-            line.split(" ", 1)
-            for line in log_path.read_text().splitlines()
-            if line.split(" ", 1)[0] in ("REST", "WS", "KEY_FILE")
-        )
-        return lines if len(lines) == 3 else None
-
-    lines = wait_for(announced, timeout=60, interval=0.05)
-    return Venue(proc, lines["REST"], lines["WS"], Path(lines["KEY_FILE"]))
-
-
 @dataclass
 class Counts:
     faults: int = 0
     ws_closes: int = 0
     kills: int = 0
+    kinds: Counter[str] = field(default_factory=Counter)
     drills: list[float] = field(default_factory=list)
     drill_open_orders: list[int] = field(default_factory=list)
+    outage_drills: list[float] = field(default_factory=list)
+    drill_attempts: int = 0
+    adoptions: int = 0
+
+
+@dataclass
+class Mix:
+    """Which fault kinds a run injects, and how hard. `outside`: the OS-level kinds."""
+
+    outside: bool = True
+    lock_max_s: float = 6.0
+    outage_max_s: float = 8.0
+    clock_step_max_s: int = 300
+    lose_state_every: int = 0  # 0: never
 
 
 class ChaosRun:
-    def __init__(self, root: Path, seed: int, products: int = 8) -> None:
+    def __init__(self, root: Path, seed: int, products: int = 8, mix: Mix | None = None) -> None:
         self.rng = random.Random(seed)
+        self.mix = mix or Mix(outside=False)
         self.venue = start_venue(root, seed, products)
         names = [p["product_id"] for p in self._products()][:products]
         self.home = DaemonDir(
@@ -206,38 +135,130 @@ class ChaosRun:
             {
                 "mode": "LIVE",
                 "exchange": self.venue.exchange_section(
-                    read_only=False, products=names, request_timeout_s=1.5
+                    read_only=False,
+                    products=names,
+                    request_timeout_s=1.5,
+                    # the wall clock is stepped on purpose: measured often, never a halt
+                    max_clock_offset_ms=3_600_000,
+                    clock_check_interval_s=2,
                 ),
-                "execution": {"entry_ttl_s": 3, "max_reprices": 1, "reconcile_interval_s": 15},
+                "execution": {
+                    "entry_ttl_s": 3,
+                    "max_reprices": 1,
+                    "reconcile_interval_s": 15,
+                    "absence_proof_s": 3,
+                },
                 "kill_switch": {"poll_interval_s": 0.05},
             },
         )
         config = self.home.root / "config"
-        _merge(config / "policy.yaml", POLICY)
-        _merge(config / "signals.yaml", SIGNALS)
-        _merge(config / "strategies.yaml", {"rules": STRATEGY_RULES})
-        _merge(config / "universe.yaml", UNIVERSE)
+        merge_yaml(config / "policy.yaml", POLICY)
+        merge_yaml(config / "signals.yaml", SIGNALS)
+        merge_yaml(config / "strategies.yaml", {"rules": STRATEGY_RULES})
+        merge_yaml(config / "universe.yaml", UNIVERSE)
         self.env = {"CB_API_KEY_FILE": str(self.venue.key_file), "TRADER_CONFIRM_LIVE": "1"}
+        self.clock_file: Path | None = None
+        if self.mix.outside:
+            clock_env = outside.faketime_env(root / "clock-offset")
+            self.clock_file = root / "clock-offset" if clock_env else None
+            self.daemon_env = {**self.env, **clock_env}
+        else:
+            self.daemon_env = dict(self.env)
         self.counts = Counts()
         self.daemon: DaemonProcess | None = None
+
+    lock_max_s = property(lambda self: self.mix.lock_max_s)
+    outage_max_s = property(lambda self: self.mix.outage_max_s)
+    clock_step_max_s = property(lambda self: self.mix.clock_step_max_s)
+
+    @property
+    def state_path(self) -> Path:
+        return self.home.data / "trader.db"
 
     def _products(self) -> list[dict[str, Any]]:
         with urllib.request.urlopen(self.venue.rest + "/market/products", timeout=10) as response:
             return list(json.loads(response.read())["products"])
 
+    # -- looking -----------------------------------------------------------------------
+    def own_open(self) -> int:
+        return sum(1 for o in self.venue.call("GET", "/ledger")["orders"] if o["status"] == "OPEN")
+
+    def wait_own_open(self, timeout: float = 20) -> int:
+        try:
+            return int(wait_for(lambda: self.own_open(), timeout=timeout, interval=0.05))
+        except TimeoutError:
+            return 0  # no order resting now: a drill proves nothing without one
+
+    def stored_state(self) -> tuple[str, str | None]:
+        with sqlite3.connect(self.state_path, timeout=10) as conn:
+            row = conn.execute("SELECT trading_state, halt_reason FROM risk_state").fetchone()
+        return str(row[0]), row[1]
+
+    def daemon_status(self) -> dict[str, Any]:
+        assert self.daemon is not None
+        return self.daemon.status()
+
     # -- driving ---------------------------------------------------------------------
     def start_daemon(self) -> DaemonProcess:
-        self.daemon = self.home.start(env=self.env)
-        self.daemon.wait_started(timeout=60)
-        wait_for(lambda: self.daemon is not None and "trading" in self.daemon.status(), timeout=90)
+        """Start (after a lost state: adopt first when the start is refused or waits)."""
+        self.daemon = self.home.start(env=self.daemon_env)
+        try:
+            self.daemon.wait_started(timeout=60)
+        except RuntimeError:
+            if self.daemon.proc.returncode != 5:
+                raise
+            self._adopt_refused_state()
+            return self.start_daemon()
+        wait_for(lambda: "trading" in self.daemon_status(), timeout=90)
+        if self.daemon_status()["trading"]["reconcile"]["adoption_required"]:
+            assert self.daemon.stop() == 0
+            self._adopt()
+            return self.start_daemon()
+        if self.daemon_status()["halt_reason"] in ALLOWED_HALTS:
+            self.resume()
         return self.daemon
 
+    def _adopt_refused_state(self) -> None:
+        """A state file the start refused (truncated): moved away, then adopted."""
+        for suffix in ("", "-wal", "-shm"):
+            path = self.state_path.with_name(self.state_path.name + suffix)
+            if path.exists():
+                path.rename(path.with_name(f"{path.name}.refused"))
+        self._adopt()
+
+    def _adopt(self) -> None:
+        result = self.home.cli("adopt", env=self.env, timeout=120)
+        if result.returncode != 0:
+            raise RuntimeError(f"adopt failed ({result.returncode}): {result.stderr}")
+        self.counts.adoptions += 1
+
+    def resume(self) -> None:
+        if self.home.kill_switch.exists():
+            self.home.kill_switch.unlink()
+        result = self.home.cli("resume", env=self.env)
+        if result.returncode != 0:
+            raise RuntimeError(f"resume failed: {result.stderr}")
+
     def inject(self) -> None:
-        if self.rng.random() < 0.15:
+        roll = self.rng.random()
+        if roll < 0.12:
             self.venue.call("POST", "/ws/close", {"code": self.rng.choice(WS_CLOSE_CODES)})
             self.counts.ws_closes += 1
+            kind = "ws_close"
+        elif roll < 0.25:
+            kind = outside.resend_rejection(self)
+        elif roll < 0.30:
+            kind = outside.accounts_outage(self)
+        elif self.mix.outside and roll < 0.40:
+            injector = self.rng.choice(
+                [outside.state_lock, outside.daemon_paused, outside.clock_step]
+            )
+            kind = injector(self)
         else:
-            self.venue.call("POST", "/faults", dict(self.rng.choice(FAULTS)))
+            fault = dict(self.rng.choice(FAULTS))
+            self.venue.call("POST", "/faults", fault)
+            kind = str(fault["kind"])
+        self.counts.kinds[kind] += 1
         self.counts.faults += 1
 
     def kill9_and_restart(self) -> None:
@@ -246,28 +267,36 @@ class ChaosRun:
         self.counts.kills += 1
         self.start_daemon()
 
-    def own_open(self) -> int:
-        return sum(1 for o in self.venue.call("GET", "/ledger")["orders"] if o["status"] == "OPEN")
-
     def drill(self) -> None:
-        """OPS-4: touch the file while orders rest; all cancelled within 2 s."""
+        """OPS-4: touch the file while orders rest; all cancelled within 2 s. With the
+        outside faults, every other drill stops the venue first."""
         self.venue.call("DELETE", "/faults")
-        try:
-            wait_for(lambda: self.own_open() > 0, timeout=20, interval=0.05)
-        except TimeoutError:
-            return  # no order resting now: a drill proves nothing without one
-        self.counts.drill_open_orders.append(self.own_open())
+        self.counts.drill_attempts += 1
+        if self.mix.outside and self.counts.drill_attempts % 2 == 0:
+            seconds = outside.venue_down_drill(self)
+            if seconds is not None:
+                self.counts.outage_drills.append(seconds)
+                self.counts.kinds["venue_down_drill"] += 1
+                self.resume()
+            return
+        opened = self.wait_own_open()
+        if not opened:
+            return
+        self.counts.drill_open_orders.append(opened)
         touched = time.monotonic()
         self.home.kill_switch.touch()
         wait_for(lambda: self.own_open() == 0, timeout=10, interval=0.02)
         self.counts.drills.append(time.monotonic() - touched)
-        self.home.kill_switch.unlink()
-        result = self.home.cli("resume", env=self.env)
-        if result.returncode != 0:
-            raise RuntimeError(f"resume failed: {result.stderr}")
+        self.resume()
+
+    def lose_state(self) -> None:
+        self.venue.call("DELETE", "/faults")
+        self.counts.kinds[outside.lose_state(self)] += 1
+        self.start_daemon()
 
     def run(self, faults: int, kill_every: int, drill_every: int, pause_s: float) -> None:
         self.start_daemon()
+        lose_every = self.mix.lose_state_every if self.mix.outside else 0
         for index in range(1, faults + 1):
             self.inject()
             time.sleep(self.rng.uniform(0.2, pause_s))
@@ -275,22 +304,23 @@ class ChaosRun:
                 self.kill9_and_restart()
             if index % drill_every == 0:
                 self.drill()
+            if lose_every and index % lose_every == 0:
+                self.lose_state()
         self.settle()
 
     def settle(self) -> None:
-        """No more faults: let the daemon resolve everything, then stop it gracefully."""
+        """No more faults: the true time back, everything resolved, then a graceful stop."""
         self.venue.call("DELETE", "/faults")
+        if self.clock_file is not None:
+            self.clock_file.write_text("+0\n")
         assert self.daemon is not None
-        wait_for(lambda: self._submitting() == 0, timeout=60, interval=0.2)
+        wait_for(lambda: self._submitting() == 0, timeout=90, interval=0.2)
         assert self.daemon.stop() == 0
 
     def _submitting(self) -> int:
-        with sqlite3.connect(self.home.data / "trader.db") as conn:
-            return int(
-                conn.execute("SELECT COUNT(*) FROM intents WHERE state = 'SUBMITTING'").fetchone()[
-                    0
-                ]
-            )
+        with sqlite3.connect(self.state_path, timeout=10) as conn:
+            row = conn.execute("SELECT COUNT(*) FROM intents WHERE state = 'SUBMITTING'")
+            return int(row.fetchone()[0])
 
     # -- the audit -------------------------------------------------------------------
     def audit(self) -> dict[str, Any]:
@@ -300,52 +330,11 @@ class ChaosRun:
             b["currency"]: Decimal(b["available"]) + Decimal(b["hold"])
             for b in self.venue.call("GET", "/balances")["balances"]
         }
-        with sqlite3.connect(self.home.data / "trader.db") as conn:
-            intent_rows = {
-                row[0]: row[1:]
-                for row in conn.execute(
-                    "SELECT client_order_id, state, exchange_order_id, purpose, filled_size, "
-                    "attempts, last_error FROM intents"
-                )
-            }
-            intents = dict(
-                conn.execute("SELECT client_order_id, exchange_order_id FROM intents").fetchall()
-            )
-            states = dict(
-                conn.execute("SELECT state, COUNT(*) FROM intents GROUP BY state").fetchall()
-            )
-            fills = conn.execute(
-                "SELECT trade_id, product_id, side, price, size, commission FROM fills"
-            ).fetchall()
-            halts = [
-                row[0]
-                for row in conn.execute(
-                    "SELECT json_extract(payload, '$.reason') FROM audit_events WHERE kind = 'halt'"
-                )
-            ]
-            halt_details = [
-                row[0]
-                for row in conn.execute(
-                    "SELECT json_extract(payload, '$.detail') FROM audit_events "
-                    "WHERE kind = 'halt' AND json_extract(payload, '$.reason') != 'kill_switch'"
-                )
-            ]
-            positions = {
-                r[0]: Decimal(r[1])
-                for r in conn.execute("SELECT product_id, base_size FROM positions")
-            }
-        return {
-            "ledger": ledger,
-            "venue_fills": venue_fills,
-            "balances": balances,
-            "intents": intents,
-            "intent_rows": intent_rows,
-            "halts": halts,
-            "halt_details": halt_details,
-            "states": states,
-            "fills": fills,
-            "positions": positions,
-        }
+        with sqlite3.connect(self.state_path) as conn:
+            found = stored(conn)
+        status = self.home.cli("status", "--json", env=self.env)
+        found["status"] = orjson.loads(status.stdout) if status.returncode == 0 else {}
+        return {"ledger": ledger, "venue_fills": venue_fills, "balances": balances, **found}
 
     def stop(self) -> None:
         self.home.cleanup()
@@ -357,11 +346,16 @@ def main() -> int:
     parser.add_argument("--faults", type=int, default=200)
     parser.add_argument("--kill-every", type=int, default=25)
     parser.add_argument("--drill-every", type=int, default=40)
+    parser.add_argument("--lose-state-every", type=int, default=100)
     parser.add_argument("--pause", type=float, default=1.0, help="max seconds between faults")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--venue-faults-only", action="store_true", help="no OS-level faults (the old mix)"
+    )
     args = parser.parse_args()
+    mix = Mix(outside=not args.venue_faults_only, lose_state_every=args.lose_state_every)
     with tempfile.TemporaryDirectory(prefix="trader-chaos-") as tmp:
-        run = ChaosRun(Path(tmp), args.seed)
+        run = ChaosRun(Path(tmp), args.seed, mix=mix)
         try:
             run.run(args.faults, args.kill_every, args.drill_every, args.pause)
             audit = run.audit()

@@ -155,9 +155,9 @@ class Runner:
         time filters (cooldown expiry, the 24 h of recent entries) are applied at `t`."""
         s = self.s
         if self._cache is None or s.paper.engine.open_products():
-            cash = await s.actor.cash()
+            cash, known = await s.actor.cash()
             quote = s.quote_currency
-            portfolio = await s.db.run(lambda conn: load_portfolio(conn, cash, quote))
+            portfolio = await s.db.run(lambda conn: load_portfolio(conn, cash, quote, known))
             status = s.keeper.status
             risk = await s.db.run(lambda conn: load_risk_state(conn, status, float(t)))
             self._cache = (portfolio, risk)

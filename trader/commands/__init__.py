@@ -7,6 +7,7 @@ import argparse
 
 def dispatch(args: argparse.Namespace) -> int:
     from trader.commands import (
+        adopt,
         backtest,
         check_config,
         doctor,
@@ -28,6 +29,7 @@ def dispatch(args: argparse.Namespace) -> int:
         "sim": sim.sim_command,
         "backtest": backtest.backtest_command,
         "reconcile": reconcile.reconcile_command,
+        "adopt": adopt.adopt_command,
         "reset-high-water-mark": risk.reset_hwm_command,
     }
     return handlers[args.command](args)

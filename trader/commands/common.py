@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 
 from trader.config.loader import ConfigError, LoadedConfig, load_config
+from trader.config.secrets import Credentials, CredentialsError, load_credentials
+from trader.ops.pidlock import AlreadyRunning, PidLock
 
 
 def load_or_report(config_file: Path) -> LoadedConfig | None:
@@ -21,3 +23,28 @@ def load_or_report(config_file: Path) -> LoadedConfig | None:
             file=sys.stderr,
         )
         return None
+
+
+def venue_credentials_or_report(purpose: str) -> Credentials | None:
+    """API credentials from the environment, or None after one line saying what is wrong
+    (`purpose`: what the command needs them for)."""
+    try:
+        credentials = load_credentials()
+    except CredentialsError as exc:
+        print(f"credentials error: {exc}", file=sys.stderr)
+        return None
+    if credentials is None:
+        print(f"{purpose} needs API credentials (CB_API_KEY_FILE ...)", file=sys.stderr)
+    return credentials
+
+
+def lock_or_report(loaded: LoadedConfig, refusal: str) -> PidLock | None:
+    """The PID lock (OPS-1), or None after one line naming the instance that holds it."""
+    loaded.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = PidLock(loaded.pid_path)
+    try:
+        lock.acquire()
+    except AlreadyRunning as exc:
+        print(f"{refusal}: {exc}", file=sys.stderr)
+        return None
+    return lock

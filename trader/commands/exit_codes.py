@@ -5,3 +5,4 @@ EXIT_FAILURE = 1  # runtime failure, or nothing to report
 EXIT_CONFIG = 2  # bad configuration or usage
 EXIT_RUNNING = 3  # another instance holds the lock
 EXIT_GATE = 4  # refused by a safety gate
+EXIT_STATE = 5  # the state file is unusable (empty, damaged, replaced): needs a human

@@ -6,13 +6,16 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import signal
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from trader.commands.common import load_or_report
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_GATE, EXIT_OK
 from trader.core.types import TradingState
+from trader.ops.pidlock import lock_is_held, read_holder
 from trader.state.db import connect
 from trader.state.schema import migrate
 from trader.state.trading_state import read_status, set_state
@@ -23,15 +26,45 @@ def kill_command(args: argparse.Namespace) -> int:
     if loaded is None:
         return EXIT_CONFIG
     path = loaded.kill_switch_path
-    path.parent.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     reason = f"{args.reason} (by {getpass.getuser()} at {stamp})"
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as tmp:
-        tmp.write(reason + "\n")
-    os.replace(tmp.name, path)
+    try:
+        _write_switch(path, reason)
+    except OSError as exc:
+        return _signal_instead(loaded.pid_path, path, exc)
     print(f"kill switch engaged: {path}")
     print("the daemon halts and cancels its open orders within a second;")
     print("`trader resume` leaves HALTED once the file is removed")
+    return EXIT_OK
+
+
+def _write_switch(path: Path, reason: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as tmp:
+        tmp.write(reason + "\n")
+    os.replace(tmp.name, path)
+
+
+def _signal_instead(pid_path: Path, path: Path, error: OSError) -> int:
+    """The file cannot be created (read-only or full data directory): tell the running
+    daemon by SIGUSR1 — it halts and cancels exactly as for the file (OPS-4)."""
+    why = f"cannot create the kill-switch file {path}: {error.strerror or error}"
+    holder = read_holder(pid_path) if lock_is_held(pid_path) else None
+    if holder is None:
+        print(f"kill switch NOT engaged: {why}; no daemon holds {pid_path}", file=sys.stderr)
+        return EXIT_FAILURE
+    try:
+        os.kill(holder, signal.SIGUSR1)
+    except OSError as exc:
+        print(
+            f"kill switch NOT engaged: {why}; signalling the daemon (PID {holder}) failed: "
+            f"{exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    print(f"{why}; sent SIGUSR1 to the daemon (PID {holder}) instead")
+    print("it halts (reason kill_switch_signal) and cancels its open orders within a second;")
+    print("`trader resume` leaves HALTED")
     return EXIT_OK
 
 

@@ -15,13 +15,19 @@ from decimal import Decimal
 
 import orjson
 
-from trader.commands.common import load_or_report
-from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_GATE, EXIT_OK
+from trader.commands.common import load_or_report, venue_credentials_or_report
+from trader.commands.exit_codes import (
+    EXIT_CONFIG,
+    EXIT_FAILURE,
+    EXIT_GATE,
+    EXIT_OK,
+    EXIT_STATE,
+)
 from trader.commands.status import collect
 from trader.config.loader import LoadedConfig
-from trader.config.secrets import CredentialsError, load_credentials
 from trader.core.types import Mode
 from trader.ops.pidlock import lock_is_held
+from trader.state.identity import StateFileError
 
 
 def reconcile_command(args: argparse.Namespace) -> int:
@@ -44,15 +50,14 @@ def reconcile_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_GATE
-    try:
-        credentials = load_credentials()
-    except CredentialsError as exc:
-        print(f"credentials error: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
+    credentials = venue_credentials_or_report("reconcile (view permission)")
     if credentials is None:
-        print("reconcile needs API credentials (view permission)", file=sys.stderr)
         return EXIT_CONFIG
-    report = asyncio.run(_reconcile(loaded, credentials))
+    try:
+        report = asyncio.run(_reconcile(loaded, credentials))
+    except StateFileError as exc:
+        print(f"reconcile refused: {exc}", file=sys.stderr)
+        return EXIT_STATE
     print(orjson.dumps({"source": "venue", "report": report}, option=orjson.OPT_INDENT_2).decode())
     return EXIT_OK if report["ok"] else EXIT_FAILURE
 
@@ -74,7 +79,7 @@ async def _reconcile(loaded: LoadedConfig, credentials: object) -> dict[str, obj
     )
     exchange = CoinbaseExchange(config, credentials, Metrics())
     loaded.state_db_path.parent.mkdir(parents=True, exist_ok=True)
-    db = await Database.open(loaded.state_db_path)
+    db = await Database.open_state(loaded.state_db_path)
     try:
         metrics = ExecutionMetrics(Metrics())
         ids = OrderIds(await db.run(installation_namespace))

@@ -7,13 +7,13 @@ import asyncio
 import os
 import sys
 
-from trader.commands.common import load_or_report
-from trader.commands.exit_codes import EXIT_CONFIG, EXIT_GATE, EXIT_RUNNING
+from trader.commands.common import load_or_report, lock_or_report
+from trader.commands.exit_codes import EXIT_CONFIG, EXIT_GATE, EXIT_RUNNING, EXIT_STATE
 from trader.config.secrets import CredentialsError, load_credentials
 from trader.daemon.app import Daemon
 from trader.ops.gates import live_gate_problems
 from trader.ops.logging import Redactor, configure_logging
-from trader.ops.pidlock import AlreadyRunning, PidLock
+from trader.state.identity import StateFileError
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -32,17 +32,16 @@ def run_command(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"LIVE refused: {problem}", file=sys.stderr)
         return EXIT_GATE
-    loaded.data_dir.mkdir(parents=True, exist_ok=True)
-    lock = PidLock(loaded.pid_path)
-    try:
-        lock.acquire()
-    except AlreadyRunning as exc:
-        print(f"not started: {exc}", file=sys.stderr)
+    lock = lock_or_report(loaded, "not started")
+    if lock is None:
         return EXIT_RUNNING
     redactor = Redactor(credentials.secret_values() if credentials else ())
     logs = configure_logging(loaded.app.logging, loaded.log_file, redactor)
     try:
         return asyncio.run(Daemon(loaded, credentials=credentials).run())
+    except StateFileError as exc:
+        print(f"not started: {exc}", file=sys.stderr)
+        return EXIT_STATE
     finally:
         logs.close()
         lock.release()

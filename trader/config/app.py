@@ -92,6 +92,12 @@ class ExecutionConfig(Strict):
     reconcile_interval_s: Annotated[float, Field(ge=10)] = 300.0
     reconcile_tolerance: Annotated[float, Field(ge=0)] = 0.00000001
     exit_check_interval_s: Annotated[float, Field(gt=0, le=60)] = 1.0
+    # an order the venue made is in its order list within this long; a lookup this
+    # long after the last send that does not show a client id proves the order absent
+    absence_proof_s: Annotated[float, Field(ge=1, le=3600)] = 15.0
+    # when the balances cannot be read, the last ones read are used for this long;
+    # then entries wait (`balances_unknown`) and no loss limit is judged; exits go on
+    balance_max_age_s: Annotated[float, Field(ge=0, le=3600)] = 120.0
 
 
 class MetricsConfig(Strict):

@@ -46,6 +46,7 @@ class RejectReason(StrEnum):
     SIZE_ABOVE_MAXIMUM = "size_above_maximum"
     INVALID_PROPOSAL = "invalid_proposal"
     NO_EQUITY = "no_equity"
+    BALANCES_UNKNOWN = "balances_unknown"
 
 
 class VerdictAction(StrEnum):

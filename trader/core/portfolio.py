@@ -2,6 +2,8 @@
 
 `cash` holds total balances per currency (available + on hold). Open orders are counted at
 worst-case notional: a BUY commits its full remaining limit notional (or quote size).
+`balances_known` is False when the venue's balances could not be read (recently enough):
+then nothing is sized and no loss limit is judged (R-5); exits still run.
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ class Portfolio:
     cash: Mapping[str, Decimal] = field(default_factory=dict)
     positions: Mapping[str, Position] = field(default_factory=dict)
     open_orders: Sequence[OpenOrder] = ()
+    balances_known: bool = True
 
     def quote_cash(self) -> Decimal:
         return self.cash.get(self.quote_currency, ZERO)

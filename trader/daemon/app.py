@@ -17,12 +17,14 @@ from typing import Any
 import structlog
 
 from trader import __version__
+from trader.commands.exit_codes import EXIT_STATE
 from trader.config.loader import ConfigError, LoadedConfig, load_config
 from trader.config.secrets import Credentials
-from trader.core.types import TradingState
+from trader.core.types import Mode, TradingState
 from trader.daemon.cycle import CycleRunner
+from trader.daemon.guard import StateGuard
 from trader.daemon.keeper import StateKeeper
-from trader.daemon.killswitch import KillSwitchWatcher
+from trader.daemon.killswitch import KILL_SIGNAL_REASON, CancelDriver, KillSwitchWatcher
 from trader.daemon.pipeline import build_stages, cancel_all_open_orders
 from trader.daemon.status import state_document
 from trader.daemon.trading.runtime import TradingRuntime
@@ -33,7 +35,8 @@ from trader.ops.metrics import Metrics
 from trader.ops.sdnotify import SystemdNotifier
 from trader.ops.tasks import cancel_and_wait
 from trader.sim.venue import SimVenue
-from trader.state.db import Database
+from trader.state.db import Database, StateUnavailableError
+from trader.state.identity import StateFileError, clear_adoption
 
 log = structlog.get_logger("trader.daemon")
 
@@ -73,6 +76,9 @@ class Daemon:
         self._runner: CycleRunner | None = None
         self._http: OpsServer | None = None
         self._venue: SimVenue | None = None
+        self._watcher: KillSwitchWatcher | None = None
+        self._canceller = CancelDriver(self._cancel_all, self.metrics)
+        self._guard: StateGuard | None = None
         self._exit_code = 0
 
     # -- start -------------------------------------------------------------------------
@@ -80,6 +86,13 @@ class Daemon:
         try:
             await self._start()
             await self._stop.wait()
+        except StateFileError as exc:  # ST-3: one line, an exit code systemd leaves alone
+            log.critical("state_file_unusable", error=str(exc))
+            self._exit_code = EXIT_STATE
+            raise
+        except BaseException:
+            self._exit_code = self._exit_code or 1
+            raise
         finally:
             await self._shutdown()
         return self._exit_code
@@ -92,9 +105,10 @@ class Daemon:
         if app.exchange.venue == "sim":
             self._venue = embedded_venue(self.loaded)
             await self._venue.start()
-        self._db = db = await Database.open(self.loaded.state_db_path)
+        self._db = db = await Database.open_state(self.loaded.state_db_path)
         aborted = await db.run(_abort_unfinished_cycles)
         self._keeper = keeper = await StateKeeper.load(db, self.metrics)
+        self._guard = StateGuard(db, keeper, self.metrics, self._canceller)
         self._runner = CycleRunner(
             db,
             self.metrics,
@@ -106,11 +120,11 @@ class Daemon:
             align=app.cycle.align_to_interval,
             offset_s=app.cycle.offset_s,
         )
-        watcher = KillSwitchWatcher(
+        self._watcher = watcher = KillSwitchWatcher(
             self.loaded.kill_switch_path,
             keeper,
             self.metrics,
-            self._cancel_all,
+            self._canceller,
             poll_interval_s=app.kill_switch.poll_interval_s,
             auto_resume=app.kill_switch.auto_resume,
         )
@@ -138,8 +152,27 @@ class Daemon:
             halt_reason=keeper.status.halt_reason,
             aborted_cycles=aborted,
             venue_url=self._venue.rest_url if self._venue else None,
+            state_file=str(db.path),
+            fresh_state=db.opening.fresh if db.opening else None,
         )
+        await self._announce_adoption(db)
         self.notifier.notify("READY=1\nSTATUS=running")
+
+    async def _announce_adoption(self, db: Database) -> None:
+        """ST-3: a LIVE state that needs adoption sends nothing until `trader adopt`; PAPER
+        and DRY_RUN have nothing at a venue to adopt and start over, with a warning."""
+        reason = db.opening.adoption_reason if db.opening else None
+        if reason is None:
+            return
+        if self.loaded.app.mode is Mode.LIVE:
+            log.critical(
+                "adoption_required",
+                reason=reason,
+                action="stop the daemon and run `trader adopt` (README: State file)",
+            )
+            return
+        await db.run(clear_adoption)
+        log.warning("state_starts_over", reason=reason, mode=self.loaded.app.mode.value)
 
     def _spawn(self, name: str, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
         task = asyncio.create_task(work(), name=name)
@@ -162,6 +195,20 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_stop_signal, sig)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        loop.add_signal_handler(signal.SIGUSR1, self._on_kill_signal)
+
+    def _on_kill_signal(self) -> None:
+        """OPS-4 without the file (`trader kill` on a read-only data directory)."""
+        watcher = self._watcher
+        if watcher is not None:
+            self._spawn(
+                "kill_signal",
+                lambda: watcher.engage(
+                    "engaged by SIGUSR1 (trader kill)",
+                    actor="kill_signal",
+                    reason=KILL_SIGNAL_REASON,
+                ),
+            )
 
     def _on_stop_signal(self, sig: signal.Signals) -> None:
         self._signals_seen += 1
@@ -199,10 +246,18 @@ class Daemon:
 
     # -- periodic work -----------------------------------------------------------------
     async def _sync_state_forever(self) -> None:
-        assert self._keeper is not None
+        """Each second: the state file's identity and health (ST-3), then adopt operator
+        changes. Nothing here may end the task: a locked or lost file is reported."""
+        assert self._keeper is not None and self._guard is not None
         while True:
             await asyncio.sleep(1.0)
-            await self._keeper.sync()
+            try:
+                await self._guard.check()
+                await self._keeper.sync()
+            except StateUnavailableError:
+                continue  # reported by the guard; the sync is retried in a second
+            except Exception:
+                log.exception("state_sync_failed")
 
     async def _watchdog_forever(self) -> None:
         interval = self.notifier.watchdog_interval_s or 1.0
@@ -230,7 +285,7 @@ class Daemon:
         self.trading_error = None
         self._runner.add_stages(self.trading.stages())
         if self._keeper.state is TradingState.HALTED:  # a halt from before the venue was reachable
-            await self._cancel_all(f"halted at start ({self._keeper.status.halt_reason})")
+            self._canceller.request(f"halted at start ({self._keeper.status.halt_reason})")
 
     async def _cancel_all(self, reason: str) -> int:
         assert self._db is not None
@@ -249,6 +304,10 @@ class Daemon:
             problems.append("starting")
         elif self._keeper.state is TradingState.HALTED:
             problems.append(f"halted: {self._keeper.status.halt_reason}")
+        if self._guard is not None:
+            problems += self._guard.problems()
+        if self._canceller.pending:
+            problems.append(f"cancel-all pending: {self._canceller.last_error or 'running'}")
         if self.loaded.app.exchange.venue != "none":
             if self.trading is not None:
                 problems += self.trading.problems()
@@ -283,8 +342,12 @@ class Daemon:
                 "started_at": self.started_at,
                 "uptime_s": round(time.time() - self.started_at, 3),
                 "kill_switch_file": self.loaded.kill_switch_path.exists(),
+                "halt_cancel": self._canceller.status(),
+                "halt_pending_write": self._keeper is not None and self._keeper.pending is not None,
             }
         )
+        if self._guard is not None:
+            document["state_store"] = self._guard.status()
         if self.trading is not None:
             document["trading"] = self.trading.status()
         if self._runner is not None and self._runner.last_cycle is not None:
@@ -296,6 +359,7 @@ class Daemon:
         self._stop.set()
         self.notifier.notify("STOPPING=1")
         await cancel_and_wait(self._tasks)
+        await self._canceller.stop()
         if self._db is not None and self.loaded.app.shutdown.cancel_open_orders:
             try:
                 async with asyncio.timeout(self.loaded.app.shutdown.timeout_s / 2):
@@ -308,6 +372,8 @@ class Daemon:
             await self._http.stop()
         if self._venue is not None:
             await self._venue.stop()
+        if self._guard is not None and self._guard.lost is not None:
+            await self._guard.save_copy()  # the last word of a state file lost while running
         if self._db is not None:
             await self._db.close()
         self.metrics.up.set(0)

@@ -4,6 +4,11 @@ Each stage is timed into `trader_stage_duration_seconds{stage}`. A stage that ra
 logged with its traceback and counted, the cycle is recorded as FAILED, and the later
 stages still run (exits must run whatever happened to entries, R-2). The cycle row, with
 the effective config hash, is written to SQLite at start and at end (CFG-1).
+
+A cycle is HELD, not failed, when it cannot decide honestly: the state file cannot be
+written (another process holds its lock), or the wall clock went back behind a cycle
+already run (decisions wait until it has passed that time again). Held cycles are
+counted, logged once per episode and shown in `/status`; the runner never stops.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +26,7 @@ import structlog
 
 from trader.config.app import CycleConfig
 from trader.ops.metrics import Metrics
-from trader.state.db import Database
+from trader.state.db import Database, StateUnavailableError
 
 log = structlog.get_logger("trader.cycle")
 
@@ -84,6 +90,11 @@ class CycleRunner:
         self._offset = offset_s
         self._rng = rng or random.Random()
         self._sequence = 0
+        # cycle ids stay unique across restarts, even in the same second or after the
+        # wall clock stepped back to a second an earlier process already used
+        self._run_tag = uuid.uuid4().hex[:6]
+        self._latest_start = 0.0
+        self.held: str | None = None  # why cycles are held now, or None
         self.last_cycle: dict[str, object] | None = None
 
     def add_stages(self, stages: Sequence[Stage]) -> None:
@@ -106,13 +117,46 @@ class CycleRunner:
                 - time.time()
             )
             await asyncio.sleep(max(0.0, delay))
-            await self.run_once()
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # never the end of the cycles: counted, logged, next interval
+                self._metrics.cycles.labels(status="FAILED").inc()
+                log.exception("cycle_failed_outside_its_stages")
 
-    async def run_once(self) -> CycleContext:
-        self._sequence += 1
+    async def run_once(self) -> CycleContext | None:
+        """One cycle, or None when it is held (see the module text)."""
         started = time.time()
+        if started < self._latest_start:
+            self._hold(
+                f"wall clock went back {self._latest_start - started:.1f} s: decisions wait "
+                f"until it passes the last cycle's start again"
+            )
+            return None
+        self._latest_start = started  # the trigger state may advance to it even if held
+        try:
+            ctx = await self._run(started)
+        except StateUnavailableError as exc:
+            self._hold(f"state file not writable: {exc}")
+            return None
+        if self.held is not None:
+            log.warning("cycles_resumed", held=self.held)
+            self.held = None
+        return ctx
+
+    def _hold(self, why: str) -> None:
+        self._metrics.cycles.labels(status="HELD").inc()
+        if self.held != why:
+            log.error("cycle_held", reason=why)
+        self.held = why
+        self.last_cycle = {"status": "HELD", "error": why, "at": time.time()}
+
+    async def _run(self, started: float) -> CycleContext:
+        self._sequence += 1
         ctx = CycleContext(
-            cycle_id=f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(started))}-{self._sequence}",
+            cycle_id=f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(started))}-{self._sequence}"
+            f"-{self._run_tag}",
             started_at=started,
             config_hash=self._config_hash(),
         )
@@ -134,6 +178,10 @@ class CycleRunner:
             await stage.run(ctx)
         except asyncio.CancelledError:
             raise
+        except StateUnavailableError as exc:  # not a bug: reported by the store's health
+            ctx.errors.append(f"{stage.name}: {exc}")
+            self._metrics.stage_errors.labels(stage=stage.name).inc()
+            log.error("stage_failed", stage=stage.name, cycle_id=ctx.cycle_id, error=str(exc))
         except Exception as exc:
             ctx.errors.append(f"{stage.name}: {type(exc).__name__}: {exc}")
             self._metrics.stage_errors.labels(stage=stage.name).inc()

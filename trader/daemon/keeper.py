@@ -1,25 +1,42 @@
-"""The daemon's view of the persisted trading state (OPS-4).
+"""The daemon's view of the persisted trading state (OPS-4, R-4).
 
 SQLite is the truth; this keeps a cached copy for the hot path, writes every change
 through, and picks up changes made by the operator's commands (`trader resume`) by
 polling the row's version.
+
+A halt takes effect in memory first — the send gate reads this copy, so nothing new is
+sent from that instant — then it is persisted. When the state file cannot be written
+(another process holds its lock, the file is gone), the halt stays in force in memory and
+is written on every later `sync` until it lands; a newer row is never adopted over it.
+Every halt is one CRITICAL log line with its reason and numbers.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 
 import structlog
 
 from trader.core.types import TradingState
 from trader.ops.metrics import Metrics
-from trader.state.db import Database
+from trader.state.db import Database, StateUnavailableError
 from trader.state.trading_state import TradingStatus, halt, read_status, set_state
 
 log = structlog.get_logger("trader.state")
 
 Listener = Callable[[TradingStatus, TradingStatus], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingHalt:
+    reason: str
+    detail: str | None
+    actor: str
+    at: float
 
 
 class StateKeeper:
@@ -34,6 +51,7 @@ class StateKeeper:
         self._clock = clock
         self._metrics = metrics
         self.status = status
+        self.pending: PendingHalt | None = None  # a halt in force but not yet on disk
         self._listeners: list[Listener] = []
         metrics.set_trading_state(status.state)
 
@@ -50,23 +68,69 @@ class StateKeeper:
     def state(self) -> TradingState:
         return self.status.state
 
-    async def halt(self, reason: str, detail: str | None, actor: str = "daemon") -> TradingStatus:
+    async def halt(
+        self,
+        reason: str,
+        detail: str | None,
+        actor: str = "daemon",
+        *,
+        persist_wait_s: float | None = None,
+    ) -> TradingStatus:
+        """HALTED now (in memory), then on disk — waiting at most `persist_wait_s` for the
+        write (None: as long as it takes); an unfinished write is retried by `sync`."""
         now = self._clock()
-        new = await self._db.run(lambda conn: halt(conn, reason, detail, now, actor))
+        halted_at = self.status.halted_at if self.state is TradingState.HALTED else now
+        self.pending = PendingHalt(reason, detail, actor, now)
+        await self._adopt(
+            replace(
+                self.status,
+                state=TradingState.HALTED,
+                halt_reason=reason,
+                halt_detail=detail,
+                halted_at=halted_at,
+                updated_at=now,
+            )
+        )
         self._metrics.halts.labels(reason=reason).inc()
-        await self._adopt(new)
-        return new
+        log.critical("trading_halted", reason=reason, detail=detail, actor=actor)
+        try:
+            async with asyncio.timeout(persist_wait_s):
+                await self.persist_pending()
+        except TimeoutError:
+            log.error("halt_persist_slow", reason=reason, waited_s=persist_wait_s)
+        return self.status
+
+    async def persist_pending(self) -> bool:
+        """Write the halt in force to the state file; False while it cannot be written."""
+        pending = self.pending
+        if pending is None:
+            return True
+        try:
+            written = await self._db.run(
+                lambda conn: halt(conn, pending.reason, pending.detail, pending.at, pending.actor)
+            )
+        except (StateUnavailableError, sqlite3.Error) as exc:
+            log.error("halt_not_persisted", reason=pending.reason, error=str(exc))
+            return False
+        if self.pending is pending:
+            self.pending = None
+            self.status = written
+        return True
 
     async def set_state(
         self, state: TradingState, actor: str, note: str | None = None
     ) -> TradingStatus:
         now = self._clock()
         new = await self._db.run(lambda conn: set_state(conn, state, now, actor, note))
+        self.pending = None
         await self._adopt(new)
         return new
 
     async def sync(self) -> None:
-        """Adopt a change written by another process (e.g. `trader resume`)."""
+        """Write a pending halt; then adopt a change written by another process (e.g.
+        `trader resume`)."""
+        if not await self.persist_pending():
+            return
         fresh = await self._db.run(read_status)
         if fresh.version != self.status.version:
             log.warning(

@@ -1,14 +1,20 @@
-"""Kill switch watcher (OPS-4), on its own task so it never waits for a cycle.
+"""Kill switch watcher (OPS-4, R-4), on its own task so it never waits for a cycle.
 
-Within one poll interval of the file appearing: HALTED with reason `kill_switch` is
-persisted, a CRITICAL line is logged, `trader_kill_switch_active` is 1, and the cancel-all
-hook runs. Removing the file does not resume, unless `kill_switch.auto_resume` is set.
-The file's text, if any, is kept as the halt's detail (`trader kill --reason ...`).
+Within one poll interval of the file appearing: HALTED with reason `kill_switch` is in
+force (nothing new is sent), then persisted, a CRITICAL line is logged,
+`trader_kill_switch_active` is 1, and cancel-all runs — retried with backoff for as long
+as the venue does not answer (`trader_kill_switch_cancel_pending`). Nothing the venue or
+the state file does ends the watcher. Removing the file does not resume, unless
+`kill_switch.auto_resume` is set. The file's text, if any, is kept as the halt's detail
+(`trader kill --reason ...`); SIGUSR1 engages the switch the same way when the file cannot
+be created.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -16,12 +22,18 @@ import structlog
 
 from trader.core.types import TradingState
 from trader.daemon.keeper import StateKeeper
+from trader.exchange.errors import ExchangeError
 from trader.ops.metrics import Metrics
+from trader.ops.tasks import cancel_and_wait
+from trader.state.db import StateUnavailableError
 
 log = structlog.get_logger("trader.kill_switch")
 
 KILL_SWITCH_REASON = "kill_switch"
+KILL_SIGNAL_REASON = "kill_switch_signal"
+PERSIST_WAIT_S = 1.0  # the halt is written first, but cancels never wait longer than this
 CancelAll = Callable[[str], Awaitable[int]]
+EXPECTED_FAILURES = (ExchangeError, StateUnavailableError, sqlite3.Error, OSError)
 
 
 def read_reason(path: Path) -> str | None:
@@ -29,7 +41,78 @@ def read_reason(path: Path) -> str | None:
         text = path.read_text(encoding="utf-8", errors="replace").strip()
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        return f"(kill-switch file unreadable: {exc.strerror or exc})"
     return text[:500] or None
+
+
+class CancelDriver:
+    """Runs cancel-all until one pass completes; an error (venue down, state file locked)
+    is logged and retried with backoff, never raised."""
+
+    def __init__(
+        self,
+        cancel_all: CancelAll,
+        metrics: Metrics,
+        *,
+        first_retry_s: float = 0.2,
+        max_retry_s: float = 5.0,
+    ) -> None:
+        self._cancel_all = cancel_all
+        self._metrics = metrics
+        self._first = first_retry_s
+        self._max = max_retry_s
+        self._reason = ""
+        self._task: asyncio.Task[None] | None = None
+        self.last_error: str | None = None
+        self.attempts = 0
+        self.done_at: float | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def request(self, reason: str) -> None:
+        """Start cancelling (or go on: a running drive takes the newest reason)."""
+        self._reason = reason
+        if not self.pending:
+            self._metrics.kill_switch_cancel_pending.set(1)
+            self._task = asyncio.create_task(self._drive(), name="halt_cancel_all")
+
+    async def _drive(self) -> None:
+        delay = self._first
+        while True:
+            self.attempts += 1
+            try:
+                cancelled = await self._cancel_all(self._reason)
+            except EXPECTED_FAILURES as exc:  # the venue or the store failed: retry
+                self.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                log.error("halt_cancel_all_retry", error=self.last_error, retry_in_s=delay)
+            except Exception as exc:  # anything else too: logged whole, and retried
+                self.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                log.exception("halt_cancel_all_failed", retry_in_s=delay)
+            else:
+                self._done(cancelled)
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._max)
+
+    def _done(self, cancelled: int) -> None:
+        self.last_error, self.done_at = None, time.time()
+        self._metrics.kill_switch_cancel_pending.set(0)
+        log.critical("kill_switch_cancel_all_done", cancelled=cancelled, reason=self._reason)
+
+    def status(self) -> dict[str, object]:
+        return {
+            "cancel_pending": self.pending,
+            "attempts": self.attempts,
+            "last_error": self.last_error,
+            "done_at": self.done_at,
+        }
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            await cancel_and_wait([self._task])
 
 
 class KillSwitchWatcher:
@@ -38,7 +121,7 @@ class KillSwitchWatcher:
         path: Path,
         keeper: StateKeeper,
         metrics: Metrics,
-        cancel_all: CancelAll,
+        canceller: CancelDriver,
         *,
         poll_interval_s: float,
         auto_resume: bool,
@@ -46,14 +129,19 @@ class KillSwitchWatcher:
         self.path = path
         self._keeper = keeper
         self._metrics = metrics
-        self._cancel_all = cancel_all
+        self._canceller = canceller
         self._poll = poll_interval_s
         self._auto_resume = auto_resume
         self.present = False
 
     async def run(self) -> None:
         while True:
-            await self.check()
+            try:
+                await self.check()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the watcher outlives anything one check runs into
+                log.exception("kill_switch_check_failed")
             await asyncio.sleep(self._poll)
 
     async def check(self) -> None:
@@ -62,12 +150,22 @@ class KillSwitchWatcher:
         appeared = present and not self.present
         self.present = present
         if appeared or (present and self._keeper.state is not TradingState.HALTED):
-            await self._trip()
+            await self.engage(read_reason(self.path), actor="kill_switch_file")
         elif not present and self._should_auto_resume():
             await self._keeper.set_state(
                 TradingState.ACTIVE, "auto_resume", "kill-switch file removed"
             )
             log.warning("kill_switch_auto_resumed", path=str(self.path))
+
+    async def engage(
+        self, detail: str | None, actor: str, reason: str = KILL_SWITCH_REASON
+    ) -> None:
+        """HALTED in force at once, written (waiting at most PERSIST_WAIT_S), then cancels
+        (and flattens, when configured). A signal-engaged halt has its own reason, which
+        no file removal auto-resumes."""
+        await self._keeper.halt(reason, detail, actor=actor, persist_wait_s=PERSIST_WAIT_S)
+        log.critical("kill_switch_engaged", path=str(self.path), detail=detail, actor=actor)
+        self._canceller.request(KILL_SWITCH_REASON)
 
     def _should_auto_resume(self) -> bool:
         status = self._keeper.status
@@ -76,10 +174,3 @@ class KillSwitchWatcher:
             and status.state is TradingState.HALTED
             and status.halt_reason == KILL_SWITCH_REASON
         )
-
-    async def _trip(self) -> None:
-        detail = read_reason(self.path)
-        await self._keeper.halt(KILL_SWITCH_REASON, detail, actor="kill_switch_file")
-        log.critical("kill_switch_engaged", path=str(self.path), detail=detail)
-        cancelled = await self._cancel_all(KILL_SWITCH_REASON)
-        log.critical("kill_switch_cancel_all_done", cancelled=cancelled)

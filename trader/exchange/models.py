@@ -86,7 +86,9 @@ class OrderAccepted:
 
 @dataclass(frozen=True, slots=True)
 class OrderRejected:
-    """A definite refusal: a 200 with `success:false`, or a 4xx answer."""
+    """A refusal of this request: a 200 with `success:false`, or a 4xx answer (not 408/429).
+    It proves that no order exists only when no earlier request for the same client id
+    could have created one (X-7)."""
 
     reason: str
     message: str
@@ -96,8 +98,8 @@ class OrderRejected:
 
 @dataclass(frozen=True, slots=True)
 class OrderUnknown:
-    """No definite answer (timeout, 5xx, 429, connection lost, unparseable). X-1: the intent
-    stays SUBMITTING; resend the byte-identical body to learn the outcome."""
+    """No definite answer (timeout, 5xx, 408, 429, connection lost, unparseable). X-1: the
+    intent stays SUBMITTING; resend the byte-identical body to learn the outcome."""
 
     cause: str
 

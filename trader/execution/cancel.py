@@ -63,21 +63,31 @@ class CancelAll:
         self._lock = asyncio.Lock()
 
     async def run(self, reason: str) -> int:
-        """Cancel until nothing of ours is open at the venue; return how many were cancelled."""
+        """Cancel until nothing of ours is open at the venue; return how many were cancelled.
+        Each round asks the venue first and cancels what it lists before touching the
+        state file, so a locked or slow store never delays a cancel (OPS-4, ST-1)."""
         async with self._lock:
             started = time.perf_counter()
             cancelled = 0
             rounds = 0
             while True:
                 rounds += 1
+                listed = await self._venue_open_own()
+                answers = [
+                    r for batch in chunks(sorted(listed), BATCH) for r in await self._cancel(batch)
+                ]
+                cancelled += await self._book(answers)
                 pending = await self._resolve_pending()
-                targets = await self._targets()
-                if not targets and pending == 0:
+                unlisted = await self._known_working(listed)
+                answers = [
+                    r
+                    for batch in chunks(sorted(unlisted), BATCH)
+                    for r in await self._cancel(batch)
+                ]
+                cancelled += await self._book(answers)
+                if not listed and not unlisted and pending == 0:
                     break
-                for batch in chunks(sorted(targets), BATCH):
-                    cancelled += await self._cancel_batch(batch)
-                if targets or pending:
-                    await asyncio.sleep(self._retry_s)
+                await asyncio.sleep(self._retry_s)
             seconds = time.perf_counter() - started
             self.metrics.cancel_all.observe(seconds)
             log.warning(
@@ -89,25 +99,35 @@ class CancelAll:
             )
             return cancelled
 
-    async def _targets(self) -> set[str]:
-        known = await self.db.run(_working_order_ids)
+    async def _venue_open_own(self) -> set[str]:
         listed = await self.exchange.list_orders(statuses=["OPEN"])
-        own_listed = {o.order_id for o in listed if self.ids.is_own(o.client_order_id)}
-        foreign = sum(1 for o in listed if not self.ids.is_own(o.client_order_id))
-        self.metrics.foreign_orders.set(foreign)
-        unknown_here = own_listed - set(known)
-        for order_id in unknown_here:  # learned only from the venue: adopt before cancelling
-            await self.tracker.refresh_order(order_id)
-        return set(known) | own_listed
+        self.metrics.foreign_orders.set(
+            sum(1 for o in listed if not self.ids.is_own(o.client_order_id))
+        )
+        return {o.order_id for o in listed if self.ids.is_own(o.client_order_id)}
 
-    async def _cancel_batch(self, order_ids: list[str]) -> int:
-        results = await self.exchange.cancel_orders(order_ids)
-        confirmed = [r.order_id for r in results if r.success]
+    async def _known_working(self, listed: set[str]) -> set[str]:
+        """Orders the database thinks are working that the venue did not list as open
+        (filled or cancelled meanwhile, or not visible yet): cancelled too; the answers
+        say which."""
+        known = set(await self.db.run(_working_order_ids))
+        return known - listed
+
+    async def _cancel(self, order_ids: list[str]) -> list[CancelResult]:
+        return await self.exchange.cancel_orders(order_ids)
+
+    async def _book(self, answers: list[CancelResult]) -> int:
+        """Record the venue's cancel answers: confirmed ones CANCELLED, refused ones read
+        again (filled, already gone, or learned only now from the venue: adopted)."""
+        confirmed = [r.order_id for r in answers if r.success]
         now = time.time()
         moved = await self.db.run(lambda conn: _mark_cancelled(conn, confirmed, now))
-        for result in results:
+        for result in answers:
             if not result.success:
                 await self._refused(result)
+        known = set(await self.db.run(_order_ids_with_intent(confirmed)))
+        for order_id in set(confirmed) - known:  # cancelled before we knew it: adopt it now
+            await self.tracker.refresh_order(order_id)
         return moved
 
     async def _refused(self, result: CancelResult) -> None:
@@ -115,6 +135,20 @@ class CancelAll:
         if result.failure_reason != FULLY_FILLED:
             log.warning("cancel_refused", order_id=result.order_id, reason=result.failure_reason)
         await self.tracker.refresh_order(result.order_id)
+
+
+def _order_ids_with_intent(order_ids: list[str]) -> Callable[[sqlite3.Connection], list[str]]:
+    def read(conn: sqlite3.Connection) -> list[str]:
+        if not order_ids:
+            return []
+        marks = ",".join("?" for _ in order_ids)
+        rows = conn.execute(
+            f"SELECT exchange_order_id FROM intents WHERE exchange_order_id IN ({marks})",
+            order_ids,
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    return read
 
 
 def _mark_cancelled(conn: sqlite3.Connection, order_ids: list[str], now: float) -> int:

@@ -6,9 +6,15 @@
    accepted → OPEN, rejected → REJECTED. Timeouts, 5xx, lost connections leave it
    SUBMITTING.
 3. `resolve_pending` resends the byte-identical body of every SUBMITTING intent (the venue
-   returns the original order for a known client id) until it gets a definite answer, or
-   the user channel reports the order first. A restart runs the same resolution: NEW
-   intents were never sent and are closed; SUBMITTING ones are resent.
+   returns the original order for a known client id), or the user channel reports the
+   order first. A restart runs the same resolution: NEW intents were never sent and are
+   closed; SUBMITTING ones are resent.
+4. Only proof ends an unknown outcome (X-7). A resend answered "accepted" is proof. A
+   resend answered with a rejection (4xx, `success:false`) says only that *this* request
+   made no order — the first one may have. The intent then waits, unsent, until a lookup
+   by client id in the product's order list, made at least `absence_proof_s` after the
+   last send, finds the order (adopted) or does not (REJECTED: it never existed). 429, 5xx,
+   timeouts and network errors prove nothing and are resent.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -24,8 +30,9 @@ import orjson
 import structlog
 
 from trader.core.types import Side
+from trader.exchange.errors import ExchangeError
 from trader.exchange.interface import Exchange
-from trader.exchange.models import CreateOrderResult, OrderAccepted, OrderRejected
+from trader.exchange.models import CreateOrderResult, Order, OrderAccepted, OrderRejected
 from trader.exchange.orders import OrderKind, OrderRequest, order_configuration
 from trader.execution import store
 from trader.execution.ids import OrderIds
@@ -58,6 +65,8 @@ class OrderDraft:
 
 
 SendGate = Callable[[Purpose], str | None]  # why an intent may not be sent now, or None
+OrderFound = Callable[[Order], Awaitable[None]]
+LOOKUP_SLACK_S = 60.0  # the order list is read from this long before the intent was made
 
 
 class ExecutionEngine:
@@ -74,6 +83,7 @@ class ExecutionEngine:
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
         resend_after_s: float = 1.0,
         resend_max_backoff_s: float = 15.0,
+        absence_proof_s: float = 15.0,
     ) -> None:
         self.db = db
         self.exchange = exchange
@@ -85,7 +95,10 @@ class ExecutionEngine:
         self._new_id = new_id
         self._resend_after = resend_after_s
         self._resend_max = resend_max_backoff_s
+        self._absence_proof_s = absence_proof_s
         self._last_attempt: dict[str, float] = {}
+        self._unproven: dict[str, str] = {}  # intent id → the rejection a resend got
+        self.order_found: list[OrderFound] = []  # told of every order a lookup finds
 
     # -- new orders --------------------------------------------------------------------
     def build(self, draft: OrderDraft, *, state: IntentState = IntentState.NEW) -> Intent:
@@ -148,30 +161,28 @@ class ExecutionEngine:
         await self._send(intent)
         return await self._reload(intent)
 
-    async def _send(self, intent: Intent) -> CreateOrderResult:
+    async def _send(self, intent: Intent, *, resend: bool = False) -> CreateOrderResult:
         self._last_attempt[intent.intent_id] = self._clock()
         started = time.perf_counter()
         result = await self.exchange.create_order_raw(intent.request_body)
         self.metrics.roundtrip.observe(time.perf_counter() - started)
-        await self.apply_create_result(intent, result)
+        await self.apply_create_result(intent, result, resend=resend)
         return result
 
     # -- answers -----------------------------------------------------------------------
-    async def apply_create_result(self, intent: Intent, result: CreateOrderResult) -> None:
+    async def apply_create_result(
+        self, intent: Intent, result: CreateOrderResult, *, resend: bool = False
+    ) -> None:
+        """`resend`: an earlier request for this client id may have made the order, so a
+        rejection proves nothing about it (X-7)."""
         now = self._clock()
         if isinstance(result, OrderAccepted):
+            self._unproven.pop(intent.intent_id, None)
             await self._accepted(intent, result, now)
+        elif isinstance(result, OrderRejected) and resend:
+            await self._rejected_resend(intent, result, now)
         elif isinstance(result, OrderRejected) and result.reason != DUPLICATE_ID:
-            if await self.db.run(
-                lambda conn: store.move(
-                    conn,
-                    intent.intent_id,
-                    IntentState.REJECTED,
-                    now,
-                    reject_reason=f"{result.reason}: {result.message}"[:500],
-                )
-            ):
-                self.metrics.orders.labels(state="REJECTED").inc()
+            await self._reject(intent, f"{result.reason}: {result.message}", now)
             log.warning(
                 "order_rejected",
                 intent_id=intent.intent_id,
@@ -195,6 +206,16 @@ class ExecutionEngine:
                 cause=cause,
                 client_order_id=intent.client_order_id,
             )
+
+    async def _reject(self, intent: Intent, reason: str, now: float) -> None:
+        """REJECTED, only where proven: a first request refused, or a lookup that shows
+        the order absent (X-7)."""
+        if await self.db.run(
+            lambda conn: store.move(
+                conn, intent.intent_id, IntentState.REJECTED, now, reject_reason=reason[:500]
+            )
+        ):
+            self.metrics.orders.labels(state="REJECTED").inc()
 
     async def _accepted(self, intent: Intent, result: OrderAccepted, now: float) -> None:
         if result.client_order_id and result.client_order_id != intent.client_order_id:
@@ -222,11 +243,51 @@ class ExecutionEngine:
             side=intent.side.value,
         )
 
-    async def _find_duplicate(self, intent: Intent) -> None:
-        """The venue says the client id exists: find that order among recent ones (X-1)."""
-        since = intent.created_at - 60.0
+    async def _rejected_resend(self, intent: Intent, result: OrderRejected, now: float) -> None:
+        """A resend refused: this request made no order, the first may have. Stop sending
+        and prove it either way by a lookup once the venue's window has passed. (A refusal
+        as a duplicate says the order exists: it is looked up now and resent until found.)"""
+        if result.reason == DUPLICATE_ID:
+            await self._find_duplicate(intent)
+            return
+        answer = f"{result.reason}: {result.message}"[:300]
+        self._unproven[intent.intent_id] = answer
+        await self.db.run(
+            lambda conn: store.update_fields(
+                conn, intent.intent_id, now, last_error=f"resend answered {answer}"
+            )
+        )
+        log.warning(
+            "order_resend_rejected_unproven",
+            intent_id=intent.intent_id,
+            client_order_id=intent.client_order_id,
+            reason=result.reason,
+            http_status=result.http_status,
+            lookup_in_s=self._absence_proof_s,
+        )
+
+    async def _lookup(self, intent: Intent) -> Order | None:
+        """The venue's order for this intent's client id, from the product's order list
+        (the venue has no client-id filter); None when the list does not hold it."""
+        since = intent.created_at - LOOKUP_SLACK_S
         orders = await self.exchange.list_orders(product_ids=[intent.product_id], start=since)
-        match = next((o for o in orders if o.client_order_id == intent.client_order_id), None)
+        return next((o for o in orders if o.client_order_id == intent.client_order_id), None)
+
+    async def _adopt_found(self, intent: Intent, order: Order) -> None:
+        self._unproven.pop(intent.intent_id, None)
+        accepted = OrderAccepted(order.order_id, order.client_order_id, order.product_id)
+        await self._accepted(intent, accepted, self._clock())
+        for listener in self.order_found:
+            await listener(order)
+
+    async def _find_duplicate(self, intent: Intent) -> None:
+        """The venue says the client id exists: find that order among recent ones (X-1).
+        Not found (or the list unreadable): the intent stays SUBMITTING and is resent."""
+        try:
+            match = await self._lookup(intent)
+        except ExchangeError as exc:
+            log.warning("order_lookup_failed", intent_id=intent.intent_id, error=str(exc))
+            return
         if match is None:
             log.error(
                 "duplicate_client_id_not_found",
@@ -234,26 +295,61 @@ class ExecutionEngine:
                 client_order_id=intent.client_order_id,
             )
             return
-        accepted = OrderAccepted(match.order_id, match.client_order_id, match.product_id)
-        await self._accepted(intent, accepted, self._clock())
+        await self._adopt_found(intent, match)
+
+    async def _prove(self, intent: Intent) -> None:
+        """X-7: the order list, read `absence_proof_s` after the last send, settles an
+        intent whose resend was refused: the order is there (adopted) or never existed."""
+        try:
+            match = await self._lookup(intent)
+        except ExchangeError as exc:
+            log.warning("order_lookup_failed", intent_id=intent.intent_id, error=str(exc))
+            return
+        if match is not None:
+            log.warning(
+                "order_found_by_lookup", intent_id=intent.intent_id, order_id=match.order_id
+            )
+            await self._adopt_found(intent, match)
+            return
+        answer = self._unproven.pop(intent.intent_id, "")
+        reason = f"absent at the venue {self._absence_proof_s:g} s after the last send; {answer}"
+        await self._reject(intent, reason, self._clock())
+        log.warning(
+            "order_absence_proven",
+            intent_id=intent.intent_id,
+            client_order_id=intent.client_order_id,
+            attempts=intent.attempts,
+        )
 
     # -- unknown outcomes --------------------------------------------------------------
     async def resolve_pending(self, *, force: bool = False) -> int:
         """Resend every SUBMITTING intent whose backoff has passed; return how many are left."""
         pending = await self.db.run(lambda conn: store.intents_in(conn, (IntentState.SUBMITTING,)))
-        now = self._clock()
         for intent in pending:
-            if force or now - self._last_attempt.get(intent.intent_id, 0.0) >= self._backoff(
-                intent
-            ):
+            since_sent = self._clock() - self._last_attempt.get(intent.intent_id, 0.0)
+            if intent.intent_id in self._unproven:
+                if since_sent >= self._absence_proof_s:
+                    await self._prove(intent)
+            elif force or since_sent >= self._backoff(intent):
                 await self._resend(intent)
         left = await self.db.run(lambda conn: store.intents_in(conn, (IntentState.SUBMITTING,)))
+        self._forget_settled({intent.intent_id for intent in left})
         self._export_unknown(left)
         working = await self.db.run(
             lambda conn: store.intents_in(conn, (IntentState.OPEN, IntentState.PARTIALLY_FILLED))
         )
         self.metrics.open_orders.set(len(working))
         return len(left)
+
+    def _forget_settled(self, pending: set[str]) -> None:
+        """Drop what is kept for intents no longer SUBMITTING (a send in flight keeps its
+        stamp: it may not be in the list read before its row was written)."""
+        horizon = self._clock() - 4 * self._resend_max
+        for intent_id in [i for i in self._unproven if i not in pending]:
+            del self._unproven[intent_id]
+        for intent_id, sent in list(self._last_attempt.items()):
+            if intent_id not in pending and sent < horizon:
+                del self._last_attempt[intent_id]
 
     def _backoff(self, intent: Intent) -> float:
         """Seconds before the next resend: doubling from `resend_after_s`, capped."""
@@ -270,7 +366,7 @@ class ExecutionEngine:
         )
         self.metrics.resends.inc()
         log.info("order_resend", intent_id=intent.intent_id, attempt=intent.attempts + 1)
-        await self._send(intent)
+        await self._send(intent, resend=True)
 
     async def close_unsent(self) -> int:
         """At start: NEW intents were committed but never sent (the SUBMITTING commit comes

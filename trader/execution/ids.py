@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 import uuid
 
-NAMESPACE_KEY = "order_namespace"
+from trader.state.identity import NAMESPACE_KEY
 
 
 def installation_namespace(conn: sqlite3.Connection) -> uuid.UUID:

@@ -67,7 +67,10 @@ class OrderManager:
         cancel_one: Callable[[str], Awaitable[object]],
         refresh: Callable[[str], Awaitable[None]],
         clock: Callable[[], float] = time.time,
+        venue_clock: Callable[[], float] | None = None,
     ) -> None:
+        """`venue_clock`: the venue's time (the local clock corrected by the measured
+        offset), for the GTD `end_time` the venue judges; deadlines use `clock`."""
         self.engine = engine
         self._quote = quote
         self._rules = rules
@@ -75,6 +78,7 @@ class OrderManager:
         self._cancel_one = cancel_one
         self._refresh = refresh
         self._clock = clock
+        self._venue_clock = venue_clock or clock
         self.working: dict[str, WorkingEntry] = {}
 
     async def enter(
@@ -118,7 +122,9 @@ class OrderManager:
             base_size=remaining,
             limit_price=quantize_price(touch, entry.side, rules),
             post_only=True,
-            end_time=int(now + self.policy.entry_ttl_s) + 1.0,  # whole seconds (RFC 3339)
+            # whole seconds (RFC 3339), on the venue's clock: a local clock stepped back or
+            # ahead must not send an end_time in the venue's past, or one far beyond the TTL
+            end_time=int(self._venue_clock() + self.policy.entry_ttl_s) + 1.0,
             cycle_id=entry.cycle_id,
             proposal_id=entry.proposal_id,
             parent_intent_id=parent,

@@ -5,6 +5,10 @@ its exact bytes; adopt own open orders (by client-id prefix) and refresh orders 
 database thinks are working but the venue no longer lists; fetch fills since the last one
 stored; compare venue balances with `baseline + what our fills moved`. A difference beyond
 tolerance is a mismatch: the caller halts with reason `reconcile_mismatch`.
+
+A state that needs adoption (ST-3: the state file was lost, or a fresh state faces an
+account holding a traded coin no state explains) is not reconciled at all: the report
+says why, the start gate stays closed, and `trader adopt` rebuilds the state first.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from trader.execution.engine import ExecutionEngine
 from trader.execution.ids import OrderIds
 from trader.execution.tracker import OrderTracker
 from trader.state.db import Database, transaction
+from trader.state.identity import adoption_reason, flag_adoption
 
 log = structlog.get_logger("trader.reconcile")
 
@@ -46,10 +51,11 @@ class ReconcileReport:
     new_fills: int = 0
     mismatches: list[str] = field(default_factory=list)
     unsettled: bool = False  # balances could not be compared: fills kept arriving
+    adoption_required: str | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.mismatches and self.still_submitting == 0
+        return not self.mismatches and self.still_submitting == 0 and self.adoption_required is None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -63,6 +69,7 @@ class ReconcileReport:
             "new_fills": self.new_fills,
             "mismatches": self.mismatches,
             "unsettled": self.unsettled,
+            "adoption_required": self.adoption_required,
         }
 
 
@@ -149,6 +156,7 @@ class Reconciler:
         tracker: OrderTracker,
         *,
         tolerance: Decimal,
+        base_currencies: frozenset[str] = frozenset(),
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.db = db
@@ -157,10 +165,15 @@ class Reconciler:
         self.engine = engine
         self.tracker = tracker
         self.tolerance = tolerance
+        self.base_currencies = base_currencies  # of the traded products (ST-3 first check)
         self._clock = clock
 
     async def run(self, *, startup: bool) -> ReconcileReport:
         report = ReconcileReport()
+        report.adoption_required = await self.db.run(adoption_reason)
+        if report.adoption_required is not None:
+            log.critical("reconcile_waits_for_adoption", reason=report.adoption_required)
+            return report
         if startup:
             report.closed_unsent = await self.engine.close_unsent()
         report.still_submitting = await self.engine.resolve_pending(force=startup)
@@ -236,6 +249,29 @@ class Reconciler:
         report.unsettled = True
         log.warning("reconcile_balances_unsettled", attempts=SETTLE_ATTEMPTS)
 
+    async def _first_baseline(self, totals: dict[str, Decimal], report: ReconcileReport) -> None:
+        """A state's first reconcile records the balances as its baseline — unless the
+        account holds a traded coin that no fill of this state explains: an earlier
+        installation's position, whose state is lost, or the operator's own coins. Either
+        way the operator says so (`trader adopt`) before anything is sent (ST-3)."""
+        deltas = await self.db.run(fill_deltas)
+        unexplained = {
+            c: totals[c] - deltas.get(c, Decimal(0))
+            for c in sorted(self.base_currencies & set(totals))
+            if abs(totals[c] - deltas.get(c, Decimal(0))) > self.tolerance
+        }
+        if not unexplained:
+            await self.db.run(lambda conn: save_baseline(conn, totals))
+            return
+        held = ", ".join(f"{size} {currency}" for currency, size in unexplained.items())
+        reason = (
+            f"the account holds {held} that no state explains (an earlier installation's "
+            "positions, or coins bought by hand)"
+        )
+        await self.db.run(lambda conn: flag_adoption(conn, reason))
+        report.adoption_required = reason
+        log.critical("adoption_required", reason=reason)
+
     async def _venue_totals(self) -> dict[str, Decimal]:
         totals: dict[str, Decimal] = {}
         for account in await self.exchange.accounts():
@@ -247,7 +283,7 @@ class Reconciler:
     async def _compare(self, totals: dict[str, Decimal], report: ReconcileReport) -> None:
         baseline = await self.db.run(load_baseline)
         if baseline is None:
-            await self.db.run(lambda conn: save_baseline(conn, totals))
+            await self._first_baseline(totals, report)
             return
         deltas = await self.db.run(fill_deltas)
         for currency in sorted(set(baseline) | set(deltas)):

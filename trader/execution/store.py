@@ -12,6 +12,8 @@ import sqlite3
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from trader.core.types import Side
 from trader.exchange.models import Fill
 from trader.execution.accounting import FillRow, PositionTotals, position_from_fills
@@ -148,6 +150,31 @@ def move(
             (target.value, now, *fields.values(), intent_id, *sources),
         )
         return cursor.rowcount == 1
+
+
+def overrule_rejection(conn: sqlite3.Connection, intent_id: str, order_id: str, now: float) -> bool:
+    """The venue holds an order for an intent recorded as REJECTED: the venue is the truth.
+    The intent reopens as OPEN (the venue's report then moves it on), audited (X-7)."""
+    with transaction(conn):
+        cursor = conn.execute(
+            "UPDATE intents SET state = 'OPEN', exchange_order_id = ?, updated_at = ?, "
+            "last_error = 'rejection overruled: the venue holds order ' || ? "
+            "WHERE intent_id = ? AND state = 'REJECTED'",
+            (order_id, now, order_id, intent_id),
+        )
+        if cursor.rowcount != 1:
+            return False
+        conn.execute(
+            "INSERT INTO audit_events (at, kind, actor, ref_id, payload) VALUES (?, ?, ?, ?, ?)",
+            (
+                now,
+                "rejection_overruled",
+                "tracker",
+                intent_id,
+                orjson.dumps({"order_id": order_id}).decode(),
+            ),
+        )
+        return True
 
 
 def update_fields(conn: sqlite3.Connection, intent_id: str, now: float, **fields: Any) -> None:

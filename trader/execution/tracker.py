@@ -16,11 +16,11 @@ from collections.abc import Awaitable, Callable
 import structlog
 
 from trader.exchange.interface import Exchange
-from trader.exchange.models import Fill, OrderEvent
+from trader.exchange.models import Fill, Order, OrderEvent
 from trader.exchange.order_feed import order_event
 from trader.execution import store
 from trader.execution.ids import OrderIds
-from trader.execution.intents import state_from_venue
+from trader.execution.intents import IntentState, state_from_venue
 from trader.execution.metrics import ExecutionMetrics
 from trader.state.db import Database, transaction
 
@@ -97,6 +97,15 @@ class OrderTracker:
                 client_order_id=event.client_order_id,
             )
             return
+        if intent.state is IntentState.REJECTED and await self.db.run(
+            lambda conn: store.overrule_rejection(conn, intent.intent_id, event.order_id, now)
+        ):
+            log.critical(
+                "rejected_intent_has_venue_order",
+                intent_id=intent.intent_id,
+                order_id=event.order_id,
+                status=event.status,
+            )
         await self._apply(intent.intent_id, intent.exchange_order_id, event, now)
 
     async def _apply(
@@ -158,7 +167,10 @@ class OrderTracker:
 
     async def refresh_order(self, order_id: str) -> None:
         """Ask the venue for one order and apply it like a user-channel update."""
-        order = await self.exchange.get_order(order_id)
+        await self.on_order(await self.exchange.get_order(order_id))
+
+    async def on_order(self, order: Order) -> None:
+        """An order read over REST (a refresh, a lookup by client id)."""
         await self.on_order_event(order_event(order))
 
 

@@ -67,7 +67,22 @@ class Metrics:
             "trader_config_reloads", "SIGHUP reloads by result", ["result"]
         )
         self.halts = self.counter("trader_halts", "transitions to HALTED by reason", ["reason"])
-        for status in ("OK", "FAILED"):  # present from the start, so rate() sees the first one
+        self.state_writable = self.gauge(
+            "trader_state_writable", "1 while the daemon's writes reach the state file"
+        )
+        self.state_write_failures = self.counter(
+            "trader_state_write_failures", "writes refused by a lock another process holds"
+        )
+        self.state_file_ok = self.gauge(
+            "trader_state_file_ok", "1 while the file at the state path is the one opened"
+        )
+        self.kill_switch_cancel_pending = self.gauge(
+            "trader_kill_switch_cancel_pending",
+            "1 while a halt's cancel-all has not completed (the venue did not answer yet)",
+        )
+        self.state_writable.set(1)
+        self.state_file_ok.set(1)
+        for status in ("OK", "FAILED", "HELD"):  # present from the start: rate() sees the first
             self.cycles.labels(status=status)
 
     def shared(self, factory: Callable[[Metrics], T]) -> T:

@@ -132,9 +132,13 @@ class DecisionCore:
         ]
 
     def limits(self, step: DecisionStep) -> None:
-        """R-3: roll the UTC day, raise the high-water mark, halt on a loss limit."""
+        """R-3: roll the UTC day, raise the high-water mark, halt on a loss limit — only on
+        known balances (R-5: an unknown figure moves no counter and judges no limit)."""
         step.equity = step.inputs.portfolio.equity(step.inputs.market.mid_prices())
         state, now = step.inputs.risk_state, step.now
+        if not step.inputs.portfolio.balances_known:
+            step.risk_state = state
+            return
         step.halt = check_loss_limits(state, step.equity, self.policy, now)
         step.risk_state = step.halt.state if step.halt else observe_equity(state, step.equity, now)
 

@@ -143,6 +143,7 @@ def _buy_gates(
             lambda: checks.check_product_known(market, pid),
             lambda: checks.check_product_enabled(_product(market, pid)),
             lambda: checks.check_fresh(_product(market, pid), now, policy),
+            lambda: _check_balances_known(ledger),
             lambda: _check_orders_valued(ledger),
             lambda: checks.check_eligible(market, pid),
             lambda: checks.check_spread(_product(market, pid), policy),
@@ -155,6 +156,13 @@ def _buy_gates(
             lambda: checks.check_open_positions(ledger.open_products, pid, policy),
         ]
     )
+
+
+def _check_balances_known(ledger: ExposureLedger) -> Refusal | None:
+    """R-5: an entry is sized on known money only, never on a default."""
+    if not ledger.balances_known:
+        return Refusal(RejectReason.BALANCES_UNKNOWN, "venue balances unknown: not sized")
+    return None
 
 
 def _check_orders_valued(ledger: ExposureLedger) -> Refusal | None:

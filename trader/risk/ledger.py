@@ -42,6 +42,7 @@ class ExposureLedger:
     trades: tuple[TradeStamp, ...] = ()
     clusters_by_product: dict[str, tuple[str, ...]] = field(default_factory=dict)
     unvalued_orders: list[str] = field(default_factory=list)
+    balances_known: bool = True
 
     def total(self) -> Decimal:
         return sum(self.by_product.values(), ZERO)
@@ -94,7 +95,12 @@ def build_ledger(
     """Exposure of the current portfolio, before any approval of this batch."""
     equity = portfolio.equity(prices)
     fee_rate = rate_for(config.rates, config.sizing_liquidity)
-    ledger = ExposureLedger(equity=equity, cash_available=portfolio.quote_cash(), trades=trades)
+    ledger = ExposureLedger(
+        equity=equity,
+        cash_available=portfolio.quote_cash(),
+        trades=trades,
+        balances_known=portfolio.balances_known,
+    )
     for pid, position in portfolio.positions.items():
         if position.base_size <= 0:
             continue

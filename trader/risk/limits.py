@@ -1,8 +1,10 @@
 """Loss limits and cooldowns (R-3), as pure functions over `RiskState`.
 
 Reset rules (each counter has one, and a test):
-- `day` / `day_start_equity`: at the first equity observation of a new UTC day
-  (`roll_day`), the day becomes today and day-start equity the observed equity.
+- `day` / `day_start_equity`: at the first equity observation of a later UTC day
+  (`roll_day`), the day becomes today and day-start equity the observed equity. The day
+  only moves forward: a clock stepped back across midnight never starts a day again (the
+  loss since the day's start is still judged against it).
 - `high_water_mark`: only ever raised by observations (`update_high_water_mark`); lowered
   only by the operator through `reset_high_water_mark`, which returns an audit record.
 - A halt (daily_loss, drawdown, kill_switch...) is never lifted automatically, not even by a
@@ -36,9 +38,12 @@ def utc_day(now: float) -> str:
 
 
 def roll_day(state: RiskState, equity: Decimal, now: float) -> RiskState:
-    """Start a new UTC day at its first observation; unchanged within the same day."""
+    """Start a new UTC day at its first observation; unchanged within the same day, and
+    unchanged when `now` falls on an earlier day than the one started (a clock step back:
+    `YYYY-MM-DD` orders as text)."""
     today = utc_day(now)
-    if state.day == today and state.day_start_equity is not None:
+    started = state.day is not None and state.day_start_equity is not None
+    if started and today <= str(state.day):
         return state
     return replace(state, day=today, day_start_equity=equity)
 
@@ -58,7 +63,7 @@ def observe_equity(state: RiskState, equity: Decimal, now: float) -> RiskState:
 def daily_return_pct(state: RiskState, equity: Decimal, now: float) -> Decimal | None:
     """Percent change vs start-of-day equity; None when today's start is not known."""
     start = state.day_start_equity
-    if start is None or start <= 0 or state.day != utc_day(now):
+    if start is None or start <= 0 or state.day is None or utc_day(now) > state.day:
         return None
     return (equity / start - 1) * HUNDRED
 

@@ -4,35 +4,94 @@ All access from the event loop goes through `Database.run`, which executes a fun
 the store's own thread, so the loop never waits on disk. Command-line tools (status,
 resume) open their own short-lived connection with `connect`; WAL lets them read and write
 while the daemon runs.
+
+Transient lock errors (another process holding the write lock) follow one policy: a write
+waits up to the busy timeout, then fails fast as `StateUnavailableError`; `health` says
+since when the store has been unwritable, and the owner of the work retries it (the next
+cycle, the next state-sync tick, the next reconcile). Reads go on meanwhile (WAL).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from trader.state.identity import (
+    FileProblem,
+    StateFileError,
+    StateOpening,
+    check_before_open,
+    check_integrity,
+    damaged,
+    identity_problem,
+    settle_identity,
+)
 from trader.state.schema import migrate
 
 T = TypeVar("T")
 
 
-def connect(path: Path, *, read_only: bool = False, durable: bool = True) -> sqlite3.Connection:
+BUSY_TIMEOUT_MS = 5000  # command-line tools wait this long for the daemon's write lock
+DAEMON_BUSY_TIMEOUT_MS = 1000  # the daemon fails fast and retries (see the module text)
+
+
+class StateUnavailableError(Exception):
+    """The state file cannot be written now: another process holds its write lock."""
+
+
+@dataclass
+class StoreHealth:
+    """Whether the daemon's writes reach the state file (OPS-5: `/status`, a metric)."""
+
+    writable: bool = True
+    since: float | None = None
+    error: str | None = None
+    failures: int = 0
+
+    def failed(self, error: str, now: float) -> None:
+        if self.writable:
+            self.since = now
+        self.writable = False
+        self.error = error
+        self.failures += 1
+
+    def wrote(self) -> None:
+        self.writable, self.since, self.error = True, None, None
+
+
+def is_lock_error(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def connect(
+    path: Path,
+    *,
+    read_only: bool = False,
+    durable: bool = True,
+    busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+) -> sqlite3.Connection:
     """Open the state database with the settings every connection must share. Only a
     backtest's scratch database is opened with `durable=False` (no fsync per commit)."""
     if read_only:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     else:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")  # first: WAL needs the lock
         conn.execute("PRAGMA journal_mode=WAL")
         # FULL: a committed intent survives power loss, not only kill -9 (X-1, ST-2).
         conn.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=OFF")
         conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=5000")
     conn.row_factory = sqlite3.Row
     return conn
 
@@ -49,8 +108,10 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
-def open_and_migrate(path: Path, *, durable: bool = True) -> sqlite3.Connection:
-    conn = connect(path, durable=durable)
+def open_and_migrate(
+    path: Path, *, durable: bool = True, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+) -> sqlite3.Connection:
+    conn = connect(path, durable=durable, busy_timeout_ms=busy_timeout_ms)
     try:
         migrate(conn)
     except BaseException:
@@ -59,34 +120,114 @@ def open_and_migrate(path: Path, *, durable: bool = True) -> sqlite3.Connection:
     return conn
 
 
+def open_state(
+    path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+) -> tuple[sqlite3.Connection, StateOpening]:
+    """Open the daemon's state file with its identity checks (ST-3): an existing file must
+    be a sound database; the installation marker beside it keeps the order namespace."""
+    existed = check_before_open(path)
+    try:
+        conn = connect(path, busy_timeout_ms=busy_timeout_ms)
+    except sqlite3.DatabaseError as exc:
+        raise StateFileError(damaged(path, exc)) from exc
+    try:
+        if existed:
+            check_integrity(conn, path)
+        migrate(conn)
+        opening = settle_identity(conn, path, fresh=not existed)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise StateFileError(damaged(path, exc)) from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn, opening
+
+
 class Database:
     """The daemon's connection, owned by a single worker thread."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
+    def __init__(
+        self,
+        path: Path,
+        conn: sqlite3.Connection,
+        executor: ThreadPoolExecutor,
+        opening: StateOpening | None = None,
+    ) -> None:
         self.path = path
         self._conn = conn
         self._executor = executor
         self._closed = False
+        self.opening = opening
+        self.health = StoreHealth()
+        # the state file held open: its inode stays ours, so a new file at the path differs
+        self._pinned = os.open(path, os.O_RDONLY) if opening is not None else None
 
     @classmethod
     async def open(cls, path: Path, *, durable: bool = True) -> Database:
+        """A database without identity checks (tests, tools, a backtest's scratch file)."""
+        return await cls._open(path, lambda: (open_and_migrate(path, durable=durable), None))
+
+    @classmethod
+    async def open_state(cls, path: Path) -> Database:
+        """The daemon's state file: identity checked (ST-3), fail-fast lock waits."""
+        return await cls._open(
+            path, lambda: open_state(path, busy_timeout_ms=DAEMON_BUSY_TIMEOUT_MS)
+        )
+
+    @classmethod
+    async def _open(
+        cls,
+        path: Path,
+        opener: Callable[[], tuple[sqlite3.Connection, StateOpening | None]],
+    ) -> Database:
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trader-sqlite")
         loop = asyncio.get_running_loop()
         try:
-            conn = await loop.run_in_executor(
-                executor, lambda: open_and_migrate(path, durable=durable)
-            )
+            conn, opening = await loop.run_in_executor(executor, opener)
         except BaseException:
             executor.shutdown(wait=False)
             raise
-        return cls(path, conn, executor)
+        return cls(path, conn, executor, opening)
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `work(conn)` on the database thread and return its result."""
+        """Run `work(conn)` on the database thread and return its result. A lock held by
+        another process raises `StateUnavailableError` (and marks `health`)."""
         if self._closed:
             raise RuntimeError(f"database {self.path} is closed")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, work, self._conn)
+        try:
+            result, wrote = await loop.run_in_executor(self._executor, _tracked, work, self._conn)
+        except sqlite3.OperationalError as exc:
+            if not is_lock_error(exc):
+                raise
+            self.health.failed(str(exc), time.time())
+            raise StateUnavailableError(f"state file {self.path}: {exc}") from exc
+        if wrote:
+            self.health.wrote()
+        return result
+
+    def identity_problem(self) -> FileProblem | None:
+        """Why the file at our path is no longer the one we opened (ST-3), or None."""
+        if self.opening is None or self._pinned is None:
+            return None
+        links = os.fstat(self._pinned).st_nlink
+        return identity_problem(self.path, self.opening.identity, links)
+
+    async def save_copy(self, target: Path) -> None:
+        """Copy what this connection holds to `target` (SQLite's online backup), for a
+        state file deleted or replaced under the running daemon."""
+
+        def copy(conn: sqlite3.Connection) -> None:
+            partial = target.with_name(f".{target.name}.partial")  # never matched as a copy
+            destination = sqlite3.connect(partial)
+            try:
+                conn.backup(destination)
+            finally:
+                destination.close()
+            os.replace(partial, target)
+
+        await self.run(copy)
 
     async def close(self) -> None:
         if self._closed:
@@ -94,8 +235,19 @@ class Database:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._executor, self._checkpoint_and_close)
         self._closed = True
+        if self._pinned is not None:
+            os.close(self._pinned)
+            self._pinned = None
         self._executor.shutdown(wait=True)
 
     def _checkpoint_and_close(self) -> None:
-        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        with contextlib.suppress(sqlite3.Error):  # locked: the WAL replays at open
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._conn.close()
+
+
+def _tracked(work: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) -> tuple[T, bool]:
+    """`work(conn)` and whether it changed anything (a write that reached the file)."""
+    before = conn.total_changes
+    result = work(conn)
+    return result, conn.total_changes != before

@@ -61,6 +61,9 @@ class Actor:
         self.desk = desk
         self.rules = rules
         self.quote: Callable[[str], Quote | None] = lambda _pid: None
+        self._balances: tuple[dict[str, Decimal], float] | None = None  # last read, and when
+        self._balances_error: str | None = None
+        self._unknown_announced = False
 
     @classmethod
     async def create(
@@ -96,7 +99,8 @@ class Actor:
             loaded.app.execution,
             mode.value,
             lambda pid: actor.quote(pid),
-            rules.get,
+            rules,
+            venue_clock=adapter.clock.now if mode is Mode.LIVE else None,
         )
         actor.desk.record_cooldowns(loaded.policy)
         return actor
@@ -130,24 +134,59 @@ class Actor:
         return None if report is None else report.as_dict()
 
     def problems(self) -> list[str]:
+        if self.desk is not None and self.desk.adoption_required is not None:
+            return [f"adoption required: {self.desk.adoption_required}; run `trader adopt`"]
         return [] if self.reconciled else ["not reconciled with the venue"]
 
-    async def cash(self) -> dict[str, Decimal]:
+    async def cash(self) -> tuple[dict[str, Decimal], bool]:
+        """Balances by currency and whether they are known (R-5). A failed read falls back
+        to the last balances read within `execution.balance_max_age_s`; beyond that they
+        are unknown — never a default. (DRY_RUN on a venue whose accounts were never
+        readable decides on `paper.quote_balance`, a stated assumption.)"""
         try:
             accounts = await self.exchange.accounts()
         except ExchangeError as exc:
-            log.warning("accounts_unavailable", error=str(exc))
-            return {
-                self.loaded.universe.quote_currency: Decimal(
-                    str(self.loaded.app.paper.quote_balance)
-                )
-            }
+            return self._unread(str(exc))
         cash: dict[str, Decimal] = {}
         for account in accounts:
             cash[account.currency] = (
                 cash.get(account.currency, Decimal(0)) + account.available + account.hold
             )
-        return cash
+        if self._balances_error is not None:
+            log.warning("balances_read_again", after_error=self._balances_error)
+        self._balances, self._balances_error = (cash, time.time()), None
+        self._unknown_announced = False
+        return cash, True
+
+    def _unread(self, error: str) -> tuple[dict[str, Decimal], bool]:
+        first = self._balances_error is None
+        self._balances_error = error
+        if self._balances is None and self.loaded.app.mode is Mode.DRY_RUN:
+            quote = self.loaded.universe.quote_currency
+            return {quote: Decimal(str(self.loaded.app.paper.quote_balance))}, True
+        age = self.balances_age()
+        if self._balances is not None and age is not None and age <= self._max_age():
+            if first:
+                log.warning("accounts_unavailable_using_last_read", error=error, age_s=round(age))
+            return dict(self._balances[0]), True
+        if not self._unknown_announced:  # once per episode, not once per exit check
+            self._unknown_announced = True
+            log.error("balances_unknown", error=error, last_read_age_s=age, entries="held")
+        return {}, False
+
+    def _max_age(self) -> float:
+        return self.loaded.app.execution.balance_max_age_s
+
+    def balances_age(self) -> float | None:
+        return None if self._balances is None else time.time() - self._balances[1]
+
+    def balances_status(self) -> dict[str, object]:
+        age = self.balances_age()
+        return {
+            "age_s": None if age is None else round(age, 1),
+            "error": self._balances_error,
+            "known": age is not None and age <= self._max_age(),
+        }
 
     # -- acting ------------------------------------------------------------------------
     async def act(self, step: DecisionStep, cycle_id: str, proposal_ids: dict[str, str]) -> None:

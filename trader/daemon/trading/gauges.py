@@ -45,7 +45,8 @@ class TradingMetrics:
     def _portfolio(self, step: DecisionStep, realized_pnl: Decimal) -> None:
         portfolio = step.inputs.portfolio
         prices = step.inputs.market.mid_prices()
-        self.equity.set(float(step.equity))
+        if portfolio.balances_known:  # an unknown balance is not exported as a figure
+            self.equity.set(float(step.equity))
         self.realized.set(float(realized_pnl))
         for product_id in step.inputs.market.products:
             self.position.labels(product=product_id).set(

@@ -76,9 +76,12 @@ class OrderDesk:
         *,
         clock: Callable[[], float] = time.time,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        base_currencies: frozenset[str] = frozenset(),
+        venue_clock: Callable[[], float] | None = None,
     ) -> None:
         """`clock` and `new_id` are the backtest's simulated clock and counted intent ids;
-        the daemon keeps the wall clock and random ids."""
+        the daemon keeps the wall clock and random ids. `base_currencies` of the traded
+        products: a fresh state's first reconcile checks them (ST-3)."""
         self.db = db
         self.clock = clock
         self.exchange = exchange
@@ -95,8 +98,10 @@ class OrderDesk:
             send_gate=send_gate(keeper, lambda: self.reconciled),
             clock=clock,
             new_id=new_id,
+            absence_proof_s=config.absence_proof_s,
         )
         self.tracker = OrderTracker(db, exchange, ids, self.metrics)
+        self.engine.order_found.append(self.tracker.on_order)
         self.cancel = CancelAll(
             db, exchange, ids, self.tracker, self.metrics, self.engine.resolve_pending
         )
@@ -107,6 +112,7 @@ class OrderDesk:
             self.engine,
             self.tracker,
             tolerance=Decimal(str(config.reconcile_tolerance)),
+            base_currencies=base_currencies,
         )
         self.manager = OrderManager(
             self.engine,
@@ -122,8 +128,10 @@ class OrderDesk:
             self._cancel_one,
             self.tracker.refresh_order,
             clock=clock,
+            venue_clock=venue_clock,
         )
         self.last_report: ReconcileReport | None = None
+        self.adoption_required: str | None = None
         self.cooldowns: CooldownRecorder | None = None
 
     def record_cooldowns(self, policy: PolicyConfig) -> None:
@@ -145,10 +153,24 @@ class OrderDesk:
         config: ExecutionConfig,
         mode: str,
         quote: Callable[[str], Quote | None],
-        rules: Callable[[str], ProductRules | None],
+        products: dict[str, ProductRules],
+        venue_clock: Callable[[], float] | None = None,
     ) -> OrderDesk:
         ids = OrderIds(await db.run(installation_namespace))
-        return cls(db, exchange, metrics, keeper, ids, config, mode, quote, rules)
+        bases = frozenset(r.base_currency for r in products.values())
+        return cls(
+            db,
+            exchange,
+            metrics,
+            keeper,
+            ids,
+            config,
+            mode,
+            quote,
+            products.get,
+            base_currencies=bases,
+            venue_clock=venue_clock,
+        )
 
     async def _cancel_one(self, order_id: str) -> object:
         return await self.exchange.cancel_orders([order_id])
@@ -157,6 +179,8 @@ class OrderDesk:
         """X-5: a mismatch halts; the start gate opens only on a clean report."""
         report = await self.reconciler.run(startup=startup)
         self.last_report = report
+        if report.adoption_required is not None:
+            self.adoption_required = report.adoption_required
         if report.mismatches:
             for _ in report.mismatches:
                 self.metrics.reconcile_mismatches.labels(kind="balance").inc()

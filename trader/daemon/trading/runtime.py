@@ -39,7 +39,7 @@ from trader.ops.tasks import cancel_and_wait
 from trader.pipeline.decide import DecisionCore, DecisionInputs, DecisionStep
 from trader.sim.venue import SimVenue
 from trader.state.candle_log import CandleRecorder
-from trader.state.db import Database
+from trader.state.db import Database, StateUnavailableError
 
 log = structlog.get_logger("trader.trading")
 
@@ -173,10 +173,10 @@ class TradingRuntime:
         return stages
 
     async def inputs(self, now: float, *, advance: bool = True) -> DecisionInputs:
-        cash = await self.actor.cash()
+        cash, known = await self.actor.cash()
         market = build_market(self.rules, self.md, self.core, self.listed_at, now, advance=advance)
         portfolio = await self.db.run(
-            lambda conn: load_portfolio(conn, cash, self.loaded.universe.quote_currency)
+            lambda conn: load_portfolio(conn, cash, self.loaded.universe.quote_currency, known)
         )
         status = self.keeper.status
         risk = await self.db.run(lambda conn: load_risk_state(conn, status, now))
@@ -240,6 +240,7 @@ class TradingRuntime:
             "products": list(self.rules),
             "reconciled": self.actor.reconciled,
             "reconcile": self.actor.last_reconcile(),
+            "balances": self.actor.balances_status(),
             "clock_offset_s": self.adapter.clock.offset_s,
         }
 
@@ -274,6 +275,9 @@ async def _forever(name: str, work: Callable[[], Coroutine[Any, Any, None]]) -> 
             return
         except asyncio.CancelledError:
             raise
+        except StateUnavailableError as exc:  # the store's health reports it; retried
+            log.warning("background_task_waits_for_state", task=name, error=str(exc))
+            await asyncio.sleep(1.0)
         except Exception:  # one job's failure must not stop the daemon; logged with traceback
             log.exception("background_task_failed", task=name)
             await asyncio.sleep(1.0)

@@ -127,13 +127,17 @@ def load_open_orders(conn: sqlite3.Connection) -> list[OpenOrder]:
 
 
 def load_portfolio(
-    conn: sqlite3.Connection, cash: Mapping[str, Decimal], quote_currency: str
+    conn: sqlite3.Connection,
+    cash: Mapping[str, Decimal],
+    quote_currency: str,
+    balances_known: bool = True,
 ) -> Portfolio:
     return Portfolio(
         quote_currency=quote_currency,
         cash=dict(cash),
         positions=load_positions(conn),
         open_orders=load_open_orders(conn),
+        balances_known=balances_known,
     )
 
 

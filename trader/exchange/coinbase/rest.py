@@ -40,6 +40,8 @@ MAX_CANDLES_PER_REQUEST = 349
 MAX_CANCEL_IDS = 100
 MAX_PAGES = 1000
 UNKNOWN_REASONS = frozenset({"", "UNKNOWN_FAILURE_REASON", "UNKNOWN_PREVIEW_FAILURE_REASON"})
+# a throttled or timed-out request says nothing about the order: it may not have been read
+UNPROVEN_STATUSES = frozenset({408, 429})
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -238,9 +240,14 @@ class CoinbaseRest:
 
 
 def classify_create(raw: RawResponse) -> CreateOrderResult:
-    """200 success → accepted; 200 success:false or 4xx → rejected; else unknown."""
+    """200 success → accepted; 200 success:false or a 4xx other than 408/429 → rejected;
+    5xx, 408, 429 and anything unparseable → unknown. Whether a rejection proves that no
+    order exists is the execution engine's call (X-7: not when it answers a resend)."""
     if raw.status >= 500:
         return OrderUnknown(f"HTTP {raw.status}")
+    if raw.status in UNPROVEN_STATUSES:
+        code = parse_error_body(raw.status, raw.body).code
+        return OrderUnknown(f"HTTP {raw.status}" + ("" if code.startswith("HTTP_") else f" {code}"))
     if raw.status >= 300:
         info = parse_error_body(raw.status, raw.body)
         return OrderRejected(info.code, info.message, raw.status)

@@ -59,6 +59,8 @@ class VenueContext:
     market: MarketState = field(default_factory=MarketState)
     shutdown: asyncio.Event = field(default_factory=asyncio.Event)
     auth_failures: int = 0
+    # client ids of every create request received (accepted or not): a repeat is a resend
+    create_client_ids: set[str] = field(default_factory=set)
 
     @property
     def user_id(self) -> str:

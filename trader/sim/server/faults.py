@@ -1,8 +1,9 @@
 """Fault injection for the simulated venue (SIM-1).
 
-A `FaultController` holds scoped fault rules (REST: latency, 429, 5xx, timeout after accept,
-401; WS: drop, duplicate, reorder, sequence gap, close) and venue-wide fault state (clock
-offset, price shocks, product flags via a hook). A rule fires on the requests/messages it
+A `FaultController` holds scoped fault rules (REST: latency, 429, 4xx, 5xx, timeout after
+accept, 401 — optionally only on a resend of a known client id; WS: drop, duplicate,
+reorder, sequence gap, close) and venue-wide fault state (clock offset, price shocks,
+product flags via a hook). A rule fires on the requests/messages it
 matches (`path_prefix`, `method`, `channel`) with `probability` drawn from a seeded RNG,
 at most `count` times (None = until removed). Every injected fault is counted.
 """
@@ -22,6 +23,7 @@ class FaultKind(StrEnum):
     LATENCY = "latency"
     HTTP_429 = "http_429"
     HTTP_5XX = "http_5xx"
+    HTTP_4XX = "http_4xx"
     TIMEOUT_AFTER_ACCEPT = "timeout_after_accept"
     HTTP_401 = "http_401"
     WS_DROP = "ws_drop"
@@ -39,6 +41,7 @@ REST_KINDS = (
     FaultKind.HTTP_401,
     FaultKind.HTTP_429,
     FaultKind.HTTP_5XX,
+    FaultKind.HTTP_4XX,
     FaultKind.TIMEOUT_AFTER_ACCEPT,
 )
 WS_KINDS = (
@@ -71,6 +74,8 @@ class FaultRule:
     hold_s: float = 30.0
     gap: int = 1
     code: int = 1000
+    on_resend: bool = False  # REST: only a create whose client_order_id was sent before
+    error: str = "INVALID_ARGUMENT"  # http_4xx: the error code in the JSON body
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -124,13 +129,16 @@ class FaultController:
         self.price_factors.clear()
         self.global_price_factor = Decimal(1)
 
-    def rest_faults(self, method: str, path: str) -> list[FaultRule]:
+    def rest_faults(self, method: str, path: str, resend: bool = False) -> list[FaultRule]:
         """REST rules that fire for this request (counts consumed and recorded): every
-        matching latency rule plus at most one outcome rule (401/429/5xx/timeout)."""
+        matching latency rule plus at most one outcome rule (401/429/4xx/5xx/timeout).
+        `resend`: the request creates an order for a client id the venue received before."""
         fired: list[FaultRule] = []
         outcome_fired = False
         for rule in list(self.rules):
             if rule.kind not in REST_KINDS or not _matches_rest(rule, method, path):
+                continue
+            if rule.on_resend and not resend:
                 continue
             is_outcome = rule.kind is not FaultKind.LATENCY
             if is_outcome and outcome_fired:
@@ -150,6 +158,8 @@ class FaultController:
     def _fire(self, rule: FaultRule) -> bool:
         if rule.probability < 1.0 and self.rng.random() >= rule.probability:
             return False
+        if rule.on_resend:
+            self.counts[f"{rule.kind}_on_resend"] += 1
         if rule.count is not None:
             rule.count -= 1
             if rule.count <= 0:
@@ -230,6 +240,12 @@ def _validate(rule: FaultRule) -> None:
         raise ValueError("latency_ms, jitter_ms and hold_s must not be negative")
     if rule.kind is FaultKind.HTTP_5XX and not 500 <= rule.status <= 599:
         raise ValueError("status must be a 5xx code")
+    if rule.kind is FaultKind.HTTP_4XX and (
+        not 400 <= rule.status <= 499 or rule.status in (401, 429)
+    ):
+        raise ValueError("status must be a 4xx code other than 401 and 429 (their own kinds)")
+    if not isinstance(rule.on_resend, bool):
+        raise ValueError("on_resend must be true or false")
     if rule.kind is FaultKind.HTTP_429 and rule.body not in ("json", "html"):
         raise ValueError("429 body must be 'json' or 'html'")
     if rule.kind is FaultKind.TIMEOUT_AFTER_ACCEPT and rule.mode not in ("hold", "drop"):

@@ -1,6 +1,6 @@
 """REST middleware: faults, JWT auth, rate limits and error mapping (SIM-1).
 
-Order per request under `/api/v3/brokerage`: injected latency → injected 401/429/5xx →
+Order per request under `/api/v3/brokerage`: injected latency → injected 401/429/4xx/5xx →
 JWT check (private routes) → rate limit → handler → timeout-after-accept (the handler ran,
 so an order IS created, but the response never arrives). `/_sim/` control routes and the
 WebSocket at `/` bypass all of it.
@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+import orjson
 from aiohttp import web
 
 from trader.sim.server.auth import AuthError, bearer_token
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PUBLIC_PATHS = (f"{API_PREFIX}/time",)
 PUBLIC_PREFIX = f"{API_PREFIX}/market/"
+CREATE_PATH = f"{API_PREFIX}/orders"
 
 
 def is_public(path: str) -> bool:
@@ -41,7 +43,7 @@ async def venue_middleware(request: web.Request, handler: Handler) -> web.Stream
     if not request.path.startswith(API_PREFIX):
         return await handler(request)
     ctx = request.app[CTX]
-    fired = ctx.faults.rest_faults(request.method, request.path)
+    fired = ctx.faults.rest_faults(request.method, request.path, await _is_resend(ctx, request))
     await _apply_latency(ctx, fired)
     injected = _injected_response(fired)
     if injected is not None:
@@ -68,6 +70,23 @@ async def _apply_latency(ctx: VenueContext, fired: list[FaultRule]) -> None:
             await asyncio.sleep(delay_ms / 1000.0)
 
 
+async def _is_resend(ctx: VenueContext, request: web.Request) -> bool:
+    """A create order request whose client id the venue received before (the body is
+    cached by aiohttp, so the handler reads it again)."""
+    if request.method != "POST" or request.path != CREATE_PATH:
+        return False
+    try:
+        body = orjson.loads(await request.read())
+    except orjson.JSONDecodeError:
+        return False
+    client_id = body.get("client_order_id") if isinstance(body, dict) else None
+    if not isinstance(client_id, str) or not client_id:
+        return False
+    seen = client_id in ctx.create_client_ids
+    ctx.create_client_ids.add(client_id)
+    return seen
+
+
 def _injected_response(fired: list[FaultRule]) -> web.Response | None:
     for rule in fired:
         if rule.kind is FaultKind.HTTP_401:
@@ -76,6 +95,8 @@ def _injected_response(fired: list[FaultRule]) -> web.Response | None:
             return too_many_requests(html=rule.body == "html", limit=30, reset_s=1)
         if rule.kind is FaultKind.HTTP_5XX:
             return server_error(rule.status)
+        if rule.kind is FaultKind.HTTP_4XX:
+            return error_response(rule.status, rule.error, f"simulated {rule.status} fault")
     return None
 
 

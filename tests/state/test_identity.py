@@ -1,0 +1,137 @@
+"""ST-3: the state file's identity — refused when empty, foreign or damaged; never a silent
+fresh start where this installation traded before; noticed when deleted, replaced or
+truncated under a running daemon."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import uuid
+
+import orjson
+import pytest
+
+from trader.state.db import Database, open_state
+from trader.state.identity import StateFileError, identity_of, identity_problem, marker_path
+
+
+def _open(path):
+    conn, opening = open_state(path)
+    conn.close()
+    return opening
+
+
+def test_st3_a_fresh_state_writes_its_installation_marker(tmp_path):
+    db = tmp_path / "trader.db"
+    first = _open(db)
+    assert first.fresh and first.adoption_reason is None
+    marker = orjson.loads(marker_path(db).read_bytes())
+    assert uuid.UUID(marker["namespace"]) == first.namespace
+    again = _open(db)
+    assert not again.fresh and again.namespace == first.namespace
+
+
+def test_st3_a_lost_state_keeps_the_namespace_and_needs_adoption(tmp_path):
+    db = tmp_path / "trader.db"
+    first = _open(db)
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / f"trader.db{suffix}").unlink(missing_ok=True)
+    lost = _open(db)
+    assert lost.fresh and lost.namespace == first.namespace
+    assert lost.adoption_reason and "state file was lost" in lost.adoption_reason
+    assert _open(db).adoption_reason == lost.adoption_reason  # until `trader adopt`
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", r"is empty \(0 bytes\)"),
+        (b"not a database at all, just text" * 40, "is not a SQLite database"),
+        (b"SQLite format 3\x00" + b"\xff" * 4080, "damaged"),
+    ],
+)
+def test_st3_an_unusable_state_file_is_one_clear_error(tmp_path, content, expected):
+    db = tmp_path / "trader.db"
+    db.write_bytes(content)
+    with pytest.raises(StateFileError, match=expected) as raised:
+        _open(db)
+    assert str(db) in str(raised.value) and "\n" not in str(raised.value)
+    assert db.read_bytes() == content  # nothing written over it
+
+
+def test_st3_a_write_ahead_log_left_by_a_lost_file_is_set_aside(tmp_path):
+    db = tmp_path / "trader.db"
+    conn, _ = open_state(db)
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute("UPDATE risk_state SET halt_detail = 'only in the log'")
+    wal = tmp_path / "trader.db-wal"
+    kept = wal.read_bytes()
+    db.unlink()  # the state file goes; its log stays beside the path
+    conn, opening = open_state(db)
+    try:
+        assert opening.fresh
+        assert conn.execute("SELECT halt_detail FROM risk_state").fetchone()[0] is None
+    finally:
+        conn.close()
+    aside = list(tmp_path.glob("trader.db-wal.orphaned-*"))
+    assert len(aside) == 1 and aside[0].read_bytes() == kept
+
+
+def test_st3_a_damaged_page_is_refused(tmp_path):
+    db = tmp_path / "trader.db"
+    conn, _ = open_state(db)
+    conn.executemany(
+        "INSERT INTO audit_events (at, kind, actor, payload) VALUES (?, 'x', 'test', ?)",
+        [(i, "p" * 500) for i in range(200)],
+    )
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    raw = bytearray(db.read_bytes())
+    page = 4096
+    raw[page * 5 : page * 5 + 200] = os.urandom(200)
+    db.write_bytes(bytes(raw))
+    with pytest.raises(StateFileError, match="damaged"):
+        _open(db)
+
+
+def test_st3_a_state_file_from_another_installation_is_refused(tmp_path):
+    db = tmp_path / "trader.db"
+    _open(db)
+    marker_path(db).write_bytes(
+        orjson.dumps({"namespace": str(uuid.uuid4()), "created_at": 1.0, "state_file": "x"})
+    )
+    with pytest.raises(StateFileError, match="was replaced"):
+        _open(db)
+
+
+def test_st3_identity_problems_name_what_happened(tmp_path):
+    db = tmp_path / "trader.db"
+    _open(db)
+    opened = identity_of(db)
+    assert identity_problem(db, opened) is None
+    os.truncate(db, 0)
+    truncated = identity_problem(db, opened)
+    assert truncated.kind == "truncated" and "truncated to 0 bytes" in truncated.text
+    db.unlink()
+    deleted = identity_problem(db, opened)
+    assert deleted.kind == "deleted" and "was deleted" in deleted.text
+    db.write_bytes(b"x" * 100)
+    replaced = identity_problem(db, opened, links=0)
+    assert replaced.kind == "replaced" and "replaced by another file" in replaced.text
+
+
+async def test_st3_database_reports_its_file_replaced_and_saves_a_copy(tmp_path):
+    db_path = tmp_path / "trader.db"
+    db = await Database.open_state(db_path)
+    try:
+        await db.run(lambda conn: conn.execute("UPDATE risk_state SET halt_detail = 'kept'"))
+        db_path.unlink()
+        assert db.identity_problem().kind == "deleted"
+        db_path.write_bytes(b"SQLite format 3\x00" + b"\x00" * 4080)  # a new file there
+        assert db.identity_problem().kind == "replaced"
+        copy = tmp_path / "trader.db.recovered-test"
+        await db.save_copy(copy)
+    finally:
+        await db.close()
+    with sqlite3.connect(copy) as conn:
+        assert conn.execute("SELECT halt_detail FROM risk_state").fetchone()[0] == "kept"

@@ -1,0 +1,227 @@
+"""The state file's identity (ST-3): never a silent fresh start, never a silent loss.
+
+- At open, a file that exists must be a sound SQLite database: an empty (truncated) file, a
+  foreign header or a damaged page is a `StateFileError` — one line naming the file, what
+  is wrong and what to do; the daemon exits with its own code (5) that systemd does not
+  restart.
+- Beside the state file, `<state file>.installation` records the installation's order
+  namespace (whose tag starts every client order id). It outlives the state file: a start
+  that finds the marker but no state knows this installation traded before, keeps its
+  namespace (its orders at the venue stay recognisable) and flags the state as needing
+  adoption (`trader adopt`) before anything is sent.
+- While running, the daemon compares the file at its path with the one it opened (device,
+  inode, size): a file deleted, replaced or truncated under it is noticed within a second.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+NAMESPACE_KEY = "order_namespace"  # the installation's order namespace, in `meta`
+ADOPTION_KEY = "adoption_required"
+MARKER_SUFFIX = ".installation"
+
+
+class StateFileError(Exception):
+    """The state file cannot be used as it is; the message says what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileIdentity:
+    device: int
+    inode: int
+
+
+@dataclass(frozen=True, slots=True)
+class StateOpening:
+    """What opening the state found: a fresh file (created now), and why it may not trade
+    before the operator adopts the venue's state (None: nothing to adopt)."""
+
+    fresh: bool
+    namespace: uuid.UUID
+    adoption_reason: str | None
+    identity: FileIdentity
+
+
+def marker_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + MARKER_SUFFIX)
+
+
+def identity_of(path: Path) -> FileIdentity:
+    info = path.stat()
+    return FileIdentity(info.st_dev, info.st_ino)
+
+
+@dataclass(frozen=True, slots=True)
+class FileProblem:
+    """What happened to the state file: `deleted`, `replaced`, `truncated` (the file at the
+    path is still the one opened) or `unreadable`."""
+
+    kind: str
+    text: str
+
+
+def identity_problem(path: Path, opened: FileIdentity, links: int = 1) -> FileProblem | None:
+    """Why the file at `path` is no longer the state file the daemon opened, or None.
+    `links`: the opened file's link count (0 once it was deleted; the daemon keeps it
+    open, so its inode cannot be reused by a new file at the path)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return FileProblem("deleted", f"state file {path} was deleted while the daemon ran")
+    except OSError as exc:
+        return FileProblem("unreadable", f"state file {path} cannot be checked: {exc}")
+    if links == 0 or (info.st_dev, info.st_ino) != (opened.device, opened.inode):
+        return FileProblem(
+            "replaced", f"state file {path} was replaced by another file while the daemon ran"
+        )
+    if info.st_size < len(SQLITE_HEADER):
+        return FileProblem(
+            "truncated",
+            f"state file {path} was truncated to {info.st_size} bytes while the daemon ran",
+        )
+    return None
+
+
+def check_before_open(path: Path) -> bool:
+    """True when `path` exists and looks like a database; False when there is none yet
+    (a write-ahead log left by a lost file is moved aside: replayed into a new file it
+    would corrupt it). An empty or foreign file is refused (a truncated state must not
+    become a fresh one)."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        _set_aside_leftovers(path)
+        return False
+    if size == 0:
+        raise StateFileError(
+            f"state file {path} is empty (0 bytes): it was truncated. Restore it from a "
+            f"backup (or a {path.name}.recovered-* copy), or remove it and run `trader adopt`"
+        )
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StateFileError(f"state file {path} cannot be read: {exc.strerror or exc}") from exc
+    if header != SQLITE_HEADER:
+        raise StateFileError(
+            f"state file {path} is not a SQLite database (its header is damaged or it is "
+            "another file). Restore it from a backup, or move it away and run `trader adopt`"
+        )
+    return True
+
+
+def damaged(path: Path, why: object) -> str:
+    return (
+        f"state file {path} is damaged ({str(why)[:200]}). Restore it from a backup, or move "
+        "it away and run `trader adopt`"
+    )
+
+
+def _set_aside_leftovers(path: Path) -> None:
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    for suffix in ("-wal", "-shm"):
+        leftover = path.with_name(path.name + suffix)
+        if leftover.exists():
+            leftover.rename(leftover.with_name(f"{leftover.name}.orphaned-{stamp}"))
+
+
+def check_integrity(conn: sqlite3.Connection, path: Path) -> None:
+    """`PRAGMA quick_check`: every page readable and well-formed."""
+    try:
+        rows = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
+    except sqlite3.DatabaseError as exc:
+        raise StateFileError(damaged(path, exc)) from exc
+    if rows != ["ok"]:
+        raise StateFileError(damaged(path, "; ".join(str(r) for r in rows)))
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    namespace: uuid.UUID
+    created_at: float
+
+
+def read_marker(path: Path) -> Marker | None:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StateFileError(f"installation marker {path} cannot be read: {exc}") from exc
+    try:
+        data = orjson.loads(raw)
+        return Marker(uuid.UUID(str(data["namespace"])), float(data["created_at"]))
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise StateFileError(
+            f"installation marker {path} is damaged ({type(exc).__name__}); restore it or "
+            "remove it (the state file then defines the installation)"
+        ) from exc
+
+
+def write_marker(path: Path, namespace: uuid.UUID, created_at: float) -> None:
+    """Atomically: a crash leaves the old marker or the new one, never half of one."""
+    payload = orjson.dumps(
+        {"namespace": str(namespace), "created_at": created_at, "state_file": path.name},
+        option=orjson.OPT_INDENT_2,
+    )
+    with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as tmp:
+        tmp.write(payload + b"\n")
+        tmp.flush()
+        os.fsync(tmp.fileno())
+    os.replace(tmp.name, path)
+
+
+def settle_identity(conn: sqlite3.Connection, db_path: Path, fresh: bool) -> StateOpening:
+    """Reconcile the database's namespace with the marker beside it (after migrations)."""
+    marker_file = marker_path(db_path)
+    marker = read_marker(marker_file)
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (NAMESPACE_KEY,)).fetchone()
+    stored = uuid.UUID(row[0]) if row else None
+    marked = marker.namespace if marker else None
+    if stored is not None and marked is not None and stored != marked:
+        raise StateFileError(
+            f"state file {db_path} belongs to installation {stored.hex[:8]} but "
+            f"{marker_file.name} names {marked.hex[:8]}: the state file was replaced. Restore "
+            "the right one, or remove the marker if this state file is meant to be used"
+        )
+    namespace = stored or marked or uuid.uuid4()
+    reason = None
+    if stored is None:
+        conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (NAMESPACE_KEY, str(namespace)))
+    if stored is None and marker is not None:
+        since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(marker.created_at))
+        reason = (
+            f"the state file was lost: installation {namespace.hex[:8]} has used this data "
+            f"directory since {since}"
+        )
+        flag_adoption(conn, reason)
+    if marker is None:
+        write_marker(marker_file, namespace, time.time())
+    return StateOpening(fresh, namespace, reason or adoption_reason(conn), identity_of(db_path))
+
+
+def flag_adoption(conn: sqlite3.Connection, reason: str) -> None:
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+        "value = excluded.value",
+        (ADOPTION_KEY, reason),
+    )
+
+
+def clear_adoption(conn: sqlite3.Connection) -> None:
+    conn.execute("DELETE FROM meta WHERE key = ?", (ADOPTION_KEY,))
+
+
+def adoption_reason(conn: sqlite3.Connection) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (ADOPTION_KEY,)).fetchone()
+    return None if row is None else str(row[0])
