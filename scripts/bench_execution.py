@@ -22,14 +22,14 @@ import statistics
 import sys
 import tempfile
 import time
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.execution.support import execution_stack, quiet_venue, resting_buy  # noqa: E402
-from trader.core.types import Side  # noqa: E402
+from trader.core.types import ProductRules, Side  # noqa: E402
 from trader.daemon.keeper import StateKeeper  # noqa: E402
 from trader.daemon.killswitch import KillSwitchWatcher  # noqa: E402
 from trader.exchange.orders import OrderKind  # noqa: E402
@@ -93,17 +93,29 @@ async def kill_switch_once(tmp: Path, orders: int) -> float:
         await venue.stop()
 
 
-def small_resting_buy(product_id: str, price: Decimal) -> OrderDraft:
-    """A post-only BUY of the minimum size below the market: it rests, never fills."""
+RESTART_PRODUCTS = 4  # 1000 resting orders stay under the venue's 500 per product
+
+
+def small_resting_buy(
+    product_id: str, price: Decimal, size: Decimal = Decimal("0.0001")
+) -> OrderDraft:
+    """A post-only BUY of a small size below the market: it rests, never fills."""
     return OrderDraft(
         product_id,
         Side.BUY,
         OrderKind.LIMIT_GTC,
         Purpose.ENTRY,
-        base_size=Decimal("0.0001"),
+        base_size=size,
         limit_price=price,
         post_only=True,
     )
+
+
+def smallest_size(rules: ProductRules, price: Decimal) -> Decimal:
+    """The smallest base size the product accepts at `price` (its minimums, with margin)."""
+    wanted = max(rules.base_min_size, rules.quote_min_size * 2 / price)
+    steps = (wanted / rules.base_increment).to_integral_value(rounding=ROUND_CEILING)
+    return steps * rules.base_increment
 
 
 def relaxed_core(tmp: Path):
@@ -208,14 +220,14 @@ def restart_to_ready(repeats: int, orders: int) -> list[float]:
 
     samples: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
-        run = ChaosRun(Path(tmp), seed=5, products=2)
+        run = ChaosRun(Path(tmp), seed=5, products=RESTART_PRODUCTS)
         _merge_strategies_off(run)
         try:
             daemon = run.start_daemon()
             wait_for(lambda: daemon.get("/readyz")[0] == 200, timeout=60)
             daemon.kill9()
             asyncio.run(_place_for_installation(run, orders))
-            resting = run.own_open()  # a placement refused with 429 is a definite rejection
+            resting = run.own_open()
             for _ in range(repeats):
                 started = time.perf_counter()
                 daemon = run.home.start(env=run.env)
@@ -256,14 +268,17 @@ async def _place_for_installation(run, orders: int) -> None:
         engine = ExecutionEngine(
             db, exchange, ids, ExecutionMetrics(Metrics()), mode="LIVE", send_gate=lambda _p: None
         )
-        pid = loaded.app.exchange.products[0]
-        rules = await exchange.product(pid)
-        quote = (await exchange.best_bid_ask([pid]))[pid]
-        for i in range(orders):
-            price = (
-                quote.bid * (Decimal("0.8") - Decimal(i) / 5000) / rules.quote_increment
-            ).to_integral_value() * rules.quote_increment
-            await engine.place(small_resting_buy(pid, price))
+        products = loaded.app.exchange.products
+        quotes = await exchange.best_bid_ask(products)
+        rules = {pid: await exchange.product(pid) for pid in products}
+        for i in range(orders):  # spread over the products: the venue allows 500 open each
+            pid = products[i % len(products)]
+            step = Decimal(i // len(products)) / 5000
+            tick = rules[pid].quote_increment
+            price = (quotes[pid].bid * (Decimal("0.8") - step) / tick).to_integral_value() * tick
+            await engine.place(small_resting_buy(pid, price, smallest_size(rules[pid], price)))
+        while await engine.resolve_pending(force=True):  # a 429 answer is resent (X-7)
+            await asyncio.sleep(0.5)
     finally:
         await exchange.close()
         await db.close()
@@ -272,7 +287,10 @@ async def _place_for_installation(run, orders: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--orders", type=int, default=100)
+    parser.add_argument("--orders", type=int, default=100, help="open orders for PERF-6")
+    parser.add_argument(
+        "--restart-orders", type=int, default=1000, help="open orders for PERF-7 (spec: 1000)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     kill: list[float] = []
@@ -281,7 +299,7 @@ def main() -> int:
             kill.append(asyncio.run(kill_switch_once(Path(tmp), args.orders)))
     with tempfile.TemporaryDirectory() as tmp:
         ticks, decisions = asyncio.run(tick_to_order(Path(tmp), rounds=TICK_ROUNDS))
-    restart = restart_to_ready(args.repeats, args.orders)
+    restart = restart_to_ready(args.repeats, args.restart_orders)
     results = {
         "PERF-3 tick-to-order, cycle start → create answered (s)": {
             **stats(ticks),
@@ -297,7 +315,8 @@ def main() -> int:
         },
         "PERF-7 restart after kill -9 → ready (s)": {
             **stats(restart),
-            "note": f"{args.orders} open orders adopted; 2 products backfilled",
+            "note": f"{args.restart_orders} open orders adopted; "
+            f"{RESTART_PRODUCTS} products backfilled",
         },
     }
     machine = f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"

@@ -35,7 +35,11 @@ def reconcile_command(args: argparse.Namespace) -> int:
     if loaded is None:
         return EXIT_CONFIG
     if lock_is_held(loaded.pid_path):
-        document = collect(loaded) or {}
+        try:
+            document = collect(loaded) or {}
+        except StateFileError as exc:
+            print(f"reconcile refused: {exc}", file=sys.stderr)
+            return EXIT_STATE
         report = (document.get("trading") or {}).get("reconcile")
         print(
             orjson.dumps(

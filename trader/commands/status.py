@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import sys
 from typing import Any
 
@@ -11,11 +12,12 @@ import aiohttp
 import orjson
 
 from trader.commands.common import load_or_report
-from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
+from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_STATE
 from trader.config.loader import LoadedConfig
 from trader.daemon.status import state_document
 from trader.ops.pidlock import lock_is_held, read_holder
 from trader.state.db import connect
+from trader.state.identity import StateFileError
 
 
 async def _fetch_live(host: str, port: int) -> dict[str, Any] | None:
@@ -34,11 +36,14 @@ async def _fetch_live(host: str, port: int) -> dict[str, Any] | None:
 def _from_database(loaded: LoadedConfig) -> dict[str, Any] | None:
     if not loaded.state_db_path.exists():
         return None
-    conn = connect(loaded.state_db_path, read_only=True)
     try:
-        document = state_document(conn)
-    finally:
-        conn.close()
+        conn = connect(loaded.state_db_path, read_only=True)
+        try:
+            document = state_document(conn)
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise StateFileError(f"state file {loaded.state_db_path} cannot be read: {exc}") from exc
     running = lock_is_held(loaded.pid_path)
     document.update(
         {
@@ -84,9 +89,11 @@ def render(document: dict[str, Any]) -> str:
         for o in orders
     ]
     last = document.get("last_cycle")
-    lines.append(
-        f"last cycle: {last['cycle_id']} {last['status']}" if last else "last cycle: none yet"
-    )
+    if last:
+        held = f" ({last.get('error')})" if last.get("status") == "HELD" else ""
+        lines.append(f"last cycle: {last.get('cycle_id', '-')} {last.get('status')}{held}")
+    else:
+        lines.append("last cycle: none yet")
     return "\n".join(lines)
 
 
@@ -94,7 +101,11 @@ def status_command(args: argparse.Namespace) -> int:
     loaded = load_or_report(args.config)
     if loaded is None:
         return EXIT_CONFIG
-    document = collect(loaded)
+    try:
+        document = collect(loaded)
+    except StateFileError as exc:
+        print(f"status unavailable: {exc}", file=sys.stderr)
+        return EXIT_STATE
     if document is None:
         print(
             f"no state yet: {loaded.state_db_path} does not exist (the daemon has never run here)",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -316,8 +317,13 @@ class Daemon:
         return not problems, problems
 
     async def status(self) -> dict[str, Any]:
+        """OPS-5 `/status`: served whatever the state file does (locked, lost, damaged) —
+        what cannot be read from it is named, the rest comes from memory."""
         assert self._db is not None
-        document = await self._db.run(state_document)
+        try:
+            document = await self._db.run(state_document)
+        except (StateUnavailableError, sqlite3.Error) as exc:
+            document = {"state_read_error": str(exc)[:300]}
         if self._keeper is not None:  # what the daemon acts on, not a newer row it has yet to adopt
             current = self._keeper.status
             document.update(

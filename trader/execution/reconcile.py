@@ -113,6 +113,17 @@ def save_baseline(conn: sqlite3.Connection, totals: dict[str, Decimal]) -> None:
         )
 
 
+def _working_progress(conn: sqlite3.Connection) -> dict[str, Decimal]:
+    """Filled size of every intent the database thinks is working, by venue order id."""
+    return {
+        row[0]: Decimal(row[1])
+        for row in conn.execute(
+            "SELECT exchange_order_id, filled_size FROM intents WHERE exchange_order_id IS NOT "
+            "NULL AND state IN ('OPEN', 'PARTIALLY_FILLED')"
+        )
+    }
+
+
 def _unverified_orders(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     return [
         (row[0], row[1])
@@ -188,18 +199,12 @@ class Reconciler:
         own = [o for o in listed if self.ids.is_own(o.client_order_id)]
         report.foreign_open = [o.order_id for o in listed if not self.ids.is_own(o.client_order_id)]
         report.own_open = len(own)
-        known = await self.db.run(
-            lambda conn: {
-                row[0]
-                for row in conn.execute(
-                    "SELECT exchange_order_id FROM intents WHERE exchange_order_id IS NOT NULL "
-                    "AND state IN ('OPEN', 'PARTIALLY_FILLED')"
-                )
-            }
-        )
+        known = await self.db.run(_working_progress)
         for order in own:
             if order.order_id not in known:
                 report.adopted.append(order.order_id)
+            elif known[order.order_id] == order.filled_size:
+                continue  # working as we know it: nothing to apply (PERF-7: 1000 at a restart)
             await self.tracker.on_order_event(order_event(order, source="reconcile"))
         orphans = await self.db.run(
             lambda conn: conn.execute(
@@ -210,7 +215,7 @@ class Reconciler:
             report.mismatches.append(
                 f"{orphans} own-prefixed order(s) with no intent in this database"
             )
-        for order_id in known - {o.order_id for o in own}:
+        for order_id in set(known) - {o.order_id for o in own}:
             await self.tracker.refresh_order(order_id)  # filled or cancelled while we looked away
             report.refreshed += 1
 

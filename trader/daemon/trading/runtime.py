@@ -1,8 +1,9 @@
 """The trading runtime: venue link → market data → decision core → execution → state.
 
-Start-up: measure the clock (EX-3), list products, read listing times, backfill and
-stream market data (feeding closed candles to the triggers), build the order desk for
-PAPER/LIVE and pass the reconciliation gate (X-5) before anything can be sent. Each cycle
+Start-up: measure the clock (EX-3), list products, read listing times, build the order
+desk for PAPER/LIVE, then side by side: backfill and stream market data (feeding closed
+candles to the triggers), read the fee tier, and pass the reconciliation gate (X-5)
+before anything can be sent. Each cycle
 runs the pipeline as timed stages: inputs, the decision core's stages, record, act. Exits
 also run on their own timer between cycles (R-2).
 """
@@ -116,12 +117,11 @@ class TradingRuntime:
             recorder = CandleRecorder(db, loaded.app.recording.candles_keep_days)
             await recorder.save_products(list(rules.values()), listed_at)
             md.subscribe_candles(lambda candle: _feed(core, candle, recorder))
-            await md.start()
             runtime = cls(
                 loaded, db, metrics, keeper, adapter, md, core, rules, listed_at, actor, recorder
             )
-            await runtime._set_fees()
-            await actor.open_gate()
+            # the backfill and the start gate are independent: side by side (PERF-7)
+            await _side_by_side(md.start(), runtime._set_fees(), actor.open_gate())
         except BaseException:  # a failed start leaves nothing running; the caller retries
             if md is not None:
                 await md.stop()
@@ -281,6 +281,16 @@ async def _forever(name: str, work: Callable[[], Coroutine[Any, Any, None]]) -> 
         except Exception:  # one job's failure must not stop the daemon; logged with traceback
             log.exception("background_task_failed", task=name)
             await asyncio.sleep(1.0)
+
+
+async def _side_by_side(*jobs: Coroutine[Any, Any, None]) -> None:
+    """Run `jobs` together; the first failure cancels the others and is raised as itself."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            for job in jobs:
+                group.create_task(job)
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
 
 
 async def _measure_clock(

@@ -24,6 +24,14 @@ from trader.pipeline.decide import DecisionCore
 from trader.state.trading_state import TradingStatus
 
 DAY_S = 86400.0
+# R-1 trade rate and spacing count trades: an entry (its reprices included, one proposal)
+# that filled, or is still working and may fill — never one that ended unfilled
+ENTRIES_TRADED = (
+    "SELECT MIN(created_at), product_id FROM intents WHERE side = 'BUY' "
+    "AND purpose IN ('entry', 'reprice') AND created_at > ? "
+    "AND (filled_size != '0' OR state IN ('NEW', 'SUBMITTING', 'OPEN', 'PARTIALLY_FILLED')) "
+    "GROUP BY COALESCE(proposal_id, intent_id), product_id ORDER BY 1"
+)
 
 
 class MarketFeed(Protocol):
@@ -152,13 +160,7 @@ def load_risk_state(conn: sqlite3.Connection, status: TradingStatus, now: float)
     ):
         cooldowns[pid] = Cooldown(until=until, reason=reason)
     trades = tuple(
-        TradeStamp(time=r[0], product_id=r[1])
-        for r in conn.execute(
-            "SELECT created_at, product_id FROM intents WHERE purpose = 'entry' AND side = 'BUY' "
-            "AND created_at > ? AND (state != 'CANCELLED' OR filled_size != '0') "
-            "AND state != 'REJECTED' ORDER BY created_at",
-            (now - DAY_S,),
-        )
+        TradeStamp(time=r[0], product_id=r[1]) for r in conn.execute(ENTRIES_TRADED, (now - DAY_S,))
     )
     return RiskState(
         trading_state=status.state,
