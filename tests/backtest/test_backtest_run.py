@@ -157,3 +157,43 @@ def test_bt1_listed_before_lets_the_first_weeks_of_a_set_trade(tmp_path, shared_
     assert set(listed_report["run"]["listed_at"].values()) == {1_577_836_800.0}
     assert plain_report["decisions"]["proposals"] == 0
     assert listed_report["decisions"]["proposals"] > 0
+
+
+def test_r4_a_loss_limit_stops_entries_but_exits_keep_protecting_positions(tmp_path, shared_data):
+    """R-4 in a backtest: with a daily-loss limit a fraction of a percent away, the first
+    dip moves trading to REDUCING — and the positions it holds are still sold by their
+    exits afterwards (HALTED would have left them without a stop)."""
+    import shutil
+
+    import yaml
+
+    shutil.copytree(REPO_ROOT / "config", tmp_path / "config")
+    policy = tmp_path / "config" / "policy.yaml"
+    data = yaml.safe_load(policy.read_text())
+    data["daily_loss_limit_pct"] = -0.05
+    policy.write_text(yaml.safe_dump(data))
+    shutil.copy(REPO_ROOT / "app.yaml.example", tmp_path / "app.yaml")
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "trader", "backtest", "--data", str(shared_data / KLINES),
+         "--out", str(out), "--config", str(tmp_path / "app.yaml"), *WINDOW,
+         "--products", "BTC-USD,ETH-USD,SOL-USD,ADA-USD,XRP-USD,LINK-USD,DOT-USD,AVAX-USD"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=240,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads((out / "report.json").read_text())
+    halts = report["decisions"]["halts"]
+    assert halts, "the limit never fired: nothing proven"
+    limited_at = halts[0]["time"]
+    assert halts[0]["reason"] == "daily_loss"
+    sells_after = [f for f in report["fills"] if f["side"] == "SELL" and f["time"] > limited_at]
+    assert sells_after, "no exit ran after the loss limit"
+    with sqlite3.connect(out / "backtest.db") as conn:
+        state = conn.execute("SELECT trading_state, halt_reason FROM risk_state").fetchone()
+        entries_after = conn.execute(
+            "SELECT COUNT(*) FROM intents WHERE side = 'BUY' AND purpose = 'entry' "
+            "AND created_at > ?",
+            (limited_at,),
+        ).fetchone()[0]
+    assert state == ("REDUCING", "daily_loss") and entries_after == 0

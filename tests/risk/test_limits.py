@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal as D
 
 import pytest
@@ -61,7 +62,7 @@ def test_r3_high_water_mark_only_rises():
     ("equity", "reason"),
     [("9701", None), ("9700", RejectReason.DAILY_LOSS), ("9000", RejectReason.DAILY_LOSS)],
 )
-def test_r3_daily_loss_halts(equity, reason):
+def test_r4_daily_loss_reduces_by_default(equity, reason):
     state = limits.observe_equity(RiskState(), D("10000"), NOW)
     transition = limits.check_loss_limits(state, D(equity), POLICY, NOW + 60)
     if reason is None:
@@ -69,19 +70,31 @@ def test_r3_daily_loss_halts(equity, reason):
     else:
         assert transition is not None
         assert transition.breach.reason is reason
-        assert transition.state.trading_state is TradingState.HALTED
+        assert transition.target is TradingState.REDUCING  # exits keep running
         assert transition.state.halt_reason == reason.value
         assert transition.state.halted_at == NOW + 60
 
 
-def test_r3_daily_figure_resets_on_new_day_but_halt_persists():
+@pytest.mark.parametrize("reason", [RejectReason.DAILY_LOSS, RejectReason.DRAWDOWN])
+def test_r4_loss_limit_action_halt_halts(reason):
+    policy = PolicyConfig(loss_limit_action="halt")
+    state = limits.observe_equity(RiskState(high_water_mark=D("10000")), D("10000"), NOW)
+    equity = D("9600") if reason is RejectReason.DAILY_LOSS else D("8900")
+    if reason is RejectReason.DRAWDOWN:
+        state = replace(state, day_start_equity=D("8900"))
+    transition = limits.check_loss_limits(state, equity, policy, NOW + 60)
+    assert transition is not None and transition.breach.reason is reason
+    assert transition.target is TradingState.HALTED
+
+
+def test_r3_daily_figure_resets_on_new_day_but_reduction_persists():
     state = limits.observe_equity(RiskState(), D("10000"), NOW)
-    halted = limits.check_loss_limits(state, D("9600"), POLICY, NOW)
-    assert halted is not None
-    next_day = limits.observe_equity(halted.state, D("9600"), NOW + DAY)
+    reduced = limits.check_loss_limits(state, D("9600"), POLICY, NOW)
+    assert reduced is not None
+    next_day = limits.observe_equity(reduced.state, D("9600"), NOW + DAY)
     assert next_day.day_start_equity == D("9600")
-    assert next_day.trading_state is TradingState.HALTED  # only resume_trading lifts it
-    assert limits.check_loss_limits(next_day, D("9600"), POLICY, NOW + DAY) is None
+    assert next_day.trading_state is TradingState.REDUCING  # only resume_trading lifts it
+    assert limits.check_loss_limits(next_day, D("9000"), POLICY, NOW + DAY) is None
 
 
 @pytest.mark.parametrize(("equity", "halts"), [("9000.01", False), ("9000", True), ("8000", True)])

@@ -129,7 +129,7 @@ class Runner:
         if step.halt is not None:
             reason = step.halt.breach.reason.value
             self.log.halts.append((float(t), reason))
-            await s.keeper.halt(reason, f"{step.halt.breach.value_pct:.2f}%")
+            await s.keeper.apply_limit(step.halt)
             self._cache = None
         changes = step.exclusion_changes
         moved = changes is not None and bool(changes.added or changes.changed or changes.readmitted)

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
+from trader.config.base import Strict
 from trader.core.types import Mode
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 Port = Annotated[int, Field(ge=0, le=65535)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class PathsConfig(Strict):

@@ -11,13 +11,13 @@ from decimal import Decimal
 from typing import Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
     model_validator,
 )
+
+from trader.config.base import Strict
 
 
 def _check_percent(name: str, value: Decimal, *, allow_zero: bool = False) -> Decimal:
@@ -28,10 +28,8 @@ def _check_percent(name: str, value: Decimal, *, allow_zero: bool = False) -> De
     return value
 
 
-class PolicyConfig(BaseModel):
+class PolicyConfig(Strict):
     """Risk policy (R-1, R-2, R-3, X-3). Caps are percent of current equity."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     # R-1 exposure caps
     max_position_pct: Decimal = Field(Decimal("10"), description="cap per product, % equity")
@@ -50,6 +48,9 @@ class PolicyConfig(BaseModel):
     # R-3 loss limits
     daily_loss_limit_pct: Decimal = Field(Decimal("-3"), description="negative: -3 = lose 3 %")
     max_drawdown_pct: Decimal = Field(Decimal("10"), description="from the high-water mark")
+    # R-4: what a loss limit does. `reduce`: no entries, protective exits keep running;
+    # `halt`: HALTED, nothing sent (positions keep no stop until the operator acts)
+    loss_limit_action: Literal["reduce", "halt"] = "reduce"
     # data guards
     max_data_age_s: float = Field(120.0, description="older quotes are stale (fail closed)")
     outlier_sigma_k: float = Field(8.0, description="quote vs last close, in 1-minute sigmas")

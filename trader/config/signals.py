@@ -7,7 +7,9 @@ Each trigger fires when its measure reaches its threshold (`>=`), and scores
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from trader.config.base import Strict
 
 TRIGGER_KINDS: tuple[str, ...] = (
     "price_move_15m",
@@ -24,10 +26,8 @@ def _positive(value: float, info: ValidationInfo) -> float:
     return value
 
 
-class PriceMoveConfig(BaseModel):
+class PriceMoveConfig(Strict):
     """Absolute return over 15 and 60 minutes, in percent."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = True
     threshold_15m_pct: float = 1.5
@@ -44,10 +44,8 @@ class PriceMoveConfig(BaseModel):
         return value
 
 
-class VolumeSpikeConfig(BaseModel):
+class VolumeSpikeConfig(Strict):
     """Last-hour quote volume vs the 24 h hourly average."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = True
     ratio_threshold: float = 3.0
@@ -62,10 +60,8 @@ class VolumeSpikeConfig(BaseModel):
         return self
 
 
-class BreakoutConfig(BaseModel):
+class BreakoutConfig(Strict):
     """Close beyond the previous N-hour high (or low) by more than a buffer."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = True
     lookback_hours: int = 12
@@ -82,10 +78,8 @@ class BreakoutConfig(BaseModel):
         return value
 
 
-class MomentumConfig(BaseModel):
+class MomentumConfig(Strict):
     """Return over a lookback plus consistency (share of candles moving the same way)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = True
     lookback_minutes: int = 60
@@ -110,10 +104,8 @@ class MomentumConfig(BaseModel):
         return value
 
 
-class SignalsConfig(BaseModel):
+class SignalsConfig(Strict):
     """All triggers (S-1) and the per-cycle selection."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     price_move: PriceMoveConfig = Field(default_factory=PriceMoveConfig)
     volume_spike: VolumeSpikeConfig = Field(default_factory=VolumeSpikeConfig)

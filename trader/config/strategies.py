@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
+from trader.config.base import Strict
 from trader.config.signals import TRIGGER_KINDS
 from trader.config.universe import TIER_NAMES
 
 
-class StrategyEntry(BaseModel):
+class StrategyEntry(Strict):
     """One registry entry: on/off and budget."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = False
     max_at_risk_pct: Decimal = Decimal("3")
@@ -39,10 +38,8 @@ class StrategyEntry(BaseModel):
         return value
 
 
-class ExitParams(BaseModel):
+class ExitParams(Strict):
     """Exit plan attached to an entry: stop-loss %, take-profit %, max hold minutes."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     stop_loss_pct: Decimal = Decimal("3")
     take_profit_pct: Decimal = Decimal("6")
@@ -84,10 +81,8 @@ def _default_confidence() -> dict[str, float]:
     }
 
 
-class RulesStrategyConfig(BaseModel):
+class RulesStrategyConfig(Strict):
     """Parameters of the shipped `rules` strategy."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     size_pct_by_tier: dict[str, Decimal] = Field(default_factory=_default_sizes)
     default_exits: ExitParams = Field(default_factory=ExitParams)
@@ -136,10 +131,8 @@ class RulesStrategyConfig(BaseModel):
         return self.exits_by_trigger.get(trigger_kind, self.default_exits)
 
 
-class StrategiesConfig(BaseModel):
+class StrategiesConfig(Strict):
     """Registry (`registry`: id -> entry) and per-strategy parameters."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     registry: dict[str, StrategyEntry] = Field(default_factory=lambda: {"rules": StrategyEntry()})
     rules: RulesStrategyConfig = Field(default_factory=RulesStrategyConfig)

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from trader.config.base import Strict
 
 TIER_NAMES: tuple[str, ...] = ("core", "rotational", "event")
 
 
-class TierConfig(BaseModel):
+class TierConfig(Strict):
     """One tier's admission thresholds and allocation cap."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     symbols: list[str] = Field(default_factory=list, description="explicit member product ids")
     open_membership: bool = False
@@ -48,10 +48,8 @@ class TierConfig(BaseModel):
         return value
 
 
-class ClusterConfig(BaseModel):
+class ClusterConfig(Strict):
     """A theme of related assets with a shared exposure cap (members: base currencies or ids)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     members: list[str] = Field(default_factory=list)
     max_exposure_pct: Decimal = Decimal("40")
@@ -89,10 +87,8 @@ def _default_tiers() -> dict[str, TierConfig]:
     }
 
 
-class UniverseConfig(BaseModel):
+class UniverseConfig(Strict):
     """Universe selection (U-1). Fails closed: missing or stale data excludes a product."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     quote_currency: str = "USD"
     min_price: Decimal = Decimal("0.01")

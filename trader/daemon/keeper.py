@@ -4,11 +4,12 @@ SQLite is the truth; this keeps a cached copy for the hot path, writes every cha
 through, and picks up changes made by the operator's commands (`trader resume`) by
 polling the row's version.
 
-A halt takes effect in memory first — the send gate reads this copy, so nothing new is
-sent from that instant — then it is persisted. When the state file cannot be written
-(another process holds its lock, the file is gone), the halt stays in force in memory and
-is written on every later `sync` until it lands; a newer row is never adopted over it.
-Every halt is one CRITICAL log line with its reason and numbers.
+A halt (or a loss limit's REDUCING, R-4) takes effect in memory first — the send gate
+reads this copy, so nothing new is sent from that instant — then it is persisted. When the
+state file cannot be written (another process holds its lock, the file is gone), it stays
+in force in memory and is written on every later `sync` until it lands; a newer row is
+never adopted over it. Every halt and reduction is one CRITICAL log line with its reason
+and numbers.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ import structlog
 
 from trader.core.types import TradingState
 from trader.ops.metrics import Metrics
+from trader.risk.limits import HaltTransition
 from trader.state.db import Database, StateUnavailableError
-from trader.state.trading_state import TradingStatus, halt, read_status, set_state
+from trader.state.trading_state import TradingStatus, halt, read_status, reduce, set_state
 
 log = structlog.get_logger("trader.state")
 
@@ -33,6 +35,9 @@ Listener = Callable[[TradingStatus, TradingStatus], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class PendingHalt:
+    """A HALTED or REDUCING in force in memory, not yet written."""
+
+    state: TradingState
     reason: str
     detail: str | None
     actor: str
@@ -78,21 +83,49 @@ class StateKeeper:
     ) -> TradingStatus:
         """HALTED now (in memory), then on disk — waiting at most `persist_wait_s` for the
         write (None: as long as it takes); an unfinished write is retried by `sync`."""
+        return await self._enter(TradingState.HALTED, reason, detail, actor, persist_wait_s)
+
+    async def reduce(self, reason: str, detail: str | None, actor: str = "daemon") -> TradingStatus:
+        """REDUCING now, then on disk (R-4: entries stop, exits go on); HALTED stays."""
+        if self.state is TradingState.HALTED:
+            return self.status
+        return await self._enter(TradingState.REDUCING, reason, detail, actor, None)
+
+    async def apply_limit(self, transition: HaltTransition) -> TradingStatus:
+        """A loss limit's transition (REDUCING or HALTED), with its numbers as the detail."""
+        breach = transition.breach
+        detail = f"{breach.value_pct:.2f}% vs limit {breach.limit_pct}%"
+        if transition.target is TradingState.HALTED:
+            return await self.halt(breach.reason.value, detail)
+        return await self.reduce(breach.reason.value, detail)
+
+    async def _enter(
+        self,
+        state: TradingState,
+        reason: str,
+        detail: str | None,
+        actor: str,
+        persist_wait_s: float | None,
+    ) -> TradingStatus:
         now = self._clock()
-        halted_at = self.status.halted_at if self.state is TradingState.HALTED else now
-        self.pending = PendingHalt(reason, detail, actor, now)
+        halted_at = self.status.halted_at if self.state is state else now
+        self.pending = PendingHalt(state, reason, detail, actor, now)
         await self._adopt(
             replace(
                 self.status,
-                state=TradingState.HALTED,
+                state=state,
                 halt_reason=reason,
                 halt_detail=detail,
                 halted_at=halted_at,
                 updated_at=now,
             )
         )
-        self._metrics.halts.labels(reason=reason).inc()
-        log.critical("trading_halted", reason=reason, detail=detail, actor=actor)
+        if state is TradingState.HALTED:
+            self._metrics.halts.labels(reason=reason).inc()
+            log.critical("trading_halted", reason=reason, detail=detail, actor=actor)
+        else:
+            self._metrics.reductions.labels(reason=reason).inc()
+            log.critical("trading_reduced", reason=reason, detail=detail, actor=actor)
         try:
             async with asyncio.timeout(persist_wait_s):
                 await self.persist_pending()
@@ -105,9 +138,10 @@ class StateKeeper:
         pending = self.pending
         if pending is None:
             return True
+        write = halt if pending.state is TradingState.HALTED else reduce
         try:
             written = await self._db.run(
-                lambda conn: halt(conn, pending.reason, pending.detail, pending.at, pending.actor)
+                lambda conn: write(conn, pending.reason, pending.detail, pending.at, pending.actor)
             )
         except (StateUnavailableError, sqlite3.Error) as exc:
             log.error("halt_not_persisted", reason=pending.reason, error=str(exc))

@@ -67,6 +67,9 @@ class Metrics:
             "trader_config_reloads", "SIGHUP reloads by result", ["result"]
         )
         self.halts = self.counter("trader_halts", "transitions to HALTED by reason", ["reason"])
+        self.reductions = self.counter(
+            "trader_reductions", "transitions to REDUCING (a loss limit: exits only)", ["reason"]
+        )
         self.state_writable = self.gauge(
             "trader_state_writable", "1 while the daemon's writes reach the state file"
         )

@@ -7,8 +7,10 @@ Reset rules (each counter has one, and a test):
   loss since the day's start is still judged against it).
 - `high_water_mark`: only ever raised by observations (`update_high_water_mark`); lowered
   only by the operator through `reset_high_water_mark`, which returns an audit record.
-- A halt (daily_loss, drawdown, kill_switch...) is never lifted automatically, not even by a
-  day rollover: `resume_trading` (operator) lifts it, with an audit record.
+- A loss limit (daily_loss, drawdown) moves trading to REDUCING by default — no entries,
+  protective exits keep running — or to HALTED with `loss_limit_action: halt` (R-4).
+  Neither is lifted automatically, not even by a day rollover: `resume_trading` (operator)
+  lifts it, with an audit record. The kill switch is always HALTED.
 - `cooldowns`: each expires at its `until` (`prune_cooldowns` drops expired ones); a newer
   cooldown on the same key keeps the later expiry.
 - `consecutive_losses`: reset to 0 by a winning (or break-even) trade, and when it reaches
@@ -100,10 +102,15 @@ def loss_limit_breach(
 
 @dataclass(frozen=True, slots=True)
 class HaltTransition:
-    """The state after an automatic halt, and why (the daemon persists and logs it)."""
+    """The state after a loss limit — REDUCING or HALTED (`state.trading_state`) — and why
+    (the daemon persists and logs it)."""
 
     state: RiskState
     breach: LossBreach
+
+    @property
+    def target(self) -> TradingState:
+        return self.state.trading_state
 
 
 def halt(state: RiskState, reason: str, now: float) -> RiskState:
@@ -113,17 +120,24 @@ def halt(state: RiskState, reason: str, now: float) -> RiskState:
     return replace(state, trading_state=TradingState.HALTED, halt_reason=reason, halted_at=now)
 
 
+def reduce(state: RiskState, reason: str, now: float) -> RiskState:
+    """Enter REDUCING with `reason` (R-4): no entries, exits keep running."""
+    return replace(state, trading_state=TradingState.REDUCING, halt_reason=reason, halted_at=now)
+
+
 def check_loss_limits(
     state: RiskState, equity: Decimal, policy: PolicyConfig, now: float
 ) -> HaltTransition | None:
-    """The transition to HALTED when a loss limit is reached, or None (already halted: None)."""
-    if state.trading_state is TradingState.HALTED:
+    """The transition a loss limit asks for (REDUCING, or HALTED with
+    `loss_limit_action: halt`), or None — also when trading is already not ACTIVE."""
+    if state.trading_state is not TradingState.ACTIVE:
         return None
     observed = observe_equity(state, equity, now)
     breach = loss_limit_breach(observed, equity, policy, now)
     if breach is None:
         return None
-    return HaltTransition(halt(observed, breach.reason.value, now), breach)
+    enter = halt if policy.loss_limit_action == "halt" else reduce
+    return HaltTransition(enter(observed, breach.reason.value, now), breach)
 
 
 @dataclass(frozen=True, slots=True)

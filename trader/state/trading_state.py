@@ -1,4 +1,5 @@
-"""Persisted trading state (OPS-4): ACTIVE / REDUCING / HALTED with reason and time.
+"""Persisted trading state (OPS-4, R-4): ACTIVE / REDUCING / HALTED with reason and time
+(`halt_reason` names why trading is REDUCING or HALTED).
 
 Each change bumps `version` and leaves an audit event, so the daemon can notice changes
 made by the operator's commands (`trader resume`) and anyone can see who did what.
@@ -74,6 +75,29 @@ def halt(
         record_audit(
             conn,
             "halt",
+            actor,
+            {"reason": reason, "detail": detail, "from": before.state.value},
+            now,
+        )
+        return read_status(conn)
+
+
+def reduce(
+    conn: sqlite3.Connection, reason: str, detail: str | None, now: float, actor: str
+) -> TradingStatus:
+    """Move to REDUCING with `reason` (R-4: a loss limit; exits go on). HALTED stays HALTED."""
+    with transaction(conn):
+        before = read_status(conn)
+        if before.state is TradingState.HALTED:
+            return before
+        conn.execute(
+            "UPDATE risk_state SET trading_state = 'REDUCING', halt_reason = ?, halt_detail = ?, "
+            "halted_at = ?, version = version + 1, updated_at = ? WHERE id = 1",
+            (reason, detail, now, now),
+        )
+        record_audit(
+            conn,
+            "reduce",
             actor,
             {"reason": reason, "detail": detail, "from": before.state.value},
             now,

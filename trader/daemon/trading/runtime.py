@@ -188,10 +188,7 @@ class TradingRuntime:
     async def _record(self, ctx: CycleContext) -> None:
         step: DecisionStep = ctx.data[STEP]
         if step.halt is not None:
-            await self.keeper.halt(
-                step.halt.breach.reason.value,
-                f"{step.halt.breach.value_pct:.2f}% vs limit {step.halt.breach.limit_pct}%",
-            )
+            await self.keeper.apply_limit(step.halt)
         ctx.data["proposal_ids"] = await self.db.run(
             lambda conn: record_step(conn, ctx.cycle_id, step)
         )

@@ -1,12 +1,15 @@
 """WebSocket frame decoding (EX-2, PERF-2): orjson → small typed slots objects.
 
-No validation layer on the hot path: fields are read straight from the parsed dict and
-money is `Decimal(str)` through a bounded intern cache (touch prices and sizes repeat:
-~73 % of the money strings in the recorded capture are repeats; Decimals are immutable,
-so sharing one object per string is safe). A frame that does not match the documented shape raises
-`DecodeError` (the stream counts and logs it, naming channel and problem).
-Timestamps take a fast path (`YYYY-MM-DDTHH:MM:SS.fffZ`, minute prefix cached) and fall
-back to a full RFC3339 parse.
+Fields are read straight from the parsed dict and checked with the REST parser's rules
+(EX-2): money is a decimal string, finite, within 10^±20, positive for prices and trade
+sizes, not negative for book and order quantities; product ids are non-empty strings;
+sides and times are known and parseable. Money goes through bounded intern caches, one per
+rule (touch prices and sizes repeat: ~73 % of the money strings in the recorded capture
+are repeats; Decimals are immutable, so sharing one object per string is safe) — a string
+is checked once, when it enters its cache. A frame that breaks any rule raises
+`DecodeError`: the stream counts it (`trader_ws_bad_frames_total`), logs it and drops it
+whole; nothing of it is applied. Timestamps take a fast path (`YYYY-MM-DDTHH:MM:SS.fffZ`,
+minute prefix cached) and fall back to a full RFC3339 parse.
 """
 
 from __future__ import annotations
@@ -31,8 +34,12 @@ Decoder = Callable[[dict[str, Any]], list[Any]]
 _MINUTES: dict[str, float] = {}
 _MAX_CACHED_MINUTES = 4096
 _ZERO = Decimal(0)
-_DECIMALS: dict[str, Decimal] = {}
+_POSITIVE: dict[str, Decimal] = {}  # prices, trade sizes: > 0
+_QUANTITY: dict[str, Decimal] = {}  # book levels, order progress: >= 0
 _MAX_CACHED_DECIMALS = 20_000
+_MAX_EXPONENT = 20  # |log10| of any price or size: beyond it is not a market's number
+SIDES = frozenset({"BUY", "SELL"})
+BOOK_SIDES = frozenset({"bid", "offer"})
 
 
 class DecodeError(Exception):
@@ -58,79 +65,109 @@ def _minute_epoch(prefix: str) -> float:
 
 def clear_decimal_cache() -> None:
     """Forget interned decimals (benchmarks start each round cold)."""
-    _DECIMALS.clear()
+    _POSITIVE.clear()
+    _QUANTITY.clear()
+
+
+def _money(text: Any, cache: dict[str, Decimal], zero_ok: bool) -> Decimal:
+    """Parse and check one wire decimal, then intern it (a cache miss: not the hot path)."""
+    if type(text) is not str:
+        raise ValueError(f"not a decimal string: {text!r}")
+    value = Decimal(text)
+    if not value.is_finite() or value < 0 or (value == 0 and not zero_ok):
+        raise ValueError(f"not a {'quantity' if zero_ok else 'positive number'}: {text!r}")
+    if value and not -_MAX_EXPONENT <= value.adjusted() <= _MAX_EXPONENT:
+        raise ValueError(f"out of range: {text!r}")
+    cache[text] = value
+    return value
+
+
+def positive(text: Any) -> Decimal:
+    found = _POSITIVE.get(text) if type(text) is str else None
+    return found if found is not None else _money(text, _POSITIVE, False)
+
+
+def quantity(text: Any) -> Decimal:
+    found = _QUANTITY.get(text) if type(text) is str else None
+    return found if found is not None else _money(text, _QUANTITY, True)
+
+
+def _product(value: Any) -> str:
+    if type(value) is not str or not value:
+        raise ValueError(f"product id is not a non-empty string: {value!r}")
+    return value
 
 
 def fast_time(text: str) -> float:
     """RFC3339 UTC (`2026-08-09T21:05:48.167634Z`, up to 9 digits) as epoch seconds."""
+    if type(text) is not str:
+        raise ValueError(f"time is not a string: {text!r}")
     if len(text) >= 20 and text[-1] == "Z" and text[16] == ":":
         prefix = text[:16]
         base = _MINUTES.get(prefix)
         if base is None:
             base = _minute_epoch(prefix)
-        return base + float(text[17:-1])
+        return base + _seconds(text)
     try:
         return parse_time(text, "ws", "time")
     except ExchangeProtocolError as exc:
         raise ValueError(str(exc)) from None
 
 
+def _seconds(text: str) -> float:
+    """The seconds of a fast-path time, checked (`float` would take `nan` or `inf`)."""
+    secs = float(text[17:-1])
+    if not 0.0 <= secs < 61.0:
+        raise ValueError(f"not an RFC3339 time: {text!r}")
+    return secs
+
+
+def _stamp(stamp: Any) -> float:
+    if type(stamp) is str and stamp[-1:] == "Z" and stamp[16:17] == ":":
+        base = _MINUTES.get(stamp[:16])
+        if base is not None:
+            return base + _seconds(stamp)
+    return fast_time(stamp)
+
+
 def decode_ticker(msg: dict[str, Any]) -> list[TickerEvent]:
     """`ticker` rows with a touch; rows without best bid/ask (empty book) are skipped.
-    Decimal interning is inlined (no call per field): this is the PERF-2 hot path."""
-    stamp = msg["timestamp"]
-    base = _MINUTES.get(stamp[:16])  # fast_time inlined
-    when = (
-        base + float(stamp[17:-1])
-        if base is not None and stamp[-1] == "Z" and stamp[16] == ":"
-        else fast_time(stamp)
-    )
-    cache = _DECIMALS
-    get = cache.get
+    Cache lookups are inlined (no call per field on a hit): this is the PERF-2 hot path."""
+    when = _stamp(msg["timestamp"])
+    prices, sizes = _POSITIVE.get, _QUANTITY.get
     out: list[TickerEvent] = []
     for event in msg["events"]:
         for t in event["tickers"]:
             bid_s, ask_s = t["best_bid"], t["best_ask"]
-            if not bid_s or not ask_s:
+            if bid_s == "" or ask_s == "":  # a side of the book is empty: no touch
                 continue
             price_s, bid_size_s = t["price"], t["best_bid_quantity"]
             ask_size_s = t["best_ask_quantity"]
-            if (price := get(price_s)) is None:
-                price = cache[price_s] = Decimal(price_s)
-            if (bid := get(bid_s)) is None:
-                bid = cache[bid_s] = Decimal(bid_s)
-            if (bid_size := get(bid_size_s)) is None:
-                bid_size = cache[bid_size_s] = Decimal(bid_size_s)
-            if (ask := get(ask_s)) is None:
-                ask = cache[ask_s] = Decimal(ask_s)
-            if (ask_size := get(ask_size_s)) is None:
-                ask_size = cache[ask_size_s] = Decimal(ask_size_s)
-            out.append(TickerEvent(t["product_id"], price, bid, bid_size, ask, ask_size, when))
+            price = prices(price_s) or positive(price_s)
+            bid = prices(bid_s) or positive(bid_s)
+            ask = prices(ask_s) or positive(ask_s)
+            bid_size = sizes(bid_size_s) or quantity(bid_size_s)
+            ask_size = sizes(ask_size_s) or quantity(ask_size_s)
+            out.append(
+                TickerEvent(_product(t["product_id"]), price, bid, bid_size, ask, ask_size, when)
+            )
     return out
 
 
 def decode_trades(msg: dict[str, Any]) -> list[TradesEvent]:
     out: list[TradesEvent] = []
-    minutes = _MINUTES
-    cache = _DECIMALS
-    get = cache.get
+    get = _POSITIVE.get
     for event in msg["events"]:
         trades: list[MarketTrade] = []
         append = trades.append
         for t in event["trades"]:
-            text = t["time"]
-            base = minutes.get(text[:16])  # fast_time inlined
-            when = (
-                base + float(text[17:-1])
-                if base is not None and text[-1] == "Z" and text[16] == ":"
-                else fast_time(text)
-            )
-            price_s, size_s = t["price"], t["size"]
-            if (price := get(price_s)) is None:
-                price = cache[price_s] = Decimal(price_s)
-            if (size := get(size_s)) is None:
-                size = cache[size_s] = Decimal(size_s)
-            append(MarketTrade(t["product_id"], t["trade_id"], price, size, t["side"], when))
+            price_s, size_s, side, trade_id = t["price"], t["size"], t["side"], t["trade_id"]
+            if side not in SIDES or type(trade_id) is not str or not trade_id:
+                raise ValueError(f"trade side {side!r} or id {trade_id!r} is not valid")
+            price = get(price_s) or positive(price_s)
+            size = get(size_s) or positive(size_s)
+            when = _stamp(t["time"])
+            append(MarketTrade(_product(t["product_id"]), trade_id, price, size, side, when))
         out.append(TradesEvent(trades, event["type"] == "snapshot"))
     return out
 
@@ -138,16 +175,17 @@ def decode_trades(msg: dict[str, Any]) -> list[TradesEvent]:
 def decode_level2(msg: dict[str, Any]) -> list[BookEvent]:
     out: list[BookEvent] = []
     for event in msg["events"]:
-        updates = [
-            (u["side"], Decimal(u["price_level"]), Decimal(u["new_quantity"]))
-            for u in event["updates"]
-        ]
-        out.append(BookEvent(event["product_id"], event["type"] == "snapshot", updates))
+        updates = []
+        for u in event["updates"]:
+            if u["side"] not in BOOK_SIDES:
+                raise ValueError(f"book side {u['side']!r} is not bid or offer")
+            updates.append((u["side"], positive(u["price_level"]), quantity(u["new_quantity"])))
+        out.append(BookEvent(_product(event["product_id"]), event["type"] == "snapshot", updates))
     return out
 
 
 def _dec(value: Any) -> Decimal:
-    return Decimal(value) if value not in (None, "") else _ZERO
+    return quantity(value) if value not in (None, "") else _ZERO
 
 
 def decode_user(msg: dict[str, Any]) -> list[OrderEvent]:
@@ -155,13 +193,18 @@ def decode_user(msg: dict[str, Any]) -> list[OrderEvent]:
     for event in msg["events"]:
         snapshot = event["type"] == "snapshot"
         for o in event.get("orders") or ():
+            order_id, client_id, status = o["order_id"], o.get("client_order_id", ""), o["status"]
+            if o["order_side"] not in SIDES or type(order_id) is not str or not order_id:
+                raise ValueError(f"order side or id is not valid: {o['order_side']!r}")
+            if type(client_id) is not str or type(status) is not str:
+                raise ValueError("client order id or status is not a string")
             out.append(
                 OrderEvent(
-                    order_id=o["order_id"],
-                    client_order_id=o.get("client_order_id", ""),
-                    product_id=o["product_id"],
+                    order_id=order_id,
+                    client_order_id=client_id,
+                    product_id=_product(o["product_id"]),
                     side=o["order_side"],
-                    status=o["status"],
+                    status=status,
                     order_type=str(o.get("order_type", "")).upper(),
                     cumulative_quantity=_dec(o.get("cumulative_quantity")),
                     leaves_quantity=_dec(o.get("leaves_quantity")),
@@ -192,9 +235,9 @@ def decode_events(channel: str, msg: dict[str, Any]) -> list[Any]:
     decoder = DECODERS.get(channel)
     if decoder is None:
         return []
-    if len(_DECIMALS) >= _MAX_CACHED_DECIMALS:
-        _DECIMALS.clear()  # bounded once per frame, not per field
+    if len(_POSITIVE) >= _MAX_CACHED_DECIMALS or len(_QUANTITY) >= _MAX_CACHED_DECIMALS:
+        clear_decimal_cache()  # bounded once per frame, not per field
     try:
         return decoder(msg)
-    except (KeyError, TypeError, ValueError, IndexError, InvalidOperation) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, InvalidOperation, AttributeError) as exc:
         raise DecodeError(channel, f"{type(exc).__name__}: {exc}") from None

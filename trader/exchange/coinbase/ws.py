@@ -34,6 +34,11 @@ MAX_FRAME_BYTES = 16 * 1024 * 1024
 DEFAULT_WATCHDOG_S = 5.0
 
 
+KNOWN_LABELS = frozenset(
+    {"<unparsed>", "error", *IGNORED_CHANNELS, "ticker", "market_trades", "l2_data", "user"}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Subscription:
     channel: str
@@ -199,12 +204,17 @@ class WsStream:
                 yield event
 
     def _all_acked(self, msg: dict[str, Any]) -> bool:
-        """The cumulative `subscriptions` ack lists every channel we asked for."""
+        """The cumulative `subscriptions` ack lists every channel we asked for (an ack of
+        any other shape acknowledges nothing, and is counted as a bad frame)."""
+        events = msg.get("events")
+        if not isinstance(events, list):
+            self._bad("subscriptions", f"events is not a list: {type(events).__name__}", 0)
+            return False
         acked: set[str] = set()
-        for event in msg.get("events") or ():
+        for event in events:
             subs = event.get("subscriptions") if isinstance(event, dict) else None
             if isinstance(subs, dict):
-                acked.update(subs)
+                acked.update(str(key) for key in subs)
         return all(sub.channel in acked for sub in self.subscriptions)
 
     def _parse(self, raw: bytes | str) -> dict[str, Any] | None:
@@ -224,6 +234,10 @@ class WsStream:
         except DecodeError as exc:
             self._bad(channel, exc.problem, 0)
             return []
+        except Exception:  # a decoder bug drops the frame, never the stream (EX-2)
+            log.exception("ws_frame_decoder_failed", stream=self.name, channel=channel[:64])
+            self._bad(channel, "decoder failed", 0)
+            return []
         if (
             not events
             and channel not in IGNORED_CHANNELS
@@ -235,8 +249,13 @@ class WsStream:
         return events
 
     def _bad(self, channel: str, problem: str, size: int) -> None:
-        self.metrics.ws_bad_frames.labels(stream=self.name, channel=channel).inc()
-        log.warning("ws_bad_frame", stream=self.name, channel=channel, problem=problem, size=size)
+        """Count and log a dropped frame. The metric's label is a channel we know (a frame
+        cannot mint series with names of its own); the log line keeps what it said."""
+        label = channel if channel in KNOWN_LABELS else "other"
+        self.metrics.ws_bad_frames.labels(stream=self.name, channel=label).inc()
+        log.warning(
+            "ws_bad_frame", stream=self.name, channel=channel[:64], problem=problem[:300], size=size
+        )
 
     def _error_frame(self, msg: dict[str, Any]) -> None:
         """`{"type":"error","message":...}`: a refused subscription; reconnect fresh."""
