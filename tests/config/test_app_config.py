@@ -168,3 +168,26 @@ def test_cfg2_credentials_from_env_and_key_file(tmp_path):
     with pytest.raises(CredentialsError, match="not valid JSON"):
         key_file.write_text("{nope")
         load_credentials({"CB_API_KEY_FILE": str(key_file)})
+
+
+@pytest.mark.parametrize(
+    ("file", "section", "typo", "meant"),
+    [
+        ("app.yaml", None, "mdoe", "mode"),
+        ("app.yaml", "metrics", "prot", "port"),
+        ("app.yaml", "execution", "entry_tll_s", "entry_ttl_s"),
+        ("config/policy.yaml", None, "max_postion_pct", "max_position_pct"),
+        ("config/signals.yaml", "momentum", "min_retrun_pct", "min_return_pct"),
+    ],
+)
+def test_cfg1_a_mistyped_key_is_named_with_the_nearest_valid_one(
+    daemon_dir, file, section, typo, meant
+):
+    path = daemon_dir.root / file
+    data = yaml.safe_load(path.read_text()) or {}
+    (data.setdefault(section, {}) if section else data)[typo] = 1
+    path.write_text(yaml.safe_dump(data))
+    result = daemon_dir.cli("check-config")
+    assert result.returncode == 2
+    key = f"{section}.{typo}" if section else typo
+    assert f"{key}: unknown key (did you mean {meant}?)" in result.stderr, result.stderr

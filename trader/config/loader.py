@@ -6,17 +6,19 @@ reported, and nothing is created on disk here: a rejected configuration leaves n
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from trader.config.app import AppConfig
+from trader.config.files import FileProblem, parse_yaml, read_text
 from trader.config.policy import PolicyConfig
 from trader.config.signals import SignalsConfig
 from trader.config.strategies import StrategiesConfig
@@ -106,45 +108,15 @@ class LoadedConfig:
         return self.resolve(self.app.logging.file, self.log_dir)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys instead of silently keeping the last one."""
-
-
-def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in mapping:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        mapping[key] = loader.construct_object(value_node, deep=True)
-    return mapping
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_unique_mapping,
-)
-
-
 def read_yaml(path: Path, issues: list[ConfigIssue]) -> dict[str, Any] | None:
     """Parse one YAML file into a mapping, or record why it cannot be read."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        issues.append(ConfigIssue(path, "(file)", "file not found"))
+    text = read_text(path)
+    if isinstance(text, FileProblem):
+        issues.append(ConfigIssue(path, text.where, text.reason))
         return None
-    except OSError as exc:
-        issues.append(ConfigIssue(path, "(file)", f"cannot read: {exc.strerror}"))
-        return None
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(yaml)"
-        problem = getattr(exc, "problem", None) or str(exc)
-        issues.append(ConfigIssue(path, where, f"invalid YAML: {problem}"))
+    data = parse_yaml(text)
+    if isinstance(data, FileProblem):
+        issues.append(ConfigIssue(path, data.where, data.reason))
         return None
     if data is None:
         return {}
@@ -193,10 +165,37 @@ def validate(model: type[BaseModel], data: dict[str, Any], path: Path) -> list[C
         model.model_validate(data)
     except ValidationError as exc:
         return [
-            ConfigIssue(path, _key_path(err["loc"]), err["msg"].removeprefix("Value error, "))
+            ConfigIssue(path, _key_path(err["loc"]), _reason(model, err["loc"], err))
             for err in exc.errors()
         ]
     return []
+
+
+def _reason(model: type[BaseModel], loc: tuple[int | str, ...], err: Any) -> str:
+    """Pydantic's message; for an unknown key, the nearest valid one ("did you mean")."""
+    reason = str(err["msg"]).removeprefix("Value error, ")
+    if err["type"] != "extra_forbidden" or not loc:
+        return reason
+    nearest = difflib.get_close_matches(str(loc[-1]), _keys_at(model, loc[:-1]), n=1, cutoff=0.6)
+    return f"unknown key{f' (did you mean {nearest[0]}?)' if nearest else ''}"
+
+
+def _keys_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The field names of the model reached by following `loc` through nested models."""
+    current: Any = model
+    for step in loc:
+        fields = getattr(current, "model_fields", None)
+        if not isinstance(step, str) or not fields or step not in fields:
+            return []
+        current = _model_in(fields[step].annotation)
+    fields = getattr(current, "model_fields", None)
+    return list(fields) if fields else []
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for m in map(_model_in, typing.get_args(annotation)) if m is not None), None)
 
 
 def config_hash(models: dict[str, BaseModel]) -> str:
@@ -216,7 +215,13 @@ def _check(model: type[BaseModel], data: dict[str, Any], path: Path) -> list[Con
 
 def load_config(config_file: Path) -> LoadedConfig:
     """Read `app.yaml` and the policy files beside it; raise ConfigError listing every issue."""
-    config_file = config_file.expanduser().resolve()
+    try:
+        config_file = config_file.expanduser().resolve()
+    except RuntimeError:  # pathlib's "Symlink loop from ..."
+        raise ConfigError([ConfigIssue(config_file, "(file)", "is a symlink loop")]) from None
+    except OSError as exc:
+        reason = f"cannot be resolved: {exc.strerror or exc}"
+        raise ConfigError([ConfigIssue(config_file, "(file)", reason)]) from None
     issues: list[ConfigIssue] = []
     raw_app = read_yaml(config_file, issues)
     if raw_app is None:

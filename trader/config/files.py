@@ -1,0 +1,129 @@
+"""Reading one configuration file safely (CFG-1): whatever is at the path, the answer is a
+mapping or an issue naming the file — never a traceback, never a hang.
+
+- only a regular file is read (a FIFO would block, a device or directory is not a
+  config), at most `MAX_BYTES`, and a symlink loop is named as such;
+- the text must be UTF-8 (a UTF-16 file, or one with invalid bytes, is named with the
+  offset);
+- YAML: duplicate keys and unhashable keys are refused, nesting deeper than `MAX_DEPTH`
+  and more than `MAX_ALIASES` aliases (the "billion laughs" expansion) are refused.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MAX_BYTES = 1 << 20
+MAX_DEPTH = 64
+MAX_ALIASES = 50
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+@dataclass(frozen=True, slots=True)
+class FileProblem:
+    where: str
+    reason: str
+
+
+class _Refused(yaml.YAMLError):
+    def __init__(self, problem: str, mark: yaml.Mark | None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.problem_mark = mark
+
+
+class BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate and unhashable keys, deep nesting and alias
+    bombs instead of keeping the last value, raising TypeError, or running out of time."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        mark = self._mark()
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise _Refused(f"more than {MAX_ALIASES} aliases", mark)
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _Refused(f"nested deeper than {MAX_DEPTH} levels", mark)
+        try:
+            node: yaml.Node | None = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        return node
+
+    def _mark(self) -> yaml.Mark | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        mark: yaml.Mark | None = getattr(event, "start_mark", None)
+        return mark
+
+
+def _construct_mapping(loader: BoundedLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            duplicate = key in mapping
+        except TypeError:
+            raise _Refused(f"a key cannot be a {type(key).__name__}", key_node.start_mark) from None
+        if duplicate:
+            raise _Refused(f"duplicate key {key!r}", key_node.start_mark)
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+BoundedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_text(path: Path) -> str | FileProblem:
+    """The UTF-8 text of a regular file of at most MAX_BYTES, or why not."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return FileProblem("(file)", "file not found")
+    except RuntimeError:  # a symlink loop (pathlib names it so)
+        return FileProblem("(file)", "is a symlink loop")
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return FileProblem("(file)", "is a symlink loop")
+        return FileProblem("(file)", f"cannot read: {exc.strerror or exc}")
+    if not stat.S_ISREG(info.st_mode):
+        return FileProblem("(file)", "is not a regular file")
+    if info.st_size > MAX_BYTES:
+        return FileProblem("(file)", f"is larger than {MAX_BYTES} bytes")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # never blocks on what is not a file
+        with os.fdopen(fd, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        return FileProblem("(file)", f"cannot read: {exc.strerror or exc}")
+    if raw.startswith(UTF16_BOMS):
+        return FileProblem("(file)", "is UTF-16 text; save it as UTF-8")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return FileProblem("(file)", f"is not UTF-8 text (invalid byte at offset {exc.start})")
+
+
+def parse_yaml(text: str) -> Any | FileProblem:
+    """The YAML document, or where and why it cannot be read."""
+    try:
+        return yaml.load(text, Loader=BoundedLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(yaml)"
+        problem = getattr(exc, "problem", None) or str(exc)
+        return FileProblem(where, f"invalid YAML: {problem}")
+    except (RecursionError, MemoryError):
+        return FileProblem("(yaml)", "invalid YAML: too deeply nested or too large")
