@@ -5,9 +5,7 @@ are found by walking the models, so a field added later is covered too."""
 
 from __future__ import annotations
 
-import types
 import typing
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,24 +15,10 @@ from pydantic import BaseModel
 
 from tests.support.daemon import DaemonDir
 from trader.config.app import AppConfig
+from trader.config.base import is_number_type
 from trader.config.loader import POLICY_FILES, ConfigError, load_config
 
-NUMBER_TYPES = (int, float, Decimal)
 NON_FINITE = (".nan", ".inf", "-.inf")
-
-
-def _numeric_leaf(annotation: Any) -> bool:
-    args = typing.get_args(annotation)
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _numeric_leaf(args[0])
-    if origin in (typing.Union, types.UnionType):
-        return any(_numeric_leaf(a) for a in args if a is not type(None))
-    return (
-        isinstance(annotation, type)
-        and issubclass(annotation, NUMBER_TYPES)
-        and (annotation is not bool)
-    )
 
 
 def _model_of(annotation: Any) -> type[BaseModel] | None:
@@ -55,7 +39,7 @@ def numeric_paths(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> list[
         nested = _model_of(field.annotation)
         if nested is not None and typing.get_origin(field.annotation) not in (dict, list):
             found += numeric_paths(nested, key)
-        elif _numeric_leaf(field.annotation):
+        elif is_number_type(field.annotation):
             found.append(key)
     return found
 

@@ -8,26 +8,43 @@ working directory (or a systemd `WorkingDirectory=`) is self-contained.
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from trader.config.base import Strict
+from trader.config.hosts import host_problem, is_loopback
 from trader.core.types import Mode
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 Port = Annotated[int, Field(ge=0, le=65535)]
+FileName = Annotated[str, Field(min_length=1, max_length=4096, pattern=r"^[^\x00]*\S[^\x00]*$")]
+HTTP_SCHEMES = ("https", "http")
+WS_SCHEMES = ("wss", "ws")
+
+
+def _url(value: str, schemes: tuple[str, ...]) -> str:
+    """A URL a client can open: one of `schemes`, a host, no spaces."""
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.hostname or any(c.isspace() for c in value):
+        raise ValueError(f"must be a {' or '.join(s + '://' for s in schemes)} URL with a host")
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError as exc:
+        raise ValueError(f"has a malformed port: {exc}") from None
+    return value
 
 
 class PathsConfig(Strict):
     """Runtime files. Everything the daemon writes lives under `data_dir` and `log_dir`."""
 
-    data_dir: str = "data"
-    log_dir: str = "logs"
-    db_file: str = "trader.db"
-    paper_db_file: str = "trader-paper.db"
-    pid_file: str = "trader.pid"
-    kill_switch_file: str = "KILL_SWITCH"
-    config_dir: str = "config"
+    data_dir: FileName = "data"
+    log_dir: FileName = "logs"
+    db_file: FileName = "trader.db"
+    paper_db_file: FileName = "trader-paper.db"
+    pid_file: FileName = "trader.pid"
+    kill_switch_file: FileName = "KILL_SWITCH"
+    config_dir: FileName = "config"
 
 
 class RateLimitConfig(Strict):
@@ -49,7 +66,17 @@ class ExchangeConfig(Strict):
     request_timeout_s: PositiveFloat = 10.0
     max_clock_offset_ms: Annotated[int, Field(gt=0)] = 1000
     clock_check_interval_s: Annotated[float, Field(ge=1, le=3600)] = 300.0
-    ca_file: str | None = None
+    ca_file: FileName | None = None
+
+    @field_validator("rest_url")
+    @classmethod
+    def _rest_url(cls, value: str) -> str:
+        return _url(value, HTTP_SCHEMES)
+
+    @field_validator("ws_market_url", "ws_user_url")
+    @classmethod
+    def _ws_url(cls, value: str) -> str:
+        return _url(value, WS_SCHEMES)
 
 
 class SimConfig(Strict):
@@ -103,6 +130,20 @@ class MetricsConfig(Strict):
     host: str = "127.0.0.1"
     port: Port = 9464
     loop_lag_unhealthy_s: PositiveFloat = 5.0
+    # SEC: /status and /metrics are served on loopback only, unless this says otherwise
+    allow_remote: bool = False
+
+    @model_validator(mode="after")
+    def _host_is_loopback(self) -> MetricsConfig:
+        problem = host_problem(self.host)
+        if problem is not None:
+            raise ValueError(f"host {self.host!r} {problem}")
+        if not self.allow_remote and not is_loopback(self.host):
+            raise ValueError(
+                f"host {self.host!r} is not a loopback address: the listener serves "
+                "/status to anyone who can reach it; set metrics.allow_remote: true to mean it"
+            )
+        return self
 
 
 class CycleConfig(Strict):
@@ -131,7 +172,7 @@ class ShutdownConfig(Strict):
 class LoggingConfig(Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     stdout: bool = True
-    file: str = "trader.log"
+    file: FileName = "trader.log"
     max_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
     backups: Annotated[int, Field(ge=1, le=100)] = 5
 

@@ -18,6 +18,7 @@ import orjson
 from pydantic import BaseModel, ValidationError
 
 from trader.config.app import AppConfig
+from trader.config.environment import environment_problems
 from trader.config.files import FileProblem, parse_yaml, read_text
 from trader.config.policy import PolicyConfig
 from trader.config.signals import SignalsConfig
@@ -241,7 +242,11 @@ def load_config(config_file: Path) -> LoadedConfig:
             raws[file_name] = raw
     if issues:
         raise ConfigError(issues)
-    return _build(config_file, raw_app, raws)
+    loaded = _build(config_file, raw_app, raws)
+    usable = [ConfigIssue(config_file, k, r) for k, r in environment_problems(loaded)]
+    if usable:
+        raise ConfigError(usable)
+    return loaded
 
 
 def _build(

@@ -362,28 +362,39 @@ class Daemon:
 
     # -- stop --------------------------------------------------------------------------
     async def _shutdown(self) -> None:
+        """OPS-3: every step runs, whatever the one before ran into (a venue that does not
+        answer, a state file that is locked or lost): each failure is one logged line."""
         self._stop.set()
         self.notifier.notify("STOPPING=1")
         await cancel_and_wait(self._tasks)
         await self._canceller.stop()
         if self._db is not None and self.loaded.app.shutdown.cancel_open_orders:
-            try:
-                async with asyncio.timeout(self.loaded.app.shutdown.timeout_s / 2):
-                    await self._cancel_all("shutdown")
-            except TimeoutError:
-                log.error("shutdown_cancel_all_timed_out")
+            await _step("cancel_all", self._cancel_all("shutdown"), self._cancel_budget())
         if self.trading is not None:
-            await self.trading.stop()
+            await _step("trading_stop", self.trading.stop())
         if self._http is not None:
-            await self._http.stop()
+            await _step("http_stop", self._http.stop())
         if self._venue is not None:
-            await self._venue.stop()
+            await _step("venue_stop", self._venue.stop())
         if self._guard is not None and self._guard.lost is not None:
             await self._guard.save_copy()  # the last word of a state file lost while running
         if self._db is not None:
-            await self._db.close()
+            await _step("state_close", self._db.close())
         self.metrics.up.set(0)
         log.info("daemon_stopped", exit_code=self._exit_code)
+
+    def _cancel_budget(self) -> float:
+        return self.loaded.app.shutdown.timeout_s / 2
+
+
+async def _step(name: str, work: Coroutine[Any, Any, Any], limit_s: float | None = None) -> None:
+    try:
+        async with asyncio.timeout(limit_s):
+            await work
+    except TimeoutError:
+        log.error("shutdown_step_timed_out", step=name, limit_s=limit_s)
+    except Exception as exc:  # one step's failure must not skip the ones after it
+        log.error("shutdown_step_failed", step=name, error=repr(exc)[:300], exc_info=True)
 
 
 def _abort_unfinished_cycles(conn: Any) -> int:

@@ -36,7 +36,7 @@ from trader.execution.reconcile import fill_deltas
 from trader.ops.metrics import Metrics
 from trader.pipeline.decide import DecisionStep
 from trader.risk.fees import fallback_rates
-from trader.state.db import Database, transaction
+from trader.state.db import Database, StateUnavailableError, transaction
 
 log = structlog.get_logger("trader.act")
 FINAL_SYNC_S = 3.0
@@ -311,7 +311,7 @@ class Actor:
         try:
             async with asyncio.timeout(FINAL_SYNC_S):
                 await self.desk.reconciler.verify_fills()
-        except (TimeoutError, ExchangeError) as exc:
+        except (TimeoutError, ExchangeError, sqlite3.Error, StateUnavailableError) as exc:
             log.error("final_fill_sync_incomplete", error=repr(exc))
 
 

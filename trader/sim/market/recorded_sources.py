@@ -48,6 +48,33 @@ BINANCE_PRIORITY = ("BTC-USD", "ETH-USD", "SOL-USD", "ADA-USD", "XRP-USD", "DOT-
 CAPTURE_FILE = Path("coinbase-ws-capture-2026") / "advanced-trade-btc-eth.jsonl.gz"
 
 
+def replay_problem(kind: str, data_dir: Path) -> str | None:
+    """Why `data_dir` cannot feed a replay of `kind`, or None: what each kind reads —
+    `coinbase-minute`: `coinbase-minute-2018/minute/*/` trade zips; `binance-5m`:
+    `binance-5m-24pairs-2021/*-5m.json.gz`; `ws-capture`: the capture file."""
+    if kind not in ("coinbase-minute", "binance-5m", "ws-capture"):
+        return None
+    if not data_dir.is_dir():
+        return f"{data_dir} is not a directory"
+    try:
+        found, needed = _replay_files(kind, data_dir)
+    except OSError:
+        found, needed = False, "readable recorded data"
+    return None if found else f"{data_dir} holds no {needed} (needed by market {kind})"
+
+
+def _replay_files(kind: str, data_dir: Path) -> tuple[bool, str]:
+    if kind == "coinbase-minute":
+        found = bool(minute_files(data_dir / "coinbase-minute-2018", "trade"))
+        needed = "coinbase-minute-2018/minute/<product>/<day>_trade.zip files"
+    elif kind == "binance-5m":
+        found = bool(binance_files(data_dir / "binance-5m-24pairs-2021"))
+        needed = "binance-5m-24pairs-2021/<PAIR>_USDT-5m.json.gz files"
+    else:
+        found, needed = (data_dir / CAPTURE_FILE).is_file(), str(CAPTURE_FILE)
+    return found, needed
+
+
 def recorded_rules(data_dir: Path) -> dict[str, ProductRules]:
     """Real 2026 product rules from the capture's `/market/products`, when present."""
     path = data_dir / CAPTURE_FILE
