@@ -1,7 +1,8 @@
 """`python -m trader` / `trader`: the operator's commands (OPS-7).
 
 Exit codes: 0 ok; 1 runtime failure (or nothing to report); 2 bad configuration or usage;
-3 another instance is running; 4 refused by a safety gate; 5 the state file is unusable.
+3 another instance is running; 4 refused by a safety gate; 5 the state file is unusable;
+6 the machine refused the start (the metrics port cannot be opened).
 """
 
 from __future__ import annotations

@@ -127,3 +127,38 @@ def test_ops4_kill_without_a_writable_file_or_a_daemon_says_exactly_why(daemon_d
     lines = killed.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("kill switch NOT engaged: cannot create")
     assert "no daemon holds" in lines[0]
+
+
+def test_ops4_a_directory_at_the_kill_switch_path_engages_it(daemon_dir):
+    daemon = daemon_dir.start()
+    daemon.wait_started()
+    daemon_dir.kill_switch.mkdir()
+    wait_for(lambda: _halted(daemon), timeout=1.0)
+    assert daemon.status()["halt_reason"] == "kill_switch"
+    killed = daemon_dir.cli("kill", "--reason", "dir")
+    assert killed.returncode == 0 and "Traceback" not in killed.stderr, killed.stderr
+    strays = [p.name for p in daemon_dir.data.iterdir() if p.name.startswith("tmp")]
+    assert strays == []  # the failed atomic write left nothing behind
+    time.sleep(0.5)
+    assert daemon.proc.poll() is None and _halted(daemon)
+    assert daemon.stop() == 0
+
+
+def test_ops3_a_metrics_port_in_use_is_one_line_and_exit_6(daemon_dir):
+    import socket
+
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    try:
+        daemon_dir.write_app({"metrics": {"port": holder.getsockname()[1]}})
+        daemon = daemon_dir.start()
+        code = daemon.wait(timeout=30)
+        output = daemon.output()
+        assert code == 6 and "Traceback" not in output, output[-2000:]
+        refusal = [line for line in output.splitlines() if line.startswith("not started:")]
+        assert len(refusal) == 1 and "cannot be opened" in refusal[0]
+        events = [e for e in _file_events(daemon_dir) if e["event"] == "daemon_stopped"]
+        assert events and events[-1]["exit_code"] == 6  # the file log says why, not 0
+    finally:
+        holder.close()

@@ -6,3 +6,4 @@ EXIT_CONFIG = 2  # bad configuration or usage
 EXIT_RUNNING = 3  # another instance holds the lock
 EXIT_GATE = 4  # refused by a safety gate
 EXIT_STATE = 5  # the state file is unusable (empty, damaged, replaced): needs a human
+EXIT_ENVIRONMENT = 6  # the machine refused the start (port in use, disk full): needs a human

@@ -39,10 +39,16 @@ def kill_command(args: argparse.Namespace) -> int:
 
 
 def _write_switch(path: Path, reason: str) -> None:
+    """Create the file atomically; nothing is left behind when that fails (a directory at
+    the path, a read-only or full disk)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as tmp:
         tmp.write(reason + "\n")
-    os.replace(tmp.name, path)
+    try:
+        os.replace(tmp.name, path)
+    except OSError:
+        os.unlink(tmp.name)
+        raise
 
 
 def _signal_instead(pid_path: Path, path: Path, error: OSError) -> int:

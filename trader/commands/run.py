@@ -8,10 +8,17 @@ import os
 import sys
 
 from trader.commands.common import load_or_report, lock_or_report
-from trader.commands.exit_codes import EXIT_CONFIG, EXIT_GATE, EXIT_RUNNING, EXIT_STATE
+from trader.commands.exit_codes import (
+    EXIT_CONFIG,
+    EXIT_ENVIRONMENT,
+    EXIT_GATE,
+    EXIT_RUNNING,
+    EXIT_STATE,
+)
 from trader.config.secrets import CredentialsError, load_credentials
 from trader.daemon.app import Daemon
 from trader.ops.gates import live_gate_problems
+from trader.ops.http import ListenerError
 from trader.ops.logging import Redactor, configure_logging
 from trader.state.identity import StateFileError
 
@@ -42,6 +49,9 @@ def run_command(args: argparse.Namespace) -> int:
     except StateFileError as exc:
         print(f"not started: {exc}", file=sys.stderr)
         return EXIT_STATE
+    except ListenerError as exc:
+        print(f"not started: {exc}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
     finally:
         logs.close()
         lock.release()

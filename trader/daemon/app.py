@@ -18,7 +18,7 @@ from typing import Any
 import structlog
 
 from trader import __version__
-from trader.commands.exit_codes import EXIT_STATE
+from trader.commands.exit_codes import EXIT_ENVIRONMENT, EXIT_STATE
 from trader.config.loader import ConfigError, LoadedConfig, load_config
 from trader.config.secrets import Credentials
 from trader.core.types import Mode, TradingState
@@ -30,7 +30,7 @@ from trader.daemon.pipeline import build_stages, cancel_all_open_orders
 from trader.daemon.status import state_document
 from trader.daemon.trading.runtime import TradingRuntime
 from trader.daemon.venue import embedded_venue
-from trader.ops.http import OpsServer
+from trader.ops.http import ListenerError, OpsServer
 from trader.ops.looplag import LoopLagMonitor
 from trader.ops.metrics import Metrics
 from trader.ops.sdnotify import SystemdNotifier
@@ -90,6 +90,10 @@ class Daemon:
         except StateFileError as exc:  # ST-3: one line, an exit code systemd leaves alone
             log.critical("state_file_unusable", error=str(exc))
             self._exit_code = EXIT_STATE
+            raise
+        except ListenerError as exc:
+            log.critical("start_refused", error=str(exc))
+            self._exit_code = EXIT_ENVIRONMENT
             raise
         except BaseException:
             self._exit_code = self._exit_code or 1

@@ -18,6 +18,10 @@ StatusProvider = Callable[[], Awaitable[dict[str, Any]]]
 Check = Callable[[], tuple[bool, list[str]]]
 
 
+class ListenerError(Exception):
+    """The operator's listener could not be opened (port in use, address not here)."""
+
+
 class OpsServer:
     def __init__(
         self,
@@ -42,10 +46,19 @@ class OpsServer:
         return app
 
     async def start(self, host: str, port: int) -> int:
+        """Listen; a port that cannot be bound is a `ListenerError` naming it."""
         self._runner = web.AppRunner(self.app(), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port, reuse_address=True)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            self._runner = None
+            raise ListenerError(
+                f"metrics listener {host}:{port} cannot be opened: {exc.strerror or exc} "
+                "(another process on the port? set metrics.port)"
+            ) from exc
         addresses = self._runner.addresses  # the real port when 0 (ephemeral) was asked
         self.port = int(addresses[0][1]) if addresses else port
         return self.port

@@ -69,8 +69,9 @@ class StoreHealth:
 
 
 def is_lock_error(exc: sqlite3.OperationalError) -> bool:
+    """A write refused for now: another process's lock, or a full disk (both pass)."""
     text = str(exc).lower()
-    return "locked" in text or "busy" in text
+    return "locked" in text or "busy" in text or "is full" in text
 
 
 def connect(
@@ -135,6 +136,9 @@ def open_state(
             check_integrity(conn, path)
         migrate(conn)
         opening = settle_identity(conn, path, fresh=not existed)
+    except sqlite3.OperationalError as exc:  # locked, full disk, read-only: not damage
+        conn.close()
+        raise StateFileError(f"state file {path} cannot be written: {exc}") from exc
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise StateFileError(damaged(path, exc)) from exc
