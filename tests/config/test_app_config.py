@@ -153,21 +153,59 @@ def test_cfg2_loader_error_lists_issue_objects(daemon_dir):
     assert [issue.key for issue in caught.value.issues] == ["exchange.token"]
 
 
+def _test_pem() -> str:
+    """A throw-away P-256 key made for this test run, written with literal backslash-n."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    pem = (
+        ec.generate_private_key(ec.SECP256R1())
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+    return pem.strip().replace("\n", "\\n")
+
+
 def test_cfg2_credentials_from_env_and_key_file(tmp_path):
+    pem = _test_pem()
     key_file = tmp_path / "cdp_api_key.json"
-    key_file.write_text(f'{{"name": "organizations/o/apiKeys/k", "privateKey": "{FAKE_PEM}"}}')
+    key_file.write_text(f'{{"name": "organizations/o/apiKeys/k", "privateKey": "{pem}"}}')
     creds = load_credentials({"CB_API_KEY_FILE": str(key_file)})
     assert creds is not None and creds.key_name == "organizations/o/apiKeys/k"
     assert "\n" in creds.private_key and "\\n" not in creds.private_key
     assert "PRIVATE KEY" not in repr(creds)
-    inline = load_credentials({"CB_API_KEY_NAME": "n", "CB_API_PRIVATE_KEY": FAKE_PEM})
+    inline = load_credentials({"CB_API_KEY_NAME": "n", "CB_API_PRIVATE_KEY": pem})
     assert inline is not None and inline.private_key.startswith("-----BEGIN EC PRIVATE KEY-----\n")
     assert load_credentials({}) is None
     with pytest.raises(CredentialsError, match="CB_API_KEY_NAME"):
-        load_credentials({"CB_API_PRIVATE_KEY": FAKE_PEM})
+        load_credentials({"CB_API_PRIVATE_KEY": pem})
     with pytest.raises(CredentialsError, match="not valid JSON"):
         key_file.write_text("{nope")
         load_credentials({"CB_API_KEY_FILE": str(key_file)})
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        FAKE_PEM,
+        "not a key at all",
+        "AAAA",
+        "-----BEGIN PRIVATE KEY-----\\nZm9v\\n-----END PRIVATE KEY-----",
+    ],
+)
+def test_cfg2_a_key_that_does_not_parse_is_refused_at_start(daemon_dir, key):
+    with pytest.raises(CredentialsError, match="CB_API_PRIVATE_KEY"):
+        load_credentials({"CB_API_KEY_NAME": "n", "CB_API_PRIVATE_KEY": key})
+    env = {"CB_API_KEY_NAME": "organizations/o/apiKeys/k", "CB_API_PRIVATE_KEY": key}
+    daemon_dir.write_app({"exchange": {"venue": "coinbase"}})
+    result = daemon_dir.cli("run", env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("credentials error: CB_API_PRIVATE_KEY")
+    assert not (daemon_dir.root / "data").exists()
 
 
 @pytest.mark.parametrize(

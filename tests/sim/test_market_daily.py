@@ -197,7 +197,10 @@ def test_sim1_binance_replay_has_no_invented_daily_history(shared_data):
     source = build_source(
         "binance-5m", start=START, seed=1, products=2, data_dir=shared_data, speed=60.0
     )
-    for rules in source.products():  # the set starts one day before the replay start
+    products = source.products()
+    assert len(products) == 2  # not vacuous: two products were looked at
+    for rules in products:  # the set starts one day before the replay start
+        assert source.history(rules.product_id), rules.product_id  # minute history exists
         assert source.daily_history(rules.product_id) == []
 
 

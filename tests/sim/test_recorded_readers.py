@@ -51,12 +51,17 @@ def test_sim1_minute_trade_bars_real_file(shared_data):
 
 def test_sim1_minute_bars_every_file_parses(shared_data):
     root = shared_data / "coinbase-minute-2018"
+    parsed: dict[str, int] = {}
     for kind, reader in (("trade", read_trade_bars), ("quote", read_quote_bars)):
-        for product_id, paths in minute_files(root, kind).items():
+        files = minute_files(root, kind)
+        assert {"BTC-USD", "ETH-USD", "LTC-USD", "BTC-EUR"} <= set(files), kind  # not vacuous
+        for product_id, paths in files.items():
             for path in paths:
                 rows = reader(path, product_id)
                 assert rows, path
                 assert all(isinstance(r.start, int) for r in rows)
+                parsed[kind] = parsed.get(kind, 0) + 1
+    assert parsed["trade"] >= 8 and parsed["quote"] >= 8
 
 
 def test_sim1_second_trade_bars_real_file(shared_data):

@@ -65,8 +65,22 @@ def _unescape(key: str) -> str:
 
 
 def load_credentials(env: Mapping[str, str] | None = None) -> Credentials | None:
-    """Credentials from the environment, None when none are configured."""
-    env = os.environ if env is None else env
+    """Credentials from the environment, None when none are configured; a key that does
+    not parse (garbage, encrypted, a wrong curve) is a CredentialsError now, not a start
+    that retries forever."""
+    credentials = _configured(os.environ if env is None else env)
+    if credentials is not None:
+        from trader.exchange.coinbase.auth import load_private_key
+        from trader.exchange.errors import AuthKeyError
+
+        try:
+            load_private_key(credentials.key_name, credentials.private_key)
+        except AuthKeyError as exc:
+            raise CredentialsError(f"{credentials.source}: {exc}") from None
+    return credentials
+
+
+def _configured(env: Mapping[str, str]) -> Credentials | None:
     if env.get("CB_API_KEY_FILE"):
         return _from_json_key_file(Path(env["CB_API_KEY_FILE"]).expanduser())
     name = env.get("CB_API_KEY_NAME", "")
