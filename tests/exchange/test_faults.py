@@ -163,3 +163,21 @@ async def test_x1_connection_dropped_after_accept_is_unknown(env):
     result = await exchange.create_order(_market("intent-drop"))
     assert isinstance(result, OrderUnknown)
     assert len(venue.engine.orders()) == 1
+
+
+async def test_ex1_rate_limit_headroom_is_read_at_scrape_time():
+    """An idle bucket refills while nobody calls; the gauge shows it (an alert on low
+    headroom must not fire on a healthy, quiet daemon)."""
+    from trader.exchange.coinbase.ratelimit import TokenBucket
+    from trader.exchange.metrics import adapter_metrics
+
+    now = [100.0]
+    metrics = Metrics()
+    bucket = TokenBucket("private", 10, adapter_metrics(metrics).headroom, lambda: now[0])
+    for _ in range(10):
+        await bucket.acquire()
+    assert sample(metrics, "trader_rate_limit_headroom", bucket="private") == 0.0
+    now[0] += 0.5
+    assert sample(metrics, "trader_rate_limit_headroom", bucket="private") == 0.5
+    now[0] += 5
+    assert sample(metrics, "trader_rate_limit_headroom", bucket="private") == 1.0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import re
 import shlex
 import shutil
@@ -306,6 +307,32 @@ def test_ops5_promtool_check_rules(repo_root: Path):
         pytest.skip("promtool is not on PATH; the rules are checked by the YAML and name tests")
     result = subprocess.run(
         [promtool, "check", "rules", str(repo_root / ALERTS)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+ALERT_TESTS = "deploy/prometheus/trader-alerts.test.yml"
+
+
+def test_ops5_every_alert_has_a_firing_and_a_quiet_promtool_case(repo_root: Path, alert_rules):
+    cases = yaml.safe_load((repo_root / ALERT_TESTS).read_text())["tests"]
+    checks = [check for case in cases for check in case["alert_rule_test"]]
+    firing = {c["alertname"] for c in checks if c["exp_alerts"]}
+    quiet = {c["alertname"] for c in checks if not c["exp_alerts"]}
+    names = {rule["alert"] for rule in alert_rules}
+    assert names - firing == set(), "alerts no case fires"
+    assert names - quiet - {"TraderMetricsAbsent"} == set(), "alerts no case keeps quiet"
+
+
+def test_ops5_promtool_test_rules(repo_root: Path):
+    """The alert unit tests, run by promtool (CI installs it from the `prometheus` package)."""
+    promtool = shutil.which("promtool")
+    if promtool is None and os.environ.get("CI"):
+        pytest.fail("promtool is not on PATH in CI (.ci/run installs it)")
+    if promtool is None:
+        pytest.skip("promtool is not on PATH")
+    result = subprocess.run(
+        [promtool, "test", "rules", str(repo_root / ALERT_TESTS)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -1,13 +1,15 @@
 """Client-side token buckets and full-jitter backoff (EX-1).
 
 Buckets are per class of endpoint (private 30/s, public 10/s by default, configurable as a
-share of the account's budget) and export their headroom (free fraction) as a gauge.
+share of the account's budget) and export their headroom (free fraction) as a gauge read at
+scrape time: an idle bucket refills while nobody calls, and the gauge shows it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,11 +30,10 @@ class TokenBucket:
         self._tokens = self.capacity
         self._clock = clock
         self._stamp: float | None = None
-        self._gauge = headroom.labels(bucket=name)
-        self._gauge.set(1.0)
+        headroom.labels(bucket=name).set_function(lambda: self.headroom)
 
     def _now(self) -> float:
-        return self._clock() if self._clock else asyncio.get_running_loop().time()
+        return self._clock() if self._clock else time.monotonic()
 
     def _refill(self) -> None:
         now = self._now()
@@ -42,8 +43,9 @@ class TokenBucket:
 
     @property
     def headroom(self) -> float:
+        """The free fraction now (what the gauge shows at each scrape)."""
         self._refill()
-        return self._tokens / self.capacity
+        return max(0.0, self._tokens) / self.capacity
 
     async def acquire(self) -> None:
         """Take one token, sleeping until one is available (never blocks the loop)."""
@@ -51,16 +53,13 @@ class TokenBucket:
             self._refill()
             if self._tokens >= 1.0:
                 self._tokens -= 1.0
-                self._gauge.set(self._tokens / self.capacity)
                 return
-            self._gauge.set(max(0.0, self._tokens) / self.capacity)
             await asyncio.sleep((1.0 - self._tokens) / self.rate)
 
     def penalize(self) -> None:
         """The venue said 429: spend the whole burst so the next calls slow down."""
         self._refill()
         self._tokens = min(self._tokens, 0.0)
-        self._gauge.set(0.0)
 
 
 @dataclass(frozen=True, slots=True)
