@@ -174,10 +174,10 @@ async def test_ex1_rate_limit_headroom_is_read_at_scrape_time():
     now = [100.0]
     metrics = Metrics()
     bucket = TokenBucket("private", 10, adapter_metrics(metrics).headroom, lambda: now[0])
-    for _ in range(10):
+    for _ in range(int(bucket.capacity)):
         await bucket.acquire()
     assert sample(metrics, "trader_rate_limit_headroom", bucket="private") == 0.0
-    now[0] += 0.5
+    now[0] += 0.25
     assert sample(metrics, "trader_rate_limit_headroom", bucket="private") == 0.5
     now[0] += 5
     assert sample(metrics, "trader_rate_limit_headroom", bucket="private") == 1.0

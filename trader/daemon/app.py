@@ -286,7 +286,7 @@ class Daemon:
                 log.exception("trading_start_failed", error=str(exc), retry_in_s=delay)
                 self.trading_error = f"{type(exc).__name__}: {exc}"[:300]
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+                delay = min(delay * 2, 10.0)
         self.trading_error = None
         self._runner.add_stages(self.trading.stages())
         if self._keeper.state is TradingState.HALTED:  # a halt from before the venue was reachable

@@ -112,9 +112,15 @@ class Actor:
 
     # -- start and background ----------------------------------------------------------
     async def open_gate(self) -> None:
-        """X-5: nothing is sent before the start-up reconciliation has passed."""
-        if self.desk is not None:
+        """X-5: nothing is sent before the start-up reconciliation has passed. A venue that
+        does not answer now keeps the gate closed, not the daemon down: the reconcile task
+        tries again every few seconds and `/readyz` says so meanwhile."""
+        if self.desk is None:
+            return
+        try:
             await self.desk.reconcile(startup=True)
+        except ExchangeError as exc:
+            log.warning("start_gate_waits_for_the_venue", error=str(exc)[:300])
 
     @property
     def reconciled(self) -> bool:

@@ -210,7 +210,7 @@ class OrderDesk:
         while True:
             wait = self.config.reconcile_interval_s if self.reconciled else GATE_RETRY_S
             await asyncio.sleep(wait)
-            await self.reconcile(startup=False)
+            await self.reconcile(startup=not self.reconciled)  # the start-up one until it passes
 
     async def cancel_all(self, reason: str) -> int:
         return await self.cancel.run(reason)

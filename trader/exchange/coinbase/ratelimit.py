@@ -17,7 +17,9 @@ from prometheus_client import Gauge
 
 
 class TokenBucket:
-    """`rate` tokens per second, burst of `rate` tokens (one second's worth)."""
+    """`rate` tokens per second, burst of half a second's worth: requests released in a
+    burst reach the venue bunched closer than they left, and the venue's own bucket (one
+    second's worth) must still have room for them — else every start meets a 429."""
 
     def __init__(
         self, name: str, rate: float, headroom: Gauge, clock: Callable[[], float] | None = None
@@ -26,7 +28,7 @@ class TokenBucket:
             raise ValueError(f"bucket {name}: rate must be positive")
         self.name = name
         self.rate = rate
-        self.capacity = max(1.0, rate)
+        self.capacity = max(1.0, rate / 2)
         self._tokens = self.capacity
         self._clock = clock
         self._stamp: float | None = None
