@@ -64,3 +64,50 @@ def test_ops5_every_metric_name_is_documented_in_readme(repo_root: Path):
     names = {m.name for m in metrics.registry.collect()}
     missing = sorted(n for n in names if not re.search(rf"`{n}(_total|_info)?[`{{]", readme))
     assert not missing, f"metrics missing from README: {missing}"
+
+
+def test_ops5_the_listener_cannot_be_tied_up_or_flood_the_log(daemon_dir):
+    """Connections that never finish a request are closed within seconds, no more than the
+    cap stay open, malformed requests are a few WARNING lines without tracebacks — and
+    /healthz answers throughout."""
+    import socket
+    import time
+
+    from trader.ops.http import IDLE_S, MAX_CONNECTIONS
+
+    daemon = daemon_dir.start()
+    port = daemon.wait_started()
+    idle = []
+    for n in range(200):
+        conn = socket.create_connection(("127.0.0.1", port), timeout=5)
+        if n % 2:
+            conn.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")  # headers never finished
+        idle.append(conn)
+    assert daemon.get("/healthz")[0] == 200
+    open_now = sum(1 for c in idle if not _closed(c, wait=0.05))
+    assert open_now <= MAX_CONNECTIONS
+    time.sleep(IDLE_S + 2)
+    assert all(_closed(c, wait=1.0) for c in idle)
+    for _ in range(30):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as bad:
+            bad.sendall(b"GET / HTTP/9.9\r\nBroken header line\r\n\r\n")
+            bad.recv(1024)
+    assert daemon.get("/healthz")[0] == 200
+    out = daemon.output()
+    warnings = [e for e in daemon.events() if e["event"] == "operator_listener_request_refused"]
+    assert 1 <= len(warnings) <= 3 and "Traceback" not in out
+    for conn in idle:
+        conn.close()
+    assert daemon.stop() == 0
+
+
+def _closed(conn, wait: float) -> bool:
+    conn.settimeout(wait)
+    try:
+        return conn.recv(1024) == b""
+    except TimeoutError:
+        return False
+    except OSError:
+        return True
+    finally:
+        conn.settimeout(5)
