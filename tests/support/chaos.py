@@ -209,14 +209,25 @@ class ChaosRun:
                 raise
             self._adopt_refused_state()
             return self.start_daemon()
-        wait_for(lambda: "trading" in self.daemon_status(), timeout=90)
-        if self.daemon_status()["trading"]["reconcile"]["adoption_required"]:
+        wait_for(lambda: self._gate_decided(), timeout=120, interval=0.1)
+        if self._gate_decided() == "adoption":
             assert self.daemon.stop() == 0
             self._adopt()
             return self.start_daemon()
         if self.daemon_status()["halt_reason"] in ALLOWED_HALTS:
             self.resume()
         return self.daemon
+
+    def _gate_decided(self) -> str | None:
+        """ "open" once reconciled, "adoption" when the state needs it, else None (the
+        venue may still be failing the start-up reconcile: it is retried)."""
+        trading = self.daemon_status().get("trading")
+        if not trading:
+            return None
+        report = trading.get("reconcile") or {}
+        if report.get("adoption_required"):
+            return "adoption"
+        return "open" if trading.get("reconciled") else None
 
     def _adopt_refused_state(self) -> None:
         """A state file the start refused (truncated): moved away, then adopted."""
