@@ -172,6 +172,9 @@ class ShutdownConfig(Strict):
 class LoggingConfig(Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     stdout: bool = True
+    # OPS-9: what stdout shows — `auto`: a human console on a terminal, JSON lines otherwise
+    # (systemd, pipes); the log file is always JSON lines
+    format: Literal["auto", "json", "console"] = "auto"
     file: FileName = "trader.log"
     max_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
     backups: Annotated[int, Field(ge=1, le=100)] = 5

@@ -102,24 +102,33 @@ def shared_processors(redactor: Redactor) -> list[Any]:
     ]
 
 
-def configure_logging(config: LoggingConfig, log_file: Path | None, redactor: Redactor) -> LogSetup:
-    """Route structlog through stdlib logging to stdout and the rotating file."""
-    formatter = structlog.stdlib.ProcessorFormatter(
-        processor=structlog.processors.JSONRenderer(serializer=_orjson_dumps),
-        foreign_pre_chain=shared_processors(redactor),
+def _formatter(renderer: Any, redactor: Redactor) -> logging.Formatter:
+    return structlog.stdlib.ProcessorFormatter(
+        processor=renderer, foreign_pre_chain=shared_processors(redactor)
     )
+
+
+def configure_logging(config: LoggingConfig, log_file: Path | None, redactor: Redactor) -> LogSetup:
+    """Route structlog through stdlib logging to stdout and the rotating file (JSON lines;
+    stdout in the human console format on a terminal, or when `logging.format` says so)."""
+    json_lines = _formatter(structlog.processors.JSONRenderer(serializer=_orjson_dumps), redactor)
     handlers: list[logging.Handler] = []
     if config.stdout:
-        handlers.append(logging.StreamHandler(sys.stdout))
+        console = config.format == "console" or (config.format == "auto" and sys.stdout.isatty())
+        stdout = logging.StreamHandler(sys.stdout)
+        stdout.setFormatter(
+            _formatter(structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty()), redactor)
+            if console
+            else json_lines
+        )
+        handlers.append(stdout)
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(
-            logging.handlers.RotatingFileHandler(
-                log_file, maxBytes=config.max_bytes, backupCount=config.backups, encoding="utf-8"
-            )
+        file_handler = logging.handlers.RotatingFileHandler(
+            log_file, maxBytes=config.max_bytes, backupCount=config.backups, encoding="utf-8"
         )
-    for handler in handlers:
-        handler.setFormatter(formatter)
+        file_handler.setFormatter(json_lines)
+        handlers.append(file_handler)
     log_queue: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
     listener = logging.handlers.QueueListener(log_queue, *handlers, respect_handler_level=False)
     root = logging.getLogger()
