@@ -33,7 +33,7 @@ from trader.core.types import ProductRules, Side  # noqa: E402
 from trader.daemon.keeper import StateKeeper  # noqa: E402
 from trader.daemon.killswitch import KillSwitchWatcher  # noqa: E402
 from trader.exchange.orders import OrderKind  # noqa: E402
-from trader.execution.engine import OrderDraft  # noqa: E402
+from trader.execution.drafts import OrderDraft  # noqa: E402
 from trader.execution.intents import Purpose  # noqa: E402
 from trader.ops.metrics import Metrics  # noqa: E402
 from trader.sim.venue import SimVenue  # noqa: E402

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import sqlite3
 import time
+from decimal import Decimal
 
 import orjson
 import yaml
@@ -12,6 +14,7 @@ import yaml
 from tests.support.daemon import wait_for
 from trader.ops.pidlock import lock_is_held, read_holder
 
+ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 LIVE = {"mode": "LIVE", "exchange": {"venue": "coinbase", "read_only": False}}
 
 
@@ -153,13 +156,27 @@ def test_ops5_status_command_from_daemon_and_from_database(daemon_dir):
     document = orjson.loads(live.stdout)
     assert document["source"] == "daemon" and document["mode"] == "DRY_RUN"
     assert document["state"] == "ACTIVE" and document["pid"] == daemon.proc.pid
+    # OPS-5: the venue actually used, ISO UTC times, the book valued at the last step
+    assert document["venue_url"].startswith("http://127.0.0.1:")
+    assert ISO_UTC.fullmatch(document["started_at"])
+    wait_for(lambda: daemon.status()["equity"] is not None, timeout=30, interval=0.2)
+    live = daemon.status()
+    assert Decimal(live["equity"]) > 0 and live["quote_currency"] == "USD"
+    assert ISO_UTC.fullmatch(live["valued_at"]) and ISO_UTC.fullmatch(
+        live["last_cycle"]["started_at"]
+    )
+    assert isinstance(live["last_decisions"], list) and isinstance(live["exclusions"], dict)
     assert daemon.stop() == 0
     offline = daemon_dir.cli("status", "--json")
     document = orjson.loads(offline.stdout)
     assert document["source"] == "database" and document["running"] is False
-    assert document["state"] == "ACTIVE"
+    assert document["state"] == "ACTIVE" and Decimal(document["equity"]) > 0
+    assert document["venue_url"] == "embedded venue (not running)"
+    assert ISO_UTC.fullmatch(document["last_cycle"]["finished_at"])
     text = daemon_dir.cli("status")
     assert "not running" in text.stdout and "state:    ACTIVE" in text.stdout
+    assert "equity:   " in text.stdout and "last decisions:" in text.stdout
+    assert "universe exclusions:" in text.stdout
 
 
 def test_cfg1_config_hash_is_stored_with_every_cycle(daemon_dir):

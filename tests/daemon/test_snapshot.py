@@ -70,6 +70,12 @@ def test_r1_entries_that_ended_unfilled_are_not_trades(tmp_path):
     assert len(trades) == 3
 
 
+def test_r1_a_dry_run_entry_counts_as_the_trade_it_stands_for(tmp_path):
+    """DRY_RUN never learns whether an entry would have filled: spacing and the trade
+    limits treat it as done, or DRY_RUN would approve the same entry every cycle."""
+    assert len(_trades(tmp_path, [_entry(1, IntentState.DRY), _entry(2, IntentState.DRY)])) == 2
+
+
 def test_r1_an_entry_and_its_reprices_are_one_trade(tmp_path):
     chain = [
         _entry(1, IntentState.EXPIRED, proposal="p1", at=NOW - 900),

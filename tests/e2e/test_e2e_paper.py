@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.helpers import edit_policy, metric, query, sim_get, venue_root
+from tests.e2e.helpers import edit_policy, metric, query, samples, sim_get, venue_root
 from tests.support.daemon import DaemonDir, DaemonProcess, wait_for
 
 WORKING = ("NEW", "SUBMITTING", "OPEN", "PARTIALLY_FILLED")
@@ -243,3 +243,62 @@ def test_x6_paper_restart_issues_fresh_order_and_trade_ids(paper: Scenario):
             paper.db, "SELECT * FROM orders WHERE order_id = ?", (intent["exchange_order_id"],)
         )
         assert [o["intent_id"] for o in order] == [intent["intent_id"]]
+
+
+def test_ops9_log_lines_join_proposal_verdict_intent_and_fill(paper: Scenario):
+    """OPS-9: the log alone tells each trade's story — every intent and fill the first run
+    recorded has its line, and each entry's line joins a proposal and a verdict line."""
+    events = paper.first.daemon.events()
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for event in events:
+        by_kind.setdefault(event["event"], []).append(event)
+    logged_intents = {e["intent_id"]: e for e in by_kind.get("intent", [])}
+    logged_fills = {e["trade_id"]: e for e in by_kind.get("fill", [])}
+    proposals = {e["proposal_id"] for e in by_kind.get("proposal", [])}
+    verdicts = {e["proposal_id"]: e for e in by_kind.get("verdict", [])}
+    for intent in paper.after_first["intents"]:
+        line = logged_intents[intent["intent_id"]]
+        assert (line["product_id"], line["side"]) == (intent["product_id"], intent["side"])
+        assert line["client_order_id"] == intent["client_order_id"]
+        if intent["purpose"] == "entry":
+            assert line["proposal_id"] in proposals
+            assert verdicts[line["proposal_id"]]["action"] in ("approve", "resize")
+    for fill in paper.after_first["fills"]:
+        line = logged_fills[fill["trade_id"]]
+        assert line["intent_id"] == fill["intent_id"]
+        assert (line["price"], line["size"]) == (fill["price"], fill["size"])
+
+
+def test_x4_exposure_gauges_follow_fills_not_the_next_cycle(tmp_path):
+    """A product's first fill moves `trader_position_notional` at once: seen on a scrape
+    taken before any cycle started after that fill (cycles every 10 s here)."""
+    home = DaemonDir(
+        tmp_path,
+        {"mode": "PAPER", "sim": {"products": 6}, "cycle": {"interval_s": 10, "jitter_pct": 0}},
+    )
+    edit_policy(home, "signals.yaml", lambda s: s["price_move"].update(threshold_60m_pct=1.0))
+    edit_policy(home, "strategies.yaml", _relax_strategy)
+    db = home.data / "trader-paper.db"
+    seen: dict[str, float] = {}
+    try:
+        daemon = home.start()
+        daemon.wait_started(timeout=30)
+
+        def gauge_moved_before_a_cycle() -> bool:
+            if not db.exists():
+                return False
+            first_fill = dict(
+                query(db, "SELECT product_id, MIN(recorded_at) FROM fills GROUP BY product_id")
+            )
+            text = daemon.metrics()
+            latest_cycle = query(db, "SELECT COALESCE(MAX(started_at), 0) FROM cycles")[0][0]
+            for labels, value in samples(text, "trader_position_notional"):
+                product = labels["product"]
+                if product in first_fill and latest_cycle < first_fill[product] and value > 0:
+                    seen[product] = value
+            return bool(seen)
+
+        wait_for(gauge_moved_before_a_cycle, timeout=90, interval=0.1)
+        assert all(value > 0 for value in seen.values())
+    finally:
+        home.cleanup()

@@ -14,7 +14,8 @@ from trader.core.types import Side
 from trader.exchange.coinbase.exchange import CoinbaseExchange
 from trader.exchange.orders import OrderKind
 from trader.execution.cancel import CancelAll
-from trader.execution.engine import ExecutionEngine, OrderDraft
+from trader.execution.drafts import OrderDraft
+from trader.execution.engine import ExecutionEngine
 from trader.execution.ids import OrderIds, installation_namespace
 from trader.execution.intents import Purpose
 from trader.execution.metrics import ExecutionMetrics

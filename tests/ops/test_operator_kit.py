@@ -337,6 +337,46 @@ def test_ops5_promtool_test_rules(repo_root: Path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def _counts_events(expr: str) -> bool:
+    """A panel that counts or sums events (or filters a gauge down to the interesting
+    series): before the first event it must show 0, not Grafana's "No data". Quantiles and
+    ratios have no value before their first sample, and say so."""
+    if "histogram_quantile" in expr or " / " in expr:
+        return False
+    return bool(re.match(r"\(?\s*(sum|count)\b", expr)) or "!= 0" in expr or " > " in expr
+
+
+def test_ops5_dashboard_counts_show_zero_before_the_first_event(
+    dashboard, repo_root: Path, tmp_path: Path
+):
+    """Each counting panel is evaluated by promtool on an empty TSDB (a daemon that has
+    seen no event exports no labelled series): it must give one sample, 0."""
+    promtool = shutil.which("promtool")
+    if promtool is None and os.environ.get("CI"):
+        pytest.fail("promtool is not on PATH in CI (.ci/run installs it)")
+    if promtool is None:
+        pytest.skip("promtool is not on PATH")
+    exprs = [
+        (where, expr)
+        for where, expr in _dashboard_exprs(dashboard)
+        if where.startswith("panel") and _counts_events(expr)
+    ]
+    assert len(exprs) >= 20, "the dashboard's counting panels were not found"
+    cases = [
+        {
+            "expr": expr.replace("$__range", "1h").replace("$job", ".*").replace("$instance", ".*"),
+            "eval_time": "10m",
+            "exp_samples": [{"labels": "{}", "value": 0}],
+        }
+        for _, expr in exprs
+    ]
+    spec = {"tests": [{"interval": "1m", "input_series": [], "promql_expr_test": cases}]}
+    path = tmp_path / "empty.test.yml"
+    path.write_text(yaml.safe_dump(spec))
+    result = subprocess.run([promtool, "test", "rules", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 # -- the runbook -------------------------------------------------------------------------
 def test_ops8_runbook_explains_every_alert(repo_root: Path, alert_rules):
     runbook = (repo_root / RUNBOOK).read_text()

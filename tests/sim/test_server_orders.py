@@ -174,10 +174,13 @@ async def test_sim1_malformed_and_unsupported_orders(env):
         assert set(body) == {"error", "error_details", "message"}
     status, body, _ = await rest.post("/orders", {**good, "side": "HOLD"})
     assert status == 200 and body["error_response"]["new_order_failure_reason"] == "INVALID_SIDE"
+    twap = {"twap_limit_gtd": {"base_size": "1", "limit_price": "1", "end_time": "2030-01-01Z"}}
     stop = {"stop_limit_stop_limit_gtc": {"base_size": "1", "limit_price": "1", "stop_price": "1"}}
-    status, body, _ = await rest.post("/orders", {**good, "order_configuration": stop})
-    assert status == 200 and body["success"] is False
-    assert body["error_response"]["new_order_failure_reason"] == "UNSUPPORTED_ORDER_CONFIGURATION"
+    for unsupported in (twap, stop):  # stop-limit without its stop_direction
+        status, body, _ = await rest.post("/orders", {**good, "order_configuration": unsupported})
+        assert status == 200 and body["success"] is False
+        reason = body["error_response"]["new_order_failure_reason"]
+        assert reason == "UNSUPPORTED_ORDER_CONFIGURATION"
 
 
 async def test_sim1_gtd_order_expires(env):

@@ -150,6 +150,37 @@ class Rest:
         assert status == 200, data
         return data
 
+    async def order(
+        self, client_id: str, side: str, configuration: dict[str, Any], product: str = "BTC-USD"
+    ) -> Any:
+        """Create an order of any `order_configuration`; the 200 body (success or not)."""
+        body = {
+            "client_order_id": client_id,
+            "product_id": product,
+            "side": side,
+            "order_configuration": configuration,
+        }
+        status, data, _ = await self.post("/orders", body)
+        assert status == 200, data
+        return data
+
+    async def get_order(self, order_id: str) -> Any:
+        status, data, _ = await self.get(f"/orders/historical/{order_id}")
+        assert status == 200, data
+        return data["order"]
+
+    async def balance(self, currency: str) -> tuple[Decimal, Decimal]:
+        """(available, hold) of one currency from `/accounts`."""
+        status, data, _ = await self.get("/accounts", params={"limit": "250"})
+        assert status == 200, data
+        row = next(a for a in data["accounts"] if a["currency"] == currency)
+        return Decimal(row["available_balance"]["value"]), Decimal(row["hold"]["value"])
+
+    async def last_price(self, product: str = "BTC-USD") -> Decimal:
+        status, data, _ = await self.get(f"/products/{product}/ticker", params={"limit": "1"})
+        assert status == 200 and data["trades"], data
+        return Decimal(data["trades"][0]["price"])
+
     async def best(self, product: str = "BTC-USD") -> tuple[Any, Any]:
         from decimal import Decimal
 

@@ -42,8 +42,8 @@ async def test_sim1_ws_heartbeats_ack_and_one_sequence_per_connection(env):
             "ticker": ["BTC-USD"],
         }
         for frame in ws.frames:
-            assert set(frame) == {"channel", "client_id", "timestamp", "sequence_num", "events"}
-            assert frame["client_id"] == "" and frame["timestamp"].endswith("Z")
+            assert set(frame) == {"channel", "timestamp", "sequence_num", "events"}
+            assert frame["timestamp"].endswith("Z")
             assert len(frame["timestamp"].split(".")[1]) == 10  # 9 digits + Z
         counters = [h["events"][0]["heartbeat_counter"] for h in heartbeats]
         assert all(isinstance(c, int) for c in counters) and counters[1] == counters[0] + 1

@@ -52,11 +52,19 @@ def _from_database(loaded: LoadedConfig) -> dict[str, Any] | None:
             "source": "database",
             "mode": loaded.app.mode.value,
             "venue": loaded.app.exchange.venue,
+            "venue_url": _configured_venue_url(loaded),
             "config_hash": loaded.config_hash,
             "kill_switch_file": loaded.kill_switch_path.exists(),
         }
     )
     return document
+
+
+def _configured_venue_url(loaded: LoadedConfig) -> str | None:
+    exchange = loaded.app.exchange
+    if exchange.venue == "none":
+        return None
+    return "embedded venue (not running)" if exchange.venue == "sim" else exchange.rest_url
 
 
 def collect(loaded: LoadedConfig) -> dict[str, Any] | None:
@@ -71,30 +79,83 @@ def render(document: dict[str, Any]) -> str:
     running = f"running (pid {document.get('pid')})" if document.get("running") else "not running"
     lines = [
         f"trader {running}  [from {document.get('source')}]",
-        f"mode:     {document.get('mode')}  venue: {document.get('venue')}",
+        f"mode:     {document.get('mode')}  venue: {document.get('venue')}"
+        f"  {document.get('venue_url') or ''}".rstrip(),
         f"state:    {document.get('state')}"
-        + (f"  reason: {document.get('halt_reason')}" if document.get("halt_reason") else ""),
+        + (f"  reason: {document.get('halt_reason')}" if document.get("halt_reason") else "")
+        + (f"  since {document.get('halted_at')}" if document.get("halted_at") else ""),
     ]
     if document.get("halt_detail"):
         lines.append(f"detail:   {document['halt_detail']}")
     if document.get("kill_switch_file"):
         lines.append("KILL SWITCH FILE PRESENT")
-    positions = document.get("positions") or []
-    lines.append(f"positions: {len(positions)}")
-    lines += [f"  {p['product_id']}: {p['base_size']} @ {p['average_cost']}" for p in positions]
-    orders = document.get("open_orders") or []
-    lines.append(f"open orders: {len(orders)}")
-    lines += [
-        f"  {o['product_id']} {o['side']} {o['base_size']} @ {o['limit_price']} [{o['state']}]"
-        for o in orders
-    ]
+    lines += _money_lines(document)
+    lines += _position_lines(document.get("positions") or [])
+    lines += _order_lines(document.get("open_orders") or [])
+    lines += _decision_lines(document.get("last_decisions") or [])
+    lines += _exclusion_lines(document.get("exclusions") or {})
     last = document.get("last_cycle")
     if last:
         held = f" ({last.get('error')})" if last.get("status") == "HELD" else ""
-        lines.append(f"last cycle: {last.get('cycle_id', '-')} {last.get('status')}{held}")
+        when = last.get("finished_at") or last.get("at") or ""
+        lines.append(f"last cycle: {last.get('cycle_id', '-')} {last.get('status')}{held} {when}")
     else:
         lines.append("last cycle: none yet")
     return "\n".join(lines)
+
+
+def _money_lines(document: dict[str, Any]) -> list[str]:
+    quote = document.get("quote_currency") or ""
+    equity = document.get("equity")
+    valued = f"  (valued {document.get('valued_at')})" if document.get("valued_at") else ""
+    unknown = "" if document.get("balances_known", True) else "  BALANCES UNKNOWN"
+    return [
+        f"equity:   {equity if equity is not None else 'not valued yet'} {quote}{valued}{unknown}",
+        f"pnl:      realized {document.get('realized_pnl')}"
+        f"  unrealized {document.get('unrealized_pnl', '0')} {quote}",
+    ]
+
+
+def _position_lines(positions: list[dict[str, Any]]) -> list[str]:
+    lines = [f"positions: {len(positions)}"]
+    for p in positions:
+        mark = (
+            f"  mark {p['mark']}  value {p['value']}  unrealized {p['unrealized_pnl']}"
+            if p.get("mark")
+            else "  (no mark yet)"
+        )
+        lines.append(f"  {p['product_id']}: {p['base_size']} @ {p['average_cost']}{mark}")
+    return lines
+
+
+def _order_lines(orders: list[dict[str, Any]]) -> list[str]:
+    lines = [f"open orders: {len(orders)}"]
+    lines += [
+        f"  {o['product_id']} {o['side']} {o['base_size']} @ {o['limit_price']} [{o['state']}]"
+        f" {o.get('purpose') or ''} {o.get('created_at') or ''}".rstrip()
+        for o in orders
+    ]
+    return lines
+
+
+def _decision_lines(decisions: list[dict[str, Any]]) -> list[str]:
+    lines = [f"last decisions: {len(decisions)}"]
+    for d in decisions:
+        reasons = ",".join(d.get("reasons") or []) or "-"
+        lines.append(
+            f"  {d.get('at')} {d['product_id']} {d['side']} {d['strategy']}: "
+            f"{d['decision']} ({reasons})"
+        )
+    return lines
+
+
+def _exclusion_lines(exclusions: dict[str, dict[str, Any]]) -> list[str]:
+    lines = [f"universe exclusions: {len(exclusions)}"]
+    lines += [
+        f"  {pid}: {e.get('reason')} {e.get('detail') or ''}".rstrip()
+        for pid, e in exclusions.items()
+    ]
+    return lines
 
 
 def status_command(args: argparse.Namespace) -> int:

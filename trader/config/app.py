@@ -7,16 +7,22 @@ working directory (or a systemd `WorkingDirectory=`) is self-contained.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
-from trader.config.base import Strict
+from trader.config.base import DAY_S, Strict
 from trader.config.hosts import host_problem, is_loopback
 from trader.core.types import Mode
 
-PositiveFloat = Annotated[float, Field(gt=0)]
+# Every number has the bounds its meaning requires (CFG-1); upper caps are generous and
+# only refuse what is surely a typo (each says why). `tests/config/test_bounds.py` fails
+# for a numeric field added without bounds.
+
+# 0 is not "off": the OS picks a free port (logged in `daemon_started`, shown by /status);
+# it lets several daemons, or the test suite, run on one host
 Port = Annotated[int, Field(ge=0, le=65535)]
 FileName = Annotated[str, Field(min_length=1, max_length=4096, pattern=r"^[^\x00]*\S[^\x00]*$")]
 HTTP_SCHEMES = ("https", "http")
@@ -48,8 +54,11 @@ class PathsConfig(Strict):
 
 
 class RateLimitConfig(Strict):
-    private_per_s: PositiveFloat = 30.0
-    public_per_s: PositiveFloat = 10.0
+    """Requests per second sent to the venue. Coinbase allows 30 (private) and 10 (public);
+    the cap of 1000/s is beyond any venue's limit, so a larger value is a typo."""
+
+    private_per_s: float = Field(30.0, gt=0, le=1000)
+    public_per_s: float = Field(10.0, gt=0, le=1000)
 
 
 class ExchangeConfig(Strict):
@@ -63,8 +72,10 @@ class ExchangeConfig(Strict):
     products: list[str] = Field(default_factory=list)
     max_products: Annotated[int, Field(ge=1, le=1000)] = 30
     rate_limits: RateLimitConfig = RateLimitConfig()
-    request_timeout_s: PositiveFloat = 10.0
-    max_clock_offset_ms: Annotated[int, Field(gt=0)] = 1000
+    # a request that has not answered in 5 minutes is not coming back
+    request_timeout_s: float = Field(10.0, gt=0, le=300)
+    # a tolerance of more than a day no longer guards the clock at all
+    max_clock_offset_ms: int = Field(1000, gt=0, le=86_400_000)
     clock_check_interval_s: Annotated[float, Field(ge=1, le=3600)] = 300.0
     ca_file: FileName | None = None
 
@@ -84,10 +95,15 @@ class SimConfig(Strict):
 
     market: Literal["synthetic", "coinbase-minute", "binance-5m", "ws-capture"] = "synthetic"
     products: Annotated[int, Field(ge=1, le=2000)] = 8
+    # unbounded on purpose (allow-listed in tests/config/test_bounds.py): every integer is
+    # a valid seed, and a bound would only refuse to reproduce a run seeded elsewhere
     seed: int = 7
     replay_dir: str | None = None
-    speed: PositiveFloat = 1.0
-    quote_balance: Annotated[float, Field(gt=0)] = 100000.0
+    # replay speed factor (recorded seconds per wall second); beyond a day per second even
+    # a 1-second cycle would skip a day of minutes between two decisions: surely a typo
+    speed: float = Field(1.0, gt=0, le=DAY_S)
+    # money (quote units) is Decimal; no upper cap: quote currencies differ in scale
+    quote_balance: Decimal = Field(Decimal("100000"), gt=0)
 
     @model_validator(mode="after")
     def _replay_needs_dir(self) -> SimConfig:
@@ -99,28 +115,35 @@ class SimConfig(Strict):
 class PaperConfig(Strict):
     """X-6: the local fill model used in PAPER mode (state in `paths.paper_db_file`)."""
 
-    quote_balance: Annotated[float, Field(gt=0)] = 10000.0
-    latency_ms: Annotated[float, Field(ge=0, le=10000)] = 50.0
-    depth_levels: Annotated[int, Field(ge=0, le=50)] = 5
-    level_step_bps: Annotated[float, Field(gt=0, le=1000)] = 10.0
+    # money (quote units) is Decimal; no upper cap: quote currencies differ in scale
+    quote_balance: Decimal = Field(Decimal("10000"), gt=0)
+    latency_ms: float = Field(50.0, ge=0, le=10000, description="0: fills without delay")
+    depth_levels: int = Field(
+        5, ge=0, le=50, description="book levels modelled beyond the touch; 0: the touch only"
+    )
+    level_step_bps: float = Field(10.0, gt=0, le=1000)
 
 
 class ExecutionConfig(Strict):
     """X-2, X-5: how orders are worked and how often the venue is reconciled."""
 
     entry_ttl_s: Annotated[float, Field(ge=2, le=3600)] = 30.0
-    max_reprices: Annotated[int, Field(ge=0, le=20)] = 2
+    max_reprices: int = Field(2, ge=0, le=20, description="0: an entry is never repriced")
     taker_fallback: bool = False
     taker_slippage_bps: Annotated[float, Field(gt=0, le=500)] = 20.0
     exit_slippage_bps: Annotated[float, Field(gt=0, le=1000)] = 50.0
-    reconcile_interval_s: Annotated[float, Field(ge=10)] = 300.0
-    reconcile_tolerance: Annotated[float, Field(ge=0)] = 0.00000001
+    # at least once a day: a longer gap leaves a venue-side change unnoticed for days
+    reconcile_interval_s: float = Field(300.0, ge=10, le=DAY_S)
+    # balance difference still counted as equal, in the currency's units; 0: exact.
+    # No upper cap: what is negligible differs by currency (1 BTC vs 1 SHIB)
+    reconcile_tolerance: Decimal = Field(Decimal("0.00000001"), ge=0)
     exit_check_interval_s: Annotated[float, Field(gt=0, le=60)] = 1.0
     # X-7: an order the venue made is in its order list within this long; a lookup this
     # long after the last send that does not show a client id proves the order absent
     absence_proof_s: Annotated[float, Field(ge=1, le=3600)] = 15.0
     # R-5: when the balances cannot be read, the last ones read are used for this long;
-    # then entries wait (`balances_unknown`) and no loss limit is judged; exits go on
+    # then entries wait (`balances_unknown`) and no loss limit is judged; exits go on.
+    # 0: off — balances that cannot be read are never stood in for
     balance_max_age_s: Annotated[float, Field(ge=0, le=3600)] = 120.0
 
 
@@ -129,7 +152,8 @@ class MetricsConfig(Strict):
 
     host: str = "127.0.0.1"
     port: Port = 9464
-    loop_lag_unhealthy_s: PositiveFloat = 5.0
+    # /healthz turns unhealthy after this much loop lag; 10 minutes of lag is a hung daemon
+    loop_lag_unhealthy_s: float = Field(5.0, gt=0, le=600)
     # SEC: /status and /metrics are served on loopback only, unless this says otherwise
     allow_remote: bool = False
 
@@ -147,8 +171,9 @@ class MetricsConfig(Strict):
 
 
 class CycleConfig(Strict):
-    interval_s: PositiveFloat = 60.0
-    jitter_pct: Annotated[float, Field(ge=0, le=50)] = 10.0
+    # at least one cycle a day: a longer interval (a year of seconds, say) is a typo
+    interval_s: float = Field(60.0, gt=0, le=DAY_S)
+    jitter_pct: float = Field(10.0, ge=0, le=50, description="0: no jitter")
     align_to_interval: bool = True
     # after the boundary: a minute closes 2 s after it ends (market data's grace), so a
     # cycle 3 s in decides on the minute that just ended — as a backtest does (BT-2)
@@ -176,7 +201,8 @@ class LoggingConfig(Strict):
     # (systemd, pipes); the log file is always JSON lines
     format: Literal["auto", "json", "console"] = "auto"
     file: FileName = "trader.log"
-    max_bytes: Annotated[int, Field(ge=1024)] = 10 * 1024 * 1024
+    # rotate at 1 KiB .. 1 TiB: a larger single log file is a typo (or a full disk)
+    max_bytes: int = Field(10 * 1024 * 1024, ge=1024, le=1 << 40)
     backups: Annotated[int, Field(ge=1, le=100)] = 5
 
 

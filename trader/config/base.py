@@ -1,7 +1,12 @@
 """The base of every configuration model (CFG-1): unknown keys are errors, models are
 immutable, no number may be NaN or infinite (a NaN bound compares false with everything,
 so `age > nan` would quietly disable the guard it configures), and `true`/`false` is never
-a number (`port: true` would otherwise bind port 1)."""
+a number (`port: true` would otherwise bind port 1), not even as a mapping's value.
+
+Every numeric field also carries the bounds its meaning requires (`ge`/`gt`/`le`/`lt` on
+the field, or on the value type of a mapping), so that the bounds are enforced by pydantic,
+shown in the JSON schema, and checked for by `tests/config/test_bounds.py`: a numeric field
+added without bounds fails that test unless it is allow-listed there with a reason."""
 
 from __future__ import annotations
 
@@ -13,6 +18,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 NUMBERS = (int, float, Decimal)
+# units for the generous upper caps (a value beyond is surely a typo, not a wish)
+DAY_S = 86400.0
+WEEK_S = 7 * DAY_S
+YEAR_S = 365 * DAY_S
 
 
 def is_number_type(annotation: Any) -> bool:
@@ -34,8 +43,24 @@ class Strict(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _no_boolean_numbers(cls, value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, bool) and info.field_name is not None:
-            field = cls.model_fields.get(info.field_name)
-            if field is not None and is_number_type(field.annotation):
-                raise ValueError("must be a number, not true or false")
+        field = cls.model_fields.get(info.field_name) if info.field_name is not None else None
+        if field is None:
+            return value
+        if isinstance(value, bool) and is_number_type(field.annotation):
+            raise ValueError("must be a number, not true or false")
+        if isinstance(value, dict) and _is_number_mapping(field.annotation):
+            for key, item in value.items():
+                if isinstance(item, bool):
+                    raise ValueError(f"{key}: must be a number, not true or false")
         return value
+
+
+def _is_number_mapping(annotation: Any) -> bool:
+    """True for `dict[..., number]` (Annotated and Optional unwrapped)."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _is_number_mapping(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return any(_is_number_mapping(a) for a in args)
+    return origin is dict and len(args) == 2 and is_number_type(args[1])

@@ -8,166 +8,104 @@ default so an empty file validates; validators reject nonsense and name the fiel
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import (
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, field_validator, model_validator
 
-from trader.config.base import Strict
+from trader.config.base import DAY_S, WEEK_S, YEAR_S, Strict
 
-
-def _check_percent(name: str, value: Decimal, *, allow_zero: bool = False) -> Decimal:
-    low_ok = value >= 0 if allow_zero else value > 0
-    if not low_ok or value > 100:
-        bound = "[0, 100]" if allow_zero else "(0, 100]"
-        raise ValueError(f"{name} must be a percent in {bound}, got {value}")
-    return value
+# a regime can only tighten the caps; 0 stops entries in that regime
+RegimeMultiplier = Annotated[Decimal, Field(ge=0, le=1)]
 
 
 class PolicyConfig(Strict):
     """Risk policy (R-1, R-2, R-3, X-3). Caps are percent of current equity."""
 
     # R-1 exposure caps
-    max_position_pct: Decimal = Field(Decimal("10"), description="cap per product, % equity")
-    max_total_exposure_pct: Decimal = Field(Decimal("60"), description="all positions, % equity")
-    min_cash_reserve_pct: Decimal = Field(Decimal("2"), description="cash never spent, % equity")
-    max_open_positions: int = 5
-    # R-1 trade pacing
-    max_trades_per_hour: int = 6
-    max_trades_per_day: int = 30
-    min_seconds_between_trades: float = Field(300.0, description="per product, between entries")
-    # R-3 cooldowns
-    cooldown_after_fill_s: float = 900.0
-    cooldown_after_stop_s: float = 3600.0
-    consecutive_losses_limit: int = Field(3, description="N losses in a row pause all entries")
-    cooldown_after_losses_s: float = 7200.0
+    max_position_pct: Decimal = Field(
+        Decimal("10"), gt=0, le=100, description="cap per product, % equity"
+    )
+    max_total_exposure_pct: Decimal = Field(
+        Decimal("60"), gt=0, le=100, description="all positions, % equity"
+    )
+    min_cash_reserve_pct: Decimal = Field(
+        Decimal("2"),
+        ge=0,
+        lt=100,
+        description="cash never spent, % equity; 0: no reserve (100 would forbid every entry)",
+    )
+    # no lower than one, else nothing could ever be held; more than 1000 positions is more
+    # products than a venue lists
+    max_open_positions: int = Field(5, ge=1, le=1000)
+    # R-1 trade pacing. No upper caps: a large number is how "no limit" is written
+    max_trades_per_hour: int = Field(6, ge=1)
+    max_trades_per_day: int = Field(30, ge=1)
+    # waits: 0 is off; a week is the cap (a longer wait is a typo for a shorter unit)
+    min_seconds_between_trades: float = Field(
+        300.0, ge=0, le=WEEK_S, description="per product, between entries; 0: off"
+    )
+    # R-3 cooldowns (0: no cooldown)
+    cooldown_after_fill_s: float = Field(900.0, ge=0, le=WEEK_S)
+    cooldown_after_stop_s: float = Field(3600.0, ge=0, le=WEEK_S)
+    consecutive_losses_limit: int = Field(
+        3, ge=1, description="N losses in a row pause all entries (no cap: large = never)"
+    )
+    cooldown_after_losses_s: float = Field(7200.0, ge=0, le=WEEK_S)
     # R-3 loss limits
-    daily_loss_limit_pct: Decimal = Field(Decimal("-3"), description="negative: -3 = lose 3 %")
-    max_drawdown_pct: Decimal = Field(Decimal("10"), description="from the high-water mark")
+    daily_loss_limit_pct: Decimal = Field(
+        Decimal("-3"), ge=-100, lt=0, description="negative: -3 = lose 3 %"
+    )
+    max_drawdown_pct: Decimal = Field(
+        Decimal("10"), gt=0, le=100, description="from the high-water mark"
+    )
     # R-4: what a loss limit does. `reduce`: no entries, protective exits keep running;
     # `halt`: HALTED, nothing sent (positions keep no stop until the operator acts)
     loss_limit_action: Literal["reduce", "halt"] = "reduce"
-    # data guards
-    max_data_age_s: float = Field(120.0, description="older quotes are stale (fail closed)")
-    outlier_sigma_k: float = Field(8.0, description="quote vs last close, in 1-minute sigmas")
-    max_spread_bps: Decimal = Decimal("50")
-    # order sizing
-    min_notional: Decimal = Field(Decimal("10"), description="quote units, after fees")
+    # data guards; a quote a day old is stale whatever the market: a larger limit is a typo
+    max_data_age_s: float = Field(
+        120.0, gt=0, le=DAY_S, description="older quotes are stale (fail closed)"
+    )
+    # beyond 1000 sigmas the guard could never fire
+    outlier_sigma_k: float = Field(
+        8.0, gt=0, le=1000, description="quote vs last close, in 1-minute sigmas"
+    )
+    # 0 would refuse every quote with a spread; 10000 bps is a spread of 100 %
+    max_spread_bps: Decimal = Field(Decimal("50"), gt=0, le=10000)
+    # order sizing (money is Decimal; no upper cap: quote currencies differ in scale)
+    min_notional: Decimal = Field(
+        Decimal("10"),
+        ge=0,
+        description="quote units, after fees; 0: only the venue's quote_min_size applies",
+    )
     sizing_liquidity: Literal["maker", "taker"] = "taker"
-    regime_multipliers: dict[str, Decimal] = Field(
+    regime_multipliers: dict[str, RegimeMultiplier] = Field(
         default_factory=lambda: {
             "normal": Decimal("1"),
             "high_vol": Decimal("0.6"),
             "risk_off": Decimal("0.3"),
         },
-        description="scale every cap; an unknown regime uses the smallest multiplier",
+        description="scale every cap, in [0, 1] (0: no entries in that regime); an unknown "
+        "regime uses the smallest multiplier",
     )
-    # X-3 fee fallback (when transaction_summary is unavailable)
-    fee_fallback_maker: Decimal = Decimal("0.005")
-    fee_fallback_taker: Decimal = Decimal("0.009")
-    # R-2 default exits for positions that carry none (adopted, manual, legacy)
-    default_stop_loss_pct: Decimal = Decimal("5")
-    default_take_profit_pct: Decimal | None = None
-    default_max_hold_s: float | None = None
-    trailing_stop_pct: Decimal | None = None
-
-    @field_validator(
-        "max_position_pct", "max_total_exposure_pct", "max_drawdown_pct", "default_stop_loss_pct"
+    # X-3 fee fallback (when transaction_summary is unavailable): fractions below 10 %
+    fee_fallback_maker: Decimal = Field(Decimal("0.005"), ge=0, lt=Decimal("0.1"))
+    fee_fallback_taker: Decimal = Field(Decimal("0.009"), ge=0, lt=Decimal("0.1"))
+    # R-2 default exits for positions that carry none (adopted, manual, legacy). Stop and
+    # take-profit are both positive distances from the cost: a stop 100 % below it (price
+    # 0) never fires; a take-profit may be above +100 % (capped at +1000 %); a trailing stop
+    # 100 % below the peak never fires
+    default_stop_loss_pct: Decimal = Field(Decimal("5"), gt=0, lt=100)
+    default_take_profit_pct: Decimal | None = Field(None, gt=0, le=1000)
+    default_max_hold_s: float | None = Field(
+        None, gt=0, le=YEAR_S, description="null: no time limit; at most a year"
     )
-    @classmethod
-    def _positive_percent(cls, value: Decimal, info: ValidationInfo) -> Decimal:
-        return _check_percent(str(info.field_name), value)
-
-    @field_validator("min_cash_reserve_pct")
-    @classmethod
-    def _reserve_percent(cls, value: Decimal) -> Decimal:
-        return _check_percent("min_cash_reserve_pct", value, allow_zero=True)
-
-    @field_validator("default_take_profit_pct", "trailing_stop_pct")
-    @classmethod
-    def _optional_percent(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
-        if value is None:
-            return None
-        if value <= 0 or value > 1000:
-            raise ValueError(f"{info.field_name} must be in (0, 1000] or null, got {value}")
-        return value
-
-    @field_validator("daily_loss_limit_pct")
-    @classmethod
-    def _daily_loss(cls, value: Decimal) -> Decimal:
-        if value >= 0 or value < -100:
-            raise ValueError(
-                f"daily_loss_limit_pct must be negative and >= -100 (e.g. -3), got {value}"
-            )
-        return value
-
-    @field_validator(
-        "max_open_positions",
-        "max_trades_per_hour",
-        "max_trades_per_day",
-        "consecutive_losses_limit",
-    )
-    @classmethod
-    def _positive_int(cls, value: int, info: ValidationInfo) -> int:
-        if value < 1:
-            raise ValueError(f"{info.field_name} must be >= 1, got {value}")
-        return value
-
-    @field_validator(
-        "min_seconds_between_trades",
-        "cooldown_after_fill_s",
-        "cooldown_after_stop_s",
-        "cooldown_after_losses_s",
-    )
-    @classmethod
-    def _non_negative_seconds(cls, value: float, info: ValidationInfo) -> float:
-        if value < 0:
-            raise ValueError(f"{info.field_name} must be >= 0 seconds, got {value}")
-        return value
-
-    @field_validator("max_data_age_s", "outlier_sigma_k")
-    @classmethod
-    def _positive_float(cls, value: float, info: ValidationInfo) -> float:
-        if value <= 0:
-            raise ValueError(f"{info.field_name} must be > 0, got {value}")
-        return value
-
-    @field_validator("default_max_hold_s")
-    @classmethod
-    def _optional_hold(cls, value: float | None) -> float | None:
-        if value is not None and value <= 0:
-            raise ValueError(f"default_max_hold_s must be > 0 or null, got {value}")
-        return value
-
-    @field_validator("max_spread_bps", "min_notional")
-    @classmethod
-    def _non_negative_decimal(cls, value: Decimal, info: ValidationInfo) -> Decimal:
-        if value < 0:
-            raise ValueError(f"{info.field_name} must be >= 0, got {value}")
-        return value
-
-    @field_validator("fee_fallback_maker", "fee_fallback_taker")
-    @classmethod
-    def _fee_rate(cls, value: Decimal, info: ValidationInfo) -> Decimal:
-        if value < 0 or value >= Decimal("0.1"):
-            raise ValueError(f"{info.field_name} must be a fraction in [0, 0.1), got {value}")
-        return value
+    trailing_stop_pct: Decimal | None = Field(None, gt=0, lt=100)
 
     @field_validator("regime_multipliers")
     @classmethod
     def _multipliers(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
         if not value:
             raise ValueError("regime_multipliers must name at least one regime")
-        for regime, multiplier in value.items():
-            if multiplier < 0 or multiplier > 1:
-                raise ValueError(
-                    f"regime_multipliers.{regime} must be in [0, 1] (regimes only tighten "
-                    f"caps), got {multiplier}"
-                )
         return value
 
     @model_validator(mode="after")
@@ -183,7 +121,18 @@ class PolicyConfig(Strict):
                 f"max_trades_per_day ({self.max_trades_per_day})"
             )
         if self.fee_fallback_maker > self.fee_fallback_taker:
-            raise ValueError("fee_fallback_maker must not exceed fee_fallback_taker")
+            raise ValueError(
+                f"fee_fallback_maker ({self.fee_fallback_maker}) must not exceed "
+                f"fee_fallback_taker ({self.fee_fallback_taker})"
+            )
+        # drawdown from the high-water mark is never smaller than the day's loss (the mark
+        # is at least the day's opening equity until an operator resets it): a daily limit
+        # wider than the drawdown limit would be dead, so it is surely a typo (-30 for -3)
+        if -self.daily_loss_limit_pct > self.max_drawdown_pct:
+            raise ValueError(
+                f"daily_loss_limit_pct ({self.daily_loss_limit_pct}) must not be a larger "
+                f"loss than max_drawdown_pct ({self.max_drawdown_pct})"
+            )
         return self
 
     def regime_multiplier(self, regime: str) -> Decimal:

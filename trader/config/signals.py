@@ -7,9 +7,11 @@ Each trigger fires when its measure reaches its threshold (`>=`), and scores
 
 from __future__ import annotations
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from typing import Annotated
 
-from trader.config.base import Strict
+from pydantic import Field, field_validator, model_validator
+
+from trader.config.base import DAY_S, Strict
 
 TRIGGER_KINDS: tuple[str, ...] = (
     "price_move_15m",
@@ -19,44 +21,40 @@ TRIGGER_KINDS: tuple[str, ...] = (
     "momentum",
 )
 
-
-def _positive(value: float, info: ValidationInfo) -> float:
-    if value <= 0:
-        raise ValueError(f"{info.field_name} must be > 0, got {value}")
-    return value
+# Returns in percent: a price can rise by more than 100 %, so the cap is 1000 % (a move
+# threshold beyond that is a typo). Lookbacks stay within the ~25 h of 1-minute candles
+# the daemon keeps per product (`trader.marketdata.candles.DEFAULT_HISTORY`).
+RETURN_CAP_PCT = 1000.0
+# regimes only raise thresholds; more than 100x would switch the trigger off
+ThresholdMultiplier = Annotated[float, Field(ge=1, le=100)]
 
 
 class PriceMoveConfig(Strict):
     """Absolute return over 15 and 60 minutes, in percent."""
 
     enabled: bool = True
-    threshold_15m_pct: float = 1.5
-    threshold_60m_pct: float = 3.0
-    full_score_multiple: float = Field(3.0, description="score 1 at this multiple of threshold")
-
-    check_positive = field_validator("threshold_15m_pct", "threshold_60m_pct")(_positive)
-
-    @field_validator("full_score_multiple")
-    @classmethod
-    def _multiple(cls, value: float) -> float:
-        if value < 1:
-            raise ValueError(f"full_score_multiple must be >= 1, got {value}")
-        return value
+    threshold_15m_pct: float = Field(1.5, gt=0, le=RETURN_CAP_PCT)
+    threshold_60m_pct: float = Field(3.0, gt=0, le=RETURN_CAP_PCT)
+    full_score_multiple: float = Field(
+        3.0, ge=1, le=100, description="score 1 at this multiple of threshold"
+    )
 
 
 class VolumeSpikeConfig(Strict):
-    """Last-hour quote volume vs the 24 h hourly average."""
+    """Last-hour quote volume vs the 24 h hourly average. The last hour is part of the 24 h,
+    so the ratio is at most 24: a threshold (or a full score) above 24 is never reached."""
 
     enabled: bool = True
-    ratio_threshold: float = 3.0
-    full_score_ratio: float = 8.0
-
-    check_positive = field_validator("ratio_threshold", "full_score_ratio")(_positive)
+    ratio_threshold: float = Field(3.0, gt=0, le=24)
+    full_score_ratio: float = Field(8.0, gt=0, le=24)
 
     @model_validator(mode="after")
     def _order(self) -> VolumeSpikeConfig:
         if self.full_score_ratio < self.ratio_threshold:
-            raise ValueError("full_score_ratio must be >= ratio_threshold")
+            raise ValueError(
+                f"full_score_ratio ({self.full_score_ratio}) must be >= ratio_threshold "
+                f"({self.ratio_threshold})"
+            )
         return self
 
 
@@ -64,44 +62,37 @@ class BreakoutConfig(Strict):
     """Close beyond the previous N-hour high (or low) by more than a buffer."""
 
     enabled: bool = True
-    lookback_hours: int = 12
-    buffer_pct: float = 0.2
-    full_score_pct: float = 2.0
+    lookback_hours: int = Field(12, ge=1, le=24)
+    # a close 100 % below the low is a price of 0: a larger buffer never fires downwards
+    buffer_pct: float = Field(0.2, gt=0, le=100)
+    full_score_pct: float = Field(2.0, gt=0, le=RETURN_CAP_PCT)
 
-    check_positive = field_validator("buffer_pct", "full_score_pct")(_positive)
-
-    @field_validator("lookback_hours")
-    @classmethod
-    def _hours(cls, value: int) -> int:
-        if value < 1 or value > 24:
-            raise ValueError(f"lookback_hours must be in [1, 24], got {value}")
-        return value
+    @model_validator(mode="after")
+    def _order(self) -> BreakoutConfig:
+        if self.full_score_pct < self.buffer_pct:
+            raise ValueError(
+                f"full_score_pct ({self.full_score_pct}) must be >= buffer_pct ({self.buffer_pct})"
+            )
+        return self
 
 
 class MomentumConfig(Strict):
     """Return over a lookback plus consistency (share of candles moving the same way)."""
 
     enabled: bool = True
-    lookback_minutes: int = 60
-    min_return_pct: float = 1.0
-    min_consistency: float = 0.55
-    full_score_return_pct: float = 4.0
+    lookback_minutes: int = Field(60, ge=5, le=720)
+    min_return_pct: float = Field(1.0, gt=0, le=RETURN_CAP_PCT)
+    min_consistency: float = Field(0.55, ge=0, le=1, description="a fraction; 0: any")
+    full_score_return_pct: float = Field(4.0, gt=0, le=RETURN_CAP_PCT)
 
-    check_positive = field_validator("min_return_pct", "full_score_return_pct")(_positive)
-
-    @field_validator("lookback_minutes")
-    @classmethod
-    def _minutes(cls, value: int) -> int:
-        if value < 5 or value > 720:
-            raise ValueError(f"lookback_minutes must be in [5, 720], got {value}")
-        return value
-
-    @field_validator("min_consistency")
-    @classmethod
-    def _consistency(cls, value: float) -> float:
-        if not 0 <= value <= 1:
-            raise ValueError(f"min_consistency must be in [0, 1], got {value}")
-        return value
+    @model_validator(mode="after")
+    def _order(self) -> MomentumConfig:
+        if self.full_score_return_pct < self.min_return_pct:
+            raise ValueError(
+                f"full_score_return_pct ({self.full_score_return_pct}) must be >= "
+                f"min_return_pct ({self.min_return_pct})"
+            )
+        return self
 
 
 class SignalsConfig(Strict):
@@ -111,47 +102,27 @@ class SignalsConfig(Strict):
     volume_spike: VolumeSpikeConfig = Field(default_factory=VolumeSpikeConfig)
     breakout: BreakoutConfig = Field(default_factory=BreakoutConfig)
     momentum: MomentumConfig = Field(default_factory=MomentumConfig)
-    min_score: float = 0.3
-    max_triggers_per_cycle: int = 10
-    max_candle_age_s: float = Field(
-        180.0, description="a product whose last closed candle is older is not evaluated"
+    min_score: float = Field(0.3, ge=0, le=1, description="a fraction; 0: every trigger")
+    # more than 10000 is more than every product (at most 1000) times every trigger kind
+    max_triggers_per_cycle: int = Field(
+        10, ge=0, le=10000, description="highest scores first; 0: off (no triggers)"
     )
-    regime_threshold_multipliers: dict[str, float] = Field(
+    # at least one closed minute; a candle a day old is from data the daemon no longer keeps
+    max_candle_age_s: float = Field(
+        180.0,
+        ge=60,
+        le=DAY_S,
+        description="a product whose last closed candle is older is not evaluated",
+    )
+    regime_threshold_multipliers: dict[str, ThresholdMultiplier] = Field(
         default_factory=lambda: {"normal": 1.0, "high_vol": 1.5, "risk_off": 2.0}
     )
-
-    @field_validator("min_score")
-    @classmethod
-    def _score(cls, value: float) -> float:
-        if not 0 <= value <= 1:
-            raise ValueError(f"min_score must be in [0, 1], got {value}")
-        return value
-
-    @field_validator("max_triggers_per_cycle")
-    @classmethod
-    def _max_triggers(cls, value: int) -> int:
-        if value < 0:
-            raise ValueError(f"max_triggers_per_cycle must be >= 0, got {value}")
-        return value
-
-    @field_validator("max_candle_age_s")
-    @classmethod
-    def _age(cls, value: float) -> float:
-        if value < 60:
-            raise ValueError(f"max_candle_age_s must be >= 60, got {value}")
-        return value
 
     @field_validator("regime_threshold_multipliers")
     @classmethod
     def _multipliers(cls, value: dict[str, float]) -> dict[str, float]:
         if not value:
             raise ValueError("regime_threshold_multipliers must name at least one regime")
-        for regime, multiplier in value.items():
-            if multiplier < 1:
-                raise ValueError(
-                    f"regime_threshold_multipliers.{regime} must be >= 1 (regimes only "
-                    f"raise thresholds), got {multiplier}"
-                )
         return value
 
     def threshold_multiplier(self, regime: str) -> float:

@@ -8,63 +8,40 @@ every stop were hit, in percent of equity (a position without a stop counts in f
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from trader.config.base import Strict
+from trader.config.base import YEAR_S, Strict
 from trader.config.signals import TRIGGER_KINDS
 from trader.config.universe import TIER_NAMES
+
+SizePct = Annotated[Decimal, Field(gt=0, le=100)]
+Confidence = Annotated[float, Field(ge=0, le=1)]
 
 
 class StrategyEntry(Strict):
     """One registry entry: on/off and budget."""
 
     enabled: bool = False
-    max_at_risk_pct: Decimal = Decimal("3")
-    max_proposals_per_cycle: int = 3
-
-    @field_validator("max_at_risk_pct")
-    @classmethod
-    def _percent(cls, value: Decimal) -> Decimal:
-        if value < 0 or value > 100:
-            raise ValueError(f"max_at_risk_pct must be in [0, 100], got {value}")
-        return value
-
-    @field_validator("max_proposals_per_cycle")
-    @classmethod
-    def _proposals(cls, value: int) -> int:
-        if value < 0:
-            raise ValueError(f"max_proposals_per_cycle must be >= 0, got {value}")
-        return value
+    max_at_risk_pct: Decimal = Field(
+        Decimal("3"), ge=0, le=100, description="% equity; 0: no new risk (exits only)"
+    )
+    # more than 1000 proposals per cycle is more than the products a venue lists
+    max_proposals_per_cycle: int = Field(
+        3, ge=0, le=1000, description="0: the strategy proposes nothing"
+    )
 
 
 class ExitParams(Strict):
-    """Exit plan attached to an entry: stop-loss %, take-profit %, max hold minutes."""
+    """Exit plan attached to an entry: stop-loss %, take-profit %, max hold minutes. Stop
+    and take-profit are both positive distances from the entry price: a stop 100 % below
+    it (price 0) never fires; a take-profit may exceed +100 % (capped at +1000 %)."""
 
-    stop_loss_pct: Decimal = Decimal("3")
-    take_profit_pct: Decimal = Decimal("6")
-    max_hold_minutes: float = 240.0
-
-    @field_validator("stop_loss_pct")
-    @classmethod
-    def _stop(cls, value: Decimal) -> Decimal:
-        if value <= 0 or value >= 100:
-            raise ValueError(f"stop_loss_pct must be in (0, 100), got {value}")
-        return value
-
-    @field_validator("take_profit_pct")
-    @classmethod
-    def _take(cls, value: Decimal) -> Decimal:
-        if value <= 0 or value > 1000:
-            raise ValueError(f"take_profit_pct must be in (0, 1000], got {value}")
-        return value
-
-    @field_validator("max_hold_minutes")
-    @classmethod
-    def _hold(cls, value: float) -> float:
-        if value <= 0:
-            raise ValueError(f"max_hold_minutes must be > 0, got {value}")
-        return value
+    stop_loss_pct: Decimal = Field(Decimal("3"), gt=0, lt=100)
+    take_profit_pct: Decimal = Field(Decimal("6"), gt=0, le=1000)
+    # at most a year: a longer hold for a strategy deciding on minute candles is a typo
+    max_hold_minutes: float = Field(240.0, gt=0, le=YEAR_S / 60)
 
 
 def _default_sizes() -> dict[str, Decimal]:
@@ -84,21 +61,23 @@ def _default_confidence() -> dict[str, float]:
 class RulesStrategyConfig(Strict):
     """Parameters of the shipped `rules` strategy."""
 
-    size_pct_by_tier: dict[str, Decimal] = Field(default_factory=_default_sizes)
+    size_pct_by_tier: dict[str, SizePct] = Field(
+        default_factory=_default_sizes, description="entry size, % equity, per tier"
+    )
     default_exits: ExitParams = Field(default_factory=ExitParams)
     exits_by_trigger: dict[str, ExitParams] = Field(default_factory=dict)
-    trigger_confidence: dict[str, float] = Field(default_factory=_default_confidence)
-    min_conviction: float = 0.4
+    trigger_confidence: dict[str, Confidence] = Field(
+        default_factory=_default_confidence, description="fractions in [0, 1]"
+    )
+    min_conviction: float = Field(0.4, ge=0, le=1, description="a fraction; 0: any")
     sell_on_bearish_trigger: bool = True
 
     @field_validator("size_pct_by_tier")
     @classmethod
     def _sizes(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
-        for tier, size in value.items():
+        for tier in value:
             if tier not in TIER_NAMES:
                 raise ValueError(f"size_pct_by_tier: unknown tier {tier!r}")
-            if size <= 0 or size > 100:
-                raise ValueError(f"size_pct_by_tier.{tier} must be in (0, 100], got {size}")
         return value
 
     @field_validator("exits_by_trigger", "trigger_confidence")
@@ -109,21 +88,6 @@ class RulesStrategyConfig(Strict):
             raise ValueError(
                 f"{info.field_name}: unknown trigger(s) {unknown}; allowed: {list(TRIGGER_KINDS)}"
             )
-        return value
-
-    @field_validator("trigger_confidence")
-    @classmethod
-    def _confidence(cls, value: dict[str, float]) -> dict[str, float]:
-        for kind, confidence in value.items():
-            if not 0 <= confidence <= 1:
-                raise ValueError(f"trigger_confidence.{kind} must be in [0, 1], got {confidence}")
-        return value
-
-    @field_validator("min_conviction")
-    @classmethod
-    def _conviction(cls, value: float) -> float:
-        if not 0 <= value <= 1:
-            raise ValueError(f"min_conviction must be in [0, 1], got {value}")
         return value
 
     def exits_for(self, trigger_kind: str) -> ExitParams:

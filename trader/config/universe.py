@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from trader.config.base import Strict
+from trader.config.base import DAY_S, Strict
 
 TIER_NAMES: tuple[str, ...] = ("core", "rotational", "event")
 
@@ -21,45 +21,26 @@ class TierConfig(Strict):
 
     symbols: list[str] = Field(default_factory=list, description="explicit member product ids")
     open_membership: bool = False
-    min_quote_volume_24h: Decimal = Decimal("1000000")
-    max_spread_bps: Decimal = Decimal("50")
-    allocation_cap_pct: Decimal = Decimal("30")
-    max_symbols: int = 10
-
-    @field_validator("min_quote_volume_24h", "max_spread_bps")
-    @classmethod
-    def _non_negative(cls, value: Decimal, info: ValidationInfo) -> Decimal:
-        if value < 0:
-            raise ValueError(f"{info.field_name} must be >= 0, got {value}")
-        return value
-
-    @field_validator("allocation_cap_pct")
-    @classmethod
-    def _percent(cls, value: Decimal) -> Decimal:
-        if value < 0 or value > 100:
-            raise ValueError(f"allocation_cap_pct must be in [0, 100], got {value}")
-        return value
-
-    @field_validator("max_symbols")
-    @classmethod
-    def _max_symbols(cls, value: int) -> int:
-        if value < 0:
-            raise ValueError(f"max_symbols must be >= 0, got {value}")
-        return value
+    # money (quote units) is Decimal; no upper cap: quote currencies differ in scale
+    min_quote_volume_24h: Decimal = Field(
+        Decimal("1000000"), ge=0, description="quote units; 0: no minimum"
+    )
+    # 0 would refuse every product with a spread; 10000 bps is a spread of 100 %
+    max_spread_bps: Decimal = Field(Decimal("50"), gt=0, le=10000)
+    allocation_cap_pct: Decimal = Field(
+        Decimal("30"), ge=0, le=100, description="% equity; 0: the tier admits no entries"
+    )
+    # more than 10000 members is more products than any venue lists
+    max_symbols: int = Field(10, ge=0, le=10000, description="0: the tier is off")
 
 
 class ClusterConfig(Strict):
     """A theme of related assets with a shared exposure cap (members: base currencies or ids)."""
 
     members: list[str] = Field(default_factory=list)
-    max_exposure_pct: Decimal = Decimal("40")
-
-    @field_validator("max_exposure_pct")
-    @classmethod
-    def _percent(cls, value: Decimal) -> Decimal:
-        if value < 0 or value > 100:
-            raise ValueError(f"max_exposure_pct must be in [0, 100], got {value}")
-        return value
+    max_exposure_pct: Decimal = Field(
+        Decimal("40"), ge=0, le=100, description="% equity; 0: no exposure to the cluster"
+    )
 
 
 def _default_tiers() -> dict[str, TierConfig]:
@@ -91,15 +72,20 @@ class UniverseConfig(Strict):
     """Universe selection (U-1). Fails closed: missing or stale data excludes a product."""
 
     quote_currency: str = "USD"
-    min_price: Decimal = Decimal("0.01")
+    # money (quote units) is Decimal; no upper cap: quote currencies differ in scale
+    min_price: Decimal = Field(Decimal("0.01"), ge=0, description="0: no minimum")
     exclusions: list[str] = Field(
         default_factory=list, description="product ids or base currencies never traded"
     )
-    min_listing_age_days: float = 30.0
-    min_daily_volatility_pct: float = 0.0
-    max_daily_volatility_pct: float = 30.0
-    max_data_age_s: float = 300.0
-    refresh_interval_s: float = 300.0
+    # Coinbase lists nothing older than ~2015: a minimum beyond 10 years excludes everything
+    min_listing_age_days: float = Field(30.0, ge=0, le=3650, description="0: no minimum")
+    # daily volatility: the 1-minute sigma scaled to a day, in percent. It can exceed 100;
+    # beyond 1000 % it is not a market but a typo
+    min_daily_volatility_pct: float = Field(0.0, ge=0, le=1000, description="0: no minimum")
+    max_daily_volatility_pct: float = Field(30.0, gt=0, le=1000)
+    # a day is the cap: the daemon keeps ~25 h of candles, older data proves nothing
+    max_data_age_s: float = Field(300.0, gt=0, le=DAY_S)
+    refresh_interval_s: float = Field(300.0, gt=0, le=DAY_S)
     tiers: dict[str, TierConfig] = Field(default_factory=_default_tiers)
     clusters: dict[str, ClusterConfig] = Field(default_factory=dict)
 
@@ -108,27 +94,6 @@ class UniverseConfig(Strict):
     def _quote(cls, value: str) -> str:
         if not value or not value.isalnum() or value.upper() != value:
             raise ValueError(f"quote_currency must be an upper-case code like USD, got {value!r}")
-        return value
-
-    @field_validator("min_price")
-    @classmethod
-    def _min_price(cls, value: Decimal) -> Decimal:
-        if value < 0:
-            raise ValueError(f"min_price must be >= 0, got {value}")
-        return value
-
-    @field_validator("min_listing_age_days", "min_daily_volatility_pct", "max_daily_volatility_pct")
-    @classmethod
-    def _non_negative(cls, value: float, info: ValidationInfo) -> float:
-        if value < 0:
-            raise ValueError(f"{info.field_name} must be >= 0, got {value}")
-        return value
-
-    @field_validator("max_data_age_s", "refresh_interval_s")
-    @classmethod
-    def _positive(cls, value: float, info: ValidationInfo) -> float:
-        if value <= 0:
-            raise ValueError(f"{info.field_name} must be > 0 seconds, got {value}")
         return value
 
     @field_validator("tiers")

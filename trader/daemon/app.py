@@ -22,19 +22,20 @@ from trader.commands.exit_codes import EXIT_ENVIRONMENT, EXIT_STATE
 from trader.config.loader import ConfigError, LoadedConfig, load_config
 from trader.config.secrets import Credentials
 from trader.core.types import Mode, TradingState
-from trader.daemon.cycle import CycleRunner
+from trader.daemon.cycle import CycleRunner, abort_unfinished_cycles
 from trader.daemon.guard import StateGuard
 from trader.daemon.keeper import StateKeeper
 from trader.daemon.killswitch import KILL_SIGNAL_REASON, CancelDriver, KillSwitchWatcher
 from trader.daemon.pipeline import build_stages, cancel_all_open_orders
-from trader.daemon.status import state_document
+from trader.daemon.status import iso, state_document, with_iso_times
 from trader.daemon.trading.runtime import TradingRuntime
+from trader.daemon.trading.venue_link import exchange_config
 from trader.daemon.venue import embedded_venue
 from trader.ops.http import ListenerError, OpsServer
 from trader.ops.looplag import LoopLagMonitor
 from trader.ops.metrics import Metrics
 from trader.ops.sdnotify import SystemdNotifier
-from trader.ops.tasks import cancel_and_wait
+from trader.ops.tasks import cancel_and_wait, run_step
 from trader.sim.venue import SimVenue
 from trader.state.db import Database, StateUnavailableError
 from trader.state.identity import StateFileError, clear_adoption
@@ -111,7 +112,7 @@ class Daemon:
             self._venue = embedded_venue(self.loaded)
             await self._venue.start()
         self._db = db = await Database.open_state(self.loaded.state_db_path)
-        aborted = await db.run(_abort_unfinished_cycles)
+        aborted = await db.run(abort_unfinished_cycles)
         self._keeper = keeper = await StateKeeper.load(db, self.metrics)
         self._guard = StateGuard(db, keeper, self.metrics, self._canceller)
         self._runner = CycleRunner(
@@ -156,7 +157,7 @@ class Daemon:
             state=keeper.state.value,
             halt_reason=keeper.status.halt_reason,
             aborted_cycles=aborted,
-            venue_url=self._venue.rest_url if self._venue else None,
+            venue_url=self._venue_url(),
             state_file=str(db.path),
             fresh_state=db.opening.fresh if db.opening else None,
         )
@@ -335,7 +336,7 @@ class Daemon:
                     "state": current.state.value,
                     "halt_reason": current.halt_reason,
                     "halt_detail": current.halt_detail,
-                    "halted_at": current.halted_at,
+                    "halted_at": iso(current.halted_at),
                 }
             )
         app = self.loaded.app
@@ -347,9 +348,9 @@ class Daemon:
                 "version": __version__,
                 "mode": app.mode.value,
                 "venue": app.exchange.venue,
-                "venue_url": self._venue.rest_url if self._venue else None,
+                "venue_url": self._venue_url(),
                 "config_hash": self.loaded.config_hash,
-                "started_at": self.started_at,
+                "started_at": iso(self.started_at),
                 "uptime_s": round(time.time() - self.started_at, 3),
                 "kill_switch_file": self.loaded.kill_switch_path.exists(),
                 "halt_cancel": self._canceller.status(),
@@ -361,8 +362,16 @@ class Daemon:
         if self.trading is not None:
             document["trading"] = self.trading.status()
         if self._runner is not None and self._runner.last_cycle is not None:
-            document["last_cycle"] = self._runner.last_cycle
+            document["last_cycle"] = with_iso_times(self._runner.last_cycle)
         return document
+
+    def _venue_url(self) -> str | None:
+        """The REST root the daemon talks to (the embedded venue's, once it listens)."""
+        if self.loaded.app.exchange.venue == "none":
+            return None
+        if self.loaded.app.exchange.venue == "sim" and self._venue is None:
+            return "embedded venue (not started)"
+        return exchange_config(self.loaded, self._venue).rest_url
 
     # -- stop --------------------------------------------------------------------------
     async def _shutdown(self) -> None:
@@ -373,39 +382,19 @@ class Daemon:
         await cancel_and_wait(self._tasks)
         await self._canceller.stop()
         if self._db is not None and self.loaded.app.shutdown.cancel_open_orders:
-            await _step("cancel_all", self._cancel_all("shutdown"), self._cancel_budget())
+            await run_step("cancel_all", self._cancel_all("shutdown"), self._cancel_budget())
         if self.trading is not None:
-            await _step("trading_stop", self.trading.stop())
+            await run_step("trading_stop", self.trading.stop())
         if self._http is not None:
-            await _step("http_stop", self._http.stop())
+            await run_step("http_stop", self._http.stop())
         if self._venue is not None:
-            await _step("venue_stop", self._venue.stop())
+            await run_step("venue_stop", self._venue.stop())
         if self._guard is not None and self._guard.lost is not None:
             await self._guard.save_copy()  # the last word of a state file lost while running
         if self._db is not None:
-            await _step("state_close", self._db.close())
+            await run_step("state_close", self._db.close())
         self.metrics.up.set(0)
         log.info("daemon_stopped", exit_code=self._exit_code)
 
     def _cancel_budget(self) -> float:
         return self.loaded.app.shutdown.timeout_s / 2
-
-
-async def _step(name: str, work: Coroutine[Any, Any, Any], limit_s: float | None = None) -> None:
-    try:
-        async with asyncio.timeout(limit_s):
-            await work
-    except TimeoutError:
-        log.error("shutdown_step_timed_out", step=name, limit_s=limit_s)
-    except Exception as exc:  # one step's failure must not skip the ones after it
-        log.error("shutdown_step_failed", step=name, error=repr(exc)[:300], exc_info=True)
-
-
-def _abort_unfinished_cycles(conn: Any) -> int:
-    """Cycles a killed process left RUNNING are closed as ABORTED (ST-2)."""
-    cursor = conn.execute(
-        "UPDATE cycles SET status = 'ABORTED', finished_at = ?, error = 'process ended mid-cycle' "
-        "WHERE status = 'RUNNING'",
-        (time.time(),),
-    )
-    return int(cursor.rowcount)

@@ -219,3 +219,13 @@ class CycleRunner:
             status=status,
             seconds=round(finished - ctx.started_at, 6),
         )
+
+
+def abort_unfinished_cycles(conn: Any) -> int:
+    """Cycles a killed process left RUNNING are closed as ABORTED (ST-2)."""
+    cursor = conn.execute(
+        "UPDATE cycles SET status = 'ABORTED', finished_at = ?, error = 'process ended mid-cycle' "
+        "WHERE status = 'RUNNING'",
+        (time.time(),),
+    )
+    return int(cursor.rowcount)

@@ -23,18 +23,17 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
-from decimal import Decimal
+from dataclasses import replace
 
 import orjson
 import structlog
 
-from trader.core.types import Side
 from trader.exchange.errors import ExchangeError
 from trader.exchange.interface import Exchange
 from trader.exchange.models import CreateOrderResult, Order, OrderAccepted, OrderRejected
-from trader.exchange.orders import OrderKind, OrderRequest, order_configuration
+from trader.exchange.orders import OrderRequest, order_configuration
 from trader.execution import store
+from trader.execution.drafts import OrderDraft, log_intent
 from trader.execution.ids import OrderIds
 from trader.execution.intents import Intent, IntentState, Purpose
 from trader.execution.metrics import ExecutionMetrics
@@ -42,31 +41,11 @@ from trader.state.db import Database
 
 log = structlog.get_logger("trader.execution")
 
-DUPLICATE_ID = "DUPLICATE_CLIENT_ORDER_ID"
-
-
-@dataclass(frozen=True, slots=True)
-class OrderDraft:
-    """What the order manager wants sent; sizes and prices already on the product's grid."""
-
-    product_id: str
-    side: Side
-    kind: OrderKind
-    purpose: Purpose
-    base_size: Decimal | None = None
-    quote_size: Decimal | None = None
-    limit_price: Decimal | None = None
-    post_only: bool = False
-    end_time: float | None = None
-    cycle_id: str | None = None
-    proposal_id: str | None = None
-    parent_intent_id: str | None = None
-    reason: str | None = None
-
-
 SendGate = Callable[[Purpose], str | None]  # why an intent may not be sent now, or None
 OrderFound = Callable[[Order], Awaitable[None]]
 LOOKUP_SLACK_S = 60.0  # the order list is read from this long before the intent was made
+
+DUPLICATE_ID = "DUPLICATE_CLIENT_ORDER_ID"
 
 
 class ExecutionEngine:
@@ -158,6 +137,7 @@ class ExecutionEngine:
         intent = replace(self.build(draft, state=IntentState.SUBMITTING), attempts=1)
         await self.db.run(lambda conn: store.insert_intent(conn, intent, submitted_at=now))
         self.metrics.orders.labels(state="SUBMITTING").inc()
+        log_intent(intent, draft)
         await self._send(intent)
         return await self._reload(intent)
 
@@ -241,6 +221,8 @@ class ExecutionEngine:
             order_id=order_id,
             product_id=intent.product_id,
             side=intent.side.value,
+            base_size=None if intent.base_size is None else str(intent.base_size),
+            limit_price=None if intent.limit_price is None else str(intent.limit_price),
         )
 
     async def _rejected_resend(self, intent: Intent, result: OrderRejected, now: float) -> None:

@@ -22,7 +22,8 @@ import structlog
 from trader.core.products import quantize_price, quantize_size, size_problem, status_problem
 from trader.core.types import ProductRules, Quote, Side
 from trader.exchange.orders import OrderKind
-from trader.execution.engine import ExecutionEngine, OrderDraft
+from trader.execution.drafts import OrderDraft
+from trader.execution.engine import ExecutionEngine
 from trader.execution.intents import TERMINAL, Intent, IntentState, Purpose
 from trader.execution.store import get_intent
 

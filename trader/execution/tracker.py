@@ -162,7 +162,19 @@ class OrderTracker:
             for listener in self.fill_listeners:
                 await listener(fresh)
             self.metrics.fills.inc(len(fresh))
-            log.info("fills_recorded", count=len(fresh), trade_ids=[f.trade_id for f in fresh][:20])
+            for fill in fresh:  # OPS-9: one line per fill
+                log.info(
+                    "fill",
+                    trade_id=fill.trade_id,
+                    order_id=fill.order_id,
+                    intent_id=intent_ids.get(fill.order_id),
+                    product_id=fill.product_id,
+                    side=fill.side.value,
+                    price=str(fill.price),
+                    size=str(fill.size),
+                    fee=str(fill.commission),
+                    liquidity=fill.liquidity,
+                )
         return fresh
 
     async def refresh_order(self, order_id: str) -> None:

@@ -10,7 +10,8 @@ needed it, and gives up (loudly) rather than hang a shutdown.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
+from typing import Any
 
 import structlog
 
@@ -51,3 +52,14 @@ async def cancel_and_wait(
         if not task.cancelled() and task.exception() is not None:
             log.error("task_failed_before_stop", task=task.get_name(), error=repr(task.exception()))
     return sorted(pending, key=lambda t: t.get_name())
+
+
+async def run_step(name: str, work: Coroutine[Any, Any, Any], limit_s: float | None = None) -> None:
+    """One shutdown step, bounded by `limit_s`; its failure is logged, never raised."""
+    try:
+        async with asyncio.timeout(limit_s):
+            await work
+    except TimeoutError:
+        log.error("shutdown_step_timed_out", step=name, limit_s=limit_s)
+    except Exception as exc:  # one step's failure must not skip the ones after it
+        log.error("shutdown_step_failed", step=name, error=repr(exc)[:300], exc_info=True)

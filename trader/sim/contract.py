@@ -24,7 +24,25 @@ class OrderKind(StrEnum):
     MARKET_IOC = "market_market_ioc"
     LIMIT_GTC = "limit_limit_gtc"
     LIMIT_GTD = "limit_limit_gtd"
+    LIMIT_FOK = "limit_limit_fok"
     SOR_LIMIT_IOC = "sor_limit_ioc"
+    STOP_LIMIT_GTC = "stop_limit_stop_limit_gtc"
+    STOP_LIMIT_GTD = "stop_limit_stop_limit_gtd"
+    BRACKET_GTC = "trigger_bracket_gtc"
+    BRACKET_GTD = "trigger_bracket_gtd"
+
+
+IOC_KINDS = frozenset({OrderKind.MARKET_IOC, OrderKind.SOR_LIMIT_IOC})
+STOP_KINDS = frozenset({OrderKind.STOP_LIMIT_GTC, OrderKind.STOP_LIMIT_GTD})
+BRACKET_KINDS = frozenset({OrderKind.BRACKET_GTC, OrderKind.BRACKET_GTD})
+GTD_KINDS = frozenset({OrderKind.LIMIT_GTD, OrderKind.STOP_LIMIT_GTD, OrderKind.BRACKET_GTD})
+# kinds that can rest on the book (or wait for their stop) and count as open orders
+RESTING_KINDS = frozenset({OrderKind.LIMIT_GTC, OrderKind.LIMIT_GTD}) | STOP_KINDS | BRACKET_KINDS
+STOP_UP = "STOP_DIRECTION_STOP_UP"
+STOP_DOWN = "STOP_DIRECTION_STOP_DOWN"
+TRIGGER_NONE = "INVALID_ORDER_TYPE"
+TRIGGER_PENDING = "STOP_PENDING"
+TRIGGER_DONE = "STOP_TRIGGERED"
 
 
 class OrderStatus(StrEnum):
@@ -48,6 +66,18 @@ class OrderSpec:
     limit_price: Decimal | None = None
     post_only: bool = False
     end_time: float | None = None
+    stop_price: Decimal | None = None  # stop-limit trigger
+    stop_direction: str | None = None  # STOP_UP | STOP_DOWN (stop-limit)
+    stop_trigger_price: Decimal | None = None  # bracket stop-loss trigger
+
+
+@dataclass(frozen=True, slots=True)
+class EditRecord:
+    """One accepted edit (`edit_history[]` row): the new price and size."""
+
+    price: Decimal
+    size: Decimal
+    time: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +111,14 @@ class SimOrder:
     hold: Decimal = Decimal(0)
     cancel_reason: str = ""
     reject_reason: str = "REJECT_REASON_UNSPECIFIED"
+    trigger_status: str = TRIGGER_NONE
+    work_price: Decimal | None = None  # the working limit once a bracket's stop fired
+    edit_history: list[EditRecord] = field(default_factory=list)
+
+    @property
+    def limit_price(self) -> Decimal | None:
+        """The price the order works at (a triggered bracket's stop limit, else its own)."""
+        return self.work_price if self.work_price is not None else self.spec.limit_price
 
     @property
     def average_filled_price(self) -> Decimal:
@@ -137,6 +175,25 @@ class PreviewOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class EditOutcome:
+    """Result of `edit_order`: accepted, or refused with Coinbase's edit/preview reasons."""
+
+    success: bool
+    edit_failure_reason: str = "UNKNOWN_EDIT_ORDER_FAILURE_REASON"
+    preview_failure_reason: str = "UNKNOWN_PREVIEW_FAILURE_REASON"
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EditPreview:
+    """Result of `preview_edit`: totals of the order as edited, or the reasons it would fail."""
+
+    outcome: EditOutcome
+    preview: PreviewOutcome | None = None
+    average_filled_price: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
 class CancelOutcome:
     order_id: str
     success: bool
@@ -177,6 +234,12 @@ class MarketSource(Protocol):
         """Closed 86400-s candles on UTC midnights, oldest first, for the days before the
         1-minute history (the last ends at or before the midnight that starts the day of the
         first `history` candle); may be empty. Serves ONE_DAY candles for those days."""
+        ...
+
+    def recent_trades(self, product_id: str) -> list[Trade]:
+        """Trades printed before the source's start (oldest first, timed at or before it),
+        consistent with `history`; their trade ids precede every live one. The venue serves
+        them at once (`products/{id}/ticker`, the `market_trades` snapshot)."""
         ...
 
     def advance(self, now: float) -> list[MarketEvent]:
@@ -223,6 +286,16 @@ class Engine(Protocol):
     def preview_order(self, order: NewOrder, now: float) -> PreviewOutcome: ...
 
     def cancel_orders(self, order_ids: list[str], now: float) -> list[CancelOutcome]: ...
+
+    def edit_order(
+        self, order_id: str, price: Decimal | None, size: Decimal | None, now: float
+    ) -> EditOutcome:
+        """Change price and/or total size of an OPEN limit GTC order (Coinbase's rules)."""
+        ...
+
+    def preview_edit(
+        self, order_id: str, price: Decimal | None, size: Decimal | None, now: float
+    ) -> EditPreview: ...
 
     def expire_orders(self, now: float) -> None:
         """Expire GTD orders whose `end_time` has passed."""

@@ -161,6 +161,7 @@ class SimVenue:
         self.ctx = self._context()
         self.hub = Hub(self.ctx, l2_depth=self.config.l2_depth)
         self.driver = Driver(self.ctx, self.source, self.hub, tick_s=self.config.tick_s)
+        self.driver.seed_recent()
         self._wire_hooks()
         app = build_app(self.ctx, self.hub)
         self._runner = web.AppRunner(

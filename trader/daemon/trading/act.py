@@ -27,7 +27,8 @@ from trader.exchange.coinbase.exchange import CoinbaseExchange
 from trader.exchange.errors import ExchangeError
 from trader.exchange.interface import Exchange
 from trader.exchange.orders import OrderKind
-from trader.execution.engine import ExecutionEngine, OrderDraft
+from trader.execution.drafts import OrderDraft
+from trader.execution.engine import ExecutionEngine
 from trader.execution.ids import OrderIds, installation_namespace
 from trader.execution.intents import Purpose
 from trader.execution.metrics import ExecutionMetrics

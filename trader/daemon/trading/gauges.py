@@ -1,6 +1,7 @@
 """What the trading runtime exports each cycle (OPS-5, R-1, X-4): decisions by kind and
-reason, and the portfolio as the decision saw it (equity, PnL, exposure). Open orders
-are counted by the execution engine (`trader_open_orders`)."""
+reason, and the portfolio as the decision saw it (equity, PnL, exposure) — exposure and
+realized PnL also as each fill lands (gauges are floats: display only, never decided on).
+Open orders are counted by the execution engine (`trader_open_orders`)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,12 @@ class TradingMetrics:
             for exclusion in step.universe.excluded.values():
                 self.exclusions.labels(reason=exclusion.reason.value).inc()
         self._portfolio(step, realized_pnl)
+
+    def observe_positions(self, values: dict[str, Decimal], realized_pnl: Decimal) -> None:
+        """X-4: exposure and realized PnL as soon as fills move them, not a cycle later."""
+        for product_id, value in values.items():
+            self.position.labels(product=product_id).set(float(value))
+        self.realized.set(float(realized_pnl))
 
     def _portfolio(self, step: DecisionStep, realized_pnl: Decimal) -> None:
         portfolio = step.inputs.portfolio

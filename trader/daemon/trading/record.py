@@ -10,10 +10,14 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+import structlog
 
 from trader.core.decision import Proposal, Verdict
+from trader.daemon.status import VALUATION_KEY
 from trader.pipeline.decide import DecisionStep
 from trader.state.db import transaction
+
+log = structlog.get_logger("trader.decisions")
 
 
 def _json(value: Any) -> str:
@@ -80,7 +84,29 @@ def record_step(conn: sqlite3.Connection, cycle_id: str, step: DecisionStep) -> 
                     ),
                 )
         _record_risk_counters(conn, step)
+        _record_valuation(conn, step)
     return ids
+
+
+def _record_valuation(conn: sqlite3.Connection, step: DecisionStep) -> None:
+    """OPS-5: what the step valued the book at — quote cash, equity and the marks of the
+    products held or with open orders — so `trader status` shows them with the daemon down."""
+    portfolio = step.inputs.portfolio
+    prices = step.inputs.market.mid_prices()
+    wanted = set(portfolio.positions) | {o.product_id for o in portfolio.open_orders}
+    valuation = {
+        "at": step.now,
+        "quote_currency": portfolio.quote_currency,
+        "balances_known": portfolio.balances_known,
+        "quote_cash": portfolio.quote_cash(),
+        "equity": step.equity,
+        "marks": {pid: prices[pid] for pid in sorted(wanted) if pid in prices},
+    }
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (VALUATION_KEY, _json(valuation)),
+    )
 
 
 def _record_risk_counters(conn: sqlite3.Connection, step: DecisionStep) -> None:
@@ -121,3 +147,39 @@ def realized_pnl(conn: sqlite3.Connection) -> Decimal:
     """Realized PnL over every position, net of all fees (X-4)."""
     rows = conn.execute("SELECT realized_pnl FROM positions").fetchall()
     return sum((Decimal(row[0]) for row in rows), Decimal(0))
+
+
+def log_decisions(step: DecisionStep, proposal_ids: dict[str, str]) -> None:
+    """OPS-9: one line per proposal and per verdict, naming product, side, size, price,
+    strategy and the ids that join them to the intents and orders that follow."""
+    by_key = {v.proposal.key: v for v in step.verdicts}
+    for proposal in step.proposals:
+        proposal_id = proposal_ids.get(proposal.key)
+        log.info(
+            "proposal",
+            proposal_id=proposal_id,
+            product_id=proposal.product_id,
+            side=proposal.side.value,
+            strategy=proposal.strategy_id,
+            size_pct=_text(proposal.size_pct),
+            conviction=round(proposal.conviction, 4),
+            reason=proposal.reason,
+        )
+        verdict = by_key.get(proposal.key)
+        if verdict is not None:
+            log.info(
+                "verdict",
+                proposal_id=proposal_id,
+                product_id=proposal.product_id,
+                side=proposal.side.value,
+                strategy=proposal.strategy_id,
+                action=verdict.action.value,
+                reasons=[r.value for r in verdict.reasons],
+                base_size=str(verdict.base_size),
+                notional=str(verdict.notional),
+                price=_text(verdict.price),
+            )
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Coroutine
+from decimal import Decimal
 from typing import Any
 
 import structlog
@@ -24,8 +25,18 @@ from trader.daemon.cycle import CycleContext, Stage
 from trader.daemon.keeper import StateKeeper
 from trader.daemon.trading.act import Actor
 from trader.daemon.trading.gauges import TradingMetrics
-from trader.daemon.trading.record import realized_pnl, record_exclusions, record_step
-from trader.daemon.trading.snapshot import build_market, load_portfolio, load_risk_state
+from trader.daemon.trading.record import (
+    log_decisions,
+    realized_pnl,
+    record_exclusions,
+    record_step,
+)
+from trader.daemon.trading.snapshot import (
+    build_market,
+    load_portfolio,
+    load_risk_state,
+    position_sizes,
+)
 from trader.daemon.trading.venue_link import (
     choose_products,
     exchange_config,
@@ -34,6 +45,7 @@ from trader.daemon.trading.venue_link import (
 )
 from trader.exchange.coinbase.exchange import CoinbaseExchange
 from trader.exchange.errors import ExchangeError
+from trader.exchange.models import Fill
 from trader.marketdata.service import MarketDataService, MarketDataSettings
 from trader.ops.metrics import Metrics
 from trader.ops.tasks import cancel_and_wait
@@ -78,6 +90,8 @@ class TradingRuntime:
         self.gauges = metrics.shared(TradingMetrics)
         self.recorder = recorder
         self._tasks: list[asyncio.Task[None]] = []
+        if actor.desk is not None:
+            actor.desk.tracker.fill_listeners.append(self._on_fills)
 
     @classmethod
     async def start(
@@ -192,10 +206,24 @@ class TradingRuntime:
         ctx.data["proposal_ids"] = await self.db.run(
             lambda conn: record_step(conn, ctx.cycle_id, step)
         )
+        log_decisions(step, ctx.data["proposal_ids"])
         await self.db.run(lambda conn: record_exclusions(conn, ctx.cycle_id, step))
         quotes = {p: pm.quote for p, pm in step.inputs.market.products.items() if pm.quote}
         await self.recorder.flush(step.now, quotes)
         self.gauges.observe(step, await self.db.run(realized_pnl))
+
+    async def _on_fills(self, fills: list[Fill]) -> None:
+        """Exposure gauges follow each fill: the new position at the latest mid (at the
+        fill's price while no quote is known)."""
+        last_price = {f.product_id: f.price for f in fills}
+        sizes = await self.db.run(lambda conn: position_sizes(conn, list(last_price)))
+        values = {}
+        for product_id, price in last_price.items():
+            quote = self.md.quote(product_id)
+            values[product_id] = sizes.get(product_id, Decimal(0)) * (
+                quote.mid if quote is not None else price
+            )
+        self.gauges.observe_positions(values, await self.db.run(realized_pnl))
 
     async def _execute(self, ctx: CycleContext) -> None:
         step: DecisionStep = ctx.data[STEP]

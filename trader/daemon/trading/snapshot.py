@@ -25,11 +25,13 @@ from trader.state.trading_state import TradingStatus
 
 DAY_S = 86400.0
 # R-1 trade rate and spacing count trades: an entry (its reprices included, one proposal)
-# that filled, or is still working and may fill — never one that ended unfilled
+# that filled, or is still working and may fill — never one that ended unfilled. A DRY_RUN
+# entry (state DRY) never learns whether it would have filled: it counts, as if it had.
 ENTRIES_TRADED = (
     "SELECT MIN(created_at), product_id FROM intents WHERE side = 'BUY' "
     "AND purpose IN ('entry', 'reprice') AND created_at > ? "
-    "AND (filled_size != '0' OR state IN ('NEW', 'SUBMITTING', 'OPEN', 'PARTIALLY_FILLED')) "
+    "AND (filled_size != '0' "
+    "OR state IN ('DRY', 'NEW', 'SUBMITTING', 'OPEN', 'PARTIALLY_FILLED')) "
     "GROUP BY COALESCE(proposal_id, intent_id), product_id ORDER BY 1"
 )
 
@@ -89,6 +91,15 @@ def _exit_plans(conn: sqlite3.Connection) -> dict[str, dict[str, object]]:
 
 def _optional_decimal(value: object) -> Decimal | None:
     return None if value is None else Decimal(str(value))
+
+
+def position_sizes(conn: sqlite3.Connection, product_ids: list[str]) -> dict[str, Decimal]:
+    """Base size held per product (absent: none held)."""
+    marks = ",".join("?" for _ in product_ids)
+    rows = conn.execute(
+        f"SELECT product_id, base_size FROM positions WHERE product_id IN ({marks})", product_ids
+    )
+    return {row[0]: Decimal(row[1]) for row in rows}
 
 
 def load_positions(conn: sqlite3.Connection) -> dict[str, Position]:

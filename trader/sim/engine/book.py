@@ -11,7 +11,7 @@ from bisect import bisect_left, insort
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
-from trader.core.types import BookLevel, Side
+from trader.core.types import BookLevel, Quote, Side
 from trader.sim.contract import SimOrder
 
 ZERO = Decimal(0)
@@ -125,3 +125,12 @@ class ProductBook:
             merged[price] = market.size_at(price) + own.size_at(price)
         ordered = sorted(merged, reverse=side is Side.BUY)[:depth]
         return [BookLevel(p, merged[p]) for p in ordered if merged[p] > 0]
+
+    def quote(self, product_id: str) -> Quote | None:
+        """Best bid and ask with their aggregated sizes (None when a side is empty)."""
+        bid, ask = self.best(Side.BUY), self.best(Side.SELL)
+        if bid is None or ask is None:
+            return None
+        bid_size = self.market_bids.size_at(bid) + self.own_bids.size_at(bid)
+        ask_size = self.market_asks.size_at(ask) + self.own_asks.size_at(ask)
+        return Quote(product_id, bid, bid_size, ask, ask_size, self.time)

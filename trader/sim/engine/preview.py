@@ -1,8 +1,9 @@
 """`preview_order`: totals of a would-be order without changing any state (SIM-1).
 
 The taking part is priced by walking the market (taker fee); the part that would rest is
-priced at the limit (maker fee). `order_total` is quote spent including fees for a BUY and
-quote received net of fees for a SELL.
+priced at the limit (maker fee); a stop-limit takes nothing until its stop fires, so all of
+it is priced as resting. `order_total` is quote spent including fees for a BUY and quote
+received net of fees for a SELL.
 """
 
 from __future__ import annotations
@@ -10,7 +11,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from trader.core.types import FeeRates, ProductRules, Side
-from trader.sim.contract import CreateOutcome, NewOrder, OrderKind, PreviewOutcome
+from trader.sim.contract import (
+    RESTING_KINDS,
+    STOP_KINDS,
+    CreateOutcome,
+    NewOrder,
+    PreviewOutcome,
+)
 from trader.sim.engine.book import ProductBook
 from trader.sim.engine.matching import plan_takes, total_size, total_value
 from trader.sim.engine.validation import UNKNOWN_PREVIEW
@@ -36,7 +43,7 @@ def preview(
         return PreviewOutcome(ZERO, ZERO, ZERO, ZERO, best_bid, best_ask, ZERO, (reason,))
     spec = order.spec
     takes = []
-    if not spec.post_only:
+    if not spec.post_only and spec.kind not in STOP_KINDS:
         takes = plan_takes(
             book.market(order.side.opposite),
             order.side,
@@ -48,7 +55,7 @@ def preview(
     taken_size, taken_value = total_size(takes), total_value(takes)
     commission = taken_value * fees.taker
     rest_size = ZERO
-    if spec.kind in (OrderKind.LIMIT_GTC, OrderKind.LIMIT_GTD) and spec.base_size is not None:
+    if spec.kind in RESTING_KINDS and spec.base_size is not None:
         rest_size = spec.base_size - taken_size
     rest_value = rest_size * (spec.limit_price or ZERO)
     commission += rest_value * fees.maker

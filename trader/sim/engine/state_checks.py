@@ -1,15 +1,17 @@
 """Create-order checks that need the venue's state: GTD end time, post-only crossing, the
-500-open-orders cap, liquidity for market orders, and funds (SIM-1)."""
+500-open-orders cap, liquidity for market orders, stops against the last trade price, and
+funds (SIM-1)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from trader.core.types import FeeRates, ProductRules, Side
-from trader.sim.contract import CreateOutcome, NewOrder, OrderKind
+from trader.sim.contract import RESTING_KINDS, CreateOutcome, NewOrder, OrderKind
 from trader.sim.engine.accounts import Accounts
 from trader.sim.engine.book import ProductBook
 from trader.sim.engine.matching import plan_takes, total_value
+from trader.sim.engine.stops import trigger_of
 from trader.sim.engine.validation import (
     MAX_OPEN_ORDERS_PER_PRODUCT,
     insufficient_funds,
@@ -19,7 +21,6 @@ from trader.sim.engine.validation import (
 )
 
 ZERO = Decimal(0)
-RESTING_KINDS = (OrderKind.LIMIT_GTC, OrderKind.LIMIT_GTD)
 
 
 def state_rejection(
@@ -31,6 +32,7 @@ def state_rejection(
     *,
     open_count: int,
     now: float,
+    last_price: Decimal | None = None,
 ) -> CreateOutcome | None:
     spec, side = order.spec, order.side
     if spec.end_time is not None and spec.end_time <= now:
@@ -45,6 +47,9 @@ def state_rejection(
         return too_many_open_orders(rules.product_id)
     if spec.kind is OrderKind.MARKET_IOC and book.market(side.opposite).best() is None:
         return rejection("INVALID_NO_LIQUIDITY", f"no liquidity in {rules.product_id}")
+    problem = stop_vs_last_trade(order, last_price)
+    if problem is not None:
+        return problem
     currency, need = required_funds(order, rules, book, fees)
     available = accounts.available(currency)
     return insufficient_funds(currency, need, available) if need > available else None
@@ -72,3 +77,25 @@ def required_funds(
         return rules.quote_currency, total_value(takes) * with_fee
     limit_value = (spec.limit_price or ZERO) * (spec.base_size or ZERO)
     return rules.quote_currency, limit_value * with_fee
+
+
+def stop_vs_last_trade(order: NewOrder, last_price: Decimal | None) -> CreateOutcome | None:
+    """A stop must not be reached already: a rising trigger above the last trade price, a
+    falling one below it (unknown last price: not checked)."""
+    trigger = trigger_of(order.spec, order.side)
+    if trigger is None or last_price is None:
+        return None
+    level, up = trigger
+    if up and level <= last_price:
+        return rejection(
+            "INVALID_REQUEST",
+            f"stop price {level} must be above the last trade price {last_price}",
+            "PREVIEW_STOP_PRICE_BELOW_LAST_TRADE_PRICE",
+        )
+    if not up and level >= last_price:
+        return rejection(
+            "INVALID_REQUEST",
+            f"stop price {level} must be below the last trade price {last_price}",
+            "PREVIEW_STOP_PRICE_ABOVE_LAST_TRADE_PRICE",
+        )
+    return None

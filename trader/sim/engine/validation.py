@@ -11,7 +11,17 @@ from decimal import Decimal
 
 from trader.core.products import on_grid
 from trader.core.types import ProductRules, Side
-from trader.sim.contract import CreateOutcome, NewOrder, OrderKind
+from trader.sim.contract import (
+    BRACKET_KINDS,
+    GTD_KINDS,
+    STOP_DOWN,
+    STOP_KINDS,
+    STOP_UP,
+    CreateOutcome,
+    NewOrder,
+    OrderKind,
+    OrderSpec,
+)
 
 MAX_OPEN_ORDERS_PER_PRODUCT = 500
 UNKNOWN_PREVIEW = "UNKNOWN_PREVIEW_FAILURE_REASON"
@@ -72,7 +82,7 @@ def status_rejection(rules: ProductRules, order: NewOrder) -> CreateOutcome | No
 
 
 def configuration_rejection(order: NewOrder) -> CreateOutcome | None:
-    """Fields each `order_configuration` kind needs."""
+    """Fields each `order_configuration` kind needs (and the ones it must not have)."""
     spec = order.spec
     bad = "UNSUPPORTED_ORDER_CONFIGURATION"
     if spec.kind is OrderKind.MARKET_IOC:
@@ -83,11 +93,45 @@ def configuration_rejection(order: NewOrder) -> CreateOutcome | None:
         return None
     if spec.base_size is None or spec.limit_price is None:
         return rejection(bad, f"{spec.kind} needs base_size and limit_price")
-    if spec.kind is OrderKind.LIMIT_GTD and spec.end_time is None:
-        return rejection(bad, "limit_limit_gtd needs end_time")
-    if spec.kind is OrderKind.SOR_LIMIT_IOC and spec.post_only:
-        return rejection(bad, "an IOC order cannot be post-only")
+    if spec.kind in GTD_KINDS and spec.end_time is None:
+        return rejection(bad, f"{spec.kind} needs end_time")
+    if spec.post_only and spec.kind not in (OrderKind.LIMIT_GTC, OrderKind.LIMIT_GTD):
+        if spec.kind is OrderKind.LIMIT_FOK:
+            return rejection("POST_ONLY_NOT_ALLOWED_WITH_FOK", "a FOK order cannot be post-only")
+        return rejection(bad, f"{spec.kind} cannot be post-only")
+    return trigger_rejection(spec, order.side)
+
+
+def trigger_rejection(spec: OrderSpec, side: Side) -> CreateOutcome | None:
+    """Stop-limit: stop_price and a stop_direction, the limit on the right side of the stop
+    (a BUY's limit at or above it, a SELL's at or below). Bracket: stop_trigger_price on
+    the losing side of the take-profit limit (a SELL's below it, a BUY's above it)."""
+    bad = "UNSUPPORTED_ORDER_CONFIGURATION"
+    limit = spec.limit_price
+    assert limit is not None
+    if spec.kind in STOP_KINDS:
+        if spec.stop_price is None or spec.stop_direction not in (STOP_UP, STOP_DOWN):
+            return rejection(bad, f"{spec.kind} needs stop_price and stop_direction")
+        if side is Side.BUY and limit < spec.stop_price:
+            return _limit_vs_stop("at or above", "PREVIEW_STOP_PRICE_ABOVE_LIMIT_PRICE")
+        if side is Side.SELL and limit > spec.stop_price:
+            return _limit_vs_stop("at or below", "PREVIEW_STOP_PRICE_BELOW_LIMIT_PRICE")
+    if spec.kind in BRACKET_KINDS:
+        trigger = spec.stop_trigger_price
+        if trigger is None:
+            return rejection(bad, f"{spec.kind} needs stop_trigger_price")
+        if (side is Side.SELL and trigger >= limit) or (side is Side.BUY and trigger <= limit):
+            where = "below" if side is Side.SELL else "above"
+            return rejection(
+                "INVALID_LIMIT_PRICE",
+                f"a {side} bracket's stop_trigger_price must be {where} its limit_price",
+                "PREVIEW_INVALID_STOP_PRICE",
+            )
     return None
+
+
+def _limit_vs_stop(where: str, preview: str) -> CreateOutcome:
+    return rejection("INVALID_LIMIT_PRICE", f"limit_price must be {where} stop_price", preview)
 
 
 def precision_rejection(order: NewOrder, rules: ProductRules) -> CreateOutcome | None:
@@ -107,13 +151,20 @@ def precision_rejection(order: NewOrder, rules: ProductRules) -> CreateOutcome |
             "INVALID_SIZE_PRECISION",
             f"quote_size {spec.quote_size} is not a positive multiple of {rules.quote_increment}",
         )
-    if spec.limit_price is not None:
-        if spec.limit_price <= 0:
-            return rejection("INVALID_LIMIT_PRICE", f"limit_price {spec.limit_price} <= 0")
-        if not on_grid(spec.limit_price, rules.quote_increment):
+    prices = (
+        ("limit_price", spec.limit_price),
+        ("stop_price", spec.stop_price),
+        ("stop_trigger_price", spec.stop_trigger_price),
+    )
+    for name, price in prices:
+        if price is None:
+            continue
+        if price <= 0:
+            return rejection("INVALID_LIMIT_PRICE", f"{name} {price} <= 0")
+        if not on_grid(price, rules.quote_increment):
             return rejection(
                 "INVALID_PRICE_PRECISION",
-                f"limit_price {spec.limit_price} is not a multiple of {rules.quote_increment}",
+                f"{name} {price} is not a multiple of {rules.quote_increment}",
             )
     return None
 

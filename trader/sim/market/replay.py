@@ -18,10 +18,11 @@ import math
 from collections import deque
 from dataclasses import replace
 
-from trader.core.types import Candle, ProductRules
+from trader.core.types import Candle, ProductRules, Trade
 from trader.sim.contract import MarketEvent
 from trader.sim.market.bars import TopOfBook, bar_events
 from trader.sim.market.daily import to_venue_days
+from trader.sim.market.prehistory import next_trade_id, prehistory_trades
 
 
 class BarReplay:
@@ -67,7 +68,10 @@ class BarReplay:
                     slots.setdefault(bar.start, []).append(bar)
         self._slots = deque(sorted(slots.items()))
         self._pending: deque[MarketEvent] = deque()
-        self._trade_ids = dict.fromkeys(rules, 1)
+        self._recent = {
+            pid: prehistory_trades(r, self._history.get(pid, [])) for pid, r in rules.items()
+        }
+        self._trade_ids = {pid: next_trade_id(self._recent[pid]) for pid in rules}
 
     @property
     def replay_from(self) -> int:
@@ -86,6 +90,10 @@ class BarReplay:
 
     def daily_history(self, product_id: str) -> list[Candle]:
         return list(self._daily.get(product_id, []))
+
+    def recent_trades(self, product_id: str) -> list[Trade]:
+        """The last hour of history as trades (`prehistory.py`); live ids continue after."""
+        return list(self._recent.get(product_id, []))
 
     def advance(self, now: float) -> list[MarketEvent]:
         if math.isinf(self._speed):

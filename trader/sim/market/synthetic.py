@@ -6,7 +6,8 @@ product id), so its events do not depend on the other products or on how `now` i
 concatenated output is the same). Trades arrive as a Poisson process (`trades_per_minute`
 per product), each one a GARCH-like walk step (see `walk.py`), followed by a 10-level book
 snapshot whose spread widens with volatility. `history` holds 25 h of closed 1-minute
-candles ending at the start, anchored on the live walk's starting price and variance.
+candles ending at the start, anchored on the live walk's starting price and variance; its
+last hour doubles as the recent trades a fresh venue shows (`prehistory.py`).
 `daily_history` holds `daily_days` (default 400) closed daily candles before that: a walk
 generated backwards from the first 1-minute price (`daily.daily_walk`) with its own seeded
 stream, built on demand (not at construction) so a large universe stays cheap to build.
@@ -24,6 +25,7 @@ from trader.core.products import floor_to_increment
 from trader.core.types import BookLevel, Candle, ProductRules, Side, Trade
 from trader.sim.contract import BookUpdate, MarketEvent
 from trader.sim.market.daily import DAILY_DAYS, daily_walk, day_notional, floor_day
+from trader.sim.market.prehistory import next_trade_id, prehistory_trades
 from trader.sim.market.rules import rules_for_price
 from trader.sim.market.walk import WalkState, history_candles, price_of, step, to_ticks
 
@@ -91,6 +93,7 @@ class SyntheticSource:
         self._rate = trades_per_minute / 60.0
         self._products: list[_Product] = []
         self._history: dict[str, list[Candle]] = {}
+        self._recent: dict[str, list[Trade]] = {}
         self._vols: dict[str, float] = {}
         history_end = int(start) // 60 * 60
         for product_id, price, vol in product_specs(products, seed):
@@ -101,15 +104,21 @@ class SyntheticSource:
                 rules, ticks, history_end, HISTORY_MINUTES, vol * vol, rng
             )
             self._history[product_id] = candles
+            self._recent[product_id] = recent = prehistory_trades(rules, candles)
             self._vols[product_id] = vol
             walk = WalkState(ticks, variance, vol * vol, history_end, ticks)
-            self._products.append(_Product(rules, rng, walk, start, start))
+            seq = next_trade_id(recent) - 1
+            self._products.append(_Product(rules, rng, walk, start, start, trade_seq=seq))
 
     def products(self) -> list[ProductRules]:
         return [p.rules for p in self._products]
 
     def history(self, product_id: str) -> list[Candle]:
         return list(self._history[product_id])
+
+    def recent_trades(self, product_id: str) -> list[Trade]:
+        """The last hour of history as trades (`prehistory.py`); live ids continue after."""
+        return list(self._recent[product_id])
 
     def daily_history(self, product_id: str) -> list[Candle]:
         """Daily candles ending at the UTC midnight before the first 1-minute candle, the

@@ -16,6 +16,9 @@ already synthetic, so the daily history continues that synthetic pre-history: `d
 (default 400) days from `daily.daily_walk`, generated backwards from the first (synthetic)
 1-minute open at the same volatility (`SYNTHETIC_VOL`) and the minute history's volume
 scale, with its own seeded stream (`ws-daily:{seed}:{product}`). None of it is real data.
+
+Recent trades: the capture's real `market_trades` snapshot (100 per product, recorded at
+subscribe, before the first live frame), on the venue clock before the start.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
-from trader.core.types import BookLevel, Candle, ProductRules
+from trader.core.types import BookLevel, Candle, ProductRules, Trade
 from trader.recorded import BookEvent, read_ws_capture
 from trader.sim.contract import BookUpdate, MarketEvent
 from trader.sim.market.bars import split_bar
@@ -80,12 +83,22 @@ class WsCaptureSource:
         self._history = {
             pid: self._build_history(pid, capture.candles, seed) for pid in self._rules
         }
+        self._recent = [
+            replace(t, time=min(self._venue_time(t.time), start))
+            for t in capture.snapshot_trades
+            if t.product_id in self._rules
+        ]
 
     def products(self) -> list[ProductRules]:
         return list(self._rules.values())
 
     def history(self, product_id: str) -> list[Candle]:
         return list(self._history.get(product_id, []))
+
+    def recent_trades(self, product_id: str) -> list[Trade]:
+        """The capture's real `market_trades` snapshot, moved onto the venue clock (before
+        the start); the recorded live trades have later ids."""
+        return [t for t in self._recent if t.product_id == product_id]
 
     def daily_history(self, product_id: str) -> list[Candle]:
         """Synthetic daily candles before the (partly synthetic) minute history."""

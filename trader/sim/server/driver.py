@@ -3,6 +3,8 @@
 Every tick: `source.advance(now)` → price-shock transform → `engine.apply_market` → trades
 into the candle history and the recent-trade store → `engine.expire_orders(now)` → WS
 fan-out (`Hub.flush`). `step` is public so tests can drive a venue on a manual clock.
+`seed_recent` runs once at start: the source's trades from before the start become the
+venue's recent trades and last prices (served at once, like a real venue's trade history).
 """
 
 from __future__ import annotations
@@ -32,6 +34,17 @@ class Driver:
         self.shocker = PriceShocker(ctx.faults, ctx.engine)
         self.events_applied = 0
         self.errors = 0
+
+    def seed_recent(self) -> int:
+        """Load the source's pre-start trades (engine last price, recent-trade store; the
+        candle history already holds them); returns how many."""
+        count = 0
+        for rules in self.ctx.engine.products():
+            for trade in self.source.recent_trades(rules.product_id):
+                self.ctx.engine.apply_market(trade, trade.time)
+                self.ctx.market.record(trade)
+                count += 1
+        return count
 
     def step(self, now: float | None = None) -> int:
         """Advance the market to `now` (market clock by default); returns events applied."""

@@ -11,6 +11,25 @@ from trader.sim.server.encode import dec, rfc3339
 
 DAY_S = 86400
 PCT_GRID = Decimal("1e-14")
+NEW_AT = "2023-01-01T00:00:00Z"  # the capture's listing date of the long-listed products
+# display names as the real product list spells them (others: the currency code)
+CURRENCY_NAMES = {
+    "USD": "US Dollar",
+    "USDC": "USDC",
+    "USDT": "Tether",
+    "EUR": "Euro",
+    "GBP": "British Pound",
+    "BTC": "Bitcoin",
+    "ETH": "Ethereum",
+    "SOL": "Solana",
+    "XRP": "XRP",
+    "DOGE": "Dogecoin",
+    "ADA": "Cardano",
+    "AVAX": "Avalanche",
+    "LINK": "Chainlink",
+    "LTC": "Litecoin",
+    "DOT": "Polkadot",
+}
 
 
 def product_price(ctx: VenueContext, product_id: str) -> Decimal:
@@ -30,13 +49,18 @@ def _change_24h(ctx: VenueContext, product_id: str, price: Decimal, now: float) 
     return (price - old[-1].open) / old[-1].open * 100
 
 
-def product_json(ctx: VenueContext, rules: ProductRules) -> dict[str, Any]:
-    """One Product object with every field the real API returns."""
+def product_json(
+    ctx: VenueContext, rules: ProductRules, tradability: bool = False
+) -> dict[str, Any]:
+    """One Product object with exactly the fields of the real `market/products` body (2026
+    capture). Like the real list, `mid_market_price`, `best_bid_price` and `best_ask_price`
+    are empty strings; `view_only` reports tradability only when asked
+    (`get_tradability_status`)."""
     now = ctx.clock.market_now()
     pid = rules.product_id
     price = product_price(ctx, pid)
-    volume, _low, _high = ctx.history.stats_24h(pid, now)
-    quote = ctx.engine.quote(pid)
+    volume, low, high = ctx.history.stats_24h(pid, now)
+    base, quote = rules.base_currency, rules.quote_currency
     return {
         "product_id": pid,
         "price": dec(price),
@@ -49,8 +73,8 @@ def product_json(ctx: VenueContext, rules: ProductRules) -> dict[str, Any]:
         "quote_max_size": dec(rules.quote_max_size),
         "base_min_size": dec(rules.base_min_size),
         "base_max_size": dec(rules.base_max_size),
-        "base_name": rules.base_currency,
-        "quote_name": rules.quote_currency,
+        "base_name": CURRENCY_NAMES.get(base, base),
+        "quote_name": CURRENCY_NAMES.get(quote, quote),
         "watched": False,
         "is_disabled": False,
         "new": False,
@@ -61,20 +85,44 @@ def product_json(ctx: VenueContext, rules: ProductRules) -> dict[str, Any]:
         "trading_disabled": rules.trading_disabled,
         "auction_mode": rules.auction_mode,
         "product_type": "SPOT",
-        "quote_currency_id": rules.quote_currency,
-        "base_currency_id": rules.base_currency,
+        "quote_currency_id": quote,
+        "base_currency_id": base,
         "fcm_trading_session_details": None,
-        "mid_market_price": dec(quote.mid) if quote is not None else "",
+        "mid_market_price": "",
         "alias": "",
         "alias_to": [],
-        "base_display_symbol": rules.base_currency,
-        "quote_display_symbol": rules.quote_currency,
-        "view_only": False,
+        "base_display_symbol": base,
+        "quote_display_symbol": quote,
+        "view_only": tradability and not _tradable(rules),
         "price_increment": dec(rules.quote_increment),
         "display_name": pid,
         "product_venue": "CBE",
         "approximate_quote_24h_volume": dec((volume * price).quantize(Decimal("0.01"))),
-        "future_product_details": None,
+        **_listing_fields(),
+        "high_24h": dec(high) if volume else "",
+        "low_24h": dec(low) if volume else "",
+    }
+
+
+def _tradable(rules: ProductRules) -> bool:
+    return rules.status == "online" and not rules.trading_disabled and not rules.cancel_only
+
+
+def _listing_fields() -> dict[str, Any]:
+    """Listing metadata the real body carries, as the capture shows it for listed products."""
+    return {
+        "new_at": NEW_AT,
+        "market_cap": "",
+        "base_cbrn": "",
+        "quote_cbrn": "",
+        "product_cbrn": "",
+        "icon_color": "",
+        "icon_url": "",
+        "display_name_overwrite": "",
+        "is_alpha_testing": False,
+        "about_description": "",
+        "best_bid_price": "",
+        "best_ask_price": "",
     }
 
 

@@ -9,21 +9,50 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from trader.sim.contract import OrderKind, OrderStatus, SimFill, SimOrder
+from trader.sim.contract import (
+    BRACKET_KINDS,
+    STOP_KINDS,
+    OrderKind,
+    OrderStatus,
+    SimFill,
+    SimOrder,
+)
 from trader.sim.server.encode import ZERO_TIME, dec, rfc3339
 
 TIME_IN_FORCE = {
     OrderKind.MARKET_IOC: "IMMEDIATE_OR_CANCEL",
     OrderKind.LIMIT_GTC: "GOOD_UNTIL_CANCELLED",
     OrderKind.LIMIT_GTD: "GOOD_UNTIL_DATE_TIME",
+    OrderKind.LIMIT_FOK: "FILL_OR_KILL",
     OrderKind.SOR_LIMIT_IOC: "IMMEDIATE_OR_CANCEL",
+    OrderKind.STOP_LIMIT_GTC: "GOOD_UNTIL_CANCELLED",
+    OrderKind.STOP_LIMIT_GTD: "GOOD_UNTIL_DATE_TIME",
+    OrderKind.BRACKET_GTC: "GOOD_UNTIL_CANCELLED",
+    OrderKind.BRACKET_GTD: "GOOD_UNTIL_DATE_TIME",
 }
 TERMINAL = (OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.FAILED)
 PERCENT_GRID = Decimal("0.01")
 
 
 def order_type(order: SimOrder) -> str:
-    return "MARKET" if order.spec.kind is OrderKind.MARKET_IOC else "LIMIT"
+    kind = order.spec.kind
+    if kind is OrderKind.MARKET_IOC:
+        return "MARKET"
+    if kind in STOP_KINDS:
+        return "STOP_LIMIT"
+    return "BRACKET" if kind in BRACKET_KINDS else "LIMIT"
+
+
+def stop_price(order: SimOrder) -> Decimal | None:
+    """A stop-limit's stop price or a bracket's stop trigger price."""
+    return order.spec.stop_price or order.spec.stop_trigger_price
+
+
+def edit_history_json(order: SimOrder) -> list[dict[str, str]]:
+    return [
+        {"price": dec(e.price), "size": dec(e.size), "replace_accept_timestamp": rfc3339(e.time)}
+        for e in order.edit_history
+    ]
 
 
 def completion_percentage(order: SimOrder) -> Decimal:
@@ -72,7 +101,7 @@ def order_json(order: SimOrder, user_id: str, portfolio_id: str) -> dict[str, An
         "total_fees": dec(order.total_fees),
         "size_inclusive_of_fees": False,
         "total_value_after_fees": dec(value_after_fees(order)),
-        "trigger_status": "INVALID_ORDER_TYPE",
+        "trigger_status": order.trigger_status,
         "order_type": order_type(order),
         "reject_reason": order.reject_reason,
         "settled": order.status in TERMINAL,
@@ -83,7 +112,7 @@ def order_json(order: SimOrder, user_id: str, portfolio_id: str) -> dict[str, An
         "outstanding_hold_amount": dec(order.hold),
         "is_liquidation": False,
         "last_fill_time": rfc3339(order.last_fill_time) if order.last_fill_time else None,
-        "edit_history": [],
+        "edit_history": edit_history_json(order),
         "leverage": "",
         "margin_type": "UNKNOWN_MARGIN_TYPE",
         "retail_portfolio_id": portfolio_id,
@@ -95,7 +124,7 @@ def order_json(order: SimOrder, user_id: str, portfolio_id: str) -> dict[str, An
 
 def user_order_json(order: SimOrder, portfolio_id: str) -> dict[str, Any]:
     """A `user` channel order row (no per-fill events: fills show in `cumulative_quantity`)."""
-    spec = order.spec
+    spec, limit, stop = order.spec, order.limit_price, stop_price(order)
     return {
         "avg_price": dec(order.average_filled_price),
         "cancel_reason": order.cancel_reason,
@@ -105,7 +134,7 @@ def user_order_json(order: SimOrder, portfolio_id: str) -> dict[str, Any]:
         "cumulative_quantity": dec(order.filled_size),
         "filled_value": dec(order.filled_value),
         "leaves_quantity": dec(leaves_quantity(order)),
-        "limit_price": dec(spec.limit_price) if spec.limit_price is not None else "0",
+        "limit_price": dec(limit) if limit is not None else "0",
         "number_of_fills": str(order.number_of_fills),
         "order_id": order.order_id,
         "order_side": str(order.side),
@@ -118,11 +147,11 @@ def user_order_json(order: SimOrder, portfolio_id: str) -> dict[str, Any]:
         "retail_portfolio_id": portfolio_id,
         "risk_managed_by": "UNKNOWN_RISK_MANAGEMENT_TYPE",
         "status": str(order.status),
-        "stop_price": "",
+        "stop_price": dec(stop) if stop is not None else "",
         "time_in_force": TIME_IN_FORCE[spec.kind],
         "total_fees": dec(order.total_fees),
         "total_value_after_fees": dec(value_after_fees(order)),
-        "trigger_status": "INVALID_ORDER_TYPE",
+        "trigger_status": order.trigger_status,
         "creation_time": rfc3339(order.created_time),
         "end_time": rfc3339(spec.end_time) if spec.end_time is not None else ZERO_TIME,
         "start_time": ZERO_TIME,

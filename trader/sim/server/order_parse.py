@@ -68,6 +68,9 @@ def parse_spec(kind_name: str, fields: Any) -> OrderSpec:
             limit_price=_decimal(fields, "limit_price", kind_name),
             post_only=_bool(fields.get("post_only", False), f"{kind_name}.post_only"),
             end_time=_time(fields.get("end_time"), f"{kind_name}.end_time"),
+            stop_price=_decimal(fields, "stop_price", kind_name),
+            stop_direction=_text(fields.get("stop_direction"), f"{kind_name}.stop_direction"),
+            stop_trigger_price=_decimal(fields, "stop_trigger_price", kind_name),
         )
     except ValueError as exc:
         raise invalid_argument(str(exc)) from exc
@@ -86,6 +89,14 @@ def _bool(raw: object, field: str) -> bool:
     if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
         return raw.strip().lower() == "true"
     raise ValueError(f"{field} must be a boolean")
+
+
+def _text(raw: object, field: str) -> str | None:
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str):
+        raise ValueError(f"{field} must be a string")
+    return raw
 
 
 def _time(raw: object, field: str) -> float | None:

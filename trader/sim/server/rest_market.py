@@ -55,29 +55,49 @@ async def server_time(request: web.Request) -> web.Response:
 
 
 async def list_products(request: web.Request) -> web.Response:
+    """`{"products", "num_products", "pagination"}`: `product_ids` (repeated) and
+    `product_type` filter, `offset`/`limit` page; `num_products` counts every match, and
+    `pagination` says whether pages come before or after (its cursors are offsets)."""
     ctx = request.app[CTX]
-    wanted = query_list(request, "product_ids")
+    wanted = set(query_list(request, "product_ids"))
     product_type = request.query.get("product_type", "")
     if product_type not in ("", "SPOT", "FUTURE", "UNKNOWN_PRODUCT_TYPE"):
         raise invalid_argument(f"product_type {product_type!r} is invalid")
-    query_bool(request, "get_tradability_status", False)
+    tradability = query_bool(request, "get_tradability_status", False)
     query_bool(request, "get_all_products", False)
     limit = query_int(request, "limit", None, low=0)
     offset = query_int(request, "offset", 0, low=0) or 0
     products = ctx.engine.products()
     if wanted:
-        products = [p for p in products if p.product_id in set(wanted)]
+        products = [p for p in products if p.product_id in wanted]
     if product_type == "FUTURE":
         products = []
     total = len(products)
-    products = products[offset:] if not limit else products[offset : offset + limit]
-    body = [product_json(ctx, rules) for rules in products]
-    return json_response({"products": body, "num_products": total})
+    end = total if not limit else offset + limit
+    body = [product_json(ctx, rules, tradability) for rules in products[offset:end]]
+    return json_response(
+        {"products": body, "num_products": total, "pagination": _pagination(offset, limit, total)}
+    )
+
+
+def _pagination(offset: int, limit: int | None, total: int) -> dict[str, Any]:
+    """Offsets as cursors: `next_cursor` starts the next page, `prev_cursor` the previous."""
+    end = total if not limit else min(total, offset + limit)
+    has_next, has_prev = end < total, offset > 0
+    previous = max(0, offset - limit) if limit else 0
+    return {
+        "prev_cursor": str(previous) if has_prev else "",
+        "next_cursor": str(end) if has_next else "",
+        "has_next": has_next,
+        "has_prev": has_prev,
+    }
 
 
 async def get_product(request: web.Request) -> web.Response:
     ctx = request.app[CTX]
-    return json_response(product_json(ctx, _rules(ctx, request.match_info["product_id"])))
+    rules = _rules(ctx, request.match_info["product_id"])
+    tradability = query_bool(request, "get_tradability_status", False)
+    return json_response(product_json(ctx, rules, tradability))
 
 
 async def get_candles(request: web.Request) -> web.Response:

@@ -11,10 +11,11 @@ from typing import Any
 
 from aiohttp import web
 
-from trader.sim.contract import CreateOutcome, OrderStatus, SimFill, SimOrder
+from trader.sim.contract import CreateOutcome, SimFill, SimOrder
 from trader.sim.server.context import API_PREFIX, CTX, VenueContext
 from trader.sim.server.encode import dec
-from trader.sim.server.encode_orders import fill_json, order_json, order_type
+from trader.sim.server.encode_orders import fill_json, order_json
+from trader.sim.server.order_filters import select_orders
 from trader.sim.server.order_parse import OrderRejected, parse_new_order
 from trader.sim.server.params import (
     json_body,
@@ -30,7 +31,7 @@ UNKNOWN_FAILURE = "UNKNOWN_FAILURE_REASON"
 UNKNOWN_PREVIEW = "UNKNOWN_PREVIEW_FAILURE_REASON"
 
 
-def _success(order: SimOrder) -> dict[str, Any]:
+def success_body(order: SimOrder) -> dict[str, Any]:
     return {
         "success": True,
         "failure_reason": UNKNOWN_FAILURE,
@@ -45,7 +46,7 @@ def _success(order: SimOrder) -> dict[str, Any]:
     }
 
 
-def _failure(
+def failure_body(
     reason: str, message: str, echo: object, preview: str = UNKNOWN_PREVIEW, error: str = ""
 ) -> dict[str, Any]:
     return {
@@ -70,7 +71,7 @@ async def create_order(request: web.Request) -> web.Response:
     try:
         new_order = parse_new_order(body)
     except OrderRejected as exc:
-        return json_response(_failure(exc.failure_reason, exc.message, echo))
+        return json_response(failure_body(exc.failure_reason, exc.message, echo))
     outcome = ctx.engine.create_order(new_order, ctx.clock.market_now())
     return json_response(_outcome_body(outcome, echo))
 
@@ -78,8 +79,8 @@ async def create_order(request: web.Request) -> web.Response:
 def _outcome_body(outcome: CreateOutcome, echo: object) -> dict[str, Any]:
     """A known `client_order_id` comes back from the engine as the original order."""
     if outcome.success and outcome.order is not None:
-        return _success(outcome.order)
-    return _failure(
+        return success_body(outcome.order)
+    return failure_body(
         outcome.failure_reason,
         outcome.message,
         echo,
@@ -145,16 +146,11 @@ async def get_order(request: web.Request) -> web.Response:
 
 
 async def list_orders(request: web.Request) -> web.Response:
+    """Filters and sorting as the real API (`order_filters.py`); the cursor is an offset."""
     ctx = request.app[CTX]
-    statuses = query_list(request, "order_status")
-    if "OPEN" in statuses and len(statuses) > 1:
-        raise invalid_argument("OPEN cannot be combined with other order statuses")
-    unknown = [s for s in statuses if s not in OrderStatus.__members__]
-    if unknown:
-        raise invalid_argument(f"order_status {unknown[0]!r} is invalid")
     limit = query_int(request, "limit", 100, low=1, high=1000) or 100
     offset = query_cursor(request)
-    selected = _filter_orders(ctx, request, set(statuses))
+    selected = select_orders(request, ctx)
     page = selected[offset : offset + limit]
     has_next = offset + limit < len(selected)
     return json_response(
@@ -166,26 +162,6 @@ async def list_orders(request: web.Request) -> web.Response:
             "proof_token_required": False,
         }
     )
-
-
-def _filter_orders(ctx: VenueContext, request: web.Request, statuses: set[str]) -> list[SimOrder]:
-    ids = set(query_list(request, "order_ids"))
-    products = set(query_list(request, "product_ids"))
-    types = {t.upper() for t in query_list(request, "order_types")}
-    side = request.query.get("order_side", "")
-    start, end = query_time(request, "start_date"), query_time(request, "end_date")
-    out = []
-    for order in reversed(ctx.engine.orders()):
-        if (ids and order.order_id not in ids) or (products and order.product_id not in products):
-            continue
-        if (statuses and str(order.status) not in statuses) or (side and order.side != side):
-            continue
-        if types and order_type(order) not in types:
-            continue
-        if order.status is not OrderStatus.OPEN and not _in_range(order.created_time, start, end):
-            continue
-        out.append(order)
-    return out
 
 
 def _in_range(ts: float, start: float | None, end: float | None) -> bool:

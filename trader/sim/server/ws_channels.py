@@ -1,7 +1,8 @@
 """WebSocket event payloads (SIM-1, coinbase-protocol.md §5 "Channel payloads").
 
 Each function returns the `events` list of one message; the session wraps it in the
-envelope (`channel`, `client_id`, `timestamp`, `sequence_num`).
+envelope (`channel`, `timestamp`, `sequence_num`; like the recorded 2026 frames, no
+`client_id`).
 """
 
 from __future__ import annotations

@@ -112,8 +112,9 @@ class WsSession:
     def _frame(self, channel: str, events_json: bytes) -> bytes:
         seq = self.sequence
         self.sequence += 1
+        # no `client_id`: the real 2026 frames carry exactly these four keys
         head = (
-            f'{{"channel":"{channel}","client_id":"","timestamp":"{rfc3339_ns(self.clock_ns())}",'
+            f'{{"channel":"{channel}","timestamp":"{rfc3339_ns(self.clock_ns())}",'
             f'"sequence_num":{seq},"events":'
         )
         return head.encode() + events_json + b"}"
