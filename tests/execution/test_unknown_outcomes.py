@@ -143,3 +143,22 @@ async def _last_error(stack, intent_id) -> str:
         ).fetchone()
     )
     return str(row[0])
+
+
+async def test_x4_stored_fills_raise_the_intent_whatever_updates_were_missed(tmp_path):
+    """The order's updates never reach the tracker (dropped, or the process stopped between
+    a fill and its update) and a cancel is recorded first: the fills the reconcile stores
+    still bring the intent to what the venue filled (seen in a chaos run: a CANCELLED
+    intent left at its first fill's size while the venue had filled two)."""
+    async with execution_stack(tmp_path) as s:
+        intent = await s.engine.place(marketable_buy(s.venue, size="0.05"))
+        order = s.venue.engine.orders()[0]
+        assert order.filled_size > 0 and intent.filled_size == 0  # only the accept was seen
+        await s.db.run(lambda conn: store.move(conn, intent.intent_id, IntentState.CANCELLED, 0.0))
+        await s.reconciler.run(startup=False)
+        done = await _intent(s, intent.intent_id)
+        assert done.state is IntentState.CANCELLED
+        assert done.filled_size == order.filled_size
+        venue_fills = [f for f in s.venue.engine.fills() if f.order_id == order.order_id]
+        assert done.fees == sum((f.commission for f in venue_fills), Decimal(0))
+        assert await _stored_fills(s, order.order_id) == sorted(f.trade_id for f in venue_fills)

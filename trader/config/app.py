@@ -24,7 +24,10 @@ from trader.core.types import Mode
 # 0 is not "off": the OS picks a free port (logged in `daemon_started`, shown by /status);
 # it lets several daemons, or the test suite, run on one host
 Port = Annotated[int, Field(ge=0, le=65535)]
-FileName = Annotated[str, Field(min_length=1, max_length=4096, pattern=r"^[^\x00]*\S[^\x00]*$")]
+# no NUL anywhere (`\S` alone would let one through) and not blank
+FileName = Annotated[
+    str, Field(min_length=1, max_length=4096, pattern=r"^[^\x00]*[^\x00\s][^\x00]*$")
+]
 HTTP_SCHEMES = ("https", "http")
 WS_SCHEMES = ("wss", "ws")
 

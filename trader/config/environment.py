@@ -6,7 +6,9 @@
 - the state, paper-state, PID and log files: distinct from each other and from the
   configuration files, and not directories;
 - `exchange.ca_file`: a readable file; `sim.replay_dir` (replayed markets): the recorded
-  data the market kind reads.
+  data the market kind reads;
+- every path setting: a `~` or `~user` with a home; a path the OS will not check (a name
+  too long, no permission) is a problem named, never a traceback.
 Nothing here writes: the checks stat, never create.
 """
 
@@ -31,6 +33,8 @@ def _resolved(path: Path) -> Path | str:
         return "is a symlink loop"
     except OSError as exc:
         return f"cannot be resolved: {exc.strerror or exc}"
+    except ValueError as exc:  # a NUL in the path
+        return f"cannot be resolved: {exc}"
 
 
 def directory_problem(path: Path) -> str | None:
@@ -42,8 +46,11 @@ def directory_problem(path: Path) -> str | None:
         if resolved == tree or tree in resolved.parents:
             return f"is under {tree}: not a place for the daemon's files"
     existing = resolved
-    while not existing.exists():
-        existing = existing.parent
+    try:  # `exists` raises for what it cannot stat (a name too long, no permission)
+        while not existing.exists():
+            existing = existing.parent
+    except OSError as exc:
+        return f"cannot be checked: {exc.strerror or exc}"
     if not existing.is_dir():
         return f"{existing} is not a directory"
     if not os.access(existing, os.W_OK | os.X_OK):
@@ -60,7 +67,12 @@ def file_problems(named: dict[str, Path]) -> list[tuple[str, str]]:
         if isinstance(resolved, str):
             problems.append((key, resolved))
             continue
-        if resolved.is_dir() and key in MUST_BE_FILES:
+        try:
+            is_dir = resolved.is_dir()
+        except OSError as exc:  # a name too long, no permission
+            problems.append((key, f"cannot be checked: {exc.strerror or exc}"))
+            continue
+        if is_dir and key in MUST_BE_FILES:
             problems.append((key, f"{resolved} is a directory"))
         if resolved in seen:
             problems.append((key, f"names the same file as {seen[resolved]} ({resolved})"))
@@ -68,9 +80,30 @@ def file_problems(named: dict[str, Path]) -> list[tuple[str, str]]:
     return problems
 
 
+def _home_problems(loaded: LoadedConfig) -> list[tuple[str, str]]:
+    """(key, reason) for each path setting whose `~` or `~user` has no home: every later
+    use of it (`LoadedConfig.resolve`) would raise."""
+    app = loaded.app
+    named: dict[str, str | None] = {f"paths.{k}": v for k, v in app.paths.model_dump().items()}
+    named |= {
+        "logging.file": app.logging.file,
+        "exchange.ca_file": app.exchange.ca_file,
+        "sim.replay_dir": app.sim.replay_dir,
+    }
+    problems: list[tuple[str, str]] = []
+    for key, value in named.items():
+        try:
+            Path(value or "").expanduser()
+        except RuntimeError as exc:
+            problems.append((key, f"cannot be expanded: {exc}"))
+    return problems
+
+
 def environment_problems(loaded: LoadedConfig) -> list[tuple[str, str]]:
     """(key, reason) for every place the configuration names that the daemon cannot use."""
-    problems: list[tuple[str, str]] = []
+    problems = _home_problems(loaded)
+    if problems:
+        return problems
     for key, path in (("paths.data_dir", loaded.data_dir), ("paths.log_dir", loaded.log_dir)):
         problem = directory_problem(path)
         if problem is not None:
@@ -93,12 +126,20 @@ def _venue_problems(loaded: LoadedConfig) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     if app.exchange.ca_file is not None:
         ca = loaded.resolve(app.exchange.ca_file)
-        if not ca.is_file() or not os.access(ca, os.R_OK):
+        try:
+            readable = ca.is_file() and os.access(ca, os.R_OK)
+        except OSError:  # a name too long, no permission
+            readable = False
+        if not readable:
             problems.append(("exchange.ca_file", f"{ca} is not a readable file"))
     if app.exchange.venue == "sim" and app.sim.market != "synthetic" and app.sim.replay_dir:
         from trader.sim.market.recorded_sources import replay_problem
 
-        problem = replay_problem(app.sim.market, loaded.resolve(app.sim.replay_dir))
+        replay_dir = loaded.resolve(app.sim.replay_dir)
+        try:
+            problem = replay_problem(app.sim.market, replay_dir)
+        except OSError as exc:
+            problem = f"{replay_dir} cannot be checked: {exc.strerror or exc}"
         if problem is not None:
             problems.append(("sim.replay_dir", problem))
     return problems

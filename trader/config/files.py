@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ MAX_BYTES = 1 << 20
 MAX_DEPTH = 64
 MAX_ALIASES = 50
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,8 @@ def read_text(path: Path) -> str | FileProblem:
         if exc.errno == errno.ELOOP:
             return FileProblem("(file)", "is a symlink loop")
         return FileProblem("(file)", f"cannot read: {exc.strerror or exc}")
+    except ValueError as exc:  # a NUL in the path ("embedded null byte")
+        return FileProblem("(file)", f"cannot read: {exc}")
     if not stat.S_ISREG(info.st_mode):
         return FileProblem("(file)", "is not a regular file")
     if info.st_size > MAX_BYTES:
@@ -120,10 +124,27 @@ def parse_yaml(text: str) -> Any | FileProblem:
     """The YAML document, or where and why it cannot be read."""
     try:
         return yaml.load(text, Loader=BoundedLoader)
+    except yaml.reader.ReaderError as exc:  # a character YAML refuses: a position, no mark
+        return FileProblem(_where(text, exc.position), f"invalid YAML: {_reader_problem(exc)}")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(yaml)"
         problem = getattr(exc, "problem", None) or str(exc)
-        return FileProblem(where, f"invalid YAML: {problem}")
+        return FileProblem(where, f"invalid YAML: {' '.join(str(problem).split())}")
     except (RecursionError, MemoryError):
         return FileProblem("(yaml)", "invalid YAML: too deeply nested or too large")
+
+
+def _where(text: str, position: int) -> str:
+    """`line L, column C` of a character offset, lines counted as YAML does (CR LF, CR,
+    LF, NEL, LS and PS end a line)."""
+    breaks = list(_LINE_BREAK.finditer(text, 0, position))
+    start = breaks[-1].end() if breaks else 0
+    return f"line {len(breaks) + 1}, column {position - start + 1}"
+
+
+def _reader_problem(exc: yaml.reader.ReaderError) -> str:
+    """PyYAML's ReaderError text is two lines (the second one names "<unicode string>")."""
+    character = exc.character
+    shown = f"#x{character:04x}" if isinstance(character, int) else repr(character)
+    return f"character {shown} is not allowed: {exc.reason}"

@@ -47,7 +47,15 @@ class ConfigIssue:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.key}: {self.reason}"
+        """One line: a line break or other unprintable character in a key, a path or a
+        reason (a YAML key may hold any) is shown escaped."""
+        return f"{_printable(str(self.file))}: {_printable(self.key)}: {_printable(self.reason)}"
+
+
+def _printable(text: str) -> str:
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 class ConfigError(Exception):
@@ -230,7 +238,11 @@ def load_config(config_file: Path) -> LoadedConfig:
     issues += _check(AppConfig, raw_app, config_file)
     paths = raw_app.get("paths")
     config_dir_name = paths.get("config_dir", "config") if isinstance(paths, dict) else "config"
-    config_dir = Path(str(config_dir_name)).expanduser()
+    try:
+        config_dir = Path(str(config_dir_name)).expanduser()
+    except RuntimeError as exc:  # `~user` of an unknown user, or no home at all
+        issues.append(ConfigIssue(config_file, "paths.config_dir", f"cannot be expanded: {exc}"))
+        raise ConfigError(issues) from None
     if not config_dir.is_absolute():
         config_dir = config_file.parent / config_dir
     raws: dict[str, dict[str, Any]] = {}

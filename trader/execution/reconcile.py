@@ -25,6 +25,7 @@ import structlog
 
 from trader.exchange.interface import Exchange
 from trader.exchange.order_feed import order_event
+from trader.execution import store
 from trader.execution.engine import ExecutionEngine
 from trader.execution.ids import OrderIds
 from trader.execution.tracker import OrderTracker
@@ -135,10 +136,17 @@ def _unverified_orders(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     ]
 
 
-def _marker(intent_ids: list[str]) -> Callable[[sqlite3.Connection], None]:
+def _marker(batch: list[tuple[str, str]]) -> Callable[[sqlite3.Connection], None]:
+    """Mark finished intents verified, their progress raised to the fills now stored (a
+    state written before this release may hold an intent behind its fills)."""
+
     def mark(conn: sqlite3.Connection) -> None:
+        intent_ids = [intent_id for intent_id, _ in batch]
         marks = ",".join("?" for _ in intent_ids)
+        now = time.time()
         with transaction(conn):
+            for intent_id, order_id in batch:
+                store.progress_from_fills(conn, order_id, intent_id, now)
             conn.execute(
                 f"UPDATE intents SET fills_verified = 1 WHERE intent_id IN ({marks})", intent_ids
             )
@@ -236,7 +244,7 @@ class Reconciler:
             found += len(
                 await self.tracker.sync_fills(order_ids=[order_id for _, order_id in batch])
             )
-            await self.db.run(_marker([intent_id for intent_id, _ in batch]))
+            await self.db.run(_marker(batch))
         return found
 
     async def _balances(self, report: ReconcileReport) -> None:

@@ -197,17 +197,44 @@ def record_progress(
 ) -> bool:
     """Raise the intent's fill progress; never lowers it (an older report is ignored)."""
     with transaction(conn):
-        row = conn.execute(
-            "SELECT filled_size FROM intents WHERE intent_id = ?", (intent_id,)
-        ).fetchone()
-        if row is None or Decimal(row[0]) >= filled_size:
-            return False
-        conn.execute(
-            "UPDATE intents SET filled_size = ?, filled_value = ?, fees = ?, updated_at = ? "
-            "WHERE intent_id = ?",
-            (str(filled_size), str(filled_value), str(fees), now, intent_id),
-        )
-        return True
+        return _raise_progress(conn, intent_id, filled_size, filled_value, fees, now)
+
+
+def _raise_progress(
+    conn: sqlite3.Connection,
+    intent_id: str,
+    filled_size: Decimal,
+    filled_value: Decimal,
+    fees: Decimal,
+    now: float,
+) -> bool:
+    row = conn.execute(
+        "SELECT filled_size FROM intents WHERE intent_id = ?", (intent_id,)
+    ).fetchone()
+    if row is None or Decimal(row[0]) >= filled_size:
+        return False
+    conn.execute(
+        "UPDATE intents SET filled_size = ?, filled_value = ?, fees = ?, updated_at = ? "
+        "WHERE intent_id = ?",
+        (str(filled_size), str(filled_value), str(fees), now, intent_id),
+    )
+    return True
+
+
+def progress_from_fills(
+    conn: sqlite3.Connection, order_id: str, intent_id: str, now: float
+) -> bool:
+    """X-4: the fills stored for an order are the truth of what it filled — the intent's
+    progress is raised to them, whatever order updates were missed (a dropped update, a
+    process that stopped between a fill and its update, a cancel recorded first)."""
+    size, value, fees = Decimal(0), Decimal(0), Decimal(0)
+    for price, filled, commission in conn.execute(
+        "SELECT price, size, commission FROM fills WHERE order_id = ?", (order_id,)
+    ):
+        size += Decimal(filled)
+        value += Decimal(price) * Decimal(filled)
+        fees += Decimal(commission)
+    return _raise_progress(conn, intent_id, size, value, fees, now)
 
 
 def insert_fills(
@@ -240,6 +267,10 @@ def insert_fills(
                 fresh.append(fill)
         for product_id in {fill.product_id for fill in fresh}:
             refresh_position(conn, product_id, now)
+        for order_id in {fill.order_id for fill in fresh}:
+            intent_id = intent_ids.get(order_id)
+            if intent_id is not None:
+                progress_from_fills(conn, order_id, intent_id, now)
     return fresh
 
 

@@ -9,13 +9,17 @@ are repeats; Decimals are immutable, so sharing one object per string is safe) â
 is checked once, when it enters its cache. A frame that breaks any rule raises
 `DecodeError`: the stream counts it (`trader_ws_bad_frames_total`), logs it and drops it
 whole; nothing of it is applied. Timestamps take a fast path (`YYYY-MM-DDTHH:MM:SS.fffZ`,
-minute prefix cached) and fall back to a full RFC3339 parse.
+ASCII digits in range, the whole second cached) and fall back to the REST parser for any
+other text, so both read a time alike (the fast path also takes a leap second, `:60`).
+An event's `type` is `snapshot` or `update` (a snapshot replaces, so a misread one would
+apply a book or an order list wrongly).
 """
 
 from __future__ import annotations
 
-import calendar
+import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -31,8 +35,8 @@ from trader.exchange.models import (
 
 Event = TickerEvent | TradesEvent | BookEvent | OrderEvent
 Decoder = Callable[[dict[str, Any]], list[Any]]
-_MINUTES: dict[str, float] = {}
-_MAX_CACHED_MINUTES = 4096
+_SECONDS: dict[str, float] = {}  # "YYYY-MM-DDTHH:MM:SS" -> epoch (valid ones only)
+_MAX_CACHED_SECONDS = 4096
 _ZERO = Decimal(0)
 _POSITIVE: dict[str, Decimal] = {}  # prices, trade sizes: > 0
 _QUANTITY: dict[str, Decimal] = {}  # book levels, order progress: >= 0
@@ -40,6 +44,9 @@ _MAX_CACHED_DECIMALS = 20_000
 _MAX_EXPONENT = 20  # |log10| of any price or size: beyond it is not a market's number
 SIDES = frozenset({"BUY", "SELL"})
 BOOK_SIDES = frozenset({"bid", "offer"})
+EVENT_TYPES = {"snapshot": True, "update": False}  # type -> is a snapshot
+_WHOLE_SECOND = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", re.ASCII)
+_DIGITS = "0123456789"
 
 
 class DecodeError(Exception):
@@ -51,15 +58,31 @@ class DecodeError(Exception):
         self.problem = problem
 
 
-def _minute_epoch(prefix: str) -> float:
-    year, month, day = int(prefix[0:4]), int(prefix[5:7]), int(prefix[8:10])
-    hour, minute = int(prefix[11:13]), int(prefix[14:16])
-    if prefix[4] != "-" or prefix[7] != "-" or prefix[10] != "T" or prefix[13] != ":":
-        raise ValueError(f"not an RFC3339 minute: {prefix!r}")
-    epoch = float(calendar.timegm((year, month, day, hour, minute, 0, 0, 0, 0)))
-    if len(_MINUTES) >= _MAX_CACHED_MINUTES:
-        _MINUTES.clear()
-    _MINUTES[prefix] = epoch
+def _second_epoch(prefix: str) -> float | None:
+    """Epoch of an RFC3339 second (`2026-08-09T21:05:48`; `:60`, a leap second, is `:59`
+    plus one), cached; None when it is not one (`int`, `float` and `timegm` alone would
+    take signs, `_`, exponents, non-ASCII digits, hour 29 or day 32)."""
+    if _WHOLE_SECOND.fullmatch(prefix) is None:
+        return None
+    second = int(prefix[17:19])
+    if second > 60:
+        return None
+    try:
+        moment = datetime(
+            int(prefix[0:4]),
+            int(prefix[5:7]),
+            int(prefix[8:10]),
+            int(prefix[11:13]),
+            int(prefix[14:16]),
+            min(second, 59),
+            tzinfo=UTC,
+        )
+    except ValueError:
+        return None
+    epoch = moment.timestamp() + (second == 60)
+    if len(_SECONDS) >= _MAX_CACHED_SECONDS:
+        _SECONDS.clear()
+    _SECONDS[prefix] = epoch
     return epoch
 
 
@@ -99,35 +122,52 @@ def _product(value: Any) -> str:
 
 
 def fast_time(text: str) -> float:
-    """RFC3339 UTC (`2026-08-09T21:05:48.167634Z`, up to 9 digits) as epoch seconds."""
+    """RFC3339 UTC (`2026-08-09T21:05:48.167634Z`, up to 9 digits) as epoch seconds; a
+    text off the fast path's shape goes to the REST parser, so both read a time alike."""
     if type(text) is not str:
         raise ValueError(f"time is not a string: {text!r}")
-    if len(text) >= 20 and text[-1] == "Z" and text[16] == ":":
-        prefix = text[:16]
-        base = _MINUTES.get(prefix)
+    if len(text) >= 20 and text[-1] == "Z":
+        prefix = text[:19]
+        base = _SECONDS.get(prefix)
         if base is None:
-            base = _minute_epoch(prefix)
-        return base + _seconds(text)
+            base = _second_epoch(prefix)
+        if base is not None:
+            fraction = _fraction(text)
+            if fraction is not None:
+                return base + fraction
     try:
         return parse_time(text, "ws", "time")
     except ExchangeProtocolError as exc:
         raise ValueError(str(exc)) from None
 
 
-def _seconds(text: str) -> float:
-    """The seconds of a fast-path time, checked (`float` would take `nan` or `inf`)."""
-    secs = float(text[17:-1])
-    if not 0.0 <= secs < 61.0:
-        raise ValueError(f"not an RFC3339 time: {text!r}")
-    return secs
+def _fraction(text: str) -> float | None:
+    """The fraction of a second of a fast-path time: none, or `.` and ASCII digits (one
+    `rstrip` checks it; `float` alone would take `5.1` after `:4`, `.5e1`, `.1_2`, `.5 `
+    or non-ASCII digits); None for any other shape."""
+    fraction = text[19:-1]
+    if fraction.rstrip(_DIGITS) != ".":
+        return None if fraction else 0.0
+    return float(fraction)  # "." alone (no digit: not RFC3339) raises ValueError
 
 
 def _stamp(stamp: Any) -> float:
-    if type(stamp) is str and stamp[-1:] == "Z" and stamp[16:17] == ":":
-        base = _MINUTES.get(stamp[:16])
+    if type(stamp) is str and stamp[-1:] == "Z":
+        base = _SECONDS.get(stamp[:19])
         if base is not None:
-            return base + _seconds(stamp)
+            fraction = _fraction(stamp)
+            if fraction is not None:
+                return base + fraction
     return fast_time(stamp)
+
+
+def _snapshot(event: dict[str, Any]) -> bool:
+    """True for a `snapshot` event, False for an `update`; any other type is refused."""
+    kind = event["type"]
+    snapshot = EVENT_TYPES.get(kind) if type(kind) is str else None
+    if snapshot is None:
+        raise ValueError(f"event type {kind!r} is not snapshot or update")
+    return snapshot
 
 
 def decode_ticker(msg: dict[str, Any]) -> list[TickerEvent]:
@@ -168,19 +208,20 @@ def decode_trades(msg: dict[str, Any]) -> list[TradesEvent]:
             size = get(size_s) or positive(size_s)
             when = _stamp(t["time"])
             append(MarketTrade(_product(t["product_id"]), trade_id, price, size, side, when))
-        out.append(TradesEvent(trades, event["type"] == "snapshot"))
+        out.append(TradesEvent(trades, _snapshot(event)))
     return out
 
 
 def decode_level2(msg: dict[str, Any]) -> list[BookEvent]:
     out: list[BookEvent] = []
     for event in msg["events"]:
+        snapshot = _snapshot(event)
         updates = []
         for u in event["updates"]:
             if u["side"] not in BOOK_SIDES:
                 raise ValueError(f"book side {u['side']!r} is not bid or offer")
             updates.append((u["side"], positive(u["price_level"]), quantity(u["new_quantity"])))
-        out.append(BookEvent(_product(event["product_id"]), event["type"] == "snapshot", updates))
+        out.append(BookEvent(_product(event["product_id"]), snapshot, updates))
     return out
 
 
@@ -188,10 +229,22 @@ def _dec(value: Any) -> Decimal:
     return quantity(value) if value not in (None, "") else _ZERO
 
 
+def _count(value: Any) -> int:
+    """A count (`number_of_fills`): absent, or a non-negative integer as string or number
+    (`int` alone would take -1, 2.7 or true)."""
+    if value is None or value == "":
+        return 0
+    if type(value) is int and value >= 0:
+        return value
+    if type(value) is str and value.isascii() and value.isdigit():
+        return int(value)
+    raise ValueError(f"not a count: {value!r}")
+
+
 def decode_user(msg: dict[str, Any]) -> list[OrderEvent]:
     out: list[OrderEvent] = []
     for event in msg["events"]:
-        snapshot = event["type"] == "snapshot"
+        snapshot = _snapshot(event)
         for o in event.get("orders") or ():
             order_id, client_id, status = o["order_id"], o.get("client_order_id", ""), o["status"]
             if o["order_side"] not in SIDES or type(order_id) is not str or not order_id:
@@ -211,7 +264,7 @@ def decode_user(msg: dict[str, Any]) -> list[OrderEvent]:
                     avg_price=_dec(o.get("avg_price")),
                     filled_value=_dec(o.get("filled_value")),
                     total_fees=_dec(o.get("total_fees")),
-                    number_of_fills=int(o.get("number_of_fills") or 0),
+                    number_of_fills=_count(o.get("number_of_fills")),
                     snapshot=snapshot,
                 )
             )
