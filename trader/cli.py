@@ -15,6 +15,7 @@ from pathlib import Path
 
 from trader import __version__
 from trader.commands.exit_codes import EXIT_FAILURE
+from trader.commands.options import adopt_options, backtest_options, sim_options
 
 
 def _add_config(parser: argparse.ArgumentParser) -> None:
@@ -62,9 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
         "adopt", help="rebuild a lost LIVE state from the venue (the daemon must be stopped)"
     )
     _add_config(adopt)
-    from trader.commands.adopt import add_arguments as add_adopt_arguments
 
-    add_adopt_arguments(adopt)
+    adopt_options(adopt)
 
     reset = sub.add_parser(
         "reset-high-water-mark", help="clear the high-water mark (audited); the next cycle sets it"
@@ -72,16 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config(reset)
     reset.add_argument("--note", default=None, help="why (kept in the audit trail)")
 
-    from trader.commands.backtest import add_arguments as add_backtest_arguments
-    from trader.sim.cli import add_arguments as add_sim_arguments
-
     backtest = sub.add_parser(
         "backtest", help="run the live pipeline over recorded candles, write a report (BT-1)"
     )
-    add_backtest_arguments(backtest)
+    backtest_options(backtest)
 
     sim = sub.add_parser("sim", help="serve the simulated Coinbase venue on loopback (SIM-1)")
-    add_sim_arguments(sim)
+    sim_options(sim)
     return parser
 
 

@@ -31,26 +31,25 @@ Measured (seed 20260809, 3000 mutants per channel, 21 000 frames; print with -s)
 
 (The stream accepts a few more than the decoder: a mutated `channel` can make a frame a
 heartbeat or an unknown channel, which carry nothing to check.)
+
+The seed frames and the mutator are in `ws_fuzz_frames.py`, the values it plants in
+`ws_fuzz_values.py`; this module holds the properties and the tests.
 """
 
 from __future__ import annotations
 
-import copy
-import gzip
 import math
-import random
 import re
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from structlog.testing import capture_logs
 
-from trader.core.types import Side
+from tests.exchange.ws_fuzz_frames import CHANNELS, PER_CHANNEL, build_corpus, load_seeds
 from trader.exchange.coinbase.decode import (
     DECODERS,
     DecodeError,
@@ -69,417 +68,14 @@ from trader.exchange.models import (
     TradesEvent,
 )
 from trader.ops.metrics import Metrics
-from trader.sim.contract import OrderKind, OrderSpec, OrderStatus, SimOrder
-from trader.sim.server.encode import go_time_ns, rfc3339_ns
-from trader.sim.server.encode_orders import user_order_json
-from trader.sim.server.ws_channels import heartbeat_events, ticker_events, ticker_row, user_events
 
-SEED = 20260809
-PER_CHANNEL = 3000
-MAX_SEED_BYTES = 4096
-SEEDS_PER_CHANNEL = 8
-CAPTURE = "coinbase-ws-capture-2026/advanced-trade-btc-eth.jsonl.gz"
-CHANNELS = ("ticker", "market_trades", "l2_data", "user", "candles", "heartbeats", "subscriptions")
 EVENT_CLASS = {
     "ticker": TickerEvent,
     "market_trades": TradesEvent,
     "l2_data": BookEvent,
     "user": OrderEvent,
 }
-CONTAINERS = {"events", "updates", "tickers", "trades", "candles", "orders", "subscriptions"}
-ENUM_KEYS = {"side", "order_side", "type", "status", "order_type", "channel"}
-TIME_KEYS = {"timestamp", "time", "event_time", "creation_time", "end_time", "current_time"}
-RAW = "\x00raw\x00"  # a placeholder string replaced by a raw (non-JSON) token after dumping
-
-HOSTILE: list[Any] = [
-    -1,
-    0,
-    -0.0,
-    1.5,
-    -1.5e300,
-    2**63 - 1,
-    -(2**63),
-    "NaN",
-    "Infinity",
-    "-Infinity",
-    "1E+999999999999999999",
-    "",
-    None,
-    [],
-    {},
-    [None],
-    {"value": "1"},
-    [["BTC-USD"]],
-    True,
-    False,
-    "x" * 5000,
-    "\u0000",
-    "\ud7ff\u202e",
-    "BUY",
-    "offer",
-    "snapshot",
-]
-BAD_MONEY = [
-    "-1",
-    "-0.01",
-    "0",
-    "0.0",
-    "-0",
-    "0E+999999999999999999",
-    "NaN",
-    "nan",
-    "sNaN",
-    "-NaN",
-    "Infinity",
-    "-Infinity",
-    "inf",
-    "1E+999999999999999999",
-    "1E-999999999999999999",
-    "1e21",
-    "1e-21",
-    "1e20",
-    "1,5",
-    "1_000.5",
-    " 65000.5",
-    "65000.5 ",
-    "0x10",
-    "١٢٣",
-    "1e",
-    "--1",
-    "+1",
-    "9" * 5000,
-    "0." + "0" * 30 + "1",
-    1,
-    1.5,
-    0,
-    -1,
-]
-BAD_TIMES = [
-    "",
-    "yesterday",
-    "2026-08-09",
-    "2026-08-09T21:05:48",
-    "2026-08-09T21:05:48.298",
-    "2026-08-09T24:05:48.298Z",
-    "2026-08-09T29:05:48.298Z",
-    "2026-08-09T21:60:48.298Z",
-    "2026-08-09T21:99:48.298Z",
-    "2026-08-09T21:05:61.000Z",
-    "2026-08-09T21:05:60.5Z",
-    "2026-08-09T21:05:nanZ",
-    "2026-08-09T21:05:infZ",
-    "2026-08-09T21:05:4e1Z",
-    "2026-08-09T21:05:+5.0Z",
-    "2026-08-09T21:05: 5.0Z",
-    "2026-08-09T21:05:1_0.0Z",
-    "2026-13-09T21:05:48.298Z",
-    "2026-00-09T21:05:48.298Z",
-    "2026-02-30T21:05:48.298Z",
-    "2026-08-32T21:05:48.298Z",
-    "2026-08-00T21:05:48.298Z",
-    "+026-08-09T21:05:48.298Z",
-    "-026-08-09T21:05:48.298Z",
-    "20_6-08-09T21:05:48.298Z",
-    "2026-8-9T21:5:48.298Z",
-    "2026-08-09t21:05:48.298z",
-    "2026-08-09 21:05:48.298Z",
-    "2026-08-09T21:05:48.298+25:00",
-    "2026-08-09T21:05:48.298+02:00",
-    "2026-08-09T21:05:48.2981234567891234Z",
-    "9999-12-31T23:59:59.999999999Z",
-    "0001-01-01T00:00:00Z",
-    "١٢٣٤-08-09T21:05:48.298Z",
-    1786309548,
-    1786309548.5,
-    None,
-    [],
-]
-UNKNOWN_ENUMS = [
-    "",
-    "buy",
-    "BUY ",
-    "HOLD",
-    "SELL\u0000",
-    "ask",
-    "bids",
-    "Bid",
-    "SNAPSHOT",
-    "snapshot ",
-    "delta",
-    "UPDATE",
-    "UNKNOWN_ORDER_STATUS",
-    "error",
-    7,
-    None,
-    True,
-    ["BUY"],
-]
-CONTAINER_SWAPS: list[Any] = [
-    None,
-    "",
-    "events",
-    0,
-    1,
-    True,
-    {},
-    {"0": {}},
-    [],
-    [None],
-    [1, 2],
-    ["x"],
-    [[]],
-    [[[[]]]],
-    [{}],
-    [{"type": "update"}],
-]
-RAW_TOKENS = [
-    "NaN",
-    "Infinity",
-    "-Infinity",
-    "1E+999999999999999999",
-    "1e400",
-    "-1e400",
-    "-0",
-    "123456789012345678901234567890",
-    "-123456789012345678901234567890",
-    "0x10",
-    "01",
-    "1.",
-    ".5",
-    "+1",
-    '"\\ud800"',
-    '"\\u0000"',
-    "undefined",
-    "'single'",
-]
 RFC3339_SHAPE = re.compile(r"(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}):60(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
-
-Where = tuple[str | int, ...]
-
-
-# --- seed frames ---------------------------------------------------------------------------
-
-
-def _sim_order(status: OrderStatus, filled: str, fills: int, kind: OrderKind) -> SimOrder:
-    spec = OrderSpec(
-        kind=kind,
-        base_size=Decimal("0.5"),
-        limit_price=None if kind is OrderKind.MARKET_IOC else Decimal("65083.66"),
-        post_only=kind is OrderKind.LIMIT_GTC,
-    )
-    return SimOrder(
-        order_id=f"sim-{status.value.lower()}-{fills}",
-        client_order_id=f"trader-{fills}",
-        product_id="BTC-USD",
-        side=Side.SELL if fills % 2 else Side.BUY,
-        spec=spec,
-        configuration={kind.value: {"base_size": "0.5"}},
-        created_time=1786309548.25,
-        status=status,
-        filled_size=Decimal(filled),
-        filled_value=Decimal(filled) * Decimal("65083.66"),
-        total_fees=Decimal(filled) * Decimal("65083.66") * Decimal("0.006"),
-        number_of_fills=fills,
-    )
-
-
-def _envelope(channel: str, events: Any, seq: int) -> dict[str, Any]:
-    """The sim's envelope (`ws_session._frame`): channel, timestamp, sequence_num, events."""
-    stamp = rfc3339_ns(1786309548_298000000 + seq * 1_000_000)
-    frame = {"channel": channel, "timestamp": stamp, "sequence_num": seq, "events": events}
-    parsed: dict[str, Any] = orjson.loads(orjson.dumps(frame))
-    return parsed
-
-
-def _sim_frames() -> dict[str, list[dict[str, Any]]]:
-    orders = [
-        _sim_order(OrderStatus.OPEN, "0", 0, OrderKind.LIMIT_GTC),
-        _sim_order(OrderStatus.OPEN, "0.2", 1, OrderKind.LIMIT_GTC),
-        _sim_order(OrderStatus.FILLED, "0.5", 3, OrderKind.MARKET_IOC),
-        _sim_order(OrderStatus.CANCELLED, "0", 0, OrderKind.LIMIT_GTD),
-    ]
-    rows = [user_order_json(order, "portfolio-1") for order in orders]
-    stats = (Decimal("2867.5"), Decimal("64675.22"), Decimal("65252.99"), Decimal("0.09"))
-    return {
-        "user": [
-            _envelope("user", user_events("snapshot", rows[:2]), 1),
-            _envelope("user", user_events("update", rows[2:3]), 2),
-            _envelope("user", user_events("update", rows[3:]), 3),
-            _envelope("user", user_events("snapshot", []), 4),
-        ],
-        "ticker": [
-            _envelope(
-                "ticker",
-                ticker_events("update", [ticker_row("BTC-USD", Decimal("65086.18"), stats, None)]),
-                5,
-            )
-        ],
-        "heartbeats": [
-            _envelope("heartbeats", heartbeat_events(go_time_ns(1786309548_854840045, 41.2), 41), 6)
-        ],
-    }
-
-
-def load_seeds(shared_data: Path) -> dict[str, list[dict[str, Any]]]:
-    """Up to SEEDS_PER_CHANNEL small captured frames per channel, plus the sim's frames."""
-    rng = random.Random(SEED)
-    by_channel: dict[str, list[dict[str, Any]]] = {channel: [] for channel in CHANNELS}
-    with gzip.open(shared_data / CAPTURE, "rt", encoding="utf-8") as handle:
-        for line in handle:
-            record = orjson.loads(line)
-            if record["t"] == "recv" and len(record["data"]) <= MAX_SEED_BYTES:
-                frame = orjson.loads(record["data"])
-                by_channel[frame["channel"]].append(frame)
-    for channel, frames in by_channel.items():
-        if len(frames) > SEEDS_PER_CHANNEL:
-            by_channel[channel] = rng.sample(frames, SEEDS_PER_CHANNEL)
-    for channel, frames in _sim_frames().items():
-        by_channel[channel].extend(frames)
-    assert all(by_channel.values()), {c: len(f) for c, f in by_channel.items()}
-    return by_channel
-
-
-def build_corpus(seeds: dict[str, list[dict[str, Any]]]) -> dict[str, list[bytes]]:
-    rng = random.Random(SEED)
-    return {channel: list(mutants(rng, seeds[channel], PER_CHANNEL)) for channel in CHANNELS}
-
-
-# --- mutation ------------------------------------------------------------------------------
-
-
-def _paths(node: Any, prefix: Where = ()) -> Iterator[tuple[Where, Any]]:
-    """Every (path, value) below `node` (the root itself excluded)."""
-    if isinstance(node, dict):
-        items: Any = node.items()
-    elif isinstance(node, list):
-        items = enumerate(node)
-    else:
-        return
-    for key, value in items:
-        path = (*prefix, key)
-        yield path, value
-        yield from _paths(value, path)
-
-
-def _parent(root: Any, path: Where) -> Any:
-    node = root
-    for step in path[:-1]:
-        node = node[step]
-    return node
-
-
-def _set(root: Any, path: Where, value: Any) -> None:
-    _parent(root, path)[path[-1]] = value
-
-
-def _delete(root: Any, path: Where) -> None:
-    del _parent(root, path)[path[-1]]
-
-
-def _pick(rng: random.Random, frame: Any, want: Any = None) -> Where | None:
-    found = [path for path, value in _paths(frame) if want is None or want(path, value)]
-    return rng.choice(found) if found else None
-
-
-def _is_money(path: Where, value: Any) -> bool:
-    return isinstance(value, str) and bool(re.fullmatch(r"-?\d+(\.\d+)?", value))
-
-
-def _corrupt_text(rng: random.Random, text: str) -> str:
-    if not text:
-        return rng.choice(["0", "Z", "\u0000"])
-    index = rng.randrange(len(text))
-    junk = rng.choice("0123456789:-.TZ +eE_xn\u0663\u00e9")
-    if rng.random() < 0.5:
-        return text[:index] + junk + text[index + 1 :]
-    return (
-        text[:index] + text[index + 1 :]
-        if rng.random() < 0.5
-        else text[:index] + junk + text[index:]
-    )
-
-
-def _mutate_tree(rng: random.Random, frame: dict[str, Any]) -> str:
-    """One structural mutation in place; returns its kind."""
-    kind = rng.choice(["value", "money", "time", "enum", "delete", "container", "text", "raw"])
-    if kind == "money":
-        path = _pick(rng, frame, _is_money)
-        if path is not None:
-            _set(frame, path, rng.choice(BAD_MONEY))
-            return kind
-        kind = "value"
-    if kind == "time":
-        path = _pick(rng, frame, lambda p, v: p[-1] in TIME_KEYS)
-        if path is not None:
-            value = _parent(frame, path)[path[-1]]
-            bad = (
-                _corrupt_text(rng, value) if isinstance(value, str) and rng.random() < 0.5 else None
-            )
-            _set(frame, path, bad if bad is not None else rng.choice(BAD_TIMES))
-            return kind
-        kind = "value"
-    if kind == "enum":
-        path = _pick(rng, frame, lambda p, v: p[-1] in ENUM_KEYS)
-        if path is not None:
-            _set(frame, path, rng.choice(UNKNOWN_ENUMS))
-            return kind
-        kind = "value"
-    if kind == "container":
-        path = _pick(rng, frame, lambda p, v: p[-1] in CONTAINERS)
-        if path is not None:
-            _set(frame, path, copy.deepcopy(rng.choice(CONTAINER_SWAPS)))
-            return kind
-        kind = "value"
-    if kind == "text":
-        path = _pick(rng, frame, lambda p, v: isinstance(v, str))
-        if path is not None:
-            _set(frame, path, _corrupt_text(rng, _parent(frame, path)[path[-1]]))
-            return kind
-        kind = "value"
-    path = _pick(rng, frame)
-    if path is None:  # an empty frame: add junk at the top
-        frame[rng.choice(["events", "channel", "x"])] = copy.deepcopy(rng.choice(HOSTILE))
-        return "value"
-    if kind == "delete" and isinstance(path[-1], str):
-        _delete(frame, path)
-        return kind
-    if kind == "raw":
-        _set(frame, path, RAW)
-        return kind
-    _set(frame, path, copy.deepcopy(rng.choice(HOSTILE)))
-    return "value"
-
-
-def _dump(rng: random.Random, frame: dict[str, Any]) -> bytes:
-    raw = orjson.dumps(frame)
-    placeholder = orjson.dumps(RAW)
-    while placeholder in raw:
-        raw = raw.replace(placeholder, rng.choice(RAW_TOKENS).encode(), 1)
-    return raw
-
-
-def _mutate_bytes(rng: random.Random, raw: bytes) -> bytes:
-    choice = rng.randrange(4)
-    if choice == 0:  # truncated JSON
-        return raw[: rng.randrange(len(raw))]
-    index = rng.randrange(len(raw))
-    if choice == 1:  # one byte changed
-        return raw[:index] + bytes([rng.randrange(256)]) + raw[index + 1 :]
-    if choice == 2:  # invalid UTF-8 or a stray structural character inserted
-        return raw[:index] + rng.choice([b"\xff", b"\xc3", b"{", b"]", b",", b'"']) + raw[index:]
-    return raw + rng.choice([b"}", b" x", b"\x00", b"[]"])  # trailing garbage
-
-
-def mutants(rng: random.Random, frames: list[dict[str, Any]], count: int) -> Iterator[bytes]:
-    """`count` mutated encodings of `frames` (1-3 structural mutations, sometimes bytes)."""
-    for _ in range(count):
-        frame = copy.deepcopy(rng.choice(frames))
-        for _ in range(rng.choice((1, 1, 1, 2, 3))):
-            _mutate_tree(rng, frame)
-        raw = _dump(rng, frame)
-        if raw and rng.random() < 0.15:
-            raw = _mutate_bytes(rng, raw)
-        yield raw
 
 
 @pytest.fixture(scope="module")
@@ -539,6 +135,63 @@ def _check_event_types(channel: str, msg: dict[str, Any]) -> None:
         assert event["type"] in ("snapshot", "update"), f"event type {event['type']!r} accepted"
 
 
+def _check_ticker(event: TickerEvent, msg: dict[str, Any]) -> None:
+    _check_id(event.product_id, "ticker.product_id")
+    for name in ("price", "bid", "ask"):
+        _check_money(getattr(event, name), True, f"ticker.{name}")
+    for name in ("bid_size", "ask_size"):
+        _check_money(getattr(event, name), False, f"ticker.{name}")
+    _check_time(event.time, msg["timestamp"], "ticker.timestamp")
+
+
+def _check_trades(event: TradesEvent, msg: dict[str, Any], events: list[Any]) -> None:
+    """One trades event; then every trade time of the frame against its text."""
+    assert type(event.snapshot) is bool
+    for trade in event.trades:
+        _check_id(trade.product_id, "trade.product_id")
+        _check_id(trade.trade_id, "trade.trade_id")
+        _check_money(trade.price, True, "trade.price")
+        _check_money(trade.size, True, "trade.size")
+        assert trade.side in ("BUY", "SELL"), trade.side
+        assert math.isfinite(trade.time)
+    stamps = [t["time"] for e in msg["events"] for t in e["trades"]]
+    times = [t.time for e in events for t in e.trades]
+    for stamp, when in zip(stamps, times, strict=True):
+        _check_time(when, stamp, "trade.time")
+
+
+def _check_book(event: BookEvent) -> None:
+    _check_id(event.product_id, "book.product_id")
+    assert type(event.snapshot) is bool
+    for side, price, size in event.updates:
+        assert side in ("bid", "offer"), side
+        _check_money(price, True, "book.price_level")
+        _check_money(size, False, "book.new_quantity")
+
+
+ORDER_QUANTITIES = (
+    "cumulative_quantity",
+    "leaves_quantity",
+    "avg_price",
+    "filled_value",
+    "total_fees",
+)
+
+
+def _check_order(event: OrderEvent) -> None:
+    _check_id(event.order_id, "order.order_id")
+    _check_id(event.client_order_id, "order.client_order_id", empty_ok=True)
+    _check_id(event.product_id, "order.product_id")
+    _check_id(event.status, "order.status", empty_ok=True)
+    _check_id(event.order_type, "order.order_type", empty_ok=True)
+    assert event.side in ("BUY", "SELL"), event.side
+    assert type(event.snapshot) is bool
+    for name in ORDER_QUANTITIES:
+        _check_money(getattr(event, name), False, f"order.{name}")
+    count = event.number_of_fills
+    assert type(count) is int and count >= 0, f"number_of_fills {count!r} accepted"
+
+
 def check_events(channel: str, msg: dict[str, Any], events: list[Any]) -> None:
     """Every property an accepted frame's events must have (module docstring)."""
     assert isinstance(events, list)
@@ -548,51 +201,14 @@ def check_events(channel: str, msg: dict[str, Any], events: list[Any]) -> None:
     _check_event_types(channel, msg)
     for event in events:
         if isinstance(event, TickerEvent):
-            _check_id(event.product_id, "ticker.product_id")
-            for name in ("price", "bid", "ask"):
-                _check_money(getattr(event, name), True, f"ticker.{name}")
-            for name in ("bid_size", "ask_size"):
-                _check_money(getattr(event, name), False, f"ticker.{name}")
-            _check_time(event.time, msg["timestamp"], "ticker.timestamp")
+            _check_ticker(event, msg)
         elif isinstance(event, TradesEvent):
-            assert type(event.snapshot) is bool
-            for trade in event.trades:
-                _check_id(trade.product_id, "trade.product_id")
-                _check_id(trade.trade_id, "trade.trade_id")
-                _check_money(trade.price, True, "trade.price")
-                _check_money(trade.size, True, "trade.size")
-                assert trade.side in ("BUY", "SELL"), trade.side
-                assert math.isfinite(trade.time)
-            stamps = [t["time"] for e in msg["events"] for t in e["trades"]]
-            times = [t.time for e in events for t in e.trades]
-            for stamp, when in zip(stamps, times, strict=True):
-                _check_time(when, stamp, "trade.time")
+            _check_trades(event, msg, events)
         elif isinstance(event, BookEvent):
-            _check_id(event.product_id, "book.product_id")
-            assert type(event.snapshot) is bool
-            for side, price, size in event.updates:
-                assert side in ("bid", "offer"), side
-                _check_money(price, True, "book.price_level")
-                _check_money(size, False, "book.new_quantity")
+            _check_book(event)
         else:
             assert isinstance(event, OrderEvent)
-            _check_id(event.order_id, "order.order_id")
-            _check_id(event.client_order_id, "order.client_order_id", empty_ok=True)
-            _check_id(event.product_id, "order.product_id")
-            _check_id(event.status, "order.status", empty_ok=True)
-            _check_id(event.order_type, "order.order_type", empty_ok=True)
-            assert event.side in ("BUY", "SELL"), event.side
-            assert type(event.snapshot) is bool
-            for name in (
-                "cumulative_quantity",
-                "leaves_quantity",
-                "avg_price",
-                "filled_value",
-                "total_fees",
-            ):
-                _check_money(getattr(event, name), False, f"order.{name}")
-            count = event.number_of_fills
-            assert type(count) is int and count >= 0, f"number_of_fills {count!r} accepted"
+            _check_order(event)
 
 
 @pytest.mark.parametrize("channel", list(DECODERS))

@@ -20,27 +20,11 @@ import orjson
 
 from trader.commands.common import load_or_report, lock_or_report, venue_credentials_or_report
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_OK, EXIT_RUNNING, EXIT_STATE
+from trader.commands.options import DEFAULT_LOOKBACK_DAYS
 from trader.config.loader import LoadedConfig
 from trader.config.secrets import Credentials
 from trader.core.types import Mode
 from trader.state.identity import StateFileError
-
-DEFAULT_LOOKBACK_DAYS = 90
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--since",
-        default=None,
-        help="adopt this installation's orders created since this UTC time (ISO 8601); "
-        f"default: when the installation began, at most {DEFAULT_LOOKBACK_DAYS} days back",
-    )
-    parser.add_argument(
-        "--installation",
-        default=None,
-        help="the 8-hex-digit tag of the installation whose orders to adopt (the first group "
-        "of its client order ids), when its marker file was lost too",
-    )
 
 
 def adopt_command(args: argparse.Namespace) -> int:

@@ -34,29 +34,6 @@ from trader.recorded.errors import RecordedDataError
 HOUR_S = 3600
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, required=True, help="a recorded data folder or file")
-    parser.add_argument("--from", dest="start", required=True, help="UTC date/time or epoch s")
-    parser.add_argument("--to", dest="end", required=True, help="UTC date/time or epoch s (excl.)")
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        help="app.yaml whose policy files are used (default app.yaml, else app.yaml.example)",
-    )
-    parser.add_argument("--out", type=Path, default=None, help="output folder")
-    parser.add_argument("--products", default="", help="comma-separated product ids (default all)")
-    parser.add_argument(
-        "--warmup-hours", type=float, default=25.0, help="bars before --from that only warm up"
-    )
-    parser.add_argument(
-        "--listed-before",
-        default=None,
-        help="UTC date/time or epoch s: every product counts as listed by then (default: "
-        "its first bar in the set, so the listing-age filter holds new sets back at first)",
-    )
-
-
 def parse_time(text: str, name: str) -> int:
     """Epoch seconds, or an ISO date/date-time read as UTC."""
     if text.isdigit():

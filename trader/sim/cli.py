@@ -11,39 +11,9 @@ import asyncio
 import contextlib
 import signal
 import sys
-from pathlib import Path
 
-from trader.sim.venue import MARKETS, SimConfig, SimVenue
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1", help="bind address (default loopback)")
-    parser.add_argument("--port", type=int, default=8787, help="port (0 = any free port)")
-    parser.add_argument("--market", choices=MARKETS, default="synthetic")
-    parser.add_argument("--products", type=int, default=50, help="number of products")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--replay", type=Path, default=None, help="recorded data directory")
-    parser.add_argument("--speed", type=float, default=60.0, help="replay speed factor")
-    parser.add_argument("--tick", type=float, default=0.05, help="market driver tick (s)")
-    parser.add_argument("--tls", action="store_true", help="serve https/wss (self-signed)")
-    parser.add_argument(
-        "--write-credentials",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="write DIR/cdp_api_key.json (and DIR/ca.pem with --tls)",
-    )
-    parser.add_argument(
-        "--trades-per-minute",
-        type=float,
-        default=None,
-        help="synthetic market: trades per product per minute (default 20)",
-    )
-    parser.add_argument(
-        "--no-rate-limit",
-        action="store_true",
-        help="disable the 30/s private and 10/s public rate limits",
-    )
+from trader.commands.options import sim_options
+from trader.sim.venue import SimConfig, SimVenue
 
 
 def config_from_args(args: argparse.Namespace) -> SimConfig:
@@ -98,7 +68,7 @@ def _announce(venue: SimVenue) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="trader sim", description=__doc__)
-    add_arguments(parser)
+    sim_options(parser)
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         return asyncio.run(run(args))

@@ -17,6 +17,8 @@ from typing import Any, Protocol
 
 from trader.core.types import BookLevel, Candle, FeeRates, ProductRules, Quote, Side, Trade
 
+MARKETS = ("synthetic", "coinbase-minute", "binance-5m", "ws-capture")  # `sim.market` choices
+
 
 class OrderKind(StrEnum):
     """The `order_configuration` keys the venue accepts."""

@@ -26,7 +26,7 @@ from aiohttp import web
 
 from trader.core.types import FeeRates
 from trader.ops.tasks import cancel_and_wait
-from trader.sim.contract import CandleHistory, Engine, MarketSource, VenueSetup
+from trader.sim.contract import MARKETS, CandleHistory, Engine, MarketSource, VenueSetup
 from trader.sim.server.app import build_app
 from trader.sim.server.auth import JwtVerifier, KeyInput, KeyRing
 from trader.sim.server.context import API_PREFIX, RateLimits, VenueClock, VenueContext
@@ -39,7 +39,6 @@ from trader.sim.server.tls import SelfSignedCert, generate_self_signed
 from trader.sim.server.ws_hub import Hub
 
 log = logging.getLogger(__name__)
-MARKETS = ("synthetic", "coinbase-minute", "binance-5m", "ws-capture")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,79 @@
+"""The options of the heavier commands, kept apart from their code so that building the
+command line (every `trader` call) imports nothing but argparse."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from trader.sim.contract import MARKETS
+
+DEFAULT_LOOKBACK_DAYS = 90  # `trader adopt`: how far back an installation's orders are read
+
+
+def adopt_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--since",
+        default=None,
+        help="adopt this installation's orders created since this UTC time (ISO 8601); "
+        f"default: when the installation began, at most {DEFAULT_LOOKBACK_DAYS} days back",
+    )
+    parser.add_argument(
+        "--installation",
+        default=None,
+        help="the 8-hex-digit tag of the installation whose orders to adopt (the first group "
+        "of its client order ids), when its marker file was lost too",
+    )
+
+
+def backtest_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, required=True, help="a recorded data folder or file")
+    parser.add_argument("--from", dest="start", required=True, help="UTC date/time or epoch s")
+    parser.add_argument("--to", dest="end", required=True, help="UTC date/time or epoch s (excl.)")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="app.yaml whose policy files are used (default app.yaml, else app.yaml.example)",
+    )
+    parser.add_argument("--out", type=Path, default=None, help="output folder")
+    parser.add_argument("--products", default="", help="comma-separated product ids (default all)")
+    parser.add_argument(
+        "--warmup-hours", type=float, default=25.0, help="bars before --from that only warm up"
+    )
+    parser.add_argument(
+        "--listed-before",
+        default=None,
+        help="UTC date/time or epoch s: every product counts as listed by then (default: "
+        "its first bar in the set, so the listing-age filter holds new sets back at first)",
+    )
+
+
+def sim_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default loopback)")
+    parser.add_argument("--port", type=int, default=8787, help="port (0 = any free port)")
+    parser.add_argument("--market", choices=MARKETS, default="synthetic")
+    parser.add_argument("--products", type=int, default=50, help="number of products")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--replay", type=Path, default=None, help="recorded data directory")
+    parser.add_argument("--speed", type=float, default=60.0, help="replay speed factor")
+    parser.add_argument("--tick", type=float, default=0.05, help="market driver tick (s)")
+    parser.add_argument("--tls", action="store_true", help="serve https/wss (self-signed)")
+    parser.add_argument(
+        "--write-credentials",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write DIR/cdp_api_key.json (and DIR/ca.pem with --tls)",
+    )
+    parser.add_argument(
+        "--trades-per-minute",
+        type=float,
+        default=None,
+        help="synthetic market: trades per product per minute (default 20)",
+    )
+    parser.add_argument(
+        "--no-rate-limit",
+        action="store_true",
+        help="disable the 30/s private and 10/s public rate limits",
+    )
