@@ -1,10 +1,10 @@
 """The execution engine (X-1): one exchange order per intent, under any fault.
 
 1. `place` builds the request, derives the client order id from the intent id, serializes
-   the body once and commits the intent (with those bytes) as NEW.
-2. `submit` commits NEW → SUBMITTING, then sends. Only a definite answer moves it on:
-   accepted → OPEN, rejected → REJECTED. Timeouts, 5xx, lost connections leave it
-   SUBMITTING.
+   the body once and commits the intent (with those bytes) as SUBMITTING in one durable
+   write — before the request leaves (or as CANCELLED, unsent, when the send gate refuses).
+2. It then sends. Only a definite answer moves the intent on: accepted → OPEN, a first
+   request refused → REJECTED. Timeouts, 5xx, lost connections leave it SUBMITTING.
 3. `resolve_pending` resends the byte-identical body of every SUBMITTING intent (the venue
    returns the original order for a known client id), or the user channel reports the
    order first. A restart runs the same resolution: NEW intents were never sent and are
