@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from tests.execution.support import execution_stack, quiet_venue, resting_buy  # noqa: E402
 from trader.core.types import ProductRules, Side  # noqa: E402
 from trader.daemon.keeper import StateKeeper  # noqa: E402
-from trader.daemon.killswitch import KillSwitchWatcher  # noqa: E402
+from trader.daemon.killswitch import CancelDriver, KillSwitchWatcher  # noqa: E402
 from trader.exchange.orders import OrderKind  # noqa: E402
 from trader.execution.drafts import OrderDraft  # noqa: E402
 from trader.execution.intents import Purpose  # noqa: E402
@@ -63,6 +63,9 @@ async def place_resting(stack, count: int) -> None:
         await stack.engine.place(draft)
 
 
+KILL_SWITCH_GIVE_UP_S = 60.0  # a broken drill fails the figure instead of hanging the run
+
+
 async def kill_switch_once(tmp: Path, orders: int) -> float:
     venue = SimVenue(quiet_venue())
     await venue.start()
@@ -70,24 +73,26 @@ async def kill_switch_once(tmp: Path, orders: int) -> float:
         async with execution_stack(tmp, venue) as stack:
             await place_resting(stack, orders)
             assert len(stack.venue_open_own()) == orders
-            keeper = await StateKeeper.load(stack.db, Metrics())
+            metrics = Metrics()
+            keeper = await StateKeeper.load(stack.db, metrics)
+            canceller = CancelDriver(stack.cancel_all.run, metrics)
             path = tmp / "KILL_SWITCH"
             watcher = KillSwitchWatcher(
-                path,
-                keeper,
-                Metrics(),
-                stack.cancel_all.run,
-                poll_interval_s=0.2,
-                auto_resume=False,
+                path, keeper, metrics, canceller, poll_interval_s=0.2, auto_resume=False
             )
             task = asyncio.create_task(watcher.run())
             await asyncio.sleep(0.3)
             path.touch()
             touched = time.perf_counter()
             while stack.venue_open_own():
+                if time.perf_counter() - touched > KILL_SWITCH_GIVE_UP_S:
+                    raise RuntimeError(
+                        f"kill switch: orders still open after {KILL_SWITCH_GIVE_UP_S} s"
+                    )
                 await asyncio.sleep(0.002)
             elapsed = time.perf_counter() - touched
             task.cancel()
+            await canceller.stop()
             return elapsed
     finally:
         await venue.stop()
