@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -19,6 +19,7 @@ from trader.state.trading_state import read_status
 OPEN_INTENT_STATES = ("NEW", "SUBMITTING", "OPEN", "PARTIALLY_FILLED")
 VALUATION_KEY = "valuation"  # written by each decision step (trading/record.py)
 LAST_DECISIONS = 10
+T = TypeVar("T", dict[str, Any], list[Any])
 
 
 def iso(ts: float | None) -> str | None:
@@ -79,13 +80,7 @@ def state_document(conn: sqlite3.Connection) -> dict[str, Any]:
 
 def _valuation(conn: sqlite3.Connection) -> dict[str, Any]:
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (VALUATION_KEY,)).fetchone()
-    if row is None:
-        return {}
-    try:
-        value = orjson.loads(row[0])
-    except orjson.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
+    return {} if row is None else _decoded(row[0], dict)
 
 
 def _positions(conn: sqlite3.Connection, marks: dict[str, Decimal | None]) -> list[dict[str, Any]]:
@@ -133,11 +128,11 @@ def _last_decisions(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     )
     decisions = []
     for row in rows:
-        payload = _object(row.pop("payload"))
+        payload = _decoded(row.pop("payload"), dict)
         decisions.append(
             {
                 **row,
-                "reasons": _list(row["reasons"]),
+                "reasons": _decoded(row["reasons"], list),
                 "notional": payload.get("notional"),
                 "price": payload.get("price"),
                 "at": iso(row.pop("created_at")),
@@ -148,19 +143,21 @@ def _last_decisions(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 def _exclusions(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
     """Products the universe excludes now, by product (reason code and detail): the
-    exclusion changes the latest run logged (U-1), folded in order."""
-    rows = conn.execute(
-        "SELECT cycle_id, payload FROM audit_events WHERE kind = 'universe' ORDER BY event_id"
-    ).fetchall()
-    if not rows:
+    exclusion changes the latest run logged (U-1), folded in order. An earlier run's are
+    not read: a run's first refresh logs every exclusion it finds."""
+    latest = conn.execute(
+        "SELECT cycle_id FROM audit_events WHERE kind = 'universe' ORDER BY event_id DESC LIMIT 1"
+    ).fetchone()
+    if latest is None:
         return {}
-    latest_run = _run_tag(rows[-1][0])
+    rows = conn.execute(
+        "SELECT payload FROM audit_events WHERE kind = 'universe' AND cycle_id LIKE ? "
+        "ORDER BY event_id",
+        (f"%-{_run_tag(latest[0])}",),
+    ).fetchall()
     excluded: dict[str, dict[str, Any]] = {}
-    for cycle_id, payload in rows:
-        if _run_tag(cycle_id) != latest_run:
-            excluded.clear()  # an earlier run; its first refresh logged every exclusion again
-            continue
-        change = _object(payload)
+    for (payload,) in rows:
+        change = _decoded(payload, dict)
         for entry in change.get("excluded") or []:
             if isinstance(entry, dict) and isinstance(entry.get("product_id"), str):
                 excluded[entry["product_id"]] = {k: entry.get(k) for k in ("reason", "detail")}
@@ -184,20 +181,13 @@ def _last_cycle(conn: sqlite3.Connection) -> dict[str, Any] | None:
     return with_iso_times(last[0])
 
 
-def _object(text: Any) -> dict[str, Any]:
+def _decoded(text: Any, kind: type[T]) -> T:
+    """A stored JSON value of the expected kind, else an empty one (never an error)."""
     try:
         value = orjson.loads(text)
     except (orjson.JSONDecodeError, TypeError):
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _list(text: Any) -> list[Any]:
-    try:
-        value = orjson.loads(text)
-    except (orjson.JSONDecodeError, TypeError):
-        return []
-    return value if isinstance(value, list) else []
+        return kind()
+    return value if isinstance(value, kind) else kind()
 
 
 def _sum_text(conn: sqlite3.Connection, sql: str) -> str:

@@ -216,14 +216,16 @@ class TradingRuntime:
         """Exposure gauges follow each fill: the new position at the latest mid (at the
         fill's price while no quote is known)."""
         last_price = {f.product_id: f.price for f in fills}
-        sizes = await self.db.run(lambda conn: position_sizes(conn, list(last_price)))
+        sizes, realized = await self.db.run(
+            lambda conn: (position_sizes(conn, list(last_price)), realized_pnl(conn))
+        )
         values = {}
         for product_id, price in last_price.items():
             quote = self.md.quote(product_id)
             values[product_id] = sizes.get(product_id, Decimal(0)) * (
                 quote.mid if quote is not None else price
             )
-        self.gauges.observe_positions(values, await self.db.run(realized_pnl))
+        self.gauges.observe_positions(values, realized)
 
     async def _execute(self, ctx: CycleContext) -> None:
         step: DecisionStep = ctx.data[STEP]
