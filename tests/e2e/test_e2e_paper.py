@@ -239,8 +239,16 @@ def test_x6_paper_restart_issues_fresh_order_and_trade_ids(paper: Scenario):
             f"paper order id {intent['exchange_order_id']} of a new {intent['product_id']} "
             "intent was already used before the restart"
         )
-        order = query(
-            paper.db, "SELECT * FROM orders WHERE order_id = ?", (intent["exchange_order_id"],)
+        # the order row comes from the venue's report of the order, which may follow the
+        # acceptance that recorded the intent's order id
+        order = wait_for(
+            lambda: query(
+                paper.db,
+                "SELECT * FROM orders WHERE order_id = ?",
+                (intent["exchange_order_id"],),
+            ),
+            timeout=30,
+            interval=0.2,
         )
         assert [o["intent_id"] for o in order] == [intent["intent_id"]]
 

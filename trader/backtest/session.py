@@ -17,6 +17,7 @@ from pathlib import Path
 from trader.backtest.data import Dataset
 from trader.backtest.market import BacktestMarket, BacktestVenue
 from trader.config.loader import LoadedConfig
+from trader.core.clock import SimClock
 from trader.core.types import Mode
 from trader.daemon.keeper import StateKeeper
 from trader.daemon.trading.act import Actor
@@ -31,17 +32,6 @@ from trader.state.db import Database
 
 PAPER_SEED = 20_210_101
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "trader/backtest")
-
-
-class SimClock:
-    """The backtest's time: set by the runner, read by everything the daemon would ask
-    `time.time()`."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class IntentIds:
