@@ -32,6 +32,8 @@ from tests.e2e.helpers import edit_policy, query, relax_conviction, relax_price_
 from tests.support.daemon import REPO_ROOT, DaemonDir, wait_for
 
 CYCLES = 2
+# a cycle that ran the decision core (its stages include the trading runtime's inputs)
+DECIDED = "status = 'OK' AND stage_seconds LIKE '%\"inputs\"%'"
 
 
 def _minute(at: float) -> int:
@@ -94,14 +96,17 @@ def test_bt2_paper_run_and_backtest_over_its_recording_make_the_same_decisions(
         def cycles_done() -> bool:
             if not recording.exists():
                 return False
-            done = query(recording, "SELECT COUNT(*) FROM cycles WHERE status = 'OK'")[0][0]
+            done = query(recording, f"SELECT COUNT(*) FROM cycles WHERE {DECIDED}")[0][0]
             return bool(done >= CYCLES)
 
         wait_for(cycles_done, timeout=60 * (CYCLES + 2), interval=1.0)
         assert daemon.stop() == 0
     finally:
         home.cleanup()
-    cycles = [r[0] for r in query(recording, "SELECT started_at FROM cycles ORDER BY started_at")]
+    # from the first cycle that decided: the first ones may run before the trading runtime
+    # has started (housekeeping only), while the backtest decides from its first minute on
+    decided = f"SELECT started_at FROM cycles WHERE {DECIDED} ORDER BY started_at"
+    cycles = [r[0] for r in query(recording, decided)]
     first, last = _minute(cycles[0]), _minute(cycles[-1])
 
     out = tmp_path / "backtest"

@@ -241,11 +241,10 @@ def test_x6_paper_restart_issues_fresh_order_and_trade_ids(paper: Scenario):
         )
         # the order row comes from the venue's report of the order, which may follow the
         # acceptance that recorded the intent's order id
+        order_id = intent["exchange_order_id"]
         order = wait_for(
-            lambda: query(
-                paper.db,
-                "SELECT * FROM orders WHERE order_id = ?",
-                (intent["exchange_order_id"],),
+            lambda order_id=order_id: query(
+                paper.db, "SELECT * FROM orders WHERE order_id = ?", (order_id,)
             ),
             timeout=30,
             interval=0.2,

@@ -118,7 +118,7 @@ async def _assemble(
     report = await desk.reconcile(startup=True)
     if not report.ok:
         raise RuntimeError(f"backtest start: reconciliation failed: {report.mismatches}")
-    actor = Actor(loaded, db, paper, None, desk, rules)
+    actor = Actor(loaded, db, paper, desk, rules, clock)
     actor.quote = market.quote
     core = DecisionCore(loaded.policy, loaded.universe, loaded.signals, loaded.strategies)
     core.set_fee_rates(await paper.fee_rates())

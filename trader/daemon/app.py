@@ -21,12 +21,13 @@ from trader import __version__
 from trader.commands.exit_codes import EXIT_ENVIRONMENT, EXIT_STATE
 from trader.config.loader import ConfigError, LoadedConfig, load_config
 from trader.config.secrets import Credentials
+from trader.core.clock import wall_clock
 from trader.core.types import Mode, TradingState
 from trader.daemon.cycle import CycleRunner, abort_unfinished_cycles
 from trader.daemon.guard import StateGuard
 from trader.daemon.keeper import StateKeeper
 from trader.daemon.killswitch import KILL_SIGNAL_REASON, CancelDriver, KillSwitchWatcher
-from trader.daemon.pipeline import build_stages, cancel_all_open_orders
+from trader.daemon.pipeline import build_stages, defer_cancel_all
 from trader.daemon.status import iso, state_document, with_iso_times
 from trader.daemon.trading.runtime import TradingRuntime
 from trader.daemon.trading.venue_link import exchange_config
@@ -281,7 +282,13 @@ class Daemon:
         while self.trading is None:
             try:
                 self.trading = await TradingRuntime.start(
-                    self.loaded, self._db, self.metrics, self._keeper, self._venue, self.credentials
+                    self.loaded,
+                    self._db,
+                    self.metrics,
+                    self._keeper,
+                    self._venue,
+                    self.credentials,
+                    wall_clock,
                 )
             except Exception as exc:  # crash-only: stay up, report not-ready, retry
                 log.exception("trading_start_failed", error=str(exc), retry_in_s=delay)
@@ -297,7 +304,7 @@ class Daemon:
         assert self._db is not None
         if self.trading is not None:
             return await self.trading.cancel_all(reason)
-        return await cancel_all_open_orders(self._db, reason)
+        return await defer_cancel_all(self._db, reason)
 
     # -- health and status -------------------------------------------------------------
     def health(self) -> tuple[bool, list[str]]:

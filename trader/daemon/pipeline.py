@@ -1,4 +1,4 @@
-"""The daemon's own stages, and the cancel-all used before the venue is connected.
+"""The daemon's own stages, and what a cancel-all does before the venue is connected.
 
 The trading stages (inputs → limits → universe → triggers → strategies → risk → exits →
 record → execution) join the cycle once the trading runtime has started
@@ -8,7 +8,6 @@ record → execution) join the cycle once the trading runtime has started
 from __future__ import annotations
 
 import sqlite3
-import time
 
 import structlog
 
@@ -41,19 +40,13 @@ def count_open_orders(conn: sqlite3.Connection) -> int:
     return int(row[0])
 
 
-async def cancel_all_open_orders(db: Database, reason: str) -> int:
-    """OPS-4 cancel-all while the venue is not connected yet (the trading runtime's real
-    cancel-all takes over once it runs; a halt from before it ran is acted on then)."""
-    started = time.perf_counter()
+async def defer_cancel_all(db: Database, reason: str) -> int:
+    """OPS-4 before the venue is connected: nothing can be cancelled yet, so nothing is
+    (returns 0). Own orders still open are named in a critical line; the halt that asked is
+    acted on when the trading runtime starts — it cancels everything then."""
     open_orders = await db.run(count_open_orders)
     if open_orders:
-        log.critical(
-            "cancel_all_waits_for_the_venue",
-            reason=reason,
-            open_orders=open_orders,
-        )
-        return 0
-    log.warning(
-        "cancel_all_nothing_open", reason=reason, seconds=round(time.perf_counter() - started, 6)
-    )
+        log.critical("cancel_all_waits_for_the_venue", reason=reason, open_orders=open_orders)
+    else:
+        log.warning("cancel_all_nothing_open", reason=reason)
     return 0

@@ -28,6 +28,7 @@ from dataclasses import replace
 import orjson
 import structlog
 
+from trader.core.types import Mode
 from trader.exchange.errors import ExchangeError
 from trader.exchange.interface import Exchange
 from trader.exchange.models import CreateOrderResult, Order, OrderAccepted, OrderRejected
@@ -115,16 +116,11 @@ class ExecutionEngine:
             reason=draft.reason,
         )
 
-    async def record_dry(self, draft: OrderDraft) -> Intent:
-        """DRY_RUN: persist the intent as DRY; nothing is ever sent (OPS-2)."""
-        intent = self.build(draft, state=IntentState.DRY)
-        await self.db.run(lambda conn: store.insert_intent(conn, intent))
-        return intent
-
     async def place(self, draft: OrderDraft) -> Intent:
         """Decide and send at once: the intent is committed directly as SUBMITTING (one
         durable write, still before the request leaves), or as CANCELLED when the send
-        gate refuses — so every decision leaves its row."""
+        gate refuses — so every decision leaves its row. DRY_RUN stops at the gate: the
+        intent, with the very bytes LIVE would send, is committed as DRY (OPS-2)."""
         refusal = self._send_gate(draft.purpose)
         if refusal is not None:
             intent = replace(
@@ -133,6 +129,8 @@ class ExecutionEngine:
             await self.db.run(lambda conn: store.insert_intent(conn, intent))
             log.warning("intent_not_sent", intent_id=intent.intent_id, reason=refusal)
             return intent
+        if self.mode == Mode.DRY_RUN.value:
+            return await self._record_dry(draft)
         now = self._clock()
         intent = replace(self.build(draft, state=IntentState.SUBMITTING), attempts=1)
         await self.db.run(lambda conn: store.insert_intent(conn, intent, submitted_at=now))
@@ -140,6 +138,12 @@ class ExecutionEngine:
         log_intent(intent, draft)
         await self._send(intent)
         return await self._reload(intent)
+
+    async def _record_dry(self, draft: OrderDraft) -> Intent:
+        intent = self.build(draft, state=IntentState.DRY)
+        await self.db.run(lambda conn: store.insert_intent(conn, intent))
+        log_intent(intent, draft)
+        return intent
 
     async def _send(self, intent: Intent, *, resend: bool = False) -> CreateOrderResult:
         self._last_attempt[intent.intent_id] = self._clock()

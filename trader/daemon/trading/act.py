@@ -1,8 +1,9 @@
-"""From decisions to intents, by mode (OPS-2, X-1, X-2, X-6).
+"""From decisions to intents, one order path for every mode (OPS-2, X-1, X-2, X-6).
 
-DRY_RUN records every approved entry and due exit as a DRY intent and never sends.
-PAPER and LIVE send through the order desk — PAPER to the paper exchange (live data, local
-fills, its own database file), LIVE to the venue. Exits go first, then entries; a product
+Every mode acts through the same order desk and order manager; they differ only at the
+edge. LIVE sends to the venue; PAPER to the paper exchange (live data, local fills, its own
+database file); DRY_RUN stops at the execution engine's send gate, which records as a DRY
+intent exactly the request LIVE would have sent. Exits go first, then entries; a product
 with an exit already working gets no second one.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
 from collections.abc import Callable, Coroutine, Sequence
 from decimal import Decimal
 from typing import Any
@@ -18,20 +18,15 @@ from typing import Any
 import structlog
 
 from trader.config.loader import LoadedConfig
+from trader.core.clock import Clock
 from trader.core.decision import ExitOrder, Verdict
-from trader.core.products import quantize_price
 from trader.core.types import Mode, ProductRules, Quote, Side
 from trader.daemon.keeper import StateKeeper
 from trader.daemon.trading.orders import OrderDesk
 from trader.exchange.coinbase.exchange import CoinbaseExchange
 from trader.exchange.errors import ExchangeError
 from trader.exchange.interface import Exchange
-from trader.exchange.orders import OrderKind
-from trader.execution.drafts import OrderDraft
-from trader.execution.engine import ExecutionEngine
-from trader.execution.ids import OrderIds, installation_namespace
 from trader.execution.intents import Purpose
-from trader.execution.metrics import ExecutionMetrics
 from trader.execution.paper import PaperExchange
 from trader.execution.reconcile import fill_deltas
 from trader.ops.metrics import Metrics
@@ -51,20 +46,24 @@ class Actor:
         loaded: LoadedConfig,
         db: Database,
         exchange: Exchange,
-        dry_engine: ExecutionEngine | None,
-        desk: OrderDesk | None,
+        desk: OrderDesk,
         rules: dict[str, ProductRules],
+        clock: Clock,
     ) -> None:
         self.loaded = loaded
         self.db = db
         self.exchange = exchange
-        self.dry_engine = dry_engine
         self.desk = desk
         self.rules = rules
+        self._clock = clock
         self.quote: Callable[[str], Quote | None] = lambda _pid: None
         self._balances: tuple[dict[str, Decimal], float] | None = None  # last read, and when
         self._balances_error: str | None = None
         self._unknown_announced = False
+
+    @property
+    def dry_run(self) -> bool:
+        return self.loaded.app.mode is Mode.DRY_RUN
 
     @classmethod
     async def create(
@@ -75,48 +74,42 @@ class Actor:
         keeper: StateKeeper,
         adapter: CoinbaseExchange,
         rules: dict[str, ProductRules],
+        clock: Clock,
     ) -> Actor:
         mode = loaded.app.mode
         exchange: Exchange = adapter
         if mode is Mode.PAPER:
-            exchange = await _paper_exchange(loaded, db, adapter, rules)
-        if mode is Mode.DRY_RUN:
-            ids = OrderIds(await db.run(installation_namespace))
-            dry = ExecutionEngine(
-                db,
-                adapter,
-                ids,
-                metrics.shared(ExecutionMetrics),
-                mode=mode.value,
-                send_gate=lambda _purpose: "DRY_RUN never sends",
-            )
-            return cls(loaded, db, exchange, dry, None, rules)
-        actor = cls(loaded, db, exchange, None, None, rules)
-        actor.desk = await OrderDesk.create(
+            exchange = await _paper_exchange(loaded, db, adapter, rules, clock)
+        quotes = _QuoteRelay()
+        desk = await OrderDesk.create(
             db,
             exchange,
             metrics,
             keeper,
             loaded.app.execution,
             mode.value,
-            lambda pid: actor.quote(pid),
+            quotes,
             rules,
-            venue_clock=adapter.clock.now if mode is Mode.LIVE else None,
+            clock=clock,
+            # the GTD end_time the venue judges: on its clock (DRY_RUN records what LIVE sends)
+            venue_clock=None if mode is Mode.PAPER else adapter.clock.now,
         )
-        actor.desk.record_cooldowns(loaded.policy)
+        desk.record_cooldowns(loaded.policy)
+        actor = cls(loaded, db, exchange, desk, rules, clock)
+        quotes.actor = actor
         return actor
 
     def reconfigure(self, fresh: LoadedConfig) -> None:
         self.loaded = fresh
-        if self.desk is not None:
-            self.desk.set_policy(fresh.policy)
+        self.desk.set_policy(fresh.policy)
 
     # -- start and background ----------------------------------------------------------
     async def open_gate(self) -> None:
         """X-5: nothing is sent before the start-up reconciliation has passed. A venue that
         does not answer now keeps the gate closed, not the daemon down: the reconcile task
-        tries again every few seconds and `/readyz` says so meanwhile."""
-        if self.desk is None:
+        tries again every few seconds and `/readyz` says so meanwhile. (DRY_RUN holds
+        nothing at the venue: its desk starts reconciled.)"""
+        if self.dry_run:
             return
         try:
             await self.desk.reconcile(startup=True)
@@ -125,10 +118,10 @@ class Actor:
 
     @property
     def reconciled(self) -> bool:
-        return self.desk is None or self.desk.reconciled
+        return self.desk.reconciled
 
     def background(self) -> list[Job]:
-        if self.desk is None:
+        if self.dry_run:  # nothing is ever at the venue to follow, resolve or reconcile
             return []
         return [
             ("user_stream", self.desk.follow_user_stream),
@@ -137,11 +130,11 @@ class Actor:
         ]
 
     def last_reconcile(self) -> dict[str, object] | None:
-        report = self.desk.last_report if self.desk is not None else None
+        report = self.desk.last_report
         return None if report is None else report.as_dict()
 
     def problems(self) -> list[str]:
-        if self.desk is not None and self.desk.adoption_required is not None:
+        if self.desk.adoption_required is not None:
             return [f"adoption required: {self.desk.adoption_required}; run `trader adopt`"]
         return [] if self.reconciled else ["not reconciled with the venue"]
 
@@ -161,7 +154,7 @@ class Actor:
             )
         if self._balances_error is not None:
             log.warning("balances_read_again", after_error=self._balances_error)
-        self._balances, self._balances_error = (cash, time.time()), None
+        self._balances, self._balances_error = (cash, self._clock()), None
         self._unknown_announced = False
         return cash, True
 
@@ -185,7 +178,7 @@ class Actor:
         return self.loaded.app.execution.balance_max_age_s
 
     def balances_age(self) -> float | None:
-        return None if self._balances is None else time.time() - self._balances[1]
+        return None if self._balances is None else self._clock() - self._balances[1]
 
     def balances_status(self) -> dict[str, object]:
         age = self.balances_age()
@@ -206,39 +199,12 @@ class Actor:
         if proposal.side is Side.SELL:
             await self._exit(proposal.product_id, verdict.base_size, Purpose.EXIT, cycle_id)
             return
-        if self.dry_engine is not None:
-            draft = self._touch_draft(proposal.product_id, verdict, cycle_id, proposal_id)
-            if draft is not None:
-                await self.dry_engine.record_dry(draft)
-            return
-        assert self.desk is not None
         await self.desk.manager.enter(
             proposal.product_id,
             Side.BUY,
             verdict.base_size,
             proposal_id=proposal_id,
             cycle_id=cycle_id,
-        )
-
-    def _touch_draft(
-        self, product_id: str, verdict: Verdict, cycle_id: str, proposal_id: str | None
-    ) -> OrderDraft | None:
-        quote, rules = self.quote(product_id), self.rules.get(product_id)
-        if quote is None or rules is None:
-            log.warning("dry_intent_without_quote", product_id=product_id)
-            return None
-        ttl = self.loaded.app.execution.entry_ttl_s
-        return OrderDraft(
-            product_id=product_id,
-            side=Side.BUY,
-            kind=OrderKind.LIMIT_GTD,
-            purpose=Purpose.ENTRY,
-            base_size=verdict.base_size,
-            limit_price=quantize_price(quote.bid, Side.BUY, rules),
-            post_only=True,
-            end_time=float(int(time.time() + ttl) + 1),
-            cycle_id=cycle_id,
-            proposal_id=proposal_id,
         )
 
     async def exit_positions(self, exits: Sequence[ExitOrder], cycle_id: str | None) -> None:
@@ -263,37 +229,19 @@ class Actor:
         if working:
             return
         log.warning("exit_due", product_id=product_id, size=str(size), reason=reason)
-        if self.dry_engine is not None:
-            rules, quote = self.rules.get(product_id), self.quote(product_id)
-            if rules is not None and quote is not None:
-                await self.dry_engine.record_dry(
-                    OrderDraft(
-                        product_id=product_id,
-                        side=Side.SELL,
-                        kind=OrderKind.SOR_LIMIT_IOC,
-                        purpose=purpose,
-                        base_size=size,
-                        limit_price=quantize_price(quote.bid, Side.SELL, rules),
-                        cycle_id=cycle_id,
-                    )
-                )
-            return
-        assert self.desk is not None
         await self.desk.manager.exit(
             product_id, size, purpose=purpose, cycle_id=cycle_id, reason=reason
         )
 
     async def cancel_all(self, reason: str) -> int:
-        if self.desk is None:
-            return 0  # DRY_RUN never has an order at the venue
-        cancelled = await self.desk.cancel_all(reason)
+        # DRY_RUN never has an order at the venue (its flatten is recorded like any order)
+        cancelled = 0 if self.dry_run else await self.desk.cancel_all(reason)
         if reason == "kill_switch" and self.loaded.app.kill_switch.flatten:
             await self.flatten()
         return cancelled
 
     async def flatten(self) -> None:
         """OPS-4 `kill_switch.flatten`: sell every position, slippage bounded."""
-        assert self.desk is not None
         positions = await self.db.run(
             lambda conn: conn.execute(
                 "SELECT product_id, base_size FROM positions WHERE base_size != '0'"
@@ -313,7 +261,7 @@ class Actor:
     async def stop(self) -> None:
         """OPS-3 flush: the fills of every finished order are on disk before we exit (the
         paper exchange wraps the adapter, which the runtime closes)."""
-        if self.desk is None:
+        if self.dry_run:
             return
         try:
             async with asyncio.timeout(FINAL_SYNC_S):
@@ -332,7 +280,11 @@ def _exit_working(conn: sqlite3.Connection, product_id: str) -> bool:
 
 
 async def _paper_exchange(
-    loaded: LoadedConfig, db: Database, adapter: CoinbaseExchange, rules: dict[str, ProductRules]
+    loaded: LoadedConfig,
+    db: Database,
+    adapter: CoinbaseExchange,
+    rules: dict[str, ProductRules],
+    clock: Clock,
 ) -> PaperExchange:
     """X-6: the paper venue restarts with the balances its recorded fills explain; orders it
     had working are gone with the old process, so their intents are closed first."""
@@ -344,7 +296,8 @@ async def _paper_exchange(
         c: opening.get(c, Decimal(0)) + deltas.get(c, Decimal(0))
         for c in set(opening) | set(deltas)
     }
-    closed = await db.run(_close_paper_orders)
+    now = clock()
+    closed = await db.run(lambda conn: _close_paper_orders(conn, now))
     if closed:
         log.warning("paper_orders_closed_at_restart", count=closed)
     return PaperExchange(
@@ -353,13 +306,13 @@ async def _paper_exchange(
         balances,
         fallback_rates(loaded.policy),
         latency_s=paper.latency_ms / 1000,
+        clock=clock,
         depth_levels=paper.depth_levels,
         step_bps=Decimal(str(paper.level_step_bps)),
     )
 
 
-def _close_paper_orders(conn: sqlite3.Connection) -> int:
-    now = time.time()
+def _close_paper_orders(conn: sqlite3.Connection, now: float) -> int:
     with transaction(conn):
         conn.execute(  # their venue orders too: the audit trail must not show them working
             "UPDATE orders SET status = 'CANCELLED', updated_at = ? WHERE intent_id IN "
@@ -374,3 +327,13 @@ def _close_paper_orders(conn: sqlite3.Connection) -> int:
             (now,),
         )
         return int(cursor.rowcount)
+
+
+class _QuoteRelay:
+    """The desk asks the actor for quotes; the actor's quote source is set after start."""
+
+    def __init__(self) -> None:
+        self.actor: Actor | None = None
+
+    def __call__(self, product_id: str) -> Quote | None:
+        return None if self.actor is None else self.actor.quote(product_id)

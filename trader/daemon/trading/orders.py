@@ -16,7 +16,8 @@ import structlog
 
 from trader.config.app import ExecutionConfig
 from trader.config.policy import PolicyConfig
-from trader.core.types import ProductRules, Quote, TradingState
+from trader.core.clock import Clock
+from trader.core.types import Mode, ProductRules, Quote, TradingState
 from trader.daemon.keeper import StateKeeper
 from trader.daemon.trading.cooldowns import CooldownRecorder
 from trader.exchange.interface import Exchange
@@ -88,7 +89,9 @@ class OrderDesk:
         self.keeper = keeper
         self.config = config
         self.metrics = metrics.shared(ExecutionMetrics)
-        self.reconciled = False  # the start gate; nothing is sent until a reconcile passes
+        # the start gate; nothing is sent until a reconcile passes (DRY_RUN sends
+        # nothing and holds nothing at the venue: it records at the gate from the start)
+        self.reconciled = mode == Mode.DRY_RUN.value
         self.engine = ExecutionEngine(
             db,
             exchange,
@@ -154,6 +157,8 @@ class OrderDesk:
         mode: str,
         quote: Callable[[str], Quote | None],
         products: dict[str, ProductRules],
+        *,
+        clock: Clock,
         venue_clock: Callable[[], float] | None = None,
     ) -> OrderDesk:
         ids = OrderIds(await db.run(installation_namespace))
@@ -168,6 +173,7 @@ class OrderDesk:
             mode,
             quote,
             products.get,
+            clock=clock,
             base_currencies=bases,
             venue_clock=venue_clock,
         )

@@ -11,7 +11,6 @@ also run on their own timer between cycles (R-2).
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, Coroutine
 from decimal import Decimal
 from typing import Any
@@ -20,6 +19,7 @@ import structlog
 
 from trader.config.loader import LoadedConfig
 from trader.config.secrets import Credentials
+from trader.core.clock import Clock
 from trader.core.types import Candle, Mode, ProductRules, TradingState
 from trader.daemon.cycle import CycleContext, Stage
 from trader.daemon.keeper import StateKeeper
@@ -76,6 +76,7 @@ class TradingRuntime:
         listed_at: dict[str, float],
         actor: Actor,
         recorder: CandleRecorder,
+        clock: Clock,
     ) -> None:
         self.loaded = loaded
         self.db = db
@@ -89,9 +90,9 @@ class TradingRuntime:
         self.actor = actor
         self.gauges = metrics.shared(TradingMetrics)
         self.recorder = recorder
+        self.clock = clock
         self._tasks: list[asyncio.Task[None]] = []
-        if actor.desk is not None:
-            actor.desk.tracker.fill_listeners.append(self._on_fills)
+        actor.desk.tracker.fill_listeners.append(self._on_fills)
 
     @classmethod
     async def start(
@@ -102,6 +103,7 @@ class TradingRuntime:
         keeper: StateKeeper,
         venue: SimVenue | None,
         credentials: Credentials | None,
+        clock: Clock,
     ) -> TradingRuntime:
         adapter = CoinbaseExchange(
             exchange_config(loaded, venue),
@@ -110,12 +112,12 @@ class TradingRuntime:
             clock_interval_s=loaded.app.exchange.clock_check_interval_s,
         )
         md: MarketDataService | None = None
-        started = time.time()
+        started = clock()
         try:
             await _measure_clock(adapter, loaded, keeper)
             rules = {p.product_id: p for p in choose_products(await adapter.products(), loaded)}
-            listed_at = await listing_times(adapter, list(rules), time.time())
-            actor = await Actor.create(loaded, db, metrics, keeper, adapter, rules)
+            listed_at = await listing_times(adapter, list(rules), clock())
+            actor = await Actor.create(loaded, db, metrics, keeper, adapter, rules, clock)
             # PAPER: market data flows through the paper exchange, which fills from it
             md = MarketDataService(
                 actor.exchange,
@@ -132,7 +134,18 @@ class TradingRuntime:
             await recorder.save_products(list(rules.values()), listed_at)
             md.subscribe_candles(lambda candle: _feed(core, candle, recorder))
             runtime = cls(
-                loaded, db, metrics, keeper, adapter, md, core, rules, listed_at, actor, recorder
+                loaded,
+                db,
+                metrics,
+                keeper,
+                adapter,
+                md,
+                core,
+                rules,
+                listed_at,
+                actor,
+                recorder,
+                clock,
             )
             # the backfill and the start gate are independent: side by side (PERF-7)
             await _side_by_side(md.start(), runtime._set_fees(), actor.open_gate())
@@ -237,7 +250,7 @@ class TradingRuntime:
             await asyncio.sleep(self.loaded.app.execution.exit_check_interval_s)
             if self.keeper.state is TradingState.HALTED:
                 continue
-            step = DecisionStep(await self.inputs(time.time(), advance=False))
+            step = DecisionStep(await self.inputs(self.clock(), advance=False))
             self.core.exits(step)
             if step.exits:
                 await self.actor.exit_positions(step.exits, None)
