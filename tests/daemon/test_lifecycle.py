@@ -221,3 +221,22 @@ def test_ops3_sighup_applies_a_new_policy_to_decisions_and_refuses_signal_change
     daemon.signal(signal.SIGHUP)
     wait_for(lambda: 'result="needs_restart"} 1.0' in daemon.metrics(), timeout=5)
     assert daemon.stop() == 0
+
+
+def test_ops5_components_and_their_failure_policy_in_status_and_metrics(daemon_dir):
+    """Every long-running job is a component: its state and failure policy are in /status
+    and in `trader_component_state` (DRY_RUN on the embedded venue: no order jobs)."""
+    daemon = daemon_dir.start()
+    daemon.wait_started()
+    wait_for(lambda: daemon.get("/readyz")[0] == 200, timeout=30, interval=0.2)
+    components = daemon.status()["components"]
+    policies = {name: c["policy"] for name, c in components.items()}
+    assert policies["cycle"] == policies["kill_switch"] == policies["state_sync"] == "stop"
+    assert policies["exit_watch"] == policies["fee_refresh"] == "restart"
+    assert "trading_start" not in components  # done: the trading runtime runs
+    assert not {"user_stream", "resolve", "reconcile"} & set(components)  # DRY_RUN
+    assert {c["state"] for c in components.values()} == {"running"}
+    text = daemon.metrics()
+    assert 'trader_component_state{component="cycle",state="running"} 1.0' in text
+    assert 'trader_component_state{component="kill_switch",state="failed"} 0.0' in text
+    assert daemon.stop() == 0

@@ -309,3 +309,11 @@ def test_x4_exposure_gauges_follow_fills_not_the_next_cycle(tmp_path):
         assert all(value > 0 for value in seen.values())
     finally:
         home.cleanup()
+
+
+def test_ops5_paper_order_jobs_are_components_that_halt_trading_when_they_fail(paper: Scenario):
+    components = paper.second_status["components"]
+    policies = {
+        name: components[name]["policy"] for name in ("user_stream", "resolve", "reconcile")
+    }
+    assert policies == {"user_stream": "restart", "resolve": "halt", "reconcile": "halt"}

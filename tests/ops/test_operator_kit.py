@@ -59,6 +59,7 @@ def registry() -> dict[str, tuple[str, set[str]]]:
     from trader.exchange.metrics import adapter_metrics
     from trader.execution.metrics import ExecutionMetrics
     from trader.marketdata.metrics import market_data_metrics
+    from trader.ops.lifecycle import ComponentMetrics
     from trader.ops.metrics import Metrics
 
     metrics = Metrics()  # one registry: every part registers on it, as in the daemon
@@ -66,6 +67,7 @@ def registry() -> dict[str, tuple[str, set[str]]]:
     market_data_metrics(metrics)
     ExecutionMetrics(metrics)
     TradingMetrics(metrics)
+    ComponentMetrics(metrics)
     families: dict[str, tuple[str, set[str]]] = {}
     # prometheus_client has no public accessor for declared label names: `_labelnames`
     for collector in metrics.registry._collector_to_names:

@@ -12,7 +12,6 @@ import os
 import signal
 import sqlite3
 import time
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 import structlog
@@ -32,17 +31,20 @@ from trader.daemon.status import iso, state_document, with_iso_times
 from trader.daemon.trading.runtime import TradingRuntime
 from trader.daemon.trading.venue_link import exchange_config
 from trader.daemon.venue import embedded_venue
+from trader.exchange.errors import ExchangeError
 from trader.ops.http import ListenerError, OpsServer
+from trader.ops.lifecycle import DAEMON, OnFailure, Supervisor
 from trader.ops.looplag import LoopLagMonitor
 from trader.ops.metrics import Metrics
 from trader.ops.sdnotify import SystemdNotifier
-from trader.ops.tasks import cancel_and_wait, run_step
+from trader.ops.tasks import run_step
 from trader.sim.venue import SimVenue
 from trader.state.db import Database, StateUnavailableError
 from trader.state.identity import StateFileError, clear_adoption
 
 log = structlog.get_logger("trader.daemon")
 
+COMPONENT_FAILED = "component_failed"
 RESTART_ONLY_SECTIONS = (
     "mode",
     "exchange",
@@ -73,7 +75,13 @@ class Daemon:
         self.lag = LoopLagMonitor(self.metrics)
         self._stop = asyncio.Event()
         self._signals_seen = 0
-        self._tasks: list[asyncio.Task[None]] = []
+        self.supervisor = Supervisor(
+            self.metrics,
+            wall_clock,
+            halt=self._halt_for_component,
+            stop=self._stop_for_component,
+            waits_on=(StateUnavailableError, ExchangeError),
+        )
         self._db: Database | None = None
         self._keeper: StateKeeper | None = None
         self._runner: CycleRunner | None = None
@@ -139,14 +147,15 @@ class Daemon:
         self._http = OpsServer(self.metrics, self.status, self.health, self.readiness)
         port = await self._http.start(app.metrics.host, app.metrics.port)
         self._install_signal_handlers()
-        self._spawn("loop_lag", self.lag.run)
-        self._spawn("kill_switch", watcher.run)
-        self._spawn("state_sync", self._sync_state_forever)
-        self._spawn("cycle", self._runner.run_forever)
+        spawn = self.supervisor.spawn
+        spawn("loop_lag", self.lag.run, OnFailure.RESTART)
+        spawn("kill_switch", watcher.run, OnFailure.STOP)
+        spawn("state_sync", self._sync_state_forever, OnFailure.STOP)
+        spawn("cycle", self._runner.run_forever, OnFailure.STOP)
         if app.exchange.venue != "none":
-            self._spawn("trading_start", self._start_trading)
+            spawn("trading_start", self._start_trading, OnFailure.RESTART)
         if self.notifier.watchdog_interval_s:
-            self._spawn("watchdog", self._watchdog_forever)
+            spawn("watchdog", self._watchdog_forever, OnFailure.RESTART)
         log.info(
             "daemon_started",
             version=__version__,
@@ -181,18 +190,17 @@ class Daemon:
         await db.run(clear_adoption)
         log.warning("state_starts_over", reason=reason, mode=self.loaded.app.mode.value)
 
-    def _spawn(self, name: str, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        task = asyncio.create_task(work(), name=name)
-        task.add_done_callback(self._task_ended)
-        self._tasks.append(task)
+    async def _halt_for_component(self, detail: str) -> None:
+        """A component that guards money failed: halt trading, cancel what is open."""
+        if self._keeper is not None:
+            await self._keeper.halt(COMPONENT_FAILED, detail[:500])
+        self._canceller.request(f"{COMPONENT_FAILED}: {detail}"[:300])
 
-    def _task_ended(self, task: asyncio.Task[None]) -> None:
-        if task.cancelled() or self._stop.is_set():
+    def _stop_for_component(self, name: str) -> None:
+        """A component the daemon cannot run without failed: stop, exit 1."""
+        if self._stop.is_set():
             return
-        error = task.exception()
-        if error is None:  # a one-shot job (the trading start-up) that did its work
-            return
-        log.critical("task_died", task=task.get_name(), error=repr(error), exc_info=error)
+        log.critical("daemon_stops", reason=f"component {name} failed")
         self._exit_code = 1
         self._stop.set()
 
@@ -208,13 +216,14 @@ class Daemon:
         """OPS-4 without the file (`trader kill` on a read-only data directory)."""
         watcher = self._watcher
         if watcher is not None:
-            self._spawn(
+            self.supervisor.spawn(
                 "kill_signal",
                 lambda: watcher.engage(
                     "engaged by SIGUSR1 (trader kill)",
                     actor="kill_signal",
                     reason=KILL_SIGNAL_REASON,
                 ),
+                OnFailure.RESTART,
             )
 
     def _on_stop_signal(self, sig: signal.Signals) -> None:
@@ -289,6 +298,7 @@ class Daemon:
                     self._venue,
                     self.credentials,
                     wall_clock,
+                    self.supervisor,
                 )
             except Exception as exc:  # crash-only: stay up, report not-ready, retry
                 log.exception("trading_start_failed", error=str(exc), retry_in_s=delay)
@@ -364,6 +374,7 @@ class Daemon:
                 "halt_pending_write": self._keeper is not None and self._keeper.pending is not None,
             }
         )
+        document["components"] = self.supervisor.status()
         if self._guard is not None:
             document["state_store"] = self._guard.status()
         if self.trading is not None:
@@ -386,7 +397,7 @@ class Daemon:
         answer, a state file that is locked or lost): each failure is one logged line."""
         self._stop.set()
         self.notifier.notify("STOPPING=1")
-        await cancel_and_wait(self._tasks)
+        await self.supervisor.stop(group=DAEMON)
         await self._canceller.stop()
         if self._db is not None and self.loaded.app.shutdown.cancel_open_orders:
             await run_step("cancel_all", self._cancel_all("shutdown"), self._cancel_budget())

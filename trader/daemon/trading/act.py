@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
 
 import structlog
 
@@ -29,6 +28,7 @@ from trader.exchange.interface import Exchange
 from trader.execution.intents import Purpose
 from trader.execution.paper import PaperExchange
 from trader.execution.reconcile import fill_deltas
+from trader.ops.lifecycle import Job, OnFailure
 from trader.ops.metrics import Metrics
 from trader.pipeline.decide import DecisionStep
 from trader.risk.fees import fallback_rates
@@ -37,7 +37,8 @@ from trader.state.db import Database, StateUnavailableError, transaction
 log = structlog.get_logger("trader.act")
 FINAL_SYNC_S = 3.0
 
-Job = tuple[str, Callable[[], Coroutine[Any, Any, None]]]
+# a background job: its name, its work, what its failure does
+Background = tuple[str, Job, OnFailure]
 
 
 class Actor:
@@ -120,13 +121,15 @@ class Actor:
     def reconciled(self) -> bool:
         return self.desk.reconciled
 
-    def background(self) -> list[Job]:
+    def background(self) -> list[Background]:
+        """The user stream falls back to REST by itself: restarted. Unknown outcomes and
+        reconciliation guard money: trading halts when their job fails."""
         if self.dry_run:  # nothing is ever at the venue to follow, resolve or reconcile
             return []
         return [
-            ("user_stream", self.desk.follow_user_stream),
-            ("resolve", self.desk.keep_resolving),
-            ("reconcile", self.desk.keep_reconciling),
+            ("user_stream", self.desk.follow_user_stream, OnFailure.RESTART),
+            ("resolve", self.desk.keep_resolving, OnFailure.HALT),
+            ("reconcile", self.desk.keep_reconciling, OnFailure.HALT),
         ]
 
     def last_reconcile(self) -> dict[str, object] | None:

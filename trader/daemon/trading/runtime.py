@@ -47,12 +47,12 @@ from trader.exchange.coinbase.exchange import CoinbaseExchange
 from trader.exchange.errors import ExchangeError
 from trader.exchange.models import Fill
 from trader.marketdata.service import MarketDataService, MarketDataSettings
+from trader.ops.lifecycle import TRADING, Job, OnFailure, Supervisor
 from trader.ops.metrics import Metrics
-from trader.ops.tasks import cancel_and_wait
 from trader.pipeline.decide import DecisionCore, DecisionInputs, DecisionStep
 from trader.sim.venue import SimVenue
 from trader.state.candle_log import CandleRecorder
-from trader.state.db import Database, StateUnavailableError
+from trader.state.db import Database
 
 log = structlog.get_logger("trader.trading")
 
@@ -77,6 +77,7 @@ class TradingRuntime:
         actor: Actor,
         recorder: CandleRecorder,
         clock: Clock,
+        supervisor: Supervisor,
     ) -> None:
         self.loaded = loaded
         self.db = db
@@ -91,7 +92,7 @@ class TradingRuntime:
         self.gauges = metrics.shared(TradingMetrics)
         self.recorder = recorder
         self.clock = clock
-        self._tasks: list[asyncio.Task[None]] = []
+        self.supervisor = supervisor
         actor.desk.tracker.fill_listeners.append(self._on_fills)
 
     @classmethod
@@ -104,6 +105,7 @@ class TradingRuntime:
         venue: SimVenue | None,
         credentials: Credentials | None,
         clock: Clock,
+        supervisor: Supervisor,
     ) -> TradingRuntime:
         adapter = CoinbaseExchange(
             exchange_config(loaded, venue),
@@ -146,6 +148,7 @@ class TradingRuntime:
                 actor,
                 recorder,
                 clock,
+                supervisor,
             )
             # the backfill and the start gate are independent: side by side (PERF-7)
             await _side_by_side(md.start(), runtime._set_fees(), actor.open_gate())
@@ -154,12 +157,13 @@ class TradingRuntime:
                 await md.stop()
             await adapter.close()
             raise
-        runtime._spawn("exit_watch", runtime._watch_exits)
-        runtime._spawn("fee_refresh", runtime._refresh_fees_daily)
-        if loaded.app.mode is Mode.LIVE:
-            runtime._spawn("clock_watch", runtime._watch_clock)
-        for name, work in actor.background():
-            runtime._spawn(name, work)
+        spawn = runtime._spawn
+        spawn("exit_watch", runtime._watch_exits, OnFailure.RESTART)
+        spawn("fee_refresh", runtime._refresh_fees_daily, OnFailure.RESTART)
+        if loaded.app.mode is Mode.LIVE:  # trading on an unwatched clock: halt (EX-3)
+            spawn("clock_watch", runtime._watch_clock, OnFailure.HALT)
+        for name, work, policy in actor.background():
+            spawn(name, work, policy)
         log.info(
             "trading_started",
             mode=loaded.app.mode.value,
@@ -188,8 +192,8 @@ class TradingRuntime:
             await asyncio.sleep(FEE_REFRESH_S)
             await self._set_fees()
 
-    def _spawn(self, name: str, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        self._tasks.append(asyncio.create_task(_forever(name, work), name=name))
+    def _spawn(self, name: str, work: Job, policy: OnFailure) -> None:
+        self.supervisor.spawn(name, work, policy, group=TRADING)
 
     # -- the cycle ---------------------------------------------------------------------
     def stages(self) -> list[Stage]:
@@ -285,7 +289,7 @@ class TradingRuntime:
         }
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._tasks)
+        await self.supervisor.stop(group=TRADING)
         await self.actor.stop()
         await self.md.stop()
         await self.adapter.close()
@@ -305,22 +309,6 @@ def _on_step(work: Callable[[DecisionStep], None]) -> Callable[[CycleContext], A
         work(step)
 
     return run
-
-
-async def _forever(name: str, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    """Run a background job; log and restart it after an error, never die silently."""
-    while True:
-        try:
-            await work()
-            return
-        except asyncio.CancelledError:
-            raise
-        except StateUnavailableError as exc:  # the store's health reports it; retried
-            log.warning("background_task_waits_for_state", task=name, error=str(exc))
-            await asyncio.sleep(1.0)
-        except Exception:  # one job's failure must not stop the daemon; logged with traceback
-            log.exception("background_task_failed", task=name)
-            await asyncio.sleep(1.0)
 
 
 async def _side_by_side(*jobs: Coroutine[Any, Any, None]) -> None:
