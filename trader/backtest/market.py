@@ -14,7 +14,9 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from trader.core.orders import OrderRequest
 from trader.core.types import Candle, FeeRates, ProductRules, Quote
+from trader.exchange.coinbase.orders import serialize_order
 from trader.exchange.errors import ExchangeError
 from trader.exchange.models import (
     Account,
@@ -30,7 +32,6 @@ from trader.exchange.models import (
     TradesEvent,
     UserEvent,
 )
-from trader.exchange.orders import OrderRequest, serialize_order
 from trader.marketdata.candles import CandleStore
 from trader.sim.contract import BookUpdate
 from trader.sim.market.bars import TopOfBook, bar_trades, synthetic_book, touch_prices, touch_sizes

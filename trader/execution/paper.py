@@ -20,9 +20,11 @@ from decimal import Decimal
 import orjson
 from aiohttp import web
 
+from trader.core.orders import OrderRequest
 from trader.core.types import BookLevel, Candle, FeeRates, ProductRules, Quote
 from trader.exchange.coinbase import parse
 from trader.exchange.coinbase.fields import Reader
+from trader.exchange.coinbase.orders import serialize_order
 from trader.exchange.errors import ExchangeHttpError
 from trader.exchange.interface import Exchange
 from trader.exchange.models import (
@@ -42,7 +44,6 @@ from trader.exchange.models import (
     TradesEvent,
     UserEvent,
 )
-from trader.exchange.orders import OrderRequest, serialize_order
 from trader.sim.contract import BookUpdate, SimOrder, VenueSetup
 from trader.sim.engine import MatchingEngine
 from trader.sim.server.encode_orders import fill_json, order_json

@@ -19,6 +19,7 @@ import structlog
 
 from trader.config.loader import LoadedConfig
 from trader.core.decision import ExitOrder, Verdict
+from trader.core.orders import OrderKind
 from trader.core.products import quantize_price
 from trader.core.types import Mode, ProductRules, Quote, Side
 from trader.daemon.keeper import StateKeeper
@@ -26,7 +27,6 @@ from trader.daemon.trading.orders import OrderDesk
 from trader.exchange.coinbase.exchange import CoinbaseExchange
 from trader.exchange.errors import ExchangeError
 from trader.exchange.interface import Exchange
-from trader.exchange.orders import OrderKind
 from trader.execution.drafts import OrderDraft
 from trader.execution.engine import ExecutionEngine
 from trader.execution.ids import OrderIds, installation_namespace
