@@ -106,8 +106,8 @@ _DECIMAL_FIELDS = ("base_size", "quote_size", "limit_price")
 
 
 def encode_request(req: OrderRequest) -> bytes:
-    """Deterministic bytes of a request (same request → same bytes); Decimals as strings
-    in plain notation, every field present."""
+    """Deterministic bytes of a request (same request → same bytes); every field present,
+    Decimals as their exact text (`decode_request` gives back the very same values)."""
     return orjson.dumps(
         {
             "client_order_id": req.client_order_id,
@@ -159,7 +159,7 @@ def _text(value: object) -> str:
 
 
 def _decimal_text(value: Decimal | None) -> str | None:
-    return None if value is None else format(value, "f")
+    return None if value is None else str(value)
 
 
 def _decimal_of(value: object) -> Decimal | None:
