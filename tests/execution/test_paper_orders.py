@@ -14,12 +14,16 @@ from decimal import Decimal
 import orjson
 import pytest
 
-from tests.matching.test_engine_support import make_engine, standard_book
+from tests.matching.test_engine_support import BTC, FEES, make_engine, standard_book
+from trader.backtest.market import BacktestMarket, BacktestVenue
+from trader.core.clock import SimClock
 from trader.core.orders import OrderKind, OrderRequest, decode_request, encode_request
 from trader.core.types import Side, Trade
 from trader.exchange.coinbase import parse
 from trader.exchange.coinbase.fields import Reader
 from trader.exchange.coinbase.orders import serialize_order
+from trader.exchange.models import OrderAccepted, OrderRejected, TickerEvent
+from trader.execution.paper import PaperExchange
 from trader.execution.paper_orders import engine_order, fill_model, order_model
 from trader.matching import MatchingEngine
 from trader.matching.types import NewOrder
@@ -111,3 +115,30 @@ def test_the_neutral_byte_form_round_trips_and_is_deterministic(request_: OrderR
 def test_bytes_that_are_not_a_request_are_a_value_error(body: bytes) -> None:
     with pytest.raises(ValueError):
         decode_request(body)
+
+
+def _paper_exchange() -> PaperExchange:
+    clock = SimClock(1000.0)
+    venue = BacktestVenue({BTC.product_id: BTC}, BacktestMarket(10), clock)
+    paper = PaperExchange(
+        venue, [BTC], {"USD": D("100000")}, FEES, latency_s=0.0, clock=clock, seed=3
+    )
+    touch = TickerEvent("BTC-USD", D("100"), D("100"), D("2"), D("100.10"), D("2"), 1000.0)
+    paper.apply_market_event(touch)
+    return paper
+
+
+async def test_paper_resends_its_own_bytes_and_refuses_other_bytes() -> None:
+    paper = _paper_exchange()
+    request = REQUESTS[2]  # a post-only buy below the touch: it rests
+    accepted = await paper.create_order_raw(paper.serialize_order(request))
+    assert isinstance(accepted, OrderAccepted)
+    assert accepted.client_order_id == request.client_order_id
+    order = await paper.get_order(accepted.order_id)
+    assert (order.status, order.limit_price, order.post_only) == ("OPEN", D("99.50"), True)
+    assert order.order_configuration == {
+        "limit_limit_gtc": {"base_size": "0.3", "limit_price": "99.50", "post_only": True}
+    }
+    refused = await paper.create_order_raw(serialize_order(request))  # a Coinbase body
+    assert isinstance(refused, OrderRejected)
+    assert (refused.reason, refused.http_status) == ("INVALID_REQUEST", 400)
