@@ -21,6 +21,7 @@ import signal
 import sqlite3
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -242,7 +243,8 @@ def test_x6_paper_restart_issues_fresh_order_and_trade_ids(paper: Scenario):
         # the order row comes from the venue's report of the order, which may follow the
         # acceptance that recorded the intent's order id
         order = wait_for(
-            lambda: query(
+            partial(
+                query,
                 paper.db,
                 "SELECT * FROM orders WHERE order_id = ?",
                 (intent["exchange_order_id"],),
