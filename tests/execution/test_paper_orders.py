@@ -17,7 +17,7 @@ import pytest
 from tests.matching.test_engine_support import BTC, FEES, make_engine, standard_book
 from trader.backtest.market import BacktestMarket, BacktestVenue
 from trader.core.clock import SimClock
-from trader.core.orders import OrderKind, OrderRequest, decode_request, encode_request
+from trader.core.orders import OrderKind, OrderRequest
 from trader.core.types import Side, Trade
 from trader.exchange.coinbase import parse
 from trader.exchange.coinbase.fields import Reader
@@ -99,22 +99,6 @@ def test_a_post_only_limit_that_would_cross_is_refused_with_the_reason_the_manag
     outcome = engine.create_order(engine_order(crossing), 1.0)
     assert not outcome.success
     assert outcome.failure_reason == "INVALID_LIMIT_PRICE_POST_ONLY"
-
-
-@pytest.mark.parametrize("request_", REQUESTS, ids=lambda r: r.client_order_id)
-def test_the_neutral_byte_form_round_trips_and_is_deterministic(request_: OrderRequest) -> None:
-    body = encode_request(request_)
-    decoded = decode_request(body)
-    assert decoded == request_ and str(decoded) == str(request_)
-    assert encode_request(decoded) == body
-
-
-@pytest.mark.parametrize(
-    "body", [b"", b"[]", b"{}", b'{"kind": "limit_limit_gtc"}', b"not json"], ids=repr
-)
-def test_bytes_that_are_not_a_request_are_a_value_error(body: bytes) -> None:
-    with pytest.raises(ValueError):
-        decode_request(body)
 
 
 def _paper_exchange() -> PaperExchange:
