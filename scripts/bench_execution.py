@@ -29,10 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.execution.support import execution_stack, quiet_venue, resting_buy  # noqa: E402
+from trader.core.orders import OrderKind  # noqa: E402
 from trader.core.types import ProductRules, Side  # noqa: E402
 from trader.daemon.keeper import StateKeeper  # noqa: E402
 from trader.daemon.killswitch import CancelDriver, KillSwitchWatcher  # noqa: E402
-from trader.exchange.orders import OrderKind  # noqa: E402
 from trader.execution.drafts import OrderDraft  # noqa: E402
 from trader.execution.intents import Purpose  # noqa: E402
 from trader.ops.metrics import Metrics  # noqa: E402

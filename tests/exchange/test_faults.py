@@ -10,10 +10,10 @@ import pytest
 from tests.exchange.support import adapter, sample
 from tests.sim.test_server_support import open_venue
 from trader.config.app import RateLimitConfig
+from trader.core.orders import OrderKind, OrderRequest
 from trader.core.types import Side
 from trader.exchange.errors import ExchangeUnavailableError
 from trader.exchange.models import OrderAccepted, OrderRejected, OrderUnknown
-from trader.exchange.orders import OrderKind, OrderRequest
 from trader.ops.metrics import Metrics
 
 ACCOUNTS = "/api/v3/brokerage/accounts"

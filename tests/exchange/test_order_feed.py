@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from tests.exchange.support import adapter
 from tests.sim.test_server_support import open_venue
+from trader.core.orders import OrderKind, OrderRequest
 from trader.core.types import Side
 from trader.exchange.models import OrderAccepted, OrderEvent, StreamStatus
 from trader.exchange.order_feed import OrderFeed
-from trader.exchange.orders import OrderKind, OrderRequest
 
 
 async def _open_order(exchange, cid: str) -> str:

@@ -9,12 +9,13 @@ import pytest
 
 from tests.exchange.support import adapter, collect, sample
 from tests.sim.test_server_support import open_venue
+from trader.core.orders import OrderKind, OrderRequest
 from trader.core.products import quantize_price, quantize_size
 from trader.core.types import Side
 from trader.exchange.coinbase.http import encode_params, parse_error_body
+from trader.exchange.coinbase.orders import serialize_order
 from trader.exchange.errors import ExchangeHttpError, ReadOnlyError
 from trader.exchange.models import OrderAccepted, OrderRejected, StreamStatus
-from trader.exchange.orders import OrderKind, OrderRequest, serialize_order
 from trader.ops.metrics import Metrics
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from tests.exchange.support import adapter, collect, sample
 from tests.sim.test_server_support import open_venue
+from trader.core.orders import OrderKind, OrderRequest
 from trader.core.types import Side
 from trader.exchange.models import OrderEvent, StreamStatus, TickerEvent, TradesEvent
-from trader.exchange.orders import OrderKind, OrderRequest
 from trader.ops.metrics import Metrics
 
 

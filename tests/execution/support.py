@@ -10,9 +10,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from tests.exchange.support import adapter
+from trader.core.orders import OrderKind
 from trader.core.types import Side
 from trader.exchange.coinbase.exchange import CoinbaseExchange
-from trader.exchange.orders import OrderKind
 from trader.execution.cancel import CancelAll
 from trader.execution.drafts import OrderDraft
 from trader.execution.engine import ExecutionEngine

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tests.execution.support import ORDERS_PATH, execution_stack, marketable_buy, resting_buy
+from trader.core.orders import OrderRequest
 from trader.core.types import Side
-from trader.exchange.orders import OrderRequest
 from trader.execution import store
 from trader.execution.intents import IntentState
 

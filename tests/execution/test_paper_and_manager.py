@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from tests.exchange.support import adapter
 from tests.execution.support import execution_stack, quiet_venue
+from trader.core.orders import OrderKind, OrderRequest
 from trader.core.types import FeeRates, ProductRules, Side
 from trader.exchange.models import BookEvent, MarketTrade, OrderAccepted, TickerEvent, TradesEvent
-from trader.exchange.orders import OrderKind, OrderRequest
 from trader.execution.intents import IntentState, Purpose
 from trader.execution.manager import ExecutionPolicy, OrderManager
 from trader.execution.paper import PaperExchange

@@ -64,9 +64,9 @@ def _manual_order(venue, price: str) -> None:
 
     from trader.config.app import ExchangeConfig
     from trader.config.secrets import load_credentials
+    from trader.core.orders import OrderKind, OrderRequest
     from trader.core.types import Side
     from trader.exchange.coinbase.exchange import CoinbaseExchange
-    from trader.exchange.orders import OrderKind, OrderRequest
     from trader.ops.metrics import Metrics
 
     async def place() -> None:

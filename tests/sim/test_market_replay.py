@@ -8,7 +8,10 @@ from decimal import Decimal
 
 import pytest
 
+from trader.core.orders import OrderKind
 from trader.core.types import Side, Trade
+from trader.matching import MatchingEngine
+from trader.matching.types import BookUpdate, NewOrder, OrderSpec, VenueSetup
 from trader.recorded import (
     binance_files,
     read_klines,
@@ -16,8 +19,6 @@ from trader.recorded import (
     read_trade_bars,
     read_ws_capture,
 )
-from trader.sim.contract import BookUpdate, NewOrder, OrderKind, OrderSpec, VenueSetup
-from trader.sim.engine import MatchingEngine
 from trader.sim.market import BarReplay, build_source, candle_store_for
 from trader.sim.market.bars import split_bar, waypoints
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from trader.core.products import on_grid
 from trader.core.types import Trade
-from trader.sim.contract import BookUpdate
+from trader.matching.types import BookUpdate
 from trader.sim.market import SyntheticSource, build_source, candle_store_for
 from trader.sim.market.rules import rules_for_price
 

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from trader.core.orders import OrderRequest, encode_request
 from trader.core.types import Candle, FeeRates, ProductRules, Quote
 from trader.exchange.errors import ExchangeError
 from trader.exchange.models import (
@@ -30,9 +31,8 @@ from trader.exchange.models import (
     TradesEvent,
     UserEvent,
 )
-from trader.exchange.orders import OrderRequest, serialize_order
 from trader.marketdata.candles import CandleStore
-from trader.sim.contract import BookUpdate
+from trader.matching.types import BookUpdate
 from trader.sim.market.bars import TopOfBook, bar_trades, synthetic_book, touch_prices, touch_sizes
 
 CANDLE_S = 60
@@ -164,7 +164,7 @@ class BacktestVenue:
         return ServerTime(now, iso)
 
     def serialize_order(self, request: OrderRequest) -> bytes:
-        return serialize_order(request)
+        return encode_request(request)
 
     async def create_order(self, request: OrderRequest) -> CreateOrderResult:
         raise ExchangeError("backtest: orders go to the paper exchange")

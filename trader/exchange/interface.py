@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
+from trader.core.orders import OrderRequest
 from trader.core.types import Candle, FeeRates, ProductRules, Quote
 from trader.exchange.models import (
     Account,
@@ -21,7 +22,6 @@ from trader.exchange.models import (
     ServerTime,
     UserEvent,
 )
-from trader.exchange.orders import OrderRequest
 
 
 class Exchange(Protocol):

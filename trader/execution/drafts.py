@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import structlog
 
+from trader.core.orders import OrderKind
 from trader.core.types import Side
-from trader.exchange.orders import OrderKind
 from trader.execution.intents import Intent, Purpose
 
 log = structlog.get_logger("trader.execution")

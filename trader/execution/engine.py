@@ -28,11 +28,12 @@ from dataclasses import replace
 import orjson
 import structlog
 
+from trader.core.orders import OrderRequest
 from trader.core.types import Mode
+from trader.exchange.coinbase.orders import order_configuration
 from trader.exchange.errors import ExchangeError
 from trader.exchange.interface import Exchange
 from trader.exchange.models import CreateOrderResult, Order, OrderAccepted, OrderRejected
-from trader.exchange.orders import OrderRequest, order_configuration
 from trader.execution import store
 from trader.execution.drafts import OrderDraft, log_intent
 from trader.execution.ids import OrderIds

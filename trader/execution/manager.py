@@ -19,9 +19,9 @@ from decimal import Decimal
 
 import structlog
 
+from trader.core.orders import OrderKind
 from trader.core.products import quantize_price, quantize_size, size_problem, status_problem
 from trader.core.types import ProductRules, Quote, Side
-from trader.exchange.orders import OrderKind
 from trader.execution.drafts import OrderDraft
 from trader.execution.engine import ExecutionEngine
 from trader.execution.intents import TERMINAL, Intent, IntentState, Purpose

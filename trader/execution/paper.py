@@ -5,24 +5,22 @@ events the daemon sees: a market order walks the level-2 book when the feed has 
 a book built from the touch plus a depth model (each further level `step_bps` away); a
 resting limit fills only when trades print through its price (an at-price print must first
 consume the size queued ahead); partial fills; maker/taker fees; a latency before each
-order reaches the engine. Answers are encoded to Coinbase's wire format and parsed by the
-adapter's own parser, so PAPER and LIVE share one code path after the venue.
+order reaches the engine. A request goes to the engine as it is (`paper_orders` maps it),
+and the engine's answers come back as the exchange models LIVE's adapter produces, with the
+values a venue reports. The bytes persisted with an intent are the request's neutral form
+(`trader.core.orders.encode_request`); a resend decodes them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
-import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 
-import orjson
-from aiohttp import web
-
+from trader.core.clock import Clock, wall_clock
+from trader.core.orders import OrderRequest, decode_request, encode_request
 from trader.core.types import BookLevel, Candle, FeeRates, ProductRules, Quote
-from trader.exchange.coinbase import parse
-from trader.exchange.coinbase.fields import Reader
 from trader.exchange.errors import ExchangeHttpError
 from trader.exchange.interface import Exchange
 from trader.exchange.models import (
@@ -34,7 +32,6 @@ from trader.exchange.models import (
     MarketEvent,
     Order,
     OrderAccepted,
-    OrderEvent,
     OrderRejected,
     PreviewResult,
     ServerTime,
@@ -42,14 +39,9 @@ from trader.exchange.models import (
     TradesEvent,
     UserEvent,
 )
-from trader.exchange.orders import OrderRequest, serialize_order
-from trader.sim.contract import BookUpdate, SimOrder, VenueSetup
-from trader.sim.engine import MatchingEngine
-from trader.sim.server.encode_orders import fill_json, order_json
-from trader.sim.server.order_parse import OrderRejected as ParseRejected
-from trader.sim.server.order_parse import parse_new_order
-
-PAPER_USER = "paper"
+from trader.execution.paper_orders import engine_order, fill_model, order_event, order_model
+from trader.matching import MatchingEngine
+from trader.matching.types import BookUpdate, NewOrder, SimOrder, VenueSetup
 
 
 class PaperExchange:
@@ -67,7 +59,7 @@ class PaperExchange:
         latency_s: float = 0.05,
         depth_levels: int = 5,
         step_bps: Decimal = Decimal(10),
-        clock: Callable[[], float] = time.time,
+        clock: Clock = wall_clock,
         seed: int | None = None,
     ) -> None:
         self.inner = inner
@@ -178,19 +170,23 @@ class PaperExchange:
 
     # -- orders: filled locally ----------------------------------------------------------
     def serialize_order(self, request: OrderRequest) -> bytes:
-        return serialize_order(request)
+        return encode_request(request)
 
     async def create_order(self, request: OrderRequest) -> CreateOrderResult:
-        return await self.create_order_raw(serialize_order(request))
+        await asyncio.sleep(self._latency)
+        if not request.product_id:
+            return OrderRejected("INVALID_REQUEST", "product_id is required", 400)
+        return self._place(engine_order(request))
 
     async def create_order_raw(self, body: bytes) -> CreateOrderResult:
-        await asyncio.sleep(self._latency)
         try:
-            new = parse_new_order(orjson.loads(body))
-        except ParseRejected as exc:
-            return OrderRejected(exc.failure_reason, exc.message, 200)
-        except web.HTTPBadRequest as exc:
-            return OrderRejected("INVALID_REQUEST", exc.text or "malformed order", 400)
+            request = decode_request(body)
+        except ValueError as exc:
+            await asyncio.sleep(self._latency)
+            return OrderRejected("INVALID_REQUEST", str(exc), 400)
+        return await self.create_order(request)
+
+    def _place(self, new: NewOrder) -> CreateOrderResult:
         outcome = self.engine.create_order(new, self._clock())
         if outcome.success and outcome.order is not None:
             return OrderAccepted(
@@ -204,8 +200,7 @@ class PaperExchange:
         )
 
     async def preview_order(self, request: OrderRequest) -> PreviewResult:
-        new = parse_new_order(orjson.loads(serialize_order(request)))
-        p = self.engine.preview_order(new, self._clock())
+        p = self.engine.preview_order(engine_order(request), self._clock())
         return PreviewResult(
             p.order_total,
             p.commission_total,
@@ -230,7 +225,7 @@ class PaperExchange:
             raise ExchangeHttpError(
                 "paper/orders/historical", 404, "NOT_FOUND", f"paper venue has no order {order_id}"
             )
-        return _order(order)
+        return order_model(order)
 
     async def list_orders(
         self,
@@ -241,7 +236,7 @@ class PaperExchange:
     ) -> list[Order]:
         wanted = {s.upper() for s in statuses}
         return [
-            _order(o)
+            order_model(o)
             for o in self.engine.orders()
             if (not product_ids or o.product_id in product_ids)
             and (not wanted or o.status.value in wanted)
@@ -256,7 +251,7 @@ class PaperExchange:
         start: float | None = None,
     ) -> list[Fill]:
         return [
-            parse.fill(Reader("paper/fills", fill_json(f, PAPER_USER, PAPER_USER)))
+            fill_model(f)
             for f in self.engine.fills()
             if (not order_ids or f.order_id in order_ids)
             and (not product_ids or f.product_id in product_ids)
@@ -293,30 +288,7 @@ class PaperExchange:
         return events
 
     def _on_order(self, order: SimOrder) -> None:
-        self._user_queue.put_nowait(_event(order))
+        self._user_queue.put_nowait(order_event(order))
 
     async def close(self) -> None:
         await self.inner.close()
-
-
-def _order(order: SimOrder) -> Order:
-    return parse.order(Reader("paper/order", order_json(order, PAPER_USER, PAPER_USER)))
-
-
-def _event(order: SimOrder) -> OrderEvent:
-    return OrderEvent(
-        order_id=order.order_id,
-        client_order_id=order.client_order_id,
-        product_id=order.product_id,
-        side=order.side.value,
-        status=order.status.value,
-        order_type=order.spec.kind.value,
-        cumulative_quantity=order.filled_size,
-        leaves_quantity=order.leaves_size,
-        avg_price=order.average_filled_price,
-        filled_value=order.filled_value,
-        total_fees=order.total_fees,
-        number_of_fills=order.number_of_fills,
-        snapshot=False,
-        source="paper",
-    )

@@ -25,8 +25,9 @@ from typing import Self
 from aiohttp import web
 
 from trader.core.types import FeeRates
+from trader.matching.types import VenueSetup
 from trader.ops.tasks import cancel_and_wait
-from trader.sim.contract import MARKETS, CandleHistory, Engine, MarketSource, VenueSetup
+from trader.sim.contract import MARKETS, CandleHistory, Engine, MarketSource
 from trader.sim.server.app import build_app
 from trader.sim.server.auth import JwtVerifier, KeyInput, KeyRing
 from trader.sim.server.context import API_PREFIX, RateLimits, VenueClock, VenueContext

@@ -20,12 +20,14 @@ import orjson
 
 from trader.config.app import ExchangeConfig
 from trader.config.secrets import Credentials
+from trader.core.orders import OrderRequest
 from trader.core.types import Candle, FeeRates, ProductRules, Quote
 from trader.exchange.clock import ClockSync
 from trader.exchange.coinbase import parse
 from trader.exchange.coinbase.auth import JwtSigner
 from trader.exchange.coinbase.fields import Reader
 from trader.exchange.coinbase.http import HttpClient, ssl_context
+from trader.exchange.coinbase.orders import order_body, serialize_order
 from trader.exchange.coinbase.ratelimit import RetryPolicy
 from trader.exchange.coinbase.rest import CoinbaseRest
 from trader.exchange.coinbase.ws import Subscription, WsSettings, WsStream
@@ -43,7 +45,6 @@ from trader.exchange.models import (
     ServerTime,
     UserEvent,
 )
-from trader.exchange.orders import OrderRequest, order_body, serialize_order
 from trader.ops.metrics import Metrics
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from trader.core.products import ceil_to_increment, floor_to_increment
 from trader.core.types import BookLevel, Candle, ProductRules, Side, Trade
-from trader.sim.contract import BookUpdate, MarketEvent
+from trader.matching.types import BookUpdate, MarketEvent
 
 BOOK_DEPTH = 10
 LEVEL_NOTIONAL = Decimal(2500)  # quote value of the first level; level i holds (i + 1) times it

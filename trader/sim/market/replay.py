@@ -19,7 +19,7 @@ from collections import deque
 from dataclasses import replace
 
 from trader.core.types import Candle, ProductRules, Trade
-from trader.sim.contract import MarketEvent
+from trader.matching.types import MarketEvent
 from trader.sim.market.bars import TopOfBook, bar_events
 from trader.sim.market.daily import to_venue_days
 from trader.sim.market.prehistory import next_trade_id, prehistory_trades

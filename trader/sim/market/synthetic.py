@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from trader.core.products import floor_to_increment
 from trader.core.types import BookLevel, Candle, ProductRules, Side, Trade
-from trader.sim.contract import BookUpdate, MarketEvent
+from trader.matching.types import BookUpdate, MarketEvent
 from trader.sim.market.daily import DAILY_DAYS, daily_walk, day_notional, floor_day
 from trader.sim.market.prehistory import next_trade_id, prehistory_trades
 from trader.sim.market.rules import rules_for_price

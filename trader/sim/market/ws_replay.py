@@ -31,8 +31,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from trader.core.types import BookLevel, Candle, ProductRules, Trade
+from trader.matching.types import BookUpdate, MarketEvent
 from trader.recorded import BookEvent, read_ws_capture
-from trader.sim.contract import BookUpdate, MarketEvent
 from trader.sim.market.bars import split_bar
 from trader.sim.market.daily import DAILY_DAYS, daily_walk, day_notional, floor_day
 from trader.sim.market.walk import history_candles, to_ticks

@@ -9,38 +9,17 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from trader.sim.contract import (
-    BRACKET_KINDS,
-    STOP_KINDS,
-    OrderKind,
-    OrderStatus,
-    SimFill,
-    SimOrder,
-)
+from trader.core.orders import OrderKind, time_in_force
+from trader.core.orders import order_type as kind_order_type
+from trader.matching.types import TERMINAL_STATUSES, SimFill, SimOrder
 from trader.sim.server.encode import ZERO_TIME, dec, rfc3339
 
-TIME_IN_FORCE = {
-    OrderKind.MARKET_IOC: "IMMEDIATE_OR_CANCEL",
-    OrderKind.LIMIT_GTC: "GOOD_UNTIL_CANCELLED",
-    OrderKind.LIMIT_GTD: "GOOD_UNTIL_DATE_TIME",
-    OrderKind.LIMIT_FOK: "FILL_OR_KILL",
-    OrderKind.SOR_LIMIT_IOC: "IMMEDIATE_OR_CANCEL",
-    OrderKind.STOP_LIMIT_GTC: "GOOD_UNTIL_CANCELLED",
-    OrderKind.STOP_LIMIT_GTD: "GOOD_UNTIL_DATE_TIME",
-    OrderKind.BRACKET_GTC: "GOOD_UNTIL_CANCELLED",
-    OrderKind.BRACKET_GTD: "GOOD_UNTIL_DATE_TIME",
-}
-TERMINAL = (OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.FAILED)
+TIME_IN_FORCE = {kind: str(time_in_force(kind)) for kind in OrderKind}
 PERCENT_GRID = Decimal("0.01")
 
 
 def order_type(order: SimOrder) -> str:
-    kind = order.spec.kind
-    if kind is OrderKind.MARKET_IOC:
-        return "MARKET"
-    if kind in STOP_KINDS:
-        return "STOP_LIMIT"
-    return "BRACKET" if kind in BRACKET_KINDS else "LIMIT"
+    return kind_order_type(order.spec.kind)
 
 
 def stop_price(order: SimOrder) -> Decimal | None:
@@ -73,7 +52,7 @@ def value_after_fees(order: SimOrder) -> Decimal:
 
 
 def leaves_quantity(order: SimOrder) -> Decimal:
-    if order.status in TERMINAL:
+    if order.status in TERMINAL_STATUSES:
         return Decimal(0)
     return order.leaves_size
 
@@ -104,7 +83,7 @@ def order_json(order: SimOrder, user_id: str, portfolio_id: str) -> dict[str, An
         "trigger_status": order.trigger_status,
         "order_type": order_type(order),
         "reject_reason": order.reject_reason,
-        "settled": order.status in TERMINAL,
+        "settled": order.status in TERMINAL_STATUSES,
         "product_type": "SPOT",
         "reject_message": "",
         "cancel_message": order.cancel_reason,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from trader.sim.contract import OrderStatus, SimOrder
+from trader.matching.types import OrderStatus, SimOrder
 from trader.sim.server.context import VenueContext
 from trader.sim.server.encode_orders import TIME_IN_FORCE, order_type
 from trader.sim.server.params import query_list, query_time

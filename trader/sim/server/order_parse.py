@@ -10,8 +10,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from trader.core.orders import OrderKind
 from trader.core.types import Side
-from trader.sim.contract import NewOrder, OrderKind, OrderSpec
+from trader.matching.types import NewOrder, OrderSpec
 from trader.sim.server.encode import parse_decimal, parse_rfc3339
 from trader.sim.server.responses import invalid_argument
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from trader.sim.contract import Balance
+from trader.matching.types import Balance
 from trader.sim.server.context import API_PREFIX, CTX, VenueContext
 from trader.sim.server.encode import dec, rfc3339
 from trader.sim.server.params import query_cursor, query_int

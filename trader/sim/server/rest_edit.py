@@ -5,7 +5,7 @@ preview_edit_order, close_position).
   {"order_id"}, "errors":[]}`, or when refused `{"success": false, "error_response":
   {"error", "message", "error_details", "edit_order_failure_reason",
   "preview_failure_reason"}, "errors":[{"edit_failure_reason", "preview_failure_reason"}]}`
-  (rules in `trader.sim.engine.edit`). A body without a string `order_id` is a 400.
+  (rules in `trader.matching.edit`). A body without a string `order_id` is a 400.
 - `POST /orders/edit_preview` (same body) → `{"errors", "slippage", "order_total",
   "commission_total", "quote_size", "base_size", "best_bid", "best_ask",
   "average_filled_price"}` for the whole order as edited; nothing changes.
@@ -23,7 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from trader.core.types import Side
-from trader.sim.contract import EditOutcome, EditPreview
+from trader.matching.types import EditOutcome, EditPreview
 from trader.sim.server.context import API_PREFIX, CTX, VenueContext
 from trader.sim.server.encode import dec, parse_decimal
 from trader.sim.server.params import json_body

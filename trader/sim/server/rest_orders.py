@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from trader.sim.contract import CreateOutcome, SimFill, SimOrder
+from trader.matching.types import CreateOutcome, SimFill, SimOrder
 from trader.sim.server.context import API_PREFIX, CTX, VenueContext
 from trader.sim.server.encode import dec
 from trader.sim.server.encode_orders import fill_json, order_json

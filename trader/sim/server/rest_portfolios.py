@@ -23,7 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from trader.core.types import Side
-from trader.sim.contract import Balance
+from trader.matching.types import Balance
 from trader.sim.server.context import API_PREFIX, CTX, VENUE_NAMESPACE, VenueContext
 from trader.sim.server.encode import dec
 from trader.sim.server.encode_market import product_price

@@ -12,7 +12,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from trader.core.types import BookLevel, Trade
-from trader.sim.contract import BookUpdate, Engine, MarketEvent
+from trader.matching.types import BookUpdate, MarketEvent
+from trader.sim.contract import Engine
 from trader.sim.server.faults import FaultController
 
 ONE = Decimal(1)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol, cast
 
-from trader.sim.contract import CandleHistory, Engine, MarketSource, VenueSetup
-from trader.sim.engine import MatchingEngine
+from trader.matching import MatchingEngine
+from trader.matching.types import VenueSetup
+from trader.sim.contract import CandleHistory, Engine, MarketSource
 from trader.sim.market import SourceKind, SyntheticSource, build_source, candle_store_for
 
 

@@ -19,7 +19,7 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from trader.core.types import BookLevel
-from trader.sim.contract import OrderStatus
+from trader.matching.types import OrderStatus
 from trader.sim.server.auth import AuthError
 from trader.sim.server.context import CTX, VenueContext
 from trader.sim.server.encode import rfc3339

@@ -15,7 +15,7 @@ from decimal import Decimal
 import orjson
 
 from trader.core.types import Candle, Trade
-from trader.sim.contract import SimOrder
+from trader.matching.types import SimOrder
 from trader.sim.server.context import VenueContext
 from trader.sim.server.encode import go_time_ns, rfc3339
 from trader.sim.server.encode_market import product_price

@@ -9,19 +9,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from trader.core.orders import BRACKET_KINDS, GTD_KINDS, STOP_KINDS, OrderKind
 from trader.core.products import on_grid
 from trader.core.types import ProductRules, Side
-from trader.sim.contract import (
-    BRACKET_KINDS,
-    GTD_KINDS,
-    STOP_DOWN,
-    STOP_KINDS,
-    STOP_UP,
-    CreateOutcome,
-    NewOrder,
-    OrderKind,
-    OrderSpec,
-)
+from trader.matching.types import STOP_DOWN, STOP_UP, CreateOutcome, NewOrder, OrderSpec
 
 MAX_OPEN_ORDERS_PER_PRODUCT = 500
 UNKNOWN_PREVIEW = "UNKNOWN_PREVIEW_FAILURE_REASON"

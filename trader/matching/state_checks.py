@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from trader.core.orders import RESTING_KINDS, OrderKind
 from trader.core.types import FeeRates, ProductRules, Side
-from trader.sim.contract import RESTING_KINDS, CreateOutcome, NewOrder, OrderKind
-from trader.sim.engine.accounts import Accounts
-from trader.sim.engine.book import ProductBook
-from trader.sim.engine.matching import plan_takes, total_value
-from trader.sim.engine.stops import trigger_of
-from trader.sim.engine.validation import (
+from trader.matching.accounts import Accounts
+from trader.matching.book import ProductBook
+from trader.matching.matching import plan_takes, total_value
+from trader.matching.stops import trigger_of
+from trader.matching.types import CreateOutcome, NewOrder
+from trader.matching.validation import (
     MAX_OPEN_ORDERS_PER_PRODUCT,
     insufficient_funds,
     post_only_crossing,

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from trader.core.orders import BRACKET_KINDS, STOP_KINDS
 from trader.core.products import ceil_to_increment, floor_to_increment
 from trader.core.types import Side
-from trader.sim.contract import BRACKET_KINDS, STOP_KINDS, STOP_UP, OrderSpec, SimOrder
+from trader.matching.types import STOP_UP, OrderSpec, SimOrder
 
 BRACKET_SLIPPAGE = Decimal("0.05")
 

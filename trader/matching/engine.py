@@ -1,4 +1,4 @@
-"""The simulated venue's matching engine (SIM-1): pure, in-memory, deterministic.
+"""The matching engine (SIM-1): pure, in-memory, deterministic; venue-neutral.
 
 Semantics (documented choices):
 - Market liquidity comes from `BookUpdate` events (snapshot replaces a side; an update sets
@@ -31,7 +31,16 @@ from decimal import Decimal
 from typing import Any
 
 from trader.core.types import BookLevel, FeeRates, ProductRules, Quote, Side
-from trader.sim.contract import (
+from trader.matching.edit import (
+    edit_rejection,
+    edited_configuration,
+    keeps_queue,
+    state_problem,
+)
+from trader.matching.lifecycle import OrderLifecycle
+from trader.matching.preview import preview
+from trader.matching.state_checks import state_rejection
+from trader.matching.types import (
     Balance,
     BookUpdate,
     CancelOutcome,
@@ -47,16 +56,7 @@ from trader.sim.contract import (
     SimFill,
     SimOrder,
 )
-from trader.sim.engine.edit import (
-    edit_rejection,
-    edited_configuration,
-    keeps_queue,
-    state_problem,
-)
-from trader.sim.engine.lifecycle import OrderLifecycle
-from trader.sim.engine.preview import preview
-from trader.sim.engine.state_checks import state_rejection
-from trader.sim.engine.validation import static_rejection
+from trader.matching.validation import static_rejection
 
 ZERO = Decimal(0)
 SETTABLE_FLAGS = frozenset(
@@ -65,7 +65,8 @@ SETTABLE_FLAGS = frozenset(
 
 
 class MatchingEngine(OrderLifecycle):
-    """Implements `trader.sim.contract.Engine`."""
+    """Implements the simulated venue's `Engine` protocol (`trader.sim.contract`); PAPER
+    and the backtest call it directly."""
 
     # ---- products -------------------------------------------------------------------------
     def product(self, product_id: str) -> ProductRules | None:

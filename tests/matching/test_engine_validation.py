@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from tests.sim.test_engine_support import (
+from tests.matching.test_engine_support import (
     BTC,
     D,
     balance,
@@ -16,9 +16,10 @@ from tests.sim.test_engine_support import (
     set_book,
     standard_book,
 )
+from trader.core.orders import OrderKind
 from trader.core.types import Side
-from trader.sim.contract import NewOrder, OrderKind, OrderSpec
-from trader.sim.engine import MAX_OPEN_ORDERS_PER_PRODUCT
+from trader.matching import MAX_OPEN_ORDERS_PER_PRODUCT
+from trader.matching.types import NewOrder, OrderSpec
 
 
 def _reject(engine, order, failure, preview=None):

@@ -7,27 +7,24 @@ from __future__ import annotations
 import heapq
 from decimal import Decimal
 
+from trader.core.orders import BRACKET_KINDS, IOC_KINDS, STOP_KINDS, OrderKind
 from trader.core.types import ProductRules, Side, Trade
-from trader.sim.contract import (
-    BRACKET_KINDS,
-    IOC_KINDS,
-    STOP_KINDS,
+from trader.matching.accounts import Accounts
+from trader.matching.book import ProductBook
+from trader.matching.ids import IdFactory
+from trader.matching.matching import consume, plan_takes, total_size
+from trader.matching.stops import StopBook, bracket_stop_limit
+from trader.matching.types import (
     TRIGGER_DONE,
     TRIGGER_PENDING,
     BookUpdate,
     NewOrder,
-    OrderKind,
     OrderListener,
     OrderStatus,
     SimFill,
     SimOrder,
     VenueSetup,
 )
-from trader.sim.engine.accounts import Accounts
-from trader.sim.engine.book import ProductBook
-from trader.sim.engine.ids import IdFactory
-from trader.sim.engine.matching import consume, plan_takes, total_size
-from trader.sim.engine.stops import StopBook, bracket_stop_limit
 
 ZERO = Decimal(0)
 

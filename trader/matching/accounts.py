@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from trader.core.types import Side
-from trader.sim.contract import Balance
+from trader.matching.types import Balance
 
 ZERO = Decimal(0)
 

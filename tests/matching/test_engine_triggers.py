@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
-from tests.sim.test_engine_support import (
+from tests.matching.test_engine_support import (
     D,
     balance,
     limit,
@@ -16,9 +16,10 @@ from tests.sim.test_engine_support import (
     standard_book,
     trade,
 )
+from trader.core.orders import OrderKind
 from trader.core.types import Side
-from trader.sim.contract import NewOrder, OrderKind, OrderStatus, SimOrder
-from trader.sim.engine import MatchingEngine
+from trader.matching import MatchingEngine
+from trader.matching.types import NewOrder, OrderStatus, SimOrder
 
 TAKER = D("1.006")
 

@@ -23,11 +23,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from trader.core.orders import OrderKind
 from trader.core.products import on_grid
 from trader.core.types import FeeRates, ProductRules, Side
-from trader.sim.contract import EditOutcome, OrderKind, OrderStatus, SimOrder
-from trader.sim.engine.accounts import Accounts
-from trader.sim.engine.book import ProductBook
+from trader.matching.accounts import Accounts
+from trader.matching.book import ProductBook
+from trader.matching.types import EditOutcome, OrderStatus, SimOrder
 
 ZERO = Decimal(0)
 

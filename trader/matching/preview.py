@@ -10,17 +10,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from trader.core.orders import RESTING_KINDS, STOP_KINDS
 from trader.core.types import FeeRates, ProductRules, Side
-from trader.sim.contract import (
-    RESTING_KINDS,
-    STOP_KINDS,
-    CreateOutcome,
-    NewOrder,
-    PreviewOutcome,
-)
-from trader.sim.engine.book import ProductBook
-from trader.sim.engine.matching import plan_takes, total_size, total_value
-from trader.sim.engine.validation import UNKNOWN_PREVIEW
+from trader.matching.book import ProductBook
+from trader.matching.matching import plan_takes, total_size, total_value
+from trader.matching.types import CreateOutcome, NewOrder, PreviewOutcome
+from trader.matching.validation import UNKNOWN_PREVIEW
 
 ZERO = Decimal(0)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 
-from tests.sim.test_engine_balances import _actions, run_script
-from tests.sim.test_engine_support import limit, make_engine, standard_book
+from tests.matching.test_engine_balances import _actions, run_script
+from tests.matching.test_engine_support import limit, make_engine, standard_book
 from trader.core.types import Side
 
 

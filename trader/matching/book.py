@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from trader.core.types import BookLevel, Quote, Side
-from trader.sim.contract import SimOrder
+from trader.matching.types import SimOrder
 
 ZERO = Decimal(0)
 

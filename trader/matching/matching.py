@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from trader.core.products import floor_to_increment
 from trader.core.types import Side
-from trader.sim.engine.book import Levels
+from trader.matching.book import Levels
 
 ZERO = Decimal(0)
 

@@ -1,4 +1,4 @@
-"""Order requests (X-1, X-2): a typed request and its Coinbase wire body.
+"""Coinbase create-order bodies (X-1, X-2): `OrderRequest` on the wire.
 
 `serialize_order` gives the exact bytes to persist with the intent; a resend after an
 unknown outcome must send those same bytes (`Exchange.create_order_raw`).
@@ -6,58 +6,13 @@ unknown outcome must send those same bytes (`Exchange.create_order_raw`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 import orjson
 
-from trader.core.types import Side
-
-
-class OrderKind(StrEnum):
-    MARKET_IOC = "market_market_ioc"
-    LIMIT_GTC = "limit_limit_gtc"
-    LIMIT_GTD = "limit_limit_gtd"
-    LIMIT_FOK = "limit_limit_fok"
-    SOR_LIMIT_IOC = "sor_limit_ioc"
-
-
-@dataclass(frozen=True, slots=True)
-class OrderRequest:
-    """One new order. Market orders carry `base_size` or `quote_size`; limit orders carry
-    `base_size` and `limit_price` (already quantized with `trader.core.products`)."""
-
-    client_order_id: str
-    product_id: str
-    side: Side
-    kind: OrderKind
-    base_size: Decimal | None = None
-    quote_size: Decimal | None = None
-    limit_price: Decimal | None = None
-    post_only: bool = False
-    end_time: float | None = None
-
-    def __post_init__(self) -> None:
-        problem = _problem(self)
-        if problem is not None:
-            raise ValueError(f"order {self.client_order_id}: {problem}")
-
-
-def _problem(req: OrderRequest) -> str | None:
-    if not req.client_order_id:
-        return "client_order_id is required"
-    if req.kind is OrderKind.MARKET_IOC:
-        if (req.base_size is None) == (req.quote_size is None):
-            return "a market order needs exactly one of base_size and quote_size"
-        return None
-    if req.base_size is None or req.limit_price is None:
-        return f"{req.kind} needs base_size and limit_price"
-    if req.kind is OrderKind.LIMIT_GTD and req.end_time is None:
-        return "limit_limit_gtd needs end_time"
-    return None
+from trader.core.orders import OrderKind, OrderRequest
 
 
 def wire_decimal(value: Decimal) -> str:

@@ -7,7 +7,7 @@ from decimal import Decimal, Inexact, Rounded, localcontext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.sim.test_engine_support import (
+from tests.matching.test_engine_support import (
     D,
     balance,
     limit,
@@ -17,8 +17,9 @@ from tests.sim.test_engine_support import (
     standard_book,
     trade,
 )
+from trader.core.orders import OrderKind
 from trader.core.types import Side
-from trader.sim.contract import OrderKind, OrderStatus
+from trader.matching.types import OrderStatus
 
 
 def _flows(engine):

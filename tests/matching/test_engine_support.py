@@ -5,9 +5,10 @@ from __future__ import annotations
 import itertools
 from decimal import Decimal
 
+from trader.core.orders import OrderKind
 from trader.core.types import BookLevel, FeeRates, ProductRules, Side, Trade
-from trader.sim.contract import BookUpdate, NewOrder, OrderKind, OrderSpec, VenueSetup
-from trader.sim.engine import MatchingEngine
+from trader.matching import MatchingEngine
+from trader.matching.types import BookUpdate, NewOrder, OrderSpec, VenueSetup
 
 D = Decimal
 BTC = ProductRules(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.sim.test_engine_support import (
+from tests.matching.test_engine_support import (
     D,
     balance,
     limit,
@@ -12,8 +12,9 @@ from tests.sim.test_engine_support import (
     standard_book,
     trade,
 )
+from trader.core.orders import OrderKind
 from trader.core.types import BookLevel, Side
-from trader.sim.contract import OrderKind, OrderStatus
+from trader.matching.types import OrderStatus
 
 
 def _ok(engine, order, now=1.0):
