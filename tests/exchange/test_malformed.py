@@ -13,6 +13,7 @@ from aiohttp import web
 
 from tests.exchange.support import sample
 from trader.config.app import ExchangeConfig
+from trader.core.orders import RejectCause
 from trader.exchange.coinbase import parse
 from trader.exchange.coinbase.exchange import CoinbaseExchange
 from trader.exchange.coinbase.fields import Reader
@@ -117,7 +118,13 @@ def test_ex1_missing_field_is_named():
             b'{"success":false,"failure_reason":"UNKNOWN_FAILURE_REASON","error_response":'
             b'{"error":"INSUFFICIENT_FUND","message":"m","new_order_failure_reason":'
             b'"UNKNOWN_FAILURE_REASON","preview_failure_reason":"PREVIEW_INSUFFICIENT_FUND"}}',
-            OrderRejected("INSUFFICIENT_FUND", "m", 200, "PREVIEW_INSUFFICIENT_FUND"),
+            OrderRejected(
+                "INSUFFICIENT_FUND",
+                "m",
+                200,
+                "PREVIEW_INSUFFICIENT_FUND",
+                RejectCause.INSUFFICIENT_FUNDS,
+            ),
         ),
         (
             400,

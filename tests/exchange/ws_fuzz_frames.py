@@ -31,9 +31,9 @@ from tests.exchange.ws_fuzz_values import (
     TIME_KEYS,
     UNKNOWN_ENUMS,
 )
-from trader.core.orders import OrderKind
+from trader.core.orders import OrderKind, OrderStatus
 from trader.core.types import Side
-from trader.matching.types import OrderSpec, OrderStatus, SimOrder
+from trader.matching.types import OrderSpec, SimOrder
 from trader.sim.server.encode import go_time_ns, rfc3339_ns
 from trader.sim.server.encode_orders import user_order_json
 from trader.sim.server.ws_channels import heartbeat_events, ticker_events, ticker_row, user_events

@@ -17,9 +17,8 @@ from tests.matching.test_engine_support import (
     standard_book,
     trade,
 )
-from trader.core.orders import OrderKind
+from trader.core.orders import OrderKind, OrderStatus
 from trader.core.types import Side
-from trader.matching.types import OrderStatus
 
 
 def _flows(engine):

@@ -12,9 +12,8 @@ from tests.matching.test_engine_support import (
     standard_book,
     trade,
 )
-from trader.core.orders import OrderKind
+from trader.core.orders import OrderKind, OrderStatus
 from trader.core.types import BookLevel, Side
-from trader.matching.types import OrderStatus
 
 
 def _ok(engine, order, now=1.0):

@@ -16,10 +16,10 @@ from tests.matching.test_engine_support import (
     standard_book,
     trade,
 )
-from trader.core.orders import OrderKind
+from trader.core.orders import OrderKind, OrderStatus
 from trader.core.types import Side
 from trader.matching import MatchingEngine
-from trader.matching.types import NewOrder, OrderStatus, SimOrder
+from trader.matching.types import NewOrder, SimOrder
 
 TAKER = D("1.006")
 

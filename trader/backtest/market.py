@@ -14,22 +14,14 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from trader.core.orders import OrderRequest, encode_request
-from trader.core.types import Candle, FeeRates, ProductRules, Quote
+from trader.core.types import Candle, ProductRules, Quote
 from trader.exchange.errors import ExchangeError
 from trader.exchange.models import (
-    Account,
-    CancelResult,
-    CreateOrderResult,
-    Fill,
     MarketEvent,
     MarketTrade,
-    Order,
-    PreviewResult,
     ServerTime,
     TickerEvent,
     TradesEvent,
-    UserEvent,
 )
 from trader.marketdata.candles import CandleStore
 from trader.matching.types import BookUpdate
@@ -124,10 +116,8 @@ def slot_events(
 
 
 class BacktestVenue:
-    """The market side of `Exchange` over the backtest's data; orders go to the paper
-    exchange wrapping it, so every order endpoint here refuses."""
-
-    read_only = False
+    """`MarketData` over the backtest's data, at its clock; orders, balances and fees are
+    the paper exchange's, which wraps it."""
 
     def __init__(
         self, rules: dict[str, ProductRules], market: BacktestMarket, clock: Callable[[], float]
@@ -152,60 +142,15 @@ class BacktestVenue:
     async def best_bid_ask(self, product_ids: Sequence[str]) -> dict[str, Quote]:
         return {p: q for p in product_ids if (q := self._market.quote(p)) is not None}
 
-    async def accounts(self) -> list[Account]:
-        raise ExchangeError("backtest: accounts are the paper exchange's")
-
-    async def fee_rates(self) -> FeeRates:
-        raise ExchangeError("backtest: fees are the paper exchange's")
-
     async def server_time(self) -> ServerTime:
         now = self._clock()
         iso = datetime.fromtimestamp(now, UTC).isoformat().replace("+00:00", "Z")
         return ServerTime(now, iso)
 
-    def serialize_order(self, request: OrderRequest) -> bytes:
-        return encode_request(request)
-
-    async def create_order(self, request: OrderRequest) -> CreateOrderResult:
-        raise ExchangeError("backtest: orders go to the paper exchange")
-
-    async def create_order_raw(self, body: bytes) -> CreateOrderResult:
-        raise ExchangeError("backtest: orders go to the paper exchange")
-
-    async def preview_order(self, request: OrderRequest) -> PreviewResult:
-        raise ExchangeError("backtest: orders go to the paper exchange")
-
-    async def cancel_orders(self, order_ids: Sequence[str]) -> list[CancelResult]:
-        raise ExchangeError("backtest: orders go to the paper exchange")
-
-    async def get_order(self, order_id: str) -> Order:
-        raise ExchangeError("backtest: orders go to the paper exchange")
-
-    async def list_orders(
-        self,
-        *,
-        product_ids: Sequence[str] = (),
-        statuses: Sequence[str] = (),
-        start: float | None = None,
-    ) -> list[Order]:
-        raise ExchangeError("backtest: orders go to the paper exchange")
-
-    async def fills(
-        self,
-        *,
-        order_ids: Sequence[str] = (),
-        product_ids: Sequence[str] = (),
-        start: float | None = None,
-    ) -> list[Fill]:
-        raise ExchangeError("backtest: orders go to the paper exchange")
-
     def market_stream(
         self, product_ids: Sequence[str], *, level2: bool = False
     ) -> AsyncIterator[MarketEvent]:
         raise ExchangeError("backtest: market events are pushed, not streamed")
-
-    def user_stream(self) -> AsyncIterator[UserEvent]:
-        raise ExchangeError("backtest: own-order events are drained, not streamed")
 
     async def close(self) -> None:
         return None

@@ -1,4 +1,5 @@
-"""The venue-neutral order model (X-1, X-2): order kinds, a typed request, its byte form.
+"""The venue-neutral order model (X-1, X-2): order kinds, a typed request, its byte form,
+an order's status at a venue, why a venue refuses.
 
 `OrderKind` is the one list of order kinds the daemon, the matching engine and the
 simulated venue share. Its values are the Coinbase `order_configuration` keys; they are
@@ -36,6 +37,36 @@ class TimeInForce(StrEnum):
     GOOD_UNTIL_DATE_TIME = "GOOD_UNTIL_DATE_TIME"
     IMMEDIATE_OR_CANCEL = "IMMEDIATE_OR_CANCEL"
     FILL_OR_KILL = "FILL_OR_KILL"
+
+
+class OrderStatus(StrEnum):
+    """An order's status at a venue, venue-neutral (each adapter maps its venue's)."""
+
+    PENDING = "PENDING"
+    OPEN = "OPEN"
+    FILLED = "FILLED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+    FAILED = "FAILED"
+    QUEUED = "QUEUED"
+    CANCEL_QUEUED = "CANCEL_QUEUED"
+    UNKNOWN = "UNKNOWN"
+
+
+TERMINAL_STATUSES = frozenset(
+    {OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.FAILED}
+)
+
+
+class RejectCause(StrEnum):
+    """Why a venue refused an order request or a cancel, in the daemon's own words; each
+    adapter maps its venue's reason codes here (the venue's words stay in the message)."""
+
+    DUPLICATE_CLIENT_ID = "duplicate_client_id"  # the order exists: find it, never resend
+    POST_ONLY_WOULD_CROSS = "post_only_would_cross"  # reprice at the new touch at once
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    ALREADY_FILLED = "already_filled"  # a cancel that met a filled order: a fill, not a cancel
+    OTHER = "other"
 
 
 IOC_KINDS = frozenset({OrderKind.MARKET_IOC, OrderKind.SOR_LIMIT_IOC})

@@ -1,7 +1,16 @@
-"""The one exchange interface the decision core and the execution engine depend on (EX-1..4).
+"""What trading needs from a venue, venue-neutral (EX-1..4), split by who needs it.
 
-`CoinbaseExchange` (trader.exchange.coinbase.exchange) implements it against Coinbase
-Advanced Trade or the simulated venue. Every money field is Decimal.
+- `MarketData`: products, candles, the touch, the market stream — the market-data service,
+  and the paper exchange (which wraps a market-data source and fills locally);
+- `Funds`: balances and the fee tier;
+- `OrderEntry`: place, preview, cancel and query own orders, and their stream — the
+  execution engine, tracker, cancel-all and reconciler;
+- `Exchange`: all three (a venue adapter, or the paper exchange);
+- `Venue`: an adapter to a venue over the network, with its measured clock (EX-3).
+
+`CoinbaseExchange` (trader.exchange.coinbase) is the `Venue` for Coinbase Advanced Trade and
+the simulated venue, which speaks its protocol; `open_venue` (trader.exchange.factory)
+chooses the adapter by `exchange.venue`. Every money field is Decimal.
 """
 
 from __future__ import annotations
@@ -24,15 +33,8 @@ from trader.exchange.models import (
 )
 
 
-class Exchange(Protocol):
-    """Read market data and accounts; place, preview, cancel and query own orders; stream.
-
-    `create_order*` never raise for the outcome of the request: they return exactly one of
-    `OrderAccepted`, `OrderRejected`, `OrderUnknown` and never retry POST /orders. A
-    read-only adapter raises `ReadOnlyError` from every order endpoint before any I/O.
-    """
-
-    read_only: bool
+class MarketData(Protocol):
+    """Products, candles, the touch and the market stream."""
 
     async def products(self, product_ids: Sequence[str] = ()) -> list[ProductRules]: ...
 
@@ -44,13 +46,38 @@ class Exchange(Protocol):
 
     async def best_bid_ask(self, product_ids: Sequence[str]) -> dict[str, Quote]: ...
 
+    async def server_time(self) -> ServerTime: ...
+
+    def market_stream(
+        self, product_ids: Sequence[str], *, level2: bool = False
+    ) -> AsyncIterator[MarketEvent]:
+        """Ticker, trades (and book) events plus `StreamStatus`; reconnects forever."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class Funds(Protocol):
+    """Balances and the fee tier."""
+
     async def accounts(self) -> list[Account]: ...
 
     async def fee_rates(self) -> FeeRates: ...
 
-    async def server_time(self) -> ServerTime: ...
 
-    def serialize_order(self, request: OrderRequest) -> bytes: ...
+class OrderEntry(Protocol):
+    """Place, preview, cancel and query own orders; their stream.
+
+    `create_order*` never raise for the outcome of the request: they return exactly one of
+    `OrderAccepted`, `OrderRejected`, `OrderUnknown` and never retry the create request. A
+    read-only adapter raises `ReadOnlyError` from every order endpoint before any I/O.
+    """
+
+    read_only: bool
+
+    def serialize_order(self, request: OrderRequest) -> bytes:
+        """The exact bytes to persist with the intent and to send (and resend)."""
+        ...
 
     async def create_order(self, request: OrderRequest) -> CreateOrderResult: ...
 
@@ -80,14 +107,38 @@ class Exchange(Protocol):
         start: float | None = None,
     ) -> list[Fill]: ...
 
-    def market_stream(
-        self, product_ids: Sequence[str], *, level2: bool = False
-    ) -> AsyncIterator[MarketEvent]:
-        """Ticker, trades (and book) events plus `StreamStatus`; reconnects forever."""
-        ...
-
     def user_stream(self) -> AsyncIterator[UserEvent]:
         """Own-order events plus `StreamStatus`; reconnects forever."""
         ...
 
-    async def close(self) -> None: ...
+
+class Exchange(MarketData, Funds, OrderEntry, Protocol):
+    """Everything trading needs from one venue."""
+
+
+class VenueClock(Protocol):
+    """The venue's clock as measured from here (EX-3)."""
+
+    offset_s: float
+
+    def now(self) -> float:
+        """Local wall time corrected by the measured offset."""
+        ...
+
+    def is_skewed(self) -> bool: ...
+
+    async def measure(self) -> float: ...
+
+    def start(self) -> None: ...
+
+
+class Venue(Exchange, Protocol):
+    """An adapter to a venue over the network, with its measured clock."""
+
+    @property
+    def clock(self) -> VenueClock: ...
+
+    async def listed_since(self, product_id: str, now: float) -> float | None:
+        """A lower bound of the product's listing time (U-1), None when the venue has no
+        history to tell."""
+        ...

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from trader.core.orders import OrderStatus, RejectCause
 from trader.core.types import Quote, Side, Trade
 
 
@@ -38,7 +39,7 @@ class Order:
     client_order_id: str
     product_id: str
     side: Side
-    status: str
+    status: OrderStatus
     order_type: str
     time_in_force: str
     created_time: float
@@ -90,10 +91,11 @@ class OrderRejected:
     It proves that no order exists only when no earlier request for the same client id
     could have created one (X-7)."""
 
-    reason: str
+    reason: str  # the venue's reason code, as it said it
     message: str
     http_status: int
     preview_failure_reason: str = ""
+    cause: RejectCause = RejectCause.OTHER  # what the reason means, venue-neutral
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +127,8 @@ class PreviewResult:
 class CancelResult:
     order_id: str
     success: bool
-    failure_reason: str
+    failure_reason: str  # the venue's words
+    cause: RejectCause = RejectCause.OTHER  # of a failure, venue-neutral
 
 
 # --- stream events (hot path: plain slots classes, not frozen, no validation layer) -------
@@ -189,7 +192,7 @@ class OrderEvent:
     client_order_id: str
     product_id: str
     side: str
-    status: str
+    status: OrderStatus
     order_type: str
     cumulative_quantity: Decimal
     leaves_quantity: Decimal

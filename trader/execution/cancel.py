@@ -3,7 +3,7 @@
 Targets are the union of what the database knows to be working and what the venue lists
 as OPEN with our client-id prefix — so an order whose create answer was lost is cancelled
 too. Intents still SUBMITTING are resolved first (a resolved order is then a target).
-A cancel answered `ORDER_IS_FULLY_FILLED` is a fill, never a cancel.
+A cancel answered "already filled" is a fill, never a cancel.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 
+from trader.core.orders import RejectCause
 from trader.exchange.interface import Exchange
 from trader.exchange.models import CancelResult
 from trader.execution.ids import OrderIds
@@ -26,7 +27,6 @@ from trader.state.db import Database, transaction
 log = structlog.get_logger("trader.execution")
 
 BATCH = 100
-FULLY_FILLED = "ORDER_IS_FULLY_FILLED"
 
 
 def chunks(items: Sequence[str], size: int) -> list[list[str]]:
@@ -132,7 +132,7 @@ class CancelAll:
 
     async def _refused(self, result: CancelResult) -> None:
         """Not cancelled: learn why from the order itself (filled, already gone, …)."""
-        if result.failure_reason != FULLY_FILLED:
+        if result.cause is not RejectCause.ALREADY_FILLED:
             log.warning("cancel_refused", order_id=result.order_id, reason=result.failure_reason)
         await self.tracker.refresh_order(result.order_id)
 

@@ -28,11 +28,11 @@ from dataclasses import replace
 import orjson
 import structlog
 
-from trader.core.orders import OrderRequest
+from trader.core.orders import OrderRequest, RejectCause
 from trader.core.types import Mode
 from trader.exchange.coinbase.orders import order_configuration
 from trader.exchange.errors import ExchangeError
-from trader.exchange.interface import Exchange
+from trader.exchange.interface import OrderEntry
 from trader.exchange.models import CreateOrderResult, Order, OrderAccepted, OrderRejected
 from trader.execution import store
 from trader.execution.drafts import OrderDraft, log_intent
@@ -47,14 +47,21 @@ SendGate = Callable[[Purpose], str | None]  # why an intent may not be sent now,
 OrderFound = Callable[[Order], Awaitable[None]]
 LOOKUP_SLACK_S = 60.0  # the order list is read from this long before the intent was made
 
-DUPLICATE_ID = "DUPLICATE_CLIENT_ORDER_ID"
+
+DUPLICATE = RejectCause.DUPLICATE_CLIENT_ID
+
+
+def rejection_text(result: OrderRejected) -> str:
+    """An intent's `reject_reason`: the cause in the daemon's words (what the order manager
+    acts on), then the venue's own reason and message."""
+    return f"{result.cause.value}: {result.reason}: {result.message}"
 
 
 class ExecutionEngine:
     def __init__(
         self,
         db: Database,
-        exchange: Exchange,
+        exchange: OrderEntry,
         ids: OrderIds,
         metrics: ExecutionMetrics,
         *,
@@ -166,8 +173,8 @@ class ExecutionEngine:
             await self._accepted(intent, result, now)
         elif isinstance(result, OrderRejected) and resend:
             await self._rejected_resend(intent, result, now)
-        elif isinstance(result, OrderRejected) and result.reason != DUPLICATE_ID:
-            await self._reject(intent, f"{result.reason}: {result.message}", now)
+        elif isinstance(result, OrderRejected) and result.cause is not DUPLICATE:
+            await self._reject(intent, rejection_text(result), now)
             log.warning(
                 "order_rejected",
                 intent_id=intent.intent_id,
@@ -234,7 +241,7 @@ class ExecutionEngine:
         """A resend refused: this request made no order, the first may have. Stop sending
         and prove it either way by a lookup once the venue's window has passed. (A refusal
         as a duplicate says the order exists: it is looked up now and resent until found.)"""
-        if result.reason == DUPLICATE_ID:
+        if result.cause is DUPLICATE:
             await self._find_duplicate(intent)
             return
         answer = f"{result.reason}: {result.message}"[:300]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from trader.core.orders import OrderStatus
 from trader.core.types import Side
 
 
@@ -59,16 +60,16 @@ def sources_for(target: IntentState) -> tuple[str, ...]:
     return tuple(s.value for s in IntentState if may_move(s, target))
 
 
-VENUE_STATUS = {
-    "OPEN": IntentState.OPEN,
-    "FILLED": IntentState.FILLED,
-    "CANCELLED": IntentState.CANCELLED,
-    "EXPIRED": IntentState.EXPIRED,
-    "FAILED": IntentState.REJECTED,
+VENUE_STATUS: dict[str, IntentState] = {
+    OrderStatus.OPEN.value: IntentState.OPEN,
+    OrderStatus.FILLED.value: IntentState.FILLED,
+    OrderStatus.CANCELLED.value: IntentState.CANCELLED,
+    OrderStatus.EXPIRED.value: IntentState.EXPIRED,
+    OrderStatus.FAILED.value: IntentState.REJECTED,
 }
 
 
-def state_from_venue(status: str, filled_size: Decimal) -> IntentState | None:
+def state_from_venue(status: OrderStatus, filled_size: Decimal) -> IntentState | None:
     """What a venue order status means for the intent; None when it says nothing new."""
     state = VENUE_STATUS.get(status.upper())
     if state is IntentState.OPEN and filled_size > 0:

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 import structlog
 
-from trader.core.orders import OrderKind
+from trader.core.orders import OrderKind, RejectCause
 from trader.core.products import quantize_price, quantize_size, size_problem, status_problem
 from trader.core.types import ProductRules, Quote, Side
 from trader.execution.drafts import OrderDraft
@@ -29,7 +29,7 @@ from trader.execution.store import get_intent
 
 log = structlog.get_logger("trader.orders")
 
-POST_ONLY_CROSS = "INVALID_LIMIT_PRICE_POST_ONLY"
+POST_ONLY_CROSS = RejectCause.POST_ONLY_WOULD_CROSS.value  # how its reject_reason starts
 BPS = Decimal(10000)
 
 

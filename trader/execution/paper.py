@@ -22,7 +22,7 @@ from trader.core.clock import Clock, wall_clock
 from trader.core.orders import OrderRequest, decode_request, encode_request
 from trader.core.types import BookLevel, Candle, FeeRates, ProductRules, Quote
 from trader.exchange.errors import ExchangeHttpError
-from trader.exchange.interface import Exchange
+from trader.exchange.interface import MarketData
 from trader.exchange.models import (
     Account,
     BookEvent,
@@ -41,6 +41,7 @@ from trader.exchange.models import (
 )
 from trader.execution.paper_orders import engine_order, fill_model, order_event, order_model
 from trader.matching import MatchingEngine
+from trader.matching.causes import engine_cause
 from trader.matching.types import BookUpdate, NewOrder, SimOrder, VenueSetup
 
 
@@ -51,7 +52,7 @@ class PaperExchange:
 
     def __init__(
         self,
-        inner: Exchange,
+        inner: MarketData,
         rules: list[ProductRules],
         balances: dict[str, Decimal],
         fees: FeeRates,
@@ -192,11 +193,13 @@ class PaperExchange:
             return OrderAccepted(
                 outcome.order.order_id, outcome.order.client_order_id, outcome.order.product_id
             )
+        reason = outcome.failure_reason if outcome.error == "" else outcome.error
         return OrderRejected(
-            outcome.failure_reason if outcome.error == "" else outcome.error,
+            reason,
             outcome.message,
             200,
             outcome.preview_failure_reason,
+            engine_cause(reason),
         )
 
     async def preview_order(self, request: OrderRequest) -> PreviewResult:
@@ -217,7 +220,10 @@ class PaperExchange:
     async def cancel_orders(self, order_ids: Sequence[str]) -> list[CancelResult]:
         await asyncio.sleep(self._latency)
         results = self.engine.cancel_orders(list(order_ids), self._clock())
-        return [CancelResult(r.order_id, r.success, r.failure_reason) for r in results]
+        return [
+            CancelResult(r.order_id, r.success, r.failure_reason, engine_cause(r.failure_reason))
+            for r in results
+        ]
 
     async def get_order(self, order_id: str) -> Order:
         order = self.engine.get_order(order_id)

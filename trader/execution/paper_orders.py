@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from trader.core.orders import (
     POST_ONLY_KINDS,
+    TERMINAL_STATUSES,
     OrderKind,
     OrderRequest,
     order_type,
@@ -20,7 +21,7 @@ from trader.core.orders import (
 )
 from trader.exchange.coinbase.orders import order_configuration
 from trader.exchange.models import Fill, Order, OrderEvent
-from trader.matching.types import TERMINAL_STATUSES, NewOrder, OrderSpec, SimFill, SimOrder
+from trader.matching.types import NewOrder, OrderSpec, SimFill, SimOrder
 
 
 def engine_order(request: OrderRequest) -> NewOrder:
@@ -51,7 +52,7 @@ def order_model(order: SimOrder) -> Order:
         client_order_id=order.client_order_id,
         product_id=order.product_id,
         side=order.side,
-        status=str(order.status),
+        status=order.status,
         order_type=order_type(spec.kind),
         time_in_force=str(time_in_force(spec.kind)),
         created_time=_microseconds(order.created_time),
@@ -96,7 +97,7 @@ def order_event(order: SimOrder) -> OrderEvent:
         client_order_id=order.client_order_id,
         product_id=order.product_id,
         side=order.side.value,
-        status=order.status.value,
+        status=order.status,
         order_type=order.spec.kind.value,
         cumulative_quantity=order.filled_size,
         leaves_quantity=order.leaves_size,

@@ -23,12 +23,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from trader.core.orders import OrderKind
+from trader.core.orders import OrderKind, OrderStatus
 from trader.core.products import on_grid
 from trader.core.types import FeeRates, ProductRules, Side
 from trader.matching.accounts import Accounts
 from trader.matching.book import ProductBook
-from trader.matching.types import EditOutcome, OrderStatus, SimOrder
+from trader.matching.types import EditOutcome, SimOrder
 
 ZERO = Decimal(0)
 

@@ -30,6 +30,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+from trader.core.orders import OrderStatus
 from trader.core.types import BookLevel, FeeRates, ProductRules, Quote, Side
 from trader.matching.edit import (
     edit_rejection,
@@ -51,7 +52,6 @@ from trader.matching.types import (
     MarketEvent,
     NewOrder,
     OrderListener,
-    OrderStatus,
     PreviewOutcome,
     SimFill,
     SimOrder,

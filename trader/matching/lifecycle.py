@@ -7,7 +7,7 @@ from __future__ import annotations
 import heapq
 from decimal import Decimal
 
-from trader.core.orders import BRACKET_KINDS, IOC_KINDS, STOP_KINDS, OrderKind
+from trader.core.orders import BRACKET_KINDS, IOC_KINDS, STOP_KINDS, OrderKind, OrderStatus
 from trader.core.types import ProductRules, Side, Trade
 from trader.matching.accounts import Accounts
 from trader.matching.book import ProductBook
@@ -20,7 +20,6 @@ from trader.matching.types import (
     BookUpdate,
     NewOrder,
     OrderListener,
-    OrderStatus,
     SimFill,
     SimOrder,
     VenueSetup,

@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
-from trader.core.orders import OrderKind
+from trader.core.orders import OrderKind, OrderStatus
 from trader.core.types import BookLevel, FeeRates, Side, Trade
 
 STOP_UP = "STOP_DIRECTION_STOP_UP"
@@ -22,22 +21,6 @@ STOP_DOWN = "STOP_DIRECTION_STOP_DOWN"
 TRIGGER_NONE = "INVALID_ORDER_TYPE"
 TRIGGER_PENDING = "STOP_PENDING"
 TRIGGER_DONE = "STOP_TRIGGERED"
-
-
-class OrderStatus(StrEnum):
-    """Coinbase order status enum (the subset the venue produces)."""
-
-    PENDING = "PENDING"
-    OPEN = "OPEN"
-    FILLED = "FILLED"
-    CANCELLED = "CANCELLED"
-    EXPIRED = "EXPIRED"
-    FAILED = "FAILED"
-
-
-TERMINAL_STATUSES = frozenset(
-    {OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.FAILED}
-)
 
 
 @dataclass(frozen=True, slots=True)

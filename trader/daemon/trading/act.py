@@ -22,9 +22,8 @@ from trader.core.decision import ExitOrder, Verdict
 from trader.core.types import Mode, ProductRules, Quote, Side
 from trader.daemon.keeper import StateKeeper
 from trader.daemon.trading.orders import OrderDesk
-from trader.exchange.coinbase.exchange import CoinbaseExchange
 from trader.exchange.errors import ExchangeError
-from trader.exchange.interface import Exchange
+from trader.exchange.interface import Exchange, Venue
 from trader.execution.intents import Purpose
 from trader.execution.paper import PaperExchange
 from trader.execution.reconcile import fill_deltas
@@ -73,7 +72,7 @@ class Actor:
         db: Database,
         metrics: Metrics,
         keeper: StateKeeper,
-        adapter: CoinbaseExchange,
+        adapter: Venue,
         rules: dict[str, ProductRules],
         clock: Clock,
     ) -> Actor:
@@ -285,7 +284,7 @@ def _exit_working(conn: sqlite3.Connection, product_id: str) -> bool:
 async def _paper_exchange(
     loaded: LoadedConfig,
     db: Database,
-    adapter: CoinbaseExchange,
+    adapter: Venue,
     rules: dict[str, ProductRules],
     clock: Clock,
 ) -> PaperExchange:

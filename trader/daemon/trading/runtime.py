@@ -43,8 +43,9 @@ from trader.daemon.trading.venue_link import (
     listing_times,
     venue_credentials,
 )
-from trader.exchange.coinbase.exchange import CoinbaseExchange
 from trader.exchange.errors import ExchangeError
+from trader.exchange.factory import open_venue
+from trader.exchange.interface import Venue
 from trader.exchange.models import Fill
 from trader.marketdata.service import MarketDataService, MarketDataSettings
 from trader.ops.lifecycle import TRADING, Job, OnFailure, Supervisor
@@ -69,7 +70,7 @@ class TradingRuntime:
         db: Database,
         metrics: Metrics,
         keeper: StateKeeper,
-        adapter: CoinbaseExchange,
+        adapter: Venue,
         md: MarketDataService,
         core: DecisionCore,
         rules: dict[str, ProductRules],
@@ -107,7 +108,7 @@ class TradingRuntime:
         clock: Clock,
         supervisor: Supervisor,
     ) -> TradingRuntime:
-        adapter = CoinbaseExchange(
+        adapter = open_venue(
             exchange_config(loaded, venue),
             venue_credentials(venue, credentials),
             metrics,
@@ -321,9 +322,7 @@ async def _side_by_side(*jobs: Coroutine[Any, Any, None]) -> None:
         raise failed.exceptions[0] from None
 
 
-async def _measure_clock(
-    adapter: CoinbaseExchange, loaded: LoadedConfig, keeper: StateKeeper
-) -> None:
+async def _measure_clock(adapter: Venue, loaded: LoadedConfig, keeper: StateKeeper) -> None:
     """EX-3: measured at start and then periodically; LIVE halts beyond the bound."""
     try:
         await adapter.clock.measure()

@@ -17,17 +17,11 @@ from trader.config.app import ExchangeConfig
 from trader.config.loader import LoadedConfig
 from trader.config.secrets import Credentials
 from trader.core.types import Mode, ProductRules
-from trader.exchange.coinbase import parse
-from trader.exchange.coinbase.exchange import CoinbaseExchange
-from trader.exchange.coinbase.fields import Reader
-from trader.exchange.coinbase.http import Params
 from trader.exchange.errors import ExchangeError
+from trader.exchange.interface import Venue
 from trader.sim.venue import SimVenue
 
 log = structlog.get_logger("trader.venue")
-
-DAY_S = 86400
-MAX_DAILY_BUCKETS = 349
 
 
 def exchange_config(loaded: LoadedConfig, venue: SimVenue | None) -> ExchangeConfig:
@@ -73,30 +67,8 @@ def choose_products(available: Sequence[ProductRules], loaded: LoadedConfig) -> 
     return candidates[: loaded.app.exchange.max_products]
 
 
-async def daily_candles_start(
-    exchange: CoinbaseExchange, product_id: str, now: float
-) -> float | None:
-    """Start of the earliest daily candle in the last 349 days: the product has been listed
-    at least since then (an honest lower bound; None when the venue has no daily data)."""
-    end = int(now) // DAY_S * DAY_S
-    params: Params = {
-        "start": end - MAX_DAILY_BUCKETS * DAY_S,
-        "end": end,
-        "granularity": "ONE_DAY",
-        "limit": MAX_DAILY_BUCKETS,
-    }
-    data = await exchange.http.get(
-        f"/market/products/{product_id}/candles", "candles", private=False, params=params
-    )
-    starts = [
-        parse.candle(product_id, row).start
-        for row in Reader("candles", data).items("candles", optional=True)
-    ]
-    return float(min(starts)) if starts else None
-
-
 async def listing_times(
-    exchange: CoinbaseExchange, product_ids: Sequence[str], now: float
+    exchange: Venue, product_ids: Sequence[str], now: float
 ) -> dict[str, float]:
     """Listing-time lower bounds for the universe's listing-age filter (U-1); a product
     whose daily history cannot be read is left out and so fails closed."""
@@ -106,7 +78,7 @@ async def listing_times(
     async def one(pid: str) -> None:
         async with limit:
             try:
-                start = await daily_candles_start(exchange, pid, now)
+                start = await exchange.listed_since(pid, now)
             except ExchangeError as exc:
                 log.warning("listing_time_unknown", product_id=pid, error=str(exc))
                 return

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from trader.exchange.coinbase.codes import order_status
 from trader.exchange.coinbase.fields import parse_time
 from trader.exchange.errors import ExchangeProtocolError
 from trader.exchange.models import (
@@ -257,7 +258,7 @@ def decode_user(msg: dict[str, Any]) -> list[OrderEvent]:
                     client_order_id=client_id,
                     product_id=_product(o["product_id"]),
                     side=o["order_side"],
-                    status=status,
+                    status=order_status(status),
                     order_type=str(o.get("order_type", "")).upper(),
                     cumulative_quantity=_dec(o.get("cumulative_quantity")),
                     leaves_quantity=_dec(o.get("leaves_quantity")),

@@ -114,6 +114,9 @@ class CoinbaseExchange:
     async def candles(self, product_id: str, start: int, end: int) -> list[Candle]:
         return await self.rest.candles(product_id, start, end)
 
+    async def listed_since(self, product_id: str, now: float) -> float | None:
+        return await self.rest.first_daily_start(product_id, now)
+
     async def best_bid_ask(self, product_ids: Sequence[str]) -> dict[str, Quote]:
         if self.signer is not None:
             return await self.rest.best_bid_ask(product_ids)

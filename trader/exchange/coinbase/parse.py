@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from trader.core.types import Candle, FeeRates, ProductRules, Quote, Side
+from trader.exchange.coinbase.codes import cause_of, order_status
 from trader.exchange.coinbase.fields import Reader
 from trader.exchange.errors import ExchangeProtocolError
 from trader.exchange.models import (
@@ -109,7 +110,7 @@ def order(o: Reader) -> Order:
         client_order_id=o.text("client_order_id", ""),
         product_id=o.text("product_id"),
         side=side(o, "side"),
-        status=o.text("status"),
+        status=order_status(o.text("status")),
         order_type=o.text("order_type", "").upper(),
         time_in_force=o.text("time_in_force", ""),
         created_time=o.time("created_time", 0.0),
@@ -163,8 +164,10 @@ def preview(p: Reader) -> PreviewResult:
 
 
 def cancel_result(r: Reader) -> CancelResult:
+    failure = r.text("failure_reason", "")
     return CancelResult(
         order_id=r.text("order_id"),
         success=r.flag("success"),
-        failure_reason=r.text("failure_reason", ""),
+        failure_reason=failure,
+        cause=cause_of(failure),
     )

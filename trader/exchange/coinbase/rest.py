@@ -18,6 +18,7 @@ import structlog
 
 from trader.core.types import Candle, FeeRates, ProductRules, Quote
 from trader.exchange.coinbase import parse
+from trader.exchange.coinbase.codes import cause_of
 from trader.exchange.coinbase.fields import Reader
 from trader.exchange.coinbase.http import HttpClient, Params, RawResponse, parse_error_body
 from trader.exchange.errors import ExchangeProtocolError
@@ -36,6 +37,7 @@ from trader.exchange.models import (
 
 log = structlog.get_logger("trader.exchange")
 CANDLE_S = 60
+DAY_S = 86400
 MAX_CANDLES_PER_REQUEST = 349
 MAX_CANCEL_IDS = 100
 MAX_PAGES = 1000
@@ -117,6 +119,26 @@ class CoinbaseRest:
                 if start <= candle.start < end:
                     found[candle.start] = candle
         return [found[s] for s in sorted(found)]
+
+    @reports_malformed
+    async def first_daily_start(self, product_id: str, now: float) -> float | None:
+        """Start of the earliest daily candle in the last 349 days: the product has been
+        listed at least since then (an honest lower bound; None without daily data)."""
+        end = int(now) // DAY_S * DAY_S
+        params: Params = {
+            "start": end - MAX_CANDLES_PER_REQUEST * DAY_S,
+            "end": end,
+            "granularity": "ONE_DAY",
+            "limit": MAX_CANDLES_PER_REQUEST,
+        }
+        data = await self.http.get(
+            f"/market/products/{product_id}/candles", "candles", private=False, params=params
+        )
+        starts = [
+            parse.candle(product_id, row).start
+            for row in Reader("candles", data).items("candles", optional=True)
+        ]
+        return float(min(starts)) if starts else None
 
     @reports_malformed
     async def best_bid_ask(self, product_ids: Sequence[str]) -> dict[str, Quote]:
@@ -250,7 +272,7 @@ def classify_create(raw: RawResponse) -> CreateOrderResult:
         return OrderUnknown(f"HTTP {raw.status}" + ("" if code.startswith("HTTP_") else f" {code}"))
     if raw.status >= 300:
         info = parse_error_body(raw.status, raw.body)
-        return OrderRejected(info.code, info.message, raw.status)
+        return OrderRejected(info.code, info.message, raw.status, cause=cause_of(info.code))
     try:
         data: Any = orjson.loads(raw.body)
     except orjson.JSONDecodeError:
@@ -287,5 +309,9 @@ def _rejected(data: dict[str, Any]) -> OrderRejected:
         "UNKNOWN_FAILURE_REASON",
     )
     return OrderRejected(
-        reason, str(err.get("message", "")), 200, str(err.get("preview_failure_reason", ""))
+        reason,
+        str(err.get("message", "")),
+        200,
+        str(err.get("preview_failure_reason", "")),
+        cause_of(reason),
     )

@@ -9,9 +9,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from trader.core.orders import OrderKind, time_in_force
+from trader.core.orders import TERMINAL_STATUSES, OrderKind, time_in_force
 from trader.core.orders import order_type as kind_order_type
-from trader.matching.types import TERMINAL_STATUSES, SimFill, SimOrder
+from trader.matching.types import SimFill, SimOrder
 from trader.sim.server.encode import ZERO_TIME, dec, rfc3339
 
 TIME_IN_FORCE = {kind: str(time_in_force(kind)) for kind in OrderKind}

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from trader.matching.types import OrderStatus, SimOrder
+from trader.core.orders import OrderStatus
+from trader.matching.types import SimOrder
 from trader.sim.server.context import VenueContext
 from trader.sim.server.encode_orders import TIME_IN_FORCE, order_type
 from trader.sim.server.params import query_list, query_time

@@ -18,8 +18,8 @@ from typing import Any
 import orjson
 from aiohttp import WSMsgType, web
 
+from trader.core.orders import OrderStatus
 from trader.core.types import BookLevel
-from trader.matching.types import OrderStatus
 from trader.sim.server.auth import AuthError
 from trader.sim.server.context import CTX, VenueContext
 from trader.sim.server.encode import rfc3339

@@ -1,0 +1,47 @@
+"""The venue adapter for `exchange.venue` — the one place that names the adapters.
+
+The simulated venue speaks Coinbase Advanced Trade's protocol, so `sim` uses the Coinbase
+adapter too (pointed at the embedded venue). A second venue is a new package under
+`trader/exchange/` implementing `trader.exchange.interface.Venue`, plus one line here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from trader.config.app import ExchangeConfig
+from trader.config.secrets import Credentials
+from trader.exchange.coinbase.exchange import CoinbaseExchange
+from trader.exchange.interface import Venue
+from trader.ops.metrics import Metrics
+
+AdapterFactory = Callable[[ExchangeConfig, Credentials | None, Metrics, float], Venue]
+
+
+def _coinbase(
+    config: ExchangeConfig,
+    credentials: Credentials | None,
+    metrics: Metrics,
+    clock_interval_s: float,
+) -> Venue:
+    return CoinbaseExchange(config, credentials, metrics, clock_interval_s=clock_interval_s)
+
+
+ADAPTERS: dict[str, AdapterFactory] = {
+    "coinbase": _coinbase,
+    "sim": _coinbase,
+}
+
+
+def open_venue(
+    config: ExchangeConfig,
+    credentials: Credentials | None,
+    metrics: Metrics,
+    *,
+    clock_interval_s: float,
+) -> Venue:
+    """The adapter for `config.venue`; `none` (no venue) has none and is refused here."""
+    factory = ADAPTERS.get(config.venue)
+    if factory is None:
+        raise ValueError(f"exchange.venue {config.venue!r} has no adapter")
+    return factory(config, credentials, metrics, clock_interval_s)
