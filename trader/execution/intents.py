@@ -49,7 +49,8 @@ RANK = {
 TERMINAL = frozenset(s for s, rank in RANK.items() if rank == 4)
 # an intent still working: decided or at the venue, not yet in a terminal state
 WORKING = frozenset(s for s, rank in RANK.items() if rank < 4)
-LIVE_STATES = (IntentState.SUBMITTING, IntentState.OPEN, IntentState.PARTIALLY_FILLED)
+# a working intent whose request has left (or is leaving): SUBMITTING, OPEN, PARTIALLY_FILLED
+LIVE_STATES = tuple(s for s in IntentState if s in WORKING and s is not IntentState.NEW)
 
 
 def may_move(current: IntentState, target: IntentState) -> bool:
