@@ -36,7 +36,9 @@ from trader.sim.market.bars import TopOfBook
 from trader.sim.market.daily import read_daily_bars
 from trader.sim.market.recorded_sources import recorded_rules
 from trader.sim.market.rules import pick_rules
+from trader.state.candle_history import recorded_candles
 from trader.state.candle_log import LISTED_KEY, RULES_KEY, rules_from_json
+from trader.state.meta import read_values
 
 
 @dataclass(slots=True)
@@ -212,10 +214,7 @@ def _daemon_candles(path: Path, products: list[str] | None) -> Dataset:
     except sqlite3.Error as exc:
         raise DataError(f"{path}: cannot open: {exc}") from exc
     try:
-        rows = conn.execute(
-            "SELECT product_id, start, open, high, low, close, volume, bid, bid_size, ask, "
-            "ask_size FROM candles ORDER BY product_id, start"
-        ).fetchall()
+        rows = recorded_candles(conn)
         saved_rules, saved_listing = _recorded_products(conn)
     except sqlite3.Error as exc:
         raise DataError(f"{path}: no recorded candles ({exc})") from exc
@@ -252,11 +251,7 @@ def _recorded_products(
     conn: sqlite3.Connection,
 ) -> tuple[dict[str, ProductRules], dict[str, float]]:
     """The product rules and listing times the daemon recorded at its start."""
-    meta = dict(
-        conn.execute(
-            "SELECT key, value FROM meta WHERE key IN (?, ?)", (RULES_KEY, LISTED_KEY)
-        ).fetchall()
-    )
+    meta = read_values(conn, (RULES_KEY, LISTED_KEY))
     rules = rules_from_json(str(meta[RULES_KEY])) if RULES_KEY in meta else {}
     listed = orjson.loads(str(meta[LISTED_KEY])) if LISTED_KEY in meta else {}
     return rules, {str(k): float(v) for k, v in dict(listed).items()}

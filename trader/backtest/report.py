@@ -9,7 +9,6 @@ fingerprint. Wall-clock times and file paths stay out of it (they go to stdout).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
@@ -48,25 +47,6 @@ class RunInfo:
     products: tuple[str, ...]
     quote_currency: str
     listed_at: dict[str, float]  # what the universe's listing-age filter counted from
-
-
-def read_fills(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        "SELECT f.trade_time, f.product_id, f.side, f.price, f.size, f.commission, f.liquidity, "
-        "f.intent_id, i.purpose FROM fills f LEFT JOIN intents i USING (intent_id) "
-        "ORDER BY f.trade_time, f.trade_id"
-    ).fetchall()
-    keys = ("time", "product_id", "side", "price", "size", "fee", "liquidity", "intent_id")
-    return [dict(zip((*keys, "purpose"), tuple(r), strict=True)) for r in rows]
-
-
-def read_intents(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        "SELECT intent_id, created_at, cycle_id, product_id, side, purpose, state, base_size, "
-        "limit_price, filled_size, fees, reason, reject_reason, parent_intent_id FROM intents "
-        "ORDER BY created_at, intent_id"
-    ).fetchall()
-    return [dict(r) for r in rows]
 
 
 def round_trips(fills: Sequence[dict[str, Any]]) -> list[RoundTrip]:

@@ -23,13 +23,14 @@ import structlog
 from trader.backtest.data import DataError, Dataset, load_dataset
 from trader.backtest.picture import equity_html
 from trader.backtest.progress import Progress
-from trader.backtest.report import RunInfo, build_report, read_fills, read_intents, report_json
+from trader.backtest.report import RunInfo, build_report, report_json
 from trader.backtest.runner import Runner
 from trader.backtest.session import open_session
 from trader.backtest.stats import summary_table
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from trader.config.loader import ConfigError, LoadedConfig, load_config
 from trader.recorded.errors import RecordedDataError
+from trader.state.report_rows import read_fills, read_intents
 
 HOUR_S = 3600
 

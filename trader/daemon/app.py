@@ -398,6 +398,8 @@ class Daemon:
         self._stop.set()
         self.notifier.notify("STOPPING=1")
         await self.supervisor.stop(group=DAEMON)
+        if self._db is not None:  # a cycle stopped midway is closed as such, not left RUNNING
+            await run_step("close_cycle", self._db.run(abort_unfinished_cycles))
         await self._canceller.stop()
         if self._db is not None and self.loaded.app.shutdown.cancel_open_orders:
             await run_step("cancel_all", self._cancel_all("shutdown"), self._cancel_budget())

@@ -7,13 +7,12 @@ record → execution) join the cycle once the trading runtime has started
 
 from __future__ import annotations
 
-import sqlite3
-
 import structlog
 
 from trader.daemon.cycle import CycleContext, Stage
-from trader.daemon.status import OPEN_INTENT_STATES
+from trader.execution.store import count_open_orders
 from trader.state.db import Database
+from trader.state.portfolio import purge_expired_cooldowns
 
 log = structlog.get_logger("trader.pipeline")
 
@@ -25,19 +24,6 @@ def build_stages(db: Database) -> list[Stage]:
             log.info("cooldowns_expired", count=purged, cycle_id=ctx.cycle_id)
 
     return [Stage("housekeeping", housekeeping)]
-
-
-def purge_expired_cooldowns(conn: sqlite3.Connection, now: float) -> int:
-    return int(conn.execute("DELETE FROM cooldowns WHERE until <= ?", (now,)).rowcount)
-
-
-def count_open_orders(conn: sqlite3.Connection) -> int:
-    placeholders = ",".join("?" for _ in OPEN_INTENT_STATES)
-    row = conn.execute(
-        f"SELECT COUNT(*) FROM intents WHERE state IN ({placeholders}) AND mode != 'DRY_RUN'",
-        OPEN_INTENT_STATES,
-    ).fetchone()
-    return int(row[0])
 
 
 async def defer_cancel_all(db: Database, reason: str) -> int:

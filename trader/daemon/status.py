@@ -14,9 +14,17 @@ from typing import Any, TypeVar
 
 import orjson
 
+from trader.state.meta import read_value
+from trader.state.portfolio import realized_pnl
+from trader.state.status_queries import (
+    decision_rows,
+    last_cycle_row,
+    latest_run_universe_payloads,
+    open_order_rows,
+    position_rows,
+)
 from trader.state.trading_state import read_status
 
-OPEN_INTENT_STATES = ("NEW", "SUBMITTING", "OPEN", "PARTIALLY_FILLED")
 VALUATION_KEY = "valuation"  # written by each decision step (trading/record.py)
 LAST_DECISIONS = 10
 T = TypeVar("T", dict[str, Any], list[Any])
@@ -35,10 +43,6 @@ def with_iso_times(record: dict[str, Any]) -> dict[str, Any]:
         k: iso(v) if k.endswith("_at") and isinstance(v, int | float) else v
         for k, v in record.items()
     }
-
-
-def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-    return [dict(row) for row in conn.execute(sql, params).fetchall()]
 
 
 def _decimal(text: Any) -> Decimal | None:
@@ -68,7 +72,7 @@ def state_document(conn: sqlite3.Connection) -> dict[str, Any]:
         "quote_currency": valuation.get("quote_currency"),
         "balances_known": valuation.get("balances_known"),
         "valued_at": iso(valuation.get("at")),
-        "realized_pnl": _sum_text(conn, "SELECT realized_pnl FROM positions"),
+        "realized_pnl": str(realized_pnl(conn)),
         "unrealized_pnl": str(unrealized),
         "positions": positions,
         "open_orders": _open_orders(conn),
@@ -79,17 +83,13 @@ def state_document(conn: sqlite3.Connection) -> dict[str, Any]:
 
 
 def _valuation(conn: sqlite3.Connection) -> dict[str, Any]:
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (VALUATION_KEY,)).fetchone()
-    return {} if row is None else _decoded(row[0], dict)
+    stored = read_value(conn, VALUATION_KEY)
+    return {} if stored is None else _decoded(stored, dict)
 
 
 def _positions(conn: sqlite3.Connection, marks: dict[str, Decimal | None]) -> list[dict[str, Any]]:
     """Each open position with its mark (the last step's mid), value and unrealized PnL."""
-    rows = _rows(
-        conn,
-        "SELECT product_id, base_size, average_cost, realized_pnl, fees_paid, opened_at "
-        "FROM positions WHERE base_size != '0' ORDER BY product_id",
-    )
+    rows = position_rows(conn)
     for row in rows:
         size, cost, mark = (
             Decimal(row["base_size"]),
@@ -104,14 +104,7 @@ def _positions(conn: sqlite3.Connection, marks: dict[str, Decimal | None]) -> li
 
 
 def _open_orders(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    placeholders = ",".join("?" for _ in OPEN_INTENT_STATES)
-    rows = _rows(
-        conn,
-        "SELECT intent_id, client_order_id, exchange_order_id, product_id, side, purpose, "
-        "state, base_size, limit_price, filled_size, created_at FROM intents "
-        f"WHERE state IN ({placeholders}) AND mode != 'DRY_RUN' ORDER BY created_at",
-        OPEN_INTENT_STATES,
-    )
+    rows = open_order_rows(conn)
     for row in rows:
         row["created_at"] = iso(row["created_at"])
     return rows
@@ -119,13 +112,7 @@ def _open_orders(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 def _last_decisions(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """The newest verdicts: what was approved or rejected, and why (reason codes)."""
-    rows = _rows(
-        conn,
-        "SELECT p.proposal_id, p.strategy, p.product_id, p.side, v.decision, v.reasons, "
-        "v.payload, v.created_at FROM verdicts v JOIN proposals p USING (proposal_id) "
-        "ORDER BY v.created_at DESC, p.proposal_id DESC LIMIT ?",
-        (LAST_DECISIONS,),
-    )
+    rows = decision_rows(conn, LAST_DECISIONS)
     decisions = []
     for row in rows:
         payload = _decoded(row.pop("payload"), dict)
@@ -145,18 +132,8 @@ def _exclusions(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
     """Products the universe excludes now, by product (reason code and detail): the
     exclusion changes the latest run logged (U-1), folded in order. An earlier run's are
     not read: a run's first refresh logs every exclusion it finds."""
-    latest = conn.execute(
-        "SELECT cycle_id FROM audit_events WHERE kind = 'universe' ORDER BY event_id DESC LIMIT 1"
-    ).fetchone()
-    if latest is None:
-        return {}
-    rows = conn.execute(
-        "SELECT payload FROM audit_events WHERE kind = 'universe' AND cycle_id LIKE ? "
-        "ORDER BY event_id",
-        (f"%-{_run_tag(latest[0])}",),
-    ).fetchall()
     excluded: dict[str, dict[str, Any]] = {}
-    for (payload,) in rows:
+    for payload in latest_run_universe_payloads(conn):
         change = _decoded(payload, dict)
         for entry in change.get("excluded") or []:
             if isinstance(entry, dict) and isinstance(entry.get("product_id"), str):
@@ -166,19 +143,9 @@ def _exclusions(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
     return dict(sorted(excluded.items()))
 
 
-def _run_tag(cycle_id: str | None) -> str:
-    return (cycle_id or "").rsplit("-", 1)[-1]
-
-
 def _last_cycle(conn: sqlite3.Connection) -> dict[str, Any] | None:
-    last = _rows(
-        conn,
-        "SELECT cycle_id, started_at, finished_at, status, error, config_hash "
-        "FROM cycles ORDER BY started_at DESC LIMIT 1",
-    )
-    if not last:
-        return None
-    return with_iso_times(last[0])
+    last = last_cycle_row(conn)
+    return None if last is None else with_iso_times(last)
 
 
 def _decoded(text: Any, kind: type[T]) -> T:
@@ -188,8 +155,3 @@ def _decoded(text: Any, kind: type[T]) -> T:
     except (orjson.JSONDecodeError, TypeError):
         return kind()
     return value if isinstance(value, kind) else kind()
-
-
-def _sum_text(conn: sqlite3.Connection, sql: str) -> str:
-    total = sum((Decimal(row[0]) for row in conn.execute(sql).fetchall()), Decimal(0))
-    return str(total)

@@ -187,10 +187,7 @@ class ExecutionEngine:
         else:
             cause = result.cause
             await self.db.run(
-                lambda conn: conn.execute(
-                    "UPDATE intents SET last_error = ?, updated_at = ? WHERE intent_id = ?",
-                    (cause[:500], now, intent.intent_id),
-                )
+                lambda conn: store.note_outcome_unknown(conn, intent.intent_id, cause, now)
             )
             log.warning(
                 "order_outcome_unknown",
@@ -352,12 +349,7 @@ class ExecutionEngine:
 
     async def _resend(self, intent: Intent) -> None:
         now = self._clock()
-        await self.db.run(
-            lambda conn: conn.execute(
-                "UPDATE intents SET attempts = attempts + 1, updated_at = ? WHERE intent_id = ?",
-                (now, intent.intent_id),
-            )
-        )
+        await self.db.run(lambda conn: store.count_attempt(conn, intent.intent_id, now))
         self.metrics.resends.inc()
         log.info("order_resend", intent_id=intent.intent_id, attempt=intent.attempts + 1)
         await self._send(intent, resend=True)

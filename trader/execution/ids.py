@@ -13,19 +13,15 @@ import sqlite3
 import uuid
 
 from trader.state.identity import NAMESPACE_KEY
+from trader.state.meta import insert_absent, read_value
 
 
 def installation_namespace(conn: sqlite3.Connection) -> uuid.UUID:
-    """The namespace of this installation, created on first use (in a short transaction)."""
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (NAMESPACE_KEY,)).fetchone()
-    if row is not None:
-        return uuid.UUID(row[0])
-    fresh = uuid.uuid4()
-    conn.execute(
-        "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (NAMESPACE_KEY, str(fresh))
-    )
-    stored = conn.execute("SELECT value FROM meta WHERE key = ?", (NAMESPACE_KEY,)).fetchone()
-    return uuid.UUID(stored[0])
+    """The namespace of this installation, created on first use."""
+    stored = read_value(conn, NAMESPACE_KEY)
+    if stored is None:
+        stored = insert_absent(conn, NAMESPACE_KEY, str(uuid.uuid4()))
+    return uuid.UUID(stored)
 
 
 class OrderIds:

@@ -8,6 +8,7 @@ never changes: a late "cancelled" after FILLED is ignored, never acted on.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -47,12 +48,20 @@ RANK = {
     IntentState.DRY: 4,
 }
 TERMINAL = frozenset(s for s, rank in RANK.items() if rank == 4)
-LIVE_STATES = (IntentState.SUBMITTING, IntentState.OPEN, IntentState.PARTIALLY_FILLED)
+# an intent still working: decided or at the venue, not yet in a terminal state
+WORKING = frozenset(s for s, rank in RANK.items() if rank < 4)
+# a working intent whose request has left (or is leaving): SUBMITTING, OPEN, PARTIALLY_FILLED
+LIVE_STATES = tuple(s for s in IntentState if s in WORKING and s is not IntentState.NEW)
 
 
 def may_move(current: IntentState, target: IntentState) -> bool:
     """True when `current → target` is a forward move (equal states are no-ops, not moves)."""
     return current not in TERMINAL and RANK[target] > RANK[current]
+
+
+def state_values(states: Iterable[IntentState]) -> tuple[str, ...]:
+    """The states' stored texts in rank order (stable SQL parameters for `state IN (...)`)."""
+    return tuple(s.value for s in sorted(states, key=lambda s: (RANK[s], s.value)))
 
 
 def sources_for(target: IntentState) -> tuple[str, ...]:

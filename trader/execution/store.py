@@ -14,10 +14,19 @@ from typing import Any
 
 import orjson
 
+from trader.core.orders import TERMINAL_STATUSES
 from trader.core.types import Side
 from trader.exchange.models import Fill
 from trader.execution.accounting import FillRow, PositionTotals, position_from_fills
-from trader.execution.intents import LIVE_STATES, Intent, IntentState, Purpose, sources_for
+from trader.execution.intents import (
+    LIVE_STATES,
+    WORKING,
+    Intent,
+    IntentState,
+    Purpose,
+    sources_for,
+    state_values,
+)
 from trader.state.db import transaction
 
 INTENT_COLUMNS = (
@@ -185,6 +194,67 @@ def update_fields(conn: sqlite3.Connection, intent_id: str, now: float, **fields
             f"UPDATE intents SET {assignments}, updated_at = ? WHERE intent_id = ?",
             (*fields.values(), now, intent_id),
         )
+
+
+def note_outcome_unknown(conn: sqlite3.Connection, intent_id: str, cause: str, now: float) -> None:
+    """Keep why a send's outcome is unknown (the intent stays where it is)."""
+    conn.execute(
+        "UPDATE intents SET last_error = ?, updated_at = ? WHERE intent_id = ?",
+        (cause[:500], now, intent_id),
+    )
+
+
+def count_attempt(conn: sqlite3.Connection, intent_id: str, now: float) -> None:
+    """One more send of the intent's request (a resend)."""
+    conn.execute(
+        "UPDATE intents SET attempts = attempts + 1, updated_at = ? WHERE intent_id = ?",
+        (now, intent_id),
+    )
+
+
+def exit_working(conn: sqlite3.Connection, product_id: str) -> bool:
+    """True when a SELL for the product is still working."""
+    states = state_values(WORKING)
+    marks = ",".join("?" for _ in states)
+    row = conn.execute(
+        "SELECT 1 FROM intents WHERE product_id = ? AND side = 'SELL' "
+        f"AND state IN ({marks}) LIMIT 1",
+        (product_id, *states),
+    ).fetchone()
+    return row is not None
+
+
+def count_open_orders(conn: sqlite3.Connection) -> int:
+    """Working intents of the modes that send (a DRY_RUN intent is never at a venue)."""
+    states = state_values(WORKING)
+    marks = ",".join("?" for _ in states)
+    row = conn.execute(
+        f"SELECT COUNT(*) FROM intents WHERE state IN ({marks}) AND mode != 'DRY_RUN'",
+        states,
+    ).fetchone()
+    return int(row[0])
+
+
+def close_working(conn: sqlite3.Connection, reason: str, now: float) -> int:
+    """Close every working intent as CANCELLED with `reason`, and its venue orders with it
+    (the audit trail must not show them working); returns how many intents closed."""
+    states = state_values(WORKING)
+    marks = ",".join("?" for _ in states)
+    final = sorted(s.value for s in TERMINAL_STATUSES)
+    final_marks = ",".join("?" for _ in final)
+    with transaction(conn):
+        conn.execute(
+            "UPDATE orders SET status = 'CANCELLED', updated_at = ? WHERE intent_id IN "
+            f"(SELECT intent_id FROM intents WHERE state IN ({marks})) "
+            f"AND status NOT IN ({final_marks})",
+            (now, *states, *final),
+        )
+        cursor = conn.execute(
+            "UPDATE intents SET state = 'CANCELLED', reject_reason = ?, updated_at = ? "
+            f"WHERE state IN ({marks})",
+            (reason, now, *states),
+        )
+        return int(cursor.rowcount)
 
 
 def record_progress(

@@ -24,6 +24,7 @@ from trader.daemon.keeper import StateKeeper
 from trader.daemon.trading.orders import OrderDesk
 from trader.exchange.errors import ExchangeError
 from trader.exchange.interface import Exchange, Venue
+from trader.execution import store
 from trader.execution.intents import Purpose
 from trader.execution.paper import PaperExchange
 from trader.execution.reconcile import fill_deltas
@@ -31,10 +32,12 @@ from trader.ops.lifecycle import Job, OnFailure
 from trader.ops.metrics import Metrics
 from trader.pipeline.decide import DecisionStep
 from trader.risk.fees import fallback_rates
-from trader.state.db import Database, StateUnavailableError, transaction
+from trader.state.db import Database, StateUnavailableError
+from trader.state.portfolio import held_sizes
 
 log = structlog.get_logger("trader.act")
 FINAL_SYNC_S = 3.0
+PAPER_RESTARTED = "paper venue restarted"  # why its working intents closed at a restart
 
 # a background job: its name, its work, what its failure does
 Background = tuple[str, Job, OnFailure]
@@ -227,7 +230,7 @@ class Actor:
         cycle_id: str | None,
         reason: str = "proposal",
     ) -> None:
-        working = await self.db.run(lambda conn: _exit_working(conn, product_id))
+        working = await self.db.run(lambda conn: store.exit_working(conn, product_id))
         if working:
             return
         log.warning("exit_due", product_id=product_id, size=str(size), reason=reason)
@@ -244,11 +247,7 @@ class Actor:
 
     async def flatten(self) -> None:
         """OPS-4 `kill_switch.flatten`: sell every position, slippage bounded."""
-        positions = await self.db.run(
-            lambda conn: conn.execute(
-                "SELECT product_id, base_size FROM positions WHERE base_size != '0'"
-            ).fetchall()
-        )
+        positions = await self.db.run(held_sizes)
         cap = Decimal(str(self.loaded.app.kill_switch.flatten_max_slippage_bps))
         for product_id, size in positions:
             log.critical("kill_switch_flatten", product_id=product_id, size=size)
@@ -272,15 +271,6 @@ class Actor:
             log.error("final_fill_sync_incomplete", error=repr(exc))
 
 
-def _exit_working(conn: sqlite3.Connection, product_id: str) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM intents WHERE product_id = ? AND side = 'SELL' AND state IN "
-        "('NEW', 'SUBMITTING', 'OPEN', 'PARTIALLY_FILLED') LIMIT 1",
-        (product_id,),
-    ).fetchone()
-    return row is not None
-
-
 async def _paper_exchange(
     loaded: LoadedConfig,
     db: Database,
@@ -299,7 +289,7 @@ async def _paper_exchange(
         for c in set(opening) | set(deltas)
     }
     now = clock()
-    closed = await db.run(lambda conn: _close_paper_orders(conn, now))
+    closed = await db.run(lambda conn: store.close_working(conn, PAPER_RESTARTED, now))
     if closed:
         log.warning("paper_orders_closed_at_restart", count=closed)
     return PaperExchange(
@@ -312,23 +302,6 @@ async def _paper_exchange(
         depth_levels=paper.depth_levels,
         step_bps=Decimal(str(paper.level_step_bps)),
     )
-
-
-def _close_paper_orders(conn: sqlite3.Connection, now: float) -> int:
-    with transaction(conn):
-        conn.execute(  # their venue orders too: the audit trail must not show them working
-            "UPDATE orders SET status = 'CANCELLED', updated_at = ? WHERE intent_id IN "
-            "(SELECT intent_id FROM intents WHERE state IN "
-            "('NEW', 'SUBMITTING', 'OPEN', 'PARTIALLY_FILLED')) "
-            "AND status NOT IN ('FILLED', 'CANCELLED', 'EXPIRED', 'FAILED')",
-            (now,),
-        )
-        cursor = conn.execute(
-            "UPDATE intents SET state = 'CANCELLED', reject_reason = 'paper venue restarted', "
-            "updated_at = ? WHERE state IN ('NEW', 'SUBMITTING', 'OPEN', 'PARTIALLY_FILLED')",
-            (now,),
-        )
-        return int(cursor.rowcount)
 
 
 class _QuoteRelay:

@@ -16,6 +16,15 @@ from trader.core.decision import Proposal, Verdict
 from trader.daemon.status import VALUATION_KEY
 from trader.pipeline.decide import DecisionStep
 from trader.state.db import transaction
+from trader.state.decisions import (
+    ProposalRow,
+    VerdictRow,
+    insert_proposal,
+    insert_universe_change,
+    insert_verdict,
+)
+from trader.state.meta import write_value
+from trader.state.portfolio import write_risk_counters
 
 log = structlog.get_logger("trader.decisions")
 
@@ -57,30 +66,28 @@ def record_step(conn: sqlite3.Connection, cycle_id: str, step: DecisionStep) -> 
         for index, proposal in enumerate(step.proposals):
             proposal_id = f"{cycle_id}/{index}"
             ids[proposal.key] = proposal_id
-            conn.execute(
-                "INSERT INTO proposals (proposal_id, cycle_id, strategy, product_id, side, "
-                "payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    proposal_id,
-                    cycle_id,
-                    proposal.strategy_id,
-                    proposal.product_id,
-                    proposal.side.value,
-                    _json(proposal_payload(proposal)),
-                    step.now,
+            insert_proposal(
+                conn,
+                ProposalRow(
+                    proposal_id=proposal_id,
+                    cycle_id=cycle_id,
+                    strategy=proposal.strategy_id,
+                    product_id=proposal.product_id,
+                    side=proposal.side.value,
+                    payload=_json(proposal_payload(proposal)),
+                    created_at=step.now,
                 ),
             )
             verdict = by_key.get(proposal.key)
             if verdict is not None:
-                conn.execute(
-                    "INSERT INTO verdicts (proposal_id, decision, reasons, payload, created_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (
-                        proposal_id,
-                        verdict.action.value.upper(),
-                        _json([r.value for r in verdict.reasons]),
-                        _json(verdict_payload(verdict)),
-                        step.now,
+                insert_verdict(
+                    conn,
+                    VerdictRow(
+                        proposal_id=proposal_id,
+                        decision=verdict.action.value.upper(),
+                        reasons=_json([r.value for r in verdict.reasons]),
+                        payload=_json(verdict_payload(verdict)),
+                        created_at=step.now,
                     ),
                 )
         _record_risk_counters(conn, step)
@@ -102,25 +109,12 @@ def _record_valuation(conn: sqlite3.Connection, step: DecisionStep) -> None:
         "equity": step.equity,
         "marks": {pid: prices[pid] for pid in sorted(wanted) if pid in prices},
     }
-    conn.execute(
-        "INSERT INTO meta (key, value) VALUES (?, ?) "
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (VALUATION_KEY, _json(valuation)),
-    )
+    write_value(conn, VALUATION_KEY, _json(valuation))
 
 
 def _record_risk_counters(conn: sqlite3.Connection, step: DecisionStep) -> None:
     state = step.risk_state
-    conn.execute(
-        "UPDATE risk_state SET high_water_mark = ?, day_start_equity = ?, day = ?, "
-        "updated_at = ? WHERE id = 1",
-        (
-            None if state.high_water_mark is None else str(state.high_water_mark),
-            None if state.day_start_equity is None else str(state.day_start_equity),
-            state.day,
-            step.now,
-        ),
-    )
+    write_risk_counters(conn, state.high_water_mark, state.day_start_equity, state.day, step.now)
 
 
 def record_exclusions(conn: sqlite3.Connection, cycle_id: str, step: DecisionStep) -> None:
@@ -136,17 +130,7 @@ def record_exclusions(conn: sqlite3.Connection, cycle_id: str, step: DecisionSte
         "readmitted": list(changes.readmitted),
     }
     with transaction(conn):
-        conn.execute(
-            "INSERT INTO audit_events (at, kind, actor, cycle_id, payload) "
-            "VALUES (?, 'universe', 'daemon', ?, ?)",
-            (step.now, cycle_id, _json(payload)),
-        )
-
-
-def realized_pnl(conn: sqlite3.Connection) -> Decimal:
-    """Realized PnL over every position, net of all fees (X-4)."""
-    rows = conn.execute("SELECT realized_pnl FROM positions").fetchall()
-    return sum((Decimal(row[0]) for row in rows), Decimal(0))
+        insert_universe_change(conn, cycle_id, _json(payload), step.now)
 
 
 def log_decisions(step: DecisionStep, proposal_ids: dict[str, str]) -> None:

@@ -27,7 +27,6 @@ from trader.daemon.trading.act import Actor
 from trader.daemon.trading.gauges import TradingMetrics
 from trader.daemon.trading.record import (
     log_decisions,
-    realized_pnl,
     record_exclusions,
     record_step,
 )
@@ -35,7 +34,6 @@ from trader.daemon.trading.snapshot import (
     build_market,
     load_portfolio,
     load_risk_state,
-    position_sizes,
 )
 from trader.daemon.trading.venue_link import (
     choose_products,
@@ -54,6 +52,7 @@ from trader.pipeline.decide import DecisionCore, DecisionInputs, DecisionStep
 from trader.sim.venue import SimVenue
 from trader.state.candle_log import CandleRecorder
 from trader.state.db import Database
+from trader.state.portfolio import position_sizes, realized_pnl
 
 log = structlog.get_logger("trader.trading")
 

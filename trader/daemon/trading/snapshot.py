@@ -21,19 +21,17 @@ from trader.core.risk_state import Cooldown, RiskState, TradeStamp
 from trader.core.types import Candle, ProductRules, Quote, Side
 from trader.marketdata.candles import CandleStore
 from trader.pipeline.decide import DecisionCore
+from trader.state.portfolio import (
+    active_cooldowns,
+    entries_traded_since,
+    entry_plans,
+    held_positions,
+    risk_counters,
+    working_orders,
+)
 from trader.state.trading_state import TradingStatus
 
 DAY_S = 86400.0
-# R-1 trade rate and spacing count trades: an entry (its reprices included, one proposal)
-# that filled, or is still working and may fill — never one that ended unfilled. A DRY_RUN
-# entry (state DRY) never learns whether it would have filled: it counts, as if it had.
-ENTRIES_TRADED = (
-    "SELECT MIN(created_at), product_id FROM intents WHERE side = 'BUY' "
-    "AND purpose IN ('entry', 'reprice') AND created_at > ? "
-    "AND (filled_size != '0' "
-    "OR state IN ('DRY', 'NEW', 'SUBMITTING', 'OPEN', 'PARTIALLY_FILLED')) "
-    "GROUP BY COALESCE(proposal_id, intent_id), product_id ORDER BY 1"
-)
 
 
 class MarketFeed(Protocol):
@@ -82,33 +80,17 @@ def build_market(
 
 def _exit_plans(conn: sqlite3.Connection) -> dict[str, dict[str, object]]:
     """The exit plan of the entry that last added to each product (proposal payload)."""
-    rows = conn.execute(
-        "SELECT i.product_id, p.payload FROM intents i JOIN proposals p ON p.proposal_id = "
-        "i.proposal_id WHERE i.side = 'BUY' AND i.filled_size != '0' ORDER BY i.created_at"
-    ).fetchall()
-    return {row[0]: orjson.loads(row[1]) for row in rows}
+    return {row[0]: orjson.loads(row[1]) for row in entry_plans(conn)}
 
 
 def _optional_decimal(value: object) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def position_sizes(conn: sqlite3.Connection, product_ids: list[str]) -> dict[str, Decimal]:
-    """Base size held per product (absent: none held)."""
-    marks = ",".join("?" for _ in product_ids)
-    rows = conn.execute(
-        f"SELECT product_id, base_size FROM positions WHERE product_id IN ({marks})", product_ids
-    )
-    return {row[0]: Decimal(row[1]) for row in rows}
-
-
 def load_positions(conn: sqlite3.Connection) -> dict[str, Position]:
     plans = _exit_plans(conn)
     positions: dict[str, Position] = {}
-    for row in conn.execute(
-        "SELECT product_id, base_size, average_cost, opened_at FROM positions "
-        "WHERE base_size != '0'"
-    ):
+    for row in held_positions(conn):
         plan = plans.get(row[0], {})
         max_hold = plan.get("max_hold_s")
         positions[row[0]] = Position(
@@ -127,10 +109,7 @@ def load_positions(conn: sqlite3.Connection) -> dict[str, Position]:
 def load_open_orders(conn: sqlite3.Connection) -> list[OpenOrder]:
     """Working orders at worst case: the unfilled remainder at the limit (R-1)."""
     orders = []
-    for row in conn.execute(
-        "SELECT intent_id, product_id, side, base_size, filled_size, limit_price, quote_size "
-        "FROM intents WHERE state IN ('NEW', 'SUBMITTING', 'OPEN', 'PARTIALLY_FILLED')"
-    ):
+    for row in working_orders(conn):
         base = Decimal(row[3]) - Decimal(row[4]) if row[3] is not None else Decimal(0)
         orders.append(
             OpenOrder(
@@ -161,17 +140,12 @@ def load_portfolio(
 
 
 def load_risk_state(conn: sqlite3.Connection, status: TradingStatus, now: float) -> RiskState:
-    row = conn.execute(
-        "SELECT high_water_mark, day_start_equity, day, consecutive_losses "
-        "FROM risk_state WHERE id = 1"
-    ).fetchone()
+    row = risk_counters(conn)
     cooldowns: dict[str, Cooldown] = {}
-    for pid, until, reason in conn.execute(
-        "SELECT product_id, until, reason FROM cooldowns WHERE until > ? ORDER BY until", (now,)
-    ):
+    for pid, until, reason in active_cooldowns(conn, now):
         cooldowns[pid] = Cooldown(until=until, reason=reason)
     trades = tuple(
-        TradeStamp(time=r[0], product_id=r[1]) for r in conn.execute(ENTRIES_TRADED, (now - DAY_S,))
+        TradeStamp(time=at, product_id=pid) for at, pid in entries_traded_since(conn, now - DAY_S)
     )
     return RiskState(
         trading_state=status.state,

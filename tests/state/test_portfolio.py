@@ -1,0 +1,91 @@
+"""X-4, R-1, R-3: the portfolio's rows — positions held, working orders, the exit plan of
+the entry that last added, risk counters and cooldowns."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from trader.core.types import Side
+from trader.execution import store
+from trader.execution.intents import Intent, IntentState, Purpose
+from trader.state import portfolio
+from trader.state.db import open_and_migrate
+
+NOW = 1_800_000_000.0
+
+
+@pytest.fixture
+def conn(tmp_path):
+    conn = open_and_migrate(tmp_path / "s.db")
+    yield conn
+    conn.close()
+
+
+def _position(conn, product, size, pnl):
+    conn.execute(
+        "INSERT INTO positions (product_id, base_size, average_cost, realized_pnl, opened_at, "
+        "updated_at) VALUES (?, ?, '100', ?, ?, ?)",
+        (product, size, pnl, NOW, NOW),
+    )
+
+
+def _intent(n, state, *, filled="0", proposal=None):
+    return Intent(
+        intent_id=f"i{n}",
+        client_order_id=f"c{n}",
+        mode="LIVE",
+        purpose=Purpose.ENTRY,
+        product_id="BTC-USD",
+        side=Side.BUY,
+        order_configuration="{}",
+        request_body=b"{}",
+        base_size=Decimal("0.01"),
+        quote_size=None,
+        limit_price=Decimal("100"),
+        state=state,
+        created_at=NOW + n,
+        proposal_id=proposal,
+        filled_size=Decimal(filled),
+    )
+
+
+def test_x4_positions_held_their_sizes_and_realized_pnl_over_all(conn):
+    _position(conn, "BTC-USD", "0.5", "1.25")
+    _position(conn, "ETH-USD", "0", "-0.75")
+    assert portfolio.realized_pnl(conn) == Decimal("0.50")
+    assert portfolio.held_sizes(conn) == [("BTC-USD", "0.5")]
+    assert [tuple(r) for r in portfolio.held_positions(conn)] == [("BTC-USD", "0.5", "100", NOW)]
+    sizes = portfolio.position_sizes(conn, ["BTC-USD", "ETH-USD", "SOL-USD"])
+    assert sizes == {"BTC-USD": Decimal("0.5"), "ETH-USD": Decimal(0)}
+
+
+def test_r1_working_orders_are_the_intents_in_working_states(conn):
+    for n, state in enumerate(IntentState):
+        store.insert_intent(conn, _intent(n, state))
+    ids = sorted(row["intent_id"] for row in portfolio.working_orders(conn))
+    assert ids == ["i0", "i1", "i2", "i3"]  # NEW, SUBMITTING, OPEN, PARTIALLY_FILLED
+
+
+def test_r1_entry_plans_come_from_the_filled_entries_proposals(conn):
+    conn.execute("INSERT INTO cycles VALUES ('c', 0, 0, 'OK', 'h', 'LIVE', NULL, NULL)")
+    for n, payload in ((1, '{"max_hold_s": 60}'), (2, '{"max_hold_s": 90}')):
+        conn.execute(
+            "INSERT INTO proposals VALUES (?, 'c', 'rules', 'BTC-USD', 'BUY', ?, 0)",
+            (f"p{n}", payload),
+        )
+    store.insert_intent(conn, _intent(1, IntentState.FILLED, filled="0.01", proposal="p1"))
+    store.insert_intent(conn, _intent(2, IntentState.OPEN, proposal="p2"))
+    assert [tuple(r) for r in portfolio.entry_plans(conn)] == [("BTC-USD", '{"max_hold_s": 60}')]
+
+
+def test_r3_risk_counters_round_trip_and_cooldowns_expire(conn):
+    portfolio.write_risk_counters(conn, Decimal("1000.5"), None, "2027-01-15", NOW)
+    row = portfolio.risk_counters(conn)
+    assert (row[0], row[1], row[2]) == ("1000.5", None, "2027-01-15")
+    conn.execute("INSERT INTO cooldowns VALUES ('BTC-USD', 'loss', ?, ?)", (NOW + 60, NOW))
+    conn.execute("INSERT INTO cooldowns VALUES ('ETH-USD', 'loss', ?, ?)", (NOW - 1, NOW))
+    assert portfolio.active_cooldowns(conn, NOW) == [("BTC-USD", NOW + 60, "loss")]
+    assert portfolio.purge_expired_cooldowns(conn, NOW) == 1
+    assert portfolio.active_cooldowns(conn, NOW - 10) == [("BTC-USD", NOW + 60, "loss")]
