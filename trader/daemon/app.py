@@ -11,7 +11,6 @@ import asyncio
 import os
 import signal
 import sqlite3
-import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -21,6 +20,7 @@ from trader import __version__
 from trader.commands.exit_codes import EXIT_ENVIRONMENT, EXIT_STATE
 from trader.config.loader import ConfigError, LoadedConfig, load_config
 from trader.config.secrets import Credentials
+from trader.core.clock import Clock, wall_clock
 from trader.core.types import Mode, TradingState
 from trader.daemon.cycle import CycleRunner, abort_unfinished_cycles
 from trader.daemon.guard import StateGuard
@@ -68,7 +68,8 @@ class Daemon:
         self.trading_error: str | None = None
         self.metrics = Metrics()
         self.notifier = notifier or SystemdNotifier()
-        self.started_at = time.time()
+        self.clock: Clock = wall_clock
+        self.started_at = self.clock()
         self.lag = LoopLagMonitor(self.metrics)
         self._stop = asyncio.Event()
         self._signals_seen = 0
@@ -79,7 +80,7 @@ class Daemon:
         self._http: OpsServer | None = None
         self._venue: SimVenue | None = None
         self._watcher: KillSwitchWatcher | None = None
-        self._canceller = CancelDriver(self._cancel_all, self.metrics)
+        self._canceller = CancelDriver(self._cancel_all, self.metrics, clock=self.clock)
         self._guard: StateGuard | None = None
         self._exit_code = 0
 
@@ -109,12 +110,12 @@ class Daemon:
         self.metrics.info.info({"version": __version__, "mode": app.mode.value})
         self.metrics.set_mode(app.mode)
         if app.exchange.venue == "sim":
-            self._venue = embedded_venue(self.loaded)
+            self._venue = embedded_venue(self.loaded, self.clock)
             await self._venue.start()
-        self._db = db = await Database.open_state(self.loaded.state_db_path)
-        aborted = await db.run(abort_unfinished_cycles)
-        self._keeper = keeper = await StateKeeper.load(db, self.metrics)
-        self._guard = StateGuard(db, keeper, self.metrics, self._canceller)
+        self._db = db = await Database.open_state(self.loaded.state_db_path, self.clock)
+        aborted = await db.run(abort_unfinished_cycles(self.clock()))
+        self._keeper = keeper = await StateKeeper.load(db, self.metrics, self.clock)
+        self._guard = StateGuard(db, keeper, self.metrics, self._canceller, self.clock)
         self._runner = CycleRunner(
             db,
             self.metrics,
@@ -125,6 +126,7 @@ class Daemon:
             jitter_pct=app.cycle.jitter_pct,
             align=app.cycle.align_to_interval,
             offset_s=app.cycle.offset_s,
+            clock=self.clock,
         )
         self._watcher = watcher = KillSwitchWatcher(
             self.loaded.kill_switch_path,
@@ -351,7 +353,7 @@ class Daemon:
                 "venue_url": self._venue_url(),
                 "config_hash": self.loaded.config_hash,
                 "started_at": iso(self.started_at),
-                "uptime_s": round(time.time() - self.started_at, 3),
+                "uptime_s": round(self.clock() - self.started_at, 3),
                 "kill_switch_file": self.loaded.kill_switch_path.exists(),
                 "halt_cancel": self._canceller.status(),
                 "halt_pending_write": self._keeper is not None and self._keeper.pending is not None,

@@ -181,7 +181,9 @@ def write_marker(path: Path, namespace: uuid.UUID, created_at: float) -> None:
     os.replace(tmp.name, path)
 
 
-def settle_identity(conn: sqlite3.Connection, db_path: Path, fresh: bool) -> StateOpening:
+def settle_identity(
+    conn: sqlite3.Connection, db_path: Path, fresh: bool, now: float
+) -> StateOpening:
     """Reconcile the database's namespace with the marker beside it (after migrations)."""
     marker_file = marker_path(db_path)
     marker = read_marker(marker_file)
@@ -206,7 +208,8 @@ def settle_identity(conn: sqlite3.Connection, db_path: Path, fresh: bool) -> Sta
         )
         flag_adoption(conn, reason)
     if marker is None:
-        write_marker(marker_file, namespace, time.time())
+        write_marker(marker_file, namespace, now)
+
     return StateOpening(fresh, namespace, reason or adoption_reason(conn), identity_of(db_path))
 
 

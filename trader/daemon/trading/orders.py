@@ -7,7 +7,6 @@ paper exchange, with its state in its own database file.
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -16,6 +15,7 @@ import structlog
 
 from trader.config.app import ExecutionConfig
 from trader.config.policy import PolicyConfig
+from trader.core.clock import Clock, wall_clock
 from trader.core.types import ProductRules, Quote, TradingState
 from trader.daemon.keeper import StateKeeper
 from trader.daemon.trading.cooldowns import CooldownRecorder
@@ -74,7 +74,7 @@ class OrderDesk:
         quote: Callable[[str], Quote | None],
         rules: Callable[[str], ProductRules | None],
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Clock,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
         base_currencies: frozenset[str] = frozenset(),
         venue_clock: Callable[[], float] | None = None,
@@ -100,10 +100,10 @@ class OrderDesk:
             new_id=new_id,
             absence_proof_s=config.absence_proof_s,
         )
-        self.tracker = OrderTracker(db, exchange, ids, self.metrics)
+        self.tracker = OrderTracker(db, exchange, ids, self.metrics, clock)
         self.engine.order_found.append(self.tracker.on_order)
         self.cancel = CancelAll(
-            db, exchange, ids, self.tracker, self.metrics, self.engine.resolve_pending
+            db, exchange, ids, self.tracker, self.metrics, self.engine.resolve_pending, clock=clock
         )
         self.reconciler = Reconciler(
             db,
@@ -113,6 +113,7 @@ class OrderDesk:
             self.tracker,
             tolerance=Decimal(str(config.reconcile_tolerance)),
             base_currencies=base_currencies,
+            clock=clock,
         )
         self.manager = OrderManager(
             self.engine,
@@ -168,6 +169,7 @@ class OrderDesk:
             mode,
             quote,
             products.get,
+            clock=wall_clock,
             base_currencies=bases,
             venue_clock=venue_clock,
         )
