@@ -7,6 +7,7 @@ import itertools
 import json
 import zipfile
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -128,7 +129,7 @@ def test_sim1_ws_capture_products_only(shared_data, capture):
     assert read_capture_products(shared_data / CAPTURE) == capture.products
 
 
-def _zip(path, name, text):
+def _zip(path: Path, name: str, text: str) -> Path:
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr(name, text)
     return path
