@@ -27,7 +27,7 @@ def kill_command(args: argparse.Namespace) -> int:
     if loaded is None:
         return EXIT_CONFIG
     path = loaded.kill_switch_path
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(wall_clock()))
     reason = f"{args.reason} (by {getpass.getuser()} at {stamp})"
     try:
         _write_switch(path, reason)

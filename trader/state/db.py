@@ -126,7 +126,8 @@ def open_state(
 ) -> tuple[sqlite3.Connection, StateOpening]:
     """Open the daemon's state file with its identity checks (ST-3): an existing file must
     be a sound database; the installation marker beside it keeps the order namespace."""
-    existed = check_before_open(path)
+    now = clock()
+    existed = check_before_open(path, now)
     try:
         conn = connect(path, busy_timeout_ms=busy_timeout_ms)
     except sqlite3.DatabaseError as exc:
@@ -135,7 +136,7 @@ def open_state(
         if existed:
             check_integrity(conn, path)
         migrate(conn)
-        opening = settle_identity(conn, path, fresh=not existed, now=clock())
+        opening = settle_identity(conn, path, fresh=not existed, now=now)
     except sqlite3.OperationalError as exc:  # locked, full disk, read-only: not damage
         conn.close()
         raise StateFileError(f"state file {path} cannot be written: {exc}") from exc

@@ -92,15 +92,15 @@ def identity_problem(path: Path, opened: FileIdentity, links: int = 1) -> FilePr
     return None
 
 
-def check_before_open(path: Path) -> bool:
+def check_before_open(path: Path, now: float) -> bool:
     """True when `path` exists and looks like a database; False when there is none yet
-    (a write-ahead log left by a lost file is moved aside: replayed into a new file it
-    would corrupt it). An empty or foreign file is refused (a truncated state must not
-    become a fresh one)."""
+    (a write-ahead log left by a lost file is moved aside, its name stamped with `now`:
+    replayed into a new file it would corrupt it). An empty or foreign file is refused (a
+    truncated state must not become a fresh one)."""
     try:
         size = path.stat().st_size
     except FileNotFoundError:
-        _set_aside_leftovers(path)
+        _set_aside_leftovers(path, now)
         return False
     if size == 0:
         raise StateFileError(
@@ -127,8 +127,8 @@ def damaged(path: Path, why: object) -> str:
     )
 
 
-def _set_aside_leftovers(path: Path) -> None:
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+def _set_aside_leftovers(path: Path, now: float) -> None:
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
     for suffix in ("-wal", "-shm"):
         leftover = path.with_name(path.name + suffix)
         if leftover.exists():
