@@ -33,7 +33,9 @@ from trader.core.market import MarketSnapshot, ProductMarket
 from trader.core.portfolio import Portfolio, Position
 from trader.core.risk_state import RiskState
 from trader.core.types import Candle, ProductRules, Quote
-from trader.risk import RiskConfig, evaluate, exits_due, filter_exits
+from trader.risk.config import RiskConfig
+from trader.risk.engine import evaluate
+from trader.risk.exits import exits_due, filter_exits
 from trader.strategies import StrategyContext, StrategyRegistry
 from trader.triggers import TriggerEngine
 from trader.universe import build_universe

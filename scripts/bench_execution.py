@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.execution.support import execution_stack, quiet_venue, resting_buy  # noqa: E402
+from trader.core.clock import wall_clock  # noqa: E402
 from trader.core.orders import OrderKind  # noqa: E402
 from trader.core.types import ProductRules, Side  # noqa: E402
 from trader.daemon.keeper import StateKeeper  # noqa: E402
@@ -67,15 +68,15 @@ KILL_SWITCH_GIVE_UP_S = 60.0  # a broken drill fails the figure instead of hangi
 
 
 async def kill_switch_once(tmp: Path, orders: int) -> float:
-    venue = SimVenue(quiet_venue())
+    venue = SimVenue(quiet_venue(), clock=wall_clock)
     await venue.start()
     try:
         async with execution_stack(tmp, venue) as stack:
             await place_resting(stack, orders)
             assert len(stack.venue_open_own()) == orders
             metrics = Metrics()
-            keeper = await StateKeeper.load(stack.db, metrics)
-            canceller = CancelDriver(stack.cancel_all.run, metrics)
+            keeper = await StateKeeper.load(stack.db, metrics, wall_clock)
+            canceller = CancelDriver(stack.cancel_all.run, metrics, clock=wall_clock)
             path = tmp / "KILL_SWITCH"
             watcher = KillSwitchWatcher(
                 path, keeper, metrics, canceller, poll_interval_s=0.2, auto_resume=False
@@ -165,7 +166,7 @@ async def tick_to_order(tmp: Path, rounds: int) -> tuple[list[float], list[float
     venue = start_venue(tmp, seed=9, products=8)
     samples: list[float] = []
     decisions: list[float] = []
-    db = await Database.open(tmp / "bench.db")
+    db = await Database.open(tmp / "bench.db", wall_clock)
     config = ExchangeConfig(
         venue="coinbase",
         read_only=False,
@@ -185,6 +186,7 @@ async def tick_to_order(tmp: Path, rounds: int) -> tuple[list[float], list[float
             ExecutionMetrics(Metrics()),
             mode="LIVE",
             send_gate=lambda _p: None,
+            clock=wall_clock,
         )
         rules = {p.product_id: p for p in await exchange.products()}
         md = MarketDataService(exchange, list(rules), Metrics())
@@ -265,13 +267,19 @@ async def _place_for_installation(run, orders: int) -> None:
     from trader.state.db import Database
 
     loaded = load_config(run.home.config)
-    db = await Database.open(loaded.db_path)
+    db = await Database.open(loaded.db_path, wall_clock)
     creds = load_credentials({"CB_API_KEY_FILE": str(run.venue.key_file)})
     exchange = CoinbaseExchange(loaded.app.exchange, creds, Metrics())
     try:
         ids = OrderIds(await db.run(installation_namespace))
         engine = ExecutionEngine(
-            db, exchange, ids, ExecutionMetrics(Metrics()), mode="LIVE", send_gate=lambda _p: None
+            db,
+            exchange,
+            ids,
+            ExecutionMetrics(Metrics()),
+            mode="LIVE",
+            send_gate=lambda _p: None,
+            clock=wall_clock,
         )
         products = loaded.app.exchange.products
         quotes = await exchange.best_bid_ask(products)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import random
 import sqlite3
 
+from trader.core.clock import Clock, SimClock, wall_clock
 from trader.daemon.cycle import CycleRunner, Stage, next_start
 from trader.ops.metrics import Metrics
 from trader.state.db import Database
 
 
 async def test_cycle_stage_exception_is_counted_cycle_failed_later_stages_still_run(tmp_path):
-    db = await Database.open(tmp_path / "t.db")
+    db = await Database.open(tmp_path / "t.db", wall_clock)
     metrics = Metrics()
     ran: list[str] = []
 
@@ -31,6 +32,7 @@ async def test_cycle_stage_exception_is_counted_cycle_failed_later_stages_still_
         interval_s=60,
         jitter_pct=0,
         align=True,
+        clock=wall_clock,
     )
     try:
         ctx = await runner.run_once()
@@ -68,7 +70,7 @@ def test_bt2_cycle_offset_lands_after_the_minute_has_closed():
     assert next_start(59.0, 60, 0, True, rng) == 60.0
 
 
-def _runner(db, metrics, stages=()):
+def _runner(db, metrics, stages=(), clock: Clock = wall_clock):
     return CycleRunner(
         db,
         metrics,
@@ -78,15 +80,15 @@ def _runner(db, metrics, stages=()):
         interval_s=60,
         jitter_pct=0,
         align=True,
+        clock=clock,
     )
 
 
-async def test_cycle_held_while_the_wall_clock_is_behind_the_last_cycle(tmp_path, monkeypatch):
-    db = await Database.open(tmp_path / "t.db")
+async def test_cycle_held_while_the_wall_clock_is_behind_the_last_cycle(tmp_path):
+    db = await Database.open(tmp_path / "t.db", wall_clock)
     metrics = Metrics()
     now = [1_800_000_000.0]
-    monkeypatch.setattr("trader.daemon.cycle.time.time", lambda: now[0])
-    runner = _runner(db, metrics)
+    runner = _runner(db, metrics, clock=lambda: now[0])
     try:
         assert await runner.run_once() is not None
         now[0] -= 600  # an NTP step back of ten minutes
@@ -102,12 +104,14 @@ async def test_cycle_held_while_the_wall_clock_is_behind_the_last_cycle(tmp_path
         await db.close()
 
 
-async def test_cycle_ids_stay_unique_across_restarts_in_one_second(tmp_path, monkeypatch):
-    db = await Database.open(tmp_path / "t.db")
-    monkeypatch.setattr("trader.daemon.cycle.time.time", lambda: 1_800_000_000.0)
+async def test_cycle_ids_stay_unique_across_restarts_in_one_second(tmp_path):
+    db = await Database.open(tmp_path / "t.db", wall_clock)
+    clock = SimClock(1_800_000_000.0)
     try:
-        first = await _runner(db, Metrics()).run_once()
-        second = await _runner(db, Metrics()).run_once()  # a restart in the same second
+        first = await _runner(db, Metrics(), clock=clock).run_once()
+        second = await _runner(
+            db, Metrics(), clock=clock
+        ).run_once()  # a restart in the same second
         assert first is not None and second is not None
         assert first.cycle_id != second.cycle_id
     finally:
@@ -116,7 +120,7 @@ async def test_cycle_ids_stay_unique_across_restarts_in_one_second(tmp_path, mon
 
 async def test_cycle_held_while_another_process_holds_the_state_lock(tmp_path):
     path = tmp_path / "t.db"
-    db = await Database.open_state(path)
+    db = await Database.open_state(path, wall_clock)
     metrics = Metrics()
     runner = _runner(db, metrics)
     outsider = sqlite3.connect(path, timeout=10, isolation_level=None)

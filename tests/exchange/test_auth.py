@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from tests.exchange.support import adapter, venue_config
 from tests.sim.test_server_support import open_venue
 from trader.config.secrets import Credentials
+from trader.core.clock import wall_clock
 from trader.exchange.coinbase.auth import JwtSigner, uri_host
 from trader.exchange.coinbase.exchange import CoinbaseExchange
 from trader.exchange.errors import AuthKeyError
@@ -112,7 +113,7 @@ async def test_ex1_jwt_accepted_by_venue(label, key, text, alg):
 )
 def test_ex1_bad_key_names_the_key_never_the_secret(text):
     with pytest.raises(AuthKeyError) as caught:
-        JwtSigner(NAME, text)
+        JwtSigner(NAME, text, wall=wall_clock)
     message = str(caught.value)
     assert NAME in message
     assert text.strip() not in message and "bm90IGEga2V5" not in message
@@ -121,12 +122,12 @@ def test_ex1_bad_key_names_the_key_never_the_secret(text):
 def test_ex1_wrong_curve_refused():
     key = ec.generate_private_key(ec.SECP384R1())
     with pytest.raises(AuthKeyError, match="P-256"):
-        JwtSigner(NAME, _pkcs8(key))
+        JwtSigner(NAME, _pkcs8(key), wall=wall_clock)
 
 
 def test_ex1_signer_repr_and_uri_host_hide_secrets():
     text = KEYS[0][2]
-    signer = JwtSigner(NAME, text)
+    signer = JwtSigner(NAME, text, wall=wall_clock)
     assert "PRIVATE" not in repr(signer) and NAME in repr(signer)
     assert uri_host("https://api.coinbase.com/api/v3/brokerage?x=1") == "api.coinbase.com"
     assert uri_host("http://127.0.0.1:8443/api/v3/brokerage") == "127.0.0.1:8443"

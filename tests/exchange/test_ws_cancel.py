@@ -14,6 +14,7 @@ import asyncio
 import orjson
 import pytest
 
+from trader.core.clock import wall_clock
 from trader.exchange.coinbase.ws import WsStream
 from trader.exchange.metrics import adapter_metrics
 from trader.ops.metrics import Metrics
@@ -36,7 +37,9 @@ class HeldConnection:
 
 @pytest.mark.parametrize("turns_before_cancel", [0, 1, 2, 3, 4])
 async def test_ex2_reader_cancelled_as_its_frame_arrives_stops(turns_before_cancel: int):
-    stream = WsStream("market", "ws://127.0.0.1:9", [], adapter_metrics(Metrics()), signer=None)
+    stream = WsStream(
+        "market", "ws://127.0.0.1:9", [], adapter_metrics(Metrics()), signer=None, clock=wall_clock
+    )
     connection = HeldConnection()
     reader = stream._read(connection)  # type: ignore[arg-type]
     task = asyncio.create_task(anext(reader), name="reader")

@@ -50,6 +50,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from tests.exchange.ws_fuzz_frames import CHANNELS, PER_CHANNEL, build_corpus, load_seeds
+from trader.core.clock import wall_clock
 from trader.core.orders import OrderStatus
 from trader.exchange.coinbase.decode import (
     DECODERS,
@@ -280,7 +281,7 @@ async def test_ex2_the_stream_counts_every_refused_frame_and_applies_none(corpus
         Subscription("candles", ("BTC-USD", "ETH-USD")),
     ]
     counters = adapter_metrics(metrics)
-    stream = WsStream("fuzz", "ws://unused", subs, counters, signer=None)
+    stream = WsStream("fuzz", "ws://unused", subs, counters, signer=None, clock=wall_clock)
     table: dict[str, Counter[str]] = {}
     with capture_logs() as logs:
         await _feed(stream, counters, corpus, table)

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from tests.exchange.support import adapter
+from trader.core.clock import wall_clock
 from trader.core.orders import OrderKind
 from trader.core.types import Side
 from trader.exchange.coinbase.exchange import CoinbaseExchange
@@ -68,10 +69,10 @@ async def execution_stack(
     tmp: Path, venue: SimVenue | None = None, allow_send: bool = True
 ) -> AsyncIterator[Stack]:
     own_venue = venue is None
-    venue = venue or SimVenue(quiet_venue())
+    venue = venue or SimVenue(quiet_venue(), clock=wall_clock)
     if own_venue:
         await venue.start()
-    db = await Database.open(tmp / "exec.db")
+    db = await Database.open(tmp / "exec.db", wall_clock)
     metrics = Metrics()
     try:
         async with adapter(venue, metrics=metrics, request_timeout_s=1.0) as exchange:
@@ -84,16 +85,26 @@ async def execution_stack(
                 exec_metrics,
                 mode="LIVE",
                 send_gate=lambda purpose: None if allow_send else "halted",
+                clock=wall_clock,
                 resend_after_s=0.05,
                 resend_max_backoff_s=0.2,
                 absence_proof_s=0.3,
             )
-            tracker = OrderTracker(db, exchange, ids, exec_metrics)
+            tracker = OrderTracker(db, exchange, ids, exec_metrics, wall_clock)
             engine.order_found.append(tracker.on_order)
             cancel = CancelAll(
-                db, exchange, ids, tracker, exec_metrics, engine.resolve_pending, retry_s=0.02
+                db,
+                exchange,
+                ids,
+                tracker,
+                exec_metrics,
+                engine.resolve_pending,
+                clock=wall_clock,
+                retry_s=0.02,
             )
-            reconciler = Reconciler(db, exchange, ids, engine, tracker, tolerance=Decimal(0))
+            reconciler = Reconciler(
+                db, exchange, ids, engine, tracker, tolerance=Decimal(0), clock=wall_clock
+            )
             yield Stack(venue, exchange, db, ids, engine, tracker, cancel, reconciler, metrics)
     finally:
         await db.close()

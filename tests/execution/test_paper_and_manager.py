@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from tests.exchange.support import adapter
 from tests.execution.support import execution_stack, quiet_venue
+from trader.core.clock import wall_clock
 from trader.core.orders import OrderKind, OrderRequest
 from trader.core.types import FeeRates, ProductRules, Side
 from trader.exchange.models import BookEvent, MarketTrade, OrderAccepted, TickerEvent, TradesEvent
@@ -40,6 +41,7 @@ async def _paper(venue: SimVenue):
             latency_s=0.0,
             depth_levels=2,
             step_bps=D(10),
+            clock=wall_clock,
         )
         yield paper
 
@@ -53,7 +55,7 @@ def _print(price: str, size: str, trade_id: str) -> TradesEvent:
 
 
 async def test_x6_paper_limit_fills_only_when_trades_print_through_the_price():
-    async with SimVenue(quiet_venue()) as venue:
+    async with SimVenue(quiet_venue(), clock=wall_clock) as venue:
         async for paper in _paper(venue):
             paper.apply_market_event(_ticker("100.00", "100.10"))  # bids 100.00, 99.90, 99.80
             req = OrderRequest(
@@ -81,7 +83,7 @@ async def test_x6_paper_limit_fills_only_when_trades_print_through_the_price():
 
 
 async def test_x6_paper_market_order_walks_the_book_and_pays_taker_fee():
-    async with SimVenue(quiet_venue()) as venue:
+    async with SimVenue(quiet_venue(), clock=wall_clock) as venue:
         async for paper in _paper(venue):
             paper.apply_market_event(
                 BookEvent(
@@ -116,7 +118,7 @@ async def test_x6_paper_market_order_walks_the_book_and_pays_taker_fee():
 
 
 async def test_x6_paper_touch_only_book_does_not_fill_beyond_its_depth_model():
-    async with SimVenue(quiet_venue()) as venue:
+    async with SimVenue(quiet_venue(), clock=wall_clock) as venue:
         async for paper in _paper(venue):
             paper.apply_market_event(_ticker("100.00", "100.10", size="0.1"))
             req = OrderRequest("p-3", "BTC-USD", Side.BUY, OrderKind.MARKET_IOC, base_size=D("1"))
@@ -143,6 +145,7 @@ async def test_x2_entry_rests_post_only_at_the_touch_then_reprices_after_ttl(tmp
             ExecutionPolicy(entry_ttl_s=1.0, max_reprices=1, cancel_grace_s=1.0),
             cancel_one,
             s.tracker.refresh_order,
+            wall_clock,
         )
         first = await manager.enter("BTC-USD", Side.BUY, D("0.001"), proposal_id=None)
         assert first is not None and first.state is IntentState.OPEN
@@ -174,6 +177,7 @@ async def test_x2_exit_is_an_ioc_with_bounded_slippage(tmp_path):
             ExecutionPolicy(exit_slippage_bps=D(50)),
             s.exchange.cancel_orders,
             s.tracker.refresh_order,
+            wall_clock,
         )
         buy = await manager._ioc(
             "BTC-USD", Side.BUY, D("0.01"), D(50), Purpose.ENTRY, None, None, None
@@ -201,7 +205,7 @@ async def test_ops4_halted_sends_nothing_but_the_kill_switch_flatten(tmp_path):
     from trader.ops.metrics import Metrics
 
     async with execution_stack(tmp_path) as s:
-        keeper = await StateKeeper.load(s.db, Metrics())
+        keeper = await StateKeeper.load(s.db, Metrics(), wall_clock)
         s.engine._send_gate = send_gate(keeper)
         manager = OrderManager(
             s.engine,
@@ -210,6 +214,7 @@ async def test_ops4_halted_sends_nothing_but_the_kill_switch_flatten(tmp_path):
             ExecutionPolicy(),
             s.exchange.cancel_orders,
             s.tracker.refresh_order,
+            wall_clock,
         )
         bought = await manager._ioc(
             "BTC-USD", Side.BUY, D("0.01"), D(50), Purpose.ENTRY, None, None, None

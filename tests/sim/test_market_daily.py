@@ -13,6 +13,7 @@ import pytest
 from tests.sim.test_server_support import Rest, open_venue
 from trader.core.types import Candle
 from trader.recorded import read_trade_bars
+from trader.recorded.coinbase_minute import read_daily_bars
 from trader.sim.market import (
     DAILY_DAYS,
     CandleStore,
@@ -20,7 +21,7 @@ from trader.sim.market import (
     build_source,
     candle_store_for,
 )
-from trader.sim.market.daily import aggregate_days, floor_day, read_daily_bars
+from trader.sim.market.daily import aggregate_days, floor_day
 
 D = Decimal
 DAY = 86400

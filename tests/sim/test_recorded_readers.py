@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import zipfile
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +18,7 @@ from trader.recorded import (
     minute_files,
     product_id_for_symbol,
     read_capture_products,
+    read_daily_bars,
     read_klines,
     read_quote_bars,
     read_trade_bars,
@@ -126,7 +129,7 @@ def test_sim1_ws_capture_products_only(shared_data, capture):
     assert read_capture_products(shared_data / CAPTURE) == capture.products
 
 
-def _zip(path, name, text):
+def _zip(path: Path, name: str, text: str) -> Path:
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr(name, text)
     return path
@@ -158,6 +161,41 @@ def test_sim1_minute_reader_bad_zip_and_name(tmp_path):
     misnamed = _zip(tmp_path / "day_trade.zip", "x.csv", "0,1,1,1,1,1\n")
     with pytest.raises(RecordedDataError, match="YYYYMMDD"):
         read_trade_bars(misnamed, "BTC-USD")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "reason"),
+    [
+        ("20180405 00:00,1,2,0.5,1.5,10\n20180406 00:00,1,2\n", 2, "expected 6 fields, got 3"),
+        ("2018-04-05,1,2,0.5,1.5,10\n", 1, "time is not 'YYYYMMDD HH:MM'"),
+        ("20180405 01:00,1,2,0.5,1.5,10\n", 1, "does not start at midnight"),
+        ("20180405 00:00,1,2,x,1.5,10\n", 1, "not a number"),
+        ("20180405 00:00,1,0.9,0.5,1.5,10\n", 1, "inconsistent OHLCV"),
+        ("20180406 00:00,1,2,0.5,1.5,10\n\n20180405 00:00,1,2,0.5,1.5,10\n", 3, "increasing"),
+    ],
+)
+def test_sim1_daily_reader_errors_name_file_and_line(tmp_path, text, line, reason):
+    path = _zip(tmp_path / "btcusd_trade.zip", "btcusd.csv", text)
+    with pytest.raises(RecordedDataError, match=reason) as caught:
+        read_daily_bars(path, "BTC-USD")
+    assert caught.value.line == line
+    assert str(path) in str(caught.value) and f":{line}:" in str(caught.value)
+
+
+def test_sim1_daily_reader_bad_zip_and_contents(tmp_path, shared_data):
+    bad = tmp_path / "btcusd_trade.zip"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(RecordedDataError, match="cannot open zip"):
+        read_daily_bars(bad, "BTC-USD")
+    two = tmp_path / "two.zip"
+    with zipfile.ZipFile(two, "w") as archive:
+        archive.writestr("a.csv", "")
+        archive.writestr("b.csv", "")
+    with pytest.raises(RecordedDataError, match="expected one CSV inside"):
+        read_daily_bars(two, "BTC-USD")
+    days = read_daily_bars(shared_data / "coinbase-minute-2018/daily/btcusd_trade.zip", "BTC-USD")
+    assert days and all(d.start % 86400 == 0 for d in days)
+    assert all(a.start < b.start for a, b in itertools.pairwise(days))
 
 
 def test_sim1_quote_reader_error(tmp_path):

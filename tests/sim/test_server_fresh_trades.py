@@ -11,6 +11,7 @@ from decimal import Decimal
 import aiohttp
 
 from tests.sim.test_server_support import Rest, channel, open_venue, ws_connect
+from trader.core.clock import wall_clock
 from trader.sim.venue import SimConfig, SimVenue
 
 
@@ -62,7 +63,7 @@ async def test_sim1_ws_capture_venue_serves_the_recorded_snapshot_trades(shared_
     config = SimConfig(
         market="ws-capture", replay_dir=shared_data, speed=50.0, products=2, driver=False
     )
-    async with SimVenue(config) as venue, aiohttp.ClientSession() as session:
+    async with SimVenue(config, clock=wall_clock) as venue, aiohttp.ClientSession() as session:
         status, body, _ = await Rest(venue, session).get(
             "/market/products/BTC-USD/ticker", auth=False, params={"limit": "100"}
         )

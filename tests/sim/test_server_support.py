@@ -16,6 +16,7 @@ import jwt
 import orjson
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from trader.core.clock import wall_clock
 from trader.sim.venue import SimConfig, SimVenue
 
 PREFIX = "/api/v3/brokerage"
@@ -54,7 +55,7 @@ async def open_venue(**overrides: Any) -> AsyncIterator[SimVenue]:
     """A small synthetic venue on an ephemeral loopback port."""
     settings: dict[str, Any] = {"products": 3, "tick_s": 0.02, "seed": 7}
     settings.update(overrides)
-    async with SimVenue(SimConfig(**settings)) as venue:
+    async with SimVenue(SimConfig(**settings), clock=wall_clock) as venue:
         yield venue
 
 

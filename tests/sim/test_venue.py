@@ -7,6 +7,7 @@ import aiohttp
 import pytest
 
 from tests.sim.test_server_support import Rest, open_venue
+from trader.core.clock import wall_clock
 from trader.sim.venue import SimConfig, SimVenue
 
 T0 = 1_786_000_000.0
@@ -89,7 +90,7 @@ async def test_sim1_audit_endpoints_ledger_balances_fills():
 @pytest.mark.parametrize("market", ["coinbase-minute", "binance-5m"])
 async def test_sim1_replay_markets_serve_products_and_quotes(shared_data, market):
     config = SimConfig(market=market, replay_dir=shared_data, products=2, driver=False, speed=60.0)
-    async with SimVenue(config) as venue, aiohttp.ClientSession() as session:
+    async with SimVenue(config, clock=wall_clock) as venue, aiohttp.ClientSession() as session:
         now = venue.market_now()
         applied = sum(venue.step(now + k) for k in range(10))
         assert applied > 0

@@ -11,6 +11,7 @@ from decimal import Decimal
 import aiohttp
 
 from tests.sim.test_server_support import apply_l2, ws_connect
+from trader.core.clock import wall_clock
 from trader.sim.venue import SimConfig, SimVenue
 
 PRODUCTS = ("BTC-USD", "ETH-USD")
@@ -62,7 +63,7 @@ async def test_sim1_ws_capture_replay_matches_recorded_frames(shared_data):
     served: Book = {}
     served_trades: set = set()
     async with (
-        SimVenue(config) as venue,
+        SimVenue(config, clock=wall_clock) as venue,
         aiohttp.ClientSession() as session,
         ws_connect(venue, session) as ws,
     ):

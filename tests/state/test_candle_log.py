@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+from trader.core.clock import wall_clock
 from trader.core.types import Candle, ProductRules, Quote
 from trader.state.candle_log import CandleRecorder, rules_from_json, rules_json
 from trader.state.db import Database
@@ -28,7 +29,7 @@ def _candle(start: int) -> Candle:
 
 def test_bt2_flush_writes_candles_and_the_cycle_quote_on_the_just_closed_one(tmp_path):
     async def scenario() -> list[tuple[object, ...]]:
-        db = await Database.open(tmp_path / "trader.db")
+        db = await Database.open(tmp_path / "trader.db", wall_clock)
         try:
             recorder = CandleRecorder(db, keep_days=7)
             await recorder.save_products([RULES], {"BTC-USD": 1_400_000_000.0})
@@ -61,7 +62,7 @@ def test_bt1_rules_round_trip_exactly_and_zero_days_records_nothing(tmp_path):
     assert rules_from_json(rules_json([RULES])) == {"BTC-USD": RULES}
 
     async def scenario() -> int:
-        db = await Database.open(tmp_path / "trader.db")
+        db = await Database.open(tmp_path / "trader.db", wall_clock)
         try:
             recorder = CandleRecorder(db, keep_days=0)
             await recorder.save_products([RULES], {})
@@ -78,7 +79,7 @@ def test_bt1_rules_round_trip_exactly_and_zero_days_records_nothing(tmp_path):
 
 def test_bt1_candles_older_than_the_kept_days_are_pruned(tmp_path):
     async def scenario() -> list[int]:
-        db = await Database.open(tmp_path / "trader.db")
+        db = await Database.open(tmp_path / "trader.db", wall_clock)
         try:
             recorder = CandleRecorder(db, keep_days=1)
             recorder.add(_candle(0))

@@ -11,12 +11,13 @@ import uuid
 import orjson
 import pytest
 
+from trader.core.clock import wall_clock
 from trader.state.db import Database, open_state
 from trader.state.identity import StateFileError, identity_of, identity_problem, marker_path
 
 
 def _open(path):
-    conn, opening = open_state(path)
+    conn, opening = open_state(path, wall_clock)
     conn.close()
     return opening
 
@@ -61,13 +62,13 @@ def test_st3_an_unusable_state_file_is_one_clear_error(tmp_path, content, expect
 
 def test_st3_a_write_ahead_log_left_by_a_lost_file_is_set_aside(tmp_path):
     db = tmp_path / "trader.db"
-    conn, _ = open_state(db)
+    conn, _ = open_state(db, wall_clock)
     conn.execute("PRAGMA wal_autocheckpoint=0")
     conn.execute("UPDATE risk_state SET halt_detail = 'only in the log'")
     wal = tmp_path / "trader.db-wal"
     kept = wal.read_bytes()
     db.unlink()  # the state file goes; its log stays beside the path
-    conn, opening = open_state(db)
+    conn, opening = open_state(db, wall_clock)
     try:
         assert opening.fresh
         assert conn.execute("SELECT halt_detail FROM risk_state").fetchone()[0] is None
@@ -79,7 +80,7 @@ def test_st3_a_write_ahead_log_left_by_a_lost_file_is_set_aside(tmp_path):
 
 def test_st3_a_damaged_page_is_refused(tmp_path):
     db = tmp_path / "trader.db"
-    conn, _ = open_state(db)
+    conn, _ = open_state(db, wall_clock)
     conn.executemany(
         "INSERT INTO audit_events (at, kind, actor, payload) VALUES (?, 'x', 'test', ?)",
         [(i, "p" * 500) for i in range(200)],
@@ -122,7 +123,7 @@ def test_st3_identity_problems_name_what_happened(tmp_path):
 
 async def test_st3_database_reports_its_file_replaced_and_saves_a_copy(tmp_path):
     db_path = tmp_path / "trader.db"
-    db = await Database.open_state(db_path)
+    db = await Database.open_state(db_path, wall_clock)
     try:
         await db.run(lambda conn: conn.execute("UPDATE risk_state SET halt_detail = 'kept'"))
         db_path.unlink()

@@ -6,6 +6,7 @@ import sqlite3
 
 import pytest
 
+from trader.core.clock import wall_clock
 from trader.state.db import Database, connect
 from trader.state.schema import LATEST_VERSION, SchemaTooNew, migrate
 from trader.state.trading_state import halt, read_status
@@ -70,7 +71,7 @@ def test_st1_trading_state_defaults_active_and_halt_is_audited(tmp_path):
 async def test_st1_database_runs_work_off_the_event_loop(tmp_path):
     import threading
 
-    db = await Database.open(tmp_path / "t.db")
+    db = await Database.open(tmp_path / "t.db", wall_clock)
     try:
         thread = await db.run(lambda conn: threading.current_thread().name)
         assert thread.startswith("trader-sqlite")

@@ -15,7 +15,9 @@ from trader.core.decision import VerdictAction
 from trader.core.market import MarketSnapshot, ProductMarket
 from trader.core.risk_state import RiskState
 from trader.core.types import Side
-from trader.risk import RiskConfig, evaluate, exits_due, filter_exits
+from trader.risk.config import RiskConfig
+from trader.risk.engine import evaluate
+from trader.risk.exits import exits_due, filter_exits
 from trader.strategies import StrategyContext, StrategyRegistry
 from trader.triggers import TriggerEngine
 from trader.universe import build_universe

@@ -30,10 +30,9 @@ import orjson
 from trader.backtest.bars import BarSeries
 from trader.core.types import ProductRules
 from trader.recorded import binance_files, minute_files, read_quote_bars
-from trader.recorded.coinbase_minute import TRADE_FIELDS, csv_rows, day_start
+from trader.recorded.coinbase_minute import TRADE_FIELDS, csv_rows, day_start, read_daily_bars
 from trader.recorded.errors import RecordedDataError
 from trader.sim.market.bars import TopOfBook
-from trader.sim.market.daily import read_daily_bars
 from trader.sim.market.recorded_sources import recorded_rules
 from trader.sim.market.rules import pick_rules
 from trader.state.candle_history import recorded_candles

@@ -74,7 +74,8 @@ async def open_session(
     if db_path.exists():
         db_path.unlink()
     clock = SimClock(start)
-    db = await Database.open(db_path, durable=False)
+    db = await Database.open(db_path, clock, durable=False)
+
     try:
         return await _assemble(loaded, dataset, db, clock)
     except BaseException:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import time
 from datetime import UTC, datetime
 
 import orjson
@@ -23,6 +22,7 @@ from trader.commands.exit_codes import EXIT_CONFIG, EXIT_OK, EXIT_RUNNING, EXIT_
 from trader.commands.options import DEFAULT_LOOKBACK_DAYS
 from trader.config.loader import LoadedConfig
 from trader.config.secrets import Credentials
+from trader.core.clock import wall_clock
 from trader.core.types import Mode
 from trader.state.identity import StateFileError
 
@@ -78,7 +78,7 @@ async def _adopt(loaded: LoadedConfig, credentials: Credentials, args: argparse.
     from trader.state.db import Database
     from trader.state.identity import marker_path, read_marker
 
-    db = await Database.open_state(loaded.state_db_path)
+    db = await Database.open_state(loaded.state_db_path, wall_clock)
     exchange = CoinbaseExchange(exchange_config(loaded, None), credentials, Metrics())
     try:
         if db.opening is None or db.opening.adoption_reason is None:
@@ -87,7 +87,7 @@ async def _adopt(loaded: LoadedConfig, credentials: Credentials, args: argparse.
         print(f"adopting: {db.opening.adoption_reason}")
         tag = (args.installation or db.opening.namespace.hex[:8]).lower()
         marker = read_marker(marker_path(loaded.state_db_path))
-        floor = time.time() - DEFAULT_LOOKBACK_DAYS * 86400.0
+        floor = wall_clock() - DEFAULT_LOOKBACK_DAYS * 86400.0
         since = (
             _parse_since(args.since)
             if args.since
@@ -95,7 +95,8 @@ async def _adopt(loaded: LoadedConfig, credentials: Credentials, args: argparse.
         )
         assert since is not None
         bases = [p.base_currency for p in choose_products(await exchange.products(), loaded)]
-        report = await adopt(db, exchange, tag, since, bases)
+        report = await adopt(db, exchange, tag, since, bases, wall_clock)
+
     finally:
         await exchange.close()
         await db.close()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from trader.commands.common import load_or_report
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_GATE, EXIT_OK
+from trader.core.clock import wall_clock
 from trader.core.types import TradingState
 from trader.ops.pidlock import lock_is_held, read_holder
 from trader.state.db import connect
@@ -26,7 +27,7 @@ def kill_command(args: argparse.Namespace) -> int:
     if loaded is None:
         return EXIT_CONFIG
     path = loaded.kill_switch_path
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(wall_clock()))
     reason = f"{args.reason} (by {getpass.getuser()} at {stamp})"
     try:
         _write_switch(path, reason)
@@ -96,7 +97,7 @@ def resume_command(args: argparse.Namespace) -> int:
             print("already ACTIVE")
             return EXIT_OK
         after = set_state(
-            conn, TradingState.ACTIVE, time.time(), f"operator:{getpass.getuser()}", args.note
+            conn, TradingState.ACTIVE, wall_clock(), f"operator:{getpass.getuser()}", args.note
         )
     finally:
         conn.close()

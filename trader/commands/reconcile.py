@@ -25,6 +25,7 @@ from trader.commands.exit_codes import (
 )
 from trader.commands.status import collect
 from trader.config.loader import LoadedConfig
+from trader.core.clock import wall_clock
 from trader.core.types import Mode
 from trader.ops.pidlock import lock_is_held
 from trader.state.identity import StateFileError
@@ -83,18 +84,26 @@ async def _reconcile(loaded: LoadedConfig, credentials: object) -> dict[str, obj
     )
     exchange = CoinbaseExchange(config, credentials, Metrics())
     loaded.state_db_path.parent.mkdir(parents=True, exist_ok=True)
-    db = await Database.open_state(loaded.state_db_path)
+    db = await Database.open_state(loaded.state_db_path, wall_clock)
     try:
         metrics = ExecutionMetrics(Metrics())
         ids = OrderIds(await db.run(installation_namespace))
         engine = ExecutionEngine(
-            db, exchange, ids, metrics, mode=loaded.app.mode.value, send_gate=lambda _purpose: None
+            db,
+            exchange,
+            ids,
+            metrics,
+            mode=loaded.app.mode.value,
+            send_gate=lambda _purpose: None,
+            clock=wall_clock,
         )
-        tracker = OrderTracker(db, exchange, ids, metrics)
+        tracker = OrderTracker(db, exchange, ids, metrics, wall_clock)
         tolerance = Decimal(str(loaded.app.execution.reconcile_tolerance))
-        report = await Reconciler(db, exchange, ids, engine, tracker, tolerance=tolerance).run(
-            startup=True
+        reconciler = Reconciler(
+            db, exchange, ids, engine, tracker, tolerance=tolerance, clock=wall_clock
         )
+        report = await reconciler.run(startup=True)
+
         return report.as_dict()
     finally:
         await db.close()

@@ -10,12 +10,12 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-import time
 
 import orjson
 
 from trader.commands.common import load_or_report
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
+from trader.core.clock import wall_clock
 from trader.state.db import connect, transaction
 from trader.state.schema import migrate
 
@@ -32,7 +32,8 @@ def reset_hwm_command(args: argparse.Namespace) -> int:
         migrate(conn)
         with transaction(conn):
             old = conn.execute("SELECT high_water_mark FROM risk_state WHERE id = 1").fetchone()[0]
-            now = time.time()
+            now = wall_clock()
+
             conn.execute(
                 "UPDATE risk_state SET high_water_mark = NULL, version = version + 1, "
                 "updated_at = ? WHERE id = 1",

@@ -11,7 +11,6 @@ import asyncio
 import os
 import signal
 import sqlite3
-import time
 from typing import Any
 
 import structlog
@@ -20,7 +19,7 @@ from trader import __version__
 from trader.commands.exit_codes import EXIT_ENVIRONMENT, EXIT_STATE
 from trader.config.loader import ConfigError, LoadedConfig, load_config
 from trader.config.secrets import Credentials
-from trader.core.clock import wall_clock
+from trader.core.clock import Clock, wall_clock
 from trader.core.types import Mode, TradingState
 from trader.daemon.cycle import CycleRunner, abort_unfinished_cycles
 from trader.daemon.guard import StateGuard
@@ -71,13 +70,14 @@ class Daemon:
         self.trading_error: str | None = None
         self.metrics = Metrics()
         self.notifier = notifier or SystemdNotifier()
-        self.started_at = time.time()
+        self.clock: Clock = wall_clock
+        self.started_at = self.clock()
         self.lag = LoopLagMonitor(self.metrics)
         self._stop = asyncio.Event()
         self._signals_seen = 0
         self.supervisor = Supervisor(
             self.metrics,
-            wall_clock,
+            self.clock,
             halt=self._halt_for_component,
             stop=self._stop_for_component,
             waits_on=(StateUnavailableError, ExchangeError),
@@ -88,7 +88,7 @@ class Daemon:
         self._http: OpsServer | None = None
         self._venue: SimVenue | None = None
         self._watcher: KillSwitchWatcher | None = None
-        self._canceller = CancelDriver(self._cancel_all, self.metrics)
+        self._canceller = CancelDriver(self._cancel_all, self.metrics, clock=self.clock)
         self._guard: StateGuard | None = None
         self._exit_code = 0
 
@@ -118,12 +118,12 @@ class Daemon:
         self.metrics.info.info({"version": __version__, "mode": app.mode.value})
         self.metrics.set_mode(app.mode)
         if app.exchange.venue == "sim":
-            self._venue = embedded_venue(self.loaded)
+            self._venue = embedded_venue(self.loaded, self.clock)
             await self._venue.start()
-        self._db = db = await Database.open_state(self.loaded.state_db_path)
-        aborted = await db.run(abort_unfinished_cycles)
-        self._keeper = keeper = await StateKeeper.load(db, self.metrics)
-        self._guard = StateGuard(db, keeper, self.metrics, self._canceller)
+        self._db = db = await Database.open_state(self.loaded.state_db_path, self.clock)
+        aborted = await db.run(abort_unfinished_cycles(self.clock()))
+        self._keeper = keeper = await StateKeeper.load(db, self.metrics, self.clock)
+        self._guard = StateGuard(db, keeper, self.metrics, self._canceller, self.clock)
         self._runner = CycleRunner(
             db,
             self.metrics,
@@ -134,6 +134,7 @@ class Daemon:
             jitter_pct=app.cycle.jitter_pct,
             align=app.cycle.align_to_interval,
             offset_s=app.cycle.offset_s,
+            clock=self.clock,
         )
         self._watcher = watcher = KillSwitchWatcher(
             self.loaded.kill_switch_path,
@@ -297,7 +298,7 @@ class Daemon:
                     self._keeper,
                     self._venue,
                     self.credentials,
-                    wall_clock,
+                    self.clock,
                     self.supervisor,
                 )
             except Exception as exc:  # crash-only: stay up, report not-ready, retry
@@ -368,7 +369,7 @@ class Daemon:
                 "venue_url": self._venue_url(),
                 "config_hash": self.loaded.config_hash,
                 "started_at": iso(self.started_at),
-                "uptime_s": round(time.time() - self.started_at, 3),
+                "uptime_s": round(self.clock() - self.started_at, 3),
                 "kill_switch_file": self.loaded.kill_switch_path.exists(),
                 "halt_cancel": self._canceller.status(),
                 "halt_pending_write": self._keeper is not None and self._keeper.pending is not None,
@@ -399,7 +400,8 @@ class Daemon:
         self.notifier.notify("STOPPING=1")
         await self.supervisor.stop(group=DAEMON)
         if self._db is not None:  # a cycle stopped midway is closed as such, not left RUNNING
-            await run_step("close_cycle", self._db.run(abort_unfinished_cycles))
+            closing = abort_unfinished_cycles(self.clock())
+            await run_step("close_cycle", self._db.run(closing))
         await self._canceller.stop()
         if self._db is not None and self.loaded.app.shutdown.cancel_open_orders:
             await run_step("cancel_all", self._cancel_all("shutdown"), self._cancel_budget())

@@ -25,6 +25,7 @@ import orjson
 import structlog
 
 from trader.config.app import CycleConfig
+from trader.core.clock import Clock
 from trader.ops.metrics import Metrics
 from trader.state.db import Database, StateUnavailableError
 
@@ -76,10 +77,12 @@ class CycleRunner:
         interval_s: float,
         jitter_pct: float,
         align: bool,
+        clock: Clock,
         offset_s: float = 0.0,
         rng: random.Random | None = None,
     ) -> None:
         self._db = db
+        self._clock = clock
         self._metrics = metrics
         self._stages = list(stages)
         self._config_hash = config_hash
@@ -110,11 +113,10 @@ class CycleRunner:
 
     async def run_forever(self) -> None:
         while True:
+            now = self._clock()
             delay = (
-                next_start(
-                    time.time(), self._interval, self._jitter, self._align, self._rng, self._offset
-                )
-                - time.time()
+                next_start(now, self._interval, self._jitter, self._align, self._rng, self._offset)
+                - now
             )
             await asyncio.sleep(max(0.0, delay))
             try:
@@ -127,7 +129,7 @@ class CycleRunner:
 
     async def run_once(self) -> CycleContext | None:
         """One cycle, or None when it is held (see the module text)."""
-        started = time.time()
+        started = self._clock()
         if started < self._latest_start:
             self._hold(
                 f"wall clock went back {self._latest_start - started:.1f} s: decisions wait "
@@ -150,7 +152,7 @@ class CycleRunner:
         if self.held != why:
             log.error("cycle_held", reason=why)
         self.held = why
-        self.last_cycle = {"status": "HELD", "error": why, "at": time.time()}
+        self.last_cycle = {"status": "HELD", "error": why, "at": self._clock()}
 
     async def _run(self, started: float) -> CycleContext:
         self._sequence += 1
@@ -192,7 +194,7 @@ class CycleRunner:
             self._metrics.stage_duration.labels(stage=stage.name).observe(elapsed)
 
     async def _finish(self, ctx: CycleContext) -> None:
-        finished = time.time()
+        finished = self._clock()
         status = "FAILED" if ctx.errors else "OK"
         error = "; ".join(ctx.errors) or None
         stages = orjson.dumps(ctx.stage_seconds).decode()
@@ -221,11 +223,15 @@ class CycleRunner:
         )
 
 
-def abort_unfinished_cycles(conn: Any) -> int:
-    """Cycles a killed process left RUNNING are closed as ABORTED (ST-2)."""
-    cursor = conn.execute(
-        "UPDATE cycles SET status = 'ABORTED', finished_at = ?, error = 'process ended mid-cycle' "
-        "WHERE status = 'RUNNING'",
-        (time.time(),),
-    )
-    return int(cursor.rowcount)
+def abort_unfinished_cycles(now: float) -> Callable[[Any], int]:
+    """Cycles a killed process left RUNNING are closed as ABORTED at `now` (ST-2)."""
+
+    def abort(conn: Any) -> int:
+        cursor = conn.execute(
+            "UPDATE cycles SET status = 'ABORTED', finished_at = ?, "
+            "error = 'process ended mid-cycle' WHERE status = 'RUNNING'",
+            (now,),
+        )
+        return int(cursor.rowcount)
+
+    return abort

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import structlog
 
+from trader.core.clock import Clock
 from trader.daemon.keeper import StateKeeper
 from trader.daemon.killswitch import CancelDriver
 from trader.ops.metrics import Metrics
@@ -39,8 +40,10 @@ class StateGuard:
         keeper: StateKeeper,
         metrics: Metrics,
         canceller: CancelDriver,
+        clock: Clock,
     ) -> None:
         self._db = db
+        self._clock = clock
         self._keeper = keeper
         self._metrics = metrics
         self._canceller = canceller
@@ -61,7 +64,7 @@ class StateGuard:
 
     async def _lose(self, problem: FileProblem) -> None:
         self.lost = problem.text
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(self._clock()))
         self.recovery_path = self._db.path.with_name(f"{self._db.path.name}.recovered-{stamp}")
         self._metrics.state_file_ok.set(0)
         log.critical("state_file_lost", problem=problem.text, recovery_copy=str(self.recovery_path))
@@ -92,10 +95,12 @@ class StateGuard:
         found = [] if self.lost is None else [f"{self.lost} (recovery copy {self.recovery_path})"]
         health = self._db.health
         if not health.writable:
+            now = self._clock()
             found.append(
-                f"state file not writable for {time.time() - (health.since or time.time()):.0f}"
+                f"state file not writable for {now - (health.since or now):.0f}"
                 f" s: {health.error}; nothing new is sent"
             )
+
         return found
 
     def status(self) -> dict[str, object]:

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 import structlog
 
+from trader.core.clock import Clock
 from trader.core.types import TradingState
 from trader.ops.metrics import Metrics
 from trader.risk.limits import HaltTransition
@@ -50,7 +50,7 @@ class StateKeeper:
         db: Database,
         metrics: Metrics,
         status: TradingStatus,
-        clock: Callable[[], float] = time.time,
+        clock: Clock,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -61,9 +61,8 @@ class StateKeeper:
         metrics.set_trading_state(status.state)
 
     @classmethod
-    async def load(
-        cls, db: Database, metrics: Metrics, clock: Callable[[], float] = time.time
-    ) -> StateKeeper:
+    async def load(cls, db: Database, metrics: Metrics, clock: Clock) -> StateKeeper:
+
         return cls(db, metrics, await db.run(read_status), clock)
 
     def on_change(self, listener: Listener) -> None:

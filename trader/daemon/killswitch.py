@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import structlog
 
+from trader.core.clock import Clock
 from trader.core.types import TradingState
 from trader.daemon.keeper import StateKeeper
 from trader.exchange.errors import ExchangeError
@@ -55,10 +55,12 @@ class CancelDriver:
         cancel_all: CancelAll,
         metrics: Metrics,
         *,
+        clock: Clock,
         first_retry_s: float = 0.2,
         max_retry_s: float = 5.0,
     ) -> None:
         self._cancel_all = cancel_all
+        self._clock = clock
         self._metrics = metrics
         self._first = first_retry_s
         self._max = max_retry_s
@@ -98,7 +100,8 @@ class CancelDriver:
             delay = min(delay * 2, self._max)
 
     def _done(self, cancelled: int) -> None:
-        self.last_error, self.done_at = None, time.time()
+        self.last_error, self.done_at = None, self._clock()
+
         self._metrics.kill_switch_cancel_pending.set(0)
         log.critical("kill_switch_cancel_all_done", cancelled=cancelled, reason=self._reason)
 

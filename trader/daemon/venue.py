@@ -7,10 +7,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from trader.config.loader import LoadedConfig
+from trader.core.clock import Clock
 from trader.sim.venue import SimConfig, SimVenue
 
 
-def embedded_venue(loaded: LoadedConfig) -> SimVenue:
+def embedded_venue(loaded: LoadedConfig, clock: Clock) -> SimVenue:
     sim = loaded.app.sim
     replay = loaded.resolve(sim.replay_dir) if sim.replay_dir else None
     return SimVenue(
@@ -23,5 +24,6 @@ def embedded_venue(loaded: LoadedConfig) -> SimVenue:
             balances={"USD": Decimal(str(sim.quote_balance))},
             host="127.0.0.1",
             port=0,
-        )
+        ),
+        clock=clock,
     )

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import time
 from collections.abc import Awaitable, Callable
 
 import structlog
 
+from trader.core.clock import Clock
 from trader.exchange.errors import ExchangeError
 from trader.exchange.metrics import AdapterMetrics
 from trader.exchange.models import ServerTime
@@ -35,7 +35,7 @@ class ClockSync:
         max_offset_ms: int = 1000,
         samples: int = 5,
         interval_s: float = 300.0,
-        wall: Callable[[], float] = time.time,
+        wall: Clock,
     ) -> None:
         self._fetch = fetch_time
         self._gauge = metrics.clock_offset

@@ -12,8 +12,7 @@ knows when to reconcile (a `resync` is followed by the channel's open-order snap
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from types import TracebackType
 from typing import Self
@@ -59,11 +58,9 @@ class OrderFeed:
         exchange: Exchange,
         *,
         poll_interval_s: float = 2.0,
-        clock: Callable[[], float] = time.time,
     ) -> None:
         self.exchange = exchange
         self.poll_interval_s = poll_interval_s
-        self._clock = clock
         self.stream_up = False
         self.polls = 0
         self._queue: asyncio.Queue[UserEvent] = asyncio.Queue()

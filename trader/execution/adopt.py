@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,6 +23,7 @@ from decimal import Decimal
 import orjson
 import structlog
 
+from trader.core.clock import Clock
 from trader.core.types import Side
 from trader.exchange.interface import Exchange
 from trader.exchange.models import Fill, Order
@@ -94,6 +94,7 @@ async def adopt(
     tag: str,
     since: float,
     base_currencies: Sequence[str],
+    clock: Clock,
 ) -> AdoptionReport:
     report = AdoptionReport(tag)
     orders = await _own_orders(exchange, tag, since)
@@ -104,8 +105,9 @@ async def adopt(
         for order_id in working:
             orders[order_id] = await _settled(exchange, order_id)
     report.orders = len(orders)
-    await db.run(lambda conn: _record_orders(conn, list(orders.values()), time.time()))
-    report.fills = await _store_fills(db, exchange, list(orders))
+    now = clock()
+    await db.run(lambda conn: _record_orders(conn, list(orders.values()), now))
+    report.fills = await _store_fills(db, exchange, list(orders), clock)
     totals = await _venue_totals(exchange)
     deltas = await db.run(fill_deltas)
     for currency in base_currencies:
@@ -114,7 +116,8 @@ async def adopt(
             report.positions[currency] = str(ours)
         if held - ours:
             report.outside[currency] = str(held - ours)
-    await db.run(lambda conn: _finish(conn, totals, report))
+    now = clock()
+    await db.run(lambda conn: _finish(conn, totals, report, now))
     log.warning("state_adopted", **report.as_dict())
     return report
 
@@ -146,19 +149,21 @@ def _record_orders(conn: sqlite3.Connection, orders: list[Order], now: float) ->
         upsert_order(conn, order_event(order, source="adopt"), intent.intent_id, False, now)
 
 
-async def _store_fills(db: Database, exchange: Exchange, order_ids: list[str]) -> int:
+async def _store_fills(db: Database, exchange: Exchange, order_ids: list[str], clock: Clock) -> int:
     stored = 0
     for start in range(0, len(order_ids), VERIFY_BATCH):
         batch = order_ids[start : start + VERIFY_BATCH]
         fills = await exchange.fills(order_ids=batch)
-        stored += await db.run(_fill_writer(batch, fills))
+        stored += await db.run(_fill_writer(batch, fills, clock()))
     return stored
 
 
-def _fill_writer(batch: list[str], fills: list[Fill]) -> Callable[[sqlite3.Connection], int]:
+def _fill_writer(
+    batch: list[str], fills: list[Fill], now: float
+) -> Callable[[sqlite3.Connection], int]:
     def write(conn: sqlite3.Connection) -> int:
         owners = _intent_of_orders(conn, batch)
-        return len(store.insert_fills(conn, fills, owners, "adopt", time.time()))
+        return len(store.insert_fills(conn, fills, owners, "adopt", now))
 
     return write
 
@@ -181,8 +186,10 @@ async def _venue_totals(exchange: Exchange) -> dict[str, Decimal]:
     return totals
 
 
-def _finish(conn: sqlite3.Connection, totals: dict[str, Decimal], report: AdoptionReport) -> None:
-    save_baseline(conn, totals)
+def _finish(
+    conn: sqlite3.Connection, totals: dict[str, Decimal], report: AdoptionReport, now: float
+) -> None:
+    save_baseline(conn, totals, now)
     with transaction(conn):
         clear_adoption(conn)
-        record_audit(conn, "adopted", "operator", report.as_dict(), time.time())
+        record_audit(conn, "adopted", "operator", report.as_dict(), now)

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 
+from trader.core.clock import Clock
 from trader.core.orders import RejectCause
 from trader.exchange.interface import Exchange
 from trader.exchange.models import CancelResult
@@ -51,9 +52,11 @@ class CancelAll:
         metrics: ExecutionMetrics,
         resolve_pending: Callable[[], Awaitable[int]],
         *,
+        clock: Clock,
         retry_s: float = 0.1,
     ) -> None:
         self.db = db
+        self._clock = clock
         self.exchange = exchange
         self.ids = ids
         self.tracker = tracker
@@ -120,7 +123,7 @@ class CancelAll:
         """Record the venue's cancel answers: confirmed ones CANCELLED, refused ones read
         again (filled, already gone, or learned only now from the venue: adopted)."""
         confirmed = [r.order_id for r in answers if r.success]
-        now = time.time()
+        now = self._clock()
         moved = await self.db.run(lambda conn: _mark_cancelled(conn, confirmed, now))
         for result in answers:
             if not result.success:

@@ -28,6 +28,7 @@ from dataclasses import replace
 import orjson
 import structlog
 
+from trader.core.clock import Clock
 from trader.core.orders import OrderRequest, RejectCause
 from trader.core.types import Mode
 from trader.exchange.coinbase.orders import order_configuration
@@ -67,7 +68,7 @@ class ExecutionEngine:
         *,
         mode: str,
         send_gate: SendGate,
-        clock: Callable[[], float] = time.time,
+        clock: Clock,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
         resend_after_s: float = 1.0,
         resend_max_backoff_s: float = 15.0,

@@ -12,13 +12,13 @@ Timers are deadlines checked by `tick()`, never sleeps inside the cycle.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import structlog
 
+from trader.core.clock import Clock
 from trader.core.orders import OrderKind, RejectCause
 from trader.core.products import quantize_price, quantize_size, size_problem, status_problem
 from trader.core.types import ProductRules, Quote, Side
@@ -67,7 +67,7 @@ class OrderManager:
         policy: ExecutionPolicy,
         cancel_one: Callable[[str], Awaitable[object]],
         refresh: Callable[[str], Awaitable[None]],
-        clock: Callable[[], float] = time.time,
+        clock: Clock,
         venue_clock: Callable[[], float] | None = None,
     ) -> None:
         """`venue_clock`: the venue's time (the local clock corrected by the measured

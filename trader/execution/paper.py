@@ -18,7 +18,7 @@ import secrets
 from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 
-from trader.core.clock import Clock, wall_clock
+from trader.core.clock import Clock
 from trader.core.orders import OrderRequest, decode_request, encode_request
 from trader.core.types import BookLevel, Candle, FeeRates, ProductRules, Quote
 from trader.exchange.errors import ExchangeHttpError
@@ -60,7 +60,7 @@ class PaperExchange:
         latency_s: float = 0.05,
         depth_levels: int = 5,
         step_bps: Decimal = Decimal(10),
-        clock: Clock = wall_clock,
+        clock: Clock,
         seed: int | None = None,
     ) -> None:
         self.inner = inner

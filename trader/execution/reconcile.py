@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,6 +22,7 @@ from decimal import Decimal
 import orjson
 import structlog
 
+from trader.core.clock import Clock
 from trader.exchange.interface import Exchange
 from trader.exchange.order_feed import order_event
 from trader.execution import store
@@ -95,7 +95,7 @@ def load_baseline(conn: sqlite3.Connection) -> dict[str, Decimal] | None:
     return {k: Decimal(v) for k, v in orjson.loads(row[0]).items()}
 
 
-def save_baseline(conn: sqlite3.Connection, totals: dict[str, Decimal]) -> None:
+def save_baseline(conn: sqlite3.Connection, totals: dict[str, Decimal], now: float) -> None:
     """Balances not explained by our fills (deposits, holdings from before) — audited."""
     deltas = fill_deltas(conn)
     baseline = {
@@ -110,7 +110,7 @@ def save_baseline(conn: sqlite3.Connection, totals: dict[str, Decimal]) -> None:
         )
         conn.execute(
             "INSERT INTO audit_events (at, kind, actor, payload) VALUES (?, ?, ?, ?)",
-            (time.time(), "balance_baseline", "reconcile", payload),
+            (now, "balance_baseline", "reconcile", payload),
         )
 
 
@@ -136,14 +136,13 @@ def _unverified_orders(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     ]
 
 
-def _marker(batch: list[tuple[str, str]]) -> Callable[[sqlite3.Connection], None]:
+def _marker(batch: list[tuple[str, str]], now: float) -> Callable[[sqlite3.Connection], None]:
     """Mark finished intents verified, their progress raised to the fills now stored (a
     state written before this release may hold an intent behind its fills)."""
 
     def mark(conn: sqlite3.Connection) -> None:
         intent_ids = [intent_id for intent_id, _ in batch]
         marks = ",".join("?" for _ in intent_ids)
-        now = time.time()
         with transaction(conn):
             for intent_id, order_id in batch:
                 store.progress_from_fills(conn, order_id, intent_id, now)
@@ -176,7 +175,7 @@ class Reconciler:
         *,
         tolerance: Decimal,
         base_currencies: frozenset[str] = frozenset(),
-        clock: Callable[[], float] = time.time,
+        clock: Clock,
     ) -> None:
         self.db = db
         self.exchange = exchange
@@ -244,7 +243,7 @@ class Reconciler:
             found += len(
                 await self.tracker.sync_fills(order_ids=[order_id for _, order_id in batch])
             )
-            await self.db.run(_marker(batch))
+            await self.db.run(_marker(batch, self._clock()))
         return found
 
     async def _balances(self, report: ReconcileReport) -> None:
@@ -274,7 +273,9 @@ class Reconciler:
             if abs(totals[c] - deltas.get(c, Decimal(0))) > self.tolerance
         }
         if not unexplained:
-            await self.db.run(lambda conn: save_baseline(conn, totals))
+            now = self._clock()
+            await self.db.run(lambda conn: save_baseline(conn, totals, now))
+
             return
         held = ", ".join(f"{size} {currency}" for currency, size in unexplained.items())
         reason = (

@@ -10,11 +10,11 @@ transaction. Orders without our prefix are foreign: recorded and left alone.
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Awaitable, Callable
 
 import structlog
 
+from trader.core.clock import Clock
 from trader.exchange.interface import Exchange
 from trader.exchange.models import Fill, Order, OrderEvent
 from trader.exchange.order_feed import order_event
@@ -61,7 +61,7 @@ class OrderTracker:
         exchange: Exchange,
         ids: OrderIds,
         metrics: ExecutionMetrics,
-        clock: Callable[[], float] = time.time,
+        clock: Clock,
     ) -> None:
         self.db = db
         self.exchange = exchange

@@ -17,7 +17,6 @@ Nothing here blocks the loop; every wait is a task.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -25,6 +24,7 @@ from typing import Self
 
 import structlog
 
+from trader.core.clock import Clock, wall_clock
 from trader.core.types import Candle, Quote
 from trader.exchange.errors import ExchangeError
 from trader.exchange.interface import Exchange
@@ -52,10 +52,10 @@ class MarketDataSettings:
     backfill_in_background: bool = False  # quotes flow at once; candles once backfilled
 
 
-def _exchange_clock(exchange: Exchange) -> Callable[[], float]:
+def _exchange_clock(exchange: Exchange) -> Clock:
     """`exchange.clock.now` (local time corrected by the measured offset) if available."""
     now = getattr(getattr(exchange, "clock", None), "now", None)
-    return now if callable(now) else time.time
+    return now if callable(now) else wall_clock
 
 
 class MarketDataService:
@@ -68,7 +68,7 @@ class MarketDataService:
         metrics: Metrics,
         *,
         settings: MarketDataSettings | None = None,
-        clock: Callable[[], float] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.exchange = exchange
         self.product_ids = list(dict.fromkeys(product_ids))

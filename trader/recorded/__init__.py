@@ -9,6 +9,7 @@ from trader.recorded.coinbase_minute import (
     QuoteBar,
     minute_files,
     product_id_for_symbol,
+    read_daily_bars,
     read_quote_bars,
     read_trade_bars,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "product_id_for_file",
     "product_id_for_symbol",
     "read_capture_products",
+    "read_daily_bars",
     "read_klines",
     "read_quote_bars",
     "read_trade_bars",

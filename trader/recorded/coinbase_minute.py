@@ -1,8 +1,11 @@
-"""Reader for the LEAN/CryptoTick Coinbase minute (and second) bars (`coinbase-minute-2018/`).
+"""Reader for the LEAN/CryptoTick Coinbase bars (`coinbase-minute-2018/`): minute (and
+second) bars, and the daily bars beside them.
 
 Each `minute/<symbol>/YYYYMMDD_<trade|quote>.zip` holds one headerless CSV:
 trade rows `ms_since_midnight_utc,open,high,low,close,volume`, quote rows
 `ms,bidO,bidH,bidL,bidC,bidSize,askO,askH,askL,askC,askSize`. Missing minutes mean no trades.
+Each `daily/<symbol>_trade.zip` holds one headerless CSV of
+`YYYYMMDD 00:00,open,high,low,close,volume` rows. Every file is read by `csv_rows`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from trader.recorded.errors import RecordedDataError, ohlcv_problem, parse_decim
 
 TRADE_FIELDS = 6
 QUOTE_FIELDS = 11
+DAY = 86400
+OHLCV = ("open", "high", "low", "close", "volume")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +97,7 @@ def read_trade_bars(path: Path, product_id: str, bar_seconds: int = 60) -> list[
     for line, fields in csv_rows(path, TRADE_FIELDS):
         start = _start(path, line, fields[0], midnight, bar_seconds)
         o, h, lo, c, v = (
-            parse_decimal(f, path, line, name)
-            for f, name in zip(fields[1:], ("open", "high", "low", "close", "volume"), strict=True)
+            parse_decimal(f, path, line, name) for f, name in zip(fields[1:], OHLCV, strict=True)
         )
         problem = ohlcv_problem(o, h, lo, c, v)
         if problem is not None:
@@ -118,6 +122,34 @@ def read_quote_bars(path: Path, product_id: str) -> list[QuoteBar]:
             raise RecordedDataError(path, line, "non-positive quote price or negative size")
         bars.append(QuoteBar(product_id, start, bid, bid_size, ask, ask_size))
     return bars
+
+
+def read_daily_bars(path: Path, product_id: str) -> list[Candle]:
+    """A LEAN daily trade file (`daily/<symbol>_trade.zip`), oldest first."""
+    candles: list[Candle] = []
+    for line, fields in csv_rows(path, TRADE_FIELDS):
+        candle = _daily_row(path, line, fields, product_id)
+        if candles and candle.start <= candles[-1].start:
+            raise RecordedDataError(path, line, "days are not in increasing time order")
+        candles.append(candle)
+    return candles
+
+
+def _daily_row(path: Path, line: int, fields: list[str], product_id: str) -> Candle:
+    try:
+        when = datetime.strptime(fields[0], "%Y%m%d %H:%M").replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise RecordedDataError(path, line, f"time is not 'YYYYMMDD HH:MM': {fields[0]!r}") from exc
+    start = int(when.timestamp())
+    if start % DAY:
+        raise RecordedDataError(path, line, f"daily bar does not start at midnight: {fields[0]}")
+    o, h, lo, c, v = (
+        parse_decimal(f, path, line, name) for f, name in zip(fields[1:], OHLCV, strict=True)
+    )
+    problem = ohlcv_problem(o, h, lo, c, v)
+    if problem is not None:
+        raise RecordedDataError(path, line, problem)
+    return Candle(product_id, start, o, h, lo, c, v)
 
 
 def minute_files(root: Path, kind: str) -> dict[str, list[Path]]:

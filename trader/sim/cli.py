@@ -13,6 +13,7 @@ import signal
 import sys
 
 from trader.commands.options import sim_options
+from trader.core.clock import wall_clock
 from trader.sim.venue import SimConfig, SimVenue
 
 
@@ -46,7 +47,7 @@ async def run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with SimVenue(config) as venue:
+        async with SimVenue(config, clock=wall_clock) as venue:
             _announce(venue)
             await stop.wait()
     finally:

@@ -1,6 +1,6 @@
 """`SimVenue`: the simulated Coinbase venue in-process (SIM-1).
 
-    async with SimVenue(SimConfig(seed=7)) as venue:
+    async with SimVenue(SimConfig(seed=7), clock=wall_clock) as venue:
         venue.rest_url   # http://127.0.0.1:PORT/api/v3/brokerage
         venue.ws_url     # ws://127.0.0.1:PORT
         venue.host       # "127.0.0.1:PORT", what REST `uri` claims must name
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,6 +23,7 @@ from typing import Self
 
 from aiohttp import web
 
+from trader.core.clock import Clock
 from trader.core.types import FeeRates
 from trader.matching.types import VenueSetup
 from trader.ops.tasks import cancel_and_wait
@@ -91,7 +91,7 @@ class SimVenue:
         self,
         config: SimConfig | None = None,
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Clock,
         source: MarketSource | None = None,
     ) -> None:
         self.config = config or SimConfig()

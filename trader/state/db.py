@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import os
 import sqlite3
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from trader.core.clock import Clock
 from trader.state.identity import (
     FileProblem,
     StateFileError,
@@ -122,11 +122,12 @@ def open_and_migrate(
 
 
 def open_state(
-    path: Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+    path: Path, clock: Clock, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS
 ) -> tuple[sqlite3.Connection, StateOpening]:
     """Open the daemon's state file with its identity checks (ST-3): an existing file must
     be a sound database; the installation marker beside it keeps the order namespace."""
-    existed = check_before_open(path)
+    now = clock()
+    existed = check_before_open(path, now)
     try:
         conn = connect(path, busy_timeout_ms=busy_timeout_ms)
     except sqlite3.DatabaseError as exc:
@@ -135,7 +136,7 @@ def open_state(
         if existed:
             check_integrity(conn, path)
         migrate(conn)
-        opening = settle_identity(conn, path, fresh=not existed)
+        opening = settle_identity(conn, path, fresh=not existed, now=now)
     except sqlite3.OperationalError as exc:  # locked, full disk, read-only: not damage
         conn.close()
         raise StateFileError(f"state file {path} cannot be written: {exc}") from exc
@@ -156,9 +157,11 @@ class Database:
         path: Path,
         conn: sqlite3.Connection,
         executor: ThreadPoolExecutor,
+        clock: Clock,
         opening: StateOpening | None = None,
     ) -> None:
         self.path = path
+        self._clock = clock
         self._conn = conn
         self._executor = executor
         self._closed = False
@@ -168,21 +171,22 @@ class Database:
         self._pinned = os.open(path, os.O_RDONLY) if opening is not None else None
 
     @classmethod
-    async def open(cls, path: Path, *, durable: bool = True) -> Database:
+    async def open(cls, path: Path, clock: Clock, *, durable: bool = True) -> Database:
         """A database without identity checks (tests, tools, a backtest's scratch file)."""
-        return await cls._open(path, lambda: (open_and_migrate(path, durable=durable), None))
+        return await cls._open(path, clock, lambda: (open_and_migrate(path, durable=durable), None))
 
     @classmethod
-    async def open_state(cls, path: Path) -> Database:
+    async def open_state(cls, path: Path, clock: Clock) -> Database:
         """The daemon's state file: identity checked (ST-3), fail-fast lock waits."""
         return await cls._open(
-            path, lambda: open_state(path, busy_timeout_ms=DAEMON_BUSY_TIMEOUT_MS)
+            path, clock, lambda: open_state(path, clock, busy_timeout_ms=DAEMON_BUSY_TIMEOUT_MS)
         )
 
     @classmethod
     async def _open(
         cls,
         path: Path,
+        clock: Clock,
         opener: Callable[[], tuple[sqlite3.Connection, StateOpening | None]],
     ) -> Database:
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trader-sqlite")
@@ -192,7 +196,7 @@ class Database:
         except BaseException:
             executor.shutdown(wait=False)
             raise
-        return cls(path, conn, executor, opening)
+        return cls(path, conn, executor, clock, opening)
 
     async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work(conn)` on the database thread and return its result. A lock held by
@@ -205,7 +209,8 @@ class Database:
         except sqlite3.OperationalError as exc:
             if not is_lock_error(exc):
                 raise
-            self.health.failed(str(exc), time.time())
+            self.health.failed(str(exc), self._clock())
+
             raise StateUnavailableError(f"state file {self.path}: {exc}") from exc
         if wrote:
             self.health.wrote()

@@ -92,15 +92,15 @@ def identity_problem(path: Path, opened: FileIdentity, links: int = 1) -> FilePr
     return None
 
 
-def check_before_open(path: Path) -> bool:
+def check_before_open(path: Path, now: float) -> bool:
     """True when `path` exists and looks like a database; False when there is none yet
-    (a write-ahead log left by a lost file is moved aside: replayed into a new file it
-    would corrupt it). An empty or foreign file is refused (a truncated state must not
-    become a fresh one)."""
+    (a write-ahead log left by a lost file is moved aside, its name stamped with `now`:
+    replayed into a new file it would corrupt it). An empty or foreign file is refused (a
+    truncated state must not become a fresh one)."""
     try:
         size = path.stat().st_size
     except FileNotFoundError:
-        _set_aside_leftovers(path)
+        _set_aside_leftovers(path, now)
         return False
     if size == 0:
         raise StateFileError(
@@ -127,8 +127,8 @@ def damaged(path: Path, why: object) -> str:
     )
 
 
-def _set_aside_leftovers(path: Path) -> None:
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+def _set_aside_leftovers(path: Path, now: float) -> None:
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
     for suffix in ("-wal", "-shm"):
         leftover = path.with_name(path.name + suffix)
         if leftover.exists():
@@ -181,7 +181,9 @@ def write_marker(path: Path, namespace: uuid.UUID, created_at: float) -> None:
     os.replace(tmp.name, path)
 
 
-def settle_identity(conn: sqlite3.Connection, db_path: Path, fresh: bool) -> StateOpening:
+def settle_identity(
+    conn: sqlite3.Connection, db_path: Path, fresh: bool, now: float
+) -> StateOpening:
     """Reconcile the database's namespace with the marker beside it (after migrations)."""
     marker_file = marker_path(db_path)
     marker = read_marker(marker_file)
@@ -206,7 +208,8 @@ def settle_identity(conn: sqlite3.Connection, db_path: Path, fresh: bool) -> Sta
         )
         flag_adoption(conn, reason)
     if marker is None:
-        write_marker(marker_file, namespace, time.time())
+        write_marker(marker_file, namespace, now)
+
     return StateOpening(fresh, namespace, reason or adoption_reason(conn), identity_of(db_path))
 
 

@@ -10,11 +10,10 @@ decision core's pure functions (`trader.risk.limits`); this module only reads an
 from __future__ import annotations
 
 import sqlite3
-import time
-from collections.abc import Callable
 from decimal import Decimal
 
 from trader.config.policy import PolicyConfig
+from trader.core.clock import Clock
 from trader.core.risk_state import Cooldown, RiskState
 from trader.core.types import Side
 from trader.exchange.models import Fill
@@ -87,9 +86,8 @@ def apply_fills(
 class CooldownRecorder:
     """A tracker fill listener (see `OrderTracker.fill_listeners`)."""
 
-    def __init__(
-        self, db: Database, policy: PolicyConfig, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, db: Database, policy: PolicyConfig, clock: Clock) -> None:
+
         self.db = db
         self.policy = policy
         self._clock = clock

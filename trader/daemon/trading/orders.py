@@ -7,7 +7,6 @@ paper exchange, with its state in its own database file.
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -75,7 +74,7 @@ class OrderDesk:
         quote: Callable[[str], Quote | None],
         rules: Callable[[str], ProductRules | None],
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Clock,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
         base_currencies: frozenset[str] = frozenset(),
         venue_clock: Callable[[], float] | None = None,
@@ -103,10 +102,10 @@ class OrderDesk:
             new_id=new_id,
             absence_proof_s=config.absence_proof_s,
         )
-        self.tracker = OrderTracker(db, exchange, ids, self.metrics)
+        self.tracker = OrderTracker(db, exchange, ids, self.metrics, clock)
         self.engine.order_found.append(self.tracker.on_order)
         self.cancel = CancelAll(
-            db, exchange, ids, self.tracker, self.metrics, self.engine.resolve_pending
+            db, exchange, ids, self.tracker, self.metrics, self.engine.resolve_pending, clock=clock
         )
         self.reconciler = Reconciler(
             db,
@@ -116,6 +115,7 @@ class OrderDesk:
             self.tracker,
             tolerance=Decimal(str(config.reconcile_tolerance)),
             base_currencies=base_currencies,
+            clock=clock,
         )
         self.manager = OrderManager(
             self.engine,

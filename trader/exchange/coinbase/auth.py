@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -20,6 +19,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from trader.core.clock import Clock
 from trader.exchange.errors import AuthKeyError
 
 JWT_LIFETIME_S = 120
@@ -80,7 +80,7 @@ class JwtSigner:
         key_text: str,
         *,
         offset_s: Callable[[], float] = lambda: 0.0,
-        wall: Callable[[], float] = time.time,
+        wall: Clock,
     ) -> None:
         if not key_name:
             raise AuthKeyError("API key name is empty")

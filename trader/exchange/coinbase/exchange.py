@@ -20,6 +20,7 @@ import orjson
 
 from trader.config.app import ExchangeConfig
 from trader.config.secrets import Credentials
+from trader.core.clock import wall_clock
 from trader.core.orders import OrderRequest
 from trader.core.types import Candle, FeeRates, ProductRules, Quote
 from trader.exchange.clock import ClockSync
@@ -71,10 +72,14 @@ class CoinbaseExchange:
             max_offset_ms=config.max_clock_offset_ms,
             samples=clock_samples,
             interval_s=clock_interval_s,
+            wall=wall_clock,
         )
         self.signer = (
             JwtSigner(
-                credentials.key_name, credentials.private_key, offset_s=lambda: self.clock.offset_s
+                credentials.key_name,
+                credentials.private_key,
+                offset_s=lambda: self.clock.offset_s,
+                wall=wall_clock,
             )
             if credentials is not None
             else None

@@ -14,8 +14,7 @@ from __future__ import annotations
 import asyncio
 import random
 import ssl
-import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +23,7 @@ import structlog
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
+from trader.core.clock import Clock
 from trader.exchange.coinbase.auth import JwtSigner
 from trader.exchange.coinbase.decode import IGNORED_CHANNELS, DecodeError, decode_events
 from trader.exchange.metrics import AdapterMetrics
@@ -93,7 +93,7 @@ class WsStream:
         signer: JwtSigner | None,
         ssl_context: ssl.SSLContext | None = None,
         settings: WsSettings | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Clock,
         rng: random.Random | None = None,
     ) -> None:
         self.name = name

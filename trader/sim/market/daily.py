@@ -11,24 +11,18 @@ This module holds the pieces the sources share:
 - `daily_walk`: the synthetic sources' seeded random walk, generated backwards from the
   first 1-minute history price (GARCH-like daily volatility, prices on the tick grid);
 - `aggregate_days`: real bars (1- or 5-minute) merged into UTC days, for the replays;
-- `read_daily_bars`: the LEAN `daily/<symbol>_trade.zip` files (real Coinbase daily bars);
 - `to_venue_days`: recorded daily bars moved onto the venue clock by whole days.
 """
 
 from __future__ import annotations
 
-import io
 import math
 import random
-import zipfile
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 from trader.core.types import Candle, ProductRules
-from trader.recorded.errors import RecordedDataError, ohlcv_problem, parse_decimal
 from trader.sim.market.walk import ALPHA, BETA
 
 DAY = 86400
@@ -140,50 +134,6 @@ def aggregate_days(bars: Iterable[Candle]) -> list[Candle]:
         else:
             days.append(replace(bar, start=start))
     return days
-
-
-def read_daily_bars(path: Path, product_id: str) -> list[Candle]:
-    """A LEAN daily trade file (`daily/<symbol>_trade.zip`, one headerless CSV of
-    `YYYYMMDD 00:00,open,high,low,close,volume`), oldest first."""
-    try:
-        archive = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise RecordedDataError(path, 0, f"cannot open zip: {exc}") from exc
-    candles: list[Candle] = []
-    with archive:
-        names = [n for n in archive.namelist() if n.endswith(".csv")]
-        if len(names) != 1:
-            raise RecordedDataError(path, 0, f"expected one CSV inside, found {names}")
-        with archive.open(names[0]) as raw:
-            for line, text in enumerate(io.TextIOWrapper(raw, "ascii"), start=1):
-                if not text.strip():
-                    continue
-                candle = _daily_row(path, line, text.strip(), product_id)
-                if candles and candle.start <= candles[-1].start:
-                    raise RecordedDataError(path, line, "days are not in increasing time order")
-                candles.append(candle)
-    return candles
-
-
-def _daily_row(path: Path, line: int, text: str, product_id: str) -> Candle:
-    fields = text.split(",")
-    if len(fields) != 6:
-        raise RecordedDataError(path, line, f"expected 6 fields, got {len(fields)}")
-    try:
-        when = datetime.strptime(fields[0], "%Y%m%d %H:%M").replace(tzinfo=UTC)
-    except ValueError as exc:
-        raise RecordedDataError(path, line, f"time is not 'YYYYMMDD HH:MM': {fields[0]!r}") from exc
-    start = int(when.timestamp())
-    if start % DAY:
-        raise RecordedDataError(path, line, f"daily bar does not start at midnight: {fields[0]}")
-    o, h, lo, c, v = (
-        parse_decimal(f, path, line, name)
-        for f, name in zip(fields[1:], ("open", "high", "low", "close", "volume"), strict=True)
-    )
-    problem = ohlcv_problem(o, h, lo, c, v)
-    if problem is not None:
-        raise RecordedDataError(path, line, problem)
-    return Candle(product_id, start, o, h, lo, c, v)
 
 
 def to_venue_days(

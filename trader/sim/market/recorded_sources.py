@@ -35,9 +35,9 @@ from trader.recorded import (
     read_quote_bars,
     read_trade_bars,
 )
-from trader.recorded.coinbase_minute import day_start
+from trader.recorded.coinbase_minute import day_start, read_daily_bars
 from trader.sim.market.bars import TopOfBook, split_bar
-from trader.sim.market.daily import aggregate_days, read_daily_bars
+from trader.sim.market.daily import aggregate_days
 from trader.sim.market.replay import BarReplay
 from trader.sim.market.rules import pick_rules
 

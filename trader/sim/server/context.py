@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from trader.core.clock import Clock
 from trader.sim.contract import CandleHistory, Engine
 from trader.sim.server.auth import JwtVerifier
 from trader.sim.server.faults import FaultController
@@ -23,7 +22,8 @@ VENUE_NAMESPACE = uuid.UUID("4f1c9a52-7a0e-4a43-9d4c-3f6a1b2c5d7e")
 class VenueClock:
     """Market time is the base clock; the venue's own `now` adds the clock-offset fault."""
 
-    def __init__(self, faults: FaultController, base: Callable[[], float] = time.time) -> None:
+    def __init__(self, faults: FaultController, base: Clock) -> None:
+
         self.faults = faults
         self.base = base
 
