@@ -75,7 +75,6 @@ async def open_session(
         db_path.unlink()
     clock = SimClock(start)
     db = await Database.open(db_path, clock, durable=False)
-
     try:
         return await _assemble(loaded, dataset, db, clock)
     except BaseException:

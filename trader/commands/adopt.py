@@ -96,7 +96,6 @@ async def _adopt(loaded: LoadedConfig, credentials: Credentials, args: argparse.
         assert since is not None
         bases = [p.base_currency for p in choose_products(await exchange.products(), loaded)]
         report = await adopt(db, exchange, tag, since, bases, wall_clock)
-
     finally:
         await exchange.close()
         await db.close()

@@ -103,7 +103,6 @@ async def _reconcile(loaded: LoadedConfig, credentials: object) -> dict[str, obj
             db, exchange, ids, engine, tracker, tolerance=tolerance, clock=wall_clock
         )
         report = await reconciler.run(startup=True)
-
         return report.as_dict()
     finally:
         await db.close()

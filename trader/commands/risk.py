@@ -33,7 +33,6 @@ def reset_hwm_command(args: argparse.Namespace) -> int:
         with transaction(conn):
             old = conn.execute("SELECT high_water_mark FROM risk_state WHERE id = 1").fetchone()[0]
             now = wall_clock()
-
             conn.execute(
                 "UPDATE risk_state SET high_water_mark = NULL, version = version + 1, "
                 "updated_at = ? WHERE id = 1",

@@ -100,7 +100,6 @@ class StateGuard:
                 f"state file not writable for {now - (health.since or now):.0f}"
                 f" s: {health.error}; nothing new is sent"
             )
-
         return found
 
     def status(self) -> dict[str, object]:

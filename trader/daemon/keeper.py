@@ -62,7 +62,6 @@ class StateKeeper:
 
     @classmethod
     async def load(cls, db: Database, metrics: Metrics, clock: Clock) -> StateKeeper:
-
         return cls(db, metrics, await db.run(read_status), clock)
 
     def on_change(self, listener: Listener) -> None:

@@ -101,7 +101,6 @@ class CancelDriver:
 
     def _done(self, cancelled: int) -> None:
         self.last_error, self.done_at = None, self._clock()
-
         self._metrics.kill_switch_cancel_pending.set(0)
         log.critical("kill_switch_cancel_all_done", cancelled=cancelled, reason=self._reason)
 

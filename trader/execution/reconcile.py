@@ -275,7 +275,6 @@ class Reconciler:
         if not unexplained:
             now = self._clock()
             await self.db.run(lambda conn: save_baseline(conn, totals, now))
-
             return
         held = ", ".join(f"{size} {currency}" for currency, size in unexplained.items())
         reason = (

@@ -210,7 +210,6 @@ class Database:
             if not is_lock_error(exc):
                 raise
             self.health.failed(str(exc), self._clock())
-
             raise StateUnavailableError(f"state file {self.path}: {exc}") from exc
         if wrote:
             self.health.wrote()

@@ -209,7 +209,6 @@ def settle_identity(
         flag_adoption(conn, reason)
     if marker is None:
         write_marker(marker_file, namespace, now)
-
     return StateOpening(fresh, namespace, reason or adoption_reason(conn), identity_of(db_path))
 
 

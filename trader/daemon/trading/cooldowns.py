@@ -87,7 +87,6 @@ class CooldownRecorder:
     """A tracker fill listener (see `OrderTracker.fill_listeners`)."""
 
     def __init__(self, db: Database, policy: PolicyConfig, clock: Clock) -> None:
-
         self.db = db
         self.policy = policy
         self._clock = clock

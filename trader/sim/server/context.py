@@ -23,7 +23,6 @@ class VenueClock:
     """Market time is the base clock; the venue's own `now` adds the clock-offset fault."""
 
     def __init__(self, faults: FaultController, base: Clock) -> None:
-
         self.faults = faults
         self.base = base
 
