@@ -20,7 +20,7 @@ from tests.exchange.support import adapter
 from tests.execution.support import quiet_venue
 from tests.support.daemon import DaemonDir
 from trader.config.loader import load_config
-from trader.core.clock import SimClock
+from trader.core.clock import SimClock, wall_clock
 from trader.core.decision import ExitOrder, ExitReason, Proposal, Verdict, VerdictAction
 from trader.core.market import MarketSnapshot
 from trader.core.portfolio import Portfolio
@@ -57,7 +57,7 @@ async def _act(mode: str, root: Path, venue: SimVenue, clock: SimClock) -> list[
         overrides["exchange"] = {"read_only": False, "venue": "coinbase"}
     home = DaemonDir(root, overrides)
     loaded = load_config(home.config)
-    db = await Database.open(root / "state.db")
+    db = await Database.open(root / "state.db", clock)
     metrics = Metrics()
     try:
         keeper = await StateKeeper.load(db, metrics, clock)
@@ -102,7 +102,7 @@ def _order(intent: dict[str, Any]) -> tuple[Any, ...]:
 
 @pytest.fixture
 async def acted(tmp_path: Path) -> dict[str, list[dict[str, Any]]]:
-    async with SimVenue(quiet_venue()) as venue:
+    async with SimVenue(quiet_venue(), clock=wall_clock) as venue:
         clock = SimClock(1_800_000_000.0)
         by_mode: dict[str, list[dict[str, Any]]] = {}
         for mode in MODES:
