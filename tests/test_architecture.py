@@ -22,14 +22,10 @@ COINBASE = "trader.exchange.coinbase"
 KNOWS_COINBASE = ("exchange/coinbase/", "exchange/factory.py")
 # not yet venue-neutral (the next steps of the reshaping; empty this list, never grow it):
 # the intent's stored order_configuration and the paper engine's order record are still
-# Coinbase's order_configuration; the CLI's venue commands build the adapter themselves;
-# the key loader reads Coinbase's key format
+# Coinbase's order_configuration; the key loader reads Coinbase's key format
 NOT_YET_NEUTRAL = {
     "execution/engine.py",
     "execution/paper_orders.py",
-    "commands/adopt.py",
-    "commands/doctor.py",
-    "commands/reconcile.py",
     "config/secrets.py",
 }
 

@@ -72,14 +72,16 @@ def _parse_since(text: str) -> float | None:
 
 async def _adopt(loaded: LoadedConfig, credentials: Credentials, args: argparse.Namespace) -> int:
     from trader.daemon.trading.venue_link import choose_products, exchange_config
-    from trader.exchange.coinbase.exchange import CoinbaseExchange
+    from trader.exchange.factory import CLOCK_INTERVAL_S, open_venue
     from trader.execution.adopt import adopt
     from trader.ops.metrics import Metrics
     from trader.state.db import Database
     from trader.state.identity import marker_path, read_marker
 
     db = await Database.open_state(loaded.state_db_path, wall_clock)
-    exchange = CoinbaseExchange(exchange_config(loaded, None), credentials, Metrics())
+    exchange = open_venue(
+        exchange_config(loaded, None), credentials, Metrics(), clock_interval_s=CLOCK_INTERVAL_S
+    )
     try:
         if db.opening is None or db.opening.adoption_reason is None:
             print("nothing to adopt: the state file is in use and needs no adoption")

@@ -92,10 +92,10 @@ def check_venue(loaded: LoadedConfig) -> Result:
 
 
 async def _measure(loaded: LoadedConfig) -> tuple[float, bool]:
-    from trader.exchange.coinbase.exchange import CoinbaseExchange
+    from trader.exchange.factory import CLOCK_INTERVAL_S, open_venue
     from trader.ops.metrics import Metrics
 
-    exchange = CoinbaseExchange(loaded.app.exchange, None, Metrics())
+    exchange = open_venue(loaded.app.exchange, None, Metrics(), clock_interval_s=CLOCK_INTERVAL_S)
     try:
         offset = await exchange.clock.measure()
         return offset, exchange.clock.is_skewed()

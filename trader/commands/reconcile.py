@@ -69,7 +69,7 @@ def reconcile_command(args: argparse.Namespace) -> int:
 
 async def _reconcile(loaded: LoadedConfig, credentials: object) -> dict[str, object]:
     from trader.config.secrets import Credentials
-    from trader.exchange.coinbase.exchange import CoinbaseExchange
+    from trader.exchange.factory import CLOCK_INTERVAL_S, open_venue
     from trader.execution.engine import ExecutionEngine
     from trader.execution.ids import OrderIds, installation_namespace
     from trader.execution.metrics import ExecutionMetrics
@@ -82,7 +82,7 @@ async def _reconcile(loaded: LoadedConfig, credentials: object) -> dict[str, obj
     config = loaded.app.exchange.model_copy(
         update={"read_only": loaded.app.mode is not Mode.LIVE or loaded.app.exchange.read_only}
     )
-    exchange = CoinbaseExchange(config, credentials, Metrics())
+    exchange = open_venue(config, credentials, Metrics(), clock_interval_s=CLOCK_INTERVAL_S)
     loaded.state_db_path.parent.mkdir(parents=True, exist_ok=True)
     db = await Database.open_state(loaded.state_db_path, wall_clock)
     try:

@@ -15,6 +15,7 @@ from trader.exchange.coinbase.exchange import CoinbaseExchange
 from trader.exchange.interface import Venue
 from trader.ops.metrics import Metrics
 
+CLOCK_INTERVAL_S = 300.0  # the venue clock's re-measurement interval for one-shot commands
 AdapterFactory = Callable[[ExchangeConfig, Credentials | None, Metrics, float], Venue]
 
 
