@@ -12,19 +12,6 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "trader"
 OWNERS = ("state/", "execution/store.py")
-# Modules that still hold SQL of their own; each is moved into an owner, then taken off.
-NOT_YET_MOVED = frozenset(
-    {
-        "backtest/runner.py",  # INSERT INTO cycles (a backtest cycle's row)
-        "commands/risk.py",  # risk_state high-water mark reset and its audit event
-        "daemon/cycle.py",  # cycles rows: started, finished, aborted
-        "daemon/trading/cooldowns.py",  # cooldowns, consecutive losses, results seen
-        "execution/adopt.py",  # intents by exchange order id
-        "execution/cancel.py",  # working intents' order ids, CANCELLED by order id
-        "execution/reconcile.py",  # fills totals, meta, audit, fills_verified
-        "execution/tracker.py",  # orders rows, intents by exchange order id
-    }
-)
 STATEMENT = re.compile(
     r"""^\s*(
         SELECT\s.*\bFROM\b
@@ -85,7 +72,7 @@ def test_st1_sql_lives_only_in_the_state_modules_and_the_execution_store():
     stray = [
         f"trader/{_module(path)}:{line}: {text.strip()[:60]}"
         for path in sorted(PACKAGE.rglob("*.py"))
-        if not _module(path).startswith(OWNERS) and _module(path) not in NOT_YET_MOVED
+        if not _module(path).startswith(OWNERS)
         for line, text in sql_in(path.read_text())
     ]
     assert stray == [], "SQL outside trader/state and trader/execution/store.py:\n" + "\n".join(

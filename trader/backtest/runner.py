@@ -34,6 +34,7 @@ from trader.daemon.trading.snapshot import DAY_S, build_market, load_portfolio, 
 from trader.exchange.models import OrderEvent, TickerEvent, TradesEvent
 from trader.pipeline.decide import DecisionInputs, DecisionStep
 from trader.sim.market.bars import split_bar
+from trader.state.cycles import record_finished_cycle
 
 
 @dataclass
@@ -255,11 +256,7 @@ def _time(event: TickerEvent | TradesEvent) -> float:
 def _record(
     conn: sqlite3.Connection, cycle_id: str, step: DecisionStep, config_hash: str
 ) -> dict[str, str]:
-    conn.execute(
-        "INSERT INTO cycles (cycle_id, started_at, finished_at, status, config_hash, mode) "
-        "VALUES (?, ?, ?, 'OK', ?, 'BACKTEST')",
-        (cycle_id, step.now, step.now, config_hash),
-    )
+    record_finished_cycle(conn, cycle_id, step.now, config_hash, "BACKTEST")
     ids = record_step(conn, cycle_id, step)
     record_exclusions(conn, cycle_id, step)
     return ids

@@ -11,12 +11,11 @@ import argparse
 import getpass
 import sys
 
-import orjson
-
 from trader.commands.common import load_or_report
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from trader.core.clock import wall_clock
-from trader.state.db import connect, transaction
+from trader.state.db import connect
+from trader.state.portfolio import reset_high_water_mark
 from trader.state.schema import migrate
 
 
@@ -30,19 +29,8 @@ def reset_hwm_command(args: argparse.Namespace) -> int:
     conn = connect(loaded.state_db_path)
     try:
         migrate(conn)
-        with transaction(conn):
-            old = conn.execute("SELECT high_water_mark FROM risk_state WHERE id = 1").fetchone()[0]
-            now = wall_clock()
-            conn.execute(
-                "UPDATE risk_state SET high_water_mark = NULL, version = version + 1, "
-                "updated_at = ? WHERE id = 1",
-                (now,),
-            )
-            payload = {"old_high_water_mark": old, "note": args.note}
-            conn.execute(
-                "INSERT INTO audit_events (at, kind, actor, payload) VALUES (?, ?, ?, ?)",
-                (now, "hwm_reset", f"operator:{getpass.getuser()}", orjson.dumps(payload).decode()),
-            )
+        actor = f"operator:{getpass.getuser()}"
+        old = reset_high_water_mark(conn, args.note, actor, wall_clock())
     finally:
         conn.close()
     print(f"high-water mark cleared (was {old}); the next cycle sets it to the current equity")

@@ -21,7 +21,7 @@ from trader.config.loader import ConfigError, LoadedConfig, load_config
 from trader.config.secrets import Credentials
 from trader.core.clock import Clock, wall_clock
 from trader.core.types import Mode, TradingState
-from trader.daemon.cycle import CycleRunner, abort_unfinished_cycles
+from trader.daemon.cycle import CycleRunner
 from trader.daemon.guard import StateGuard
 from trader.daemon.keeper import StateKeeper
 from trader.daemon.killswitch import KILL_SIGNAL_REASON, CancelDriver, KillSwitchWatcher
@@ -38,6 +38,7 @@ from trader.ops.metrics import Metrics
 from trader.ops.sdnotify import SystemdNotifier
 from trader.ops.tasks import run_step
 from trader.sim.venue import SimVenue
+from trader.state.cycles import abort_unfinished_cycles
 from trader.state.db import Database, StateUnavailableError
 from trader.state.identity import StateFileError, clear_adoption
 

@@ -27,6 +27,7 @@ import structlog
 from trader.config.app import CycleConfig
 from trader.core.clock import Clock
 from trader.ops.metrics import Metrics
+from trader.state.cycles import finish_cycle, start_cycle
 from trader.state.db import Database, StateUnavailableError
 
 log = structlog.get_logger("trader.cycle")
@@ -163,11 +164,7 @@ class CycleRunner:
             config_hash=self._config_hash(),
         )
         await self._db.run(
-            lambda conn: conn.execute(
-                "INSERT INTO cycles (cycle_id, started_at, status, config_hash, mode) "
-                "VALUES (?, ?, 'RUNNING', ?, ?)",
-                (ctx.cycle_id, started, ctx.config_hash, self._mode),
-            )
+            lambda conn: start_cycle(conn, ctx.cycle_id, started, ctx.config_hash, self._mode)
         )
         for stage in self._stages:
             await self._run_stage(stage, ctx)
@@ -199,11 +196,7 @@ class CycleRunner:
         error = "; ".join(ctx.errors) or None
         stages = orjson.dumps(ctx.stage_seconds).decode()
         await self._db.run(
-            lambda conn: conn.execute(
-                "UPDATE cycles SET finished_at = ?, status = ?, stage_seconds = ?, error = ? "
-                "WHERE cycle_id = ?",
-                (finished, status, stages, error, ctx.cycle_id),
-            )
+            lambda conn: finish_cycle(conn, ctx.cycle_id, finished, status, stages, error)
         )
         self._metrics.cycles.labels(status=status).inc()
         self._metrics.cycle_duration.observe(finished - ctx.started_at)
@@ -221,17 +214,3 @@ class CycleRunner:
             status=status,
             seconds=round(finished - ctx.started_at, 6),
         )
-
-
-def abort_unfinished_cycles(now: float) -> Callable[[Any], int]:
-    """Cycles a killed process left RUNNING are closed as ABORTED at `now` (ST-2)."""
-
-    def abort(conn: Any) -> int:
-        cursor = conn.execute(
-            "UPDATE cycles SET status = 'ABORTED', finished_at = ?, "
-            "error = 'process ended mid-cycle' WHERE status = 'RUNNING'",
-            (now,),
-        )
-        return int(cursor.rowcount)
-
-    return abort

@@ -30,10 +30,11 @@ from trader.exchange.models import Fill, Order
 from trader.exchange.order_feed import order_event
 from trader.execution import store
 from trader.execution.intents import Intent, IntentState, Purpose, state_from_venue
-from trader.execution.reconcile import VERIFY_BATCH, fill_deltas, save_baseline
-from trader.execution.tracker import upsert_order
+from trader.execution.reconcile import VERIFY_BATCH
 from trader.state.db import Database, transaction
+from trader.state.fills import fill_deltas, save_baseline
 from trader.state.identity import clear_adoption
+from trader.state.orders import intent_ids_of_orders, upsert_order
 from trader.state.trading_state import record_audit
 
 log = structlog.get_logger("trader.adopt")
@@ -162,19 +163,10 @@ def _fill_writer(
     batch: list[str], fills: list[Fill], now: float
 ) -> Callable[[sqlite3.Connection], int]:
     def write(conn: sqlite3.Connection) -> int:
-        owners = _intent_of_orders(conn, batch)
+        owners = intent_ids_of_orders(conn, batch)
         return len(store.insert_fills(conn, fills, owners, "adopt", now))
 
     return write
-
-
-def _intent_of_orders(conn: sqlite3.Connection, order_ids: list[str]) -> dict[str, str]:
-    marks = ",".join("?" for _ in order_ids)
-    rows = conn.execute(
-        f"SELECT exchange_order_id, intent_id FROM intents WHERE exchange_order_id IN ({marks})",
-        order_ids,
-    ).fetchall()
-    return {row[0]: row[1] for row in rows}
 
 
 async def _venue_totals(exchange: Exchange) -> dict[str, Decimal]:

@@ -9,7 +9,6 @@ A cancel answered "already filled" is a fill, never a cancel.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -20,10 +19,10 @@ from trader.core.orders import RejectCause
 from trader.exchange.interface import Exchange
 from trader.exchange.models import CancelResult
 from trader.execution.ids import OrderIds
-from trader.execution.intents import IntentState, sources_for
 from trader.execution.metrics import ExecutionMetrics
 from trader.execution.tracker import OrderTracker
-from trader.state.db import Database, transaction
+from trader.state.db import Database
+from trader.state.orders import intent_ids_of_orders, mark_cancelled, working_order_ids
 
 log = structlog.get_logger("trader.execution")
 
@@ -32,14 +31,6 @@ BATCH = 100
 
 def chunks(items: Sequence[str], size: int) -> list[list[str]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
-
-
-def _working_order_ids(conn: sqlite3.Connection) -> list[str]:
-    rows = conn.execute(
-        "SELECT exchange_order_id FROM intents WHERE state IN ('OPEN', 'PARTIALLY_FILLED') "
-        "AND exchange_order_id IS NOT NULL"
-    ).fetchall()
-    return [row[0] for row in rows]
 
 
 class CancelAll:
@@ -113,7 +104,7 @@ class CancelAll:
         """Orders the database thinks are working that the venue did not list as open
         (filled or cancelled meanwhile, or not visible yet): cancelled too; the answers
         say which."""
-        known = set(await self.db.run(_working_order_ids))
+        known = set(await self.db.run(working_order_ids))
         return known - listed
 
     async def _cancel(self, order_ids: list[str]) -> list[CancelResult]:
@@ -124,11 +115,11 @@ class CancelAll:
         again (filled, already gone, or learned only now from the venue: adopted)."""
         confirmed = [r.order_id for r in answers if r.success]
         now = self._clock()
-        moved = await self.db.run(lambda conn: _mark_cancelled(conn, confirmed, now))
+        moved = await self.db.run(lambda conn: mark_cancelled(conn, confirmed, now))
         for result in answers:
             if not result.success:
                 await self._refused(result)
-        known = set(await self.db.run(_order_ids_with_intent(confirmed)))
+        known = set(await self.db.run(lambda conn: intent_ids_of_orders(conn, confirmed)))
         for order_id in set(confirmed) - known:  # cancelled before we knew it: adopt it now
             await self.tracker.refresh_order(order_id)
         return moved
@@ -138,33 +129,3 @@ class CancelAll:
         if result.cause is not RejectCause.ALREADY_FILLED:
             log.warning("cancel_refused", order_id=result.order_id, reason=result.failure_reason)
         await self.tracker.refresh_order(result.order_id)
-
-
-def _order_ids_with_intent(order_ids: list[str]) -> Callable[[sqlite3.Connection], list[str]]:
-    def read(conn: sqlite3.Connection) -> list[str]:
-        if not order_ids:
-            return []
-        marks = ",".join("?" for _ in order_ids)
-        rows = conn.execute(
-            f"SELECT exchange_order_id FROM intents WHERE exchange_order_id IN ({marks})",
-            order_ids,
-        ).fetchall()
-        return [row[0] for row in rows]
-
-    return read
-
-
-def _mark_cancelled(conn: sqlite3.Connection, order_ids: list[str], now: float) -> int:
-    """One transaction for a whole batch: forward-only, so a FILLED intent stays FILLED.
-    Fills made before the cancel still arrive through the tracker (cumulative quantity)."""
-    if not order_ids:
-        return 0
-    marks = ",".join("?" for _ in order_ids)
-    sources = ",".join(f"'{s}'" for s in sources_for(IntentState.CANCELLED))
-    with transaction(conn):
-        cursor = conn.execute(
-            f"UPDATE intents SET state = 'CANCELLED', updated_at = ? "
-            f"WHERE exchange_order_id IN ({marks}) AND state IN ({sources})",
-            (now, *order_ids),
-        )
-        return int(cursor.rowcount)

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-import orjson
 import structlog
 
 from trader.core.clock import Clock
@@ -30,11 +29,19 @@ from trader.execution.engine import ExecutionEngine
 from trader.execution.ids import OrderIds
 from trader.execution.tracker import OrderTracker
 from trader.state.db import Database, transaction
+from trader.state.fills import (
+    fill_deltas,
+    fill_sync_start,
+    load_baseline,
+    mark_verified,
+    save_baseline,
+    unverified_orders,
+)
 from trader.state.identity import adoption_reason, flag_adoption
+from trader.state.orders import own_orders_without_intent, working_progress
 
 log = structlog.get_logger("trader.reconcile")
 
-BASELINE_KEY = "balance_baseline"
 FILL_LOOKBACK_S = 600.0
 SETTLE_ATTEMPTS = 5
 SETTLE_PAUSE_S = 0.2
@@ -74,94 +81,17 @@ class ReconcileReport:
         }
 
 
-def fill_deltas(conn: sqlite3.Connection) -> dict[str, Decimal]:
-    """How our fills moved each currency: base ± size, quote ∓ value and − fees."""
-    deltas: dict[str, Decimal] = {}
-    for product_id, side, price, size, commission in conn.execute(
-        "SELECT product_id, side, price, size, commission FROM fills"
-    ):
-        base, quote = product_id.split("-", 1)
-        size_d, value = Decimal(size), Decimal(price) * Decimal(size)
-        sign = 1 if side == "BUY" else -1
-        deltas[base] = deltas.get(base, Decimal(0)) + sign * size_d
-        deltas[quote] = deltas.get(quote, Decimal(0)) - sign * value - Decimal(commission)
-    return deltas
-
-
-def load_baseline(conn: sqlite3.Connection) -> dict[str, Decimal] | None:
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (BASELINE_KEY,)).fetchone()
-    if row is None:
-        return None
-    return {k: Decimal(v) for k, v in orjson.loads(row[0]).items()}
-
-
-def save_baseline(conn: sqlite3.Connection, totals: dict[str, Decimal], now: float) -> None:
-    """Balances not explained by our fills (deposits, holdings from before) — audited."""
-    deltas = fill_deltas(conn)
-    baseline = {
-        c: totals.get(c, Decimal(0)) - deltas.get(c, Decimal(0)) for c in set(totals) | set(deltas)
-    }
-    payload = orjson.dumps({k: str(v) for k, v in sorted(baseline.items())}).decode()
-    with transaction(conn):
-        conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
-            "DO UPDATE SET value = excluded.value",
-            (BASELINE_KEY, payload),
-        )
-        conn.execute(
-            "INSERT INTO audit_events (at, kind, actor, payload) VALUES (?, ?, ?, ?)",
-            (now, "balance_baseline", "reconcile", payload),
-        )
-
-
-def _working_progress(conn: sqlite3.Connection) -> dict[str, Decimal]:
-    """Filled size of every intent the database thinks is working, by venue order id."""
-    return {
-        row[0]: Decimal(row[1])
-        for row in conn.execute(
-            "SELECT exchange_order_id, filled_size FROM intents WHERE exchange_order_id IS NOT "
-            "NULL AND state IN ('OPEN', 'PARTIALLY_FILLED')"
-        )
-    }
-
-
-def _unverified_orders(conn: sqlite3.Connection) -> list[tuple[str, str]]:
-    return [
-        (row[0], row[1])
-        for row in conn.execute(
-            "SELECT intent_id, exchange_order_id FROM intents WHERE fills_verified = 0 "
-            "AND exchange_order_id IS NOT NULL AND state IN ('FILLED', 'CANCELLED', 'EXPIRED') "
-            "ORDER BY created_at"
-        )
-    ]
-
-
 def _marker(batch: list[tuple[str, str]], now: float) -> Callable[[sqlite3.Connection], None]:
     """Mark finished intents verified, their progress raised to the fills now stored (a
     state written before this release may hold an intent behind its fills)."""
 
     def mark(conn: sqlite3.Connection) -> None:
-        intent_ids = [intent_id for intent_id, _ in batch]
-        marks = ",".join("?" for _ in intent_ids)
         with transaction(conn):
             for intent_id, order_id in batch:
                 store.progress_from_fills(conn, order_id, intent_id, now)
-            conn.execute(
-                f"UPDATE intents SET fills_verified = 1 WHERE intent_id IN ({marks})", intent_ids
-            )
+            mark_verified(conn, [intent_id for intent_id, _ in batch])
 
     return mark
-
-
-def _fill_sync_start(conn: sqlite3.Connection) -> float | None:
-    last: float | None = conn.execute("SELECT MAX(trade_time) FROM fills").fetchone()[0]
-    if last is not None:
-        return last - FILL_LOOKBACK_S
-    first = conn.execute(
-        "SELECT MIN(submitted_at) FROM intents WHERE submitted_at IS NOT NULL"
-    ).fetchone()[0]
-    started: float | None = first
-    return None if started is None else started - FILL_LOOKBACK_S
 
 
 class Reconciler:
@@ -206,18 +136,14 @@ class Reconciler:
         own = [o for o in listed if self.ids.is_own(o.client_order_id)]
         report.foreign_open = [o.order_id for o in listed if not self.ids.is_own(o.client_order_id)]
         report.own_open = len(own)
-        known = await self.db.run(_working_progress)
+        known = await self.db.run(working_progress)
         for order in own:
             if order.order_id not in known:
                 report.adopted.append(order.order_id)
             elif known[order.order_id] == order.filled_size:
                 continue  # working as we know it: nothing to apply (PERF-7: 1000 at a restart)
             await self.tracker.on_order_event(order_event(order, source="reconcile"))
-        orphans = await self.db.run(
-            lambda conn: conn.execute(
-                "SELECT COUNT(*) FROM orders WHERE foreign_order = 0 AND intent_id IS NULL"
-            ).fetchone()[0]
-        )
+        orphans = await self.db.run(own_orders_without_intent)
         if orphans:
             report.mismatches.append(
                 f"{orphans} own-prefixed order(s) with no intent in this database"
@@ -229,14 +155,14 @@ class Reconciler:
     async def _fills(self) -> int:
         """Fills since shortly before the last stored one (or our first order), then every
         finished order's fills by order id, once: no fill can be left behind (X-4)."""
-        since = await self.db.run(_fill_sync_start)
+        since = await self.db.run(lambda conn: fill_sync_start(conn, FILL_LOOKBACK_S))
         fresh = [] if since is None else await self.tracker.sync_fills(start=since)
         return len(fresh) + await self.verify_fills()
 
     async def verify_fills(self) -> int:
         """Every order that reached a final state has all its fills stored: ask the venue
         by order id (batches of 50), store what is missing, mark the intents verified."""
-        pending = await self.db.run(_unverified_orders)
+        pending = await self.db.run(unverified_orders)
         found = 0
         for start in range(0, len(pending), VERIFY_BATCH):
             batch = pending[start : start + VERIFY_BATCH]

@@ -9,7 +9,6 @@ transaction. Orders without our prefix are foreign: recorded and left alone.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -22,36 +21,10 @@ from trader.execution import store
 from trader.execution.ids import OrderIds
 from trader.execution.intents import IntentState, state_from_venue
 from trader.execution.metrics import ExecutionMetrics
-from trader.state.db import Database, transaction
+from trader.state.db import Database
+from trader.state.orders import intent_ids_of_orders, upsert_order
 
 log = structlog.get_logger("trader.execution")
-
-
-def upsert_order(
-    conn: sqlite3.Connection, event: OrderEvent, intent_id: str | None, foreign: bool, now: float
-) -> None:
-    with transaction(conn):
-        conn.execute(
-            "INSERT INTO orders (order_id, client_order_id, intent_id, product_id, side, status, "
-            "filled_size, average_filled_price, total_fees, foreign_order, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (order_id) DO UPDATE SET "
-            "status = excluded.status, filled_size = excluded.filled_size, "
-            "average_filled_price = excluded.average_filled_price, "
-            "total_fees = excluded.total_fees, updated_at = excluded.updated_at",
-            (
-                event.order_id,
-                event.client_order_id,
-                intent_id,
-                event.product_id,
-                event.side,
-                event.status,
-                str(event.cumulative_quantity),
-                str(event.avg_price),
-                str(event.total_fees),
-                int(foreign),
-                now,
-            ),
-        )
 
 
 class OrderTracker:
@@ -150,7 +123,9 @@ class OrderTracker:
         fills = await self.exchange.fills(order_ids=order_ids or (), start=start)
         if not fills:
             return []
-        intent_ids = await self.db.run(lambda conn: _intent_ids(conn, {f.order_id for f in fills}))
+        intent_ids = await self.db.run(
+            lambda conn: intent_ids_of_orders(conn, {f.order_id for f in fills})
+        )
         own = [f for f in fills if f.order_id in intent_ids]
         if not own:
             return []
@@ -184,12 +159,3 @@ class OrderTracker:
     async def on_order(self, order: Order) -> None:
         """An order read over REST (a refresh, a lookup by client id)."""
         await self.on_order_event(order_event(order))
-
-
-def _intent_ids(conn: sqlite3.Connection, order_ids: set[str]) -> dict[str, str]:
-    marks = ",".join("?" for _ in order_ids)
-    rows = conn.execute(
-        f"SELECT exchange_order_id, intent_id FROM intents WHERE exchange_order_id IN ({marks})",
-        tuple(order_ids),
-    ).fetchall()
-    return {row[0]: row[1] for row in rows}

@@ -11,6 +11,8 @@ import sqlite3
 from decimal import Decimal
 
 from trader.execution.intents import WORKING, IntentState, state_values
+from trader.state.db import transaction
+from trader.state.trading_state import record_audit
 
 # R-1 trade rate and spacing count trades: an entry (its reprices included, one proposal)
 # that filled, or is still working and may fill — never one that ended unfilled. A DRY_RUN
@@ -106,6 +108,23 @@ def write_risk_counters(
             now,
         ),
     )
+
+
+def reset_high_water_mark(
+    conn: sqlite3.Connection, note: str, actor: str, now: float
+) -> str | None:
+    """R-4 reset: the high-water mark cleared (the next step sets it to the equity of the
+    moment), audited with the old value; returns the old value."""
+    with transaction(conn):
+        old = conn.execute("SELECT high_water_mark FROM risk_state WHERE id = 1").fetchone()[0]
+        conn.execute(
+            "UPDATE risk_state SET high_water_mark = NULL, version = version + 1, "
+            "updated_at = ? WHERE id = 1",
+            (now,),
+        )
+        payload = {"old_high_water_mark": old, "note": note}
+        record_audit(conn, "hwm_reset", actor, payload, now)
+    return None if old is None else str(old)
 
 
 def active_cooldowns(conn: sqlite3.Connection, now: float) -> list[tuple[str, float, str]]:

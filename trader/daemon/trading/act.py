@@ -27,12 +27,12 @@ from trader.exchange.interface import Exchange, Venue
 from trader.execution import store
 from trader.execution.intents import Purpose
 from trader.execution.paper import PaperExchange
-from trader.execution.reconcile import fill_deltas
 from trader.ops.lifecycle import Job, OnFailure
 from trader.ops.metrics import Metrics
 from trader.pipeline.decide import DecisionStep
 from trader.risk.fees import fallback_rates
 from trader.state.db import Database, StateUnavailableError
+from trader.state.fills import fill_deltas
 from trader.state.portfolio import held_sizes
 
 log = structlog.get_logger("trader.act")

@@ -10,7 +10,6 @@ decision core's pure functions (`trader.risk.limits`); this module only reads an
 from __future__ import annotations
 
 import sqlite3
-from decimal import Decimal
 
 from trader.config.policy import PolicyConfig
 from trader.core.clock import Clock
@@ -18,46 +17,19 @@ from trader.core.risk_state import Cooldown, RiskState
 from trader.core.types import Side
 from trader.exchange.models import Fill
 from trader.risk.limits import after_fill, record_trade_result
+from trader.state.cooldowns import closed_round_trips, save_cooldowns
 from trader.state.db import Database, transaction
+from trader.state.portfolio import active_cooldowns, risk_counters
 
 STOP_REASONS = ("stop_loss", "trailing_stop")
 
 
 def _load(conn: sqlite3.Connection, now: float) -> RiskState:
     cooldowns = {
-        row[0]: Cooldown(until=row[1], reason=row[2])
-        for row in conn.execute(
-            "SELECT product_id, until, reason FROM cooldowns WHERE until > ? ORDER BY until", (now,)
-        )
+        pid: Cooldown(until=until, reason=reason)
+        for pid, until, reason in active_cooldowns(conn, now)
     }
-    losses = conn.execute("SELECT consecutive_losses FROM risk_state WHERE id = 1").fetchone()[0]
-    return RiskState(cooldowns=cooldowns, consecutive_losses=int(losses))
-
-
-def _closed_round_trips(
-    conn: sqlite3.Connection, products: set[str]
-) -> list[tuple[str, Decimal, bool]]:
-    """Round trips closed since last looked at: (product, result, closed by a stop)."""
-    found = []
-    for product_id in sorted(products):
-        row = conn.execute(
-            "SELECT last_close_pnl, last_closed_at, results_seen_at FROM positions "
-            "WHERE product_id = ?",
-            (product_id,),
-        ).fetchone()
-        if row is None or row[1] is None or (row[2] is not None and row[1] <= row[2]):
-            continue
-        marks = ",".join("?" for _ in STOP_REASONS)
-        stop = conn.execute(
-            f"SELECT 1 FROM intents WHERE product_id = ? AND side = 'SELL' AND reason IN ({marks}) "
-            "AND filled_size != '0' AND created_at <= ? ORDER BY created_at DESC LIMIT 1",
-            (product_id, *STOP_REASONS, row[1]),
-        ).fetchone()
-        found.append((product_id, Decimal(row[0]), stop is not None))
-        conn.execute(
-            "UPDATE positions SET results_seen_at = ? WHERE product_id = ?", (row[1], product_id)
-        )
-    return found
+    return RiskState(cooldowns=cooldowns, consecutive_losses=int(risk_counters(conn)[3]))
 
 
 def apply_fills(
@@ -68,18 +40,10 @@ def apply_fills(
         for fill in sorted(fills, key=lambda f: f.trade_time):
             if fill.side is Side.BUY:
                 state = after_fill(state, fill.product_id, now, policy)
-        for product_id, result, stopped in _closed_round_trips(conn, {f.product_id for f in fills}):
+        closed = closed_round_trips(conn, {f.product_id for f in fills}, STOP_REASONS)
+        for product_id, result, stopped in closed:
             state = record_trade_result(state, product_id, result, now, policy, stopped_out=stopped)
-        for product_id, cooldown in state.cooldowns.items():
-            conn.execute(
-                "INSERT INTO cooldowns (product_id, reason, until, created_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (product_id, reason) DO UPDATE SET until = MAX(until, excluded.until)",
-                (product_id, cooldown.reason, cooldown.until, now),
-            )
-        conn.execute(
-            "UPDATE risk_state SET consecutive_losses = ?, updated_at = ? WHERE id = 1",
-            (state.consecutive_losses, now),
-        )
+        save_cooldowns(conn, state.cooldowns, state.consecutive_losses, now)
     return state
 
 
