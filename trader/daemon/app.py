@@ -18,6 +18,7 @@ import structlog
 from trader import __version__
 from trader.commands.exit_codes import EXIT_ENVIRONMENT, EXIT_STATE
 from trader.config.loader import ConfigError, LoadedConfig, load_config
+from trader.config.reload import needs_restart
 from trader.config.secrets import Credentials
 from trader.core.clock import Clock, wall_clock
 from trader.core.types import Mode, TradingState
@@ -45,17 +46,6 @@ from trader.state.identity import StateFileError, clear_adoption
 log = structlog.get_logger("trader.daemon")
 
 COMPONENT_FAILED = "component_failed"
-RESTART_ONLY_SECTIONS = (
-    "mode",
-    "exchange",
-    "sim",
-    "paths",
-    "metrics",
-    "logging",
-    "paper",
-    "execution",
-    "recording",
-)
 
 
 class Daemon:
@@ -244,11 +234,7 @@ class Daemon:
             self.metrics.config_reloads.labels(result="rejected").inc()
             log.error("config_reload_rejected", issues=[str(i) for i in exc.issues])
             return False
-        changed = [
-            s for s in RESTART_ONLY_SECTIONS if getattr(fresh.app, s) != getattr(self.loaded.app, s)
-        ]
-        if fresh.signals != self.loaded.signals:  # trigger state is built from them
-            changed.append("signals.yaml")
+        changed = needs_restart(self.loaded, fresh)
         if changed:
             self.metrics.config_reloads.labels(result="needs_restart").inc()
             log.error("config_reload_needs_restart", sections=changed)
