@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 import pytest
 
 from tests.exchange.support import adapter, sample
+from trader.core.types import Candle
 from trader.marketdata.service import MarketDataService, MarketDataSettings
 from trader.ops.metrics import Metrics
 from trader.sim.market.synthetic import SyntheticSource
@@ -79,6 +80,11 @@ async def test_ex2_service_backfills_then_builds_closed_candles_equal_to_venue()
             assert starts == sorted(set(starts))
 
 
+def _whole(candles: Sequence[Candle]) -> bool:
+    starts = [c.start for c in candles]
+    return len(starts) == 8 and starts == list(range(starts[0], starts[0] + 8 * 60, 60))
+
+
 async def test_ex2_stream_outage_minutes_are_repaired_from_rest():
     clock = fast_clock()
     async with fast_venue(clock) as venue:
@@ -102,11 +108,14 @@ async def test_ex2_stream_outage_minutes_are_repaired_from_rest():
                     5.0,
                 )
                 await wait_for(lambda: service.stream_up, 10.0)
+                # the repair counter is shared by the products: wait until this product's
+                # minutes across the outage are whole, not only until some repair happened
                 await wait_for(
                     lambda: (
                         sample(metrics, "trader_candle_repairs_total", outcome="repaired")
                         > repaired
                         and stored(metrics, "stream") >= 4
+                        and _whole(service.closed_candles("BTC-USD")[-8:])
                     ),
                     15.0,
                 )
