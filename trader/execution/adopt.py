@@ -29,7 +29,13 @@ from trader.exchange.interface import Exchange
 from trader.exchange.models import Fill, Order
 from trader.exchange.order_feed import order_event
 from trader.execution import store
-from trader.execution.intents import Intent, IntentState, Purpose, state_from_venue
+from trader.execution.intents import (
+    AT_THE_VENUE,
+    Intent,
+    IntentState,
+    Purpose,
+    state_from_venue,
+)
 from trader.execution.reconcile import VERIFY_BATCH
 from trader.state.db import Database, transaction
 from trader.state.fills import fill_deltas, save_baseline
@@ -65,7 +71,7 @@ class AdoptionReport:
 
 def adopted_intent(order: Order, now: float) -> Intent:
     state = state_from_venue(order.status, order.filled_size) or IntentState.CANCELLED
-    if state in (IntentState.OPEN, IntentState.PARTIALLY_FILLED):
+    if state in AT_THE_VENUE:
         state = IntentState.CANCELLED  # still working after the cancels: followed by the tracker
     return Intent(
         intent_id=f"adopted-{order.order_id}",

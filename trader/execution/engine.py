@@ -38,7 +38,7 @@ from trader.exchange.models import CreateOrderResult, Order, OrderAccepted, Orde
 from trader.execution import store
 from trader.execution.drafts import OrderDraft, log_intent
 from trader.execution.ids import OrderIds
-from trader.execution.intents import Intent, IntentState, Purpose
+from trader.execution.intents import AT_THE_VENUE, Intent, IntentState, Purpose
 from trader.execution.metrics import ExecutionMetrics
 from trader.state.db import Database
 
@@ -327,10 +327,8 @@ class ExecutionEngine:
         left = await self.db.run(lambda conn: store.intents_in(conn, (IntentState.SUBMITTING,)))
         self._forget_settled({intent.intent_id for intent in left})
         self._export_unknown(left)
-        working = await self.db.run(
-            lambda conn: store.intents_in(conn, (IntentState.OPEN, IntentState.PARTIALLY_FILLED))
-        )
-        self.metrics.open_orders.set(len(working))
+        at_venue = await self.db.run(lambda conn: store.count_open_orders(conn, AT_THE_VENUE))
+        self.metrics.open_orders.set(at_venue)
         return len(left)
 
     def _forget_settled(self, pending: set[str]) -> None:

@@ -52,6 +52,8 @@ TERMINAL = frozenset(s for s, rank in RANK.items() if rank == 4)
 WORKING = frozenset(s for s, rank in RANK.items() if rank < 4)
 # a working intent whose request has left (or is leaving): SUBMITTING, OPEN, PARTIALLY_FILLED
 LIVE_STATES = tuple(s for s in IntentState if s in WORKING and s is not IntentState.NEW)
+# a working intent the venue has accepted: OPEN, PARTIALLY_FILLED
+AT_THE_VENUE = tuple(s for s in LIVE_STATES if RANK[s] >= RANK[IntentState.OPEN])
 
 
 def may_move(current: IntentState, target: IntentState) -> bool:

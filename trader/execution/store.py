@@ -9,6 +9,7 @@ backwards. Fills are keyed by the exchange's trade id: a fill seen twice is stor
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -224,9 +225,10 @@ def exit_working(conn: sqlite3.Connection, product_id: str) -> bool:
     return row is not None
 
 
-def count_open_orders(conn: sqlite3.Connection) -> int:
-    """Working intents of the modes that send (a DRY_RUN intent is never at a venue)."""
-    states = state_values(WORKING)
+def count_open_orders(conn: sqlite3.Connection, working: Iterable[IntentState] = WORKING) -> int:
+    """Intents in `working` states, of the modes that send (a DRY_RUN intent is never at a
+    venue)."""
+    states = state_values(working)
     marks = ",".join("?" for _ in states)
     row = conn.execute(
         f"SELECT COUNT(*) FROM intents WHERE state IN ({marks}) AND mode != 'DRY_RUN'",

@@ -12,10 +12,8 @@ from collections.abc import Collection
 from decimal import Decimal
 
 from trader.exchange.models import OrderEvent
-from trader.execution.intents import IntentState, sources_for, state_values
+from trader.execution.intents import AT_THE_VENUE, IntentState, sources_for, state_values
 from trader.state.db import transaction
-
-AT_THE_VENUE = (IntentState.OPEN, IntentState.PARTIALLY_FILLED)
 
 
 def upsert_order(
