@@ -32,8 +32,8 @@ from tests.execution.support import execution_stack, quiet_venue, resting_buy  #
 from trader.core.clock import wall_clock  # noqa: E402
 from trader.core.orders import OrderKind  # noqa: E402
 from trader.core.types import ProductRules, Side  # noqa: E402
-from trader.daemon.keeper import StateKeeper  # noqa: E402
 from trader.daemon.killswitch import CancelDriver, KillSwitchWatcher  # noqa: E402
+from trader.desk.keeper import StateKeeper  # noqa: E402
 from trader.execution.drafts import OrderDraft  # noqa: E402
 from trader.execution.intents import Purpose  # noqa: E402
 from trader.ops.metrics import Metrics  # noqa: E402
@@ -154,7 +154,7 @@ async def tick_to_order(tmp: Path, rounds: int) -> tuple[list[float], list[float
     from trader.core.portfolio import Portfolio
     from trader.core.products import quantize_price
     from trader.core.risk_state import RiskState
-    from trader.daemon.trading.snapshot import build_market
+    from trader.desk.snapshot import build_market
     from trader.exchange.coinbase.exchange import CoinbaseExchange
     from trader.execution.engine import ExecutionEngine
     from trader.execution.ids import OrderIds, installation_namespace

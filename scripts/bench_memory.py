@@ -60,8 +60,8 @@ from trader.config.loader import load_config  # noqa: E402
 from trader.core.portfolio import Portfolio  # noqa: E402
 from trader.core.risk_state import RiskState  # noqa: E402
 from trader.core.types import Candle, ProductRules, Trade  # noqa: E402
-from trader.daemon.trading.runtime import STORE_HISTORY  # noqa: E402
-from trader.daemon.trading.snapshot import build_market  # noqa: E402
+from trader.desk.cycle import STORE_HISTORY  # noqa: E402
+from trader.desk.snapshot import build_market  # noqa: E402
 from trader.exchange.models import MarketTrade, TickerEvent  # noqa: E402
 from trader.marketdata.service import MarketDataService, MarketDataSettings  # noqa: E402
 from trader.ops.metrics import Metrics  # noqa: E402

@@ -4,7 +4,10 @@
   pure: it imports no state, venue, execution, process or I/O package;
 - only `trader/exchange/coinbase` (and the factory that names the adapters) know Coinbase;
 - the execution layer, the core model and the matching engine never import the simulated
-  venue or the HTTP stack (tests/execution/test_imports.py says so per package).
+  venue or the HTTP stack (tests/execution/test_imports.py says so per package);
+- one trading cycle (`desk/cycle.py`): the desk and the backtest import nothing of the
+  process (`trader.daemon`, `trader.commands`), and only the cycle builds a step's inputs
+  and writes its audit rows.
 """
 
 from __future__ import annotations
@@ -16,7 +19,17 @@ import pytest
 from tests.execution.test_imports import PACKAGE_ROOT, imported_modules, is_under
 
 PURE = ("core", "pipeline", "universe", "triggers", "strategies", "risk")
-OUTSIDE = ("state", "exchange", "execution", "daemon", "sim", "backtest", "ops", "marketdata")
+OUTSIDE = (
+    "state",
+    "exchange",
+    "execution",
+    "daemon",
+    "desk",
+    "sim",
+    "backtest",
+    "ops",
+    "marketdata",
+)
 IMPURE = (*(f"trader.{p}" for p in (*OUTSIDE, "commands", "matching")), "aiohttp", "sqlite3")
 COINBASE = "trader.exchange.coinbase"
 KNOWS_COINBASE = ("exchange/coinbase/", "exchange/factory.py")
@@ -59,3 +72,24 @@ def test_the_allow_list_names_only_files_that_still_need_it() -> None:
     still = {w for w, m in _modules(".") if is_under(m, COINBASE)}
     assert still >= NOT_YET_NEUTRAL, sorted(NOT_YET_NEUTRAL - still)
     assert all((PACKAGE_ROOT / Path(w)).is_file() for w in NOT_YET_NEUTRAL)
+
+
+@pytest.mark.parametrize("package", ("desk", "backtest"))
+def test_the_trading_cycle_does_not_depend_on_the_process(package: str) -> None:
+    process = ("trader.daemon", "trader.commands")
+    bad = [f"{w} imports {m}" for w, m in _modules(package) if any(is_under(m, p) for p in process)]
+    assert bad == []
+
+
+# what makes a step: its inputs, its audit rows, its counters carried between steps
+CYCLE_PARTS = (
+    "trader.desk.snapshot.build_market",
+    "trader.desk.record.record_step",
+    "trader.desk.record.record_exclusions",
+    "trader.state.cycles.record_finished_cycle",
+)
+
+
+def test_only_the_trading_cycle_assembles_and_records_a_step() -> None:
+    users = sorted({w for w, m in _modules(".") if m in CYCLE_PARTS})
+    assert users == ["desk/cycle.py"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from trader.core.types import TradingState
-from trader.daemon.trading.orders import send_gate
+from trader.desk.orders import send_gate
 from trader.execution.intents import Purpose
 from trader.state.trading_state import TradingStatus
 

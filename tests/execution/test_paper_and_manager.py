@@ -200,8 +200,8 @@ async def test_x2_exit_is_an_ioc_with_bounded_slippage(tmp_path):
 
 
 async def test_ops4_halted_sends_nothing_but_the_kill_switch_flatten(tmp_path):
-    from trader.daemon.keeper import StateKeeper
-    from trader.daemon.trading.orders import send_gate
+    from trader.desk.keeper import StateKeeper
+    from trader.desk.orders import send_gate
     from trader.ops.metrics import Metrics
 
     async with execution_stack(tmp_path) as s:

@@ -26,7 +26,7 @@ from trader.backtest.stats import (
     summarize,
 )
 from trader.config.universe import UniverseConfig
-from trader.daemon.trading.record import json_default
+from trader.desk.record import json_default
 from trader.universe.clusters import clusters_of
 
 HOUR_S = 3600

@@ -3,8 +3,8 @@
 For each bar time `t` (every product's bar starting at `t`), in order:
 1. the clock is set to `t`; each product's touch becomes its bar's opening book (the
    simulated venue's synthetic book, or the recorded bid/ask where the set has one);
-2. from the backtest's start on, one decision step runs exactly as the daemon's cycle does
-   (snapshot → `DecisionCore.decide` → audit rows → `Actor.act` through the order desk);
+2. from the backtest's start on, one step of the trading cycle the daemon runs
+   (`desk/cycle.py`: inputs → decide → record → act through the order desk);
 3. products with own orders working replay their bar inside the paper exchange: the
    venue's intra-bar trade path, each trade followed by the touch around it; own-order
    events go to the tracker, and the order manager's timers run on the same clock;
@@ -12,29 +12,24 @@ For each bar time `t` (every product's bar starting at `t`), in order:
    are closed and fed to the candle store and the triggers — never earlier.
 Bars before the start only warm the triggers and the 24 h volume up. Positions, orders,
 cooldowns and counters live in the scratch SQLite file exactly as in PAPER; they are read
-back only after something changed there.
+back only after something could have changed there (`desk/state_source.py`).
 """
 
 from __future__ import annotations
 
 import bisect
 import heapq
-import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from trader.backtest.market import opening_quote, slot_events, ticker
 from trader.backtest.session import Session
-from trader.core.portfolio import Portfolio
-from trader.core.risk_state import RiskState
 from trader.core.types import Candle, Quote
-from trader.daemon.trading.record import record_exclusions, record_step
-from trader.daemon.trading.snapshot import DAY_S, build_market, load_portfolio, load_risk_state
+from trader.desk.cycle import products_to_trade
 from trader.exchange.models import OrderEvent, TickerEvent, TradesEvent
-from trader.pipeline.decide import DecisionInputs, DecisionStep
+from trader.pipeline.decide import DecisionStep
 from trader.sim.market.bars import split_bar
-from trader.state.cycles import record_finished_cycle
 
 
 @dataclass
@@ -89,8 +84,6 @@ class Runner:
         self.warmup_s = warmup_s
         self.bar_s = session.dataset.bar_seconds
         self.log = StepLog()
-        self._cache: tuple[Portfolio, RiskState] | None = None
-        self._counters: RiskState | None = None
         self._trade_ids: dict[str, int] = {}
 
     def total_bars(self) -> int:
@@ -117,66 +110,21 @@ class Runner:
         top = self.s.dataset.tops.get(bar.product_id, {}).get(t)
         return opening_quote(bar, self.s.dataset.rules[bar.product_id], float(t), top)
 
-    # -- one decision step, as the daemon's cycle ---------------------------------------
+    # -- one step of the trading cycle, as the daemon runs it ---------------------------
     async def _decide(self, t: int) -> set[str]:
         s = self.s
-        portfolio, risk = await self._state(t)
-        market = build_market(
-            s.dataset.rules, s.market, s.core, s.dataset.listed_at, t, advance=True
-        )
-        step = s.core.decide(DecisionInputs(float(t), market, portfolio, risk))
-        self._counters = step.risk_state
+        cycle = s.cycle
+        step = cycle.decide(await cycle.inputs(float(t)))
         self._observe(t, step)
-        if step.halt is not None:
-            reason = step.halt.breach.reason.value
-            self.log.halts.append((float(t), reason))
-            await s.keeper.apply_limit(step.halt)
-            self._cache = None
-        changes = step.exclusion_changes
-        moved = changes is not None and bool(changes.added or changes.changed or changes.readmitted)
-        if not (step.proposals or step.exits or moved):
-            return set()
         cycle_id = f"bt-{t}"
-        ids = await s.db.run(lambda conn: _record(conn, cycle_id, step, s.loaded.config_hash))
-        if not (step.exits or step.approved):
-            return set()
-        trading = {e.product_id for e in step.exits} | {
-            v.proposal.product_id for v in step.approved
-        }
+        ids = await cycle.record(cycle_id, step)
+        trading = products_to_trade(step)
         for pid in sorted(trading):  # the paper exchange's book of each product it trades
             quote = s.market.quote(pid)
             if quote is not None:
                 s.paper.apply_market_event(ticker(quote))
-        await s.actor.act(step, cycle_id, ids)
-        self._cache = None
+        await cycle.act(step, cycle_id, ids)
         return trading
-
-    async def _state(self, t: int) -> tuple[Portfolio, RiskState]:
-        """Portfolio and risk state from SQLite, read again only after a write there; the
-        time filters (cooldown expiry, the 24 h of recent entries) are applied at `t`."""
-        s = self.s
-        if self._cache is None or s.paper.engine.open_products():
-            cash, known = await s.actor.cash()
-            quote = s.quote_currency
-            portfolio = await s.db.run(lambda conn: load_portfolio(conn, cash, quote, known))
-            status = s.keeper.status
-            risk = await s.db.run(lambda conn: load_risk_state(conn, status, float(t)))
-            self._cache = (portfolio, risk)
-        portfolio, risk = self._cache
-        risk = replace(
-            risk,
-            cooldowns={p: c for p, c in risk.cooldowns.items() if c.until > t},
-            recent_trades=tuple(r for r in risk.recent_trades if r.time > t - DAY_S),
-        )
-        if self._counters is not None:  # the day and high-water counters the steps carried
-            counters = self._counters
-            risk = replace(
-                risk,
-                high_water_mark=counters.high_water_mark,
-                day_start_equity=counters.day_start_equity,
-                day=counters.day,
-            )
-        return portfolio, risk
 
     def _observe(self, t: int, step: DecisionStep) -> None:
         log = self.log
@@ -185,6 +133,8 @@ class Runner:
         log.proposals += len(step.proposals)
         log.approved += len(step.approved)
         log.exits += len(step.exits)
+        if step.halt is not None:
+            log.halts.append((float(t), step.halt.breach.reason.value))
         for verdict in step.verdicts:
             for reason in verdict.reasons:
                 log.rejections[reason.value] = log.rejections.get(reason.value, 0) + 1
@@ -225,7 +175,7 @@ class Runner:
         s.clock.now = float(t + self.bar_s)
         s.paper.engine.expire_orders(s.clock.now)
         await self._drain()
-        self._cache = None
+        s.cycle.state.changed()
 
     async def _drain(self) -> None:
         """Own-order events into the tracker; the order manager's timers on the clock."""
@@ -235,7 +185,7 @@ class Runner:
                 await s.desk.tracker.on_order_event(event)
         if s.desk.manager.working:
             await s.desk.manager.tick()
-            self._cache = None
+            s.cycle.state.changed()
 
     # -- the bar closes ------------------------------------------------------------------
     def _close(self, bars: list[Candle]) -> None:
@@ -251,12 +201,3 @@ class Runner:
 
 def _time(event: TickerEvent | TradesEvent) -> float:
     return event.time if isinstance(event, TickerEvent) else event.trades[0].time
-
-
-def _record(
-    conn: sqlite3.Connection, cycle_id: str, step: DecisionStep, config_hash: str
-) -> dict[str, str]:
-    record_finished_cycle(conn, cycle_id, step.now, config_hash, "BACKTEST")
-    ids = record_step(conn, cycle_id, step)
-    record_exclusions(conn, cycle_id, step)
-    return ids

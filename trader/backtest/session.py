@@ -19,10 +19,11 @@ from trader.backtest.market import BacktestMarket, BacktestVenue
 from trader.config.loader import LoadedConfig
 from trader.core.clock import SimClock
 from trader.core.types import Mode
-from trader.daemon.keeper import StateKeeper
-from trader.daemon.trading.act import Actor
-from trader.daemon.trading.orders import OrderDesk
-from trader.daemon.trading.runtime import STORE_HISTORY
+from trader.desk.act import Actor
+from trader.desk.cycle import EVENTFUL_STEPS, STORE_HISTORY, TradingCycle
+from trader.desk.keeper import StateKeeper
+from trader.desk.orders import OrderDesk
+from trader.desk.state_source import CachedState, StoredState
 from trader.execution.ids import OrderIds
 from trader.execution.paper import PaperExchange
 from trader.ops.metrics import Metrics
@@ -58,6 +59,7 @@ class Session:
     desk: OrderDesk
     actor: Actor
     core: DecisionCore
+    cycle: TradingCycle
 
     @property
     def quote_currency(self) -> str:
@@ -122,4 +124,11 @@ async def _assemble(
     actor.quote = market.quote
     core = DecisionCore(loaded.policy, loaded.universe, loaded.signals, loaded.strategies)
     core.set_fee_rates(await paper.fee_rates())
-    return Session(loaded, dataset, clock, db, metrics, keeper, market, paper, desk, actor, core)
+    stored = StoredState(db, keeper, actor, loaded.universe.quote_currency)
+    state = CachedState(stored, lambda: bool(paper.engine.open_products()))
+    cycle = TradingCycle(
+        loaded, db, keeper, core, actor, market, rules, dataset.listed_at, state, EVENTFUL_STEPS
+    )
+    return Session(
+        loaded, dataset, clock, db, metrics, keeper, market, paper, desk, actor, core, cycle
+    )

@@ -24,13 +24,13 @@ from trader.core.clock import Clock, wall_clock
 from trader.core.types import Mode, TradingState
 from trader.daemon.cycle import CycleRunner
 from trader.daemon.guard import StateGuard
-from trader.daemon.keeper import StateKeeper
 from trader.daemon.killswitch import KILL_SIGNAL_REASON, CancelDriver, KillSwitchWatcher
 from trader.daemon.pipeline import build_stages, defer_cancel_all
 from trader.daemon.status import iso, state_document, with_iso_times
 from trader.daemon.trading.runtime import TradingRuntime
 from trader.daemon.trading.venue_link import exchange_config
 from trader.daemon.venue import embedded_venue
+from trader.desk.keeper import StateKeeper
 from trader.exchange.errors import ExchangeError
 from trader.ops.http import ListenerError, OpsServer
 from trader.ops.lifecycle import DAEMON, OnFailure, Supervisor

@@ -21,8 +21,8 @@ from pathlib import Path
 import structlog
 
 from trader.core.clock import Clock
-from trader.daemon.keeper import StateKeeper
 from trader.daemon.killswitch import CancelDriver
+from trader.desk.keeper import StateKeeper
 from trader.ops.metrics import Metrics
 from trader.state.db import Database
 from trader.state.identity import FileProblem

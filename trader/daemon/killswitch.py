@@ -21,7 +21,7 @@ import structlog
 
 from trader.core.clock import Clock
 from trader.core.types import TradingState
-from trader.daemon.keeper import StateKeeper
+from trader.desk.keeper import StateKeeper
 from trader.exchange.errors import ExchangeError
 from trader.ops.metrics import Metrics
 from trader.ops.tasks import cancel_and_wait

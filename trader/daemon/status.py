@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from trader.state.meta import read_value
+from trader.state.meta import VALUATION_KEY, read_value
 from trader.state.portfolio import realized_pnl
 from trader.state.status_queries import (
     decision_rows,
@@ -25,7 +25,6 @@ from trader.state.status_queries import (
 )
 from trader.state.trading_state import read_status
 
-VALUATION_KEY = "valuation"  # written by each decision step (trading/record.py)
 LAST_DECISIONS = 10
 T = TypeVar("T", dict[str, Any], list[Any])
 

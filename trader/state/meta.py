@@ -7,6 +7,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
+VALUATION_KEY = "valuation"  # what each decision step valued the book at (desk/record.py)
+
 
 def read_value(conn: sqlite3.Connection, key: str) -> str | None:
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

@@ -3,9 +3,10 @@
 Start-up: measure the clock (EX-3), list products, read listing times, build the order
 desk for PAPER/LIVE, then side by side: backfill and stream market data (feeding closed
 candles to the triggers), read the fee tier, and pass the reconciliation gate (X-5)
-before anything can be sent. Each cycle
-runs the pipeline as timed stages: inputs, the decision core's stages, record, act. Exits
-also run on their own timer between cycles (R-2).
+before anything can be sent. Each cycle runs the trading cycle (`desk/cycle.py`, the one
+the backtest steps too) as timed stages: inputs, the decision core's stages, record, act;
+the daemon adds its log lines, the candle recording and the gauges. Exits also run on
+their own timer between cycles (R-2).
 """
 
 from __future__ import annotations
@@ -22,25 +23,18 @@ from trader.config.secrets import Credentials
 from trader.core.clock import Clock
 from trader.core.types import Candle, Mode, ProductRules, TradingState
 from trader.daemon.cycle import CycleContext, Stage
-from trader.daemon.keeper import StateKeeper
-from trader.daemon.trading.act import Actor
 from trader.daemon.trading.gauges import TradingMetrics
-from trader.daemon.trading.record import (
-    log_decisions,
-    record_exclusions,
-    record_step,
-)
-from trader.daemon.trading.snapshot import (
-    build_market,
-    load_portfolio,
-    load_risk_state,
-)
 from trader.daemon.trading.venue_link import (
     choose_products,
     exchange_config,
     listing_times,
     venue_credentials,
 )
+from trader.desk.act import Actor
+from trader.desk.cycle import STORE_HISTORY, TradingCycle
+from trader.desk.keeper import StateKeeper
+from trader.desk.record import log_decisions
+from trader.desk.state_source import StoredState
 from trader.exchange.errors import ExchangeError
 from trader.exchange.factory import open_venue
 from trader.exchange.interface import Venue
@@ -48,7 +42,7 @@ from trader.exchange.models import Fill
 from trader.marketdata.service import MarketDataService, MarketDataSettings
 from trader.ops.lifecycle import TRADING, Job, OnFailure, Supervisor
 from trader.ops.metrics import Metrics
-from trader.pipeline.decide import DecisionCore, DecisionInputs, DecisionStep
+from trader.pipeline.decide import DecisionCore, DecisionStep
 from trader.sim.venue import SimVenue
 from trader.state.candle_log import CandleRecorder
 from trader.state.db import Database
@@ -57,7 +51,6 @@ from trader.state.portfolio import position_sizes, realized_pnl
 log = structlog.get_logger("trader.trading")
 
 STEP = "step"
-STORE_HISTORY = 120  # closed candles kept per product; triggers keep their own windows
 FEE_REFRESH_S = 86400.0
 CLOCK_CHECK_S = 5.0
 
@@ -93,6 +86,8 @@ class TradingRuntime:
         self.recorder = recorder
         self.clock = clock
         self.supervisor = supervisor
+        state = StoredState(db, keeper, actor, loaded.universe.quote_currency)
+        self.cycle = TradingCycle(loaded, db, keeper, core, actor, md, rules, listed_at, state)
         actor.desk.tracker.fill_listeners.append(self._on_fills)
 
     @classmethod
@@ -197,34 +192,20 @@ class TradingRuntime:
 
     # -- the cycle ---------------------------------------------------------------------
     def stages(self) -> list[Stage]:
+        """The trading cycle as the cycle runner's timed stages."""
         stages = [Stage("inputs", self._inputs)]
-        for name, work in self.core.stages():
+        for name, work in self.cycle.stages():
             stages.append(Stage(name, _on_step(work)))
         stages += [Stage("record", self._record), Stage("execution", self._execute)]
         return stages
 
-    async def inputs(self, now: float, *, advance: bool = True) -> DecisionInputs:
-        cash, known = await self.actor.cash()
-        market = build_market(self.rules, self.md, self.core, self.listed_at, now, advance=advance)
-        portfolio = await self.db.run(
-            lambda conn: load_portfolio(conn, cash, self.loaded.universe.quote_currency, known)
-        )
-        status = self.keeper.status
-        risk = await self.db.run(lambda conn: load_risk_state(conn, status, now))
-        return DecisionInputs(now, market, portfolio, risk)
-
     async def _inputs(self, ctx: CycleContext) -> None:
-        ctx.data[STEP] = DecisionStep(await self.inputs(ctx.started_at))
+        ctx.data[STEP] = DecisionStep(await self.cycle.inputs(ctx.started_at))
 
     async def _record(self, ctx: CycleContext) -> None:
         step: DecisionStep = ctx.data[STEP]
-        if step.halt is not None:
-            await self.keeper.apply_limit(step.halt)
-        ctx.data["proposal_ids"] = await self.db.run(
-            lambda conn: record_step(conn, ctx.cycle_id, step)
-        )
-        log_decisions(step, ctx.data["proposal_ids"])
-        await self.db.run(lambda conn: record_exclusions(conn, ctx.cycle_id, step))
+        ids = ctx.data["proposal_ids"] = await self.cycle.record(ctx.cycle_id, step)
+        log_decisions(step, ids)
         quotes = {p: pm.quote for p, pm in step.inputs.market.products.items() if pm.quote}
         await self.recorder.flush(step.now, quotes)
         self.gauges.observe(step, await self.db.run(realized_pnl))
@@ -246,23 +227,19 @@ class TradingRuntime:
 
     async def _execute(self, ctx: CycleContext) -> None:
         step: DecisionStep = ctx.data[STEP]
-        await self.actor.act(step, ctx.cycle_id, ctx.data.get("proposal_ids", {}))
+        await self.cycle.act(step, ctx.cycle_id, ctx.data.get("proposal_ids", {}))
 
     async def _watch_exits(self) -> None:
         """R-2: exits also run between cycles, on the latest prices."""
         while True:
             await asyncio.sleep(self.loaded.app.execution.exit_check_interval_s)
-            if self.keeper.state is TradingState.HALTED:
-                continue
-            step = DecisionStep(await self.inputs(self.clock(), advance=False))
-            self.core.exits(step)
-            if step.exits:
-                await self.actor.exit_positions(step.exits, None)
+            if self.keeper.state is not TradingState.HALTED:
+                await self.cycle.exits_between_cycles(self.clock())
 
     def reconfigure(self, fresh: LoadedConfig) -> None:
         """Adopt a reloaded policy (the daemon refuses reloads that change what is built at
         start: signals, execution, paper, venue)."""
-        self.loaded = fresh
+        self.loaded = self.cycle.loaded = fresh
         self.actor.reconfigure(fresh)
         self.core.reconfigure(fresh.policy, fresh.universe, fresh.strategies)
 

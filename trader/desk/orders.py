@@ -17,8 +17,8 @@ from trader.config.app import ExecutionConfig
 from trader.config.policy import PolicyConfig
 from trader.core.clock import Clock
 from trader.core.types import Mode, ProductRules, Quote, TradingState
-from trader.daemon.keeper import StateKeeper
-from trader.daemon.trading.cooldowns import CooldownRecorder
+from trader.desk.cooldowns import CooldownRecorder
+from trader.desk.keeper import StateKeeper
 from trader.exchange.interface import Exchange
 from trader.exchange.models import OrderEvent, StreamStatus
 from trader.exchange.order_feed import OrderFeed

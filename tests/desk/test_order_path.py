@@ -26,8 +26,8 @@ from trader.core.market import MarketSnapshot
 from trader.core.portfolio import Portfolio
 from trader.core.risk_state import RiskState
 from trader.core.types import Quote, Side
-from trader.daemon.keeper import StateKeeper
-from trader.daemon.trading.act import Actor
+from trader.desk.act import Actor
+from trader.desk.keeper import StateKeeper
 from trader.exchange.clock import ClockSync
 from trader.ops.metrics import Metrics
 from trader.pipeline.decide import DecisionInputs, DecisionStep

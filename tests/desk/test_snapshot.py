@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from trader.core.types import Side, TradingState
-from trader.daemon.trading.snapshot import load_risk_state
+from trader.desk.snapshot import load_risk_state
 from trader.execution import store
 from trader.execution.intents import Intent, IntentState, Purpose
 from trader.state.db import open_and_migrate

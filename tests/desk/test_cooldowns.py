@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from trader.config.policy import PolicyConfig
 from trader.core.types import Side
-from trader.daemon.trading.cooldowns import apply_fills
+from trader.desk.cooldowns import apply_fills
 from trader.exchange.models import Fill
 from trader.execution import store
 from trader.state.db import connect

@@ -13,7 +13,6 @@ import orjson
 import structlog
 
 from trader.core.decision import Proposal, Verdict
-from trader.daemon.status import VALUATION_KEY
 from trader.pipeline.decide import DecisionStep
 from trader.state.db import transaction
 from trader.state.decisions import (
@@ -23,7 +22,7 @@ from trader.state.decisions import (
     insert_universe_change,
     insert_verdict,
 )
-from trader.state.meta import write_value
+from trader.state.meta import VALUATION_KEY, write_value
 from trader.state.portfolio import write_risk_counters
 
 log = structlog.get_logger("trader.decisions")

@@ -20,8 +20,8 @@ from trader.config.loader import LoadedConfig
 from trader.core.clock import Clock
 from trader.core.decision import ExitOrder, Verdict
 from trader.core.types import Mode, ProductRules, Quote, Side
-from trader.daemon.keeper import StateKeeper
-from trader.daemon.trading.orders import OrderDesk
+from trader.desk.keeper import StateKeeper
+from trader.desk.orders import OrderDesk
 from trader.exchange.errors import ExchangeError
 from trader.exchange.interface import Exchange, Venue
 from trader.execution import store

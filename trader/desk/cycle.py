@@ -1,0 +1,120 @@
+"""One trading cycle for every mode (BT-1, R-1, R-2, R-3): inputs → the decision core's
+stages → record → act.
+
+The daemon drives it as timed stages on wall time (`daemon/trading/runtime.py`); the
+backtest steps it bar by bar on a simulated clock (`backtest/runner.py`). Both read their
+inputs through it, decide with the same core, write the same audit rows and act through
+the same actor and order desk. They differ only at the edges the cycle is built with: what
+feeds the market (live data or recorded bars), when the state file is read again
+(`desk/state_source.py`), and which steps leave a record (`Recording`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from trader.config.loader import LoadedConfig
+from trader.core.types import ProductRules
+from trader.desk.act import Actor
+from trader.desk.keeper import StateKeeper
+from trader.desk.record import record_exclusions, record_step
+from trader.desk.snapshot import MarketFeed, build_market
+from trader.desk.state_source import StateSource
+from trader.pipeline.decide import DecisionCore, DecisionInputs, DecisionStep
+from trader.state.cycles import record_finished_cycle
+from trader.state.db import Database
+
+STORE_HISTORY = 120  # closed candles kept per product; triggers keep their own windows
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """Which steps leave audit rows. The daemon records every step (its valuation and
+    counters feed `trader status` and the next cycle); the backtest records only the steps
+    that proposed, exited or moved the universe, and writes their `cycles` row itself (it
+    has no cycle runner)."""
+
+    every_step: bool = True
+    cycle_mode: str | None = None  # set: a finished `cycles` row per recorded step
+
+
+EVERY_STEP = Recording()
+EVENTFUL_STEPS = Recording(every_step=False, cycle_mode="BACKTEST")
+
+
+def eventful(step: DecisionStep) -> bool:
+    changes = step.exclusion_changes
+    moved = changes is not None and bool(changes.added or changes.changed or changes.readmitted)
+    return bool(step.proposals or step.exits or moved)
+
+
+def products_to_trade(step: DecisionStep) -> set[str]:
+    """The products the step's exits and approved entries act on."""
+    return {e.product_id for e in step.exits} | {v.proposal.product_id for v in step.approved}
+
+
+@dataclass
+class TradingCycle:
+    loaded: LoadedConfig
+    db: Database
+    keeper: StateKeeper
+    core: DecisionCore
+    actor: Actor
+    market: MarketFeed
+    rules: Mapping[str, ProductRules]
+    listed_at: Mapping[str, float]
+    state: StateSource
+    recording: Recording = EVERY_STEP
+
+    async def inputs(self, now: float, *, advance: bool = True) -> DecisionInputs:
+        """The step's inputs at `now`; `advance` first applies the closed candles to the
+        triggers (a cycle does; exits checked between cycles do not touch trigger state)."""
+        portfolio, risk = await self.state.read(now)
+        market = build_market(
+            self.rules, self.market, self.core, self.listed_at, now, advance=advance
+        )
+        return DecisionInputs(now, market, portfolio, risk)
+
+    def stages(self) -> list[tuple[str, Callable[[DecisionStep], None]]]:
+        """The decision core's stages in order (the daemon times each one)."""
+        return self.core.stages()
+
+    def decide(self, inputs: DecisionInputs) -> DecisionStep:
+        return self.core.decide(inputs)
+
+    async def record(self, cycle_id: str, step: DecisionStep) -> dict[str, str]:
+        """A loss-limit halt (R-3) to the keeper, then the step's audit rows in one call to
+        the writer; returns proposal key → proposal id for the intents."""
+        self.state.decided(step)
+        if step.halt is not None:
+            await self.keeper.apply_limit(step.halt)
+            self.state.changed()
+        if not (self.recording.every_step or eventful(step)):
+            return {}
+        mode, config_hash = self.recording.cycle_mode, self.loaded.config_hash
+
+        def write(conn: sqlite3.Connection) -> dict[str, str]:
+            if mode is not None:
+                record_finished_cycle(conn, cycle_id, step.now, config_hash, mode)
+            ids = record_step(conn, cycle_id, step)
+            record_exclusions(conn, cycle_id, step)
+            return ids
+
+        return await self.db.run(write)
+
+    async def act(self, step: DecisionStep, cycle_id: str, proposal_ids: dict[str, str]) -> None:
+        """Exits first, then approved entries, through the one order path."""
+        if not (step.exits or step.approved):
+            return
+        await self.actor.act(step, cycle_id, proposal_ids)
+        self.state.changed()
+
+    async def exits_between_cycles(self, now: float) -> None:
+        """R-2: exits also run between cycles, on the latest prices."""
+        step = DecisionStep(await self.inputs(now, advance=False))
+        self.core.exits(step)
+        if step.exits:
+            await self.actor.exit_positions(step.exits, None)
+            self.state.changed()
