@@ -142,7 +142,9 @@ def relaxed_core(tmp: Path):
     merge_yaml(tmp / "config" / "universe.yaml", UNIVERSE)
     (tmp / "app.yaml").write_text(yaml.safe_dump({"mode": "DRY_RUN"}))
     loaded = load_config(tmp / "app.yaml")
-    return DecisionCore(loaded.policy, loaded.universe, loaded.signals, loaded.strategies)
+    return DecisionCore(
+        loaded.policy, loaded.universe, loaded.signals, loaded.strategies, plugins=loaded.plugins
+    )
 
 
 async def tick_to_order(tmp: Path, rounds: int) -> tuple[list[float], list[float]]:

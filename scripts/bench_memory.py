@@ -229,7 +229,13 @@ class Harness:
         """As the daemon does: the core subscribes before the backfill, so it sees every
         backfilled candle while the store keeps only its short history."""
         loaded = load_config(ROOT / "app.yaml.example")
-        core = DecisionCore(loaded.policy, loaded.universe, loaded.signals, loaded.strategies)
+        core = DecisionCore(
+            loaded.policy,
+            loaded.universe,
+            loaded.signals,
+            loaded.strategies,
+            plugins=loaded.plugins,
+        )
         core.triggers.advance(self.now)
         self.md.subscribe_candles(core.on_candle)
         self.core = core

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from trader.config.loader import ConfigError, load_config
+from trader.config.issues import ConfigError
+from trader.config.loader import load_config
 from trader.config.secrets import CredentialsError, load_credentials
 
 FAKE_PEM = "-----BEGIN EC PRIVATE KEY-----\\nMHcCAQEEIFakeFakeFake\\n-----END EC PRIVATE KEY-----"

@@ -62,7 +62,8 @@ from tests.config.config_mutations import (
 )
 from tests.support.daemon import REPO_ROOT, SECRET_ENV
 from trader.config import loader
-from trader.config.loader import ConfigError, LoadedConfig, load_config
+from trader.config.issues import ConfigError
+from trader.config.loader import LoadedConfig, load_config
 
 CLI_SAMPLE = 12  # ~1 CPU-s each: `python -m trader` imports the backtest stack
 CLI_WORKERS = 2

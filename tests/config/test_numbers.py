@@ -16,7 +16,8 @@ from pydantic import BaseModel
 from tests.support.daemon import DaemonDir
 from trader.config.app import AppConfig
 from trader.config.base import is_number_type
-from trader.config.loader import POLICY_FILES, ConfigError, load_config
+from trader.config.issues import ConfigError
+from trader.config.loader import POLICY_FILES, load_config
 
 NON_FINITE = (".nan", ".inf", "-.inf")
 

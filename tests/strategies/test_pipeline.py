@@ -7,6 +7,7 @@ from decimal import Decimal as D
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trader.config.plugins import shipped_plugins
 from trader.config.policy import PolicyConfig
 from trader.config.signals import SignalsConfig
 from trader.config.strategies import StrategiesConfig
@@ -51,7 +52,7 @@ def _cycle(future=()):
     triggers = engine.evaluate(now, market.regime, universe.eligible.keys())
     strategies = StrategiesConfig.model_validate({"registry": {"rules": {"enabled": True}}})
     pf = portfolio("10000")
-    proposals = StrategyRegistry.from_config(strategies).propose_all(
+    proposals = StrategyRegistry.from_config(strategies, shipped_plugins(strategies)).propose_all(
         StrategyContext(now, triggers, market, pf)
     )
     policy = PolicyConfig()

@@ -6,6 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from trader.config.plugins import shipped_plugins
 from trader.config.strategies import StrategiesConfig
 from trader.core.decision import Proposal
 from trader.core.portfolio import OpenOrder
@@ -14,6 +15,8 @@ from trader.strategies import (
     BaseStrategy,
     RulesStrategy,
     StrategyContext,
+    StrategyParams,
+    StrategyPlugin,
     StrategyRegistry,
     budgets,
     dedupe_by_product,
@@ -45,7 +48,7 @@ CONFIG = StrategiesConfig.model_validate(
         },
     }
 )
-RULES = RulesStrategy(CONFIG.rules)
+RULES = RulesStrategy("rules", CONFIG.rules)
 
 
 @pytest.mark.parametrize(
@@ -120,12 +123,18 @@ def test_str1_rules_is_pure_and_deterministic():
 
 
 class _Fixed(BaseStrategy):
-    def __init__(self, strategy_id, proposals):
-        self.strategy_id = strategy_id
-        self._proposals = proposals
+    """Proposes what the test put in `_PROPOSALS[strategy_id]`."""
 
     def propose(self, ctx):
-        return list(self._proposals)
+        return list(_PROPOSALS[self.strategy_id])
+
+
+_PROPOSALS: dict[str, list[Proposal]] = {}
+
+
+def fixed(strategy_id, proposals):
+    _PROPOSALS[strategy_id] = proposals
+    return StrategyPlugin(strategy_id, _Fixed, StrategyParams(), "tests:_Fixed")
 
 
 def _p(pid, conviction, strategy="a", side=Side.BUY):
@@ -136,21 +145,21 @@ def test_str1_registry_runs_only_enabled_strategies():
     config = StrategiesConfig.model_validate(
         {"registry": {"rules": {"enabled": False}, "b": {"enabled": True}}}
     )
-    factories = {"b": lambda cfg: _Fixed("b", [_p("BTC-USD", 0.5, "b")])}
-    registry = StrategyRegistry.from_config(config, factories)
+    plugins = {"b": fixed("b", [_p("BTC-USD", 0.5, "b")])}
+    registry = StrategyRegistry.from_config(config, plugins)
     assert list(registry.strategies) == ["b"]
     assert [p.strategy_id for p in registry.propose_all(ctx([]))] == ["b"]
 
 
 def test_str1_new_strategies_default_off():
     config = StrategiesConfig.model_validate({"registry": {"rules": {}}})
-    assert StrategyRegistry.from_config(config).strategies == {}
+    assert StrategyRegistry.from_config(config, shipped_plugins(config)).strategies == {}
 
 
 def test_str1_registry_unknown_enabled_strategy_is_an_error():
     config = StrategiesConfig.model_validate({"registry": {"nope": {"enabled": True}}})
     with pytest.raises(ValueError, match="nope"):
-        StrategyRegistry.from_config(config)
+        StrategyRegistry.from_config(config, {})
 
 
 def test_str1_registry_max_proposals_per_cycle_keeps_highest_conviction():
@@ -158,7 +167,7 @@ def test_str1_registry_max_proposals_per_cycle_keeps_highest_conviction():
         {"registry": {"a": {"enabled": True, "max_proposals_per_cycle": 2}}}
     )
     proposals = [_p("A-USD", 0.1), _p("B-USD", 0.9), _p("C-USD", 0.5)]
-    registry = StrategyRegistry.from_config(config, {"a": lambda cfg: _Fixed("a", proposals)})
+    registry = StrategyRegistry.from_config(config, {"a": fixed("a", proposals)})
     assert [p.product_id for p in registry.propose_all(ctx([]))] == ["B-USD", "C-USD"]
 
 
@@ -180,7 +189,7 @@ def test_str1_dedupe_highest_conviction_wins_with_deterministic_ties():
 def test_str1_registry_refuses_mislabelled_proposals():
     config = StrategiesConfig.model_validate({"registry": {"a": {"enabled": True}}})
     registry = StrategyRegistry.from_config(
-        config, {"a": lambda cfg: _Fixed("a", [_p("BTC-USD", 0.5, "other")])}
+        config, {"a": fixed("a", [_p("BTC-USD", 0.5, "other")])}
     )
     with pytest.raises(ValueError, match="other"):
         registry.propose_all(ctx([]))
@@ -192,6 +201,6 @@ def test_str1_budgets_from_registry():
 
 
 def test_str1_shipped_registry_builds_rules():
-    registry = StrategyRegistry.from_config(CONFIG)
+    registry = StrategyRegistry.from_config(CONFIG, shipped_plugins(CONFIG))
     assert list(registry.strategies) == ["rules"]
     assert registry.propose_all(ctx([sig()]))[0].product_id == "BTC-USD"

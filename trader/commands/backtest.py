@@ -28,7 +28,8 @@ from trader.backtest.runner import Runner
 from trader.backtest.session import open_session
 from trader.backtest.stats import summary_table
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
-from trader.config.loader import ConfigError, LoadedConfig, load_config
+from trader.config.issues import ConfigError
+from trader.config.loader import LoadedConfig, load_config
 from trader.recorded.errors import RecordedDataError
 from trader.state.report_rows import read_fills, read_intents
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from trader.config.loader import ConfigError, LoadedConfig, load_config
+from trader.config.issues import ConfigError
+from trader.config.loader import LoadedConfig, load_config
 from trader.config.secrets import Credentials, CredentialsError, load_credentials
 from trader.ops.pidlock import AlreadyRunning, PidLock
 

@@ -6,25 +6,27 @@ reported, and nothing is created on disk here: a rejected configuration leaves n
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
-import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from trader.config.app import AppConfig
 from trader.config.environment import environment_problems
 from trader.config.files import FileProblem, parse_yaml, read_text
+from trader.config.issues import ConfigError, ConfigIssue, validate
+from trader.config.plugins import Resolved, resolve_strategies
 from trader.config.policy import PolicyConfig
 from trader.config.signals import SignalsConfig
 from trader.config.strategies import StrategiesConfig
 from trader.config.universe import UniverseConfig
 from trader.core.types import Mode
+from trader.strategies.base import StrategyPlugin
 
 POLICY_FILES: dict[str, type[BaseModel]] = {
     "policy.yaml": PolicyConfig,
@@ -40,32 +42,6 @@ SECRET_KEY = re.compile(
 SECRET_VALUE = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigIssue:
-    file: Path
-    key: str
-    reason: str
-
-    def __str__(self) -> str:
-        """One line: a line break or other unprintable character in a key, a path or a
-        reason (a YAML key may hold any) is shown escaped."""
-        return f"{_printable(str(self.file))}: {_printable(self.key)}: {_printable(self.reason)}"
-
-
-def _printable(text: str) -> str:
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
-
-
-class ConfigError(Exception):
-    """The configuration was refused; `issues` lists every problem found."""
-
-    def __init__(self, issues: list[ConfigIssue]) -> None:
-        super().__init__("\n".join(str(issue) for issue in issues))
-        self.issues = issues
-
-
 @dataclass(frozen=True)
 class LoadedConfig:
     """A validated configuration with its resolved runtime paths and its hash."""
@@ -78,6 +54,7 @@ class LoadedConfig:
     config_file: Path
     config_hash: str
     root: Path = field(repr=False)
+    plugins: Mapping[str, StrategyPlugin] = field(default_factory=dict, repr=False)
 
     def resolve(self, name: str, base: Path | None = None) -> Path:
         path = Path(name).expanduser()
@@ -159,57 +136,14 @@ _SECRET_REASON = (
 )
 
 
-def _key_path(loc: tuple[int | str, ...]) -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            parts.append(f"[{item}]")
-        else:
-            parts.append(f".{item}" if parts else item)
-    return "".join(parts) or "(top level)"
-
-
-def validate(model: type[BaseModel], data: dict[str, Any], path: Path) -> list[ConfigIssue]:
-    try:
-        model.model_validate(data)
-    except ValidationError as exc:
-        return [
-            ConfigIssue(path, _key_path(err["loc"]), _reason(model, err["loc"], err))
-            for err in exc.errors()
-        ]
-    return []
-
-
-def _reason(model: type[BaseModel], loc: tuple[int | str, ...], err: Any) -> str:
-    """Pydantic's message; for an unknown key, the nearest valid one ("did you mean")."""
-    reason = str(err["msg"]).removeprefix("Value error, ")
-    if err["type"] != "extra_forbidden" or not loc:
-        return reason
-    nearest = difflib.get_close_matches(str(loc[-1]), _keys_at(model, loc[:-1]), n=1, cutoff=0.6)
-    return f"unknown key{f' (did you mean {nearest[0]}?)' if nearest else ''}"
-
-
-def _keys_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
-    """The field names of the model reached by following `loc` through nested models."""
-    current: Any = model
-    for step in loc:
-        fields = getattr(current, "model_fields", None)
-        if not isinstance(step, str) or not fields or step not in fields:
-            return []
-        current = _model_in(fields[step].annotation)
-    fields = getattr(current, "model_fields", None)
-    return list(fields) if fields else []
-
-
-def _model_in(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    return next((m for m in map(_model_in, typing.get_args(annotation)) if m is not None), None)
-
-
-def config_hash(models: dict[str, BaseModel]) -> str:
-    """sha256 of the effective configuration, canonical JSON with sorted keys."""
-    payload = {name: model.model_dump(mode="json") for name, model in models.items()}
+def config_hash(models: dict[str, BaseModel], sources: Mapping[str, str] | None = None) -> str:
+    """sha256 of the effective configuration, canonical JSON with sorted keys; `sources`
+    (strategy file → its sha256) joins it when strategies come from files."""
+    payload: dict[str, Any] = {
+        name: model.model_dump(mode="json") for name, model in models.items()
+    }
+    if sources:
+        payload["strategy_files"] = dict(sources)
     return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
@@ -254,7 +188,11 @@ def load_config(config_file: Path) -> LoadedConfig:
             raws[file_name] = raw
     if issues:
         raise ConfigError(issues)
-    loaded = _build(config_file, raw_app, raws)
+    strategies = StrategiesConfig.model_validate(raws["strategies.yaml"])
+    resolved = resolve_strategies(strategies, config_dir, config_dir / "strategies.yaml")
+    if resolved.issues:
+        raise ConfigError(resolved.issues)
+    loaded = _build(config_file, raw_app, raws, resolved)
     usable = [ConfigIssue(config_file, k, r) for k, r in environment_problems(loaded)]
     if usable:
         raise ConfigError(usable)
@@ -262,7 +200,10 @@ def load_config(config_file: Path) -> LoadedConfig:
 
 
 def _build(
-    config_file: Path, raw_app: dict[str, Any], raws: dict[str, dict[str, Any]]
+    config_file: Path,
+    raw_app: dict[str, Any],
+    raws: dict[str, dict[str, Any]],
+    resolved: Resolved,
 ) -> LoadedConfig:
     app = AppConfig.model_validate(raw_app)
     policy = PolicyConfig.model_validate(raws["policy.yaml"])
@@ -283,6 +224,7 @@ def _build(
         signals=signals,
         strategies=strategies,
         config_file=config_file,
-        config_hash=config_hash(models),
+        config_hash=config_hash(models, resolved.digests),
         root=config_file.parent,
+        plugins=resolved.plugins,
     )

@@ -1,5 +1,10 @@
 """`config/strategies.yaml`: the strategy registry and the `rules` strategy (STR-1).
 
+Each registry entry names its strategy class (`class:`, a module path `package.module:Class`
+or a file relative to the config directory `strategies/my_rsi.py:MyRsi`; a shipped id such
+as `rules` may leave it out) and its parameters (`params:`, validated by the class's own
+model when the configuration is loaded: `trader/config/plugins.py`). The shipped `rules`
+strategy's parameters may also stand in the top-level `rules:` section (the older place).
 A strategy runs only when its registry entry says `enabled: true` (new entries default off).
 `max_at_risk_pct` bounds the loss the strategy's positions and open orders would take if
 every stop were hit, in percent of equity (a position without a stop counts in full).
@@ -8,7 +13,7 @@ every stop were hit, in percent of equity (a position without a stop counts in f
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -21,8 +26,14 @@ Confidence = Annotated[float, Field(ge=0, le=1)]
 
 
 class StrategyEntry(Strict):
-    """One registry entry: on/off and budget."""
+    """One registry entry: its class, on/off, budget and parameters."""
 
+    class_ref: str | None = Field(
+        None,
+        alias="class",
+        min_length=1,
+        description="package.module:Class, or a file under the config directory: dir/file.py:Class",
+    )
     enabled: bool = False
     max_at_risk_pct: Decimal = Field(
         Decimal("3"), ge=0, le=100, description="% equity; 0: no new risk (exits only)"
@@ -30,6 +41,9 @@ class StrategyEntry(Strict):
     # more than 1000 proposals per cycle is more than the products a venue lists
     max_proposals_per_cycle: int = Field(
         3, ge=0, le=1000, description="0: the strategy proposes nothing"
+    )
+    params: dict[str, Any] | None = Field(
+        None, description="the strategy's parameters, checked by its own model"
     )
 
 

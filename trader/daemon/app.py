@@ -17,7 +17,8 @@ import structlog
 
 from trader import __version__
 from trader.commands.exit_codes import EXIT_ENVIRONMENT, EXIT_STATE
-from trader.config.loader import ConfigError, LoadedConfig, load_config
+from trader.config.issues import ConfigError
+from trader.config.loader import LoadedConfig, load_config
 from trader.config.reload import needs_restart
 from trader.config.secrets import Credentials
 from trader.core.clock import Clock, wall_clock

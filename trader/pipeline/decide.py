@@ -11,10 +11,11 @@ always run, whatever happened to entries (R-2). The caller persists and acts on 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from trader.config.plugins import shipped_plugins
 from trader.config.policy import PolicyConfig
 from trader.config.signals import SignalsConfig
 from trader.config.strategies import StrategiesConfig
@@ -28,7 +29,7 @@ from trader.risk.config import RiskConfig
 from trader.risk.engine import evaluate
 from trader.risk.exits import exits_due, filter_exits
 from trader.risk.limits import HaltTransition, check_loss_limits, observe_equity
-from trader.strategies.base import StrategyContext
+from trader.strategies.base import StrategyContext, StrategyPlugin
 from trader.strategies.registry import StrategyRegistry
 from trader.triggers.engine import TriggerEngine
 from trader.triggers.types import TriggerSignal
@@ -76,6 +77,14 @@ def exit_prices(market: MarketSnapshot) -> dict[str, Decimal]:
     return {pid: pm.quote.bid for pid, pm in market.products.items() if pm.quote is not None}
 
 
+def _registry(
+    strategies: StrategiesConfig, plugins: Mapping[str, StrategyPlugin] | None
+) -> StrategyRegistry:
+    if plugins is None:
+        plugins = shipped_plugins(strategies)
+    return StrategyRegistry.from_config(strategies, plugins)
+
+
 class DecisionCore:
     """Holds the incremental trigger state and the last universe; `decide` is pure given those."""
 
@@ -86,22 +95,29 @@ class DecisionCore:
         signals: SignalsConfig,
         strategies: StrategiesConfig,
         fee_rates: FeeRates | None = None,
+        plugins: Mapping[str, StrategyPlugin] | None = None,
     ) -> None:
+        """`plugins`: the strategies the loaded configuration resolved (`LoadedConfig.plugins`);
+        without them only shipped strategies can run."""
         self.policy = policy
         self.universe_config = universe
         self.triggers = TriggerEngine(signals)
-        self.registry = StrategyRegistry.from_config(strategies)
+        self.registry = _registry(strategies, plugins)
         self.risk_config = RiskConfig.from_configs(policy, universe, strategies, fee_rates)
         self.universe: UniverseResult | None = None
 
     def reconfigure(
-        self, policy: PolicyConfig, universe: UniverseConfig, strategies: StrategiesConfig
+        self,
+        policy: PolicyConfig,
+        universe: UniverseConfig,
+        strategies: StrategiesConfig,
+        plugins: Mapping[str, StrategyPlugin] | None = None,
     ) -> None:
         """A reloaded policy (OPS-3 SIGHUP): new limits, strategies and universe rules from
         the next step on; the measured fees stay; the universe is rebuilt at once."""
         self.policy = policy
         self.universe_config = universe
-        self.registry = StrategyRegistry.from_config(strategies)
+        self.registry = _registry(strategies, plugins)
         self.risk_config = RiskConfig.from_configs(
             policy, universe, strategies, self.risk_config.fee_rates
         )

@@ -9,19 +9,13 @@ The at-risk budget (`max_at_risk_pct`) is enforced by the risk engine (strategy_
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from typing import Any
 
 from trader.config.strategies import StrategiesConfig
 from trader.core.decision import Proposal
-from trader.strategies.base import BaseStrategy, StrategyContext
-from trader.strategies.rules import RulesStrategy
-
-StrategyFactory = Callable[[StrategiesConfig], BaseStrategy]
-
-DEFAULT_FACTORIES: Mapping[str, StrategyFactory] = {
-    "rules": lambda config: RulesStrategy(config.rules),
-}
+from trader.strategies.base import BaseStrategy, StrategyContext, StrategyPlugin
 
 
 def _rank_key(proposal: Proposal) -> tuple[float, str, str, str]:
@@ -39,24 +33,25 @@ def dedupe_by_product(proposals: Iterable[Proposal]) -> list[Proposal]:
 class StrategyRegistry:
     """The enabled strategies and their per-cycle limits."""
 
-    def __init__(self, strategies: Mapping[str, BaseStrategy], limits: Mapping[str, int]) -> None:
+    def __init__(
+        self, strategies: Mapping[str, BaseStrategy[Any]], limits: Mapping[str, int]
+    ) -> None:
         self.strategies = dict(sorted(strategies.items()))
         self.limits = dict(limits)
 
     @classmethod
     def from_config(
-        cls,
-        config: StrategiesConfig,
-        factories: Mapping[str, StrategyFactory] = DEFAULT_FACTORIES,
+        cls, config: StrategiesConfig, plugins: Mapping[str, StrategyPlugin]
     ) -> StrategyRegistry:
-        """Instantiate every enabled entry; an enabled id without a factory is an error."""
-        strategies: dict[str, BaseStrategy] = {}
+        """Build every enabled entry from its resolved plugin (`trader/config/plugins.py`);
+        an enabled id without one is an error."""
+        strategies: dict[str, BaseStrategy[Any]] = {}
         limits: dict[str, int] = {}
         for strategy_id in config.enabled_ids():
-            factory = factories.get(strategy_id)
-            if factory is None:
+            plugin = plugins.get(strategy_id)
+            if plugin is None:
                 raise ValueError(f"strategies.registry.{strategy_id}: no such strategy")
-            strategies[strategy_id] = factory(config)
+            strategies[strategy_id] = plugin.build()
             limits[strategy_id] = config.registry[strategy_id].max_proposals_per_cycle
         return cls(strategies, limits)
 

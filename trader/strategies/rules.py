@@ -46,13 +46,14 @@ def _describe(signals: Sequence[TriggerSignal], conviction: float) -> str:
     return f"{parts}; conviction={conviction:.3f}"
 
 
-class RulesStrategy(BaseStrategy):
+class RulesStrategy(BaseStrategy[RulesStrategyConfig]):
     """See module docstring."""
 
-    strategy_id = "rules"
+    Params = RulesStrategyConfig
 
-    def __init__(self, config: RulesStrategyConfig) -> None:
-        self.config = config
+    @property
+    def config(self) -> RulesStrategyConfig:
+        return self.params
 
     def propose(self, ctx: StrategyContext) -> list[Proposal]:
         grouped: dict[str, list[TriggerSignal]] = defaultdict(list)

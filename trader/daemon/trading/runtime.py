@@ -123,7 +123,13 @@ class TradingRuntime:
                 settings=MarketDataSettings(history=STORE_HISTORY),
             )
             actor.quote = md.quote
-            core = DecisionCore(loaded.policy, loaded.universe, loaded.signals, loaded.strategies)
+            core = DecisionCore(
+                loaded.policy,
+                loaded.universe,
+                loaded.signals,
+                loaded.strategies,
+                plugins=loaded.plugins,
+            )
             # subscribed before the backfill: the triggers see every candle, the store keeps
             # few; closed before `started`, backfilled candles are applied as they arrive
             core.triggers.advance(started)
@@ -241,7 +247,7 @@ class TradingRuntime:
         start: signals, execution, paper, venue)."""
         self.loaded = self.cycle.loaded = fresh
         self.actor.reconfigure(fresh)
-        self.core.reconfigure(fresh.policy, fresh.universe, fresh.strategies)
+        self.core.reconfigure(fresh.policy, fresh.universe, fresh.strategies, fresh.plugins)
 
     # -- operator side -----------------------------------------------------------------
     async def cancel_all(self, reason: str) -> int:
