@@ -38,6 +38,7 @@ import math
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -78,6 +79,7 @@ def make_home(root: Path) -> Path:
     (root / "config").mkdir(parents=True)
     for name, text in shipped().items():
         (root / name).write_text(text, encoding="utf-8")
+    shutil.copytree(REPO_ROOT / "config" / "strategies", root / "config" / "strategies")
     return root / "app.yaml"
 
 

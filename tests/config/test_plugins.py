@@ -111,7 +111,7 @@ def test_str3_parameters_and_the_strategy_file_are_part_of_the_config_hash(tmp_p
     second = load_config(home.config).config_hash
     assert second != first
     home2 = _home(tmp_path / "b", {"my_rsi": {**ENTRY, "params": {"period": 8}}}, {})
-    (home2.root / "config/strategies").mkdir()
+    (home2.root / "config/strategies").mkdir(exist_ok=True)
     (home2.root / "config/strategies/my_rsi.py").write_text(source.read_text())
     assert load_config(home2.config).config_hash not in (first, second)
 
@@ -135,7 +135,22 @@ OPEN_PARAMS = """
         def propose(self, ctx):
             return []
 """
+ODD_TIMEFRAME = """
+    from trader.strategies import Strategy
+
+    class Odd(Strategy):
+        timeframes = {"2h": 10}
+
+        def propose(self, ctx):
+            return []
+"""
 BAD: dict[str, tuple[dict[str, Any], dict[str, str], str, str]] = {
+    "unknown_timeframe": (
+        {"class": "strategies/x.py:Odd"},
+        {"strategies/x.py": ODD_TIMEFRAME},
+        "registry.x.class",
+        "unknown timeframe '2h'",
+    ),
     # kind: (registry entry of `x`, files under config/, key named, text in the line)
     "missing_file": (
         {"class": "strategies/nowhere.py:X"},

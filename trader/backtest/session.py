@@ -18,6 +18,7 @@ from trader.backtest.data import Dataset
 from trader.backtest.market import BacktestMarket, BacktestVenue
 from trader.config.loader import LoadedConfig
 from trader.core.clock import SimClock
+from trader.core.timeframes import timeframe_seconds
 from trader.core.types import Mode
 from trader.desk.act import Actor
 from trader.desk.cycle import EVENTFUL_STEPS, STORE_HISTORY, TradingCycle
@@ -67,6 +68,19 @@ class Session:
 
     async def close(self) -> None:
         await self.db.close()
+
+
+def refuse_finer_timeframes(loaded: LoadedConfig, bar_seconds: int) -> None:
+    """STR-4: a strategy reading bars finer than the data's would decide on synthetic
+    sub-bar candles; refused (ValueError naming the strategy, its timeframe and the data's)."""
+    for strategy_id in loaded.strategies.enabled_ids():
+        plugin = loaded.plugins.get(strategy_id)
+        for timeframe in plugin.cls.timeframes if plugin is not None else {}:
+            if timeframe_seconds(timeframe) < bar_seconds:
+                raise ValueError(
+                    f"strategy {strategy_id} reads {timeframe} bars but the data's bars are "
+                    f"{bar_seconds // 60} min: a timeframe finer than the data is refused"
+                )
 
 
 async def open_session(

@@ -25,7 +25,7 @@ from trader.backtest.picture import equity_html
 from trader.backtest.progress import Progress
 from trader.backtest.report import RunInfo, build_report, report_json
 from trader.backtest.runner import Runner
-from trader.backtest.session import open_session
+from trader.backtest.session import open_session, refuse_finer_timeframes
 from trader.backtest.stats import summary_table
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from trader.config.issues import ConfigError
@@ -73,6 +73,7 @@ def backtest_command(args: argparse.Namespace) -> int:
         loaded = load_config(_config_path(args.config))
         products = [p.strip() for p in args.products.split(",") if p.strip()] or None
         dataset = load_dataset(args.data, products)
+        refuse_finer_timeframes(loaded, dataset.bar_seconds)
         if listed_by is not None:  # the sets carry no listing dates; the operator knows them
             dataset.listed_at = {p: min(t, float(listed_by)) for p, t in dataset.listed_at.items()}
     except (ValueError, ConfigError, DataError, RecordedDataError) as exc:

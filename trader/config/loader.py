@@ -180,18 +180,22 @@ def load_config(config_file: Path) -> LoadedConfig:
     if not config_dir.is_absolute():
         config_dir = config_file.parent / config_dir
     raws: dict[str, dict[str, Any]] = {}
+    resolved = Resolved()
     for file_name, model in POLICY_FILES.items():
         policy_path = config_dir / file_name
         raw = read_yaml(policy_path, issues)
-        if raw is not None:
-            issues += _check(model, raw, policy_path)
-            raws[file_name] = raw
+        if raw is None:
+            continue
+        problems = _check(model, raw, policy_path)
+        if file_name == "strategies.yaml" and not problems:  # its classes and parameters
+            resolved = resolve_strategies(
+                StrategiesConfig.model_validate(raw), config_dir, policy_path
+            )
+            problems = resolved.issues
+        issues += problems
+        raws[file_name] = raw
     if issues:
         raise ConfigError(issues)
-    strategies = StrategiesConfig.model_validate(raws["strategies.yaml"])
-    resolved = resolve_strategies(strategies, config_dir, config_dir / "strategies.yaml")
-    if resolved.issues:
-        raise ConfigError(resolved.issues)
     loaded = _build(config_file, raw_app, raws, resolved)
     usable = [ConfigIssue(config_file, k, r) for k, r in environment_problems(loaded)]
     if usable:

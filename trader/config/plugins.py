@@ -31,6 +31,7 @@ from pydantic import BaseModel
 
 from trader.config.issues import ConfigIssue, validate
 from trader.config.strategies import StrategiesConfig
+from trader.core.timeframes import check_needs
 from trader.strategies.base import BaseStrategy, StrategyPlugin
 
 SHIPPED: dict[str, str] = {"rules": "trader.strategies.rules:RulesStrategy"}
@@ -120,6 +121,10 @@ def strategy_class(
         missing = ", ".join(sorted(getattr(found, "__abstractmethods__", ())))
         raise PluginError(f"{ref}: {name} does not implement {missing}")
     _check_params_model(ref, found)
+    try:
+        check_needs(found.timeframes)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise PluginError(f"{ref}: {exc}") from None
     return found
 
 

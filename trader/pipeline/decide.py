@@ -24,6 +24,7 @@ from trader.core.decision import ExitOrder, Proposal, Verdict
 from trader.core.market import MarketSnapshot
 from trader.core.portfolio import Portfolio
 from trader.core.risk_state import RiskState
+from trader.core.timeframes import BarBook
 from trader.core.types import Candle, FeeRates
 from trader.risk.config import RiskConfig
 from trader.risk.engine import evaluate
@@ -103,6 +104,8 @@ class DecisionCore:
         self.universe_config = universe
         self.triggers = TriggerEngine(signals)
         self.registry = _registry(strategies, plugins)
+        self.bars = BarBook(self.registry.needs())
+        self.triggers.candle_sinks.append(self._add_bar)
         self.risk_config = RiskConfig.from_configs(policy, universe, strategies, fee_rates)
         self.universe: UniverseResult | None = None
 
@@ -118,6 +121,8 @@ class DecisionCore:
         self.policy = policy
         self.universe_config = universe
         self.registry = _registry(strategies, plugins)
+        if self.registry.needs() != self.bars.needs:  # bars kept while the needs stay
+            self.bars = BarBook(self.registry.needs())
         self.risk_config = RiskConfig.from_configs(
             policy, universe, strategies, self.risk_config.fee_rates
         )
@@ -126,6 +131,9 @@ class DecisionCore:
     def set_fee_rates(self, rates: FeeRates) -> None:
         """X-3: the fees measured from the venue replace the configured fallback."""
         self.risk_config = replace(self.risk_config, fee_rates=rates)
+
+    def _add_bar(self, candle: Candle) -> None:
+        self.bars.add(candle)
 
     def on_candle(self, candle: Candle) -> bool:
         return self.triggers.on_candle(candle)
@@ -170,7 +178,7 @@ class DecisionCore:
 
     def propose(self, step: DecisionStep) -> None:
         ctx = StrategyContext(step.now, step.signals, self._market(step), step.inputs.portfolio)
-        step.proposals = self.registry.propose_all(ctx)
+        step.proposals = self.registry.propose_all(ctx, self.bars)
 
     def assess(self, step: DecisionStep) -> None:
         step.verdicts = evaluate(

@@ -11,7 +11,7 @@ pydantic model that refuses unknown keys will do), built from `registry.<id>.par
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -21,6 +21,8 @@ from trader.config.base import Strict
 from trader.core.decision import Proposal
 from trader.core.market import MarketSnapshot
 from trader.core.portfolio import Portfolio
+from trader.core.timeframes import BarView
+from trader.core.types import Candle
 from trader.triggers.types import TriggerSignal
 
 
@@ -41,14 +43,26 @@ class StrategyContext:
     triggers: Sequence[TriggerSignal]
     market: MarketSnapshot
     portfolio: Portfolio
+    bar_view: BarView | None = None
+
+    def bars(self, product_id: str, timeframe: str) -> Sequence[Candle]:
+        """The closed bars of `timeframe` for the product, oldest first: at most the history
+        the strategy declared in `timeframes`, fewer while it warms up. Only bars that
+        ended at or before `now` (`trader/core/timeframes.py`)."""
+        if self.bar_view is None:
+            raise ValueError("no bars here: declare them in the strategy's `timeframes`")
+        return self.bar_view(product_id, timeframe)
 
 
 class BaseStrategy(ABC, Generic[P]):
     """A strategy: deterministic, side-effect free; the same ctx gives the same proposals.
 
-    Subclasses set `Params` to their parameter model and implement `propose`."""
+    Subclasses set `Params` to their parameter model, `timeframes` to the bars they read
+    (`{"1h": 200}`: the last 200 closed hourly bars; 1m, 5m, 15m, 1h, 4h, 1d), and implement
+    `propose`."""
 
     Params: ClassVar[type[BaseModel]] = StrategyParams
+    timeframes: ClassVar[Mapping[str, int]] = {}
 
     def __init__(self, strategy_id: str, params: P) -> None:
         self.strategy_id = strategy_id

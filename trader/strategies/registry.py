@@ -10,11 +10,13 @@ The at-risk budget (`max_at_risk_pct`) is enforced by the risk engine (strategy_
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 from trader.config.strategies import StrategiesConfig
 from trader.core.decision import Proposal
+from trader.core.timeframes import BarBook, BarView, merged_needs
 from trader.strategies.base import BaseStrategy, StrategyContext, StrategyPlugin
 
 
@@ -55,11 +57,17 @@ class StrategyRegistry:
             limits[strategy_id] = config.registry[strategy_id].max_proposals_per_cycle
         return cls(strategies, limits)
 
-    def propose_all(self, ctx: StrategyContext) -> list[Proposal]:
-        """Run every enabled strategy, apply per-strategy limits, merge duplicates."""
+    def needs(self) -> dict[str, int]:
+        """The timeframes the enabled strategies read, with the longest history asked."""
+        return merged_needs([s.timeframes for s in self.strategies.values()])
+
+    def propose_all(self, ctx: StrategyContext, book: BarBook | None = None) -> list[Proposal]:
+        """Run every enabled strategy (each sees the bars it declared), apply per-strategy
+        limits, merge duplicates."""
         collected: list[Proposal] = []
         for strategy_id, strategy in self.strategies.items():
-            proposals = sorted(strategy.propose(ctx), key=_rank_key)
+            own = ctx if book is None else replace(ctx, bar_view=BarView(book, strategy.timeframes))
+            proposals = sorted(strategy.propose(own), key=_rank_key)
             mislabelled = [p.key for p in proposals if p.strategy_id != strategy_id]
             if mislabelled:
                 raise ValueError(f"strategy {strategy_id} proposed for others: {mislabelled}")

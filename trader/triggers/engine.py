@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import zlib
 from collections import deque
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from decimal import Decimal
 
 from trader.config.signals import SignalsConfig
@@ -35,6 +35,8 @@ class TriggerEngine:
         self._queued: dict[str, deque[Candle]] = {}
         self._last_fed: dict[str, int] = {}
         self._last_now: float | None = None
+        # called with every candle as it is applied (closed at a decision time), in order
+        self.candle_sinks: list[Callable[[Candle], None]] = []
 
     def on_candle(self, candle: Candle) -> bool:
         """Take a candle; False (ignored) when its start is not after the last one fed.
@@ -50,7 +52,7 @@ class TriggerEngine:
         queue = self._queued.get(pid)
         closed = self._last_now is not None and candle.start + CANDLE_SECONDS <= self._last_now
         if closed and not queue:
-            self._series_for(pid).apply(candle)
+            self._apply(candle)
             return True
         if queue is None:
             queue = self._queued[pid] = deque()
@@ -66,9 +68,14 @@ class TriggerEngine:
         if self._last_now is not None and now < self._last_now:
             raise ValueError(f"now went backwards: {now} < {self._last_now}")
         self._last_now = now
-        for pid, queue in self._queued.items():
+        for queue in self._queued.values():
             while queue and queue[0].start + CANDLE_SECONDS <= now:
-                self._series_for(pid).apply(queue.popleft())
+                self._apply(queue.popleft())
+
+    def _apply(self, candle: Candle) -> None:
+        self._series_for(candle.product_id).apply(candle)
+        for sink in self.candle_sinks:
+            sink(candle)
 
     def _series_for(self, pid: str) -> ProductSeries:
         series = self._series.get(pid)
