@@ -72,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config(reset)
     reset.add_argument("--note", default=None, help="why (kept in the audit trail)")
 
+    new = sub.add_parser(
+        "new-strategy", help="write a starting strategy file and its (disabled) registry entry"
+    )
+    _add_config(new)
+    new.add_argument("name", help="the strategy id and file name (lower case, digits, _)")
+    new.add_argument("--timeframe", default="1h", help="the bars it reads (default 1h)")
+
     backtest = sub.add_parser(
         "backtest", help="run the live pipeline over recorded candles, write a report (BT-1)"
     )

@@ -19,6 +19,7 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "reconcile": ("reconcile", "reconcile_command"),
     "adopt": ("adopt", "adopt_command"),
     "reset-high-water-mark": ("risk", "reset_hwm_command"),
+    "new-strategy": ("new_strategy", "new_strategy_command"),
 }
 
 

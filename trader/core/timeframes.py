@@ -59,14 +59,19 @@ class Resampler:
         self.bars: deque[Candle] = deque(maxlen=history)
         self._forming: list[Candle] = []
 
-    def add(self, candle: Candle, candle_seconds: int) -> None:
-        """Fold in a closed candle of `candle_seconds` (starts must increase)."""
+    def add(self, candle: Candle, candle_seconds: int) -> bool:
+        """Fold in a closed candle of `candle_seconds` (starts must increase); True when a
+        bar closed."""
         bucket = candle.start - candle.start % self.seconds
+        closed = False
         if self._forming and self._bucket_of(self._forming[0]) != bucket:
             self._close()  # the bucket's last minutes had no candle
+            closed = True
         self._forming.append(candle)
         if candle.start + candle_seconds >= bucket + self.seconds:
             self._close()
+            closed = True
+        return closed
 
     def _bucket_of(self, candle: Candle) -> int:
         return candle.start - candle.start % self.seconds
@@ -94,6 +99,7 @@ class BarBook:
         self.needs = dict(needs)
         self.candle_seconds = candle_seconds
         self._books: dict[str, dict[str, Resampler]] = {}
+        self._frozen: dict[tuple[str, str], tuple[Candle, ...]] = {}  # read since the last add
 
     def add(self, candle: Candle) -> None:
         book = self._books.get(candle.product_id)
@@ -101,14 +107,20 @@ class BarBook:
             book = self._books[candle.product_id] = {
                 tf: Resampler(timeframe_seconds(tf), history) for tf, history in self.needs.items()
             }
-        for resampler in book.values():
-            resampler.add(candle, self.candle_seconds)
+        for timeframe, resampler in book.items():
+            if resampler.add(candle, self.candle_seconds):
+                self._frozen.pop((candle.product_id, timeframe), None)
 
-    def bars(self, product_id: str, timeframe: str) -> Sequence[Candle]:
+    def bars(self, product_id: str, timeframe: str) -> tuple[Candle, ...]:
+        """The closed bars, oldest first, as a tuple (sliceable; built once per new candle)."""
         if timeframe not in self.needs:
             raise ValueError(f"timeframe {timeframe!r} was not declared (declared: {self.needs})")
-        book = self._books.get(product_id)
-        return () if book is None else book[timeframe].bars
+        key = (product_id, timeframe)
+        frozen = self._frozen.get(key)
+        if frozen is None:
+            book = self._books.get(product_id)
+            frozen = self._frozen[key] = () if book is None else tuple(book[timeframe].bars)
+        return frozen
 
 
 class BarView:
@@ -120,14 +132,14 @@ class BarView:
         self.book = book
         self.needs = needs
 
-    def __call__(self, product_id: str, timeframe: str) -> Sequence[Candle]:
+    def __call__(self, product_id: str, timeframe: str) -> tuple[Candle, ...]:
         history = self.needs.get(timeframe)
         if history is None:
             raise ValueError(
                 f"timeframe {timeframe!r} is not in the strategy's `timeframes` {dict(self.needs)}"
             )
         bars = self.book.bars(product_id, timeframe)
-        return bars if len(bars) <= history else tuple(bars)[-history:]
+        return bars if len(bars) <= history else bars[-history:]
 
 
 def merged_needs(declared: Sequence[Mapping[str, int]]) -> dict[str, int]:

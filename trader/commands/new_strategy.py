@@ -1,0 +1,102 @@
+"""`trader new-strategy NAME` (STR-2): write a commented, working starting file
+`<config dir>/strategies/NAME.py` and its registry entry in `strategies.yaml`, disabled.
+
+The entry is inserted as text at the top of `registry:` (the file's comments stay); the
+configuration is then loaded again, and when it does not load, both files are put back as
+they were and the problem is named: exit 2, nothing changed."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from trader.commands.common import load_or_report
+from trader.commands.exit_codes import EXIT_CONFIG, EXIT_OK
+from trader.config.issues import ConfigError
+from trader.config.loader import load_config
+from trader.core.timeframes import TIMEFRAMES
+from trader.strategies.template import REGISTRY_ENTRY, TEMPLATE
+
+NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+REGISTRY_LINE = re.compile(r"^registry:[ \t]*(#.*)?$", re.M)
+
+
+def new_strategy_command(args: argparse.Namespace) -> int:
+    name, timeframe = args.name, args.timeframe
+    if not NAME.fullmatch(name):
+        return _refuse(f"name {name!r}: lower-case letters, digits and _, starting with a letter")
+    if timeframe not in TIMEFRAMES:
+        return _refuse(f"--timeframe {timeframe!r}: one of {', '.join(TIMEFRAMES)}")
+    loaded = load_or_report(args.config)
+    if loaded is None:
+        return EXIT_CONFIG
+    config_dir = loaded.resolve(loaded.app.paths.config_dir)
+    registry_file = config_dir / "strategies.yaml"
+    target = config_dir / "strategies" / f"{name}.py"
+    if name in loaded.strategies.registry:
+        return _refuse(f"{registry_file}: registry.{name} already exists")
+    if target.exists():
+        return _refuse(f"{target} already exists")
+    before = registry_file.read_text(encoding="utf-8")
+    with_entry = _with_entry(before, name)
+    if with_entry is None:
+        return _refuse(f"{registry_file}: no top-level `registry:` line to add the entry under")
+    return _write(target, registry_file, before, with_entry, name, timeframe, args.config)
+
+
+def _write(
+    target: Path,
+    registry_file: Path,
+    before: str,
+    with_entry: str,
+    name: str,
+    timeframe: str,
+    config_file: Path,
+) -> int:
+    class_name = "".join(part.capitalize() for part in name.split("_") if part)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(
+        TEMPLATE.format(class_name=class_name, name=name, timeframe=timeframe), encoding="utf-8"
+    )
+    registry_file.write_text(with_entry, encoding="utf-8")
+    try:
+        load_config(config_file)
+    except ConfigError as exc:
+        target.unlink()
+        registry_file.write_text(before, encoding="utf-8")
+        return _refuse(f"nothing written: the new entry would not load: {exc.issues[0]}")
+    print(f"wrote {target}")
+    print(f"added registry.{name} (disabled) to {registry_file}")
+    print(f"next: trader check-strategy {name} --data DIR, then trader backtest")
+    return EXIT_OK
+
+
+def _with_entry(text: str, name: str) -> str | None:
+    found = REGISTRY_LINE.search(text)
+    if found is None:
+        return None
+    class_name = "".join(part.capitalize() for part in name.split("_") if part)
+    entry = REGISTRY_ENTRY.format(name=name, class_name=class_name)
+    indent = _entry_indent(text[found.end() :])
+    if indent != "  ":
+        entry = "".join(indent + line[2:] + "\n" for line in entry.splitlines())
+    cut = found.end() + 1 if text[found.end() : found.end() + 1] == "\n" else found.end()
+    head = text[:cut] if text[:cut].endswith("\n") else text[:cut] + "\n"
+    return head + entry + text[cut:]
+
+
+def _entry_indent(rest: str) -> str:
+    """The indentation of the registry's entries (two spaces when it has none yet)."""
+    for line in rest.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            indent = line[: len(line) - len(line.lstrip())]
+            return indent or "  "
+    return "  "
+
+
+def _refuse(reason: str) -> int:
+    print(f"new-strategy: {reason}", file=sys.stderr)
+    return EXIT_CONFIG
