@@ -9,6 +9,7 @@ from typing import Any
 from trader.backtest.report import (
     RunInfo,
     build_report,
+    by_strategy,
     exposure,
     fill_stats,
     hourly,
@@ -33,6 +34,7 @@ def fill(time: float, pid: str, side: str, price: str, size: str, fee: str, **ex
         "liquidity": extra.get("liquidity", "TAKER"),
         "intent_id": extra.get("intent_id", f"i-{time}"),
         "purpose": extra.get("purpose", "ENTRY" if side == "BUY" else "EXIT"),
+        "strategy": extra.get("strategy", "rules"),
     }
 
 
@@ -57,6 +59,7 @@ def test_bt1_round_trip_averages_entries_and_nets_all_fees():
             exit_price=D("120"),
             fees=D("0.4"),
             pnl=D("29.6"),
+            strategy="rules",
         )
     ]
     trip = round_trips(FILLS)[0]
@@ -191,3 +194,26 @@ def test_bt1_report_json_is_byte_identical_sorted_and_keeps_decimals_exact():
         {"a": [D("2")], "b": D("1.10")}
     )
     assert json.loads(report_json({"b": D("1.10")})) == {"b": "1.10"}
+
+
+def test_str5_the_report_breaks_results_down_by_strategy():
+    """STR-5: proposals and approvals from the steps; fills, volume, fees, realized PnL at
+    average cost and round trips from the fills, each to its strategy; an unattributed fill
+    (the operator's, the kill switch's) under `(none)`."""
+    fills = [
+        fill(100.0, "BTC-USD", "BUY", "100", "1", "0.1", strategy="trend"),
+        fill(150.0, "ETH-USD", "BUY", "50", "2", "0.1", strategy="reversion"),
+        fill(200.0, "BTC-USD", "SELL", "120", "1", "0.1", strategy="trend"),
+        fill(250.0, "ETH-USD", "SELL", "40", "2", "0.1", strategy=None),
+    ]
+    log = StepLog(by_strategy={"trend": [3, 1], "reversion": [2, 2]})
+    rows = by_strategy(log, fills, round_trips(fills))
+    assert list(rows) == ["(none)", "reversion", "trend"]
+    trend, reversion, none = rows["trend"], rows["reversion"], rows["(none)"]
+    assert (trend["proposals"], trend["approved"], trend["fills"]) == (3, 1, 2)
+    assert trend["realized_pnl"] == D("19.8") and trend["trades"] == 1
+    assert trend["win_rate_pct"] == D("100") and trend["trades_pnl"] == D("19.8")
+    assert (reversion["fills"], reversion["realized_pnl"], reversion["trades"]) == (1, 0, 1)
+    assert reversion["trades_pnl"] == D("-20.2")  # the trip opened by its entry
+    assert none["realized_pnl"] == D("-20.2") and none["fills"] == 1  # the sale's loss
+    assert sum((r["volume"] for r in rows.values()), D(0)) == D("100") + 100 + 120 + 80

@@ -125,3 +125,58 @@ def test_ops5_exclusions_are_the_latest_runs_changes_folded(tmp_path):
 
     exclusions = _document(tmp_path, fill)["exclusions"]
     assert exclusions == {"ADA-USD": {"reason": "stale_data", "detail": "20 min"}}
+
+
+def _intent(conn, intent_id, product, side, purpose, strategy, proposal_id=None, filled="0"):
+    conn.execute(
+        "INSERT INTO intents (intent_id, client_order_id, proposal_id, mode, purpose, "
+        "product_id, side, order_configuration, state, filled_size, created_at, updated_at, "
+        "strategy) VALUES (?, ?, ?, 'PAPER', ?, ?, ?, '{}', 'FILLED', ?, ?, ?, ?)",
+        (intent_id, f"c-{intent_id}", proposal_id, purpose, product, side, filled, T0, T0,
+         strategy),
+    )  # fmt: skip
+
+
+def _fill(conn, trade_id, intent_id, product, side, price, size, fee, at):
+    conn.execute(
+        "INSERT INTO fills VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'MAKER', ?, 'ws', ?)",
+        (trade_id, f"o-{intent_id}", intent_id, product, side, price, size, fee, at, at),
+    )
+
+
+def test_str5_status_breaks_results_down_by_strategy(tmp_path):
+    """STR-5: proposals, approvals, fills, volume, fees and realized PnL (average cost, fees
+    in) per strategy, the positions each holds, and an operator's sale unattributed."""
+
+    def fill(conn):
+        for n in (1, 2):
+            conn.execute(
+                "INSERT INTO cycles (cycle_id, started_at, status, config_hash, mode) "
+                "VALUES (?, ?, 'OK', 'h', 'PAPER')",
+                (f"c{n}", T0 + n),
+            )
+        _decision(conn, 1, "BTC-USD", "APPROVE", [])  # strategy 'momentum'
+        _decision(conn, 2, "ETH-USD", "REJECT", ["cooldown"])
+        plan = orjson.dumps({"strategy_id": "momentum"}).decode()
+        conn.execute("UPDATE proposals SET payload = ? WHERE proposal_id = 'c1/0'", (plan,))
+        _intent(conn, "e1", "BTC-USD", "BUY", "entry", "momentum", "c1/0", filled="2")
+        _intent(conn, "x1", "BTC-USD", "SELL", "exit", "momentum")
+        _intent(conn, "k1", "BTC-USD", "SELL", "flatten", None)
+        _fill(conn, "t1", "e1", "BTC-USD", "BUY", "100", "2", "0.2", T0 + 1)
+        _fill(conn, "t2", "x1", "BTC-USD", "SELL", "110", "1", "0.1", T0 + 2)
+        _fill(conn, "t3", "k1", "BTC-USD", "SELL", "90", "0.5", "0.05", T0 + 3)
+        conn.execute(
+            "INSERT INTO positions (product_id, base_size, average_cost, realized_pnl, "
+            "fees_paid, opened_at, updated_at) VALUES ('BTC-USD', '0.5', '100.1', '0', '0', ?, ?)",
+            (T0, T0),
+        )
+
+    doc = _document(tmp_path, fill)
+    momentum, operator = doc["strategies"]["momentum"], doc["strategies"]["(none)"]
+    assert (momentum["proposals"], momentum["approved"], momentum["fills"]) == (2, 1, 2)
+    # cost 200.2 for 2; sold 1 @ 110 less 0.1 fee: 110 - 0.1 - 100.1
+    assert Decimal(momentum["realized_pnl"]) == Decimal("9.8")
+    assert Decimal(momentum["fees"]) == Decimal("0.3")
+    assert momentum["positions"] == ["BTC-USD"]
+    assert Decimal(operator["realized_pnl"]) == Decimal("45") - Decimal("0.05") - Decimal("50.05")
+    assert doc["positions"][0]["strategy"] == "momentum"

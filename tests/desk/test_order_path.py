@@ -45,7 +45,9 @@ def _decision(now: float, entry_size: Decimal, exit_size: Decimal) -> DecisionSt
     proposal = Proposal(PRODUCT, Side.BUY, "parity", 1.0, "test", quote_notional=Decimal(50))
     step = DecisionStep(DecisionInputs(now, MarketSnapshot({}), Portfolio(), RiskState()))
     step.verdicts = [Verdict(proposal, VerdictAction.APPROVE, base_size=entry_size)]
-    step.exits = [ExitOrder("ETH-USD", exit_size, ExitReason.STOP_LOSS, None, Decimal(1))]
+    step.exits = [
+        ExitOrder("ETH-USD", exit_size, ExitReason.STOP_LOSS, None, Decimal(1), "owner")
+    ]
     return step
 
 
@@ -145,3 +147,13 @@ async def test_x6_paper_sends_the_order_live_and_dry_run_send(acted):
         assert exit_intent["reason"] == "stop_loss"
         limit = Decimal(exit_intent["limit_price"])
         assert bid * Decimal("0.995") <= limit < bid, mode
+
+
+async def test_str5_every_intent_names_the_strategy_it_acts_for(acted):
+    """STR-5: an entry carries its proposal's strategy, an exit the strategy of the position
+    it closes — in every mode."""
+    for mode in MODES:
+        assert [(i["purpose"], i["strategy"]) for i in acted[mode]] == [
+            ("exit", "owner"),
+            ("entry", "parity"),
+        ], mode

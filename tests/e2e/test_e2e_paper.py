@@ -317,3 +317,31 @@ def test_ops5_paper_order_jobs_are_components_that_halt_trading_when_they_fail(p
         name: components[name]["policy"] for name in ("user_stream", "resolve", "reconcile")
     }
     assert policies == {"user_stream": "restart", "resolve": "halt", "reconcile": "halt"}
+
+
+def test_str5_paper_attributes_intents_fills_metrics_and_status_to_the_strategy(
+    paper: Scenario,
+):
+    """STR-5: every intent the rules strategy caused names it (entries by their proposal,
+    exits by the position's plan); its fills, realized PnL and proposals show in the
+    metrics by strategy and in the status document's breakdown."""
+    intents = paper.after_first["intents"]
+    assert intents and {i["strategy"] for i in intents} == {"rules"}
+    daemon = paper.second.daemon
+
+    def fills_exported() -> str | None:
+        text = daemon.metrics()
+        return text if 'trader_strategy_fills{strategy="rules"}' in text else None
+
+    text = wait_for(fills_exported, timeout=30, interval=0.2)
+    fills = len(paper.after_first["fills"])  # the second run may have added more since
+    assert metric(text, "trader_strategy_fills", strategy="rules") >= fills
+    assert samples(text, "trader_strategy_realized_pnl")
+    assert samples(text, "trader_strategy_exposure")
+    assert metric(paper.first.metrics, "trader_strategy_proposals_total", strategy="rules") >= 1
+    assert metric(paper.first.metrics, "trader_strategy_approvals_total", strategy="rules") >= 1
+    document = daemon.status()
+    rules = document["strategies"]["rules"]
+    assert rules["fills"] >= fills and rules["proposals"] >= 1 and rules["approved"] >= 1
+    assert set(rules["positions"]) == {p["product_id"] for p in document["positions"]}
+    assert all(p["strategy"] == "rules" for p in document["positions"])

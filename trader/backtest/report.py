@@ -27,6 +27,12 @@ from trader.backtest.stats import (
 )
 from trader.config.universe import UniverseConfig
 from trader.desk.record import json_default
+from trader.state.strategy_results import (
+    UNATTRIBUTED,
+    FillRow,
+    StrategyResult,
+    results_of_fills,
+)
 from trader.universe.clusters import clusters_of
 
 HOUR_S = 3600
@@ -58,9 +64,10 @@ def round_trips(fills: Sequence[dict[str, Any]]) -> list[RoundTrip]:
         notional, fee = Decimal(fill["price"]) * size, Decimal(fill["fee"])
         trip = open_.setdefault(
             pid, {"at": fill["time"], "held": ZERO, "bought": ZERO, "sold": ZERO,
-                  "cost": ZERO, "proceeds": ZERO, "fees": ZERO},
+                  "cost": ZERO, "proceeds": ZERO, "fees": ZERO, "strategy": None},
         )  # fmt: skip
         trip["fees"] += fee
+        trip["strategy"] = trip["strategy"] or fill.get("strategy")
         if fill["side"] == "BUY":
             trip["held"] += size
             trip["bought"] += size
@@ -86,6 +93,7 @@ def _closed(pid: str, trip: dict[str, Any], closed_at: float) -> RoundTrip:
         exit_price=trip["proceeds"] / sold if sold else ZERO,
         fees=trip["fees"],
         pnl=trip["proceeds"] - trip["cost"] - trip["fees"],
+        strategy=trip["strategy"] or UNATTRIBUTED,
     )
 
 
@@ -130,6 +138,49 @@ def exposure(log: StepLog, universe: UniverseConfig, steps: int) -> dict[str, An
     }
 
 
+def by_strategy(
+    log: StepLog, fills: Sequence[dict[str, Any]], trips: Sequence[RoundTrip]
+) -> dict[str, dict[str, Any]]:
+    """STR-5: each strategy's proposals, approvals, fills, volume, fees, realized PnL (at
+    average cost), and its round trips: count, win rate, net PnL."""
+    results = results_of_fills(
+        FillRow(f["product_id"], f["side"], Decimal(f["price"]), Decimal(f["size"]),
+                Decimal(f["fee"]), f.get("strategy") or UNATTRIBUTED)
+        for f in fills
+    )  # fmt: skip
+    names = sorted(set(log.by_strategy) | set(results) | {t.strategy for t in trips})
+    out: dict[str, dict[str, Any]] = {}
+    for name in names:
+        own = [t for t in trips if t.strategy == name]
+        result = results.get(name, StrategyResult())
+        wins = sum(1 for t in own if t.pnl > 0)
+        out[name] = {
+            "proposals": log.by_strategy.get(name, [0, 0])[0],
+            "approved": log.by_strategy.get(name, [0, 0])[1],
+            "fills": result.fills,
+            "volume": result.volume,
+            "fees": result.fees,
+            "realized_pnl": result.realized_pnl,
+            "trades": len(own),
+            "win_rate_pct": (Decimal(wins * 100) / len(own)).quantize(PCT) if own else None,
+            "trades_pnl": sum((t.pnl for t in own), ZERO),
+        }
+    return out
+
+
+def strategy_table(by: dict[str, dict[str, Any]], quote_currency: str) -> str:
+    """STR-5: one line per strategy for the terminal."""
+    lines = [f"{'Strategy':<16}{'proposals':>10}{'approved':>10}{'trades':>8}{'win %':>9}"
+             f"{'realized ' + quote_currency:>18}{'fees':>14}"]  # fmt: skip
+    for name, row in by.items():
+        win = "-" if row["win_rate_pct"] is None else f"{row['win_rate_pct']:.1f}"
+        lines.append(
+            f"{name:<16}{row['proposals']:>10,}{row['approved']:>10,}{row['trades']:>8,}"
+            f"{win:>9}{row['realized_pnl']:>18,.2f}{row['fees']:>14,.2f}"
+        )
+    return "\n".join(lines)
+
+
 def build_report(
     info: RunInfo,
     log: StepLog,
@@ -163,6 +214,7 @@ def build_report(
         "equity_hourly": hourly(log.equity),
         "drawdown_pct_hourly": [(t, d.quantize(PCT)) for t, d in hourly(drawdown_series(points))],
         "exposure": exposure(log, universe, log.steps),
+        "by_strategy": by_strategy(log, fills, trips),
     }
     return report, summary, points
 

@@ -45,6 +45,8 @@ class StepLog:
     halts: list[tuple[float, str]] = field(default_factory=list)
     steps: int = 0
     bars: int = 0
+    # STR-5: strategy -> [proposals, approved]
+    by_strategy: dict[str, list[int]] = field(default_factory=dict)
 
 
 def rows_between(starts: Sequence[int], first: int, end: int) -> tuple[int, int]:
@@ -133,6 +135,10 @@ class Runner:
         log.proposals += len(step.proposals)
         log.approved += len(step.approved)
         log.exits += len(step.exits)
+        for proposal in step.proposals:
+            log.by_strategy.setdefault(proposal.strategy_id, [0, 0])[0] += 1
+        for verdict in step.approved:
+            log.by_strategy.setdefault(verdict.proposal.strategy_id, [0, 0])[1] += 1
         if step.halt is not None:
             log.halts.append((float(t), step.halt.breach.reason.value))
         for verdict in step.verdicts:

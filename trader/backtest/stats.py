@@ -62,6 +62,7 @@ class RoundTrip:
     exit_price: Decimal  # average
     fees: Decimal
     pnl: Decimal  # net of all fees
+    strategy: str = ""  # STR-5: the strategy of its first attributed fill (the entry's)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ import structlog
 from trader.backtest.data import DataError, Dataset, load_dataset
 from trader.backtest.picture import equity_html
 from trader.backtest.progress import Progress
-from trader.backtest.report import RunInfo, build_report, report_json
+from trader.backtest.report import RunInfo, build_report, report_json, strategy_table
 from trader.backtest.runner import Runner
 from trader.backtest.session import open_session, refuse_finer_timeframes
 from trader.backtest.stats import summary_table
@@ -135,6 +135,7 @@ async def _run(
     title = f"Backtest {_day(start)} – {_day(end)}"
     (out / "equity.html").write_text(equity_html(points, title, subtitle=subtitle), "utf-8")
     print(summary_table(summary, quote_currency=info.quote_currency))
+    print(strategy_table(report["by_strategy"], info.quote_currency))
     rate = log.bars / elapsed if elapsed > 0 else 0.0
     print(
         f"\n{log.bars:,} bars, {log.steps:,} decision steps in {elapsed:.1f} s ({rate:,.0f} bars/s)"

@@ -91,6 +91,7 @@ def render(document: dict[str, Any]) -> str:
         lines.append("KILL SWITCH FILE PRESENT")
     lines += _money_lines(document)
     lines += _position_lines(document.get("positions") or [])
+    lines += _strategy_lines(document.get("strategies") or {}, document.get("quote_currency"))
     lines += _order_lines(document.get("open_orders") or [])
     lines += _decision_lines(document.get("last_decisions") or [])
     lines += _exclusion_lines(document.get("exclusions") or {})
@@ -124,7 +125,21 @@ def _position_lines(positions: list[dict[str, Any]]) -> list[str]:
             if p.get("mark")
             else "  (no mark yet)"
         )
-        lines.append(f"  {p['product_id']}: {p['base_size']} @ {p['average_cost']}{mark}")
+        owner = f"  [{p['strategy']}]" if p.get("strategy") else ""
+        lines.append(f"  {p['product_id']}: {p['base_size']} @ {p['average_cost']}{mark}{owner}")
+    return lines
+
+
+def _strategy_lines(strategies: dict[str, dict[str, Any]], quote: str | None) -> list[str]:
+    """STR-5: one line per strategy."""
+    lines = [f"strategies: {len(strategies)}"]
+    for name, s in strategies.items():
+        held = ", ".join(s.get("positions") or []) or "-"
+        lines.append(
+            f"  {name}: proposals {s.get('proposals')} approved {s.get('approved')}"
+            f"  fills {s.get('fills')}  realized {s.get('realized_pnl')} {quote or ''}"
+            f"  fees {s.get('fees')}  holding {held}"
+        )
     return lines
 
 

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import orjson
 
 from trader.state.meta import VALUATION_KEY, read_value
-from trader.state.portfolio import realized_pnl
+from trader.state.portfolio import entry_plans, realized_pnl
 from trader.state.status_queries import (
     decision_rows,
     last_cycle_row,
@@ -23,6 +23,7 @@ from trader.state.status_queries import (
     open_order_rows,
     position_rows,
 )
+from trader.state.strategy_results import UNATTRIBUTED, StrategyResult, strategy_results
 from trader.state.trading_state import read_status
 
 LAST_DECISIONS = 10
@@ -74,6 +75,7 @@ def state_document(conn: sqlite3.Connection) -> dict[str, Any]:
         "realized_pnl": str(realized_pnl(conn)),
         "unrealized_pnl": str(unrealized),
         "positions": positions,
+        "strategies": _strategies(conn, positions),
         "open_orders": _open_orders(conn),
         "last_decisions": _last_decisions(conn),
         "exclusions": _exclusions(conn),
@@ -100,6 +102,31 @@ def _positions(conn: sqlite3.Connection, marks: dict[str, Decimal | None]) -> li
         row["value"] = None if mark is None else str(size * mark)
         row["unrealized_pnl"] = None if mark is None else str((mark - cost) * size)
     return rows
+
+
+def _strategies(conn: sqlite3.Connection, positions: list[dict[str, Any]]) -> dict[str, Any]:
+    """STR-5: each strategy's proposals, approvals, fills, volume, fees and realized PnL, and
+    the positions it holds (by the plan of the entry that last added to each)."""
+    owners = {
+        row[0]: str(_decoded(row[1], dict).get("strategy_id") or "") for row in entry_plans(conn)
+    }
+    held: dict[str, list[str]] = {}
+    for position in positions:
+        owner = position["strategy"] = owners.get(position["product_id"]) or UNATTRIBUTED
+        held.setdefault(owner, []).append(position["product_id"])
+    results = strategy_results(conn)
+    return {
+        strategy: {
+            "proposals": result.proposals,
+            "approved": result.approved,
+            "fills": result.fills,
+            "volume": str(result.volume),
+            "fees": str(result.fees),
+            "realized_pnl": str(result.realized_pnl),
+            "positions": held.get(strategy, []),
+        }
+        for strategy, result in sorted({**{k: StrategyResult() for k in held}, **results}.items())
+    }
 
 
 def _open_orders(conn: sqlite3.Connection) -> list[dict[str, Any]]:

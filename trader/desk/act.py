@@ -202,7 +202,13 @@ class Actor:
     async def _enter(self, verdict: Verdict, cycle_id: str, proposal_id: str | None) -> None:
         proposal = verdict.proposal
         if proposal.side is Side.SELL:
-            await self._exit(proposal.product_id, verdict.base_size, Purpose.EXIT, cycle_id)
+            await self._exit(
+                proposal.product_id,
+                verdict.base_size,
+                Purpose.EXIT,
+                cycle_id,
+                strategy=proposal.strategy_id,
+            )
             return
         await self.desk.manager.enter(
             proposal.product_id,
@@ -210,6 +216,7 @@ class Actor:
             verdict.base_size,
             proposal_id=proposal_id,
             cycle_id=cycle_id,
+            strategy=proposal.strategy_id,
         )
 
     async def exit_positions(self, exits: Sequence[ExitOrder], cycle_id: str | None) -> None:
@@ -220,6 +227,7 @@ class Actor:
                 Purpose.EXIT,
                 cycle_id,
                 reason=exit_order.reason.value,
+                strategy=exit_order.strategy_id or None,
             )
 
     async def _exit(
@@ -229,13 +237,14 @@ class Actor:
         purpose: Purpose,
         cycle_id: str | None,
         reason: str = "proposal",
+        strategy: str | None = None,
     ) -> None:
         working = await self.db.run(lambda conn: store.exit_working(conn, product_id))
         if working:
             return
         log.warning("exit_due", product_id=product_id, size=str(size), reason=reason)
         await self.desk.manager.exit(
-            product_id, size, purpose=purpose, cycle_id=cycle_id, reason=reason
+            product_id, size, purpose=purpose, cycle_id=cycle_id, reason=reason, strategy=strategy
         )
 
     async def cancel_all(self, reason: str) -> int:

@@ -35,6 +35,7 @@ class OrderDraft:
     proposal_id: str | None = None
     parent_intent_id: str | None = None
     reason: str | None = None
+    strategy: str | None = None  # STR-5: whose order it is
 
 
 def log_intent(intent: Intent, draft: OrderDraft) -> None:

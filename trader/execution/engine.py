@@ -123,6 +123,7 @@ class ExecutionEngine:
             parent_intent_id=draft.parent_intent_id,
             expires_at=draft.end_time,
             reason=draft.reason,
+            strategy=draft.strategy,
         )
 
     async def place(self, draft: OrderDraft) -> Intent:

@@ -114,3 +114,4 @@ class Intent:
     attempts: int = 0
     reject_reason: str | None = None
     reason: str | None = None  # why it was placed: an exit's reason (stop_loss, ...), a trigger
+    strategy: str | None = None  # STR-5: the strategy it acts for (None: operator, kill switch)

@@ -56,6 +56,7 @@ class WorkingEntry:
     deadline: float
     proposal_id: str | None
     cycle_id: str | None
+    strategy: str | None = None  # STR-5: whose entry it is
 
 
 class OrderManager:
@@ -90,9 +91,10 @@ class OrderManager:
         *,
         proposal_id: str | None = None,
         cycle_id: str | None = None,
+        strategy: str | None = None,
     ) -> Intent | None:
         entry = WorkingEntry(
-            "", product_id, side, base_size, Decimal(0), 0, 0.0, proposal_id, cycle_id
+            "", product_id, side, base_size, Decimal(0), 0, 0.0, proposal_id, cycle_id, strategy
         )
         return await self._post(entry, Purpose.ENTRY, parent=None)
 
@@ -129,6 +131,7 @@ class OrderManager:
             cycle_id=entry.cycle_id,
             proposal_id=entry.proposal_id,
             parent_intent_id=parent,
+            strategy=entry.strategy,
         )
         intent = await self.engine.place(draft)
         working = replace(
@@ -202,6 +205,7 @@ class OrderManager:
             parent,
             entry.proposal_id,
             entry.cycle_id,
+            strategy=entry.strategy,
         )
 
     async def exit(
@@ -213,6 +217,7 @@ class OrderManager:
         cycle_id: str | None = None,
         reason: str | None = None,
         slippage_bps: Decimal | None = None,
+        strategy: str | None = None,
     ) -> Intent | None:
         """Sell `base_size` now, no worse than the bid minus the slippage cap (the exit cap
         unless given, e.g. the kill switch's flatten cap)."""
@@ -226,6 +231,7 @@ class OrderManager:
             None,
             cycle_id,
             reason,
+            strategy=strategy,
         )
 
     async def _ioc(
@@ -239,6 +245,8 @@ class OrderManager:
         proposal_id: str | None,
         cycle_id: str | None,
         reason: str | None = None,
+        *,
+        strategy: str | None = None,
     ) -> Intent | None:
         quote, rules = self._quote(product_id), self._rules(product_id)
         size = quantize_size(size, rules) if rules is not None else Decimal(0)
@@ -267,6 +275,7 @@ class OrderManager:
             proposal_id=proposal_id,
             parent_intent_id=parent,
             reason=reason,
+            strategy=strategy,
         )
         return await self.engine.place(draft)
 

@@ -34,7 +34,7 @@ INTENT_COLUMNS = (
     "intent_id, client_order_id, proposal_id, cycle_id, mode, purpose, product_id, side, "
     "order_configuration, base_size, quote_size, limit_price, state, exchange_order_id, "
     "filled_size, filled_value, fees, reject_reason, created_at, updated_at, request_body, "
-    "attempts, parent_intent_id, expires_at, reason"
+    "attempts, parent_intent_id, expires_at, reason, strategy"
 )
 
 
@@ -53,7 +53,7 @@ def insert_intent(
     with transaction(conn):
         conn.execute(
             f"INSERT INTO intents ({INTENT_COLUMNS}, submitted_at) VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 intent.intent_id,
                 intent.client_order_id,
@@ -80,6 +80,7 @@ def insert_intent(
                 intent.parent_intent_id,
                 intent.expires_at,
                 intent.reason,
+                intent.strategy,
                 submitted_at,
             ),
         )
@@ -111,6 +112,7 @@ def row_to_intent(row: sqlite3.Row) -> Intent:
         attempts=row["attempts"],
         reject_reason=row["reject_reason"],
         reason=row["reason"],
+        strategy=row["strategy"],
     )
 
 

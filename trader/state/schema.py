@@ -191,7 +191,15 @@ CREATE TABLE candles (
 );
 """
 
-MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3), (4, V4), (5, V5)]
+# STR-5: the strategy an intent acts for (entries: the proposal's; exits: the position's)
+V6 = """
+ALTER TABLE intents ADD COLUMN strategy TEXT;
+UPDATE intents SET strategy = (
+    SELECT p.strategy FROM proposals p WHERE p.proposal_id = intents.proposal_id
+) WHERE proposal_id IS NOT NULL;
+"""
+
+MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6)]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from trader.ops.metrics import Metrics
 from trader.pipeline.decide import DecisionStep
+from trader.state.strategy_results import UNATTRIBUTED, StrategyResult
 
 
 class TradingMetrics:
@@ -28,6 +29,7 @@ class TradingMetrics:
         self.position = metrics.gauge(
             "trader_position_notional", "position value at mid, quote currency", ["product"]
         )
+        self.by_strategy = StrategyMetrics(metrics)
 
     def observe(self, step: DecisionStep, realized_pnl: Decimal) -> None:
         for signal in step.signals:
@@ -42,6 +44,7 @@ class TradingMetrics:
             for exclusion in step.universe.excluded.values():
                 self.exclusions.labels(reason=exclusion.reason.value).inc()
         self._portfolio(step, realized_pnl)
+        self.by_strategy.observe_step(step)
 
     def observe_positions(self, values: dict[str, Decimal], realized_pnl: Decimal) -> None:
         """X-4: exposure and realized PnL as soon as fills move them, not a cycle later."""
@@ -59,3 +62,45 @@ class TradingMetrics:
             self.position.labels(product=product_id).set(
                 float(portfolio.position_value(product_id, prices))
             )
+
+
+class StrategyMetrics:
+    """STR-5: each strategy's proposals and approvals (this process), and its fills,
+    realized PnL and exposure (from the state file and the step's portfolio)."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        label = ["strategy"]
+        self.proposals = metrics.counter(
+            "trader_strategy_proposals", "proposals made, by strategy", label
+        )
+        self.approvals = metrics.counter(
+            "trader_strategy_approvals", "proposals the risk engine approved, by strategy", label
+        )
+        self.fills = metrics.gauge("trader_strategy_fills", "fills in the state file", label)
+        self.realized = metrics.gauge(
+            "trader_strategy_realized_pnl", "realized PnL net of fees, quote currency", label
+        )
+        self.exposure = metrics.gauge(
+            "trader_strategy_exposure", "value of its positions at mid, quote currency", label
+        )
+        self._exposed: set[str] = set()
+
+    def observe_step(self, step: DecisionStep) -> None:
+        for proposal in step.proposals:
+            self.proposals.labels(strategy=proposal.strategy_id).inc()
+        for verdict in step.approved:
+            self.approvals.labels(strategy=verdict.proposal.strategy_id).inc()
+        prices = step.inputs.market.mid_prices()
+        exposure: dict[str, Decimal] = {}
+        for position in step.inputs.portfolio.positions.values():
+            owner = position.strategy_id or UNATTRIBUTED
+            value = step.inputs.portfolio.position_value(position.product_id, prices)
+            exposure[owner] = exposure.get(owner, Decimal(0)) + value
+        self._exposed |= set(exposure)  # a strategy whose positions closed drops to 0
+        for strategy in self._exposed:
+            self.exposure.labels(strategy=strategy).set(float(exposure.get(strategy, 0)))
+
+    def observe_results(self, results: dict[str, StrategyResult]) -> None:
+        for strategy, result in results.items():
+            self.fills.labels(strategy=strategy).set(result.fills)
+            self.realized.labels(strategy=strategy).set(float(result.realized_pnl))

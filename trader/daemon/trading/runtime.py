@@ -47,6 +47,7 @@ from trader.sim.venue import SimVenue
 from trader.state.candle_log import CandleRecorder
 from trader.state.db import Database
 from trader.state.portfolio import position_sizes, realized_pnl
+from trader.state.strategy_results import strategy_results
 
 log = structlog.get_logger("trader.trading")
 
@@ -215,6 +216,7 @@ class TradingRuntime:
         quotes = {p: pm.quote for p, pm in step.inputs.market.products.items() if pm.quote}
         await self.recorder.flush(step.now, quotes)
         self.gauges.observe(step, await self.db.run(realized_pnl))
+        self.gauges.by_strategy.observe_results(await self.db.run(strategy_results))
 
     async def _on_fills(self, fills: list[Fill]) -> None:
         """Exposure gauges follow each fill: the new position at the latest mid (at the
