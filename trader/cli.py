@@ -15,7 +15,12 @@ from pathlib import Path
 
 from trader import __version__
 from trader.commands.exit_codes import EXIT_FAILURE
-from trader.commands.options import adopt_options, backtest_options, sim_options
+from trader.commands.options import (
+    adopt_options,
+    backtest_options,
+    check_strategy_options,
+    sim_options,
+)
 
 
 def _add_config(parser: argparse.ArgumentParser) -> None:
@@ -83,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
         "backtest", help="run the live pipeline over recorded candles, write a report (BT-1)"
     )
     backtest_options(backtest)
+
+    check_strategy = sub.add_parser(
+        "check-strategy", help="replay recorded bars to catch a strategy reading the future (STR-6)"
+    )
+    check_strategy_options(check_strategy)
 
     sim = sub.add_parser("sim", help="serve the simulated Coinbase venue on loopback (SIM-1)")
     sim_options(sim)

@@ -8,6 +8,7 @@ values are reported then, naming the file and the row.
 
 from __future__ import annotations
 
+import bisect
 from array import array
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
@@ -82,6 +83,13 @@ class BarSeries:
 
     def __len__(self) -> int:
         return len(self.starts)
+
+    def before(self, end: int) -> BarSeries:
+        """The bars starting before `end`, as a series of their own."""
+        count = bisect.bisect_left(self.starts, end)
+        return BarSeries(
+            self.product_id, self.path, self.starts[:count], self._texts[:count], self._files
+        )
 
     def candle(self, index: int) -> Candle:
         """The bar at `index` with exact Decimals; RecordedDataError if it is malformed."""

@@ -56,6 +56,17 @@ class Dataset:
         lasts = [s.starts[-1] for s in self.series.values() if len(s)]
         return min(firsts), max(lasts) + self.bar_seconds
 
+    def before(self, end: int) -> Dataset:
+        """The same set without the bars (and recorded touches) from `end` on."""
+        return replace(
+            self,
+            series={pid: bars.before(end) for pid, bars in self.series.items()},
+            tops={
+                pid: {t: top for t, top in tops.items() if t < end}
+                for pid, tops in self.tops.items()
+            },
+        )
+
 
 class DataError(ValueError):
     """The folder holds no recorded set we can read; the message says what was expected."""

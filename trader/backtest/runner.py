@@ -17,19 +17,17 @@ back only after something could have changed there (`desk/state_source.py`).
 
 from __future__ import annotations
 
-import bisect
-import heapq
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from trader.backtest.market import opening_quote, slot_events, ticker
+from trader.backtest.feed import closing_candles, merged_slots, rows_between, slot_opening
+from trader.backtest.market import slot_events, ticker
 from trader.backtest.session import Session
-from trader.core.types import Candle, Quote
+from trader.core.types import Candle
 from trader.desk.cycle import products_to_trade
 from trader.exchange.models import OrderEvent, TickerEvent, TradesEvent
 from trader.pipeline.decide import DecisionStep
-from trader.sim.market.bars import split_bar
 
 
 @dataclass
@@ -49,35 +47,6 @@ class StepLog:
     by_strategy: dict[str, list[int]] = field(default_factory=dict)
 
 
-def rows_between(starts: Sequence[int], first: int, end: int) -> tuple[int, int]:
-    """The index range of the bars starting in [first, end)."""
-    return bisect.bisect_left(starts, first), bisect.bisect_left(starts, end)
-
-
-def merged_slots(session: Session, first: int, end: int) -> Iterator[tuple[int, list[Candle]]]:
-    """Every bar time in [first, end) with the bars starting then, product order fixed."""
-    series = session.dataset.series
-    order = sorted(series)
-
-    def starts(index: int) -> Iterator[tuple[int, int, int]]:
-        bars = series[order[index]]
-        low, high = rows_between(bars.starts, first, end)
-        for row in range(low, high):
-            yield bars.starts[row], index, row
-
-    current: int | None = None
-    bucket: list[Candle] = []
-    for start, index, row in heapq.merge(*(starts(i) for i in range(len(order)))):
-        if start != current and bucket:
-            assert current is not None
-            yield current, bucket
-            bucket = []
-        current = start
-        bucket.append(series[order[index]].candle(row))
-    if bucket and current is not None:
-        yield current, bucket
-
-
 class Runner:
     def __init__(self, session: Session, start: int, end: int, warmup_s: int) -> None:
         self.s = session
@@ -94,10 +63,10 @@ class Runner:
         return sum(high - low for low, high in ranges)
 
     async def run(self, progress: Callable[[int], None] = lambda _done: None) -> StepLog:
-        for t, bars in merged_slots(self.s, self.start - self.warmup_s, self.end):
+        for t, bars in merged_slots(self.s.dataset, self.start - self.warmup_s, self.end):
             self.s.clock.now = t
             for bar in bars:
-                self.s.market.set_quote(self._opening(bar, t))
+                self.s.market.set_quote(slot_opening(self.s.dataset, bar, t))
             if t >= self.start:
                 traded = await self._decide(t)
                 await self._replay_orders(t, bars, traded)
@@ -107,10 +76,6 @@ class Runner:
             self.log.bars += len(bars)
             progress(self.log.bars)
         return self.log
-
-    def _opening(self, bar: Candle, t: int) -> Quote:
-        top = self.s.dataset.tops.get(bar.product_id, {}).get(t)
-        return opening_quote(bar, self.s.dataset.rules[bar.product_id], float(t), top)
 
     # -- one step of the trading cycle, as the daemon runs it ---------------------------
     async def _decide(self, t: int) -> set[str]:
@@ -197,10 +162,7 @@ class Runner:
     def _close(self, bars: list[Candle]) -> None:
         s = self.s
         for bar in bars:
-            rules = s.dataset.rules[bar.product_id]
-            minutes = self.bar_s // 60
-            pieces = [bar] if minutes == 1 else split_bar(bar, minutes, rules.base_increment)
-            for candle in pieces:
+            for candle in closing_candles(s.dataset, bar):
                 s.market.add_candle(candle)
                 s.core.on_candle(candle)
 

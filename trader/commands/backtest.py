@@ -49,7 +49,8 @@ def parse_time(text: str, name: str) -> int:
     return int(moment.timestamp())
 
 
-def _config_path(given: Path | None) -> Path:
+def config_path(given: Path | None) -> Path:
+    """`--config`, else app.yaml in the working directory, else app.yaml.example."""
     if given is not None:
         return given
     return Path("app.yaml") if Path("app.yaml").is_file() else Path("app.yaml.example")
@@ -70,7 +71,7 @@ def backtest_command(args: argparse.Namespace) -> int:
         )
         if end <= start:
             raise ValueError(f"--to must be after --from ({args.end} <= {args.start})")
-        loaded = load_config(_config_path(args.config))
+        loaded = load_config(config_path(args.config))
         products = [p.strip() for p in args.products.split(",") if p.strip()] or None
         dataset = load_dataset(args.data, products)
         refuse_finer_timeframes(loaded, dataset.bar_seconds)

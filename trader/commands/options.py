@@ -49,6 +49,31 @@ def backtest_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def check_strategy_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", help="the strategy's registry id (enabled or not)")
+    parser.add_argument("--data", type=Path, required=True, help="a recorded data folder or file")
+    parser.add_argument(
+        "--from",
+        dest="start",
+        default=None,
+        help="UTC date/time or epoch s of the first decision (default: the first time after "
+        "the strategy's warm-up)",
+    )
+    parser.add_argument(
+        "--to", dest="end", default=None, help="UTC date/time or epoch s (excl.; default 7 days)"
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="app.yaml whose policy files are used (default app.yaml, else app.yaml.example)",
+    )
+    parser.add_argument("--products", default="", help="comma-separated product ids (default all)")
+    parser.add_argument(
+        "--cuts", type=int, default=None, help="points where the data is cut (default 8)"
+    )
+
+
 def sim_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default loopback)")
     parser.add_argument("--port", type=int, default=8787, help="port (0 = any free port)")
