@@ -20,6 +20,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
@@ -220,8 +221,14 @@ class ChaosRun:
 
     def _gate_decided(self) -> str | None:
         """ "open" once reconciled, "adoption" when the state needs it, else None (the
-        venue may still be failing the start-up reconcile: it is retried)."""
-        trading = self.daemon_status().get("trading")
+        venue may still be failing the start-up reconcile: it is retried). A status request
+        that times out is "not yet": the fault mix pauses the daemon (SIGSTOP, up to 4 s) and
+        holds its state file's lock (up to 3 s) while it starts, which a loaded machine can
+        stretch past the request's 5 s; `wait_for`'s own deadline still bounds the wait."""
+        try:
+            trading = self.daemon_status().get("trading")
+        except (TimeoutError, urllib.error.URLError):
+            return None
         if not trading:
             return None
         report = trading.get("reconcile") or {}

@@ -391,6 +391,8 @@ class Daemon:
             closing = abort_unfinished_cycles(self.clock())
             await run_step("close_cycle", self._db.run(closing))
         await self._canceller.stop()
+        if self.trading is not None:  # nothing may send after the cancel-all below
+            await run_step("trading_jobs_stop", self.trading.stop_jobs())
         if self._db is not None and self.loaded.app.shutdown.cancel_open_orders:
             await run_step("cancel_all", self._cancel_all("shutdown"), self._cancel_budget())
         if self.trading is not None:

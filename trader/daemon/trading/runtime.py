@@ -273,8 +273,14 @@ class TradingRuntime:
             "clock_offset_s": self.adapter.clock.offset_s,
         }
 
-    async def stop(self) -> None:
+    async def stop_jobs(self) -> None:
+        """Stop every trading job (exits between cycles, order resolution, reconciliation,
+        the user stream, the watchers): after this nothing of the runtime sends an order,
+        so a cancel-all that follows is the last word (OPS-3)."""
         await self.supervisor.stop(group=TRADING)
+
+    async def stop(self) -> None:
+        await self.stop_jobs()
         await self.actor.stop()
         await self.md.stop()
         await self.adapter.close()
