@@ -10,7 +10,15 @@ from decimal import Decimal as D
 import pytest
 
 from trader.config.signals import SignalsConfig
-from trader.core.timeframes import TIMEFRAMES, BarBook, BarView, Resampler, check_needs
+from trader.core.timeframes import (
+    MAX_BACKFILL_MINUTES,
+    TIMEFRAMES,
+    BarBook,
+    BarView,
+    Resampler,
+    backfill_minutes,
+    check_needs,
+)
 from trader.core.types import Candle
 from trader.sim.market.bars import split_bar
 from trader.triggers.engine import TriggerEngine
@@ -123,3 +131,10 @@ def test_str4_history_is_bounded_and_each_strategy_sees_what_it_declared():
 def test_str4_a_bad_timeframe_declaration_is_refused(needs, text):
     with pytest.raises(ValueError, match=text.replace("(", r"\(").replace(".", r"\.")):
         check_needs(needs)
+
+
+def test_str4_a_start_backfills_the_declared_bars_up_to_a_week():
+    assert backfill_minutes({}, 1500) == 1500
+    assert backfill_minutes({"15m": 200}, 1500) == 3000
+    assert backfill_minutes({"1h": 20, "5m": 10}, 1500) == 1500  # the triggers need more
+    assert backfill_minutes({"1h": 500}, 1500) == MAX_BACKFILL_MINUTES == 7 * 1440

@@ -142,6 +142,18 @@ class BarView:
         return bars if len(bars) <= history else bars[-history:]
 
 
+MAX_BACKFILL_MINUTES = 7 * 1440  # what a start fetches at most: longer histories fill live
+
+
+def backfill_minutes(needs: Mapping[str, int], least: int) -> int:
+    """The 1-minute candles a start fetches so the declared bars exist at once: at least
+    `least` (the triggers' own need), at most a week."""
+    wanted = max(
+        (history * timeframe_seconds(tf) // 60 for tf, history in needs.items()), default=0
+    )
+    return max(least, min(wanted, MAX_BACKFILL_MINUTES))
+
+
 def merged_needs(declared: Sequence[Mapping[str, int]]) -> dict[str, int]:
     """Every timeframe any strategy declared, with the longest history asked for."""
     needs: dict[str, int] = {}

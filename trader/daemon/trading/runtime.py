@@ -21,6 +21,7 @@ import structlog
 from trader.config.loader import LoadedConfig
 from trader.config.secrets import Credentials
 from trader.core.clock import Clock
+from trader.core.timeframes import backfill_minutes
 from trader.core.types import Candle, Mode, ProductRules, TradingState
 from trader.daemon.cycle import CycleContext, Stage
 from trader.daemon.trading.gauges import TradingMetrics
@@ -116,14 +117,6 @@ class TradingRuntime:
             rules = {p.product_id: p for p in choose_products(await adapter.products(), loaded)}
             listed_at = await listing_times(adapter, list(rules), clock())
             actor = await Actor.create(loaded, db, metrics, keeper, adapter, rules, clock)
-            # PAPER: market data flows through the paper exchange, which fills from it
-            md = MarketDataService(
-                actor.exchange,
-                list(rules),
-                metrics,
-                settings=MarketDataSettings(history=STORE_HISTORY),
-            )
-            actor.quote = md.quote
             core = DecisionCore(
                 loaded.policy,
                 loaded.universe,
@@ -131,6 +124,19 @@ class TradingRuntime:
                 loaded.strategies,
                 plugins=loaded.plugins,
             )
+            # PAPER: market data flows through the paper exchange, which fills from it; the
+            # backfill covers the bars the strategies declared (STR-4), up to a week
+            least = MarketDataSettings().backfill_minutes
+            md = MarketDataService(
+                actor.exchange,
+                list(rules),
+                metrics,
+                settings=MarketDataSettings(
+                    history=STORE_HISTORY,
+                    backfill_minutes=backfill_minutes(core.registry.needs(), least),
+                ),
+            )
+            actor.quote = md.quote
             # subscribed before the backfill: the triggers see every candle, the store keeps
             # few; closed before `started`, backfilled candles are applied as they arrive
             core.triggers.advance(started)
