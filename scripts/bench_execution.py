@@ -143,7 +143,12 @@ def relaxed_core(tmp: Path):
     (tmp / "app.yaml").write_text(yaml.safe_dump({"mode": "DRY_RUN"}))
     loaded = load_config(tmp / "app.yaml")
     return DecisionCore(
-        loaded.policy, loaded.universe, loaded.signals, loaded.strategies, plugins=loaded.plugins
+        loaded.policy,
+        loaded.universe,
+        loaded.signals,
+        loaded.strategies,
+        plugins=loaded.plugins,
+        filters=loaded.filters,
     )
 
 

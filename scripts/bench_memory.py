@@ -235,6 +235,7 @@ class Harness:
             loaded.signals,
             loaded.strategies,
             plugins=loaded.plugins,
+            filters=loaded.filters,
         )
         core.triggers.advance(self.now)
         self.md.subscribe_candles(core.on_candle)

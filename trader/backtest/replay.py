@@ -110,7 +110,12 @@ class Replay:
         loaded = self.loaded
         market = BacktestMarket(STORE_HISTORY)
         core = DecisionCore(
-            loaded.policy, loaded.universe, loaded.signals, self.strategies, plugins=loaded.plugins
+            loaded.policy,
+            loaded.universe,
+            loaded.signals,
+            self.strategies,
+            plugins=loaded.plugins,
+            filters=loaded.filters,
         )
         for t, bars in merged_slots(dataset, feed_from, start):
             _open(market, dataset, bars, t)

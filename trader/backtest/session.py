@@ -137,7 +137,12 @@ async def _assemble(
     actor = Actor(loaded, db, paper, desk, rules, clock)
     actor.quote = market.quote
     core = DecisionCore(
-        loaded.policy, loaded.universe, loaded.signals, loaded.strategies, plugins=loaded.plugins
+        loaded.policy,
+        loaded.universe,
+        loaded.signals,
+        loaded.strategies,
+        plugins=loaded.plugins,
+        filters=loaded.filters,
     )
     core.set_fee_rates(await paper.fee_rates())
     stored = StoredState(db, keeper, actor, loaded.universe.quote_currency)

@@ -20,13 +20,14 @@ from trader.config.app import AppConfig
 from trader.config.environment import environment_problems
 from trader.config.files import FileProblem, parse_yaml, read_text
 from trader.config.issues import ConfigError, ConfigIssue, validate
-from trader.config.plugins import Resolved, resolve_strategies
+from trader.config.plugins import Resolved, resolve_filters, resolve_strategies
 from trader.config.policy import PolicyConfig
 from trader.config.signals import SignalsConfig
 from trader.config.strategies import StrategiesConfig
 from trader.config.universe import UniverseConfig
 from trader.core.types import Mode
 from trader.strategies.base import StrategyPlugin
+from trader.universe.plugin import FilterPlugin
 
 POLICY_FILES: dict[str, type[BaseModel]] = {
     "policy.yaml": PolicyConfig,
@@ -55,6 +56,7 @@ class LoadedConfig:
     config_hash: str
     root: Path = field(repr=False)
     plugins: Mapping[str, StrategyPlugin] = field(default_factory=dict, repr=False)
+    filters: tuple[FilterPlugin, ...] = field(default=(), repr=False)  # enabled, in order
 
     def resolve(self, name: str, base: Path | None = None) -> Path:
         path = Path(name).expanduser()
@@ -187,12 +189,7 @@ def load_config(config_file: Path) -> LoadedConfig:
         if raw is None:
             continue
         problems = _check(model, raw, policy_path)
-        if file_name == "strategies.yaml" and not problems:  # its classes and parameters
-            resolved = resolve_strategies(
-                StrategiesConfig.model_validate(raw), config_dir, policy_path
-            )
-            problems = resolved.issues
-        issues += problems
+        issues += problems or _plugins(file_name, raw, config_dir, policy_path, resolved)
         raws[file_name] = raw
     if issues:
         raise ConfigError(issues)
@@ -201,6 +198,23 @@ def load_config(config_file: Path) -> LoadedConfig:
     if usable:
         raise ConfigError(usable)
     return loaded
+
+
+def _plugins(
+    file_name: str, raw: dict[str, Any], config_dir: Path, path: Path, resolved: Resolved
+) -> list[ConfigIssue]:
+    """The classes a valid policy file names (strategies, universe filters), into
+    `resolved`; the problems found loading them."""
+    if file_name == "strategies.yaml":
+        found = resolve_strategies(StrategiesConfig.model_validate(raw), config_dir, path)
+        resolved.plugins = found.plugins
+    elif file_name == "universe.yaml":
+        found = resolve_filters(UniverseConfig.model_validate(raw), config_dir, path)
+        resolved.filters = found.filters
+    else:
+        return []
+    resolved.digests.update(found.digests)
+    return found.issues
 
 
 def _build(
@@ -231,4 +245,5 @@ def _build(
         config_hash=config_hash(models, resolved.digests),
         root=config_file.parent,
         plugins=resolved.plugins,
+        filters=tuple(resolved.filters),
     )

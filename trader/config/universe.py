@@ -8,6 +8,7 @@ tier's thresholds. Percent fields are percent (60 = 60 %).
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
@@ -68,6 +69,19 @@ def _default_tiers() -> dict[str, TierConfig]:
     }
 
 
+FILTER_ID = r"^[a-z][a-z0-9_]{0,39}$"
+
+
+class FilterEntry(Strict):
+    """A user's universe filter (STR-2): its id (the exclusion reason it reports), its class
+    (package.module:Class, or a file under the config directory), its parameters."""
+
+    id: str = Field(pattern=FILTER_ID, description="lower case, digits, _; the reason code")
+    class_ref: str = Field(alias="class", min_length=1, description="module:Class or file.py:Class")
+    enabled: bool = True
+    params: dict[str, Any] | None = Field(None, description="checked by the class's own model")
+
+
 class UniverseConfig(Strict):
     """Universe selection (U-1). Fails closed: missing or stale data excludes a product."""
 
@@ -88,6 +102,18 @@ class UniverseConfig(Strict):
     refresh_interval_s: float = Field(300.0, gt=0, le=DAY_S)
     tiers: dict[str, TierConfig] = Field(default_factory=_default_tiers)
     clusters: dict[str, ClusterConfig] = Field(default_factory=dict)
+    filters: list[FilterEntry] = Field(
+        default_factory=list, description="the user's own filters, after the shipped ones"
+    )
+
+    @field_validator("filters")
+    @classmethod
+    def _filter_ids(cls, value: list[FilterEntry]) -> list[FilterEntry]:
+        ids = [entry.id for entry in value]
+        doubled = sorted({i for i in ids if ids.count(i) > 1})
+        if doubled:
+            raise ValueError(f"filter ids must be unique: {doubled}")
+        return value
 
     @field_validator("quote_currency")
     @classmethod

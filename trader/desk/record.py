@@ -123,7 +123,7 @@ def record_exclusions(conn: sqlite3.Connection, cycle_id: str, step: DecisionSte
         return
     payload = {
         "excluded": [
-            {"product_id": e.product_id, "reason": e.reason.value, "detail": e.detail}
+            {"product_id": e.product_id, "reason": str(e.reason), "detail": e.detail}
             for e in (*changes.added, *changes.changed)
         ],
         "readmitted": list(changes.readmitted),

@@ -36,6 +36,8 @@ from trader.triggers.engine import TriggerEngine
 from trader.triggers.types import TriggerSignal
 from trader.universe.builder import UniverseResult, build_universe, refresh_due
 from trader.universe.changes import ExclusionChanges, exclusion_changes
+from trader.universe.filters import ProductFilter, default_filters
+from trader.universe.plugin import FilterPlugin
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,13 @@ def _registry(
     return StrategyRegistry.from_config(strategies, plugins)
 
 
+def _filter_chain(
+    universe: UniverseConfig, filters: Sequence[FilterPlugin]
+) -> tuple[ProductFilter, ...]:
+    """The shipped filters, then the user's (STR-2, U-1)."""
+    return (*default_filters(universe), *(plugin.build() for plugin in filters))
+
+
 class DecisionCore:
     """Holds the incremental trigger state and the last universe; `decide` is pure given those."""
 
@@ -97,11 +106,14 @@ class DecisionCore:
         strategies: StrategiesConfig,
         fee_rates: FeeRates | None = None,
         plugins: Mapping[str, StrategyPlugin] | None = None,
+        filters: Sequence[FilterPlugin] = (),
     ) -> None:
         """`plugins`: the strategies the loaded configuration resolved (`LoadedConfig.plugins`);
-        without them only shipped strategies can run."""
+        without them only shipped strategies can run. `filters`: the user's universe filters
+        (`LoadedConfig.filters`), run after the shipped chain."""
         self.policy = policy
         self.universe_config = universe
+        self.filters = _filter_chain(universe, filters)
         self.triggers = TriggerEngine(signals)
         self.registry = _registry(strategies, plugins)
         self.bars = BarBook(self.registry.needs())
@@ -115,11 +127,13 @@ class DecisionCore:
         universe: UniverseConfig,
         strategies: StrategiesConfig,
         plugins: Mapping[str, StrategyPlugin] | None = None,
+        filters: Sequence[FilterPlugin] = (),
     ) -> None:
         """A reloaded policy (OPS-3 SIGHUP): new limits, strategies and universe rules from
         the next step on; the measured fees stay; the universe is rebuilt at once."""
         self.policy = policy
         self.universe_config = universe
+        self.filters = _filter_chain(universe, filters)
         self.registry = _registry(strategies, plugins)
         if self.registry.needs() != self.bars.needs:  # bars kept while the needs stay
             self.bars = BarBook(self.registry.needs())
@@ -212,7 +226,7 @@ class DecisionCore:
         previous = self.universe
         if previous is not None and not refresh_due(previous, now, self.universe_config):
             return previous, False, None
-        fresh = build_universe(market.products, self.universe_config, now)
+        fresh = build_universe(market.products, self.universe_config, now, self.filters)
         changes = exclusion_changes(previous.excluded if previous else {}, fresh.excluded)
         self.universe = fresh
         return fresh, True, changes

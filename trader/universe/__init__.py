@@ -10,12 +10,16 @@ from trader.universe.builder import (
 from trader.universe.changes import ExclusionChanges, exclusion_changes
 from trader.universe.clusters import base_of, clusters_of
 from trader.universe.filters import Exclusion, ExclusionReason, default_filters
+from trader.universe.plugin import FilterParams, FilterPlugin, UniverseFilter
 
 __all__ = [
     "EligibleProduct",
     "Exclusion",
     "ExclusionChanges",
     "ExclusionReason",
+    "FilterParams",
+    "FilterPlugin",
+    "UniverseFilter",
     "UniverseResult",
     "base_of",
     "build_universe",

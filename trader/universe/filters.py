@@ -40,7 +40,7 @@ class Exclusion:
     """Why a product is not in the universe; `detail` carries the numbers."""
 
     product_id: str
-    reason: ExclusionReason
+    reason: ExclusionReason | str  # a user's filter: its id (STR-2)
     detail: str
 
 

@@ -42,7 +42,7 @@ class TradingMetrics:
                     self.rejections.labels(reason=reason.value).inc()
         if step.universe_refreshed and step.universe is not None:
             for exclusion in step.universe.excluded.values():
-                self.exclusions.labels(reason=exclusion.reason.value).inc()
+                self.exclusions.labels(reason=str(exclusion.reason)).inc()
         self._portfolio(step, realized_pnl)
         self.by_strategy.observe_step(step)
 

@@ -123,6 +123,7 @@ class TradingRuntime:
                 loaded.signals,
                 loaded.strategies,
                 plugins=loaded.plugins,
+                filters=loaded.filters,
             )
             # PAPER: market data flows through the paper exchange, which fills from it; the
             # backfill covers the bars the strategies declared (STR-4), up to a week
@@ -255,7 +256,9 @@ class TradingRuntime:
         start: signals, execution, paper, venue)."""
         self.loaded = self.cycle.loaded = fresh
         self.actor.reconfigure(fresh)
-        self.core.reconfigure(fresh.policy, fresh.universe, fresh.strategies, fresh.plugins)
+        self.core.reconfigure(
+            fresh.policy, fresh.universe, fresh.strategies, fresh.plugins, fresh.filters
+        )
 
     # -- operator side -----------------------------------------------------------------
     async def cancel_all(self, reason: str) -> int:
