@@ -10,7 +10,9 @@ from pathlib import Path
 
 import yaml
 
+from tests.risk.factories import NOW, market_for
 from tests.support.daemon import REPO_ROOT, DaemonDir
+from trader.config.loader import load_config
 
 GUIDE = REPO_ROOT / "docs" / "strategies.md"
 
@@ -57,3 +59,19 @@ def test_str4_the_guides_example_trades_in_a_backtest(tmp_path, shared_data):
             "WHERE p.strategy = 'my_rsi' AND i.purpose = 'entry'"
         ).fetchone()[0]
     assert set(by_strategy) == {"my_rsi"} and entries > 0
+
+
+def test_str2_the_guides_filter_excludes_what_it_says(tmp_path):
+    home = DaemonDir(tmp_path / "work")
+    target = home.root / "config/filters/no_bases.py"
+    target.parent.mkdir()
+    target.write_text(_block("file: filters/no_bases.py", "python"))
+    path = home.root / "config/universe.yaml"
+    raw = yaml.safe_load(path.read_text())
+    raw["filters"] = yaml.safe_load(_block("universe filters", "yaml"))["filters"]
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    loaded = load_config(home.config)
+    (doge_filter,) = [plugin.build() for plugin in loaded.filters]
+    doge, btc = market_for("DOGE-USD"), market_for("BTC-USD")
+    assert doge_filter.check(doge, NOW) is not None and doge_filter.check(btc, NOW) is None
+    assert doge_filter.check(doge, NOW).reason == "no_bases"
