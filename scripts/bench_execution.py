@@ -142,14 +142,7 @@ def relaxed_core(tmp: Path):
     merge_yaml(tmp / "config" / "universe.yaml", UNIVERSE)
     (tmp / "app.yaml").write_text(yaml.safe_dump({"mode": "DRY_RUN"}))
     loaded = load_config(tmp / "app.yaml")
-    return DecisionCore(
-        loaded.policy,
-        loaded.universe,
-        loaded.signals,
-        loaded.strategies,
-        plugins=loaded.plugins,
-        filters=loaded.filters,
-    )
+    return DecisionCore.from_loaded(loaded)
 
 
 async def tick_to_order(tmp: Path, rounds: int) -> tuple[list[float], list[float]]:

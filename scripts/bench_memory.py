@@ -229,14 +229,7 @@ class Harness:
         """As the daemon does: the core subscribes before the backfill, so it sees every
         backfilled candle while the store keeps only its short history."""
         loaded = load_config(ROOT / "app.yaml.example")
-        core = DecisionCore(
-            loaded.policy,
-            loaded.universe,
-            loaded.signals,
-            loaded.strategies,
-            plugins=loaded.plugins,
-            filters=loaded.filters,
-        )
+        core = DecisionCore.from_loaded(loaded)
         core.triggers.advance(self.now)
         self.md.subscribe_candles(core.on_candle)
         self.core = core

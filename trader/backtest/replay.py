@@ -109,14 +109,7 @@ class Replay:
         """Feed the bars of [feed_from, start): triggers and bars warm up, nothing decides."""
         loaded = self.loaded
         market = BacktestMarket(STORE_HISTORY)
-        core = DecisionCore(
-            loaded.policy,
-            loaded.universe,
-            loaded.signals,
-            self.strategies,
-            plugins=loaded.plugins,
-            filters=loaded.filters,
-        )
+        core = DecisionCore.from_loaded(loaded, self.strategies)
         for t, bars in merged_slots(dataset, feed_from, start):
             _open(market, dataset, bars, t)
             core.triggers.advance(t)

@@ -136,14 +136,7 @@ async def _assemble(
         raise RuntimeError(f"backtest start: reconciliation failed: {report.mismatches}")
     actor = Actor(loaded, db, paper, desk, rules, clock)
     actor.quote = market.quote
-    core = DecisionCore(
-        loaded.policy,
-        loaded.universe,
-        loaded.signals,
-        loaded.strategies,
-        plugins=loaded.plugins,
-        filters=loaded.filters,
-    )
+    core = DecisionCore.from_loaded(loaded)
     core.set_fee_rates(await paper.fee_rates())
     stored = StoredState(db, keeper, actor, loaded.universe.quote_currency)
     state = CachedState(stored, lambda: bool(paper.engine.open_products()))

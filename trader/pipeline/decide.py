@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from trader.config.loader import LoadedConfig
 from trader.config.plugins import shipped_plugins
 from trader.config.policy import PolicyConfig
 from trader.config.signals import SignalsConfig
@@ -120,6 +121,21 @@ class DecisionCore:
         self.triggers.candle_sinks.append(self._add_bar)
         self.risk_config = RiskConfig.from_configs(policy, universe, strategies, fee_rates)
         self.universe: UniverseResult | None = None
+
+    @classmethod
+    def from_loaded(
+        cls, loaded: LoadedConfig, strategies: StrategiesConfig | None = None
+    ) -> DecisionCore:
+        """The core a loaded configuration describes, its strategies and universe filters
+        resolved (`strategies`: a variant of the registry, e.g. one strategy alone)."""
+        return cls(
+            loaded.policy,
+            loaded.universe,
+            loaded.signals,
+            loaded.strategies if strategies is None else strategies,
+            plugins=loaded.plugins,
+            filters=loaded.filters,
+        )
 
     def reconfigure(
         self,

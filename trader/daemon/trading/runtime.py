@@ -117,14 +117,7 @@ class TradingRuntime:
             rules = {p.product_id: p for p in choose_products(await adapter.products(), loaded)}
             listed_at = await listing_times(adapter, list(rules), clock())
             actor = await Actor.create(loaded, db, metrics, keeper, adapter, rules, clock)
-            core = DecisionCore(
-                loaded.policy,
-                loaded.universe,
-                loaded.signals,
-                loaded.strategies,
-                plugins=loaded.plugins,
-                filters=loaded.filters,
-            )
+            core = DecisionCore.from_loaded(loaded)
             # PAPER: market data flows through the paper exchange, which fills from it; the
             # backfill covers the bars the strategies declared (STR-4), up to a week
             least = MarketDataSettings().backfill_minutes
