@@ -252,11 +252,11 @@ def test_bt1_summary_table_rows_and_formats():
     lines = table.splitlines()
     assert [line.split("  ")[0] for line in lines] == LABELS
     assert len({len(line) for line in lines}) == 1  # fixed width
-    assert "100 EUR" in lines[0]
-    assert lines[2].endswith("21.0000%")
-    assert lines[6].endswith("10.0000%")
+    assert "100.00 EUR" in lines[0]  # the terminal rounds: money to cents, % to 2 places
+    assert lines[2].endswith("21.00%")
+    assert lines[6].endswith("10.00%")
     assert lines[7].endswith(" 1")
-    assert lines[9].endswith("1.5 EUR")
+    assert lines[9].endswith("1.50 EUR")
     assert lines[11].endswith("12,345.67 EUR")
     assert "n/a" not in table
 
@@ -267,4 +267,4 @@ def test_bt1_summary_table_none_as_na():
     assert list(by_label) == LABELS
     for label in ("CAGR", "Sharpe", "Sortino", "Win rate", "Maker ratio"):
         assert by_label[label].endswith("n/a")
-    assert by_label["Fees"].endswith("0 USD")
+    assert by_label["Fees"].endswith("0.00 USD")

@@ -91,7 +91,7 @@ def test_str4_trend_following_buys_the_cross_up_with_atr_exits_and_sells_the_cro
     assert buy.side is Side.BUY and buy.strategy_id == "trend_1h" and buy.size_pct == D("2")
     assert buy.stop_loss_pct is not None and buy.take_profit_pct is not None
     assert buy.take_profit_pct == pytest.approx(2 * buy.stop_loss_pct, rel=D("0.02"))
-    held = portfolio(positions=(position("BTC-USD", "0.5", "90"),))
+    held = portfolio(positions=(position("BTC-USD", "0.5", "90", strategy="trend_1h"),))
     down = [rising[-1] - 2.0 * i for i in range(1, 120)]
     sells: list[Proposal] = []
     path = falling + rising + down
@@ -112,9 +112,13 @@ def test_str4_mean_reversion_buys_a_stretched_dip_and_sells_a_stretched_rally(tm
     assert buy.take_profit_pct is not None and buy.take_profit_pct >= D("0.6")
     rally = [calm[-1] + 1.2 * i for i in range(1, 8)]
     assert _propose(loaded, "reversion_15m", _bars(calm + rally, 900)) == []  # nothing held
-    held = portfolio(positions=(position("BTC-USD", "0.5", "90"),))
+    held = portfolio(positions=(position("BTC-USD", "0.5", "90", strategy="reversion_15m"),))
     (sell,) = _propose(loaded, "reversion_15m", _bars(calm + rally, 900), held)
     assert sell.side is Side.SELL and sell.base_size == D("0.5")
+    # a position another strategy opened is left to it: no sale, and no second entry
+    others = portfolio(positions=(position("BTC-USD", "0.5", "90", strategy="rules"),))
+    assert _propose(loaded, "reversion_15m", _bars(calm + rally, 900), others) == []
+    assert _propose(loaded, "reversion_15m", _bars(calm + dip, 900), others) == []
 
 
 @pytest.mark.parametrize("strategy_id", sorted(EXAMPLES))

@@ -17,6 +17,7 @@ SHA-256 over every file read, so a report names exactly the data it came from.
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import hashlib
 import json
@@ -55,6 +56,15 @@ class Dataset:
         firsts = [s.starts[0] for s in self.series.values() if len(s)]
         lasts = [s.starts[-1] for s in self.series.values() if len(s)]
         return min(firsts), max(lasts) + self.bar_seconds
+
+    def closes(self, start: int, end: int) -> dict[str, tuple[Decimal, Decimal]]:
+        """Each product's first and last close among its bars starting in [start, end)."""
+        out: dict[str, tuple[Decimal, Decimal]] = {}
+        for pid, bars in sorted(self.series.items()):
+            low, high = bisect.bisect_left(bars.starts, start), bisect.bisect_left(bars.starts, end)
+            if high > low:
+                out[pid] = (bars.candle(low).close, bars.candle(high - 1).close)
+        return out
 
     def before(self, end: int) -> Dataset:
         """The same set without the bars (and recorded touches) from `end` on."""

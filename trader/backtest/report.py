@@ -9,7 +9,7 @@ fingerprint. Wall-clock times and file paths stay out of it (they go to stdout).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
@@ -25,6 +25,7 @@ from trader.backtest.stats import (
     drawdown_series,
     summarize,
 )
+from trader.backtest.tables import benchmark, by_exit_reason, by_pair, entries, open_positions
 from trader.config.universe import UniverseConfig
 from trader.desk.record import json_default
 from trader.state.strategy_results import (
@@ -55,8 +56,11 @@ class RunInfo:
     listed_at: dict[str, float]  # what the universe's listing-age filter counted from
 
 
-def round_trips(fills: Sequence[dict[str, Any]]) -> list[RoundTrip]:
-    """Closed trades per product: from the first fill out of flat back to flat."""
+def round_trips(
+    fills: Sequence[dict[str, Any]], reasons: Mapping[str, str] | None = None
+) -> list[RoundTrip]:
+    """Closed trades per product: from the first fill out of flat back to flat; `reasons`
+    (intent id → why it was placed) names each trip's exit reason (its last sale's)."""
     open_: dict[str, dict[str, Any]] = {}
     trips: list[RoundTrip] = []
     for fill in fills:
@@ -64,7 +68,8 @@ def round_trips(fills: Sequence[dict[str, Any]]) -> list[RoundTrip]:
         notional, fee = Decimal(fill["price"]) * size, Decimal(fill["fee"])
         trip = open_.setdefault(
             pid, {"at": fill["time"], "held": ZERO, "bought": ZERO, "sold": ZERO,
-                  "cost": ZERO, "proceeds": ZERO, "fees": ZERO, "strategy": None},
+                  "cost": ZERO, "proceeds": ZERO, "fees": ZERO, "strategy": None,
+                  "exit_reason": ""},
         )  # fmt: skip
         trip["fees"] += fee
         trip["strategy"] = trip["strategy"] or fill.get("strategy")
@@ -76,6 +81,7 @@ def round_trips(fills: Sequence[dict[str, Any]]) -> list[RoundTrip]:
             trip["held"] -= size
             trip["sold"] += size
             trip["proceeds"] += notional
+            trip["exit_reason"] = (reasons or {}).get(fill["intent_id"] or "", "")
         if trip["held"] <= 0 and trip["sold"] > 0:
             trips.append(_closed(pid, trip, fill["time"]))
             del open_[pid]
@@ -94,6 +100,7 @@ def _closed(pid: str, trip: dict[str, Any], closed_at: float) -> RoundTrip:
         fees=trip["fees"],
         pnl=trip["proceeds"] - trip["cost"] - trip["fees"],
         strategy=trip["strategy"] or UNATTRIBUTED,
+        exit_reason=trip["exit_reason"],
     )
 
 
@@ -187,9 +194,14 @@ def build_report(
     fills: list[dict[str, Any]],
     intents: list[dict[str, Any]],
     universe: UniverseConfig,
+    closes: Mapping[str, tuple[Decimal, Decimal]] | None = None,
 ) -> tuple[dict[str, Any], Summary, list[EquityPoint]]:
+    """`closes`: each product's first and last close in the window (the benchmark, and the
+    marks of the positions open at the end)."""
+    closes = closes or {}
     points = [EquityPoint(t, e) for t, e in log.equity]
-    trips = round_trips(fills)
+    reasons = {i["intent_id"]: i["reason"] or i["purpose"] for i in intents}
+    trips = round_trips(fills, reasons)
     summary = summarize(points, trips, fill_stats(fills))
     fees = {
         kind: sum((Decimal(f["fee"]) for f in fills if f["liquidity"] == kind), ZERO)
@@ -215,6 +227,11 @@ def build_report(
         "drawdown_pct_hourly": [(t, d.quantize(PCT)) for t, d in hourly(drawdown_series(points))],
         "exposure": exposure(log, universe, log.steps),
         "by_strategy": by_strategy(log, fills, trips),
+        "by_pair": by_pair(trips),
+        "by_exit_reason": by_exit_reason(trips),
+        "benchmark": benchmark(closes),
+        "open_positions": open_positions(fills, {p: last for p, (_, last) in closes.items()}),
+        "entries": entries(intents),
     }
     return report, summary, points
 

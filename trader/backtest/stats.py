@@ -63,6 +63,7 @@ class RoundTrip:
     fees: Decimal
     pnl: Decimal  # net of all fees
     strategy: str = ""  # STR-5: the strategy of its first attributed fill (the entry's)
+    exit_reason: str = ""  # why its last sale was placed: stop_loss, take_profit, max_hold, ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,16 +271,19 @@ def summarize(
     )
 
 
+CENT = Decimal("0.01")  # the terminal shows money in cents, percent and ratios to 2 places
+
+
 def _money(value: Decimal, currency: str) -> str:
-    return f"{value:,f} {currency}"
+    return f"{value.quantize(CENT, rounding=ROUND_HALF_EVEN):,f} {currency}"
 
 
 def _pct(value: Decimal | None) -> str:
-    return "n/a" if value is None else f"{value:,f}%"
+    return "n/a" if value is None else f"{value.quantize(CENT, rounding=ROUND_HALF_EVEN):,f}%"
 
 
 def _ratio(value: Decimal | None) -> str:
-    return "n/a" if value is None else f"{value:f}"
+    return "n/a" if value is None else f"{value.quantize(CENT, rounding=ROUND_HALF_EVEN):f}"
 
 
 def summary_table(summary: Summary, *, quote_currency: str = "USD") -> str:

@@ -27,6 +27,7 @@ from trader.backtest.report import RunInfo, build_report, report_json, strategy_
 from trader.backtest.runner import Runner
 from trader.backtest.session import open_session, refuse_finer_timeframes
 from trader.backtest.stats import summary_table
+from trader.backtest.tables import tables_text
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from trader.config.issues import ConfigError
 from trader.config.loader import LoadedConfig, load_config
@@ -130,13 +131,15 @@ async def _run(
         listed_at=dict(sorted(dataset.listed_at.items())),
         quote_currency=loaded.universe.quote_currency,
     )
-    report, summary, points = build_report(info, log, fills, intents, loaded.universe)
+    closes = dataset.closes(start, end)
+    report, summary, points = build_report(info, log, fills, intents, loaded.universe, closes)
     (out / "report.json").write_bytes(report_json(report))
     subtitle = f"{dataset.name} · {len(dataset.series)} products · config {loaded.config_hash[:12]}"
     title = f"Backtest {_day(start)} – {_day(end)}"
     (out / "equity.html").write_text(equity_html(points, title, subtitle=subtitle), "utf-8")
     print(summary_table(summary, quote_currency=info.quote_currency))
     print(strategy_table(report["by_strategy"], info.quote_currency))
+    print(tables_text(report, info.quote_currency))
     rate = log.bars / elapsed if elapsed > 0 else 0.0
     print(
         f"\n{log.bars:,} bars, {log.steps:,} decision steps in {elapsed:.1f} s ({rate:,.0f} bars/s)"
