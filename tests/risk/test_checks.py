@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal as D
 
 import pytest
@@ -9,8 +10,9 @@ import pytest
 from trader.config.policy import PolicyConfig
 from trader.core.decision import RejectReason
 from trader.core.risk_state import ALL_PRODUCTS, Cooldown, RiskState, TradeStamp
-from trader.core.types import Side, TradingState
+from trader.core.types import FeeRates, Side, TradingState
 from trader.risk import checks
+from trader.risk.fees import Liquidity
 
 from .factories import NOW, buy, market_for, rules, snapshot
 
@@ -200,3 +202,24 @@ def test_r3_drawdown_blocks_entries(equity, expected):
 def test_r1_invalid_proposal_sizing(kwargs, ok):
     refusal = checks.check_proposal_valid(buy(**kwargs))
     assert (refusal is None) is ok
+
+
+@pytest.mark.parametrize(
+    ("take_profit", "multiple", "expected"),
+    [
+        (None, "1", None),  # no target: nothing to judge
+        ("1.5", "1", RejectReason.TARGET_BELOW_COST),  # fees 0.9 + 0.9 % + 2 bp spread
+        ("1.82", "1", None),
+        ("3", "2", RejectReason.TARGET_BELOW_COST),
+        ("1", "0", None),  # 0: the check is off
+    ],
+)
+def test_r1_an_entry_target_must_cover_its_round_trip_cost(take_profit, multiple, expected):
+    """Entry fee (taker sizing) + taker exit fee + spread, in percent, times the multiple."""
+    proposal = replace(buy(), take_profit_pct=None if take_profit is None else D(take_profit))
+    policy = PolicyConfig(min_target_cost_multiple=D(multiple))
+    rates = FeeRates(maker=D("0.005"), taker=D("0.009"))
+    refusal = checks.check_target_covers_cost(
+        proposal, market_for("BTC-USD", spread_bps="2"), rates, Liquidity.TAKER, policy
+    )
+    assert _reason(refusal) == expected

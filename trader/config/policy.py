@@ -78,6 +78,11 @@ class PolicyConfig(Strict):
         description="quote units, after fees; 0: only the venue's quote_min_size applies",
     )
     sizing_liquidity: Literal["maker", "taker"] = "taker"
+    # an entry's take-profit must pay for its round trip: entry fee (sizing_liquidity) +
+    # exit fee (taker) + spread, times this; beyond 100 times no target could ever pass
+    min_target_cost_multiple: Decimal = Field(
+        Decimal("1"), ge=0, le=100, description="0: no check; entries without a target pass"
+    )
     regime_multipliers: dict[str, RegimeMultiplier] = Field(
         default_factory=lambda: {
             "normal": Decimal("1"),

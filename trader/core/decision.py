@@ -47,6 +47,7 @@ class RejectReason(StrEnum):
     INVALID_PROPOSAL = "invalid_proposal"
     NO_EQUITY = "no_equity"
     BALANCES_UNKNOWN = "balances_unknown"
+    TARGET_BELOW_COST = "target_below_cost"
 
 
 class VerdictAction(StrEnum):

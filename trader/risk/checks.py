@@ -14,7 +14,8 @@ from trader.core.decision import Proposal, RejectReason
 from trader.core.market import MarketSnapshot, ProductMarket
 from trader.core.products import status_problem
 from trader.core.risk_state import RiskState, TradeStamp
-from trader.core.types import Side, TradingState
+from trader.core.types import FeeRates, Side, TradingState
+from trader.risk.fees import Liquidity, rate_for
 from trader.risk.limits import loss_limit_breach
 
 HOUR_SECONDS = 3600.0
@@ -84,6 +85,26 @@ def check_spread(product: ProductMarket, policy: PolicyConfig) -> Refusal | None
     if spread > policy.max_spread_bps:
         note = f"spread {spread:.2f}bps > {policy.max_spread_bps}"
         return Refusal(RejectReason.SPREAD_TOO_WIDE, note)
+    return None
+
+
+def check_target_covers_cost(
+    proposal: Proposal,
+    product: ProductMarket,
+    rates: FeeRates,
+    entry_liquidity: Liquidity,
+    policy: PolicyConfig,
+) -> Refusal | None:
+    """An entry whose take-profit does not cover `min_target_cost_multiple` times its round
+    trip cost (entry fee + taker exit fee + spread, in percent) refuses; no target: passes."""
+    multiple = policy.min_target_cost_multiple
+    if proposal.take_profit_pct is None or multiple <= 0 or product.quote is None:
+        return None
+    fees = (rate_for(rates, entry_liquidity) + rates.taker) * 100
+    cost = fees + product.quote.spread_bps / 100
+    if proposal.take_profit_pct < multiple * cost:
+        note = f"take-profit {proposal.take_profit_pct}% < {multiple} x round trip {cost:.4f}%"
+        return Refusal(RejectReason.TARGET_BELOW_COST, note)
     return None
 
 

@@ -147,6 +147,9 @@ def _buy_gates(
             lambda: _check_orders_valued(ledger),
             lambda: checks.check_eligible(market, pid),
             lambda: checks.check_spread(_product(market, pid), policy),
+            lambda: checks.check_target_covers_cost(
+                proposal, _product(market, pid), config.rates, config.sizing_liquidity, policy
+            ),
             lambda: checks.check_outlier(_product(market, pid), policy),
             lambda: _check_equity(ledger),
             lambda: checks.check_loss_limits(state, ledger.equity, policy, now),
