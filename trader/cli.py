@@ -19,6 +19,7 @@ from trader.commands.options import (
     adopt_options,
     backtest_options,
     check_strategy_options,
+    download_options,
     sim_options,
 )
 
@@ -88,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
         "backtest", help="run the live pipeline over recorded candles, write a report (BT-1)"
     )
     backtest_options(backtest)
+
+    download = sub.add_parser(
+        "download", help="fetch the venue's candles into a folder backtest reads (BT-1)"
+    )
+    download_options(download)
 
     check_strategy = sub.add_parser(
         "check-strategy", help="replay recorded bars to catch a strategy reading the future (STR-6)"

@@ -1,12 +1,14 @@
 """Recorded data sets for backtests (BT-1): which format a folder holds, and its bars.
 
-Three formats, told apart by what the folder (or file) holds:
+Four formats, told apart by what the folder (or file) holds:
 - the 5-minute kline set (`*_USDT-5m.json.gz`, freqtrade-style JSON arrays): `XXX_USDT` is
   traded as `XXX-USD`;
 - the Coinbase minute set (`minute/<pair>/YYYYMMDD_trade.zip` headerless CSVs, with the
   quote bars `*_quote.zip` giving each minute's recorded bid/ask);
 - candles the daemon itself recorded (its SQLite state file, table `candles`, with the
-  bid/ask it saw when each candle closed).
+  bid/ask it saw when each candle closed);
+- the plain OHLCV CSV set (`<PRODUCT>-<granularity>.csv`, `trader.recorded.ohlcv_csv`;
+  what `trader download` writes), one granularity per folder.
 
 Product rules are the real ones from the capture's `/market/products` beside the set when
 its prices fit their grid, else generated for the price (the simulated venue's rules,
@@ -33,6 +35,7 @@ from trader.core.types import ProductRules
 from trader.recorded import binance_files, minute_files, read_quote_bars
 from trader.recorded.coinbase_minute import TRADE_FIELDS, csv_rows, day_start, read_daily_bars
 from trader.recorded.errors import RecordedDataError
+from trader.recorded.ohlcv_csv import csv_files, read_csv_rows
 from trader.sim.market.bars import TopOfBook
 from trader.sim.market.recorded_sources import recorded_rules
 from trader.sim.market.rules import pick_rules
@@ -95,10 +98,13 @@ def load_dataset(path: Path, products: list[str] | None = None) -> Dataset:
     for name in ("trader.db", "trader-paper.db"):
         if (path / name).is_file():
             return _daemon_candles(path / name, products)
+    if csv_files(path):
+        return _ohlcv_csv(path, products)
     children = sorted(p.name for p in path.iterdir() if p.is_dir())
     raise DataError(
         f"{path}: not a recorded set (expected *_USDT-5m.json.gz files, a minute/ folder of "
-        f"Coinbase zips, or a daemon state file trader.db); sub-folders: {', '.join(children)}"
+        f"Coinbase zips, a daemon state file trader.db, or <PRODUCT>-<granularity>.csv "
+        f"files); sub-folders: {', '.join(children)}"
     )
 
 
@@ -225,6 +231,30 @@ def _tops(pid: str, files: list[Path], print_: _Fingerprint) -> dict[int, TopOfB
         for q in read_quote_bars(path, pid):
             out[q.start] = TopOfBook(q.bid, q.bid_size, q.ask, q.ask_size)
     return out
+
+
+# -- the plain OHLCV CSV set ----------------------------------------------------------------
+def _ohlcv_csv(path: Path, products: list[str] | None) -> Dataset:
+    files = csv_files(path)
+    bar_lengths = {seconds for _, _, seconds in files}
+    if len(bar_lengths) > 1 or len({pid for pid, _, _ in files}) < len(files):
+        names = ", ".join(file.name for _, file, _ in files)
+        raise DataError(f"{path}: CSV files of more than one granularity ({names})")
+    by_product = {pid: file for pid, file, _ in files}
+    print_ = _Fingerprint()
+    series = {}
+    for pid in _pick(list(by_product), products, path):
+        print_.add(by_product[pid], by_product[pid].read_bytes())
+        starts, texts = read_csv_rows(by_product[pid])
+        series[pid] = BarSeries.from_texts(pid, str(by_product[pid]), starts, texts)
+    return Dataset(
+        f"ohlcv-csv-{files[0][2]}s",
+        files[0][2],
+        series,
+        _rules(path, series),
+        {pid: float(s.starts[0]) for pid, s in series.items() if len(s)},
+        print_.hexdigest(),
+    )
 
 
 # -- candles the daemon recorded --------------------------------------------------------------

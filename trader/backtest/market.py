@@ -135,7 +135,11 @@ class BacktestVenue:
             raise ExchangeError(f"backtest: unknown product {product_id}")
         return rules
 
-    async def candles(self, product_id: str, start: int, end: int) -> list[Candle]:
+    async def candles(
+        self, product_id: str, start: int, end: int, granularity_s: int = 60
+    ) -> list[Candle]:
+        if granularity_s != 60:
+            raise ExchangeError(f"backtest: only 1-minute candles, not {granularity_s} s")
         closed = self._market.closed_candles(product_id, self._clock())
         return [c for c in closed if start <= c.start < end]
 

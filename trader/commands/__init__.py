@@ -16,6 +16,7 @@ HANDLERS: dict[str, tuple[str, str]] = {
     "doctor": ("doctor", "doctor_command"),
     "sim": ("sim", "sim_command"),
     "backtest": ("backtest", "backtest_command"),
+    "download": ("download", "download_command"),
     "check-strategy": ("check_strategy", "check_strategy_command"),
     "reconcile": ("reconcile", "reconcile_command"),
     "adopt": ("adopt", "adopt_command"),

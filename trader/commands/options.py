@@ -26,6 +26,26 @@ def adopt_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def download_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--products", required=True, help="comma-separated product ids (BTC-USD,ETH-USD)"
+    )
+    parser.add_argument("--from", dest="start", required=True, help="UTC date/time or epoch s")
+    parser.add_argument("--to", dest="end", required=True, help="UTC date/time or epoch s (excl.)")
+    parser.add_argument(
+        "--granularity", default="1m", help="bar length: 1m, 5m, 15m, 1h, 6h or 1d (default 1m)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="output folder (default data/download)"
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="app.yaml naming the venue (default app.yaml, else app.yaml.example)",
+    )
+
+
 def backtest_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, required=True, help="a recorded data folder or file")
     parser.add_argument("--from", dest="start", required=True, help="UTC date/time or epoch s")

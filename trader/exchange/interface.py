@@ -40,8 +40,11 @@ class MarketData(Protocol):
 
     async def product(self, product_id: str) -> ProductRules: ...
 
-    async def candles(self, product_id: str, start: int, end: int) -> list[Candle]:
-        """Closed and forming 1-minute candles in [start, end), oldest first, paged."""
+    async def candles(
+        self, product_id: str, start: int, end: int, granularity_s: int = 60
+    ) -> list[Candle]:
+        """Closed and forming candles of `granularity_s` seconds (1 minute unless told)
+        in [start, end), oldest first, paged."""
         ...
 
     async def best_bid_ask(self, product_ids: Sequence[str]) -> dict[str, Quote]: ...

@@ -86,8 +86,10 @@ class PaperExchange:
     async def product(self, product_id: str) -> ProductRules:
         return await self.inner.product(product_id)
 
-    async def candles(self, product_id: str, start: int, end: int) -> list[Candle]:
-        return await self.inner.candles(product_id, start, end)
+    async def candles(
+        self, product_id: str, start: int, end: int, granularity_s: int = 60
+    ) -> list[Candle]:
+        return await self.inner.candles(product_id, start, end, granularity_s)
 
     async def best_bid_ask(self, product_ids: Sequence[str]) -> dict[str, Quote]:
         quotes = await self.inner.best_bid_ask(product_ids)

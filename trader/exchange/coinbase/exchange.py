@@ -116,8 +116,10 @@ class CoinbaseExchange:
     async def product(self, product_id: str) -> ProductRules:
         return await self.rest.product(product_id)
 
-    async def candles(self, product_id: str, start: int, end: int) -> list[Candle]:
-        return await self.rest.candles(product_id, start, end)
+    async def candles(
+        self, product_id: str, start: int, end: int, granularity_s: int = 60
+    ) -> list[Candle]:
+        return await self.rest.candles(product_id, start, end, granularity_s)
 
     async def listed_since(self, product_id: str, now: float) -> float | None:
         return await self.rest.first_daily_start(product_id, now)

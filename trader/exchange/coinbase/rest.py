@@ -39,6 +39,17 @@ log = structlog.get_logger("trader.exchange")
 CANDLE_S = 60
 DAY_S = 86400
 MAX_CANDLES_PER_REQUEST = 349
+# Coinbase's `granularity` names by bar length in seconds (protocol §2, candles)
+GRANULARITY_NAMES = {
+    60: "ONE_MINUTE",
+    300: "FIVE_MINUTE",
+    900: "FIFTEEN_MINUTE",
+    1800: "THIRTY_MINUTE",
+    3600: "ONE_HOUR",
+    7200: "TWO_HOUR",
+    21600: "SIX_HOUR",
+    86400: "ONE_DAY",
+}
 MAX_CANCEL_IDS = 100
 MAX_PAGES = 1000
 UNKNOWN_REASONS = frozenset({"", "UNKNOWN_FAILURE_REASON", "UNKNOWN_PREVIEW_FAILURE_REASON"})
@@ -98,17 +109,23 @@ class CoinbaseRest:
         return parse.product_rules(Reader("product", data))
 
     @reports_malformed
-    async def candles(self, product_id: str, start: int, end: int) -> list[Candle]:
-        """1-minute candles starting in [start, end), oldest first; ≤ 349 per request."""
+    async def candles(
+        self, product_id: str, start: int, end: int, granularity_s: int = CANDLE_S
+    ) -> list[Candle]:
+        """Candles of `granularity_s` seconds (a key of GRANULARITY_NAMES) starting in
+        [start, end), oldest first; ≤ 349 per request."""
+        name = GRANULARITY_NAMES.get(granularity_s)
+        if name is None:
+            raise ValueError(f"no Coinbase granularity of {granularity_s} s")
         found: dict[int, Candle] = {}
-        window = MAX_CANDLES_PER_REQUEST * CANDLE_S
-        first = start // CANDLE_S * CANDLE_S
+        window = MAX_CANDLES_PER_REQUEST * granularity_s
+        first = start // granularity_s * granularity_s
         for lo in range(first, end, window):
             hi = min(lo + window, end)
             params: Params = {
                 "start": lo,
                 "end": hi,
-                "granularity": "ONE_MINUTE",
+                "granularity": name,
                 "limit": MAX_CANDLES_PER_REQUEST,
             }
             data = await self.http.get(

@@ -1,0 +1,206 @@
+"""BT-1 `trader download`: the real command as a process against the embedded simulated
+venue (app.yaml.example: `exchange.venue: sim`); the files it writes are the plain OHLCV
+CSV set that `trader backtest --data` reads."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.support.daemon import DaemonDir
+from trader.backtest.data import DataError, load_dataset
+from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
+from trader.recorded.download import MANIFEST
+from trader.recorded.ohlcv_csv import HEADER
+from trader.sim.market import build_source
+from trader.sim.market.candles import CandleStore
+
+HOUR = 3600
+PRODUCTS = ["BTC-USD", "ETH-USD"]
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Iterator[DaemonDir]:
+    folder = DaemonDir(tmp_path / "home")
+    yield folder
+    folder.cleanup()
+
+
+def span() -> tuple[int, int]:
+    """18 closed hours inside the simulator's 25-hour history, ending an hour back."""
+    end = int(time.time()) // HOUR * HOUR - HOUR
+    return end - 18 * HOUR, end
+
+
+def download(home: DaemonDir, out: Path, *extra: str) -> tuple[int, str, str, list[int]]:
+    """Run the command; also the minutes the simulator may have started in."""
+    first, end = span()
+    before = int(time.time()) // 60 * 60
+    args = ["--products", ",".join(PRODUCTS), "--from", str(first), "--to", str(end)]
+    done = home.cli("download", *args, "--out", str(out), *extra, timeout=120)
+    minutes = list(range(before, int(time.time()) // 60 * 60 + 60, 60))
+    return done.returncode, done.stdout, done.stderr, minutes
+
+
+Row = tuple[Decimal, ...]
+
+
+def served(start: int, bar_s: int) -> dict[str, list[Row]]:
+    """The CSV rows the simulator started at `start` serves over `span()`."""
+    source = build_source("synthetic", start=start, seed=7, products=8, data_dir=None, speed=1)
+    store = CandleStore({pid: source.history(pid) for pid in PRODUCTS})
+    first, end = span()
+    out = {}
+    for pid in PRODUCTS:
+        candles = sorted(store.candles(pid, bar_s, first, end, end), key=lambda c: c.start)
+        out[pid] = [
+            tuple(Decimal(x) for x in (c.start, c.open, c.high, c.low, c.close, c.volume))
+            for c in candles
+        ]
+    return out
+
+
+def lines(out: Path, granularity: str) -> dict[str, list[str]]:
+    return {
+        pid: (out / f"{pid}-{granularity}.csv").read_text().splitlines()[1:] for pid in PRODUCTS
+    }
+
+
+def written(out: Path, granularity: str) -> dict[str, list[Row]]:
+    """The rows as numbers: the venue's text may drop a trailing zero the store keeps."""
+    return {
+        pid: [tuple(Decimal(x) for x in line.split(",")) for line in rows]
+        for pid, rows in lines(out, granularity).items()
+    }
+
+
+def matches_a_start(out: Path, granularity: str, bar_s: int, minutes: list[int]) -> bool:
+    files = written(out, granularity)
+    return any(served(minute, bar_s) == files for minute in minutes)
+
+
+def test_bt1_download_writes_the_simulators_candles_exactly_and_resumes(
+    home: DaemonDir, tmp_path: Path
+) -> None:
+    out = tmp_path / "set"
+    code, stdout, stderr, minutes = download(home, out)
+    assert code == EXIT_OK, stderr
+    assert stdout.count("1080 candles fetched") == 2, stdout
+    assert matches_a_start(out, "1m", 60, minutes)
+    dataset = load_dataset(out)
+    assert sorted(dataset.series) == PRODUCTS and dataset.bar_seconds == 60
+    first, _ = span()
+    btc = dataset.series["BTC-USD"]
+    assert btc.starts[0] == first and len(btc) == 1080
+    assert lines(out, "1m")["BTC-USD"][0].startswith(f"{btc.candle(0).start},{btc.candle(0).open},")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    code, stdout, stderr, _ = download(home, out)  # the rerun: nothing new to ask for
+    assert code == EXIT_OK, stderr
+    assert stdout.count("up to date") == 2 and "fetched" not in stdout
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_bt1_download_continues_an_interrupted_file_and_never_reads_it_as_data(
+    home: DaemonDir, tmp_path: Path
+) -> None:
+    out = tmp_path / "set"
+    out.mkdir()
+    first, _ = span()
+    kept = [f"{first + 60 * i},1.00,1.50,0.50,1.25,3" for i in range(100)]
+    part = out / ".BTC-USD-1m.csv.part"  # a run stopped mid-line
+    part.write_text("\n".join([HEADER, *kept, f"{first + 6000},1.00,1."]))
+    with pytest.raises(DataError, match="not a recorded set"):
+        load_dataset(out)
+
+    code, stdout, stderr, minutes = download(home, out)
+    assert code == EXIT_OK, stderr
+    assert "980 candles fetched" in stdout and "1080 candles fetched" in stdout
+    assert not part.exists()
+    assert lines(out, "1m")["BTC-USD"][:100] == kept
+    rows = written(out, "1m")["BTC-USD"]
+    assert len(rows) == 1080
+    assert any(served(m, 60)["BTC-USD"][100:] == rows[100:] for m in minutes)
+
+
+def test_bt1_download_hourly_bars_are_the_simulators_minutes_aggregated(
+    home: DaemonDir, tmp_path: Path
+) -> None:
+    out = tmp_path / "hours"
+    code, stdout, stderr, minutes = download(home, out, "--granularity", "1h")
+    assert code == EXIT_OK, stderr
+    assert stdout.count("18 candles fetched") == 2, stdout
+    assert matches_a_start(out, "1h", HOUR, minutes)
+    assert load_dataset(out).bar_seconds == HOUR
+
+
+def test_bt1_backtest_runs_on_a_downloaded_set(home: DaemonDir, tmp_path: Path) -> None:
+    out = tmp_path / "set"
+    assert download(home, out)[0] == EXIT_OK
+    first, end = span()
+    done = home.cli(
+        "backtest", "--data", str(out), "--from", str(first), "--to", str(end), "--out",
+        str(tmp_path / "report"), timeout=120,
+    )  # fmt: skip
+    assert done.returncode == EXIT_OK, done.stderr
+    assert (tmp_path / "report" / "report.json").is_file()
+
+
+def test_bt1_backtest_reads_a_csv_folder_written_by_hand(home: DaemonDir, tmp_path: Path) -> None:
+    folder = tmp_path / "by-hand"
+    folder.mkdir()
+    jan_1 = 1_704_067_200
+    rows = [f"{jan_1 + 300 * i},100.10,101.25,99.05,100.50,2.5" for i in range(48)]
+    (folder / "SOL-USD-5m.csv").write_text("\n".join([HEADER, *rows]) + "\n")
+    dataset = load_dataset(folder)
+    assert dataset.bar_seconds == 300 and str(dataset.series["SOL-USD"].candle(1).high) == "101.25"
+    assert dataset.listed_at == {"SOL-USD": float(jan_1)}
+    done = home.cli(
+        "backtest", "--data", str(folder), "--from", "2024-01-01", "--to", "2024-01-01T04:00",
+        "--out", str(tmp_path / "report"), timeout=120,
+    )  # fmt: skip
+    assert done.returncode == EXIT_OK, done.stderr
+
+
+def test_bt1_a_csv_folder_of_two_granularities_is_refused(tmp_path: Path) -> None:
+    for name in ("BTC-USD-1m.csv", "ETH-USD-1h.csv"):
+        (tmp_path / name).write_text(f"{HEADER}\n1704067200,1,1,1,1,1\n")
+    with pytest.raises(DataError, match="more than one granularity"):
+        load_dataset(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["--products", "btc_usd"], EXIT_CONFIG, "--products"),
+        (["--products", "BTC-USD", "--granularity", "2m"], EXIT_CONFIG, "--granularity"),
+        (["--products", "BTC-USD", "--to", "2023-12-31"], EXIT_CONFIG, "--to must be after"),
+        (["--products", "BTC-USD", "--from", "soon"], EXIT_CONFIG, "--from"),
+        (["--products", "NOPE-USD"], EXIT_FAILURE, "NOPE-USD"),
+    ],
+)
+def test_bt1_download_bad_input_exits_with_one_line(
+    home: DaemonDir, tmp_path: Path, args: list[str], code: int, says: str
+) -> None:
+    given = ["--from", "2024-01-01", "--to", "2024-01-02", "--out", str(tmp_path / "o")]
+    done = home.cli("download", *given, *args)  # later options win
+    assert done.returncode == code, done.stderr
+    assert done.stderr.count("\n") == 1 and says in done.stderr and not done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_bt1_download_from_an_unreachable_venue_exits_with_one_line(tmp_path: Path) -> None:
+    home = DaemonDir(
+        tmp_path / "home",
+        {"exchange": {"venue": "coinbase", "rest_url": "http://127.0.0.1:9/api/v3/brokerage"}},
+    )
+    done = home.cli(
+        "download", "--products", "BTC-USD", "--from", "2024-01-01", "--to", "2024-01-02"
+    )
+    assert done.returncode == EXIT_FAILURE
+    assert done.stderr.count("\n") == 1 and "unavailable" in done.stderr
+    assert not (tmp_path / "home" / "data" / "download" / MANIFEST).exists()

@@ -1,0 +1,132 @@
+"""Download a venue's candles into the plain OHLCV CSV set (`ohlcv_csv`), resumably.
+
+Each product's file is built as `.<name>.part`, one request window (349 bars) at a time:
+a window's rows are appended and flushed to disk before the next is asked for, so after
+an interruption a rerun keeps every complete row and continues after the last one (a
+torn last line is cut off). When the range is complete the part file is renamed to its
+final name, and the range it covers is recorded in `.download.json` (replaced whole,
+never edited in place): a rerun over a covered range asks the venue for nothing. Only
+closed bars are written (those that ended by the venue's clock).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from trader.exchange.interface import Venue
+from trader.recorded.ohlcv_csv import HEADER, csv_name, csv_row
+
+BARS_PER_REQUEST = 349
+MANIFEST = ".download.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    product_id: str
+    granularity: str
+    bar_s: int
+    start: int
+    end: int  # exclusive; already cut to the last closed bar
+
+    def windows(self, resume_at: int) -> list[tuple[int, int]]:
+        step = BARS_PER_REQUEST * self.bar_s
+        first = max(self.start, resume_at)
+        return [(lo, min(lo + step, self.end)) for lo in range(first, self.end, step)]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    product_id: str
+    path: Path
+    fetched: int  # candles written by this run
+    skipped: bool  # the file already covered the range
+
+
+def part_path(final: Path) -> Path:
+    return final.with_name(f".{final.name}.part")
+
+
+def read_manifest(folder: Path) -> dict[str, list[int]]:
+    path = folder / MANIFEST
+    if not path.is_file():
+        return {}
+    return {str(k): [int(v[0]), int(v[1])] for k, v in json.loads(path.read_text()).items()}
+
+
+def write_atomically(path: Path, text: str) -> None:
+    temp = path.with_name(f".{path.name}.tmp")
+    with temp.open("w", encoding="ascii") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temp, path)
+
+
+def resume_point(part: Path, bar_s: int) -> int:
+    """The first bar start after the part file's last complete row (0: start afresh).
+    A torn last line (no newline) is cut off; a file without its header is restarted."""
+    if not part.is_file():
+        return 0
+    data = part.read_bytes()
+    complete = data[: data.rfind(b"\n") + 1]
+    if not complete.startswith(HEADER.encode() + b"\n"):
+        part.unlink()
+        return 0
+    if len(complete) < len(data):
+        with part.open("r+b") as out:
+            out.truncate(len(complete))
+    last = complete.rstrip(b"\n").rsplit(b"\n", 1)[-1]
+    if last == HEADER.encode():
+        return 0
+    return int(last.split(b",", 1)[0]) + bar_s
+
+
+class Downloader:
+    """Fills `folder` with one file per request through `venue` (its rate limits apply)."""
+
+    def __init__(self, venue: Venue, folder: Path, on_bars: Callable[[int], None]) -> None:
+        self.venue = venue
+        self.folder = folder
+        self.on_bars = on_bars  # called with the bars of the range each window covered
+
+    async def fetch(self, request: Request) -> Outcome:
+        final = self.folder / csv_name(request.product_id, request.granularity)
+        covered = read_manifest(self.folder).get(final.name)
+        part = part_path(final)
+        first = request.start
+        if covered and final.is_file() and covered[0] <= request.start:
+            if covered[1] >= request.end:
+                self.on_bars((request.end - request.start) // request.bar_s)
+                return Outcome(request.product_id, final, 0, True)
+            if not part.is_file():
+                shutil.copyfile(final, part)
+            first = covered[0]
+        resume_at = resume_point(part, request.bar_s)
+        if resume_at == 0:
+            part.write_text(HEADER + "\n", encoding="ascii")
+        self.on_bars((max(resume_at, request.start) - request.start) // request.bar_s)
+        fetched = 0
+        for lo, hi in request.windows(resume_at):
+            fetched += await self._append(request, part, lo, hi)
+            self.on_bars((hi - lo) // request.bar_s)
+        os.replace(part, final)
+        self._record(final.name, [first, request.end])
+        return Outcome(request.product_id, final, fetched, False)
+
+    async def _append(self, request: Request, part: Path, lo: int, hi: int) -> int:
+        candles = await self.venue.candles(request.product_id, lo, hi, request.bar_s)
+        with part.open("a", encoding="ascii") as out:
+            out.writelines(csv_row(c) for c in candles)
+            out.flush()
+            os.fsync(out.fileno())
+        return len(candles)
+
+    def _record(self, name: str, span: list[int]) -> None:
+        manifest = read_manifest(self.folder)
+        manifest[name] = span
+        write_atomically(self.folder / MANIFEST, json.dumps(manifest, sort_keys=True) + "\n")
