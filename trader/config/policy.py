@@ -81,7 +81,7 @@ class PolicyConfig(Strict):
     # an entry's take-profit must pay for its round trip: entry fee (sizing_liquidity) +
     # exit fee (taker) + spread, times this; beyond 100 times no target could ever pass
     min_target_cost_multiple: Decimal = Field(
-        Decimal("1"), ge=0, le=100, description="0: no check; entries without a target pass"
+        Decimal("0"), ge=0, le=100, description="0: no check; entries without a target pass"
     )
     regime_multipliers: dict[str, RegimeMultiplier] = Field(
         default_factory=lambda: {
