@@ -91,7 +91,7 @@ class MeanReversion(Strategy[ReversionParams]):
         self, ctx: StrategyContext, product_id: str, rsi: float, close: float, middle: float
     ) -> Proposal | None:
         p = self.params
-        held = _own_held(ctx, product_id, self.strategy_id)
+        held = ctx.sellable(product_id, self.strategy_id)
         if rsi > p.overbought:
             if held <= 0:
                 return None
@@ -100,7 +100,7 @@ class MeanReversion(Strategy[ReversionParams]):
                 product_id, Side.SELL, self.strategy_id, conviction, f"RSI {rsi:.1f} overbought",
                 base_size=held,
             )  # fmt: skip
-        if ctx.portfolio.held_size(product_id) > 0 or _buying(ctx, product_id) or close <= 0:
+        if ctx.portfolio.held_size(product_id) > 0 or ctx.buying(product_id) or close <= 0:
             return None
         target = max(Decimal(str(round((middle / close - 1) * 100, 2))), p.min_target_pct)
         return Proposal(
@@ -114,17 +114,3 @@ class MeanReversion(Strategy[ReversionParams]):
             take_profit_pct=min(target, Decimal("1000")),
             max_hold_s=p.max_hold_hours * 3600,
         )
-
-
-def _buying(ctx: StrategyContext, product_id: str) -> bool:
-    """An entry for the product is already working."""
-    return any(o.product_id == product_id and o.side is Side.BUY for o in ctx.portfolio.open_orders)
-
-
-def _own_held(ctx: StrategyContext, product_id: str, strategy_id: str) -> Decimal:
-    """What this strategy holds of the product and may sell: a position another strategy
-    opened is left to it (and to its exits)."""
-    position = ctx.portfolio.positions.get(product_id)
-    if position is None or position.strategy_id != strategy_id:
-        return Decimal(0)
-    return position.base_size - ctx.portfolio.open_sell_size(product_id)

@@ -93,7 +93,7 @@ class TrendFollowing(Strategy[TrendParams]):
     def _proposal(
         self, ctx: StrategyContext, product_id: str, cross: int, gap_atr: float, atr_frac: float
     ) -> Proposal | None:
-        held = _own_held(ctx, product_id, self.strategy_id)
+        held = ctx.sellable(product_id, self.strategy_id)
         conviction = min(1.0, 0.5 + gap_atr / 2)
         if cross < 0:
             if held <= 0:
@@ -102,7 +102,7 @@ class TrendFollowing(Strategy[TrendParams]):
                 product_id, Side.SELL, self.strategy_id, conviction, "EMA cross down",
                 base_size=held,
             )  # fmt: skip
-        if ctx.portfolio.held_size(product_id) > 0 or _buying(ctx, product_id):
+        if ctx.portfolio.held_size(product_id) > 0 or ctx.buying(product_id):
             return None
         p = self.params
         return Proposal(
@@ -121,17 +121,3 @@ class TrendFollowing(Strategy[TrendParams]):
 def _pct(fraction: float) -> Decimal:
     """A fraction as a percent with 2 decimals (at least 0.01 %)."""
     return max(Decimal(str(round(fraction * 100, 2))), Decimal("0.01"))
-
-
-def _buying(ctx: StrategyContext, product_id: str) -> bool:
-    """An entry for the product is already working."""
-    return any(o.product_id == product_id and o.side is Side.BUY for o in ctx.portfolio.open_orders)
-
-
-def _own_held(ctx: StrategyContext, product_id: str, strategy_id: str) -> Decimal:
-    """What this strategy holds of the product and may sell: a position another strategy
-    opened is left to it (and to its exits)."""
-    position = ctx.portfolio.positions.get(product_id)
-    if position is None or position.strategy_id != strategy_id:
-        return Decimal(0)
-    return position.base_size - ctx.portfolio.open_sell_size(product_id)

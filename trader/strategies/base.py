@@ -13,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -22,7 +23,7 @@ from trader.core.decision import Proposal
 from trader.core.market import MarketSnapshot
 from trader.core.portfolio import Portfolio
 from trader.core.timeframes import BarView
-from trader.core.types import Candle
+from trader.core.types import Candle, Side
 from trader.triggers.types import TriggerSignal
 
 
@@ -44,6 +45,20 @@ class StrategyContext:
     market: MarketSnapshot
     portfolio: Portfolio
     bar_view: BarView | None = None
+
+    def sellable(self, product_id: str, strategy_id: str) -> Decimal:
+        """What `strategy_id` holds of the product and may still sell: a position another
+        strategy opened is left to that strategy (and to its exits)."""
+        position = self.portfolio.positions.get(product_id)
+        if position is None or position.strategy_id != strategy_id:
+            return Decimal(0)
+        return position.base_size - self.portfolio.open_sell_size(product_id)
+
+    def buying(self, product_id: str) -> bool:
+        """An entry (a BUY) for the product is already working."""
+        return any(
+            o.product_id == product_id and o.side is Side.BUY for o in self.portfolio.open_orders
+        )
 
     def bars(self, product_id: str, timeframe: str) -> Sequence[Candle]:
         """The closed bars of `timeframe` for the product, oldest first: at most the history

@@ -44,7 +44,7 @@ class {class_name}(Strategy[{class_name}Params]):
         open orders; ctx.bars(product, timeframe): closed bars, oldest first."""
         proposals = []
         for product_id in sorted(ctx.market.tiers):
-            if ctx.portfolio.held_size(product_id) > 0 or _buying(ctx, product_id):
+            if ctx.portfolio.held_size(product_id) > 0 or ctx.buying(product_id):
                 continue  # held (its exits are attached) or an entry already working
             bars = ctx.bars(product_id, "{timeframe}")
             if len(bars) < self.params.lookback + 1:
@@ -67,10 +67,6 @@ class {class_name}(Strategy[{class_name}Params]):
                     )
                 )
         return proposals
-
-
-def _buying(ctx: StrategyContext, product_id: str) -> bool:
-    return any(o.product_id == product_id and o.side is Side.BUY for o in ctx.portfolio.open_orders)
 '''
 
 REGISTRY_ENTRY = """  {name}:
