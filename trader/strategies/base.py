@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from trader.config.base import Strict
 from trader.core.decision import Proposal
 from trader.core.market import MarketSnapshot
+from trader.core.plugin import Plugin
 from trader.core.portfolio import Portfolio
 from trader.core.timeframes import BarView
 from trader.core.types import Candle, Side
@@ -88,14 +89,4 @@ class BaseStrategy(ABC, Generic[P]):
         """Proposals for this cycle (may be empty)."""
 
 
-@dataclass(frozen=True, slots=True)
-class StrategyPlugin:
-    """A registry entry resolved: the class, its validated parameters, where it came from."""
-
-    strategy_id: str
-    cls: type[BaseStrategy[Any]]
-    params: BaseModel
-    source: str
-
-    def build(self) -> BaseStrategy[Any]:
-        return self.cls(self.strategy_id, self.params)
+StrategyPlugin = Plugin[BaseStrategy[Any]]  # a registry entry resolved

@@ -11,13 +11,13 @@ Like every filter it must fail closed: data it needs but cannot find excludes.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
 
 from trader.config.base import Strict
 from trader.core.market import ProductMarket
+from trader.core.plugin import Plugin
 from trader.universe.filters import Exclusion
 
 
@@ -46,14 +46,4 @@ class UniverseFilter(ABC, Generic[P]):
         return Exclusion(market.product_id, self.filter_id, detail)
 
 
-@dataclass(frozen=True, slots=True)
-class FilterPlugin:
-    """A `filters` entry resolved: the class, its validated parameters, where it came from."""
-
-    filter_id: str
-    cls: type[UniverseFilter[Any]]
-    params: BaseModel
-    source: str
-
-    def build(self) -> UniverseFilter[Any]:
-        return self.cls(self.filter_id, self.params)
+FilterPlugin = Plugin[UniverseFilter[Any]]  # a `filters` entry resolved
