@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from trader.backtest.report import round_trips
+from trader.backtest.report import fill_rows_of, round_trips
 from trader.backtest.stats import RoundTrip
 from trader.backtest.tables import benchmark, by_exit_reason, by_pair, entries, open_positions
 
@@ -62,7 +62,7 @@ def test_bt1_open_positions_at_the_end_with_their_marks():
         {"product_id": "B-USD", "side": "BUY", "price": "5", "size": "1", "fee": "0"},
         {"product_id": "B-USD", "side": "SELL", "price": "6", "size": "1", "fee": "0"},
     ]
-    (only,) = open_positions(fills, {"A-USD": D(11)}).items()
+    (only,) = open_positions(fill_rows_of(fills), {"A-USD": D(11)}).items()
     pid, row = only
     assert pid == "A-USD" and row["base_size"] == D(3)
     assert row["average_cost"] == D("10.1") and row["unrealized_pnl"] == D("2.7")

@@ -145,16 +145,21 @@ def exposure(log: StepLog, universe: UniverseConfig, steps: int) -> dict[str, An
     }
 
 
+def fill_rows_of(fills: Sequence[dict[str, Any]]) -> list[FillRow]:
+    """The report's fills as the rows the per-strategy booking reads."""
+    return [
+        FillRow(f["product_id"], f["side"], Decimal(f["price"]), Decimal(f["size"]),
+                Decimal(f["fee"]), f.get("strategy") or UNATTRIBUTED)
+        for f in fills
+    ]  # fmt: skip
+
+
 def by_strategy(
     log: StepLog, fills: Sequence[dict[str, Any]], trips: Sequence[RoundTrip]
 ) -> dict[str, dict[str, Any]]:
     """STR-5: each strategy's proposals, approvals, fills, volume, fees, realized PnL (at
     average cost), and its round trips: count, win rate, net PnL."""
-    results = results_of_fills(
-        FillRow(f["product_id"], f["side"], Decimal(f["price"]), Decimal(f["size"]),
-                Decimal(f["fee"]), f.get("strategy") or UNATTRIBUTED)
-        for f in fills
-    )  # fmt: skip
+    results = results_of_fills(fill_rows_of(fills))
     names = sorted(set(log.by_strategy) | set(results) | {t.strategy for t in trips})
     out: dict[str, dict[str, Any]] = {}
     for name in names:
@@ -230,7 +235,9 @@ def build_report(
         "by_pair": by_pair(trips),
         "by_exit_reason": by_exit_reason(trips),
         "benchmark": benchmark(closes),
-        "open_positions": open_positions(fills, {p: last for p, (_, last) in closes.items()}),
+        "open_positions": open_positions(
+            fill_rows_of(fills), {p: last for p, (_, last) in closes.items()}
+        ),
         "entries": entries(intents),
     }
     return report, summary, points

@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from trader.backtest.stats import RoundTrip
+from trader.state.strategy_results import FillRow, holdings_after
 
 ZERO = Decimal(0)
 PCT = Decimal("0.0001")
@@ -65,23 +66,12 @@ def benchmark(closes: Mapping[str, tuple[Decimal, Decimal]]) -> dict[str, Any]:
 
 
 def open_positions(
-    fills: Sequence[dict[str, Any]], marks: Mapping[str, Decimal]
+    fills: Iterable[FillRow], marks: Mapping[str, Decimal]
 ) -> dict[str, dict[str, Any]]:
     """Products still held after the last fill: size, average cost (fees in), the last close
     and the unrealized PnL at it."""
-    books: dict[str, list[Decimal]] = {}  # product -> [held, cost]
-    for fill in fills:
-        held, cost = books.setdefault(fill["product_id"], [ZERO, ZERO])
-        size, price, fee = Decimal(fill["size"]), Decimal(fill["price"]), Decimal(fill["fee"])
-        if fill["side"] == "BUY":
-            books[fill["product_id"]] = [held + size, cost + price * size + fee]
-        elif held > 0:
-            sold = min(size, held)
-            books[fill["product_id"]] = [held - sold, cost - cost * sold / held]
     out: dict[str, dict[str, Any]] = {}
-    for pid, (held, cost) in sorted(books.items()):
-        if held <= 0:
-            continue
+    for pid, (held, cost) in holdings_after(fills).items():
         mark = marks.get(pid)
         out[pid] = {
             "base_size": held,

@@ -54,7 +54,7 @@ class _Results:
 
 
 def strategy_results(conn: sqlite3.Connection) -> dict[str, StrategyResult]:
-    """Every strategy's results, by strategy id (sorted)."""
+    """Every strategy's results, by strategy id (sorted): its decisions and its fills."""
     results = _Results()
     for strategy, approved, count in conn.execute(
         "SELECT p.strategy, v.decision IN ('APPROVE', 'RESIZE'), COUNT(*) FROM proposals p "
@@ -67,11 +67,24 @@ def strategy_results(conn: sqlite3.Connection) -> dict[str, StrategyResult]:
     return dict(sorted(results.by_strategy.items()))
 
 
+def fill_results(conn: sqlite3.Connection) -> dict[str, StrategyResult]:
+    """Fills, volume, fees and realized PnL by strategy (no decision counts), from the
+    state file."""
+    return results_of_fills(fill_rows(conn))
+
+
 def results_of_fills(fills: Iterable[FillRow]) -> dict[str, StrategyResult]:
     """Fills, volume, fees and realized PnL by strategy from fills in trade order."""
     results = _Results()
     _book_fills(results, fills)
     return dict(sorted(results.by_strategy.items()))
+
+
+def holdings_after(fills: Iterable[FillRow]) -> dict[str, tuple[Decimal, Decimal]]:
+    """Product → (base held, its cost with fees) after the fills, at average cost: the
+    same booking the realized PnL comes from; products no longer held are left out."""
+    books = _book_fills(_Results(), fills)
+    return {pid: (b.held, b.cost) for pid, b in sorted(books.items()) if b.held > 0}
 
 
 def fill_rows(conn: sqlite3.Connection) -> list[FillRow]:
@@ -85,7 +98,7 @@ def fill_rows(conn: sqlite3.Connection) -> list[FillRow]:
     ]
 
 
-def _book_fills(results: _Results, fills: Iterable[FillRow]) -> None:
+def _book_fills(results: _Results, fills: Iterable[FillRow]) -> dict[str, _Book]:
     books: dict[str, _Book] = {}
     for fill in fills:
         result = results.of(fill.strategy)
@@ -103,3 +116,4 @@ def _book_fills(results: _Results, fills: Iterable[FillRow]) -> None:
         result.realized_pnl += notional - fill.fee - basis
         book.cost -= basis
         book.held -= sold
+    return books

@@ -48,7 +48,7 @@ from trader.sim.venue import SimVenue
 from trader.state.candle_log import CandleRecorder
 from trader.state.db import Database
 from trader.state.portfolio import position_sizes, realized_pnl
-from trader.state.strategy_results import strategy_results
+from trader.state.strategy_results import fill_results
 
 log = structlog.get_logger("trader.trading")
 
@@ -90,6 +90,7 @@ class TradingRuntime:
         self.supervisor = supervisor
         state = StoredState(db, keeper, actor, loaded.universe.quote_currency)
         self.cycle = TradingCycle(loaded, db, keeper, core, actor, md, rules, listed_at, state)
+        self._fills_landed = True  # export the stored results once at start
         actor.desk.tracker.fill_listeners.append(self._on_fills)
 
     @classmethod
@@ -216,11 +217,14 @@ class TradingRuntime:
         quotes = {p: pm.quote for p, pm in step.inputs.market.products.items() if pm.quote}
         await self.recorder.flush(step.now, quotes)
         self.gauges.observe(step, await self.db.run(realized_pnl))
-        self.gauges.by_strategy.observe_results(await self.db.run(strategy_results))
+        if self._fills_landed:  # the state file's per-strategy fills moved: export them again
+            self._fills_landed = False
+            self.gauges.by_strategy.observe_results(await self.db.run(fill_results))
 
     async def _on_fills(self, fills: list[Fill]) -> None:
         """Exposure gauges follow each fill: the new position at the latest mid (at the
         fill's price while no quote is known)."""
+        self._fills_landed = True
         last_price = {f.product_id: f.price for f in fills}
         sizes, realized = await self.db.run(
             lambda conn: (position_sizes(conn, list(last_price)), realized_pnl(conn))
