@@ -172,6 +172,13 @@ def test_r4_a_loss_limit_stops_entries_but_exits_keep_protecting_positions(tmp_p
     data = yaml.safe_load(policy.read_text())
     data["daily_loss_limit_pct"] = -0.05
     policy.write_text(yaml.safe_dump(data))
+    # stops far away, so the limit fires on a position still held rather than after a
+    # stop inside a bar has sold it
+    strategies = tmp_path / "config" / "strategies.yaml"
+    raw = yaml.safe_load(strategies.read_text())
+    for exits in [raw["rules"]["default_exits"], *raw["rules"]["exits_by_trigger"].values()]:
+        exits["stop_loss_pct"] = 15
+    strategies.write_text(yaml.safe_dump(raw, sort_keys=False))
     shutil.copy(REPO_ROOT / "app.yaml.example", tmp_path / "app.yaml")
     out = tmp_path / "out"
     result = subprocess.run(

@@ -98,3 +98,25 @@ def test_bt1_cli_bad_listed_before_names_the_flag(tmp_path: Path, klines: Path):
     run = backtest(tmp_path, "--data", str(klines), "--from", "2020-12-01T01:00",
                    "--to", "2020-12-01T02:00", "--listed-before", "long ago")  # fmt: skip
     assert_usage_error(run, "--listed-before: not a date", "'long ago'")
+
+
+def test_bt1_cli_triggers_finer_than_the_data_exit_2(tmp_path: Path, klines: Path):
+    """BT-1: triggers on bars finer than the data's would be computed on pieces cut out of
+    each bar; refused (exit 2) naming `signals.timeframe` and the data's bar, nothing run."""
+    import shutil
+
+    import yaml
+
+    home = tmp_path / "home"
+    shutil.copytree(REPO_ROOT / "config", home / "config")
+    shutil.copy(CONFIG, home / "app.yaml")
+    signals = yaml.safe_load((home / "config" / "signals.yaml").read_text())
+    signals["timeframe"] = "1m"
+    (home / "config" / "signals.yaml").write_text(yaml.safe_dump(signals))
+    run = subprocess.run(
+        [sys.executable, "-m", "trader", "backtest", "--config", str(home / "app.yaml"),
+         "--data", str(klines), "--from", "2020-12-01T01:00", "--to", "2020-12-01T02:00"],
+        cwd=home, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert_usage_error(run, "signals.timeframe is 1m", "bars are 5 min")
+    assert not (home / "data").exists()

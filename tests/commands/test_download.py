@@ -83,7 +83,7 @@ def matches_a_start(out: Path, granularity: str, bar_s: int, minutes: list[int])
     return any(served(minute, bar_s) == files for minute in minutes)
 
 
-def test_bt1_download_writes_the_simulators_candles_exactly_and_resumes(
+def test_bt6_download_writes_the_simulators_candles_exactly_and_resumes(
     home: DaemonDir, tmp_path: Path
 ) -> None:
     out = tmp_path / "set"
@@ -105,7 +105,7 @@ def test_bt1_download_writes_the_simulators_candles_exactly_and_resumes(
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
-def test_bt1_download_continues_an_interrupted_file_and_never_reads_it_as_data(
+def test_bt6_download_continues_an_interrupted_file_and_never_reads_it_as_data(
     home: DaemonDir, tmp_path: Path
 ) -> None:
     out = tmp_path / "set"
@@ -127,7 +127,7 @@ def test_bt1_download_continues_an_interrupted_file_and_never_reads_it_as_data(
     assert any(served(m, 60)["BTC-USD"][100:] == rows[100:] for m in minutes)
 
 
-def test_bt1_download_hourly_bars_are_the_simulators_minutes_aggregated(
+def test_bt6_download_hourly_bars_are_the_simulators_minutes_aggregated(
     home: DaemonDir, tmp_path: Path
 ) -> None:
     out = tmp_path / "hours"
@@ -138,7 +138,7 @@ def test_bt1_download_hourly_bars_are_the_simulators_minutes_aggregated(
     assert load_dataset(out).bar_seconds == HOUR
 
 
-def test_bt1_backtest_runs_on_a_downloaded_set(home: DaemonDir, tmp_path: Path) -> None:
+def test_bt6_backtest_runs_on_a_downloaded_set(home: DaemonDir, tmp_path: Path) -> None:
     out = tmp_path / "set"
     assert download(home, out)[0] == EXIT_OK
     first, end = span()
@@ -183,7 +183,7 @@ def test_bt1_a_csv_folder_of_two_granularities_is_refused(tmp_path: Path) -> Non
         (["--products", "NOPE-USD"], EXIT_FAILURE, "NOPE-USD"),
     ],
 )
-def test_bt1_download_bad_input_exits_with_one_line(
+def test_bt6_download_bad_input_exits_with_one_line(
     home: DaemonDir, tmp_path: Path, args: list[str], code: int, says: str
 ) -> None:
     given = ["--from", "2024-01-01", "--to", "2024-01-02", "--out", str(tmp_path / "o")]
@@ -193,7 +193,7 @@ def test_bt1_download_bad_input_exits_with_one_line(
     assert "Traceback" not in done.stderr
 
 
-def test_bt1_download_from_an_unreachable_venue_exits_with_one_line(tmp_path: Path) -> None:
+def test_bt6_download_from_an_unreachable_venue_exits_with_one_line(tmp_path: Path) -> None:
     home = DaemonDir(
         tmp_path / "home",
         {"exchange": {"venue": "coinbase", "rest_url": "http://127.0.0.1:9/api/v3/brokerage"}},

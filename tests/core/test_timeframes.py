@@ -39,14 +39,14 @@ def _series(rng: random.Random, minutes: int, gaps: float, step: int = 60) -> li
     return out
 
 
-def _batch(candles: list[Candle], seconds: int) -> list[Candle]:
+def batch(candles: list[Candle], seconds: int) -> list[Candle]:
     """Bars straight from the definition: group by bucket, aggregate."""
     buckets: dict[int, list[Candle]] = {}
     for c in candles:
         buckets.setdefault(c.start - c.start % seconds, []).append(c)
     return [
         Candle(
-            "BTC-USD",
+            group[0].product_id,
             start,
             group[0].open,
             max(c.high for c in group),
@@ -66,7 +66,7 @@ def test_str4_resampled_bars_equal_the_batch_aggregate(seed, timeframe):
     resampler = Resampler(seconds, history=10_000)
     for candle in candles:
         resampler.add(candle, 60)
-    expected = _batch(candles, seconds)
+    expected = batch(candles, seconds)
     closed = list(resampler.bars)
     # every bucket but possibly the last (still forming) has closed, exactly as the batch
     assert closed == expected[: len(closed)]
@@ -88,7 +88,7 @@ def test_str4_recorded_bars_split_for_the_triggers_resample_to_the_recorded_bars
             from_pieces.add(piece, 60)
         for bar in native:
             from_native.add(bar, minutes * 60)
-        assert list(from_pieces.bars) == list(from_native.bars) == _batch(native, seconds)[
+        assert list(from_pieces.bars) == list(from_native.bars) == batch(native, seconds)[
             : len(from_native.bars)
         ]
 
@@ -100,7 +100,7 @@ def test_str4_a_bar_is_visible_only_after_it_closed_at_a_decision_time():
     candles = _series(random.Random(7), 60, gaps=0.0)
     for candle in candles:
         engine.on_candle(candle)  # fed ahead of time: the engine holds them back
-    every_bar = _batch(candles, 900)
+    every_bar = batch(candles, 900)
     for now in range(candles[0].start, candles[-1].start + 61, 60):
         engine.advance(float(now))
         assert list(book.bars("BTC-USD", "15m")) == [b for b in every_bar if b.start + 900 <= now]

@@ -28,6 +28,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.e2e.helpers import edit_policy, query, relax_conviction, relax_price_move_for_replay
 from tests.support.daemon import REPO_ROOT, DaemonDir, wait_for
 
@@ -68,9 +70,12 @@ def _first_fill_minute(db: Path) -> int | None:
     return None if row[0] is None else _minute(row[0])
 
 
+@pytest.mark.parametrize("timeframe", ["1m", "5m"])
 def test_bt2_paper_run_and_backtest_over_its_recording_make_the_same_decisions(
-    tmp_path, shared_data
+    tmp_path, shared_data, timeframe
 ):
+    """At both trigger timeframes: 1 m (the minutes as they are) and 5 m (built from the
+    minutes by the one resampler, live and in the backtest alike)."""
     home = DaemonDir(
         tmp_path / "daemon",
         {
@@ -87,6 +92,7 @@ def test_bt2_paper_run_and_backtest_over_its_recording_make_the_same_decisions(
         },
     )
     edit_policy(home, "signals.yaml", relax_price_move_for_replay)
+    edit_policy(home, "signals.yaml", lambda signals: signals.update(timeframe=timeframe))
     edit_policy(home, "strategies.yaml", relax_conviction)
     recording = home.data / "trader-paper.db"
     daemon = home.start()

@@ -2,10 +2,10 @@
 backtest runner and the look-ahead check so that both feed them the same way.
 
 - `merged_slots`: every bar time in order, with the bars of every product starting then;
-- `slot_opening`: the touch a bar opens with (the simulated venue's synthetic book, or the
-  recorded bid/ask where the set has one), set before the decision at the bar's start;
-- `closing_candles`: the 1-minute candles a bar closes as (a 5-minute bar split as the
-  venue splits it), fed to the candle store and the core only at the bar's end.
+- `slot_opening`: the touch a bar opens with (the fill model's spread around the open, or
+  the recorded bid/ask where the set has one), set before the decision at the bar's start.
+
+Each bar itself is fed to the candle store and the core only at its end.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ import heapq
 from collections.abc import Iterator, Sequence
 
 from trader.backtest.data import Dataset
-from trader.backtest.market import opening_quote
+from trader.backtest.fills import BarFills
 from trader.core.types import Candle, Quote
-from trader.sim.market.bars import split_bar
 
 
 def rows_between(starts: Sequence[int], first: int, end: int) -> tuple[int, int]:
@@ -49,15 +48,7 @@ def merged_slots(dataset: Dataset, first: int, end: int) -> Iterator[tuple[int, 
         yield current, bucket
 
 
-def slot_opening(dataset: Dataset, bar: Candle, t: int) -> Quote:
-    """The touch `bar` opens with at its start `t`."""
-    top = dataset.tops.get(bar.product_id, {}).get(t)
-    return opening_quote(bar, dataset.rules[bar.product_id], float(t), top)
-
-
-def closing_candles(dataset: Dataset, bar: Candle) -> list[Candle]:
-    """The closed 1-minute candles `bar` is made of."""
-    minutes = dataset.bar_seconds // 60
-    if minutes == 1:
-        return [bar]
-    return split_bar(bar, minutes, dataset.rules[bar.product_id].base_increment)
+def slot_opening(dataset: Dataset, fills: BarFills, bar: Candle) -> Quote:
+    """The touch `bar` opens with at its start."""
+    top = dataset.tops.get(bar.product_id, {}).get(bar.start)
+    return fills.opening(bar, dataset.rules[bar.product_id], top)

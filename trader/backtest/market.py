@@ -1,11 +1,10 @@
 """The backtest's market: recorded bars turned into what the daemon sees live (BT-1).
 
-`BacktestMarket` plays the market-data service's part for the snapshot builder (closed
-1-minute candles in the daemon's own `CandleStore`, the touch, data age). `BacktestVenue`
+`BacktestMarket` plays the market-data service's part for the snapshot builder (the data's
+closed bars in the daemon's own `CandleStore`, the touch, data age). `BacktestVenue`
 is the market side of the `Exchange` interface for the paper exchange, which fills the
-orders exactly as in PAPER. `slot_events` turns one bar into the venue's events: the
-simulated venue's intra-bar trade path and synthetic book (`trader.sim.market.bars`),
-converted to the ticker and trade events the paper exchange consumes from the feed.
+orders exactly as in PAPER. What happens inside a bar is the fill model's (`fills.py`);
+`ticker` turns its touch into the event the paper exchange consumes from the feed.
 """
 
 from __future__ import annotations
@@ -18,14 +17,10 @@ from trader.core.types import Candle, ProductRules, Quote
 from trader.exchange.errors import ExchangeError
 from trader.exchange.models import (
     MarketEvent,
-    MarketTrade,
     ServerTime,
     TickerEvent,
-    TradesEvent,
 )
 from trader.marketdata.candles import CandleStore
-from trader.matching.types import BookUpdate
-from trader.sim.market.bars import TopOfBook, bar_trades, synthetic_book, touch_prices, touch_sizes
 
 CANDLE_S = 60
 
@@ -33,7 +28,8 @@ CANDLE_S = 60
 class BacktestMarket:
     """Quotes and closed candles at the backtest's clock (`MarketFeed` for `build_market`)."""
 
-    def __init__(self, history: int) -> None:
+    def __init__(self, history: int, bar_seconds: int = CANDLE_S) -> None:
+        self.bar_seconds = bar_seconds
         self.candles = CandleStore(history)
         self._quotes: dict[str, Quote] = {}
         self._updated: dict[str, float] = {}
@@ -48,7 +44,7 @@ class BacktestMarket:
     def add_candle(self, candle: Candle) -> None:
         self.candles.add(candle)
         self._updated[candle.product_id] = max(
-            self._updated.get(candle.product_id, 0.0), float(candle.start + CANDLE_S)
+            self._updated.get(candle.product_id, 0.0), float(candle.start + self.bar_seconds)
         )
 
     def closed_candles(self, product_id: str, until: float | None = None) -> Sequence[Candle]:
@@ -61,15 +57,6 @@ class BacktestMarket:
         return max(0.0, now - updated)
 
 
-def opening_quote(
-    bar: Candle, rules: ProductRules, at: float, top: TopOfBook | None = None
-) -> Quote:
-    """The touch the venue shows when the bar opens (its synthetic book's best levels)."""
-    bid, ask = touch_prices(rules, bar.open, top)
-    bid_size, ask_size = touch_sizes(rules, bar.open, top)
-    return Quote(bar.product_id, bid, bid_size, ask, ask_size, at)
-
-
 def ticker(quote: Quote, price: Decimal | None = None) -> TickerEvent:
     """The `ticker` event the feed would carry for this touch (last price: `price`, else
     the mid)."""
@@ -77,42 +64,6 @@ def ticker(quote: Quote, price: Decimal | None = None) -> TickerEvent:
     return TickerEvent(
         quote.product_id, last, quote.bid, quote.bid_size, quote.ask, quote.ask_size, quote.time
     )
-
-
-def book_touch(book: BookUpdate) -> Quote:
-    bid, ask = book.bids[0], book.asks[0]
-    return Quote(book.product_id, bid.price, bid.size, ask.price, ask.size, book.time)
-
-
-def slot_events(
-    bar: Candle,
-    rules: ProductRules,
-    start: float,
-    span: float,
-    first_id: int,
-    top: TopOfBook | None,
-) -> list[TickerEvent | TradesEvent]:
-    """The bar's trades after its opening book, each followed by the touch around it."""
-    events: list[TickerEvent | TradesEvent] = []
-    for trade in bar_trades(bar, rules, start, span, first_id):
-        events.append(
-            TradesEvent(
-                [
-                    MarketTrade(
-                        trade.product_id,
-                        trade.trade_id,
-                        trade.price,
-                        trade.size,
-                        trade.side.value,
-                        trade.time,
-                    )
-                ],
-                snapshot=False,
-            )
-        )
-        book = synthetic_book(rules, trade.price, trade.time, top)
-        events.append(ticker(book_touch(book), trade.price))
-    return events
 
 
 class BacktestVenue:
@@ -138,8 +89,11 @@ class BacktestVenue:
     async def candles(
         self, product_id: str, start: int, end: int, granularity_s: int = 60
     ) -> list[Candle]:
-        if granularity_s != 60:
-            raise ExchangeError(f"backtest: only 1-minute candles, not {granularity_s} s")
+        if granularity_s != self._market.bar_seconds:
+            raise ExchangeError(
+                f"backtest: only the data's {self._market.bar_seconds} s bars, "
+                f"not {granularity_s} s"
+            )
         closed = self._market.closed_candles(product_id, self._clock())
         return [c for c in closed if start <= c.start < end]
 

@@ -30,7 +30,8 @@ from decimal import Decimal
 from typing import Any
 
 from trader.backtest.data import Dataset
-from trader.backtest.feed import closing_candles, merged_slots, slot_opening
+from trader.backtest.feed import merged_slots, slot_opening
+from trader.backtest.fills import BarFills
 from trader.backtest.market import BacktestMarket
 from trader.config.loader import LoadedConfig
 from trader.config.strategies import StrategiesConfig
@@ -88,6 +89,7 @@ class Warm:
     start: int
     market: BacktestMarket
     core: DecisionCore
+    fills: BarFills
 
 
 @dataclass
@@ -108,24 +110,26 @@ class Replay:
     def warm(self, dataset: Dataset, feed_from: int, start: int) -> Warm:
         """Feed the bars of [feed_from, start): triggers and bars warm up, nothing decides."""
         loaded = self.loaded
-        market = BacktestMarket(STORE_HISTORY)
-        core = DecisionCore.from_loaded(loaded, self.strategies)
+        market = BacktestMarket(STORE_HISTORY, dataset.bar_seconds)
+        core = DecisionCore.from_loaded(loaded, self.strategies, dataset.bar_seconds)
+        fills = BarFills(loaded.app.backtest, dataset.bar_seconds, loaded.app.paper.depth_levels)
         for t, bars in merged_slots(dataset, feed_from, start):
-            _open(market, dataset, bars, t)
+            _open(market, fills, dataset, bars)
             core.triggers.advance(t)
-            _close(market, core, dataset, bars)
-        return Warm(start, market, core)
+            _close(market, fills, core, bars)
+        return Warm(start, market, core, fills)
 
     def run(self, warm: Warm, dataset: Dataset, end: int) -> Run:
         """Decide at every bar time of [warm.start, end) on a copy of the warm core, once
         per portfolio, each portfolio with its own strategy instance, built afresh."""
         market = copy.deepcopy(warm.market)
+        fills = copy.deepcopy(warm.fills)
         registries = {label: self._registry() for label in self.portfolios}
         core = self._copy(warm.core, next(iter(registries.values())))
         listed = dict.fromkeys(dataset.series, LISTED_LONG_AGO)
         run = Run()
         for t, bars in merged_slots(dataset, warm.start, end):
-            _open(market, dataset, bars, t)
+            _open(market, fills, dataset, bars)
             snapshot = build_market(dataset.rules, market, core, listed, t, advance=True)
             for label, registry in registries.items():
                 core.registry = registry
@@ -133,7 +137,7 @@ class Replay:
                 for proposal in self._proposals(core, inputs):
                     run.decisions[(t, label, proposal.product_id)] = proposal
             run.times += 1
-            _close(market, core, dataset, bars)
+            _close(market, fills, core, bars)
         return run
 
     def _proposals(self, core: DecisionCore, inputs: DecisionInputs) -> list[Proposal]:
@@ -161,15 +165,13 @@ class Replay:
         return copy.deepcopy(core, memo)
 
 
-def _open(market: BacktestMarket, dataset: Dataset, bars: list[Candle], t: int) -> None:
+def _open(market: BacktestMarket, fills: BarFills, dataset: Dataset, bars: list[Candle]) -> None:
     for bar in bars:
-        market.set_quote(slot_opening(dataset, bar, t))
+        market.set_quote(slot_opening(dataset, fills, bar))
 
 
-def _close(
-    market: BacktestMarket, core: DecisionCore, dataset: Dataset, bars: list[Candle]
-) -> None:
+def _close(market: BacktestMarket, fills: BarFills, core: DecisionCore, bars: list[Candle]) -> None:
     for bar in bars:
-        for candle in closing_candles(dataset, bar):
-            market.add_candle(candle)
-            core.on_candle(candle)
+        market.add_candle(bar)
+        core.on_candle(bar)
+        fills.closed(bar)

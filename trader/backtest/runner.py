@@ -5,11 +5,14 @@ For each bar time `t` (every product's bar starting at `t`), in order:
    simulated venue's synthetic book, or the recorded bid/ask where the set has one);
 2. from the backtest's start on, one step of the trading cycle the daemon runs
    (`desk/cycle.py`: inputs → decide → record → act through the order desk);
-3. products with own orders working replay their bar inside the paper exchange: the
-   venue's intra-bar trade path, each trade followed by the touch around it; own-order
-   events go to the tracker, and the order manager's timers run on the same clock;
-4. at `t + bar` the bar's 1-minute candles (a 5-minute bar split as the venue splits it)
-   are closed and fed to the candle store and the triggers — never earlier.
+3. products with own orders working or a position held walk their bar's path inside the
+   paper exchange (the bar fill model, `fills.py`): trades at its corners, the touch at
+   every point, the exit check the daemon runs between cycles wherever a position is held;
+   own-order events go to the tracker, and the order manager's timers run on the same
+   clock;
+4. at `t + bar` the bar itself is closed and fed to the candle store, the triggers and the
+   strategies' timeframes — never earlier, and never cut into synthetic shorter candles
+   (the triggers' timeframe is the data's bar or built from whole bars).
 Bars before the start only warm the triggers and the 24 h volume up. Positions, orders,
 cooldowns and counters live in the scratch SQLite file exactly as in PAPER; they are read
 back only after something could have changed there (`desk/state_source.py`).
@@ -17,17 +20,21 @@ back only after something could have changed there (`desk/state_source.py`).
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from trader.backtest.feed import closing_candles, merged_slots, rows_between, slot_opening
-from trader.backtest.market import slot_events, ticker
+from trader.backtest.feed import merged_slots, rows_between, slot_opening
+from trader.backtest.fills import Levels, PathPoint, PathWalker
+from trader.backtest.market import ticker
 from trader.backtest.session import Session
-from trader.core.types import Candle
+from trader.core.portfolio import Position
+from trader.core.types import Candle, ProductRules
 from trader.desk.cycle import products_to_trade
-from trader.exchange.models import OrderEvent, TickerEvent, TradesEvent
+from trader.exchange.models import MarketTrade, OrderEvent, TradesEvent
 from trader.pipeline.decide import DecisionStep
+from trader.risk.exits import stop_price, target_price
 
 
 @dataclass
@@ -66,7 +73,7 @@ class Runner:
         for t, bars in merged_slots(self.s.dataset, self.start - self.warmup_s, self.end):
             self.s.clock.now = t
             for bar in bars:
-                self.s.market.set_quote(slot_opening(self.s.dataset, bar, t))
+                self.s.market.set_quote(slot_opening(self.s.dataset, self.s.fills, bar))
             if t >= self.start:
                 traded = await self._decide(t)
                 await self._replay_orders(t, bars, traded)
@@ -116,37 +123,92 @@ class Runner:
                 (t, {p: pos.base_size * marks.get(p, pos.avg_cost) for p, pos in positions.items()})
             )
 
-    # -- working orders meet the bar -----------------------------------------------------
+    # -- the bar's path: working orders fill, held positions are watched -----------------
     async def _replay_orders(self, t: int, bars: list[Candle], traded: set[str]) -> None:
         s = self.s
-        working = set(s.paper.engine.open_products())
-        if not working:
+        positions = (await s.cycle.state.read(float(t)))[0].positions
+        walked = set(s.paper.engine.open_products()) | set(positions)
+        if not walked:
             await self._drain()
             return
-        by_product = {b.product_id: b for b in bars}
-        events: list[tuple[float, int, int, TickerEvent | TradesEvent]] = []
-        for rank, pid in enumerate(sorted(working)):
-            bar = by_product.get(pid)
-            if bar is None:
+        heap: list[tuple[float, int, str]] = []
+        walks: dict[str, _Walk] = {}
+        for rank, bar in enumerate(sorted(bars, key=lambda b: b.product_id)):
+            pid = bar.product_id
+            if pid not in walked:
                 continue
-            top = s.dataset.tops.get(pid, {}).get(t)
             opening = s.market.quote(pid)
-            if opening is not None and opening.time == t and pid not in traded:
-                events.append((float(t), rank, -1, ticker(opening)))
-            first = self._trade_ids.get(pid, 1)
-            found = slot_events(bar, s.dataset.rules[pid], float(t), float(self.bar_s), first, top)
-            self._trade_ids[pid] = first + len(found)
-            events.extend((_time(e), rank, i, e) for i, e in enumerate(found))
-        for when, _rank, _i, event in sorted(events, key=lambda item: item[:3]):
-            s.clock.now = when
-            s.paper.apply_market_event(event)
-            if isinstance(event, TickerEvent):
-                s.market.set_quote(event.to_quote())
-            await self._drain()
+            if opening is not None and pid not in traded:  # the paper book at the open
+                s.paper.apply_market_event(ticker(opening))
+            walk = walks[pid] = self._walk(bar, t, positions.get(pid))
+            await self._push(heap, rank, walk)
+        while heap:
+            _time, rank, pid = heapq.heappop(heap)
+            walk = walks[pid]
+            await self._visit(walk)
+            await self._push(heap, rank, walk)
         s.clock.now = float(t + self.bar_s)
         s.paper.engine.expire_orders(s.clock.now)
         await self._drain()
         s.cycle.state.changed()
+
+    def _walk(self, bar: Candle, t: int, position: Position | None) -> _Walk:
+        s = self.s
+        top = s.dataset.tops.get(bar.product_id, {}).get(t)
+        spread = s.fills.bar_spread(bar, top)
+        low_first = False
+        if position is not None:  # both exits inside the bar: the stop comes first
+            target = target_price(position, s.loaded.policy)
+            stop = stop_price(position, s.loaded.policy)
+            low_first = target is not None and bar.low <= stop and target <= bar.high
+        rules = s.dataset.rules[bar.product_id]
+        walker = PathWalker(
+            bar, float(t), float(self.bar_s), rules.quote_increment, low_first=low_first
+        )
+        return _Walk(walker, rules, spread, s.fills.trade_size(walker, rules))
+
+    async def _push(self, heap: list[tuple[float, int, str]], rank: int, walk: _Walk) -> None:
+        """The walk's next point for the product's levels now, into the time order."""
+        s = self.s
+        pid = walk.product_id
+        position = (await s.cycle.state.read(s.clock.now))[0].positions.get(pid)
+        stop = target = None
+        if position is not None:
+            stop = stop_price(position, s.loaded.policy)
+            target = target_price(position, s.loaded.policy)
+        stops, targets = s.fills.exit_levels(stop, target, walk.spread)
+        bids, asks = s.paper.engine.resting_prices(pid)
+        walk.next = walk.walker.peek(Levels(stops, targets, bids, asks))
+        if walk.next is not None:
+            heapq.heappush(heap, (walk.next.time, rank, walk.product_id))
+
+    async def _visit(self, walk: _Walk) -> None:
+        """One point: its trade (at a corner), the touch around it, the own-order events,
+        then the exit check the daemon runs between cycles (R-2)."""
+        s = self.s
+        point = walk.next
+        assert point is not None
+        walk.walker.take(point)
+        s.clock.now = point.time
+        quote = s.fills.at_point(walk.walker.bar, walk.rules, point, walk.spread)
+        if point.trade and walk.trade_size > 0:
+            s.paper.apply_market_event(self._trade(walk, point))
+        s.market.set_quote(quote)
+        s.paper.apply_market_event(ticker(quote, point.price))
+        await self._drain()
+        positions = (await s.cycle.state.read(point.time))[0].positions
+        if walk.product_id in positions:
+            await s.cycle.exits_between_cycles(point.time)
+            await self._drain()
+
+    def _trade(self, walk: _Walk, point: PathPoint) -> TradesEvent:
+        pid = walk.product_id
+        trade_id = self._trade_ids.get(pid, 1)
+        self._trade_ids[pid] = trade_id + 1
+        side = "BUY" if walk.last_price is None or point.price >= walk.last_price else "SELL"
+        walk.last_price = point.price
+        trade = MarketTrade(pid, str(trade_id), point.price, walk.trade_size, side, point.time)
+        return TradesEvent([trade], snapshot=False)
 
     async def _drain(self) -> None:
         """Own-order events into the tracker; the order manager's timers on the clock."""
@@ -162,10 +224,22 @@ class Runner:
     def _close(self, bars: list[Candle]) -> None:
         s = self.s
         for bar in bars:
-            for candle in closing_candles(s.dataset, bar):
-                s.market.add_candle(candle)
-                s.core.on_candle(candle)
+            s.market.add_candle(bar)
+            s.core.on_candle(bar)
+            s.fills.closed(bar)
 
 
-def _time(event: TickerEvent | TradesEvent) -> float:
-    return event.time if isinstance(event, TickerEvent) else event.trades[0].time
+@dataclass
+class _Walk:
+    """One product's walk through its bar, with what its points need."""
+
+    walker: PathWalker
+    rules: ProductRules
+    spread: Decimal
+    trade_size: Decimal
+    next: PathPoint | None = None
+    last_price: Decimal | None = None
+
+    @property
+    def product_id(self) -> str:
+        return self.rules.product_id

@@ -9,13 +9,16 @@ reproducible byte for byte.
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from trader.backtest.data import Dataset
+from trader.backtest.fills import BarFills
 from trader.backtest.market import BacktestMarket, BacktestVenue
+from trader.config.app import ExecutionConfig
 from trader.config.loader import LoadedConfig
 from trader.core.clock import SimClock
 from trader.core.timeframes import timeframe_seconds
@@ -61,6 +64,7 @@ class Session:
     actor: Actor
     core: DecisionCore
     cycle: TradingCycle
+    fills: BarFills
 
     @property
     def quote_currency(self) -> str:
@@ -71,8 +75,17 @@ class Session:
 
 
 def refuse_finer_timeframes(loaded: LoadedConfig, bar_seconds: int) -> None:
-    """STR-4: a strategy reading bars finer than the data's would decide on synthetic
-    sub-bar candles; refused (ValueError naming the strategy, its timeframe and the data's)."""
+    """STR-4, BT-1: triggers or a strategy reading bars finer than the data's would decide
+    on synthetic sub-bar candles; refused (ValueError naming the setting, its timeframe and
+    the data's). Coarser timeframes are built from the data's bars."""
+    signals = loaded.signals
+    if signals.bar_seconds < bar_seconds or signals.bar_seconds % bar_seconds:
+        raise ValueError(
+            f"signals.timeframe is {signals.timeframe} but the data's bars are "
+            f"{bar_seconds // 60} min: the triggers are never computed on pieces of a bar; "
+            f"set `timeframe:` in signals.yaml to a multiple of the data's bars (the daemon "
+            f"then decides on such bars too) or backtest finer data"
+        )
     for strategy_id in loaded.strategies.enabled_ids():
         plugin = loaded.plugins.get(strategy_id)
         for timeframe in plugin.cls.timeframes if plugin is not None else {}:
@@ -103,7 +116,7 @@ async def _assemble(
 ) -> Session:
     metrics = Metrics()
     keeper = await StateKeeper.load(db, metrics, clock)
-    market = BacktestMarket(STORE_HISTORY)
+    market = BacktestMarket(STORE_HISTORY, dataset.bar_seconds)
     rules = dataset.rules
     paper_config = loaded.app.paper
     paper = PaperExchange(
@@ -123,7 +136,7 @@ async def _assemble(
         metrics,
         keeper,
         OrderIds(NAMESPACE),
-        loaded.app.execution,
+        lifetimes_in_bars(loaded.app.execution, dataset.bar_seconds),
         Mode.PAPER.value,
         market.quote,
         rules.get,
@@ -136,13 +149,23 @@ async def _assemble(
         raise RuntimeError(f"backtest start: reconciliation failed: {report.mismatches}")
     actor = Actor(loaded, db, paper, desk, rules, clock)
     actor.quote = market.quote
-    core = DecisionCore.from_loaded(loaded)
+    core = DecisionCore.from_loaded(loaded, candle_seconds=dataset.bar_seconds)
     core.set_fee_rates(await paper.fee_rates())
     stored = StoredState(db, keeper, actor, loaded.universe.quote_currency)
     state = CachedState(stored, lambda: bool(paper.engine.open_products()))
     cycle = TradingCycle(
         loaded, db, keeper, core, actor, market, rules, dataset.listed_at, state, EVENTFUL_STEPS
     )
+    fills = BarFills(loaded.app.backtest, dataset.bar_seconds, paper_config.depth_levels)
     return Session(
-        loaded, dataset, clock, db, metrics, keeper, market, paper, desk, actor, core, cycle
+        loaded, dataset, clock, db, metrics, keeper, market, paper, desk, actor, core, cycle, fills
     )
+
+
+def lifetimes_in_bars(execution: ExecutionConfig, bar_seconds: int) -> ExecutionConfig:
+    """BT-1: an entry's lifetime rounded up to whole bars, so the first attempt works
+    through the bar it was placed at (a 30 s lifetime on 5-minute bars is one bar). The
+    venue's `end_time` is the next whole second after now + lifetime, hence the - 1: the
+    order expires exactly at the end of its last bar."""
+    bars = max(1, math.ceil(execution.entry_ttl_s / bar_seconds))
+    return execution.model_copy(update={"entry_ttl_s": float(bars * bar_seconds - 1)})

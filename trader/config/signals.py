@@ -7,7 +7,7 @@ Each trigger fires when its measure reaches its threshold (`>=`), and scores
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -27,6 +27,10 @@ TRIGGER_KINDS: tuple[str, ...] = (
 RETURN_CAP_PCT = 1000.0
 # regimes only raise thresholds; more than 100x would switch the trigger off
 ThresholdMultiplier = Annotated[float, Field(ge=1, le=100)]
+# the bars the triggers are computed on: every window below (15 min, 60 min, the momentum
+# lookback, the breakout hours, 24 h) must be a whole number of them
+TriggerTimeframe = Literal["1m", "5m", "15m"]
+TIMEFRAME_SECONDS: dict[str, int] = {"1m": 60, "5m": 300, "15m": 900}
 
 
 class PriceMoveConfig(Strict):
@@ -98,6 +102,11 @@ class MomentumConfig(Strict):
 class SignalsConfig(Strict):
     """All triggers (S-1) and the per-cycle selection."""
 
+    timeframe: TriggerTimeframe = Field(
+        "1m",
+        description="the closed bars the triggers are computed on (live: built from the "
+        "1-minute candles; a backtest: the data's own bars, or built from finer ones)",
+    )
     price_move: PriceMoveConfig = Field(default_factory=PriceMoveConfig)
     volume_spike: VolumeSpikeConfig = Field(default_factory=VolumeSpikeConfig)
     breakout: BreakoutConfig = Field(default_factory=BreakoutConfig)
@@ -124,6 +133,22 @@ class SignalsConfig(Strict):
         if not value:
             raise ValueError("regime_threshold_multipliers must name at least one regime")
         return value
+
+    @model_validator(mode="after")
+    def _whole_bars(self) -> SignalsConfig:
+        minutes = self.bar_seconds // 60
+        lookback = self.momentum.lookback_minutes
+        if lookback % minutes:
+            raise ValueError(
+                f"momentum.lookback_minutes ({lookback}) must be a whole number of the "
+                f"{self.timeframe} bars the triggers use (timeframe)"
+            )
+        return self
+
+    @property
+    def bar_seconds(self) -> int:
+        """The length of the bars the triggers are computed on, in seconds."""
+        return TIMEFRAME_SECONDS[self.timeframe]
 
     def threshold_multiplier(self, regime: str) -> float:
         """Threshold multiplier for `regime`; unknown regimes get the strictest (largest)."""

@@ -59,18 +59,18 @@ class Resampler:
         self.bars: deque[Candle] = deque(maxlen=history)
         self._forming: list[Candle] = []
 
-    def add(self, candle: Candle, candle_seconds: int) -> bool:
-        """Fold in a closed candle of `candle_seconds` (starts must increase); True when a
-        bar closed."""
+    def add(self, candle: Candle, candle_seconds: int) -> int:
+        """Fold in a closed candle of `candle_seconds` (starts must increase); how many bars
+        closed (0, 1, or 2 when it also ended a bucket whose last minutes had no candle)."""
         bucket = candle.start - candle.start % self.seconds
-        closed = False
+        closed = 0
         if self._forming and self._bucket_of(self._forming[0]) != bucket:
             self._close()  # the bucket's last minutes had no candle
-            closed = True
+            closed = 1
         self._forming.append(candle)
         if candle.start + candle_seconds >= bucket + self.seconds:
             self._close()
-            closed = True
+            closed += 1
         return closed
 
     def _bucket_of(self, candle: Candle) -> int:

@@ -219,6 +219,13 @@ class MatchingEngine(OrderLifecycle):
         """Products with at least one own order working, in listing order."""
         return [pid for pid, working in self._working.items() if working]
 
+    def resting_prices(self, product_id: str) -> tuple[list[Decimal], list[Decimal]]:
+        """The prices own orders rest at on one product: (bids, asks), ascending."""
+        book = self._books.get(product_id)
+        if book is None:
+            return [], []
+        return list(book.own_bids.prices), list(book.own_asks.prices)
+
     def get_order(self, order_id: str) -> SimOrder | None:
         return self._by_id.get(order_id)
 

@@ -22,7 +22,7 @@ from trader.config.signals import SignalsConfig
 from trader.config.strategies import StrategiesConfig
 from trader.config.universe import UniverseConfig
 from trader.core.decision import ExitOrder, Proposal, Verdict
-from trader.core.market import MarketSnapshot
+from trader.core.market import CANDLE_SECONDS, MarketSnapshot
 from trader.core.portfolio import Portfolio
 from trader.core.risk_state import RiskState
 from trader.core.timeframes import BarBook
@@ -108,23 +108,31 @@ class DecisionCore:
         fee_rates: FeeRates | None = None,
         plugins: Mapping[str, StrategyPlugin] | None = None,
         filters: Sequence[FilterPlugin] = (),
+        candle_seconds: int = CANDLE_SECONDS,
     ) -> None:
         """`plugins`: the strategies the loaded configuration resolved (`LoadedConfig.plugins`);
         without them only shipped strategies can run. `filters`: the user's universe filters
-        (`LoadedConfig.filters`), run after the shipped chain."""
+        (`LoadedConfig.filters`), run after the shipped chain. `candle_seconds`: the length
+        of the closed candles fed (the daemon's 1-minute candles, a backtest's bars); the
+        triggers and the strategies' timeframes are built from them (ValueError when a
+        timeframe is finer than the candles)."""
         self.policy = policy
         self.universe_config = universe
         self.filters = _filter_chain(universe, filters)
-        self.triggers = TriggerEngine(signals)
+        self.triggers = TriggerEngine(signals, candle_seconds)
+        self.candle_seconds = candle_seconds
         self.registry = _registry(strategies, plugins)
-        self.bars = BarBook(self.registry.needs())
+        self.bars = BarBook(self.registry.needs(), candle_seconds)
         self.triggers.candle_sinks.append(self._add_bar)
         self.risk_config = RiskConfig.from_configs(policy, universe, strategies, fee_rates)
         self.universe: UniverseResult | None = None
 
     @classmethod
     def from_loaded(
-        cls, loaded: LoadedConfig, strategies: StrategiesConfig | None = None
+        cls,
+        loaded: LoadedConfig,
+        strategies: StrategiesConfig | None = None,
+        candle_seconds: int = CANDLE_SECONDS,
     ) -> DecisionCore:
         """The core a loaded configuration describes, its strategies and universe filters
         resolved (`strategies`: a variant of the registry, e.g. one strategy alone)."""
@@ -135,6 +143,7 @@ class DecisionCore:
             loaded.strategies if strategies is None else strategies,
             plugins=loaded.plugins,
             filters=loaded.filters,
+            candle_seconds=candle_seconds,
         )
 
     def reconfigure(
@@ -152,7 +161,7 @@ class DecisionCore:
         self.filters = _filter_chain(universe, filters)
         self.registry = _registry(strategies, plugins)
         if self.registry.needs() != self.bars.needs:  # bars kept while the needs stay
-            self.bars = BarBook(self.registry.needs())
+            self.bars = BarBook(self.registry.needs(), self.candle_seconds)
         self.risk_config = RiskConfig.from_configs(
             policy, universe, strategies, self.risk_config.fee_rates
         )

@@ -29,26 +29,35 @@ def _or_default(value: Decimal | None, default: Decimal | None) -> Decimal | Non
     return default if value is None else value
 
 
+def stop_price(position: Position, config: PolicyConfig) -> Decimal:
+    """The price at or below which the position's stop-loss fires."""
+    own_stop = position.stop_loss_pct
+    stop_pct = config.default_stop_loss_pct if own_stop is None else own_stop
+    return position.avg_cost * (1 - stop_pct / HUNDRED)
+
+
+def target_price(position: Position, config: PolicyConfig) -> Decimal | None:
+    """The price at or above which the position's take-profit fires (None: no target)."""
+    take_pct = _or_default(position.take_profit_pct, config.default_take_profit_pct)
+    return None if take_pct is None else position.avg_cost * (1 + take_pct / HUNDRED)
+
+
 def _price_exit(
     position: Position, price: Decimal, config: PolicyConfig
 ) -> tuple[ExitReason, Decimal] | None:
     cost = position.avg_cost
-    own_stop = position.stop_loss_pct
-    stop_pct = config.default_stop_loss_pct if own_stop is None else own_stop
-    stop_price = cost * (1 - stop_pct / HUNDRED)
-    if price <= stop_price:
-        return ExitReason.STOP_LOSS, stop_price
+    stop = stop_price(position, config)
+    if price <= stop:
+        return ExitReason.STOP_LOSS, stop
     trail_pct = _or_default(position.trailing_stop_pct, config.trailing_stop_pct)
     if trail_pct is not None:
         peak = max(cost if position.peak_price is None else position.peak_price, price)
         trail_price = peak * (1 - trail_pct / HUNDRED)
         if price <= trail_price:
             return ExitReason.TRAILING_STOP, trail_price
-    take_pct = _or_default(position.take_profit_pct, config.default_take_profit_pct)
-    if take_pct is not None:
-        target = cost * (1 + take_pct / HUNDRED)
-        if price >= target:
-            return ExitReason.TAKE_PROFIT, target
+    target = target_price(position, config)
+    if target is not None and price >= target:
+        return ExitReason.TAKE_PROFIT, target
     return None
 
 

@@ -1,6 +1,6 @@
-'''The starting file `trader new-strategy NAME` writes (STR-2): a complete, working strategy
+"""The starting file `trader new-strategy NAME` writes (STR-2): a complete, working strategy
 to edit — a breakout over the highest high of the last bars — with every part commented.
-`{class_name}` and `{name}` are filled in; nothing else is.'''
+`{class_name}` and `{name}` are filled in; nothing else is."""
 
 TEMPLATE = '''"""{class_name}: your strategy. Edit freely; `trader check-config` loads this file and
 checks it, `trader check-strategy {name} --data DIR` looks for decisions that read the future,

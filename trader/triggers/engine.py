@@ -1,12 +1,18 @@
 """Trigger engine (S-1): incremental per-product state, no look-ahead.
 
+Bars: the triggers are computed on closed bars of `signals.timeframe`. The candles fed are
+`candle_seconds` long (the daemon's 1-minute candles; a backtest's recorded bars): the same
+length is applied as it is, finer candles are first built into bars of the timeframe by the
+one resampler (`core/timeframes.py`), coarser ones are refused (ValueError at construction)
+— no trigger is ever computed on pieces cut out of a longer bar.
+
 Feeding: `on_candle(candle)` queues a candle. A candle whose start is not strictly after the
 last one queued or applied for that product is IGNORED and `on_candle` returns False (the
 caller may count it); nothing already applied is ever rewritten.
 
 Evaluating: `evaluate(now, regime)` first applies queued candles that are closed at `now`
-(`start + 60 <= now`), in order, then scores every product whose last closed candle closed
-no more than `max_candle_age_s` before `now`. Candles not yet closed stay queued, so a
+(`start + candle_seconds <= now`), in order, then scores every product whose last closed
+candle closed no more than `max_candle_age_s` before `now`. Candles not yet closed stay queued, so a
 forming or future candle can never influence a decision. `now` must not go backwards
 (ValueError), since applied candles cannot be un-applied.
 """
@@ -20,6 +26,7 @@ from decimal import Decimal
 
 from trader.config.signals import SignalsConfig
 from trader.core.market import CANDLE_SECONDS
+from trader.core.timeframes import Resampler
 from trader.core.types import Candle
 from trader.triggers.scoring import product_signals, select_top
 from trader.triggers.series import ProductSeries
@@ -29,12 +36,24 @@ from trader.triggers.types import TriggerSignal
 class TriggerEngine:
     """Holds one `ProductSeries` and one queue of unclosed candles per product."""
 
-    def __init__(self, config: SignalsConfig) -> None:
+    def __init__(self, config: SignalsConfig, candle_seconds: int = CANDLE_SECONDS) -> None:
+        if candle_seconds > config.bar_seconds or config.bar_seconds % candle_seconds:
+            raise ValueError(
+                f"signals.timeframe {config.timeframe} cannot be built from "
+                f"{candle_seconds // 60}-minute candles: the triggers' bars must be the "
+                "candles' own or whole multiples of them"
+            )
         self.config = config
+        self.candle_seconds = candle_seconds
+        self._resamplers: dict[str, Resampler] | None = (
+            None if candle_seconds == config.bar_seconds else {}
+        )
         self._series: dict[str, ProductSeries] = {}
         self._queued: dict[str, deque[Candle]] = {}
         self._last_fed: dict[str, int] = {}
         self._last_now: float | None = None
+        self._last_applied: dict[str, int] = {}  # start of each product's last candle applied
+        self._last_close: dict[str, Decimal] = {}  # and its close
         # called with every candle as it is applied (closed at a decision time), in order
         self.candle_sinks: list[Callable[[Candle], None]] = []
 
@@ -50,7 +69,7 @@ class TriggerEngine:
             return False
         self._last_fed[pid] = candle.start
         queue = self._queued.get(pid)
-        closed = self._last_now is not None and candle.start + CANDLE_SECONDS <= self._last_now
+        closed = self._last_now is not None and candle.start + self.candle_seconds <= self._last_now
         if closed and not queue:
             self._apply(candle)
             return True
@@ -64,16 +83,28 @@ class TriggerEngine:
         return sum(1 for candle in candles if self.on_candle(candle))
 
     def advance(self, now: float) -> None:
-        """Apply every queued candle closed at `now` (`start + 60 <= now`)."""
+        """Apply every queued candle closed at `now` (`start + candle_seconds <= now`)."""
         if self._last_now is not None and now < self._last_now:
             raise ValueError(f"now went backwards: {now} < {self._last_now}")
         self._last_now = now
+        length = self.candle_seconds
         for queue in self._queued.values():
-            while queue and queue[0].start + CANDLE_SECONDS <= now:
+            while queue and queue[0].start + length <= now:
                 self._apply(queue.popleft())
 
     def _apply(self, candle: Candle) -> None:
-        self._series_for(candle.product_id).apply(candle)
+        pid = candle.product_id
+        self._last_applied[pid] = candle.start
+        self._last_close[pid] = candle.close
+        if self._resamplers is None:
+            self._series_for(pid).apply(candle)
+        else:
+            resampler = self._resamplers.get(pid)
+            if resampler is None:
+                resampler = self._resamplers[pid] = Resampler(self.config.bar_seconds, 2)
+            closed = resampler.add(candle, self.candle_seconds)
+            for bar in list(resampler.bars)[len(resampler.bars) - closed :]:
+                self._series_for(pid).apply(bar)
         for sink in self.candle_sinks:
             sink(candle)
 
@@ -96,10 +127,16 @@ class TriggerEngine:
         for pid in sorted(self._series if products is None else products):
             series = self._series.get(pid)
             measures = series.measures() if series is not None else None
-            if measures is None or measures.last_start + CANDLE_SECONDS < oldest_close:
+            if measures is None or not self._fresh(pid, oldest_close):
                 continue
             out.extend(product_signals(pid, measures, self.config, multiplier))
         return out
+
+    def _fresh(self, pid: str, oldest_close: float) -> bool:
+        """The product's last candle applied closed at or after `oldest_close`: its data is
+        current, even while a longer trigger bar is still forming."""
+        last = self._last_applied.get(pid)
+        return last is not None and last + self.candle_seconds >= oldest_close
 
     def evaluate(
         self, now: float, regime: str = "normal", products: Collection[str] | None = None
@@ -108,15 +145,15 @@ class TriggerEngine:
         return select_top(self.fired(now, regime, products), self.config)
 
     def sigma(self, product_id: str) -> float | None:
-        """1-minute log-return sigma over closed candles (for snapshots and outlier checks)."""
+        """Log-return sigma per minute over closed bars (for snapshots and outlier checks)."""
         series = self._series.get(product_id)
         return None if series is None else series.sigma()
 
     def last_close(self, product_id: str) -> Decimal | None:
-        """Close of the last applied (closed) candle."""
-        series = self._series.get(product_id)
-        return None if series is None else series.last_close_decimal
+        """Close of the last applied (closed) candle — the newest price, even while a longer
+        trigger bar is still forming."""
+        return self._last_close.get(product_id)
 
     def last_closed_start(self, product_id: str) -> int | None:
-        series = self._series.get(product_id)
-        return None if series is None else series.last_start
+        """Start of the last applied (closed) candle."""
+        return self._last_applied.get(product_id)

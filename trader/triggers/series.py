@@ -1,8 +1,13 @@
-"""Per-product incremental indicator state over closed 1-minute candles (S-1).
+"""Per-product incremental indicator state over closed bars (S-1).
 
-`ProductSeries.apply(candle)` is O(1) amortized; `measures()` reads the running sums.
-The caller (`TriggerEngine`) guarantees candles arrive closed and strictly in time order.
-A measure needing more history than has been seen is None (fail closed: no trigger).
+The bars are the triggers' timeframe (`signals.timeframe`: 1, 5 or 15 minutes). Every
+window is a time span (15 min, 60 min, the momentum lookback, the breakout hours, 24 h)
+counted in whole bars; `sigma` is reported per minute (a bar's sigma over the square root
+of its minutes) so the outlier guard and the volatility filter mean the same at every
+timeframe. `ProductSeries.apply(candle)` is O(1) amortized; `measures()` reads the running
+sums. The caller (`TriggerEngine`) guarantees bars arrive closed and strictly in time
+order. A measure needing more history than has been seen is None (fail closed: no trigger).
+Statistics here are float (returns, shares, sigma); prices stay Decimal outside.
 """
 
 from __future__ import annotations
@@ -15,10 +20,9 @@ from trader.config.signals import SignalsConfig
 from trader.core.types import Candle
 from trader.triggers.rolling import MonotonicExtreme, WindowRing
 
-DAY_MINUTES = 1440
-HOUR_MINUTES = 60
+DAY_S = 86400
+HOUR_S = 3600
 MIN_SIGMA_SAMPLES = 30
-RING_MINUTES = DAY_MINUTES + 1  # keeps the minute exactly 24 h back (2 x 720 min lookback)
 QUOTE_VOLUME, LOGRET, LOGRET_SQ, RETURNS, UPS, DOWNS, CLOSE = range(7)
 DAY, HOUR, MOVES = range(3)
 
@@ -51,14 +55,19 @@ class ProductSeries:
     """Rolling windows for one product; see module docstring."""
 
     def __init__(self, config: SignalsConfig, phase: int = 0) -> None:
+        bar_s = self.bar_s = config.bar_seconds
         breakout_span = config.breakout.lookback_hours * 3600
-        momentum_minutes = config.momentum.lookback_minutes
+        momentum_bars = config.momentum.lookback_minutes * 60 // bar_s
         self._breakout_span = breakout_span
-        self._momentum_minutes = momentum_minutes
+        self._momentum_bars = momentum_bars
+        self._day_bars = DAY_S // bar_s
+        self._lag_15m = 900 // bar_s
+        self._lag_60m = HOUR_S // bar_s
+        self._sqrt_bar_minutes = math.sqrt(bar_s / 60)
         self._ring = WindowRing(
-            RING_MINUTES,
+            self._day_bars + 1,  # keeps the bar exactly 24 h back (2 x 720 min lookback)
             7,
-            (DAY_MINUTES, HOUR_MINUTES, momentum_minutes),
+            (self._day_bars, self._lag_60m, momentum_bars),
             ((QUOTE_VOLUME, LOGRET, LOGRET_SQ, RETURNS), (QUOTE_VOLUME,), (RETURNS, UPS, DOWNS)),
             phase=phase,
         )
@@ -82,7 +91,7 @@ class ProductSeries:
         self._prior_low = self._lows.query(start)
         self._highs.push(start, float(candle.high))
         self._lows.push(start, float(candle.low))
-        self._push_sums(start // 60, close, float(candle.volume) * close)
+        self._push_sums(start // self.bar_s, close, float(candle.volume) * close)
         if self.first_start is None:
             self.first_start = start
         self.last_start = start
@@ -90,14 +99,14 @@ class ProductSeries:
         self.last_close_decimal = candle.close
         self._cached = None
 
-    def _push_sums(self, minute: int, close: float, quote_volume: float) -> None:
+    def _push_sums(self, bar: int, close: float, quote_volume: float) -> None:
         previous = self.last_close
         compared = previous is not None and previous > 0 and close > 0
         logret = math.log(close / previous) if compared and previous is not None else 0.0
         up = 1.0 if compared and previous is not None and close > previous else 0.0
         down = 1.0 if compared and previous is not None and close < previous else 0.0
         n = 1.0 if compared else 0.0
-        self._ring.push(minute, (quote_volume, logret, logret * logret, n, up, down, close))
+        self._ring.push(bar, (quote_volume, logret, logret * logret, n, up, down, close))
 
     def covers(self, seconds: int) -> bool:
         """True when history reaches back `seconds` before the last candle's start."""
@@ -114,15 +123,15 @@ class ProductSeries:
         return self._cached
 
     def _compute(self, last_start: int, close: float) -> SeriesMeasures:
-        minute = last_start // 60
-        momentum_return = self._lagged_return(minute, self._momentum_minutes, close)
+        bar = last_start // self.bar_s
+        momentum_return = self._lagged_return(bar, self._momentum_bars, close)
         moves = self._ring.sums[MOVES]
         comparisons = moves[RETURNS]
         has_moves = momentum_return is not None and comparisons > 0
         return SeriesMeasures(
             last_start=last_start,
-            return_15m=self._lagged_return(minute, 15, close),
-            return_60m=self._lagged_return(minute, HOUR_MINUTES, close),
+            return_15m=self._lagged_return(bar, self._lag_15m, close),
+            return_60m=self._lagged_return(bar, self._lag_60m, close),
             volume_ratio=self._volume_ratio(),
             breakout_up=self._breakout(close, self._prior_high, up=True),
             breakout_down=self._breakout(close, self._prior_low, up=False),
@@ -132,14 +141,14 @@ class ProductSeries:
             sigma=self.sigma(),
         )
 
-    def _lagged_return(self, minute: int, lag: int, close: float) -> float | None:
-        """Return since the latest close at or before `lag` minutes ago, if that close is
+    def _lagged_return(self, bar: int, lag: int, close: float) -> float | None:
+        """Return since the latest close at or before `lag` bars ago, if that close is
         not older than twice the lag (a long gap gives no reference: fail closed)."""
-        found = self._ring.latest_at_or_before(minute - lag, minute - 2 * lag, CLOSE)
+        found = self._ring.latest_at_or_before(bar - lag, bar - 2 * lag, CLOSE)
         return None if found is None else _ratio_minus_one(close, found[1])
 
     def _volume_ratio(self) -> float | None:
-        if not self.covers((DAY_MINUTES - 1) * 60):
+        if not self.covers(DAY_S - self.bar_s):
             return None
         hourly_average = self._ring.sums[DAY][QUOTE_VOLUME] / 24.0
         if hourly_average <= 0:
@@ -152,11 +161,12 @@ class ProductSeries:
         return close / extreme - 1.0 if up else 1.0 - close / extreme
 
     def sigma(self) -> float | None:
-        """Standard deviation of 1-minute log returns over the last 24 h (>= 30 samples)."""
+        """Standard deviation of the bars' log returns over the last 24 h (>= 30 samples),
+        per minute: a bar's sigma over the square root of its minutes."""
         day = self._ring.sums[DAY]
         n = day[RETURNS]
         if n < MIN_SIGMA_SAMPLES:
             return None
         total, squares = day[LOGRET], day[LOGRET_SQ]
         variance = (squares - total * total / n) / (n - 1)
-        return math.sqrt(max(variance, 0.0))
+        return math.sqrt(max(variance, 0.0)) / self._sqrt_bar_minutes
