@@ -68,6 +68,31 @@ def test_bt1_backtest_of_the_shipped_strategy_writes_report_picture_and_summary(
     )
 
 
+def test_bt4_the_report_and_picture_carry_what_a_trader_acts_on(kline_run):
+    """Per pair, exit reason and entry tag; the figures; the page's table, benchmark line
+    and a marker at every trade's entry and exit."""
+    root, first, _ = kline_run
+    report = json.loads((root / "a" / "report.json").read_text())
+    trades = report["trades"]
+    assert trades, "no trade: nothing proven"
+    for section in ("by_pair", "by_exit_reason", "by_entry_tag"):
+        assert sum(row["trades"] for row in report[section].values()) == len(trades)
+    assert all(t["entry_tag"] for t in trades)
+    figures = report["figures"]
+    for key in ("profit_factor", "expectancy", "sqn", "calmar", "drawdown", "days",
+                "best_pair", "worst_pair", "best_trade", "worst_trade",
+                "avg_duration_winners_s", "avg_duration_losers_s", "max_consecutive_losses",
+                "halts"):  # fmt: skip
+        assert key in figures
+    days = figures["days"]
+    assert days["wins"] + days["draws"] + days["losses"] == 3
+    assert "Profit factor" in first.stdout and "Days won / drawn / lost" in first.stdout
+    html = (root / "a" / "equity.html").read_text()
+    assert '<polyline class="benchmark"' in html and '<table class="summary">' in html
+    assert html.count('<path class="entry"') == len(trades)
+    assert html.count('<path class="win"') + html.count('<path class="loss"') == len(trades)
+
+
 def test_bt1_identical_inputs_give_a_byte_identical_report(kline_run):
     root, first, second = kline_run
     assert first.returncode == second.returncode == 0

@@ -24,6 +24,7 @@ import gzip
 import hashlib
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -67,6 +68,27 @@ class Dataset:
             low, high = bisect.bisect_left(bars.starts, start), bisect.bisect_left(bars.starts, end)
             if high > low:
                 out[pid] = (bars.candle(low).close, bars.candle(high - 1).close)
+        return out
+
+    def basket(self, start: int, times: Sequence[int]) -> list[tuple[int, Decimal]]:
+        """The equal-weight buy-and-hold benchmark at each of `times` (ascending): the mean
+        over the products with bars of last close at or before t over first close from
+        `start` on, a growth factor (1 at the start). Products join from their first bar."""
+        firsts: dict[str, tuple[int, Decimal]] = {}
+        for pid, bars in sorted(self.series.items()):
+            row = bisect.bisect_left(bars.starts, start)
+            if row < len(bars):
+                firsts[pid] = (row, bars.candle(row).close)
+        out: list[tuple[int, Decimal]] = []
+        for t in times:
+            factors = []
+            for pid, (first_row, first_close) in firsts.items():
+                bars = self.series[pid]
+                row = bisect.bisect_right(bars.starts, t - self.bar_seconds) - 1
+                if row >= first_row and first_close > 0:
+                    factors.append(bars.candle(row).close / first_close)
+            if factors:
+                out.append((t, sum(factors, Decimal(0)) / len(factors)))
         return out
 
     def before(self, end: int) -> Dataset:

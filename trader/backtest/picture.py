@@ -1,13 +1,17 @@
-"""Backtest picture (BT-1): one self-contained HTML page with equity and drawdown charts.
+"""Backtest picture (BT-1, BT-4): one self-contained HTML page — the summary table, equity
+against the benchmark with the trades marked, and the drawdown.
 
-The page has no scripts and no external resources: two inline SVG charts, equity over time
-(a line) and drawdown in percent (an area below zero). Coordinates are computed in float
-for drawing only and written with fixed decimals, so identical input gives a byte-identical
-page.
+The page has no scripts and no external resources: a table and two inline SVG charts,
+equity over time (a line; the equal-weight buy-and-hold benchmark scaled to the same start
+as a dashed line; a marker at each trade's entry and exit, green for a winning trip, red
+for a losing one) and drawdown in percent (an area below zero). Coordinates are computed in
+float for drawing only and written with fixed decimals, so identical input gives a
+byte-identical page.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +22,7 @@ from html import escape
 from trader.backtest.stats import EquityPoint, drawdown_series
 
 MAX_DRAWN_POINTS = 2000
+MAX_MARKS = 600  # trade markers drawn at most (entries and exits)
 WIDTH = 900
 HEIGHT = 260
 LEFT = 110  # room for the value labels
@@ -35,6 +40,14 @@ h2 { font-size: 1.1em; margin: 1.5em 0 0.3em; }
 svg { background: #fafafa; border: 1px solid #ddd; }
 svg text { font-size: 12px; fill: #444; }
 .equity { fill: none; stroke: #1f6fb2; stroke-width: 1.5; }
+.benchmark { fill: none; stroke: #888; stroke-width: 1.2; stroke-dasharray: 5 3; }
+.entry { fill: #1f6fb2; }
+.win { fill: #2e8b57; }
+.loss { fill: #c0392b; }
+.legend { font-size: 12px; }
+table.summary { border-collapse: collapse; margin: 0.5em 0 1em; }
+table.summary td { padding: 2px 14px 2px 0; }
+table.summary td.value { text-align: right; font-variant-numeric: tabular-nums; }
 .drawdown { fill: #d9534f; fill-opacity: 0.45; stroke: #b52b27; stroke-width: 1; }
 .axis { stroke: #999; stroke-width: 1; }"""
 
@@ -113,15 +126,57 @@ def _svg(label: str, body: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _equity_svg(series: Series, t0: int, t1: int) -> str:
-    low = min(v for _, v in series)
-    high = max(v for _, v in series)
+def _equity_svg(
+    series: Series, benchmark: Series, marks: Sequence[TradeMark], t0: int, t1: int
+) -> str:
+    values = [v for _, v in series] + [v for _, v in benchmark]
+    low, high = min(values), max(values)
     if low == high:  # a flat series is drawn in the middle
         low, high = low - 1, high + 1
     frame = _Frame(t0, t1, float(low), float(high))
-    line = f'<polyline class="equity" points="{" ".join(_coords(series, frame))}"/>'
-    body = [*_axes(frame, f"{high:,.2f}", f"{low:,.2f}"), line]
+    body = _axes(frame, f"{high:,.2f}", f"{low:,.2f}")
+    if benchmark:
+        coords = " ".join(_coords(benchmark, frame))
+        body.append(f'<polyline class="benchmark" points="{coords}"/>')
+    body.append(f'<polyline class="equity" points="{" ".join(_coords(series, frame))}"/>')
+    body.extend(_marker(mark, series, frame) for mark in marks)
+    body.extend(_legend(bool(benchmark), bool(marks)))
     return _svg("Equity over time", body)
+
+
+@dataclass(frozen=True, slots=True)
+class TradeMark:
+    """A trade drawn on the equity line: `kind` is entry, win or loss (an exit)."""
+
+    time: int
+    kind: str
+
+
+def _marker(mark: TradeMark, series: Series, frame: _Frame) -> str:
+    times = [t for t, _ in series]
+    index = max(bisect.bisect_right(times, mark.time) - 1, 0)
+    x, y = frame.x(mark.time), frame.y(float(series[index][1]))
+    if mark.kind == "entry":  # an upward triangle under the line
+        return f'<path class="entry" d="M{x:.1f},{y + 3:.1f} l-4,7 h8 z"/>'
+    return f'<path class="{mark.kind}" d="M{x:.1f},{y - 3:.1f} l-4,-7 h8 z"/>'
+
+
+def _legend(benchmark: bool, marks: bool) -> list[str]:
+    items = [("equity", "strategy equity")]
+    if benchmark:
+        items.append(("benchmark", "equal-weight buy and hold"))
+    if marks:
+        items += [("entry", "entry"), ("win", "exit, winning trip"), ("loss", "exit, losing")]
+    out, x = [], LEFT + 10
+    for css, label in items:
+        if css in ("equity", "benchmark"):
+            y = TOP + 4
+            out.append(f'<line class="{css}" x1="{x}" y1="{y}" x2="{x + 18}" y2="{y}"/>')
+        else:
+            out.append(f'<rect class="{css}" x="{x + 5}" y="{TOP}" width="8" height="8"/>')
+        out.append(f'<text class="legend" x="{x + 22}" y="{TOP + 8}">{escape(label)}</text>')
+        x += 30 + 7 * len(label)
+    return out
 
 
 def _drawdown_svg(series: Series, t0: int, t1: int) -> str:
@@ -154,16 +209,40 @@ def _page(title: str, subtitle: str, content: list[str]) -> str:
     return "\n".join([*head, *content, "</body>", "</html>"]) + "\n"
 
 
-def equity_html(points: Sequence[EquityPoint], title: str, *, subtitle: str = "") -> str:
-    """The backtest's equity and drawdown charts as one self-contained HTML5 page."""
+def _table(rows: Sequence[tuple[str, str]]) -> list[str]:
+    if not rows:
+        return []
+    cells = [
+        f'<tr><td>{escape(label)}</td><td class="value">{escape(value)}</td></tr>'
+        for label, value in rows
+    ]
+    return ['<table class="summary">', *cells, "</table>"]
+
+
+def equity_html(
+    points: Sequence[EquityPoint],
+    title: str,
+    *,
+    subtitle: str = "",
+    benchmark: Sequence[tuple[int, Decimal]] = (),
+    marks: Sequence[TradeMark] = (),
+    summary: Sequence[tuple[str, str]] = (),
+) -> str:
+    """The backtest's summary, equity (against `benchmark`, the equity a buy-and-hold of
+    the same start would have, with `marks` on the trades) and drawdown as one
+    self-contained HTML5 page. At most MAX_MARKS trades are marked (evenly chosen)."""
     if not points:
         return _page(title, subtitle, ["<p>No data: the equity series is empty.</p>"])
     t0, t1 = points[0].time, points[-1].time
     equity = downsample([(p.time, p.equity) for p in points])
     drawdown = downsample(drawdown_series(points))
+    shown = list(marks)
+    if len(shown) > MAX_MARKS:
+        shown = [shown[i * len(shown) // MAX_MARKS] for i in range(MAX_MARKS)]
     content = [
+        *_table(summary),
         "<h2>Equity</h2>",
-        _equity_svg(equity, t0, t1),
+        _equity_svg(equity, downsample(list(benchmark)), shown, t0, t1),
         "<h2>Drawdown (%)</h2>",
         _drawdown_svg(drawdown, t0, t1),
     ]

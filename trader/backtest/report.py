@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from trader.backtest.figures import run_figures
 from trader.backtest.runner import StepLog
 from trader.backtest.stats import (
     EquityPoint,
@@ -25,7 +26,14 @@ from trader.backtest.stats import (
     drawdown_series,
     summarize,
 )
-from trader.backtest.tables import benchmark, by_exit_reason, by_pair, entries, open_positions
+from trader.backtest.tables import (
+    benchmark,
+    by_entry_tag,
+    by_exit_reason,
+    by_pair,
+    entries,
+    open_positions,
+)
 from trader.config.universe import UniverseConfig
 from trader.desk.record import json_default
 from trader.state.strategy_results import (
@@ -56,11 +64,24 @@ class RunInfo:
     listed_at: dict[str, float]  # what the universe's listing-age filter counted from
 
 
+def entry_tags(intents: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """Intent id → the tag of the entry it works (a reprice inherits its parent's)."""
+    tags: dict[str, str] = {}
+    for intent in intents:
+        tag = intent.get("tag") or tags.get(intent["parent_intent_id"] or "")
+        if tag:
+            tags[intent["intent_id"]] = tag
+    return tags
+
+
 def round_trips(
-    fills: Sequence[dict[str, Any]], reasons: Mapping[str, str] | None = None
+    fills: Sequence[dict[str, Any]],
+    reasons: Mapping[str, str] | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> list[RoundTrip]:
     """Closed trades per product: from the first fill out of flat back to flat; `reasons`
-    (intent id → why it was placed) names each trip's exit reason (its last sale's)."""
+    (intent id → why it was placed) names each trip's exit reason (its last sale's), `tags`
+    (intent id → entry tag) its entry tag (its first buy's)."""
     open_: dict[str, dict[str, Any]] = {}
     trips: list[RoundTrip] = []
     for fill in fills:
@@ -69,11 +90,12 @@ def round_trips(
         trip = open_.setdefault(
             pid, {"at": fill["time"], "held": ZERO, "bought": ZERO, "sold": ZERO,
                   "cost": ZERO, "proceeds": ZERO, "fees": ZERO, "strategy": None,
-                  "exit_reason": ""},
+                  "exit_reason": "", "tag": None},
         )  # fmt: skip
         trip["fees"] += fee
         trip["strategy"] = trip["strategy"] or fill.get("strategy")
         if fill["side"] == "BUY":
+            trip["tag"] = trip["tag"] or (tags or {}).get(fill["intent_id"] or "")
             trip["held"] += size
             trip["bought"] += size
             trip["cost"] += notional
@@ -101,6 +123,7 @@ def _closed(pid: str, trip: dict[str, Any], closed_at: float) -> RoundTrip:
         pnl=trip["proceeds"] - trip["cost"] - trip["fees"],
         strategy=trip["strategy"] or UNATTRIBUTED,
         exit_reason=trip["exit_reason"],
+        entry_tag=trip["tag"] or "",
     )
 
 
@@ -206,7 +229,7 @@ def build_report(
     closes = closes or {}
     points = [EquityPoint(t, e) for t, e in log.equity]
     reasons = {i["intent_id"]: i["reason"] or i["purpose"] for i in intents}
-    trips = round_trips(fills, reasons)
+    trips = round_trips(fills, reasons, entry_tags(intents))
     summary = summarize(points, trips, fill_stats(fills))
     fees = {
         kind: sum((Decimal(f["fee"]) for f in fills if f["liquidity"] == kind), ZERO)
@@ -234,6 +257,8 @@ def build_report(
         "by_strategy": by_strategy(log, fills, trips),
         "by_pair": by_pair(trips),
         "by_exit_reason": by_exit_reason(trips),
+        "by_entry_tag": by_entry_tag(trips),
+        "figures": run_figures(summary, points, trips, len(log.halts)),
         "benchmark": benchmark(closes),
         "open_positions": open_positions(
             fill_rows_of(fills), {p: last for p, (_, last) in closes.items()}

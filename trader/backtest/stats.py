@@ -31,7 +31,7 @@ _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
-def _fixed_context(func: Callable[_P, _R]) -> Callable[_P, _R]:
+def fixed_context(func: Callable[_P, _R]) -> Callable[_P, _R]:
     """Run ``func`` in the module's Decimal context."""
 
     @wraps(func)
@@ -64,6 +64,7 @@ class RoundTrip:
     pnl: Decimal  # net of all fees
     strategy: str = ""  # STR-5: the strategy of its first attributed fill (the entry's)
     exit_reason: str = ""  # why its last sale was placed: stop_loss, take_profit, max_hold, ...
+    entry_tag: str = ""  # BT-4: its first buy's proposal tag (or trigger kinds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,7 @@ class Summary:
     volume: Decimal  # traded notional
 
 
-@_fixed_context
+@fixed_context
 def drawdown_series(points: Sequence[EquityPoint]) -> list[tuple[int, Decimal]]:
     """Drawdown in percent (≤ 0) from the running peak at each point.
 
@@ -110,14 +111,14 @@ def drawdown_series(points: Sequence[EquityPoint]) -> list[tuple[int, Decimal]]:
     return series
 
 
-@_fixed_context
+@fixed_context
 def max_drawdown_pct(points: Sequence[EquityPoint]) -> Decimal:
     """The deepest drawdown as a non-negative percentage (3.25 for -3.25 %); 0 when empty."""
     depths = [depth for _, depth in drawdown_series(points)]
     return -min(depths) if depths and min(depths) < 0 else ZERO
 
 
-@_fixed_context
+@fixed_context
 def period_returns(points: Sequence[EquityPoint]) -> list[Decimal]:
     """Simple returns between consecutive points (0.1 for +10 %).
 
@@ -134,7 +135,7 @@ def _mean(values: Sequence[Decimal]) -> Decimal:
     return sum(values, ZERO) / len(values)
 
 
-@_fixed_context
+@fixed_context
 def sharpe(points: Sequence[EquityPoint], periods_per_year: Decimal) -> Decimal | None:
     """Annualised Sharpe ratio with a zero risk-free rate.
 
@@ -151,7 +152,7 @@ def sharpe(points: Sequence[EquityPoint], periods_per_year: Decimal) -> Decimal 
     return mean / variance.sqrt() * periods_per_year.sqrt()
 
 
-@_fixed_context
+@fixed_context
 def sortino(points: Sequence[EquityPoint], periods_per_year: Decimal) -> Decimal | None:
     """Annualised Sortino ratio with a zero target return.
 
@@ -168,7 +169,7 @@ def sortino(points: Sequence[EquityPoint], periods_per_year: Decimal) -> Decimal
     return _mean(returns) / downside.sqrt() * periods_per_year.sqrt()
 
 
-@_fixed_context
+@fixed_context
 def periods_per_year(points: Sequence[EquityPoint]) -> Decimal:
     """How many median-spaced periods fit in a 365-day year.
 
@@ -187,7 +188,7 @@ def periods_per_year(points: Sequence[EquityPoint]) -> Decimal:
     return Decimal(SECONDS_PER_YEAR) / median
 
 
-@_fixed_context
+@fixed_context
 def cagr_pct(start_equity: Decimal, end_equity: Decimal, seconds: int | Decimal) -> Decimal | None:
     """Compound annual growth rate in percent over ``seconds``.
 
@@ -237,7 +238,7 @@ def _risk_ratios(points: Sequence[EquityPoint]) -> tuple[Decimal | None, Decimal
     return sharpe(points, per_year), sortino(points, per_year)
 
 
-@_fixed_context
+@fixed_context
 def summarize(
     points: Sequence[EquityPoint],
     trips: Sequence[RoundTrip],
@@ -288,7 +289,16 @@ def _ratio(value: Decimal | None) -> str:
 
 def summary_table(summary: Summary, *, quote_currency: str = "USD") -> str:
     """A fixed-width two-column text table of ``summary`` for stdout (ends with a newline)."""
-    rows = [
+    rows = summary_rows(summary, quote_currency)
+    label_width = max(len(label) for label, _ in rows)
+    value_width = max(len(value) for _, value in rows)
+    lines = [f"{label:<{label_width}}  {value:>{value_width}}" for label, value in rows]
+    return "\n".join(lines) + "\n"
+
+
+def summary_rows(summary: Summary, quote_currency: str) -> list[tuple[str, str]]:
+    """The summary's (label, value) rows, rounded for reading (money to cents)."""
+    return [
         ("Start equity", _money(summary.start_equity, quote_currency)),
         ("End equity", _money(summary.end_equity, quote_currency)),
         ("Return", _pct(summary.total_return_pct)),
@@ -302,7 +312,3 @@ def summary_table(summary: Summary, *, quote_currency: str = "USD") -> str:
         ("Maker ratio", _pct(summary.maker_ratio_pct)),
         ("Volume", _money(summary.volume, quote_currency)),
     ]
-    label_width = max(len(label) for label, _ in rows)
-    value_width = max(len(value) for _, value in rows)
-    lines = [f"{label:<{label_width}}  {value:>{value_width}}" for label, value in rows]
-    return "\n".join(lines) + "\n"

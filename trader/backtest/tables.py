@@ -1,4 +1,4 @@
-"""The tables a trader acts on (BT-1): results per pair and per exit reason, the benchmark
+"""The tables a trader acts on (BT-4): results per pair, exit reason and entry tag, the benchmark
 over the same window, the positions still open at the end, and how entries fared.
 
 All money is Decimal and exact in the report; the terminal rounds (`tables_text`).
@@ -9,6 +9,7 @@ close in the window, valued at its last), and BTC-USD alone when the set has it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -47,6 +48,10 @@ def by_pair(trips: Sequence[RoundTrip]) -> dict[str, dict[str, Any]]:
 
 def by_exit_reason(trips: Sequence[RoundTrip]) -> dict[str, dict[str, Any]]:
     return _group(trips, "exit_reason")
+
+
+def by_entry_tag(trips: Sequence[RoundTrip]) -> dict[str, dict[str, Any]]:
+    return _group(trips, "entry_tag")
 
 
 def benchmark(closes: Mapping[str, tuple[Decimal, Decimal]]) -> dict[str, Any]:
@@ -117,11 +122,14 @@ def _cents(value: Decimal | None) -> str:
 def tables_text(report: Mapping[str, Any], quote_currency: str) -> str:
     """The pair and exit-reason tables, the benchmark and the entries, rounded for a
     terminal."""
-    lines = [f"{'Pair / exit reason':<20}{'trades':>8}{'win %':>9}{'PnL ' + quote_currency:>16}"]
-    for section in ("by_pair", "by_exit_reason"):
+    sections = ("by_pair", "by_exit_reason", "by_entry_tag")
+    width = max([20, *(len(name) + 2 for section in sections for name in report[section])])
+    head = "Pair / exit / entry tag"
+    lines = [f"{head:<{width}}{'trades':>8}{'win %':>9}{'PnL ' + quote_currency:>16}"]
+    for section in sections:
         for name, row in report[section].items():
             lines.append(
-                f"{name:<20}{row['trades']:>8,}{_cents(row['win_rate_pct']):>9}"
+                f"{name:<{width}}{row['trades']:>8,}{_cents(row['win_rate_pct']):>9}"
                 f"{_cents(row['pnl']):>16}"
             )
         lines.append("")
@@ -136,4 +144,60 @@ def tables_text(report: Mapping[str, Any], quote_currency: str) -> str:
         f"{made['attempts_expired']:,} attempts expired; open at the end: "
         f"{len(report['open_positions'])}"
     )
+    lines.extend(figures_text(report["figures"], quote_currency))
     return "\n".join(lines)
+
+
+def _stamp(epoch: float | None) -> str:
+    if epoch is None:
+        return "-"
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _hours(seconds: Decimal | int | None) -> str:
+    return "-" if seconds is None else f"{Decimal(seconds) / 3600:.1f} h"
+
+
+def _named(entry: Mapping[str, Any] | None) -> str:
+    return "-" if entry is None else f"{entry['product_id']} {_cents(entry['pnl'])}"
+
+
+def figures_text(figures: Mapping[str, Any], quote_currency: str) -> list[str]:
+    """The run's figures (BT-4), rounded for a terminal."""
+    dd, days = figures["drawdown"], figures["days"]
+    return [
+        f"Profit factor {_cents(figures['profit_factor'])}, expectancy "
+        f"{_cents(figures['expectancy'])} {quote_currency} per trade, SQN "
+        f"{_cents(figures['sqn'])}, Calmar {_cents(figures['calmar'])}",
+        f"Max drawdown {_cents(dd['max_pct'])}% from {_stamp(dd['start'])} to "
+        f"{_stamp(dd['bottom'])}, recovered {_stamp(dd['end'])} ({_hours(dd['duration_s'])})",
+        f"Best pair {_named(figures['best_pair'])}, worst {_named(figures['worst_pair'])}; "
+        f"best trade {_named(figures['best_trade'])}, worst {_named(figures['worst_trade'])}",
+        f"Average hold: winners {_hours(figures['avg_duration_winners_s'])}, losers "
+        f"{_hours(figures['avg_duration_losers_s'])}; most losses in a row "
+        f"{figures['max_consecutive_losses']}",
+        f"Days won / drawn / lost: {days['wins']} / {days['draws']} / {days['losses']}; "
+        f"halts: {figures['halts']}",
+    ]
+
+
+def figure_rows(report: Mapping[str, Any], quote_currency: str) -> list[tuple[str, str]]:
+    """The benchmark, the run's figures and its entries as (label, value) rows."""
+    bench, fig, made = report["benchmark"], report["figures"], report["entries"]
+    dd, days = fig["drawdown"], fig["days"]
+    return [
+        ("Buy and hold, equal weight", f"{_cents(bench['equal_weight_buy_and_hold_pct'])}%"),
+        ("Buy and hold, BTC", f"{_cents(bench['btc_buy_and_hold_pct'])}%"),
+        ("Profit factor", _cents(fig["profit_factor"])),
+        ("Expectancy", f"{_cents(fig['expectancy'])} {quote_currency}"),
+        ("SQN", _cents(fig["sqn"])),
+        ("Calmar", _cents(fig["calmar"])),
+        ("Drawdown from / to", f"{_stamp(dd['start'])} / {_stamp(dd['bottom'])}"),
+        ("Drawdown lasted", _hours(dd["duration_s"])),
+        ("Best / worst pair", f"{_named(fig['best_pair'])} / {_named(fig['worst_pair'])}"),
+        ("Most losses in a row", str(fig["max_consecutive_losses"])),
+        ("Days won / drawn / lost", f"{days['wins']} / {days['draws']} / {days['losses']}"),
+        ("Entry fill rate", f"{_cents(made['fill_rate_pct'])}%"),
+        ("Entry attempts expired", f"{made['attempts_expired']:,}"),
+        ("Halts", str(fig["halts"])),
+    ]

@@ -14,25 +14,23 @@ import argparse
 import asyncio
 import logging
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
 
 from trader.backtest.data import DataError, Dataset, load_dataset
-from trader.backtest.picture import equity_html
 from trader.backtest.progress import Progress
-from trader.backtest.report import RunInfo, build_report, report_json, strategy_table
-from trader.backtest.runner import Runner
-from trader.backtest.session import open_session, refuse_finer_timeframes
+from trader.backtest.report import strategy_table
+from trader.backtest.run import run_backtest
+from trader.backtest.session import refuse_finer_timeframes
 from trader.backtest.stats import summary_table
 from trader.backtest.tables import tables_text
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
+from trader.commands.search import search_command
 from trader.config.issues import ConfigError
 from trader.config.loader import LoadedConfig, load_config
 from trader.recorded.errors import RecordedDataError
-from trader.state.report_rows import read_fills, read_intents
 
 HOUR_S = 3600
 
@@ -72,6 +70,11 @@ def backtest_command(args: argparse.Namespace) -> int:
         )
         if end <= start:
             raise ValueError(f"--to must be after --from ({args.end} <= {args.start})")
+        if args.workers < 0:
+            raise ValueError(f"--workers must be 0 (one per core) or more, not {args.workers}")
+        if args.search is not None:
+            args.config_file = config_path(args.config)
+            return search_command(args, start, end, listed_by)
         loaded = load_config(config_path(args.config))
         products = [p.strip() for p in args.products.split(",") if p.strip()] or None
         dataset = load_dataset(args.data, products)
@@ -105,44 +108,17 @@ async def _run(
     args: argparse.Namespace,
     out: Path,
 ) -> int:
-    out.mkdir(parents=True, exist_ok=True)
     warmup = int(args.warmup_hours * HOUR_S)
-    session = await open_session(loaded, dataset, out / "backtest.db", start - warmup)
-    try:
-        runner = Runner(session, start, end, warmup)
-        progress = Progress(runner.total_bars())
-        began = time.perf_counter()
-        log = await runner.run(progress.update)
-        progress.finish()
-        elapsed = time.perf_counter() - began
-        fills = await session.db.run(read_fills)
-        intents = await session.db.run(read_intents)
-    finally:
-        await session.close()
-    info = RunInfo(
-        data=dataset.name,
-        fingerprint=dataset.fingerprint,
-        config_hash=loaded.config_hash,
-        start=start,
-        end=end,
-        warmup_s=warmup,
-        bar_seconds=dataset.bar_seconds,
-        products=tuple(sorted(dataset.series)),
-        listed_at=dict(sorted(dataset.listed_at.items())),
-        quote_currency=loaded.universe.quote_currency,
-    )
-    closes = dataset.closes(start, end)
-    report, summary, points = build_report(info, log, fills, intents, loaded.universe, closes)
-    (out / "report.json").write_bytes(report_json(report))
-    subtitle = f"{dataset.name} · {len(dataset.series)} products · config {loaded.config_hash[:12]}"
-    title = f"Backtest {_day(start)} – {_day(end)}"
-    (out / "equity.html").write_text(equity_html(points, title, subtitle=subtitle), "utf-8")
-    print(summary_table(summary, quote_currency=info.quote_currency))
-    print(strategy_table(report["by_strategy"], info.quote_currency))
-    print(tables_text(report, info.quote_currency))
-    rate = log.bars / elapsed if elapsed > 0 else 0.0
+    done = await run_backtest(loaded, dataset, start, end, warmup, out, Progress)
+    currency = loaded.universe.quote_currency
+    print(summary_table(done.summary, quote_currency=currency))
+    print(strategy_table(done.report["by_strategy"], currency))
+    print(tables_text(done.report, currency))
+    log = done.log
+    rate = log.bars / done.elapsed if done.elapsed > 0 else 0.0
     print(
-        f"\n{log.bars:,} bars, {log.steps:,} decision steps in {elapsed:.1f} s ({rate:,.0f} bars/s)"
+        f"\n{log.bars:,} bars, {log.steps:,} decision steps in {done.elapsed:.1f} s "
+        f"({rate:,.0f} bars/s)"
     )
     print(f"report: {out / 'report.json'}\npicture: {out / 'equity.html'}")
     return EXIT_OK

@@ -67,6 +67,21 @@ def backtest_options(parser: argparse.ArgumentParser) -> None:
         help="UTC date/time or epoch s: every product counts as listed by then (default: "
         "its first bar in the set, so the listing-age filter holds new sets back at first)",
     )
+    parser.add_argument(
+        "--search",
+        type=Path,
+        default=None,
+        help="a walk-forward parameter search file (BT-5): candidates ranked out-of-sample",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=0, help="--search: worker processes (0: one per core)"
+    )
+    parser.add_argument(
+        "--executor",
+        default=None,
+        help="--search: a Dask scheduler address (tcp://HOST:PORT) to run the candidates on "
+        "instead of local processes (needs the optional `distributed` package)",
+    )
 
 
 def check_strategy_options(parser: argparse.ArgumentParser) -> None:

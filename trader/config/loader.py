@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,8 +158,37 @@ def _check(model: type[BaseModel], data: dict[str, Any], path: Path) -> list[Con
     ]
 
 
-def load_config(config_file: Path) -> LoadedConfig:
-    """Read `app.yaml` and the policy files beside it; raise ConfigError listing every issue."""
+OVERRIDABLE = ("app", "policy", "universe", "signals", "strategies")
+
+
+def override(raw: dict[str, Any], path: Sequence[str], value: Any) -> dict[str, Any]:
+    """A copy of `raw` with the value at `path` (keys, outermost first) replaced; the
+    mappings on the way are copied (or made), the rest shared."""
+    out = dict(raw)
+    inner = out.get(path[0])
+    out[path[0]] = (
+        value
+        if len(path) == 1
+        else override(inner if isinstance(inner, dict) else {}, path[1:], value)
+    )
+    return out
+
+
+def _overridden(name: str, raw: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """`raw` with every override `name.key.path: value` applied (others left alone)."""
+    for dotted, value in sorted(overrides.items()):
+        head, _, rest = dotted.partition(".")
+        if head == name and rest:
+            raw = override(raw, rest.split("."), value)
+    return raw
+
+
+def load_config(config_file: Path, overrides: Mapping[str, Any] | None = None) -> LoadedConfig:
+    """Read `app.yaml` and the policy files beside it; raise ConfigError listing every issue.
+    `overrides` (`"strategies.rules.min_conviction": 0.3`, the first key one of OVERRIDABLE)
+    replace values as if the files said so, checked the same way (a parameter search's
+    candidates)."""
+    overrides = overrides or {}
     try:
         config_file = config_file.expanduser().resolve()
     except RuntimeError:  # pathlib's "Symlink loop from ..."
@@ -171,6 +200,7 @@ def load_config(config_file: Path) -> LoadedConfig:
     raw_app = read_yaml(config_file, issues)
     if raw_app is None:
         raise ConfigError(issues)
+    raw_app = _overridden("app", raw_app, overrides)
     issues += _check(AppConfig, raw_app, config_file)
     paths = raw_app.get("paths")
     config_dir_name = paths.get("config_dir", "config") if isinstance(paths, dict) else "config"
@@ -188,6 +218,7 @@ def load_config(config_file: Path) -> LoadedConfig:
         raw = read_yaml(policy_path, issues)
         if raw is None:
             continue
+        raw = _overridden(file_name.removesuffix(".yaml"), raw, overrides)
         problems = _check(model, raw, policy_path)
         issues += problems or _plugins(file_name, raw, config_dir, policy_path, resolved)
         raws[file_name] = raw

@@ -61,6 +61,8 @@ class Proposal:
     """A strategy's request (STR-1). Size by `size_pct` of equity and/or `quote_notional`
     (the smaller wins when both are set); a SELL may give `base_size` instead.
     `max_hold_s` is seconds; `stop_loss_pct`/`take_profit_pct` are percent from entry.
+    `tag` names the kind of entry (the backtest reports results per tag; without one, the
+    trigger kinds behind it, else the strategy id).
     """
 
     product_id: str
@@ -75,6 +77,7 @@ class Proposal:
     take_profit_pct: Decimal | None = None
     max_hold_s: float | None = None
     trigger_refs: tuple[str, ...] = ()
+    tag: str = ""
 
     def sizing_problem(self) -> str | None:
         """Why the proposal's sizing is unusable, or None."""

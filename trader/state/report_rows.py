@@ -6,6 +6,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import orjson
+
 
 def read_fills(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Every fill with the purpose of its intent, by trade time, then trade id."""
@@ -19,11 +21,28 @@ def read_fills(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 
 def read_intents(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Every intent, by creation time, then id."""
+    """Every intent, by creation time, then id; an entry carries its proposal's tag (BT-4)."""
     rows = conn.execute(
-        "SELECT intent_id, created_at, cycle_id, product_id, side, purpose, state, base_size, "
-        "limit_price, filled_size, fees, reason, reject_reason, parent_intent_id, strategy "
-        "FROM intents "
-        "ORDER BY created_at, intent_id"
+        "SELECT i.intent_id, i.created_at, i.cycle_id, i.product_id, i.side, i.purpose, "
+        "i.state, i.base_size, i.limit_price, i.filled_size, i.fees, i.reason, "
+        "i.reject_reason, i.parent_intent_id, i.strategy, p.payload "
+        "FROM intents i LEFT JOIN proposals p USING (proposal_id) "
+        "ORDER BY i.created_at, i.intent_id"
     ).fetchall()
-    return [dict(r) for r in rows]
+    intents = []
+    for row in rows:
+        intent = dict(row)
+        payload = intent.pop("payload")
+        intent["tag"] = entry_tag(orjson.loads(payload)) if payload else None
+        intents.append(intent)
+    return intents
+
+
+def entry_tag(proposal: dict[str, Any]) -> str:
+    """The proposal's own tag, else the trigger kinds behind it (`momentum+breakout`), else
+    its strategy id."""
+    tag = str(proposal.get("tag") or "")
+    if tag:
+        return tag
+    kinds = sorted({str(ref).split(":", 1)[0] for ref in proposal.get("trigger_refs") or ()})
+    return "+".join(kinds) or str(proposal.get("strategy_id") or "")
