@@ -7,8 +7,9 @@ order manager and paper exchange on a simulated clock — the same objects as
 with the shipped configuration (`app.yaml.example` and `config/`):
 
 - one product (BTC-USD) over the whole set, `--repeats` times: data bars per second of
-  the run (loading excluded; each 5-minute bar is five 1-minute candles to the triggers
-  plus one decision step). Target ≥ 300 000 bars/s.
+  the run (loading excluded; each 5-minute bar goes to the triggers as it is, plus one
+  decision step and the bar fill model's path where orders work or positions are held).
+  Target ≥ 300 000 bars/s.
 - all 24 pairs × 65 740 bars (1.58 M bars) once: wall seconds including loading. Target
   well under a minute.
 

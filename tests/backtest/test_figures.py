@@ -130,3 +130,12 @@ def test_bt4_round_trips_carry_their_entry_tag_through_reprices():
     trips = round_trips(fills, {"x1": "take_profit"}, tags)
     assert [(t.entry_tag, t.exit_reason, t.pnl) for t in trips] == [("dip", "take_profit", D(1))]
     assert list(by_entry_tag(trips)) == ["dip"]
+
+
+def test_bt4_return_before_fees_gives_every_fee_back():
+    from trader.backtest.figures import return_before_fees_pct
+    from trader.backtest.stats import Summary
+
+    summary = Summary(D(10000), D(9900), D(-1), None, None, None, D(2), 3, None, D(250), None,
+                      D(50000))  # fmt: skip
+    assert return_before_fees_pct(summary) == D("1.5000")  # -100 + 250 on 10,000

@@ -164,11 +164,23 @@ def test_bt5_search_ranks_out_of_sample_the_same_for_any_workers(tmp_path, share
     assert oos == sorted(oos, key=lambda v: -float(v))
 
 
+RESUMED = """\
+params:
+  strategies.rules.min_conviction: [0.3, 0.45, 0.6]
+  signals.momentum.min_return_pct: [0.8, 1.6]
+windows: {train_days: 1, test_days: 1}
+"""
+
+
 def test_bt5_search_stopped_with_ctrl_c_resumes_where_it_stopped(tmp_path, shared_data):
+    """One worker, six candidates: Ctrl-C after the first finishes leaves the one running
+    to finish and starts no other; the same command again runs only the rest."""
     data = shared_data / "binance-5m-24pairs-2021"
     out = tmp_path / "out"
+    command = _search(tmp_path, out, "--workers", "1", data=data)
+    (tmp_path / "search.yaml").write_text(RESUMED)
     proc = subprocess.Popen(
-        _search(tmp_path, out, "--workers", "1", data=data),
+        command,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
     )  # fmt: skip
     deadline = time.monotonic() + 300
@@ -179,15 +191,12 @@ def test_bt5_search_stopped_with_ctrl_c_resumes_where_it_stopped(tmp_path, share
     assert proc.returncode == 130, stderr
     assert "the same command again resumes" in stderr and "Traceback" not in stderr
     kept = {p.parent.name: p.stat().st_mtime_ns for p in out.glob("candidates/*/result.json")}
-    assert 1 <= len(kept) < 4
-    again = subprocess.run(
-        _search(tmp_path, out, "--workers", "1", data=data),
-        capture_output=True, text=True, timeout=600, cwd=tmp_path,
-    )  # fmt: skip
+    assert 1 <= len(kept) < 6
+    again = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     for name, mtime in kept.items():  # read back, not run again
         assert (out / "candidates" / name / "result.json").stat().st_mtime_ns == mtime
-    assert f"search: {len(kept) + 1}/4 candidates done" in again.stderr
+    assert f"search: {len(kept) + 1}/6 candidates done" in again.stderr
     assert os.path.exists(out / "search.json")
 
 

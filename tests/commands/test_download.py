@@ -14,7 +14,7 @@ import pytest
 from tests.support.daemon import DaemonDir
 from trader.backtest.data import DataError, load_dataset
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
-from trader.recorded.download import MANIFEST
+from trader.recorded.download import read_manifest
 from trader.recorded.ohlcv_csv import HEADER
 from trader.sim.market import build_source
 from trader.sim.market.candles import CandleStore
@@ -127,6 +127,29 @@ def test_bt6_download_continues_an_interrupted_file_and_never_reads_it_as_data(
     assert any(served(m, 60)["BTC-USD"][100:] == rows[100:] for m in minutes)
 
 
+def test_bt6_download_reaching_further_back_fetches_only_the_earlier_bars(
+    home: DaemonDir, tmp_path: Path
+) -> None:
+    """A set downloaded from 6 h in, then asked for from the start: only the first 6 h are
+    fetched, and the file's rows follow them unchanged."""
+    out = tmp_path / "set"
+    first, end = span()
+    later = ["--products", ",".join(PRODUCTS), "--from", str(first + 6 * HOUR), "--to", str(end)]
+    done = home.cli("download", *later, "--out", str(out), timeout=120)
+    assert done.returncode == EXIT_OK, done.stderr
+    kept = lines(out, "1m")
+    code, stdout, stderr, minutes = download(home, out)
+    assert code == EXIT_OK, stderr
+    assert stdout.count("360 candles fetched") == 2, stdout
+    now = lines(out, "1m")
+    for pid in PRODUCTS:
+        assert now[pid][360:] == kept[pid]
+        assert [int(row.split(",")[0]) for row in now[pid]] == list(range(first, end, 60))
+    assert any(served(m, 60)["BTC-USD"][:360] == written(out, "1m")["BTC-USD"][:360]
+               for m in minutes)  # fmt: skip
+    assert read_manifest(out)["BTC-USD-1m.csv"] == [first, end]
+
+
 def test_bt6_download_hourly_bars_are_the_simulators_minutes_aggregated(
     home: DaemonDir, tmp_path: Path
 ) -> None:
@@ -203,4 +226,4 @@ def test_bt6_download_from_an_unreachable_venue_exits_with_one_line(tmp_path: Pa
     )
     assert done.returncode == EXIT_FAILURE
     assert done.stderr.count("\n") == 1 and "unavailable" in done.stderr
-    assert not (tmp_path / "home" / "data" / "download" / MANIFEST).exists()
+    assert not (tmp_path / "home" / "data" / "download").exists()  # no empty folder left

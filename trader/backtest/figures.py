@@ -120,6 +120,15 @@ def drawdown_period(points: Sequence[EquityPoint]) -> dict[str, Any]:
     }
 
 
+@fixed_context
+def return_before_fees_pct(summary: Summary) -> Decimal | None:
+    """What the run would have returned with every fee given back (gross of fees)."""
+    if summary.start_equity <= 0:
+        return None
+    gross = summary.end_equity + summary.fees - summary.start_equity
+    return (gross / summary.start_equity * HUNDRED).quantize(PLACES)
+
+
 def calmar(cagr_pct: Decimal | None, max_drawdown_pct: Decimal) -> Decimal | None:
     """CAGR over the deepest drawdown (both percent); None without either."""
     if cagr_pct is None or max_drawdown_pct <= 0:
@@ -154,6 +163,7 @@ def run_figures(
 ) -> dict[str, Any]:
     """Everything above for one run, as the report's `figures`."""
     return {
+        "return_before_fees_pct": return_before_fees_pct(summary),
         **trade_figures(trips),
         **pair_extremes(by_pair(trips)),
         "calmar": calmar(summary.cagr_pct, summary.max_drawdown_pct),

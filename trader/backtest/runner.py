@@ -198,7 +198,7 @@ class Runner:
         await self._drain()
         positions = (await s.cycle.state.read(point.time))[0].positions
         if walk.product_id in positions:
-            await s.cycle.exits_between_cycles(point.time)
+            await s.cycle.exits_between_cycles(point.time, (walk.product_id,))
             await self._drain()
 
     def _trade(self, walk: _Walk, point: PathPoint) -> TradesEvent:

@@ -13,7 +13,13 @@ import logging
 import os
 import signal
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -96,13 +102,14 @@ def _ignore_interrupts() -> None:
 
 
 @contextmanager
-def executor_for(address: str | None, workers: int) -> Iterator[Executor]:
+def executor_for(address: str | None, workers: int) -> Iterator[tuple[Executor, int]]:
     """Local worker processes (`workers`, 0: one per core), or the executor of the Dask
-    cluster at `address` (needs the optional `distributed` package)."""
+    cluster at `address` (needs the optional `distributed` package); with how many
+    candidates to keep in flight (one per worker thread)."""
     if address is None:
         count = workers or os.cpu_count() or 1
         with ProcessPoolExecutor(count, initializer=_ignore_interrupts) as pool:
-            yield pool
+            yield pool, count
         return
     try:
         from distributed import Client  # type: ignore[import-not-found,unused-ignore]
@@ -111,31 +118,41 @@ def executor_for(address: str | None, workers: int) -> Iterator[Executor]:
             "--executor needs the optional `distributed` package (pip install distributed)"
         ) from None
     with Client(address, timeout="20s") as client:  # type: ignore[no-untyped-call,unused-ignore]
-        yield client.get_executor()
+        threads = sum(client.nthreads().values()) or 1
+        yield client.get_executor(), threads
 
 
 def run_all(
-    tasks: list[Task], executor: Executor, on_done: Callable[[int, int], None] | None = None
+    tasks: list[Task],
+    executor: Executor,
+    in_flight: int,
+    on_done: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[str, dict[str, Any]], bool]:
-    """Every task's result (finished ones read back); False when Ctrl-C stopped it early
-    (what was running finishes and is kept; nothing more is started)."""
+    """Every task's result (finished ones read back), at most `in_flight` running at once;
+    False when Ctrl-C stopped it early (what was running finishes and is kept; nothing more
+    is started)."""
     results: dict[str, dict[str, Any]] = {}
-    pending: dict[Future[dict[str, Any]], Task] = {}
+    waiting: list[Task] = []
     for task in tasks:
         if finished(Path(task.out)):
             results[task.candidate] = read_result(Path(task.out))
         else:
-            pending[executor.submit(run_task, task)] = task
+            waiting.append(task)
+    waiting.reverse()  # popped from the end: in the given order
+    running: dict[Future[dict[str, Any]], Task] = {}
     try:
-        for future in as_completed(pending):
-            results[pending[future].candidate] = future.result()
-            if on_done is not None:
-                on_done(len(results), len(tasks))
+        while waiting or running:
+            while waiting and len(running) < in_flight:
+                task = waiting.pop()
+                running[executor.submit(run_task, task)] = task
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: running[f].candidate):
+                results[running.pop(future).candidate] = future.result()
+                if on_done is not None:
+                    on_done(len(results), len(tasks))
     except KeyboardInterrupt:
-        for future in pending:
-            future.cancel()
-        for future, task in pending.items():
-            if not future.cancelled() and future.done() and future.exception() is None:
+        for future, task in running.items():
+            if future.done() and not future.cancelled() and future.exception() is None:
                 results[task.candidate] = future.result()
         return results, False
     return results, True

@@ -166,6 +166,7 @@ def figures_text(figures: Mapping[str, Any], quote_currency: str) -> list[str]:
     """The run's figures (BT-4), rounded for a terminal."""
     dd, days = figures["drawdown"], figures["days"]
     return [
+        f"Return before fees {_cents(figures['return_before_fees_pct'])}%",
         f"Profit factor {_cents(figures['profit_factor'])}, expectancy "
         f"{_cents(figures['expectancy'])} {quote_currency} per trade, SQN "
         f"{_cents(figures['sqn'])}, Calmar {_cents(figures['calmar'])}",
@@ -186,6 +187,7 @@ def figure_rows(report: Mapping[str, Any], quote_currency: str) -> list[tuple[st
     bench, fig, made = report["benchmark"], report["figures"], report["entries"]
     dd, days = fig["drawdown"], fig["days"]
     return [
+        ("Return before fees", f"{_cents(fig['return_before_fees_pct'])}%"),
         ("Buy and hold, equal weight", f"{_cents(bench['equal_weight_buy_and_hold_pct'])}%"),
         ("Buy and hold, BTC", f"{_cents(bench['btc_buy_and_hold_pct'])}%"),
         ("Profit factor", _cents(fig["profit_factor"])),

@@ -69,11 +69,14 @@ def download_command(args: argparse.Namespace) -> int:
     except (ValueError, ConfigError) as exc:
         print(f"download: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    made = not plan.out.exists()
     try:
         plan.out.mkdir(parents=True, exist_ok=True)
         outcomes = asyncio.run(_download(loaded, plan))
     except (ExchangeError, OSError, ValueError) as exc:
         print(f"download: {_one_line(exc)}", file=sys.stderr)
+        if made and plan.out.is_dir() and not any(plan.out.iterdir()):
+            plan.out.rmdir()  # nothing fetched: no empty folder left behind
         return EXIT_FAILURE
     for outcome in outcomes:
         state = "up to date" if outcome.skipped else f"{outcome.fetched} candles fetched"

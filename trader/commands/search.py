@@ -73,8 +73,8 @@ def search_command(args: argparse.Namespace, start: int, end: int, listed_by: in
         for one in params
     ]  # fmt: skip
     try:
-        with executor_for(args.executor, args.workers) as executor:
-            results, complete = run_all(tasks, executor, _progress)
+        with executor_for(args.executor, args.workers) as (executor, in_flight):
+            results, complete = run_all(tasks, executor, in_flight, _progress)
     except (ValueError, OSError) as exc:
         print(f"backtest: --search: {exc}", file=sys.stderr)
         return EXIT_FAILURE

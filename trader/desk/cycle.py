@@ -12,7 +12,7 @@ feeds the market (live data or recorded bars), when the state file is read again
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from trader.config.loader import LoadedConfig
@@ -68,13 +68,15 @@ class TradingCycle:
     state: StateSource
     recording: Recording = EVERY_STEP
 
-    async def inputs(self, now: float, *, advance: bool = True) -> DecisionInputs:
+    async def inputs(
+        self, now: float, *, advance: bool = True, only: Collection[str] | None = None
+    ) -> DecisionInputs:
         """The step's inputs at `now`; `advance` first applies the closed candles to the
-        triggers (a cycle does; exits checked between cycles do not touch trigger state)."""
+        triggers (a cycle does; exits checked between cycles do not touch trigger state);
+        `only`: the market of these products alone (an exit check where one moved)."""
         portfolio, risk = await self.state.read(now)
-        market = build_market(
-            self.rules, self.market, self.core, self.listed_at, now, advance=advance
-        )
+        rules = self.rules if only is None else {p: self.rules[p] for p in only if p in self.rules}
+        market = build_market(rules, self.market, self.core, self.listed_at, now, advance=advance)
         return DecisionInputs(now, market, portfolio, risk)
 
     def stages(self) -> list[tuple[str, Callable[[DecisionStep], None]]]:
@@ -111,10 +113,13 @@ class TradingCycle:
         await self.actor.act(step, cycle_id, proposal_ids)
         self.state.changed()
 
-    async def exits_between_cycles(self, now: float) -> None:
-        """R-2: exits also run between cycles, on the latest prices."""
-        step = DecisionStep(await self.inputs(now, advance=False))
+    async def exits_between_cycles(self, now: float, only: Collection[str] | None = None) -> None:
+        """R-2: exits also run between cycles, on the latest prices (of the products `only`
+        when given: where the price moved; the others' exits wait for their own check)."""
+        step = DecisionStep(await self.inputs(now, advance=False, only=only))
         self.core.exits(step)
+        if only is not None:
+            step.exits = tuple(e for e in step.exits if e.product_id in only)
         if step.exits:
             await self.actor.exit_positions(step.exits, None)
             self.state.changed()

@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from trader.exchange.interface import Venue
@@ -86,6 +86,15 @@ def resume_point(part: Path, bar_s: int) -> int:
     return int(last.split(b",", 1)[0]) + bar_s
 
 
+def _append_rows(final: Path, part: Path) -> None:
+    """The final file's rows (not its header) after the part file's."""
+    with final.open("rb") as source, part.open("ab") as out:
+        source.readline()
+        shutil.copyfileobj(source, out)
+        out.flush()
+        os.fsync(out.fileno())
+
+
 class Downloader:
     """Fills `folder` with one file per request through `venue` (its rate limits apply)."""
 
@@ -95,28 +104,50 @@ class Downloader:
         self.on_bars = on_bars  # called with the bars of the range each window covered
 
     async def fetch(self, request: Request) -> Outcome:
+        """The range into its file. What the file already covers is kept, not asked for
+        again: a range reaching further back fetches only the bars before it (then the
+        file's rows follow), one reaching further on only those after it."""
         final = self.folder / csv_name(request.product_id, request.granularity)
-        covered = read_manifest(self.folder).get(final.name)
+        covered = read_manifest(self.folder).get(final.name) if final.is_file() else None
         part = part_path(final)
-        first = request.start
-        if covered and final.is_file() and covered[0] <= request.start:
-            if covered[1] >= request.end:
-                self.on_bars((request.end - request.start) // request.bar_s)
-                return Outcome(request.product_id, final, 0, True)
-            if not part.is_file():
-                shutil.copyfile(final, part)
-            first = covered[0]
+        if covered is None:
+            fetched = await self._fill(request, part)
+            self._finish(final, part, [request.start, request.end])
+            return Outcome(request.product_id, final, fetched, False)
+        low, high = covered
+        if low <= request.start and high >= request.end:
+            self.on_bars((request.end - request.start) // request.bar_s)
+            return Outcome(request.product_id, final, 0, True)
+        fetched = 0
+        if request.start < low:  # the bars before the file's, then the file's rows
+            fetched += await self._fill(replace(request, end=low), part)
+            if resume_point(part, request.bar_s) <= low:
+                _append_rows(final, part)
+        elif not part.is_file():
+            shutil.copyfile(final, part)
+        inside = min(high, request.end) - max(low, request.start)
+        self.on_bars(max(inside, 0) // request.bar_s)
+        if request.end > high:
+            fetched += await self._fill(replace(request, start=high), part)  # gap included
+        self._finish(final, part, [min(request.start, low), max(request.end, high)])
+        return Outcome(request.product_id, final, fetched, False)
+
+    def _finish(self, final: Path, part: Path, span: list[int]) -> None:
+        os.replace(part, final)
+        self._record(final.name, span)
+
+    async def _fill(self, request: Request, part: Path) -> int:
+        """Append the request's bars after the part file's last row (resumably)."""
         resume_at = resume_point(part, request.bar_s)
         if resume_at == 0:
             part.write_text(HEADER + "\n", encoding="ascii")
-        self.on_bars((max(resume_at, request.start) - request.start) // request.bar_s)
+        done = min(max(resume_at, request.start), request.end) - request.start
+        self.on_bars(done // request.bar_s)
         fetched = 0
         for lo, hi in request.windows(resume_at):
             fetched += await self._append(request, part, lo, hi)
             self.on_bars((hi - lo) // request.bar_s)
-        os.replace(part, final)
-        self._record(final.name, [first, request.end])
-        return Outcome(request.product_id, final, fetched, False)
+        return fetched
 
     async def _append(self, request: Request, part: Path, lo: int, hi: int) -> int:
         candles = await self.venue.candles(request.product_id, lo, hi, request.bar_s)
