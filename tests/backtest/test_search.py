@@ -103,9 +103,11 @@ def test_bt5_ranking_uses_out_of_sample_only_and_the_walk_forward_chooses_on_tra
     windows = walk_windows(0, 4 * DAY_S, Windows(train_days=2, test_days=1))
     results = {
         # wonderful in-sample, bad afterwards: the overfit one
-        "fit": {"params": {"p": 1}, "equity": _equity("100", "130", "160", "150", "140")},
-        "steady": {"params": {"p": 2}, "equity": _equity("100", "101", "102", "104", "106")},
-    }
+        "fit": {"params": {"p": 1}, "equity": _equity("100", "130", "160", "150", "140"),
+                "gross_equity": _equity("100", "131", "162", "153", "144")},
+        "steady": {"params": {"p": 2}, "equity": _equity("100", "101", "102", "104", "106"),
+                   "gross_equity": _equity("100", "101", "102", "104", "106")},
+    }  # fmt: skip
     ranking = rank(results, windows, "return_pct")
     assert [row["id"] for row in ranking["candidates"]] == ["steady", "fit"]
     fit = ranking["candidates"][1]
@@ -113,6 +115,9 @@ def test_bt5_ranking_uses_out_of_sample_only_and_the_walk_forward_chooses_on_tra
     assert [step["chosen"] for step in ranking["walk_forward"]] == ["fit", "fit"]
     assert ranking["walk_forward"][0]["test_pct"] == D("-6.2500")
     assert ranking["walk_forward_pct"] == compounded_pct([D("-6.25"), D("-6.6667")])
+    # before fees: the same choices on the equity with every fee given back
+    assert ranking["walk_forward"][0]["test_before_fees_pct"] == D("-5.5556")  # 162 -> 153
+    assert ranking["candidates"][0]["out_of_sample_before_fees_pct"] == D("3.9216")
 
 
 def test_bt5_candidates_are_checked_as_configuration(tmp_path):
@@ -162,6 +167,8 @@ def test_bt5_search_ranks_out_of_sample_the_same_for_any_workers(tmp_path, share
     assert len(ranking["candidates"]) == 4 and len(ranking["walk_forward"]) == 3
     oos = [row["out_of_sample_pct"] for row in ranking["candidates"]]
     assert oos == sorted(oos, key=lambda v: -float(v))
+    for row in ranking["candidates"]:  # fees only ever take away
+        assert float(row["out_of_sample_before_fees_pct"]) >= float(row["out_of_sample_pct"])
 
 
 RESUMED = """\
@@ -224,12 +231,12 @@ def test_bt5_a_dask_cluster_runs_the_same_search(tmp_path, shared_data):
 
     data = shared_data / "binance-5m-24pairs-2021"
     local = subprocess.run(
-        _search(tmp_path, tmp_path / "local", "--workers", "2", data=data),
+        _search(tmp_path, tmp_path / "local", "--workers", "1", data=data),
         capture_output=True, text=True, timeout=600, cwd=tmp_path,
     )  # fmt: skip
     assert local.returncode == 0, local.stderr
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    with LocalCluster(  # one worker process: the suite runs beside it on two cores
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         remote = subprocess.run(
             _search(tmp_path, tmp_path / "dask", "--executor", cluster.scheduler_address,
@@ -250,3 +257,11 @@ def test_bt5_an_unreachable_executor_is_one_line(tmp_path, shared_data):
     )  # fmt: skip
     assert run.returncode == 1, run.stderr
     assert run.stderr.startswith("backtest: --search:") and "Traceback" not in run.stderr
+
+
+def test_bt5_gross_equity_gives_back_every_fee_paid_by_then():
+    from trader.backtest.search_run import gross_equity
+
+    equity = [(10, D(100)), (20, D(99)), (30, D(98))]
+    fills = [{"time": 5, "fee": "0.5"}, {"time": 20, "fee": "0.25"}, {"time": 31, "fee": "9"}]
+    assert gross_equity(equity, fills) == [(10, D("100.5")), (20, D("99.75")), (30, D("98.75"))]

@@ -52,6 +52,8 @@ POLICY = {
     "outlier_sigma_k": 1000,
 }
 SIGNALS = {
+    # 1-minute triggers: an order flow every cycle, whatever the shipped timeframe
+    "timeframe": "1m",
     "price_move": {"threshold_15m_pct": 0.001, "threshold_60m_pct": 0.001},
     "momentum": {"min_return_pct": 0.001, "min_consistency": 0.0},
     "min_score": 0.0,

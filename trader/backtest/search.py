@@ -190,12 +190,14 @@ def rank(
         equity = result["equity"]
         train = [slice_metric(equity, w.train, by) for w in windows]
         test = [slice_metric(equity, w.test, "return_pct") for w in windows]
+        gross = [slice_metric(result["gross_equity"], w.test, "return_pct") for w in windows]
         table.append(
             {
                 "id": cid,
                 "params": result["params"],
                 "in_sample": _mean(train),
                 "out_of_sample_pct": compounded_pct(test),
+                "out_of_sample_before_fees_pct": compounded_pct(gross),
                 "trades": result.get("trades"),
             }
         )
@@ -206,6 +208,9 @@ def rank(
         "candidates": table,
         "walk_forward": walk,
         "walk_forward_pct": compounded_pct([step["test_pct"] for step in walk]),
+        "walk_forward_before_fees_pct": compounded_pct(
+            [step["test_before_fees_pct"] for step in walk]
+        ),
     }
 
 
@@ -223,7 +228,7 @@ def _choose(results: Mapping[str, dict[str, Any]], window: Window, by: str) -> d
     ]
     if not scored:
         return {"train": window.train, "test": window.test, "chosen": None, "train_score": None,
-                "test_pct": None}  # fmt: skip
+                "test_pct": None, "test_before_fees_pct": None}  # fmt: skip
     best_score, best = max(scored, key=lambda item: (item[0], _reverse(item[1])))
     return {
         "train": window.train,
@@ -231,6 +236,9 @@ def _choose(results: Mapping[str, dict[str, Any]], window: Window, by: str) -> d
         "chosen": best,
         "train_score": best_score,
         "test_pct": slice_metric(results[best]["equity"], window.test, "return_pct"),
+        "test_before_fees_pct": slice_metric(
+            results[best]["gross_equity"], window.test, "return_pct"
+        ),
     }
 
 

@@ -65,9 +65,11 @@ def run_task(task: Task) -> dict[str, Any]:
         }
     out = Path(task.out)
     done = asyncio.run(run_backtest(loaded, dataset, task.start, task.end, task.warmup, out))
+    equity = done.report["equity_hourly"]
     result = {
         "params": task.params,
-        "equity": done.report["equity_hourly"],
+        "equity": equity,
+        "gross_equity": gross_equity(equity, done.report["fills"]),
         "trades": done.summary.trades,
         "return_pct": done.summary.total_return_pct,
         "fees": done.summary.fees,
@@ -80,6 +82,19 @@ def run_task(task: Task) -> dict[str, Any]:
     return read_result(out)
 
 
+def gross_equity(
+    equity: list[tuple[int, Decimal]], fills: list[dict[str, Any]]
+) -> list[tuple[int, Decimal]]:
+    """The equity with every fee paid by then given back (fills are in time order)."""
+    out, paid, index = [], Decimal(0), 0
+    for t, value in equity:
+        while index < len(fills) and fills[index]["time"] <= t:
+            paid += Decimal(fills[index]["fee"])
+            index += 1
+        out.append((t, value + paid))
+    return out
+
+
 def _decimal(value: object) -> str:
     if isinstance(value, Decimal):
         return str(value)
@@ -88,7 +103,8 @@ def _decimal(value: object) -> str:
 
 def read_result(folder: Path) -> dict[str, Any]:
     raw = orjson.loads((folder / RESULT).read_bytes())
-    raw["equity"] = [(int(t), Decimal(e)) for t, e in raw["equity"]]
+    for key in ("equity", "gross_equity"):
+        raw[key] = [(int(t), Decimal(e)) for t, e in raw[key]]
     return dict(raw)
 
 

@@ -142,8 +142,9 @@ def search_text(ranking: dict[str, Any], spec: SearchSpec) -> str:
             f"train {_pct(step['train_score'])}  test {_pct(step['test_pct'])} %"
         )
     lines.append(
-        f"Walk-forward out-of-sample: {_pct(ranking['walk_forward_pct'])} %; equal-weight "
-        f"buy-and-hold over the same span: {_pct(ranking['benchmark_pct'])} %"
+        f"Walk-forward out-of-sample: {_pct(ranking['walk_forward_pct'])} % after fees, "
+        f"{_pct(ranking['walk_forward_before_fees_pct'])} % before; equal-weight "
+        f"buy-and-hold over the same span: {_pct(ranking['benchmark_pct'])} %; cash: 0.00 %"
     )
     return "\n".join(lines)
 
