@@ -265,3 +265,22 @@ def test_bt5_gross_equity_gives_back_every_fee_paid_by_then():
     equity = [(10, D(100)), (20, D(99)), (30, D(98))]
     fills = [{"time": 5, "fee": "0.5"}, {"time": 20, "fee": "0.25"}, {"time": 31, "fee": "9"}]
     assert gross_equity(equity, fills) == [(10, D("100.5")), (20, D("99.75")), (30, D("98.75"))]
+
+
+def test_bt5_a_halted_candidate_is_shown_halted_not_as_a_flat_result():
+    """A run its own loss limits halted trades no more: its flat equity afterwards would
+    read as 0 % out of sample, so the ranking names when it halted and the walk-forward
+    marks the windows it was chosen for after that."""
+    windows = walk_windows(0, 4 * DAY_S, Windows(train_days=2, test_days=1))
+    flat_after = _equity("100", "110", "120", "120", "120")
+    results = {
+        "halted": {"params": {"p": 1}, "equity": flat_after, "gross_equity": flat_after,
+                   "halts": [{"time": 2.5 * DAY_S, "reason": "drawdown"}]},
+        "live": {"params": {"p": 2}, "equity": _equity("100", "100", "100", "99", "98"),
+                 "gross_equity": _equity("100", "100", "100", "99", "98"), "halts": []},
+    }  # fmt: skip
+    ranking = rank(results, windows, "return_pct")
+    rows = {row["id"]: row for row in ranking["candidates"]}
+    assert rows["halted"]["halted_at"] == 2.5 * DAY_S and rows["live"]["halted_at"] is None
+    assert [step["chosen"] for step in ranking["walk_forward"]] == ["halted", "halted"]
+    assert [step["halted"] for step in ranking["walk_forward"]] == [True, True]

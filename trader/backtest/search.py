@@ -199,6 +199,7 @@ def rank(
                 "out_of_sample_pct": compounded_pct(test),
                 "out_of_sample_before_fees_pct": compounded_pct(gross),
                 "trades": result.get("trades"),
+                "halted_at": halted_at(result),
             }
         )
     table.sort(key=_by_out_of_sample)
@@ -214,6 +215,13 @@ def rank(
     }
 
 
+def halted_at(result: Mapping[str, Any]) -> float | None:
+    """When the candidate's run was first halted (its equity is flat from then on: a
+    halted run trades no more), or None."""
+    halts = result.get("halts") or []
+    return min((float(h["time"]) for h in halts), default=None)
+
+
 def _by_out_of_sample(row: dict[str, Any]) -> tuple[bool, Decimal, str]:
     """Best out-of-sample first; unknown last; ties by id."""
     found = row["out_of_sample_pct"]
@@ -227,13 +235,15 @@ def _choose(results: Mapping[str, dict[str, Any]], window: Window, by: str) -> d
         if (score := slice_metric(result["equity"], window.train, by)) is not None
     ]
     if not scored:
-        return {"train": window.train, "test": window.test, "chosen": None, "train_score": None,
-                "test_pct": None, "test_before_fees_pct": None}  # fmt: skip
+        return {"train": window.train, "test": window.test, "chosen": None, "halted": False,
+                "train_score": None, "test_pct": None, "test_before_fees_pct": None}  # fmt: skip
     best_score, best = max(scored, key=lambda item: (item[0], _reverse(item[1])))
+    halted = halted_at(results[best])
     return {
         "train": window.train,
         "test": window.test,
         "chosen": best,
+        "halted": halted is not None and halted < window.test[1],
         "train_score": best_score,
         "test_pct": slice_metric(results[best]["equity"], window.test, "return_pct"),
         "test_before_fees_pct": slice_metric(

@@ -71,6 +71,7 @@ def run_task(task: Task) -> dict[str, Any]:
         "equity": equity,
         "gross_equity": gross_equity(equity, done.report["fills"]),
         "trades": done.summary.trades,
+        "halts": done.report["decisions"]["halts"],
         "return_pct": done.summary.total_return_pct,
         "fees": done.summary.fees,
         "config_hash": loaded.config_hash,

@@ -127,19 +127,24 @@ def _pct(value: Decimal | None) -> str:
 def search_text(ranking: dict[str, Any], spec: SearchSpec) -> str:
     """Candidates best out-of-sample first, in-sample beside; then the walk-forward."""
     measure = "mean train return %" if spec.rank_by == "return_pct" else "mean train Sharpe"
-    lines = [f"{'rank':>4}  {'candidate':<12}  {measure:>19}  {'out-of-sample %':>15}  params"]
+    lines = [
+        f"{'rank':>4}  {'candidate':<12}  {measure:>19}  {'out-of-sample %':>15}  "
+        f"{'halted':<10}  params"
+    ]
     for number, row in enumerate(ranking["candidates"], start=1):
         params = ", ".join(f"{k.split('.', 1)[1]}={v}" for k, v in sorted(row["params"].items()))
+        halted = "-" if row["halted_at"] is None else _day(int(row["halted_at"]))
         lines.append(
             f"{number:>4}  {row['id']:<12}  {_pct(row['in_sample']):>19}  "
-            f"{_pct(row['out_of_sample_pct']):>15}  {params}"
+            f"{_pct(row['out_of_sample_pct']):>15}  {halted:<10}  {params}"
         )
     lines.append("")
     lines.append("Walk-forward: the best on each train window, booked on the next test window")
     for step in ranking["walk_forward"]:
+        halted = "  (halted: trades nothing)" if step["halted"] else ""
         lines.append(
             f"  test from {_day(step['test'][0])}: {step['chosen'] or '-':<12} "
-            f"train {_pct(step['train_score'])}  test {_pct(step['test_pct'])} %"
+            f"train {_pct(step['train_score'])}  test {_pct(step['test_pct'])} %{halted}"
         )
     lines.append(
         f"Walk-forward out-of-sample: {_pct(ranking['walk_forward_pct'])} % after fees, "
