@@ -237,7 +237,8 @@ def _choose(results: Mapping[str, dict[str, Any]], window: Window, by: str) -> d
     if not scored:
         return {"train": window.train, "test": window.test, "chosen": None, "halted": False,
                 "train_score": None, "test_pct": None, "test_before_fees_pct": None}  # fmt: skip
-    best_score, best = max(scored, key=lambda item: (item[0], _reverse(item[1])))
+    best_score = max(score for score, _ in scored)
+    best = min(cid for score, cid in scored if score == best_score)  # ties: the smallest id
     halted = halted_at(results[best])
     return {
         "train": window.train,
@@ -250,11 +251,6 @@ def _choose(results: Mapping[str, dict[str, Any]], window: Window, by: str) -> d
             results[best]["gross_equity"], window.test, "return_pct"
         ),
     }
-
-
-def _reverse(cid: str) -> str:
-    """Ties go to the smallest id: max() over the complement of each character."""
-    return "".join(chr(0x10FFFF - ord(c)) for c in cid)
 
 
 def _mean(values: Sequence[Decimal | None]) -> Decimal | None:

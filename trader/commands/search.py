@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from trader.backtest.search import (
 )
 from trader.backtest.search_run import Task, executor_for, run_all
 from trader.backtest.session import refuse_finer_timeframes
+from trader.backtest.tables import benchmark
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from trader.config.issues import ConfigError
 from trader.config.loader import LoadedConfig, load_config
@@ -114,10 +116,8 @@ def _progress(done: int, total: int) -> None:
 def _buy_and_hold(dataset: Dataset, windows: list[Window]) -> Decimal | None:
     """Equal-weight buy-and-hold over the out-of-sample span (first test to last)."""
     closes = dataset.closes(windows[0].test[0], windows[-1].test[1])
-    changes = [last / first - 1 for first, last in closes.values() if first > 0]
-    if not changes:
-        return None
-    return (sum(changes, Decimal(0)) / len(changes) * 100).quantize(Decimal("0.01"))
+    found: Decimal | None = benchmark(closes)["equal_weight_buy_and_hold_pct"]
+    return found
 
 
 def _pct(value: Decimal | None) -> str:
@@ -155,6 +155,4 @@ def search_text(ranking: dict[str, Any], spec: SearchSpec) -> str:
 
 
 def _day(epoch: int) -> str:
-    from datetime import UTC, datetime
-
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d")
