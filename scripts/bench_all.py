@@ -83,6 +83,9 @@ BACKTEST = Command(
     quick_args=("--repeats", "1", "--days", "30"),
     timeout_s=1800.0,
 )
+PEER = Command(  # PERF-4 against freqtrade, same strategy and window, same run
+    "scripts/bench_peer.py", args=("--rounds", "3"), quick_args=("--rounds", "1"), timeout_s=3600.0
+)
 EXECUTION = Command(  # PERF-3, PERF-6, PERF-7
     "scripts/bench_execution.py", args=("--repeats", "5"), quick_args=("--repeats", "2"), runs=3
 )
@@ -102,6 +105,11 @@ BENCHMARKS: list[Row] = [
         "backtest", "PERF-4", BACKTEST, "all_pairs_s", "backtest, 24 pairs × 65 740 bars", "<= 60 s"
     ),
     Row("backtest", "PERF-4", BACKTEST, "all_pairs_bars_per_s", "of which running", None, "bars/s"),
+    Row("peer", "PERF-4", PEER, "speed_vs_freqtrade", "freqtrade wall / trader wall", ">= 1 x"),
+    Row("peer", "PERF-4", PEER, "trader_wall_s", "trader, breakout, 24 pairs, 2 mo", None, "s"),
+    Row("peer", "PERF-4", PEER, "freqtrade_wall_s", "freqtrade 2026.9, the same", None, "s"),
+    Row("peer", "PERF-4", PEER, "trader_bars_per_s", "trader bars/s (wall)", None, "bars/s"),
+    Row("peer", "PERF-4", PEER, "freqtrade_bars_per_s", "freqtrade bars/s (wall)", None, "bars/s"),
     Row("memory", "PERF-5", MEMORY, "rss_mb", "RSS, 300 products (LIVE)", "<= 200 MB"),
     Row("memory", "PERF-5", MEMORY, "growth_pct", "RSS growth over soak (LIVE)", "<= 5 %"),
     Row("memory-sim", "PERF-5", MEMORY_SIM, "rss_mb", "RSS, + 300-product sim venue", None, "MB"),
@@ -172,6 +180,9 @@ def run_command(command: Command, quick: bool) -> Outcome:
         if done.returncode != 0 or answer is None:
             print(done.stderr[-2000:], file=sys.stderr)
             outcome.problem = f"not measured (exit {done.returncode}, no JSON answer)"
+            break
+        if "skipped" in answer:
+            outcome.problem = f"skipped: {answer['skipped']}"
             break
         for key, figure in answer.get("figures", {}).items():
             outcome.samples.setdefault(key, []).extend(float(x) for x in figure["samples"])

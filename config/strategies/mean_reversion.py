@@ -9,7 +9,8 @@ be in the universe (have a tier). Conviction grows with how far the RSI is past 
 Parameters (`strategies.yaml: registry.<id>.params`):
   rsi_period (14), oversold (25), overbought (65);
   band_period (20), band_k (2.0): Bollinger bands over closes;
-  stop_pct (2.0), min_target_pct (0.6), size_pct (2), max_hold_hours (12).
+  stop_pct (2.0), min_target_pct (0.6; the shipped configuration: 3.0, above twice the
+  round trip's cost), size_pct (2), max_hold_hours (12).
 It reads 200 bars of 15 minutes (50 hours).
 """
 
@@ -74,11 +75,11 @@ class MeanReversion(Strategy[ReversionParams]):
         seen = self._last.get(product_id)
         if seen is not None and seen[0] == last_start:
             return seen[1]
+        closes = [float(bar.close) for bar in bars]
         rsi, bands = RSI(p.rsi_period), BollingerBands(p.band_period, p.band_k)
-        for bar in bars:
-            rsi.update(float(bar.close))
-            bands.update(float(bar.close))
-        close, band = float(bars[-1].close), bands.value
+        rsi.update_many(closes)  # Wilder's smoothing reads the whole window
+        band = bands.update_many(closes[-p.band_period :])  # the bands, only the last period
+        close = closes[-1]
         reading = None
         if rsi.value is not None and band is not None:
             below = close < band.lower

@@ -74,16 +74,13 @@ class TrendFollowing(Strategy[TrendParams]):
         seen = self._last.get(product_id)
         if seen is not None and seen[0] == last_start:
             return seen[1]
+        closes = [float(bar.close) for bar in bars]
         fast, slow, atr = EMA(self.params.fast), EMA(self.params.slow), ATR(self.params.atr_period)
-        previous_gap: float | None = None
-        gap: float | None = None
-        for bar in bars:
-            previous_gap = gap
-            f, s = fast.update(float(bar.close)), slow.update(float(bar.close))
-            atr.update_candle(bar)
-            gap = None if f is None or s is None else f - s
+        previous_gap = _gap(fast.update_many(closes[:-1]), slow.update_many(closes[:-1]))
+        gap = _gap(fast.update(closes[-1]), slow.update(closes[-1]))
+        atr_value = atr.update_candles(bars)
         signal = None
-        close, atr_value = float(bars[-1].close), atr.value
+        close = closes[-1]
         if gap is not None and previous_gap is not None and atr_value and close > 0:
             cross = 1 if previous_gap <= 0 < gap else -1 if previous_gap >= 0 > gap else 0
             signal = (cross, abs(gap) / atr_value, atr_value / close) if cross else None
@@ -116,6 +113,11 @@ class TrendFollowing(Strategy[TrendParams]):
             take_profit_pct=_pct(min(p.target_atr * atr_frac, 10.0)),
             max_hold_s=p.max_hold_hours * 3600,
         )
+
+
+def _gap(fast: float | None, slow: float | None) -> float | None:
+    """The fast EMA's distance above the slow one (None while either warms up)."""
+    return None if fast is None or slow is None else fast - slow
 
 
 def _pct(fraction: float) -> Decimal:

@@ -201,7 +201,8 @@ def test_r4_a_loss_limit_stops_entries_but_exits_keep_protecting_positions(tmp_p
     # stop inside a bar has sold it
     strategies = tmp_path / "config" / "strategies.yaml"
     raw = yaml.safe_load(strategies.read_text())
-    for exits in [raw["rules"]["default_exits"], *raw["rules"]["exits_by_trigger"].values()]:
+    per_kind = raw["rules"].get("exits_by_trigger", {}).values()
+    for exits in [raw["rules"]["default_exits"], *per_kind]:
         exits["stop_loss_pct"] = 15
     strategies.write_text(yaml.safe_dump(raw, sort_keys=False))
     shutil.copy(REPO_ROOT / "app.yaml.example", tmp_path / "app.yaml")

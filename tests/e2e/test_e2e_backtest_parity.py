@@ -16,7 +16,7 @@ candle's trade path, so they may differ by what happens inside a minute; the com
 stops at the first cycle after which either run holds a position or a cooldown from a fill.
 
 Relaxed as in the DRY_RUN replay test so that BTC-USD proposes at once: `threshold_60m_pct`
-3.0 -> 0.3, `min_conviction` 0.4 -> 0.2.
+3.0 -> 0.3, `min_conviction` 0.7 -> 0.2.
 """
 
 from __future__ import annotations

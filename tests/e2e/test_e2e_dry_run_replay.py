@@ -7,7 +7,7 @@ history the universe's 30-day listing-age filter needs and the core tier's 24 h 
 it is the one product admitted; ETH-USD is excluded for volume, LTC-USD for listing age.
 At the replay start BTC-USD has moved +0.68 % over the last hour of real data; the one
 threshold lowered is `price_move.threshold_60m_pct` (3.0 -> 0.3), and `min_conviction`
-(0.4 -> 0.2) so that any selected trigger proposes whichever minute the daemon starts in.
+(0.7 -> 0.2) so that any selected trigger proposes whichever minute the daemon starts in.
 Everything else — universe, risk policy, sizing — is the shipped configuration.
 """
 

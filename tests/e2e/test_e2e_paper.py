@@ -8,9 +8,9 @@ kept, paper orders that were working are closed (the paper venue died with the p
 
 The synthetic market is seeded (seed 7): at the start XRP-USD has a momentum trigger with
 the shipped config. Relaxed so more entries happen at once: `price_move.threshold_60m_pct`
-3.0 -> 1.0 and `min_conviction` 0.4 -> 0.25 (XRP, DOGE and ADA enter in the first cycle).
+3.0 -> 1.0 and `min_conviction` 0.7 -> 0.25 (XRP, DOGE and ADA enter in the first cycle).
 `shutdown.cancel_open_orders: false` leaves working paper orders to the restart to close;
-a 1-minute max hold on those triggers' entries makes an exit follow the restart.
+a 1-minute max hold on every entry makes an exit follow the restart.
 
 One scenario runs once per module (two daemon starts); the tests read what it observed.
 """
@@ -84,8 +84,9 @@ def _observe_venue(run: Run) -> None:
 def _relax_strategy(data: dict[str, Any]) -> None:
     data["rules"]["min_conviction"] = 0.25
     # a 1-minute hold: after the restart an exit order follows for sure (see the last test)
-    for kind in ("price_move_60m", "momentum"):
-        data["rules"]["exits_by_trigger"][kind]["max_hold_minutes"] = 1.0
+    data["rules"]["default_exits"]["max_hold_minutes"] = 1.0
+    for exits in data["rules"].get("exits_by_trigger", {}).values():
+        exits["max_hold_minutes"] = 1.0
 
 
 @pytest.fixture(scope="module")

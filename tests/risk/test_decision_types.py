@@ -12,7 +12,7 @@ from trader.core.portfolio import OpenOrder
 from trader.core.types import Side
 from trader.universe import build_universe, refresh_due
 
-from .factories import NOW, candle, market_for, portfolio, position
+from .factories import NOW, market_for, portfolio, position
 
 
 def test_r1_equity_marks_positions_and_falls_back_to_cost():
@@ -48,14 +48,6 @@ def test_r1_open_buy_notional_and_sell_size():
     assert pf.open_buy_notional({}) == D("110")
     assert pf.open_buy_notional({}, "BTC-USD") == D("100")
     assert pf.open_sell_size("BTC-USD") == D("0.5")
-
-
-def test_s1_closed_candles_exclude_the_forming_one():
-    candles = tuple(candle("BTC-USD", int(NOW) - 180 + 60 * i, 100) for i in range(4))
-    product = market_for()
-    product = type(product)(product.rules, product.quote, candles=candles)
-    closed = product.closed_candles(NOW)
-    assert [c.start for c in closed] == [int(NOW) - 180, int(NOW) - 120, int(NOW) - 60]
 
 
 def test_r2_peak_only_rises():

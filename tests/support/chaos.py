@@ -50,6 +50,7 @@ POLICY = {
     "max_spread_bps": 1000,
     "min_notional": 2,
     "outlier_sigma_k": 1000,
+    "min_target_cost_multiple": 0,  # 0.1 % targets: an order flow, not a strategy
 }
 SIGNALS = {
     # 1-minute triggers: an order flow every cycle, whatever the shipped timeframe
@@ -61,6 +62,7 @@ SIGNALS = {
 }
 STRATEGY_RULES = {
     "min_conviction": 0.0,
+    "sell_on_bearish_trigger": True,
     "default_exits": {"stop_loss_pct": 0.1, "take_profit_pct": 0.1, "max_hold_minutes": 0.25},
     "exits_by_trigger": {
         kind: {"stop_loss_pct": 0.1, "take_profit_pct": 0.1, "max_hold_minutes": 0.25}

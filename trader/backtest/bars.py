@@ -9,6 +9,7 @@ values are reported then, naming the file and the row.
 from __future__ import annotations
 
 import bisect
+import math
 from array import array
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
@@ -20,7 +21,7 @@ from trader.recorded.errors import RecordedDataError, ohlcv_problem
 class BarSeries:
     """One product's bars, oldest first: starts (epoch s) and `open,high,low,close,volume`."""
 
-    __slots__ = ("_files", "_texts", "path", "product_id", "starts")
+    __slots__ = ("_files", "_summary", "_texts", "path", "product_id", "starts")
 
     def __init__(
         self,
@@ -35,6 +36,7 @@ class BarSeries:
         self.starts = starts
         self._texts = texts
         self._files = list(files)  # (first index, file) when the rows come from several files
+        self._summary: tuple[Decimal, int] | None = None  # (lowest low, close places), once
 
     def where(self, index: int) -> tuple[str, int]:
         """The file and 1-based row of the bar at `index`."""
@@ -115,26 +117,37 @@ class BarSeries:
         rest of each bar is checked when the backtest reaches it)."""
         if not self._texts:
             raise RecordedDataError(self.path, 1, "no bars")
-        lowest: Decimal | None = None
-        for index, text in enumerate(self._texts):
-            try:
-                low = Decimal(text.split(",", 3)[2])
-            except (InvalidOperation, IndexError) as exc:
-                raise self._error(index, f"low is not a number: {text!r}") from exc
-            if not low.is_finite():
-                raise self._error(index, f"low is not finite: {text!r}")
-            lowest = low if lowest is None or low < lowest else lowest
-        assert lowest is not None
-        return lowest
+        return self._price_summary()[0]
 
     def close_places(self) -> int:
         """The most decimal places any close is written with."""
-        return max((_places(t.split(",", 4)[3]) for t in self._texts), default=0)
+        return self._price_summary()[1] if self._texts else 0
+
+    def _price_summary(self) -> tuple[Decimal, int]:
+        """(lowest low, most close decimals) in one pass over the texts, kept. The lows are
+        compared as floats (two different prices a float cannot tell apart do not occur in
+        market data) and the lowest is returned exactly, from its text."""
+        if self._summary is None:
+            self._summary = self._scan_prices()
+        return self._summary
+
+    def _scan_prices(self) -> tuple[Decimal, int]:
+        lowest_at, lowest, places = 0, float("inf"), 0
+        for index, text in enumerate(self._texts):
+            fields = text.split(",", 4)
+            try:
+                low = float(fields[2])
+            except (ValueError, IndexError) as exc:
+                raise self._error(index, f"low is not a number: {text!r}") from exc
+            if not math.isfinite(low):
+                raise self._error(index, f"low is not finite: {text!r}")
+            if low < lowest:
+                lowest_at, lowest = index, low
+            close = fields[3] if len(fields) > 3 else ""
+            dot = close.find(".")
+            if dot >= 0 and len(close) - dot - 1 > places:
+                places = len(close) - dot - 1
+        return Decimal(self._texts[lowest_at].split(",", 4)[2]), places
 
     def first_start(self) -> int | None:
         return self.starts[0] if self.starts else None
-
-
-def _places(text: str) -> int:
-    dot = text.find(".")
-    return 0 if dot < 0 else len(text) - dot - 1

@@ -103,7 +103,7 @@ async def open_session(
     if db_path.exists():
         db_path.unlink()
     clock = SimClock(start)
-    db = await Database.open(db_path, clock, durable=False)
+    db = Database.open_scratch(db_path, clock)
     try:
         return await _assemble(loaded, dataset, db, clock)
     except BaseException:

@@ -7,11 +7,11 @@ market data was last updated, and `age(now)` is what the stale-data checks compa
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from trader.core.types import Candle, ProductRules, Quote
+from trader.core.types import ProductRules, Quote
 
 CANDLE_SECONDS = 60
 
@@ -21,9 +21,9 @@ class ProductMarket:
     """Everything the decision core knows about one product at snapshot time.
 
     `sigma` is the standard deviation of 1-minute log returns (a statistical estimate, float);
-    `quote_volume_24h` is in quote currency; `listed_at` is epoch seconds (None = unknown);
-    `candles` are recent 1-minute candles, oldest first (may include a forming one: use
-    `closed_candles(now)`).
+    `quote_volume_24h` is in quote currency; `listed_at` is epoch seconds (None = unknown).
+    Bars are not copied into the snapshot: a strategy reads its closed bars through
+    `StrategyContext.bars` (only bars that ended by `now`, S-1).
     """
 
     rules: ProductRules
@@ -33,7 +33,6 @@ class ProductMarket:
     data_time: float | None = None
     sigma: float | None = None
     last_close: Decimal | None = None
-    candles: Sequence[Candle] = ()
 
     @property
     def product_id(self) -> str:
@@ -44,10 +43,6 @@ class ProductMarket:
         if self.data_time is None:
             return float("inf")
         return now - self.data_time
-
-    def closed_candles(self, now: float) -> list[Candle]:
-        """Candles closed at or before `now` (`start + 60 <= now`), oldest first (S-1)."""
-        return [c for c in self.candles if c.start + CANDLE_SECONDS <= now]
 
 
 @dataclass(frozen=True, slots=True)

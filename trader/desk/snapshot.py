@@ -9,7 +9,7 @@ decision core fails closed on it.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Protocol
 
@@ -18,7 +18,7 @@ import orjson
 from trader.core.market import MarketSnapshot, ProductMarket
 from trader.core.portfolio import OpenOrder, Portfolio, Position
 from trader.core.risk_state import Cooldown, RiskState, TradeStamp
-from trader.core.types import Candle, ProductRules, Quote, Side
+from trader.core.types import ProductRules, Quote, Side
 from trader.marketdata.candles import CandleStore
 from trader.pipeline.decide import DecisionCore
 from trader.state.portfolio import (
@@ -43,8 +43,6 @@ class MarketFeed(Protocol):
 
     def quote(self, product_id: str) -> Quote | None: ...
 
-    def closed_candles(self, product_id: str, until: float | None = None) -> Sequence[Candle]: ...
-
     def data_age(self, product_id: str, now: float | None = None) -> float: ...
 
 
@@ -63,7 +61,6 @@ def build_market(
         core.triggers.advance(now)
     products: dict[str, ProductMarket] = {}
     for pid, product_rules in rules.items():
-        candles = md.closed_candles(pid, until=now)
         age = md.data_age(pid, now)
         products[pid] = ProductMarket(
             rules=product_rules,
@@ -73,7 +70,6 @@ def build_market(
             data_time=None if age == float("inf") else now - age,
             sigma=core.triggers.sigma(pid),
             last_close=core.triggers.last_close(pid),
-            candles=candles,
         )
     return MarketSnapshot(products)
 

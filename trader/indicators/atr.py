@@ -13,6 +13,8 @@ Float arithmetic; see `trader.indicators.base`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from trader.indicators.base import CandleLike, Indicator, check_period
 
 
@@ -50,3 +52,22 @@ class ATR(Indicator[float]):
 
     def update_candle(self, candle: CandleLike) -> float | None:
         return self.update(float(candle.high), float(candle.low), float(candle.close))
+
+    def update_candles(self, candles: Sequence[CandleLike]) -> float | None:
+        """As `update_candle` per candle (the same arithmetic, so the same floats), in one
+        loop."""
+        index, count = self._fold_until_valued(candles, self.update_candle), len(candles)
+        current, previous_close = self._value, self._previous_close
+        if current is None:
+            return None
+        period, keep = self.period, self.period - 1
+        for candle in candles[index:] if index else candles:
+            high, low = float(candle.high), float(candle.low)
+            latest = high - low
+            if previous_close is not None:
+                latest = max(latest, abs(high - previous_close), abs(low - previous_close))
+            current = (current * keep + latest) / period
+            previous_close = float(candle.close)
+        self.updates += count - index
+        self._value, self._previous_close = current, previous_close
+        return current

@@ -24,9 +24,11 @@ on it non-finite.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from typing import Generic, Protocol, SupportsFloat, TypeVar
 
 ValueT = TypeVar("ValueT")
+ItemT = TypeVar("ItemT")
 
 
 class CandleLike(Protocol):
@@ -81,6 +83,15 @@ class Indicator(ABC, Generic[ValueT]):
     def update_candle(self, candle: CandleLike) -> ValueT | None:
         """Fold in the fields of `candle` this indicator reads; return `value`."""
 
+    def _fold_until_valued(self, items: Sequence[ItemT], fold: Callable[[ItemT], object]) -> int:
+        """Feed `items` to `fold` one by one until there is a value (the seeding a batch
+        loop leaves to the single-step code); return how many were used."""
+        used = 0
+        while self._value is None and used < len(items):
+            fold(items[used])
+            used += 1
+        return used
+
 
 class SeriesIndicator(Indicator[ValueT]):
     """An indicator of one number per step; `update_candle` feeds it the close."""
@@ -93,3 +104,10 @@ class SeriesIndicator(Indicator[ValueT]):
 
     def update_candle(self, candle: CandleLike) -> ValueT | None:
         return self.update(float(candle.close))
+
+    def update_many(self, values: Sequence[float]) -> ValueT | None:
+        """Fold in `values` oldest first, exactly as one `update` each; return `value`.
+        Indicators that recompute a window every bar override it with a tighter loop."""
+        for value in values:
+            self.update(value)
+        return self._value

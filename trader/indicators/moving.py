@@ -18,6 +18,8 @@ Float arithmetic; see `trader.indicators.base`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from trader.indicators.base import SeriesIndicator, check_period
 from trader.indicators.window import RollingStats
 
@@ -61,3 +63,15 @@ class EMA(SeriesIndicator[float]):
             if seed.full:
                 self._value, self._seed = seed.mean(), None
         return self._value
+
+    def update_many(self, values: Sequence[float]) -> float | None:
+        """As `update` per value (the same arithmetic, so the same floats), in one loop."""
+        index, count = self._fold_until_valued(values, self.update), len(values)
+        current, alpha = self._value, self.alpha
+        if current is None:
+            return None
+        for value in values[index:] if index else values:
+            current = current + alpha * (value - current)
+        self.updates += count - index
+        self._value = current
+        return current

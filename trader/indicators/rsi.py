@@ -16,6 +16,8 @@ Float arithmetic; see `trader.indicators.base`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from trader.indicators.base import SeriesIndicator, check_period
 
 
@@ -55,6 +57,23 @@ class RSI(SeriesIndicator[float]):
             self._average_gain = (self._average_gain + gain) / self.period
             self._average_loss = (self._average_loss + loss) / self.period
         self._value = rsi_from_averages(self._average_gain, self._average_loss)
+        return self._value
+
+    def update_many(self, values: Sequence[float]) -> float | None:
+        """As `update` per value (the same arithmetic, so the same floats), in one loop."""
+        index, count = self._fold_until_valued(values, self.update), len(values)
+        if self._value is None:
+            return None
+        period, keep = self.period, self.period - 1
+        previous, gain_avg, loss_avg = self._previous, self._average_gain, self._average_loss
+        for value in values[index:] if index else values:
+            change = value - previous  # type: ignore[operator]  # set by the first update
+            previous = value
+            gain_avg = (gain_avg * keep + max(change, 0.0)) / period
+            loss_avg = (loss_avg * keep + max(-change, 0.0)) / period
+        self.updates += count - index
+        self._previous, self._average_gain, self._average_loss = previous, gain_avg, loss_avg
+        self._value = rsi_from_averages(gain_avg, loss_avg)
         return self._value
 
     def _smooth(self, gain: float, loss: float) -> None:

@@ -1,7 +1,10 @@
 """SQLite state store (ST-1): WAL mode, one dedicated thread, short transactions.
 
 All access from the event loop goes through `Database.run`, which executes a function on
-the store's own thread, so the loop never waits on disk. Command-line tools (status,
+the store's own thread, so the loop never waits on disk. A backtest's scratch file is the
+one exception (`Database.open_scratch`): its loop runs on a simulated clock with nothing
+else waiting on it, so its SQL runs inline on that thread — same schema, same API, no
+thread hop per statement. Command-line tools (status,
 resume) open their own short-lived connection with `connect`; WAL lets them read and write
 while the daemon runs.
 
@@ -156,7 +159,7 @@ class Database:
         self,
         path: Path,
         conn: sqlite3.Connection,
-        executor: ThreadPoolExecutor,
+        executor: ThreadPoolExecutor | None,
         clock: Clock,
         opening: StateOpening | None = None,
     ) -> None:
@@ -174,6 +177,12 @@ class Database:
     async def open(cls, path: Path, clock: Clock, *, durable: bool = True) -> Database:
         """A database without identity checks (tests, tools, a backtest's scratch file)."""
         return await cls._open(path, clock, lambda: (open_and_migrate(path, durable=durable), None))
+
+    @classmethod
+    def open_scratch(cls, path: Path, clock: Clock) -> Database:
+        """A backtest's scratch database, worked inline on the calling thread (see the
+        module text); never fsync'd."""
+        return cls(path, open_and_migrate(path, durable=False), None, clock)
 
     @classmethod
     async def open_state(cls, path: Path, clock: Clock) -> Database:
@@ -203,9 +212,14 @@ class Database:
         another process raises `StateUnavailableError` (and marks `health`)."""
         if self._closed:
             raise RuntimeError(f"database {self.path} is closed")
-        loop = asyncio.get_running_loop()
         try:
-            result, wrote = await loop.run_in_executor(self._executor, _tracked, work, self._conn)
+            if self._executor is None:
+                result, wrote = _tracked(work, self._conn)
+            else:
+                loop = asyncio.get_running_loop()
+                result, wrote = await loop.run_in_executor(
+                    self._executor, _tracked, work, self._conn
+                )
         except sqlite3.OperationalError as exc:
             if not is_lock_error(exc):
                 raise
@@ -240,13 +254,17 @@ class Database:
     async def close(self) -> None:
         if self._closed:
             return
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._checkpoint_and_close)
+        if self._executor is None:
+            self._checkpoint_and_close()
+        else:
+            await asyncio.get_running_loop().run_in_executor(
+                self._executor, self._checkpoint_and_close
+            )
+            self._executor.shutdown(wait=True)
         self._closed = True
         if self._pinned is not None:
             os.close(self._pinned)
             self._pinned = None
-        self._executor.shutdown(wait=True)
 
     def _checkpoint_and_close(self) -> None:
         with contextlib.suppress(sqlite3.Error):  # locked: the WAL replays at open
