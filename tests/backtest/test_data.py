@@ -6,15 +6,24 @@ import gzip
 import json
 import sqlite3
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from trader.backtest.data import DataError, load_dataset
+from trader.backtest.bars import BarSeries
+from trader.backtest.data import (
+    DataError,
+    _kline_series,
+    _kline_series_checked,
+    _plain_kline_rows,
+    load_dataset,
+)
 from trader.core.types import Candle, ProductRules, Quote
 from trader.recorded.errors import RecordedDataError
 from trader.sim.market.bars import TopOfBook
@@ -387,3 +396,47 @@ def test_bt1_state_file_without_candles_is_a_data_error(tmp_path: Path):
     sqlite3.connect(path).close()
     with pytest.raises(DataError, match="no recorded candles"):
         load_dataset(path)
+
+
+_PLAIN_NUMBERS = st.one_of(
+    st.integers(min_value=0, max_value=10**9).map(str),
+    st.decimals(min_value=0, max_value=10**6, places=8, allow_nan=False).map(str),
+    st.sampled_from(["1e-05", "2.5E+3", "0.0", "19000.10", "-1"]),
+)
+_NOT_NUMBERS = st.sampled_from(['"1.3x"', "null", '"7"', "[1]", "true"])
+
+
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=2 * 10**9).map(lambda s: str(s * 1000)),
+            st.lists(st.one_of(_PLAIN_NUMBERS, _NOT_NUMBERS), min_size=4, max_size=6),
+        ),
+        max_size=8,
+    ),
+    spaced=st.booleans(),
+    odd_time=st.booleans(),
+)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_bt1_plain_kline_text_reads_as_the_checked_json_read(rows, spaced, odd_time):
+    """BT-1: the fast split of a plain kline file gives exactly the bars (starts, texts) or
+    the error the value-by-value JSON read gives; it leaves anything unplain to that read."""
+    comma = ", " if spaced else ","
+    if odd_time and rows:
+        rows[0] = (rows[0][0] + "5", rows[0][1])  # not whole seconds
+    data = ("[" + comma.join("[" + comma.join([t, *ns]) + "]" for t, ns in rows) + "]").encode()
+    path = Path("AAA_USDT-5m.json.gz")
+
+    def outcome(read: Callable[[], BarSeries]) -> object:
+        try:
+            bars = read()
+        except RecordedDataError as exc:
+            return str(exc)
+        return list(bars.starts), bars._texts
+
+    fast = outcome(lambda: _kline_series("AAA-USD", path, gzip.compress(data)))
+    assert fast == outcome(lambda: _kline_series_checked("AAA-USD", path, data))
+    plain = not (odd_time and rows) and all(
+        len(ns) == 5 and all(not n.startswith(('"', "n", "[", "t")) for n in ns) for _, ns in rows
+    )
+    assert (_plain_kline_rows(data) is not None) == plain

@@ -7,6 +7,8 @@ from decimal import Decimal as D
 
 import pytest
 
+from tests.support.daemon import REPO_ROOT
+from trader.config.loader import load_config
 from trader.config.policy import PolicyConfig
 from trader.core.decision import RejectReason
 from trader.core.risk_state import ALL_PRODUCTS, Cooldown, RiskState, TradeStamp
@@ -223,3 +225,23 @@ def test_r1_an_entry_target_must_cover_its_round_trip_cost(take_profit, multiple
         proposal, market_for("BTC-USD", spread_bps="2"), rates, Liquidity.TAKER, policy
     )
     assert _reason(refusal) == expected
+
+
+def test_r1_shipped_rules_targets_cover_the_round_trip_at_the_widest_spread():
+    """The shipped `rules` exit plans pass the fee-aware check the shipped policy turns on,
+    at the fallback fees and the widest spread the policy trades (issue: a target below the
+    round trip's cost loses before the market moves)."""
+    loaded = load_config(REPO_ROOT / "app.yaml.example")
+    policy, rules_config = loaded.policy, loaded.strategies.rules
+    assert policy.min_target_cost_multiple >= 1
+    rates = FeeRates(maker=policy.fee_fallback_maker, taker=policy.fee_fallback_taker)
+    product = market_for("BTC-USD", spread_bps=str(policy.max_spread_bps))
+    plans = [rules_config.default_exits, *rules_config.exits_by_trigger.values()]
+    for plan in plans:
+        proposal = replace(buy(), take_profit_pct=plan.take_profit_pct)
+        assert (
+            checks.check_target_covers_cost(
+                proposal, product, rates, policy.sizing_liquidity, policy
+            )
+            is None
+        ), plan

@@ -184,9 +184,54 @@ def _klines(path: Path, products: list[str] | None) -> Dataset:
 
 
 def _kline_series(pid: str, path: Path, raw: bytes) -> BarSeries:
-    try:  # numbers kept as their text: exact, and no Decimal per value until used
-        rows = json.loads(gzip.decompress(raw), parse_float=str, parse_int=str)
+    try:
+        data = gzip.decompress(raw)
     except (OSError, EOFError, ValueError) as exc:
+        raise RecordedDataError(path, 1, f"not a gzip JSON array: {exc}") from exc
+    plain = _plain_kline_rows(data)
+    if plain is not None:
+        return BarSeries.from_texts(pid, str(path), *plain)
+    return _kline_series_checked(pid, path, data)
+
+
+_JSON_SPACE = b" \t\r\n"
+_PLAIN_CHARACTERS = b"0123456789+-.eE,[]"
+
+
+def _plain_kline_rows(data: bytes) -> tuple[list[int], list[str]] | None:
+    """(starts, texts) of a file that is plainly an array of six-number rows with whole-ms
+    times, split straight from its text (the numbers' own digits, exact); None for anything
+    else, which `_kline_series_checked` reads and names. orjson proves it is JSON; the
+    character set and the counts of brackets and commas prove each row is six numbers."""
+    compact = data.translate(None, _JSON_SPACE)
+    if compact.translate(None, _PLAIN_CHARACTERS) or not compact.startswith(b"["):
+        return None
+    try:
+        parsed_rows = len(orjson.loads(compact))
+    except orjson.JSONDecodeError:
+        return None
+    if compact == b"[]":
+        return [], []
+    inner = compact[2:-2].decode("ascii")
+    rows = inner.split("],[")
+    brackets = len(rows) - 1
+    if len(rows) != parsed_rows or inner.count("[") != brackets or inner.count("]") != brackets:
+        return None
+    starts, texts = [], []
+    for row in rows:
+        millis, _, numbers = row.partition(",")
+        if not millis.isdigit() or int(millis) % 1000 or numbers.count(",") != 4:
+            return None
+        starts.append(int(millis) // 1000)
+        texts.append(numbers)
+    return starts, texts
+
+
+def _kline_series_checked(pid: str, path: Path, data: bytes) -> BarSeries:
+    """Every row checked as JSON values, the first malformed one named."""
+    try:  # numbers kept as their text: exact, and no Decimal per value until used
+        rows = json.loads(data, parse_float=str, parse_int=str)
+    except ValueError as exc:
         raise RecordedDataError(path, 1, f"not a gzip JSON array: {exc}") from exc
     if not isinstance(rows, list):
         raise RecordedDataError(path, 1, "top level is not a JSON array")
