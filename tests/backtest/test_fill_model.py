@@ -188,6 +188,10 @@ def eager_run(tmp_path_factory, shared_data):
     raw["registry"]["eager"] = {"class": "strategies/eager.py:Eager", "enabled": True,
                                 "max_at_risk_pct": 5, "max_proposals_per_cycle": 5}  # fmt: skip
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    policy_path = home.root / "config/policy.yaml"
+    policy = yaml.safe_load(policy_path.read_text())
+    policy["min_target_cost_multiple"] = 0  # 1.2 % targets: a fill test, not a strategy
+    policy_path.write_text(yaml.safe_dump(policy, sort_keys=False))
     app = yaml.safe_load(home.config.read_text())
     app["backtest"] = {"participation": str(PARTICIPATION)}
     home.config.write_text(yaml.safe_dump(app, sort_keys=False))

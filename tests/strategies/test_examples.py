@@ -90,7 +90,9 @@ def test_str4_trend_following_buys_the_cross_up_with_atr_exits_and_sells_the_cro
     (buy,) = proposals
     assert buy.side is Side.BUY and buy.strategy_id == "trend_1h" and buy.size_pct == D("2")
     assert buy.stop_loss_pct is not None and buy.take_profit_pct is not None
-    assert buy.take_profit_pct == pytest.approx(2 * buy.stop_loss_pct, rel=D("0.02"))
+    params = loaded.strategies.registry["trend_1h"].params or {}
+    ratio = D(str(params["target_atr"])) / D(str(params["stop_atr"]))
+    assert buy.take_profit_pct == pytest.approx(ratio * buy.stop_loss_pct, rel=D("0.02"))
     held = portfolio(positions=(position("BTC-USD", "0.5", "90", strategy="trend_1h"),))
     down = [rising[-1] - 2.0 * i for i in range(1, 120)]
     sells: list[Proposal] = []
