@@ -220,9 +220,12 @@ def _plain_kline_rows(data: bytes) -> tuple[list[int], list[str]] | None:
     starts, texts = [], []
     for row in rows:
         millis, _, numbers = row.partition(",")
-        if not millis.isdigit() or int(millis) % 1000 or numbers.count(",") != 4:
+        if not millis.isdigit() or numbers.count(",") != 4:
             return None
-        starts.append(int(millis) // 1000)
+        seconds, fraction = divmod(int(millis), 1000)
+        if fraction:
+            return None
+        starts.append(seconds)
         texts.append(numbers)
     return starts, texts
 

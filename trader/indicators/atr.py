@@ -62,10 +62,7 @@ class ATR(Indicator[float]):
             return None
         period, keep = self.period, self.period - 1
         for candle in candles[index:] if index else candles:
-            high, low = float(candle.high), float(candle.low)
-            latest = high - low
-            if previous_close is not None:
-                latest = max(latest, abs(high - previous_close), abs(low - previous_close))
+            latest = true_range(float(candle.high), float(candle.low), previous_close)
             current = (current * keep + latest) / period
             previous_close = float(candle.close)
         self.updates += count - index
