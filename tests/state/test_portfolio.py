@@ -3,6 +3,7 @@ the entry that last added, risk counters and cooldowns."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -14,6 +15,7 @@ from trader.state import portfolio
 from trader.state.db import open_and_migrate
 
 NOW = 1_800_000_000.0
+INTENT_SCANS = (["SCAN", "intents"], ["SCAN", "i"], ["SCAN", "j"])  # the table, its aliases
 
 
 @pytest.fixture
@@ -68,16 +70,52 @@ def test_r1_working_orders_are_the_intents_in_working_states(conn):
     assert ids == ["i0", "i1", "i2", "i3"]  # NEW, SUBMITTING, OPEN, PARTIALLY_FILLED
 
 
-def test_r1_entry_plans_come_from_the_filled_entries_proposals(conn):
+def test_r1_entry_plans_are_the_last_filled_entry_of_each_product_held(conn):
     conn.execute("INSERT INTO cycles VALUES ('c', 0, 0, 'OK', 'h', 'LIVE', NULL, NULL)")
-    for n, payload in ((1, '{"max_hold_s": 60}'), (2, '{"max_hold_s": 90}')):
+    plans = (
+        (1, "BTC-USD", '{"max_hold_s": 60}', IntentState.FILLED, "0.01", NOW),
+        (2, "BTC-USD", '{"max_hold_s": 90}', IntentState.FILLED, "0.02", NOW + 5),
+        (3, "BTC-USD", '{"max_hold_s": 120}', IntentState.OPEN, "0", NOW + 9),  # unfilled
+        (4, "ETH-USD", '{"max_hold_s": 30}', IntentState.FILLED, "1", NOW),  # sold since
+        (5, "SOL-USD", '{"max_hold_s": 45}', IntentState.PARTIALLY_FILLED, "2", NOW + 1),
+    )
+    for n, product, payload, state, filled, at in plans:
         conn.execute(
-            "INSERT INTO proposals VALUES (?, 'c', 'rules', 'BTC-USD', 'BUY', ?, 0)",
-            (f"p{n}", payload),
+            "INSERT INTO proposals VALUES (?, 'c', 'rules', ?, 'BUY', ?, 0)",
+            (f"p{n}", product, payload),
         )
-    store.insert_intent(conn, _intent(1, IntentState.FILLED, filled="0.01", proposal="p1"))
-    store.insert_intent(conn, _intent(2, IntentState.OPEN, proposal="p2"))
-    assert [tuple(r) for r in portfolio.entry_plans(conn)] == [("BTC-USD", '{"max_hold_s": 60}')]
+        intent = _intent(n, state, filled=filled, proposal=f"p{n}")
+        store.insert_intent(conn, replace(intent, product_id=product, created_at=at))
+    _position(conn, "BTC-USD", "0.03", "0")
+    _position(conn, "ETH-USD", "0", "1")
+    _position(conn, "SOL-USD", "2", "0")
+    assert [tuple(r) for r in portfolio.entry_plans(conn)] == [
+        ("BTC-USD", '{"max_hold_s": 90}'),
+        ("SOL-USD", '{"max_hold_s": 45}'),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "read"),
+    [
+        ("entry_plans", lambda conn: portfolio.entry_plans(conn)),
+        ("entries_traded_since", lambda conn: portfolio.entries_traded_since(conn, NOW)),
+        ("working_orders", lambda conn: portfolio.working_orders(conn)),
+        ("held_positions", lambda conn: portfolio.held_positions(conn)),
+    ],
+)
+def test_r1_the_cycle_reads_never_scan_every_intent(conn, name, read):
+    """R-1, R-3: what every cycle reads costs the same after a year of orders as on the
+    first day: no read of the cycle walks the whole intents table."""
+    plans: list[str] = []
+    conn.set_trace_callback(plans.append)
+    read(conn)
+    conn.set_trace_callback(None)
+    assert plans, name
+    for sql in plans:
+        steps = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
+        scans = [s for s in steps if s.split()[:2] in INTENT_SCANS]
+        assert not scans, (name, steps)
 
 
 def test_r3_risk_counters_round_trip_and_cooldowns_expire(conn):

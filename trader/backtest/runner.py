@@ -213,9 +213,12 @@ class Runner:
     async def _drain(self) -> None:
         """Own-order events into the tracker; the order manager's timers on the clock."""
         s = self.s
-        for event in s.paper.drain_events():
+        events = s.paper.drain_events()
+        for event in events:
             if isinstance(event, OrderEvent):
                 await s.desk.tracker.on_order_event(event)
+        if events:
+            s.cycle.state.changed()
         if s.desk.manager.working:
             await s.desk.manager.tick()
             s.cycle.state.changed()

@@ -5,15 +5,15 @@ only in when they read:
 - `StoredState` (the daemon) reads the state file at every cycle: fills, cancels and
   operator commands change it at any moment between cycles.
 - `CachedState` (the backtest) reads it again only after something could have written it
-  (an act, a halt, an own-order event, or an order still working at the matching engine).
-  Between reads it applies the time filters at the step's time (cooldown expiry, the 24 h
-  of recent entries) and carries the day and high-water counters the last step computed,
-  because the backtest records only the steps that did something.
+  (an act, a halt, an own-order event, the order manager's timers: its owner calls
+  `changed()` after each). Between reads it applies the time filters at the step's time
+  (cooldown expiry, the 24 h of recent entries) and carries the day and high-water
+  counters the last step computed, because the backtest records only the steps that did
+  something. Reads at the same time with nothing changed return the same pair.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from typing import Protocol
@@ -65,17 +65,21 @@ class StoredState:
 
 
 class CachedState:
-    """Read again only after a possible write; `working` says whether orders are still
-    working elsewhere (their fills can land at any step)."""
+    """Read again only after a possible write (`changed()`), never on a timer: every
+    write to the state file in a backtest follows an act, a halt, an own-order event or a
+    timer of the order manager, and the backtest calls `changed()` after each."""
 
-    def __init__(self, stored: StoredState, working: Callable[[], bool]) -> None:
+    def __init__(self, stored: StoredState) -> None:
         self.stored = stored
-        self.working = working
         self._cache: tuple[Portfolio, RiskState] | None = None
         self._counters: RiskState | None = None
+        self._last: tuple[float, tuple[Portfolio, RiskState]] | None = None
 
     async def read(self, now: float) -> tuple[Portfolio, RiskState]:
-        if self._cache is None or self.working():
+        last = self._last
+        if last is not None and last[0] == now:
+            return last[1]
+        if self._cache is None:
             self._cache = await self.stored.read(now)
         portfolio, risk = self._cache
         risk = replace(
@@ -91,10 +95,13 @@ class CachedState:
                 day_start_equity=counters.day_start_equity,
                 day=counters.day,
             )
+        self._last = (now, (portfolio, risk))
         return portfolio, risk
 
     def decided(self, step: DecisionStep) -> None:
         self._counters = step.risk_state
+        self._last = None
 
     def changed(self) -> None:
         self._cache = None
+        self._last = None

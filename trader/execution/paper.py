@@ -44,6 +44,8 @@ from trader.matching import MatchingEngine
 from trader.matching.causes import engine_cause
 from trader.matching.types import BookUpdate, NewOrder, SimOrder, VenueSetup
 
+MAX_LEVEL_PRICES = 50_000  # modelled depth kept per (touch, side, tick)
+
 
 class PaperExchange:
     """`Exchange` for PAPER mode; see the module docstring."""
@@ -73,6 +75,8 @@ class PaperExchange:
         self._latency = latency_s
         self._depth = depth_levels
         self._step = step_bps / Decimal(10000)
+        self._level_prices: dict[tuple[Decimal, int, Decimal], list[Decimal]] = {}
+        self._touches: dict[str, tuple[Decimal, Decimal, Decimal, Decimal, float]] = {}
         self._clock = clock
         self._l2_products: set[str] = set()
         self._books: dict[str, dict[str, dict[Decimal, Decimal]]] = {}
@@ -117,8 +121,10 @@ class PaperExchange:
         elif isinstance(event, TradesEvent) and not event.snapshot:
             for trade in event.trades:
                 if self.engine.product(trade.product_id) is not None:
+                    self._flush_touch(trade.product_id)
                     self.engine.apply_market(trade.to_trade(), trade.time)
         elif isinstance(event, BookEvent):
+            self._flush_touch(event.product_id)
             self._apply_book(event)
 
     def _apply_touch(
@@ -134,22 +140,50 @@ class PaperExchange:
             return
         if bid <= 0 or ask <= 0 or bid_size <= 0 or ask_size <= 0:
             return
+        self._touches[product_id] = (bid, bid_size, ask, ask_size, at)
+        if self.engine.working_on(product_id):
+            self._flush_touch(product_id)
+
+    def _flush_touch(self, product_id: str) -> None:
+        """The product's latest touch into the engine's book. A touch is a whole snapshot
+        of the modelled book, so where no own order works only the latest one matters: it
+        is applied when something reads or trades against the book (same book, same time),
+        not at every tick."""
+        touch = self._touches.pop(product_id, None)
+        if touch is None:
+            return
+        bid, bid_size, ask, ask_size, at = touch
         rules = self.engine.product(product_id)
         assert rules is not None
         bids = self._depth_model(bid, bid_size, -1, rules.quote_increment)
         asks = self._depth_model(ask, ask_size, 1, rules.quote_increment)
         self.engine.apply_market(BookUpdate(product_id, bids, asks, at), at)
 
+    def _flush_touches(self) -> None:
+        for product_id in list(self._touches):
+            self._flush_touch(product_id)
+
     def _depth_model(
         self, touch: Decimal, size: Decimal, direction: int, tick: Decimal
     ) -> tuple[BookLevel, ...]:
-        levels = [BookLevel(touch, size)]
-        for k in range(1, self._depth + 1):
-            raw = touch * (1 + direction * self._step * k)
-            price = (raw / tick).to_integral_value() * tick
-            if price > 0 and price != levels[-1].price:
-                levels.append(BookLevel(price, size))
-        return tuple(levels)
+        return tuple(BookLevel(price, size) for price in self._depth_prices(touch, direction, tick))
+
+    def _depth_prices(self, touch: Decimal, direction: int, tick: Decimal) -> list[Decimal]:
+        """The modelled levels' prices from the touch outwards, kept per touch (prices
+        repeat on the tick grid; bounded)."""
+        key = (touch, direction, tick)
+        prices = self._level_prices.get(key)
+        if prices is None:
+            prices = [touch]
+            for k in range(1, self._depth + 1):
+                raw = touch * (1 + direction * self._step * k)
+                price = (raw / tick).to_integral_value() * tick
+                if price > 0 and price != prices[-1]:
+                    prices.append(price)
+            if len(self._level_prices) >= MAX_LEVEL_PRICES:
+                self._level_prices.clear()
+            self._level_prices[key] = prices
+        return prices
 
     def _apply_book(self, event: BookEvent) -> None:
         if self.engine.product(event.product_id) is None:
@@ -190,6 +224,7 @@ class PaperExchange:
         return await self.create_order(request)
 
     def _place(self, new: NewOrder) -> CreateOrderResult:
+        self._flush_touches()
         outcome = self.engine.create_order(new, self._clock())
         if outcome.success and outcome.order is not None:
             return OrderAccepted(
@@ -205,6 +240,7 @@ class PaperExchange:
         )
 
     async def preview_order(self, request: OrderRequest) -> PreviewResult:
+        self._flush_touches()
         p = self.engine.preview_order(engine_order(request), self._clock())
         return PreviewResult(
             p.order_total,

@@ -109,14 +109,16 @@ class HourlyQuoteVolume:
     """Exact quote volume (close × volume) per UTC hour, kept for 25 hours: a day's volume
     without keeping a day of candles (PERF-5)."""
 
-    __slots__ = ("first_start", "hours", "last_start")
+    __slots__ = ("_day", "first_start", "hours", "last_start")
 
     def __init__(self) -> None:
         self.hours: dict[int, Decimal] = {}
         self.first_start: int | None = None
         self.last_start = 0
+        self._day: Decimal | None = None  # last_day() until the next candle
 
     def add(self, candle: Candle) -> None:
+        self._day = None
         hour = candle.start // HOUR_S * HOUR_S
         known = self.hours.get(hour)
         self.hours[hour] = (Decimal(0) if known is None else known) + candle.close * candle.volume
@@ -130,5 +132,7 @@ class HourlyQuoteVolume:
     def last_day(self) -> Decimal | None:
         if self.first_start is None or self.last_start - self.first_start < DAY_S - HOUR_S:
             return None
-        start = self.last_start // HOUR_S * HOUR_S - DAY_S + HOUR_S
-        return sum((v for h, v in self.hours.items() if h >= start), Decimal(0))
+        if self._day is None:
+            start = self.last_start // HOUR_S * HOUR_S - DAY_S + HOUR_S
+            self._day = sum((v for h, v in self.hours.items() if h >= start), Decimal(0))
+        return self._day

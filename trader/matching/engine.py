@@ -219,6 +219,10 @@ class MatchingEngine(OrderLifecycle):
         """Products with at least one own order working, in listing order."""
         return [pid for pid, working in self._working.items() if working]
 
+    def working_on(self, product_id: str) -> bool:
+        """True while an own order works on the product (resting or a stop waiting)."""
+        return bool(self._working.get(product_id))
+
     def resting_prices(self, product_id: str) -> tuple[list[Decimal], list[Decimal]]:
         """The prices own orders rest at on one product: (bids, asks), ascending."""
         book = self._books.get(product_id)

@@ -199,7 +199,21 @@ UPDATE intents SET strategy = (
 ) WHERE proposal_id IS NOT NULL;
 """
 
-MIGRATIONS: list[tuple[int, str]] = [(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6)]
+# PERF: every cycle counts the entries of the last 24 h; without an index on the time that
+# read scans every intent ever written
+V7 = """
+CREATE INDEX intents_created ON intents (created_at);
+"""
+
+MIGRATIONS: list[tuple[int, str]] = [
+    (1, V1),
+    (2, V2),
+    (3, V3),
+    (4, V4),
+    (5, V5),
+    (6, V6),
+    (7, V7),
+]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
 
