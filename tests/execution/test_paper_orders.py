@@ -22,7 +22,13 @@ from trader.core.types import Side, Trade
 from trader.exchange.coinbase import parse
 from trader.exchange.coinbase.fields import Reader
 from trader.exchange.coinbase.orders import serialize_order
-from trader.exchange.models import OrderAccepted, OrderRejected, TickerEvent
+from trader.exchange.models import (
+    MarketTrade,
+    OrderAccepted,
+    OrderRejected,
+    TickerEvent,
+    TradesEvent,
+)
 from trader.execution.paper import PaperExchange
 from trader.execution.paper_orders import engine_order, fill_model, order_model
 from trader.matching import MatchingEngine
@@ -126,3 +132,43 @@ async def test_paper_resends_its_own_bytes_and_refuses_other_bytes() -> None:
     refused = await paper.create_order_raw(serialize_order(request))  # a Coinbase body
     assert isinstance(refused, OrderRejected)
     assert (refused.reason, refused.http_status) == ("INVALID_REQUEST", 400)
+
+
+def _touch(paper: PaperExchange, bid: str, bid_size: str, ask: str, at: float) -> None:
+    event = TickerEvent("BTC-USD", D(bid), D(bid), D(bid_size), D(ask), D("2"), at)
+    paper.apply_market_event(event)
+
+
+def _print(paper: PaperExchange, price: str, size: str, at: float) -> None:
+    trade = MarketTrade("BTC-USD", f"t{at}", D(price), D(size), "SELL", at)
+    paper.apply_market_event(TradesEvent([trade], snapshot=False))
+
+
+async def test_x6_an_order_meets_the_latest_touch_after_many_without_orders() -> None:
+    """PERF-4: touches between orders are applied when an order meets the book; what the
+    order meets is exactly the latest touch (its prices, sizes and time)."""
+    paper = _paper_exchange()
+    for n, (bid, ask) in enumerate((("101", "101.10"), ("99", "99.20"), ("110", "110.20"))):
+        _touch(paper, bid, "2", ask, 1001.0 + n)
+        _print(paper, bid, "0.1", 1001.5 + n)
+    buy = OrderRequest("mb", "BTC-USD", Side.BUY, OrderKind.MARKET_IOC, base_size=D("0.5"))
+    assert isinstance(await paper.create_order(buy), OrderAccepted)
+    quote = paper.engine.quote("BTC-USD")
+    assert quote is not None
+    assert (quote.bid, quote.ask, quote.time) == (D("110"), D("110.20"), 1003.0)
+    assert [(f.price, f.size) for f in paper.engine.fills()] == [(D("110.20"), D("0.5"))]
+
+
+async def test_x6_while_an_order_rests_every_touch_reaches_its_queue() -> None:
+    """A touch that shrinks the size ahead of a resting order counts at once: the next
+    print at its price fills it past the smaller queue."""
+    paper = _paper_exchange()
+    _touch(paper, "100", "2", "100.10", 1001.0)
+    join = OrderRequest(
+        "j", "BTC-USD", Side.BUY, OrderKind.LIMIT_GTC,
+        base_size=D("0.5"), limit_price=D("100"), post_only=True,
+    )  # fmt: skip
+    assert isinstance(await paper.create_order(join), OrderAccepted)
+    _touch(paper, "100", "0.5", "100.10", 1002.0)  # 0.5 left ahead of the order
+    _print(paper, "100", "1", 1003.0)
+    assert [(f.price, f.size) for f in paper.engine.fills()] == [(D("100"), D("0.5"))]

@@ -120,9 +120,11 @@ class PaperExchange:
             )
         elif isinstance(event, TradesEvent) and not event.snapshot:
             for trade in event.trades:
-                if self.engine.product(trade.product_id) is not None:
+                if self.engine.product(trade.product_id) is None:
+                    continue
+                if self.engine.working_on(trade.product_id):  # it fills against the book
                     self._flush_touch(trade.product_id)
-                    self.engine.apply_market(trade.to_trade(), trade.time)
+                self.engine.apply_market(trade.to_trade(), trade.time)
         elif isinstance(event, BookEvent):
             self._flush_touch(event.product_id)
             self._apply_book(event)
@@ -158,10 +160,6 @@ class PaperExchange:
         bids = self._depth_model(bid, bid_size, -1, rules.quote_increment)
         asks = self._depth_model(ask, ask_size, 1, rules.quote_increment)
         self.engine.apply_market(BookUpdate(product_id, bids, asks, at), at)
-
-    def _flush_touches(self) -> None:
-        for product_id in list(self._touches):
-            self._flush_touch(product_id)
 
     def _depth_model(
         self, touch: Decimal, size: Decimal, direction: int, tick: Decimal
@@ -224,7 +222,7 @@ class PaperExchange:
         return await self.create_order(request)
 
     def _place(self, new: NewOrder) -> CreateOrderResult:
-        self._flush_touches()
+        self._flush_touch(new.product_id)  # an order meets its own product's book only
         outcome = self.engine.create_order(new, self._clock())
         if outcome.success and outcome.order is not None:
             return OrderAccepted(
@@ -240,8 +238,9 @@ class PaperExchange:
         )
 
     async def preview_order(self, request: OrderRequest) -> PreviewResult:
-        self._flush_touches()
-        p = self.engine.preview_order(engine_order(request), self._clock())
+        order = engine_order(request)
+        self._flush_touch(order.product_id)
+        p = self.engine.preview_order(order, self._clock())
         return PreviewResult(
             p.order_total,
             p.commission_total,
