@@ -38,6 +38,14 @@ class BarSeries:
         self._files = list(files)  # (first index, file) when the rows come from several files
         self._summary: tuple[Decimal, int] | None = None  # (lowest low, close places), once
 
+    def texts(self) -> list[str]:
+        """Each bar's recorded `open,high,low,close,volume` text, oldest first."""
+        return self._texts
+
+    def known_summary(self, lowest_low: Decimal, close_places: int) -> None:
+        """The price summary as an earlier scan of the same bars found it (`bar_cache`)."""
+        self._summary = (lowest_low, close_places)
+
     def where(self, index: int) -> tuple[str, int]:
         """The file and 1-based row of the bar at `index`."""
         path, first = self.path, 0

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import orjson
 
+from trader.backtest import bar_cache
 from trader.backtest.bars import BarSeries
 from trader.core.types import ProductRules
 from trader.recorded import binance_files, minute_files, read_quote_bars
@@ -107,14 +108,17 @@ class DataError(ValueError):
     """The folder holds no recorded set we can read; the message says what was expected."""
 
 
-def load_dataset(path: Path, products: list[str] | None = None) -> Dataset:
-    """The set at `path` (restricted to `products` when given)."""
+def load_dataset(
+    path: Path, products: list[str] | None = None, cache: Path | None = None
+) -> Dataset:
+    """The set at `path` (restricted to `products` when given); `cache`: a folder where
+    the kline files' parsed bars are kept for the next run (`bar_cache`)."""
     if path.is_file() and path.suffix == ".db":
         return _daemon_candles(path, products)
     if not path.is_dir():
         raise DataError(f"{path}: no such data folder")
     if binance_files(path):
-        return _klines(path, products)
+        return _klines(path, products, cache)
     if (path / "minute").is_dir():
         return _coinbase_minute(path, products)
     for name in ("trader.db", "trader-paper.db"):
@@ -143,8 +147,11 @@ class _Fingerprint:
     def __init__(self) -> None:
         self._hash = hashlib.sha256()
 
-    def add(self, path: Path, data: bytes) -> None:
-        self._hash.update(path.name.encode() + b"\0" + hashlib.sha256(data).digest())
+    def add(self, path: Path, data: bytes) -> str:
+        """Fold the file in; returns the SHA-256 of its bytes (hex)."""
+        digest = hashlib.sha256(data).digest()
+        self._hash.update(path.name.encode() + b"\0" + digest)
+        return digest.hex()
 
     def hexdigest(self) -> str:
         return self._hash.hexdigest()
@@ -164,15 +171,18 @@ def _rules(root: Path, series: dict[str, BarSeries]) -> dict[str, ProductRules]:
 
 
 # -- the 5-minute kline set ----------------------------------------------------------------
-def _klines(path: Path, products: list[str] | None) -> Dataset:
+def _klines(path: Path, products: list[str] | None, cache: Path | None) -> Dataset:
     files = binance_files(path)
     chosen = _pick(list(files), products, path)
     print_ = _Fingerprint()
     series = {}
     for pid in chosen:
         raw = files[pid].read_bytes()
-        print_.add(files[pid], raw)
-        series[pid] = _kline_series(pid, files[pid], raw)
+        digest = print_.add(files[pid], raw)
+        kept = None if cache is None else bar_cache.read_entry(cache, digest, pid, str(files[pid]))
+        if kept is None:
+            kept = _kline_series(pid, files[pid], raw, cache, digest)
+        series[pid] = kept
     return Dataset(
         "klines-5m",
         300,
@@ -183,15 +193,20 @@ def _klines(path: Path, products: list[str] | None) -> Dataset:
     )
 
 
-def _kline_series(pid: str, path: Path, raw: bytes) -> BarSeries:
+def _kline_series(
+    pid: str, path: Path, raw: bytes, cache: Path | None = None, digest: str = ""
+) -> BarSeries:
     try:
         data = gzip.decompress(raw)
     except (OSError, EOFError, ValueError) as exc:
         raise RecordedDataError(path, 1, f"not a gzip JSON array: {exc}") from exc
     plain = _plain_kline_rows(data)
-    if plain is not None:
-        return BarSeries.from_texts(pid, str(path), *plain)
-    return _kline_series_checked(pid, path, data)
+    if plain is None:
+        return _kline_series_checked(pid, path, data)
+    series = BarSeries.from_texts(pid, str(path), *plain)
+    if cache is not None:
+        bar_cache.write_entry(cache, digest, series)
+    return series
 
 
 _JSON_SPACE = b" \t\r\n"

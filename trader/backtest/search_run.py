@@ -29,6 +29,7 @@ from typing import Any
 import orjson
 import structlog
 
+from trader.backtest import bar_cache
 from trader.backtest.data import load_dataset
 from trader.backtest.run import run_backtest
 from trader.backtest.search import ParamValue
@@ -58,7 +59,8 @@ def run_task(task: Task) -> dict[str, Any]:
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
     loaded = load_config(Path(task.config_file), task.params)
-    dataset = load_dataset(Path(task.data), list(task.products) or None)
+    products = list(task.products) or None
+    dataset = load_dataset(Path(task.data), products, bar_cache.cache_folder(loaded.data_dir))
     if task.listed_before is not None:
         dataset.listed_at = {
             p: min(t, float(task.listed_before)) for p, t in dataset.listed_at.items()

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import structlog
 
+from trader.backtest import bar_cache
 from trader.backtest.data import DataError, Dataset, load_dataset
 from trader.backtest.progress import Progress
 from trader.backtest.report import strategy_table
@@ -77,7 +78,7 @@ def backtest_command(args: argparse.Namespace) -> int:
             return search_command(args, start, end, listed_by)
         loaded = load_config(config_path(args.config))
         products = [p.strip() for p in args.products.split(",") if p.strip()] or None
-        dataset = load_dataset(args.data, products)
+        dataset = load_dataset(args.data, products, bar_cache.cache_folder(loaded.data_dir))
         refuse_finer_timeframes(loaded, dataset.bar_seconds)
         if listed_by is not None:  # the sets carry no listing dates; the operator knows them
             dataset.listed_at = {p: min(t, float(listed_by)) for p, t in dataset.listed_at.items()}

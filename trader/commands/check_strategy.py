@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from trader.backtest import bar_cache
 from trader.backtest.data import Dataset, load_dataset
 from trader.backtest.lookahead import DEFAULT_CUTS, check_strategy, check_window, declared_warmup
 from trader.backtest.replay import single_strategy
@@ -81,7 +82,7 @@ def _plan(
         known = ", ".join(sorted(registry))
         raise ValueError(f"no strategy {name!r} in strategies.yaml (registry: {known})")
     products = [p.strip() for p in args.products.split(",") if p.strip()] or None
-    dataset = load_dataset(args.data, products)
+    dataset = load_dataset(args.data, products, bar_cache.cache_folder(loaded.data_dir))
     only = dataclasses.replace(loaded, strategies=single_strategy(loaded.strategies, name))
     refuse_finer_timeframes(only, dataset.bar_seconds)
     warmup = declared_warmup(loaded.plugins[name].cls)

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from trader.backtest import bar_cache
 from trader.backtest.data import DataError, Dataset, load_dataset
 from trader.backtest.search import (
     SearchFileError,
@@ -45,7 +46,7 @@ def search_command(args: argparse.Namespace, start: int, end: int, listed_by: in
         config_file = args.config_file
         base = load_config(config_file)
         products = [p.strip() for p in args.products.split(",") if p.strip()] or None
-        dataset = load_dataset(args.data, products)
+        dataset = load_dataset(args.data, products, bar_cache.cache_folder(base.data_dir))
         refuse_finer_timeframes(base, dataset.bar_seconds)
         params = candidates(spec)
         for one in params:  # every candidate must be a valid configuration before any runs
