@@ -9,17 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.backtest.test_data import AAA_ROWS, BBB_ROWS, write_klines
+from tests.backtest.test_data import AAA_ROWS, klines, write_klines
 from trader.backtest import bar_cache, data
 from trader.backtest.data import Dataset, load_dataset
 
-
-@pytest.fixture
-def klines(tmp_path: Path) -> Path:
-    folder = tmp_path / "klines"
-    write_klines(folder, "AAA", AAA_ROWS)
-    write_klines(folder, "BBB", BBB_ROWS)
-    return folder
+__all__ = ["klines"]  # the kline set fixture, shared with the data tests
 
 
 def _facts(dataset: Dataset) -> object:
