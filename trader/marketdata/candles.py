@@ -71,6 +71,8 @@ class CandleStore:
         h = prices.setdefault(candle.high, candle.high)
         lo = prices.setdefault(candle.low, candle.low)
         c = prices.setdefault(candle.close, candle.close)
+        if o is candle.open and h is candle.high and lo is candle.low and c is candle.close:
+            return candle  # its own prices are the kept ones
         return Candle(candle.product_id, candle.start, o, h, lo, c, candle.volume)
 
     def _notify(self, listener: CandleListener, candle: Candle) -> None:
@@ -107,18 +109,19 @@ class CandleStore:
 
 class HourlyQuoteVolume:
     """Exact quote volume (close × volume) per UTC hour, kept for 25 hours: a day's volume
-    without keeping a day of candles (PERF-5)."""
+    without keeping a day of candles (PERF-5). The day's sum adds the hours oldest first;
+    the whole hours' part is kept until the next hour starts, so each candle costs one
+    addition, in the same order (the same Decimal result) as summing every hour again."""
 
-    __slots__ = ("_day", "first_start", "hours", "last_start")
+    __slots__ = ("_whole", "first_start", "hours", "last_start")
 
     def __init__(self) -> None:
         self.hours: dict[int, Decimal] = {}
         self.first_start: int | None = None
         self.last_start = 0
-        self._day: Decimal | None = None  # last_day() until the next candle
+        self._whole: tuple[int, Decimal] | None = None  # (current hour, sum of the ones before)
 
     def add(self, candle: Candle) -> None:
-        self._day = None
         hour = candle.start // HOUR_S * HOUR_S
         known = self.hours.get(hour)
         self.hours[hour] = (Decimal(0) if known is None else known) + candle.close * candle.volume
@@ -132,7 +135,10 @@ class HourlyQuoteVolume:
     def last_day(self) -> Decimal | None:
         if self.first_start is None or self.last_start - self.first_start < DAY_S - HOUR_S:
             return None
-        if self._day is None:
-            start = self.last_start // HOUR_S * HOUR_S - DAY_S + HOUR_S
-            self._day = sum((v for h, v in self.hours.items() if h >= start), Decimal(0))
-        return self._day
+        current = self.last_start // HOUR_S * HOUR_S
+        whole = self._whole
+        if whole is None or whole[0] != current:
+            start = current - DAY_S + HOUR_S
+            before = (v for h, v in self.hours.items() if start <= h < current)
+            whole = self._whole = (current, sum(before, Decimal(0)))
+        return whole[1] + self.hours.get(current, Decimal(0))
