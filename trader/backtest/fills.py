@@ -208,9 +208,16 @@ class BarFills:
         self.book_levels = depth_levels + 1
         self._window = max(MIN_BARS, DAY_S // bar_seconds)
         self._estimators: dict[str, SpreadEstimator] = {}
+        self._spreads: dict[str, Decimal] = {}  # spread() until the product's next bar closes
 
     def spread(self, product_id: str) -> Decimal:
         """The product's spread as a fraction: configured, else estimated, within bounds."""
+        spread = self._spreads.get(product_id)
+        if spread is None:
+            spread = self._spreads[product_id] = self._spread(product_id)
+        return spread
+
+    def _spread(self, product_id: str) -> Decimal:
         cfg = self.config
         configured = cfg.spread_bps.get(product_id)
         if configured is not None:
@@ -223,6 +230,7 @@ class BarFills:
 
     def closed(self, bar: Candle) -> None:
         """A bar closed: it joins its product's spread estimate."""
+        self._spreads.pop(bar.product_id, None)
         estimator = self._estimators.get(bar.product_id)
         if estimator is None:
             estimator = self._estimators[bar.product_id] = SpreadEstimator(
