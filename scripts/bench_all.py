@@ -306,8 +306,17 @@ def merged(rows: list[list[str]], selected: list[Row]) -> tuple[list[list[str]],
             out.append(fresh[key])
         elif key in before:
             out.append(before[key])
-    earlier = [n if n.startswith("Rows not ") else f"Rows not in this run: {n}" for n in notes]
-    return out, earlier[:2]
+    kept = [n for n in notes if _still_shown(n, chosen)]
+    earlier = [n if n.startswith("Rows not ") else f"Rows not in this run: {n}" for n in kept]
+    return out, earlier
+
+
+def _still_shown(note: str, chosen: set[str]) -> bool:
+    """Whether an earlier run's provenance line still backs rows of the table: it ran a
+    benchmark that this run did not (a run without --only ran them all)."""
+    only = re.search(r"--only ([\w,-]+)", note)
+    ran = {row.name for row in BENCHMARKS} if only is None else set(only.group(1).split(","))
+    return bool(ran - chosen)
 
 
 def update_readme(block: str) -> None:
