@@ -92,3 +92,41 @@ def test_bt1_candles_older_than_the_kept_days_are_pruned(tmp_path):
             await db.close()
 
     assert asyncio.run(scenario()) == [150_000]  # 0 is more than a day before 200 000
+
+
+SAVED_LISTINGS = {
+    "valid": ('{"BTC-USD": 1400000000.5, "ETH-USD": 1500000000}', {"BTC-USD": 1400000000.5,
+                                                                   "ETH-USD": 1500000000.0}),
+    "not json": ("{", {}),
+    "a list": ("[1, 2]", {}),
+    "odd values": ('{"A-USD": "soon", "B-USD": true, "C-USD": null, "D-USD": 7}', {"D-USD": 7.0}),
+}  # fmt: skip
+
+
+def test_perf7_listing_times_saved_at_a_start_read_back_and_damage_reads_as_unknown(tmp_path):
+    """A restart takes the listing times an earlier start saved; whatever in the saved
+    value is not a time is unknown (and asked of the venue again), never a crash."""
+
+    async def scenario() -> dict[str, dict[str, float]]:
+        db = await Database.open(tmp_path / "trader.db", wall_clock)
+        try:
+            recorder = CandleRecorder(db, keep_days=7)
+            await recorder.save_products([RULES], {"BTC-USD": 1_400_000_000.0})
+            read = {"saved": await recorder.listing_times()}
+            for name, (text, _) in SAVED_LISTINGS.items():
+                await db.run(
+                    lambda conn, t=text: conn.execute(
+                        "UPDATE meta SET value = ? WHERE key = 'listed_at'", (t,)
+                    )
+                )
+                read[name] = await recorder.listing_times()
+            read["not recording"] = await CandleRecorder(db, keep_days=0).listing_times()
+            return read
+        finally:
+            await db.close()
+
+    read = asyncio.run(scenario())
+    assert read["saved"] == {"BTC-USD": 1_400_000_000.0}
+    for name, (_, expected) in SAVED_LISTINGS.items():
+        assert read[name] == expected, name
+    assert read["not recording"] == {}

@@ -4,7 +4,10 @@ backtest's data set (BT-1)."""
 from __future__ import annotations
 
 import sqlite3
+from decimal import Decimal
 from typing import Any
+
+from trader.core.types import Candle
 
 
 def recorded_candles(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
@@ -15,3 +18,18 @@ def recorded_candles(conn: sqlite3.Connection) -> list[tuple[Any, ...]]:
         "ask_size FROM candles ORDER BY product_id, start"
     ).fetchall()
     return [tuple(row) for row in rows]
+
+
+def recorded_between(
+    conn: sqlite3.Connection, product_id: str, start: int, end: int
+) -> list[Candle]:
+    """The product's recorded candles starting in [start, end), oldest first (PERF-7: a
+    restart backfills from its own record and asks the venue only for what came after)."""
+    rows = conn.execute(
+        "SELECT start, open, high, low, close, volume FROM candles "
+        "WHERE product_id = ? AND start >= ? AND start < ? ORDER BY start",
+        (product_id, start, end),
+    ).fetchall()
+    return [
+        Candle(product_id, int(row[0]), *(Decimal(value) for value in row[1:6])) for row in rows
+    ]

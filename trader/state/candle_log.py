@@ -11,6 +11,7 @@ data/trader.db` reads both back (`trader.backtest.data`).
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import asdict, fields
@@ -20,7 +21,9 @@ from typing import Any
 import orjson
 
 from trader.core.types import Candle, ProductRules, Quote
+from trader.state.candle_history import recorded_between
 from trader.state.db import Database, transaction
+from trader.state.meta import read_value
 
 RULES_KEY = "product_rules"
 LISTED_KEY = "listed_at"
@@ -82,6 +85,27 @@ class CandleRecorder:
     def add(self, candle: Candle) -> None:
         if self.enabled:
             self._pending.append(candle)
+
+    async def listing_times(self) -> dict[str, float]:
+        """The listing times saved at an earlier start (none when not recording; a value
+        that is not a time is left out, so the venue is asked for it again)."""
+        if not self.enabled:
+            return {}
+        text = await self.db.run(lambda conn: read_value(conn, LISTED_KEY))
+        try:
+            saved = orjson.loads(text) if text is not None else {}
+        except orjson.JSONDecodeError:
+            return {}
+        if not isinstance(saved, dict):
+            return {}
+        return {
+            str(pid): float(at)
+            for pid, at in saved.items()
+            if isinstance(at, int | float) and not isinstance(at, bool) and math.isfinite(at)
+        }
+
+    async def recorded_between(self, product_id: str, start: int, end: int) -> list[Candle]:
+        return await self.db.run(lambda conn: recorded_between(conn, product_id, start, end))
 
     async def save_products(self, rules: list[ProductRules], listed_at: dict[str, float]) -> None:
         if not self.enabled:

@@ -116,11 +116,19 @@ class TradingRuntime:
         try:
             await _measure_clock(adapter, loaded, keeper)
             rules = {p.product_id: p for p in choose_products(await adapter.products(), loaded)}
-            listed_at = await listing_times(adapter, list(rules), clock())
+            recorder = CandleRecorder(db, loaded.app.recording.candles_keep_days)
+            # PERF-7: what an earlier start recorded of this venue is not asked again (the
+            # embedded simulator is a new market at every start: it is always asked)
+            own_record = recorder.enabled and venue is None
+            known = await recorder.listing_times() if own_record else {}
+            listed_at = known | await listing_times(
+                adapter, [pid for pid in rules if pid not in known], clock()
+            )
             actor = await Actor.create(loaded, db, metrics, keeper, adapter, rules, clock)
             core = DecisionCore.from_loaded(loaded)
             # PAPER: market data flows through the paper exchange, which fills from it; the
-            # backfill covers the bars the strategies declared (STR-4), up to a week
+            # backfill covers the bars the strategies declared (STR-4), up to a week, from
+            # the daemon's own candle record first (PERF-7), then the venue
             least = MarketDataSettings().backfill_minutes
             md = MarketDataService(
                 actor.exchange,
@@ -130,12 +138,12 @@ class TradingRuntime:
                     history=STORE_HISTORY,
                     backfill_minutes=backfill_minutes(core.registry.needs(), least),
                 ),
+                recorded=recorder.recorded_between if own_record else None,
             )
             actor.quote = md.quote
             # subscribed before the backfill: the triggers see every candle, the store keeps
             # few; closed before `started`, backfilled candles are applied as they arrive
             core.triggers.advance(started)
-            recorder = CandleRecorder(db, loaded.app.recording.candles_keep_days)
             await recorder.save_products(list(rules.values()), listed_at)
             md.subscribe_candles(lambda candle: _feed(core, candle, recorder))
             runtime = cls(
@@ -155,6 +163,7 @@ class TradingRuntime:
             )
             # the backfill and the start gate are independent: side by side (PERF-7)
             await _side_by_side(md.start(), runtime._set_fees(), actor.open_gate())
+            await recorder.flush(clock(), md.quotes())  # a restart soon after finds them
         except BaseException:  # a failed start leaves nothing running; the caller retries
             if md is not None:
                 await md.stop()
