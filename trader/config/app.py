@@ -239,7 +239,8 @@ class LoggingConfig(Strict):
 
 class RecordingConfig(Strict):
     """Closed candles (with the bid/ask seen at their close) kept in the state file for
-    backtests over what the daemon itself saw (BT-1); 0 days records none."""
+    backtests over what the daemon itself saw (BT-1) and for a restart's backfill, which
+    then asks the venue only for what came after (PERF-7); 0 days records none."""
 
     candles_keep_days: Annotated[int, Field(ge=0, le=365)] = 7
 
