@@ -114,7 +114,9 @@ BENCHMARKS: list[Row] = [
     Row("memory", "PERF-5", MEMORY, "growth_pct", "RSS growth over soak (LIVE)", "<= 5 %"),
     Row("memory-sim", "PERF-5", MEMORY_SIM, "rss_mb", "RSS, + 300-product sim venue", None, "MB"),
     Row("memory-sim", "PERF-5", MEMORY_SIM, "growth_pct", "RSS growth, + sim venue", None, "%"),
-    Row("execution", "PERF-6", EXECUTION, "kill_switch_p99_s", "kill switch, 100 orders", "<= 1 s"),
+    Row(
+        "execution", "PERF-6", EXECUTION, "kill_switch_p99_s", "kill switch, 1000 orders", "<= 1 s"
+    ),
     Row("execution", "PERF-7", EXECUTION, "restart_s", "restart to ready, 1000 orders", "<= 3 s"),
     Row("sim", "SIM-1", SIM, "orders_per_s", "sim venue orders", None, "orders/s"),
     Row("sim", "SIM-1", SIM, "order_latency_p99_ms", "sim order latency p99", None, "ms"),

@@ -3,9 +3,10 @@
 PERF-3 tick-to-order: from a closed candle that fires a trigger to the create-order answer:
   the decision step (limits → universe → triggers → strategies → risk) over 8 products,
   the intent committed to SQLite (fsync), and the create request sent and answered.
-PERF-6 kill switch: 100 resting own orders; touch the file → the watcher halts (persisted),
-  cancel-all runs (batches of 100) → the venue lists no open own order. In one process.
-PERF-7 restart: a LIVE daemon process started over a database whose installation has 100
+PERF-6 kill switch: 1000 resting own orders (over the venue's products); touch the file →
+  the watcher halts (persisted), cancel-all runs (batches of 100) → the venue lists no
+  open own order. In one process.
+PERF-7 restart: a LIVE daemon process started over a database whose installation has 1000
   orders resting at the venue → `/readyz` answers 200 (reconciled, data fresh).
 
     python scripts/bench_execution.py [--repeats N] [--json]
@@ -59,9 +60,15 @@ def stats(values: list[float]) -> dict[str, float]:
 
 
 async def place_resting(stack, count: int) -> None:
+    """`count` post-only buys resting below the market, spread over the venue's products
+    (it allows 500 open per product), each at the smallest size the product accepts."""
+    products = stack.venue.engine.products()
     for i in range(count):
-        draft = resting_buy(stack.venue, size="0.0001", below=Decimal("0.9") - Decimal(i) / 2000)
-        await stack.engine.place(draft)
+        rules = products[i % len(products)]
+        below = Decimal("0.9") - Decimal(i // len(products)) / 2000
+        bid = stack.venue.engine.quote(rules.product_id).bid
+        size = smallest_size(rules, bid * below)
+        await stack.engine.place(resting_buy(stack.venue, rules.product_id, str(size), below))
 
 
 KILL_SWITCH_GIVE_UP_S = 60.0  # a broken drill fails the figure instead of hanging the run
@@ -300,7 +307,9 @@ async def _place_for_installation(run, orders: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--orders", type=int, default=100, help="open orders for PERF-6")
+    parser.add_argument(
+        "--orders", type=int, default=1000, help="open orders for PERF-6 (issue 16: 1000)"
+    )
     parser.add_argument(
         "--restart-orders", type=int, default=1000, help="open orders for PERF-7 (spec: 1000)"
     )
