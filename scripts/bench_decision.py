@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""PERF-1: one full decision cycle (universe + triggers + strategies + risk + exits) over
-300 products, each with a day of 1-minute history, all from memory.
+"""PERF-1: one full decision cycle over 300 products (`--products`), each with a day of
+1-minute history, all from memory: the daemon's own `DecisionCore`, stage by stage
+(limits, universe, triggers, strategies, risk, exits), after the new candles are applied.
 
 Prints p50/p99 of the cycle over >= 200 cycles (target p99 <= 20 ms), a per-stage
 breakdown, the per-candle incremental trigger update cost, and the machine.
@@ -33,12 +34,8 @@ from trader.core.market import MarketSnapshot, ProductMarket
 from trader.core.portfolio import Portfolio, Position
 from trader.core.risk_state import RiskState
 from trader.core.types import Candle, ProductRules, Quote
-from trader.risk.config import RiskConfig
-from trader.risk.engine import evaluate
-from trader.risk.exits import exits_due, filter_exits
-from trader.strategies import StrategyContext, StrategyRegistry
+from trader.pipeline.decide import DecisionCore, DecisionInputs, DecisionStep
 from trader.triggers import TriggerEngine
-from trader.universe import build_universe
 
 T0 = 1_763_600_000 - (1_763_600_000 % 60)
 DAY_MINUTES = 1440
@@ -88,11 +85,7 @@ class Walk:
 
 
 def snapshot_for(
-    engine: TriggerEngine,
-    walks: list[Walk],
-    now: float,
-    tiers: dict[str, str],
-    rules: dict[str, ProductRules],
+    engine: TriggerEngine, walks: list[Walk], now: float, rules: dict[str, ProductRules]
 ) -> MarketSnapshot:
     """What the daemon hands the decision core each cycle (built from its in-memory feeds)."""
     products: dict[str, ProductMarket] = {}
@@ -111,7 +104,7 @@ def snapshot_for(
             sigma=engine.sigma(walk.pid),
             last_close=close,
         )
-    return MarketSnapshot(products, "normal", tiers)
+    return MarketSnapshot(products, "normal")
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -135,18 +128,6 @@ def main() -> None:
     walks = [Walk(f"P{i:03d}-USD", rng) for i in range(args.products)]
     history = [[w.candle(T0 + 60 * m) for m in range(DAY_MINUTES)] for w in walks]
 
-    signals = SignalsConfig()
-    engine = TriggerEngine(signals)
-    started = time.perf_counter_ns()
-    for minute in range(DAY_MINUTES):  # in time order, as a live feed would deliver
-        for series in history:
-            engine.on_candle(series[minute])
-    engine.advance(T0 + 60 * DAY_MINUTES)
-    total_candles = DAY_MINUTES * len(walks)
-    per_candle_us = (time.perf_counter_ns() - started) / total_candles / 1000
-    del history  # the engine keeps only its rolling state; the raw day is not retained
-    rules = {w.pid: make_rules(w.pid) for w in walks}
-
     universe = UniverseConfig(
         min_daily_volatility_pct=0.0,
         max_daily_volatility_pct=1000.0,
@@ -161,8 +142,17 @@ def main() -> None:
     )
     policy = PolicyConfig(max_trades_per_hour=1000, max_trades_per_day=1000, max_open_positions=20)
     strategies = StrategiesConfig.model_validate({"registry": {"rules": {"enabled": True}}})
-    registry = StrategyRegistry.from_config(strategies)
-    risk_config = RiskConfig.from_configs(policy, universe, strategies)
+    core = DecisionCore(policy, universe, SignalsConfig(), strategies)  # the daemon's core
+    engine = core.triggers
+    started = time.perf_counter_ns()
+    for minute in range(DAY_MINUTES):  # in time order, as a live feed would deliver
+        for series in history:
+            core.on_candle(series[minute])
+    engine.advance(T0 + 60 * DAY_MINUTES)
+    total_candles = DAY_MINUTES * len(walks)
+    per_candle_us = (time.perf_counter_ns() - started) / total_candles / 1000
+    del history  # the engine keeps only its rolling state; the raw day is not retained
+    rules = {w.pid: make_rules(w.pid) for w in walks}
     positions = {
         w.pid: Position(
             w.pid, Decimal("0.01"), Decimal(str(round(w.price, 4))), T0, "rules", Decimal("1")
@@ -175,43 +165,39 @@ def main() -> None:
     gc.collect()
     if not args.no_gc_freeze:
         gc.freeze()  # start-up state to the permanent generation, as the daemon should do
-    names = ("snapshot", "universe", "triggers", "strategies", "risk+exits")
+    names = ("snapshot", "candles", *(name for name, _ in core.stages()))
     stages: dict[str, list[float]] = {k: [] for k in names}
     cycle_ms: list[float] = []
     total_ms: list[float] = []
     cpu_ms: list[float] = []
     counts = {"triggers": 0, "proposals": 0, "approved": 0, "exits": 0}
-    tiers: dict[str, str] = {}
     for cycle in range(args.cycles):
         minute = DAY_MINUTES + cycle
         for walk in walks:
-            engine.on_candle(walk.candle(T0 + 60 * minute))
+            core.on_candle(walk.candle(T0 + 60 * minute))
         now = float(T0 + 60 * (minute + 1))
-        ts = time.perf_counter_ns()
-        market = snapshot_for(engine, walks, now, tiers, rules)
         cpu0 = time.thread_time_ns()
         t0 = time.perf_counter_ns()
-        result = build_universe(market.products, universe, now)
-        tiers = result.tiers()
-        market = market.with_tiers(tiers)
+        engine.advance(now)  # the new candles into the trigger windows
         t1 = time.perf_counter_ns()
-        triggers = engine.evaluate(now, market.regime, tiers.keys())
+        market = snapshot_for(engine, walks, now, rules)
+        step = DecisionStep(DecisionInputs(now, market, portfolio, state))
         t2 = time.perf_counter_ns()
-        proposals = registry.propose_all(StrategyContext(now, triggers, market, portfolio))
-        t3 = time.perf_counter_ns()
-        verdicts = evaluate(proposals, portfolio, market, state, risk_config, now)
-        exits = filter_exits(exits_due(positions, market.mid_prices(), now, policy), state)
-        t4 = time.perf_counter_ns()
+        marks = [t2]
+        for _name, stage in core.stages():  # the one decision core, stage by stage
+            stage(step)
+            marks.append(time.perf_counter_ns())
         cpu_ms.append((time.thread_time_ns() - cpu0) / 1e6)
-        spans = ((ts, t0), (t0, t1), (t1, t2), (t2, t3), (t3, t4))
-        for name, (a, b) in zip(stages, spans, strict=True):
+        stages["candles"].append((t1 - t0) / 1e6)
+        stages["snapshot"].append((t2 - t1) / 1e6)
+        for name, a, b in zip(names[2:], marks[:-1], marks[1:], strict=True):
             stages[name].append((b - a) / 1e6)
-        cycle_ms.append((t4 - t0) / 1e6)
-        total_ms.append((t4 - ts) / 1e6)
-        counts["triggers"] += len(triggers)
-        counts["proposals"] += len(proposals)
-        counts["approved"] += sum(1 for v in verdicts if v.approved)
-        counts["exits"] += len(exits)
+        cycle_ms.append(((t1 - t0) + (marks[-1] - t2)) / 1e6)
+        total_ms.append((marks[-1] - t0) / 1e6)
+        counts["triggers"] += len(step.signals)
+        counts["proposals"] += len(step.proposals)
+        counts["approved"] += len(step.approved)
+        counts["exits"] += len(step.exits)
 
     if args.json:
         figures = {
