@@ -209,7 +209,7 @@ def main() -> None:
         }
         print(json.dumps({"figures": {k: {"samples": [v]} for k, v in figures.items()}}))
         return
-    print("PERF-1 decision cycle (universe + triggers + strategies + risk + exits), from memory")
+    print("PERF-1 decision cycle (the DecisionCore's stages after the new candles), from memory")
     print(
         f"machine: {platform.platform()} | python {platform.python_version()} | "
         f"cpu_count {os.cpu_count()} | {platform.processor() or platform.machine()}"
@@ -221,7 +221,7 @@ def main() -> None:
     print(
         f"decision cycle  p50 {percentile(cycle_ms, 0.50):.2f} ms  "
         f"p99 {percentile(cycle_ms, 0.99):.2f} ms  max {max(cycle_ms):.2f} ms  "
-        "(target p99 <= 20 ms; includes applying the 300 new candles)"
+        f"(target p99 <= 20 ms; includes applying the {len(walks)} new candles)"
     )
     print(
         f"  on-CPU time   p50 {percentile(cpu_ms, 0.50):.2f} ms  "
