@@ -78,13 +78,16 @@ def test_r1_entry_plans_are_the_last_filled_entry_of_each_product_held(conn):
         (3, "BTC-USD", '{"max_hold_s": 120}', IntentState.OPEN, "0", NOW + 9),  # unfilled
         (4, "ETH-USD", '{"max_hold_s": 30}', IntentState.FILLED, "1", NOW),  # sold since
         (5, "SOL-USD", '{"max_hold_s": 45}', IntentState.PARTIALLY_FILLED, "2", NOW + 1),
+        (6, "SOL-USD", None, IntentState.FILLED, "1", NOW + 2),  # no proposal: plan stays
     )
     for n, product, payload, state, filled, at in plans:
-        conn.execute(
-            "INSERT INTO proposals VALUES (?, 'c', 'rules', ?, 'BUY', ?, 0)",
-            (f"p{n}", product, payload),
-        )
-        intent = _intent(n, state, filled=filled, proposal=f"p{n}")
+        if payload is not None:
+            conn.execute(
+                "INSERT INTO proposals VALUES (?, 'c', 'rules', ?, 'BUY', ?, 0)",
+                (f"p{n}", product, payload),
+            )
+        proposal = None if payload is None else f"p{n}"
+        intent = _intent(n, state, filled=filled, proposal=proposal)
         store.insert_intent(conn, replace(intent, product_id=product, created_at=at))
     _position(conn, "BTC-USD", "0.03", "0")
     _position(conn, "ETH-USD", "0", "1")

@@ -120,11 +120,8 @@ class PaperExchange:
             )
         elif isinstance(event, TradesEvent) and not event.snapshot:
             for trade in event.trades:
-                if self.engine.product(trade.product_id) is None:
-                    continue
-                if self.engine.working_on(trade.product_id):  # it fills against the book
-                    self._flush_touch(trade.product_id)
-                self.engine.apply_market(trade.to_trade(), trade.time)
+                if self.engine.product(trade.product_id) is not None:
+                    self.engine.apply_market(trade.to_trade(), trade.time)
         elif isinstance(event, BookEvent):
             self._flush_touch(event.product_id)
             self._apply_book(event)
@@ -149,8 +146,9 @@ class PaperExchange:
     def _flush_touch(self, product_id: str) -> None:
         """The product's latest touch into the engine's book. A touch is a whole snapshot
         of the modelled book, so where no own order works only the latest one matters: it
-        is applied when something reads or trades against the book (same book, same time),
-        not at every tick."""
+        is applied when an order or a preview meets the book (same book, same time), not at
+        every tick. While an own order works every touch is applied at once, so a print
+        (which only fills own orders) never meets a stale book."""
         touch = self._touches.pop(product_id, None)
         if touch is None:
             return

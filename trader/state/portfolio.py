@@ -61,12 +61,14 @@ def held_positions(conn: sqlite3.Connection) -> list[sqlite3.Row]:
 
 def entry_plans(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     """Rows (product_id, proposal payload): for each product held, the plan of the filled
-    entry that last added to it. One indexed lookup per held product, so the read costs
-    the same after a year of trading as on the first day."""
+    entry with a proposal that last added to it (a buy without one, e.g. an operator's,
+    leaves the earlier plan in force). One indexed lookup per held product, so the read
+    costs the same after a year of trading as on the first day."""
     rows: list[sqlite3.Row] = conn.execute(
         "SELECT i.product_id, p.payload FROM positions pos "
         "JOIN intents i ON i.rowid = (SELECT j.rowid FROM intents j "
         "WHERE j.product_id = pos.product_id AND j.side = 'BUY' AND j.filled_size != '0' "
+        "AND EXISTS (SELECT 1 FROM proposals q WHERE q.proposal_id = j.proposal_id) "
         "ORDER BY j.created_at DESC, j.rowid DESC LIMIT 1) "
         "JOIN proposals p ON p.proposal_id = i.proposal_id "
         "WHERE pos.base_size != '0' ORDER BY i.product_id"
