@@ -181,7 +181,7 @@ def _klines(path: Path, products: list[str] | None, cache: Path | None) -> Datas
         digest = print_.add(files[pid], raw)
         kept = None if cache is None else bar_cache.read_entry(cache, digest, pid, str(files[pid]))
         if kept is None:
-            kept = _kline_series(pid, files[pid], raw, cache, digest)
+            kept = _kline_series(pid, files[pid], raw, None if cache is None else (cache, digest))
         series[pid] = kept
     return Dataset(
         "klines-5m",
@@ -194,8 +194,9 @@ def _klines(path: Path, products: list[str] | None, cache: Path | None) -> Datas
 
 
 def _kline_series(
-    pid: str, path: Path, raw: bytes, cache: Path | None = None, digest: str = ""
+    pid: str, path: Path, raw: bytes, keep: tuple[Path, str] | None = None
 ) -> BarSeries:
+    """`keep`: (cache folder, the file's digest) where a plainly parsed file is kept."""
     try:
         data = gzip.decompress(raw)
     except (OSError, EOFError, ValueError) as exc:
@@ -204,8 +205,8 @@ def _kline_series(
     if plain is None:
         return _kline_series_checked(pid, path, data)
     series = BarSeries.from_texts(pid, str(path), *plain)
-    if cache is not None:
-        bar_cache.write_entry(cache, digest, series)
+    if keep is not None:
+        bar_cache.write_entry(*keep, series)
     return series
 
 
