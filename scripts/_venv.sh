@@ -19,14 +19,30 @@ if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$LOCK_SUM"
   "$PY" -m venv "$VENV"
   log="$VENV/install.log"
   if ! { "$VENV/bin/python" -m pip install --disable-pip-version-check setuptools==84.2.1 \
-         && "$VENV/bin/python" -m pip install --disable-pip-version-check -r "$ROOT/requirements-lock.txt" \
-         && "$VENV/bin/python" -m pip install --disable-pip-version-check --no-deps --no-build-isolation -e "$ROOT"; \
+         && "$VENV/bin/python" -m pip install --disable-pip-version-check -r "$ROOT/requirements-lock.txt"; \
        } >"$log" 2>&1; then
     tail -n 30 "$log" >&2
     echo "trader: could not prepare $VENV (full log: $log)" >&2
     exit 2
   fi
   echo "$LOCK_SUM" > "$STAMP"
+  rm -f "$VENV/.native-stamp"
+fi
+# The package itself, editable, with its hot modules compiled by mypyc (setup.py,
+# trader/native.py): installed again when one of those modules changed; without a C
+# compiler the build says so in one line and the pure-Python modules run.
+NATIVE_STAMP="$VENV/.native-stamp"
+NATIVE_SUM="$(cd "$ROOT" && sed -e 's/#.*//' trader/native_modules.txt | xargs sha256sum setup.py trader/native.py trader/native_modules.txt | sha256sum | cut -d' ' -f1)"
+if [ "$(cat "$NATIVE_STAMP" 2>/dev/null)" != "$NATIVE_SUM" ]; then
+  echo "trader: installing the package, its hot modules compiled (about two minutes)" >&2
+  log="$VENV/native.log"
+  if ! "$VENV/bin/python" -m pip install -v --disable-pip-version-check --no-deps --no-build-isolation -e "$ROOT" >"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    echo "trader: could not install the package into $VENV (full log: $log)" >&2
+    exit 2
+  fi
+  grep -o "trader: native modules not built.*" "$log" >&2 || true
+  echo "$NATIVE_SUM" > "$NATIVE_STAMP"
 fi
 export PATH="$VENV/bin:$PATH"
 export VIRTUAL_ENV="$VENV"

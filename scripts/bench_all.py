@@ -148,7 +148,17 @@ def machine() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+        "native": native_modules(),
     }
+
+
+def native_modules() -> str:
+    """Whether the measured commands run the compiled hot modules (trader/native.py)."""
+    probe = subprocess.run(
+        [sys.executable, "-c", "import trader.native as n; print(n.REASON)"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    return probe.stdout.strip() or f"unknown ({probe.stderr.strip()[-200:]})"
 
 
 def run_command(command: Command, quick: bool) -> Outcome:
@@ -267,7 +277,8 @@ def markdown(
     out = [
         f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC with `{command}` "
         f"({wall_s:.0f} s) on {info['platform']}, {info['cpu']}, {info['cpu_count']} CPUs, "
-        f"{info['python']}; load average at start {info['loadavg_at_start'][0]}.",
+        f"{info['python']}; load average at start {info['loadavg_at_start'][0]}; "
+        f"trader modules: {info['native']}.",
         *(earlier or []),
         "Median over all samples (runs x in-script repeats); the verdict judges the median.",
         "",

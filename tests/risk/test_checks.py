@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from decimal import Decimal as D
 
 import pytest
@@ -107,7 +107,7 @@ def test_r1_outlier_k_sigma(mid, sigma, expected):
 
 
 def _fields(obj):
-    return {name: getattr(obj, name) for name in obj.__slots__}
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,11 @@ time; nothing of the portfolio reaches them). What is kept is each decision's pr
 the strategy, by (time, portfolio, product); the risk engine and the exits, which come
 after and change nothing a later decision sees, are not run.
 
-Feeding before a run's first decision asks the strategy nothing, so the market and the
-core warmed up to that time (`Replay.warm`) are kept, and each run continues from a copy
-with strategy instances built afresh (`Replay.run`). Products count as listed long before
+Feeding before a run's first decision asks the strategy nothing, so a `Warm` is the
+recipe of that feeding with its result: the first run from it continues from the fed
+market and core, every later run from the same recipe fed again (never a copy of the
+objects: the compiled modules' classes do not copy, see `trader/native.py`), each with
+strategy instances built afresh (`Replay.run`). Products count as listed long before
 the data: the listing-age rule would hide the first 30 days of a set from the strategy,
 and it is the universe's business, not the strategy's.
 """
@@ -23,11 +25,9 @@ and it is the universe's business, not the strategy's.
 from __future__ import annotations
 
 import bisect
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from trader.backtest.data import Dataset
 from trader.backtest.feed import merged_slots, slot_opening
@@ -84,12 +84,16 @@ def constant_portfolios(
 
 @dataclass
 class Warm:
-    """The market and the core fed up to `start`, before any decision."""
+    """The market and the core fed from `feed_from` up to `start`, before any decision;
+    `used` once a run has continued from them."""
 
     start: int
+    feed_from: int
+    dataset: Dataset
     market: BacktestMarket
     core: DecisionCore
     fills: BarFills
+    used: bool = False
 
 
 @dataclass
@@ -117,15 +121,17 @@ class Replay:
             _open(market, fills, dataset, bars)
             core.triggers.advance(t)
             _close(market, fills, core, bars)
-        return Warm(start, market, core, fills)
+        return Warm(start, feed_from, dataset, market, core, fills)
 
     def run(self, warm: Warm, dataset: Dataset, end: int) -> Run:
-        """Decide at every bar time of [warm.start, end) on a copy of the warm core, once
-        per portfolio, each portfolio with its own strategy instance, built afresh."""
-        market = copy.deepcopy(warm.market)
-        fills = copy.deepcopy(warm.fills)
+        """Decide at every bar time of [warm.start, end), continuing from the warm market
+        and core (fed again when a run already continued from them), once per portfolio,
+        each portfolio with its own strategy instance, built afresh."""
+        if warm.used:
+            warm = self.warm(warm.dataset, warm.feed_from, warm.start)
+        warm.used = True
+        market, fills, core = warm.market, warm.fills, warm.core
         registries = {label: self._registry() for label in self.portfolios}
-        core = self._copy(warm.core, next(iter(registries.values())))
         listed = dict.fromkeys(dataset.series, LISTED_LONG_AGO)
         run = Run()
         for t, bars in merged_slots(dataset, warm.start, end):
@@ -154,15 +160,6 @@ class Replay:
 
     def _registry(self) -> StrategyRegistry:
         return StrategyRegistry.from_config(self.strategies, self.loaded.plugins)
-
-    @staticmethod
-    def _copy(core: DecisionCore, registry: StrategyRegistry) -> DecisionCore:
-        """A deep copy of `core` (triggers, bars, universe) sharing its immutable configs,
-        with `registry` in place of its own."""
-        shared = (core.policy, core.universe_config, core.triggers.config, core.risk_config)
-        memo: dict[int, Any] = {id(obj): obj for obj in shared}
-        memo[id(core.registry)] = registry
-        return copy.deepcopy(core, memo)
 
 
 def _open(market: BacktestMarket, fills: BarFills, dataset: Dataset, bars: list[Candle]) -> None:
