@@ -73,6 +73,8 @@ class OptionalNativeBuild(build_ext):
 
 def _not_built(exc: BaseException) -> None:
     reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, SystemExit):
+        reason = "mypyc refused a module; its errors are printed above"
     _say(f"native modules not built ({reason}); the pure-Python modules run (same results)")
 
 

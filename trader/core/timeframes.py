@@ -36,10 +36,13 @@ def timeframe_seconds(timeframe: str) -> int:
     return seconds
 
 
-def check_needs(needs: Mapping[str, int]) -> dict[str, int]:
-    """A strategy's `timeframes` declaration ({timeframe: bars of history}) checked."""
+def check_needs(needs: Mapping[object, object]) -> dict[str, int]:
+    """A strategy's `timeframes` declaration ({timeframe: bars of history}) checked. Typed
+    as the user may have written it: the compiled build checks declared types itself."""
     checked: dict[str, int] = {}
     for timeframe, history in needs.items():
+        if not isinstance(timeframe, str):
+            raise ValueError(f"unknown timeframe {timeframe!r}; one of {', '.join(TIMEFRAMES)}")
         timeframe_seconds(timeframe)
         if isinstance(history, bool) or not isinstance(history, int):
             raise ValueError(f"timeframes[{timeframe!r}]: history must be an int of bars")
