@@ -34,6 +34,7 @@ ROOT = PACKAGE_DIR.parent
 LIST = PACKAGE_DIR / "native_modules.txt"
 MANIFEST = PACKAGE_DIR / "native.json"
 PURE_ENV = "TRADER_PURE_PYTHON"
+NO_BUILD = "no native build"
 
 COMPILED = False  # set by choose(): True when the compiled modules are the ones imported
 REASON = "not chosen yet"  # one line: why the compiled or the pure modules run
@@ -101,7 +102,7 @@ def _pure_reason(sources: list[str]) -> str | None:
         return f"{PURE_ENV} is set"
     compiled = _compiled_count(sources)
     if compiled == 0:
-        return "no native build"
+        return NO_BUILD
     if compiled < len(sources):
         return f"only {compiled} of the {len(sources)} listed modules are compiled"
     built = _built_digests()
@@ -121,7 +122,9 @@ def choose() -> None:
         COMPILED, REASON = True, f"{len(sources)} modules compiled with mypyc"
         return
     REASON = reason
-    if not reason.startswith((PURE_ENV, "no native build")):
+    if reason == NO_BUILD:
+        return  # nothing compiled to step around: the normal import finds the sources
+    if not reason.startswith(PURE_ENV):
         _warn(reason)
     finder = SourceFirst({module_name(path): ROOT / path for path in sources})
     sys.meta_path.insert(0, finder)
