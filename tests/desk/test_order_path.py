@@ -45,9 +45,7 @@ def _decision(now: float, entry_size: Decimal, exit_size: Decimal) -> DecisionSt
     proposal = Proposal(PRODUCT, Side.BUY, "parity", 1.0, "test", quote_notional=Decimal(50))
     step = DecisionStep(DecisionInputs(now, MarketSnapshot({}), Portfolio(), RiskState()))
     step.verdicts = [Verdict(proposal, VerdictAction.APPROVE, base_size=entry_size)]
-    step.exits = [
-        ExitOrder("ETH-USD", exit_size, ExitReason.STOP_LOSS, None, Decimal(1), "owner")
-    ]
+    step.exits = [ExitOrder("ETH-USD", exit_size, ExitReason.STOP_LOSS, None, Decimal(1), "owner")]
     return step
 
 

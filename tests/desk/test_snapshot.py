@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from trader.core.types import Side, TradingState
+from tests.support.intents import buy_intent
+from trader.core.types import TradingState
 from trader.desk.snapshot import load_risk_state
 from trader.execution import store
-from trader.execution.intents import Intent, IntentState, Purpose
+from trader.execution.intents import IntentState, Purpose
 from trader.state.db import open_and_migrate
 from trader.state.trading_state import TradingStatus
 
@@ -17,23 +16,7 @@ STATUS = TradingStatus(TradingState.ACTIVE, None, None, None, 1, NOW)
 
 
 def _entry(n, state, *, filled="0", purpose=Purpose.ENTRY, proposal=None, at=NOW - 600):
-    return Intent(
-        intent_id=f"i{n}",
-        client_order_id=f"c{n}",
-        mode="LIVE",
-        purpose=purpose,
-        product_id="BTC-USD",
-        side=Side.BUY,
-        order_configuration="{}",
-        request_body=b"{}",
-        base_size=Decimal("0.01"),
-        quote_size=None,
-        limit_price=Decimal("100"),
-        state=state,
-        created_at=at,
-        proposal_id=proposal,
-        filled_size=Decimal(filled),
-    )
+    return buy_intent(n, state, at=at, filled=filled, purpose=purpose, proposal=proposal)
 
 
 def _trades(tmp_path, intents):

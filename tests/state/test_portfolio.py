@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from trader.core.types import Side
+from tests.support.intents import buy_intent
 from trader.execution import store
-from trader.execution.intents import Intent, IntentState, Purpose
+from trader.execution.intents import IntentState
 from trader.state import portfolio
 from trader.state.db import open_and_migrate
 
@@ -34,23 +34,7 @@ def _position(conn, product, size, pnl):
 
 
 def _intent(n, state, *, filled="0", proposal=None):
-    return Intent(
-        intent_id=f"i{n}",
-        client_order_id=f"c{n}",
-        mode="LIVE",
-        purpose=Purpose.ENTRY,
-        product_id="BTC-USD",
-        side=Side.BUY,
-        order_configuration="{}",
-        request_body=b"{}",
-        base_size=Decimal("0.01"),
-        quote_size=None,
-        limit_price=Decimal("100"),
-        state=state,
-        created_at=NOW + n,
-        proposal_id=proposal,
-        filled_size=Decimal(filled),
-    )
+    return buy_intent(n, state, at=NOW + n, filled=filled, proposal=proposal)
 
 
 def test_x4_positions_held_their_sizes_and_realized_pnl_over_all(conn):

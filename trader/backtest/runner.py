@@ -15,7 +15,7 @@ For each bar time `t` (every product's bar starting at `t`), in order:
    (the triggers' timeframe is the data's bar or built from whole bars).
 Bars before the start only warm the triggers and the 24 h volume up. Positions, orders,
 cooldowns and counters live in the scratch SQLite file exactly as in PAPER; they are read
-back only after something could have changed there (`desk/state_source.py`).
+back only after a write there or a move of the paper balances (`desk/state_source.py`).
 """
 
 from __future__ import annotations
@@ -150,7 +150,6 @@ class Runner:
         s.clock.now = float(t + self.bar_s)
         s.paper.engine.expire_orders(s.clock.now)
         await self._drain()
-        s.cycle.state.changed()
 
     def _walk(self, bar: Candle, t: int, position: Position | None) -> _Walk:
         s = self.s
@@ -217,11 +216,8 @@ class Runner:
         for event in events:
             if isinstance(event, OrderEvent):
                 await s.desk.tracker.on_order_event(event)
-        if events:
-            s.cycle.state.changed()
         if s.desk.manager.working:
             await s.desk.manager.tick()
-            s.cycle.state.changed()
 
     # -- the bar closes ------------------------------------------------------------------
     def _close(self, bars: list[Candle]) -> None:

@@ -4,17 +4,20 @@ Both sources read the same rows through the same loaders (`desk/snapshot.py`); t
 only in when they read:
 - `StoredState` (the daemon) reads the state file at every cycle: fills, cancels and
   operator commands change it at any moment between cycles.
-- `CachedState` (the backtest) reads it again only after something could have written it
-  (an act, a halt, an own-order event, the order manager's timers: its owner calls
-  `changed()` after each). Between reads it applies the time filters at the step's time
-  (cooldown expiry, the 24 h of recent entries) and carries the day and high-water
-  counters the last step computed, because the backtest records only the steps that did
-  something. Reads at the same time with nothing changed return the same pair.
+- `CachedState` (the backtest) reads it again only after what the pair is read from
+  changed: the state file (the database counts the calls that wrote it) or the paper
+  exchange's balances (its accounts count their moves), or after `changed()`. Between
+  reads it applies the time filters at the step's time (cooldown expiry, the 24 h of
+  recent entries) and carries the day and high-water counters the last step computed,
+  because the backtest records only the steps that did something. With nothing changed a
+  read returns the same pair until a cooldown ends or an entry leaves the 24 h.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Protocol
 
@@ -33,7 +36,7 @@ class StateSource(Protocol):
         """The step's counters are known (called once per step, before its record)."""
 
     def changed(self) -> None:
-        """Something may have written the state file."""
+        """Something the pair holds changed outside the state file (balances)."""
 
 
 class Balances(Protocol):
@@ -65,28 +68,32 @@ class StoredState:
 
 
 class CachedState:
-    """Read again only after a possible write (`changed()`), never on a timer: every
-    write to the state file in a backtest follows an act, a halt, an own-order event or a
-    timer of the order manager, and the backtest calls `changed()` after each."""
+    """Read again only when `version()` — (state file writes, balance moves) — differs
+    from the last read's, or after `changed()`; never on a timer: in a backtest nothing
+    else changes what the pair holds."""
 
-    def __init__(self, stored: StoredState) -> None:
+    def __init__(self, stored: StoredState, version: Callable[[], tuple[int, int]]) -> None:
         self.stored = stored
+        self.version = version
         self._cache: tuple[Portfolio, RiskState] | None = None
+        self._read_at: tuple[int, int] | None = None
         self._counters: RiskState | None = None
-        self._last: tuple[float, tuple[Portfolio, RiskState]] | None = None
+        self._last: _Filtered | None = None
 
     async def read(self, now: float) -> tuple[Portfolio, RiskState]:
+        if self.version() != self._read_at:
+            self.changed()
         last = self._last
-        if last is not None and last[0] == now:
-            return last[1]
+        if last is not None and last.holds_at(now):
+            return last.pair
         if self._cache is None:
+            read_at = self.version()
             self._cache = await self.stored.read(now)
+            self._read_at = read_at
         portfolio, risk = self._cache
-        risk = replace(
-            risk,
-            cooldowns={p: c for p, c in risk.cooldowns.items() if c.until > now},
-            recent_trades=tuple(r for r in risk.recent_trades if r.time > now - DAY_S),
-        )
+        cooldowns = {p: c for p, c in risk.cooldowns.items() if c.until > now}
+        recent = tuple(r for r in risk.recent_trades if r.time > now - DAY_S)
+        risk = replace(risk, cooldowns=cooldowns, recent_trades=recent)
         counters = self._counters
         if counters is not None:
             risk = replace(
@@ -95,8 +102,13 @@ class CachedState:
                 day_start_equity=counters.day_start_equity,
                 day=counters.day,
             )
-        self._last = (now, (portfolio, risk))
-        return portfolio, risk
+        last = self._last = _Filtered(
+            now,
+            min((c.until for c in cooldowns.values()), default=math.inf),
+            min((r.time for r in recent), default=math.inf),
+            (portfolio, risk),
+        )
+        return last.pair
 
     def decided(self, step: DecisionStep) -> None:
         self._counters = step.risk_state
@@ -104,4 +116,19 @@ class CachedState:
 
     def changed(self) -> None:
         self._cache = None
+        self._read_at = None
         self._last = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Filtered:
+    """A pair filtered at `since`; it holds, unchanged, until the first cooldown ends or
+    the oldest entry leaves the 24 h (the same comparisons as the filters)."""
+
+    since: float
+    first_cooldown_end: float
+    oldest_entry: float
+    pair: tuple[Portfolio, RiskState]
+
+    def holds_at(self, now: float) -> bool:
+        return self.since <= now < self.first_cooldown_end and now - DAY_S < self.oldest_entry

@@ -132,6 +132,9 @@ class CancelResult:
 
 
 # --- stream events (hot path: plain slots classes, not frozen, no validation layer) -------
+# The three built per message write their `__init__` out: compiled (trader/native.py), an
+# own `__init__` is native code, while the one `dataclass` generates stays interpreted
+# (4x slower per event). `tests/exchange/test_models.py` holds each to its fields.
 
 
 @dataclass(slots=True)
@@ -145,6 +148,24 @@ class TickerEvent:
     ask: Decimal
     ask_size: Decimal
     time: float
+
+    def __init__(
+        self,
+        product_id: str,
+        price: Decimal,
+        bid: Decimal,
+        bid_size: Decimal,
+        ask: Decimal,
+        ask_size: Decimal,
+        time: float,
+    ) -> None:
+        self.product_id = product_id
+        self.price = price
+        self.bid = bid
+        self.bid_size = bid_size
+        self.ask = ask
+        self.ask_size = ask_size
+        self.time = time
 
     def to_quote(self) -> Quote:
         return Quote(self.product_id, self.bid, self.bid_size, self.ask, self.ask_size, self.time)
@@ -161,6 +182,16 @@ class MarketTrade:
     side: str
     time: float
 
+    def __init__(
+        self, product_id: str, trade_id: str, price: Decimal, size: Decimal, side: str, time: float
+    ) -> None:
+        self.product_id = product_id
+        self.trade_id = trade_id
+        self.price = price
+        self.size = size
+        self.side = side
+        self.time = time
+
     def to_trade(self) -> Trade:
         return Trade(
             self.product_id, self.trade_id, self.price, self.size, Side(self.side), self.time
@@ -173,6 +204,10 @@ class TradesEvent:
 
     trades: list[MarketTrade]
     snapshot: bool
+
+    def __init__(self, trades: list[MarketTrade], snapshot: bool) -> None:
+        self.trades = trades
+        self.snapshot = snapshot
 
 
 @dataclass(slots=True)

@@ -40,6 +40,7 @@ from trader.exchange.models import (
     UserEvent,
 )
 from trader.execution.paper_orders import engine_order, fill_model, order_event, order_model
+from trader.execution.paper_streams import applied, queued
 from trader.matching import MatchingEngine
 from trader.matching.causes import engine_cause
 from trader.matching.types import BookUpdate, NewOrder, SimOrder, VenueSetup
@@ -106,12 +107,13 @@ class PaperExchange:
     async def server_time(self) -> ServerTime:
         return await self.inner.server_time()
 
-    async def market_stream(
+    def market_stream(
         self, product_ids: Sequence[str], *, level2: bool = False
     ) -> AsyncIterator[MarketEvent]:
-        async for event in self.inner.market_stream(product_ids, level2=level2):
-            self.apply_market_event(event)
-            yield event
+        inner = self.inner
+        return applied(
+            lambda: inner.market_stream(product_ids, level2=level2), self.apply_market_event
+        )
 
     def apply_market_event(self, event: MarketEvent) -> None:
         if isinstance(event, TickerEvent):
@@ -316,9 +318,8 @@ class PaperExchange:
     async def fee_rates(self) -> FeeRates:
         return self.engine.fee_rates()
 
-    async def user_stream(self) -> AsyncIterator[UserEvent]:
-        while True:
-            yield await self._user_queue.get()
+    def user_stream(self) -> AsyncIterator[UserEvent]:
+        return queued(self._user_queue)
 
     def drain_events(self) -> list[UserEvent]:
         """The own-order events queued since the last call (a backtest reads them between

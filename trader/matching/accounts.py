@@ -19,11 +19,13 @@ class Accounts:
         self.total: dict[str, Decimal] = {c: ZERO for c in currencies}
         self.total.update(opening)
         self.hold: dict[str, Decimal] = {c: ZERO for c in self.total}
+        self.moves = 0  # holds changed or fills settled so far (readers cache against it)
 
     def available(self, currency: str) -> Decimal:
         return self.total.get(currency, ZERO) - self.hold.get(currency, ZERO)
 
     def change_hold(self, currency: str, delta: Decimal) -> None:
+        self.moves += 1
         self.hold[currency] = self.hold.get(currency, ZERO) + delta
         self.total.setdefault(currency, ZERO)
 
@@ -31,6 +33,7 @@ class Accounts:
         self, side: Side, base: str, quote: str, size: Decimal, value: Decimal, fee: Decimal
     ) -> None:
         """Move one fill: a BUY pays value + fee in quote; a SELL receives value − fee."""
+        self.moves += 1
         if side is Side.BUY:
             self.total[quote] = self.total.get(quote, ZERO) - value - fee
             self.total[base] = self.total.get(base, ZERO) + size

@@ -242,6 +242,11 @@ class MatchingEngine(OrderLifecycle):
     def balances(self) -> list[Balance]:
         return self._accounts.balances()
 
+    @property
+    def balance_moves(self) -> int:
+        """How often the balances moved so far (a reader's cache key)."""
+        return self._accounts.moves
+
     def fee_rates(self) -> FeeRates:
         return self._fees
 

@@ -170,6 +170,7 @@ class Database:
         self._closed = False
         self.opening = opening
         self.health = StoreHealth()
+        self.writes = 0  # calls of `run` that changed the file (readers cache against it)
         # the state file held open: its inode stays ours, so a new file at the path differs
         self._pinned = os.open(path, os.O_RDONLY) if opening is not None else None
 
@@ -220,12 +221,14 @@ class Database:
                 result, wrote = await loop.run_in_executor(
                     self._executor, _tracked, work, self._conn
                 )
-        except sqlite3.OperationalError as exc:
-            if not is_lock_error(exc):
+        except BaseException as exc:
+            self.writes += 1  # it may have written before it failed: readers read again
+            if not (isinstance(exc, sqlite3.OperationalError) and is_lock_error(exc)):
                 raise
             self.health.failed(str(exc), self._clock())
             raise StateUnavailableError(f"state file {self.path}: {exc}") from exc
         if wrote:
+            self.writes += 1
             self.health.wrote()
         return result
 

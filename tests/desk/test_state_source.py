@@ -1,0 +1,124 @@
+"""R-1, R-3, BT-1: the backtest's cached state reads again exactly when what it holds can
+have changed — a write to the state file, a move of the balances, a cooldown's end, an
+entry leaving the 24 h — and returns the stored pair otherwise."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.support.intents import buy_intent
+from trader.core.clock import SimClock
+from trader.core.risk_state import Cooldown
+from trader.core.types import Side
+from trader.desk.keeper import StateKeeper
+from trader.desk.snapshot import DAY_S
+from trader.desk.state_source import CachedState, StoredState
+from trader.execution import store
+from trader.execution.intents import IntentState
+from trader.matching.accounts import Accounts
+from trader.ops.metrics import Metrics
+from trader.state.cooldowns import save_cooldowns
+from trader.state.db import Database
+
+NOW = 1_800_000_000.0
+
+
+class AccountsCash:
+    """The paper exchange's side of `cash()`: available balances of real accounts."""
+
+    def __init__(self, accounts: Accounts) -> None:
+        self.accounts = accounts
+        self.reads = 0
+
+    async def cash(self) -> tuple[dict[str, Decimal], bool]:
+        self.reads += 1
+        return {b.currency: b.available for b in self.accounts.balances()}, True
+
+
+@pytest.fixture
+async def source(tmp_path):
+    clock = SimClock(NOW)
+    db = Database.open_scratch(tmp_path / "bt.db", clock)
+    keeper = await StateKeeper.load(db, Metrics(), clock)
+    accounts = Accounts({"USD": Decimal(1000)}, {"USD", "BTC"})
+    cash = AccountsCash(accounts)
+    cached = CachedState(StoredState(db, keeper, cash, "USD"), lambda: (db.writes, accounts.moves))
+    yield cached, db, accounts, cash
+    await db.close()
+
+
+async def test_nothing_changed_returns_the_same_pair_without_reading(source):
+    cached, _db, _accounts, cash = source
+    first = await cached.read(NOW)
+    assert await cached.read(NOW + 1) == first
+    assert await cached.read(NOW + 3600) == first
+    assert cash.reads == 1
+
+
+async def test_a_write_to_the_state_file_is_read_at_the_next_read(source):
+    cached, db, _accounts, _cash = source
+    await cached.read(NOW)
+    cooldown = {"BTC-USD": Cooldown(until=NOW + 600, reason="loss")}
+    await db.run(lambda conn: save_cooldowns(conn, cooldown, 1, NOW))
+    _portfolio, risk = await cached.read(NOW + 1)
+    assert risk.cooldowns == cooldown
+    assert risk.consecutive_losses == 1
+
+
+async def test_a_write_that_fails_half_way_still_counts_as_a_write(source):
+    cached, db, _accounts, _cash = source
+    await cached.read(NOW)
+
+    def write_then_fail(conn):
+        save_cooldowns(conn, {"ETH-USD": Cooldown(until=NOW + 600, reason="loss")}, 0, NOW)
+        raise ValueError("after the write")
+
+    with pytest.raises(ValueError):
+        await db.run(write_then_fail)
+    _portfolio, risk = await cached.read(NOW + 1)
+    assert "ETH-USD" in risk.cooldowns
+
+
+async def test_a_move_of_the_balances_is_read_at_the_next_read(source):
+    cached, _db, accounts, _cash = source
+    await cached.read(NOW)
+    accounts.change_hold("USD", Decimal(250))
+    portfolio, _risk = await cached.read(NOW)
+    assert portfolio.cash["USD"] == Decimal(750)
+    accounts.settle(Side.BUY, "BTC", "USD", Decimal("0.01"), Decimal(100), Decimal("0.6"))
+    portfolio, _risk = await cached.read(NOW + 1)
+    assert portfolio.cash == {"BTC": Decimal("0.01"), "USD": Decimal("649.4")}
+
+
+async def test_a_cooldown_ends_at_its_time_without_a_write(source):
+    cached, db, _accounts, cash = source
+    until = NOW + 600
+    await db.run(lambda c: save_cooldowns(c, {"BTC-USD": Cooldown(until, "loss")}, 0, NOW))
+    assert "BTC-USD" in (await cached.read(NOW))[1].cooldowns
+    assert "BTC-USD" in (await cached.read(until - 0.001))[1].cooldowns
+    assert (await cached.read(until))[1].cooldowns == {}
+    assert "BTC-USD" in (await cached.read(NOW))[1].cooldowns  # time going back: filtered again
+    assert cash.reads == 1
+
+
+async def test_an_entry_leaves_the_24h_at_its_time_without_a_write(source):
+    cached, db, _accounts, cash = source
+    await db.run(
+        lambda conn: store.insert_intent(
+            conn, buy_intent(1, IntentState.OPEN, at=NOW, mode="PAPER")
+        )
+    )
+    assert len((await cached.read(NOW + 1))[1].recent_trades) == 1
+    assert len((await cached.read(NOW + DAY_S - 0.5))[1].recent_trades) == 1
+    assert (await cached.read(NOW + DAY_S))[1].recent_trades == ()
+    assert cash.reads == 1
+
+
+async def test_changed_reads_again(source):
+    cached, _db, _accounts, cash = source
+    first = await cached.read(NOW)
+    cached.changed()
+    assert await cached.read(NOW) == first
+    assert cash.reads == 2
