@@ -13,7 +13,6 @@ from decimal import Decimal
 
 from trader.config.universe import TierConfig, UniverseConfig
 from trader.core.market import ProductMarket
-from trader.universe.clusters import clusters_of
 from trader.universe.filters import (
     Exclusion,
     ExclusionReason,
@@ -45,15 +44,40 @@ class UniverseResult:
         return {pid: item.tier for pid, item in self.eligible.items()}
 
 
+class TierPlan:
+    """The configuration's tier and cluster lookups, made once per build instead of once
+    per product: the tier listing each symbol (first in precedence order), the first open
+    tier, and the clusters in name order with their members."""
+
+    def __init__(self, config: UniverseConfig) -> None:
+        order = config.tier_order()
+        self.tiers: dict[str, TierConfig] = {name: config.tiers[name] for name in order}
+        self.listed: dict[str, str] = {}
+        for name in order:
+            for symbol in self.tiers[name].symbols:
+                self.listed.setdefault(symbol, name)
+        opened = [name for name in order if self.tiers[name].open_membership]
+        self.open_tier: str | None = opened[0] if opened else None
+        self.clusters: list[tuple[str, frozenset[str]]] = [
+            (name, frozenset(config.clusters[name].members)) for name in sorted(config.clusters)
+        ]
+
+    def tier_for(self, product_id: str) -> str | None:
+        """The tier that lists the product, else the first open tier, else None."""
+        return self.listed.get(product_id, self.open_tier)
+
+    def clusters_of(self, product_id: str, base_currency: str) -> tuple[str, ...]:
+        """Names of the clusters listing the product id or its base currency, sorted."""
+        return tuple(
+            name
+            for name, members in self.clusters
+            if product_id in members or base_currency in members
+        )
+
+
 def tier_for(product_id: str, config: UniverseConfig) -> str | None:
     """The tier that lists the product, else the first open tier, else None."""
-    for name in config.tier_order():
-        if product_id in config.tiers[name].symbols:
-            return name
-    for name in config.tier_order():
-        if config.tiers[name].open_membership:
-            return name
-    return None
+    return TierPlan(config).tier_for(product_id)
 
 
 def tier_exclusion(market: ProductMarket, tier_name: str, tier: TierConfig) -> Exclusion | None:
@@ -73,22 +97,22 @@ def tier_exclusion(market: ProductMarket, tier_name: str, tier: TierConfig) -> E
 
 
 def _admit(
-    market: ProductMarket, chain: Sequence[ProductFilter], config: UniverseConfig, now: float
+    market: ProductMarket, chain: Sequence[ProductFilter], plan: TierPlan, now: float
 ) -> EligibleProduct | Exclusion:
     """Global filters, then the tier's thresholds: the product's place or its exclusion."""
     pid = market.product_id
     exclusion = first_exclusion(chain, market, now)
     if exclusion is not None:
         return exclusion
-    tier_name = tier_for(pid, config)
+    tier_name = plan.tier_for(pid)
     if tier_name is None:
         return Exclusion(pid, ExclusionReason.NO_TIER, "in no tier and no open tier")
-    exclusion = tier_exclusion(market, tier_name, config.tiers[tier_name])
+    exclusion = tier_exclusion(market, tier_name, plan.tiers[tier_name])
     if exclusion is not None:
         return exclusion
     if market.quote is None or market.quote_volume_24h is None:  # checked by the filters
         return Exclusion(pid, ExclusionReason.MISSING_DATA, "no quote or volume")
-    clusters = clusters_of(pid, market.rules.base_currency, config)
+    clusters = plan.clusters_of(pid, market.rules.base_currency)
     return EligibleProduct(
         pid, tier_name, market.quote_volume_24h, market.quote.spread_bps, clusters
     )
@@ -108,10 +132,11 @@ def build_universe(
     """Apply the global filter chain, assign tiers, enforce tier thresholds and sizes (U-1)."""
     chain = default_filters(config) if filters is None else filters
     excluded: dict[str, Exclusion] = {}
-    candidates: dict[str, list[EligibleProduct]] = {name: [] for name in config.tier_order()}
+    plan = TierPlan(config)
+    candidates: dict[str, list[EligibleProduct]] = {name: [] for name in plan.tiers}
     for pid in sorted(products):
         market = products[pid]
-        admitted = _admit(market, chain, config, now)
+        admitted = _admit(market, chain, plan, now)
         if isinstance(admitted, Exclusion):
             excluded[pid] = admitted
         else:
