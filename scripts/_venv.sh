@@ -34,7 +34,7 @@ fi
 NATIVE_STAMP="$VENV/.native-stamp"
 NATIVE_SUM="$(cd "$ROOT" && sed -e 's/#.*//' trader/native_modules.txt | xargs sha256sum setup.py trader/native.py trader/native_modules.txt | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$NATIVE_STAMP" 2>/dev/null)" != "$NATIVE_SUM" ]; then
-  echo "trader: installing the package, its hot modules compiled (about two minutes)" >&2
+  echo "trader: installing the package, its hot modules compiled (about four minutes on two cores)" >&2
   log="$VENV/native.log"
   if ! "$VENV/bin/python" -m pip install -v --disable-pip-version-check --no-deps --no-build-isolation -e "$ROOT" >"$log" 2>&1; then
     tail -n 30 "$log" >&2
