@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tests.support.intents import buy_intent
+from tests.support.intents import stored_intent
 from trader.core.types import TradingState
 from trader.desk.snapshot import load_risk_state
 from trader.execution import store
@@ -16,7 +16,7 @@ STATUS = TradingStatus(TradingState.ACTIVE, None, None, None, 1, NOW)
 
 
 def _entry(n, state, *, filled="0", purpose=Purpose.ENTRY, proposal=None, at=NOW - 600):
-    return buy_intent(n, state, at=at, filled=filled, purpose=purpose, proposal=proposal)
+    return stored_intent(n, state, at=at, filled=filled, purpose=purpose, proposal=proposal)
 
 
 def _trades(tmp_path, intents):

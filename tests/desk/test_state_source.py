@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.support.intents import buy_intent
+from tests.support.intents import stored_intent
 from trader.core.clock import SimClock
 from trader.core.risk_state import Cooldown
 from trader.core.types import Side
@@ -107,7 +107,7 @@ async def test_an_entry_leaves_the_24h_at_its_time_without_a_write(source):
     cached, db, _accounts, cash = source
     await db.run(
         lambda conn: store.insert_intent(
-            conn, buy_intent(1, IntentState.OPEN, at=NOW, mode="PAPER")
+            conn, stored_intent(1, IntentState.OPEN, at=NOW, mode="PAPER")
         )
     )
     assert len((await cached.read(NOW + 1))[1].recent_trades) == 1

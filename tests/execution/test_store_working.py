@@ -3,34 +3,19 @@ open-order count, the paper venue's restart — and the engine's send bookkeepin
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 
+from tests.support.intents import stored_intent
 from trader.core.types import Side
 from trader.execution import store
-from trader.execution.intents import Intent, IntentState, Purpose
+from trader.execution.intents import IntentState
 from trader.state.db import open_and_migrate
 
 NOW = 1_800_000_000.0
 
 
 def _intent(n, state, *, side=Side.SELL, product="BTC-USD", mode="LIVE"):
-    return Intent(
-        intent_id=f"i{n}",
-        client_order_id=f"c{n}",
-        mode=mode,
-        purpose=Purpose.EXIT if side is Side.SELL else Purpose.ENTRY,
-        product_id=product,
-        side=side,
-        order_configuration="{}",
-        request_body=b"{}",
-        base_size=Decimal("0.01"),
-        quote_size=None,
-        limit_price=Decimal("100"),
-        state=state,
-        created_at=NOW + n,
-    )
+    return stored_intent(n, state, at=NOW + n, side=side, product=product, mode=mode)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.support.intents import buy_intent
+from tests.support.intents import stored_intent
 from trader.execution import store
 from trader.execution.intents import IntentState
 from trader.state import portfolio
@@ -34,7 +34,7 @@ def _position(conn, product, size, pnl):
 
 
 def _intent(n, state, *, filled="0", proposal=None):
-    return buy_intent(n, state, at=NOW + n, filled=filled, proposal=proposal)
+    return stored_intent(n, state, at=NOW + n, filled=filled, proposal=proposal)
 
 
 def test_x4_positions_held_their_sizes_and_realized_pnl_over_all(conn):

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from trader.config.universe import TierConfig, UniverseConfig
 from trader.core.market import ProductMarket
+from trader.universe.clusters import ClusterIndex
 from trader.universe.filters import (
     Exclusion,
     ExclusionReason,
@@ -58,21 +59,11 @@ class TierPlan:
                 self.listed.setdefault(symbol, name)
         opened = [name for name in order if self.tiers[name].open_membership]
         self.open_tier: str | None = opened[0] if opened else None
-        self.clusters: list[tuple[str, frozenset[str]]] = [
-            (name, frozenset(config.clusters[name].members)) for name in sorted(config.clusters)
-        ]
+        self.clusters = ClusterIndex(config)
 
     def tier_for(self, product_id: str) -> str | None:
         """The tier that lists the product, else the first open tier, else None."""
         return self.listed.get(product_id, self.open_tier)
-
-    def clusters_of(self, product_id: str, base_currency: str) -> tuple[str, ...]:
-        """Names of the clusters listing the product id or its base currency, sorted."""
-        return tuple(
-            name
-            for name, members in self.clusters
-            if product_id in members or base_currency in members
-        )
 
 
 def tier_for(product_id: str, config: UniverseConfig) -> str | None:
@@ -112,7 +103,7 @@ def _admit(
         return exclusion
     if market.quote is None or market.quote_volume_24h is None:  # checked by the filters
         return Exclusion(pid, ExclusionReason.MISSING_DATA, "no quote or volume")
-    clusters = plan.clusters_of(pid, market.rules.base_currency)
+    clusters = plan.clusters.of(pid, market.rules.base_currency)
     return EligibleProduct(
         pid, tier_name, market.quote_volume_24h, market.quote.spread_bps, clusters
     )

@@ -5,15 +5,27 @@ from __future__ import annotations
 from trader.config.universe import UniverseConfig
 
 
+class ClusterIndex:
+    """The configured clusters in name order with their members, made once; a universe
+    build asks it for every product."""
+
+    def __init__(self, config: UniverseConfig) -> None:
+        self._clusters = [
+            (name, frozenset(config.clusters[name].members)) for name in sorted(config.clusters)
+        ]
+
+    def of(self, product_id: str, base_currency: str) -> tuple[str, ...]:
+        """Names of the clusters listing the product id or its base currency, sorted."""
+        return tuple(
+            name
+            for name, members in self._clusters
+            if product_id in members or base_currency in members
+        )
+
+
 def clusters_of(product_id: str, base_currency: str, config: UniverseConfig) -> tuple[str, ...]:
     """Names of the clusters listing the product id or its base currency, sorted."""
-    return tuple(
-        sorted(
-            name
-            for name, cluster in config.clusters.items()
-            if product_id in cluster.members or base_currency in cluster.members
-        )
-    )
+    return ClusterIndex(config).of(product_id, base_currency)
 
 
 def base_of(product_id: str) -> str:
