@@ -43,6 +43,7 @@ from decimal import Decimal
 from trader.config.app import BacktestConfig
 from trader.core.products import ceil_to_increment, floor_to_increment
 from trader.core.types import Candle, ProductRules, Quote
+from trader.core.values import write_once
 from trader.sim.market.bars import TopOfBook
 
 BPS = Decimal(10000)
@@ -85,17 +86,26 @@ class SpreadEstimator:
         return self.factor / 10000.0 / math.sqrt(per_day / 1e6)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class PathPoint:
     """A point of a bar's path: a corner, a crossed exit level or the first trade through a
     resting order's price; a trade prints there when `trade`; the touch is placed by `bid`
-    when set (a take-profit level), else around `price`."""
+    when set (a take-profit level), else around `price`. Read-only (`core/values.py`)."""
 
     time: float
     price: Decimal
     corner: bool
     trade: bool
-    bid: Decimal | None = None
+    bid: Decimal | None
+
+    def __init__(
+        self, time: float, price: Decimal, corner: bool, trade: bool, bid: Decimal | None = None
+    ) -> None:
+        self.time = time  # type: ignore[misc]
+        self.price = price  # type: ignore[misc]
+        self.corner = corner  # type: ignore[misc]
+        self.trade = trade  # type: ignore[misc]
+        self.bid = bid  # type: ignore[misc]
 
 
 def corners(bar: Candle, *, low_first: bool) -> list[Decimal]:
@@ -111,15 +121,27 @@ def corners(bar: Candle, *, low_first: bool) -> list[Decimal]:
 Level = tuple[Decimal, Decimal | None]  # (price on the path, bid shown there, if set)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Levels:
     """What a product's path stops at, besides its corners: exit levels of the position
-    held, and the prices own orders rest at (bids, asks)."""
+    held, and the prices own orders rest at (bids, asks). Read-only (`core/values.py`)."""
 
-    stops: Sequence[Level] = ()
-    targets: Sequence[Level] = ()
-    bids: Sequence[Decimal] = ()
-    asks: Sequence[Decimal] = ()
+    stops: Sequence[Level]
+    targets: Sequence[Level]
+    bids: Sequence[Decimal]
+    asks: Sequence[Decimal]
+
+    def __init__(
+        self,
+        stops: Sequence[Level] = (),
+        targets: Sequence[Level] = (),
+        bids: Sequence[Decimal] = (),
+        asks: Sequence[Decimal] = (),
+    ) -> None:
+        self.stops = stops  # type: ignore[misc]
+        self.targets = targets  # type: ignore[misc]
+        self.bids = bids  # type: ignore[misc]
+        self.asks = asks  # type: ignore[misc]
 
 
 class PathWalker:
@@ -280,3 +302,6 @@ class BarFills:
         stops: list[Level] = [] if stop is None else [(stop, None)]
         targets: list[Level] = [] if target is None else [(target * (1 + spread / 2), target)]
         return stops, targets
+
+
+write_once(PathPoint, Levels)

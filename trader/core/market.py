@@ -8,31 +8,51 @@ market data was last updated, and `age(now)` is what the stale-data checks compa
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from trader.core.types import ProductRules, Quote
+from trader.core.values import write_once
 
 CANDLE_SECONDS = 60
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class ProductMarket:
     """Everything the decision core knows about one product at snapshot time.
 
     `sigma` is the standard deviation of 1-minute log returns (a statistical estimate, float);
     `quote_volume_24h` is in quote currency; `listed_at` is epoch seconds (None = unknown).
     Bars are not copied into the snapshot: a strategy reads its closed bars through
-    `StrategyContext.bars` (only bars that ended by `now`, S-1).
+    `StrategyContext.bars` (only bars that ended by `now`, S-1). Read-only
+    (`core/values.py`).
     """
 
     rules: ProductRules
-    quote: Quote | None = None
-    quote_volume_24h: Decimal | None = None
-    listed_at: float | None = None
-    data_time: float | None = None
-    sigma: float | None = None
-    last_close: Decimal | None = None
+    quote: Quote | None
+    quote_volume_24h: Decimal | None
+    listed_at: float | None
+    data_time: float | None
+    sigma: float | None
+    last_close: Decimal | None
+
+    def __init__(
+        self,
+        rules: ProductRules,
+        quote: Quote | None = None,
+        quote_volume_24h: Decimal | None = None,
+        listed_at: float | None = None,
+        data_time: float | None = None,
+        sigma: float | None = None,
+        last_close: Decimal | None = None,
+    ) -> None:
+        self.rules = rules  # type: ignore[misc]
+        self.quote = quote  # type: ignore[misc]
+        self.quote_volume_24h = quote_volume_24h  # type: ignore[misc]
+        self.listed_at = listed_at  # type: ignore[misc]
+        self.data_time = data_time  # type: ignore[misc]
+        self.sigma = sigma  # type: ignore[misc]
+        self.last_close = last_close  # type: ignore[misc]
 
     @property
     def product_id(self) -> str:
@@ -45,17 +65,27 @@ class ProductMarket:
         return now - self.data_time
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class MarketSnapshot:
     """All products plus the market regime and the universe's tier assignment.
 
     `tiers` maps each eligible product to its tier (filled from the universe result); a
-    product missing from it is not eligible for entries.
+    product missing from it is not eligible for entries. Read-only (`core/values.py`).
     """
 
     products: Mapping[str, ProductMarket]
-    regime: str = "normal"
-    tiers: Mapping[str, str] = field(default_factory=dict)
+    regime: str
+    tiers: Mapping[str, str]
+
+    def __init__(
+        self,
+        products: Mapping[str, ProductMarket],
+        regime: str = "normal",
+        tiers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.products = products  # type: ignore[misc]
+        self.regime = regime  # type: ignore[misc]
+        self.tiers = {} if tiers is None else tiers  # type: ignore[misc]
 
     def get(self, product_id: str) -> ProductMarket | None:
         return self.products.get(product_id)
@@ -67,3 +97,6 @@ class MarketSnapshot:
     def with_tiers(self, tiers: Mapping[str, str]) -> MarketSnapshot:
         """A copy carrying the universe's tier assignment."""
         return MarketSnapshot(products=self.products, regime=self.regime, tiers=dict(tiers))
+
+
+write_once(ProductMarket, MarketSnapshot)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from trader.core.values import write_once
+
 
 class Side(StrEnum):
     BUY = "BUY"
@@ -58,9 +60,10 @@ class ProductRules:
     auction_mode: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Candle:
-    """A closed bucket of trades. `start` is the bucket's first second (UTC epoch)."""
+    """A closed bucket of trades. `start` is the bucket's first second (UTC epoch).
+    Read-only (`core/values.py`)."""
 
     product_id: str
     start: int
@@ -70,10 +73,29 @@ class Candle:
     close: Decimal
     volume: Decimal
 
+    def __init__(
+        self,
+        product_id: str,
+        start: int,
+        open: Decimal,
+        high: Decimal,
+        low: Decimal,
+        close: Decimal,
+        volume: Decimal,
+    ) -> None:
+        self.product_id = product_id  # type: ignore[misc]
+        self.start = start  # type: ignore[misc]
+        self.open = open  # type: ignore[misc]
+        self.high = high  # type: ignore[misc]
+        self.low = low  # type: ignore[misc]
+        self.close = close  # type: ignore[misc]
+        self.volume = volume  # type: ignore[misc]
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, init=False)
 class Trade:
-    """One market trade print. `side` is the maker side, as Coinbase reports it."""
+    """One market trade print. `side` is the maker side, as Coinbase reports it.
+    Read-only (`core/values.py`)."""
 
     product_id: str
     trade_id: str
@@ -82,10 +104,20 @@ class Trade:
     side: Side
     time: float
 
+    def __init__(
+        self, product_id: str, trade_id: str, price: Decimal, size: Decimal, side: Side, time: float
+    ) -> None:
+        self.product_id = product_id  # type: ignore[misc]
+        self.trade_id = trade_id  # type: ignore[misc]
+        self.price = price  # type: ignore[misc]
+        self.size = size  # type: ignore[misc]
+        self.side = side  # type: ignore[misc]
+        self.time = time  # type: ignore[misc]
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, init=False)
 class Quote:
-    """Best bid and ask of one product at `time`."""
+    """Best bid and ask of one product at `time`. Read-only (`core/values.py`)."""
 
     product_id: str
     bid: Decimal
@@ -93,6 +125,22 @@ class Quote:
     ask: Decimal
     ask_size: Decimal
     time: float
+
+    def __init__(
+        self,
+        product_id: str,
+        bid: Decimal,
+        bid_size: Decimal,
+        ask: Decimal,
+        ask_size: Decimal,
+        time: float,
+    ) -> None:
+        self.product_id = product_id  # type: ignore[misc]
+        self.bid = bid  # type: ignore[misc]
+        self.bid_size = bid_size  # type: ignore[misc]
+        self.ask = ask  # type: ignore[misc]
+        self.ask_size = ask_size  # type: ignore[misc]
+        self.time = time  # type: ignore[misc]
 
     @property
     def mid(self) -> Decimal:
@@ -118,3 +166,6 @@ class FeeRates:
 
     maker: Decimal
     taker: Decimal
+
+
+write_once(Candle, Trade, Quote)

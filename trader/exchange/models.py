@@ -12,10 +12,13 @@ from typing import Any
 
 from trader.core.orders import OrderStatus, RejectCause
 from trader.core.types import Quote, Side, Trade
+from trader.core.values import write_once
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Account:
+    """Read-only (`core/values.py`)."""
+
     uuid: str
     currency: str
     available: Decimal
@@ -23,6 +26,24 @@ class Account:
     account_type: str
     active: bool
     ready: bool
+
+    def __init__(
+        self,
+        uuid: str,
+        currency: str,
+        available: Decimal,
+        hold: Decimal,
+        account_type: str,
+        active: bool,
+        ready: bool,
+    ) -> None:
+        self.uuid = uuid  # type: ignore[misc]
+        self.currency = currency  # type: ignore[misc]
+        self.available = available  # type: ignore[misc]
+        self.hold = hold  # type: ignore[misc]
+        self.account_type = account_type  # type: ignore[misc]
+        self.active = active  # type: ignore[misc]
+        self.ready = ready  # type: ignore[misc]
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,3 +273,6 @@ class StreamStatus:
 
 MarketEvent = TickerEvent | TradesEvent | BookEvent | StreamStatus
 UserEvent = OrderEvent | StreamStatus
+
+
+write_once(Account)

@@ -12,17 +12,29 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from trader.core.types import Side
+from trader.core.values import write_once
 
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class FillRow:
+    """Read-only (`core/values.py`)."""
+
     side: Side
     price: Decimal
     size: Decimal
     commission: Decimal
     trade_time: float
+
+    def __init__(
+        self, side: Side, price: Decimal, size: Decimal, commission: Decimal, trade_time: float
+    ) -> None:
+        self.side = side  # type: ignore[misc]
+        self.price = price  # type: ignore[misc]
+        self.size = size  # type: ignore[misc]
+        self.commission = commission  # type: ignore[misc]
+        self.trade_time = trade_time  # type: ignore[misc]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +90,6 @@ def position_from_fills(fills: Iterable[FillRow]) -> PositionTotals:
     for fill in fills:
         position = apply_fill(position, fill)
     return position
+
+
+write_once(FillRow)

@@ -15,6 +15,7 @@ from typing import Any
 
 from trader.core.orders import OrderKind, OrderStatus
 from trader.core.types import BookLevel, FeeRates, Side, Trade
+from trader.core.values import write_once
 
 STOP_UP = "STOP_DIRECTION_STOP_UP"
 STOP_DOWN = "STOP_DIRECTION_STOP_DOWN"
@@ -167,11 +168,18 @@ class CancelOutcome:
     failure_reason: str = "UNKNOWN_CANCEL_FAILURE_REASON"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Balance:
+    """Read-only (`core/values.py`)."""
+
     currency: str
     available: Decimal
     hold: Decimal
+
+    def __init__(self, currency: str, available: Decimal, hold: Decimal) -> None:
+        self.currency = currency  # type: ignore[misc]
+        self.available = available  # type: ignore[misc]
+        self.hold = hold  # type: ignore[misc]
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,3 +207,6 @@ class VenueSetup:
         default_factory=lambda: FeeRates(maker=Decimal("0.004"), taker=Decimal("0.006"))
     )
     seed: int = 7
+
+
+write_once(Balance)

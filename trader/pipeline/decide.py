@@ -12,7 +12,7 @@ always run, whatever happened to entries (R-2). The caller persists and acts on 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from trader.config.loader import LoadedConfig
@@ -27,6 +27,7 @@ from trader.core.portfolio import Portfolio
 from trader.core.risk_state import RiskState
 from trader.core.timeframes import BarBook
 from trader.core.types import Candle, FeeRates
+from trader.core.values import write_once
 from trader.risk.config import RiskConfig
 from trader.risk.engine import evaluate
 from trader.risk.exits import exits_due, filter_exits
@@ -40,32 +41,60 @@ from trader.universe.changes import ExclusionChanges, exclusion_changes
 from trader.universe.filters import ProductFilter, default_filters
 from trader.universe.plugin import FilterPlugin
 
+ZERO = Decimal(0)
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, init=False)
 class DecisionInputs:
+    """What one step decides on. Read-only (`core/values.py`)."""
+
     now: float
     market: MarketSnapshot
     portfolio: Portfolio
     risk_state: RiskState
 
+    def __init__(
+        self, now: float, market: MarketSnapshot, portfolio: Portfolio, risk_state: RiskState
+    ) -> None:
+        self.now = now  # type: ignore[misc]
+        self.market = market  # type: ignore[misc]
+        self.portfolio = portfolio  # type: ignore[misc]
+        self.risk_state = risk_state  # type: ignore[misc]
 
-@dataclass(slots=True)
+
+@dataclass(slots=True, init=False)
 class DecisionStep:
     """Everything one step decided, with the numbers behind it, for audit and action.
-    Filled stage by stage (`DecisionCore.STAGES`); `decide` runs them all."""
+    Filled stage by stage (`DecisionCore.STAGES`); `decide` runs them all. Built with only
+    its inputs (its `__init__` written out: a dataclass-made one runs interpreted even in
+    the compiled copy, `core/values.py`)."""
 
     inputs: DecisionInputs
-    equity: Decimal = Decimal(0)
-    risk_state: RiskState = field(default_factory=RiskState)
-    halt: HaltTransition | None = None
-    market: MarketSnapshot | None = None
-    universe: UniverseResult | None = None
-    universe_refreshed: bool = False
-    exclusion_changes: ExclusionChanges | None = None
-    signals: Sequence[TriggerSignal] = ()
-    proposals: Sequence[Proposal] = ()
-    verdicts: Sequence[Verdict] = ()
-    exits: Sequence[ExitOrder] = ()
+    equity: Decimal
+    risk_state: RiskState
+    halt: HaltTransition | None
+    market: MarketSnapshot | None
+    universe: UniverseResult | None
+    universe_refreshed: bool
+    exclusion_changes: ExclusionChanges | None
+    signals: Sequence[TriggerSignal]
+    proposals: Sequence[Proposal]
+    verdicts: Sequence[Verdict]
+    exits: Sequence[ExitOrder]
+
+    def __init__(self, inputs: DecisionInputs) -> None:
+        self.inputs = inputs
+        self.equity = ZERO
+        self.risk_state = RiskState()
+        self.halt = None
+        self.market = None
+        self.universe = None
+        self.universe_refreshed = False
+        self.exclusion_changes = None
+        self.signals = ()
+        self.proposals = ()
+        self.verdicts = ()
+        self.exits = ()
 
     @property
     def now(self) -> float:
@@ -74,6 +103,9 @@ class DecisionStep:
     @property
     def approved(self) -> list[Verdict]:
         return [v for v in self.verdicts if v.approved]
+
+
+write_once(DecisionInputs)
 
 
 def exit_prices(market: MarketSnapshot) -> dict[str, Decimal]:

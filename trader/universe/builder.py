@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from trader.config.universe import TierConfig, UniverseConfig
 from trader.core.market import ProductMarket
+from trader.core.values import write_once
 from trader.universe.clusters import ClusterIndex
 from trader.universe.filters import (
     Exclusion,
@@ -23,13 +24,29 @@ from trader.universe.filters import (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class EligibleProduct:
+    """A product the universe admits, in its tier. Read-only (`core/values.py`)."""
+
     product_id: str
     tier: str
     quote_volume_24h: Decimal
     spread_bps: Decimal
-    clusters: tuple[str, ...] = ()
+    clusters: tuple[str, ...]
+
+    def __init__(
+        self,
+        product_id: str,
+        tier: str,
+        quote_volume_24h: Decimal,
+        spread_bps: Decimal,
+        clusters: tuple[str, ...] = (),
+    ) -> None:
+        self.product_id = product_id  # type: ignore[misc]
+        self.tier = tier  # type: ignore[misc]
+        self.quote_volume_24h = quote_volume_24h  # type: ignore[misc]
+        self.spread_bps = spread_bps  # type: ignore[misc]
+        self.clusters = clusters  # type: ignore[misc]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,16 +88,13 @@ def tier_for(product_id: str, config: UniverseConfig) -> str | None:
     return TierPlan(config).tier_for(product_id)
 
 
-def tier_exclusion(market: ProductMarket, tier_name: str, tier: TierConfig) -> Exclusion | None:
-    """Volume and spread thresholds of the product's tier (missing data excludes)."""
-    pid = market.product_id
-    volume = market.quote_volume_24h
-    if market.quote is None or volume is None:
-        return Exclusion(pid, ExclusionReason.MISSING_DATA, "no quote or volume")
+def tier_exclusion(
+    pid: str, tier_name: str, tier: TierConfig, volume: Decimal, spread: Decimal
+) -> Exclusion | None:
+    """Volume and spread thresholds of the product's tier (24 h quote volume, bps)."""
     if volume < tier.min_quote_volume_24h:
         detail = f"{tier_name}: 24h volume {volume} < {tier.min_quote_volume_24h}"
         return Exclusion(pid, ExclusionReason.LOW_VOLUME, detail)
-    spread = market.quote.spread_bps
     if spread > tier.max_spread_bps:
         detail = f"{tier_name}: spread {spread:.2f}bps > {tier.max_spread_bps}"
         return Exclusion(pid, ExclusionReason.SPREAD_TOO_WIDE, detail)
@@ -98,15 +112,15 @@ def _admit(
     tier_name = plan.tier_for(pid)
     if tier_name is None:
         return Exclusion(pid, ExclusionReason.NO_TIER, "in no tier and no open tier")
-    exclusion = tier_exclusion(market, tier_name, plan.tiers[tier_name])
+    volume = market.quote_volume_24h
+    if market.quote is None or volume is None:  # checked by the filters
+        return Exclusion(pid, ExclusionReason.MISSING_DATA, "no quote or volume")
+    spread = market.quote.spread_bps
+    exclusion = tier_exclusion(pid, tier_name, plan.tiers[tier_name], volume, spread)
     if exclusion is not None:
         return exclusion
-    if market.quote is None or market.quote_volume_24h is None:  # checked by the filters
-        return Exclusion(pid, ExclusionReason.MISSING_DATA, "no quote or volume")
     clusters = plan.clusters.of(pid, market.rules.base_currency)
-    return EligibleProduct(
-        pid, tier_name, market.quote_volume_24h, market.quote.spread_bps, clusters
-    )
+    return EligibleProduct(pid, tier_name, volume, spread, clusters)
 
 
 def refresh_due(previous: UniverseResult | None, now: float, config: UniverseConfig) -> bool:
@@ -154,3 +168,6 @@ def _cap_tiers(
                     item.product_id, ExclusionReason.TIER_FULL, detail
                 )
     return dict(sorted(eligible.items()))
+
+
+write_once(EligibleProduct)

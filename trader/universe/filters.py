@@ -15,6 +15,7 @@ from typing import Protocol
 
 from trader.config.universe import UniverseConfig
 from trader.core.market import ProductMarket
+from trader.core.values import write_once
 
 MINUTES_PER_DAY = 1440
 SECONDS_PER_DAY = 86400.0
@@ -35,13 +36,19 @@ class ExclusionReason(StrEnum):
     NO_TIER = "no_tier"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Exclusion:
-    """Why a product is not in the universe; `detail` carries the numbers."""
+    """Why a product is not in the universe; `detail` carries the numbers.
+    Read-only (`core/values.py`)."""
 
     product_id: str
     reason: ExclusionReason | str  # a user's filter: its id (STR-2)
     detail: str
+
+    def __init__(self, product_id: str, reason: ExclusionReason | str, detail: str) -> None:
+        self.product_id = product_id  # type: ignore[misc]
+        self.reason = reason  # type: ignore[misc]
+        self.detail = detail  # type: ignore[misc]
 
 
 class ProductFilter(Protocol):
@@ -192,3 +199,6 @@ def first_exclusion(
         if exclusion is not None:
             return exclusion
     return None
+
+
+write_once(Exclusion)
