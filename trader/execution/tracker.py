@@ -9,7 +9,9 @@ transaction. Orders without our prefix are foreign: recorded and left alone.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import structlog
 
@@ -21,7 +23,7 @@ from trader.execution import store
 from trader.execution.ids import OrderIds
 from trader.execution.intents import IntentState, state_from_venue
 from trader.execution.metrics import ExecutionMetrics
-from trader.state.db import Database
+from trader.state.db import Database, transaction
 from trader.state.orders import intent_ids_of_orders, upsert_order
 
 log = structlog.get_logger("trader.execution")
@@ -57,63 +59,31 @@ class OrderTracker:
                     status=event.status,
                 )
             return
-        intent = await self.db.run(
-            lambda conn: store.intent_by_client_id(conn, event.client_order_id)
-        )
-        await self.db.run(
-            lambda conn: upsert_order(conn, event, intent.intent_id if intent else None, False, now)
-        )
-        if intent is None:
+        seen = await self.db.run(lambda conn: _record_own_event(conn, event, now))
+        if seen.intent_id is None:
             log.error(
                 "own_order_without_intent",
                 order_id=event.order_id,
                 client_order_id=event.client_order_id,
             )
             return
-        if intent.state is IntentState.REJECTED and await self.db.run(
-            lambda conn: store.overrule_rejection(conn, intent.intent_id, event.order_id, now)
-        ):
+        if seen.overruled:
             log.critical(
                 "rejected_intent_has_venue_order",
-                intent_id=intent.intent_id,
+                intent_id=seen.intent_id,
                 order_id=event.order_id,
                 status=event.status,
             )
-        await self._apply(intent.intent_id, intent.exchange_order_id, event, now)
-
-    async def _apply(
-        self, intent_id: str, known_order_id: str | None, event: OrderEvent, now: float
-    ) -> None:
-        if known_order_id is None:
-            await self.db.run(
-                lambda conn: store.update_fields(
-                    conn, intent_id, now, exchange_order_id=event.order_id
-                )
-            )
-        await self.db.run(
-            lambda conn: store.record_progress(
-                conn,
-                intent_id,
-                event.cumulative_quantity,
-                event.filled_value,
-                event.total_fees,
-                now,
-            )
-        )
-        target = state_from_venue(event.status, event.cumulative_quantity)
-        if target is not None and await self.db.run(
-            lambda conn: store.move(conn, intent_id, target, now)
-        ):
-            self.metrics.orders.labels(state=target.value).inc()
+        if seen.moved_to is not None:
+            self.metrics.orders.labels(state=seen.moved_to.value).inc()
             log.info(
                 "order_state",
-                intent_id=intent_id,
+                intent_id=seen.intent_id,
                 order_id=event.order_id,
-                state=target.value,
+                state=seen.moved_to.value,
                 filled=str(event.cumulative_quantity),
             )
-        stored, _ = await self.db.run(lambda conn: store.fills_of_order(conn, event.order_id))
-        if event.cumulative_quantity > stored:
+        if seen.fills_missing:
             await self.sync_fills(order_ids=[event.order_id])
 
     async def sync_fills(
@@ -123,16 +93,8 @@ class OrderTracker:
         fills = await self.exchange.fills(order_ids=order_ids or (), start=start)
         if not fills:
             return []
-        intent_ids = await self.db.run(
-            lambda conn: intent_ids_of_orders(conn, {f.order_id for f in fills})
-        )
-        own = [f for f in fills if f.order_id in intent_ids]
-        if not own:
-            return []
         now = self._clock()
-        fresh = await self.db.run(
-            lambda conn: store.insert_fills(conn, own, intent_ids, "rest", now)
-        )
+        intent_ids, fresh = await self.db.run(lambda conn: _store_own_fills(conn, fills, now))
         if fresh:
             for listener in self.fill_listeners:
                 await listener(fresh)
@@ -159,3 +121,55 @@ class OrderTracker:
     async def on_order(self, order: Order) -> None:
         """An order read over REST (a refresh, a lookup by client id)."""
         await self.on_order_event(order_event(order))
+
+
+@dataclass(slots=True)
+class _SeenEvent:
+    """What one own-order event changed: its intent (None: no intent has its client id),
+    a rejection the venue overruled, the state the intent moved to, and whether the
+    order shows more filled than its stored fills."""
+
+    intent_id: str | None = None
+    overruled: bool = False
+    moved_to: IntentState | None = None
+    fills_missing: bool = False
+
+
+def _record_own_event(conn: sqlite3.Connection, event: OrderEvent, now: float) -> _SeenEvent:
+    """The order row, the intent's venue id, progress and state, in one transaction."""
+    with transaction(conn):
+        intent = store.intent_by_client_id(conn, event.client_order_id)
+        upsert_order(conn, event, intent.intent_id if intent else None, False, now)
+        if intent is None:
+            return _SeenEvent()
+        seen = _SeenEvent(intent.intent_id)
+        seen.overruled = intent.state is IntentState.REJECTED and store.overrule_rejection(
+            conn, intent.intent_id, event.order_id, now
+        )
+        if intent.exchange_order_id is None:
+            store.update_fields(conn, intent.intent_id, now, exchange_order_id=event.order_id)
+        store.record_progress(
+            conn,
+            intent.intent_id,
+            event.cumulative_quantity,
+            event.filled_value,
+            event.total_fees,
+            now,
+        )
+        target = state_from_venue(event.status, event.cumulative_quantity)
+        if target is not None and store.move(conn, intent.intent_id, target, now):
+            seen.moved_to = target
+        stored, _ = store.fills_of_order(conn, event.order_id)
+        seen.fills_missing = event.cumulative_quantity > stored
+        return seen
+
+
+def _store_own_fills(
+    conn: sqlite3.Connection, fills: list[Fill], now: float
+) -> tuple[dict[str, str], list[Fill]]:
+    """The fills of own orders not stored before, stored (order id -> intent id, new ones)."""
+    intent_ids = intent_ids_of_orders(conn, {f.order_id for f in fills})
+    own = [f for f in fills if f.order_id in intent_ids]
+    if not own:
+        return intent_ids, []
+    return intent_ids, store.insert_fills(conn, own, intent_ids, "rest", now)

@@ -102,7 +102,12 @@ def connect(
 
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
+    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception. Inside another transaction
+    it is a savepoint of that one: its writes are undone alone when it fails, and
+    committed only with the outer transaction."""
+    if conn.in_transaction:
+        yield from _savepoint(conn)
+        return
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
@@ -110,6 +115,17 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def _savepoint(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    conn.execute("SAVEPOINT nested")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK TO nested")
+        conn.execute("RELEASE nested")
+        raise
+    conn.execute("RELEASE nested")
 
 
 def open_and_migrate(

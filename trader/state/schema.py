@@ -205,6 +205,12 @@ V7 = """
 CREATE INDEX intents_created ON intents (created_at);
 """
 
+# PERF: each position's exit plan is the latest filled buy of its product; without an
+# index in that order the read sorts every intent the product ever had
+V8 = """
+CREATE INDEX intents_entry ON intents (product_id, side, created_at);
+"""
+
 MIGRATIONS: list[tuple[int, str]] = [
     (1, V1),
     (2, V2),
@@ -213,6 +219,7 @@ MIGRATIONS: list[tuple[int, str]] = [
     (5, V5),
     (6, V6),
     (7, V7),
+    (8, V8),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
