@@ -11,7 +11,6 @@ Each bar itself is fed to the candle store and the core only at its end.
 from __future__ import annotations
 
 import bisect
-import heapq
 from collections.abc import Iterator, Sequence
 
 from trader.backtest.data import Dataset
@@ -25,27 +24,28 @@ def rows_between(starts: Sequence[int], first: int, end: int) -> tuple[int, int]
 
 
 def merged_slots(dataset: Dataset, first: int, end: int) -> Iterator[tuple[int, list[Candle]]]:
-    """Every bar time in [first, end) with the bars starting then, product order fixed."""
-    series = dataset.series
-    order = sorted(series)
-
-    def starts(index: int) -> Iterator[tuple[int, int, int]]:
-        bars = series[order[index]]
+    """Every bar time in [first, end) with the bars starting then, product order fixed.
+    Each product keeps a cursor into its bars; a bar time takes the bar under every
+    cursor that starts then."""
+    ordered = [dataset.series[pid] for pid in sorted(dataset.series)]
+    cursors: list[int] = []
+    ends: list[int] = []
+    times: set[int] = set()
+    for bars in ordered:
         low, high = rows_between(bars.starts, first, end)
-        for row in range(low, high):
-            yield bars.starts[row], index, row
-
-    current: int | None = None
-    bucket: list[Candle] = []
-    for start, index, row in heapq.merge(*(starts(i) for i in range(len(order)))):
-        if start != current and bucket:
-            assert current is not None
-            yield current, bucket
-            bucket = []
-        current = start
-        bucket.append(series[order[index]].candle(row))
-    if bucket and current is not None:
-        yield current, bucket
+        cursors.append(low)
+        ends.append(high)
+        times.update(bars.starts[low:high])
+    for t in sorted(times):
+        bucket: list[Candle] = []
+        for index in range(len(ordered)):
+            row = cursors[index]
+            if row < ends[index]:
+                bars = ordered[index]
+                if bars.starts[row] == t:
+                    bucket.append(bars.candle(row))
+                    cursors[index] = row + 1
+        yield t, bucket
 
 
 def slot_opening(dataset: Dataset, fills: BarFills, bar: Candle) -> Quote:

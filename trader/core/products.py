@@ -13,17 +13,32 @@ from trader.core.types import ProductRules, Side
 
 def floor_to_increment(value: Decimal, increment: Decimal) -> Decimal:
     """Largest multiple of `increment` that is <= `value`."""
-    if increment <= 0:
-        raise ValueError(f"increment must be positive, got {increment}")
-    steps = (value / increment).to_integral_value(rounding=ROUND_FLOOR)
-    return (steps * increment).quantize(increment)
+    return _to_increment(value, increment, ROUND_FLOOR)
 
 
 def ceil_to_increment(value: Decimal, increment: Decimal) -> Decimal:
     """Smallest multiple of `increment` that is >= `value`."""
+    return _to_increment(value, increment, ROUND_CEILING)
+
+
+_POWERS_OF_TEN: dict[str, bool] = {}  # an increment as written -> is it 1 x 10^k
+
+
+def _to_increment(value: Decimal, increment: Decimal, rounding: str) -> Decimal:
+    """`value` rounded to a multiple of `increment`, written with the increment's places.
+    For an increment written as a power of ten (0.01, 1, 1E+1) that is one `quantize`;
+    any other (0.05, 0.5, 0.010) counts whole increments. Both give the same Decimal."""
     if increment <= 0:
         raise ValueError(f"increment must be positive, got {increment}")
-    steps = (value / increment).to_integral_value(rounding=ROUND_CEILING)
+    written = str(increment)  # "0.01" and "0.010" are equal Decimals, not equal grids
+    power = _POWERS_OF_TEN.get(written)
+    if power is None:
+        if len(_POWERS_OF_TEN) >= 1024:
+            _POWERS_OF_TEN.clear()
+        power = _POWERS_OF_TEN[written] = increment.as_tuple().digits == (1,)
+    if power:
+        return value.quantize(increment, rounding=rounding)
+    steps = (value / increment).to_integral_value(rounding=rounding)
     return (steps * increment).quantize(increment)
 
 
