@@ -18,7 +18,6 @@ import orjson
 from trader.core.orders import TERMINAL_STATUSES
 from trader.core.types import Side
 from trader.exchange.models import Fill
-from trader.execution.accounting import FillRow, PositionTotals, position_from_fills
 from trader.execution.intents import (
     LIVE_STATES,
     WORKING,
@@ -29,6 +28,7 @@ from trader.execution.intents import (
     state_values,
 )
 from trader.state.db import transaction
+from trader.state.positions import refresh_position
 
 INTENT_COLUMNS = (
     "intent_id, client_order_id, proposal_id, cycle_id, mode, purpose, product_id, side, "
@@ -339,48 +339,14 @@ def insert_fills(
             )
             if cursor.rowcount == 1:
                 fresh.append(fill)
-        for product_id in {fill.product_id for fill in fresh}:
-            refresh_position(conn, product_id, now)
+        for product_id in sorted({fill.product_id for fill in fresh}):
+            mine = [fill for fill in fresh if fill.product_id == product_id]
+            refresh_position(conn, product_id, now, mine)
         for order_id in {fill.order_id for fill in fresh}:
             intent_id = intent_ids.get(order_id)
             if intent_id is not None:
                 progress_from_fills(conn, order_id, intent_id, now)
     return fresh
-
-
-def refresh_position(conn: sqlite3.Connection, product_id: str, now: float) -> PositionTotals:
-    """Recompute one product's position from its fills (call inside a transaction)."""
-    rows = conn.execute(
-        "SELECT side, price, size, commission, trade_time FROM fills WHERE product_id = ? "
-        "ORDER BY trade_time, trade_id",
-        (product_id,),
-    ).fetchall()
-    totals = position_from_fills(
-        FillRow(Side(r[0]), Decimal(r[1]), Decimal(r[2]), Decimal(r[3]), r[4]) for r in rows
-    )
-    conn.execute(
-        "INSERT INTO positions (product_id, base_size, average_cost, realized_pnl, fees_paid, "
-        "opened_at, realized_at_open, last_close_pnl, last_closed_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (product_id) DO UPDATE SET base_size = excluded.base_size, "
-        "average_cost = excluded.average_cost, realized_pnl = excluded.realized_pnl, "
-        "fees_paid = excluded.fees_paid, opened_at = excluded.opened_at, "
-        "realized_at_open = excluded.realized_at_open, last_close_pnl = excluded.last_close_pnl, "
-        "last_closed_at = excluded.last_closed_at, updated_at = excluded.updated_at",
-        (
-            product_id,
-            str(totals.base_size),
-            str(totals.average_cost),
-            str(totals.realized_pnl),
-            str(totals.fees_paid),
-            totals.opened_at,
-            str(totals.realized_at_open),
-            None if totals.last_close_pnl is None else str(totals.last_close_pnl),
-            totals.last_closed_at,
-            now,
-        ),
-    )
-    return totals
 
 
 def fills_of_order(conn: sqlite3.Connection, order_id: str) -> tuple[Decimal, Decimal]:

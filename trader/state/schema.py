@@ -211,6 +211,15 @@ V8 = """
 CREATE INDEX intents_entry ON intents (product_id, side, created_at);
 """
 
+# PERF: a position row keeps the key of the last fill folded into it, so new fills are
+# folded onto it instead of every fill of the product again (state/positions.py); the
+# product's fills in their folding order come from an index
+V9 = """
+ALTER TABLE positions ADD COLUMN fills_through_time REAL;
+ALTER TABLE positions ADD COLUMN fills_through_id TEXT;
+CREATE INDEX fills_product ON fills (product_id, trade_time, trade_id);
+"""
+
 MIGRATIONS: list[tuple[int, str]] = [
     (1, V1),
     (2, V2),
@@ -220,6 +229,7 @@ MIGRATIONS: list[tuple[int, str]] = [
     (6, V6),
     (7, V7),
     (8, V8),
+    (9, V9),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
