@@ -44,3 +44,22 @@ def test_s1_quote_volume_24h_is_the_sum_of_its_hours_after_every_candle(steps, v
         expected = repr(_naive_day(seen))  # the same digits and exponent, not only value
         assert repr(store.quote_volume_24h("AAA-USD")) == expected
         assert repr(store.quote_volume_24h("AAA-USD")) == expected  # read twice
+
+
+def _candle(start: int, close: str) -> Candle:
+    price = Decimal(close)
+    return Candle("BTC-USD", start, price, price, price, price, Decimal(1))
+
+
+def test_perf5_equal_prices_share_one_object_unless_the_store_is_told_not_to():
+    """The daemon's store keeps one Decimal per distinct price (PERF-5); a backtest's
+    short history keeps each candle as it came — the same values either way."""
+    fed = [_candle(60 * n, close) for n, close in enumerate(["1.5", "2", "1.5", "2.0"])]
+    shared, kept = CandleStore(10), CandleStore(10, intern_prices=False)
+    for candle in fed:
+        shared.add(candle)
+        kept.add(candle)
+    assert list(shared.closed_candles("BTC-USD")) == list(kept.closed_candles("BTC-USD")) == fed
+    first, _, third, _ = shared.closed_candles("BTC-USD")
+    assert third.close is first.close
+    assert all(a is b for a, b in zip(kept.closed_candles("BTC-USD"), fed, strict=True))

@@ -17,13 +17,11 @@ from decimal import Decimal, InvalidOperation
 from trader.core.types import Candle
 from trader.recorded.errors import RecordedDataError, ohlcv_problem
 
-MAX_PRICES = 4096  # recent distinct price texts kept per product (under 1 MB)
-
 
 class BarSeries:
     """One product's bars, oldest first: starts (epoch s) and `open,high,low,close,volume`."""
 
-    __slots__ = ("_files", "_prices", "_summary", "_texts", "path", "product_id", "starts")
+    __slots__ = ("_files", "_summary", "_texts", "path", "product_id", "starts")
 
     def __init__(
         self,
@@ -39,7 +37,6 @@ class BarSeries:
         self._texts = texts
         self._files = list(files)  # (first index, file) when the rows come from several files
         self._summary: tuple[Decimal, int] | None = None  # (lowest low, close places), once
-        self._prices: dict[str, Decimal] = {}  # price text -> its Decimal, bounded
 
     def texts(self) -> list[str]:
         """Each bar's recorded `open,high,low,close,volume` text, oldest first."""
@@ -106,40 +103,22 @@ class BarSeries:
 
     def candle(self, index: int) -> Candle:
         """The bar at `index` with exact Decimals; RecordedDataError if it is malformed."""
-        o, h, lo, c, v = self._numbers(index)
+        o, h, lo, c, v = values = self._numbers(index)
+        if not all(x.is_finite() for x in values):
+            raise self._error(index, f"not five finite numbers: {self._texts[index]!r}")
         problem = ohlcv_problem(o, h, lo, c, v)
         if problem is not None:
             raise self._error(index, problem)
         return Candle(self.product_id, self.starts[index], o, h, lo, c, v)
 
     def _numbers(self, index: int) -> list[Decimal]:
-        """The bar's five finite numbers. A price text seen before gives the same Decimal
-        object again (prices repeat on the tick grid): parsed once, and the candle store's
-        own interning then finds it by identity (`marketdata/candles.py`)."""
-        texts = self._texts[index].split(",")
-        if len(texts) != 5:
-            raise self._error(index, f"not five numbers: {self._texts[index]!r}")
-        prices = self._prices
-        values: list[Decimal] = []
-        for n, text in enumerate(texts):
-            value = prices.get(text) if n < 4 else None
-            if value is None:
-                value = self._parsed(index, text)
-                if n < 4:
-                    if len(prices) >= MAX_PRICES:
-                        prices.clear()
-                    prices[text] = value
-            values.append(value)
-        return values
-
-    def _parsed(self, index: int, text: str) -> Decimal:
         try:
-            value = Decimal(text)
+            values = [Decimal(x) for x in self._texts[index].split(",")]
         except (InvalidOperation, ValueError) as exc:
             raise self._error(index, f"not five numbers: {self._texts[index]!r}") from exc
-        if not value.is_finite():
-            raise self._error(index, f"not five finite numbers: {self._texts[index]!r}")
-        return value
+        if len(values) != 5:
+            raise self._error(index, f"not five numbers: {self._texts[index]!r}")
+        return values
 
     def lowest_low(self) -> Decimal:
         """The lowest low; RecordedDataError on an empty set or a low that is no number (the

@@ -30,7 +30,7 @@ class BacktestMarket:
 
     def __init__(self, history: int, bar_seconds: int = CANDLE_S) -> None:
         self.bar_seconds = bar_seconds
-        self.candles = CandleStore(history)
+        self.candles = CandleStore(history, intern_prices=False)  # a few bars per product
         self._quotes: dict[str, Quote] = {}
         self._updated: dict[str, float] = {}
 

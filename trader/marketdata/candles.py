@@ -29,10 +29,14 @@ CandleListener = Callable[[Candle], None]
 class CandleStore:
     """Bounded history of closed 1-minute candles per product."""
 
-    def __init__(self, history: int = DEFAULT_HISTORY) -> None:
+    def __init__(self, history: int = DEFAULT_HISTORY, *, intern_prices: bool = True) -> None:
+        """`intern_prices`: share one Decimal object among equal stored prices (the daemon
+        keeps `history` candles of every product, PERF-5); a backtest's short history
+        does not need it."""
         if history < 1:
             raise ValueError("history must hold at least one candle")
         self.history = history
+        self.intern_prices = intern_prices
         self._series: dict[str, deque[Candle]] = {}
         self._listeners: list[CandleListener] = []
         self.listener_errors = 0
@@ -51,7 +55,8 @@ class CandleStore:
             series = self._series[candle.product_id] = deque(maxlen=self.history)
         if series and candle.start <= series[-1].start:
             return False
-        candle = self._interned(candle)
+        if self.intern_prices:
+            candle = self._interned(candle)
         series.append(candle)
         volume = self._volume.get(candle.product_id)
         if volume is None:
