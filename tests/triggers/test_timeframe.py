@@ -207,3 +207,21 @@ def _repo_app_yaml():
     from pathlib import Path
 
     return Path(__file__).resolve().parents[2] / "app.yaml.example"
+
+
+@settings(max_examples=20, deadline=None)
+@given(minute_walk(days=1.6), st.sets(st.sampled_from(sorted(EVERYTHING)), max_size=4))
+def test_s1_a_subset_of_triggers_fires_what_all_of_them_fire_of_its_kinds(minutes, enabled):
+    """The measures only disabled triggers read are skipped: the enabled ones fire exactly
+    as they do with every trigger on, at every bar close."""
+    every = config(timeframe="5m", **EVERYTHING)
+    some = config(timeframe="5m", **{name: EVERYTHING[name] for name in enabled})
+    kinds = {kind for name in enabled for kind in TriggerKind if kind.value.startswith(name)}
+    bars = batch(minutes, 300)
+    full, part = TriggerEngine(every, 300), TriggerEngine(some, 300)
+    full.feed(bars)
+    part.feed(bars)
+    for bar in bars:
+        now = float(bar.start + 300)
+        assert part.fired(now) == [s for s in full.fired(now) if s.kind in kinds]
+        assert part.sigma("X-USD") == full.sigma("X-USD")

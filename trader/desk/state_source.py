@@ -55,10 +55,13 @@ class StoredState:
     async def read(self, now: float) -> tuple[Portfolio, RiskState]:
         cash, known = await self.balances.cash()
         quote = self.quote_currency
-        portfolio = await self.db.run(lambda conn: load_portfolio(conn, cash, quote, known))
         status = self.keeper.status
-        risk = await self.db.run(lambda conn: load_risk_state(conn, status, now))
-        return portfolio, risk
+        return await self.db.run(  # one read of the file: the pair is consistent
+            lambda conn: (
+                load_portfolio(conn, cash, quote, known),
+                load_risk_state(conn, status, now),
+            )
+        )
 
     def decided(self, step: DecisionStep) -> None:
         return None

@@ -28,7 +28,8 @@ DAY, HOUR, MOVES = range(3)
 
 
 class SeriesMeasures(NamedTuple):
-    """Indicator values after the last applied candle (returns are fractions).
+    """Indicator values after the last applied candle (returns are fractions); the
+    measures only a disabled trigger reads are None.
 
     A NamedTuple rather than a frozen dataclass: built once per product per candle, and a
     frozen dataclass's __init__ costs several times more."""
@@ -80,6 +81,11 @@ class ProductSeries:
         self._prior_high: float | None = None
         self._prior_low: float | None = None
         self._cached: SeriesMeasures | None = None
+        # what the enabled triggers read (`scoring.product_signals`); the rest stays None
+        self._wants_returns = config.price_move.enabled or config.volume_spike.enabled
+        self._wants_volume = config.volume_spike.enabled
+        self._wants_breakout = config.breakout.enabled
+        self._wants_momentum = config.momentum.enabled
 
     def apply(self, candle: Candle) -> None:
         """Fold one closed candle in (strictly after the previous one)."""
@@ -123,21 +129,27 @@ class ProductSeries:
         return self._cached
 
     def _compute(self, last_start: int, close: float) -> SeriesMeasures:
+        """The measures the enabled triggers read; a disabled trigger's stay None."""
         bar = last_start // self.bar_s
-        momentum_return = self._lagged_return(bar, self._momentum_bars, close)
-        moves = self._ring.sums[MOVES]
-        comparisons = moves[RETURNS]
-        has_moves = momentum_return is not None and comparisons > 0
+        returns, breakout = self._wants_returns, self._wants_breakout
+        momentum_return = None
+        up_share = down_share = None
+        if self._wants_momentum:
+            momentum_return = self._lagged_return(bar, self._momentum_bars, close)
+            moves = self._ring.sums[MOVES]
+            comparisons = moves[RETURNS]
+            if momentum_return is not None and comparisons > 0:
+                up_share, down_share = moves[UPS] / comparisons, moves[DOWNS] / comparisons
         return SeriesMeasures(
             last_start=last_start,
-            return_15m=self._lagged_return(bar, self._lag_15m, close),
-            return_60m=self._lagged_return(bar, self._lag_60m, close),
-            volume_ratio=self._volume_ratio(),
-            breakout_up=self._breakout(close, self._prior_high, up=True),
-            breakout_down=self._breakout(close, self._prior_low, up=False),
+            return_15m=self._lagged_return(bar, self._lag_15m, close) if returns else None,
+            return_60m=self._lagged_return(bar, self._lag_60m, close) if returns else None,
+            volume_ratio=self._volume_ratio() if self._wants_volume else None,
+            breakout_up=self._breakout(close, self._prior_high, up=True) if breakout else None,
+            breakout_down=self._breakout(close, self._prior_low, up=False) if breakout else None,
             momentum_return=momentum_return,
-            momentum_up_share=moves[UPS] / comparisons if has_moves else None,
-            momentum_down_share=moves[DOWNS] / comparisons if has_moves else None,
+            momentum_up_share=up_share,
+            momentum_down_share=down_share,
             sigma=self.sigma(),
         )
 
