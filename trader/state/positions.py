@@ -82,7 +82,7 @@ def _stored(conn: sqlite3.Connection, product_id: str) -> tuple[PositionTotals, 
         last_close_pnl=None if row[6] is None else Decimal(row[6]),
         last_closed_at=row[7],
     )
-    return totals, (float(row[8]), str(row[9]))
+    return totals, (row[8], row[9])  # REAL and TEXT columns: a float and a str
 
 
 def _newest_other(
@@ -95,7 +95,7 @@ def _newest_other(
         f"AND trade_id NOT IN ({marks}) ORDER BY trade_time DESC, trade_id DESC LIMIT 1",
         (product_id, *fresh_ids),
     ).fetchone()
-    return None if row is None else (float(row[0]), str(row[1]))
+    return None if row is None else (row[0], row[1])
 
 
 def _folded_from_first(
@@ -109,7 +109,7 @@ def _folded_from_first(
     totals = position_from_fills(
         FillRow(Side(r[0]), Decimal(r[1]), Decimal(r[2]), Decimal(r[3]), r[4]) for r in rows
     )
-    return totals, (float(rows[-1][4]), str(rows[-1][5])) if rows else None
+    return totals, (rows[-1][4], rows[-1][5]) if rows else None
 
 
 def _write(
