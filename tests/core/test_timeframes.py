@@ -88,9 +88,11 @@ def test_str4_recorded_bars_split_for_the_triggers_resample_to_the_recorded_bars
             from_pieces.add(piece, 60)
         for bar in native:
             from_native.add(bar, minutes * 60)
-        assert list(from_pieces.bars) == list(from_native.bars) == batch(native, seconds)[
-            : len(from_native.bars)
-        ]
+        assert (
+            list(from_pieces.bars)
+            == list(from_native.bars)
+            == batch(native, seconds)[: len(from_native.bars)]
+        )
 
 
 def test_str4_a_bar_is_visible_only_after_it_closed_at_a_decision_time():

@@ -26,6 +26,7 @@ from trader.exchange.models import Account
 from trader.execution.accounting import FillRow
 from trader.matching.types import Balance
 from trader.pipeline.decide import DecisionInputs
+from trader.triggers.series import SeriesMeasures
 from trader.universe.builder import EligibleProduct
 from trader.universe.filters import Exclusion, ExclusionReason
 
@@ -73,6 +74,11 @@ MADE: dict[type, Callable[[], dict[str, Any]]] = {
     FillRow: lambda: dict(side=Side.BUY, price=D(1), size=D(2), commission=D(3), trade_time=4.0),
     Cooldown: lambda: dict(until=5.0, reason="stop_loss"),
     TradeStamp: lambda: dict(time=6.0, product_id="BTC-USD"),
+    SeriesMeasures: lambda: dict(
+        last_start=300, return_15m=0.01, return_60m=None, volume_ratio=1.5, breakout_up=0.02,
+        breakout_down=-0.02, momentum_return=0.03, momentum_up_share=0.6,
+        momentum_down_share=0.4, sigma=0.001,
+    ),
     RiskState: lambda: dict(
         trading_state=TradingState.REDUCING, halt_reason="loss", halted_at=1.0,
         high_water_mark=D(2), day_start_equity=D(3), day="2021-01-02",

@@ -78,6 +78,7 @@ def test_str5_a_users_strategy_trades_in_paper_and_is_attributed(tmp_path):
         )
         assert rows and all(r[1] == "first_bar" for r in rows), rows
         assert {r[0] for r in rows if r[2] == "entry"} == {"first_bar"}
+
         def fills_exported() -> str | None:
             text = daemon.metrics()
             return text if metric(text, "trader_strategy_fills") else None

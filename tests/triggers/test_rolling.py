@@ -40,6 +40,33 @@ def test_s1_window_ring_latest_at_or_before(minutes, lag, slack):
         assert ring.latest_at_or_before(target, oldest, 0) == expected
 
 
+@settings(max_examples=40, deadline=None)
+@given(increasing_minutes, st.integers(min_value=2, max_value=30), st.data())
+def test_s1_a_ring_keeping_some_channels_sums_them_exactly_as_a_full_one(minutes, size, data):
+    """Channels and windows nobody reads are left out; the kept ones are bit-identical."""
+    spans = (size, data.draw(st.integers(min_value=1, max_value=size)))
+    phase = data.draw(st.integers(0, 100))
+    full = WindowRing(size, 3, spans, phase=phase)
+    part = WindowRing(size, 3, spans, ((0, 2), ()), phase=phase, stored=(0, 2))
+    count = 3 * len(minutes)
+    values = data.draw(st.lists(st.floats(-1e3, 1e3), min_size=count, max_size=count))
+    for i, minute in enumerate(minutes):
+        pushed = tuple(values[3 * i : 3 * i + 3])
+        full.push(minute, pushed)
+        part.push(minute, pushed)
+        assert part.sums[0][0] == full.sums[0][0] and part.sums[0][2] == full.sums[0][2]
+        assert part.sums[1] == [0.0, 0.0, 0.0]
+        assert part.value_at(minute, 2) == full.value_at(minute, 2) == pushed[2]
+        assert part.value_at(minute, 1) is None
+        assert part.latest_at_or_before(minute, minute - size, 1) is None
+        assert part.latest_at_or_before(minute, minute - size, 0) == (minute, pushed[0])
+
+
+def test_s1_window_ring_refuses_to_sum_a_channel_it_does_not_keep():
+    with pytest.raises(ValueError, match="stored"):
+        WindowRing(5, 2, (5,), ((0, 1),), stored=(0,))
+
+
 def test_s1_window_ring_refuses_non_increasing_minutes():
     ring = WindowRing(5, 1, (5,))
     ring.push(10, (1.0,))

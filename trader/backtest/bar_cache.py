@@ -20,6 +20,7 @@ import zlib
 from array import array
 from decimal import Decimal
 from pathlib import Path
+from typing import Final
 
 import orjson
 import structlog
@@ -27,7 +28,7 @@ import structlog
 from trader.backtest.bars import BarSeries
 from trader.recorded.errors import RecordedDataError
 
-MAGIC = b"trader-bars 1\n"
+MAGIC: Final = b"trader-bars 1\n"
 log = structlog.get_logger("trader.backtest")
 
 

@@ -39,6 +39,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 from trader.config.app import BacktestConfig
 from trader.core.products import ceil_to_increment, floor_to_increment
@@ -46,9 +47,10 @@ from trader.core.types import Candle, ProductRules, Quote
 from trader.core.values import write_once
 from trader.sim.market.bars import TopOfBook
 
-BPS = Decimal(10000)
-DAY_S = 86400
-MIN_BARS = 12  # bars before an estimate replaces the ceiling
+BPS: Final = Decimal(10000)
+ONE, TWO = Decimal(1), Decimal(2)  # Decimal operands: an int one is converted on every operation
+DAY_S: Final = 86400
+MIN_BARS: Final = 12  # bars before an estimate replaces the ceiling
 
 
 class SpreadEstimator:
@@ -217,7 +219,7 @@ def touch(
     if bid is not None:
         best_bid = ceil_to_increment(bid, tick)
         return best_bid, max(ceil_to_increment(best_bid + price * spread, tick), best_bid + tick)
-    half = price * spread / 2
+    half = price * spread / TWO
     best_bid = floor_to_increment(price - half, tick)
     return best_bid, max(ceil_to_increment(price + half, tick), best_bid + tick)
 
@@ -229,6 +231,12 @@ class BarFills:
         self.config = config
         self.book_levels = depth_levels + 1
         self._window = max(MIN_BARS, DAY_S // bar_seconds)
+        # the settings read for every bar, read once (a setting is a pydantic attribute)
+        self._levels = Decimal(self.book_levels)
+        self._participation = config.participation
+        self._configured = {p: Decimal(repr(bps)) / BPS for p, bps in config.spread_bps.items()}
+        self._min_bps, self._max_bps = config.min_spread_bps, config.max_spread_bps
+        self._factor_bps = config.spread_factor_bps
         self._estimators: dict[str, SpreadEstimator] = {}
         self._spreads: dict[str, Decimal] = {}  # spread() until the product's next bar closes
 
@@ -240,14 +248,13 @@ class BarFills:
         return spread
 
     def _spread(self, product_id: str) -> Decimal:
-        cfg = self.config
-        configured = cfg.spread_bps.get(product_id)
+        configured = self._configured.get(product_id)
         if configured is not None:
-            return Decimal(repr(configured)) / BPS
+            return configured
         estimator = self._estimators.get(product_id)
         estimate = None if estimator is None else estimator.fraction()
-        bps = cfg.max_spread_bps if estimate is None else estimate * 10000.0
-        bps = min(max(bps, cfg.min_spread_bps), cfg.max_spread_bps)
+        bps = self._max_bps if estimate is None else estimate * 10000.0
+        bps = min(max(bps, self._min_bps), self._max_bps)
         return Decimal(repr(round(bps, 4))) / BPS
 
     def closed(self, bar: Candle) -> None:
@@ -256,26 +263,26 @@ class BarFills:
         estimator = self._estimators.get(bar.product_id)
         if estimator is None:
             estimator = self._estimators[bar.product_id] = SpreadEstimator(
-                self._window, self.config.spread_factor_bps
+                self._window, self._factor_bps
             )
         estimator.observe(bar)
 
     def trade_size(self, walker: PathWalker, rules: ProductRules) -> Decimal:
         """The size printed at each corner: `participation` of the bar, split equally."""
-        share = walker.bar.volume * self.config.participation / len(walker.path)
+        share = walker.bar.volume * self._participation / len(walker.path)
         return floor_to_increment(share, rules.base_increment)
 
     def level_size(self, bar: Candle, rules: ProductRules) -> Decimal:
         """The size at the touch and at each deeper level (at least one increment)."""
         size = floor_to_increment(
-            bar.volume * self.config.participation / self.book_levels, rules.base_increment
+            bar.volume * self._participation / self._levels, rules.base_increment
         )
         return max(size, rules.base_increment)
 
     def bar_spread(self, bar: Candle, top: TopOfBook | None) -> Decimal:
         """The spread inside `bar`: the recorded one at its open, else the product's."""
         if top is not None and top.bid < top.ask:
-            return (top.ask - top.bid) * 2 / (top.ask + top.bid)
+            return (top.ask - top.bid) * TWO / (top.ask + top.bid)
         return self.spread(bar.product_id)
 
     def opening(self, bar: Candle, rules: ProductRules, top: TopOfBook | None) -> Quote:
@@ -300,7 +307,7 @@ class BarFills:
         """Where the path shows a stop (mid at the stop: the bid half a spread below it)
         and a target (the bid at the target: the mid half a spread above it)."""
         stops: list[Level] = [] if stop is None else [(stop, None)]
-        targets: list[Level] = [] if target is None else [(target * (1 + spread / 2), target)]
+        targets: list[Level] = [] if target is None else [(target * (ONE + spread / TWO), target)]
         return stops, targets
 
 

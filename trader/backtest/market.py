@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Final
 
 from trader.core.types import Candle, ProductRules, Quote
 from trader.exchange.errors import ExchangeError
@@ -22,7 +23,7 @@ from trader.exchange.models import (
 )
 from trader.marketdata.candles import CandleStore
 
-CANDLE_S = 60
+CANDLE_S: Final = 60
 
 
 class BacktestMarket:
@@ -60,7 +61,7 @@ class BacktestMarket:
 def ticker(quote: Quote, price: Decimal | None = None) -> TickerEvent:
     """The `ticker` event the feed would carry for this touch (last price: `price`, else
     the mid)."""
-    last = (quote.bid + quote.ask) / 2 if price is None else price
+    last = quote.mid if price is None else price
     return TickerEvent(
         quote.product_id, last, quote.bid, quote.bid_size, quote.ask, quote.ask_size, quote.time
     )

@@ -7,14 +7,15 @@ market data was last updated, and `age(now)` is what the stale-data checks compa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 from trader.core.types import ProductRules, Quote
 from trader.core.values import write_once
 
-CANDLE_SECONDS = 60
+CANDLE_SECONDS: Final = 60
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -90,9 +91,14 @@ class MarketSnapshot:
     def get(self, product_id: str) -> ProductMarket | None:
         return self.products.get(product_id)
 
-    def mid_prices(self) -> dict[str, Decimal]:
-        """Mid price per product with a quote (used to value positions)."""
-        return {pid: pm.quote.mid for pid, pm in self.products.items() if pm.quote is not None}
+    def mid_prices(self, only: Iterable[str] | None = None) -> dict[str, Decimal]:
+        """Mid price per product with a quote (used to value positions): of the products
+        `only` names (those the snapshot has), else of every product."""
+        if only is None:
+            chosen = self.products
+        else:
+            chosen = {pid: self.products[pid] for pid in only if pid in self.products}
+        return {pid: pm.quote.mid for pid, pm in chosen.items() if pm.quote is not None}
 
     def with_tiers(self, tiers: Mapping[str, str]) -> MarketSnapshot:
         """A copy carrying the universe's tier assignment."""

@@ -7,6 +7,7 @@ price is floored, a SELL price is ceiled, so quantizing never makes an order mor
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Final
 
 from trader.core.types import ProductRules, Side
 
@@ -21,24 +22,35 @@ def ceil_to_increment(value: Decimal, increment: Decimal) -> Decimal:
     return _to_increment(value, increment, ROUND_CEILING)
 
 
-_POWERS_OF_TEN: dict[str, bool] = {}  # an increment as written -> is it 1 x 10^k
+ZERO: Final = Decimal(0)
+# id of an increment -> (that increment, written as 1 x 10^k?). By object, not by value:
+# "0.01" and "0.010" are equal Decimals but not equal grids. The entry keeps its object
+# alive, so its id cannot be reused by another while the entry exists; the rules'
+# increments are parsed once and looked up here for every price and size.
+_GRIDS: Final[dict[int, tuple[Decimal, bool]]] = {}
+
+
+def _power_of_ten(increment: Decimal) -> bool:
+    known = _GRIDS.get(id(increment))
+    if known is not None and known[0] is increment:
+        return known[1]
+    power = increment.as_tuple().digits == (1,)
+    if len(_GRIDS) >= 4096:
+        _GRIDS.clear()
+    _GRIDS[id(increment)] = (increment, power)
+    return power
 
 
 def _to_increment(value: Decimal, increment: Decimal, rounding: str) -> Decimal:
     """`value` rounded to a multiple of `increment`, written with the increment's places.
     For an increment written as a power of ten (0.01, 1, 1E+1) that is one `quantize`;
-    any other (0.05, 0.5, 0.010) counts whole increments. Both give the same Decimal."""
-    if increment <= 0:
+    any other (0.05, 0.5, 0.010) counts whole increments. Both give the same Decimal.
+    The rounding is passed by position: by keyword, Decimal parses a dict on every call."""
+    if increment <= ZERO:
         raise ValueError(f"increment must be positive, got {increment}")
-    written = str(increment)  # "0.01" and "0.010" are equal Decimals, not equal grids
-    power = _POWERS_OF_TEN.get(written)
-    if power is None:
-        if len(_POWERS_OF_TEN) >= 1024:
-            _POWERS_OF_TEN.clear()
-        power = _POWERS_OF_TEN[written] = increment.as_tuple().digits == (1,)
-    if power:
-        return value.quantize(increment, rounding=rounding)
-    steps = (value / increment).to_integral_value(rounding=rounding)
+    if _power_of_ten(increment):
+        return value.quantize(increment, rounding)
+    steps = (value / increment).to_integral_value(rounding)
     return (steps * increment).quantize(increment)
 
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 from trader.core.types import TradingState
 from trader.core.values import write_once
 
-ALL_PRODUCTS = "*"
+ALL_PRODUCTS: Final = "*"
 """Cooldown key that pauses entries in every product (after N consecutive losses)."""
 
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping, Sequence
+from typing import Final
 
 from trader.core.types import Candle
 
-TIMEFRAMES: dict[str, int] = {
+TIMEFRAMES: Final[dict[str, int]] = {
     "1m": 60,
     "5m": 300,
     "15m": 900,
@@ -26,7 +27,8 @@ TIMEFRAMES: dict[str, int] = {
     "4h": 14400,
     "1d": 86400,
 }
-MAX_HISTORY = 5000  # bars per timeframe: 5000 one-minute bars is 3.5 days, 5000 d is 13 years
+# bars per timeframe: 5000 one-minute bars is 3.5 days, 5000 d is 13 years
+MAX_HISTORY: Final = 5000
 
 
 def timeframe_seconds(timeframe: str) -> int:
@@ -145,7 +147,7 @@ class BarView:
         return bars if len(bars) <= history else bars[-history:]
 
 
-MAX_BACKFILL_MINUTES = 7 * 1440  # what a start fetches at most: longer histories fill live
+MAX_BACKFILL_MINUTES: Final = 7 * 1440  # what a start fetches at most: longer histories fill live
 
 
 def backfill_minutes(needs: Mapping[str, int], least: int) -> int:

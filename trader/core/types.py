@@ -13,6 +13,9 @@ from enum import StrEnum
 
 from trader.core.values import write_once
 
+# Decimal operands for the hot properties: an int operand is converted on every operation
+_TWO, _ZERO, _BPS, _INFINITY = Decimal(2), Decimal(0), Decimal(10000), Decimal("Infinity")
+
 
 class Side(StrEnum):
     BUY = "BUY"
@@ -144,14 +147,14 @@ class Quote:
 
     @property
     def mid(self) -> Decimal:
-        return (self.bid + self.ask) / 2
+        return (self.bid + self.ask) / _TWO
 
     @property
     def spread_bps(self) -> Decimal:
         mid = self.mid
-        if mid <= 0:
-            return Decimal("Infinity")
-        return (self.ask - self.bid) / mid * Decimal(10000)
+        if mid <= _ZERO:
+            return _INFINITY
+        return (self.ask - self.bid) / mid * _BPS
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ import asyncio
 import sqlite3
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import Final
 
 import structlog
 
@@ -36,8 +37,8 @@ from trader.state.fills import fill_deltas
 from trader.state.portfolio import held_sizes
 
 log = structlog.get_logger("trader.act")
-FINAL_SYNC_S = 3.0
-PAPER_RESTARTED = "paper venue restarted"  # why its working intents closed at a restart
+FINAL_SYNC_S: Final = 3.0
+PAPER_RESTARTED: Final = "paper venue restarted"  # why its working intents closed at a restart
 
 # a background job: its name, its work, what its failure does
 Background = tuple[str, Job, OnFailure]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from trader.config.loader import LoadedConfig
 from trader.core.types import ProductRules
@@ -26,7 +27,7 @@ from trader.pipeline.decide import DecisionCore, DecisionInputs, DecisionStep
 from trader.state.cycles import record_finished_cycle
 from trader.state.db import Database
 
-STORE_HISTORY = 120  # closed candles kept per product; triggers keep their own windows
+STORE_HISTORY: Final = 120  # closed candles kept per product; triggers keep their own windows
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +41,8 @@ class Recording:
     cycle_mode: str | None = None  # set: a finished `cycles` row per recorded step
 
 
-EVERY_STEP = Recording()
-EVENTFUL_STEPS = Recording(every_step=False, cycle_mode="BACKTEST")
+EVERY_STEP: Final = Recording()
+EVENTFUL_STEPS: Final = Recording(every_step=False, cycle_mode="BACKTEST")
 
 
 def eventful(step: DecisionStep) -> bool:

@@ -10,6 +10,7 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Final
 
 import structlog
 
@@ -35,8 +36,8 @@ from trader.state.db import Database
 
 log = structlog.get_logger("trader.execution")
 
-RECONCILE_MISMATCH = "reconcile_mismatch"
-GATE_RETRY_S = 5.0
+RECONCILE_MISMATCH: Final = "reconcile_mismatch"
+GATE_RETRY_S: Final = 5.0
 
 
 def send_gate(

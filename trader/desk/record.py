@@ -98,8 +98,8 @@ def _record_valuation(conn: sqlite3.Connection, step: DecisionStep) -> None:
     """OPS-5: what the step valued the book at — quote cash, equity and the marks of the
     products held or with open orders — so `trader status` shows them with the daemon down."""
     portfolio = step.inputs.portfolio
-    prices = step.inputs.market.mid_prices()
     wanted = set(portfolio.positions) | {o.product_id for o in portfolio.open_orders}
+    prices = step.inputs.market.mid_prices(wanted)
     valuation = {
         "at": step.now,
         "quote_currency": portfolio.quote_currency,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Protocol
+from typing import Final, Protocol
 
 import orjson
 
@@ -31,7 +31,7 @@ from trader.state.portfolio import (
 )
 from trader.state.trading_state import TradingStatus
 
-DAY_S = 86400.0
+DAY_S: Final = 86400.0
 
 
 class MarketFeed(Protocol):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Final
 
 import structlog
 
@@ -26,7 +27,7 @@ from trader.state.orders import intent_ids_of_orders, mark_cancelled, working_or
 
 log = structlog.get_logger("trader.execution")
 
-BATCH = 100
+BATCH: Final = 100
 
 
 def chunks(items: Sequence[str], size: int) -> list[list[str]]:

@@ -24,6 +24,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import Final
 
 import orjson
 import structlog
@@ -46,10 +47,10 @@ log = structlog.get_logger("trader.execution")
 
 SendGate = Callable[[Purpose], str | None]  # why an intent may not be sent now, or None
 OrderFound = Callable[[Order], Awaitable[None]]
-LOOKUP_SLACK_S = 60.0  # the order list is read from this long before the intent was made
+LOOKUP_SLACK_S: Final = 60.0  # the order list is read from this long before the intent was made
 
 
-DUPLICATE = RejectCause.DUPLICATE_CLIENT_ID
+DUPLICATE: Final = RejectCause.DUPLICATE_CLIENT_ID
 
 
 def rejection_text(result: OrderRejected) -> str:

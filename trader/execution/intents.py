@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Final
 
 from trader.core.orders import OrderStatus
 from trader.core.types import Side
@@ -36,7 +37,7 @@ class Purpose(StrEnum):
     FLATTEN = "flatten"
 
 
-RANK = {
+RANK: Final = {
     IntentState.NEW: 0,
     IntentState.SUBMITTING: 1,
     IntentState.OPEN: 2,
@@ -47,13 +48,13 @@ RANK = {
     IntentState.REJECTED: 4,
     IntentState.DRY: 4,
 }
-TERMINAL = frozenset(s for s, rank in RANK.items() if rank == 4)
+TERMINAL: Final = frozenset(s for s, rank in RANK.items() if rank == 4)
 # an intent still working: decided or at the venue, not yet in a terminal state
-WORKING = frozenset(s for s, rank in RANK.items() if rank < 4)
+WORKING: Final = frozenset(s for s, rank in RANK.items() if rank < 4)
 # a working intent whose request has left (or is leaving): SUBMITTING, OPEN, PARTIALLY_FILLED
-LIVE_STATES = tuple(s for s in IntentState if s in WORKING and s is not IntentState.NEW)
+LIVE_STATES: Final = tuple(s for s in IntentState if s in WORKING and s is not IntentState.NEW)
 # a working intent the venue has accepted: OPEN, PARTIALLY_FILLED
-AT_THE_VENUE = tuple(s for s in LIVE_STATES if RANK[s] >= RANK[IntentState.OPEN])
+AT_THE_VENUE: Final = tuple(s for s in LIVE_STATES if RANK[s] >= RANK[IntentState.OPEN])
 
 
 def may_move(current: IntentState, target: IntentState) -> bool:
@@ -71,7 +72,7 @@ def sources_for(target: IntentState) -> tuple[str, ...]:
     return tuple(s.value for s in IntentState if may_move(s, target))
 
 
-VENUE_STATUS: dict[str, IntentState] = {
+VENUE_STATUS: Final[dict[str, IntentState]] = {
     OrderStatus.OPEN.value: IntentState.OPEN,
     OrderStatus.FILLED.value: IntentState.FILLED,
     OrderStatus.CANCELLED.value: IntentState.CANCELLED,

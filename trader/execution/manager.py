@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Final
 
 import structlog
 
@@ -29,8 +30,8 @@ from trader.execution.store import get_intent
 
 log = structlog.get_logger("trader.orders")
 
-POST_ONLY_CROSS = RejectCause.POST_ONLY_WOULD_CROSS.value  # how its reject_reason starts
-BPS = Decimal(10000)
+POST_ONLY_CROSS: Final = RejectCause.POST_ONLY_WOULD_CROSS.value  # how its reject_reason starts
+BPS: Final = Decimal(10000)
 
 
 @dataclass(frozen=True, slots=True)

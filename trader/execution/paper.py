@@ -17,6 +17,7 @@ import asyncio
 import secrets
 from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
+from typing import Final
 
 from trader.core.clock import Clock
 from trader.core.orders import OrderRequest, decode_request, encode_request
@@ -45,7 +46,7 @@ from trader.matching import MatchingEngine
 from trader.matching.causes import engine_cause
 from trader.matching.types import BookUpdate, NewOrder, SimOrder, VenueSetup
 
-MAX_LEVEL_PRICES = 50_000  # modelled depth kept per (touch, side, tick)
+MAX_LEVEL_PRICES: Final = 50_000  # modelled depth kept per (touch, side, tick)
 
 
 class PaperExchange:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -30,7 +30,7 @@ from trader.execution.intents import (
 from trader.state.db import transaction
 from trader.state.positions import refresh_position
 
-INTENT_COLUMNS = (
+INTENT_COLUMNS: Final = (
     "intent_id, client_order_id, proposal_id, cycle_id, mode, purpose, product_id, side, "
     "order_configuration, base_size, quote_size, limit_price, state, exchange_order_id, "
     "filled_size, filled_value, fees, reject_reason, created_at, updated_at, request_body, "

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Final
 
 from trader.core.types import Candle
 from trader.exchange.models import MarketTrade
 
-CANDLE_S = 60
-DEFAULT_GRACE_S = 2.0
+CANDLE_S: Final = 60
+DEFAULT_GRACE_S: Final = 2.0
 
 
 class _Bucket:

@@ -12,17 +12,19 @@ import bisect
 from collections import deque
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import Final
 
 import structlog
 
 from trader.core.types import Candle
 
 log = structlog.get_logger("trader.exchange")
-CANDLE_S = 60
-DEFAULT_HISTORY = 1500
-MAX_INTERNED = 500_000
-HOUR_S = 3600
-DAY_S = 86400
+CANDLE_S: Final = 60
+DEFAULT_HISTORY: Final = 1500
+MAX_INTERNED: Final = 500_000
+HOUR_S: Final = 3600
+DAY_S: Final = 86400
+ZERO: Final = Decimal(0)
 CandleListener = Callable[[Candle], None]
 
 
@@ -129,7 +131,7 @@ class HourlyQuoteVolume:
     def add(self, candle: Candle) -> None:
         hour = candle.start // HOUR_S * HOUR_S
         known = self.hours.get(hour)
-        self.hours[hour] = (Decimal(0) if known is None else known) + candle.close * candle.volume
+        self.hours[hour] = (ZERO if known is None else known) + candle.close * candle.volume
         if self.first_start is None:
             self.first_start = candle.start
         self.last_start = candle.start
@@ -145,5 +147,5 @@ class HourlyQuoteVolume:
         if whole is None or whole[0] != current:
             start = current - DAY_S + HOUR_S
             before = (v for h, v in self.hours.items() if start <= h < current)
-            whole = self._whole = (current, sum(before, Decimal(0)))
-        return whole[1] + self.hours.get(current, Decimal(0))
+            whole = self._whole = (current, sum(before, ZERO))
+        return whole[1] + self.hours.get(current, ZERO)

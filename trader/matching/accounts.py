@@ -7,11 +7,12 @@ difference. Fills move totals; holds follow each order's outstanding requirement
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Final
 
 from trader.core.types import Side
 from trader.matching.types import Balance
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 
 
 class Accounts:

@@ -10,11 +10,12 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from typing import Final
 
 from trader.core.types import BookLevel, Quote, Side
 from trader.matching.types import SimOrder
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 
 
 class Levels:

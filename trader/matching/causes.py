@@ -6,9 +6,11 @@ the paper exchange, which calls it directly, reports each refusal with this caus
 
 from __future__ import annotations
 
+from typing import Final
+
 from trader.core.orders import RejectCause
 
-ENGINE_CAUSES = {
+ENGINE_CAUSES: Final = {
     "INVALID_LIMIT_PRICE_POST_ONLY": RejectCause.POST_ONLY_WOULD_CROSS,
     "INSUFFICIENT_FUND": RejectCause.INSUFFICIENT_FUNDS,
     "ORDER_IS_FULLY_FILLED": RejectCause.ALREADY_FILLED,

@@ -21,7 +21,7 @@ first, like a new limit order).
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from trader.core.orders import OrderKind, OrderStatus
 from trader.core.products import on_grid
@@ -30,7 +30,7 @@ from trader.matching.accounts import Accounts
 from trader.matching.book import ProductBook
 from trader.matching.types import EditOutcome, SimOrder
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 
 
 def refusal(reason: str, message: str, preview: str = "") -> EditOutcome:

@@ -28,7 +28,7 @@ import heapq
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from trader.core.orders import OrderStatus
 from trader.core.types import BookLevel, FeeRates, ProductRules, Quote, Side
@@ -58,8 +58,8 @@ from trader.matching.types import (
 )
 from trader.matching.validation import static_rejection
 
-ZERO = Decimal(0)
-SETTABLE_FLAGS = frozenset(
+ZERO: Final = Decimal(0)
+SETTABLE_FLAGS: Final = frozenset(
     {"status", "trading_disabled", "cancel_only", "limit_only", "post_only", "auction_mode"}
 )
 

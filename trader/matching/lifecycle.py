@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import heapq
 from decimal import Decimal
+from typing import Final
 
 from trader.core.orders import BRACKET_KINDS, IOC_KINDS, STOP_KINDS, OrderKind, OrderStatus
 from trader.core.types import ProductRules, Side, Trade
@@ -25,7 +26,7 @@ from trader.matching.types import (
     VenueSetup,
 )
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 
 
 class OrderLifecycle:

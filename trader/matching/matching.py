@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 from trader.core.products import floor_to_increment
 from trader.core.types import Side
 from trader.matching.book import Levels
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)

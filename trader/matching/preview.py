@@ -9,6 +9,7 @@ received net of fees for a SELL.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Final
 
 from trader.core.orders import RESTING_KINDS, STOP_KINDS
 from trader.core.types import FeeRates, ProductRules, Side
@@ -17,7 +18,7 @@ from trader.matching.matching import plan_takes, total_size, total_value
 from trader.matching.types import CreateOutcome, NewOrder, PreviewOutcome
 from trader.matching.validation import UNKNOWN_PREVIEW
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 
 
 def preview(

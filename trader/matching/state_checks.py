@@ -5,6 +5,7 @@ funds (SIM-1)."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Final
 
 from trader.core.orders import RESTING_KINDS, OrderKind
 from trader.core.types import FeeRates, ProductRules, Side
@@ -21,7 +22,7 @@ from trader.matching.validation import (
     too_many_open_orders,
 )
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 
 
 def state_rejection(

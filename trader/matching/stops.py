@@ -16,13 +16,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Final
 
 from trader.core.orders import BRACKET_KINDS, STOP_KINDS
 from trader.core.products import ceil_to_increment, floor_to_increment
 from trader.core.types import Side
 from trader.matching.types import STOP_UP, OrderSpec, SimOrder
 
-BRACKET_SLIPPAGE = Decimal("0.05")
+BRACKET_SLIPPAGE: Final = Decimal("0.05")
 
 
 def trigger_of(spec: OrderSpec, side: Side) -> tuple[Decimal, bool] | None:

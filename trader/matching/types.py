@@ -11,17 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from trader.core.orders import OrderKind, OrderStatus
 from trader.core.types import BookLevel, FeeRates, Side, Trade
 from trader.core.values import write_once
 
-STOP_UP = "STOP_DIRECTION_STOP_UP"
-STOP_DOWN = "STOP_DIRECTION_STOP_DOWN"
-TRIGGER_NONE = "INVALID_ORDER_TYPE"
-TRIGGER_PENDING = "STOP_PENDING"
-TRIGGER_DONE = "STOP_TRIGGERED"
+STOP_UP: Final = "STOP_DIRECTION_STOP_UP"
+STOP_DOWN: Final = "STOP_DIRECTION_STOP_DOWN"
+TRIGGER_NONE: Final = "INVALID_ORDER_TYPE"
+TRIGGER_PENDING: Final = "STOP_PENDING"
+TRIGGER_DONE: Final = "STOP_TRIGGERED"
 
 
 @dataclass(frozen=True, slots=True)

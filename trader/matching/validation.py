@@ -8,15 +8,16 @@ the engine's state and are checked there with the helpers below.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Final
 
 from trader.core.orders import BRACKET_KINDS, GTD_KINDS, STOP_KINDS, OrderKind
 from trader.core.products import on_grid
 from trader.core.types import ProductRules, Side
 from trader.matching.types import STOP_DOWN, STOP_UP, CreateOutcome, NewOrder, OrderSpec
 
-MAX_OPEN_ORDERS_PER_PRODUCT = 500
-UNKNOWN_PREVIEW = "UNKNOWN_PREVIEW_FAILURE_REASON"
-LIMIT_KINDS = (OrderKind.LIMIT_GTC, OrderKind.LIMIT_GTD, OrderKind.SOR_LIMIT_IOC)
+MAX_OPEN_ORDERS_PER_PRODUCT: Final = 500
+UNKNOWN_PREVIEW: Final = "UNKNOWN_PREVIEW_FAILURE_REASON"
+LIMIT_KINDS: Final = (OrderKind.LIMIT_GTC, OrderKind.LIMIT_GTD, OrderKind.SOR_LIMIT_IOC)
 
 
 def rejection(failure: str, message: str, preview: str = UNKNOWN_PREVIEW) -> CreateOutcome:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Final
 
 from trader.config.loader import LoadedConfig
 from trader.config.plugins import shipped_plugins
@@ -41,7 +42,7 @@ from trader.universe.changes import ExclusionChanges, exclusion_changes
 from trader.universe.filters import ProductFilter, default_filters
 from trader.universe.plugin import FilterPlugin
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -229,7 +230,8 @@ class DecisionCore:
     def limits(self, step: DecisionStep) -> None:
         """R-3: roll the UTC day, raise the high-water mark, halt on a loss limit — only on
         known balances (R-5: an unknown figure moves no counter and judges no limit)."""
-        step.equity = step.inputs.portfolio.equity(step.inputs.market.mid_prices())
+        portfolio = step.inputs.portfolio
+        step.equity = portfolio.equity(step.inputs.market.mid_prices(portfolio.positions))
         state, now = step.inputs.risk_state, step.now
         if not step.inputs.portfolio.balances_known:
             step.risk_state = state

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 from trader.config.policy import PolicyConfig
 from trader.core.decision import Proposal, RejectReason
@@ -18,9 +19,9 @@ from trader.core.types import FeeRates, Side, TradingState
 from trader.risk.fees import Liquidity, rate_for
 from trader.risk.limits import loss_limit_breach
 
-HOUR_SECONDS = 3600.0
-DAY_SECONDS = 86400.0
-MIN_SIGMA = 1e-4
+HOUR_SECONDS: Final = 3600.0
+DAY_SECONDS: Final = 86400.0
+MIN_SIGMA: Final = 1e-4
 """Floor of the 1-minute sigma in the outlier check, so a near-flat series (a stablecoin,
 a quiet night) does not turn every tick into an outlier."""
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import Final
 
 from trader.core.decision import Proposal, RejectReason, Verdict, VerdictAction
 from trader.core.market import MarketSnapshot, ProductMarket
@@ -28,7 +29,7 @@ from trader.risk.ledger import ExposureLedger, build_ledger
 from trader.risk.sizing import cap_headrooms, requested_notional, size_order
 from trader.universe.clusters import clusters_of
 
-ZERO = Decimal(0)
+ZERO: Final = Decimal(0)
 
 
 def _reject(proposal: Proposal, refusal: Refusal, details: dict[str, Decimal]) -> Verdict:
@@ -54,6 +55,8 @@ def evaluate(
     now: float,
 ) -> list[Verdict]:
     """One verdict per proposal, in order (R-1). Pure: same inputs, same verdicts."""
+    if not proposals:
+        return []
     prices = market.mid_prices()
     ledger = build_ledger(portfolio, market, config, prices, risk_state.recent_trades)
     verdicts: list[Verdict] = []

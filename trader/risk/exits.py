@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from typing import Final
 
 from trader.config.policy import PolicyConfig
 from trader.core.decision import ExitOrder, ExitReason
@@ -22,7 +23,8 @@ from trader.core.products import quantize_size
 from trader.core.risk_state import RiskState
 from trader.core.types import ProductRules, TradingState
 
-HUNDRED = Decimal(100)
+HUNDRED: Final = Decimal(100)
+ONE: Final = Decimal(1)  # Decimal operands: an int one is converted on every operation
 
 
 def _or_default(value: Decimal | None, default: Decimal | None) -> Decimal | None:
@@ -33,13 +35,13 @@ def stop_price(position: Position, config: PolicyConfig) -> Decimal:
     """The price at or below which the position's stop-loss fires."""
     own_stop = position.stop_loss_pct
     stop_pct = config.default_stop_loss_pct if own_stop is None else own_stop
-    return position.avg_cost * (1 - stop_pct / HUNDRED)
+    return position.avg_cost * (ONE - stop_pct / HUNDRED)
 
 
 def target_price(position: Position, config: PolicyConfig) -> Decimal | None:
     """The price at or above which the position's take-profit fires (None: no target)."""
     take_pct = _or_default(position.take_profit_pct, config.default_take_profit_pct)
-    return None if take_pct is None else position.avg_cost * (1 + take_pct / HUNDRED)
+    return None if take_pct is None else position.avg_cost * (ONE + take_pct / HUNDRED)
 
 
 def _price_exit(
@@ -52,7 +54,7 @@ def _price_exit(
     trail_pct = _or_default(position.trailing_stop_pct, config.trailing_stop_pct)
     if trail_pct is not None:
         peak = max(cost if position.peak_price is None else position.peak_price, price)
-        trail_price = peak * (1 - trail_pct / HUNDRED)
+        trail_price = peak * (ONE - trail_pct / HUNDRED)
         if price <= trail_price:
             return ExitReason.TRAILING_STOP, trail_price
     target = target_price(position, config)

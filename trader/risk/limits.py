@@ -24,14 +24,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Final
 
 from trader.config.policy import PolicyConfig
 from trader.core.decision import RejectReason
 from trader.core.risk_state import ALL_PRODUCTS, Cooldown, RiskState, TradeStamp
 from trader.core.types import TradingState
 
-HUNDRED = Decimal(100)
-DAY_SECONDS = 86400.0
+HUNDRED: Final = Decimal(100)
+DAY_SECONDS: Final = 86400.0
 
 
 def utc_day(now: float) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 from trader.core.decision import Proposal, RejectReason
 from trader.core.market import MarketSnapshot
@@ -19,8 +20,8 @@ from trader.risk.config import RiskConfig
 from trader.risk.fees import net_of_fee, rate_for
 from trader.risk.ledger import ExposureLedger
 
-ZERO = Decimal(0)
-HUNDRED = Decimal(100)
+ZERO: Final = Decimal(0)
+HUNDRED: Final = Decimal(100)
 
 
 def _pct_of(equity: Decimal, pct: Decimal, multiplier: Decimal) -> Decimal:

@@ -92,6 +92,8 @@ def connect(
     else:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")  # first: WAL needs the lock
+        if not durable:  # a scratch file has one connection: no lock calls per statement
+            conn.execute("PRAGMA locking_mode=EXCLUSIVE")
         conn.execute("PRAGMA journal_mode=WAL")
         # FULL: a committed intent survives power loss, not only kill -9 (X-1, ST-2).
         conn.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=OFF")

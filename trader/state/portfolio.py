@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from decimal import Decimal
+from typing import Final
 
 from trader.execution.intents import WORKING, IntentState, state_values
 from trader.state.db import transaction
@@ -17,8 +18,8 @@ from trader.state.trading_state import record_audit
 # R-1 trade rate and spacing count trades: an entry (its reprices included, one proposal)
 # that filled, or is still working and may fill — never one that ended unfilled. A DRY_RUN
 # entry (state DRY) never learns whether it would have filled: it counts, as if it had.
-TRADE_STATES = state_values((IntentState.DRY, *WORKING))
-ENTRIES_TRADED = (
+TRADE_STATES: Final = state_values((IntentState.DRY, *WORKING))
+ENTRIES_TRADED: Final = (
     "SELECT MIN(created_at), product_id FROM intents WHERE side = 'BUY' "
     "AND purpose IN ('entry', 'reprice') AND created_at > ? "
     "AND (filled_size != '0' "

@@ -10,14 +10,17 @@ from __future__ import annotations
 import math
 from array import array
 from collections import deque
+from typing import Final
 
-EMPTY = -(2**62)  # never a real minute number
+EMPTY: Final = -(2**62)  # never a real minute number
 
 
 class WindowRing:
     """Per-minute values over the last `size` minutes, with running sums over several
     trailing windows (`spans`, in minutes, each <= size), in fixed memory. `summed[w]`
-    names the channels window `w` sums (default: all); other channels are stored only.
+    names the channels window `w` sums (default: all); `stored` the channels kept per
+    minute (default: all; a summed channel must be stored). A channel not stored is ignored
+    by `push` and reads None; a window summing nothing costs nothing.
 
     A slot holds the minute it was written for, so a stale slot (left by a gap) is never
     mistaken for data. `push` costs O(1) amortized per minute of time: each window
@@ -34,6 +37,7 @@ class WindowRing:
         "last_minute",
         "size",
         "spans",
+        "stored",
         "summed",
         "sums",
     )
@@ -45,17 +49,21 @@ class WindowRing:
         spans: tuple[int, ...],
         summed: tuple[tuple[int, ...], ...] | None = None,
         phase: int = 0,
+        stored: tuple[int, ...] | None = None,
     ) -> None:
         if size < 1 or channels < 1 or any(not 1 <= span <= size for span in spans):
             raise ValueError("need size >= 1, channels >= 1 and 1 <= span <= size")
         if summed is not None and len(summed) != len(spans):
             raise ValueError("summed needs one channel tuple per span")
+        every = tuple(range(channels))
+        self.stored = every if stored is None else stored
+        self.summed = summed if summed is not None else tuple(every for _ in spans)
+        if any(c not in self.stored for sums in self.summed for c in sums):
+            raise ValueError("a summed channel must be stored")
         self.size = size
         self.spans = spans
-        every = tuple(range(channels))
-        self.summed = summed if summed is not None else tuple(every for _ in spans)
         self._minutes = array("q", [EMPTY]) * size
-        self._values = [array("d", [0.0]) * size for _ in range(channels)]
+        self._values = [array("d", [0.0]) * (size if c in self.stored else 0) for c in every]
         self.sums = [[0.0] * channels for _ in spans]
         self.last_minute = EMPTY
         self._pushes = phase % size
@@ -72,12 +80,12 @@ class WindowRing:
                 span = spans[window]
                 first_gone = last - span + 1
                 last_gone = min(minute - span, last)
-                if first_gone <= last_gone:
+                if first_gone <= last_gone and summed[window]:
                     self._drop(window, first_gone, last_gone)
         slot = minute % self.size
         self._minutes[slot] = minute
         stored = self._values
-        for channel in range(len(values)):
+        for channel in self.stored:
             stored[channel][slot] = values[channel]
         for window in range(len(spans)):
             sums = all_sums[window]
@@ -99,16 +107,23 @@ class WindowRing:
                     sums[channel] -= values[channel][slot]
 
     def _resync(self) -> None:
-        for window, span in enumerate(self.spans):
-            inside = [s for s, m in enumerate(self._minutes) if m > self.last_minute - span]
-            for channel in self.summed[window]:
-                values = self._values[channel]
-                self.sums[window][channel] = math.fsum(values[s] for s in inside)
+        minutes = self._minutes.tolist()
+        for window in range(len(self.spans)):
+            channels = self.summed[window]
+            if not channels:
+                continue
+            oldest = self.last_minute - self.spans[window]
+            inside = [s for s in range(len(minutes)) if minutes[s] > oldest]
+            for channel in channels:
+                values = self._values[channel].tolist()
+                self.sums[window][channel] = math.fsum([values[s] for s in inside])
         self._pushes = 0
 
     def value_at(self, minute: int, channel: int) -> float | None:
         slot = minute % self.size
-        return self._values[channel][slot] if self._minutes[slot] == minute else None
+        if channel not in self.stored or self._minutes[slot] != minute:
+            return None
+        return self._values[channel][slot]
 
     def latest_at_or_before(
         self, minute: int, oldest: int, channel: int
@@ -117,6 +132,8 @@ class WindowRing:
 
         O(1) when `minute` is stored; scans back over gaps otherwise (bounded by the range).
         """
+        if channel not in self.stored:
+            return None
         lowest = max(oldest, self.last_minute - self.size + 1)
         minutes, values, size = self._minutes, self._values[channel], self.size
         for candidate in range(minute, lowest - 1, -1):

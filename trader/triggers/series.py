@@ -13,26 +13,36 @@ Statistics here are float (returns, shares, sigma); prices stay Decimal outside.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Final
 
 from trader.config.signals import SignalsConfig
 from trader.core.types import Candle
+from trader.core.values import write_once
 from trader.triggers.rolling import MonotonicExtreme, WindowRing
 
-DAY_S = 86400
-HOUR_S = 3600
-MIN_SIGMA_SAMPLES = 30
-QUOTE_VOLUME, LOGRET, LOGRET_SQ, RETURNS, UPS, DOWNS, CLOSE = range(7)
-DAY, HOUR, MOVES = range(3)
+DAY_S: Final = 86400
+HOUR_S: Final = 3600
+MIN_SIGMA_SAMPLES: Final = 30
+# the ring's channels and windows (Final: compiled, a constant rather than a lookup)
+QUOTE_VOLUME: Final = 0
+LOGRET: Final = 1
+LOGRET_SQ: Final = 2
+RETURNS: Final = 3
+UPS: Final = 4
+DOWNS: Final = 5
+CLOSE: Final = 6
+DAY: Final = 0
+HOUR: Final = 1
+MOVES: Final = 2
 
 
-class SeriesMeasures(NamedTuple):
+@dataclass(frozen=True, slots=True, init=False)
+class SeriesMeasures:
     """Indicator values after the last applied candle (returns are fractions); the
-    measures only a disabled trigger reads are None.
-
-    A NamedTuple rather than a frozen dataclass: built once per product per candle, and a
-    frozen dataclass's __init__ costs several times more."""
+    measures only a disabled trigger reads are None. Built once per product per candle:
+    its `__init__` is written out (`core/values.py`)."""
 
     last_start: int
     return_15m: float | None
@@ -44,6 +54,30 @@ class SeriesMeasures(NamedTuple):
     momentum_up_share: float | None
     momentum_down_share: float | None
     sigma: float | None
+
+    def __init__(
+        self,
+        last_start: int,
+        return_15m: float | None,
+        return_60m: float | None,
+        volume_ratio: float | None,
+        breakout_up: float | None,
+        breakout_down: float | None,
+        momentum_return: float | None,
+        momentum_up_share: float | None,
+        momentum_down_share: float | None,
+        sigma: float | None,
+    ) -> None:
+        self.last_start = last_start  # type: ignore[misc]
+        self.return_15m = return_15m  # type: ignore[misc]
+        self.return_60m = return_60m  # type: ignore[misc]
+        self.volume_ratio = volume_ratio  # type: ignore[misc]
+        self.breakout_up = breakout_up  # type: ignore[misc]
+        self.breakout_down = breakout_down  # type: ignore[misc]
+        self.momentum_return = momentum_return  # type: ignore[misc]
+        self.momentum_up_share = momentum_up_share  # type: ignore[misc]
+        self.momentum_down_share = momentum_down_share  # type: ignore[misc]
+        self.sigma = sigma  # type: ignore[misc]
 
 
 def _ratio_minus_one(value: float, reference: float | None) -> float | None:
@@ -65,13 +99,12 @@ class ProductSeries:
         self._lag_15m = 900 // bar_s
         self._lag_60m = HOUR_S // bar_s
         self._sqrt_bar_minutes = math.sqrt(bar_s / 60)
-        self._ring = WindowRing(
-            self._day_bars + 1,  # keeps the bar exactly 24 h back (2 x 720 min lookback)
-            7,
-            (self._day_bars, self._lag_60m, momentum_bars),
-            ((QUOTE_VOLUME, LOGRET, LOGRET_SQ, RETURNS), (QUOTE_VOLUME,), (RETURNS, UPS, DOWNS)),
-            phase=phase,
-        )
+        # what the enabled triggers read (`scoring.product_signals`); the rest stays None
+        self._wants_returns = config.price_move.enabled or config.volume_spike.enabled
+        self._wants_volume = config.volume_spike.enabled
+        self._wants_breakout = config.breakout.enabled
+        self._wants_momentum = config.momentum.enabled
+        self._ring = self._window_ring(phase)
         self._highs = MonotonicExtreme(breakout_span, maximum=True)
         self._lows = MonotonicExtreme(breakout_span, maximum=False)
         self.first_start: int | None = None
@@ -81,11 +114,23 @@ class ProductSeries:
         self._prior_high: float | None = None
         self._prior_low: float | None = None
         self._cached: SeriesMeasures | None = None
-        # what the enabled triggers read (`scoring.product_signals`); the rest stays None
-        self._wants_returns = config.price_move.enabled or config.volume_spike.enabled
-        self._wants_volume = config.volume_spike.enabled
-        self._wants_breakout = config.breakout.enabled
-        self._wants_momentum = config.momentum.enabled
+
+    def _window_ring(self, phase: int) -> WindowRing:
+        """The day (sigma, always), the hour and the momentum lookback, keeping and summing
+        only the channels the enabled triggers read."""
+        volume, momentum = self._wants_volume, self._wants_momentum
+        day: tuple[int, ...] = (LOGRET, LOGRET_SQ, RETURNS) + ((QUOTE_VOLUME,) if volume else ())
+        hour: tuple[int, ...] = (QUOTE_VOLUME,) if volume else ()
+        moves: tuple[int, ...] = (RETURNS, UPS, DOWNS) if momentum else ()
+        closes: tuple[int, ...] = (CLOSE,) if self._wants_returns or momentum else ()
+        return WindowRing(
+            self._day_bars + 1,  # keeps the bar exactly 24 h back (2 x 720 min lookback)
+            7,
+            (self._day_bars, self._lag_60m, self._momentum_bars),
+            (day, hour, moves),
+            phase=phase,
+            stored=tuple(sorted(set(day + moves + closes))),
+        )
 
     def apply(self, candle: Candle) -> None:
         """Fold one closed candle in (strictly after the previous one)."""
@@ -93,11 +138,13 @@ class ProductSeries:
         if self.last_start is not None and start <= self.last_start:
             raise ValueError(f"candle {start} not after {self.last_start}")
         close = float(candle.close)
-        self._prior_high = self._highs.query(start)
-        self._prior_low = self._lows.query(start)
-        self._highs.push(start, float(candle.high))
-        self._lows.push(start, float(candle.low))
-        self._push_sums(start // self.bar_s, close, float(candle.volume) * close)
+        if self._wants_breakout:
+            self._prior_high = self._highs.query(start)
+            self._prior_low = self._lows.query(start)
+            self._highs.push(start, float(candle.high))
+            self._lows.push(start, float(candle.low))
+        quote_volume = float(candle.volume) * close if self._wants_volume else 0.0
+        self._push_sums(start // self.bar_s, close, quote_volume)
         if self.first_start is None:
             self.first_start = start
         self.last_start = start
@@ -182,3 +229,6 @@ class ProductSeries:
         total, squares = day[LOGRET], day[LOGRET_SQ]
         variance = (squares - total * total / n) / (n - 1)
         return math.sqrt(max(variance, 0.0)) / self._sqrt_bar_minutes
+
+
+write_once(SeriesMeasures)

@@ -11,14 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Protocol
+from typing import Final, Protocol
 
 from trader.config.universe import UniverseConfig
 from trader.core.market import ProductMarket
 from trader.core.values import write_once
 
-MINUTES_PER_DAY = 1440
-SECONDS_PER_DAY = 86400.0
+MINUTES_PER_DAY: Final = 1440
+SECONDS_PER_DAY: Final = 86400.0
 
 
 class ExclusionReason(StrEnum):

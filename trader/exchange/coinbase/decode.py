@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Final
 
 from trader.exchange.coinbase.codes import order_status
 from trader.exchange.coinbase.fields import parse_time
@@ -36,18 +36,18 @@ from trader.exchange.models import (
 
 Event = TickerEvent | TradesEvent | BookEvent | OrderEvent
 Decoder = Callable[[dict[str, Any]], list[Any]]
-_SECONDS: dict[str, float] = {}  # "YYYY-MM-DDTHH:MM:SS" -> epoch (valid ones only)
-_MAX_CACHED_SECONDS = 4096
-_ZERO = Decimal(0)
-_POSITIVE: dict[str, Decimal] = {}  # prices, trade sizes: > 0
-_QUANTITY: dict[str, Decimal] = {}  # book levels, order progress: >= 0
-_MAX_CACHED_DECIMALS = 20_000
-_MAX_EXPONENT = 20  # |log10| of any price or size: beyond it is not a market's number
-SIDES = frozenset({"BUY", "SELL"})
-BOOK_SIDES = frozenset({"bid", "offer"})
-EVENT_TYPES = {"snapshot": True, "update": False}  # type -> is a snapshot
-_WHOLE_SECOND = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", re.ASCII)
-_DIGITS = "0123456789"
+_SECONDS: Final[dict[str, float]] = {}  # "YYYY-MM-DDTHH:MM:SS" -> epoch (valid ones only)
+_MAX_CACHED_SECONDS: Final = 4096
+_ZERO: Final = Decimal(0)
+_POSITIVE: Final[dict[str, Decimal]] = {}  # prices, trade sizes: > 0
+_QUANTITY: Final[dict[str, Decimal]] = {}  # book levels, order progress: >= 0
+_MAX_CACHED_DECIMALS: Final = 20_000
+_MAX_EXPONENT: Final = 20  # |log10| of any price or size: beyond it is not a market's number
+SIDES: Final = frozenset({"BUY", "SELL"})
+BOOK_SIDES: Final = frozenset({"bid", "offer"})
+EVENT_TYPES: Final = {"snapshot": True, "update": False}  # type -> is a snapshot
+_WHOLE_SECOND: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", re.ASCII)
+_DIGITS: Final = "0123456789"
 
 
 class DecodeError(Exception):
@@ -272,13 +272,13 @@ def decode_user(msg: dict[str, Any]) -> list[OrderEvent]:
     return out
 
 
-DECODERS: dict[str, Decoder] = {
+DECODERS: Final[dict[str, Decoder]] = {
     "ticker": decode_ticker,
     "market_trades": decode_trades,
     "l2_data": decode_level2,
     "user": decode_user,
 }
-IGNORED_CHANNELS = frozenset(
+IGNORED_CHANNELS: Final = frozenset(
     {"heartbeats", "subscriptions", "candles", "ticker_batch", "status", "futures_balance_summary"}
 )
 
