@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Final
 
+from trader.core.derived import Derived
 from trader.core.types import ProductRules, Side
 
 
@@ -23,22 +24,9 @@ def ceil_to_increment(value: Decimal, increment: Decimal) -> Decimal:
 
 
 ZERO: Final = Decimal(0)
-# id of an increment -> (that increment, written as 1 x 10^k?). By object, not by value:
-# "0.01" and "0.010" are equal Decimals but not equal grids. The entry keeps its object
-# alive, so its id cannot be reused by another while the entry exists; the rules'
-# increments are parsed once and looked up here for every price and size.
-_GRIDS: Final[dict[int, tuple[Decimal, bool]]] = {}
-
-
-def _power_of_ten(increment: Decimal) -> bool:
-    known = _GRIDS.get(id(increment))
-    if known is not None and known[0] is increment:
-        return known[1]
-    power = increment.as_tuple().digits == (1,)
-    if len(_GRIDS) >= 4096:
-        _GRIDS.clear()
-    _GRIDS[id(increment)] = (increment, power)
-    return power
+# is an increment written as 1 x 10^k? Per increment object, not value: "0.01" and
+# "0.010" are equal Decimals but not equal grids (the rules' increments are parsed once)
+_POWER_OF_TEN: Final = Derived[Decimal, bool](lambda increment: increment.as_tuple().digits == (1,))
 
 
 def _to_increment(value: Decimal, increment: Decimal, rounding: str) -> Decimal:
@@ -48,7 +36,7 @@ def _to_increment(value: Decimal, increment: Decimal, rounding: str) -> Decimal:
     The rounding is passed by position: by keyword, Decimal parses a dict on every call."""
     if increment <= ZERO:
         raise ValueError(f"increment must be positive, got {increment}")
-    if _power_of_ten(increment):
+    if _POWER_OF_TEN.get(increment):
         return value.quantize(increment, rounding)
     steps = (value / increment).to_integral_value(rounding)
     return (steps * increment).quantize(increment)

@@ -27,10 +27,6 @@ HUNDRED: Final = Decimal(100)
 ONE: Final = Decimal(1)  # Decimal operands: an int one is converted on every operation
 
 
-def _or_default(value: Decimal | None, default: Decimal | None) -> Decimal | None:
-    return default if value is None else value
-
-
 def stop_price(position: Position, config: PolicyConfig) -> Decimal:
     """The price at or below which the position's stop-loss fires."""
     own_stop = position.stop_loss_pct
@@ -40,7 +36,9 @@ def stop_price(position: Position, config: PolicyConfig) -> Decimal:
 
 def target_price(position: Position, config: PolicyConfig) -> Decimal | None:
     """The price at or above which the position's take-profit fires (None: no target)."""
-    take_pct = _or_default(position.take_profit_pct, config.default_take_profit_pct)
+    take_pct = position.take_profit_pct
+    if take_pct is None:  # the setting is read only when needed (a pydantic attribute)
+        take_pct = config.default_take_profit_pct
     return None if take_pct is None else position.avg_cost * (ONE + take_pct / HUNDRED)
 
 
@@ -51,7 +49,9 @@ def _price_exit(
     stop = stop_price(position, config)
     if price <= stop:
         return ExitReason.STOP_LOSS, stop
-    trail_pct = _or_default(position.trailing_stop_pct, config.trailing_stop_pct)
+    trail_pct = position.trailing_stop_pct
+    if trail_pct is None:
+        trail_pct = config.trailing_stop_pct
     if trail_pct is not None:
         peak = max(cost if position.peak_price is None else position.peak_price, price)
         trail_price = peak * (ONE - trail_pct / HUNDRED)

@@ -8,9 +8,11 @@ first, ties broken by product id then trigger kind, at most `max_triggers_per_cy
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Final
 
 from trader.config.signals import SignalsConfig
+from trader.core.derived import Derived
 from trader.triggers.series import SeriesMeasures
 from trader.triggers.types import Direction, TriggerKind, TriggerSignal
 
@@ -101,20 +103,33 @@ def momentum_signal(
     return TriggerSignal(pid, TriggerKind.MOMENTUM, _direction(ret), score, m.last_start, values)
 
 
+Single = Callable[[str, SeriesMeasures, SignalsConfig, float], TriggerSignal | None]
+
+
+def _enabled(config: SignalsConfig) -> tuple[bool, tuple[Single, ...]]:
+    """Whether the price moves are on, and the other enabled triggers in order."""
+    singles: list[Single] = []
+    if config.volume_spike.enabled:
+        singles.append(volume_spike_signal)
+    if config.breakout.enabled:
+        singles.append(breakout_signal)
+    if config.momentum.enabled:
+        singles.append(momentum_signal)
+    return config.price_move.enabled, tuple(singles)
+
+
+# read once per settings object (they are frozen), not for every product at every bar
+_ENABLED: Final = Derived[SignalsConfig, tuple[bool, tuple[Single, ...]]](_enabled, limit=64)
+
+
 def product_signals(
     pid: str, m: SeriesMeasures, config: SignalsConfig, multiplier: float
 ) -> list[TriggerSignal]:
     """Every enabled trigger that fires for one product."""
-    out: list[TriggerSignal] = []
-    if config.price_move.enabled:
-        out.extend(price_move_signals(pid, m, config, multiplier))
-    singles = (
-        (config.volume_spike.enabled, volume_spike_signal),
-        (config.breakout.enabled, breakout_signal),
-        (config.momentum.enabled, momentum_signal),
-    )
-    for enabled, builder in singles:
-        signal = builder(pid, m, config, multiplier) if enabled else None
+    price_moves, singles = _ENABLED.get(config)
+    out = price_move_signals(pid, m, config, multiplier) if price_moves else []
+    for builder in singles:
+        signal = builder(pid, m, config, multiplier)
         if signal is not None:
             out.append(signal)
     return out

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 from trader.config.universe import TierConfig, UniverseConfig
+from trader.core.derived import Derived
 from trader.core.market import ProductMarket
 from trader.core.values import write_once
 from trader.universe.clusters import ClusterIndex
@@ -63,13 +65,19 @@ class UniverseResult:
 
 
 class TierPlan:
-    """The configuration's tier and cluster lookups, made once per build instead of once
-    per product: the tier listing each symbol (first in precedence order), the first open
-    tier, and the clusters in name order with their members."""
+    """The configuration's tier and cluster lookups, made once per settings object
+    (`plan_for`) instead of once per product: the tier listing each symbol (first in
+    precedence order), the first open tier, each tier's thresholds and size, and the
+    clusters in name order with their members."""
 
     def __init__(self, config: UniverseConfig) -> None:
         order = config.tier_order()
         self.tiers: dict[str, TierConfig] = {name: config.tiers[name] for name in order}
+        # name -> (min 24 h quote volume, max spread bps, max symbols), read once
+        self.limits: dict[str, tuple[Decimal, Decimal, int]] = {
+            name: (tier.min_quote_volume_24h, tier.max_spread_bps, tier.max_symbols)
+            for name, tier in self.tiers.items()
+        }
         self.listed: dict[str, str] = {}
         for name in order:
             for symbol in self.tiers[name].symbols:
@@ -83,20 +91,29 @@ class TierPlan:
         return self.listed.get(product_id, self.open_tier)
 
 
+_PLANS: Final = Derived[UniverseConfig, TierPlan](TierPlan, limit=64)
+
+
+def plan_for(config: UniverseConfig) -> TierPlan:
+    """The settings' tier plan, made once per settings object (they are frozen)."""
+    return _PLANS.get(config)
+
+
 def tier_for(product_id: str, config: UniverseConfig) -> str | None:
     """The tier that lists the product, else the first open tier, else None."""
-    return TierPlan(config).tier_for(product_id)
+    return plan_for(config).tier_for(product_id)
 
 
 def tier_exclusion(
-    pid: str, tier_name: str, tier: TierConfig, volume: Decimal, spread: Decimal
+    pid: str, tier_name: str, limits: tuple[Decimal, Decimal, int], volume: Decimal, spread: Decimal
 ) -> Exclusion | None:
     """Volume and spread thresholds of the product's tier (24 h quote volume, bps)."""
-    if volume < tier.min_quote_volume_24h:
-        detail = f"{tier_name}: 24h volume {volume} < {tier.min_quote_volume_24h}"
+    min_volume, max_spread, _size = limits
+    if volume < min_volume:
+        detail = f"{tier_name}: 24h volume {volume} < {min_volume}"
         return Exclusion(pid, ExclusionReason.LOW_VOLUME, detail)
-    if spread > tier.max_spread_bps:
-        detail = f"{tier_name}: spread {spread:.2f}bps > {tier.max_spread_bps}"
+    if spread > max_spread:
+        detail = f"{tier_name}: spread {spread:.2f}bps > {max_spread}"
         return Exclusion(pid, ExclusionReason.SPREAD_TOO_WIDE, detail)
     return None
 
@@ -116,7 +133,7 @@ def _admit(
     if market.quote is None or volume is None:  # checked by the filters
         return Exclusion(pid, ExclusionReason.MISSING_DATA, "no quote or volume")
     spread = market.quote.spread_bps
-    exclusion = tier_exclusion(pid, tier_name, plan.tiers[tier_name], volume, spread)
+    exclusion = tier_exclusion(pid, tier_name, plan.limits[tier_name], volume, spread)
     if exclusion is not None:
         return exclusion
     clusters = plan.clusters.of(pid, market.rules.base_currency)
@@ -137,7 +154,7 @@ def build_universe(
     """Apply the global filter chain, assign tiers, enforce tier thresholds and sizes (U-1)."""
     chain = default_filters(config) if filters is None else filters
     excluded: dict[str, Exclusion] = {}
-    plan = TierPlan(config)
+    plan = plan_for(config)
     candidates: dict[str, list[EligibleProduct]] = {name: [] for name in plan.tiers}
     for pid in sorted(products):
         market = products[pid]
@@ -146,18 +163,18 @@ def build_universe(
             excluded[pid] = admitted
         else:
             candidates[admitted.tier].append(admitted)
-    eligible = _cap_tiers(candidates, config, excluded)
+    eligible = _cap_tiers(candidates, plan, excluded)
     return UniverseResult(eligible=eligible, excluded=excluded, as_of=now)
 
 
 def _cap_tiers(
     candidates: Mapping[str, list[EligibleProduct]],
-    config: UniverseConfig,
+    plan: TierPlan,
     excluded: dict[str, Exclusion],
 ) -> dict[str, EligibleProduct]:
     eligible: dict[str, EligibleProduct] = {}
     for tier_name, members in candidates.items():
-        limit = config.tiers[tier_name].max_symbols
+        limit = plan.limits[tier_name][2]
         ranked = sorted(members, key=lambda e: (-e.quote_volume_24h, e.product_id))
         for rank, item in enumerate(ranked):
             if rank < limit:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from trader.config.universe import UniverseConfig
+from trader.core.derived import Derived
 
 
 class ClusterIndex:
@@ -23,9 +26,13 @@ class ClusterIndex:
         )
 
 
+_INDEXES: Final = Derived[UniverseConfig, ClusterIndex](ClusterIndex, limit=64)
+
+
 def clusters_of(product_id: str, base_currency: str, config: UniverseConfig) -> tuple[str, ...]:
-    """Names of the clusters listing the product id or its base currency, sorted."""
-    return ClusterIndex(config).of(product_id, base_currency)
+    """Names of the clusters listing the product id or its base currency, sorted (the
+    settings' index is made once per settings object: they are frozen)."""
+    return _INDEXES.get(config).of(product_id, base_currency)
 
 
 def base_of(product_id: str) -> str:
