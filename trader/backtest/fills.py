@@ -239,6 +239,7 @@ class BarFills:
         self._factor_bps = config.spread_factor_bps
         self._estimators: dict[str, SpreadEstimator] = {}
         self._spreads: dict[str, Decimal] = {}  # spread() until the product's next bar closes
+        self._last_bps: dict[str, tuple[float, Decimal]] = {}  # the last estimate, as made
 
     def spread(self, product_id: str) -> Decimal:
         """The product's spread as a fraction: configured, else estimated, within bounds."""
@@ -255,7 +256,12 @@ class BarFills:
         estimate = None if estimator is None else estimator.fraction()
         bps = self._max_bps if estimate is None else estimate * 10000.0
         bps = min(max(bps, self._min_bps), self._max_bps)
-        return Decimal(repr(round(bps, 4))) / BPS
+        last = self._last_bps.get(product_id)
+        if last is not None and last[0] == bps:  # unchanged (often: held at a bound)
+            return last[1]
+        spread = Decimal(repr(round(bps, 4))) / BPS
+        self._last_bps[product_id] = (bps, spread)
+        return spread
 
     def closed(self, bar: Candle) -> None:
         """A bar closed: it joins its product's spread estimate."""
