@@ -21,7 +21,7 @@ back only after a write there or a move of the paper balances (`desk/state_sourc
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -63,6 +63,17 @@ class Runner:
         self.bar_s = session.dataset.bar_seconds
         self.log = StepLog()
         self._trade_ids: dict[str, int] = {}
+        # the session's parts read at every point of every bar, held here (compiled: a
+        # field read instead of an attribute lookup on the session)
+        self.dataset = session.dataset
+        self.market = session.market
+        self.paper = session.paper
+        self.desk = session.desk
+        self.fills = session.fills
+        self.cycle = session.cycle
+        self.state = session.state
+        self.clock = session.clock
+        self.policy = session.loaded.policy
 
     def total_bars(self) -> int:
         first = self.start - self.warmup_s
@@ -70,10 +81,11 @@ class Runner:
         return sum(high - low for low, high in ranges)
 
     async def run(self, progress: Callable[[int], None] = lambda _done: None) -> StepLog:
-        for t, bars in merged_slots(self.s.dataset, self.start - self.warmup_s, self.end):
-            self.s.clock.now = t
+        dataset, market, fills = self.dataset, self.market, self.fills
+        for t, bars in merged_slots(dataset, self.start - self.warmup_s, self.end):
+            self.clock.now = t
             for bar in bars:
-                self.s.market.set_quote(slot_opening(self.s.dataset, self.s.fills, bar))
+                market.set_quote(slot_opening(dataset, fills, bar))
             if t >= self.start:
                 traded = await self._decide(t)
                 await self._replay_orders(t, bars, traded)
@@ -86,19 +98,26 @@ class Runner:
 
     # -- one step of the trading cycle, as the daemon runs it ---------------------------
     async def _decide(self, t: int) -> set[str]:
-        s = self.s
-        cycle = s.cycle
+        cycle = self.cycle
         step = cycle.decide(await cycle.inputs(float(t)))
         self._observe(t, step)
         cycle_id = f"bt-{t}"
         ids = await cycle.record(cycle_id, step)
         trading = products_to_trade(step)
         for pid in sorted(trading):  # the paper exchange's book of each product it trades
-            quote = s.market.quote(pid)
+            quote = self.market.quote(pid)
             if quote is not None:
-                s.paper.apply_market_event(ticker(quote))
+                self.paper.apply_market_event(ticker(quote))
         await cycle.act(step, cycle_id, ids)
         return trading
+
+    async def _positions(self, now: float) -> Mapping[str, Position]:
+        """The positions the cycle's state source holds at `now` (its cached pair when
+        current: no coroutine for the usual case)."""
+        pair = self.state.current(now)
+        if pair is None:
+            pair = await self.state.read(now)
+        return pair[0].positions
 
     def _observe(self, t: int, step: DecisionStep) -> None:
         log = self.log
@@ -125,11 +144,12 @@ class Runner:
 
     # -- the bar's path: working orders fill, held positions are watched -----------------
     async def _replay_orders(self, t: int, bars: list[Candle], traded: set[str]) -> None:
-        s = self.s
-        positions = (await s.cycle.state.read(float(t)))[0].positions
-        walked = set(s.paper.engine.open_products()) | set(positions)
+        paper = self.paper
+        positions = await self._positions(float(t))
+        walked = set(paper.engine.open_products()) | set(positions)
         if not walked:
-            await self._drain()
+            if self._pending():
+                await self._drain()
             return
         heap: list[tuple[float, int, str]] = []
         walks: dict[str, _Walk] = {}
@@ -137,9 +157,9 @@ class Runner:
             pid = bar.product_id
             if pid not in walked:
                 continue
-            opening = s.market.quote(pid)
+            opening = self.market.quote(pid)
             if opening is not None and pid not in traded:  # the paper book at the open
-                s.paper.apply_market_event(ticker(opening))
+                paper.apply_market_event(ticker(opening))
             walk = walks[pid] = self._walk(bar, t, positions.get(pid))
             await self._push(heap, rank, walk)
         while heap:
@@ -147,36 +167,35 @@ class Runner:
             walk = walks[pid]
             await self._visit(walk)
             await self._push(heap, rank, walk)
-        s.clock.now = float(t + self.bar_s)
-        s.paper.engine.expire_orders(s.clock.now)
-        await self._drain()
+        self.clock.now = float(t + self.bar_s)
+        paper.engine.expire_orders(self.clock.now)
+        if self._pending():
+            await self._drain()
 
     def _walk(self, bar: Candle, t: int, position: Position | None) -> _Walk:
-        s = self.s
-        top = s.dataset.tops.get(bar.product_id, {}).get(t)
-        spread = s.fills.bar_spread(bar, top)
+        top = self.dataset.tops.get(bar.product_id, {}).get(t)
+        spread = self.fills.bar_spread(bar, top)
         low_first = False
         if position is not None:  # both exits inside the bar: the stop comes first
-            target = target_price(position, s.loaded.policy)
-            stop = stop_price(position, s.loaded.policy)
+            target = target_price(position, self.policy)
+            stop = stop_price(position, self.policy)
             low_first = target is not None and bar.low <= stop and target <= bar.high
-        rules = s.dataset.rules[bar.product_id]
+        rules = self.dataset.rules[bar.product_id]
         walker = PathWalker(
             bar, float(t), float(self.bar_s), rules.quote_increment, low_first=low_first
         )
-        return _Walk(walker, rules, spread, s.fills.trade_size(walker, rules))
+        return _Walk(walker, rules, spread, self.fills.trade_size(walker, rules))
 
     async def _push(self, heap: list[tuple[float, int, str]], rank: int, walk: _Walk) -> None:
         """The walk's next point for the product's levels now, into the time order."""
-        s = self.s
         pid = walk.product_id
-        position = (await s.cycle.state.read(s.clock.now))[0].positions.get(pid)
+        position = (await self._positions(self.clock.now)).get(pid)
         stop = target = None
         if position is not None:
-            stop = stop_price(position, s.loaded.policy)
-            target = target_price(position, s.loaded.policy)
-        stops, targets = s.fills.exit_levels(stop, target, walk.spread)
-        bids, asks = s.paper.engine.resting_prices(pid)
+            stop = stop_price(position, self.policy)
+            target = target_price(position, self.policy)
+        stops, targets = self.fills.exit_levels(stop, target, walk.spread)
+        bids, asks = self.paper.engine.resting_prices(pid)
         walk.next = walk.walker.peek(Levels(stops, targets, bids, asks))
         if walk.next is not None:
             heapq.heappush(heap, (walk.next.time, rank, walk.product_id))
@@ -184,21 +203,22 @@ class Runner:
     async def _visit(self, walk: _Walk) -> None:
         """One point: its trade (at a corner), the touch around it, the own-order events,
         then the exit check the daemon runs between cycles (R-2)."""
-        s = self.s
+        paper = self.paper
         point = walk.next
         assert point is not None
         walk.walker.take(point)
-        s.clock.now = point.time
-        quote = s.fills.at_point(walk.walker.bar, walk.rules, point, walk.spread)
+        self.clock.now = point.time
+        quote = self.fills.at_point(walk.walker.bar, walk.rules, point, walk.spread)
         if point.trade and walk.trade_size > 0:
-            s.paper.apply_market_event(self._trade(walk, point))
-        s.market.set_quote(quote)
-        s.paper.apply_market_event(ticker(quote, point.price))
-        await self._drain()
-        positions = (await s.cycle.state.read(point.time))[0].positions
-        if walk.product_id in positions:
-            await s.cycle.exits_between_cycles(point.time, (walk.product_id,))
+            paper.apply_market_event(self._trade(walk, point))
+        self.market.set_quote(quote)
+        paper.apply_market_event(ticker(quote, point.price))
+        if self._pending():
             await self._drain()
+        if walk.product_id in await self._positions(point.time):
+            await self.cycle.exits_between_cycles(point.time, (walk.product_id,))
+            if self._pending():
+                await self._drain()
 
     def _trade(self, walk: _Walk, point: PathPoint) -> TradesEvent:
         pid = walk.product_id
@@ -209,23 +229,27 @@ class Runner:
         trade = MarketTrade(pid, str(trade_id), point.price, walk.trade_size, side, point.time)
         return TradesEvent([trade], snapshot=False)
 
+    def _pending(self) -> bool:
+        """Own-order events wait, or an order is worked: `_drain` has something to do."""
+        return self.paper.events_waiting() or bool(self.desk.manager.working)
+
     async def _drain(self) -> None:
         """Own-order events into the tracker; the order manager's timers on the clock."""
-        s = self.s
-        events = s.paper.drain_events()
+        desk = self.desk
+        events = self.paper.drain_events()
         for event in events:
             if isinstance(event, OrderEvent):
-                await s.desk.tracker.on_order_event(event)
-        if s.desk.manager.working:
-            await s.desk.manager.tick()
+                await desk.tracker.on_order_event(event)
+        if desk.manager.working:
+            await desk.manager.tick()
 
     # -- the bar closes ------------------------------------------------------------------
     def _close(self, bars: list[Candle]) -> None:
-        s = self.s
+        market, core, fills = self.market, self.s.core, self.fills
         for bar in bars:
-            s.market.add_candle(bar)
-            s.core.on_candle(bar)
-            s.fills.closed(bar)
+            market.add_candle(bar)
+            core.on_candle(bar)
+            fills.closed(bar)
 
 
 @dataclass

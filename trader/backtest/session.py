@@ -65,6 +65,7 @@ class Session:
     core: DecisionCore
     cycle: TradingCycle
     fills: BarFills
+    state: CachedState  # the cycle's state source, as itself
 
     @property
     def quote_currency(self) -> str:
@@ -158,8 +159,9 @@ async def _assemble(
     )
     fills = BarFills(loaded.app.backtest, dataset.bar_seconds, paper_config.depth_levels)
     return Session(
-        loaded, dataset, clock, db, metrics, keeper, market, paper, desk, actor, core, cycle, fills
-    )
+        loaded, dataset, clock, db, metrics, keeper, market, paper, desk, actor, core, cycle, fills,
+        state,
+    )  # fmt: skip
 
 
 def lifetimes_in_bars(execution: ExecutionConfig, bar_seconds: int) -> ExecutionConfig:

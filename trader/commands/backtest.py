@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 from datetime import UTC, datetime
@@ -94,6 +95,9 @@ def backtest_command(args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
         return EXIT_CONFIG
     out = args.out or Path("data") / "backtests" / f"{dataset.name}-{_day(start)}-{_day(end)}"
+    # the loaded set lives until the process ends: the collector need not walk it again at
+    # every full collection during the run (millions of bar texts)
+    gc.freeze()
     try:
         return asyncio.run(_run(loaded, dataset, start, end, args, out))
     except RecordedDataError as exc:

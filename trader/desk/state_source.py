@@ -83,6 +83,14 @@ class CachedState:
         self._counters: RiskState | None = None
         self._last: _Filtered | None = None
 
+    def current(self, now: float) -> tuple[Portfolio, RiskState] | None:
+        """What `read(now)` returns when it needs neither the file nor a new filter; else
+        None (then `read`). The backtest asks at every point of a bar's path."""
+        last = self._last
+        if last is None or self.version() != self._read_at or not last.holds_at(now):
+            return None
+        return last.pair
+
     async def read(self, now: float) -> tuple[Portfolio, RiskState]:
         if self.version() != self._read_at:
             self.changed()

@@ -322,6 +322,10 @@ class PaperExchange:
     def user_stream(self) -> AsyncIterator[UserEvent]:
         return queued(self._user_queue)
 
+    def events_waiting(self) -> bool:
+        """Whether own-order events are queued for `drain_events`."""
+        return not self._user_queue.empty()
+
     def drain_events(self) -> list[UserEvent]:
         """The own-order events queued since the last call (a backtest reads them between
         market events instead of streaming)."""
