@@ -12,6 +12,8 @@ from decimal import Decimal
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.support.daemon import DaemonDir
 from trader.backtest.data import load_dataset
@@ -20,6 +22,7 @@ from trader.backtest.fills import (
     Levels,
     PathWalker,
     SpreadEstimator,
+    bps_fraction,
     corners,
     touch,
 )
@@ -281,3 +284,16 @@ def test_bt3_report_counts_fill_rate_and_expired_entries(eager_run):
     ).fetchone()[0]
     assert entries["attempts_expired"] == expired
     assert 0 < Decimal(entries["fill_rate_pct"]) <= 100
+
+
+@given(
+    st.one_of(
+        st.floats(min_value=1e-9, max_value=1000, allow_nan=False),
+        st.integers(0, 10_000_000).map(lambda n: n / 10_000),  # on the 4-decimal grid
+        st.sampled_from([1e-5, 5e-5, 0.00015, 2.0, 20.0, 50.0, 100.0, 999.99995, 1000.0]),
+    )
+)
+def test_bt3_a_spread_in_bps_becomes_the_fraction_the_reference_formula_gives(bps):
+    """The same Decimal to the last digit and exponent as `repr(round(bps, 4)) / 10000`."""
+    expected = Decimal(repr(round(bps, 4))) / Decimal(10000)
+    assert str(bps_fraction(bps)) == str(expected)

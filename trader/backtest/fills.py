@@ -224,6 +224,15 @@ def touch(
     return best_bid, max(ceil_to_increment(price + half, tick), best_bid + tick)
 
 
+def bps_fraction(bps: float) -> Decimal:
+    """`bps` to 4 decimals, as a fraction: exactly `Decimal(repr(round(bps, 4))) / 10000`
+    (the same digits and exponent), with one float-to-text conversion instead of two."""
+    rounded = Decimal(format(bps, ".4f"))
+    if not rounded:  # repr keeps "0.0": its exponent, not normalize's "0"
+        return Decimal(repr(round(bps, 4))) / BPS
+    return rounded.normalize() / BPS
+
+
 class BarFills:
     """The fill model's state for one backtest: each product's spread estimate."""
 
@@ -259,7 +268,7 @@ class BarFills:
         last = self._last_bps.get(product_id)
         if last is not None and last[0] == bps:  # unchanged (often: held at a bound)
             return last[1]
-        spread = Decimal(repr(round(bps, 4))) / BPS
+        spread = bps_fraction(bps)
         self._last_bps[product_id] = (bps, spread)
         return spread
 

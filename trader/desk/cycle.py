@@ -75,7 +75,8 @@ class TradingCycle:
         """The step's inputs at `now`; `advance` first applies the closed candles to the
         triggers (a cycle does; exits checked between cycles do not touch trigger state);
         `only`: the market of these products alone (an exit check where one moved)."""
-        portfolio, risk = await self.state.read(now)
+        pair = self.state.current(now)
+        portfolio, risk = await self.state.read(now) if pair is None else pair
         rules = self.rules if only is None else {p: self.rules[p] for p in only if p in self.rules}
         market = build_market(rules, self.market, self.core, self.listed_at, now, advance=advance)
         return DecisionInputs(now, market, portfolio, risk)

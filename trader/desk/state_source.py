@@ -32,6 +32,9 @@ from trader.state.db import Database
 class StateSource(Protocol):
     async def read(self, now: float) -> tuple[Portfolio, RiskState]: ...
 
+    def current(self, now: float) -> tuple[Portfolio, RiskState] | None:
+        """What `read(now)` would return when that needs no reading, else None."""
+
     def decided(self, step: DecisionStep) -> None:
         """The step's counters are known (called once per step, before its record)."""
 
@@ -62,6 +65,9 @@ class StoredState:
                 load_risk_state(conn, status, now),
             )
         )
+
+    def current(self, now: float) -> tuple[Portfolio, RiskState] | None:
+        return None  # the file is read at every cycle
 
     def decided(self, step: DecisionStep) -> None:
         return None
