@@ -6,6 +6,8 @@ from dataclasses import replace
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from trader.config.policy import PolicyConfig
 from trader.core.decision import RejectReason
@@ -168,3 +170,14 @@ def test_r3_prune_cooldowns_and_trades():
     assert set(limits.prune_cooldowns(cooldowns, NOW)) == {"B"}
     state = RiskState(recent_trades=(TradeStamp(NOW - DAY, "A"), TradeStamp(NOW - 10, "B")))
     assert limits.prune_trades(state, NOW).recent_trades == (TradeStamp(NOW - 10, "B"),)
+
+
+@given(st.floats(min_value=-2e9, max_value=4e9, allow_nan=False))
+def test_r3_a_days_text_is_the_calendar_date_of_the_timestamp(now):
+    """Kept texts answer exactly as converting the timestamp each time, midnight included."""
+    from datetime import UTC, datetime
+
+    expected = datetime.fromtimestamp(now, tz=UTC).strftime("%Y-%m-%d")
+    assert limits.utc_day(now) == expected
+    for near in (now // 86400 * 86400 + d for d in (-1e-7, -4e-7, 0.0, 5e-7, 1e-3, 86399.9995)):
+        assert limits.utc_day(near) == datetime.fromtimestamp(near, tz=UTC).strftime("%Y-%m-%d")

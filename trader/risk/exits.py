@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from operator import attrgetter
 from typing import Final
 
 from trader.config.policy import PolicyConfig
@@ -24,6 +25,7 @@ from trader.core.risk_state import RiskState
 from trader.core.types import ProductRules, TradingState
 
 HUNDRED: Final = Decimal(100)
+PRODUCT_ID: Final = attrgetter("product_id")
 ONE: Final = Decimal(1)  # Decimal operands: an int one is converted on every operation
 
 
@@ -96,9 +98,13 @@ def exits_due(
     `prices` should be what a SELL would get (bid or last trade). With `rules`, the size is
     floored to `base_increment`, and dust that floors to zero is not emitted.
     """
-    items = positions.values() if isinstance(positions, Mapping) else positions
+    # a dict first: `isinstance(x, Mapping)` is an ABC check, slow at every price update
+    if isinstance(positions, (dict, Mapping)):
+        items: Iterable[Position] = positions.values()
+    else:
+        items = positions
     orders: list[ExitOrder] = []
-    for position in sorted(items, key=lambda p: p.product_id):
+    for position in sorted(items, key=PRODUCT_ID):
         if position.base_size <= 0:
             continue
         price = prices.get(position.product_id)

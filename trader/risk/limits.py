@@ -20,6 +20,7 @@ Reset rules (each counter has one, and a test):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -35,8 +36,27 @@ HUNDRED: Final = Decimal(100)
 DAY_SECONDS: Final = 86400.0
 
 
+_DAY_TEXTS: Final[dict[int, str]] = {}  # whole UTC days since the epoch -> their date
+
+
 def utc_day(now: float) -> str:
-    """The UTC calendar date of `now`, as `YYYY-MM-DD`."""
+    """The UTC calendar date of `now`, as `YYYY-MM-DD`. Asked at every decision step: a
+    day's text is kept, away from midnight (within a millisecond of it the timestamp's
+    own rounding decides, so it is converted each time)."""
+    if math.isfinite(now):
+        days, into = divmod(now, DAY_SECONDS)
+        if 0.001 < into < DAY_SECONDS - 0.001:
+            key = int(days)
+            text = _DAY_TEXTS.get(key)
+            if text is None:
+                if len(_DAY_TEXTS) >= 1024:
+                    _DAY_TEXTS.clear()
+                text = _DAY_TEXTS[key] = _date_text(now)
+            return text
+    return _date_text(now)
+
+
+def _date_text(now: float) -> str:
     return datetime.fromtimestamp(now, tz=UTC).strftime("%Y-%m-%d")
 
 

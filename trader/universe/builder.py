@@ -175,6 +175,9 @@ def _cap_tiers(
     eligible: dict[str, EligibleProduct] = {}
     for tier_name, members in candidates.items():
         limit = plan.limits[tier_name][2]
+        if len(members) <= limit:  # all of them fit: no ranking needed
+            eligible.update((item.product_id, item) for item in members)
+            continue
         ranked = sorted(members, key=lambda e: (-e.quote_volume_24h, e.product_id))
         for rank, item in enumerate(ranked):
             if rank < limit:

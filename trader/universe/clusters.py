@@ -16,14 +16,20 @@ class ClusterIndex:
         self._clusters = [
             (name, frozenset(config.clusters[name].members)) for name in sorted(config.clusters)
         ]
+        self._found: dict[tuple[str, str], tuple[str, ...]] = {}
 
     def of(self, product_id: str, base_currency: str) -> tuple[str, ...]:
-        """Names of the clusters listing the product id or its base currency, sorted."""
-        return tuple(
-            name
-            for name, members in self._clusters
-            if product_id in members or base_currency in members
-        )
+        """Names of the clusters listing the product id or its base currency, sorted
+        (kept per product: the settings do not change)."""
+        key = (product_id, base_currency)
+        found = self._found.get(key)
+        if found is None:
+            found = self._found[key] = tuple(
+                name
+                for name, members in self._clusters
+                if product_id in members or base_currency in members
+            )
+        return found
 
 
 _INDEXES: Final = Derived[UniverseConfig, ClusterIndex](ClusterIndex, limit=64)
