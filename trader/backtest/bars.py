@@ -103,8 +103,9 @@ class BarSeries:
 
     def candle(self, index: int) -> Candle:
         """The bar at `index` with exact Decimals; RecordedDataError if it is malformed."""
-        o, h, lo, c, v = values = self._numbers(index)
-        if not all(x.is_finite() for x in values):
+        o, h, lo, c, v = self._numbers(index)
+        finite = o.is_finite() and h.is_finite() and lo.is_finite() and c.is_finite()
+        if not (finite and v.is_finite()):
             raise self._error(index, f"not five finite numbers: {self._texts[index]!r}")
         problem = ohlcv_problem(o, h, lo, c, v)
         if problem is not None:

@@ -64,8 +64,9 @@ class CandleStore:
         if volume is None:
             volume = self._volume[candle.product_id] = HourlyQuoteVolume()
         volume.add(candle)
-        for listener in list(self._listeners):
-            self._notify(listener, candle)
+        if self._listeners:  # a copy: a listener may unsubscribe while notified
+            for listener in list(self._listeners):
+                self._notify(listener, candle)
         return True
 
     def _interned(self, candle: Candle) -> Candle:

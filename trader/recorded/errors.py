@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Final
+
+_ZERO: Final = Decimal(0)
 
 
 class RecordedDataError(ValueError):
@@ -18,7 +21,8 @@ class RecordedDataError(ValueError):
 
 def ohlcv_problem(o: Decimal, h: Decimal, lo: Decimal, c: Decimal, v: Decimal) -> str | None:
     """Why a bar cannot be real (low above open/close, high below them, negative volume)."""
-    if not lo <= min(o, c) <= max(o, c) <= h or v < 0:
+    # lo <= min(o, c) <= max(o, c) <= h, compared pairwise (no min/max calls per bar)
+    if not (lo <= o <= h and lo <= c <= h) or v < _ZERO:
         return "inconsistent OHLCV (low/high/volume)"
     return None
 
