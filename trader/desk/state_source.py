@@ -23,6 +23,7 @@ from typing import Protocol
 
 from trader.core.portfolio import Portfolio
 from trader.core.risk_state import RiskState
+from trader.core.values import write_once
 from trader.desk.keeper import StateKeeper
 from trader.desk.snapshot import DAY_S, load_portfolio, load_risk_state
 from trader.pipeline.decide import DecisionStep
@@ -110,11 +111,14 @@ class CachedState:
         portfolio, risk = self._cache
         cooldowns = {p: c for p, c in risk.cooldowns.items() if c.until > now}
         recent = tuple(r for r in risk.recent_trades if r.time > now - DAY_S)
-        risk = replace(risk, cooldowns=cooldowns, recent_trades=recent)
         counters = self._counters
-        if counters is not None:
+        if counters is None:
+            risk = replace(risk, cooldowns=cooldowns, recent_trades=recent)
+        else:  # one copy with the step's counters too
             risk = replace(
                 risk,
+                cooldowns=cooldowns,
+                recent_trades=recent,
                 high_water_mark=counters.high_water_mark,
                 day_start_equity=counters.day_start_equity,
                 day=counters.day,
@@ -137,15 +141,31 @@ class CachedState:
         self._last = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class _Filtered:
     """A pair filtered at `since`; it holds, unchanged, until the first cooldown ends or
-    the oldest entry leaves the 24 h (the same comparisons as the filters)."""
+    the oldest entry leaves the 24 h (the same comparisons as the filters). Made at every
+    step: its `__init__` is written out (`core/values.py`)."""
 
     since: float
     first_cooldown_end: float
     oldest_entry: float
     pair: tuple[Portfolio, RiskState]
 
+    def __init__(
+        self,
+        since: float,
+        first_cooldown_end: float,
+        oldest_entry: float,
+        pair: tuple[Portfolio, RiskState],
+    ) -> None:
+        self.since = since  # type: ignore[misc]
+        self.first_cooldown_end = first_cooldown_end  # type: ignore[misc]
+        self.oldest_entry = oldest_entry  # type: ignore[misc]
+        self.pair = pair  # type: ignore[misc]
+
     def holds_at(self, now: float) -> bool:
         return self.since <= now < self.first_cooldown_end and now - DAY_S < self.oldest_entry
+
+
+write_once(_Filtered)
