@@ -122,3 +122,26 @@ async def test_changed_reads_again(source):
     cached.changed()
     assert await cached.read(NOW) == first
     assert cash.reads == 2
+
+
+async def test_current_is_the_pair_read_would_return_or_none_when_read_has_work(source):
+    """`current(now)` answers without a coroutine exactly when `read(now)` would return the
+    pair it holds: never before a read, after a write, a balance move, `decided`, or once
+    a cooldown has ended."""
+    cached, db, accounts, _cash = source
+    assert cached.current(NOW) is None  # nothing read yet
+    until = NOW + 600
+    await db.run(lambda c: save_cooldowns(c, {"BTC-USD": Cooldown(until, "loss")}, 0, NOW))
+    pair = await cached.read(NOW)
+    assert cached.current(NOW + 1) is pair
+    assert cached.current(until) is None  # the cooldown ends: read filters again
+    assert await cached.read(NOW + 1) == pair
+    accounts.change_hold("USD", Decimal(1))
+    assert cached.current(NOW + 1) is None
+    await cached.read(NOW + 1)
+    await db.run(lambda c: save_cooldowns(c, {}, 0, NOW))
+    assert cached.current(NOW + 1) is None
+    await cached.read(NOW + 1)
+    assert cached.current(NOW + 1) is not None
+    cached.changed()
+    assert cached.current(NOW + 1) is None

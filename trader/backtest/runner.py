@@ -113,7 +113,7 @@ class Runner:
 
     async def _positions(self, now: float) -> Mapping[str, Position]:
         """The positions the cycle's state source holds at `now` (its cached pair when
-        current: no coroutine for the usual case)."""
+        current: `read`'s own coroutine is not entered)."""
         pair = self.state.current(now)
         if pair is None:
             pair = await self.state.read(now)
