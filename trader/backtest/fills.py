@@ -247,17 +247,11 @@ class BarFills:
         self._min_bps, self._max_bps = config.min_spread_bps, config.max_spread_bps
         self._factor_bps = config.spread_factor_bps
         self._estimators: dict[str, SpreadEstimator] = {}
-        self._spreads: dict[str, Decimal] = {}  # spread() until the product's next bar closes
-        self._last_bps: dict[str, tuple[float, Decimal]] = {}  # the last estimate, as made
+        # the last estimate (bps) and its fraction: made again only when the estimate moved
+        self._last_bps: dict[str, tuple[float, Decimal]] = {}
 
     def spread(self, product_id: str) -> Decimal:
         """The product's spread as a fraction: configured, else estimated, within bounds."""
-        spread = self._spreads.get(product_id)
-        if spread is None:
-            spread = self._spreads[product_id] = self._spread(product_id)
-        return spread
-
-    def _spread(self, product_id: str) -> Decimal:
         configured = self._configured.get(product_id)
         if configured is not None:
             return configured
@@ -266,7 +260,7 @@ class BarFills:
         bps = self._max_bps if estimate is None else estimate * 10000.0
         bps = min(max(bps, self._min_bps), self._max_bps)
         last = self._last_bps.get(product_id)
-        if last is not None and last[0] == bps:  # unchanged (often: held at a bound)
+        if last is not None and last[0] == bps:  # unchanged: within a bar, or held at a bound
             return last[1]
         spread = bps_fraction(bps)
         self._last_bps[product_id] = (bps, spread)
@@ -274,7 +268,6 @@ class BarFills:
 
     def closed(self, bar: Candle) -> None:
         """A bar closed: it joins its product's spread estimate."""
-        self._spreads.pop(bar.product_id, None)
         estimator = self._estimators.get(bar.product_id)
         if estimator is None:
             estimator = self._estimators[bar.product_id] = SpreadEstimator(

@@ -5,7 +5,7 @@ the risk counters the step moved (day start equity, high-water mark)."""
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import fields, is_dataclass
+from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
@@ -42,19 +42,9 @@ def json_default(value: Any) -> Any:
 
 
 def proposal_payload(proposal: Proposal) -> dict[str, Any]:
-    """The proposal's fields as `dataclasses.asdict` gives them, without its deep copy
-    of every value (the payload is only written out as JSON)."""
-    return {f.name: _plain(getattr(proposal, f.name)) for f in fields(proposal)}
-
-
-def _plain(value: object) -> object:
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    return value
+    """The proposal's fields (all plain values: the JSON `dataclasses.asdict` would give,
+    without its deep copy of every value)."""
+    return {f.name: getattr(proposal, f.name) for f in fields(proposal)}
 
 
 def verdict_payload(verdict: Verdict) -> dict[str, Any]:
