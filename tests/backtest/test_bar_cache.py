@@ -4,9 +4,11 @@ but speed."""
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+import orjson
 import pytest
 
 from tests.backtest.test_data import AAA_ROWS, klines, write_klines
@@ -70,6 +72,27 @@ def _bad_header(blob: bytes) -> bytes:
     return bar_cache.MAGIC + b'{"rows": "many"}\n' + blob.split(b"\n", 2)[2]
 
 
+def _first_layout(blob: bytes) -> bytes:
+    """The same bars as the first layout wrote them (no row ends: the text split at
+    reading), under that layout's name."""
+    header_end = blob.find(b"\n", len(bar_cache.MAGIC))
+    header = orjson.loads(blob[len(bar_cache.MAGIC) : header_end])
+    rows = header["rows"]
+    payload = blob[header_end + 1 :]
+    old = payload[: 8 * rows] + payload[16 * rows :]
+    header["crc"] = zlib.crc32(old)
+    return b"trader-bars 1\n" + orjson.dumps(header) + b"\n" + old
+
+
+def _ends_off_the_text(blob: bytes) -> bytes:
+    """A well-formed entry (its CRC right) whose last row end is not the text's end."""
+    header_end = blob.find(b"\n", len(bar_cache.MAGIC))
+    header = orjson.loads(blob[len(bar_cache.MAGIC) : header_end])
+    payload = blob[header_end + 1 :] + b"x"
+    header["crc"] = zlib.crc32(payload)
+    return bar_cache.MAGIC + orjson.dumps(header) + b"\n" + payload
+
+
 def _other_byteorder(blob: bytes) -> bytes:
     little, big = b'"byteorder":"little"', b'"byteorder":"big"'
     return blob.replace(little, big) if little in blob else blob.replace(big, little)
@@ -80,6 +103,8 @@ DAMAGE: dict[str, Callable[[bytes], bytes]] = {
     "truncated": _truncated,
     "one bit flipped": _flipped,
     "another layout": _other_layout,
+    "the first layout": _first_layout,
+    "row ends off the text": _ends_off_the_text,
     "a header that is no header": _bad_header,
     "no header line": lambda _blob: bar_cache.MAGIC + b"{",
     "the other byte order": _other_byteorder,

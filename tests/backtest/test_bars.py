@@ -5,8 +5,10 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from trader.backtest.bars import BarSeries
+from trader.backtest.bars import BarSeries, RowTexts
 from trader.core.types import Candle
 from trader.recorded.errors import RecordedDataError
 
@@ -15,6 +17,23 @@ PATH = "/data/AAA_USDT-5m.json.gz"
 
 def series(*texts: str, step: int = 300) -> BarSeries:
     return BarSeries.from_texts("AAA-USD", PATH, [i * step for i in range(len(texts))], list(texts))
+
+
+@given(st.lists(st.text(alphabet="0123456789.,\n", max_size=12), max_size=12), st.data())
+def test_perf4_row_texts_give_each_row_as_the_list_would(rows: list[str], data: st.DataObject):
+    """One string with row ends (what a cached series reads) stands for the list of rows:
+    every index, negative ones and the first rows alike; rows may be empty or hold `\n`."""
+    texts = RowTexts.of(rows)
+    assert len(texts) == len(rows) and texts.rows() == rows
+    assert texts.joined() == "\n".join(rows)
+    for index in range(-len(rows), len(rows)):
+        assert texts.row(index) == rows[index]
+    for index in (len(rows), -len(rows) - 1):
+        with pytest.raises(IndexError):
+            texts.row(index)
+    count = data.draw(st.integers(0, len(rows)))
+    assert texts.head(count).rows() == rows[:count]
+    assert RowTexts(texts.joined(), texts.ends()).rows() == rows
 
 
 def test_bt1_candle_keeps_the_recorded_text_exactly():

@@ -432,7 +432,7 @@ def test_bt1_plain_kline_text_reads_as_the_checked_json_read(rows, spaced, odd_t
             bars = read()
         except RecordedDataError as exc:
             return str(exc)
-        return list(bars.starts), bars._texts
+        return list(bars.starts), bars.texts()
 
     fast = outcome(lambda: _kline_series("AAA-USD", path, gzip.compress(data)))
     assert fast == outcome(lambda: _kline_series_checked("AAA-USD", path, data))

@@ -3,12 +3,14 @@ reading its bars back from here a few milliseconds.
 
 An entry is named by the SHA-256 of the recorded file's bytes (the digest the data set's
 fingerprint is built from), so it can never stand for other data: an edited file is a new
-name. It holds what parsing produced — the bar starts, each bar's recorded text, and the
-lowest low and close decimals — behind a header with the row count and a CRC-32 of the
-payload. An entry that is missing, truncated, corrupt or of another layout is a miss: the
-file is parsed again and the entry rewritten. Entries are written to a temporary name and
-renamed, so parallel search workers never read half an entry. A cache folder that cannot
-be written costs only the speed; the run reads the recorded file as before.
+name. It holds what parsing produced — the bar starts, the bars' recorded texts as one
+string with each row's end offset (read back without cutting it into rows: a run cuts out
+only the rows it reaches, `bars.RowTexts`), and the lowest low and close decimals — behind
+a header with the row count and a CRC-32 of the payload. An entry that is missing,
+truncated, corrupt or of another layout is a miss: the file is parsed again and the entry
+rewritten. Entries are written to a temporary name and renamed, so parallel search workers
+never read half an entry. A cache folder that cannot be written costs only the speed; the
+run reads the recorded file as before.
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ from typing import Final
 import orjson
 import structlog
 
-from trader.backtest.bars import BarSeries
+from trader.backtest.bars import BarSeries, RowTexts
 from trader.recorded.errors import RecordedDataError
 
-MAGIC: Final = b"trader-bars 1\n"
+MAGIC: Final = b"trader-bars 2\n"  # 2: the row ends stored (1 split the text at reading)
 log = structlog.get_logger("trader.backtest")
 
 
@@ -63,12 +65,13 @@ def _decoded(blob: bytes, product_id: str, source: str) -> BarSeries | None:
     payload = memoryview(blob)[header_end + 1 :]
     if header_end < 0 or byteorder != sys.byteorder or zlib.crc32(payload) != crc:
         return None
-    starts = array("q")
+    starts, ends = array("q"), array("q")
     starts.frombytes(payload[: 8 * rows])
-    texts = bytes(payload[8 * rows :]).decode("ascii").split("\n") if rows else []
-    if len(starts) != rows or len(texts) != rows:
+    ends.frombytes(payload[8 * rows : 16 * rows])
+    text = bytes(payload[16 * rows :]).decode("ascii")
+    if len(starts) != rows or len(ends) != rows or (rows and ends[rows - 1] != len(text)):
         return None
-    series = BarSeries(product_id, source, starts, texts)
+    series = BarSeries(product_id, source, starts, RowTexts(text, ends))
     series.known_summary(Decimal(low), places)
     return series
 
@@ -80,7 +83,8 @@ def write_entry(folder: Path, digest: str, series: BarSeries) -> None:
         low, places = series.lowest_low(), series.close_places()
     except RecordedDataError:
         return  # the set is refused when its rules are made; nothing worth keeping
-    payload = series.starts.tobytes() + "\n".join(series.texts()).encode("ascii")
+    texts = series.row_texts()
+    payload = series.starts.tobytes() + texts.ends().tobytes() + texts.joined().encode("ascii")
     header = {
         "rows": len(series),
         "crc": zlib.crc32(payload),

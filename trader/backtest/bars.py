@@ -1,9 +1,11 @@
 """Compact, exact bar storage for backtests over large recorded sets (BT-1, PERF-4).
 
 1.58 M bars held as `Candle` objects with five `Decimal`s each take about a gigabyte. Here
-each bar is kept as the recorded text of its five numbers in one string (about 90 bytes)
-and becomes a `Candle` of exact Decimals only when the backtest reaches it; malformed
-values are reported then, naming the file and the row.
+each bar is kept as the recorded text of its five numbers and becomes a `Candle` of exact
+Decimals only when the backtest reaches it; malformed values are reported then, naming the
+file and the row. The texts of a series live in one string with each row's end offset
+(`RowTexts`): a row's own string is cut out only when the backtest reaches its bar, so a
+two-month run over a year's file makes two months of them (and no object per row is held).
 """
 
 from __future__ import annotations
@@ -18,6 +20,52 @@ from trader.core.types import Candle
 from trader.recorded.errors import RecordedDataError, ohlcv_problem
 
 
+class RowTexts:
+    """Rows of text in one string, `\n` between them: row `i` ends at `ends[i]` and begins
+    one past the end of row `i - 1` (at 0 for the first)."""
+
+    __slots__ = ("_ends", "_text")
+
+    def __init__(self, text: str, ends: array[int]) -> None:
+        self._text = text
+        self._ends = ends
+
+    @classmethod
+    def of(cls, rows: list[str]) -> RowTexts:
+        ends: array[int] = array("q")
+        end = -1
+        for row in rows:
+            end += len(row) + 1
+            ends.append(end)
+        return cls("\n".join(rows), ends)
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def row(self, index: int) -> str:
+        if index < 0:
+            index += len(self._ends)
+            if index < 0:
+                raise IndexError("row index out of range")
+        end = self._ends[index]  # IndexError past the end, as a list gives
+        begin = self._ends[index - 1] + 1 if index > 0 else 0
+        return self._text[begin:end]
+
+    def head(self, count: int) -> RowTexts:
+        """The first `count` rows (sharing this string)."""
+        return RowTexts(self._text, self._ends[:count])
+
+    def rows(self) -> list[str]:
+        return [self.row(index) for index in range(len(self._ends))]
+
+    def joined(self) -> str:
+        """The rows with `\n` between them."""
+        return self._text[: self._ends[-1]] if self._ends else ""
+
+    def ends(self) -> array[int]:
+        return self._ends
+
+
 class BarSeries:
     """One product's bars, oldest first: starts (epoch s) and `open,high,low,close,volume`."""
 
@@ -28,7 +76,7 @@ class BarSeries:
         product_id: str,
         path: str,
         starts: array[int],
-        texts: list[str],
+        texts: RowTexts,
         files: Sequence[tuple[int, str]] = (),
     ) -> None:
         self.product_id = product_id
@@ -40,6 +88,9 @@ class BarSeries:
 
     def texts(self) -> list[str]:
         """Each bar's recorded `open,high,low,close,volume` text, oldest first."""
+        return self._texts.rows()
+
+    def row_texts(self) -> RowTexts:
         return self._texts
 
     def known_summary(self, lowest_low: Decimal, close_places: int) -> None:
@@ -85,7 +136,7 @@ class BarSeries:
         files: Sequence[tuple[int, str]] = (),
     ) -> BarSeries:
         """Bars from `open,high,low,close,volume` texts (checked when each is used)."""
-        series = cls(product_id, path, array("q", starts), texts, files)
+        series = cls(product_id, path, array("q", starts), RowTexts.of(texts), files)
         for index in range(1, len(starts)):
             if starts[index] <= starts[index - 1]:
                 raise series._error(index, "rows are not in increasing time order")
@@ -98,7 +149,7 @@ class BarSeries:
         """The bars starting before `end`, as a series of their own."""
         count = bisect.bisect_left(self.starts, end)
         return BarSeries(
-            self.product_id, self.path, self.starts[:count], self._texts[:count], self._files
+            self.product_id, self.path, self.starts[:count], self._texts.head(count), self._files
         )
 
     def candle(self, index: int) -> Candle:
@@ -106,31 +157,32 @@ class BarSeries:
         o, h, lo, c, v = self._numbers(index)
         finite = o.is_finite() and h.is_finite() and lo.is_finite() and c.is_finite()
         if not (finite and v.is_finite()):
-            raise self._error(index, f"not five finite numbers: {self._texts[index]!r}")
+            raise self._error(index, f"not five finite numbers: {self._texts.row(index)!r}")
         problem = ohlcv_problem(o, h, lo, c, v)
         if problem is not None:
             raise self._error(index, problem)
         return Candle(self.product_id, self.starts[index], o, h, lo, c, v)
 
     def _numbers(self, index: int) -> list[Decimal]:
+        text = self._texts.row(index)
         try:
-            values = [Decimal(x) for x in self._texts[index].split(",")]
+            values = [Decimal(x) for x in text.split(",")]
         except (InvalidOperation, ValueError) as exc:
-            raise self._error(index, f"not five numbers: {self._texts[index]!r}") from exc
+            raise self._error(index, f"not five numbers: {text!r}") from exc
         if len(values) != 5:
-            raise self._error(index, f"not five numbers: {self._texts[index]!r}")
+            raise self._error(index, f"not five numbers: {text!r}")
         return values
 
     def lowest_low(self) -> Decimal:
         """The lowest low; RecordedDataError on an empty set or a low that is no number (the
         rest of each bar is checked when the backtest reaches it)."""
-        if not self._texts:
+        if not len(self._texts):
             raise RecordedDataError(self.path, 1, "no bars")
         return self._price_summary()[0]
 
     def close_places(self) -> int:
         """The most decimal places any close is written with."""
-        return self._price_summary()[1] if self._texts else 0
+        return self._price_summary()[1] if len(self._texts) else 0
 
     def _price_summary(self) -> tuple[Decimal, int]:
         """(lowest low, most close decimals) in one pass over the texts, kept. The lows are
@@ -142,7 +194,9 @@ class BarSeries:
 
     def _scan_prices(self) -> tuple[Decimal, int]:
         lowest_at, lowest, places = 0, float("inf"), 0
-        for index, text in enumerate(self._texts):
+        texts = self._texts
+        for index in range(len(texts)):
+            text = texts.row(index)
             fields = text.split(",", 4)
             try:
                 low = float(fields[2])
@@ -156,7 +210,7 @@ class BarSeries:
             dot = close.find(".")
             if dot >= 0 and len(close) - dot - 1 > places:
                 places = len(close) - dot - 1
-        return Decimal(self._texts[lowest_at].split(",", 4)[2]), places
+        return Decimal(texts.row(lowest_at).split(",", 4)[2]), places
 
     def first_start(self) -> int | None:
         return self.starts[0] if self.starts else None
