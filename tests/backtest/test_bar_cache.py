@@ -84,13 +84,30 @@ def _first_layout(blob: bytes) -> bytes:
     return b"trader-bars 1\n" + orjson.dumps(header) + b"\n" + old
 
 
-def _ends_off_the_text(blob: bytes) -> bytes:
-    """A well-formed entry (its CRC right) whose last row end is not the text's end."""
+def _rewritten(blob: bytes, change: Callable[[bytes, int], bytes]) -> bytes:
+    """The entry with its payload changed by `change(payload, rows)` and its CRC made
+    right again: damage only the layout's own checks can find."""
     header_end = blob.find(b"\n", len(bar_cache.MAGIC))
     header = orjson.loads(blob[len(bar_cache.MAGIC) : header_end])
-    payload = blob[header_end + 1 :] + b"x"
+    payload = change(blob[header_end + 1 :], header["rows"])
     header["crc"] = zlib.crc32(payload)
     return bar_cache.MAGIC + orjson.dumps(header) + b"\n" + payload
+
+
+def _ends_off_the_text(blob: bytes) -> bytes:
+    return _rewritten(blob, lambda payload, _rows: payload + b"x")
+
+
+def _ends_out_of_order(blob: bytes) -> bytes:
+    def swap_first_two_ends(payload: bytes, rows: int) -> bytes:
+        first, second = payload[8 * rows : 8 * rows + 8], payload[8 * rows + 8 : 8 * rows + 16]
+        return payload[: 8 * rows] + second + first + payload[8 * rows + 16 :]
+
+    return _rewritten(blob, swap_first_two_ends)
+
+
+def _text_not_ascii(blob: bytes) -> bytes:
+    return _rewritten(blob, lambda payload, _rows: payload[:-1] + b"\xff")
 
 
 def _other_byteorder(blob: bytes) -> bytes:
@@ -105,6 +122,8 @@ DAMAGE: dict[str, Callable[[bytes], bytes]] = {
     "another layout": _other_layout,
     "the first layout": _first_layout,
     "row ends off the text": _ends_off_the_text,
+    "row ends out of order": _ends_out_of_order,
+    "a text that is not ASCII": _text_not_ascii,
     "a header that is no header": _bad_header,
     "no header line": lambda _blob: bar_cache.MAGIC + b"{",
     "the other byte order": _other_byteorder,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from decimal import Decimal as D
 
 import pytest
@@ -34,6 +35,16 @@ def test_perf4_row_texts_give_each_row_as_the_list_would(rows: list[str], data: 
     count = data.draw(st.integers(0, len(rows)))
     assert texts.head(count).rows() == rows[:count]
     assert RowTexts(texts.joined(), texts.ends()).rows() == rows
+    assert texts.well_formed()
+
+
+def test_perf4_row_ends_that_do_not_fit_their_string_are_not_well_formed():
+    ends = RowTexts.of(["1,2", "3,4", "5,6"]).ends()
+    assert not RowTexts("1,2\n3,4\n5,6x", ends).well_formed()  # the last end short
+    assert not RowTexts("1,2\n3,4\n5,", ends).well_formed()  # past the string's end
+    assert not RowTexts("1,2\n3,4\n5,6", array("q", [ends[1], ends[0], ends[2]])).well_formed()
+    assert not RowTexts("x", array("q")).well_formed()  # no rows, but text
+    assert RowTexts("", array("q")).well_formed()
 
 
 def test_bt1_candle_keeps_the_recorded_text_exactly():

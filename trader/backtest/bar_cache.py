@@ -68,10 +68,13 @@ def _decoded(blob: bytes, product_id: str, source: str) -> BarSeries | None:
     starts, ends = array("q"), array("q")
     starts.frombytes(payload[: 8 * rows])
     ends.frombytes(payload[8 * rows : 16 * rows])
-    text = bytes(payload[16 * rows :]).decode("ascii")
-    if len(starts) != rows or len(ends) != rows or (rows and ends[rows - 1] != len(text)):
+    try:
+        texts = RowTexts(bytes(payload[16 * rows :]).decode("ascii"), ends)
+    except UnicodeDecodeError:
         return None
-    series = BarSeries(product_id, source, starts, RowTexts(text, ends))
+    if len(starts) != rows or len(ends) != rows or not texts.well_formed():
+        return None
+    series = BarSeries(product_id, source, starts, texts)
     series.known_summary(Decimal(low), places)
     return series
 

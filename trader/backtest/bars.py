@@ -42,6 +42,16 @@ class RowTexts:
     def __len__(self) -> int:
         return len(self._ends)
 
+    def well_formed(self) -> bool:
+        """Every row begins where the one before it ended plus its `\n` and the last row
+        ends at the string's end (what `of` makes; an entry read back must hold it)."""
+        ends, previous = self._ends, -1
+        for end in ends:
+            if end <= previous:
+                return False
+            previous = end
+        return previous == len(self._text) if len(ends) else self._text == ""
+
     def row(self, index: int) -> str:
         if index < 0:
             index += len(self._ends)
