@@ -119,9 +119,7 @@ class TradingCycle:
         """R-2: exits also run between cycles, on the latest prices (of the products `only`
         when given: where the price moved; the others' exits wait for their own check)."""
         step = DecisionStep(await self.inputs(now, advance=False, only=only))
-        self.core.exits(step)
-        if only is not None:
-            step.exits = tuple(e for e in step.exits if e.product_id in only)
+        self.core.exits(step, only)
         if step.exits:
             await self.actor.exit_positions(step.exits, None)
             self.state.changed()

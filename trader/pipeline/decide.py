@@ -11,7 +11,7 @@ always run, whatever happened to entries (R-2). The caller persists and acts on 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Final
@@ -263,11 +263,16 @@ class DecisionCore:
             step.now,
         )
 
-    def exits(self, step: DecisionStep) -> None:
-        """R-2: always computed; only HALTED filters them out."""
+    def exits(self, step: DecisionStep, only: Collection[str] | None = None) -> None:
+        """R-2: always computed; only HALTED filters them out. `only`: the exits of these
+        products alone (the check between cycles where their prices moved; each exit
+        depends on its own position only)."""
         market = step.inputs.market
+        positions = step.inputs.portfolio.positions
+        if only is not None:
+            positions = {pid: positions[pid] for pid in only if pid in positions}
         due = exits_due(
-            step.inputs.portfolio.positions,
+            positions,
             exit_prices(market),
             step.now,
             self.policy,
