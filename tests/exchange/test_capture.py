@@ -9,9 +9,17 @@ from decimal import Decimal
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from trader.exchange.coinbase import parse
-from trader.exchange.coinbase.decode import DECODERS, IGNORED_CHANNELS, decode_events, fast_time
+from trader.exchange.coinbase.decode import (
+    DECODERS,
+    IGNORED_CHANNELS,
+    _fraction,
+    decode_events,
+    fast_time,
+)
 from trader.exchange.coinbase.fields import Reader, parse_time
 from trader.exchange.coinbase.ws import SequenceTracker
 from trader.exchange.models import BookEvent, TickerEvent, TradesEvent
@@ -83,3 +91,31 @@ def test_ex4_real_products_body_parses(records):
 )
 def test_ex2_fast_time_matches_full_parse(text):
     assert fast_time(text) == pytest.approx(parse_time(text, "t", "t"), abs=1e-6)
+
+
+def _reference_fraction(text: str) -> float | None:
+    """The fraction as `float` reads `.` and ASCII digits (the shape checked first)."""
+    fraction = text[19:-1]
+    if fraction.rstrip("0123456789") != ".":
+        return None if fraction else 0.0
+    return float(fraction)
+
+
+SECOND = "2026-08-09T21:05:48"
+ODD_FRACTIONS = st.text(alphabet=st.sampled_from([*"0123456789._e+- Z", "\u0663", "\uff15"]))
+
+
+@given(st.one_of(st.from_regex(r"\.[0-9]{0,40}", fullmatch=True), ODD_FRACTIONS))
+def test_ex2_fast_fraction_reads_as_float_reads_the_same_text(fraction: str):
+    """Digit by digit and one exact division (up to 15 places) gives the very double
+    `float` gives; every other shape is refused alike (None, or ValueError for `.`)."""
+    text = SECOND + fraction + "Z"
+    try:
+        expected: float | str | None = _reference_fraction(text)
+    except ValueError:
+        expected = "ValueError"
+    try:
+        got: float | str | None = _fraction(text)
+    except ValueError:
+        got = "ValueError"
+    assert got == expected and repr(got) == repr(expected)

@@ -47,7 +47,8 @@ SIDES: Final = frozenset({"BUY", "SELL"})
 BOOK_SIDES: Final = frozenset({"bid", "offer"})
 EVENT_TYPES: Final = {"snapshot": True, "update": False}  # type -> is a snapshot
 _WHOLE_SECOND: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", re.ASCII)
-_DIGITS: Final = "0123456789"
+_EXACT_PLACES: Final = 15  # 10^15 < 2^53: the digits' integer and the power are exact doubles
+_TENS: Final = tuple(10.0**places for places in range(_EXACT_PLACES + 1))
 
 
 class DecodeError(Exception):
@@ -98,7 +99,7 @@ def _money(text: Any, cache: dict[str, Decimal], zero_ok: bool) -> Decimal:
     if type(text) is not str:
         raise ValueError(f"not a decimal string: {text!r}")
     value = Decimal(text)
-    if not value.is_finite() or value < 0 or (value == 0 and not zero_ok):
+    if not value.is_finite() or value < _ZERO or (not value and not zero_ok):
         raise ValueError(f"not a {'quantity' if zero_ok else 'positive number'}: {text!r}")
     if value and not -_MAX_EXPONENT <= value.adjusted() <= _MAX_EXPONENT:
         raise ValueError(f"out of range: {text!r}")
@@ -143,13 +144,29 @@ def fast_time(text: str) -> float:
 
 
 def _fraction(text: str) -> float | None:
-    """The fraction of a second of a fast-path time: none, or `.` and ASCII digits (one
-    `rstrip` checks it; `float` alone would take `5.1` after `:4`, `.5e1`, `.1_2`, `.5 `
-    or non-ASCII digits); None for any other shape."""
-    fraction = text[19:-1]
-    if fraction.rstrip(_DIGITS) != ".":
-        return None if fraction else 0.0
-    return float(fraction)  # "." alone (no digit: not RFC3339) raises ValueError
+    """The fraction of a second of a fast-path time (`text` ends with `Z` after 19 places):
+    none, or `.` and ASCII digits — each character checked (`float` alone would take `5.1`
+    after `:4`, `.5e1`, `.1_2`, `.5 ` or non-ASCII digits); None for any other shape; `.`
+    alone (no digit: not RFC3339) raises ValueError. Up to 15 digits the value is the
+    digits' integer over a power of ten: both exact doubles, so the one division rounds
+    exactly as `float(".ddd")` does; longer fractions go through `float`."""
+    end = len(text) - 1
+    if end == 19:
+        return 0.0
+    if text[19] != ".":
+        return None
+    digits = 0
+    for index in range(20, end):
+        digit = ord(text[index]) - 48
+        if digit < 0 or digit > 9:
+            return None
+        digits = digits * 10 + digit
+    places = end - 20
+    if places == 0:
+        raise ValueError(f"no digit after the decimal point: {text!r}")
+    if places > _EXACT_PLACES:
+        return float(text[19:end])
+    return digits / _TENS[places]
 
 
 def _stamp(stamp: Any) -> float:
@@ -173,10 +190,13 @@ def _snapshot(event: dict[str, Any]) -> bool:
 
 def decode_ticker(msg: dict[str, Any]) -> list[TickerEvent]:
     """`ticker` rows with a touch; rows without best bid/ask (empty book) are skipped.
-    Cache lookups are inlined (no call per field on a hit): this is the PERF-2 hot path."""
+    Cache lookups are inlined (no call per field on a hit): this is the PERF-2 hot path.
+    Rows are typed as dicts (compiled: a dict's item is read directly, not through the
+    generic protocol; anything else is a TypeError, so a malformed frame)."""
     when = _stamp(msg["timestamp"])
-    prices, sizes = _POSITIVE.get, _QUANTITY.get
     out: list[TickerEvent] = []
+    event: dict[str, Any]
+    t: dict[str, Any]
     for event in msg["events"]:
         for t in event["tickers"]:
             bid_s, ask_s = t["best_bid"], t["best_ask"]
@@ -184,11 +204,11 @@ def decode_ticker(msg: dict[str, Any]) -> list[TickerEvent]:
                 continue
             price_s, bid_size_s = t["price"], t["best_bid_quantity"]
             ask_size_s = t["best_ask_quantity"]
-            price = prices(price_s) or positive(price_s)
-            bid = prices(bid_s) or positive(bid_s)
-            ask = prices(ask_s) or positive(ask_s)
-            bid_size = sizes(bid_size_s) or quantity(bid_size_s)
-            ask_size = sizes(ask_size_s) or quantity(ask_size_s)
+            price = _POSITIVE.get(price_s) or positive(price_s)
+            bid = _POSITIVE.get(bid_s) or positive(bid_s)
+            ask = _POSITIVE.get(ask_s) or positive(ask_s)
+            bid_size = _QUANTITY.get(bid_size_s) or quantity(bid_size_s)
+            ask_size = _QUANTITY.get(ask_size_s) or quantity(ask_size_s)
             out.append(
                 TickerEvent(_product(t["product_id"]), price, bid, bid_size, ask, ask_size, when)
             )
@@ -197,18 +217,18 @@ def decode_ticker(msg: dict[str, Any]) -> list[TickerEvent]:
 
 def decode_trades(msg: dict[str, Any]) -> list[TradesEvent]:
     out: list[TradesEvent] = []
-    get = _POSITIVE.get
+    event: dict[str, Any]
+    t: dict[str, Any]
     for event in msg["events"]:
         trades: list[MarketTrade] = []
-        append = trades.append
         for t in event["trades"]:
             price_s, size_s, side, trade_id = t["price"], t["size"], t["side"], t["trade_id"]
             if side not in SIDES or type(trade_id) is not str or not trade_id:
                 raise ValueError(f"trade side {side!r} or id {trade_id!r} is not valid")
-            price = get(price_s) or positive(price_s)
-            size = get(size_s) or positive(size_s)
+            price = _POSITIVE.get(price_s) or positive(price_s)
+            size = _POSITIVE.get(size_s) or positive(size_s)
             when = _stamp(t["time"])
-            append(MarketTrade(_product(t["product_id"]), trade_id, price, size, side, when))
+            trades.append(MarketTrade(_product(t["product_id"]), trade_id, price, size, side, when))
         out.append(TradesEvent(trades, _snapshot(event)))
     return out
 
