@@ -190,9 +190,9 @@ def _snapshot(event: dict[str, Any]) -> bool:
 
 def decode_ticker(msg: dict[str, Any]) -> list[TickerEvent]:
     """`ticker` rows with a touch; rows without best bid/ask (empty book) are skipped.
-    Cache lookups are inlined (no call per field on a hit): this is the PERF-2 hot path.
-    Rows are typed as dicts (compiled: a dict's item is read directly, not through the
-    generic protocol; anything else is a TypeError, so a malformed frame)."""
+    This is the PERF-2 hot path. Rows are typed as dicts (compiled: a dict's item is read
+    directly, not through the generic protocol; anything else is a TypeError, so a
+    malformed frame)."""
     when = _stamp(msg["timestamp"])
     out: list[TickerEvent] = []
     event: dict[str, Any]
@@ -204,11 +204,11 @@ def decode_ticker(msg: dict[str, Any]) -> list[TickerEvent]:
                 continue
             price_s, bid_size_s = t["price"], t["best_bid_quantity"]
             ask_size_s = t["best_ask_quantity"]
-            price = _POSITIVE.get(price_s) or positive(price_s)
-            bid = _POSITIVE.get(bid_s) or positive(bid_s)
-            ask = _POSITIVE.get(ask_s) or positive(ask_s)
-            bid_size = _QUANTITY.get(bid_size_s) or quantity(bid_size_s)
-            ask_size = _QUANTITY.get(ask_size_s) or quantity(ask_size_s)
+            price = positive(price_s)
+            bid = positive(bid_s)
+            ask = positive(ask_s)
+            bid_size = quantity(bid_size_s)
+            ask_size = quantity(ask_size_s)
             out.append(
                 TickerEvent(_product(t["product_id"]), price, bid, bid_size, ask, ask_size, when)
             )
@@ -225,8 +225,8 @@ def decode_trades(msg: dict[str, Any]) -> list[TradesEvent]:
             price_s, size_s, side, trade_id = t["price"], t["size"], t["side"], t["trade_id"]
             if side not in SIDES or type(trade_id) is not str or not trade_id:
                 raise ValueError(f"trade side {side!r} or id {trade_id!r} is not valid")
-            price = _POSITIVE.get(price_s) or positive(price_s)
-            size = _POSITIVE.get(size_s) or positive(size_s)
+            price = positive(price_s)
+            size = positive(size_s)
             when = _stamp(t["time"])
             trades.append(MarketTrade(_product(t["product_id"]), trade_id, price, size, side, when))
         out.append(TradesEvent(trades, _snapshot(event)))
