@@ -83,6 +83,9 @@ class OrderManager:
         self._clock = clock
         self._venue_clock = venue_clock or clock
         self.working: dict[str, WorkingEntry] = {}
+        # each working intent as last read, with the database's write count before that
+        # read: while no call has written the file since, the stored intent is the same
+        self._read: dict[str, tuple[int, Intent]] = {}
 
     async def enter(
         self,
@@ -154,15 +157,29 @@ class OrderManager:
         for intent_id, entry in list(self.working.items()):
             intent = await self._load(intent_id)
             if intent is None:
-                self.working.pop(intent_id, None)
+                self._forget(intent_id)
             elif intent.state in TERMINAL:
-                self.working.pop(intent_id, None)
+                self._forget(intent_id)
                 await self._finished(entry, intent)
             elif now > entry.deadline and intent.exchange_order_id:
                 await self._settle_overdue(intent_id, intent.exchange_order_id)
 
     async def _load(self, intent_id: str) -> Intent | None:
-        return await self.engine.db.run(lambda conn: get_intent(conn, intent_id))
+        """The stored intent; read again only after a call that wrote the state file
+        (intents are written through this connection alone: one instance, OPS-1)."""
+        db = self.engine.db
+        writes = db.writes
+        read = self._read.get(intent_id)
+        if read is not None and read[0] == writes:
+            return read[1]
+        intent = await db.run(lambda conn: get_intent(conn, intent_id))
+        if intent is not None and intent_id in self.working:
+            self._read[intent_id] = (writes, intent)
+        return intent
+
+    def _forget(self, intent_id: str) -> None:
+        self.working.pop(intent_id, None)
+        self._read.pop(intent_id, None)
 
     async def _settle_overdue(self, intent_id: str, order_id: str) -> None:
         """Past its deadline: ask the venue (the user stream may be down); cancel only an
