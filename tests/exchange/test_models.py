@@ -8,7 +8,9 @@ from decimal import Decimal
 
 import pytest
 
+from trader.core.types import Side
 from trader.exchange import models
+from trader.exchange.models import MarketTrade
 
 WRITTEN_OUT = [models.TickerEvent, models.MarketTrade, models.TradesEvent]
 
@@ -46,3 +48,21 @@ def test_an_own_init_sets_every_field_in_field_order(cls):
     assert dataclasses.asdict(by_position) == dataclasses.asdict(by_name)
     with pytest.raises(TypeError):
         cls(*values.values(), "one too many")
+
+
+@pytest.mark.parametrize("side", list(Side))
+def test_x6_a_market_trade_becomes_a_trade_of_its_side(side):
+    trade = MarketTrade("BTC-USD", "7", Decimal("100"), Decimal("0.5"), side.value, 3.0).to_trade()
+    assert trade.side is side
+    assert (trade.product_id, trade.trade_id, trade.price, trade.size) == (
+        "BTC-USD",
+        "7",
+        Decimal("100"),
+        Decimal("0.5"),
+    )
+
+
+@pytest.mark.parametrize("text", ["buy", "UNKNOWN_ORDER_SIDE", ""])
+def test_x6_a_market_trade_of_no_side_is_refused(text):
+    with pytest.raises(ValueError):
+        MarketTrade("BTC-USD", "7", Decimal("100"), Decimal("0.5"), text, 3.0).to_trade()

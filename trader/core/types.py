@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Final
 
 from trader.core.values import write_once
 
@@ -24,6 +25,10 @@ class Side(StrEnum):
     @property
     def opposite(self) -> Side:
         return Side.SELL if self is Side.BUY else Side.BUY
+
+
+# a side by its text: a dict lookup, where `Side(text)` is the enum type's Python-level call
+SIDES: Final[dict[str, Side]] = {side.value: side for side in Side}
 
 
 class TradingState(StrEnum):

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from trader.core.orders import OrderStatus, RejectCause
-from trader.core.types import Quote, Side, Trade
+from trader.core.types import SIDES, Quote, Side, Trade
 from trader.core.values import write_once
 
 
@@ -215,7 +215,12 @@ class MarketTrade:
 
     def to_trade(self) -> Trade:
         return Trade(
-            self.product_id, self.trade_id, self.price, self.size, Side(self.side), self.time
+            self.product_id,
+            self.trade_id,
+            self.price,
+            self.size,
+            SIDES.get(self.side) or Side(self.side),
+            self.time,
         )
 
 

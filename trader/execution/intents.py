@@ -37,6 +37,10 @@ class Purpose(StrEnum):
     FLATTEN = "flatten"
 
 
+# by their text (a dict lookup instead of the enum type's Python-level call)
+PURPOSES: Final[dict[str, Purpose]] = {purpose.value: purpose for purpose in Purpose}
+INTENT_STATES: Final[dict[str, IntentState]] = {state.value: state for state in IntentState}
+
 RANK: Final = {
     IntentState.NEW: 0,
     IntentState.SUBMITTING: 1,

@@ -16,10 +16,12 @@ from typing import Any, Final
 import orjson
 
 from trader.core.orders import TERMINAL_STATUSES
-from trader.core.types import Side
+from trader.core.types import SIDES, Side
 from trader.exchange.models import Fill
 from trader.execution.intents import (
+    INTENT_STATES,
     LIVE_STATES,
+    PURPOSES,
     WORKING,
     Intent,
     IntentState,
@@ -91,15 +93,15 @@ def row_to_intent(row: sqlite3.Row) -> Intent:
         intent_id=row["intent_id"],
         client_order_id=row["client_order_id"],
         mode=row["mode"],
-        purpose=Purpose(row["purpose"]),
+        purpose=PURPOSES.get(row["purpose"]) or Purpose(row["purpose"]),
         product_id=row["product_id"],
-        side=Side(row["side"]),
+        side=SIDES.get(row["side"]) or Side(row["side"]),
         order_configuration=row["order_configuration"],
         request_body=(row["request_body"] or "").encode(),
         base_size=_dec(row["base_size"]),
         quote_size=_dec(row["quote_size"]),
         limit_price=_dec(row["limit_price"]),
-        state=IntentState(row["state"]),
+        state=INTENT_STATES.get(row["state"]) or IntentState(row["state"]),
         created_at=row["created_at"],
         cycle_id=row["cycle_id"],
         proposal_id=row["proposal_id"],
