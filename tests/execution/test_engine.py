@@ -190,3 +190,20 @@ async def test_x5_foreign_orders_are_reported_and_left_alone(tmp_path):
         assert len(report.foreign_open) == 1 and report.own_open == 0
         await s.cancel_all.run("test")
         assert [o.status.value for o in s.venue.engine.orders()] == ["OPEN"]
+
+
+async def test_ops5_each_intent_state_reached_is_counted_once_per_intent(tmp_path):
+    async with execution_stack(tmp_path) as s:
+
+        def counted(state: str) -> float:
+            value = s.metrics.registry.get_sample_value("trader_orders_total", {"state": state})
+            return value or 0.0
+
+        first = await s.engine.place(resting_buy(s.venue))
+        second = await s.engine.place(resting_buy(s.venue, size="0.002"))
+        assert first.exchange_order_id is not None and second.state is IntentState.OPEN
+        assert (counted("SUBMITTING"), counted("OPEN"), counted("CANCELLED")) == (2, 2, 0)
+        await s.exchange.cancel_orders([first.exchange_order_id])
+        await s.tracker.refresh_order(first.exchange_order_id)
+        await s.tracker.refresh_order(first.exchange_order_id)  # seen again: no second move
+        assert (counted("SUBMITTING"), counted("OPEN"), counted("CANCELLED")) == (2, 2, 1)

@@ -145,7 +145,7 @@ class ExecutionEngine:
         now = self._clock()
         intent = replace(self.build(draft, state=IntentState.SUBMITTING), attempts=1)
         await self.db.run(lambda conn: store.insert_intent(conn, intent, submitted_at=now))
-        self.metrics.orders.labels(state="SUBMITTING").inc()
+        self.metrics.order_moved("SUBMITTING")
         log_intent(intent, draft)
         await self._send(intent)
         return await self._reload(intent)
@@ -207,7 +207,7 @@ class ExecutionEngine:
                 conn, intent.intent_id, IntentState.REJECTED, now, reject_reason=reason[:500]
             )
         ):
-            self.metrics.orders.labels(state="REJECTED").inc()
+            self.metrics.order_moved("REJECTED")
 
     async def _accepted(self, intent: Intent, result: OrderAccepted, now: float) -> None:
         if result.client_order_id and result.client_order_id != intent.client_order_id:
@@ -226,7 +226,7 @@ class ExecutionEngine:
             return moved
 
         if await self.db.run(apply):
-            self.metrics.orders.labels(state="OPEN").inc()
+            self.metrics.order_moved("OPEN")
         log.info(
             "order_accepted",
             intent_id=intent.intent_id,

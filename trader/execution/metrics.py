@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from prometheus_client import Counter
+
 from trader.ops.metrics import Metrics
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -40,3 +42,12 @@ class ExecutionMetrics:
             "trader_reconcile_mismatches", "reconciliation differences beyond tolerance", ["kind"]
         )
         self.reconcile_mismatches.labels(kind="balance")  # present from the start
+        self._orders_by_state: dict[str, Counter] = {}
+
+    def order_moved(self, state: str) -> None:
+        """Count an intent reaching `state`. Each state's child is kept: `labels()` takes a
+        lock and builds its key at every call."""
+        child = self._orders_by_state.get(state)
+        if child is None:
+            child = self._orders_by_state[state] = self.orders.labels(state=state)
+        child.inc()

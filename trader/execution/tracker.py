@@ -75,7 +75,7 @@ class OrderTracker:
                 status=event.status,
             )
         if seen.moved_to is not None:
-            self.metrics.orders.labels(state=seen.moved_to.value).inc()
+            self.metrics.order_moved(seen.moved_to.value)
             log.info(
                 "order_state",
                 intent_id=seen.intent_id,
