@@ -47,6 +47,17 @@ class StrategyContext:
     portfolio: Portfolio
     bar_view: BarView | None = None
 
+    def with_bars(self, bar_view: BarView) -> StrategyContext:
+        """This context with the bars one strategy declared (each sees its own); every
+        field named, as `dataclasses.replace` would give, at a fraction of its cost."""
+        return StrategyContext(
+            now=self.now,
+            triggers=self.triggers,
+            market=self.market,
+            portfolio=self.portfolio,
+            bar_view=bar_view,
+        )
+
     def sellable(self, product_id: str, strategy_id: str) -> Decimal:
         """What `strategy_id` holds of the product and may still sell: a position another
         strategy opened is left to that strategy (and to its exits)."""

@@ -10,7 +10,6 @@ The at-risk budget (`max_at_risk_pct`) is enforced by the risk engine (strategy_
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -66,7 +65,7 @@ class StrategyRegistry:
         limits, merge duplicates."""
         collected: list[Proposal] = []
         for strategy_id, strategy in self.strategies.items():
-            own = ctx if book is None else replace(ctx, bar_view=BarView(book, strategy.timeframes))
+            own = ctx if book is None else ctx.with_bars(BarView(book, strategy.timeframes))
             proposals = sorted(strategy.propose(own), key=_rank_key)
             mislabelled = [p.key for p in proposals if p.strategy_id != strategy_id]
             if mislabelled:
