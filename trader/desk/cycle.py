@@ -25,7 +25,7 @@ from trader.desk.snapshot import MarketFeed, build_market
 from trader.desk.state_source import StateSource
 from trader.pipeline.decide import DecisionCore, DecisionInputs, DecisionStep
 from trader.state.cycles import record_finished_cycle
-from trader.state.db import Database
+from trader.state.db import Database, transaction
 
 STORE_HISTORY: Final = 120  # closed candles kept per product; triggers keep their own windows
 
@@ -90,7 +90,8 @@ class TradingCycle:
 
     async def record(self, cycle_id: str, step: DecisionStep) -> dict[str, str]:
         """A loss-limit halt (R-3) to the keeper, then the step's audit rows in one call to
-        the writer; returns proposal key → proposal id for the intents."""
+        the writer and one transaction; returns proposal key → proposal id for the
+        intents."""
         self.state.decided(step)
         if step.halt is not None:
             await self.keeper.apply_limit(step.halt)
@@ -100,10 +101,11 @@ class TradingCycle:
         mode, config_hash = self.recording.cycle_mode, self.loaded.config_hash
 
         def write(conn: sqlite3.Connection) -> dict[str, str]:
-            if mode is not None:
-                record_finished_cycle(conn, cycle_id, step.now, config_hash, mode)
-            ids = record_step(conn, cycle_id, step)
-            record_exclusions(conn, cycle_id, step)
+            with transaction(conn):  # one commit: the cycle row with its audit rows
+                if mode is not None:
+                    record_finished_cycle(conn, cycle_id, step.now, config_hash, mode)
+                ids = record_step(conn, cycle_id, step)
+                record_exclusions(conn, cycle_id, step)
             return ids
 
         return await self.db.run(write)
