@@ -81,3 +81,24 @@ async def test_ops6_a_row_that_cannot_be_written_leaves_none_of_the_step(
         assert await _rows(session, "c-1") == (1, 2)  # the earlier step's and the blocker
     finally:
         await session.close()
+
+
+async def test_r1_after_the_audit_write_the_cached_state_is_what_the_file_holds(
+    tmp_path, repo_root, shared_data
+):
+    first, session = await _session(tmp_path, repo_root, shared_data)
+    try:
+        now = float(first)
+        before = await session.state.read(now)
+        step = session.cycle.decide(await session.cycle.inputs(now))
+        step.proposals = [_proposal("BTC-USD")]
+        writes = session.db.writes
+        await session.cycle.record("c-1", step)
+        assert session.db.writes == writes  # audit rows only: no reader reads again
+        cached = await session.state.read(now)
+        fresh = await session.state.stored.read(now)
+        assert cached == fresh
+        assert cached[1].high_water_mark == step.risk_state.high_water_mark is not None
+        assert before[0] == cached[0]
+    finally:
+        await session.close()

@@ -108,7 +108,9 @@ class TradingCycle:
                 record_exclusions(conn, cycle_id, step)
             return ids
 
-        return await self.db.run(write)
+        # audit rows only: the risk counters it stores are the step's, which a cached
+        # state pair already carries (`StateSource.decided`)
+        return await self.db.run(write, audit=True)
 
     async def act(self, step: DecisionStep, cycle_id: str, proposal_ids: dict[str, str]) -> None:
         """Exits first, then approved entries, through the one order path."""

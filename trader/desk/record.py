@@ -14,7 +14,6 @@ import structlog
 
 from trader.core.decision import Proposal, Verdict
 from trader.pipeline.decide import DecisionStep
-from trader.state.db import transaction
 from trader.state.decisions import (
     ProposalRow,
     VerdictRow,
@@ -60,39 +59,39 @@ def verdict_payload(verdict: Verdict) -> dict[str, Any]:
 
 
 def record_step(conn: sqlite3.Connection, cycle_id: str, step: DecisionStep) -> dict[str, str]:
-    """Persist proposals and verdicts; return proposal key → proposal id for the intents."""
+    """Persist proposals and verdicts, inside the caller's transaction (the step's one
+    commit, `TradingCycle.record`); return proposal key → proposal id for the intents."""
     ids: dict[str, str] = {}
     by_key = {v.proposal.key: v for v in step.verdicts}
-    with transaction(conn):
-        for index, proposal in enumerate(step.proposals):
-            proposal_id = f"{cycle_id}/{index}"
-            ids[proposal.key] = proposal_id
-            insert_proposal(
+    for index, proposal in enumerate(step.proposals):
+        proposal_id = f"{cycle_id}/{index}"
+        ids[proposal.key] = proposal_id
+        insert_proposal(
+            conn,
+            ProposalRow(
+                proposal_id=proposal_id,
+                cycle_id=cycle_id,
+                strategy=proposal.strategy_id,
+                product_id=proposal.product_id,
+                side=proposal.side.value,
+                payload=_json(proposal_payload(proposal)),
+                created_at=step.now,
+            ),
+        )
+        verdict = by_key.get(proposal.key)
+        if verdict is not None:
+            insert_verdict(
                 conn,
-                ProposalRow(
+                VerdictRow(
                     proposal_id=proposal_id,
-                    cycle_id=cycle_id,
-                    strategy=proposal.strategy_id,
-                    product_id=proposal.product_id,
-                    side=proposal.side.value,
-                    payload=_json(proposal_payload(proposal)),
+                    decision=verdict.action.value.upper(),
+                    reasons=_json([r.value for r in verdict.reasons]),
+                    payload=_json(verdict_payload(verdict)),
                     created_at=step.now,
                 ),
             )
-            verdict = by_key.get(proposal.key)
-            if verdict is not None:
-                insert_verdict(
-                    conn,
-                    VerdictRow(
-                        proposal_id=proposal_id,
-                        decision=verdict.action.value.upper(),
-                        reasons=_json([r.value for r in verdict.reasons]),
-                        payload=_json(verdict_payload(verdict)),
-                        created_at=step.now,
-                    ),
-                )
-        _record_risk_counters(conn, step)
-        _record_valuation(conn, step)
+    _record_risk_counters(conn, step)
+    _record_valuation(conn, step)
     return ids
 
 
@@ -119,7 +118,7 @@ def _record_risk_counters(conn: sqlite3.Connection, step: DecisionStep) -> None:
 
 
 def record_exclusions(conn: sqlite3.Connection, cycle_id: str, step: DecisionStep) -> None:
-    """Universe exclusions, once per change (U-1)."""
+    """Universe exclusions, once per change (U-1), inside the caller's transaction."""
     changes = step.exclusion_changes
     if changes is None or not (changes.added or changes.changed or changes.readmitted):
         return
@@ -130,8 +129,7 @@ def record_exclusions(conn: sqlite3.Connection, cycle_id: str, step: DecisionSte
         ],
         "readmitted": list(changes.readmitted),
     }
-    with transaction(conn):
-        insert_universe_change(conn, cycle_id, _json(payload), step.now)
+    insert_universe_change(conn, cycle_id, _json(payload), step.now)
 
 
 def log_decisions(step: DecisionStep, proposal_ids: dict[str, str]) -> None:

@@ -188,7 +188,9 @@ class Database:
         self._closed = False
         self.opening = opening
         self.health = StoreHealth()
-        self.writes = 0  # calls of `run` that changed the file (readers cache against it)
+        # calls of `run` that changed the file, audit-only ones aside (readers cache
+        # against it: the backtest's state pair, the order manager's working intents)
+        self.writes = 0
         # the state file held open: its inode stays ours, so a new file at the path differs
         self._pinned = os.open(path, os.O_RDONLY) if opening is not None else None
 
@@ -226,9 +228,11 @@ class Database:
             raise
         return cls(path, conn, executor, clock, opening)
 
-    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    async def run(self, work: Callable[[sqlite3.Connection], T], *, audit: bool = False) -> T:
         """Run `work(conn)` on the database thread and return its result. A lock held by
-        another process raises `StateUnavailableError` (and marks `health`)."""
+        another process raises `StateUnavailableError` (and marks `health`). `audit`: the
+        work only adds audit rows (a step's record) that no cached read holds, so it does
+        not count in `writes`; any failure still does."""
         if self._closed:
             raise RuntimeError(f"database {self.path} is closed")
         try:
@@ -246,7 +250,8 @@ class Database:
             self.health.failed(str(exc), self._clock())
             raise StateUnavailableError(f"state file {self.path}: {exc}") from exc
         if wrote:
-            self.writes += 1
+            if not audit:
+                self.writes += 1
             self.health.wrote()
         return result
 
