@@ -54,3 +54,39 @@ async def test_st1_a_failed_call_counts_as_a_write_audit_or_not(db):
         with pytest.raises(ValueError):
             await db.run(_fail_after_writing, audit=audit)
         assert db.writes == before + 1  # it may have written: readers read again
+
+
+def _tables(path) -> set[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    finally:
+        conn.close()
+
+
+def _notes(path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM note").fetchone()[0])
+    finally:
+        conn.close()
+
+
+async def test_st1_a_scratch_state_is_a_whole_file_at_open_and_at_close(tmp_path):
+    path = tmp_path / "bt.db"
+    db = Database.open_scratch(path, wall_clock)
+    try:
+        assert {"intents", "positions", "cycles"} <= _tables(path)  # the empty state, at once
+        for _ in range(3):
+            await db.run(_insert)
+        assert "note" not in _tables(path)  # held in memory while the run goes on
+    finally:
+        await db.close()
+    assert _notes(path) == 3  # all of it at close
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bt.db"]  # no partial copy left
+
+
+async def test_st1_a_scratch_state_that_cannot_be_written_fails_at_open(tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(sqlite3.OperationalError):
+        Database.open_scratch(tmp_path / "a-file" / "bt.db", wall_clock)

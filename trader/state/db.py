@@ -1,10 +1,11 @@
 """SQLite state store (ST-1): WAL mode, one dedicated thread, short transactions.
 
 All access from the event loop goes through `Database.run`, which executes a function on
-the store's own thread, so the loop never waits on disk. A backtest's scratch file is the
+the store's own thread, so the loop never waits on disk. A backtest's scratch state is the
 one exception (`Database.open_scratch`): its loop runs on a simulated clock with nothing
 else waiting on it, so its SQL runs inline on that thread — same schema, same API, no
-thread hop per statement. Command-line tools (status,
+thread hop per statement — on a database held in memory (no file write per commit) that
+is written whole to its file when closed. Command-line tools (status,
 resume) open their own short-lived connection with `connect`; WAL lets them read and write
 while the daemon runs.
 
@@ -45,6 +46,7 @@ T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000  # command-line tools wait this long for the daemon's write lock
 DAEMON_BUSY_TIMEOUT_MS = 1000  # the daemon fails fast and retries (see the module text)
+IN_MEMORY = Path(":memory:")  # SQLite's name for a database held in memory, not a file
 
 
 class StateUnavailableError(Exception):
@@ -191,6 +193,7 @@ class Database:
         # calls of `run` that changed the file, audit-only ones aside (readers cache
         # against it: the backtest's state pair, the order manager's working intents)
         self.writes = 0
+        self._write_at_close: Path | None = None  # a scratch database's file
         # the state file held open: its inode stays ours, so a new file at the path differs
         self._pinned = os.open(path, os.O_RDONLY) if opening is not None else None
 
@@ -202,8 +205,19 @@ class Database:
     @classmethod
     def open_scratch(cls, path: Path, clock: Clock) -> Database:
         """A backtest's scratch database, worked inline on the calling thread (see the
-        module text); never fsync'd."""
-        return cls(path, open_and_migrate(path, durable=False), None, clock)
+        module text) and held in memory; `close` writes it whole to `path` (SQLite's
+        online backup through a temporary name: the file holds a whole state, never half
+        of one). The empty state is written at once, so a path that cannot be written
+        fails here, not after the run."""
+        conn = open_and_migrate(IN_MEMORY, durable=False)
+        try:
+            _copy_to(conn, path)
+        except BaseException:
+            conn.close()
+            raise
+        database = cls(path, conn, None, clock)
+        database._write_at_close = path
+        return database
 
     @classmethod
     async def open_state(cls, path: Path, clock: Clock) -> Database:
@@ -266,16 +280,7 @@ class Database:
         """Copy what this connection holds to `target` (SQLite's online backup), for a
         state file deleted or replaced under the running daemon."""
 
-        def copy(conn: sqlite3.Connection) -> None:
-            partial = target.with_name(f".{target.name}.partial")  # never matched as a copy
-            destination = sqlite3.connect(partial)
-            try:
-                conn.backup(destination)
-            finally:
-                destination.close()
-            os.replace(partial, target)
-
-        await self.run(copy)
+        await self.run(lambda conn: _copy_to(conn, target))
 
     async def close(self) -> None:
         if self._closed:
@@ -293,9 +298,27 @@ class Database:
             self._pinned = None
 
     def _checkpoint_and_close(self) -> None:
+        if self._write_at_close is not None:
+            try:
+                _copy_to(self._conn, self._write_at_close)
+            finally:
+                self._conn.close()
+            return
         with contextlib.suppress(sqlite3.Error):  # locked: the WAL replays at open
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._conn.close()
+
+
+def _copy_to(conn: sqlite3.Connection, target: Path) -> None:
+    """What `conn` holds, copied to `target` whole (SQLite's online backup) through a
+    temporary name, so `target` is never half written."""
+    partial = target.with_name(f".{target.name}.partial")  # never matched as a copy
+    destination = sqlite3.connect(partial)
+    try:
+        conn.backup(destination)
+    finally:
+        destination.close()
+    os.replace(partial, target)
 
 
 def _tracked(work: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) -> tuple[T, bool]:
