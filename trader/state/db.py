@@ -182,7 +182,11 @@ class Database:
         executor: ThreadPoolExecutor | None,
         clock: Clock,
         opening: StateOpening | None = None,
+        *,
+        write_at_close: bool = False,
     ) -> None:
+        """`write_at_close`: `conn` is a scratch database in memory, copied whole to `path`
+        by `close`."""
         self.path = path
         self._clock = clock
         self._conn = conn
@@ -193,7 +197,7 @@ class Database:
         # calls of `run` that changed the file, audit-only ones aside (readers cache
         # against it: the backtest's state pair, the order manager's working intents)
         self.writes = 0
-        self._write_at_close: Path | None = None  # a scratch database's file
+        self._write_at_close = write_at_close
         # the state file held open: its inode stays ours, so a new file at the path differs
         self._pinned = os.open(path, os.O_RDONLY) if opening is not None else None
 
@@ -215,9 +219,7 @@ class Database:
         except BaseException:
             conn.close()
             raise
-        database = cls(path, conn, None, clock)
-        database._write_at_close = path
-        return database
+        return cls(path, conn, None, clock, write_at_close=True)
 
     @classmethod
     async def open_state(cls, path: Path, clock: Clock) -> Database:
@@ -298,9 +300,9 @@ class Database:
             self._pinned = None
 
     def _checkpoint_and_close(self) -> None:
-        if self._write_at_close is not None:
+        if self._write_at_close:
             try:
-                _copy_to(self._conn, self._write_at_close)
+                _copy_to(self._conn, self.path)
             finally:
                 self._conn.close()
             return
