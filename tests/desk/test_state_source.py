@@ -4,13 +4,14 @@ entry leaving the 24 h — and returns the stored pair otherwise."""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from decimal import Decimal
 
 import pytest
 
 from tests.support.intents import stored_intent
 from trader.core.clock import SimClock
-from trader.core.risk_state import Cooldown
+from trader.core.risk_state import Cooldown, RiskState
 from trader.core.types import Side
 from trader.desk.keeper import StateKeeper
 from trader.desk.snapshot import DAY_S
@@ -21,6 +22,7 @@ from trader.matching.accounts import Accounts
 from trader.ops.metrics import Metrics
 from trader.state.cooldowns import save_cooldowns
 from trader.state.db import Database
+from trader.state.portfolio import write_risk_counters
 
 NOW = 1_800_000_000.0
 
@@ -44,7 +46,7 @@ async def source(tmp_path):
     keeper = await StateKeeper.load(db, Metrics(), clock)
     accounts = Accounts({"USD": Decimal(1000)}, {"USD", "BTC"})
     cash = AccountsCash(accounts)
-    cached = CachedState(StoredState(db, keeper, cash, "USD"), lambda: (db.writes, accounts.moves))
+    cached = CachedState(StoredState(db, keeper, cash, "USD"), db, accounts)
     yield cached, db, accounts, cash
     await db.close()
 
@@ -145,3 +147,24 @@ async def test_current_is_the_pair_read_would_return_or_none_when_read_has_work(
     assert cached.current(NOW + 1) is not None
     cached.changed()
     assert cached.current(NOW + 1) is None
+
+
+async def test_the_cached_copy_keeps_every_field_of_the_file_s_risk_state(source):
+    """The filtered copy is built field by field: each field of a risk state read from the
+    file, every one of them set to something other than its default, comes through."""
+    cached, db, _accounts, _cash = source
+    await cached.stored.keeper.halt("operator", "a test halt")
+    await db.run(lambda c: save_cooldowns(c, {"BTC-USD": Cooldown(NOW + 600, "loss")}, 2, NOW))
+    await db.run(lambda c: write_risk_counters(c, Decimal(1100), Decimal(1050), "2027-01-15", NOW))
+    await db.run(
+        lambda conn: store.insert_intent(
+            conn, stored_intent(1, IntentState.OPEN, at=NOW, mode="PAPER")
+        )
+    )
+    fresh = (await cached.stored.read(NOW + 1))[1]
+    copied = (await cached.read(NOW + 1))[1]
+    unset = [
+        f.name for f in fields(RiskState) if getattr(fresh, f.name) == getattr(RiskState(), f.name)
+    ]
+    assert unset == []  # a new field must be set above too
+    assert copied == fresh

@@ -5,12 +5,14 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trader.config.policy import PolicyConfig
 from trader.core.decision import ExitReason
 from trader.core.risk_state import Cooldown, RiskState
 from trader.core.types import TradingState
-from trader.risk.exits import exits_due, filter_exits, update_peaks
+from trader.risk.exits import exits_due, filter_exits, stop_price, target_price, update_peaks
 
 from .factories import NOW, position, rules
 
@@ -121,3 +123,21 @@ def test_r2_exits_sorted_and_skip_empty_positions():
         "BTC-USD",
         "ETH-USD",
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cost=st.decimals(min_value=D("0.00001"), max_value=D("100000"), places=5),
+    pct=st.sampled_from(["0.5", "0.50", "3", "3.0", "2.75", "10", "1E+1", "0.001"]),
+)
+def test_r2_stop_and_target_prices_are_the_plain_formula_for_any_percentage_object(cost, pct):
+    """The factors are kept per setting object: every Decimal written any way gives the
+    very Decimal of `cost * (1 ∓ pct / 100)`, on the first call and on later ones."""
+    config = PolicyConfig()
+    for own in (D(pct), D(pct)):  # two equal objects, each looked up twice
+        held = position(cost=str(cost), stop=str(own), take_profit_pct=own)
+        below, above = cost * (1 - own / 100), cost * (1 + own / 100)
+        for _ in range(2):
+            assert (stop_price(held, config), target_price(held, config)) == (below, above)
+            assert str(stop_price(held, config)) == str(below)
+            assert str(target_price(held, config)) == str(above)

@@ -302,12 +302,11 @@ class BarFills:
         return Quote(bar.product_id, bid, size, ask, size, float(bar.start))
 
     def at_point(
-        self, bar: Candle, rules: ProductRules, point: PathPoint, spread: Decimal
+        self, rules: ProductRules, point: PathPoint, spread: Decimal, size: Decimal
     ) -> Quote:
-        """The touch at a point of the bar's path."""
-        size = self.level_size(bar, rules)
+        """The touch at a point of a bar's path; `size`: the bar's `level_size`."""
         bid, ask = touch(rules, point.price, spread, point.bid)
-        return Quote(bar.product_id, bid, size, ask, size, point.time)
+        return Quote(rules.product_id, bid, size, ask, size, point.time)
 
     def exit_levels(
         self, stop: Decimal | None, target: Decimal | None, spread: Decimal

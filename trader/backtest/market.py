@@ -9,6 +9,7 @@ orders exactly as in PAPER. What happens inside a bar is the fill model's (`fill
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -54,7 +55,7 @@ class BacktestMarket:
     def data_age(self, product_id: str, now: float | None = None) -> float:
         updated = self._updated.get(product_id)
         if updated is None or now is None:
-            return float("inf")
+            return math.inf
         return max(0.0, now - updated)
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from trader.backtest.feed import merged_slots, rows_between, slot_opening
-from trader.backtest.fills import Levels, PathPoint, PathWalker
+from trader.backtest.fills import Level, Levels, PathPoint, PathWalker
 from trader.backtest.market import ticker
 from trader.backtest.session import Session
 from trader.core.portfolio import Position
@@ -184,21 +184,31 @@ class Runner:
         walker = PathWalker(
             bar, float(t), float(self.bar_s), rules.quote_increment, low_first=low_first
         )
-        return _Walk(walker, rules, spread, self.fills.trade_size(walker, rules))
+        fills = self.fills
+        sizes = fills.trade_size(walker, rules), fills.level_size(bar, rules)
+        return _Walk(walker, rules, spread, *sizes)
 
     async def _push(self, heap: list[tuple[float, int, str]], rank: int, walk: _Walk) -> None:
         """The walk's next point for the product's levels now, into the time order."""
         pid = walk.product_id
         position = (await self._positions(self.clock.now)).get(pid)
-        stop = target = None
-        if position is not None:
-            stop = stop_price(position, self.policy)
-            target = target_price(position, self.policy)
-        stops, targets = self.fills.exit_levels(stop, target, walk.spread)
+        exits = walk.exits
+        if exits is None or exits[0] is not position:  # the same position: the same levels
+            exits = walk.exits = (position, self._exit_levels(position, walk.spread))
+        stops, targets = exits[1]
         bids, asks = self.paper.engine.resting_prices(pid)
         walk.next = walk.walker.peek(Levels(stops, targets, bids, asks))
         if walk.next is not None:
             heapq.heappush(heap, (walk.next.time, rank, walk.product_id))
+
+    def _exit_levels(
+        self, position: Position | None, spread: Decimal
+    ) -> tuple[list[Level], list[Level]]:
+        stop = target = None
+        if position is not None:
+            stop = stop_price(position, self.policy)
+            target = target_price(position, self.policy)
+        return self.fills.exit_levels(stop, target, spread)
 
     async def _visit(self, walk: _Walk) -> None:
         """One point: its trade (at a corner), the touch around it, the own-order events,
@@ -208,7 +218,7 @@ class Runner:
         assert point is not None
         walk.walker.take(point)
         self.clock.now = point.time
-        quote = self.fills.at_point(walk.walker.bar, walk.rules, point, walk.spread)
+        quote = self.fills.at_point(walk.rules, point, walk.spread, walk.level_size)
         if point.trade and walk.trade_size > 0:
             paper.apply_market_event(self._trade(walk, point))
         self.market.set_quote(quote)
@@ -260,8 +270,12 @@ class _Walk:
     rules: ProductRules
     spread: Decimal
     trade_size: Decimal
+    level_size: Decimal  # at the touch and each deeper level, at every point
     next: PathPoint | None = None
     last_price: Decimal | None = None
+    # the position the exit levels were worked out for (the cached state pair's own object
+    # until the state is read again) and those levels
+    exits: tuple[Position | None, tuple[list[Level], list[Level]]] | None = None
 
     @property
     def product_id(self) -> str:

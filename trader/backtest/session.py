@@ -153,7 +153,7 @@ async def _assemble(
     core = DecisionCore.from_loaded(loaded, candle_seconds=dataset.bar_seconds)
     core.set_fee_rates(await paper.fee_rates())
     stored = StoredState(db, keeper, actor, loaded.universe.quote_currency)
-    state = CachedState(stored, lambda: (db.writes, paper.engine.balance_moves))
+    state = CachedState(stored, db, paper.engine.accounts)
     cycle = TradingCycle(
         loaded, db, keeper, core, actor, market, rules, dataset.listed_at, state, EVENTFUL_STEPS
     )

@@ -7,6 +7,7 @@ market data was last updated, and `age(now)` is what the stale-data checks compa
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -62,7 +63,7 @@ class ProductMarket:
     def age(self, now: float) -> float:
         """Seconds since the data was updated; infinite when it never was (fail closed)."""
         if self.data_time is None:
-            return float("inf")
+            return math.inf
         return now - self.data_time
 
 

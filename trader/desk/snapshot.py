@@ -8,6 +8,7 @@ decision core fails closed on it.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Mapping
 from decimal import Decimal
@@ -67,7 +68,7 @@ def build_market(
             quote=md.quote(pid),
             quote_volume_24h=md.candles.quote_volume_24h(pid),
             listed_at=listed_at.get(pid),
-            data_time=None if age == float("inf") else now - age,
+            data_time=None if age == math.inf else now - age,
             sigma=core.triggers.sigma(pid),
             last_close=core.triggers.last_close(pid),
         )

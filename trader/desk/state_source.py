@@ -6,7 +6,9 @@ only in when they read:
   operator commands change it at any moment between cycles.
 - `CachedState` (the backtest) reads it again only after what the pair is read from
   changed: the state file (the database counts the calls that wrote it) or the paper
-  exchange's balances (its accounts count their moves), or after `changed()`. Between
+  exchange's balances (its accounts count their moves), or after `changed()`. It compares
+  the two counts at every point of a bar's path, so it holds the counters themselves
+  rather than a function that returns them. Between
   reads it applies the time filters at the step's time (cooldown expiry, the 24 h of
   recent entries) and carries the day and high-water counters the last step computed,
   because the backtest records only the steps that did something. With nothing changed a
@@ -16,8 +18,7 @@ only in when they read:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
@@ -26,6 +27,7 @@ from trader.core.risk_state import RiskState
 from trader.core.values import write_once
 from trader.desk.keeper import StateKeeper
 from trader.desk.snapshot import DAY_S, load_portfolio, load_risk_state
+from trader.matching.accounts import Accounts
 from trader.pipeline.decide import DecisionStep
 from trader.state.db import Database
 
@@ -78,15 +80,17 @@ class StoredState:
 
 
 class CachedState:
-    """Read again only when `version()` — (state file writes, balance moves) — differs
-    from the last read's, or after `changed()`; never on a timer: in a backtest nothing
-    else changes what the pair holds."""
+    """Read again only when the state file's writes (`db.writes`) or the paper balances'
+    moves (`accounts.moves`) differ from the last read's, or after `changed()`; never on
+    a timer: in a backtest nothing else changes what the pair holds."""
 
-    def __init__(self, stored: StoredState, version: Callable[[], tuple[int, int]]) -> None:
+    def __init__(self, stored: StoredState, db: Database, accounts: Accounts) -> None:
         self.stored = stored
-        self.version = version
+        self.db = db
+        self.accounts = accounts
         self._cache: tuple[Portfolio, RiskState] | None = None
-        self._read_at: tuple[int, int] | None = None
+        self._writes_at = -1  # the counts the cached pair was read at (-1: none read)
+        self._moves_at = -1
         self._counters: RiskState | None = None
         self._last: _Filtered | None = None
 
@@ -94,35 +98,39 @@ class CachedState:
         """What `read(now)` returns when it needs neither the file nor a new filter; else
         None (then `read`). The backtest asks at every point of a bar's path."""
         last = self._last
-        if last is None or self.version() != self._read_at or not last.holds_at(now):
+        if last is None or self._moved() or not last.holds_at(now):
             return None
         return last.pair
 
+    def _moved(self) -> bool:
+        """The file was written or the balances moved since the pair was read."""
+        return self.db.writes != self._writes_at or self.accounts.moves != self._moves_at
+
     async def read(self, now: float) -> tuple[Portfolio, RiskState]:
-        if self.version() != self._read_at:
+        if self._moved():
             self.changed()
         last = self._last
         if last is not None and last.holds_at(now):
             return last.pair
         if self._cache is None:
-            read_at = self.version()
+            writes, moves = self.db.writes, self.accounts.moves
             self._cache = await self.stored.read(now)
-            self._read_at = read_at
+            self._writes_at, self._moves_at = writes, moves
         portfolio, risk = self._cache
         cooldowns = {p: c for p, c in risk.cooldowns.items() if c.until > now}
         recent = tuple(r for r in risk.recent_trades if r.time > now - DAY_S)
-        counters = self._counters
-        if counters is None:
-            risk = replace(risk, cooldowns=cooldowns, recent_trades=recent)
-        else:  # one copy with the step's counters too
-            risk = replace(
-                risk,
-                cooldowns=cooldowns,
-                recent_trades=recent,
-                high_water_mark=counters.high_water_mark,
-                day_start_equity=counters.day_start_equity,
-                day=counters.day,
-            )
+        counters = risk if self._counters is None else self._counters  # the step's, once known
+        risk = RiskState(  # built field by field: `dataclasses.replace` costs ten times more
+            risk.trading_state,
+            risk.halt_reason,
+            risk.halted_at,
+            counters.high_water_mark,
+            counters.day_start_equity,
+            counters.day,
+            cooldowns,
+            risk.consecutive_losses,
+            recent,
+        )
         last = self._last = _Filtered(
             now,
             min((c.until for c in cooldowns.values()), default=math.inf),
@@ -137,7 +145,7 @@ class CachedState:
 
     def changed(self) -> None:
         self._cache = None
-        self._read_at = None
+        self._writes_at = self._moves_at = -1
         self._last = None
 
 

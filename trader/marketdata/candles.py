@@ -119,15 +119,18 @@ class HourlyQuoteVolume:
     """Exact quote volume (close × volume) per UTC hour, kept for 25 hours: a day's volume
     without keeping a day of candles (PERF-5). The day's sum adds the hours oldest first;
     the whole hours' part is kept until the next hour starts, so each candle costs one
-    addition, in the same order (the same Decimal result) as summing every hour again."""
+    addition, in the same order (the same Decimal result) as summing every hour again. The
+    day's total is kept until the next candle: the backtest's exit checks read it at every
+    point of a bar's path."""
 
-    __slots__ = ("_whole", "first_start", "hours", "last_start")
+    __slots__ = ("_day", "_whole", "first_start", "hours", "last_start")
 
     def __init__(self) -> None:
         self.hours: dict[int, Decimal] = {}
         self.first_start: int | None = None
         self.last_start = 0
         self._whole: tuple[int, Decimal] | None = None  # (current hour, sum of the ones before)
+        self._day: Decimal | None = None  # last_day() until the next candle
 
     def add(self, candle: Candle) -> None:
         hour = candle.start // HOUR_S * HOUR_S
@@ -136,11 +139,14 @@ class HourlyQuoteVolume:
         if self.first_start is None:
             self.first_start = candle.start
         self.last_start = candle.start
+        self._day = None
         if known is None:  # a new hour: forget the ones more than a day before it
             for old in [h for h in self.hours if h < hour - DAY_S]:
                 del self.hours[old]
 
     def last_day(self) -> Decimal | None:
+        if self._day is not None:
+            return self._day
         if self.first_start is None or self.last_start - self.first_start < DAY_S - HOUR_S:
             return None
         current = self.last_start // HOUR_S * HOUR_S
@@ -149,4 +155,5 @@ class HourlyQuoteVolume:
             start = current - DAY_S + HOUR_S
             before = (v for h, v in self.hours.items() if start <= h < current)
             whole = self._whole = (current, sum(before, ZERO))
-        return whole[1] + self.hours.get(current, ZERO)
+        day = self._day = whole[1] + self.hours.get(current, ZERO)
+        return day

@@ -32,6 +32,7 @@ from typing import Any, Final
 
 from trader.core.orders import OrderStatus
 from trader.core.types import BookLevel, FeeRates, ProductRules, Quote, Side
+from trader.matching.accounts import Accounts
 from trader.matching.edit import (
     edit_rejection,
     edited_configuration,
@@ -241,6 +242,11 @@ class MatchingEngine(OrderLifecycle):
 
     def balances(self) -> list[Balance]:
         return self._accounts.balances()
+
+    @property
+    def accounts(self) -> Accounts:
+        """The balances (a reader caching against their moves holds this)."""
+        return self._accounts
 
     @property
     def balance_moves(self) -> int:

@@ -19,6 +19,7 @@ from typing import Final
 
 from trader.config.policy import PolicyConfig
 from trader.core.decision import ExitOrder, ExitReason
+from trader.core.derived import Derived
 from trader.core.portfolio import Position
 from trader.core.products import quantize_size
 from trader.core.risk_state import RiskState
@@ -27,13 +28,17 @@ from trader.core.types import ProductRules, TradingState
 HUNDRED: Final = Decimal(100)
 PRODUCT_ID: Final = attrgetter("product_id")
 ONE: Final = Decimal(1)  # Decimal operands: an int one is converted on every operation
+# a percentage setting's factors below and above the cost, worked out once per setting
+# object (the same expression: the same Decimal); an exit is checked at every price
+_BELOW: Final = Derived[Decimal, Decimal](lambda pct: ONE - pct / HUNDRED)
+_ABOVE: Final = Derived[Decimal, Decimal](lambda pct: ONE + pct / HUNDRED)
 
 
 def stop_price(position: Position, config: PolicyConfig) -> Decimal:
     """The price at or below which the position's stop-loss fires."""
     own_stop = position.stop_loss_pct
     stop_pct = config.default_stop_loss_pct if own_stop is None else own_stop
-    return position.avg_cost * (ONE - stop_pct / HUNDRED)
+    return position.avg_cost * _BELOW.get(stop_pct)
 
 
 def target_price(position: Position, config: PolicyConfig) -> Decimal | None:
@@ -41,7 +46,7 @@ def target_price(position: Position, config: PolicyConfig) -> Decimal | None:
     take_pct = position.take_profit_pct
     if take_pct is None:  # the setting is read only when needed (a pydantic attribute)
         take_pct = config.default_take_profit_pct
-    return None if take_pct is None else position.avg_cost * (ONE + take_pct / HUNDRED)
+    return None if take_pct is None else position.avg_cost * _ABOVE.get(take_pct)
 
 
 def _price_exit(

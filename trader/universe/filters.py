@@ -116,6 +116,8 @@ class ExclusionListFilter(GlobalFilter):
     excluded: frozenset[str]
 
     def check(self, market: ProductMarket, now: float) -> Exclusion | None:
+        if not self.excluded:  # the usual case: nothing listed, nothing to look up
+            return None
         for key in (market.product_id, market.rules.base_currency):
             if key in self.excluded:
                 return _exclude(market, ExclusionReason.EXCLUDED, f"listed as {key}")
