@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trader.backtest.bars import PRICE_MEMO, BarSeries, RowTexts
+from trader.backtest.bars import BarSeries, RowTexts
 from trader.core.types import Candle
 from trader.recorded.errors import RecordedDataError, ohlcv_problem
 
@@ -154,9 +154,9 @@ def test_bt1_non_number_low_is_a_recorded_data_error():
 
 @given(st.lists(st.sampled_from(["1", "1.0", "1.00", "2.5", "2.50", "0.1", "1E+1", "10"]),
                 min_size=4, max_size=60))  # fmt: skip
-def test_perf4_prices_written_alike_are_parsed_once_and_stay_as_written(texts: list[str]):
-    """Repeated price texts share one parse; each candle still holds its own text's Decimal
-    (equal values written differently keep their own exponent)."""
+def test_bt1_prices_written_alike_stay_as_written(texts: list[str]):
+    """Each candle holds its own text's Decimal, bar after bar: equal values written
+    differently keep their own exponent."""
     rows = [[texts[i % len(texts)] for i in range(k, k + 4)] + [str(k)] for k in range(len(texts))]
     bars = BarSeries.from_rows("AAA-USD", PATH, list(range(0, 60 * len(rows), 60)), rows)
     for index, row in enumerate(rows):
@@ -165,15 +165,3 @@ def test_perf4_prices_written_alike_are_parsed_once_and_stay_as_written(texts: l
         candle = bars.candle(index)
         built = (candle.open, candle.high, candle.low, candle.close, candle.volume)
         assert [str(x) for x in built] == [str(D(x)) for x in row]
-
-
-def test_perf4_more_prices_than_the_memo_holds_are_each_parsed_right():
-    """Past PRICE_MEMO distinct texts the memo starts over; every bar is still exact."""
-    count = PRICE_MEMO + 500
-    rows = [[f"{k}.5", f"{k + 1}.25", f"{k}.5", f"{k}.75", "3"] for k in range(count)]
-    bars = BarSeries.from_rows("AAA-USD", PATH, list(range(0, 60 * count, 60)), rows)
-    for index in (0, PRICE_MEMO - 1, PRICE_MEMO, count - 1, 0, PRICE_MEMO):
-        candle = bars.candle(index)
-        assert (candle.open, candle.high, candle.close) == tuple(
-            D(rows[index][i]) for i in (0, 1, 3)
-        )

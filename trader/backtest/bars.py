@@ -15,14 +15,9 @@ import math
 from array import array
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Final
 
 from trader.core.types import Candle
 from trader.recorded.errors import RecordedDataError, ohlcv_problem
-
-# a series' recent price texts and their Decimals: neighbouring bars repeat most prices
-# (about 60 % of them in the 5-minute set), a lookup costs a tenth of parsing the text
-PRICE_MEMO: Final = 4096
 
 
 class RowTexts:
@@ -84,7 +79,7 @@ class RowTexts:
 class BarSeries:
     """One product's bars, oldest first: starts (epoch s) and `open,high,low,close,volume`."""
 
-    __slots__ = ("_files", "_prices", "_summary", "_texts", "path", "product_id", "starts")
+    __slots__ = ("_files", "_summary", "_texts", "path", "product_id", "starts")
 
     def __init__(
         self,
@@ -100,7 +95,6 @@ class BarSeries:
         self._texts = texts
         self._files = list(files)  # (first index, file) when the rows come from several files
         self._summary: tuple[Decimal, int] | None = None  # (lowest low, close places), once
-        self._prices: dict[str, Decimal] = {}  # PRICE_MEMO
 
     def texts(self) -> list[str]:
         """Each bar's recorded `open,high,low,close,volume` text, oldest first."""
@@ -181,26 +175,13 @@ class BarSeries:
 
     def _numbers(self, index: int) -> list[Decimal]:
         text = self._texts.row(index)
-        parts = text.split(",")
-        if len(parts) != 5:
-            raise self._error(index, f"not five numbers: {text!r}")
         try:
-            values = [self._price(parts[0]), self._price(parts[1]), self._price(parts[2])]
-            values += (self._price(parts[3]), Decimal(parts[4]))  # a volume rarely repeats
+            values = [Decimal(x) for x in text.split(",")]
         except (InvalidOperation, ValueError) as exc:
             raise self._error(index, f"not five numbers: {text!r}") from exc
+        if len(values) != 5:
+            raise self._error(index, f"not five numbers: {text!r}")
         return values
-
-    def _price(self, text: str) -> Decimal:
-        """`Decimal(text)`, the same object for the same text while it stays in the memo."""
-        prices = self._prices
-        price = prices.get(text)
-        if price is None:
-            price = Decimal(text)
-            if len(prices) >= PRICE_MEMO:
-                prices.clear()
-            prices[text] = price
-        return price
 
     def lowest_low(self) -> Decimal:
         """The lowest low; RecordedDataError on an empty set or a low that is no number (the
