@@ -18,16 +18,17 @@ import pytest
 
 from trader.backtest.fills import Levels, PathPoint
 from trader.core.market import MarketSnapshot, ProductMarket
-from trader.core.portfolio import Portfolio
+from trader.core.portfolio import OpenOrder, Portfolio, Position
 from trader.core.risk_state import Cooldown, RiskState, TradeStamp
-from trader.core.types import Candle, ProductRules, Quote, Side, Trade, TradingState
+from trader.core.types import BookLevel, Candle, ProductRules, Quote, Side, Trade, TradingState
 from trader.core.values import write_once
 from trader.exchange.models import Account
 from trader.execution.accounting import FillRow
+from trader.execution.intents import Intent, IntentState, Purpose
 from trader.matching.types import Balance
 from trader.pipeline.decide import DecisionInputs
 from trader.triggers.series import SeriesMeasures
-from trader.universe.builder import EligibleProduct
+from trader.universe.builder import EligibleProduct, UniverseResult
 from trader.universe.filters import Exclusion, ExclusionReason
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -85,8 +86,31 @@ MADE: dict[type, Callable[[], dict[str, Any]]] = {
         cooldowns={"BTC-USD": Cooldown(9.0, "loss")}, consecutive_losses=2,
         recent_trades=(TradeStamp(1.0, "BTC-USD"),),
     ),
+    Position: lambda: dict(
+        product_id="ETH-USD", base_size=D(2), avg_cost=D(3), entry_time=4.0, strategy_id="s",
+        stop_loss_pct=D(5), take_profit_pct=D(6), max_hold_s=7.0, trailing_stop_pct=D(8),
+        peak_price=D(9),
+    ),
+    OpenOrder: lambda: dict(
+        order_id="o", product_id="ETH-USD", side=Side.SELL, base_size=D(1), limit_price=D(2),
+        quote_size=D(3), strategy_id="s", stop_loss_pct=D(4),
+    ),
+    BookLevel: lambda: dict(price=D(1), size=D(2)),
+    UniverseResult: lambda: dict(
+        eligible={"BTC-USD": EligibleProduct("BTC-USD", "core", D(5), D(2), ())},
+        excluded={"X-USD": Exclusion("X-USD", ExclusionReason.STALE_DATA, "old")}, as_of=3.0,
+    ),
+    Intent: lambda: dict(
+        intent_id="i", client_order_id="c", mode="PAPER", purpose=Purpose.EXIT,
+        product_id="ETH-USD", side=Side.SELL, order_configuration="limit", request_body=b"{}",
+        base_size=D(1), quote_size=D(2), limit_price=D(3), state=IntentState.OPEN,
+        created_at=4.0, cycle_id="cy", proposal_id="p", parent_intent_id="pi", expires_at=5.0,
+        exchange_order_id="x", filled_size=D(6), filled_value=D(7), fees=D(8), attempts=9,
+        reject_reason="r", reason="stop_loss", strategy="s",
+    ),
 }  # fmt: skip
-HASHED = [cls for cls in MADE if cls not in (MarketSnapshot, DecisionInputs, RiskState)]  # dicts
+DICTS: Final = (MarketSnapshot, DecisionInputs, RiskState, UniverseResult)
+HASHED = [cls for cls in MADE if cls not in DICTS]
 
 
 @pytest.mark.parametrize("cls", MADE, ids=lambda c: c.__name__)
@@ -100,6 +124,17 @@ def test_perf4_a_value_takes_exactly_its_fields_in_order(cls):
     assert by_position == by_name
     with pytest.raises(TypeError):
         cls(*values.values(), "one too many")
+
+
+@pytest.mark.parametrize("cls", MADE, ids=lambda c: c.__name__)
+def test_perf4_a_field_left_out_takes_its_declared_default(cls):
+    """A written-out `__init__` keeps the dataclass's defaults: leaving a field out gives
+    the same value as passing the field's declared default."""
+    values = MADE[cls]()
+    defaulted = [f for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING]
+    required = {name: v for name, v in values.items() if name not in {f.name for f in defaulted}}
+    for field in defaulted:
+        assert cls(**required) == cls(**required, **{field.name: field.default}), field.name
 
 
 @pytest.mark.parametrize("cls", HASHED, ids=lambda c: c.__name__)

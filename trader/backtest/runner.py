@@ -83,7 +83,7 @@ class Runner:
     async def run(self, progress: Callable[[int], None] = lambda _done: None) -> StepLog:
         dataset, market, fills = self.dataset, self.market, self.fills
         for t, bars in merged_slots(dataset, self.start - self.warmup_s, self.end):
-            self.clock.now = t
+            self.clock.now = float(t)
             for bar in bars:
                 market.set_quote(slot_opening(dataset, fills, bar))
             if t >= self.start:
@@ -262,20 +262,38 @@ class Runner:
             fills.closed(bar)
 
 
-@dataclass
+@dataclass(init=False)
 class _Walk:
-    """One product's walk through its bar, with what its points need."""
+    """One product's walk through its bar, with what its points need (one per product and
+    walked bar: its `__init__` is written out, which mypyc builds natively)."""
 
     walker: PathWalker
     rules: ProductRules
     spread: Decimal
     trade_size: Decimal
     level_size: Decimal  # at the touch and each deeper level, at every point
-    next: PathPoint | None = None
-    last_price: Decimal | None = None
+    next: PathPoint | None
+    last_price: Decimal | None
     # the position the exit levels were worked out for (the cached state pair's own object
     # until the state is read again) and those levels
-    exits: tuple[Position | None, tuple[list[Level], list[Level]]] | None = None
+    exits: tuple[Position | None, tuple[list[Level], list[Level]]] | None
+
+    def __init__(
+        self,
+        walker: PathWalker,
+        rules: ProductRules,
+        spread: Decimal,
+        trade_size: Decimal,
+        level_size: Decimal,
+    ) -> None:
+        self.walker = walker
+        self.rules = rules
+        self.spread = spread
+        self.trade_size = trade_size
+        self.level_size = level_size
+        self.next = None
+        self.last_price = None
+        self.exits = None
 
     @property
     def product_id(self) -> str:

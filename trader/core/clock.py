@@ -24,7 +24,7 @@ class SimClock:
     """Simulated time: set by its driver (the backtest runner), read like `wall_clock`."""
 
     def __init__(self, now: float) -> None:
-        self.now = now
+        self.now = float(now)  # a float in both copies (compiled, a float slot converts an int)
 
     def __call__(self) -> float:
         return self.now

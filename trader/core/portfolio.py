@@ -14,11 +14,12 @@ from decimal import Decimal
 from typing import Final
 
 from trader.core.types import Side
+from trader.core.values import write_once
 
 ZERO: Final = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Position:
     """A held spot position with its exit plan (R-2).
 
@@ -37,6 +38,30 @@ class Position:
     trailing_stop_pct: Decimal | None = None
     peak_price: Decimal | None = None
 
+    def __init__(
+        self,
+        product_id: str,
+        base_size: Decimal,
+        avg_cost: Decimal,
+        entry_time: float,
+        strategy_id: str = "",
+        stop_loss_pct: Decimal | None = None,
+        take_profit_pct: Decimal | None = None,
+        max_hold_s: float | None = None,
+        trailing_stop_pct: Decimal | None = None,
+        peak_price: Decimal | None = None,
+    ) -> None:
+        self.product_id = product_id  # type: ignore[misc]
+        self.base_size = base_size  # type: ignore[misc]
+        self.avg_cost = avg_cost  # type: ignore[misc]
+        self.entry_time = entry_time  # type: ignore[misc]
+        self.strategy_id = strategy_id  # type: ignore[misc]
+        self.stop_loss_pct = stop_loss_pct  # type: ignore[misc]
+        self.take_profit_pct = take_profit_pct  # type: ignore[misc]
+        self.max_hold_s = max_hold_s  # type: ignore[misc]
+        self.trailing_stop_pct = trailing_stop_pct  # type: ignore[misc]
+        self.peak_price = peak_price  # type: ignore[misc]
+
     def value(self, price: Decimal | None) -> Decimal:
         """Mark-to-market value; without a price the position is valued at cost."""
         return self.base_size * (price if price is not None else self.avg_cost)
@@ -48,7 +73,7 @@ class Position:
         return replace(self, peak_price=price)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class OpenOrder:
     """A working order. `base_size` is the unfilled remainder."""
 
@@ -60,6 +85,26 @@ class OpenOrder:
     quote_size: Decimal | None = None
     strategy_id: str = ""
     stop_loss_pct: Decimal | None = None
+
+    def __init__(
+        self,
+        order_id: str,
+        product_id: str,
+        side: Side,
+        base_size: Decimal,
+        limit_price: Decimal | None = None,
+        quote_size: Decimal | None = None,
+        strategy_id: str = "",
+        stop_loss_pct: Decimal | None = None,
+    ) -> None:
+        self.order_id = order_id  # type: ignore[misc]
+        self.product_id = product_id  # type: ignore[misc]
+        self.side = side  # type: ignore[misc]
+        self.base_size = base_size  # type: ignore[misc]
+        self.limit_price = limit_price  # type: ignore[misc]
+        self.quote_size = quote_size  # type: ignore[misc]
+        self.strategy_id = strategy_id  # type: ignore[misc]
+        self.stop_loss_pct = stop_loss_pct  # type: ignore[misc]
 
     def worst_case_notional(self, price: Decimal | None = None) -> Decimal:
         """Largest quote amount the order can commit (R-1: open orders count at worst case).
@@ -119,3 +164,6 @@ class Portfolio:
         """Base size already committed to open SELL orders of a product."""
         sells = (o for o in self.open_orders if o.side is Side.SELL)
         return sum((o.base_size for o in sells if o.product_id == product_id), ZERO)
+
+
+write_once(Position, OpenOrder)

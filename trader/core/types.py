@@ -162,10 +162,18 @@ class Quote:
         return (self.ask - self.bid) / mid * _BPS
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class BookLevel:
     price: Decimal
     size: Decimal
+
+    def __init__(
+        self,
+        price: Decimal,
+        size: Decimal,
+    ) -> None:
+        self.price = price  # type: ignore[misc]
+        self.size = size  # type: ignore[misc]
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,4 +184,4 @@ class FeeRates:
     taker: Decimal
 
 
-write_once(Candle, Trade, Quote)
+write_once(Candle, Trade, Quote, BookLevel)

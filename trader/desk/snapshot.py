@@ -61,12 +61,13 @@ def build_market(
     if advance:
         core.triggers.advance(now)
     products: dict[str, ProductMarket] = {}
+    candles = md.candles
     for pid, product_rules in rules.items():
         age = md.data_age(pid, now)
         products[pid] = ProductMarket(
             rules=product_rules,
             quote=md.quote(pid),
-            quote_volume_24h=md.candles.quote_volume_24h(pid),
+            quote_volume_24h=candles.quote_volume_24h(pid),
             listed_at=listed_at.get(pid),
             data_time=None if age == math.inf else now - age,
             sigma=core.triggers.sigma(pid),

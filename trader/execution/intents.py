@@ -16,6 +16,9 @@ from typing import Final
 
 from trader.core.orders import OrderStatus
 from trader.core.types import Side
+from trader.core.values import write_once
+
+ZERO: Final = Decimal(0)
 
 
 class IntentState(StrEnum):
@@ -93,7 +96,7 @@ def state_from_venue(status: OrderStatus, filled_size: Decimal) -> IntentState |
     return state
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Intent:
     intent_id: str
     client_order_id: str
@@ -120,3 +123,60 @@ class Intent:
     reject_reason: str | None = None
     reason: str | None = None  # why it was placed: an exit's reason (stop_loss, ...), a trigger
     strategy: str | None = None  # STR-5: the strategy it acts for (None: operator, kill switch)
+
+    def __init__(
+        self,
+        intent_id: str,
+        client_order_id: str,
+        mode: str,
+        purpose: Purpose,
+        product_id: str,
+        side: Side,
+        order_configuration: str,
+        request_body: bytes,
+        base_size: Decimal | None,
+        quote_size: Decimal | None,
+        limit_price: Decimal | None,
+        state: IntentState,
+        created_at: float,
+        cycle_id: str | None = None,
+        proposal_id: str | None = None,
+        parent_intent_id: str | None = None,
+        expires_at: float | None = None,
+        exchange_order_id: str | None = None,
+        filled_size: Decimal = ZERO,
+        filled_value: Decimal = ZERO,
+        fees: Decimal = ZERO,
+        attempts: int = 0,
+        reject_reason: str | None = None,
+        reason: str | None = None,
+        strategy: str | None = None,
+    ) -> None:
+        self.intent_id = intent_id  # type: ignore[misc]
+        self.client_order_id = client_order_id  # type: ignore[misc]
+        self.mode = mode  # type: ignore[misc]
+        self.purpose = purpose  # type: ignore[misc]
+        self.product_id = product_id  # type: ignore[misc]
+        self.side = side  # type: ignore[misc]
+        self.order_configuration = order_configuration  # type: ignore[misc]
+        self.request_body = request_body  # type: ignore[misc]
+        self.base_size = base_size  # type: ignore[misc]
+        self.quote_size = quote_size  # type: ignore[misc]
+        self.limit_price = limit_price  # type: ignore[misc]
+        self.state = state  # type: ignore[misc]
+        self.created_at = created_at  # type: ignore[misc]
+        self.cycle_id = cycle_id  # type: ignore[misc]
+        self.proposal_id = proposal_id  # type: ignore[misc]
+        self.parent_intent_id = parent_intent_id  # type: ignore[misc]
+        self.expires_at = expires_at  # type: ignore[misc]
+        self.exchange_order_id = exchange_order_id  # type: ignore[misc]
+        self.filled_size = filled_size  # type: ignore[misc]
+        self.filled_value = filled_value  # type: ignore[misc]
+        self.fees = fees  # type: ignore[misc]
+        self.attempts = attempts  # type: ignore[misc]
+        self.reject_reason = reject_reason  # type: ignore[misc]
+        self.reason = reason  # type: ignore[misc]
+        self.strategy = strategy  # type: ignore[misc]
+
+
+write_once(Intent)

@@ -51,13 +51,23 @@ class EligibleProduct:
         self.clusters = clusters  # type: ignore[misc]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class UniverseResult:
     """Eligible products (id -> EligibleProduct) and exclusions (id -> Exclusion)."""
 
     eligible: Mapping[str, EligibleProduct]
     excluded: Mapping[str, Exclusion]
     as_of: float
+
+    def __init__(
+        self,
+        eligible: Mapping[str, EligibleProduct],
+        excluded: Mapping[str, Exclusion],
+        as_of: float,
+    ) -> None:
+        self.eligible = eligible  # type: ignore[misc]
+        self.excluded = excluded  # type: ignore[misc]
+        self.as_of = as_of  # type: ignore[misc]
 
     def tiers(self) -> dict[str, str]:
         """product id -> tier, for `MarketSnapshot.with_tiers`."""
@@ -190,4 +200,4 @@ def _cap_tiers(
     return dict(sorted(eligible.items()))
 
 
-write_once(EligibleProduct)
+write_once(EligibleProduct, UniverseResult)
