@@ -18,6 +18,7 @@ import pytest
 
 from trader.backtest.fills import Levels, PathPoint
 from trader.core.market import MarketSnapshot, ProductMarket
+from trader.core.orders import OrderKind
 from trader.core.portfolio import OpenOrder, Portfolio, Position
 from trader.core.risk_state import Cooldown, RiskState, TradeStamp
 from trader.core.types import BookLevel, Candle, ProductRules, Quote, Side, Trade, TradingState
@@ -25,7 +26,7 @@ from trader.core.values import write_once
 from trader.exchange.models import Account
 from trader.execution.accounting import FillRow
 from trader.execution.intents import Intent, IntentState, Purpose
-from trader.matching.types import Balance
+from trader.matching.types import Balance, BookUpdate, CreateOutcome, OrderSpec
 from trader.pipeline.decide import DecisionInputs
 from trader.triggers.series import SeriesMeasures
 from trader.universe.builder import EligibleProduct, UniverseResult
@@ -107,6 +108,18 @@ MADE: dict[type, Callable[[], dict[str, Any]]] = {
         created_at=4.0, cycle_id="cy", proposal_id="p", parent_intent_id="pi", expires_at=5.0,
         exchange_order_id="x", filled_size=D(6), filled_value=D(7), fees=D(8), attempts=9,
         reject_reason="r", reason="stop_loss", strategy="s",
+    ),
+    OrderSpec: lambda: dict(
+        kind=OrderKind.LIMIT_GTD, base_size=D(1), quote_size=D(2), limit_price=D(3), post_only=True,
+        end_time=4.0, stop_price=D(5), stop_direction="STOP_DOWN", stop_trigger_price=D(6),
+    ),
+    CreateOutcome: lambda: dict(
+        success=False, order=None, error="INSUFFICIENT_FUND", message="m", failure_reason="f",
+        preview_failure_reason="p",
+    ),
+    BookUpdate: lambda: dict(
+        product_id="BTC-USD", bids=(BookLevel(D(1), D(2)),), asks=(BookLevel(D(3), D(4)),),
+        time=5.0, snapshot=False,
     ),
 }  # fmt: skip
 DICTS: Final = (MarketSnapshot, DecisionInputs, RiskState, UniverseResult)

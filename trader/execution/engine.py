@@ -23,7 +23,6 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from typing import Final
 
 import orjson
@@ -91,7 +90,14 @@ class ExecutionEngine:
         self.order_found: list[OrderFound] = []  # told of every order a lookup finds
 
     # -- new orders --------------------------------------------------------------------
-    def build(self, draft: OrderDraft, *, state: IntentState = IntentState.NEW) -> Intent:
+    def build(
+        self,
+        draft: OrderDraft,
+        *,
+        state: IntentState = IntentState.NEW,
+        attempts: int = 0,
+        reject_reason: str | None = None,
+    ) -> Intent:
         intent_id = self._new_id()
         client_id = self.ids.client_order_id(intent_id)
         request = OrderRequest(
@@ -125,6 +131,8 @@ class ExecutionEngine:
             expires_at=draft.end_time,
             reason=draft.reason,
             strategy=draft.strategy,
+            attempts=attempts,
+            reject_reason=reject_reason,
         )
 
     async def place(self, draft: OrderDraft) -> Intent:
@@ -134,16 +142,15 @@ class ExecutionEngine:
         intent, with the very bytes LIVE would send, is committed as DRY (OPS-2)."""
         refusal = self._send_gate(draft.purpose)
         if refusal is not None:
-            intent = replace(
-                self.build(draft, state=IntentState.CANCELLED), reject_reason=f"not sent: {refusal}"
-            )
+            reason = f"not sent: {refusal}"
+            intent = self.build(draft, state=IntentState.CANCELLED, reject_reason=reason)
             await self.db.run(lambda conn: store.insert_intent(conn, intent))
             log.warning("intent_not_sent", intent_id=intent.intent_id, reason=refusal)
             return intent
         if self.mode == Mode.DRY_RUN.value:
             return await self._record_dry(draft)
         now = self._clock()
-        intent = replace(self.build(draft, state=IntentState.SUBMITTING), attempts=1)
+        intent = self.build(draft, state=IntentState.SUBMITTING, attempts=1)
         await self.db.run(lambda conn: store.insert_intent(conn, intent, submitted_at=now))
         self.metrics.order_moved("SUBMITTING")
         log_intent(intent, draft)

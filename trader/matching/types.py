@@ -24,7 +24,7 @@ TRIGGER_PENDING: Final = "STOP_PENDING"
 TRIGGER_DONE: Final = "STOP_TRIGGERED"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class OrderSpec:
     """A parsed `order_configuration` (exactly one kind)."""
 
@@ -37,6 +37,28 @@ class OrderSpec:
     stop_price: Decimal | None = None  # stop-limit trigger
     stop_direction: str | None = None  # STOP_UP | STOP_DOWN (stop-limit)
     stop_trigger_price: Decimal | None = None  # bracket stop-loss trigger
+
+    def __init__(
+        self,
+        kind: OrderKind,
+        base_size: Decimal | None = None,
+        quote_size: Decimal | None = None,
+        limit_price: Decimal | None = None,
+        post_only: bool = False,
+        end_time: float | None = None,
+        stop_price: Decimal | None = None,
+        stop_direction: str | None = None,
+        stop_trigger_price: Decimal | None = None,
+    ) -> None:
+        self.kind = kind  # type: ignore[misc]
+        self.base_size = base_size  # type: ignore[misc]
+        self.quote_size = quote_size  # type: ignore[misc]
+        self.limit_price = limit_price  # type: ignore[misc]
+        self.post_only = post_only  # type: ignore[misc]
+        self.end_time = end_time  # type: ignore[misc]
+        self.stop_price = stop_price  # type: ignore[misc]
+        self.stop_direction = stop_direction  # type: ignore[misc]
+        self.stop_trigger_price = stop_trigger_price  # type: ignore[misc]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +140,7 @@ class SimFill:
     trade_time: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class CreateOutcome:
     """Result of `create_order`: accepted (with the order) or rejected (with reasons)."""
 
@@ -128,6 +150,22 @@ class CreateOutcome:
     message: str = ""
     failure_reason: str = "UNKNOWN_FAILURE_REASON"  # new_order_failure_reason
     preview_failure_reason: str = "UNKNOWN_PREVIEW_FAILURE_REASON"
+
+    def __init__(
+        self,
+        success: bool,
+        order: SimOrder | None = None,
+        error: str = "",
+        message: str = "",
+        failure_reason: str = "UNKNOWN_FAILURE_REASON",
+        preview_failure_reason: str = "UNKNOWN_PREVIEW_FAILURE_REASON",
+    ) -> None:
+        self.success = success  # type: ignore[misc]
+        self.order = order  # type: ignore[misc]
+        self.error = error  # type: ignore[misc]
+        self.message = message  # type: ignore[misc]
+        self.failure_reason = failure_reason  # type: ignore[misc]
+        self.preview_failure_reason = preview_failure_reason  # type: ignore[misc]
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +220,7 @@ class Balance:
         self.hold = hold  # type: ignore[misc]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class BookUpdate:
     """The market's own liquidity for one product (own orders are added by the engine)."""
 
@@ -191,6 +229,20 @@ class BookUpdate:
     asks: tuple[BookLevel, ...]
     time: float
     snapshot: bool = True
+
+    def __init__(
+        self,
+        product_id: str,
+        bids: tuple[BookLevel, ...],
+        asks: tuple[BookLevel, ...],
+        time: float,
+        snapshot: bool = True,
+    ) -> None:
+        self.product_id = product_id  # type: ignore[misc]
+        self.bids = bids  # type: ignore[misc]
+        self.asks = asks  # type: ignore[misc]
+        self.time = time  # type: ignore[misc]
+        self.snapshot = snapshot  # type: ignore[misc]
 
 
 MarketEvent = Trade | BookUpdate
@@ -209,4 +261,4 @@ class VenueSetup:
     seed: int = 7
 
 
-write_once(Balance)
+write_once(Balance, OrderSpec, CreateOutcome, BookUpdate)
