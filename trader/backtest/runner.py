@@ -24,6 +24,7 @@ import heapq
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Final
 
 from trader.backtest.feed import merged_slots, rows_between, slot_opening
 from trader.backtest.fills import Level, Levels, PathPoint, PathWalker
@@ -35,6 +36,8 @@ from trader.desk.cycle import products_to_trade
 from trader.exchange.models import MarketTrade, OrderEvent, TradesEvent
 from trader.pipeline.decide import DecisionStep
 from trader.risk.exits import stop_price, target_price
+
+ZERO: Final = Decimal(0)
 
 
 @dataclass
@@ -219,7 +222,7 @@ class Runner:
         walk.walker.take(point)
         self.clock.now = point.time
         quote = self.fills.at_point(walk.rules, point, walk.spread, walk.level_size)
-        if point.trade and walk.trade_size > 0:
+        if point.trade and walk.trade_size > ZERO:
             paper.apply_market_event(self._trade(walk, point))
         self.market.set_quote(quote)
         paper.apply_market_event(ticker(quote, point.price))

@@ -46,6 +46,7 @@ from trader.matching import MatchingEngine
 from trader.matching.causes import engine_cause
 from trader.matching.types import BookUpdate, NewOrder, SimOrder, VenueSetup
 
+ZERO: Final = Decimal(0)  # compared with a Decimal zero: an int 0 is converted at each check
 MAX_LEVEL_PRICES: Final = 50_000  # modelled depth kept per (touch, side, tick)
 
 
@@ -140,7 +141,7 @@ class PaperExchange:
     ) -> None:
         if product_id in self._l2_products or self.engine.product(product_id) is None:
             return
-        if bid <= 0 or ask <= 0 or bid_size <= 0 or ask_size <= 0:
+        if bid <= ZERO or ask <= ZERO or bid_size <= ZERO or ask_size <= ZERO:
             return
         self._touches[product_id] = (bid, bid_size, ask, ask_size, at)
         if self.engine.working_on(product_id):

@@ -29,7 +29,7 @@ class Levels:
     def set(self, price: Decimal, size: Decimal) -> None:
         """Absolute size at `price`; 0 removes the level (level2 semantics)."""
         present = price in self.sizes
-        if size <= 0:
+        if size <= ZERO:
             if present:
                 del self.sizes[price]
                 del self.prices[bisect_left(self.prices, price)]
@@ -39,7 +39,7 @@ class Levels:
             insort(self.prices, price)
 
     def replace(self, levels: Iterable[BookLevel]) -> None:
-        self.sizes = {lvl.price: lvl.size for lvl in levels if lvl.size > 0}
+        self.sizes = {lvl.price: lvl.size for lvl in levels if lvl.size > ZERO}
         self.prices = sorted(self.sizes)
 
     def size_at(self, price: Decimal) -> Decimal:

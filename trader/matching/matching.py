@@ -62,10 +62,10 @@ def plan_takes(
             assert left_quote is not None
             size = min(available, floor_to_increment(left_quote / price, base_increment))
             left_quote -= size * price
-        if size <= 0:
+        if size <= ZERO:
             break
         takes.append(Take(price, size))
-        if left_base == 0:
+        if left_base == ZERO:
             break
     return takes
 

@@ -28,6 +28,7 @@ from trader.core.types import ProductRules, TradingState
 HUNDRED: Final = Decimal(100)
 PRODUCT_ID: Final = attrgetter("product_id")
 ONE: Final = Decimal(1)  # Decimal operands: an int one is converted on every operation
+ZERO: Final = Decimal(0)
 # a percentage setting's factors below and above the cost, worked out once per setting
 # object (the same expression: the same Decimal); an exit is checked at every price
 _BELOW: Final = Derived[Decimal, Decimal](lambda pct: ONE - pct / HUNDRED)
@@ -82,7 +83,7 @@ def exit_for(
     position: Position, price: Decimal | None, now: float, config: PolicyConfig
 ) -> tuple[ExitReason, Decimal] | None:
     """The exit due for one position, or None. Without a price only max hold can fire."""
-    if price is not None and price > 0:
+    if price is not None and price > ZERO:
         found = _price_exit(position, price, config)
         if found is not None:
             return found
@@ -110,7 +111,7 @@ def exits_due(
         items = positions
     orders: list[ExitOrder] = []
     for position in sorted(items, key=PRODUCT_ID):
-        if position.base_size <= 0:
+        if position.base_size <= ZERO:
             continue
         price = prices.get(position.product_id)
         found = exit_for(position, price, now, config)
@@ -120,7 +121,7 @@ def exits_due(
         product_rules = rules.get(position.product_id) if rules is not None else None
         if product_rules is not None:
             size = quantize_size(size, product_rules)
-        if size <= 0:
+        if size <= ZERO:
             continue
         reason, threshold = found
         orders.append(
