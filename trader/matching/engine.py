@@ -248,11 +248,6 @@ class MatchingEngine(OrderLifecycle):
         """The balances (a reader caching against their moves holds this)."""
         return self._accounts
 
-    @property
-    def balance_moves(self) -> int:
-        """How often the balances moved so far (a reader's cache key)."""
-        return self._accounts.moves
-
     def fee_rates(self) -> FeeRates:
         return self._fees
 
