@@ -67,8 +67,17 @@ class OptionalNativeBuild(build_ext):
             _not_built(exc)
             return
         base = ROOT if self.inplace else Path(self.build_lib)
+        _remove_unlisted(base)
         digests = native.source_digests(native.listed_sources())
         (base / "trader" / "native.json").write_text(json.dumps(digests, indent=1, sort_keys=True))
+
+
+def _remove_unlisted(base: Path) -> None:
+    """Compiled modules whose source is no longer listed are removed (`native.py` steps
+    around them at import until then)."""
+    for module, built in native.unlisted_builds(base).items():
+        built.unlink()
+        _say(f"removed {built.relative_to(base)}: {module} is no longer compiled")
 
 
 def _not_built(exc: BaseException) -> None:

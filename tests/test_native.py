@@ -7,6 +7,7 @@ user's `python -m trader` would import it.
 
 from __future__ import annotations
 
+import importlib.machinery
 import json
 import os
 import shutil
@@ -109,6 +110,46 @@ def test_perf4_a_build_that_does_not_match_its_sources_is_never_run(package_copy
     assert probe.stdout.split() == ["False", str(listed)]
     lines = probe.stderr.splitlines()
     assert len(lines) == 1 and expected in lines[0] and "pure-Python" in lines[0]
+
+
+@needs_build
+def test_perf4_a_compiled_file_beside_an_unlisted_module_is_never_imported(package_copy):
+    """A module taken off the list, the tree updated without a rebuild: its compiled file
+    was built against another shared library (here: another module's file under its
+    name). Its source runs; the compiled listed modules are unaffected."""
+    for compiled in (package_copy / "trader/core").glob("clock.*.so"):
+        stray = compiled.with_name(compiled.name.replace("clock", "decision", 1))
+        shutil.copyfile(compiled, stray)
+    probe = subprocess.run(
+        [sys.executable, "-c", "import trader.core.decision as d, trader.native as n; "
+         "print(d.__file__.endswith('.py'), n.COMPILED, list(n.unlisted_builds()))"],
+        cwd=package_copy, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": str(package_copy)},
+    )  # fmt: skip
+    assert (probe.stdout.split(), probe.stderr) == (
+        ["True", "True", "['trader.core.decision']"],
+        "",
+    )
+
+
+def test_perf4_only_compiled_files_of_unlisted_modules_are_strays(tmp_path):
+    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+    listed = Path(LISTED[0]).with_suffix(suffix)
+    for name in (
+        str(listed),
+        f"trader/native__mypyc{suffix}",
+        f"trader/x/stray{suffix}",
+        "trader/x/other.abi3.so",
+        "trader/x/plain.so",
+        "trader/x/notes.txt",
+    ):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")  # fmt: skip
+    assert native.unlisted_builds(tmp_path) == {
+        "trader.x.stray": tmp_path / f"trader/x/stray{suffix}",
+        "trader.x.other": tmp_path / "trader/x/other.abi3.so",
+        "trader.x.plain": tmp_path / "trader/x/plain.so",
+    }
 
 
 def test_perf4_without_a_build_the_sources_run_silently(tmp_path):

@@ -81,6 +81,25 @@ def _built_digests() -> dict[str, str] | None:
     return loaded if isinstance(loaded, dict) else None
 
 
+def unlisted_builds(root: Path = ROOT) -> dict[str, Path]:
+    """Compiled modules under `root/trader` whose source is not listed (a module taken off
+    the list, then the tree updated without a rebuild): module name → compiled file. They
+    were built against another shared library; imported, they fail or run old code."""
+    listed = {module_name(path) for path in listed_sources()}
+    suffixes = sorted(importlib.machinery.EXTENSION_SUFFIXES, key=len, reverse=True)
+    found: dict[str, Path] = {}
+    for folder, _dirs, files in os.walk(root / "trader"):
+        for name in files:
+            suffix = next((s for s in suffixes if name.endswith(s)), None)  # the longest
+            if suffix is None or name.startswith("native__"):
+                continue
+            parts = Path(folder).relative_to(root).parts
+            module = ".".join((*parts, name[: -len(suffix)]))
+            if module not in listed:
+                found[module] = Path(folder) / name
+    return found
+
+
 def _stale(sources: list[str], built: dict[str, str]) -> list[str]:
     if sorted(built) != sorted(sources):
         return sorted(set(built) ^ set(sources)) or sources
@@ -116,6 +135,9 @@ def _pure_reason(sources: list[str]) -> str | None:
 def choose() -> None:
     """Decide once, before any listed module is imported; see the module docstring."""
     global COMPILED, REASON
+    strays = {m: ROOT / f"{m.replace('.', '/')}.py" for m in unlisted_builds()}
+    if strays:  # their sources run, whatever the listed modules do
+        sys.meta_path.insert(0, SourceFirst({m: s for m, s in strays.items() if s.exists()}))
     sources = listed_sources()
     reason = _pure_reason(sources)
     if reason is None:

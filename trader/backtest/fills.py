@@ -218,10 +218,18 @@ def touch(
     tick = rules.quote_increment
     if bid is not None:
         best_bid = ceil_to_increment(bid, tick)
-        return best_bid, max(ceil_to_increment(best_bid + price * spread, tick), best_bid + tick)
+        return best_bid, _at_least(
+            ceil_to_increment(best_bid + price * spread, tick), best_bid + tick
+        )
     half = price * spread / TWO
     best_bid = floor_to_increment(price - half, tick)
-    return best_bid, max(ceil_to_increment(price + half, tick), best_bid + tick)
+    return best_bid, _at_least(ceil_to_increment(price + half, tick), best_bid + tick)
+
+
+def _at_least(value: Decimal, floor: Decimal) -> Decimal:
+    """`max(value, floor)` — the same object it returns — without the builtin's generic
+    call (a touch and a level size are worked out for every product at every bar)."""
+    return floor if floor > value else value
 
 
 def bps_fraction(bps: float) -> Decimal:
@@ -258,7 +266,9 @@ class BarFills:
         estimator = self._estimators.get(product_id)
         estimate = None if estimator is None else estimator.fraction()
         bps = self._max_bps if estimate is None else estimate * 10000.0
-        bps = min(max(bps, self._min_bps), self._max_bps)
+        low, high = self._min_bps, self._max_bps  # within bounds (floats: no builtin call)
+        bps = low if low > bps else bps
+        bps = high if high < bps else bps
         last = self._last_bps.get(product_id)
         if last is not None and last[0] == bps:  # unchanged: within a bar, or held at a bound
             return last[1]
@@ -285,7 +295,7 @@ class BarFills:
         size = floor_to_increment(
             bar.volume * self._participation / self._levels, rules.base_increment
         )
-        return max(size, rules.base_increment)
+        return _at_least(size, rules.base_increment)
 
     def bar_spread(self, bar: Candle, top: TopOfBook | None) -> Decimal:
         """The spread inside `bar`: the recorded one at its open, else the product's."""

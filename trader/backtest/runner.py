@@ -117,10 +117,14 @@ class Runner:
     async def _positions(self, now: float) -> Mapping[str, Position]:
         """The positions the cycle's state source holds at `now` (its cached pair when
         current: `read`'s own coroutine is not entered)."""
+        held = self._held(now)
+        return held if held is not None else (await self.state.read(now))[0].positions
+
+    def _held(self, now: float) -> Mapping[str, Position] | None:
+        """The cached pair's positions when current, else None (then `_positions` reads):
+        at every point of a walk, without a coroutine of its own."""
         pair = self.state.current(now)
-        if pair is None:
-            pair = await self.state.read(now)
-        return pair[0].positions
+        return None if pair is None else pair[0].positions
 
     def _observe(self, t: int, step: DecisionStep) -> None:
         log = self.log
@@ -194,7 +198,10 @@ class Runner:
     async def _push(self, heap: list[tuple[float, int, str]], rank: int, walk: _Walk) -> None:
         """The walk's next point for the product's levels now, into the time order."""
         pid = walk.product_id
-        position = (await self._positions(self.clock.now)).get(pid)
+        held = self._held(self.clock.now)
+        if held is None:
+            held = await self._positions(self.clock.now)
+        position = held.get(pid)
         exits = walk.exits
         if exits is None or exits[0] is not position:  # the same position: the same levels
             exits = walk.exits = (position, self._exit_levels(position, walk.spread))
@@ -228,7 +235,10 @@ class Runner:
         paper.apply_market_event(ticker(quote, point.price))
         if self._pending():
             await self._drain()
-        if walk.product_id in await self._positions(point.time):
+        held = self._held(point.time)
+        if held is None:
+            held = await self._positions(point.time)
+        if walk.product_id in held:
             await self.cycle.exits_between_cycles(point.time, (walk.product_id,))
             if self._pending():
                 await self._drain()
