@@ -134,6 +134,7 @@ BENCHMARKS: list[Row] = [
     Row("peer", "PERF-4", PEER, "freqtrade_wall_s", "freqtrade 2026.9, the same", None, "s"),
     Row("peer", "PERF-4", PEER, "trader_bars_per_s", "trader bars/s (wall)", None, "bars/s"),
     Row("peer", "PERF-4", PEER, "freqtrade_bars_per_s", "freqtrade bars/s (wall)", None, "bars/s"),
+    Row("peer", "PERF-4", PEER, "trader_first_run_s", "trader's first run (bar cache)", None, "s"),
     Row("memory", "PERF-5", MEMORY, "rss_mb", "RSS, 300 products (LIVE)", "<= 200 MB"),
     Row("memory", "PERF-5", MEMORY, "growth_pct", "RSS growth over soak (LIVE)", "<= 5 %"),
     Row("memory-sim", "PERF-5", MEMORY_SIM, "rss_mb", "RSS, + 300-product sim venue", None, "MB"),
