@@ -114,17 +114,15 @@ class Runner:
         await cycle.act(step, cycle_id, ids)
         return trading
 
-    async def _positions(self, now: float) -> Mapping[str, Position]:
-        """The positions the cycle's state source holds at `now` (its cached pair when
-        current: `read`'s own coroutine is not entered)."""
-        held = self._held(now)
-        return held if held is not None else (await self.state.read(now))[0].positions
-
     def _held(self, now: float) -> Mapping[str, Position] | None:
-        """The cached pair's positions when current, else None (then `_positions` reads):
-        at every point of a walk, without a coroutine of its own."""
+        """The positions of the cycle's state source's cached pair when current at `now`,
+        else None (then `_read_positions`): no coroutine at every point of a walk."""
         pair = self.state.current(now)
         return None if pair is None else pair[0].positions
+
+    async def _read_positions(self, now: float) -> Mapping[str, Position]:
+        """The positions the state source reads at `now` (`_held` found none current)."""
+        return (await self.state.read(now))[0].positions
 
     def _observe(self, t: int, step: DecisionStep) -> None:
         log = self.log
@@ -152,7 +150,9 @@ class Runner:
     # -- the bar's path: working orders fill, held positions are watched -----------------
     async def _replay_orders(self, t: int, bars: list[Candle], traded: set[str]) -> None:
         paper = self.paper
-        positions = await self._positions(float(t))
+        positions = self._held(float(t))
+        if positions is None:
+            positions = await self._read_positions(float(t))
         walked = set(paper.engine.open_products()) | set(positions)
         if not walked:
             if self._pending():
@@ -200,7 +200,7 @@ class Runner:
         pid = walk.product_id
         held = self._held(self.clock.now)
         if held is None:
-            held = await self._positions(self.clock.now)
+            held = await self._read_positions(self.clock.now)
         position = held.get(pid)
         exits = walk.exits
         if exits is None or exits[0] is not position:  # the same position: the same levels
@@ -237,7 +237,7 @@ class Runner:
             await self._drain()
         held = self._held(point.time)
         if held is None:
-            held = await self._positions(point.time)
+            held = await self._read_positions(point.time)
         if walk.product_id in held:
             await self.cycle.exits_between_cycles(point.time, (walk.product_id,))
             if self._pending():
