@@ -69,3 +69,35 @@ def test_r2_exits_of_some_products_are_the_exits_of_all_for_those(
     CORE.exits(every)
     CORE.exits(some, only)
     assert some.exits == tuple(e for e in every.exits if e.product_id in only)
+
+
+def _bids(prices: dict[str, str]) -> dict[str, Decimal]:
+    """The price each product's check reads: the bid of its quote in the snapshot."""
+    return {pid: quote(pid, price).bid for pid, price in prices.items()}
+
+
+@given(checks(), st.booleans())
+def test_r2_exit_due_answers_as_the_exits_stage_before_any_step_is_built(
+    check: tuple[Portfolio, dict[str, str], list[str]], of_some: bool
+) -> None:
+    """The check between cycles builds its step only when `exit_due` says so: it must be
+    True exactly when the exits stage finds an exit (for `only`, or for every position),
+    with or without a price, at, before and past each stop, target and max hold."""
+    pf, prices, only = check
+    chosen = only if of_some else None
+    step = DecisionStep(DecisionInputs(NOW, _market(prices), pf, RiskState()))
+    CORE.exits(step, chosen)
+    assert CORE.exit_due(pf.positions, _bids(prices).get, NOW, chosen) == bool(step.exits)
+
+
+def test_r2_exit_due_passes_no_position_without_size_and_keeps_dust_to_the_step() -> None:
+    """A position of size 0 has no exit; one that floors to dust answers True (the step
+    built then drops it), so `exit_due` never hides an exit the step would send."""
+    bids = _bids({"AAA-USD": "90"}).get
+    empty = portfolio("10000", (position("AAA-USD", size="0"),))
+    assert not CORE.exit_due(empty.positions, bids, NOW)
+    dust = portfolio("10000", (position("AAA-USD", size="0.000000001"),))
+    step = DecisionStep(DecisionInputs(NOW, _market({"AAA-USD": "90"}), dust, RiskState()))
+    CORE.exits(step)
+    assert step.exits == ()
+    assert CORE.exit_due(dust.positions, bids, NOW)

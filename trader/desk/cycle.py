@@ -14,9 +14,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Final
 
 from trader.config.loader import LoadedConfig
+from trader.core.portfolio import Portfolio
+from trader.core.risk_state import RiskState
 from trader.core.types import ProductRules
 from trader.desk.act import Actor
 from trader.desk.keeper import StateKeeper
@@ -75,11 +78,32 @@ class TradingCycle:
         """The step's inputs at `now`; `advance` first applies the closed candles to the
         triggers (a cycle does; exits checked between cycles do not touch trigger state);
         `only`: the market of these products alone (an exit check where one moved)."""
+        portfolio, risk = await self._state_at(now)
+        return self._inputs(now, portfolio, risk, advance=advance, only=only)
+
+    async def _state_at(self, now: float) -> tuple[Portfolio, RiskState]:
+        """The state source's pair at `now`: the cached one when current, else read."""
         pair = self.state.current(now)
-        portfolio, risk = await self.state.read(now) if pair is None else pair
+        return await self.state.read(now) if pair is None else pair
+
+    def _inputs(
+        self,
+        now: float,
+        portfolio: Portfolio,
+        risk: RiskState,
+        *,
+        advance: bool,
+        only: Collection[str] | None,
+    ) -> DecisionInputs:
         rules = self.rules if only is None else {p: self.rules[p] for p in only if p in self.rules}
         market = build_market(rules, self.market, self.core, self.listed_at, now, advance=advance)
         return DecisionInputs(now, market, portfolio, risk)
+
+    def _bid(self, product_id: str) -> Decimal | None:
+        """The price the step's exits stage reads for a product: its bid in the snapshot,
+        which holds the products with rules and a quote."""
+        quote = self.market.quote(product_id) if product_id in self.rules else None
+        return None if quote is None else quote.bid
 
     def stages(self) -> list[tuple[str, Callable[[DecisionStep], None]]]:
         """The decision core's stages in order (the daemon times each one)."""
@@ -122,7 +146,10 @@ class TradingCycle:
     async def exits_between_cycles(self, now: float, only: Collection[str] | None = None) -> None:
         """R-2: exits also run between cycles, on the latest prices (of the products `only`
         when given: where the price moved; the others' exits wait for their own check)."""
-        step = DecisionStep(await self.inputs(now, advance=False, only=only))
+        portfolio, risk = await self._state_at(now)
+        if not self.core.exit_due(portfolio.positions, self._bid, now, only):
+            return  # at most price updates: no exit due, no step to build
+        step = DecisionStep(self._inputs(now, portfolio, risk, advance=False, only=only))
         self.core.exits(step, only)
         if step.exits:
             await self.actor.exit_positions(step.exits, None)

@@ -24,14 +24,14 @@ from trader.config.strategies import StrategiesConfig
 from trader.config.universe import UniverseConfig
 from trader.core.decision import ExitOrder, Proposal, Verdict
 from trader.core.market import CANDLE_SECONDS, MarketSnapshot
-from trader.core.portfolio import Portfolio
+from trader.core.portfolio import Portfolio, Position
 from trader.core.risk_state import RiskState
 from trader.core.timeframes import BarBook
 from trader.core.types import Candle, FeeRates
 from trader.core.values import write_once
 from trader.risk.config import RiskConfig
 from trader.risk.engine import evaluate
-from trader.risk.exits import exits_due, filter_exits
+from trader.risk.exits import exit_for, exits_due, filter_exits
 from trader.risk.limits import HaltTransition, check_loss_limits, observe_equity
 from trader.strategies.base import StrategyContext, StrategyPlugin
 from trader.strategies.registry import StrategyRegistry
@@ -279,6 +279,26 @@ class DecisionCore:
             rules={pid: pm.rules for pid, pm in market.products.items()},
         )
         step.exits = tuple(filter_exits(due, step.risk_state))
+
+    def exit_due(
+        self,
+        positions: Mapping[str, Position],
+        bid: Callable[[str], Decimal | None],
+        now: float,
+        only: Collection[str] | None = None,
+    ) -> bool:
+        """Whether `exits` would find an exit due for a held position (of `only`) when each
+        product's price is `bid(product)` (None: no price, only max hold can fire): the
+        same rule (`exit_for`), without a snapshot. The check between cycles asks this
+        first and builds its step only when it is True (a position whose size floors to
+        dust also answers True; the step then drops it)."""
+        for product_id in positions if only is None else only:
+            position = positions.get(product_id)
+            if position is None or position.base_size <= ZERO:
+                continue
+            if exit_for(position, bid(product_id), now, self.policy) is not None:
+                return True
+        return False
 
     @staticmethod
     def _market(step: DecisionStep) -> MarketSnapshot:
