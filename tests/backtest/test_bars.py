@@ -137,12 +137,55 @@ def test_bt1_non_number_text_is_rejected_when_the_candle_is_built():
         series("1,1,1,1").candle(0)  # four values
 
 
-@pytest.mark.parametrize("text", ["1,Infinity,0.5,1.5,3", "NaN,2,0.5,1.5,3"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1,Infinity,0.5,1.5,3",
+        "NaN,2,0.5,1.5,3",
+        "1,2,0.5,1.5,inf",
+        "1,2,-INF,1.5,3",
+        "1,2,0.5,snan,3",
+        "1,2,0.5,1.5,-Infinity",
+        "1,2,0.5,sNaN,3",
+        "1,iNfInItY,0.5,1.5,3",
+    ],
+)
 def test_bt1_non_finite_price_is_rejected_when_the_candle_is_built(text: str):
     """BT-1: 'Infinity' or 'NaN' is not a price (currently an infinite high becomes a
     Candle and a NaN open escapes as a bare decimal.InvalidOperation)."""
     with pytest.raises(RecordedDataError, match=r":1:"):
         series(text).candle(0)
+
+
+def _spelled(draw: st.DrawFn) -> str:
+    """A text Decimal takes: any decimal (NaNs and infinities too) in str, scientific or
+    plain form, or a special value in any case, with a sign."""
+    value = draw(st.decimals(allow_nan=True, allow_infinity=True))
+    forms = [str(value)]
+    if value.is_finite():
+        forms += [f"{value:e}", f"{value:E}", f"{value:f}"]
+    special = "".join(
+        ch.upper() if draw(st.booleans()) else ch
+        for ch in draw(st.sampled_from(["inf", "infinity", "nan", "snan"]))
+    )
+    forms.append(draw(st.sampled_from(["", "+", "-"])) + special)
+    return draw(st.sampled_from(forms))
+
+
+@given(st.data())
+def test_bt1_a_bar_is_refused_exactly_when_one_of_its_numbers_is_not_finite(data):
+    """The finiteness check reads the row's text (an n in it): for every text Decimal
+    takes, that is the number's own `is_finite`, whatever the form or case."""
+    text = data.draw(st.composite(_spelled)())
+    row = f"1,2,0.5,1.5,{text}" if data.draw(st.booleans()) else f"{text},{text},{text},{text},1"
+    if D(text).is_finite():
+        try:
+            series(row).candle(0)
+        except RecordedDataError as exc:
+            assert "finite" not in exc.reason  # an inconsistent bar, not a refused number
+    else:
+        with pytest.raises(RecordedDataError, match="not five finite numbers"):
+            series(row).candle(0)
 
 
 def test_bt1_non_number_low_is_a_recorded_data_error():

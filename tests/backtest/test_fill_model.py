@@ -8,6 +8,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -28,6 +29,7 @@ from trader.backtest.fills import (
 )
 from trader.backtest.session import lifetimes_in_bars
 from trader.config.app import BacktestConfig, ExecutionConfig
+from trader.core.products import ceil_to_increment, floor_to_increment
 from trader.core.types import Candle
 
 from ..risk.factories import candle, rules
@@ -104,6 +106,23 @@ def test_bt3_touch_is_the_spread_around_the_price_or_up_from_a_target_bid():
     assert touch(r, D(100), D("0.002"), None) == (D("99.90"), D("100.10"))
     assert touch(r, D(100), D("0"), None) == (D("100.00"), D("100.01"))  # one tick at least
     assert touch(r, D("100.1"), D("0.002"), D("100.001")) == (D("100.01"), D("100.22"))
+
+
+@given(
+    st.decimals(min_value="0.000001", max_value="1000000", places=8),
+    st.integers(0, 5000).map(lambda n: Decimal(n) / Decimal(10000)),
+    st.sampled_from(["0.00000001", "0.0001", "0.01", "0.05", "0.5", "1", "10"]),
+)
+def test_bt3_touch_is_the_grid_rounding_of_price_plus_and_minus_half_the_spread(
+    price, spread, tick
+):
+    """The touch rounds `price ± price × spread / 2` to the tick (bid down, ask up, one
+    tick apart at least), whatever price, spread and grid."""
+    r = replace(rules("X-USD"), quote_increment=Decimal(tick))
+    half = price * spread / 2
+    bid = floor_to_increment(price - half, Decimal(tick))
+    ask = max(ceil_to_increment(price + half, Decimal(tick)), bid + Decimal(tick))
+    assert touch(r, price, spread, None) == (bid, ask)
 
 
 def _day_of_bars(pid: str, quote_per_bar: float, bars: int = 288) -> list[Candle]:

@@ -48,6 +48,10 @@ from trader.core.values import write_once
 from trader.sim.market.bars import TopOfBook
 
 BPS: Final = Decimal(10000)
+# exact factors instead of exact divisions (a Decimal division costs twice a product): the
+# same value, and for a normalized number of basis points the same digits and exponent
+BPS_FRACTION: Final = Decimal("1E-4")
+HALF: Final = Decimal("0.5")
 ONE, TWO = Decimal(1), Decimal(2)  # Decimal operands: an int one is converted on every operation
 DAY_S: Final = 86400
 MIN_BARS: Final = 12  # bars before an estimate replaces the ceiling
@@ -221,7 +225,7 @@ def touch(
         return best_bid, _at_least(
             ceil_to_increment(best_bid + price * spread, tick), best_bid + tick
         )
-    half = price * spread / TWO
+    half = price * spread * HALF  # the value of `/ 2`: only the grid's rounding reads it
     best_bid = floor_to_increment(price - half, tick)
     return best_bid, _at_least(ceil_to_increment(price + half, tick), best_bid + tick)
 
@@ -238,7 +242,7 @@ def bps_fraction(bps: float) -> Decimal:
     rounded = Decimal(format(bps, ".4f"))
     if not rounded:  # repr keeps "0.0": its exponent, not normalize's "0"
         return Decimal(repr(round(bps, 4))) / BPS
-    return rounded.normalize() / BPS
+    return rounded.normalize() * BPS_FRACTION
 
 
 class BarFills:
