@@ -139,7 +139,8 @@ def _equity_svg(
         coords = " ".join(_coords(benchmark, frame))
         body.append(f'<polyline class="benchmark" points="{coords}"/>')
     body.append(f'<polyline class="equity" points="{" ".join(_coords(series, frame))}"/>')
-    body.extend(_marker(mark, series, frame) for mark in marks)
+    times = [t for t, _ in series]  # once: a run's trades make hundreds of marks
+    body.extend(_marker(mark, series, times, frame) for mark in marks)
     body.extend(_legend(bool(benchmark), bool(marks)))
     return _svg("Equity over time", body)
 
@@ -152,8 +153,8 @@ class TradeMark:
     kind: str
 
 
-def _marker(mark: TradeMark, series: Series, frame: _Frame) -> str:
-    times = [t for t, _ in series]
+def _marker(mark: TradeMark, series: Series, times: Sequence[int], frame: _Frame) -> str:
+    """`times`: the series' times, in order."""
     index = max(bisect.bisect_right(times, mark.time) - 1, 0)
     x, y = frame.x(mark.time), frame.y(float(series[index][1]))
     if mark.kind == "entry":  # an upward triangle under the line

@@ -30,6 +30,7 @@ from trader.backtest.feed import merged_slots, rows_between, slot_opening
 from trader.backtest.fills import Level, Levels, PathPoint, PathWalker
 from trader.backtest.market import ticker
 from trader.backtest.session import Session
+from trader.core.market import ProductMarket
 from trader.core.portfolio import Position
 from trader.core.types import Candle, ProductRules
 from trader.desk.cycle import products_to_trade
@@ -141,11 +142,10 @@ class Runner:
             for reason in verdict.reasons:
                 log.rejections[reason.value] = log.rejections.get(reason.value, 0) + 1
         positions = step.inputs.portfolio.positions
-        if positions:
-            marks = {p: pm.quote.bid for p, pm in step.inputs.market.products.items() if pm.quote}
-            log.exposure.append(
-                (t, {p: pos.base_size * marks.get(p, pos.avg_cost) for p, pos in positions.items()})
-            )
+        if positions:  # each position at its bid (at its cost where the step has no quote)
+            products = step.inputs.market.products
+            held = {p: pos.base_size * _mark(products.get(p), pos) for p, pos in positions.items()}
+            log.exposure.append((t, held))
 
     # -- the bar's path: working orders fill, held positions are watched -----------------
     async def _replay_orders(self, t: int, bars: list[Candle], traded: set[str]) -> None:
@@ -273,6 +273,12 @@ class Runner:
             market.add_candle(bar)
             core.on_candle(bar)
             fills.closed(bar)
+
+
+def _mark(market: ProductMarket | None, position: Position) -> Decimal:
+    """What a unit of the position is marked at: the bid, else its average cost."""
+    quote = None if market is None else market.quote
+    return position.avg_cost if quote is None else quote.bid
 
 
 @dataclass(init=False)
