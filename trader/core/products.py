@@ -24,9 +24,22 @@ def ceil_to_increment(value: Decimal, increment: Decimal) -> Decimal:
 
 
 ZERO: Final = Decimal(0)
-# is an increment written as 1 x 10^k? Per increment object, not value: "0.01" and
-# "0.010" are equal Decimals but not equal grids (the rules' increments are parsed once)
-_POWER_OF_TEN: Final = Derived[Decimal, bool](lambda increment: increment.as_tuple().digits == (1,))
+NOT_POSITIVE: Final = 0
+POWER_OF_TEN: Final = 1
+OTHER_GRID: Final = 2
+
+
+def _grid_kind(increment: Decimal) -> int:
+    """Whether an increment is no grid (not positive), one written as 1 x 10^k, or another."""
+    if not increment > ZERO:
+        return NOT_POSITIVE
+    return POWER_OF_TEN if increment.as_tuple().digits == (1,) else OTHER_GRID
+
+
+# an increment's kind, per increment object, not value: "0.01" and "0.010" are equal
+# Decimals but not equal grids (the rules' increments are parsed once); one lookup answers
+# both questions every rounding asks
+_GRID_KIND: Final = Derived[Decimal, int](_grid_kind)
 
 
 def _to_increment(value: Decimal, increment: Decimal, rounding: str) -> Decimal:
@@ -34,10 +47,11 @@ def _to_increment(value: Decimal, increment: Decimal, rounding: str) -> Decimal:
     For an increment written as a power of ten (0.01, 1, 1E+1) that is one `quantize`;
     any other (0.05, 0.5, 0.010) counts whole increments. Both give the same Decimal.
     The rounding is passed by position: by keyword, Decimal parses a dict on every call."""
-    if increment <= ZERO:
-        raise ValueError(f"increment must be positive, got {increment}")
-    if _POWER_OF_TEN.get(increment):
+    kind = _GRID_KIND.get(increment)
+    if kind == POWER_OF_TEN:
         return value.quantize(increment, rounding)
+    if kind == NOT_POSITIVE:
+        raise ValueError(f"increment must be positive, got {increment}")
     steps = (value / increment).to_integral_value(rounding)
     return (steps * increment).quantize(increment)
 
