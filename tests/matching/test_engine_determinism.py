@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.matching.test_engine_balances import _actions, run_script
 from tests.matching.test_engine_support import limit, make_engine, standard_book
@@ -56,3 +57,16 @@ def test_sim1_ledger_keeps_acceptance_order():
     ]
     assert [o.order_id for o in engine.orders()] == [r.order.order_id for r in ids]
     assert [o.client_order_id for o in engine.orders()] == [f"i{n}" for n in range(5)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(_actions, st.data())
+def test_sim1_the_fills_of_some_orders_are_the_ledger_s_fills_of_those(actions, data):
+    """`fills_of` (the paper venue's fills by order id) answers from an index: for any
+    orders asked — several, repeated, unknown — the run's fills of them in their order."""
+    engine = make_engine(usd="2000", btc="5", seed=11)
+    standard_book(engine)
+    run_script(engine, actions)
+    known = [o.order_id for o in engine.orders()] + ["no-such-order"]
+    asked = data.draw(st.lists(st.sampled_from(known), max_size=6))
+    assert engine.fills_of(asked) == [f for f in engine.fills() if f.order_id in asked]

@@ -295,11 +295,11 @@ class PaperExchange:
         product_ids: Sequence[str] = (),
         start: float | None = None,
     ) -> list[Fill]:
+        chosen = self.engine.fills_of(order_ids) if order_ids else self.engine.fills()
         return [
             fill_model(f)
-            for f in self.engine.fills()
-            if (not order_ids or f.order_id in order_ids)
-            and (not product_ids or f.product_id in product_ids)
+            for f in chosen
+            if (not product_ids or f.product_id in product_ids)
             and (start is None or f.trade_time >= start)
         ]
 

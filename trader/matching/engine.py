@@ -25,7 +25,7 @@ Semantics (documented choices):
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any, Final
@@ -239,6 +239,12 @@ class MatchingEngine(OrderLifecycle):
 
     def fills(self) -> list[SimFill]:
         return list(self._fills)
+
+    def fills_of(self, order_ids: Iterable[str]) -> list[SimFill]:
+        """The fills of these orders, in the order they happened — `fills()` filtered to
+        them, without walking every fill of the run (the tracker asks after each event)."""
+        rows = sorted({row for order_id in order_ids for row in self._fill_rows.get(order_id, ())})
+        return [self._fills[row] for row in rows]
 
     def balances(self) -> list[Balance]:
         return self._accounts.balances()

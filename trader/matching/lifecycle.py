@@ -43,6 +43,7 @@ class OrderLifecycle:
         self._by_id: dict[str, SimOrder] = {}
         self._by_client_id: dict[str, SimOrder] = {}
         self._fills: list[SimFill] = []
+        self._fill_rows: dict[str, list[int]] = {}  # order id -> its rows of `_fills`
         self._working: dict[str, set[str]] = {p.product_id: set() for p in products}
         self._resting: dict[str, Decimal] = {}  # order id -> the price it rests at
         self._queue_ahead: dict[str, Decimal] = {}
@@ -217,6 +218,7 @@ class OrderLifecycle:
         sim.last_fill_time = now
         self._accounts.settle(sim.side, rules.base_currency, rules.quote_currency, size, value, fee)
         self._volume += value
+        self._fill_rows.setdefault(sim.order_id, []).append(len(self._fills))
         self._fills.append(
             SimFill(
                 entry_id=self._ids.next_uuid(),
