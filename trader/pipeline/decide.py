@@ -291,7 +291,7 @@ class DecisionCore:
         product's price is `bid(product)` (None: no price, only max hold can fire): the
         same rule (`exit_for`), without a snapshot. The check between cycles asks this
         first and builds its step only when it is True (a position whose size floors to
-        dust also answers True; the step then drops it)."""
+        dust also answers True, and so does any under HALTED: the step drops them)."""
         for product_id in positions if only is None else only:
             position = positions.get(product_id)
             if position is None or position.base_size <= ZERO:
