@@ -103,7 +103,10 @@ def test_r5_failed_balance_reads_hold_entries_and_judge_no_loss_limit(run):
     wait_for(lambda: _verdicts(run, "APPROVE") > 0, timeout=60, interval=0.2)
     accounts = "/api/v3/brokerage/accounts"
     rule = run.venue.call("POST", "/faults", {"kind": "http_5xx", "path_prefix": accounts})
-    wait_for(lambda: _reasons(run, "balances_unknown") > 0, timeout=30, interval=0.2)
+    # the next entry proposal meets the unknown balances; proposals come with closed
+    # 1-minute candles (20-29 s after the fault measured idle and under load, up to a
+    # minute and more): the wait covers two candles, not one
+    wait_for(lambda: _reasons(run, "balances_unknown") > 0, timeout=150, interval=0.2)
     time.sleep(3)
     status = daemon.status()
     assert status["state"] == "ACTIVE", status.get("halt_detail")
