@@ -10,9 +10,18 @@ from hypothesis import strategies as st
 
 from trader.config.policy import PolicyConfig
 from trader.core.decision import ExitReason
+from trader.core.portfolio import Position
 from trader.core.risk_state import Cooldown, RiskState
 from trader.core.types import TradingState
-from trader.risk.exits import exits_due, filter_exits, stop_price, target_price, update_peaks
+from trader.risk.exits import (
+    exit_for,
+    exit_within,
+    exits_due,
+    filter_exits,
+    stop_price,
+    target_price,
+    update_peaks,
+)
 
 from .factories import NOW, position, rules
 
@@ -141,3 +150,45 @@ def test_r2_stop_and_target_prices_are_the_plain_formula_for_any_percentage_obje
             assert (stop_price(held, config), target_price(held, config)) == (below, above)
             assert str(stop_price(held, config)) == str(below)
             assert str(target_price(held, config)) == str(above)
+
+
+_PCT = st.decimals(min_value=D("0.01"), max_value=D("60"), places=2)
+_PRICE = st.decimals(min_value=D("0.00001"), max_value=D("90000"), places=5)
+
+
+@st.composite
+def _bounded(draw: st.DrawFn) -> tuple[Position, PolicyConfig, D, D, float]:
+    policy = PolicyConfig.model_validate(
+        {
+            "default_stop_loss_pct": draw(_PCT),
+            "default_take_profit_pct": draw(st.none() | _PCT),
+            "trailing_stop_pct": draw(st.none() | _PCT),
+            "default_max_hold_s": draw(st.none() | st.floats(60, 86_400)),
+        }
+    )
+    held = position(
+        cost=str(draw(_PRICE)),
+        entry=NOW - draw(st.floats(0, 86_400)),
+        stop=draw(st.none() | _PCT.map(str)),
+        take_profit_pct=draw(st.none() | _PCT),
+        trailing_stop_pct=draw(st.none() | _PCT),
+        max_hold_s=draw(st.none() | st.floats(60, 86_400)),
+        peak_price=draw(st.none() | _PRICE),
+    )
+    low, high = sorted((draw(st.just(D(0)) | _PRICE), draw(_PRICE)))  # a zero bid: max hold
+    return held, policy, low, high, NOW + draw(st.floats(0, 3_600))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_bounded(), st.lists(st.tuples(st.integers(0, 1000), st.floats(0, 1)), max_size=8))
+def test_r2_no_exit_within_a_price_range_means_none_at_any_price_or_time_in_it(case, points):
+    """`exit_within` answers for every price between its ends and every time up to its
+    bound (the backtest passes a held bar's points on its word): where it says no,
+    `exit_for` finds nothing at any of them — whatever mix of stop, trailing stop,
+    take-profit and max hold, own or the policy's."""
+    held, policy, low, high, until = case
+    if exit_within(held, low, high, until, policy):
+        return
+    for step, back in points:
+        price = low + (high - low) * D(step) / 1000
+        assert exit_for(held, price, until - back * 7_200, policy) is None

@@ -205,6 +205,11 @@ class PathWalker:
             met += [(p, True, None) for p in through if here < p <= corner]
         return min(met, key=lambda m: (m[0], m[1])) if met else None
 
+    @property
+    def done(self) -> bool:
+        """The close was taken: no point is left."""
+        return self._index >= len(self.path)
+
     def take(self, point: PathPoint) -> None:
         self._at, self._time = point.price, point.time
         if point.corner:

@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import Final
 
 from trader.backtest.feed import merged_slots, rows_between, slot_opening
-from trader.backtest.fills import Level, Levels, PathPoint, PathWalker
+from trader.backtest.fills import Level, Levels, PathPoint, PathWalker, touch
 from trader.backtest.market import ticker
 from trader.backtest.session import Session
 from trader.core.market import ProductMarket
@@ -36,7 +36,7 @@ from trader.core.types import Candle, ProductRules
 from trader.desk.cycle import products_to_trade
 from trader.exchange.models import MarketTrade, OrderEvent, TradesEvent
 from trader.pipeline.decide import DecisionStep
-from trader.risk.exits import stop_price, target_price
+from trader.risk.exits import exit_within, stop_price, target_price
 
 ZERO: Final = Decimal(0)
 
@@ -78,6 +78,10 @@ class Runner:
         self.state = session.state
         self.clock = session.clock
         self.policy = session.loaded.policy
+        # False: every point of every walk visited in full (what passing quiet walks'
+        # points is tested against)
+        self.pass_quiet = True
+        self.passed = 0  # points passed so far
 
     def total_bars(self) -> int:
         first = self.start - self.warmup_s
@@ -193,10 +197,42 @@ class Runner:
         )
         fills = self.fills
         sizes = fills.trade_size(walker, rules), fills.level_size(bar, rules)
-        return _Walk(walker, rules, spread, *sizes)
+        walk = _Walk(walker, rules, spread, *sizes)
+        if position is not None and self.pass_quiet:
+            walk.exits = (position, self._exit_levels(position, spread))
+            walk.quiet = self._quiet_levels(walk, position, float(t + self.bar_s))
+        return walk
+
+    def _quiet_levels(self, walk: _Walk, position: Position, end: float) -> Levels | None:
+        """The levels of a held product's walk whose points can only move the clock (then
+        they are passed, `_pass`), else None. So it is when no own order works on the
+        product (none can start before the bar's end but through its exit), its path
+        crosses no exit level (it stops at its corners alone, whose bids lie between the
+        touches at the bar's low and high: the touch rounds a price's bid down to the
+        grid), and no exit can be due at any of those bids before the bar's end."""
+        pid = walk.product_id
+        if self.paper.engine.working_on(pid) or any(
+            entry.product_id == pid for entry in self.desk.manager.working.values()
+        ):
+            return None
+        bar = walk.walker.bar
+        assert walk.exits is not None
+        stops, targets = walk.exits[1]
+        if any(p >= bar.low for p, _ in stops) or any(p <= bar.high for p, _ in targets):
+            return None
+        low = touch(walk.rules, bar.low, walk.spread, None)[0]
+        high = touch(walk.rules, bar.high, walk.spread, None)[0]
+        if exit_within(position, low, high, end, self.policy):
+            return None
+        return Levels(stops, targets)
 
     async def _push(self, heap: list[tuple[float, int, str]], rank: int, walk: _Walk) -> None:
         """The walk's next point for the product's levels now, into the time order."""
+        if walk.quiet is not None:  # the same levels all bar (`_quiet_levels`)
+            walk.next = walk.walker.peek(walk.quiet)
+            if walk.next is not None:
+                heapq.heappush(heap, (walk.next.time, rank, walk.product_id))
+            return
         pid = walk.product_id
         held = self._held(self.clock.now)
         if held is None:
@@ -228,6 +264,9 @@ class Runner:
         assert point is not None
         walk.walker.take(point)
         self.clock.now = point.time
+        if walk.quiet is not None and not walk.walker.done:
+            await self._pass(walk, point)
+            return
         quote = self.fills.at_point(walk.rules, point, walk.spread, walk.level_size)
         if point.trade and walk.trade_size > ZERO:
             paper.apply_market_event(self._trade(walk, point))
@@ -243,14 +282,34 @@ class Runner:
             if self._pending():
                 await self._drain()
 
+    async def _pass(self, walk: _Walk, point: PathPoint) -> None:
+        """A point of a quiet walk (`_quiet_levels`) before its last: what its visit leaves
+        behind. Its print takes its trade id and expires the orders due by its time (the
+        paper venue's first step on a print; it fills nothing here); the touch, quote and
+        last price it shows only the product's own orders and exits read, and the walk's
+        last point, visited in full, shows them again before the next read."""
+        self.passed += 1
+        if point.trade and walk.trade_size > ZERO:
+            self._print(walk, point)
+            self.paper.engine.expire_orders(point.time)
+        if self._pending():
+            await self._drain()
+
     def _trade(self, walk: _Walk, point: PathPoint) -> TradesEvent:
+        trade_id, side = self._print(walk, point)
+        trade = MarketTrade(
+            walk.product_id, str(trade_id), point.price, walk.trade_size, side, point.time
+        )
+        return TradesEvent([trade], snapshot=False)
+
+    def _print(self, walk: _Walk, point: PathPoint) -> tuple[int, str]:
+        """The trade id and aggressor side of the print at `point`."""
         pid = walk.product_id
         trade_id = self._trade_ids.get(pid, 1)
         self._trade_ids[pid] = trade_id + 1
         side = "BUY" if walk.last_price is None or point.price >= walk.last_price else "SELL"
         walk.last_price = point.price
-        trade = MarketTrade(pid, str(trade_id), point.price, walk.trade_size, side, point.time)
-        return TradesEvent([trade], snapshot=False)
+        return trade_id, side
 
     def _pending(self) -> bool:
         """Own-order events wait, or an order is worked: `_drain` has something to do."""
@@ -296,6 +355,7 @@ class _Walk:
     # the position the exit levels were worked out for (the cached state pair's own object
     # until the state is read again) and those levels
     exits: tuple[Position | None, tuple[list[Level], list[Level]]] | None
+    quiet: Levels | None  # the walk's levels all bar when its points are passed, else None
 
     def __init__(
         self,
@@ -313,6 +373,7 @@ class _Walk:
         self.next = None
         self.last_price = None
         self.exits = None
+        self.quiet = None
 
     @property
     def product_id(self) -> str:

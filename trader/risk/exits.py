@@ -91,6 +91,23 @@ def exit_for(
     return None if deadline is None else (ExitReason.MAX_HOLD, deadline)
 
 
+def exit_within(
+    position: Position, low: Decimal, high: Decimal, until: float, config: PolicyConfig
+) -> bool:
+    """Whether `exit_for` can find an exit for `position` at any price in [`low`, `high`]
+    at any time up to `until`. Each rule fires on one side of a bound: the stop and the
+    trailing stop at and below a price (the trail's peak is at least the price itself, so
+    a higher price never fires where a lower one does not), the take-profit at and above
+    one, max hold from a time on — so the two ends at `until` answer for every point
+    between. A `low` at or below zero answers yes (there only max hold is looked at)."""
+    if low <= ZERO:
+        return True
+    return (
+        exit_for(position, low, until, config) is not None
+        or exit_for(position, high, until, config) is not None
+    )
+
+
 def exits_due(
     positions: Mapping[str, Position] | Iterable[Position],
     prices: Mapping[str, Decimal],
