@@ -125,6 +125,19 @@ def test_bt3_touch_is_the_grid_rounding_of_price_plus_and_minus_half_the_spread(
     assert touch(r, price, spread, None) == (bid, ask)
 
 
+@given(
+    st.lists(st.decimals(min_value="0.000001", max_value="1000000", places=8), min_size=2),
+    st.integers(0, 5000).map(lambda n: Decimal(n) / Decimal(10000)),
+    st.sampled_from(["0.00000001", "0.0001", "0.01", "0.05", "0.5", "1", "10"]),
+)
+def test_bt3_a_higher_price_never_shows_a_lower_bid(prices, spread, tick):
+    """The bids of a bar's corners lie between the bids at its low and its high (what a
+    held bar's walk is judged quiet by, `Runner._quiet_levels`)."""
+    r = replace(rules("X-USD"), quote_increment=Decimal(tick))
+    bids = [touch(r, price, spread, None)[0] for price in sorted(prices)]
+    assert bids == sorted(bids)
+
+
 def _day_of_bars(pid: str, quote_per_bar: float, bars: int = 288) -> list[Candle]:
     return [candle(pid, 300 * i, 100, quote_per_bar / 100) for i in range(bars)]
 

@@ -9,7 +9,9 @@ For each bar time `t` (every product's bar starting at `t`), in order:
    paper exchange (the bar fill model, `fills.py`): trades at its corners, the touch at
    every point, the exit check the daemon runs between cycles wherever a position is held;
    own-order events go to the tracker, and the order manager's timers run on the same
-   clock;
+   clock. A held product whose bar can only move the clock (no own order on it, no exit
+   possible in the bar) has its points before the close passed: their prints take their
+   trade ids and expire orders at their times; the close is visited in full;
 4. at `t + bar` the bar itself is closed and fed to the candle store, the triggers and the
    strategies' timeframes — never earlier, and never cut into synthetic shorter candles
    (the triggers' timeframe is the data's bar or built from whole bars).
