@@ -13,10 +13,10 @@ import pytest
 import yaml
 
 from tests.support.venue import merge_yaml
-from trader.backtest.data import load_dataset
+from trader.backtest.data import Dataset, load_dataset
 from trader.backtest.runner import Runner
 from trader.backtest.session import open_session
-from trader.config.loader import load_config
+from trader.config.loader import LoadedConfig, load_config
 from trader.state.report_rows import read_fills, read_intents
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -121,9 +121,15 @@ def _config(tmp_path: Path, own: dict[str, Any], policy: dict[str, Any]) -> Path
     return path
 
 
-async def _run(app: Path, data: Path, scratch: Path, *, pass_quiet: bool) -> tuple[Any, ...]:
-    dataset = load_dataset(data / "binance-5m-24pairs-2021", PRODUCTS)
-    loaded = load_config(app)
+@pytest.fixture(scope="module")
+def dataset(shared_data: Path) -> Dataset:
+    """The products' bars, read once for every case and both runs of each."""
+    return load_dataset(shared_data / "binance-5m-24pairs-2021", PRODUCTS)
+
+
+async def _run(
+    loaded: LoadedConfig, dataset: Dataset, scratch: Path, *, pass_quiet: bool
+) -> tuple[Any, ...]:
     first, _last = dataset.span()
     start = first + WARMUP_S
     session = await open_session(loaded, dataset, scratch, first)
@@ -140,12 +146,12 @@ async def _run(app: Path, data: Path, scratch: Path, *, pass_quiet: bool) -> tup
 
 @pytest.mark.parametrize("case", list(EXITS))
 async def test_bt1_passing_quiet_points_runs_what_visiting_every_point_runs(
-    case, tmp_path, shared_data
+    case, tmp_path, dataset
 ):
     own, policy, fired = EXITS[case]
-    app = _config(tmp_path, own, policy)
-    log, fills, intents, points = await _run(app, shared_data, tmp_path / "a.db", pass_quiet=True)
-    full = await _run(app, shared_data, tmp_path / "b.db", pass_quiet=False)
+    loaded = load_config(_config(tmp_path, own, policy))
+    log, fills, intents, points = await _run(loaded, dataset, tmp_path / "a.db", pass_quiet=True)
+    full = await _run(loaded, dataset, tmp_path / "b.db", pass_quiet=False)
     assert full[3] == 0 and points > 300, points  # points were passed, in one run only
     reasons = Counter(str(row["reason"]) for row in intents if row["purpose"] == "exit")
     assert len(fills) > 40 and set(reasons) == fired, reasons  # positions came and went
