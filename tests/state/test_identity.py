@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from trader.core.clock import wall_clock
-from trader.state.db import Database, open_state
+from trader.state.db import CHECKPOINT_EVERY_WRITES, Database, open_state
 from trader.state.identity import StateFileError, identity_of, identity_problem, marker_path
 
 
@@ -136,3 +136,29 @@ async def test_st3_database_reports_its_file_replaced_and_saves_a_copy(tmp_path)
         await db.close()
     with sqlite3.connect(copy) as conn:
         assert conn.execute("SELECT halt_detail FROM risk_state").fetchone()[0] == "kept"
+
+
+def _write_rows(conn: sqlite3.Connection, first: int, count: int) -> None:
+    conn.execute("CREATE TABLE IF NOT EXISTS note (k INTEGER, v TEXT)")
+    conn.executemany("INSERT INTO note VALUES (?, ?)", [(k, "x" * 3000) for k in range(count)])
+
+
+async def test_st3_a_truncated_state_file_stays_truncated_while_the_daemon_writes(tmp_path):
+    """Writes go on after the file was truncated under the daemon (more than the log's
+    checkpoint cadence, in pages and in calls): nothing writes the log back into the
+    truncated file, so the truncation stays for the guard to see — while the file was
+    its own, the log was written back as it grew."""
+    path = tmp_path / "trader.db"
+    db = await Database.open_state(path, wall_clock)
+    try:
+        for batch in range(CHECKPOINT_EVERY_WRITES + 5):
+            await db.run(lambda conn, b=batch: _write_rows(conn, b * 2, 2))
+        assert path.stat().st_size > 1_000_000  # checkpointed while the file was its own
+        os.truncate(path, 0)
+        for batch in range(2 * CHECKPOINT_EVERY_WRITES):
+            await db.run(lambda conn, b=batch: _write_rows(conn, b * 2, 2))
+        assert path.stat().st_size == 0
+        problem = db.identity_problem()
+        assert problem is not None and problem.kind == "truncated"
+    finally:
+        await db.close()

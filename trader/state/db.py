@@ -46,6 +46,9 @@ T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000  # command-line tools wait this long for the daemon's write lock
 DAEMON_BUSY_TIMEOUT_MS = 1000  # the daemon fails fast and retries (see the module text)
+# the daemon's state file is checkpointed after this many writing calls (each a few pages:
+# about SQLite's own cadence of 1000 pages), by `Database` itself (`_checkpoint_if_ours`)
+CHECKPOINT_EVERY_WRITES = 200
 IN_MEMORY = Path(":memory:")  # SQLite's name for a database held in memory, not a file
 
 
@@ -170,6 +173,7 @@ def open_state(
             check_integrity(conn, path)
         migrate(conn)
         opening = settle_identity(conn, path, fresh=not existed, now=now)
+        conn.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints: `Database`, checked first
     except sqlite3.OperationalError as exc:  # locked, full disk, read-only: not damage
         conn.close()
         raise StateFileError(f"state file {path} cannot be written: {exc}") from exc
@@ -210,6 +214,7 @@ class Database:
         self._write_at_close = write_at_close
         # the state file held open: its inode stays ours, so a new file at the path differs
         self._pinned = os.open(path, os.O_RDONLY) if opening is not None else None
+        self._writes_unchecked = 0  # writing calls since the last checkpoint (state file)
 
     @classmethod
     async def open(cls, path: Path, clock: Clock, *, durable: bool = True) -> Database:
@@ -266,9 +271,7 @@ class Database:
                 result, wrote = _tracked(work, self._conn)
             else:
                 loop = asyncio.get_running_loop()
-                result, wrote = await loop.run_in_executor(
-                    self._executor, _tracked, work, self._conn
-                )
+                result, wrote = await loop.run_in_executor(self._executor, self._on_writer, work)
         except BaseException as exc:
             self.writes += 1  # it may have written before it failed: readers read again
             if not (isinstance(exc, sqlite3.OperationalError) and is_lock_error(exc)):
@@ -280,6 +283,30 @@ class Database:
                 self.writes += 1
             self.health.wrote()
         return result
+
+    def _on_writer(self, work: Callable[[sqlite3.Connection], T]) -> tuple[T, bool]:
+        """`work` on the writer thread, then the state file's checkpoint when due."""
+        result, wrote = _tracked(work, self._conn)
+        if wrote and self._pinned is not None:
+            self._writes_unchecked += 1
+            if self._writes_unchecked >= CHECKPOINT_EVERY_WRITES:
+                self._checkpoint_if_ours()
+        return result, wrote
+
+    def _checkpoint_if_ours(self) -> None:
+        """The write-ahead log written back into the state file — SQLite's automatic
+        checkpoint, switched off for this connection — only while the file at the path is
+        still the one opened: written into a file truncated under the daemon, it would give
+        that file back a size and a valid header, and the truncation would go unseen
+        (ST-3). A failed checkpoint loses nothing (the log keeps the writes); it is tried
+        again after as many writes."""
+        self._writes_unchecked = 0
+        if self.identity_problem() is not None:
+            return
+        try:
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:
+            self.health.failed(f"checkpoint: {exc}", self._clock())
 
     def identity_problem(self) -> FileProblem | None:
         """Why the file at our path is no longer the one we opened (ST-3), or None."""
