@@ -44,6 +44,15 @@ if [ "$(cat "$NATIVE_STAMP" 2>/dev/null)" != "$NATIVE_SUM" ]; then
   grep -o "trader: native modules not built.*" "$log" >&2 || true
   echo "$NATIVE_SUM" > "$NATIVE_STAMP"
 fi
+# The package's bytecode, written here for the modules whose source changed (≈ 0.05 s when
+# nothing did): an editable install leaves it to the first import, and where
+# PYTHONDONTWRITEBYTECODE is set (many containers) no import writes it, so every start of
+# the daemon, a backtest or a CLI command would compile ≈ 100 modules from source (≈ 0.15 s).
+if ! "$VENV/bin/python" -m compileall -q "$ROOT/trader" >"$VENV/compile.log" 2>&1; then
+  tail -n 20 "$VENV/compile.log" >&2
+  echo "trader: a module of the package does not compile (full log: $VENV/compile.log)" >&2
+  exit 2
+fi
 export PATH="$VENV/bin:$PATH"
 export VIRTUAL_ENV="$VENV"
 cd "$ROOT"

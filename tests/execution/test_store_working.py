@@ -46,6 +46,22 @@ def test_x1_an_exit_is_working_only_while_a_sell_is_in_a_working_state(conn):
     assert not store.exit_working(conn, "ETH-USD")
 
 
+def test_x1_the_working_exit_check_reads_the_working_intents_not_a_products_history(conn):
+    """Asked at every cycle for every held product: after a year of exits the answer must
+    cost what it cost on the first day — the search goes by product and state (the few
+    working rows), never through every SELL the product ever had."""
+    _add(conn, *(_intent(n, IntentState.FILLED) for n in range(1, 300)))
+    _add(conn, _intent(300, IntentState.OPEN))
+    plans: list[str] = []
+    conn.set_trace_callback(plans.append)
+    assert store.exit_working(conn, "BTC-USD")
+    conn.set_trace_callback(None)
+    (sql,) = plans
+    steps = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
+    assert len(steps) == 1 and steps[0].startswith("SEARCH intents USING"), steps
+    assert "product_id=? AND state=?" in steps[0], steps
+
+
 def test_ops4_open_orders_count_working_intents_of_the_modes_that_send(conn):
     _add(
         conn,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import math
+import random
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -95,4 +99,34 @@ def test_s1_monotonic_extreme_matches_brute_force(times, values, span, maximum):
     for i, time in enumerate(times):
         window = [values[j] for j, t in enumerate(times[:i]) if t > time - span]
         assert extreme.query(time) == (pick(window) if window else None)
+        extreme.push(time, values[i])
+
+
+@pytest.mark.parametrize("maximum", [True, False])
+@pytest.mark.parametrize("span", [1, 7, 150])
+@pytest.mark.parametrize("shape", ["falling", "rising", "sawtooth", "random", "gappy"])
+def test_s1_monotonic_extreme_long_runs_match_brute_force(shape, span, maximum):
+    """Thousands of entries: many pass out of the window, so the passed-over front is cut
+    off the lists again and again (a falling series keeps every entry a maximum's
+    candidate; a rising one, a minimum's); gaps empty the window entirely."""
+    rng = random.Random(f"{shape}/{span}/{maximum}")
+    count = 3000
+    steps = [rng.choice((1, 1, 1, span + 1)) if shape == "gappy" else 1 for _ in range(count)]
+    times = list(itertools.accumulate(steps))
+    values = {
+        "falling": [float(count - i) for i in range(count)],
+        "rising": [float(i) for i in range(count)],
+        "sawtooth": [float(i % 97) - (i % 5) * 0.5 for i in range(count)],
+        "random": [rng.uniform(-10, 10) for _ in range(count)],
+        "gappy": [rng.choice((1.0, 2.0, -0.0, 0.0, 3.5)) for _ in range(count)],
+    }[shape]
+    extreme = MonotonicExtreme(span, maximum=maximum)
+    pick = max if maximum else min
+    for i, time in enumerate(times):
+        window = [values[j] for j in range(max(0, i - span), i) if times[j] > time - span]
+        want = pick(reversed(window)) if window else None  # the latest of equal extremes
+        got = extreme.query(time)
+        assert got == want, (i, time)
+        if got is not None and want is not None:  # that very value: -0.0 is not 0.0 here
+            assert math.copysign(1.0, got) == math.copysign(1.0, want)
         extreme.push(time, values[i])

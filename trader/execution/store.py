@@ -218,11 +218,14 @@ def count_attempt(conn: sqlite3.Connection, intent_id: str, now: float) -> None:
 
 
 def exit_working(conn: sqlite3.Connection, product_id: str) -> bool:
-    """True when a SELL for the product is still working."""
+    """True when a SELL for the product is still working. The side is tested on the rows
+    (`+side`), not searched by: searched by product and side, SQLite would pick the
+    entries' index and walk every SELL the product ever had; by product and state it
+    reads only the working ones."""
     states = state_values(WORKING)
     marks = ",".join("?" for _ in states)
     row = conn.execute(
-        "SELECT 1 FROM intents WHERE product_id = ? AND side = 'SELL' "
+        "SELECT 1 FROM intents WHERE product_id = ? AND +side = 'SELL' "
         f"AND state IN ({marks}) LIMIT 1",
         (product_id, *states),
     ).fetchone()

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections import deque
 from typing import Final
 
 EMPTY: Final = -(2**62)  # never a real minute number
+COMPACT_AFTER: Final = 64  # passed-over entries a MonotonicExtreme keeps before cutting
 
 
 class WindowRing:
@@ -147,25 +147,49 @@ class MonotonicExtreme:
     """Maximum (or minimum) over a time window of `span` seconds, O(1) amortized.
 
     `query(now_time)` returns the extreme of entries with time > now_time - span.
+
+    The candidates (each more extreme than every later one) are kept oldest first in two
+    parallel lists from `_head` on: no tuple per entry and no sign-flipped copy of each
+    value, so a push allocates nothing of its own. Entries that left the window are passed
+    over by moving `_head`, and cut off the lists once they are the larger part.
     """
 
-    __slots__ = ("_entries", "_sign", "span")
+    __slots__ = ("_head", "_maximum", "_times", "_values", "span")
 
     def __init__(self, span: int, *, maximum: bool) -> None:
         self.span = span
-        self._sign = 1.0 if maximum else -1.0
-        self._entries: deque[tuple[int, float]] = deque()
+        self._maximum = maximum
+        self._times: list[int] = []
+        self._values: list[float] = []
+        self._head = 0
 
     def push(self, time: int, value: float) -> None:
-        keyed = value * self._sign
-        while self._entries and self._entries[-1][1] <= keyed:
-            self._entries.pop()
-        self._entries.append((time, keyed))
+        times, values, head = self._times, self._values, self._head
+        if self._maximum:
+            while len(values) > head and values[-1] <= value:
+                times.pop()
+                values.pop()
+        else:
+            while len(values) > head and values[-1] >= value:
+                times.pop()
+                values.pop()
+        times.append(time)
+        values.append(value)
 
     def query(self, now_time: int) -> float | None:
         cutoff = now_time - self.span
-        while self._entries and self._entries[0][0] <= cutoff:
-            self._entries.popleft()
-        if not self._entries:
+        times, head = self._times, self._head
+        end = len(times)
+        while head < end and times[head] <= cutoff:
+            head += 1
+        if head == end:
+            times.clear()
+            self._values.clear()
+            self._head = 0
             return None
-        return self._entries[0][1] * self._sign
+        if head > COMPACT_AFTER and head * 2 > end:
+            del times[:head]
+            del self._values[:head]
+            head = 0
+        self._head = head
+        return self._values[head]
