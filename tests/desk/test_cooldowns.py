@@ -45,11 +45,22 @@ def _record(conn, fills, now):
 
 
 def _stop_exit(conn, product, created_at):
+    _exit(conn, product, created_at, "stop_loss")
+
+
+def _exit(conn, product, created_at, reason):
     conn.execute(
         "INSERT INTO intents (intent_id, client_order_id, mode, purpose, product_id, side, "
         "order_configuration, state, filled_size, created_at, updated_at, reason) VALUES "
-        "(?, ?, 'LIVE', 'exit', ?, 'SELL', '{}', 'FILLED', '1', ?, ?, 'stop_loss')",
-        (f"i-{product}-{created_at}", f"c-{product}-{created_at}", product, created_at, created_at),
+        "(?, ?, 'LIVE', 'exit', ?, 'SELL', '{}', 'FILLED', '1', ?, ?, ?)",
+        (
+            f"i-{product}-{created_at}",
+            f"c-{product}-{created_at}",
+            product,
+            created_at,
+            created_at,
+            reason,
+        ),
     )
 
 
@@ -92,3 +103,31 @@ def test_r3_a_winning_round_trip_resets_the_loss_counter(tmp_path):
     _record(conn, [_fill("c3", "BTC-USD", Side.BUY, "100", "1", 3.0)], now=3.0)
     _record(conn, [_fill("c4", "BTC-USD", Side.SELL, "120", "1", 4.0)], now=4.0)
     assert conn.execute("SELECT consecutive_losses FROM risk_state").fetchone()[0] == 0
+
+
+def _after_stop_until(conn, product):
+    row = conn.execute(
+        "SELECT until FROM cooldowns WHERE product_id = ? AND reason = 'after_stop'", (product,)
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def test_r3_only_a_round_trip_closed_by_a_stop_cools_down_after_stop(tmp_path):
+    """The exit that closed the round trip decides: a take-profit or max-hold close after
+    an earlier stop-out is no stop-out (the earlier stop's cooldown is not renewed), and
+    a stop that closes a later round trip is one again."""
+    conn = connect(tmp_path / "t.db")
+    migrate(conn)
+    _record(conn, [_fill("a1", "ETH-USD", Side.BUY, "100", "1", 10.0)], now=10.0)
+    _stop_exit(conn, "ETH-USD", 19.0)
+    _record(conn, [_fill("a2", "ETH-USD", Side.SELL, "90", "1", 20.0)], now=20.0)
+    assert _after_stop_until(conn, "ETH-USD") == 1020.0
+    for n, (reason, close) in enumerate((("take_profit", 2100.0), ("max_hold", 4100.0))):
+        _record(conn, [_fill(f"b{n}", "ETH-USD", Side.BUY, "100", "1", close - 100)], close - 100)
+        _exit(conn, "ETH-USD", close - 1, reason)
+        _record(conn, [_fill(f"c{n}", "ETH-USD", Side.SELL, "110", "1", close)], now=close)
+        assert _after_stop_until(conn, "ETH-USD") == 1020.0, reason
+    _record(conn, [_fill("d1", "ETH-USD", Side.BUY, "100", "1", 6000.0)], now=6000.0)
+    _exit(conn, "ETH-USD", 6090.0, "trailing_stop")
+    _record(conn, [_fill("d2", "ETH-USD", Side.SELL, "95", "1", 6100.0)], now=6100.0)
+    assert _after_stop_until(conn, "ETH-USD") == 7100.0

@@ -14,7 +14,8 @@ def closed_round_trips(
     conn: sqlite3.Connection, products: set[str], stop_reasons: Sequence[str]
 ) -> list[tuple[str, Decimal, bool]]:
     """Round trips closed since last looked at: (product, result, closed by an exit with
-    one of `stop_reasons`); each is marked seen."""
+    one of `stop_reasons`); each is marked seen. The exit that closed the round trip
+    decides, not any earlier one: a take-profit after last week's stop-out is no stop."""
     found = []
     for product_id in sorted(products):
         row = conn.execute(
@@ -24,13 +25,14 @@ def closed_round_trips(
         ).fetchone()
         if row is None or row[1] is None or (row[2] is not None and row[1] <= row[2]):
             continue
-        marks = ",".join("?" for _ in stop_reasons)
-        stop = conn.execute(
-            f"SELECT 1 FROM intents WHERE product_id = ? AND side = 'SELL' AND reason IN ({marks}) "
-            "AND filled_size != '0' AND created_at <= ? ORDER BY created_at DESC LIMIT 1",
-            (product_id, *stop_reasons, row[1]),
+        closing = conn.execute(  # the exit that closed it: the last filled SELL by then
+            "SELECT reason FROM intents WHERE product_id = ? AND side = 'SELL' "
+            "AND filled_size != '0' AND created_at <= ? ORDER BY created_at DESC, rowid DESC "
+            "LIMIT 1",
+            (product_id, row[1]),
         ).fetchone()
-        found.append((product_id, Decimal(row[0]), stop is not None))
+        stopped = closing is not None and closing[0] in stop_reasons
+        found.append((product_id, Decimal(row[0]), stopped))
         conn.execute(
             "UPDATE positions SET results_seen_at = ? WHERE product_id = ?", (row[1], product_id)
         )
