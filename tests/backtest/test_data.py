@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import sqlite3
@@ -217,6 +218,38 @@ def test_bt1_real_binance_set_btc_span(shared_data: Path):
     assert data.listed_at == {"BTC-USD": float(first)}
     assert data.rules["BTC-USD"].quote_increment <= D("0.01")
     assert bars.candle(0).close % data.rules["BTC-USD"].quote_increment == 0
+
+
+def test_bt1_a_set_loads_without_a_collection_and_leaves_the_collector_as_it_was(
+    shared_data: Path, tmp_path: Path
+):
+    """PERF-4: loading builds and drops a list per row (65 000+ for one real file); the
+    cyclic collector does not run meanwhile, and is on again afterwards — after a file it
+    refuses too — unless it was off before."""
+    collections: list[str] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(phase)
+
+    gc.collect()
+    gc.callbacks.append(count)
+    try:
+        load_dataset(shared_data / "binance-5m-24pairs-2021", ["BTC-USD"])
+        assert collections == []
+        assert gc.isenabled()
+        write_klines(tmp_path / "bad", "AAA", [AAA_ROWS[1], AAA_ROWS[0]])
+        with pytest.raises(RecordedDataError):
+            load_dataset(tmp_path / "bad")
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            load_dataset(shared_data / "binance-5m-24pairs-2021", ["ETH-USD"])
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+    finally:
+        gc.callbacks.remove(count)
 
 
 # -- the Coinbase minute set --------------------------------------------------------------------

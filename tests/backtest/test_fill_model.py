@@ -5,6 +5,7 @@ crosses them — unit by unit, then end to end over real recorded 5-minute bars.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import subprocess
 import sys
@@ -318,10 +319,21 @@ def test_bt3_report_counts_fill_rate_and_expired_entries(eager_run):
     assert 0 < Decimal(entries["fill_rate_pct"]) <= 100
 
 
+def _near_a_half(grid_and_step: tuple[int, int]) -> float:
+    grid, step = grid_and_step
+    value = (grid + 0.5) / 10_000
+    for _ in range(abs(step)):
+        value = math.nextafter(value, math.inf if step > 0 else -math.inf)
+    return value
+
+
 @given(
     st.one_of(
         st.floats(min_value=1e-9, max_value=1000, allow_nan=False),
         st.integers(0, 10_000_000).map(lambda n: n / 10_000),  # on the 4-decimal grid
+        st.tuples(st.integers(0, 10_000_000), st.sampled_from([-2, -1, 0, 1, 2])).map(
+            _near_a_half  # halfway between two grid values, and the floats beside it
+        ),
         st.sampled_from([1e-5, 5e-5, 0.00015, 2.0, 20.0, 50.0, 100.0, 999.99995, 1000.0]),
     )
 )

@@ -20,11 +20,13 @@ SHA-256 over every file read, so a report names exactly the data it came from.
 from __future__ import annotations
 
 import bisect
+import gc
 import gzip
 import hashlib
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -113,6 +115,26 @@ def load_dataset(
 ) -> Dataset:
     """The set at `path` (restricted to `products` when given); `cache`: a folder where
     the kline files' parsed bars are kept for the next run (`bar_cache`)."""
+    with _collector_paused():
+        return _load(path, products, cache)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a set loads: parsing builds and drops
+    hundreds of thousands of lists (rows) and keeps their texts, none in a reference
+    cycle, and each collection they set off walks everything loaded so far (the 24-pair
+    set: 2.2 s -> 1.9 s). Back on afterwards, unless it was off before."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def _load(path: Path, products: list[str] | None, cache: Path | None) -> Dataset:
     if path.is_file() and path.suffix == ".db":
         return _daemon_candles(path, products)
     if not path.is_dir():

@@ -51,6 +51,9 @@ BPS: Final = Decimal(10000)
 # exact factors instead of exact divisions (a Decimal division costs twice a product): the
 # same value, and for a normalized number of basis points the same digits and exponent
 BPS_FRACTION: Final = Decimal("1E-4")
+BPS_TENTHOUSANDTHS: Final = Decimal("1E-8")  # 1/10000 of a basis point, as a fraction
+WHOLE_LIMIT: Final = 2147483648.0  # below 2**31 a float's product by 10000 is off < 2**-22
+HALF_MARGIN: Final = 1e-6
 HALF: Final = Decimal("0.5")
 ONE, TWO = Decimal(1), Decimal(2)  # Decimal operands: an int one is converted on every operation
 DAY_S: Final = 86400
@@ -243,7 +246,25 @@ def _at_least(value: Decimal, floor: Decimal) -> Decimal:
 
 def bps_fraction(bps: float) -> Decimal:
     """`bps` to 4 decimals, as a fraction: exactly `Decimal(repr(round(bps, 4))) / 10000`
-    (the same digits and exponent), with one float-to-text conversion instead of two."""
+    (the same digits and exponent). Asked at every bar whose spread estimate moved, so the
+    whole number of 1/10000 bps is found in float arithmetic where that is exact: `scaled`
+    is off the true value by at most 2**-22 below 2**31, so away from a half it rounds
+    where the exact value does, and `n` with its trailing zeros stripped is the same
+    coefficient the rounded text normalizes to. At a half, out of range or at zero: the
+    text."""
+    scaled = bps * 10000.0
+    if -WHOLE_LIMIT < scaled < WHOLE_LIMIT:
+        whole = math.floor(scaled)
+        part = scaled - whole
+        if abs(part - 0.5) > HALF_MARGIN:
+            n = whole + 1 if part > 0.5 else whole
+            if n:
+                return Decimal(n).normalize() * BPS_TENTHOUSANDTHS
+    return _bps_fraction_text(bps)
+
+
+def _bps_fraction_text(bps: float) -> Decimal:
+    """`bps_fraction` through the rounded text (one float-to-text conversion, not two)."""
     rounded = Decimal(format(bps, ".4f"))
     if not rounded:  # repr keeps "0.0": its exponent, not normalize's "0"
         return Decimal(repr(round(bps, 4))) / BPS

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
@@ -29,7 +30,7 @@ from trader.execution.intents import (
     sources_for,
     state_values,
 )
-from trader.state.db import transaction
+from trader.state.db import one_write, transaction
 from trader.state.positions import refresh_position
 
 INTENT_COLUMNS: Final = (
@@ -52,7 +53,7 @@ def insert_intent(
     conn: sqlite3.Connection, intent: Intent, submitted_at: float | None = None
 ) -> None:
     """Commit a new intent (X-1: before any request is sent for it)."""
-    with transaction(conn):
+    with one_write(conn):
         conn.execute(
             f"INSERT INTO intents ({INTENT_COLUMNS}, submitted_at) VALUES "
             "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -132,6 +133,28 @@ def intent_by_client_id(conn: sqlite3.Connection, client_order_id: str) -> Inten
     return row_to_intent(row) if row else None
 
 
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What an own-order event needs of its intent (`intent_by_client_id` reads all of it)."""
+
+    intent_id: str
+    state: IntentState
+    exchange_order_id: str | None
+    filled_size: Decimal
+
+
+def standing_by_client_id(conn: sqlite3.Connection, client_order_id: str) -> Standing | None:
+    row = conn.execute(
+        "SELECT intent_id, state, exchange_order_id, filled_size FROM intents "
+        "WHERE client_order_id = ?",
+        (client_order_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    state = INTENT_STATES.get(row[1]) or IntentState(row[1])
+    return Standing(row[0], state, row[2], Decimal(row[3]))
+
+
 def intents_in(conn: sqlite3.Connection, states: tuple[IntentState, ...]) -> list[Intent]:
     marks = ",".join("?" for _ in states)
     rows = conn.execute(
@@ -157,7 +180,7 @@ def move(
     sources = sources_for(target)
     assignments = "".join(f", {name} = ?" for name in fields)
     marks = ",".join("?" for _ in sources)
-    with transaction(conn):
+    with one_write(conn):
         cursor = conn.execute(
             f"UPDATE intents SET state = ?, updated_at = ?{assignments} "
             f"WHERE intent_id = ? AND state IN ({marks})",
@@ -194,7 +217,7 @@ def overrule_rejection(conn: sqlite3.Connection, intent_id: str, order_id: str, 
 def update_fields(conn: sqlite3.Connection, intent_id: str, now: float, **fields: Any) -> None:
     """Set non-state fields (exchange order id, attempts, progress) without a transition."""
     assignments = ", ".join(f"{name} = ?" for name in fields)
-    with transaction(conn):
+    with one_write(conn):
         conn.execute(
             f"UPDATE intents SET {assignments}, updated_at = ? WHERE intent_id = ?",
             (*fields.values(), now, intent_id),
@@ -275,7 +298,7 @@ def record_progress(
     now: float,
 ) -> bool:
     """Raise the intent's fill progress; never lowers it (an older report is ignored)."""
-    with transaction(conn):
+    with one_write(conn):
         return _raise_progress(conn, intent_id, filled_size, filled_value, fees, now)
 
 
@@ -290,7 +313,25 @@ def _raise_progress(
     row = conn.execute(
         "SELECT filled_size FROM intents WHERE intent_id = ?", (intent_id,)
     ).fetchone()
-    if row is None or Decimal(row[0]) >= filled_size:
+    if row is None:
+        return False
+    return raise_progress_past(
+        conn, intent_id, Decimal(row[0]), filled_size, filled_value, fees, now
+    )
+
+
+def raise_progress_past(
+    conn: sqlite3.Connection,
+    intent_id: str,
+    stored: Decimal,
+    filled_size: Decimal,
+    filled_value: Decimal,
+    fees: Decimal,
+    now: float,
+) -> bool:
+    """`record_progress` for a caller inside a transaction that has read the intent's
+    stored filled size itself (`stored`)."""
+    if stored >= filled_size:
         return False
     conn.execute(
         "UPDATE intents SET filled_size = ?, filled_value = ?, fees = ?, updated_at = ? "

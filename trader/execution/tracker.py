@@ -138,7 +138,7 @@ class _SeenEvent:
 def _record_own_event(conn: sqlite3.Connection, event: OrderEvent, now: float) -> _SeenEvent:
     """The order row, the intent's venue id, progress and state, in one transaction."""
     with transaction(conn):
-        intent = store.intent_by_client_id(conn, event.client_order_id)
+        intent = store.standing_by_client_id(conn, event.client_order_id)
         upsert_order(conn, event, intent.intent_id if intent else None, False, now)
         if intent is None:
             return _SeenEvent()
@@ -148,9 +148,10 @@ def _record_own_event(conn: sqlite3.Connection, event: OrderEvent, now: float) -
         )
         if intent.exchange_order_id is None:
             store.update_fields(conn, intent.intent_id, now, exchange_order_id=event.order_id)
-        store.record_progress(
+        store.raise_progress_past(
             conn,
             intent.intent_id,
+            intent.filled_size,
             event.cumulative_quantity,
             event.filled_value,
             event.total_fees,

@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from trader.core.clock import Clock
 from trader.state.identity import (
@@ -111,23 +111,45 @@ def transaction(conn: sqlite3.Connection) -> Transaction:
     """BEGIN IMMEDIATE … COMMIT, rolled back on any exception. Inside another transaction
     it is a savepoint of that one: its writes are undone alone when it fails, and
     committed only with the outer transaction."""
-    return Transaction(conn)
+    return Transaction(conn, TOP_OR_SAVEPOINT)
+
+
+def one_write(conn: sqlite3.Connection) -> Transaction:
+    """For a write of a single statement (reads may come before it): BEGIN IMMEDIATE …
+    COMMIT when alone, as `transaction`; inside another transaction nothing is added.
+    SQLite itself undoes a failing statement's own changes and leaves the transaction it
+    ran in as it was, so a savepoint around one statement would cost two more statements
+    and undo nothing more (an own-order event writes four such rows in one transaction)."""
+    return Transaction(conn, TOP_ONLY)
+
+
+TOP_OR_SAVEPOINT: Final = 0
+TOP_ONLY: Final = 1
+_TOP, _SAVEPOINT, _WITHIN = 0, 1, 2  # what `__enter__` opened
 
 
 class Transaction:
-    """`transaction(conn)`'s context (a class, not a generator: the state file's every
-    write opens one, and a compiled class costs a fraction of contextlib's machinery)."""
+    """`transaction(conn)`'s and `one_write(conn)`'s context (a class, not a generator: the
+    state file's every write opens one, and a compiled class costs a fraction of
+    contextlib's machinery)."""
 
-    __slots__ = ("_conn", "_nested")
+    __slots__ = ("_conn", "_kind", "_opened")
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, kind: int) -> None:
         self._conn = conn
-        self._nested = False
+        self._kind = kind
+        self._opened = _TOP
 
     def __enter__(self) -> sqlite3.Connection:
         conn = self._conn
-        self._nested = conn.in_transaction
-        conn.execute("SAVEPOINT nested" if self._nested else "BEGIN IMMEDIATE")
+        if not conn.in_transaction:
+            self._opened = _TOP
+            conn.execute("BEGIN IMMEDIATE")
+        elif self._kind == TOP_ONLY:
+            self._opened = _WITHIN
+        else:
+            self._opened = _SAVEPOINT
+            conn.execute("SAVEPOINT nested")
         return conn
 
     def __exit__(
@@ -137,12 +159,13 @@ class Transaction:
         trace: TracebackType | None,
     ) -> None:  # an exception goes on after the rollback
         conn = self._conn
-        if self._nested:
+        opened = self._opened
+        if opened == _TOP:
+            conn.execute("COMMIT" if kind is None else "ROLLBACK")
+        elif opened == _SAVEPOINT:
             if kind is not None:
                 conn.execute("ROLLBACK TO nested")
             conn.execute("RELEASE nested")
-        else:
-            conn.execute("COMMIT" if kind is None else "ROLLBACK")
 
 
 def open_and_migrate(

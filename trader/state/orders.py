@@ -13,13 +13,13 @@ from decimal import Decimal
 
 from trader.exchange.models import OrderEvent
 from trader.execution.intents import AT_THE_VENUE, IntentState, sources_for, state_values
-from trader.state.db import transaction
+from trader.state.db import one_write
 
 
 def upsert_order(
     conn: sqlite3.Connection, event: OrderEvent, intent_id: str | None, foreign: bool, now: float
 ) -> None:
-    with transaction(conn):
+    with one_write(conn):
         conn.execute(
             "INSERT INTO orders (order_id, client_order_id, intent_id, product_id, side, status, "
             "filled_size, average_filled_price, total_fees, foreign_order, updated_at) "
@@ -74,7 +74,7 @@ def mark_cancelled(conn: sqlite3.Connection, order_ids: list[str], now: float) -
     marks = ",".join("?" for _ in order_ids)
     sources = sources_for(IntentState.CANCELLED)
     source_marks = ",".join("?" for _ in sources)
-    with transaction(conn):
+    with one_write(conn):
         cursor = conn.execute(
             "UPDATE intents SET state = 'CANCELLED', updated_at = ? "
             f"WHERE exchange_order_id IN ({marks}) AND state IN ({source_marks})",
