@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import fields, replace
 from decimal import Decimal as D
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from tests.support.daemon import REPO_ROOT
 from trader.config.loader import load_config
@@ -104,6 +107,46 @@ def test_r1_outlier_k_sigma(mid, sigma, expected):
     product = market_for(price=mid, sigma=sigma)
     product = type(product)(**{**_fields(product), "last_close": base.last_close})
     assert _reason(checks.check_outlier(product, POLICY)) == expected
+
+
+def _exact_outlier(product, policy) -> bool:
+    """The rule itself: |ln(mid / last close)| in exact Decimal above k * max(sigma, 1e-4)."""
+    deviation = abs((product.quote.mid / product.last_close).ln())
+    return bool(deviation > policy.outlier_sigma_k * max(product.sigma, checks.MIN_SIGMA))
+
+
+def _near_the_limit(mid: D, close: D, k: float, ulps: int) -> float:
+    """A sigma putting the limit within `ulps` float steps of the exact deviation."""
+    sigma = float(abs((mid / close).ln())) / k
+    for _ in range(abs(ulps)):
+        sigma = math.nextafter(sigma, math.inf if ulps > 0 else -math.inf)
+    return sigma
+
+
+_PRICES = st.decimals(min_value=D("1e-8"), max_value=D("1e9"), places=8, allow_nan=False)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    mid=_PRICES,
+    close=_PRICES,
+    k=st.floats(min_value=0.5, max_value=20),
+    sigma=st.one_of(
+        st.floats(min_value=0, max_value=1), st.just(None), st.integers(-3, 3)
+    ),  # an int: a sigma that many float steps from the one making the limit the deviation
+)
+def test_r1_outlier_decides_as_the_exact_logarithm_does(mid, close, k, sigma):
+    """R-1: the float shortcut for a mid clearly inside the band refuses exactly what the
+    exact Decimal rule refuses — also for limits a few float steps from the deviation."""
+    assume(mid > 0 and close > 0)
+    if isinstance(sigma, int):
+        sigma = _near_the_limit(mid, close, k, sigma)
+        assume(sigma >= checks.MIN_SIGMA)
+    policy = POLICY.model_copy(update={"outlier_sigma_k": k})
+    product = market_for(price=mid, sigma=sigma)
+    product = type(product)(**{**_fields(product), "last_close": close})
+    expected = RejectReason.OUTLIER if sigma is None or _exact_outlier(product, policy) else None
+    assert _reason(checks.check_outlier(product, policy)) == expected
 
 
 def _fields(obj):

@@ -149,5 +149,5 @@ def product_signals(
 def select_top(signals: Iterable[TriggerSignal], config: SignalsConfig) -> list[TriggerSignal]:
     """Scores `>= min_score`, highest first, deterministic ties, capped per cycle."""
     kept = [s for s in signals if s.score >= config.min_score]
-    kept.sort(key=lambda s: (-s.score, s.product_id, s.kind.value))
+    kept.sort(key=lambda s: (-s.score, s.product_id, s.kind))  # a StrEnum: its text's order
     return kept[: config.max_triggers_per_cycle]
