@@ -76,32 +76,52 @@ def build_market(
     return MarketSnapshot(products)
 
 
-def _exit_plans(conn: sqlite3.Connection) -> dict[str, dict[str, object]]:
-    """The exit plan of the entry that last added to each product (proposal payload)."""
-    return {row[0]: orjson.loads(row[1]) for row in entry_plans(conn)}
-
-
 def _optional_decimal(value: object) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+# the Position each stored row and plan text was read as: a position read again unchanged
+# (every daemon cycle; every read of a backtest's state after a write elsewhere) is the
+# same object, not parsed again — and its exit levels, known by that object, need not be
+# worked out again (`backtest/runner.py`). Values are read-only, so sharing them is safe.
+_READ: Final[dict[tuple[object, ...], Position]] = {}
+READ_LIMIT: Final = 4096
+
+
 def load_positions(conn: sqlite3.Connection) -> dict[str, Position]:
-    plans = _exit_plans(conn)
+    plans: dict[str, str] = {row[0]: row[1] for row in entry_plans(conn)}
     positions: dict[str, Position] = {}
     for row in held_positions(conn):
-        plan = plans.get(row[0], {})
-        max_hold = plan.get("max_hold_s")
-        positions[row[0]] = Position(
-            product_id=row[0],
-            base_size=Decimal(row[1]),
-            avg_cost=Decimal(row[2]),
-            entry_time=float(row[3] or 0.0),
-            strategy_id=str(plan.get("strategy_id", "")),
-            stop_loss_pct=_optional_decimal(plan.get("stop_loss_pct")),
-            take_profit_pct=_optional_decimal(plan.get("take_profit_pct")),
-            max_hold_s=None if max_hold is None else float(str(max_hold)),
-        )
+        pid = row[0]
+        plan = plans.get(pid)
+        key = (pid, row[1], row[2], row[3], plan)
+        position = _READ.get(key)
+        if position is None:
+            position = _position(pid, row[1], row[2], row[3], plan)
+            if len(_READ) >= READ_LIMIT:
+                _READ.clear()
+            _READ[key] = position
+        positions[pid] = position
     return positions
+
+
+def _position(
+    pid: str, base_size: str, avg_cost: str, opened_at: float | None, plan_text: str | None
+) -> Position:
+    """A held row with the exit plan of the entry that last added to it (its proposal's
+    payload; none: no plan)."""
+    plan: dict[str, object] = {} if plan_text is None else orjson.loads(plan_text)
+    max_hold = plan.get("max_hold_s")
+    return Position(
+        product_id=pid,
+        base_size=Decimal(base_size),
+        avg_cost=Decimal(avg_cost),
+        entry_time=float(opened_at or 0.0),
+        strategy_id=str(plan.get("strategy_id", "")),
+        stop_loss_pct=_optional_decimal(plan.get("stop_loss_pct")),
+        take_profit_pct=_optional_decimal(plan.get("take_profit_pct")),
+        max_hold_s=None if max_hold is None else float(str(max_hold)),
+    )
 
 
 def load_open_orders(conn: sqlite3.Connection) -> list[OpenOrder]:
