@@ -1,6 +1,7 @@
 """R-1, R-3, BT-1: the backtest's cached state reads again exactly when what it holds can
 have changed — a write to the state file, a move of the balances, a cooldown's end, an
-entry leaving the 24 h — and returns the stored pair otherwise."""
+entry leaving the 24 h — and returns the stored pair otherwise; the positions alone are
+read again exactly after a write."""
 
 from __future__ import annotations
 
@@ -168,3 +169,50 @@ async def test_the_cached_copy_keeps_every_field_of_the_file_s_risk_state(source
     ]
     assert unset == []  # a new field must be set above too
     assert copied == fresh
+
+
+def _hold(size: str):
+    def write(conn):
+        conn.execute(
+            "INSERT INTO positions (product_id, base_size, average_cost, opened_at, updated_at) "
+            "VALUES ('BTC-USD', ?, '100', ?, ?) ON CONFLICT (product_id) DO UPDATE SET "
+            "base_size = excluded.base_size",
+            (size, NOW, NOW),
+        )
+
+    return write
+
+
+async def test_positions_are_read_alone_and_known_until_the_file_is_written(source):
+    """R-2: the exit checks between cycles and the backtest's walks need only the positions:
+    after a write they are read alone (no balances, no risk state), known without reading
+    until the next write — a move of the balances leaves them — and what a whole read of
+    the pair holds."""
+    cached, db, accounts, cash = source
+    await db.run(_hold("0.01"))
+    assert cached.known_positions() is None
+    positions = await cached.positions(NOW)
+    assert positions["BTC-USD"].base_size == Decimal("0.01") and cash.reads == 0
+    assert cached.known_positions() is positions
+    accounts.change_hold("USD", Decimal(1))
+    assert cached.known_positions() is positions
+    assert await cached.positions(NOW + 1) is positions
+    await db.run(_hold("0.02"))
+    assert cached.known_positions() is None
+    assert (await cached.positions(NOW + 2))["BTC-USD"].base_size == Decimal("0.02")
+    pair = await cached.read(NOW + 2)
+    assert cash.reads == 1 and dict(pair[0].positions) == dict(cached.known_positions() or {})
+    await db.run(_hold("0"))
+    assert await cached.positions(NOW + 3) == {}
+    cached.changed()
+    assert cached.known_positions() is None
+
+
+async def test_the_daemon_s_source_reads_the_positions_from_the_file_each_time(source):
+    cached, db, _accounts, cash = source
+    stored = cached.stored
+    await db.run(_hold("0.01"))
+    assert (await stored.positions(NOW))["BTC-USD"].base_size == Decimal("0.01")
+    await db.run(_hold("0.03"))
+    assert (await stored.positions(NOW))["BTC-USD"].base_size == Decimal("0.03")
+    assert cash.reads == 0

@@ -122,14 +122,14 @@ class Runner:
         return trading
 
     def _held(self, now: float) -> Mapping[str, Position] | None:
-        """The positions of the cycle's state source's cached pair when current at `now`,
-        else None (then `_read_positions`): no coroutine at every point of a walk."""
-        pair = self.state.current(now)
-        return None if pair is None else pair[0].positions
+        """The positions the state source knows without reading the file, else None (then
+        `_read_positions`): no coroutine at every point of a walk."""
+        return self.state.known_positions()
 
     async def _read_positions(self, now: float) -> Mapping[str, Position]:
-        """The positions the state source reads at `now` (`_held` found none current)."""
-        return (await self.state.read(now))[0].positions
+        """The positions read from the file alone (`_held` found none known): a write in
+        the middle of a walk does not make the whole pair be read before the next step."""
+        return await self.state.positions(now)
 
     def _observe(self, t: int, step: DecisionStep) -> None:
         log = self.log

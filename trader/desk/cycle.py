@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Final
 
 from trader.config.loader import LoadedConfig
-from trader.core.portfolio import Portfolio
+from trader.core.portfolio import Portfolio, Position
 from trader.core.risk_state import RiskState
 from trader.core.types import ProductRules
 from trader.desk.act import Actor
@@ -86,6 +86,11 @@ class TradingCycle:
         pair = self.state.current(now)
         return await self.state.read(now) if pair is None else pair
 
+    async def _positions_at(self, now: float) -> Mapping[str, Position]:
+        """The positions of the current pair, else as the state source reads them alone."""
+        pair = self.state.current(now)
+        return await self.state.positions(now) if pair is None else pair[0].positions
+
     def _inputs(
         self,
         now: float,
@@ -146,9 +151,9 @@ class TradingCycle:
     async def exits_between_cycles(self, now: float, only: Collection[str] | None = None) -> None:
         """R-2: exits also run between cycles, on the latest prices (of the products `only`
         when given: where the price moved; the others' exits wait for their own check)."""
+        if not self.core.exit_due(await self._positions_at(now), self._bid, now, only):
+            return  # at most price updates: no exit due, no step to build (nor pair read)
         portfolio, risk = await self._state_at(now)
-        if not self.core.exit_due(portfolio.positions, self._bid, now, only):
-            return  # at most price updates: no exit due, no step to build
         step = DecisionStep(self._inputs(now, portfolio, risk, advance=False, only=only))
         self.core.exits(step, only)
         if step.exits:

@@ -18,15 +18,16 @@ only in when they read:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from trader.core.portfolio import Portfolio
+from trader.core.portfolio import Portfolio, Position
 from trader.core.risk_state import RiskState
 from trader.core.values import write_once
 from trader.desk.keeper import StateKeeper
-from trader.desk.snapshot import DAY_S, load_portfolio, load_risk_state
+from trader.desk.snapshot import DAY_S, load_portfolio, load_positions, load_risk_state
 from trader.matching.accounts import Accounts
 from trader.pipeline.decide import DecisionStep
 from trader.state.db import Database
@@ -34,6 +35,10 @@ from trader.state.db import Database
 
 class StateSource(Protocol):
     async def read(self, now: float) -> tuple[Portfolio, RiskState]: ...
+
+    async def positions(self, now: float) -> Mapping[str, Position]:
+        """The positions `read(now)` would hold, read alone where they need reading (an
+        exit check between cycles reads nothing else unless an exit is due)."""
 
     def current(self, now: float) -> tuple[Portfolio, RiskState] | None:
         """What `read(now)` would return when that needs no reading, else None."""
@@ -69,6 +74,9 @@ class StoredState:
             )
         )
 
+    async def positions(self, now: float) -> Mapping[str, Position]:
+        return await self.db.run(load_positions)
+
     def current(self, now: float) -> tuple[Portfolio, RiskState] | None:
         return None  # the file is read at every cycle
 
@@ -93,6 +101,9 @@ class CachedState:
         self._moves_at = -1
         self._counters: RiskState | None = None
         self._last: _Filtered | None = None
+        # positions read alone (`positions`), and the file's write count they were read at
+        self._positions: Mapping[str, Position] | None = None
+        self._positions_at = -1
 
     def current(self, now: float) -> tuple[Portfolio, RiskState] | None:
         """What `read(now)` returns when it needs neither the file nor a new filter; else
@@ -101,6 +112,26 @@ class CachedState:
         if last is None or self._moved() or not last.holds_at(now):
             return None
         return last.pair
+
+    def known_positions(self) -> Mapping[str, Position] | None:
+        """The positions the file holds, when known without reading it (a pair or the
+        positions alone read since its last write; the balances do not change them);
+        else None (then `positions`). The backtest asks at every point of a bar's path."""
+        writes = self.db.writes
+        if self._cache is not None and self._writes_at == writes:
+            return self._cache[0].positions
+        if self._positions is not None and self._positions_at == writes:
+            return self._positions
+        return None
+
+    async def positions(self, now: float) -> Mapping[str, Position]:
+        known = self.known_positions()
+        if known is not None:
+            return known
+        writes = self.db.writes
+        self._positions = await self.stored.positions(now)
+        self._positions_at = writes
+        return self._positions
 
     def _moved(self) -> bool:
         """The file was written or the balances moved since the pair was read."""
@@ -147,6 +178,8 @@ class CachedState:
         self._cache = None
         self._writes_at = self._moves_at = -1
         self._last = None
+        self._positions = None
+        self._positions_at = -1
 
 
 @dataclass(frozen=True, slots=True, init=False)
