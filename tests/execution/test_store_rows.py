@@ -11,16 +11,8 @@ from tests.support.intents import stored_intent
 from trader.core.types import SIDES, Side
 from trader.execution import store
 from trader.execution.intents import INTENT_STATES, PURPOSES, IntentState, Purpose
-from trader.state.db import open_and_migrate
 
 NOW = 1_800_000_000.0
-
-
-@pytest.fixture
-def conn(tmp_path):
-    conn = open_and_migrate(tmp_path / "s.db")
-    yield conn
-    conn.close()
 
 
 def test_x1_the_text_tables_name_every_member_and_nothing_else():

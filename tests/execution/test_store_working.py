@@ -3,26 +3,16 @@ open-order count, the paper venue's restart — and the engine's send bookkeepin
 
 from __future__ import annotations
 
-import pytest
-
 from tests.support.intents import stored_intent
 from trader.core.types import Side
 from trader.execution import store
 from trader.execution.intents import IntentState
-from trader.state.db import open_and_migrate
 
 NOW = 1_800_000_000.0
 
 
 def _intent(n, state, *, side=Side.SELL, product="BTC-USD", mode="LIVE"):
     return stored_intent(n, state, at=NOW + n, side=side, product=product, mode=mode)
-
-
-@pytest.fixture
-def conn(tmp_path):
-    conn = open_and_migrate(tmp_path / "s.db")
-    yield conn
-    conn.close()
 
 
 def _add(conn, *intents):

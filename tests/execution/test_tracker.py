@@ -15,16 +15,8 @@ from trader.exchange.models import OrderEvent
 from trader.execution import store
 from trader.execution.intents import IntentState
 from trader.execution.tracker import _record_own_event
-from trader.state.db import open_and_migrate
 
 NOW = 1_800_000_000.0
-
-
-@pytest.fixture
-def conn(tmp_path):
-    conn = open_and_migrate(tmp_path / "s.db")
-    yield conn
-    conn.close()
 
 
 def _event(status: OrderStatus, filled: str, *, client: str = "c1") -> OrderEvent:
