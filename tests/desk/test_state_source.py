@@ -191,19 +191,19 @@ async def test_positions_are_read_alone_and_known_until_the_file_is_written(sour
     cached, db, accounts, cash = source
     await db.run(_hold("0.01"))
     assert cached.known_positions() is None
-    positions = await cached.positions(NOW)
+    positions = await cached.positions()
     assert positions["BTC-USD"].base_size == Decimal("0.01") and cash.reads == 0
     assert cached.known_positions() is positions
     accounts.change_hold("USD", Decimal(1))
     assert cached.known_positions() is positions
-    assert await cached.positions(NOW + 1) is positions
+    assert await cached.positions() is positions
     await db.run(_hold("0.02"))
     assert cached.known_positions() is None
-    assert (await cached.positions(NOW + 2))["BTC-USD"].base_size == Decimal("0.02")
+    assert (await cached.positions())["BTC-USD"].base_size == Decimal("0.02")
     pair = await cached.read(NOW + 2)
     assert cash.reads == 1 and dict(pair[0].positions) == dict(cached.known_positions() or {})
     await db.run(_hold("0"))
-    assert await cached.positions(NOW + 3) == {}
+    assert await cached.positions() == {}
     cached.changed()
     assert cached.known_positions() is None
 
@@ -212,7 +212,7 @@ async def test_the_daemon_s_source_reads_the_positions_from_the_file_each_time(s
     cached, db, _accounts, cash = source
     stored = cached.stored
     await db.run(_hold("0.01"))
-    assert (await stored.positions(NOW))["BTC-USD"].base_size == Decimal("0.01")
+    assert (await stored.positions())["BTC-USD"].base_size == Decimal("0.01")
     await db.run(_hold("0.03"))
-    assert (await stored.positions(NOW))["BTC-USD"].base_size == Decimal("0.03")
+    assert (await stored.positions())["BTC-USD"].base_size == Decimal("0.03")
     assert cash.reads == 0

@@ -121,15 +121,15 @@ class Runner:
         await cycle.act(step, cycle_id, ids)
         return trading
 
-    def _held(self, now: float) -> Mapping[str, Position] | None:
+    def _held(self) -> Mapping[str, Position] | None:
         """The positions the state source knows without reading the file, else None (then
         `_read_positions`): no coroutine at every point of a walk."""
         return self.state.known_positions()
 
-    async def _read_positions(self, now: float) -> Mapping[str, Position]:
+    async def _read_positions(self) -> Mapping[str, Position]:
         """The positions read from the file alone (`_held` found none known): a write in
         the middle of a walk does not make the whole pair be read before the next step."""
-        return await self.state.positions(now)
+        return await self.state.positions()
 
     def _observe(self, t: int, step: DecisionStep) -> None:
         log = self.log
@@ -156,9 +156,9 @@ class Runner:
     # -- the bar's path: working orders fill, held positions are watched -----------------
     async def _replay_orders(self, t: int, bars: list[Candle], traded: set[str]) -> None:
         paper = self.paper
-        positions = self._held(float(t))
+        positions = self._held()
         if positions is None:
-            positions = await self._read_positions(float(t))
+            positions = await self._read_positions()
         walked = set(paper.engine.open_products()) | set(positions)
         if not walked:
             if self._pending():
@@ -236,9 +236,9 @@ class Runner:
                 heapq.heappush(heap, (walk.next.time, rank, walk.product_id))
             return
         pid = walk.product_id
-        held = self._held(self.clock.now)
+        held = self._held()
         if held is None:
-            held = await self._read_positions(self.clock.now)
+            held = await self._read_positions()
         position = held.get(pid)
         exits = walk.exits
         if exits is None or exits[0] is not position:  # the same position: the same levels
@@ -276,9 +276,9 @@ class Runner:
         paper.apply_market_event(ticker(quote, point.price))
         if self._pending():
             await self._drain()
-        held = self._held(point.time)
+        held = self._held()
         if held is None:
-            held = await self._read_positions(point.time)
+            held = await self._read_positions()
         if walk.product_id in held:
             await self.cycle.exits_between_cycles(point.time, (walk.product_id,))
             if self._pending():

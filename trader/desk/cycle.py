@@ -89,7 +89,7 @@ class TradingCycle:
     async def _positions_at(self, now: float) -> Mapping[str, Position]:
         """The positions of the current pair, else as the state source reads them alone."""
         pair = self.state.current(now)
-        return await self.state.positions(now) if pair is None else pair[0].positions
+        return await self.state.positions() if pair is None else pair[0].positions
 
     def _inputs(
         self,

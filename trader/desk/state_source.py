@@ -36,9 +36,10 @@ from trader.state.db import Database
 class StateSource(Protocol):
     async def read(self, now: float) -> tuple[Portfolio, RiskState]: ...
 
-    async def positions(self, now: float) -> Mapping[str, Position]:
-        """The positions `read(now)` would hold, read alone where they need reading (an
-        exit check between cycles reads nothing else unless an exit is due)."""
+    async def positions(self) -> Mapping[str, Position]:
+        """The positions `read` would hold (they do not depend on the time), read alone
+        where they need reading (an exit check between cycles reads nothing else unless an
+        exit is due)."""
 
     def current(self, now: float) -> tuple[Portfolio, RiskState] | None:
         """What `read(now)` would return when that needs no reading, else None."""
@@ -74,7 +75,7 @@ class StoredState:
             )
         )
 
-    async def positions(self, now: float) -> Mapping[str, Position]:
+    async def positions(self) -> Mapping[str, Position]:
         return await self.db.run(load_positions)
 
     def current(self, now: float) -> tuple[Portfolio, RiskState] | None:
@@ -124,12 +125,12 @@ class CachedState:
             return self._positions
         return None
 
-    async def positions(self, now: float) -> Mapping[str, Position]:
+    async def positions(self) -> Mapping[str, Position]:
         known = self.known_positions()
         if known is not None:
             return known
         writes = self.db.writes
-        self._positions = await self.stored.positions(now)
+        self._positions = await self.stored.positions()
         self._positions_at = writes
         return self._positions
 

@@ -133,7 +133,7 @@ def _clearly_within(mid: Decimal, close: Decimal, limit: float) -> bool:
     estimate here is within about 1e-15 of the exact value; the margin is 1e-9): the
     usual case, decided without the exact Decimal logarithm (about 5 µs). Anything
     closer, or out of float's range, is left to the exact comparison."""
-    ratio = float(mid) / float(close)
+    ratio = float(mid) / float(close)  # a band test, not money: near it Decimal decides
     if not 0.0 < ratio < math.inf:
         return False
     return abs(math.log(ratio)) < limit - OUTLIER_MARGIN * (1.0 + abs(limit))

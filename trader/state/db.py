@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Final, TypeVar
+from typing import TypeVar
 
 from trader.core.clock import Clock
 from trader.state.identity import (
@@ -111,7 +111,7 @@ def transaction(conn: sqlite3.Connection) -> Transaction:
     """BEGIN IMMEDIATE … COMMIT, rolled back on any exception. Inside another transaction
     it is a savepoint of that one: its writes are undone alone when it fails, and
     committed only with the outer transaction."""
-    return Transaction(conn, TOP_OR_SAVEPOINT)
+    return Transaction(conn, savepoint=True)
 
 
 def one_write(conn: sqlite3.Connection) -> Transaction:
@@ -120,11 +120,9 @@ def one_write(conn: sqlite3.Connection) -> Transaction:
     SQLite itself undoes a failing statement's own changes and leaves the transaction it
     ran in as it was, so a savepoint around one statement would cost two more statements
     and undo nothing more (an own-order event writes four such rows in one transaction)."""
-    return Transaction(conn, TOP_ONLY)
+    return Transaction(conn, savepoint=False)
 
 
-TOP_OR_SAVEPOINT: Final = 0
-TOP_ONLY: Final = 1
 _TOP, _SAVEPOINT, _WITHIN = 0, 1, 2  # what `__enter__` opened
 
 
@@ -133,11 +131,11 @@ class Transaction:
     state file's every write opens one, and a compiled class costs a fraction of
     contextlib's machinery)."""
 
-    __slots__ = ("_conn", "_kind", "_opened")
+    __slots__ = ("_conn", "_opened", "_savepoint")
 
-    def __init__(self, conn: sqlite3.Connection, kind: int) -> None:
+    def __init__(self, conn: sqlite3.Connection, *, savepoint: bool) -> None:
         self._conn = conn
-        self._kind = kind
+        self._savepoint = savepoint  # inside another transaction: a savepoint, or nothing
         self._opened = _TOP
 
     def __enter__(self) -> sqlite3.Connection:
@@ -145,11 +143,11 @@ class Transaction:
         if not conn.in_transaction:
             self._opened = _TOP
             conn.execute("BEGIN IMMEDIATE")
-        elif self._kind == TOP_ONLY:
-            self._opened = _WITHIN
-        else:
+        elif self._savepoint:
             self._opened = _SAVEPOINT
             conn.execute("SAVEPOINT nested")
+        else:
+            self._opened = _WITHIN
         return conn
 
     def __exit__(
