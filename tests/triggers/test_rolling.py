@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import math
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from librt.vecs import vec
 
+import trader.native as native
+from trader.triggers import rolling
 from trader.triggers.rolling import MonotonicExtreme, WindowRing
 
 increasing_minutes = st.lists(st.integers(min_value=1, max_value=7), min_size=1, max_size=120).map(
@@ -23,11 +28,11 @@ def test_s1_window_ring_sums_match_brute_force(minutes, size, data):
     spans = (size, data.draw(st.integers(min_value=1, max_value=size)))
     ring = WindowRing(size, 2, spans, phase=data.draw(st.integers(0, 100)))
     for i, minute in enumerate(minutes):
-        ring.push(minute, (float(i + 1), 1.0))
+        ring.push(minute, vec[float]([float(i + 1), 1.0]))
         for window, span in enumerate(spans):
             inside = [j + 1 for j, m in enumerate(minutes[: i + 1]) if m > minute - span]
-            assert ring.sums[window][0] == pytest.approx(sum(inside))
-            assert ring.sums[window][1] == pytest.approx(len(inside))
+            assert ring.total(window, 0) == pytest.approx(sum(inside))
+            assert ring.total(window, 1) == pytest.approx(len(inside))
 
 
 @settings(max_examples=60, deadline=None)
@@ -36,7 +41,7 @@ def test_s1_window_ring_latest_at_or_before(minutes, lag, slack):
     size = 2 * lag + slack + 1
     ring = WindowRing(size, 1, (size,))
     for i, minute in enumerate(minutes):
-        ring.push(minute, (float(i),))
+        ring.push(minute, vec[float]([float(i)]))
         target, oldest = minute - lag, minute - 2 * lag
         stored = [(m, float(j)) for j, m in enumerate(minutes[: i + 1]) if m > minute - size]
         candidates = [(m, v) for m, v in stored if oldest <= m <= target]
@@ -55,11 +60,11 @@ def test_s1_a_ring_keeping_some_channels_sums_them_exactly_as_a_full_one(minutes
     count = 3 * len(minutes)
     values = data.draw(st.lists(st.floats(-1e3, 1e3), min_size=count, max_size=count))
     for i, minute in enumerate(minutes):
-        pushed = tuple(values[3 * i : 3 * i + 3])
+        pushed = vec[float](values[3 * i : 3 * i + 3])
         full.push(minute, pushed)
         part.push(minute, pushed)
-        assert part.sums[0][0] == full.sums[0][0] and part.sums[0][2] == full.sums[0][2]
-        assert part.sums[1] == [0.0, 0.0, 0.0]
+        assert part.total(0, 0) == full.total(0, 0) and part.total(0, 2) == full.total(0, 2)
+        assert [part.total(1, channel) for channel in range(3)] == [0.0, 0.0, 0.0]
         assert part.value_at(minute, 2) == full.value_at(minute, 2) == pushed[2]
         assert part.value_at(minute, 1) is None
         assert part.latest_at_or_before(minute, minute - size, 1) is None
@@ -73,17 +78,17 @@ def test_s1_window_ring_refuses_to_sum_a_channel_it_does_not_keep():
 
 def test_s1_window_ring_refuses_non_increasing_minutes():
     ring = WindowRing(5, 1, (5,))
-    ring.push(10, (1.0,))
+    ring.push(10, vec[float]([1.0]))
     with pytest.raises(ValueError):
-        ring.push(10, (1.0,))
+        ring.push(10, vec[float]([1.0]))
 
 
 def test_s1_window_ring_resync_keeps_sums_exact():
     ring = WindowRing(4, 1, (4, 2))
     for minute in range(1, 1000):
-        ring.push(minute, (0.1,))
-    assert ring.sums[0][0] == pytest.approx(0.4, abs=1e-15)
-    assert ring.sums[1][0] == pytest.approx(0.2, abs=1e-15)
+        ring.push(minute, vec[float]([0.1]))
+    assert ring.total(0, 0) == pytest.approx(0.4, abs=1e-15)
+    assert ring.total(1, 0) == pytest.approx(0.2, abs=1e-15)
 
 
 @settings(max_examples=60, deadline=None)
@@ -130,3 +135,52 @@ def test_s1_monotonic_extreme_long_runs_match_brute_force(shape, span, maximum):
         if got is not None and want is not None:  # that very value: -0.0 is not 0.0 here
             assert math.copysign(1.0, got) == math.copysign(1.0, want)
         extreme.push(time, values[i])
+
+
+def _rolling_from_source():  # type: ignore[no-untyped-def]
+    """`rolling.py` imported from its source under another name, beside the compiled one."""
+    path = native.ROOT / "trader/triggers/rolling.py"
+    spec = importlib.util.spec_from_file_location("rolling_from_source", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.skipif(not native.COMPILED, reason=f"no compiled modules here: {native.REASON}")
+@pytest.mark.parametrize("seed", range(4))
+def test_perf4_the_compiled_ring_sums_bit_for_bit_as_its_source(seed):
+    """The compiled ring and its source, fed the same minutes (gaps longer than a window,
+    than the ring, resyncs) and values (tiny, huge, negative), agree to the last bit."""
+    source = _rolling_from_source()
+    assert not Path(rolling.__file__).name.endswith(".py")
+    rng = random.Random(seed)
+    size, spans, summed = 97, (96, 12, 5), ((1, 2, 3, 0), (0,), (3, 4, 5))
+    stored = (0, 1, 2, 3, 4, 5, 6)
+    rings = [
+        module.WindowRing(size, 7, spans, summed, phase=seed * 13, stored=stored)
+        for module in (rolling, source)
+    ]
+    minute = 5_000_000
+    for _ in range(3000):
+        minute += rng.choice((1, 1, 1, 1, 2, 7, 13, 120))
+        pushed = vec[float]([rng.uniform(-1, 1) * 10 ** rng.randint(-9, 9) for _ in range(7)])
+        for ring in rings:
+            ring.push(minute, pushed)
+        compiled, interpreted = rings
+        for window, channel in itertools.product(range(3), range(7)):
+            assert compiled.total(window, channel) == interpreted.total(window, channel)
+        lag = rng.randint(1, 40)
+        found = compiled.latest_at_or_before(minute - lag, minute - 2 * lag, 6)
+        assert found == interpreted.latest_at_or_before(minute - lag, minute - 2 * lag, 6)
+
+
+def test_s1_window_ring_refuses_a_bucket_or_channel_it_does_not_have():
+    ring = WindowRing(5, 2, (5, 3))
+    with pytest.raises(ValueError, match="need 2 values"):
+        ring.push(10, vec[float]([1.0]))
+    ring.push(10, vec[float]([1.0, 2.0]))
+    with pytest.raises(IndexError):
+        ring.total(0, 2)  # would be window 1's channel 0 in the packed sums
+    with pytest.raises(ValueError, match="stored channels"):
+        WindowRing(5, 2, (5,), ((0,),), stored=(0, 2))

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
+from librt.vecs import vec
+
 from trader.config.signals import SignalsConfig
 from trader.core.types import Candle
 from trader.core.values import write_once
@@ -33,6 +35,7 @@ RETURNS: Final = 3
 UPS: Final = 4
 DOWNS: Final = 5
 CLOSE: Final = 6
+CHANNELS: Final = 7
 DAY: Final = 0
 HOUR: Final = 1
 MOVES: Final = 2
@@ -105,6 +108,7 @@ class ProductSeries:
         self._wants_breakout = config.breakout.enabled
         self._wants_momentum = config.momentum.enabled
         self._ring = self._window_ring(phase)
+        self._bucket = vec[float]([0.0] * CHANNELS)  # one bar's channel values, reused
         self._highs = MonotonicExtreme(breakout_span, maximum=True)
         self._lows = MonotonicExtreme(breakout_span, maximum=False)
         self.first_start: int | None = None
@@ -125,7 +129,7 @@ class ProductSeries:
         closes: tuple[int, ...] = (CLOSE,) if self._wants_returns or momentum else ()
         return WindowRing(
             self._day_bars + 1,  # keeps the bar exactly 24 h back (2 x 720 min lookback)
-            7,
+            CHANNELS,
             (self._day_bars, self._lag_60m, self._momentum_bars),
             (day, hour, moves),
             phase=phase,
@@ -158,8 +162,15 @@ class ProductSeries:
         logret = math.log(close / previous) if compared and previous is not None else 0.0
         up = 1.0 if compared and previous is not None and close > previous else 0.0
         down = 1.0 if compared and previous is not None and close < previous else 0.0
-        n = 1.0 if compared else 0.0
-        self._ring.push(bar, (quote_volume, logret, logret * logret, n, up, down, close))
+        bucket = self._bucket
+        bucket[QUOTE_VOLUME] = quote_volume
+        bucket[LOGRET] = logret
+        bucket[LOGRET_SQ] = logret * logret
+        bucket[RETURNS] = 1.0 if compared else 0.0
+        bucket[UPS] = up
+        bucket[DOWNS] = down
+        bucket[CLOSE] = close
+        self._ring.push(bar, bucket)
 
     def covers(self, seconds: int) -> bool:
         """True when history reaches back `seconds` before the last candle's start."""
@@ -183,10 +194,11 @@ class ProductSeries:
         up_share = down_share = None
         if self._wants_momentum:
             momentum_return = self._lagged_return(bar, self._momentum_bars, close)
-            moves = self._ring.sums[MOVES]
-            comparisons = moves[RETURNS]
+            ring = self._ring
+            comparisons = ring.total(MOVES, RETURNS)
             if momentum_return is not None and comparisons > 0:
-                up_share, down_share = moves[UPS] / comparisons, moves[DOWNS] / comparisons
+                up_share = ring.total(MOVES, UPS) / comparisons
+                down_share = ring.total(MOVES, DOWNS) / comparisons
         return SeriesMeasures(
             last_start=last_start,
             return_15m=self._lagged_return(bar, self._lag_15m, close) if returns else None,
@@ -209,10 +221,10 @@ class ProductSeries:
     def _volume_ratio(self) -> float | None:
         if not self.covers(DAY_S - self.bar_s):
             return None
-        hourly_average = self._ring.sums[DAY][QUOTE_VOLUME] / 24.0
+        hourly_average = self._ring.total(DAY, QUOTE_VOLUME) / 24.0
         if hourly_average <= 0:
             return None
-        return max(self._ring.sums[HOUR][QUOTE_VOLUME], 0.0) / hourly_average
+        return max(self._ring.total(HOUR, QUOTE_VOLUME), 0.0) / hourly_average
 
     def _breakout(self, close: float, extreme: float | None, *, up: bool) -> float | None:
         if extreme is None or extreme <= 0 or not self.covers(self._breakout_span):
@@ -222,11 +234,11 @@ class ProductSeries:
     def sigma(self) -> float | None:
         """Standard deviation of the bars' log returns over the last 24 h (>= 30 samples),
         per minute: a bar's sigma over the square root of its minutes."""
-        day = self._ring.sums[DAY]
-        n = day[RETURNS]
+        ring = self._ring
+        n = ring.total(DAY, RETURNS)
         if n < MIN_SIGMA_SAMPLES:
             return None
-        total, squares = day[LOGRET], day[LOGRET_SQ]
+        total, squares = ring.total(DAY, LOGRET), ring.total(DAY, LOGRET_SQ)
         variance = (squares - total * total / n) / (n - 1)
         return math.sqrt(max(variance, 0.0)) / self._sqrt_bar_minutes
 
