@@ -184,3 +184,26 @@ def test_s1_window_ring_refuses_a_bucket_or_channel_it_does_not_have():
         ring.total(0, 2)  # would be window 1's channel 0 in the packed sums
     with pytest.raises(ValueError, match="stored channels"):
         WindowRing(5, 2, (5,), ((0,),), stored=(0, 2))
+
+
+@pytest.mark.skipif(not native.COMPILED, reason=f"no compiled modules here: {native.REASON}")
+@pytest.mark.parametrize("maximum", [True, False])
+def test_perf4_the_compiled_extreme_answers_as_its_source(maximum):
+    """Runs long enough to move the candidates to the front many times, gaps that empty
+    the window, repeated and signed-zero values: the same answer, bit for bit."""
+    source = _rolling_from_source()
+    rng = random.Random(f"extreme/{maximum}")
+    extremes = [module.MonotonicExtreme(12 * 3600, maximum=maximum) for module in (rolling, source)]
+    time, level = 1_600_000_000, 0.0
+    for step in range(20_000):
+        time += rng.choice((60, 60, 60, 60, 60, 60, 300)) if step % 3000 else 50_000
+        drift = (-1.0, 1.0, 0.0)[step // 500 % 3]  # falling, rising, flat stretches
+        level += drift * rng.uniform(0, 1e-3)
+        spike = rng.choice((0.0, -0.0, float(rng.randint(-1, 1))))
+        value = level if rng.random() < 0.995 else spike
+        compiled, interpreted = (extreme.query(time) for extreme in extremes)
+        assert compiled == interpreted
+        if compiled is not None and interpreted is not None:
+            assert math.copysign(1.0, compiled) == math.copysign(1.0, interpreted)
+        for extreme in extremes:
+            extreme.push(time, value)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Final
 
-from librt.vecs import vec
+from librt.vecs import append, vec
 from mypy_extensions import i64
 
 EMPTY: Final = -(2**62)  # never a real minute number
@@ -185,48 +185,61 @@ class MonotonicExtreme:
 
     `query(now_time)` returns the extreme of entries with time > now_time - span.
 
-    The candidates (each more extreme than every later one) are kept oldest first in two
-    parallel lists from `_head` on: no tuple per entry and no sign-flipped copy of each
-    value, so a push allocates nothing of its own. Entries that left the window are passed
-    over by moving `_head`, and cut off the lists once they are the larger part.
+    The candidates (each more extreme than every later one) are the entries `_head ..
+    _count - 1` of two parallel vectors (times, values), oldest first: no tuple per entry
+    and no sign-flipped copy of each value; compiled, a push or a query reads and writes
+    machine numbers and allocates nothing once the vectors have grown. Entries that left
+    the window are passed over by moving `_head`, and moved off the front once they are
+    the larger part.
     """
 
-    __slots__ = ("_head", "_maximum", "_times", "_values", "span")
+    __slots__ = ("_count", "_head", "_maximum", "_times", "_values", "span")
 
     def __init__(self, span: int, *, maximum: bool) -> None:
         self.span = span
         self._maximum = maximum
-        self._times: list[int] = []
-        self._values: list[float] = []
-        self._head = 0
+        self._times = vec[i64]()
+        self._values = vec[float]()
+        self._head: i64 = 0
+        self._count: i64 = 0
 
-    def push(self, time: int, value: float) -> None:
-        times, values, head = self._times, self._values, self._head
+    def push(self, time: i64, value: float) -> None:
+        values, head = self._values, self._head
+        count = self._count
         if self._maximum:
-            while len(values) > head and values[-1] <= value:
-                times.pop()
-                values.pop()
+            while count > head and values[count - 1] <= value:
+                count -= 1
         else:
-            while len(values) > head and values[-1] >= value:
-                times.pop()
-                values.pop()
-        times.append(time)
-        values.append(value)
+            while count > head and values[count - 1] >= value:
+                count -= 1
+        if count < len(values):
+            self._times[count] = time
+            values[count] = value
+        else:
+            self._times = append(self._times, time)
+            self._values = append(values, value)
+        self._count = count + 1
 
-    def query(self, now_time: int) -> float | None:
+    def query(self, now_time: i64) -> float | None:
         cutoff = now_time - self.span
-        times, head = self._times, self._head
-        end = len(times)
-        while head < end and times[head] <= cutoff:
+        times, head, count = self._times, self._head, self._count
+        while head < count and times[head] <= cutoff:
             head += 1
-        if head == end:
-            times.clear()
-            self._values.clear()
-            self._head = 0
+        if head == count:
+            self._head = self._count = 0
             return None
-        if head > COMPACT_AFTER and head * 2 > end:
-            del times[:head]
-            del self._values[:head]
+        if head > COMPACT_AFTER and head * 2 > count:
+            self._move_to_front(head, count)
             head = 0
         self._head = head
         return self._values[head]
+
+    def _move_to_front(self, head: i64, count: i64) -> None:
+        """The candidates `head .. count - 1` moved to the front of the vectors."""
+        times, values = self._times, self._values
+        kept: i64 = 0
+        while head + kept < count:
+            times[kept] = times[head + kept]
+            values[kept] = values[head + kept]
+            kept += 1
+        self._count = kept
