@@ -12,14 +12,13 @@ below `min_conviction` nothing is proposed.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 
 from trader.config.strategies import RulesStrategyConfig
 from trader.core.decision import Proposal
 from trader.core.types import Side
 from trader.strategies.base import BaseStrategy, StrategyContext
-from trader.triggers.types import Direction, TriggerSignal
+from trader.triggers.types import Direction, TriggerKind, TriggerSignal
 
 
 def combined_conviction(signals: Sequence[TriggerSignal], config: RulesStrategyConfig) -> float:
@@ -41,6 +40,10 @@ def strongest(signals: Sequence[TriggerSignal], config: RulesStrategyConfig) -> 
     return min(signals, key=weight)
 
 
+def _kind(signal: TriggerSignal) -> TriggerKind:
+    return signal.kind
+
+
 def _describe(signals: Sequence[TriggerSignal], conviction: float) -> str:
     parts = ", ".join(f"{s.kind}={s.score:.2f}" for s in signals)
     return f"{parts}; conviction={conviction:.3f}"
@@ -56,9 +59,13 @@ class RulesStrategy(BaseStrategy[RulesStrategyConfig]):
         return self.params
 
     def propose(self, ctx: StrategyContext) -> list[Proposal]:
-        grouped: dict[str, list[TriggerSignal]] = defaultdict(list)
+        grouped: dict[str, list[TriggerSignal]] = {}
         for signal in ctx.triggers:
-            grouped[signal.product_id].append(signal)
+            found = grouped.get(signal.product_id)
+            if found is None:
+                grouped[signal.product_id] = [signal]
+            else:
+                found.append(signal)
         proposals: list[Proposal] = []
         for product_id in sorted(grouped):
             proposal = self._for_product(product_id, grouped[product_id], ctx)
@@ -69,8 +76,11 @@ class RulesStrategy(BaseStrategy[RulesStrategyConfig]):
     def _for_product(
         self, product_id: str, signals: list[TriggerSignal], ctx: StrategyContext
     ) -> Proposal | None:
-        ups = sorted((s for s in signals if s.direction is Direction.UP), key=lambda s: s.kind)
-        downs = sorted((s for s in signals if s.direction is Direction.DOWN), key=lambda s: s.kind)
+        """Each side's signals in the order of their kinds, sorted only once a proposal
+        is possible (most products with a trigger are held, pending or tierless): the
+        conviction multiplies in that order."""
+        ups = [s for s in signals if s.direction is Direction.UP]
+        downs = [s for s in signals if s.direction is Direction.DOWN]
         if ups and not downs:
             return self._entry(product_id, ups, ctx)
         if downs and not ups and self.config.sell_on_bearish_trigger:
@@ -87,6 +97,7 @@ class RulesStrategy(BaseStrategy[RulesStrategyConfig]):
         buys = (o for o in ctx.portfolio.open_orders if o.side is Side.BUY)
         if any(o.product_id == product_id for o in buys):
             return None
+        signals = sorted(signals, key=_kind)
         conviction = combined_conviction(signals, self.config)
         if conviction < self.config.min_conviction:
             return None
@@ -110,6 +121,7 @@ class RulesStrategy(BaseStrategy[RulesStrategyConfig]):
         held = ctx.portfolio.held_size(product_id) - ctx.portfolio.open_sell_size(product_id)
         if held <= 0:
             return None
+        signals = sorted(signals, key=_kind)
         conviction = combined_conviction(signals, self.config)
         if conviction < self.config.min_conviction:
             return None
