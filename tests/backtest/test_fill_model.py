@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import sqlite3
 import subprocess
 import sys
+from collections import deque
 from dataclasses import replace
 from decimal import Decimal
 
@@ -151,6 +153,34 @@ def test_bt3_spread_estimate_widens_as_the_traded_value_thins(per_day, bps):
         estimator.observe(one)
     found = estimator.fraction()
     assert found is not None and found * 1e4 == pytest.approx(bps)
+
+
+@pytest.mark.parametrize("window", [12, 13, 288])
+def test_bt3_spread_estimate_sums_the_last_window_of_bars_as_a_running_total(window):
+    """The estimate's running total of the last `window` bars' quote values: the newest
+    added, then the oldest taken off, in that order, for thousands of bars of very
+    different sizes: bit for bit what a queue of the bars gives."""
+    rng = random.Random(window)
+    estimator, kept, total = SpreadEstimator(window, 40.0), deque[float](), 0.0
+    for i in range(5 * window + 7):
+        close, volume = rng.choice(("0.0001234", "17.5", "61234.56")), rng.uniform(0, 1e4)
+        one = candle("X-USD", 300 * i, close, f"{volume:.6f}")
+        estimator.observe(one)
+        value = float(one.close * one.volume)
+        kept.append(value)
+        total += value
+        if len(kept) > window:
+            total -= kept.popleft()
+        if len(kept) < 12:
+            assert estimator.fraction() is None
+            continue
+        per_day = max(total, 0.0) * window / len(kept)
+        assert estimator.fraction() == 40.0 / 10000.0 / math.sqrt(per_day / 1e6)
+
+
+def test_bt3_spread_estimate_refuses_an_empty_window():
+    with pytest.raises(ValueError, match="at least one bar"):
+        SpreadEstimator(0, 40.0)
 
 
 def test_bt3_spread_is_configured_else_estimated_within_bounds():

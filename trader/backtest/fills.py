@@ -35,11 +35,13 @@ Spreads are estimated in float (a statistical estimate); prices and sizes are De
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
+
+from librt.vecs import vec
+from mypy_extensions import i64
 
 from trader.config.app import BacktestConfig
 from trader.core.products import ceil_to_increment, floor_to_increment
@@ -70,26 +72,36 @@ class SpreadEstimator:
     20-66 bps for BTC and ETH in May 2021, ten times what those books quoted; they are not
     used."""
 
-    __slots__ = ("_bars", "_total", "factor", "window")
+    __slots__ = ("_count", "_next", "_total", "_values", "factor", "window")
 
     def __init__(self, window: int, factor: float) -> None:
+        if window < 1:
+            raise ValueError("the spread estimate needs a window of at least one bar")
         self.window = window
         self.factor = factor
-        self._bars: deque[float] = deque()
+        # the last `window` bars' quote values in a ring (a vector: compiled, read and
+        # written as machine numbers); `_next` is the oldest's slot once it is full
+        self._values = vec[float]([0.0] * window)
+        self._next: i64 = 0
+        self._count: i64 = 0
         self._total = 0.0
 
     def observe(self, bar: Candle) -> None:
         value = float(bar.close * bar.volume)
-        self._bars.append(value)
         self._total += value
-        if len(self._bars) > self.window:
-            self._total -= self._bars.popleft()
+        slot = self._next
+        if self._count == self.window:  # full: the oldest bar leaves after the new one adds
+            self._total -= self._values[slot]
+        else:
+            self._count += 1
+        self._values[slot] = value
+        self._next = slot + 1 if slot + 1 < self.window else 0
 
     def fraction(self) -> float | None:
         """The estimated spread as a fraction of the price (None before MIN_BARS bars)."""
-        if len(self._bars) < MIN_BARS:
+        if self._count < MIN_BARS:
             return None
-        per_day = max(self._total, 0.0) * self.window / len(self._bars)
+        per_day = max(self._total, 0.0) * self.window / float(self._count)
         if per_day <= 0:
             return None
         return self.factor / 10000.0 / math.sqrt(per_day / 1e6)
