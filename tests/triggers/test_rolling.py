@@ -180,8 +180,12 @@ def test_s1_window_ring_refuses_a_bucket_or_channel_it_does_not_have():
     with pytest.raises(ValueError, match="need 2 values"):
         ring.push(10, vec[float]([1.0]))
     ring.push(10, vec[float]([1.0, 2.0]))
-    with pytest.raises(IndexError):
-        ring.total(0, 2)  # would be window 1's channel 0 in the packed sums
+    for window, channel in ((0, 2), (0, -1), (2, 0), (-1, 0)):  # packed: another's sum
+        with pytest.raises(IndexError):
+            ring.total(window, channel)
+    for channel in (2, -1):  # no such channel: nothing stored, as for one not kept
+        assert ring.value_at(10, channel) is None
+        assert ring.latest_at_or_before(10, 0, channel) is None
     with pytest.raises(ValueError, match="stored channels"):
         WindowRing(5, 2, (5,), ((0,),), stored=(0, 2))
 

@@ -87,8 +87,8 @@ class WindowRing:
 
     def total(self, window: int, channel: int) -> float:
         """The running sum of `channel` over window `window` (0.0 if it sums nothing)."""
-        if not 0 <= channel < self.channels:
-            raise IndexError(f"channel {channel} not in 0..{self.channels - 1}")
+        if not (0 <= window < len(self.spans) and 0 <= channel < self.channels):
+            raise IndexError(f"no window {window} or channel {channel} in this ring")
         return self._sums[window * self.channels + channel]
 
     def push(self, minute: i64, values: vec[float]) -> None:
@@ -152,9 +152,13 @@ class WindowRing:
                 self._sums[window * self.channels + channel] = total
         self._pushes = 0
 
+    def _row(self, channel: int) -> i64:
+        """Where the channel's slots start in `_values`; -1: not stored (or no channel)."""
+        return self._rows[channel] if 0 <= channel < self.channels else -1
+
     def value_at(self, minute: int, channel: int) -> float | None:
         slot = minute % self.size
-        row = self._rows[channel]
+        row = self._row(channel)
         if row < 0 or self._minutes[slot] != minute:
             return None
         return self._values[row + slot]
@@ -166,7 +170,7 @@ class WindowRing:
 
         O(1) when `minute` is stored; scans back over gaps otherwise (bounded by the range).
         """
-        row = self._rows[channel]
+        row = self._row(channel)
         if row < 0:
             return None
         lowest = max(oldest, self.last_minute - self.size + 1)
