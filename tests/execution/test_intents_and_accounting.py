@@ -55,6 +55,14 @@ def test_x1_client_order_id_is_deterministic_uuid_shaped_and_recognizable():
     assert not ids.is_own("12345678-manual-order")
 
 
+@given(namespace=st.uuids(), intent_id=st.text(max_size=80))
+def test_x1_client_order_id_is_uuid5_of_the_intent_with_the_installation_tag(namespace, intent_id):
+    """The id the daemon has always sent (resends and adoption after an upgrade rely on
+    it): uuid5(namespace, intent_id) with its first group the namespace's first."""
+    derived = str(uuid.uuid5(namespace, intent_id))
+    assert OrderIds(namespace).client_order_id(intent_id) == namespace.hex[:8] + derived[8:]
+
+
 def test_x4_round_trip_realizes_price_difference_net_of_both_fees():
     buy = FillRow(Side.BUY, D("100"), D("2"), D("0.8"), 1.0)
     sell = FillRow(Side.SELL, D("110"), D("2"), D("1.32"), 2.0)

@@ -9,6 +9,7 @@ own orders can be adopted and foreign ones left alone.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import uuid
 
@@ -28,10 +29,17 @@ class OrderIds:
     def __init__(self, namespace: uuid.UUID) -> None:
         self.namespace = namespace
         self.tag = namespace.hex[:8]
+        self._namespace_bytes = namespace.bytes
 
     def client_order_id(self, intent_id: str) -> str:
-        derived = str(uuid.uuid5(self.namespace, intent_id))
-        return f"{self.tag}{derived[8:]}"
+        """`uuid5(namespace, intent_id)` (RFC 4122: SHA-1 of the namespace's bytes and the
+        name's UTF-8, the version and variant bits set), its first group the tag; built
+        from the digest's bytes, without the `UUID` object's integer round trip."""
+        digest = bytearray(hashlib.sha1(self._namespace_bytes + intent_id.encode()).digest())
+        digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+        digest[8] = (digest[8] & 0x3F) | 0x80  # variant RFC 4122
+        hexed = digest[:16].hex()
+        return f"{self.tag}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:32]}"
 
     def is_own(self, client_order_id: str) -> bool:
         return client_order_id.startswith(self.tag + "-") and len(client_order_id) == 36
