@@ -29,6 +29,7 @@ from trader.backtest.fills import (
     bps_fraction,
     corners,
     touch,
+    touch_bid,
 )
 from trader.backtest.session import lifetimes_in_bars
 from trader.config.app import BacktestConfig, ExecutionConfig
@@ -120,12 +121,13 @@ def test_bt3_touch_is_the_grid_rounding_of_price_plus_and_minus_half_the_spread(
     price, spread, tick
 ):
     """The touch rounds `price ± price × spread / 2` to the tick (bid down, ask up, one
-    tick apart at least), whatever price, spread and grid."""
+    tick apart at least), whatever price, spread and grid; its bid alone is the same."""
     r = replace(rules("X-USD"), quote_increment=Decimal(tick))
     half = price * spread / 2
     bid = floor_to_increment(price - half, Decimal(tick))
     ask = max(ceil_to_increment(price + half, Decimal(tick)), bid + Decimal(tick))
     assert touch(r, price, spread, None) == (bid, ask)
+    assert str(touch_bid(r, price, spread)) == str(bid)
 
 
 @given(

@@ -250,6 +250,11 @@ def touch(
     return best_bid, _at_least(ceil_to_increment(price + half, tick), best_bid + tick)
 
 
+def touch_bid(rules: ProductRules, price: Decimal, spread: Decimal) -> Decimal:
+    """The bid of `touch(rules, price, spread, None)`, without working out the ask."""
+    return floor_to_increment(price - price * spread * HALF, rules.quote_increment)
+
+
 def _at_least(value: Decimal, floor: Decimal) -> Decimal:
     """`max(value, floor)` — the same object it returns — without the builtin's generic
     call (a touch and a level size are worked out for every product at every bar)."""

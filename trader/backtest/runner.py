@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import Final
 
 from trader.backtest.feed import merged_slots, rows_between, slot_opening
-from trader.backtest.fills import Level, Levels, PathPoint, PathWalker, touch
+from trader.backtest.fills import Level, Levels, PathPoint, PathWalker, touch_bid
 from trader.backtest.market import ticker
 from trader.backtest.session import Session
 from trader.core.market import ProductMarket
@@ -222,8 +222,8 @@ class Runner:
         stops, targets = walk.exits[1]
         if any(p >= bar.low for p, _ in stops) or any(p <= bar.high for p, _ in targets):
             return None
-        low = touch(walk.rules, bar.low, walk.spread, None)[0]
-        high = touch(walk.rules, bar.high, walk.spread, None)[0]
+        low = touch_bid(walk.rules, bar.low, walk.spread)
+        high = touch_bid(walk.rules, bar.high, walk.spread)
         if exit_within(position, low, high, end, self.policy):
             return None
         return Levels(stops, targets)
