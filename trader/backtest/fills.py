@@ -44,7 +44,7 @@ from librt.vecs import vec
 from mypy_extensions import i64
 
 from trader.config.app import BacktestConfig
-from trader.core.products import ceil_to_increment, floor_to_increment
+from trader.core.products import Grid, grids_of
 from trader.core.types import Candle, ProductRules, Quote
 from trader.core.values import write_once
 from trader.sim.market.bars import TopOfBook
@@ -239,20 +239,25 @@ def touch(
 ) -> tuple[Decimal, Decimal]:
     """Bid and ask `spread` (a fraction) apart around `price` — or from `bid` up — on the
     tick grid, at least one tick apart."""
-    tick = rules.quote_increment
+    return _touch(grids_of(rules).quote, price, spread, bid)
+
+
+def _touch(
+    grid: Grid, price: Decimal, spread: Decimal, bid: Decimal | None
+) -> tuple[Decimal, Decimal]:
+    """`touch` on the product's price grid (looked up once by the caller)."""
+    tick = grid.increment
     if bid is not None:
-        best_bid = ceil_to_increment(bid, tick)
-        return best_bid, _at_least(
-            ceil_to_increment(best_bid + price * spread, tick), best_bid + tick
-        )
+        best_bid = grid.ceil(bid)
+        return best_bid, _at_least(grid.ceil(best_bid + price * spread), best_bid + tick)
     half = price * spread * HALF  # the value of `/ 2`: only the grid's rounding reads it
-    best_bid = floor_to_increment(price - half, tick)
-    return best_bid, _at_least(ceil_to_increment(price + half, tick), best_bid + tick)
+    best_bid = grid.floor(price - half)
+    return best_bid, _at_least(grid.ceil(price + half), best_bid + tick)
 
 
 def touch_bid(rules: ProductRules, price: Decimal, spread: Decimal) -> Decimal:
     """The bid of `touch(rules, price, spread, None)`, without working out the ask."""
-    return floor_to_increment(price - price * spread * HALF, rules.quote_increment)
+    return grids_of(rules).quote.floor(price - price * spread * HALF)
 
 
 def _at_least(value: Decimal, floor: Decimal) -> Decimal:
@@ -335,14 +340,15 @@ class BarFills:
     def trade_size(self, walker: PathWalker, rules: ProductRules) -> Decimal:
         """The size printed at each corner: `participation` of the bar, split equally."""
         share = walker.bar.volume * self._participation / len(walker.path)
-        return floor_to_increment(share, rules.base_increment)
+        return grids_of(rules).base.floor(share)
 
     def level_size(self, bar: Candle, rules: ProductRules) -> Decimal:
         """The size at the touch and at each deeper level (at least one increment)."""
-        size = floor_to_increment(
-            bar.volume * self._participation / self._levels, rules.base_increment
-        )
-        return _at_least(size, rules.base_increment)
+        return self._level_size(bar, grids_of(rules).base)
+
+    def _level_size(self, bar: Candle, grid: Grid) -> Decimal:
+        size = grid.floor(bar.volume * self._participation / self._levels)
+        return _at_least(size, grid.increment)
 
     def bar_spread(self, bar: Candle, top: TopOfBook | None) -> Decimal:
         """The spread inside `bar`: the recorded one at its open, else the product's."""
@@ -352,10 +358,11 @@ class BarFills:
 
     def opening(self, bar: Candle, rules: ProductRules, top: TopOfBook | None) -> Quote:
         """The touch at the bar's open (the recorded one where the set has it)."""
-        size = self.level_size(bar, rules)
+        grids = grids_of(rules)
+        size = self._level_size(bar, grids.base)
         if top is not None and top.bid < top.ask:
             return Quote(bar.product_id, top.bid, size, top.ask, size, float(bar.start))
-        bid, ask = touch(rules, bar.open, self.spread(bar.product_id), None)
+        bid, ask = _touch(grids.quote, bar.open, self.spread(bar.product_id), None)
         return Quote(bar.product_id, bid, size, ask, size, float(bar.start))
 
     def at_point(

@@ -44,16 +44,56 @@ _GRID_KIND: Final = Derived[Decimal, int](_grid_kind)
 
 def _to_increment(value: Decimal, increment: Decimal, rounding: str) -> Decimal:
     """`value` rounded to a multiple of `increment`, written with the increment's places.
-    For an increment written as a power of ten (0.01, 1, 1E+1) that is one `quantize`;
-    any other (0.05, 0.5, 0.010) counts whole increments. Both give the same Decimal.
     The rounding is passed by position: by keyword, Decimal parses a dict on every call."""
-    kind = _GRID_KIND.get(increment)
+    return _on_grid(value, increment, _GRID_KIND.get(increment), rounding)
+
+
+def _on_grid(value: Decimal, increment: Decimal, kind: int, rounding: str) -> Decimal:
+    """For an increment written as a power of ten (0.01, 1, 1E+1) one `quantize`; any
+    other (0.05, 0.5, 0.010) counts whole increments. Both give the same Decimal."""
     if kind == POWER_OF_TEN:
         return value.quantize(increment, rounding)
     if kind == NOT_POSITIVE:
         raise ValueError(f"increment must be positive, got {increment}")
     steps = (value / increment).to_integral_value(rounding)
     return (steps * increment).quantize(increment)
+
+
+class Grid:
+    """One increment with its kind worked out once: `floor` and `ceil` are
+    `floor_to_increment` and `ceil_to_increment` on it without looking the kind up at each
+    call (the backtest's fill model puts every bar's touch and sizes on the grid)."""
+
+    __slots__ = ("_kind", "increment")
+
+    def __init__(self, increment: Decimal) -> None:
+        self.increment = increment
+        self._kind = _grid_kind(increment)
+
+    def floor(self, value: Decimal) -> Decimal:
+        return _on_grid(value, self.increment, self._kind, ROUND_FLOOR)
+
+    def ceil(self, value: Decimal) -> Decimal:
+        return _on_grid(value, self.increment, self._kind, ROUND_CEILING)
+
+
+class ProductGrids:
+    """A product's two grids: sizes on `base_increment`, prices on `quote_increment`."""
+
+    __slots__ = ("base", "quote")
+
+    def __init__(self, rules: ProductRules) -> None:
+        self.base = Grid(rules.base_increment)
+        self.quote = Grid(rules.quote_increment)
+
+
+# per rules object (rules are read-only and parsed once per product)
+_GRIDS: Final = Derived[ProductRules, ProductGrids](ProductGrids)
+
+
+def grids_of(rules: ProductRules) -> ProductGrids:
+    """The product's grids, made once per rules object."""
+    return _GRIDS.get(rules)
 
 
 def on_grid(value: Decimal, increment: Decimal) -> bool:
