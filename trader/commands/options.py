@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from trader.sim import args as sim_args
 from trader.sim.contract import MARKETS
 
 DEFAULT_LOOKBACK_DAYS = 90  # `trader adopt`: how far back an installation's orders are read
@@ -110,27 +111,45 @@ def check_strategy_options(parser: argparse.ArgumentParser) -> None:
 
 
 def sim_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1", help="bind address (default loopback)")
-    parser.add_argument("--port", type=int, default=8787, help="port (0 = any free port)")
+    parser.add_argument(
+        "--host", type=sim_args.host, default="127.0.0.1", help="bind address (default loopback)"
+    )
+    parser.add_argument(
+        "--port", type=sim_args.port, default=8787, help="port 0..65535 (0 = any free port)"
+    )
     parser.add_argument("--market", choices=MARKETS, default="synthetic")
-    parser.add_argument("--products", type=int, default=50, help="number of products")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--replay", type=Path, default=None, help="recorded data directory")
-    parser.add_argument("--speed", type=float, default=60.0, help="replay speed factor")
-    parser.add_argument("--tick", type=float, default=0.05, help="market driver tick (s)")
+    parser.add_argument(
+        "--products",
+        type=sim_args.products,
+        default=50,
+        help=f"number of products (1..{sim_args.MAX_PRODUCTS})",
+    )
+    parser.add_argument("--seed", type=sim_args.seed, default=7)
+    parser.add_argument(
+        "--replay", type=sim_args.replay_dir, default=None, help="recorded data directory"
+    )
+    parser.add_argument(
+        "--speed",
+        type=sim_args.positive_float(sim_args.MAX_SPEED),
+        default=60.0,
+        help="replay speed factor (above 0)",
+    )
+    parser.add_argument(
+        "--tick", type=sim_args.tick, default=0.05, help="market driver tick (s, 0.001..60)"
+    )
     parser.add_argument("--tls", action="store_true", help="serve https/wss (self-signed)")
     parser.add_argument(
         "--write-credentials",
-        type=Path,
+        type=sim_args.credentials_dir,
         default=None,
         metavar="DIR",
         help="write DIR/cdp_api_key.json (and DIR/ca.pem with --tls)",
     )
     parser.add_argument(
         "--trades-per-minute",
-        type=float,
+        type=sim_args.positive_float(sim_args.MAX_TRADES_PER_MINUTE),
         default=None,
-        help="synthetic market: trades per product per minute (default 20)",
+        help="synthetic market: trades per product per minute (above 0; default 20)",
     )
     parser.add_argument(
         "--no-rate-limit",

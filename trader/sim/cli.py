@@ -12,12 +12,18 @@ import contextlib
 import signal
 import sys
 
+from trader.commands.exit_codes import EXIT_CONFIG, EXIT_ENVIRONMENT, EXIT_OK
 from trader.commands.options import sim_options
 from trader.core.clock import wall_clock
-from trader.sim.venue import SimConfig, SimVenue
+from trader.sim.venue import SimConfig, SimVenue, VenueConfigError
 
 
 def config_from_args(args: argparse.Namespace) -> SimConfig:
+    """The venue's configuration; options that do not go together are a `ValueError`."""
+    if args.market != "synthetic" and args.replay is None:
+        raise ValueError(f"--market {args.market} needs --replay DIR (the recorded data)")
+    if args.market != "synthetic" and args.trades_per_minute is not None:
+        raise ValueError("--trades-per-minute applies to --market synthetic only")
     return SimConfig(
         market=args.market,
         seed=args.seed,
@@ -36,12 +42,26 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
 
 
 async def run(args: argparse.Namespace) -> int:
-    """Serve until SIGINT/SIGTERM; 0 on a clean stop, 2 on a bad configuration."""
+    """Serve until SIGINT/SIGTERM; 0 on a clean stop, 2 on a bad configuration, 6 when the
+    machine refuses the start (the address cannot be listened on, the key file not written)."""
     try:
         config = config_from_args(args)
     except ValueError as exc:
         print(f"trader sim: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_CONFIG
+    try:
+        await _serve(config)
+    except VenueConfigError as exc:
+        print(f"trader sim: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except OSError as exc:
+        print(f"trader sim: not started: {exc}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
+    print("trader sim: stopped", flush=True)
+    return EXIT_OK
+
+
+async def _serve(config: SimConfig) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -53,8 +73,6 @@ async def run(args: argparse.Namespace) -> int:
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-    print("trader sim: stopped", flush=True)
-    return 0
 
 
 def _announce(venue: SimVenue) -> None:

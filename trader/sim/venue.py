@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -40,6 +42,15 @@ from trader.sim.server.tls import SelfSignedCert, generate_self_signed
 from trader.sim.server.ws_hub import Hub
 
 log = logging.getLogger(__name__)
+
+
+class VenueConfigError(ValueError):
+    """The market could not be built from the configuration (recorded data missing, unreadable
+    or not what the market kind reads): bad configuration."""
+
+
+class VenueBindError(OSError):
+    """The venue's address cannot be listened on (not this machine's, in use, not allowed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +93,13 @@ class SimConfig:
     def venue_setup(self) -> VenueSetup:
         fees = FeeRates(maker=self.maker_fee, taker=self.taker_fee)
         return VenueSetup(balances=dict(self.balances), fees=fees, seed=self.seed)
+
+
+def _bind_reason(exc: Exception) -> str:
+    """The OS's words, without asyncio's "error while attempting to bind on address ..."."""
+    if isinstance(exc, OSError) and not isinstance(exc, socket.gaierror) and exc.errno:
+        return os.strerror(exc.errno)
+    return str(exc.strerror if isinstance(exc, OSError) and exc.strerror else exc)
 
 
 class SimVenue:
@@ -157,37 +175,54 @@ class SimVenue:
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
         """Build the market (in a thread), bind the port, start the driver."""
-        self.source, self.engine, self.history = await asyncio.to_thread(self._assemble_market)
+        try:
+            market = await asyncio.to_thread(self._assemble_market)
+        except (ValueError, OSError) as exc:
+            where = self.config.replay_dir or "the synthetic generator"
+            raise VenueConfigError(
+                f"market {self.config.market} cannot be built from {where}: {exc}"
+            ) from exc
+        self.source, self.engine, self.history = market
         self.ctx = self._context()
         self.hub = Hub(self.ctx, l2_depth=self.config.l2_depth)
         self.driver = Driver(self.ctx, self.source, self.hub, tick_s=self.config.tick_s)
         self.driver.seed_recent()
         self._wire_hooks()
-        app = build_app(self.ctx, self.hub)
-        self._runner = web.AppRunner(
-            app, handle_signals=False, shutdown_timeout=1.0, access_log=None
-        )
-        await self._runner.setup()
-        ssl_context = self.tls_cert.server_context() if self.tls_cert else None
-        site = web.TCPSite(
-            self._runner, self.config.host, self.config.port, ssl_context=ssl_context
-        )
-        await site.start()
-        self.port = int(self._runner.addresses[0][1])
+        await self._listen()
         self.ctx.verifier.hosts.update(self._host_aliases())
         self._write_files()
         if self.config.driver:
             self.driver.step()
             self._driver_task = asyncio.create_task(self.driver.run(), name="sim-venue-driver")
 
+    async def _listen(self) -> None:
+        """Bind `host:port`; an address that cannot be listened on is a `VenueBindError`."""
+        app = build_app(self.ctx, self.hub)
+        self._runner = web.AppRunner(
+            app, handle_signals=False, shutdown_timeout=1.0, access_log=None
+        )
+        await self._runner.setup()
+        ssl_context = self.tls_cert.server_context() if self.tls_cert else None
+        host, port = self.config.host, self.config.port
+        site = web.TCPSite(self._runner, host, port, ssl_context=ssl_context)
+        try:
+            await site.start()
+        except (OSError, OverflowError) as exc:
+            raise VenueBindError(
+                f"sim venue {host}:{port} cannot be opened: {_bind_reason(exc)} "
+                "(another process on the port? an address of this machine?)"
+            ) from exc
+        self.port = int(self._runner.addresses[0][1])
+
     async def stop(self) -> None:
-        self.ctx.shutdown.set()
+        """Stop what `start` got to (all of it, or the part before a failure)."""
+        if hasattr(self, "ctx"):
+            self.ctx.shutdown.set()
         if self._driver_task is not None:
             await cancel_and_wait([self._driver_task])
             self._driver_task = None
         if self._runner is not None:
             self.hub.close_all(1001)
-        if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
         if self._unsubscribe is not None:

@@ -1,0 +1,124 @@
+"""SIM-1: `trader sim` refuses bad arguments before it starts: one line naming the option and
+the value, exit 2, no traceback, nothing written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+
+def _sim(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "trader", "sim", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def _assert_refused(result: subprocess.CompletedProcess[str], *words: str) -> str:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("trader sim: error: argument ")
+    for word in words:
+        assert word in last
+    return last
+
+
+BAD_VALUES = [
+    ("--port", "99999"),
+    ("--port", "-1"),
+    ("--port", "65536"),
+    ("--port", "http"),
+    ("--host", ""),
+    ("--host", "http://127.0.0.1"),
+    ("--host", "127.0.0.1 "),
+    ("--products", "0"),
+    ("--products", "-3"),
+    ("--products", "1001"),
+    ("--products", "2.5"),
+    ("--seed", "1.5"),
+    ("--seed", "seven"),
+    ("--speed", "nan"),
+    ("--speed", "inf"),
+    ("--speed", "-inf"),
+    ("--speed", "0"),
+    ("--speed", "-60"),
+    ("--speed", "1e300"),
+    ("--speed", "fast"),
+    ("--tick", "nan"),
+    ("--tick", "inf"),
+    ("--tick", "0"),
+    ("--tick", "-0.05"),
+    ("--tick", "1e9"),
+    ("--trades-per-minute", "-5"),
+    ("--trades-per-minute", "0"),
+    ("--trades-per-minute", "NaN"),
+    ("--trades-per-minute", "Infinity"),
+    ("--trades-per-minute", "1e12"),
+]
+
+
+@pytest.mark.parametrize(("option", "value"), BAD_VALUES)
+def test_sim1_bad_numeric_or_host_value_is_refused_at_parsing(option: str, value: str) -> None:
+    result = _sim("--port", "0", f"{option}={value}")
+    _assert_refused(result, f"argument {option}:", value.strip() or "''")
+
+
+def test_sim1_replay_that_is_not_a_directory_is_refused(tmp_path: Path) -> None:
+    missing = tmp_path / "nonexist"
+    result = _sim("--market", "binance-5m", "--replay", str(missing), "--port", "0")
+    _assert_refused(result, "argument --replay:", str(missing), "not a directory")
+
+
+def test_sim1_write_credentials_onto_an_existing_file_is_refused_untouched(
+    tmp_path: Path,
+) -> None:
+    existing = tmp_path / "notes.txt"
+    existing.write_text("keep me\n")
+    result = _sim("--write-credentials", str(existing), "--port", "0")
+    _assert_refused(result, "argument --write-credentials:", str(existing))
+    assert existing.read_text() == "keep me\n"
+    below = existing / "keys"
+    result = _sim("--write-credentials", str(below), "--port", "0")
+    _assert_refused(result, "argument --write-credentials:", str(below))
+    assert existing.read_text() == "keep me\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_sim1_write_credentials_where_the_key_file_is_a_directory_is_refused(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "cdp_api_key.json").mkdir()
+    result = _sim("--write-credentials", str(tmp_path), "--port", "0")
+    _assert_refused(result, "argument --write-credentials:", "cdp_api_key.json")
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--market", "binance-5m"], ["--market binance-5m", "--replay"]),
+        (
+            ["--market", "ws-capture", "--replay", "{tmp}", "--trades-per-minute", "60"],
+            ["--trades-per-minute"],
+        ),
+    ],
+)
+def test_sim1_options_that_do_not_go_together_are_one_line(
+    tmp_path: Path, args: list[str], words: list[str]
+) -> None:
+    result = _sim(*(a.replace("{tmp}", str(tmp_path)) for a in args), "--port", "0")
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("trader sim: ")
+    for word in words:
+        assert word in lines[0]
