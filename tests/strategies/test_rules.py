@@ -21,6 +21,7 @@ from trader.strategies import (
     budgets,
     dedupe_by_product,
 )
+from trader.strategies.base import StrategyError
 from trader.strategies.rules import combined_conviction
 from trader.triggers.types import Direction, TriggerKind, TriggerSignal
 
@@ -191,7 +192,7 @@ def test_str1_registry_refuses_mislabelled_proposals():
     registry = StrategyRegistry.from_config(
         config, {"a": fixed("a", [_p("BTC-USD", 0.5, "other")])}
     )
-    with pytest.raises(ValueError, match="other"):
+    with pytest.raises(StrategyError, match=r"strategy 'a' .* proposed as strategy 'other'"):
         registry.propose_all(ctx([]))
 
 

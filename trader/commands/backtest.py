@@ -33,6 +33,7 @@ from trader.commands.search import search_command
 from trader.config.issues import ConfigError
 from trader.config.loader import LoadedConfig, load_config
 from trader.recorded.errors import RecordedDataError
+from trader.strategies.base import StrategyError
 
 HOUR_S = 3600
 
@@ -100,7 +101,7 @@ def backtest_command(args: argparse.Namespace) -> int:
     gc.freeze()
     try:
         return asyncio.run(_run(loaded, dataset, start, end, args, out))
-    except RecordedDataError as exc:
+    except (RecordedDataError, StrategyError) as exc:
         print(f"backtest: {exc}", file=sys.stderr)
         return EXIT_FAILURE
 

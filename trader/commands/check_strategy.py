@@ -32,6 +32,7 @@ from trader.commands.common import load_or_report
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from trader.config.loader import LoadedConfig
 from trader.recorded.errors import RecordedDataError
+from trader.strategies.base import StrategyError
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def check_strategy_command(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     try:
         report = check_strategy(loaded, args.name, plan.dataset, plan.start, plan.end, plan.cuts)
-    except RecordedDataError as exc:
+    except (RecordedDataError, StrategyError) as exc:
         print(f"check-strategy: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     print("\n".join(report.lines()))

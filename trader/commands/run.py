@@ -11,6 +11,7 @@ from trader.commands.common import load_or_report, lock_or_report
 from trader.commands.exit_codes import (
     EXIT_CONFIG,
     EXIT_ENVIRONMENT,
+    EXIT_FAILURE,
     EXIT_GATE,
     EXIT_RUNNING,
     EXIT_STATE,
@@ -44,8 +45,12 @@ def run_command(args: argparse.Namespace) -> int:
         return EXIT_RUNNING
     redactor = Redactor(credentials.secret_values() if credentials else ())
     logs = configure_logging(loaded.app.logging, loaded.log_file, redactor)
+    daemon: Daemon | None = None
     try:
-        return asyncio.run(Daemon(loaded, credentials=credentials).run())
+        daemon = Daemon(loaded, credentials=credentials)
+        return asyncio.run(daemon.run())
+    except SystemExit:  # raised by code the daemon ran: a failure, exit as it logged
+        return (daemon.exit_code if daemon is not None else 0) or EXIT_FAILURE
     except StateFileError as exc:
         print(f"not started: {exc}", file=sys.stderr)
         return EXIT_STATE

@@ -143,3 +143,12 @@ class ExitOrder:
     threshold: Decimal
     strategy_id: str = ""
     side: Side = Side.SELL
+
+
+@dataclass(frozen=True, slots=True)
+class MalformedProposal(Proposal):
+    """What stands in for a proposal a strategy got wrong (a float size, a NaN, a side that
+    is not a `Side`...): its fields made safe to read and record, `problem` saying what was
+    wrong. The risk engine refuses it (INVALID_PROPOSAL) with `problem` as its note."""
+
+    problem: str = ""

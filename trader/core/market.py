@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Final
 
 from trader.core.types import ProductRules, Quote
@@ -102,8 +103,14 @@ class MarketSnapshot:
         return {pid: pm.quote.mid for pid, pm in chosen.items() if pm.quote is not None}
 
     def with_tiers(self, tiers: Mapping[str, str]) -> MarketSnapshot:
-        """A copy carrying the universe's tier assignment."""
-        return MarketSnapshot(products=self.products, regime=self.regime, tiers=dict(tiers))
+        """A copy carrying the universe's tier assignment, over read-only views of the
+        products and the tiers: the snapshot strategies are handed (STR-1), which what one
+        does cannot change for the stages after it."""
+        return MarketSnapshot(
+            products=MappingProxyType(self.products),
+            regime=self.regime,
+            tiers=MappingProxyType(dict(tiers)),
+        )
 
 
 write_once(ProductMarket, MarketSnapshot)

@@ -84,6 +84,11 @@ class Daemon:
         self._guard: StateGuard | None = None
         self._exit_code = 0
 
+    @property
+    def exit_code(self) -> int:
+        """The code `daemon_stopped` logs (and the process must exit with)."""
+        return self._exit_code
+
     # -- start -------------------------------------------------------------------------
     async def run(self) -> int:
         try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Final
 
 from trader.config.loader import LoadedConfig
@@ -114,6 +115,17 @@ def exit_prices(market: MarketSnapshot) -> dict[str, Decimal]:
     return {pid: pm.quote.bid for pid, pm in market.products.items() if pm.quote is not None}
 
 
+def read_only_portfolio(portfolio: Portfolio) -> Portfolio:
+    """The portfolio over read-only views of its mappings and a tuple of its open orders."""
+    return Portfolio(
+        portfolio.quote_currency,
+        MappingProxyType(portfolio.cash),
+        MappingProxyType(portfolio.positions),
+        tuple(portfolio.open_orders),
+        portfolio.balances_known,
+    )
+
+
 def _registry(
     strategies: StrategiesConfig, plugins: Mapping[str, StrategyPlugin] | None
 ) -> StrategyRegistry:
@@ -159,6 +171,8 @@ class DecisionCore:
         self.triggers.candle_sinks.append(self._add_bar)
         self.risk_config = RiskConfig.from_configs(policy, universe, strategies, fee_rates)
         self.universe: UniverseResult | None = None
+        self._portfolio_seen: Portfolio | None = None
+        self._portfolio_shown = Portfolio()
 
     @classmethod
     def from_loaded(
@@ -250,7 +264,15 @@ class DecisionCore:
         step.signals = self.triggers.evaluate(step.now, market.regime, products=list(market.tiers))
 
     def propose(self, step: DecisionStep) -> None:
-        ctx = StrategyContext(step.now, step.signals, self._market(step), step.inputs.portfolio)
+        """The strategies see read-only views (STR-1): what one changes cannot change what
+        the risk engine, the exits or the next strategy see."""
+        market = step.market  # read-only already (`MarketSnapshot.with_tiers`)
+        if market is None:
+            market = step.inputs.market.with_tiers(step.inputs.market.tiers)
+        portfolio = step.inputs.portfolio
+        if portfolio is not self._portfolio_seen:  # the state source reuses an unchanged one
+            self._portfolio_seen, self._portfolio_shown = portfolio, read_only_portfolio(portfolio)
+        ctx = StrategyContext(step.now, tuple(step.signals), market, self._portfolio_shown)
         step.proposals = self.registry.propose_all(ctx, self.bars)
 
     def assess(self, step: DecisionStep) -> None:

@@ -19,6 +19,7 @@ from trader.core.risk_state import RiskState, TradeStamp
 from trader.core.types import FeeRates, Side, TradingState
 from trader.risk.fees import Liquidity, rate_for
 from trader.risk.limits import loss_limit_breach
+from trader.risk.validity import proposal_problem
 
 HOUR_SECONDS: Final = 3600.0
 DAY_SECONDS: Final = 86400.0
@@ -35,7 +36,8 @@ class Refusal:
 
 
 def check_proposal_valid(proposal: Proposal) -> Refusal | None:
-    problem = proposal.sizing_problem()
+    """A malformed proposal (wrong types, NaN, out of range, `risk/validity.py`) refuses."""
+    problem = proposal_problem(proposal)
     return None if problem is None else Refusal(RejectReason.INVALID_PROPOSAL, problem)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -34,6 +35,30 @@ class StrategyParams(Strict):
 
 
 P = TypeVar("P", bound=BaseModel)
+
+
+class StrategyError(Exception):
+    """A strategy failed: it raised (anything but an interrupt), or returned something that
+    is not a list of its own proposals. One line: the id, its file, when, and what."""
+
+    def __init__(self, strategy_id: str, source: str, now: float | None, problem: str) -> None:
+        where = source.partition(":")[0] or "shipped"
+        when = "at start" if now is None else f"at {_utc(now)}"
+        super().__init__(f"strategy {strategy_id!r} ({where}) failed {when}: {problem}")
+        self.strategy_id = strategy_id
+
+
+def _utc(now: float) -> str:
+    return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def failure(exc: BaseException) -> str:
+    """An exception raised by strategy code, as one line."""
+    try:
+        text = " ".join(str(exc).split())[:300]
+    except Exception:  # noqa: BLE001 -- an exception whose own text fails: its name will do
+        text = ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,9 @@ Per cycle: each enabled strategy (sorted by id) proposes; its list is cut to the
 merged — the highest conviction wins, ties broken by strategy id then side. The result is
 ordered by conviction (highest first), which is the order the risk engine applies caps in.
 The at-risk budget (`max_at_risk_pct`) is enforced by the risk engine (strategy_budget).
+Each strategy is called through `strategies/guard.py`: a failing one is a `StrategyError`;
+its malformed proposals come back as stand-ins, not ranked, placed last (as many as its
+limit) for the risk engine to refuse and the audit trail to record.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from trader.config.strategies import StrategiesConfig
 from trader.core.decision import Proposal
 from trader.core.timeframes import BarBook, BarView, merged_needs
 from trader.strategies.base import BaseStrategy, StrategyContext, StrategyPlugin
+from trader.strategies.guard import built, proposals_of
 
 
 def _rank_key(proposal: Proposal) -> tuple[float, str, str, str]:
@@ -35,10 +39,15 @@ class StrategyRegistry:
     """The enabled strategies and their per-cycle limits."""
 
     def __init__(
-        self, strategies: Mapping[str, BaseStrategy[Any]], limits: Mapping[str, int]
+        self,
+        strategies: Mapping[str, BaseStrategy[Any]],
+        limits: Mapping[str, int],
+        sources: Mapping[str, str] | None = None,
     ) -> None:
+        """`sources`: strategy id -> the class reference it was loaded from (for errors)."""
         self.strategies = dict(sorted(strategies.items()))
         self.limits = dict(limits)
+        self.sources = dict(sources or {})
 
     @classmethod
     def from_config(
@@ -48,13 +57,15 @@ class StrategyRegistry:
         an enabled id without one is an error."""
         strategies: dict[str, BaseStrategy[Any]] = {}
         limits: dict[str, int] = {}
+        sources: dict[str, str] = {}
         for strategy_id in config.enabled_ids():
             plugin = plugins.get(strategy_id)
             if plugin is None:
                 raise ValueError(f"strategies.registry.{strategy_id}: no such strategy")
-            strategies[strategy_id] = plugin.build()
+            sources[strategy_id] = plugin.source
+            strategies[strategy_id] = built(strategy_id, plugin.build, plugin.source)
             limits[strategy_id] = config.registry[strategy_id].max_proposals_per_cycle
-        return cls(strategies, limits)
+        return cls(strategies, limits, sources)
 
     def needs(self) -> dict[str, int]:
         """The timeframes the enabled strategies read, with the longest history asked."""
@@ -64,14 +75,15 @@ class StrategyRegistry:
         """Run every enabled strategy (each sees the bars it declared), apply per-strategy
         limits, merge duplicates."""
         collected: list[Proposal] = []
+        malformed: list[Proposal] = []
         for strategy_id, strategy in self.strategies.items():
             own = ctx if book is None else ctx.with_bars(BarView(book, strategy.timeframes))
-            proposals = sorted(strategy.propose(own), key=_rank_key)
-            mislabelled = [p.key for p in proposals if p.strategy_id != strategy_id]
-            if mislabelled:
-                raise ValueError(f"strategy {strategy_id} proposed for others: {mislabelled}")
-            collected.extend(proposals[: self.limits.get(strategy_id, 0)])
-        return dedupe_by_product(collected)
+            good, bad = proposals_of(strategy_id, strategy, own, self.sources.get(strategy_id, ""))
+            limit = self.limits.get(strategy_id, 0)
+            kept = sorted(good, key=_rank_key)[:limit]
+            collected.extend(kept)
+            malformed.extend(bad[:limit])
+        return dedupe_by_product(collected) + malformed
 
 
 def budgets(config: StrategiesConfig) -> dict[str, Decimal]:

@@ -1,0 +1,140 @@
+"""STR-1, R-1: a user's strategy file that fails, run by real `trader backtest` and
+`trader check-strategy` subprocesses over a day of the recorded data: one line naming the
+strategy, its file, the step's time and the problem, exit 1, the state file kept; a
+malformed proposal is refused (invalid_proposal) and recorded, never traded."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from trader.commands.exit_codes import EXIT_FAILURE, EXIT_OK
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+HEAD = """from decimal import Decimal
+from trader.strategies import Proposal, Side, Strategy, StrategyParams
+
+class P(StrategyParams):
+    pass
+
+class Bad(Strategy[P]):
+    Params = P
+"""
+BUY = "Proposal(pid, Side.BUY, self.strategy_id, {conviction}, 'x', size_pct={size})"
+ENTRY = """
+    def propose(self, ctx):
+        return [{buy} for pid in sorted(ctx.market.tiers)]
+"""
+WINDOW = ("--from", "2021-01-01", "--to", "2021-01-02", "--listed-before", "2020-01-01")
+
+
+def workdir(tmp_path: Path, body: str) -> Path:
+    """app.yaml + config/ with `bad` (strategies/bad.py) the only strategy enabled."""
+    shutil.copytree(REPO_ROOT / "config", tmp_path / "config")
+    shutil.copy(REPO_ROOT / "app.yaml.example", tmp_path / "app.yaml")
+    (tmp_path / "config" / "strategies" / "bad.py").write_text(HEAD + body)
+    registry = tmp_path / "config" / "strategies.yaml"
+    text = registry.read_text()
+    entry = (
+        "registry:\n  bad:\n    class: strategies/bad.py:Bad\n    enabled: true\n"
+        "    max_at_risk_pct: 2\n    max_proposals_per_cycle: 2\n  rules:\n    enabled: false"
+    )
+    assert "registry:\n  rules:\n    enabled: true" in text
+    registry.write_text(text.replace("registry:\n  rules:\n    enabled: true", entry))
+    return tmp_path
+
+
+def trader(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "trader", *args, "--config", "app.yaml"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},  # this checkout's trader
+    )
+
+
+def backtest(cwd: Path, data: Path) -> subprocess.CompletedProcess[str]:
+    data_set = str(data / "binance-5m-24pairs-2021")
+    return trader(cwd, "backtest", "--data", data_set, *WINDOW, "--products", "BTC-USD",
+                  "--out", "out")  # fmt: skip
+
+
+def one_line(run: subprocess.CompletedProcess[str], command: str, problem: str) -> None:
+    assert run.returncode == EXIT_FAILURE, run.stderr
+    assert "Traceback" not in run.stderr, run.stderr
+    expected = f"{command}: strategy 'bad' (strategies/bad.py) failed {problem}\n"
+    assert run.stderr == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("    def propose(self, ctx):\n        raise ValueError('boom')\n", "ValueError: boom"),
+        ("    def propose(self, ctx):\n        raise SystemExit(0)\n", "SystemExit: 0"),
+        ("    def propose(self, ctx):\n        return None\n",
+         "propose returned NoneType, not a list of Proposal"),
+        ("    def propose(self, ctx):\n        return [{'side': 'BUY'}]\n",
+         "propose returned a dict among its proposals"),
+        (ENTRY.format(buy=BUY.format(conviction=0.9, size="Decimal(1)")).replace(
+            "self.strategy_id", "'rules'"), "proposed as strategy 'rules', not its own id"),
+    ],
+)  # fmt: skip
+def test_str1_backtest_failing_strategy_is_one_line_exit_1(
+    tmp_path: Path, shared_data: Path, body: str, problem: str
+) -> None:
+    run = backtest(workdir(tmp_path, body), shared_data)
+    one_line(run, "backtest", f"at 2021-01-01 00:00 UTC: {problem}")
+    assert (tmp_path / "out" / "backtest.db").is_file()  # what was written stays
+
+
+def test_str1_backtest_constructor_failure_is_one_line(tmp_path: Path, shared_data: Path) -> None:
+    body = "    def __init__(self, *a):\n        raise RuntimeError('no')\n" + ENTRY.format(
+        buy=BUY.format(conviction=0.9, size="Decimal(1)")
+    )
+    one_line(
+        backtest(workdir(tmp_path, body), shared_data), "backtest", "at start: RuntimeError: no"
+    )
+
+
+def test_str1_check_strategy_failing_strategy_is_one_line(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    cwd = workdir(tmp_path, "    def propose(self, ctx):\n        raise KeyError('k')\n")
+    data_set = str(shared_data / "binance-5m-24pairs-2021")
+    run = trader(cwd, "check-strategy", "bad", "--data", data_set, "--products", "BTC-USD",
+                 "--from", "2021-01-01", "--to", "2021-01-02")  # fmt: skip
+    assert run.returncode == EXIT_FAILURE, run.stderr
+    assert run.stderr.startswith("check-strategy: strategy 'bad' (strategies/bad.py) failed at ")
+    assert run.stderr.endswith(": KeyError: 'k'\n") and run.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("conviction", "size", "note"),
+    [
+        ("float('nan')", "Decimal(1)", "conviction must be a finite number, not float nan"),
+        ("float('inf')", "Decimal(1)", "conviction must be a finite number, not float inf"),
+        ("0.9", "1.5", "size_pct must be a Decimal, not float 1.5"),
+        ("'high'", "Decimal(1)", "conviction must be a finite number, not str 'high'"),
+    ],
+)
+def test_r1_backtest_refuses_and_records_malformed_proposals(
+    tmp_path: Path, shared_data: Path, conviction: str, size: str, note: str
+) -> None:
+    body = ENTRY.format(buy=BUY.format(conviction=conviction, size=size))
+    run = backtest(workdir(tmp_path, body), shared_data)
+    assert run.returncode == EXIT_OK, run.stderr
+    with sqlite3.connect(tmp_path / "out" / "backtest.db") as conn:
+        verdicts = conn.execute("SELECT decision, reasons, payload FROM verdicts").fetchall()
+        intents = conn.execute("SELECT count(*) FROM intents").fetchone()[0]
+    assert verdicts and intents == 0
+    for decision, reasons, payload in verdicts:
+        assert (decision, reasons) == ("REJECT", '["invalid_proposal"]')
+        assert f'"note":"{note}"' in payload

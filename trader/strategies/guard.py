@@ -1,0 +1,91 @@
+"""Strategy code is user code: calling it, and screening what it returns (STR-1).
+
+Interpreted on purpose (not in `native_modules.txt`): compiled code checks the declared
+type of what it reads, so what a strategy hands back is looked at here first.
+
+A strategy that raises (SystemExit too: only an interrupt or a cancellation passes),
+returns anything but a list of `Proposal`s, or proposes under another id fails as a
+`StrategyError` naming it, its file and the step's time. A proposal that is malformed
+(wrong types, NaN, out of range: `risk/validity.py`) is replaced by a `MalformedProposal`
+holding the problem, which the risk engine refuses and the audit trail records.
+"""
+
+from __future__ import annotations
+
+import math
+from asyncio import CancelledError
+from collections.abc import Callable
+from typing import Any
+
+from trader.core.decision import MalformedProposal, Proposal
+from trader.core.types import Side
+from trader.risk.validity import proposal_problem
+from trader.strategies.base import BaseStrategy, StrategyContext, StrategyError, failure
+
+
+def proposals_of(
+    strategy_id: str, strategy: BaseStrategy[Any], ctx: StrategyContext, source: str
+) -> tuple[list[Proposal], list[Proposal]]:
+    """The strategy's well-formed proposals, and stand-ins for its malformed ones."""
+    try:
+        proposals: object = strategy.propose(ctx)
+    except (KeyboardInterrupt, CancelledError):
+        raise
+    except BaseException as exc:  # SystemExit too: user code does not end the process
+        raise StrategyError(strategy_id, source, ctx.now, failure(exc)) from exc
+    if not isinstance(proposals, (list, tuple)):
+        problem = f"propose returned {type(proposals).__name__}, not a list of Proposal"
+        raise StrategyError(strategy_id, source, ctx.now, problem)
+    good: list[Proposal] = []
+    bad: list[Proposal] = []
+    for proposal in proposals:
+        if not isinstance(proposal, Proposal):
+            problem = f"propose returned a {type(proposal).__name__} among its proposals"
+            raise StrategyError(strategy_id, source, ctx.now, problem)
+        if proposal.strategy_id != strategy_id:
+            problem = f"proposed as strategy {_text(proposal.strategy_id)!r}, not its own id"
+            raise StrategyError(strategy_id, source, ctx.now, problem)
+        malformed = proposal_problem(proposal)
+        if malformed is None:
+            good.append(proposal)
+        else:
+            bad.append(stand_in(proposal, malformed))
+    return good, bad
+
+
+def built(
+    strategy_id: str, make: Callable[[], BaseStrategy[Any]], source: str
+) -> BaseStrategy[Any]:
+    """The strategy `make()` builds; StrategyError when its constructor fails."""
+    try:
+        strategy = make()
+    except (KeyboardInterrupt, CancelledError):
+        raise
+    except BaseException as exc:  # SystemExit too
+        raise StrategyError(strategy_id, source, None, failure(exc)) from exc
+    return strategy
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else repr(value)[:60]
+
+
+def stand_in(proposal: Proposal, problem: str) -> MalformedProposal:
+    """A proposal safe to rank and record in place of a malformed one: text fields as text,
+    a `Side`, a finite conviction that ranks nowhere, no size, no exits."""
+    conviction = proposal.conviction
+    finite = isinstance(conviction, float | int) and math.isfinite(conviction)
+    return MalformedProposal(
+        product_id=_text(proposal.product_id),
+        side=proposal.side if isinstance(proposal.side, Side) else Side.BUY,
+        strategy_id=proposal.strategy_id,
+        conviction=float(conviction) if finite and not isinstance(conviction, bool) else 0.0,
+        reason=_text(proposal.reason),
+        trigger_refs=tuple(_text(ref) for ref in _refs(proposal.trigger_refs)),
+        tag=_text(proposal.tag),
+        problem=problem,
+    )
+
+
+def _refs(refs: object) -> tuple[object, ...]:
+    return tuple(refs) if isinstance(refs, tuple | list) else ()
