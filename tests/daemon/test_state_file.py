@@ -14,6 +14,7 @@ import pytest
 
 from tests.support.chaos import ChaosRun, check
 from tests.support.daemon import wait_for
+from tests.support.state_files import make_unusable
 from tests.support.venue import merge_yaml
 
 
@@ -37,6 +38,27 @@ def test_st3_an_unusable_state_file_refuses_to_start_with_exit_5(daemon_dir, con
     refusal = [line for line in output.splitlines() if line.startswith("not started:")]
     assert len(refusal) == 1 and expected in refusal[0] and str(state) in refusal[0]
     assert state.read_bytes() == content  # left exactly as found, for the operator
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [("another_program", "is not a trader state file"), ("damaged", "more problem")],
+)
+def test_st3_another_programs_database_or_a_damaged_page_refuses_in_one_line(
+    daemon_dir, kind, expected
+):
+    state = daemon_dir.data / "trader.db"
+    make_unusable(state, kind)
+    before = state.read_bytes()
+    daemon = daemon_dir.start()
+    code = daemon.wait(timeout=30)
+    output = daemon.output()
+    assert code == 5, output[-2000:]
+    refusal = [line for line in output.splitlines() if line.startswith("not started:")]
+    assert len(refusal) == 1 and expected in refusal[0] and str(state) in refusal[0]
+    following = output.splitlines()[output.splitlines().index(refusal[0]) + 1 :]
+    assert not any(line.startswith("On tree page") for line in following)
+    assert state.read_bytes() == before  # no trader table added to it
 
 
 def _venue_orders(run: ChaosRun) -> int:

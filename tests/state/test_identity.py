@@ -11,9 +11,18 @@ import uuid
 import orjson
 import pytest
 
+from tests.support.state_files import damage, make_unusable, snapshot, sound
 from trader.core.clock import wall_clock
 from trader.state.db import CHECKPOINT_EVERY_WRITES, Database, open_state
-from trader.state.identity import StateFileError, identity_of, identity_problem, marker_path
+from trader.state.identity import (
+    NoStateFile,
+    StateFileError,
+    check_state,
+    identity_of,
+    identity_problem,
+    marker_path,
+)
+from trader.state.schema import LATEST_VERSION, MIGRATIONS
 
 
 def _open(path):
@@ -162,3 +171,64 @@ async def test_st3_a_truncated_state_file_stays_truncated_while_the_daemon_write
         assert problem is not None and problem.kind == "truncated"
     finally:
         await db.close()
+
+
+def test_st3_another_programs_database_is_refused_and_left_as_found(tmp_path):
+    db = tmp_path / "trader.db"
+    make_unusable(db, "another_program")
+    before = snapshot(tmp_path)
+    with pytest.raises(StateFileError, match="is not a trader state file") as raised:
+        _open(db)
+    assert "customers" in str(raised.value) and "\n" not in str(raised.value)
+    assert snapshot(tmp_path) == before  # no trader table added, no marker, no WAL mode
+
+
+def test_st3_a_damaged_page_is_summarized_in_one_line(tmp_path):
+    db = tmp_path / "trader.db"
+    damage(db)
+    with pytest.raises(StateFileError, match="more problem") as raised:
+        _open(db)
+    assert "\n" not in str(raised.value) and "***" not in str(raised.value)
+    with pytest.raises(StateFileError, match="more problem") as checked:
+        check_state(db)
+    assert str(checked.value) == str(raised.value)
+
+
+def test_st3_a_database_without_tables_is_set_up(tmp_path):
+    """A file SQLite created but nothing filled (a first start stopped early) holds no
+    one's data: it becomes the state."""
+    db = tmp_path / "trader.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE t (x)")
+    conn.execute("DROP TABLE t")
+    conn.commit()
+    conn.close()
+    assert db.stat().st_size > 0
+    opening = _open(db)
+    assert not opening.fresh and opening.adoption_reason is None
+
+
+def test_st3_a_state_file_of_an_older_schema_still_migrates(tmp_path):
+    db = tmp_path / "trader.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    conn.executescript(MIGRATIONS[0][1] + "; INSERT INTO schema_version VALUES (1);")
+    conn.close()
+    opening = _open(db)
+    assert not opening.fresh
+    with sqlite3.connect(db) as check:
+        assert check.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == (
+            LATEST_VERSION
+        )
+    check.close()
+
+
+def test_st3_check_state_reads_without_creating_anything(tmp_path):
+    db = tmp_path / "trader.db"
+    with pytest.raises(NoStateFile):
+        check_state(db)
+    assert list(tmp_path.iterdir()) == []
+    sound(db)
+    before = snapshot(tmp_path)
+    check_state(db)
+    assert snapshot(tmp_path) == before

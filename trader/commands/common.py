@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from pathlib import Path
 
+from trader.commands.exit_codes import EXIT_FAILURE, EXIT_STATE
 from trader.config.issues import ConfigError
 from trader.config.loader import LoadedConfig, load_config
 from trader.config.secrets import Credentials, CredentialsError, load_credentials
+from trader.core.clock import wall_clock
 from trader.ops.pidlock import AlreadyRunning, PidLock
+from trader.state.db import open_state
+from trader.state.identity import NoStateFile, StateFileError
 
 
 def load_or_report(config_file: Path) -> LoadedConfig | None:
@@ -49,3 +54,23 @@ def lock_or_report(loaded: LoadedConfig, refusal: str) -> PidLock | None:
         print(f"{refusal}: {exc}", file=sys.stderr)
         return None
     return lock
+
+
+def state_or_report(loaded: LoadedConfig, refusal: str) -> sqlite3.Connection | int:
+    """The state file opened with the daemon's own checks at start (ST-3), or the exit code
+    after one line on stderr: EXIT_FAILURE when there is no state file yet (none is
+    created), EXIT_STATE when it is unusable (it is left as found). `refusal` begins the
+    line, e.g. "resume refused"."""
+    path = loaded.state_db_path
+    try:
+        conn, _ = open_state(path, wall_clock, create=False)
+    except NoStateFile:
+        print(
+            f"{refusal}: no state database at {path} (the daemon has never run here)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    except StateFileError as exc:
+        print(f"{refusal}: {exc}", file=sys.stderr)
+        return EXIT_STATE
+    return conn

@@ -20,6 +20,7 @@ from trader.config.secrets import CredentialsError, key_file_too_open, load_cred
 from trader.core.types import Mode
 from trader.exchange.errors import ExchangeError
 from trader.ops.pidlock import lock_is_held, read_holder
+from trader.state.identity import NoStateFile, StateFileError, check_state
 
 Result = tuple[str, str]  # (OK | WARN | FAIL, detail)
 MIN_FREE_BYTES = 1 << 30
@@ -70,6 +71,18 @@ def check_keys(loaded: LoadedConfig) -> Result:
     return "OK", f"key {credentials.key_name} from {credentials.source}"
 
 
+def check_state_file(loaded: LoadedConfig) -> Result:
+    """ST-3: the checks `run` makes of the state file at start, read-only."""
+    path = loaded.state_db_path
+    try:
+        check_state(path)
+    except NoStateFile:
+        return "OK", f"none yet at {path} (the first run creates it)"
+    except StateFileError as exc:
+        return "FAIL", str(exc)
+    return "OK", f"{path}: a sound trader state file of this installation"
+
+
 def check_kill_switch(loaded: LoadedConfig) -> Result:
     if loaded.kill_switch_path.exists():
         return "WARN", f"kill-switch file present: {loaded.kill_switch_path}"
@@ -108,6 +121,7 @@ CHECKS: list[tuple[str, Callable[[LoadedConfig], Result]]] = [
     ("writable", check_writable),
     ("disk", check_disk),
     ("keys", check_keys),
+    ("state_file", check_state_file),
     ("kill_switch", check_kill_switch),
     ("venue", check_venue),
 ]

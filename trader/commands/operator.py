@@ -12,13 +12,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from trader.commands.common import load_or_report
+from trader.commands.common import load_or_report, state_or_report
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_GATE, EXIT_OK
 from trader.core.clock import wall_clock
 from trader.core.types import TradingState
 from trader.ops.pidlock import lock_is_held, read_holder
-from trader.state.db import connect
-from trader.state.schema import migrate
 from trader.state.trading_state import read_status, set_state
 
 
@@ -86,12 +84,10 @@ def resume_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_GATE
-    if not loaded.state_db_path.exists():
-        print(f"no state database at {loaded.state_db_path}: nothing to resume", file=sys.stderr)
-        return EXIT_FAILURE
-    conn = connect(loaded.state_db_path)
+    conn = state_or_report(loaded, "resume refused")
+    if isinstance(conn, int):
+        return conn
     try:
-        migrate(conn)
         before = read_status(conn)
         if before.state is TradingState.ACTIVE:
             print("already ACTIVE")

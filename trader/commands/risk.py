@@ -9,26 +9,21 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import sys
 
-from trader.commands.common import load_or_report
-from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
+from trader.commands.common import load_or_report, state_or_report
+from trader.commands.exit_codes import EXIT_CONFIG, EXIT_OK
 from trader.core.clock import wall_clock
-from trader.state.db import connect
 from trader.state.portfolio import reset_high_water_mark
-from trader.state.schema import migrate
 
 
 def reset_hwm_command(args: argparse.Namespace) -> int:
     loaded = load_or_report(args.config)
     if loaded is None:
         return EXIT_CONFIG
-    if not loaded.state_db_path.exists():
-        print(f"no state database at {loaded.state_db_path}: nothing to reset", file=sys.stderr)
-        return EXIT_FAILURE
-    conn = connect(loaded.state_db_path)
+    conn = state_or_report(loaded, "reset refused")
+    if isinstance(conn, int):
+        return conn
     try:
-        migrate(conn)
         actor = f"operator:{getpass.getuser()}"
         old = reset_high_water_mark(conn, args.note, actor, wall_clock())
     finally:

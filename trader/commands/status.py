@@ -17,7 +17,7 @@ from trader.config.loader import LoadedConfig
 from trader.daemon.status import state_document
 from trader.ops.pidlock import lock_is_held, read_holder
 from trader.state.db import connect
-from trader.state.identity import StateFileError
+from trader.state.identity import NoStateFile, StateFileError, check_state
 
 
 async def _fetch_live(host: str, port: int) -> dict[str, Any] | None:
@@ -34,7 +34,11 @@ async def _fetch_live(host: str, port: int) -> dict[str, Any] | None:
 
 
 def _from_database(loaded: LoadedConfig) -> dict[str, Any] | None:
-    if not loaded.state_db_path.exists():
+    """The document read from the state file after the start's checks (ST-3), read-only;
+    None when there is no state file yet."""
+    try:
+        check_state(loaded.state_db_path)
+    except NoStateFile:
         return None
     try:
         conn = connect(loaded.state_db_path, read_only=True)

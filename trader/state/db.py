@@ -27,14 +27,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
+from urllib.parse import quote
 
 from trader.core.clock import Clock
 from trader.state.identity import (
     FileProblem,
+    NoStateFile,
     StateFileError,
     StateOpening,
     check_before_open,
-    check_integrity,
+    check_existing,
+    check_file,
     damaged,
     identity_problem,
     settle_identity,
@@ -91,20 +94,33 @@ def connect(
 ) -> sqlite3.Connection:
     """Open the state database with the settings every connection must share. Only a
     backtest's scratch database is opened with `durable=False` (no fsync per commit)."""
-    if read_only:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
-        conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+    conn = _open(path, read_only=read_only, create=True, busy_timeout_ms=busy_timeout_ms)
+    if not read_only:
+        _configure(conn, durable=durable)
+    return conn
+
+
+def _open(path: Path, *, read_only: bool, create: bool, busy_timeout_ms: int) -> sqlite3.Connection:
+    """A connection that has not touched the file yet. `create=False`: a missing file is
+    an error, never created."""
+    if read_only or not create:
+        mode = "ro" if read_only else "rw"
+        target = f"file:{quote(str(path))}?mode={mode}"
+        conn = sqlite3.connect(target, uri=True, isolation_level=None, check_same_thread=False)
     else:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")  # first: WAL needs the lock
-        if not durable:  # a scratch file has one connection: no lock calls per statement
-            conn.execute("PRAGMA locking_mode=EXCLUSIVE")
-        conn.execute("PRAGMA journal_mode=WAL")
-        # FULL: a committed intent survives power loss, not only kill -9 (X-1, ST-2).
-        conn.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=OFF")
-        conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")  # first: WAL needs the lock
     conn.row_factory = sqlite3.Row
     return conn
+
+
+def _configure(conn: sqlite3.Connection, *, durable: bool) -> None:
+    if not durable:  # a scratch file has one connection: no lock calls per statement
+        conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+    conn.execute("PRAGMA journal_mode=WAL")
+    # FULL: a committed intent survives power loss, not only kill -9 (X-1, ST-2).
+    conn.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA foreign_keys=ON")
 
 
 def transaction(conn: sqlite3.Connection) -> Transaction:
@@ -179,19 +195,24 @@ def open_and_migrate(
 
 
 def open_state(
-    path: Path, clock: Clock, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+    path: Path, clock: Clock, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, create: bool = True
 ) -> tuple[sqlite3.Connection, StateOpening]:
     """Open the daemon's state file with its identity checks (ST-3): an existing file must
-    be a sound database; the installation marker beside it keeps the order namespace."""
+    be a sound database of this program and installation; the installation marker beside
+    it keeps the order namespace. `create=False` (the operator's commands): no file is
+    `NoStateFile`, and nothing is created."""
     now = clock()
-    existed = check_before_open(path, now)
+    existed = check_before_open(path, now) if create else check_file(path)
+    if not existed and not create:
+        raise NoStateFile(f"no state file at {path}")
     try:
-        conn = connect(path, busy_timeout_ms=busy_timeout_ms)
+        conn = _open(path, read_only=False, create=create, busy_timeout_ms=busy_timeout_ms)
     except sqlite3.DatabaseError as exc:
         raise StateFileError(damaged(path, exc)) from exc
     try:
-        if existed:
-            check_integrity(conn, path)
+        if existed:  # before anything is written to it (WAL mode, migrations)
+            check_existing(conn, path)
+        _configure(conn, durable=True)
         migrate(conn)
         opening = settle_identity(conn, path, fresh=not existed, now=now)
         conn.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints: `Database`, checked first

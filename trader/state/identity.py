@@ -22,6 +22,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import orjson
 
@@ -33,6 +34,10 @@ MARKER_SUFFIX = ".installation"
 
 class StateFileError(Exception):
     """The state file cannot be used as it is; the message says what to do."""
+
+
+class NoStateFile(Exception):
+    """There is no state file yet, and the caller must not create one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +102,17 @@ def check_before_open(path: Path, now: float) -> bool:
     (a write-ahead log left by a lost file is moved aside, its name stamped with `now`:
     replayed into a new file it would corrupt it). An empty or foreign file is refused (a
     truncated state must not become a fresh one)."""
+    existed = check_file(path)
+    if not existed:
+        _set_aside_leftovers(path, now)
+    return existed
+
+
+def check_file(path: Path) -> bool:
+    """`check_before_open` without moving anything: False when there is no file at `path`."""
     try:
         size = path.stat().st_size
     except FileNotFoundError:
-        _set_aside_leftovers(path, now)
         return False
     if size == 0:
         raise StateFileError(
@@ -120,9 +132,32 @@ def check_before_open(path: Path, now: float) -> bool:
     return True
 
 
+def check_state(path: Path) -> None:
+    """The start's checks of an existing state file (`db.open_state`) for status and
+    doctor: nothing is written, nothing created (`NoStateFile` when there is none yet). Not
+    a `mode=ro` connection: that one leaves a `-wal` and a `-shm` file behind."""
+    if not check_file(path):
+        raise NoStateFile(f"no state file at {path}")
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(path))}?mode=rw", uri=True)
+        try:
+            check_existing(conn, path)
+            check_installation(conn, path, read_marker(marker_path(path)))
+        finally:
+            conn.close()
+    except sqlite3.OperationalError as exc:
+        raise StateFileError(f"state file {path} cannot be read: {exc}") from exc
+    except sqlite3.DatabaseError as exc:
+        raise StateFileError(damaged(path, exc)) from exc
+
+
 def damaged(path: Path, why: object) -> str:
+    """One line (a multi-line report is summarized: its first problem, and how many more)."""
+    problems = [line.strip() for line in str(why).splitlines() if line.strip()]
+    first = problems[0][:200] if problems else "no detail"
+    more = f", and {len(problems) - 1} more problem(s)" if len(problems) > 1 else ""
     return (
-        f"state file {path} is damaged ({str(why)[:200]}). Restore it from a backup, or move "
+        f"state file {path} is damaged ({first}{more}). Restore it from a backup, or move "
         "it away and run `trader adopt`"
     )
 
@@ -135,14 +170,38 @@ def _set_aside_leftovers(path: Path, now: float) -> None:
             leftover.rename(leftover.with_name(f"{leftover.name}.orphaned-{stamp}"))
 
 
+def check_existing(conn: sqlite3.Connection, path: Path) -> None:
+    """An existing file's content, before anything is written to it: sound, and this
+    program's (a database without tables is an unfinished first start: it is set up)."""
+    check_integrity(conn, path)
+    check_ours(conn, path)
+
+
 def check_integrity(conn: sqlite3.Connection, path: Path) -> None:
     """`PRAGMA quick_check`: every page readable and well-formed."""
     try:
-        rows = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
+        rows = [row[0] for row in conn.execute("PRAGMA quick_check(20)")]
     except sqlite3.DatabaseError as exc:
         raise StateFileError(damaged(path, exc)) from exc
     if rows != ["ok"]:
-        raise StateFileError(damaged(path, "; ".join(str(r) for r in rows)))
+        lines = "\n".join(str(r) for r in rows).splitlines()
+        raise StateFileError(damaged(path, "\n".join(x for x in lines if not x.startswith("***"))))
+
+
+def check_ours(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse another program's database: tables, but not this program's schema."""
+    try:
+        names = {str(row[0]) for row in conn.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.DatabaseError as exc:
+        raise StateFileError(damaged(path, exc)) from exc
+    tables = sorted(name for name in names if not name.startswith("sqlite_"))
+    if tables and "schema_version" not in tables:
+        shown = ", ".join(tables[:3]) + (", ..." if len(tables) > 3 else "")
+        raise StateFileError(
+            f"state file {path} is not a trader state file (another program's database: "
+            f"tables {shown}). Point paths.data_dir elsewhere, or move it away and run "
+            "`trader adopt`"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,16 +246,8 @@ def settle_identity(
     """Reconcile the database's namespace with the marker beside it (after migrations)."""
     marker_file = marker_path(db_path)
     marker = read_marker(marker_file)
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (NAMESPACE_KEY,)).fetchone()
-    stored = uuid.UUID(row[0]) if row else None
-    marked = marker.namespace if marker else None
-    if stored is not None and marked is not None and stored != marked:
-        raise StateFileError(
-            f"state file {db_path} belongs to installation {stored.hex[:8]} but "
-            f"{marker_file.name} names {marked.hex[:8]}: the state file was replaced. Restore "
-            "the right one, or remove the marker if this state file is meant to be used"
-        )
-    namespace = stored or marked or uuid.uuid4()
+    stored = check_installation(conn, db_path, marker)
+    namespace = stored or (marker.namespace if marker else None) or uuid.uuid4()
     reason = None
     if stored is None:
         conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (NAMESPACE_KEY, str(namespace)))
@@ -210,6 +261,28 @@ def settle_identity(
     if marker is None:
         write_marker(marker_file, namespace, now)
     return StateOpening(fresh, namespace, reason or adoption_reason(conn), identity_of(db_path))
+
+
+def check_installation(
+    conn: sqlite3.Connection, db_path: Path, marker: Marker | None
+) -> uuid.UUID | None:
+    """The namespace stored in the state file (None: none yet), refused when the marker
+    beside it names another installation."""
+    has_meta = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+    ).fetchone()
+    row = None
+    if has_meta:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (NAMESPACE_KEY,)).fetchone()
+    stored = uuid.UUID(row[0]) if row else None
+    marked = marker.namespace if marker else None
+    if stored is not None and marked is not None and stored != marked:
+        raise StateFileError(
+            f"state file {db_path} belongs to installation {stored.hex[:8]} but "
+            f"{marker_path(db_path).name} names {marked.hex[:8]}: the state file was replaced. "
+            "Restore the right one, or remove the marker if this state file is meant to be used"
+        )
+    return stored
 
 
 def flag_adoption(conn: sqlite3.Connection, reason: str) -> None:

@@ -119,7 +119,7 @@ def write_risk_counters(
 
 
 def reset_high_water_mark(
-    conn: sqlite3.Connection, note: str, actor: str, now: float
+    conn: sqlite3.Connection, note: str | None, actor: str, now: float
 ) -> str | None:
     """R-4 reset: the high-water mark cleared (the next step sets it to the equity of the
     moment), audited with the old value; returns the old value."""

@@ -1,0 +1,53 @@
+"""OPS-4, ST-3: `trader resume` opens the state file with the start's own checks: an
+unusable file is refused with exit 5 and one line, and nothing is created or changed."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from tests.support.state_files import EXPECTED, UNUSABLE, make_unusable, snapshot, sound
+
+
+@pytest.mark.parametrize("kind", UNUSABLE)
+def test_ops4_resume_refuses_an_unusable_state_file_with_exit_5(daemon_dir, kind):
+    state = daemon_dir.data / "trader.db"
+    make_unusable(state, kind)
+    before = snapshot(daemon_dir.data)
+    result = daemon_dir.cli("resume", "--note", "x")
+    assert result.returncode == 5, result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("resume refused: ")
+    assert EXPECTED[kind] in lines[0] and str(state) in lines[0]
+    assert snapshot(daemon_dir.data) == before  # left exactly as found, nothing added
+
+
+def test_ops4_resume_after_a_truncation_leaves_the_start_refused(daemon_dir):
+    """The tester's sequence: a truncated file, `resume`, then `run` — still exit 5."""
+    make_unusable(daemon_dir.data / "trader.db", "empty")
+    assert daemon_dir.cli("resume").returncode == 5
+    daemon = daemon_dir.start()
+    assert daemon.wait(timeout=30) == 5
+    assert (daemon_dir.data / "trader.db").read_bytes() == b""
+
+
+def test_ops4_resume_without_a_state_file_creates_none(daemon_dir):
+    result = daemon_dir.cli("resume")
+    assert result.returncode == 1 and "no state database" in result.stderr
+    assert not (daemon_dir.data / "trader.db").exists()
+
+
+def test_ops4_resume_leaves_halted_on_a_sound_state_file(daemon_dir):
+    state = daemon_dir.data / "trader.db"
+    sound(state)
+    with sqlite3.connect(state) as conn:
+        conn.execute("UPDATE risk_state SET trading_state = 'HALTED', halt_reason = 'manual'")
+    conn.close()
+    result = daemon_dir.cli("resume", "--note", "checked")
+    assert result.returncode == 0, result.stderr
+    assert "HALTED (manual) -> ACTIVE" in result.stdout
+    with sqlite3.connect(state) as conn:
+        assert conn.execute("SELECT trading_state FROM risk_state").fetchone()[0] == "ACTIVE"
+    conn.close()

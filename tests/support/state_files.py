@@ -1,0 +1,87 @@
+"""Real state files, sound or unusable in each way the start refuses (ST-3), made with the
+project's own `open_state` and plain SQLite: nothing is faked."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from pathlib import Path
+
+import orjson
+
+from trader.core.clock import wall_clock
+from trader.state.db import open_state
+from trader.state.identity import marker_path
+
+UNUSABLE = ("empty", "not_a_database", "damaged", "another_program", "another_installation")
+
+
+def sound(path: Path, rows: int = 0) -> None:
+    """A trader state file (and its installation marker), with `rows` audit rows of 500
+    bytes so that it spans many pages."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn, _ = open_state(path, wall_clock)
+    try:
+        conn.executemany(
+            "INSERT INTO audit_events (at, kind, actor, payload) VALUES (?, 'x', 'test', ?)",
+            [(i, "p" * 500) for i in range(rows)],
+        )
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+
+
+def damage(path: Path) -> None:
+    """A sound state file with a leaf page in its middle overwritten with 0xAB after its
+    8-byte header: `PRAGMA quick_check` reports several problems, over several lines
+    ("On tree page 187 cell 6: Offset 43947 out of range ...")."""
+    sound(path, rows=2000)
+    with sqlite3.connect(path) as conn:  # a leaf page of the table (not its root, not inner)
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+        leaves = [
+            row[0]
+            for row in conn.execute(
+                "SELECT pageno FROM dbstat WHERE name = 'audit_events' AND pagetype = 'leaf' "
+                "ORDER BY pageno"
+            )
+        ]
+    conn.close()
+    start = (leaves[len(leaves) // 2] - 1) * size
+    raw = bytearray(path.read_bytes())
+    raw[start + 8 : start + size] = b"\xab" * (size - 8)
+    path.write_bytes(bytes(raw))
+
+
+def make_unusable(path: Path, kind: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "not_a_database":
+        path.write_bytes(b"hello\n")
+    elif kind == "damaged":
+        damage(path)
+    elif kind == "another_program":
+        with sqlite3.connect(path) as conn:
+            conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+            conn.execute("INSERT INTO customers (name) VALUES ('Ada')")
+        conn.close()
+    elif kind == "another_installation":
+        sound(path)
+        other = {"namespace": str(uuid.uuid4()), "created_at": 1.0, "state_file": path.name}
+        marker_path(path).write_bytes(orjson.dumps(other))
+    else:
+        raise ValueError(kind)
+
+
+EXPECTED = {
+    "empty": "is empty (0 bytes)",
+    "not_a_database": "is not a SQLite database",
+    "damaged": "is damaged",
+    "another_program": "is not a trader state file",
+    "another_installation": "the state file was replaced",
+}
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    """Every file in `directory` with its bytes (to prove nothing was created or changed)."""
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
