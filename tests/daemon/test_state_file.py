@@ -42,7 +42,11 @@ def test_st3_an_unusable_state_file_refuses_to_start_with_exit_5(daemon_dir, con
 
 @pytest.mark.parametrize(
     ("kind", "expected"),
-    [("another_program", "is not a trader state file"), ("damaged", "more problem")],
+    [
+        ("another_program", "is not a trader state file"),
+        ("damaged", "more problem"),
+        ("newer_release", "written by a newer release"),
+    ],
 )
 def test_st3_another_programs_database_or_a_damaged_page_refuses_in_one_line(
     daemon_dir, kind, expected

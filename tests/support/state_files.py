@@ -12,8 +12,16 @@ import orjson
 from trader.core.clock import wall_clock
 from trader.state.db import open_state
 from trader.state.identity import marker_path
+from trader.state.schema import LATEST_VERSION
 
-UNUSABLE = ("empty", "not_a_database", "damaged", "another_program", "another_installation")
+UNUSABLE = (
+    "empty",
+    "not_a_database",
+    "damaged",
+    "another_program",
+    "another_installation",
+    "newer_release",
+)
 
 
 def sound(path: Path, rows: int = 0) -> None:
@@ -69,6 +77,11 @@ def make_unusable(path: Path, kind: str) -> None:
         sound(path)
         other = {"namespace": str(uuid.uuid4()), "created_at": 1.0, "state_file": path.name}
         marker_path(path).write_bytes(orjson.dumps(other))
+    elif kind == "newer_release":
+        sound(path)
+        with sqlite3.connect(path) as conn:
+            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (LATEST_VERSION + 1,))
+        conn.close()
     else:
         raise ValueError(kind)
 
@@ -79,6 +92,7 @@ EXPECTED = {
     "damaged": "is damaged",
     "another_program": "is not a trader state file",
     "another_installation": "the state file was replaced",
+    "newer_release": "written by a newer release",
 }
 
 

@@ -26,6 +26,8 @@ from urllib.parse import quote
 
 import orjson
 
+from trader.state.schema import LATEST_VERSION
+
 SQLITE_HEADER = b"SQLite format 3\x00"
 NAMESPACE_KEY = "order_namespace"  # the installation's order namespace, in `meta`
 ADOPTION_KEY = "adoption_required"
@@ -201,6 +203,20 @@ def check_ours(conn: sqlite3.Connection, path: Path) -> None:
             f"state file {path} is not a trader state file (another program's database: "
             f"tables {shown}). Point paths.data_dir elsewhere, or move it away and run "
             "`trader adopt`"
+        )
+    if "schema_version" in tables:
+        check_version(conn, path)
+
+
+def check_version(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a state file a newer release wrote: this one would misread its rows."""
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    version = int(row[0]) if row and row[0] is not None else 0
+    if version > LATEST_VERSION:
+        raise StateFileError(
+            f"state file {path} was written by a newer release of trader (schema version "
+            f"{version}; this release reads up to {LATEST_VERSION}): run that release, or "
+            "restore a copy this one wrote"
         )
 
 
