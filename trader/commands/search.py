@@ -31,6 +31,7 @@ from trader.backtest.search_run import Task, executor_for, run_all
 from trader.backtest.session import refuse_finer_timeframes
 from trader.backtest.tables import benchmark
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
+from trader.commands.out_folder import out_folder_problem
 from trader.config.issues import ConfigError
 from trader.config.loader import LoadedConfig, load_config
 from trader.recorded.errors import RecordedDataError
@@ -67,6 +68,10 @@ def search_command(args: argparse.Namespace, start: int, end: int, listed_by: in
         return EXIT_CONFIG
     context = _context(base, dataset, start, end, warmup, listed_by)
     out = args.out or Path("data") / "backtests" / f"search-{dataset.name}-{context[:8]}"
+    problem = out_folder_problem(out, ("search.json",))
+    if problem is not None:
+        print(f"backtest: --out {out}: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
     tasks = [
         Task(
             candidate_id(one, context), one, str(config_file), str(args.data),
