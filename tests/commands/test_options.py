@@ -50,5 +50,5 @@ def test_bt1_str6_bad_numeric_options_exit_2_naming_the_option(
         cwd=tmp_path, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert run.returncode == 2, run.stderr
-    assert f"argument {option}: " in run.stderr and "Traceback" not in run.stderr
+    assert run.stderr.startswith(f"{command}: argument {option}: ") and run.stderr.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
