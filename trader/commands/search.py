@@ -18,6 +18,7 @@ import orjson
 from trader.backtest import bar_cache
 from trader.backtest.data import DataError, Dataset, load_dataset
 from trader.backtest.search import (
+    ParamValue,
     SearchFileError,
     SearchSpec,
     Window,
@@ -40,6 +41,16 @@ EXIT_INTERRUPTED = 130
 HOUR_S = 3600
 
 
+def _candidate(search: Path, config_file: Path, params: dict[str, ParamValue]) -> LoadedConfig:
+    """The configuration with one candidate's values; a value it refuses is blamed on the
+    search file (the configuration's own files are fine without it)."""
+    try:
+        return load_config(config_file, params)
+    except ConfigError as exc:
+        issues = "; ".join(str(issue) for issue in exc.issues)
+        raise SearchFileError(f"{search}: candidate {params} is refused: {issues}") from exc
+
+
 def search_command(args: argparse.Namespace, start: int, end: int, listed_by: int | None) -> int:
     """Called by `backtest_command` once --from/--to parsed."""
     try:
@@ -51,7 +62,7 @@ def search_command(args: argparse.Namespace, start: int, end: int, listed_by: in
         refuse_finer_timeframes(base, dataset.bar_seconds)
         params = candidates(spec)
         for one in params:  # every candidate must be a valid configuration before any runs
-            refuse_finer_timeframes(load_config(config_file, one), dataset.bar_seconds)
+            refuse_finer_timeframes(_candidate(args.search, config_file, one), dataset.bar_seconds)
     except (ValueError, ConfigError, DataError, RecordedDataError, SearchFileError) as exc:
         print(f"backtest: {exc}", file=sys.stderr)
         return EXIT_CONFIG
