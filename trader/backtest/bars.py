@@ -255,8 +255,7 @@ class BarSeries:
         for index in range(len(texts)):
             text = texts.row(index)
             fields = text.split(",")
-            self._check_floats(index, text, fields)
-            low = float(fields[2])
+            low = self._checked_low(index, text, fields)
             if low < lowest:
                 lowest_at, lowest = index, low
             close = fields[3]
@@ -269,21 +268,24 @@ class BarSeries:
                     )
         return Decimal(texts.row(lowest_at).split(",", 4)[2]), places
 
-    def _check_floats(self, index: int, text: str, fields: list[str]) -> None:
-        """The row is five numbers, consistent and within the bounds (compared as floats:
-        exact enough for bounds; `candle` compares the exact values again)."""
+    def _checked_low(self, index: int, text: str, fields: list[str]) -> float:
+        """The row's low, once it is five numbers, consistent and within the bounds
+        (compared as floats: exact enough for bounds; `candle` compares exact values)."""
         try:
-            o, h, lo, c, v = (float(x) for x in fields)
+            o, h, lo, c, v = map(float, fields)
         except ValueError as exc:
             raise self._error(index, f"not five numbers: {text!r}") from exc
-        # the volume's sign is read from its text too: -1e-400 is -0.0 as a float
-        if not (lo >= MIN_PRICE and h <= MAX_PRICE and 0 <= v < MAX_VOLUME) or fields[4][:1] == "-":
+        # a zero volume's sign is read from its text: -1e-400 is -0.0 as a float
+        if not (lo >= MIN_PRICE and h <= MAX_PRICE and 0 <= v < MAX_VOLUME) or (
+            v == 0 and fields[4].startswith("-")
+        ):
             raise self._error(
                 index, f"outside the recorded-data bounds (prices {MIN_PRICE:g} to "
                 f"{MAX_PRICE:g}, volume 0 to under {MAX_VOLUME:g}): {text!r}"
             )  # fmt: skip
         if not (lo <= o <= h and lo <= c <= h):
             raise self._error(index, f"inconsistent OHLCV (low/high/volume): {text!r}")
+        return lo
 
     def first_start(self) -> int | None:
         return self.starts[0] if self.starts else None
