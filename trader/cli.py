@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from trader import __version__
 from trader.commands.exit_codes import EXIT_FAILURE
@@ -33,8 +34,16 @@ def _add_config(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line, `COMMAND: argument --x: why` (exit 2), as the commands
+    print their own; `--help` still shows the usage. Subcommand parsers are of this class."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog.removeprefix('trader ')}: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="trader", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="trader", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"trader {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -18,13 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trader.backtest.bars import BarSeries
-from trader.backtest.data import (
-    DataError,
-    _kline_series,
-    _kline_series_checked,
-    _plain_kline_rows,
-    load_dataset,
-)
+from trader.backtest.data import DataError, _kline_series, load_dataset
+from trader.backtest.kline_text import kline_series_checked, plain_kline_rows
 from trader.core.types import Candle, ProductRules, Quote
 from trader.recorded.errors import RecordedDataError
 from trader.sim.market.bars import TopOfBook
@@ -180,13 +175,11 @@ def test_bt1_malformed_kline_row_names_file_and_row(tmp_path: Path, row: list[ob
 
 
 def test_bt1_kline_text_that_is_not_a_number_names_file_and_row(tmp_path: Path):
-    """BT-1: a string that is not a number is caught when that bar is built."""
+    """BT-1: a string that is not a number is refused when the set loads, by file and row."""
     rows = [AAA_ROWS[0], AAA_ROWS[1], [(DEC_1 + 600) * 1000, "1.3x", 1.31, 1.28, 1.3, 0]]
     path = write_klines(tmp_path / "bad", "AAA", rows)
-    bars = load_dataset(tmp_path / "bad").series["AAA-USD"]
-    assert bars.candle(1).close == D("1.29871")
     with pytest.raises(RecordedDataError) as caught:
-        bars.candle(2)
+        load_dataset(tmp_path / "bad")
     assert (caught.value.path, caught.value.line) == (str(path), 3)
     assert "1.3x" in caught.value.reason
 
@@ -468,8 +461,8 @@ def test_bt1_plain_kline_text_reads_as_the_checked_json_read(rows, spaced, odd_t
         return list(bars.starts), bars.texts()
 
     fast = outcome(lambda: _kline_series("AAA-USD", path, gzip.compress(data)))
-    assert fast == outcome(lambda: _kline_series_checked("AAA-USD", path, data))
+    assert fast == outcome(lambda: kline_series_checked("AAA-USD", path, data))
     plain = not (odd_time and rows) and all(
         len(ns) == 5 and all(not n.startswith(('"', "n", "[", "t")) for n in ns) for _, ns in rows
     )
-    assert (_plain_kline_rows(data) is not None) == plain
+    assert (plain_kline_rows(data) is not None) == plain

@@ -268,7 +268,7 @@ def test_str6_the_window_defaults_to_seven_days_after_the_declared_warm_up(loade
         (("nope",), "no strategy 'nope' in strategies.yaml (registry: "),
         (("rules", "--from", "next week"), "--from: not a date"),
         (("rules", "--from", "2021-02-02", "--to", "2021-02-01"), "--to must be after --from"),
-        (("rules", "--cuts", "0"), "--cuts must be at least 1"),
+        (("rules", "--cuts", "0"), "argument --cuts: '0': from 1 to 1000"),
         (("fine",), "strategy fine reads 1m bars but the data's bars are 5 min"),
         (("rules", "--from", "2030-01-01"), "no data to check"),
     ],

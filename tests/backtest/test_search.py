@@ -207,11 +207,13 @@ def test_bt5_search_stopped_with_ctrl_c_resumes_where_it_stopped(tmp_path, share
     assert os.path.exists(out / "search.json")
 
 
+@pytest.mark.parametrize("bad", ["9", '"abc"', "-1", ".nan"])
 def test_bt5_a_candidate_the_configuration_refuses_stops_the_search_before_it_runs(
-    tmp_path, shared_data
+    tmp_path, shared_data, bad
 ):
+    """The search file is named as the one at fault (the configuration's files are fine)."""
     (tmp_path / "search.yaml").write_text(
-        "params:\n  strategies.rules.min_conviction: [0.3, 9]\n"
+        f"params:\n  strategies.rules.min_conviction: [0.3, {bad}]\n"
         "windows: {train_days: 1, test_days: 1}\n"
     )
     run = subprocess.run(
@@ -221,6 +223,7 @@ def test_bt5_a_candidate_the_configuration_refuses_stops_the_search_before_it_ru
         capture_output=True, text=True, timeout=120, cwd=tmp_path,
     )  # fmt: skip
     assert run.returncode == 2 and "min_conviction" in run.stderr, run.stderr
+    assert run.stderr.startswith(f"backtest: {tmp_path / 'search.yaml'}: "), run.stderr
     assert "Traceback" not in run.stderr and not (tmp_path / "out").exists()
 
 

@@ -30,7 +30,7 @@ import structlog
 from trader.backtest.bars import BarSeries, RowTexts
 from trader.recorded.errors import RecordedDataError
 
-MAGIC: Final = b"trader-bars 2\n"  # 2: the row ends stored (1 split the text at reading)
+MAGIC: Final = b"trader-bars 3\n"  # 3: bars checked at load; 2: row ends stored
 log = structlog.get_logger("trader.backtest")
 
 

@@ -11,13 +11,22 @@ two-month run over a year's file makes two months of them (and no object per row
 from __future__ import annotations
 
 import bisect
-import math
 from array import array
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
+from typing import Final
 
 from trader.core.types import Candle
 from trader.recorded.errors import RecordedDataError, ohlcv_problem
+
+# What a recorded bar may hold (README "Recorded data"), checked once per file at load
+# (`BarSeries.validate`): no real market trades outside these, and within them every
+# product's prices, sizes and notionals fit the 28-digit Decimal context on its grids.
+MIN_PRICE: Final = 1e-12
+MAX_PRICE: Final = 1e12
+MAX_VOLUME: Final = 1e18
+MAX_CLOSE_PLACES: Final = 12
+_NUMBER_BYTES: Final = b"0123456789.,-+eE\n"  # all a row of numbers may hold
 
 
 class RowTexts:
@@ -155,6 +164,40 @@ class BarSeries:
     def __len__(self) -> int:
         return len(self.starts)
 
+    def validate(self, bar_seconds: int) -> None:
+        """The load-time checks of every bar, the first bad row named (RecordedDataError):
+        only number characters, each start a whole multiple of `bar_seconds` and at least
+        one bar after the one before, five numbers within the bounds above, consistent."""
+        self._check_characters()
+        self._check_times(bar_seconds)
+        if len(self._texts):
+            self._price_summary()
+
+    def _check_characters(self) -> None:
+        """One scan of the whole text; the rows are looked at only when it fails."""
+        text = self._texts.joined()
+        if text.isascii() and not text.encode("ascii").translate(None, _NUMBER_BYTES):
+            return
+        for index in range(len(self._texts)):
+            row = self._texts.row(index)
+            if not row.isascii() or row.encode("ascii").translate(None, _NUMBER_BYTES):
+                raise self._error(index, f"not five plain numbers: {row!r}")
+
+    def _check_times(self, bar_seconds: int) -> None:
+        starts, previous = self.starts, None
+        for index in range(len(starts)):
+            start = starts[index]
+            if start % bar_seconds:
+                raise self._error(
+                    index, f"bar start {start} is not a whole multiple of {bar_seconds} s"
+                )
+            if previous is not None and start - previous < bar_seconds:
+                raise self._error(
+                    index, f"bar starts {start - previous} s after the one before "
+                    f"(bars of {bar_seconds} s)"
+                )  # fmt: skip
+            previous = start
+
     def before(self, end: int) -> BarSeries:
         """The bars starting before `end`, as a series of their own."""
         count = bisect.bisect_left(self.starts, end)
@@ -211,20 +254,38 @@ class BarSeries:
         texts = self._texts
         for index in range(len(texts)):
             text = texts.row(index)
-            fields = text.split(",", 4)
-            try:
-                low = float(fields[2])
-            except (ValueError, IndexError) as exc:
-                raise self._error(index, f"low is not a number: {text!r}") from exc
-            if not math.isfinite(low):
-                raise self._error(index, f"low is not finite: {text!r}")
+            fields = text.split(",")
+            low = self._checked_low(index, text, fields)
             if low < lowest:
                 lowest_at, lowest = index, low
-            close = fields[3] if len(fields) > 3 else ""
+            close = fields[3]
             dot = close.find(".")
             if dot >= 0 and len(close) - dot - 1 > places:
                 places = len(close) - dot - 1
+                if places > MAX_CLOSE_PLACES:
+                    raise self._error(
+                        index, f"close has more than {MAX_CLOSE_PLACES} decimals: {text!r}"
+                    )
         return Decimal(texts.row(lowest_at).split(",", 4)[2]), places
+
+    def _checked_low(self, index: int, text: str, fields: list[str]) -> float:
+        """The row's low, once it is five numbers, consistent and within the bounds
+        (compared as floats: exact enough for bounds; `candle` compares exact values)."""
+        try:
+            o, h, lo, c, v = map(float, fields)
+        except ValueError as exc:
+            raise self._error(index, f"not five numbers: {text!r}") from exc
+        # a zero volume's sign is read from its text: -1e-400 is -0.0 as a float
+        if not (lo >= MIN_PRICE and h <= MAX_PRICE and 0 <= v < MAX_VOLUME) or (
+            v == 0 and fields[4].startswith("-")
+        ):
+            raise self._error(
+                index, f"outside the recorded-data bounds (prices {MIN_PRICE:g} to "
+                f"{MAX_PRICE:g}, volume 0 to under {MAX_VOLUME:g}): {text!r}"
+            )  # fmt: skip
+        if not (lo <= o <= h and lo <= c <= h):
+            raise self._error(index, f"inconsistent OHLCV (low/high/volume): {text!r}")
+        return lo
 
     def first_start(self) -> int | None:
         return self.starts[0] if self.starts else None

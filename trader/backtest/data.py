@@ -23,7 +23,6 @@ import bisect
 import gc
 import gzip
 import hashlib
-import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -35,6 +34,7 @@ import orjson
 
 from trader.backtest import bar_cache
 from trader.backtest.bars import BarSeries
+from trader.backtest.kline_text import KLINE_SECONDS, kline_series_checked, plain_kline_rows
 from trader.core.types import ProductRules
 from trader.recorded import binance_files, minute_files, read_quote_bars
 from trader.recorded.coinbase_minute import TRADE_FIELDS, csv_rows, day_start, read_daily_bars
@@ -165,6 +165,14 @@ def _pick(available: list[str], products: list[str] | None, path: Path) -> list[
     return sorted(products)
 
 
+def read_data_file(path: Path) -> bytes:
+    """The file's bytes, or DataError naming it (a folder, a broken link, unreadable)."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read a data file: {exc.strerror or exc}") from exc
+
+
 class _Fingerprint:
     def __init__(self) -> None:
         self._hash = hashlib.sha256()
@@ -199,15 +207,17 @@ def _klines(path: Path, products: list[str] | None, cache: Path | None) -> Datas
     print_ = _Fingerprint()
     series = {}
     for pid in chosen:
-        raw = files[pid].read_bytes()
+        raw = read_data_file(files[pid])
         digest = print_.add(files[pid], raw)
         kept = None if cache is None else bar_cache.read_entry(cache, digest, pid, str(files[pid]))
         if kept is None:
             kept = _kline_series(pid, files[pid], raw, None if cache is None else (cache, digest))
+        else:
+            kept.validate(KLINE_SECONDS)  # its price scan was done before it was kept
         series[pid] = kept
     return Dataset(
         "klines-5m",
-        300,
+        KLINE_SECONDS,
         series,
         _rules(path, series),
         {pid: float(s.starts[0]) for pid, s in series.items() if len(s)},
@@ -223,73 +233,14 @@ def _kline_series(
         data = gzip.decompress(raw)
     except (OSError, EOFError, ValueError) as exc:
         raise RecordedDataError(path, 1, f"not a gzip JSON array: {exc}") from exc
-    plain = _plain_kline_rows(data)
+    plain = plain_kline_rows(data)
     if plain is None:
-        return _kline_series_checked(pid, path, data)
+        return kline_series_checked(pid, path, data)
     series = BarSeries.from_texts(pid, str(path), *plain)
+    series.validate(KLINE_SECONDS)
     if keep is not None:
         bar_cache.write_entry(*keep, series)
     return series
-
-
-_JSON_SPACE = b" \t\r\n"
-_PLAIN_CHARACTERS = b"0123456789+-.eE,[]"
-
-
-def _plain_kline_rows(data: bytes) -> tuple[list[int], list[str]] | None:
-    """(starts, texts) of a file that is plainly an array of six-number rows with whole-ms
-    times, split straight from its text (the numbers' own digits, exact); None for anything
-    else, which `_kline_series_checked` reads and names. orjson proves it is JSON; the
-    character set and the counts of brackets and commas prove each row is six numbers."""
-    compact = data.translate(None, _JSON_SPACE)
-    if compact.translate(None, _PLAIN_CHARACTERS) or not compact.startswith(b"["):
-        return None
-    try:
-        parsed_rows = len(orjson.loads(compact))
-    except orjson.JSONDecodeError:
-        return None
-    if compact == b"[]":
-        return [], []
-    inner = compact[2:-2].decode("ascii")
-    rows = inner.split("],[")
-    brackets = len(rows) - 1
-    if len(rows) != parsed_rows or inner.count("[") != brackets or inner.count("]") != brackets:
-        return None
-    starts, texts = [], []
-    for row in rows:
-        millis, _, numbers = row.partition(",")
-        if not millis.isdigit() or numbers.count(",") != 4:
-            return None
-        seconds, fraction = divmod(int(millis), 1000)
-        if fraction:
-            return None
-        starts.append(seconds)
-        texts.append(numbers)
-    return starts, texts
-
-
-def _kline_series_checked(pid: str, path: Path, data: bytes) -> BarSeries:
-    """Every row checked as JSON values, the first malformed one named."""
-    try:  # numbers kept as their text: exact, and no Decimal per value until used
-        rows = json.loads(data, parse_float=str, parse_int=str)
-    except ValueError as exc:
-        raise RecordedDataError(path, 1, f"not a gzip JSON array: {exc}") from exc
-    if not isinstance(rows, list):
-        raise RecordedDataError(path, 1, "top level is not a JSON array")
-    starts: list[int] = []
-    texts: list[str] = []
-    for index, row in enumerate(rows, start=1):
-        try:  # a non-list row, a missing or non-number field: TypeError/ValueError/KeyError
-            if len(row) != 6:
-                raise ValueError("not 6 fields")
-            millis = int(row[0])
-            texts.append(",".join(row[1:]))
-        except (TypeError, ValueError, KeyError) as exc:
-            raise RecordedDataError(path, index, f"row is not 6 numbers: {row!r}") from exc
-        if millis < 0 or millis % 1000:
-            raise RecordedDataError(path, index, f"open time is not whole ms: {row[0]!r}")
-        starts.append(millis // 1000)
-    return BarSeries.from_texts(pid, str(path), starts, texts)
 
 
 # -- the Coinbase minute set ----------------------------------------------------------------
@@ -305,7 +256,7 @@ def _coinbase_minute(path: Path, products: list[str] | None) -> Dataset:
         official = path / "daily" / f"{pid.replace('-', '').lower()}_trade.zip"
         if official.is_file():
             days = read_daily_bars(official, pid)
-            print_.add(official, official.read_bytes())
+            print_.add(official, read_data_file(official))
             first = min([d.start for d in days[:1]] + ([first] if first is not None else []))
         if first is not None:
             listed[pid] = float(first)
@@ -319,7 +270,7 @@ def _minute_series(pid: str, files: list[Path], print_: _Fingerprint) -> BarSeri
     values: list[list[str]] = []
     sources: list[tuple[int, str]] = []
     for path in files:
-        print_.add(path, path.read_bytes())
+        print_.add(path, read_data_file(path))
         sources.append((len(starts), str(path)))
         midnight = day_start(path)
         for line, fields in csv_rows(path, TRADE_FIELDS):
@@ -329,13 +280,15 @@ def _minute_series(pid: str, files: list[Path], print_: _Fingerprint) -> BarSeri
                 )
             starts.append(midnight + int(fields[0]) // 1000)
             values.append(fields[1:])
-    return BarSeries.from_rows(pid, str(files[0].parent), starts, values, sources)
+    series = BarSeries.from_rows(pid, str(files[0].parent), starts, values, sources)
+    series.validate(60)
+    return series
 
 
 def _tops(pid: str, files: list[Path], print_: _Fingerprint) -> dict[int, TopOfBook]:
     out: dict[int, TopOfBook] = {}
     for path in files:
-        print_.add(path, path.read_bytes())
+        print_.add(path, read_data_file(path))
         for q in read_quote_bars(path, pid):
             out[q.start] = TopOfBook(q.bid, q.bid_size, q.ask, q.ask_size)
     return out
@@ -352,9 +305,12 @@ def _ohlcv_csv(path: Path, products: list[str] | None) -> Dataset:
     print_ = _Fingerprint()
     series = {}
     for pid in _pick(list(by_product), products, path):
-        print_.add(by_product[pid], by_product[pid].read_bytes())
-        starts, texts = read_csv_rows(by_product[pid])
-        series[pid] = BarSeries.from_texts(pid, str(by_product[pid]), starts, texts)
+        raw = read_data_file(by_product[pid])
+        print_.add(by_product[pid], raw)
+        starts, texts = read_csv_rows(by_product[pid], raw)
+        name = str(by_product[pid])  # row numbers are the file's lines (after the header)
+        series[pid] = BarSeries.from_texts(pid, name, starts, texts, [(-1, name)])
+        series[pid].validate(files[0][2])
     return Dataset(
         f"ohlcv-csv-{files[0][2]}s",
         files[0][2],
@@ -373,7 +329,7 @@ def _daemon_candles(path: Path, products: list[str] | None) -> Dataset:
         raise DataError(f"{path}: cannot open: {exc}") from exc
     try:
         rows = recorded_candles(conn)
-        saved_rules, saved_listing = _recorded_products(conn)
+        saved_rules, saved_listing = _recorded_products(conn, path)
     except sqlite3.Error as exc:
         raise DataError(f"{path}: no recorded candles ({exc})") from exc
     finally:
@@ -391,6 +347,7 @@ def _daemon_candles(path: Path, products: list[str] | None) -> Dataset:
         series[pid] = BarSeries.from_rows(
             pid, str(path), starts, [[str(x) for x in r[2:7]] for r in got]
         )
+        series[pid].validate(60)
         tops[pid] = {  # seen as the candle closed: the book of the next minute
             int(str(r[1])) + 60: TopOfBook(*(Decimal(str(x)) for x in r[7:11]))
             for r in got
@@ -406,10 +363,15 @@ def _daemon_candles(path: Path, products: list[str] | None) -> Dataset:
 
 
 def _recorded_products(
-    conn: sqlite3.Connection,
+    conn: sqlite3.Connection, path: Path
 ) -> tuple[dict[str, ProductRules], dict[str, float]]:
     """The product rules and listing times the daemon recorded at its start."""
     meta = read_values(conn, (RULES_KEY, LISTED_KEY))
-    rules = rules_from_json(str(meta[RULES_KEY])) if RULES_KEY in meta else {}
-    listed = orjson.loads(str(meta[LISTED_KEY])) if LISTED_KEY in meta else {}
-    return rules, {str(k): float(v) for k, v in dict(listed).items()}
+    key = RULES_KEY
+    try:
+        rules = rules_from_json(str(meta[RULES_KEY])) if RULES_KEY in meta else {}
+        key = LISTED_KEY
+        listed = orjson.loads(str(meta[LISTED_KEY])) if LISTED_KEY in meta else {}
+        return rules, {str(k): float(v) for k, v in dict(listed).items()}
+    except (ValueError, TypeError, KeyError, ArithmeticError) as exc:
+        raise DataError(f"{path}: meta {key!r} is not what the daemon records: {exc}") from exc

@@ -29,6 +29,7 @@ from trader.backtest.session import refuse_finer_timeframes
 from trader.backtest.stats import summary_table
 from trader.backtest.tables import tables_text
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
+from trader.commands.out_folder import out_folder_problem
 from trader.commands.search import search_command
 from trader.config.issues import ConfigError
 from trader.config.loader import LoadedConfig, load_config
@@ -36,6 +37,7 @@ from trader.recorded.errors import RecordedDataError
 from trader.strategies.base import StrategyError
 
 HOUR_S = 3600
+OUTPUTS = ("report.json", "equity.html", "backtest.db")  # what a run writes into --out
 
 
 def parse_time(text: str, name: str) -> int:
@@ -96,6 +98,10 @@ def backtest_command(args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
         return EXIT_CONFIG
     out = args.out or Path("data") / "backtests" / f"{dataset.name}-{_day(start)}-{_day(end)}"
+    problem = out_folder_problem(out, OUTPUTS)
+    if problem is not None:
+        print(f"backtest: --out {out}: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
     # the loaded set lives until the process ends: the collector need not walk it again at
     # every full collection during the run (millions of bar texts)
     gc.freeze()

@@ -4,12 +4,42 @@ command line (every `trader` call) imports nothing but argparse."""
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Callable
 from pathlib import Path
 
 from trader.sim import args as sim_args
 from trader.sim.contract import MARKETS
 
 DEFAULT_LOOKBACK_DAYS = 90  # `trader adopt`: how far back an installation's orders are read
+MAX_WARMUP_HOURS = 8784.0  # a (leap) year of bars before --from
+MAX_WORKERS = 1024
+MAX_CUTS = 1000
+
+
+def hours(text: str) -> float:
+    """`--warmup-hours`: a finite number of hours from 0 to a year (argparse type)."""
+    try:
+        value = float(text) if "_" not in text else math.nan  # float takes 1_0: not hours
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of hours: {text!r}") from None
+    if not (math.isfinite(value) and 0 <= value <= MAX_WARMUP_HOURS):
+        raise argparse.ArgumentTypeError(f"{text!r}: hours from 0 to {MAX_WARMUP_HOURS:g}")
+    return value
+
+
+def whole(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`."""
+
+    def read(text: str) -> int:
+        if not text.lstrip("+-").isdigit() or len(text) > 12:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r}: from {low} to {high}")
+        return value
+
+    return read
 
 
 def adopt_options(parser: argparse.ArgumentParser) -> None:
@@ -60,7 +90,10 @@ def backtest_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None, help="output folder")
     parser.add_argument("--products", default="", help="comma-separated product ids (default all)")
     parser.add_argument(
-        "--warmup-hours", type=float, default=25.0, help="bars before --from that only warm up"
+        "--warmup-hours",
+        type=hours,
+        default=25.0,
+        help=f"bars before --from that only warm up (0 to {MAX_WARMUP_HOURS:g} hours)",
     )
     parser.add_argument(
         "--listed-before",
@@ -75,7 +108,10 @@ def backtest_options(parser: argparse.ArgumentParser) -> None:
         help="a walk-forward parameter search file (BT-5): candidates ranked out-of-sample",
     )
     parser.add_argument(
-        "--workers", type=int, default=0, help="--search: worker processes (0: one per core)"
+        "--workers",
+        type=whole(0, MAX_WORKERS),
+        default=0,
+        help="--search: worker processes (0: one per core)",
     )
     parser.add_argument(
         "--executor",
@@ -106,7 +142,10 @@ def check_strategy_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--products", default="", help="comma-separated product ids (default all)")
     parser.add_argument(
-        "--cuts", type=int, default=None, help="points where the data is cut (default 8)"
+        "--cuts",
+        type=whole(1, MAX_CUTS),
+        default=None,
+        help=f"points where the data is cut (default 8, at most {MAX_CUTS})",
     )
 
 

@@ -18,6 +18,7 @@ import orjson
 from trader.backtest import bar_cache
 from trader.backtest.data import DataError, Dataset, load_dataset
 from trader.backtest.search import (
+    ParamValue,
     SearchFileError,
     SearchSpec,
     Window,
@@ -31,12 +32,23 @@ from trader.backtest.search_run import Task, executor_for, run_all
 from trader.backtest.session import refuse_finer_timeframes
 from trader.backtest.tables import benchmark
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
+from trader.commands.out_folder import out_folder_problem
 from trader.config.issues import ConfigError
 from trader.config.loader import LoadedConfig, load_config
 from trader.recorded.errors import RecordedDataError
 
 EXIT_INTERRUPTED = 130
 HOUR_S = 3600
+
+
+def _candidate(search: Path, config_file: Path, params: dict[str, ParamValue]) -> LoadedConfig:
+    """The configuration with one candidate's values; a value it refuses is blamed on the
+    search file (the configuration's own files are fine without it)."""
+    try:
+        return load_config(config_file, params)
+    except ConfigError as exc:
+        issues = "; ".join(str(issue) for issue in exc.issues)
+        raise SearchFileError(f"{search}: candidate {params} is refused: {issues}") from exc
 
 
 def search_command(args: argparse.Namespace, start: int, end: int, listed_by: int | None) -> int:
@@ -50,7 +62,7 @@ def search_command(args: argparse.Namespace, start: int, end: int, listed_by: in
         refuse_finer_timeframes(base, dataset.bar_seconds)
         params = candidates(spec)
         for one in params:  # every candidate must be a valid configuration before any runs
-            refuse_finer_timeframes(load_config(config_file, one), dataset.bar_seconds)
+            refuse_finer_timeframes(_candidate(args.search, config_file, one), dataset.bar_seconds)
     except (ValueError, ConfigError, DataError, RecordedDataError, SearchFileError) as exc:
         print(f"backtest: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -67,6 +79,10 @@ def search_command(args: argparse.Namespace, start: int, end: int, listed_by: in
         return EXIT_CONFIG
     context = _context(base, dataset, start, end, warmup, listed_by)
     out = args.out or Path("data") / "backtests" / f"search-{dataset.name}-{context[:8]}"
+    problem = out_folder_problem(out, ("search.json",))
+    if problem is not None:
+        print(f"backtest: --out {out}: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
     tasks = [
         Task(
             candidate_id(one, context), one, str(config_file), str(args.data),

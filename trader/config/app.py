@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
-from trader.config.base import DAY_S, Strict
+from trader.config.base import DAY_S, MAX_MONEY, Strict
 from trader.config.hosts import host_problem, is_loopback
 from trader.core.types import Mode
 
@@ -105,8 +105,8 @@ class SimConfig(Strict):
     # replay speed factor (recorded seconds per wall second); beyond a day per second even
     # a 1-second cycle would skip a day of minutes between two decisions: surely a typo
     speed: float = Field(1.0, gt=0, le=DAY_S)
-    # money (quote units) is Decimal; no upper cap: quote currencies differ in scale
-    quote_balance: Decimal = Field(Decimal("100000"), gt=0)
+    # money (quote units) is Decimal; capped far above any currency's scale (MAX_MONEY)
+    quote_balance: Decimal = Field(Decimal("100000"), gt=0, le=MAX_MONEY)
 
     @model_validator(mode="after")
     def _replay_needs_dir(self) -> SimConfig:
@@ -118,8 +118,8 @@ class SimConfig(Strict):
 class PaperConfig(Strict):
     """X-6: the local fill model used in PAPER mode (state in `paths.paper_db_file`)."""
 
-    # money (quote units) is Decimal; no upper cap: quote currencies differ in scale
-    quote_balance: Decimal = Field(Decimal("10000"), gt=0)
+    # money (quote units) is Decimal; capped far above any currency's scale (MAX_MONEY)
+    quote_balance: Decimal = Field(Decimal("10000"), gt=0, le=MAX_MONEY)
     latency_ms: float = Field(50.0, ge=0, le=10000, description="0: fills without delay")
     depth_levels: int = Field(
         5, ge=0, le=50, description="book levels modelled beyond the touch; 0: the touch only"
@@ -167,7 +167,7 @@ class ExecutionConfig(Strict):
     reconcile_interval_s: float = Field(300.0, ge=10, le=DAY_S)
     # balance difference still counted as equal, in the currency's units; 0: exact.
     # No upper cap: what is negligible differs by currency (1 BTC vs 1 SHIB)
-    reconcile_tolerance: Decimal = Field(Decimal("0.00000001"), ge=0)
+    reconcile_tolerance: Decimal = Field(Decimal("0.00000001"), ge=0, le=MAX_MONEY)
     exit_check_interval_s: Annotated[float, Field(gt=0, le=60)] = 1.0
     # X-7: an order the venue made is in its order list within this long; a lookup this
     # long after the last send that does not show a client id proves the order absent

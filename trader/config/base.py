@@ -22,6 +22,9 @@ NUMBERS = (int, float, Decimal)
 DAY_S = 86400.0
 WEEK_S = 7 * DAY_S
 YEAR_S = 365 * DAY_S
+# the cap on an amount of money (quote units): far above any balance in any currency (a
+# quadrillion), and well inside what the 28-digit Decimal context computes with exactly
+MAX_MONEY = Decimal("1e15")
 
 
 def is_number_type(annotation: Any) -> bool:

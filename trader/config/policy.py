@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from trader.config.base import DAY_S, WEEK_S, YEAR_S, Strict
+from trader.config.base import DAY_S, MAX_MONEY, WEEK_S, YEAR_S, Strict
 
 # a regime can only tighten the caps; 0 stops entries in that regime
 RegimeMultiplier = Annotated[Decimal, Field(ge=0, le=1)]
@@ -71,10 +71,11 @@ class PolicyConfig(Strict):
     )
     # 0 would refuse every quote with a spread; 10000 bps is a spread of 100 %
     max_spread_bps: Decimal = Field(Decimal("50"), gt=0, le=10000)
-    # order sizing (money is Decimal; no upper cap: quote currencies differ in scale)
+    # order sizing (money is Decimal; capped far above any currency's scale: MAX_MONEY)
     min_notional: Decimal = Field(
         Decimal("10"),
         ge=0,
+        le=MAX_MONEY,
         description="quote units, after fees; 0: only the venue's quote_min_size applies",
     )
     sizing_liquidity: Literal["maker", "taker"] = "taker"

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from trader.exchange.interface import Venue
+from trader.recorded.errors import RecordedDataError
 from trader.recorded.ohlcv_csv import HEADER, csv_name, csv_row
 
 BARS_PER_REQUEST = 349
@@ -55,7 +56,13 @@ def read_manifest(folder: Path) -> dict[str, list[int]]:
     path = folder / MANIFEST
     if not path.is_file():
         return {}
-    return {str(k): [int(v[0]), int(v[1])] for k, v in json.loads(path.read_text()).items()}
+    try:
+        return {str(k): [int(v[0]), int(v[1])] for k, v in json.loads(path.read_text()).items()}
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+        line = exc.lineno if isinstance(exc, json.JSONDecodeError) else 1
+        raise RecordedDataError(
+            path, line, f"not a download manifest ({{file: [from, to]}}): {exc}"
+        ) from exc
 
 
 def write_atomically(path: Path, text: str) -> None:

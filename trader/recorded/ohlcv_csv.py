@@ -7,7 +7,8 @@
 kept exactly as written. Rows are in increasing time order; a bar with no trades is
 simply absent. `<granularity>` is one of `GRANULARITIES` (`BTC-USD-1h.csv`). Written by
 `trader download`, read by `trader backtest --data`. A file being written has a temporary
-name (a leading dot, `.part` suffix) and is never taken as data.
+name (a leading dot, `.part` suffix) and is never taken as data. A file is ASCII; a UTF-8
+byte-order mark before the header (spreadsheets write one) is skipped.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from trader.recorded.errors import RecordedDataError
 
 GRANULARITIES = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "6h": 21600, "1d": 86400}
 HEADER = "start,open,high,low,close,volume"
+BOM = b"\xef\xbb\xbf"
 _NAME = re.compile(r"^([A-Z0-9]+-[A-Z0-9]+)-(\d+[mhd])\.csv$")
 
 
@@ -43,9 +45,17 @@ def csv_row(candle: Candle) -> str:
     return f"{c.start},{c.open},{c.high},{c.low},{c.close},{c.volume}\n"
 
 
-def read_csv_rows(path: Path) -> tuple[list[int], list[str]]:
-    """(bar starts, `open,high,low,close,volume` texts) of one file, checked line by line."""
-    lines = path.read_text(encoding="ascii").splitlines()
+def read_csv_rows(path: Path, data: bytes | None = None) -> tuple[list[int], list[str]]:
+    """(bar starts, `open,high,low,close,volume` texts) of one file (`data`: its bytes when
+    already read), checked line by line. A UTF-8 byte-order mark before the header (what
+    spreadsheets write) is skipped; any other byte that is not ASCII is refused by row."""
+    raw = path.read_bytes() if data is None else data
+    raw = raw.removeprefix(BOM)
+    try:
+        lines = raw.decode("ascii").splitlines()
+    except UnicodeDecodeError as exc:
+        row = raw.count(b"\n", 0, exc.start) + 1
+        raise RecordedDataError(path, row, f"byte {raw[exc.start]:#x} is not ASCII") from exc
     if not lines or lines[0].strip() != HEADER:
         raise RecordedDataError(path, 1, f"header is not {HEADER!r}")
     starts: list[int] = []
