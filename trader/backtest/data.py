@@ -210,10 +210,8 @@ def _klines(path: Path, products: list[str] | None, cache: Path | None) -> Datas
         raw = read_data_file(files[pid])
         digest = print_.add(files[pid], raw)
         kept = None if cache is None else bar_cache.read_entry(cache, digest, pid, str(files[pid]))
-        if kept is None:
+        if kept is None:  # a kept entry passed `validate` before it was written
             kept = _kline_series(pid, files[pid], raw, None if cache is None else (cache, digest))
-        else:
-            kept.validate(KLINE_SECONDS)  # its price scan was done before it was kept
         series[pid] = kept
     return Dataset(
         "klines-5m",
