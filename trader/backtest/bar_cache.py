@@ -9,9 +9,9 @@ only the rows it reaches, `bars.RowTexts`), and the lowest low and close decimal
 a header with the row count and a CRC-32 of the payload. An entry that is missing,
 truncated, corrupt or of another layout is a miss: the file is parsed again and the entry
 rewritten. Only bars that passed the load checks (`BarSeries.validate`) are kept, so an
-entry read back is not checked again. Entries are written to a temporary name and renamed, so parallel search workers
-never read half an entry. A cache folder that cannot be written costs only the speed; the
-run reads the recorded file as before.
+entry read back is not checked again. Entries are written to a temporary name and renamed,
+so parallel search workers never read half an entry. A cache folder that cannot be written
+costs only the speed; the run reads the recorded file as before.
 """
 
 from __future__ import annotations
