@@ -26,8 +26,10 @@ def _assert_refused(result: subprocess.CompletedProcess[str], *words: str) -> st
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
-    last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("trader sim: error: argument ")
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr  # one line, as every command's usage error
+    last = lines[0]
+    assert last.startswith("sim: argument ")
     for word in words:
         assert word in last
     return last
