@@ -7,21 +7,17 @@ import sqlite3
 
 import pytest
 
-from tests.support.state_files import EXPECTED, UNUSABLE, make_unusable, snapshot, sound
+from tests.support.state_files import (
+    UNUSABLE,
+    assert_refused_untouched,
+    make_unusable,
+    sound,
+)
 
 
 @pytest.mark.parametrize("kind", UNUSABLE)
 def test_ops4_resume_refuses_an_unusable_state_file_with_exit_5(daemon_dir, kind):
-    state = daemon_dir.data / "trader.db"
-    make_unusable(state, kind)
-    before = snapshot(daemon_dir.data)
-    result = daemon_dir.cli("resume", "--note", "x")
-    assert result.returncode == 5, result.stderr
-    assert "Traceback" not in result.stderr and result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("resume refused: ")
-    assert EXPECTED[kind] in lines[0] and str(state) in lines[0]
-    assert snapshot(daemon_dir.data) == before  # left exactly as found, nothing added
+    assert_refused_untouched(daemon_dir, kind, ("resume", "--note", "x"), "resume refused: ")
 
 
 def test_ops4_resume_after_a_truncation_leaves_the_start_refused(daemon_dir):

@@ -8,21 +8,18 @@ import sqlite3
 
 import pytest
 
-from tests.support.state_files import EXPECTED, UNUSABLE, make_unusable, snapshot, sound
+from tests.support.state_files import (
+    UNUSABLE,
+    assert_refused_untouched,
+    sound,
+)
 
 
 @pytest.mark.parametrize("kind", UNUSABLE)
 def test_r3_reset_refuses_an_unusable_state_file_with_exit_5(daemon_dir, kind):
-    state = daemon_dir.data / "trader.db"
-    make_unusable(state, kind)
-    before = snapshot(daemon_dir.data)
-    result = daemon_dir.cli("reset-high-water-mark", "--note", "x")
-    assert result.returncode == 5, result.stderr
-    assert "Traceback" not in result.stderr and result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("reset refused: ")
-    assert EXPECTED[kind] in lines[0] and str(state) in lines[0]
-    assert snapshot(daemon_dir.data) == before
+    assert_refused_untouched(
+        daemon_dir, kind, ("reset-high-water-mark", "--note", "x"), "reset refused: "
+    )
 
 
 def test_r3_reset_without_a_note_is_audited_without_one(daemon_dir):

@@ -4,22 +4,13 @@ the value, exit 2, no traceback, nothing written."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.support.sim_cli import run_sim
 
-
-def _sim(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "trader", "sim", *args],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+_sim = run_sim
 
 
 def _assert_refused(result: subprocess.CompletedProcess[str], *words: str) -> str:

@@ -6,20 +6,11 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import REPO_ROOT
+from tests.support.sim_cli import run_sim
 
-
-def _sim(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "trader", "sim", *args],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+_sim = run_sim
 
 
 def _one_line(result: subprocess.CompletedProcess[str], code: int) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -99,3 +100,21 @@ EXPECTED = {
 def snapshot(directory: Path) -> dict[str, bytes]:
     """Every file in `directory` with its bytes (to prove nothing was created or changed)."""
     return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
+
+
+def assert_refused_untouched(
+    daemon_dir: Any, kind: str, args: tuple[str, ...], prefix: str, code: int = 5
+) -> None:
+    """`trader ARGS` on a state file made unusable as `kind`: exit `code`, exactly one
+    stderr line starting `prefix` that names the file and its problem, no traceback, and the
+    data directory left exactly as found."""
+    state = daemon_dir.data / "trader.db"
+    make_unusable(state, kind)
+    before = snapshot(daemon_dir.data)
+    result = daemon_dir.cli(*args)
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(prefix), result.stderr
+    assert EXPECTED[kind] in lines[0] and str(state) in lines[0]
+    assert snapshot(daemon_dir.data) == before  # nothing added, nothing changed
