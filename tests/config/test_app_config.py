@@ -190,6 +190,39 @@ def test_cfg2_credentials_from_env_and_key_file(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b'{"name": "\xff", "privateKey": "x"}', "not UTF-8 text"),
+        (b"\xfe\xff\x00{", "not UTF-8 text"),
+        (b"{" + b" " * (70 * 1024) + b"}", "larger than"),
+    ],
+)
+def test_cfg2_a_key_file_that_is_not_a_key_file_is_one_line_exit_2(
+    daemon_dir, tmp_path, content, expected
+):
+    """Bytes that are not UTF-8, or more than a key file ever holds (a device that never
+    ends is read no further): the credentials error, one line, exit 2, for every variable
+    that names a file."""
+    key_file = tmp_path / "key.json"
+    key_file.write_bytes(content)
+    for env in (
+        {"CB_API_KEY_FILE": str(key_file)},
+        {"CB_API_KEY_NAME": "n", "CB_API_PRIVATE_KEY_FILE": str(key_file)},
+    ):
+        with pytest.raises(CredentialsError, match=expected):
+            load_credentials(env)
+    daemon_dir.write_app({"exchange": {"venue": "coinbase"}})
+    result = daemon_dir.cli("run", env={"CB_API_KEY_FILE": str(key_file)})
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert len(result.stderr.splitlines()) == 1 and expected in result.stderr
+
+
+def test_cfg2_an_endless_key_file_is_read_no_further():
+    with pytest.raises(CredentialsError, match="larger than"):
+        load_credentials({"CB_API_KEY_NAME": "n", "CB_API_PRIVATE_KEY_FILE": "/dev/zero"})
+
+
+@pytest.mark.parametrize(
     "key",
     [
         FAKE_PEM,

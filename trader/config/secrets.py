@@ -36,11 +36,25 @@ class Credentials:
         return [self.private_key, *lines]
 
 
+MAX_KEY_FILE_BYTES = 64 * 1024  # a key file is a few hundred bytes; never read an endless one
+
+
 def _read_key_file(path: Path, variable: str) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_KEY_FILE_BYTES + 1)
     except OSError as exc:
         raise CredentialsError(f"{variable}={path}: cannot read ({exc.strerror})") from exc
+    if len(raw) > MAX_KEY_FILE_BYTES:
+        raise CredentialsError(
+            f"{variable}={path}: larger than {MAX_KEY_FILE_BYTES} bytes, not a key file"
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CredentialsError(
+            f"{variable}={path}: not UTF-8 text (byte {exc.start}), not a key file"
+        ) from exc
 
 
 def _from_json_key_file(path: Path) -> Credentials:
