@@ -21,6 +21,7 @@ from trader.commands.options import (
     backtest_options,
     check_strategy_options,
     download_options,
+    operator_text,
     sim_options,
 )
 
@@ -60,13 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     kill = sub.add_parser("kill", help="engage the kill switch (creates the kill-switch file)")
     _add_config(kill)
-    kill.add_argument("--reason", default="operator", help="text kept as the halt's detail")
+    kill.add_argument(
+        "--reason", type=operator_text, default="operator", help="text kept as the halt's detail"
+    )
 
     resume = sub.add_parser(
         "resume", help="leave HALTED (refused while the kill-switch file exists)"
     )
     _add_config(resume)
-    resume.add_argument("--note", default=None, help="text kept in the audit trail")
+    resume.add_argument(
+        "--note", type=operator_text, default=None, help="text kept in the audit trail"
+    )
 
     doctor = sub.add_parser("doctor", help="check config, lock, disk, keys, clock")
     _add_config(doctor)
@@ -85,7 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
         "reset-high-water-mark", help="clear the high-water mark (audited); the next cycle sets it"
     )
     _add_config(reset)
-    reset.add_argument("--note", default=None, help="why (kept in the audit trail)")
+    reset.add_argument(
+        "--note", type=operator_text, default=None, help="why (kept in the audit trail)"
+    )
 
     new = sub.add_parser(
         "new-strategy", help="write a starting strategy file and its (disabled) registry entry"

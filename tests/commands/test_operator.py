@@ -47,3 +47,27 @@ def test_ops4_resume_leaves_halted_on_a_sound_state_file(daemon_dir):
     with sqlite3.connect(state) as conn:
         assert conn.execute("SELECT trading_state FROM risk_state").fetchone()[0] == "ACTIVE"
     conn.close()
+
+
+def test_ops4_a_note_with_bytes_that_are_not_utf8_is_kept_readable(daemon_dir):
+    """A note from a shell that passed bytes which are not UTF-8 (`$'\\xff'`): the resume
+    goes through and the audit keeps the text with U+FFFD in their place."""
+    state = daemon_dir.data / "trader.db"
+    sound(state)
+    with sqlite3.connect(state) as conn:
+        conn.execute("UPDATE risk_state SET trading_state = 'HALTED', halt_reason = 'manual'")
+    conn.close()
+    result = daemon_dir.cli("resume", "--note", "checked \udcff by hand")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    with sqlite3.connect(state) as conn:
+        assert conn.execute("SELECT trading_state FROM risk_state").fetchone()[0] == "ACTIVE"
+        payloads = [row[0] for row in conn.execute("SELECT payload FROM audit_events")]
+    conn.close()
+    assert any("checked \ufffd by hand" in p for p in payloads), payloads
+
+
+def test_ops4_kill_with_a_reason_that_is_not_utf8_engages(daemon_dir):
+    result = daemon_dir.cli("kill", "--reason", "disk \udcfe\udcff\nfull")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert daemon_dir.kill_switch.read_text(encoding="utf-8").startswith("disk \ufffd\ufffd\nfull")
+    assert sorted(p.name for p in daemon_dir.data.iterdir()) == ["KILL_SWITCH"]  # no temp left

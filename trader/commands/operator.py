@@ -4,6 +4,7 @@ the file and the database are the interface, and the daemon notices within a sec
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import os
 import signal
@@ -41,12 +42,14 @@ def _write_switch(path: Path, reason: str) -> None:
     """Create the file atomically; nothing is left behind when that fails (a directory at
     the path, a read-only or full disk)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, encoding="utf-8") as tmp:
-        tmp.write(reason + "\n")
+    handle, name = tempfile.mkstemp(dir=path.parent)
     try:
-        os.replace(tmp.name, path)
-    except OSError:
-        os.unlink(tmp.name)
+        with open(handle, "w", encoding="utf-8") as tmp:  # a full disk fails write or close
+            tmp.write(reason + "\n")
+        os.replace(name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
         raise
 
 

@@ -42,6 +42,13 @@ def whole(low: int, high: int) -> Callable[[str], int]:
     return read
 
 
+def operator_text(text: str) -> str:
+    """An operator's `--reason` / `--note` (argparse type): bytes of the command line that
+    are not UTF-8 (kept by Python as lone surrogates, which no file or log can hold) become
+    U+FFFD, so the text is always written — a kill switch is never refused for its reason."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def adopt_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--since",
