@@ -115,6 +115,19 @@ def test_ops3_sighup_reloads_a_valid_config_and_keeps_the_old_on_error(daemon_di
     assert daemon.stop() == 0
 
 
+def test_ops3_sigusr2_is_logged_and_ignored_never_the_default_exit(daemon_dir):
+    """SIGUSR2 means nothing to the daemon; its default action would end the process at
+    once, open orders left at the venue. It is logged, the daemon stays ready and stops
+    cleanly afterwards."""
+    daemon = daemon_dir.start()
+    daemon.wait_started()
+    daemon.signal(signal.SIGUSR2)
+    wait_for(lambda: any(e.get("event") == "signal_ignored" for e in daemon.events()), 5)
+    assert daemon.proc.poll() is None
+    wait_for(lambda: daemon.get("/readyz")[0] == 200, timeout=30)
+    assert daemon.stop() == 0
+
+
 def test_st2_kill9_then_restart_works_and_aborts_the_open_cycle(daemon_dir):
     daemon = daemon_dir.start()
     daemon.wait_started()

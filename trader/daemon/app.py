@@ -209,6 +209,11 @@ class Daemon:
             loop.add_signal_handler(sig, self._on_stop_signal, sig)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
         loop.add_signal_handler(signal.SIGUSR1, self._on_kill_signal)
+        # no meaning here: logged, never the default action (ending the process at once,
+        # without cancelling open orders)
+        loop.add_signal_handler(
+            signal.SIGUSR2, lambda: log.warning("signal_ignored", signal="SIGUSR2")
+        )
 
     def _on_kill_signal(self) -> None:
         """OPS-4 without the file (`trader kill` on a read-only data directory)."""
