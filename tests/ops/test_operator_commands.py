@@ -46,6 +46,25 @@ def test_x5_reconcile_command_against_the_venue_reports_foreign_orders(daemon_di
         venue.stop()
 
 
+def test_x5_reconcile_with_a_key_the_venue_refuses_is_one_line_exit_1(daemon_dir, tmp_path):
+    """A well-formed key the venue does not know (HTTP 401): one line naming the venue's
+    answer, exit 1, no traceback."""
+    venue = start_venue(tmp_path, seed=4, products=2)
+    try:
+        daemon_dir.write_app({"exchange": venue.exchange_section()})
+        known = json.loads(venue.key_file.read_text())
+        stranger = tmp_path / "stranger.json"
+        stranger.write_text(json.dumps({**known, "name": "organizations/o/apiKeys/unknown"}))
+        stranger.chmod(0o600)
+        result = daemon_dir.cli("reconcile", env={"CB_API_KEY_FILE": str(stranger)})
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("reconcile failed: the venue answered")
+        assert "401" in lines[0]
+    finally:
+        venue.stop()
+
+
 def test_x5_reconcile_command_refuses_for_the_embedded_venue(daemon_dir):
     result = daemon_dir.cli("reconcile")
     assert result.returncode == 4 and "embedded venue" in result.stderr

@@ -27,6 +27,7 @@ from trader.commands.status import collect
 from trader.config.loader import LoadedConfig
 from trader.core.clock import wall_clock
 from trader.core.types import Mode
+from trader.exchange.errors import ExchangeError
 from trader.ops.pidlock import lock_is_held
 from trader.state.identity import StateFileError
 
@@ -63,6 +64,9 @@ def reconcile_command(args: argparse.Namespace) -> int:
     except StateFileError as exc:
         print(f"reconcile refused: {exc}", file=sys.stderr)
         return EXIT_STATE
+    except ExchangeError as exc:  # a key the venue refuses, the venue down: nothing changed
+        print(f"reconcile failed: the venue answered: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     print(orjson.dumps({"source": "venue", "report": report}, option=orjson.OPT_INDENT_2).decode())
     return EXIT_OK if report["ok"] else EXIT_FAILURE
 
