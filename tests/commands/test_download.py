@@ -227,3 +227,20 @@ def test_bt6_download_from_an_unreachable_venue_exits_with_one_line(tmp_path: Pa
     assert done.returncode == EXIT_FAILURE
     assert done.stderr.count("\n") == 1 and "unavailable" in done.stderr
     assert not (tmp_path / "home" / "data" / "download").exists()  # no empty folder left
+
+
+@pytest.mark.parametrize("where", ["a file", "under a file", "/proc"])
+def test_bt6_download_into_an_unusable_out_exits_2_with_one_line(
+    home: DaemonDir, tmp_path: Path, where: str
+) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("keep me\n")
+    out = {"a file": blocker, "under a file": blocker / "sub", "/proc": Path("/proc/nope")}[where]
+    done = home.cli(
+        "download", "--products", "BTC-USD", "--from", "2024-01-01", "--to", "2024-01-02",
+        "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == EXIT_CONFIG, done.stderr
+    assert done.stderr.count("\n") == 1 and "--out" in done.stderr and not done.stdout
+    assert "Traceback" not in done.stderr
+    assert blocker.read_text() == "keep me\n"

@@ -24,6 +24,7 @@ import structlog
 from trader.backtest.progress import Progress
 from trader.commands.backtest import config_path, parse_time
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
+from trader.commands.out_folder import out_folder_problem
 from trader.config.issues import ConfigError
 from trader.config.loader import LoadedConfig, load_config
 from trader.core.clock import wall_clock
@@ -70,8 +71,11 @@ def download_command(args: argparse.Namespace) -> int:
         print(f"download: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     made = not plan.out.exists()
+    problem = out_folder_problem(plan.out, ())
+    if problem is not None:
+        print(f"download: --out {plan.out}: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
     try:
-        plan.out.mkdir(parents=True, exist_ok=True)
         outcomes = asyncio.run(_download(loaded, plan))
     except (ExchangeError, OSError, ValueError) as exc:
         print(f"download: {_one_line(exc)}", file=sys.stderr)
