@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import NoReturn
 
 from trader import __version__
+from trader.commands.arg_types import operator_text
 from trader.commands.exit_codes import EXIT_FAILURE
 from trader.commands.options import (
     adopt_options,
     backtest_options,
     check_strategy_options,
     download_options,
-    operator_text,
     sim_options,
 )
 

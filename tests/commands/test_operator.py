@@ -4,6 +4,7 @@ unusable file is refused with exit 5 and one line, and nothing is created or cha
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -35,12 +36,17 @@ def test_ops4_resume_without_a_state_file_creates_none(daemon_dir):
     assert not (daemon_dir.data / "trader.db").exists()
 
 
-def test_ops4_resume_leaves_halted_on_a_sound_state_file(daemon_dir):
-    state = daemon_dir.data / "trader.db"
+def _halted(state: Path) -> Path:
+    """A sound state file whose trading state an operator halted."""
     sound(state)
     with sqlite3.connect(state) as conn:
         conn.execute("UPDATE risk_state SET trading_state = 'HALTED', halt_reason = 'manual'")
     conn.close()
+    return state
+
+
+def test_ops4_resume_leaves_halted_on_a_sound_state_file(daemon_dir):
+    state = _halted(daemon_dir.data / "trader.db")
     result = daemon_dir.cli("resume", "--note", "checked")
     assert result.returncode == 0, result.stderr
     assert "HALTED (manual) -> ACTIVE" in result.stdout
@@ -52,11 +58,7 @@ def test_ops4_resume_leaves_halted_on_a_sound_state_file(daemon_dir):
 def test_ops4_a_note_with_bytes_that_are_not_utf8_is_kept_readable(daemon_dir):
     """A note from a shell that passed bytes which are not UTF-8 (`$'\\xff'`): the resume
     goes through and the audit keeps the text with U+FFFD in their place."""
-    state = daemon_dir.data / "trader.db"
-    sound(state)
-    with sqlite3.connect(state) as conn:
-        conn.execute("UPDATE risk_state SET trading_state = 'HALTED', halt_reason = 'manual'")
-    conn.close()
+    state = _halted(daemon_dir.data / "trader.db")
     result = daemon_dir.cli("resume", "--note", "checked \udcff by hand")
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     with sqlite3.connect(state) as conn:

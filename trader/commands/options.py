@@ -4,10 +4,9 @@ command line (every `trader` call) imports nothing but argparse."""
 from __future__ import annotations
 
 import argparse
-import math
-from collections.abc import Callable
 from pathlib import Path
 
+from trader.commands.arg_types import number, whole
 from trader.sim import args as sim_args
 from trader.sim.contract import MARKETS
 
@@ -17,36 +16,7 @@ MAX_WORKERS = 1024
 MAX_CUTS = 1000
 
 
-def hours(text: str) -> float:
-    """`--warmup-hours`: a finite number of hours from 0 to a year (argparse type)."""
-    try:
-        value = float(text) if "_" not in text else math.nan  # float takes 1_0: not hours
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of hours: {text!r}") from None
-    if not (math.isfinite(value) and 0 <= value <= MAX_WARMUP_HOURS):
-        raise argparse.ArgumentTypeError(f"{text!r}: hours from 0 to {MAX_WARMUP_HOURS:g}")
-    return value
-
-
-def whole(low: int, high: int) -> Callable[[str], int]:
-    """An argparse type: a whole number from `low` to `high`."""
-
-    def read(text: str) -> int:
-        if not text.lstrip("+-").isdigit() or len(text) > 12:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
-        value = int(text)
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{text!r}: from {low} to {high}")
-        return value
-
-    return read
-
-
-def operator_text(text: str) -> str:
-    """An operator's `--reason` / `--note` (argparse type): bytes of the command line that
-    are not UTF-8 (kept by Python as lone surrogates, which no file or log can hold) become
-    U+FFFD, so the text is always written — a kill switch is never refused for its reason."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+hours = number(0.0, MAX_WARMUP_HOURS, unit=" hours")  # `--warmup-hours`
 
 
 def adopt_options(parser: argparse.ArgumentParser) -> None:
@@ -176,7 +146,7 @@ def sim_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--speed",
-        type=sim_args.positive_float(sim_args.MAX_SPEED),
+        type=sim_args.speed,
         default=60.0,
         help="replay speed factor (above 0)",
     )
@@ -193,7 +163,7 @@ def sim_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--trades-per-minute",
-        type=sim_args.positive_float(sim_args.MAX_TRADES_PER_MINUTE),
+        type=sim_args.trades_per_minute,
         default=None,
         help="synthetic market: trades per product per minute (above 0; default 20)",
     )

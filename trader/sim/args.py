@@ -5,10 +5,10 @@ building the command line stays cheap."""
 from __future__ import annotations
 
 import argparse
-import math
 import os
-from collections.abc import Callable
 from pathlib import Path
+
+from trader.commands.arg_types import number, whole
 
 KEY_FILE_NAME = "cdp_api_key.json"  # trader.sim.server.credentials.KEY_FILE_NAME
 MAX_PRODUCTS = 1000
@@ -24,43 +24,12 @@ def host(text: str) -> str:
     return text
 
 
-def port(text: str) -> int:
-    """A TCP port, 0 (any free port) to 65535."""
-    value = _integer(text)
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be 0..65535 (0 = any free port), got {text}")
-    return value
-
-
-def products(text: str) -> int:
-    value = _integer(text)
-    if not 1 <= value <= MAX_PRODUCTS:
-        raise argparse.ArgumentTypeError(f"must be 1..{MAX_PRODUCTS}, got {text}")
-    return value
-
-
-def seed(text: str) -> int:
-    return _integer(text)
-
-
-def positive_float(upper: float) -> Callable[[str], float]:
-    """A finite number above 0 and at most `upper` (NaN and infinities refused)."""
-
-    def parse(text: str) -> float:
-        value = _finite(text)
-        if not 0 < value <= upper:
-            raise argparse.ArgumentTypeError(f"must be above 0 and at most {upper:g}, got {text}")
-        return value
-
-    return parse
-
-
-def tick(text: str) -> float:
-    low, high = TICK_RANGE_S
-    value = _finite(text)
-    if not low <= value <= high:
-        raise argparse.ArgumentTypeError(f"must be {low:g}..{high:g} seconds, got {text}")
-    return value
+port = whole(0, 65535)  # 0: any free port
+products = whole(1, MAX_PRODUCTS)
+seed = whole(-(2**63), 2**63 - 1)
+speed = number(0.0, MAX_SPEED, above=True)
+trades_per_minute = number(0.0, MAX_TRADES_PER_MINUTE, above=True)
+tick = number(*TICK_RANGE_S, unit=" seconds")
 
 
 def replay_dir(text: str) -> Path:
@@ -85,20 +54,3 @@ def credentials_dir(text: str) -> Path:
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         raise argparse.ArgumentTypeError(f"{text!r} cannot be written ({existing} is not writable)")
     return path
-
-
-def _integer(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-
-
-def _finite(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
-    return value
