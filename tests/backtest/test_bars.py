@@ -208,3 +208,21 @@ def test_bt1_prices_written_alike_stay_as_written(texts: list[str]):
         candle = bars.candle(index)
         built = (candle.open, candle.high, candle.low, candle.close, candle.volume)
         assert [str(x) for x in built] == [str(D(x)) for x in row]
+
+
+@given(st.data())
+def test_perf4_a_close_alone_is_the_candles_close(data: st.DataObject):
+    """`close(i)` (the report's benchmark and closing marks) is the very Decimal
+    `candle(i).close` gives — digits and exponent — for closes written any way."""
+    value = data.draw(st.decimals(min_value=D("1e-8"), max_value=D("1e9"), places=None))
+    close = data.draw(st.sampled_from([str(value), f"{value:f}", f"{value:E}"]))
+    high, low = max(D(close), D(1)), min(D(close), D(1))
+    bars = series(f"1,{high},{low},{close},5")
+    candle_close = bars.candle(0).close
+    assert bars.close(0) == candle_close and str(bars.close(0)) == str(candle_close)
+
+
+@pytest.mark.parametrize("text", ["1,1,1,x,1", "1,1,1,1", "1,1,1,NaN,1", "1,1,1,0,1", "1,1,1,-1,1"])
+def test_bt1_a_close_alone_refuses_what_the_candle_refuses(text: str):
+    with pytest.raises(RecordedDataError, match=r":1:"):
+        series(text).close(0)

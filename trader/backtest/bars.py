@@ -219,6 +219,22 @@ class BarSeries:
             raise self._error(index, problem)
         return Candle(self.product_id, self.starts[index], o, h, lo, c, v)
 
+    def close(self, index: int) -> Decimal:
+        """The close of the bar at `index`, exactly as `candle(index).close` (the same text to
+        the same Decimal) without the rest of the bar: for bars the run has already read
+        through `candle`, which checked them (the report's benchmark and closing marks)."""
+        text = self._texts.row(index)
+        fields = text.split(",")
+        if len(fields) != 5:
+            raise self._error(index, f"not five numbers: {text!r}")
+        try:
+            close = Decimal(fields[3])
+        except (InvalidOperation, ValueError) as exc:
+            raise self._error(index, f"not five numbers: {text!r}") from exc
+        if not close.is_finite() or close <= 0:
+            raise self._error(index, f"not a positive close: {text!r}")
+        return close
+
     def _numbers(self, index: int, text: str) -> list[Decimal]:
         """The row's numbers (`text`: the row at `index`) as exact Decimals."""
         decimal = Decimal  # one lookup of the module's name per row, not one per number

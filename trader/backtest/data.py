@@ -70,7 +70,7 @@ class Dataset:
         for pid, bars in sorted(self.series.items()):
             low, high = bisect.bisect_left(bars.starts, start), bisect.bisect_left(bars.starts, end)
             if high > low:
-                out[pid] = (bars.candle(low).close, bars.candle(high - 1).close)
+                out[pid] = (bars.close(low), bars.close(high - 1))
         return out
 
     def basket(self, start: int, times: Sequence[int]) -> list[tuple[int, Decimal]]:
@@ -81,7 +81,7 @@ class Dataset:
         for pid, bars in sorted(self.series.items()):
             row = bisect.bisect_left(bars.starts, start)
             if row < len(bars):
-                firsts[pid] = (row, bars.candle(row).close)
+                firsts[pid] = (row, bars.close(row))
         out: list[tuple[int, Decimal]] = []
         for t in times:
             factors = []
@@ -89,7 +89,7 @@ class Dataset:
                 bars = self.series[pid]
                 row = bisect.bisect_right(bars.starts, t - self.bar_seconds) - 1
                 if row >= first_row and first_close > 0:
-                    factors.append(bars.candle(row).close / first_close)
+                    factors.append(bars.close(row) / first_close)
             if factors:
                 out.append((t, sum(factors, Decimal(0)) / len(factors)))
         return out

@@ -150,11 +150,15 @@ def exposure(log: StepLog, universe: UniverseConfig, steps: int) -> dict[str, An
     """Max and time-average of the marked position value, by product and by cluster."""
     by_product: dict[str, list[Decimal]] = {}
     by_cluster: dict[str, list[Decimal]] = {}
+    names_of: dict[str, tuple[str, ...]] = {}  # a product's clusters, looked up once
     for _time, values in log.exposure:
         clusters: dict[str, Decimal] = {}
         for pid, value in values.items():
             by_product.setdefault(pid, []).append(value)
-            for name in clusters_of(pid, pid.split("-")[0], universe):
+            names = names_of.get(pid)
+            if names is None:
+                names = names_of[pid] = clusters_of(pid, pid.split("-")[0], universe)
+            for name in names:
                 clusters[name] = clusters.get(name, ZERO) + value
         for name, value in clusters.items():
             by_cluster.setdefault(name, []).append(value)
