@@ -9,6 +9,7 @@ import time
 from decimal import Decimal
 
 import orjson
+import pytest
 import yaml
 
 from tests.support.daemon import wait_for
@@ -92,6 +93,93 @@ def test_ops3_sigint_also_stops_cleanly(daemon_dir):
     daemon.wait_started()
     daemon.signal(signal.SIGINT)
     assert daemon.wait(timeout=10) == 0
+
+
+def _handler_in_place(home, daemon):
+    """The earliest moment `trader run` can hear a signal (its first line)."""
+    wait_for(lambda: daemon.catches(signal.SIGTERM), timeout=10, interval=0.001)
+
+
+def _a_moment_later(seconds):
+    def moment(home, daemon):
+        _handler_in_place(home, daemon)
+        time.sleep(seconds)
+
+    return moment
+
+
+HOLD_WHILE_READ = """
+import pathlib as _path, time as _time
+if _path.Path("hold").exists():  # a test holds the start here, its configuration half read
+    _path.Path("held").touch()
+    while not _path.Path("go").exists():
+        _time.sleep(0.01)
+"""
+
+
+def _configuration_being_read(home, daemon):
+    """A strategy file of the configuration takes its time to import (waits for `go`)."""
+    wait_for(lambda: (home.root / "held").exists(), timeout=20, interval=0.005)
+    assert not home.data.exists()  # the lock comes after the configuration
+
+
+def _lock_taken(home, daemon):
+    # the PID the lock's holder writes: read, never probed (a probe would take the lock)
+    pid_file = home.data / "trader.pid"
+    wait_for(lambda: read_holder(pid_file) == daemon.proc.pid, timeout=20, interval=0.001)
+
+
+def _state_file_opened(home, daemon):
+    wait_for(lambda: (home.data / "trader.db").exists(), timeout=20, interval=0.001)
+
+
+def _ready(home, daemon):
+    daemon.wait_started()
+
+
+START_UP = {
+    "handler_in_place": _handler_in_place,
+    "50ms_later": _a_moment_later(0.05),
+    "300ms_later": _a_moment_later(0.3),
+    "configuration_being_read": _configuration_being_read,
+    "lock_taken": _lock_taken,
+    "state_file_opened": _state_file_opened,
+    "ready": _ready,
+}
+
+
+@pytest.mark.parametrize(
+    ("moment", "sig"),
+    [(m, signal.SIGTERM) for m in START_UP]
+    + [(m, signal.SIGINT) for m in ("configuration_being_read", "lock_taken")],
+)
+def test_ops3_a_stop_signal_at_any_moment_of_the_start_exits_0(daemon_dir, moment, sig):
+    """From `trader run`'s first line on, whatever step the start is at (imports, the
+    configuration, the lock, the state file, the listener), SIGTERM or SIGINT gives the same
+    end: exit 0, one `daemon_stopped` line — `during: start-up` exactly when the daemon had
+    not said `daemon_started` — the lock free and the state file sound."""
+    held = moment == "configuration_being_read"
+    if held:
+        with (daemon_dir.root / "config/strategies/trend_following.py").open("a") as plugin:
+            plugin.write(HOLD_WHILE_READ)
+        (daemon_dir.root / "hold").touch()
+    daemon = daemon_dir.start()
+    START_UP[moment](daemon_dir, daemon)
+    daemon.signal(sig)
+    (daemon_dir.root / "go").touch()
+    assert daemon.wait(timeout=15) == 0, daemon.output()
+    assert all(line.startswith("{") for line in daemon.output().splitlines()), daemon.output()
+    events = daemon.events()
+    stopped = [e for e in events if e["event"] == "daemon_stopped"]
+    assert len(stopped) == 1 and stopped[0]["exit_code"] == 0, events
+    started = any(e["event"] == "daemon_started" for e in events)
+    assert (stopped[0].get("during") == "start-up") is not started, events
+    assert not lock_is_held(daemon_dir.data / "trader.pid")
+    assert not (held and daemon_dir.data.exists())  # stopped before the lock: nothing made
+    if (daemon_dir.data / "trader.db").exists():
+        assert daemon_dir.cli("status").returncode == 0
+    leftovers = [p.name for p in daemon_dir.root.rglob("*.tmp")]
+    assert leftovers == []
 
 
 def test_ops3_sighup_reloads_a_valid_config_and_keeps_the_old_on_error(daemon_dir):
