@@ -70,7 +70,7 @@ def _run_locked(
         if early.requested:
             _log_stopped(early)
             return EXIT_OK
-        daemon = Daemon(loaded, credentials=credentials, early_stop=early)
+        daemon = Daemon(loaded, credentials=credentials, early_stop=early, pid_lock=lock)
         return asyncio.run(daemon.run())
     except SystemExit:  # raised by code the daemon ran: a failure, exit as it logged
         return (daemon.exit_code if daemon is not None else 0) or EXIT_FAILURE

@@ -38,6 +38,7 @@ from trader.ops.http import ListenerError, OpsServer
 from trader.ops.lifecycle import DAEMON, OnFailure, Supervisor
 from trader.ops.looplag import LoopLagMonitor
 from trader.ops.metrics import Metrics
+from trader.ops.pidlock import PidLock
 from trader.ops.sdnotify import SystemdNotifier
 from trader.ops.tasks import run_step
 from trader.sim.venue import SimVenue
@@ -57,8 +58,10 @@ class Daemon:
         notifier: SystemdNotifier | None = None,
         credentials: Credentials | None = None,
         early_stop: EarlyStop | None = None,
+        pid_lock: PidLock | None = None,
     ) -> None:
-        """`early_stop`: the stop signals heard before the event loop ran (commands/run.py)."""
+        """`early_stop`: the stop signals heard before the event loop ran (commands/run.py);
+        `pid_lock`: the lock held for this process, where the bound metrics port is noted."""
         self.loaded = loaded
         self.credentials = credentials
         self.trading: TradingRuntime | None = None
@@ -70,6 +73,7 @@ class Daemon:
         self.lag = LoopLagMonitor(self.metrics)
         self._stop = asyncio.Event()
         self._early_stop = early_stop
+        self._pid_lock = pid_lock
         self._started = False  # `daemon_started` logged: a stop from now on is no start-up's
         self._aborted = 0  # cycles a previous process left RUNNING, closed at start
         self._port: int | None = None  # the metrics port bound
@@ -197,9 +201,16 @@ class Daemon:
         await watcher.check()
 
     async def _open_listener(self) -> None:
+        """The operator's HTTP listener; its port (the one the OS chose for port 0) is
+        noted beside the PID lock, where `trader status` looks for it."""
         metrics = self.loaded.app.metrics
         self._http = OpsServer(self.metrics, self.status, self.health, self.readiness)
         self._port = await self._http.start(metrics.host, metrics.port)
+        if self._pid_lock is not None:
+            try:
+                await asyncio.to_thread(self._pid_lock.note_port, self._port)
+            except OSError as exc:  # `trader status` then reads the state file instead
+                log.warning("metrics_port_not_noted", error=str(exc)[:300])
 
     async def _announce_adoption(self, db: Database) -> None:
         """ST-3: a LIVE state that needs adoption sends nothing until `trader adopt`; PAPER
