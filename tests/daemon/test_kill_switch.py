@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.support.daemon import wait_for
 
 
@@ -96,12 +98,12 @@ def test_ops4_auto_resume_when_configured(daemon_dir):
     assert daemon.stop() == 0
 
 
-def _unwritable_switch(daemon_dir) -> None:
+def _unwritable_switch(daemon_dir, setting: str = "blocked/KILL_SWITCH") -> None:
     """A kill-switch path whose directory cannot be created (a file sits where it would
     go): `trader kill` cannot write it, even as root, like a read-only data directory."""
     daemon_dir.data.mkdir(exist_ok=True)
     (daemon_dir.data / "blocked").write_text("not a directory\n")
-    daemon_dir.write_app({"paths": {"kill_switch_file": "blocked/KILL_SWITCH"}})
+    daemon_dir.write_app({"paths": {"kill_switch_file": setting}})
 
 
 def test_ops4_kill_without_a_writable_file_signals_the_running_daemon(daemon_dir):
@@ -120,13 +122,26 @@ def test_ops4_kill_without_a_writable_file_signals_the_running_daemon(daemon_dir
     assert daemon.stop() == 0
 
 
-def test_ops4_kill_without_a_writable_file_or_a_daemon_says_exactly_why(daemon_dir):
-    _unwritable_switch(daemon_dir)
+@pytest.mark.parametrize(
+    "setting", ["blocked/KILL_SWITCH", "blocked/deeper/KILL_SWITCH", "blocked/a/b/KILL_SWITCH"]
+)
+def test_ops4_kill_without_a_writable_file_or_a_daemon_says_exactly_why(daemon_dir, setting):
+    """A file where the kill-switch file's folder (or one above it) must be: the line names
+    the setting, the path and that file - not the OS's "File exists" / "Not a directory"."""
+    _unwritable_switch(daemon_dir, setting)
     killed = daemon_dir.cli("kill")
     assert killed.returncode == 1
     lines = killed.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("kill switch NOT engaged: cannot create")
-    assert "no daemon holds" in lines[0]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(
+        "kill switch NOT engaged: cannot create the kill-switch file (paths.kill_switch_file) "
+        f"{daemon_dir.data / setting}: its folder {daemon_dir.data / 'blocked'} is a file, "
+        "not a directory; no daemon holds"
+    ), lines[0]
+    doctor = daemon_dir.cli("doctor")
+    line = next(line for line in doctor.stdout.splitlines() if "kill_switch" in line)
+    assert line.startswith("WARN") and "can never be created" in line, line
+    assert f"its folder {daemon_dir.data / 'blocked'} is a file" in line
 
 
 def test_ops4_a_directory_at_the_kill_switch_path_engages_it(daemon_dir):
