@@ -13,6 +13,8 @@ import pytest
 import yaml
 
 from tests.support.daemon import wait_for
+from trader.config.loader import load_config
+from trader.ops.gates import CONFIRM_ENV, live_gate_problems
 from trader.ops.pidlock import lock_is_held, read_holder
 
 ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -71,6 +73,39 @@ def test_ops2_confirm_live_flag_counts_as_confirmation(daemon_dir):
     assert result.returncode == 4
     assert "TRADER_CONFIRM_LIVE" not in result.stderr
     assert "no API credentials" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("yes", "'yes'"),
+        ("true", "'true'"),
+        ("0", "'0'"),
+        (" 1", "' 1'"),
+        ("1\n", "'1\\n'"),
+        ("\x1b[31m1", "'\\x1b[31m1'"),
+        ("\u2028", "'\\u2028'"),
+        ("y" * 300, f"'{'y' * 40}…'"),
+    ],
+    ids=ascii,
+)
+def test_ops2_a_confirmation_other_than_1_is_named_with_the_value_it_got(daemon_dir, value, shown):
+    """TRADER_CONFIRM_LIVE holds something, not `1`: the gate says what it got (escaped,
+    cut at 40 characters) and what it must be, on one line - not that it is missing."""
+    daemon_dir.write_app(LIVE)
+    loaded = load_config(daemon_dir.config)
+    problems = live_gate_problems(loaded, None, confirm_flag=False, env={CONFIRM_ENV: value})
+    assert problems[0] == (
+        f"operator confirmation not given: TRADER_CONFIRM_LIVE is {shown}, it must be 1 "
+        "(or pass --confirm-live)"
+    )
+    assert live_gate_problems(loaded, None, confirm_flag=True, env={CONFIRM_ENV: value}) == [
+        problems[1]  # the flag confirms, whatever the variable holds
+    ]
+    if value == "yes":  # and so says `run`, once among its gates, exit 4
+        result = daemon_dir.cli("run", env={CONFIRM_ENV: value})
+        assert result.returncode == 4
+        assert f"LIVE refused: {problems[0]}\n" in result.stderr
 
 
 def test_ops3_sigterm_exits_0_within_10s_and_releases_the_lock(daemon_dir):
