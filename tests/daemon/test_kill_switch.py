@@ -7,6 +7,7 @@ import time
 import pytest
 
 from tests.support.daemon import wait_for
+from trader.daemon.killswitch import read_reason
 
 
 def _halted(daemon) -> bool:
@@ -177,3 +178,41 @@ def test_ops3_a_metrics_port_in_use_is_one_line_and_exit_6(daemon_dir):
         assert events and events[-1]["exit_code"] == 6  # the file log says why, not 0
     finally:
         holder.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("", None),
+        ("  \n", None),
+        ("drill\n", "drill"),
+        ("x" * 500, "x" * 500),
+        ("x" * 501, "x" * 500 + "… (501 characters)"),
+        ("é" * 600 + "\n", "é" * 500 + "… (600 characters)"),
+        ("y" * (1 << 20) + "z", "y" * 500 + f"… (more than {1 << 20} bytes)"),
+    ],
+    ids=["empty", "blank", "short", "500", "501", "multibyte", "beyond_1MiB"],
+)
+def test_ops4_the_halt_detail_is_the_files_text_cut_at_500_characters(tmp_path, text, detail):
+    switch = tmp_path / "KILL_SWITCH"
+    switch.write_text(text, encoding="utf-8")
+    assert read_reason(switch) == detail
+    assert switch.read_text(encoding="utf-8") == text  # the file keeps it whole
+
+
+def test_ops4_a_100kb_reason_is_logged_once_and_cut_the_file_keeps_it_whole(daemon_dir):
+    daemon = daemon_dir.start()
+    daemon.wait_started()
+    reason = "why " * 25_000
+    killed = daemon_dir.cli("kill", "--reason", reason)
+    assert killed.returncode == 0, killed.stderr
+    kept = daemon_dir.kill_switch.read_text(encoding="utf-8").strip()
+    assert kept.startswith(f"{reason} (by ")  # whole, with who and when
+    wait_for(lambda: _halted(daemon), timeout=1.0)
+    detail = daemon.status()["halt_detail"]
+    assert detail == f"{kept[:500]}… ({len(kept)} characters)"
+    assert daemon.stop() == 0
+    for log in (daemon.output(), (daemon_dir.logs / "trader.log").read_text()):
+        showing = [line for line in log.splitlines() if "why why" in line]
+        assert len(showing) == 1 and '"event":"trading_halted"' in showing[0], showing
+        assert len(showing[0]) < 1000
