@@ -4,7 +4,8 @@
 `pip install -e .` (what `scripts/_venv.sh` runs) compiles them next to their sources;
 Python then imports the compiled module before the `.py`. Without mypyc or a C compiler the
 build says so in one line and installs the pure-Python package, which gives the same
-results, only slower. `TRADER_PURE_PYTHON=1` at build time skips the compilation.
+results, only slower. `TRADER_PURE_PYTHON=1` (on as `trader/native.py` reads it) at build
+time skips the compilation.
 
 After a successful compilation the build writes `trader/native.json` — the SHA-256 of each
 compiled source — so that `trader/native.py` can tell at import whether the compiled
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -47,8 +47,8 @@ class OptionalNativeBuild(build_ext):
         super().finalize_options()
 
     def _native_extensions(self) -> list[Extension]:
-        if os.environ.get("TRADER_PURE_PYTHON"):
-            _say("TRADER_PURE_PYTHON is set: no native modules built")
+        if native.pure_requested():
+            _say("TRADER_PURE_PYTHON is on: no native modules built")
             return []
         try:
             from mypyc.build import mypycify

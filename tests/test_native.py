@@ -62,6 +62,58 @@ def test_perf4_the_pure_switch_runs_every_listed_module_from_source(package_copy
     assert (probe.stdout.split(), probe.stderr) == (["False", str(len(LISTED))], "")
 
 
+@needs_build
+@pytest.mark.parametrize(("value", "compiled"), [("0", True), ("false", True), ("yes", False)])
+def test_perf4_the_pure_switch_is_off_for_0_and_on_for_yes(package_copy, value, compiled):
+    probe = _probe(package_copy, TRADER_PURE_PYTHON=value)
+    expected = ["True", "0"] if compiled else ["False", str(len(LISTED))]
+    assert (probe.stdout.split(), probe.stderr) == (expected, "")
+
+
+@pytest.mark.parametrize(
+    ("value", "on"),
+    [
+        ("1", True),
+        ("true", True),
+        ("YES", True),
+        (" on ", True),
+        ("", False),
+        ("0", False),
+        ("False", False),
+        ("no", False),
+        ("off\n", False),
+    ],
+)
+def test_perf4_the_pure_switch_reads_on_and_off_words_silently(capsys, value, on):
+    assert native.pure_requested({native.PURE_ENV: value}) is on
+    assert native.pure_requested({}) is False
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("value", ["2", "maybe", "-1", "1 0", "\x1b[31m", "on\noff", "y" * 500])
+def test_perf4_an_unknown_pure_switch_value_is_off_and_said_on_one_line(capsys, value):
+    assert native.pure_requested({native.PURE_ENV: value}) is False
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and err.endswith(
+        "is not understood (1, true, yes, on; or 0, false, no, off); taken as off\n"
+    )
+    assert "\x1b" not in err and len(err) < 200
+
+
+def test_perf4_an_unknown_pure_switch_value_is_said_at_import_and_the_package_runs(tmp_path):
+    shutil.copytree(
+        REPO_ROOT / "trader",
+        tmp_path / "trader",
+        ignore=shutil.ignore_patterns("__pycache__", "*.so", "native.json"),
+    )
+    probe = _probe(tmp_path, TRADER_PURE_PYTHON="maybe")
+    assert probe.returncode == 0 and probe.stdout.split() == ["False", str(len(LISTED))]
+    assert probe.stderr == (
+        "trader: TRADER_PURE_PYTHON='maybe' is not understood (1, true, yes, on; or 0, false, "
+        "no, off); taken as off\n"
+    )
+
+
 def _edit_a_source(root: Path) -> str:
     with (root / "trader/triggers/series.py").open("a") as handle:
         handle.write("# edited after the build\n")

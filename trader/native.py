@@ -6,10 +6,15 @@ compiled. Python imports a compiled module before its `.py`, so a source edited 
 build (or updated without a rebuild) would be shadowed by stale machine code. `choose()`,
 run once when the package is imported, prevents that: the compiled modules are used only
 when the manifest names exactly the listed sources with their current digests; otherwise —
-or with `TRADER_PURE_PYTHON=1` in the environment — every listed module is imported from
+or with `TRADER_PURE_PYTHON` on in the environment — every listed module is imported from
 its source. All or none: compiled modules call each other directly, so mixing a fresh
 source with its stale compiled neighbours would still run stale code. Both copies give the
 same results (tests/backtest/test_native_parity.py compares whole backtests).
+
+`TRADER_PURE_PYTHON` is on for `1`, `true`, `yes` or `on` and off for `0`, `false`, `no`,
+`off`, empty or unset (any case, spaces around ignored); any other value leaves it off and
+says so in one line on stderr. Reading it costs nothing and never raises: this module runs
+when the package is imported.
 
 Compiled classes cannot be copied with `copy.deepcopy` or pickled (their instances are
 made only by their `__init__`): code that needs a second state builds it again, as
@@ -25,7 +30,7 @@ import importlib.util
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -35,6 +40,8 @@ LIST = PACKAGE_DIR / "native_modules.txt"
 MANIFEST = PACKAGE_DIR / "native.json"
 PURE_ENV = "TRADER_PURE_PYTHON"
 NO_BUILD = "no native build"
+PURE_ON = frozenset({"1", "true", "yes", "on"})
+PURE_OFF = frozenset({"", "0", "false", "no", "off"})
 
 COMPILED = False  # set by choose(): True when the compiled modules are the ones imported
 REASON = "not chosen yet"  # one line: why the compiled or the pure modules run
@@ -115,10 +122,26 @@ def _compiled_count(sources: list[str]) -> int:
     )
 
 
+def pure_requested(environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether `TRADER_PURE_PYTHON` asks for the sources (see the module docstring)."""
+    value = environ.get(PURE_ENV)
+    if value is None:
+        return False
+    word = value.strip().lower()
+    if word in PURE_ON:
+        return True
+    if word not in PURE_OFF:
+        _say(
+            f"trader: {PURE_ENV}={value[:40]!r} is not understood (1, true, yes, on; or 0, "
+            "false, no, off); taken as off"
+        )
+    return False
+
+
 def _pure_reason(sources: list[str]) -> str | None:
     """Why the listed modules must run from their sources, or None: all compiled, current."""
-    if os.environ.get(PURE_ENV):
-        return f"{PURE_ENV} is set"
+    if pure_requested():
+        return f"{PURE_ENV} is on"
     compiled = _compiled_count(sources)
     if compiled == 0:
         return NO_BUILD
@@ -153,8 +176,15 @@ def choose() -> None:
 
 
 def _warn(reason: str) -> None:
-    print(
+    _say(
         f"trader: {reason}; running the pure-Python modules (same results, slower); "
-        "scripts/run and scripts/test rebuild them",
-        file=sys.stderr,
+        "scripts/run and scripts/test rebuild them"
     )
+
+
+def _say(line: str) -> None:
+    """One line on stderr; a stderr that cannot be written to is no reason to fail."""
+    try:
+        print(line, file=sys.stderr)
+    except (OSError, ValueError):
+        return

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from tests.support.daemon import DaemonDir
 from tests.support.state_files import EXPECTED, UNUSABLE, make_unusable, snapshot, sound
 
 
@@ -36,3 +37,61 @@ def test_ops5_status_of_a_sound_state_file_reads_it(daemon_dir):
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     assert document["source"] == "database" and document["state"] == "ACTIVE"
+
+
+def _status_json(home) -> dict:
+    result = home.cli("status", "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_ops5_status_finds_a_daemon_on_the_port_the_os_chose(daemon_dir):
+    """`metrics.port: 0`: the daemon notes the port it bound beside its PID lock, where
+    status looks; the note goes with the lock (a clean stop), and one left by a `kill -9`
+    is replaced at the next start."""
+    assert daemon_dir.app["metrics"]["port"] == 0
+    note = daemon_dir.data / "trader.pid.port"
+    daemon = daemon_dir.start()
+    port = daemon.wait_started()
+    assert note.read_text() == f"{daemon.proc.pid} {port}\n"
+    document = _status_json(daemon_dir)
+    assert document["source"] == "daemon" and document["pid"] == daemon.proc.pid
+    assert daemon.stop() == 0
+    assert not note.exists()
+    assert _status_json(daemon_dir)["source"] == "database"
+    crashed = daemon_dir.start()
+    crashed.wait_started()
+    crashed.kill9()
+    assert note.exists()
+    assert _status_json(daemon_dir)["running"] is False  # the note of no holder: not read
+    again = daemon_dir.start()
+    port = again.wait_started()
+    assert note.read_text() == f"{again.proc.pid} {port}\n"
+    assert _status_json(daemon_dir)["source"] == "daemon"
+    assert again.stop() == 0
+
+
+def test_ops5_a_port_note_that_is_not_the_holders_is_not_read(daemon_dir, tmp_path):
+    """A note naming another PID, one that does not parse, or one whose port another
+    trader answers on (another portfolio's daemon): status reads the state file and says
+    the daemon runs, never showing another process's document as this one's."""
+    (tmp_path / "other").mkdir()
+    other_home = DaemonDir(tmp_path / "other")
+    other = other_home.start()
+    other_port = other.wait_started()
+    daemon = daemon_dir.start()
+    port = daemon.wait_started()
+    note = daemon_dir.data / "trader.pid.port"
+    pid = daemon.proc.pid
+    try:
+        for text in (f"{pid + 1} {port}\n", "garbage\n", f"{pid} 0\n", f"{pid} {other_port}\n"):
+            note.write_text(text)
+            document = _status_json(daemon_dir)
+            assert (document["source"], document["running"], document["pid"]) == (
+                "database",
+                True,
+                pid,
+            ), text
+    finally:
+        other_home.cleanup()
+    assert daemon.stop() == 0

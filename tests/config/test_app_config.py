@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -263,3 +265,71 @@ def test_cfg1_a_mistyped_key_is_named_with_the_nearest_valid_one(
     assert result.returncode == 2
     key = f"{section}.{typo}" if section else typo
     assert f"{key}: unknown key (did you mean {meant}?)" in result.stderr, result.stderr
+
+
+UNPRINTABLE = ["\n", "\r", "\t", "\x00", "\x1b[31m", "\x7f", "\x85", "\x9b", "\u2028", "\xa0"]
+
+
+@pytest.mark.parametrize("char", UNPRINTABLE, ids=ascii)
+def test_cfg2_a_key_name_with_an_unprintable_character_is_refused(tmp_path, char):
+    """A key name is shown (doctor) and sent in every token: a line break, tab, ESC, DEL,
+    C1 control, line separator or no-break space in it is named, one line, from the key
+    file and from CB_API_KEY_NAME alike."""
+    key_file = tmp_path / "cdp_api_key.json"
+    name = f"organizations/o/apiKeys/k{char}x"
+    key_file.write_text(json.dumps({"name": name, "privateKey": _test_pem()}))
+    sources = [({"CB_API_KEY_FILE": str(key_file)}, f"CB_API_KEY_FILE={key_file}: ")]
+    if char != "\x00":  # no environment holds a NUL
+        sources.append(({"CB_API_KEY_NAME": name, "CB_API_PRIVATE_KEY": _test_pem()}, ""))
+    for env, where in sources:
+        with pytest.raises(CredentialsError) as refused:
+            load_credentials(env)
+        message = str(refused.value)
+        assert message.startswith(where or "CB_API_KEY_NAME: ") and "\n" not in message
+        assert f"unprintable character ({ascii(char[0])[1:-1]} at position 25)" in message
+
+
+def test_cfg2_a_key_name_made_of_printable_text_is_kept_as_written(tmp_path):
+    key_file = tmp_path / "cdp_api_key.json"
+    name = "organizations/Ö ü/apiKeys/k-1_ü"
+    key_file.write_text(json.dumps({"name": name, "privateKey": _test_pem()}))
+    credentials = load_credentials({"CB_API_KEY_FILE": str(key_file)})
+    assert credentials is not None and credentials.key_name == name
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('{"name": "a", "name": "b", "privateKey": "%s"}', "name"),
+        ('{"name": "a", "privateKey": "%s", "privateKey": "%s"}', "privateKey"),
+        ('{"id": "a", "id": "b", "privateKey": "%s"}', "id"),
+        ('{"name": "a", "privateKey": "%s", "meta": {"x": 1, "x": 2}}', "x"),
+        ('{"name": "a", "privateKey": "%s", "n\\u0061me": "b"}', "name"),
+    ],
+)
+def test_cfg2_a_key_file_giving_a_key_twice_is_refused_one_line_exit_2(
+    daemon_dir, tmp_path, text, key
+):
+    """Which of two `name`s (or `privateKey`s) is meant cannot be guessed: the file is
+    refused as the credentials error, one line naming file and key, exit 2 at `run`."""
+    key_file = tmp_path / "cdp_api_key.json"
+    key_file.write_text(text.replace("%s", _test_pem()))
+    expected = f"CB_API_KEY_FILE={key_file}: the key '{key}' is given twice"
+    with pytest.raises(CredentialsError, match=re.escape(expected)):
+        load_credentials({"CB_API_KEY_FILE": str(key_file)})
+    daemon_dir.write_app({"exchange": {"venue": "coinbase"}})
+    result = daemon_dir.cli("run", env={"CB_API_KEY_FILE": str(key_file)})
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.splitlines() == [f"credentials error: {expected} (give it once)"]
+    assert not daemon_dir.data.exists()
+
+
+def test_cfg2_a_key_name_with_a_line_break_is_one_line_exit_2_at_run(daemon_dir, tmp_path):
+    key_file = tmp_path / "key\nfile.json"  # the path too is shown on one line
+    key_file.write_text(json.dumps({"name": "org/k\x1b[2J\nX", "privateKey": _test_pem()}))
+    daemon_dir.write_app({"exchange": {"venue": "coinbase"}})
+    result = daemon_dir.cli("run", env={"CB_API_KEY_FILE": str(key_file)})
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "key\\nfile.json: the key name holds" in lines[0], lines
+    assert "\x1b" not in result.stderr and not daemon_dir.data.exists()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.support.daemon import wait_for
+from trader.daemon.killswitch import read_reason
 
 
 def _halted(daemon) -> bool:
@@ -96,12 +99,12 @@ def test_ops4_auto_resume_when_configured(daemon_dir):
     assert daemon.stop() == 0
 
 
-def _unwritable_switch(daemon_dir) -> None:
+def _unwritable_switch(daemon_dir, setting: str = "blocked/KILL_SWITCH") -> None:
     """A kill-switch path whose directory cannot be created (a file sits where it would
     go): `trader kill` cannot write it, even as root, like a read-only data directory."""
     daemon_dir.data.mkdir(exist_ok=True)
     (daemon_dir.data / "blocked").write_text("not a directory\n")
-    daemon_dir.write_app({"paths": {"kill_switch_file": "blocked/KILL_SWITCH"}})
+    daemon_dir.write_app({"paths": {"kill_switch_file": setting}})
 
 
 def test_ops4_kill_without_a_writable_file_signals_the_running_daemon(daemon_dir):
@@ -120,13 +123,26 @@ def test_ops4_kill_without_a_writable_file_signals_the_running_daemon(daemon_dir
     assert daemon.stop() == 0
 
 
-def test_ops4_kill_without_a_writable_file_or_a_daemon_says_exactly_why(daemon_dir):
-    _unwritable_switch(daemon_dir)
+@pytest.mark.parametrize(
+    "setting", ["blocked/KILL_SWITCH", "blocked/deeper/KILL_SWITCH", "blocked/a/b/KILL_SWITCH"]
+)
+def test_ops4_kill_without_a_writable_file_or_a_daemon_says_exactly_why(daemon_dir, setting):
+    """A file where the kill-switch file's folder (or one above it) must be: the line names
+    the setting, the path and that file - not the OS's "File exists" / "Not a directory"."""
+    _unwritable_switch(daemon_dir, setting)
     killed = daemon_dir.cli("kill")
     assert killed.returncode == 1
     lines = killed.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("kill switch NOT engaged: cannot create")
-    assert "no daemon holds" in lines[0]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(
+        "kill switch NOT engaged: cannot create the kill-switch file (paths.kill_switch_file) "
+        f"{daemon_dir.data / setting}: its folder {daemon_dir.data / 'blocked'} is a file, "
+        "not a directory; no daemon holds"
+    ), lines[0]
+    doctor = daemon_dir.cli("doctor")
+    line = next(line for line in doctor.stdout.splitlines() if "kill_switch" in line)
+    assert line.startswith("WARN") and "can never be created" in line, line
+    assert f"its folder {daemon_dir.data / 'blocked'} is a file" in line
 
 
 def test_ops4_a_directory_at_the_kill_switch_path_engages_it(daemon_dir):
@@ -162,3 +178,41 @@ def test_ops3_a_metrics_port_in_use_is_one_line_and_exit_6(daemon_dir):
         assert events and events[-1]["exit_code"] == 6  # the file log says why, not 0
     finally:
         holder.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("", None),
+        ("  \n", None),
+        ("drill\n", "drill"),
+        ("x" * 500, "x" * 500),
+        ("x" * 501, "x" * 500 + "… (501 characters)"),
+        ("é" * 600 + "\n", "é" * 500 + "… (600 characters)"),
+        ("y" * (1 << 20) + "z", "y" * 500 + f"… (more than {1 << 20} bytes)"),
+    ],
+    ids=["empty", "blank", "short", "500", "501", "multibyte", "beyond_1MiB"],
+)
+def test_ops4_the_halt_detail_is_the_files_text_cut_at_500_characters(tmp_path, text, detail):
+    switch = tmp_path / "KILL_SWITCH"
+    switch.write_text(text, encoding="utf-8")
+    assert read_reason(switch) == detail
+    assert switch.read_text(encoding="utf-8") == text  # the file keeps it whole
+
+
+def test_ops4_a_100kb_reason_is_logged_once_and_cut_the_file_keeps_it_whole(daemon_dir):
+    daemon = daemon_dir.start()
+    daemon.wait_started()
+    reason = "why " * 25_000
+    killed = daemon_dir.cli("kill", "--reason", reason)
+    assert killed.returncode == 0, killed.stderr
+    kept = daemon_dir.kill_switch.read_text(encoding="utf-8").strip()
+    assert kept.startswith(f"{reason} (by ")  # whole, with who and when
+    wait_for(lambda: _halted(daemon), timeout=1.0)
+    detail = daemon.status()["halt_detail"]
+    assert detail == f"{kept[:500]}… ({len(kept)} characters)"
+    assert daemon.stop() == 0
+    for log in (daemon.output(), (daemon_dir.logs / "trader.log").read_text()):
+        showing = [line for line in log.splitlines() if "why why" in line]
+        assert len(showing) == 1 and '"event":"trading_halted"' in showing[0], showing
+        assert len(showing[0]) < 1000

@@ -9,9 +9,12 @@ import time
 from decimal import Decimal
 
 import orjson
+import pytest
 import yaml
 
 from tests.support.daemon import wait_for
+from trader.config.loader import load_config
+from trader.ops.gates import CONFIRM_ENV, live_gate_problems
 from trader.ops.pidlock import lock_is_held, read_holder
 
 ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -72,6 +75,39 @@ def test_ops2_confirm_live_flag_counts_as_confirmation(daemon_dir):
     assert "no API credentials" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("yes", "'yes'"),
+        ("true", "'true'"),
+        ("0", "'0'"),
+        (" 1", "' 1'"),
+        ("1\n", "'1\\n'"),
+        ("\x1b[31m1", "'\\x1b[31m1'"),
+        ("\u2028", "'\\u2028'"),
+        ("y" * 300, f"'{'y' * 40}…'"),
+    ],
+    ids=ascii,
+)
+def test_ops2_a_confirmation_other_than_1_is_named_with_the_value_it_got(daemon_dir, value, shown):
+    """TRADER_CONFIRM_LIVE holds something, not `1`: the gate says what it got (escaped,
+    cut at 40 characters) and what it must be, on one line - not that it is missing."""
+    daemon_dir.write_app(LIVE)
+    loaded = load_config(daemon_dir.config)
+    problems = live_gate_problems(loaded, None, confirm_flag=False, env={CONFIRM_ENV: value})
+    assert problems[0] == (
+        f"operator confirmation not given: TRADER_CONFIRM_LIVE is {shown}, it must be 1 "
+        "(or pass --confirm-live)"
+    )
+    assert live_gate_problems(loaded, None, confirm_flag=True, env={CONFIRM_ENV: value}) == [
+        problems[1]  # the flag confirms, whatever the variable holds
+    ]
+    if value == "yes":  # and so says `run`, once among its gates, exit 4
+        result = daemon_dir.cli("run", env={CONFIRM_ENV: value})
+        assert result.returncode == 4
+        assert f"LIVE refused: {problems[0]}\n" in result.stderr
+
+
 def test_ops3_sigterm_exits_0_within_10s_and_releases_the_lock(daemon_dir):
     daemon = daemon_dir.start()
     daemon.wait_started()
@@ -92,6 +128,93 @@ def test_ops3_sigint_also_stops_cleanly(daemon_dir):
     daemon.wait_started()
     daemon.signal(signal.SIGINT)
     assert daemon.wait(timeout=10) == 0
+
+
+def _handler_in_place(home, daemon):
+    """The earliest moment `trader run` can hear a signal (its first line)."""
+    wait_for(lambda: daemon.catches(signal.SIGTERM), timeout=10, interval=0.001)
+
+
+def _a_moment_later(seconds):
+    def moment(home, daemon):
+        _handler_in_place(home, daemon)
+        time.sleep(seconds)
+
+    return moment
+
+
+HOLD_WHILE_READ = """
+import pathlib as _path, time as _time
+if _path.Path("hold").exists():  # a test holds the start here, its configuration half read
+    _path.Path("held").touch()
+    while not _path.Path("go").exists():
+        _time.sleep(0.01)
+"""
+
+
+def _configuration_being_read(home, daemon):
+    """A strategy file of the configuration takes its time to import (waits for `go`)."""
+    wait_for(lambda: (home.root / "held").exists(), timeout=20, interval=0.005)
+    assert not home.data.exists()  # the lock comes after the configuration
+
+
+def _lock_taken(home, daemon):
+    # the PID the lock's holder writes: read, never probed (a probe would take the lock)
+    pid_file = home.data / "trader.pid"
+    wait_for(lambda: read_holder(pid_file) == daemon.proc.pid, timeout=20, interval=0.001)
+
+
+def _state_file_opened(home, daemon):
+    wait_for(lambda: (home.data / "trader.db").exists(), timeout=20, interval=0.001)
+
+
+def _ready(home, daemon):
+    daemon.wait_started()
+
+
+START_UP = {
+    "handler_in_place": _handler_in_place,
+    "50ms_later": _a_moment_later(0.05),
+    "300ms_later": _a_moment_later(0.3),
+    "configuration_being_read": _configuration_being_read,
+    "lock_taken": _lock_taken,
+    "state_file_opened": _state_file_opened,
+    "ready": _ready,
+}
+
+
+@pytest.mark.parametrize(
+    ("moment", "sig"),
+    [(m, signal.SIGTERM) for m in START_UP]
+    + [(m, signal.SIGINT) for m in ("configuration_being_read", "lock_taken")],
+)
+def test_ops3_a_stop_signal_at_any_moment_of_the_start_exits_0(daemon_dir, moment, sig):
+    """From `trader run`'s first line on, whatever step the start is at (imports, the
+    configuration, the lock, the state file, the listener), SIGTERM or SIGINT gives the same
+    end: exit 0, one `daemon_stopped` line — `during: start-up` exactly when the daemon had
+    not said `daemon_started` — the lock free and the state file sound."""
+    held = moment == "configuration_being_read"
+    if held:
+        with (daemon_dir.root / "config/strategies/trend_following.py").open("a") as plugin:
+            plugin.write(HOLD_WHILE_READ)
+        (daemon_dir.root / "hold").touch()
+    daemon = daemon_dir.start()
+    START_UP[moment](daemon_dir, daemon)
+    daemon.signal(sig)
+    (daemon_dir.root / "go").touch()
+    assert daemon.wait(timeout=15) == 0, daemon.output()
+    assert all(line.startswith("{") for line in daemon.output().splitlines()), daemon.output()
+    events = daemon.events()
+    stopped = [e for e in events if e["event"] == "daemon_stopped"]
+    assert len(stopped) == 1 and stopped[0]["exit_code"] == 0, events
+    started = any(e["event"] == "daemon_started" for e in events)
+    assert (stopped[0].get("during") == "start-up") is not started, events
+    assert not lock_is_held(daemon_dir.data / "trader.pid")
+    assert not (held and daemon_dir.data.exists())  # stopped before the lock: nothing made
+    if (daemon_dir.data / "trader.db").exists():
+        assert daemon_dir.cli("status").returncode == 0
+    leftovers = [p.name for p in daemon_dir.root.rglob("*.tmp")]
+    assert leftovers == []
 
 
 def test_ops3_sighup_reloads_a_valid_config_and_keeps_the_old_on_error(daemon_dir):

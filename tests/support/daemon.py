@@ -177,6 +177,16 @@ class DaemonProcess:
     def signal(self, sig: signal.Signals) -> None:
         self.proc.send_signal(sig)
 
+    def catches(self, sig: signal.Signals) -> bool:
+        """True once the process has a handler for `sig` (its SigCgt mask in /proc), or
+        once it has ended."""
+        try:
+            status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        caught = next(line for line in status.splitlines() if line.startswith("SigCgt:"))
+        return bool(int(caught.split()[1], 16) & (1 << (sig - 1))) or self.proc.poll() is not None
+
     def wait(self, timeout: float = 15) -> int:
         try:
             return self.proc.wait(timeout=timeout)

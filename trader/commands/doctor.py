@@ -15,6 +15,7 @@ from pathlib import Path
 
 from trader.commands.common import load_or_report
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
+from trader.config.environment import file_in_the_way
 from trader.config.loader import LoadedConfig
 from trader.config.secrets import CredentialsError, key_file_too_open, load_credentials
 from trader.core.types import Mode
@@ -84,9 +85,16 @@ def check_state_file(loaded: LoadedConfig) -> Result:
 
 
 def check_kill_switch(loaded: LoadedConfig) -> Result:
-    if loaded.kill_switch_path.exists():
-        return "WARN", f"kill-switch file present: {loaded.kill_switch_path}"
-    return "OK", f"absent ({loaded.kill_switch_path})"
+    path = loaded.kill_switch_path
+    if path.exists():
+        return "WARN", f"kill-switch file present: {path}"
+    blocker = file_in_the_way(path)
+    if blocker is not None:  # `trader kill` can only signal the daemon (SIGUSR1)
+        return "WARN", (
+            f"paths.kill_switch_file {path} can never be created: its folder {blocker} "
+            "is a file, not a directory"
+        )
+    return "OK", f"absent ({path})"
 
 
 def check_venue(loaded: LoadedConfig) -> Result:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from trader.commands.common import load_or_report, state_or_report
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_GATE, EXIT_OK
+from trader.config.environment import file_in_the_way
+from trader.config.issues import printable
 from trader.core.clock import wall_clock
 from trader.core.types import TradingState
 from trader.ops.pidlock import lock_is_held, read_holder
@@ -56,7 +58,13 @@ def _write_switch(path: Path, reason: str) -> None:
 def _signal_instead(pid_path: Path, path: Path, error: OSError) -> int:
     """The file cannot be created (read-only or full data directory): tell the running
     daemon by SIGUSR1 — it halts and cancels exactly as for the file (OPS-4)."""
-    why = f"cannot create the kill-switch file {path}: {error.strerror or error}"
+    why = f"cannot create the kill-switch file (paths.kill_switch_file) {printable(str(path))}: "
+    blocker = file_in_the_way(path)
+    why += (
+        f"its folder {printable(str(blocker))} is a file, not a directory"
+        if blocker is not None
+        else str(error.strerror or error)
+    )
     holder = read_holder(pid_path) if lock_is_held(pid_path) else None
     if holder is None:
         print(f"kill switch NOT engaged: {why}; no daemon holds {pid_path}", file=sys.stderr)

@@ -15,7 +15,7 @@ from trader.commands.common import load_or_report
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_STATE
 from trader.config.loader import LoadedConfig
 from trader.daemon.status import state_document
-from trader.ops.pidlock import lock_is_held, read_holder
+from trader.ops.pidlock import lock_is_held, read_holder, read_port
 from trader.state.db import connect
 from trader.state.identity import NoStateFile, StateFileError, check_state
 
@@ -72,11 +72,23 @@ def _configured_venue_url(loaded: LoadedConfig) -> str | None:
 
 
 def collect(loaded: LoadedConfig) -> dict[str, Any] | None:
-    metrics = loaded.app.metrics
-    live = None
-    if metrics.port and lock_is_held(loaded.pid_path):
-        live = asyncio.run(_fetch_live(metrics.host, metrics.port))
+    live = _from_daemon(loaded) if lock_is_held(loaded.pid_path) else None
     return live or _from_database(loaded)
+
+
+def _from_daemon(loaded: LoadedConfig) -> dict[str, Any] | None:
+    """The running daemon's /status, at the port it noted beside its lock (the one the OS
+    chose for `metrics.port: 0`), else at the configured one; None when no daemon answers
+    there or the one that answers is not the lock's holder."""
+    metrics = loaded.app.metrics
+    holder = read_holder(loaded.pid_path)
+    port = (read_port(loaded.pid_path, holder) if holder else None) or metrics.port
+    if not port:
+        return None
+    document = asyncio.run(_fetch_live(metrics.host, port))
+    if document is None or (holder is not None and document.get("pid") != holder):
+        return None
+    return document
 
 
 def render(document: dict[str, Any]) -> str:

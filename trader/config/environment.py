@@ -58,6 +58,18 @@ def directory_problem(path: Path) -> str | None:
     return None
 
 
+def file_in_the_way(path: Path) -> Path | None:
+    """The nearest folder on the way to `path` that is a file (or anything but a directory),
+    so that `path` can never be created; None when there is none, or it cannot be told."""
+    for folder in reversed(path.parents):
+        try:
+            if folder.exists() and not folder.is_dir():
+                return folder
+        except OSError:  # no permission to look further: nothing to say
+            return None
+    return None
+
+
 def file_problems(named: dict[str, Path]) -> list[tuple[str, str]]:
     """(key, reason) for files that are directories or that name the same file."""
     problems: list[tuple[str, str]] = []

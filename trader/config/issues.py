@@ -21,10 +21,12 @@ class ConfigIssue:
     def __str__(self) -> str:
         """One line: a line break or other unprintable character in a key, a path or a
         reason (a YAML key may hold any) is shown escaped."""
-        return f"{_printable(str(self.file))}: {_printable(self.key)}: {_printable(self.reason)}"
+        return f"{printable(str(self.file))}: {printable(self.key)}: {printable(self.reason)}"
 
 
-def _printable(text: str) -> str:
+def printable(text: str) -> str:
+    """`text` with each character that is not printable (a line break, a tab, ESC, DEL, a
+    C1 control...) shown as its escape, so that it stays on one line and shows as written."""
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)

@@ -5,18 +5,25 @@ Accepted sources, first match wins:
 - `CB_API_KEY_NAME` with `CB_API_PRIVATE_KEY_FILE` (a PEM or base64 key in a file);
 - `CB_API_KEY_NAME` with `CB_API_PRIVATE_KEY` (the key itself; a literal `\\n` is a newline).
 
+A key name is one line of printable text (no line break, tab, ESC, DEL or C1 control: it
+is shown by `doctor` and sent in every request's token); a key file that gives a key twice
+(`name`, `privateKey`, any other) is refused rather than one of them chosen. Each refusal is
+a CredentialsError of one line naming the variable or file and what is wrong.
+
 The private key never appears in a repr, a log line or the database.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import orjson
+from trader.config.issues import printable
 
 
 class CredentialsError(Exception):
@@ -39,38 +46,68 @@ class Credentials:
 MAX_KEY_FILE_BYTES = 64 * 1024  # a key file is a few hundred bytes; never read an endless one
 
 
+def _where(variable: str, path: Path) -> str:
+    return f"{variable}={printable(str(path))}"
+
+
 def _read_key_file(path: Path, variable: str) -> str:
+    where = _where(variable, path)
     try:
         with path.open("rb") as handle:
             raw = handle.read(MAX_KEY_FILE_BYTES + 1)
     except OSError as exc:
-        raise CredentialsError(f"{variable}={path}: cannot read ({exc.strerror})") from exc
+        raise CredentialsError(f"{where}: cannot read ({exc.strerror})") from exc
     if len(raw) > MAX_KEY_FILE_BYTES:
-        raise CredentialsError(
-            f"{variable}={path}: larger than {MAX_KEY_FILE_BYTES} bytes, not a key file"
-        )
+        raise CredentialsError(f"{where}: larger than {MAX_KEY_FILE_BYTES} bytes, not a key file")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CredentialsError(
-            f"{variable}={path}: not UTF-8 text (byte {exc.start}), not a key file"
+            f"{where}: not UTF-8 text (byte {exc.start}), not a key file"
         ) from exc
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json's object_pairs_hook: an object that gives a key twice is refused."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _DuplicateKey(f"the key {printable(key)!r} is given twice (give it once)")
+        found[key] = value
+    return found
+
+
 def _from_json_key_file(path: Path) -> Credentials:
+    where = _where("CB_API_KEY_FILE", path)
+    text = _read_key_file(path, "CB_API_KEY_FILE")
     try:
-        data = orjson.loads(_read_key_file(path, "CB_API_KEY_FILE"))
-    except orjson.JSONDecodeError as exc:
-        raise CredentialsError(f"CB_API_KEY_FILE={path}: not valid JSON ({exc})") from exc
+        data = json.loads(text, object_pairs_hook=_refuse_duplicates)
+    except _DuplicateKey as exc:
+        raise CredentialsError(f"{where}: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # not JSON, or nested beyond reading
+        raise CredentialsError(f"{where}: not valid JSON ({printable(str(exc))})") from None
     if not isinstance(data, dict):
-        raise CredentialsError(f"CB_API_KEY_FILE={path}: expected a JSON object")
+        raise CredentialsError(f"{where}: expected a JSON object")
     name = data.get("name") or data.get("id")
     key = data.get("privateKey")
     if not isinstance(name, str) or not isinstance(key, str) or not name or not key:
-        raise CredentialsError(
-            f"CB_API_KEY_FILE={path}: needs string fields 'name' and 'privateKey'"
-        )
-    return Credentials(name, _unescape(key), "CB_API_KEY_FILE", path)
+        raise CredentialsError(f"{where}: needs string fields 'name' and 'privateKey'")
+    return Credentials(_key_name(name, where), _unescape(key), "CB_API_KEY_FILE", path)
+
+
+def _key_name(name: str, where: str) -> str:
+    """`name`, when it is one line of printable text; `where` names its source."""
+    for position, char in enumerate(name):
+        if not char.isprintable():
+            raise CredentialsError(
+                f"{where}: the key name holds an unprintable character ({printable(char)} "
+                f"at position {position}); a key name is one line of printable text"
+            )
+    return name
 
 
 def _unescape(key: str) -> str:
@@ -104,6 +141,7 @@ def _configured(env: Mapping[str, str]) -> Credentials | None:
         return None
     if not name:
         raise CredentialsError("CB_API_KEY_NAME is not set but a private key is")
+    name = _key_name(name, "CB_API_KEY_NAME")
     if key_file:
         path = Path(key_file).expanduser()
         text = _read_key_file(path, "CB_API_PRIVATE_KEY_FILE")

@@ -33,10 +33,12 @@ from trader.daemon.trading.venue_link import exchange_config
 from trader.daemon.venue import embedded_venue
 from trader.desk.keeper import StateKeeper
 from trader.exchange.errors import ExchangeError
+from trader.ops.early_stop import STOP_SIGNALS, EarlyStop
 from trader.ops.http import ListenerError, OpsServer
 from trader.ops.lifecycle import DAEMON, OnFailure, Supervisor
 from trader.ops.looplag import LoopLagMonitor
 from trader.ops.metrics import Metrics
+from trader.ops.pidlock import PidLock
 from trader.ops.sdnotify import SystemdNotifier
 from trader.ops.tasks import run_step
 from trader.sim.venue import SimVenue
@@ -55,7 +57,11 @@ class Daemon:
         loaded: LoadedConfig,
         notifier: SystemdNotifier | None = None,
         credentials: Credentials | None = None,
+        early_stop: EarlyStop | None = None,
+        pid_lock: PidLock | None = None,
     ) -> None:
+        """`early_stop`: the stop signals heard before the event loop ran (commands/run.py);
+        `pid_lock`: the lock held for this process, where the bound metrics port is noted."""
         self.loaded = loaded
         self.credentials = credentials
         self.trading: TradingRuntime | None = None
@@ -66,6 +72,11 @@ class Daemon:
         self.started_at = self.clock()
         self.lag = LoopLagMonitor(self.metrics)
         self._stop = asyncio.Event()
+        self._early_stop = early_stop
+        self._pid_lock = pid_lock
+        self._started = False  # `daemon_started` logged: a stop from now on is no start-up's
+        self._aborted = 0  # cycles a previous process left RUNNING, closed at start
+        self._port: int | None = None  # the metrics port bound
         self._signals_seen = 0
         self.supervisor = Supervisor(
             self.metrics,
@@ -91,6 +102,9 @@ class Daemon:
 
     # -- start -------------------------------------------------------------------------
     async def run(self) -> int:
+        self._install_stop_handlers()
+        if self._early_stop is not None and self._early_stop.signal is not None:
+            self._stop_requested(self._early_stop.signal)
         try:
             await self._start()
             await self._stop.wait()
@@ -110,15 +124,58 @@ class Daemon:
         return self._exit_code
 
     async def _start(self) -> None:
+        """Its steps; a stop asked for during one ends the start after it (nothing
+        half-done: `_shutdown` closes what the steps opened)."""
         app = self.loaded.app
         self.metrics.up.set(1)
         self.metrics.info.info({"version": __version__, "mode": app.mode.value})
         self.metrics.set_mode(app.mode)
-        if app.exchange.venue == "sim":
+        for step in (self._open_venue, self._open_state, self._open_listener):
+            await step()
+            if self._stop.is_set():
+                return
+        db, keeper, runner, watcher = self._db, self._keeper, self._runner, self._watcher
+        assert db is not None and keeper is not None and runner and watcher is not None
+        spawn = self.supervisor.spawn
+        self._install_signal_handlers()
+        spawn("loop_lag", self.lag.run, OnFailure.RESTART)
+        spawn("kill_switch", watcher.run, OnFailure.STOP)
+        spawn("state_sync", self._sync_state_forever, OnFailure.STOP)
+        spawn("cycle", runner.run_forever, OnFailure.STOP)
+        if app.exchange.venue != "none":
+            spawn("trading_start", self._start_trading, OnFailure.RESTART)
+        if self.notifier.watchdog_interval_s:
+            spawn("watchdog", self._watchdog_forever, OnFailure.RESTART)
+        self._started = True
+        log.info(
+            "daemon_started",
+            version=__version__,
+            mode=app.mode.value,
+            pid=os.getpid(),
+            venue=app.exchange.venue,
+            config_hash=self.loaded.config_hash,
+            metrics=f"http://{app.metrics.host}:{self._port}",
+            state=keeper.state.value,
+            halt_reason=keeper.status.halt_reason,
+            aborted_cycles=self._aborted,
+            venue_url=self._venue_url(),
+            state_file=str(db.path),
+            fresh_state=db.opening.fresh if db.opening else None,
+        )
+        await self._announce_adoption(db)
+        self.notifier.notify("READY=1\nSTATUS=running")
+
+    async def _open_venue(self) -> None:
+        if self.loaded.app.exchange.venue == "sim":
             self._venue = embedded_venue(self.loaded, self.clock)
             await self._venue.start()
+
+    async def _open_state(self) -> None:
+        """The state file, its unfinished cycles closed, the trading state, the kill switch
+        (a file present at start halts before anything else runs)."""
+        app = self.loaded.app
         self._db = db = await Database.open_state(self.loaded.state_db_path, self.clock)
-        aborted = await db.run(abort_unfinished_cycles(self.clock()))
+        self._aborted = await db.run(abort_unfinished_cycles(self.clock()))
         self._keeper = keeper = await StateKeeper.load(db, self.metrics, self.clock)
         self._guard = StateGuard(db, keeper, self.metrics, self._canceller, self.clock)
         self._runner = CycleRunner(
@@ -141,36 +198,19 @@ class Daemon:
             poll_interval_s=app.kill_switch.poll_interval_s,
             auto_resume=app.kill_switch.auto_resume,
         )
-        await watcher.check()  # a file present at start halts before anything else runs
+        await watcher.check()
+
+    async def _open_listener(self) -> None:
+        """The operator's HTTP listener; its port (the one the OS chose for port 0) is
+        noted beside the PID lock, where `trader status` looks for it."""
+        metrics = self.loaded.app.metrics
         self._http = OpsServer(self.metrics, self.status, self.health, self.readiness)
-        port = await self._http.start(app.metrics.host, app.metrics.port)
-        self._install_signal_handlers()
-        spawn = self.supervisor.spawn
-        spawn("loop_lag", self.lag.run, OnFailure.RESTART)
-        spawn("kill_switch", watcher.run, OnFailure.STOP)
-        spawn("state_sync", self._sync_state_forever, OnFailure.STOP)
-        spawn("cycle", self._runner.run_forever, OnFailure.STOP)
-        if app.exchange.venue != "none":
-            spawn("trading_start", self._start_trading, OnFailure.RESTART)
-        if self.notifier.watchdog_interval_s:
-            spawn("watchdog", self._watchdog_forever, OnFailure.RESTART)
-        log.info(
-            "daemon_started",
-            version=__version__,
-            mode=app.mode.value,
-            pid=os.getpid(),
-            venue=app.exchange.venue,
-            config_hash=self.loaded.config_hash,
-            metrics=f"http://{app.metrics.host}:{port}",
-            state=keeper.state.value,
-            halt_reason=keeper.status.halt_reason,
-            aborted_cycles=aborted,
-            venue_url=self._venue_url(),
-            state_file=str(db.path),
-            fresh_state=db.opening.fresh if db.opening else None,
-        )
-        await self._announce_adoption(db)
-        self.notifier.notify("READY=1\nSTATUS=running")
+        self._port = await self._http.start(metrics.host, metrics.port)
+        if self._pid_lock is not None:
+            try:
+                await asyncio.to_thread(self._pid_lock.note_port, self._port)
+            except OSError as exc:  # `trader status` then reads the state file instead
+                log.warning("metrics_port_not_noted", error=str(exc)[:300])
 
     async def _announce_adoption(self, db: Database) -> None:
         """ST-3: a LIVE state that needs adoption sends nothing until `trader adopt`; PAPER
@@ -203,10 +243,15 @@ class Daemon:
         self._stop.set()
 
     # -- signals -----------------------------------------------------------------------
+    def _install_stop_handlers(self) -> None:
+        """First thing in the event loop: SIGTERM and SIGINT (heard since the command
+        began, see `EarlyStop`) stop the daemon, at whatever step of the start it is."""
+        loop = asyncio.get_running_loop()
+        for sig in STOP_SIGNALS:
+            loop.add_signal_handler(sig, self._on_stop_signal, sig)
+
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self._on_stop_signal, sig)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
         loop.add_signal_handler(signal.SIGUSR1, self._on_kill_signal)
         # no meaning here: logged, never the default action (ending the process at once,
@@ -234,6 +279,9 @@ class Daemon:
         if self._signals_seen > 1:
             log.critical("second_stop_signal_exiting_now", signal=sig.name)
             os._exit(1)
+        self._stop_requested(sig)
+
+    def _stop_requested(self, sig: signal.Signals) -> None:
         log.warning("stop_requested", signal=sig.name)
         self._stop.set()
 
@@ -416,7 +464,8 @@ class Daemon:
         if self._db is not None:
             await run_step("state_close", self._db.close())
         self.metrics.up.set(0)
-        log.info("daemon_stopped", exit_code=self._exit_code)
+        during = {} if self._started else {"during": "start-up"}
+        log.info("daemon_stopped", exit_code=self._exit_code, **during)
 
     def _cancel_budget(self) -> float:
         return self.loaded.app.shutdown.timeout_s / 2

@@ -6,8 +6,9 @@ force (nothing new is sent), then persisted, a CRITICAL line is logged,
 as the venue does not answer (`trader_kill_switch_cancel_pending`). Nothing the venue or
 the state file does ends the watcher. Removing the file does not resume, unless
 `kill_switch.auto_resume` is set. The file's text, if any, is kept as the halt's detail
-(`trader kill --reason ...`); SIGUSR1 engages the switch the same way when the file cannot
-be created.
+(`trader kill --reason ...`): its first 500 characters, then its length, logged once (on
+`trading_halted`); SIGUSR1 engages the switch the same way when the file cannot be
+created.
 """
 
 from __future__ import annotations
@@ -32,18 +33,28 @@ log = structlog.get_logger("trader.kill_switch")
 KILL_SWITCH_REASON = "kill_switch"
 KILL_SIGNAL_REASON = "kill_switch_signal"
 PERSIST_WAIT_S = 1.0  # the halt is written first, but cancels never wait longer than this
+DETAIL_CHARS = 500  # of the file's text, what the halt's detail keeps (and its log line shows)
+READ_BYTES = 1 << 20  # of the file, what is read at most (a `--reason` is at most 128 KiB)
 CancelAll = Callable[[str], Awaitable[int]]
 EXPECTED_FAILURES = (ExchangeError, StateUnavailableError, sqlite3.Error, OSError)
 
 
 def read_reason(path: Path) -> str | None:
+    """The file's text as the halt's detail: its first DETAIL_CHARS characters, then how
+    long it is (the file keeps it whole); at most READ_BYTES are read."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace").strip()
+        with path.open("rb") as handle:
+            raw = handle.read(READ_BYTES + 1)
     except FileNotFoundError:
         return None
     except OSError as exc:
         return f"(kill-switch file unreadable: {exc.strerror or exc})"
-    return text[:500] or None
+    text = raw[:READ_BYTES].decode("utf-8", errors="replace").strip()
+    if len(raw) > READ_BYTES:
+        return f"{text[:DETAIL_CHARS]}… (more than {READ_BYTES} bytes)"
+    if len(text) > DETAIL_CHARS:
+        return f"{text[:DETAIL_CHARS]}… ({len(text)} characters)"
+    return text or None
 
 
 class CancelDriver:
@@ -166,7 +177,7 @@ class KillSwitchWatcher:
         (and flattens, when configured). A signal-engaged halt has its own reason, which
         no file removal auto-resumes."""
         await self._keeper.halt(reason, detail, actor=actor, persist_wait_s=PERSIST_WAIT_S)
-        log.critical("kill_switch_engaged", path=str(self.path), detail=detail, actor=actor)
+        log.critical("kill_switch_engaged", path=str(self.path), actor=actor)  # detail: above
         self._canceller.request(KILL_SWITCH_REASON)
 
     def _should_auto_resume(self) -> bool:

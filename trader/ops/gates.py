@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from trader.config.issues import printable
 from trader.config.loader import LoadedConfig
 from trader.config.secrets import Credentials, key_file_too_open
 from trader.core.types import Mode
 
 CONFIRM_ENV = "TRADER_CONFIRM_LIVE"
+SHOWN_CHARS = 40  # of a value the variable should not hold, what the refusal shows
 
 
 def live_gate_problems(
@@ -26,10 +28,9 @@ def live_gate_problems(
     problems: list[str] = []
     if app.exchange.read_only:
         problems.append("exchange.read_only must be false for LIVE")
-    if not (confirm_flag or env.get(CONFIRM_ENV) == "1"):
-        problems.append(
-            f"operator confirmation missing: set {CONFIRM_ENV}=1 or pass --confirm-live"
-        )
+    confirmation = _confirmation_problem(confirm_flag, env.get(CONFIRM_ENV))
+    if confirmation is not None:
+        problems.append(confirmation)
     if credentials is None:
         problems.append(
             "no API credentials: set CB_API_KEY_FILE, "
@@ -40,3 +41,16 @@ def live_gate_problems(
             f"key file {credentials.key_file} is readable by group or others: chmod 600 it"
         )
     return problems
+
+
+def _confirmation_problem(confirm_flag: bool, given: str | None) -> str | None:
+    """Why the operator's confirmation is not there: the variable unset, or not `1`."""
+    if confirm_flag or given == "1":
+        return None
+    if not given:
+        return f"operator confirmation missing: set {CONFIRM_ENV}=1 or pass --confirm-live"
+    shown = printable(given[:SHOWN_CHARS]) + ("…" if len(given) > SHOWN_CHARS else "")
+    return (
+        f"operator confirmation not given: {CONFIRM_ENV} is '{shown}', it must be 1 "
+        "(or pass --confirm-live)"
+    )

@@ -1,0 +1,48 @@
+"""A stop asked for while `trader run` starts (OPS-3): SIGTERM and SIGINT are heard from
+the command's first line, before its slow imports, the configuration, the lock and the
+state file. The handler only notes the signal; each step of the start looks at the note
+and, once it is there, the start ends cleanly: one `daemon_stopped` line (`during`:
+`start-up`), exit 0, the PID lock released, nothing half-written. A second signal before
+the daemon's own handlers take over exits at once with code 1, as it does later.
+
+Standard library only: importing it must cost nothing before the handlers are in place.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from types import FrameType
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class EarlyStop:
+    """The first stop signal heard while the daemon starts (`signal`), or None."""
+
+    def __init__(self) -> None:
+        self.signal: signal.Signals | None = None
+
+    @classmethod
+    def install(cls) -> EarlyStop:
+        early = cls()
+        early.listen()
+        return early
+
+    def listen(self) -> None:
+        """Hear SIGTERM and SIGINT from now on (again, once the event loop's handlers are
+        gone: a signal during the last steps of a stop is not the default action)."""
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, self._heard)
+
+    @property
+    def requested(self) -> bool:
+        return self.signal is not None
+
+    def _heard(self, signum: int, _frame: FrameType | None) -> None:
+        # runs between two bytecodes of whatever the start is doing: note it, nothing more
+        # (no buffered stream may be written here); a second signal ends the process now
+        if self.signal is not None:
+            os.write(2, b"second stop signal during start-up: exiting now (code 1)\n")
+            os._exit(1)
+        self.signal = signal.Signals(signum)
