@@ -7,7 +7,7 @@ import asyncio
 import os
 import sys
 
-from trader.commands.common import load_or_report, lock_or_report
+from trader.commands.common import load_or_report, lock_or_report, report_live_refusals
 from trader.commands.exit_codes import (
     EXIT_CONFIG,
     EXIT_ENVIRONMENT,
@@ -37,8 +37,7 @@ def run_command(args: argparse.Namespace) -> int:
         loaded, credentials, confirm_flag=args.confirm_live, env=os.environ
     )
     if problems:
-        for problem in problems:
-            print(f"LIVE refused: {problem}", file=sys.stderr)
+        report_live_refusals(problems)
         return EXIT_GATE
     lock = lock_or_report(loaded, "not started")
     if lock is None:
@@ -48,7 +47,10 @@ def run_command(args: argparse.Namespace) -> int:
     daemon: Daemon | None = None
     try:
         daemon = Daemon(loaded, credentials=credentials)
-        return asyncio.run(daemon.run())
+        code = asyncio.run(daemon.run())
+        if daemon.refusal is not None:  # the venue refused the key (exit 4)
+            report_live_refusals([daemon.refusal])
+        return code
     except SystemExit:  # raised by code the daemon ran: a failure, exit as it logged
         return (daemon.exit_code if daemon is not None else 0) or EXIT_FAILURE
     except StateFileError as exc:

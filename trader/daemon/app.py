@@ -16,7 +16,7 @@ from typing import Any
 import structlog
 
 from trader import __version__
-from trader.commands.exit_codes import EXIT_ENVIRONMENT, EXIT_STATE
+from trader.commands.exit_codes import EXIT_ENVIRONMENT, EXIT_GATE, EXIT_STATE
 from trader.config.issues import ConfigError
 from trader.config.loader import LoadedConfig, load_config
 from trader.config.reload import needs_restart
@@ -25,6 +25,7 @@ from trader.core.clock import Clock, wall_clock
 from trader.core.types import Mode, TradingState
 from trader.daemon.cycle import CycleRunner
 from trader.daemon.guard import StateGuard
+from trader.daemon.key_watch import KeyWatch, live_key_standing
 from trader.daemon.killswitch import KILL_SIGNAL_REASON, CancelDriver, KillSwitchWatcher
 from trader.daemon.pipeline import build_stages, defer_cancel_all
 from trader.daemon.status import iso, state_document, with_iso_times
@@ -58,6 +59,8 @@ class Daemon:
     ) -> None:
         self.loaded = loaded
         self.credentials = credentials
+        self.key_standing = live_key_standing(loaded, credentials)  # LIVE: the venue's word
+        self.refusal: str | None = None  # why the start was refused (exit 4), once it was
         self.trading: TradingRuntime | None = None
         self.trading_error: str | None = None
         self.metrics = Metrics()
@@ -152,6 +155,10 @@ class Daemon:
         spawn("cycle", self._runner.run_forever, OnFailure.STOP)
         if app.exchange.venue != "none":
             spawn("trading_start", self._start_trading, OnFailure.RESTART)
+        if self.key_standing is not None:
+            watch = KeyWatch(self.key_standing, keeper, self._canceller, self._refuse_start)
+            watch.venue_clock = lambda: self.trading.adapter.clock if self.trading else None
+            spawn("key_watch", watch.run, OnFailure.HALT)
         if self.notifier.watchdog_interval_s:
             spawn("watchdog", self._watchdog_forever, OnFailure.RESTART)
         log.info(
@@ -193,6 +200,12 @@ class Daemon:
         if self._keeper is not None:
             await self._keeper.halt(COMPONENT_FAILED, detail[:500])
         self._canceller.request(f"{COMPONENT_FAILED}: {detail}"[:300])
+
+    def _refuse_start(self, refusal: str) -> None:
+        """The venue refused the key before it ever accepted it: stop, exit 4."""
+        self.refusal = refusal
+        self._exit_code = EXIT_GATE
+        self._stop.set()
 
     def _stop_for_component(self, name: str) -> None:
         """A component the daemon cannot run without failed: stop, exit 1."""
@@ -298,6 +311,7 @@ class Daemon:
                     self.credentials,
                     self.clock,
                     self.supervisor,
+                    key_standing=self.key_standing,
                 )
             except Exception as exc:  # crash-only: stay up, report not-ready, retry
                 log.exception("trading_start_failed", error=str(exc), retry_in_s=delay)
@@ -403,7 +417,9 @@ class Daemon:
         await self._canceller.stop()
         if self.trading is not None:  # nothing may send after the cancel-all below
             await run_step("trading_jobs_stop", self.trading.stop_jobs())
-        if self._db is not None and self.loaded.app.shutdown.cancel_open_orders:
+        if self.refusal is not None:  # the venue refuses the key: it cancels nothing
+            log.warning("shutdown_cancel_skipped", reason="the venue refused the API key")
+        elif self._db is not None and self.loaded.app.shutdown.cancel_open_orders:
             await run_step("cancel_all", self._cancel_all("shutdown"), self._cancel_budget())
         if self.trading is not None:
             await run_step("trading_stop", self.trading.stop())
