@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from tests.support.daemon import wait_for
+from tests.support.venue import throwaway_key_pem
 from trader.config.loader import load_config
 from trader.ops.gates import CONFIRM_ENV, live_gate_problems
 from trader.ops.pidlock import lock_is_held, read_holder
@@ -40,21 +41,10 @@ def test_ops2_live_refused_exit_4_naming_each_missing_gate(daemon_dir):
     assert not daemon_dir.data.exists()
 
 
-def _throwaway_key_pem() -> bytes:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    return ec.generate_private_key(ec.SECP256R1()).private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    )
-
-
 def test_ops2_live_refused_with_world_readable_key_file(daemon_dir, tmp_path):
     daemon_dir.write_app(LIVE)
     key = tmp_path / "key.pem"
-    key.write_bytes(_throwaway_key_pem())  # a real key: the file's mode is what is refused
+    key.write_bytes(throwaway_key_pem())  # a real key: the file's mode is what is refused
     key.chmod(0o644)
     env = {
         "CB_API_KEY_NAME": "organizations/o/apiKeys/k",

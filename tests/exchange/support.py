@@ -12,6 +12,7 @@ from trader.config.secrets import Credentials
 from trader.exchange.coinbase.exchange import CoinbaseExchange
 from trader.exchange.coinbase.ratelimit import RetryPolicy
 from trader.exchange.coinbase.ws import WsSettings
+from trader.exchange.key_standing import KeyStanding
 from trader.ops.metrics import Metrics
 from trader.sim.venue import SimVenue
 
@@ -39,14 +40,22 @@ def venue_credentials(venue: SimVenue) -> Credentials:
 
 @asynccontextmanager
 async def adapter(
-    venue: SimVenue, *, metrics: Metrics | None = None, creds: bool = True, **overrides: Any
+    venue: SimVenue,
+    *,
+    metrics: Metrics | None = None,
+    creds: bool | Credentials = True,
+    key_standing: KeyStanding | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[CoinbaseExchange]:
+    """`creds`: the venue's own key (True), none (False), or the key given."""
+    credentials = venue_credentials(venue) if creds is True else creds or None
     exchange = CoinbaseExchange(
         venue_config(venue, **overrides),
-        venue_credentials(venue) if creds else None,
+        credentials,
         metrics or Metrics(),
         retry=FAST_RETRY,
         ws_settings=FAST_WS,
+        key_standing=key_standing,
     )
     try:
         yield exchange

@@ -52,10 +52,7 @@ def test_x5_reconcile_with_a_key_the_venue_refuses_is_one_line_exit_1(daemon_dir
     venue = start_venue(tmp_path, seed=4, products=2)
     try:
         daemon_dir.write_app({"exchange": venue.exchange_section()})
-        known = json.loads(venue.key_file.read_text())
-        stranger = tmp_path / "stranger.json"
-        stranger.write_text(json.dumps({**known, "name": "organizations/o/apiKeys/unknown"}))
-        stranger.chmod(0o600)
+        stranger = venue.refused_key_file(tmp_path)
         result = daemon_dir.cli("reconcile", env={"CB_API_KEY_FILE": str(stranger)})
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
         lines = result.stderr.strip().splitlines()

@@ -18,6 +18,18 @@ import yaml
 from tests.support.daemon import REPO_ROOT, merge, wait_for
 
 
+def throwaway_key_pem() -> bytes:
+    """A fresh EC P-256 private key, PEM: well-formed, and known to no venue."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+
+
 def merge_yaml(path: Path, override: dict[str, Any]) -> None:
     """Merge `override` into the YAML file at `path` (nested keys merged, others replaced)."""
     data = yaml.safe_load(path.read_text()) or {}
@@ -55,6 +67,22 @@ class Venue:
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
+
+    def refused_key_file(self, directory: Path, kind: str = "unknown_name") -> Path:
+        """A well-formed key file (mode 600) this venue refuses with HTTP 401: `kind`
+        "unknown_name" is its own private key under a key name it does not know,
+        "other_key" its key name with another private key (no signature verifies)."""
+        known = json.loads(self.key_file.read_text())
+        if kind == "unknown_name":
+            refused = {**known, "name": "organizations/o/apiKeys/unknown"}
+        elif kind == "other_key":
+            refused = {**known, "privateKey": throwaway_key_pem().decode()}
+        else:
+            raise ValueError(f"no refused key of kind {kind!r}")
+        path = directory / f"refused-{kind}.json"
+        path.write_text(json.dumps(refused))
+        path.chmod(0o600)
+        return path
 
     def stop(self) -> None:
         if self.proc.poll() is None:

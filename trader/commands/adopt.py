@@ -17,14 +17,29 @@ from datetime import UTC, datetime
 
 import orjson
 
-from trader.commands.common import load_or_report, lock_or_report, venue_credentials_or_report
-from trader.commands.exit_codes import EXIT_CONFIG, EXIT_OK, EXIT_RUNNING, EXIT_STATE
+from trader.commands.common import (
+    load_or_report,
+    lock_or_report,
+    report_live_refusals,
+    state_or_report,
+    venue_credentials_or_report,
+)
+from trader.commands.exit_codes import (
+    EXIT_CONFIG,
+    EXIT_FAILURE,
+    EXIT_GATE,
+    EXIT_OK,
+    EXIT_RUNNING,
+    EXIT_STATE,
+)
 from trader.commands.options import DEFAULT_LOOKBACK_DAYS
 from trader.config.loader import LoadedConfig
 from trader.config.secrets import Credentials
 from trader.core.clock import wall_clock
 from trader.core.types import Mode
-from trader.state.identity import StateFileError
+from trader.exchange.errors import ExchangeError
+from trader.ops.gates import key_file_problem
+from trader.state.identity import StateFileError, marker_path, read_marker
 
 
 def adopt_command(args: argparse.Namespace) -> int:
@@ -38,6 +53,9 @@ def adopt_command(args: argparse.Namespace) -> int:
     credentials = venue_credentials_or_report("adopt (LIVE)")
     if credentials is None:
         return EXIT_CONFIG
+    refused = _key_or_state_refusal(loaded, credentials)
+    if refused is not None:
+        return refused
     lock = lock_or_report(loaded, "adopt refused (stop the daemon first)")
     if lock is None:
         return EXIT_RUNNING
@@ -46,8 +64,33 @@ def adopt_command(args: argparse.Namespace) -> int:
     except StateFileError as exc:
         print(f"adopt refused: {exc}", file=sys.stderr)
         return EXIT_STATE
+    except ExchangeError as exc:  # a key the venue refuses, the venue down
+        print(f"adopt failed: the venue answered: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     finally:
         lock.release()
+
+
+def _key_or_state_refusal(loaded: LoadedConfig, credentials: Credentials) -> int | None:
+    """The exit code after one line when `run`'s key-file gate refuses the key (exit 4),
+    or when this data directory has no state and no installation marker: the daemon never
+    ran here, there is nothing to adopt and nothing is created (exit 1). None: go on."""
+    problem = key_file_problem(credentials)
+    if problem is not None:
+        report_live_refusals([problem])
+        return EXIT_GATE
+    try:
+        traded_here = read_marker(marker_path(loaded.state_db_path)) is not None
+    except StateFileError as exc:
+        print(f"adopt refused: {exc}", file=sys.stderr)
+        return EXIT_STATE
+    if traded_here:  # with or without its state file: a lost state is what adopt rebuilds
+        return None
+    conn = state_or_report(loaded, "adopt refused")  # the start's checks, nothing created
+    if isinstance(conn, int):
+        return conn
+    conn.close()
+    return None
 
 
 def _usage_problem(loaded: LoadedConfig, args: argparse.Namespace) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from trader.commands.exit_codes import EXIT_FAILURE, EXIT_STATE
@@ -42,6 +43,12 @@ def venue_credentials_or_report(purpose: str) -> Credentials | None:
     if credentials is None:
         print(f"{purpose} needs API credentials (CB_API_KEY_FILE ...)", file=sys.stderr)
     return credentials
+
+
+def report_live_refusals(problems: Iterable[str]) -> None:
+    """One line per reason LIVE may not go on (`run`, `adopt`; exit 4)."""
+    for problem in problems:
+        print(f"LIVE refused: {problem}", file=sys.stderr)
 
 
 def lock_or_report(loaded: LoadedConfig, refusal: str) -> PidLock | None:

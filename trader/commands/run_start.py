@@ -12,7 +12,7 @@ import sys
 
 import structlog
 
-from trader.commands.common import load_or_report, lock_or_report
+from trader.commands.common import load_or_report, lock_or_report, report_live_refusals
 from trader.commands.exit_codes import (
     EXIT_CONFIG,
     EXIT_ENVIRONMENT,
@@ -49,8 +49,7 @@ def start_daemon(args: argparse.Namespace, early: EarlyStop) -> int:
         loaded, credentials, confirm_flag=args.confirm_live, env=os.environ
     )
     if problems:
-        for problem in problems:
-            print(f"LIVE refused: {problem}", file=sys.stderr)
+        report_live_refusals(problems)
         return EXIT_GATE
     if early.requested:
         return _stopped_before_the_lock(early, loaded)
@@ -71,7 +70,10 @@ def _run_locked(
             _log_stopped(early)
             return EXIT_OK
         daemon = Daemon(loaded, credentials=credentials, early_stop=early, pid_lock=lock)
-        return asyncio.run(daemon.run())
+        code = asyncio.run(daemon.run())
+        if daemon.refusal is not None:  # the venue refused the key (exit 4)
+            report_live_refusals([daemon.refusal])
+        return code
     except SystemExit:  # raised by code the daemon ran: a failure, exit as it logged
         return (daemon.exit_code if daemon is not None else 0) or EXIT_FAILURE
     except StateFileError as exc:

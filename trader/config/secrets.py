@@ -37,6 +37,11 @@ class Credentials:
     source: str
     key_file: Path | None = None
 
+    def describe(self) -> str:
+        """The key's name and where it came from (never the key itself)."""
+        where = f"{self.source}={self.key_file}" if self.key_file is not None else self.source
+        return f"{self.key_name} ({where})"
+
     def secret_values(self) -> list[str]:
         """Strings the log redactor must never let through."""
         lines = [line for line in self.private_key.splitlines() if len(line) >= 16]

@@ -10,13 +10,11 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sqlite3
-from typing import Any
 
 import structlog
 
 from trader import __version__
-from trader.commands.exit_codes import EXIT_ENVIRONMENT, EXIT_STATE
+from trader.commands.exit_codes import EXIT_ENVIRONMENT, EXIT_GATE, EXIT_STATE
 from trader.config.issues import ConfigError
 from trader.config.loader import LoadedConfig, load_config
 from trader.config.reload import needs_restart
@@ -25,11 +23,11 @@ from trader.core.clock import Clock, wall_clock
 from trader.core.types import Mode, TradingState
 from trader.daemon.cycle import CycleRunner
 from trader.daemon.guard import StateGuard
+from trader.daemon.key_watch import KeyWatch, live_key_standing
 from trader.daemon.killswitch import KILL_SIGNAL_REASON, CancelDriver, KillSwitchWatcher
 from trader.daemon.pipeline import build_stages, defer_cancel_all
-from trader.daemon.status import iso, state_document, with_iso_times
+from trader.daemon.reports import DaemonReports
 from trader.daemon.trading.runtime import TradingRuntime
-from trader.daemon.trading.venue_link import exchange_config
 from trader.daemon.venue import embedded_venue
 from trader.desk.keeper import StateKeeper
 from trader.exchange.errors import ExchangeError
@@ -51,7 +49,7 @@ log = structlog.get_logger("trader.daemon")
 COMPONENT_FAILED = "component_failed"
 
 
-class Daemon:
+class Daemon(DaemonReports):
     def __init__(
         self,
         loaded: LoadedConfig,
@@ -64,6 +62,8 @@ class Daemon:
         `pid_lock`: the lock held for this process, where the bound metrics port is noted."""
         self.loaded = loaded
         self.credentials = credentials
+        self.key_standing = live_key_standing(loaded, credentials)  # LIVE: the venue's word
+        self.refusal: str | None = None  # why the start was refused (exit 4), once it was
         self.trading: TradingRuntime | None = None
         self.trading_error: str | None = None
         self.metrics = Metrics()
@@ -144,6 +144,10 @@ class Daemon:
         spawn("cycle", runner.run_forever, OnFailure.STOP)
         if app.exchange.venue != "none":
             spawn("trading_start", self._start_trading, OnFailure.RESTART)
+        if self.key_standing is not None:
+            watch = KeyWatch(self.key_standing, keeper, self._canceller, self._refuse_start)
+            watch.venue_clock = lambda: self.trading.adapter.clock if self.trading else None
+            spawn("key_watch", watch.run, OnFailure.HALT)
         if self.notifier.watchdog_interval_s:
             spawn("watchdog", self._watchdog_forever, OnFailure.RESTART)
         self._started = True
@@ -233,6 +237,12 @@ class Daemon:
         if self._keeper is not None:
             await self._keeper.halt(COMPONENT_FAILED, detail[:500])
         self._canceller.request(f"{COMPONENT_FAILED}: {detail}"[:300])
+
+    def _refuse_start(self, refusal: str) -> None:
+        """The venue refused the key before it ever accepted it: stop, exit 4."""
+        self.refusal = refusal
+        self._exit_code = EXIT_GATE
+        self._stop.set()
 
     def _stop_for_component(self, name: str) -> None:
         """A component the daemon cannot run without failed: stop, exit 1."""
@@ -346,6 +356,7 @@ class Daemon:
                     self.credentials,
                     self.clock,
                     self.supervisor,
+                    key_standing=self.key_standing,
                 )
             except Exception as exc:  # crash-only: stay up, report not-ready, retry
                 log.exception("trading_start_failed", error=str(exc), retry_in_s=delay)
@@ -363,81 +374,6 @@ class Daemon:
             return await self.trading.cancel_all(reason)
         return await defer_cancel_all(self._db, reason)
 
-    # -- health and status -------------------------------------------------------------
-    def health(self) -> tuple[bool, list[str]]:
-        problems = self.lag.problems(self.loaded.app.metrics.loop_lag_unhealthy_s)
-        return not problems, problems
-
-    def readiness(self) -> tuple[bool, list[str]]:
-        _, problems = self.health()
-        if self._keeper is None:
-            problems.append("starting")
-        elif self._keeper.state is TradingState.HALTED:
-            problems.append(f"halted: {self._keeper.status.halt_reason}")
-        if self._guard is not None:
-            problems += self._guard.problems()
-        if self._canceller.pending:
-            problems.append(f"cancel-all pending: {self._canceller.last_error or 'running'}")
-        if self.loaded.app.exchange.venue != "none":
-            if self.trading is not None:
-                problems += self.trading.problems()
-            else:
-                problems.append(f"venue not connected: {self.trading_error or 'starting'}")
-        return not problems, problems
-
-    async def status(self) -> dict[str, Any]:
-        """OPS-5 `/status`: served whatever the state file does (locked, lost, damaged) —
-        what cannot be read from it is named, the rest comes from memory."""
-        assert self._db is not None
-        try:
-            document = await self._db.run(state_document)
-        except (StateUnavailableError, sqlite3.Error) as exc:
-            document = {"state_read_error": str(exc)[:300]}
-        if self._keeper is not None:  # what the daemon acts on, not a newer row it has yet to adopt
-            current = self._keeper.status
-            document.update(
-                {
-                    "state": current.state.value,
-                    "halt_reason": current.halt_reason,
-                    "halt_detail": current.halt_detail,
-                    "halted_at": iso(current.halted_at),
-                }
-            )
-        app = self.loaded.app
-        document.update(
-            {
-                "running": True,
-                "source": "daemon",
-                "pid": os.getpid(),
-                "version": __version__,
-                "mode": app.mode.value,
-                "venue": app.exchange.venue,
-                "venue_url": self._venue_url(),
-                "config_hash": self.loaded.config_hash,
-                "started_at": iso(self.started_at),
-                "uptime_s": round(self.clock() - self.started_at, 3),
-                "kill_switch_file": self.loaded.kill_switch_path.exists(),
-                "halt_cancel": self._canceller.status(),
-                "halt_pending_write": self._keeper is not None and self._keeper.pending is not None,
-            }
-        )
-        document["components"] = self.supervisor.status()
-        if self._guard is not None:
-            document["state_store"] = self._guard.status()
-        if self.trading is not None:
-            document["trading"] = self.trading.status()
-        if self._runner is not None and self._runner.last_cycle is not None:
-            document["last_cycle"] = with_iso_times(self._runner.last_cycle)
-        return document
-
-    def _venue_url(self) -> str | None:
-        """The REST root the daemon talks to (the embedded venue's, once it listens)."""
-        if self.loaded.app.exchange.venue == "none":
-            return None
-        if self.loaded.app.exchange.venue == "sim" and self._venue is None:
-            return "embedded venue (not started)"
-        return exchange_config(self.loaded, self._venue).rest_url
-
     # -- stop --------------------------------------------------------------------------
     async def _shutdown(self) -> None:
         """OPS-3: every step runs, whatever the one before ran into (a venue that does not
@@ -451,7 +387,9 @@ class Daemon:
         await self._canceller.stop()
         if self.trading is not None:  # nothing may send after the cancel-all below
             await run_step("trading_jobs_stop", self.trading.stop_jobs())
-        if self._db is not None and self.loaded.app.shutdown.cancel_open_orders:
+        if self.refusal is not None:  # the venue refuses the key: it cancels nothing
+            log.warning("shutdown_cancel_skipped", reason="the venue refused the API key")
+        elif self._db is not None and self.loaded.app.shutdown.cancel_open_orders:
             await run_step("cancel_all", self._cancel_all("shutdown"), self._cancel_budget())
         if self.trading is not None:
             await run_step("trading_stop", self.trading.stop())

@@ -13,10 +13,13 @@ from trader.config.app import ExchangeConfig
 from trader.config.secrets import Credentials
 from trader.exchange.coinbase.exchange import CoinbaseExchange
 from trader.exchange.interface import Venue
+from trader.exchange.key_standing import KeyStanding
 from trader.ops.metrics import Metrics
 
 CLOCK_INTERVAL_S = 300.0  # the venue clock's re-measurement interval for one-shot commands
-AdapterFactory = Callable[[ExchangeConfig, Credentials | None, Metrics, float], Venue]
+AdapterFactory = Callable[
+    [ExchangeConfig, Credentials | None, Metrics, float, KeyStanding | None], Venue
+]
 
 
 def _coinbase(
@@ -24,8 +27,15 @@ def _coinbase(
     credentials: Credentials | None,
     metrics: Metrics,
     clock_interval_s: float,
+    key_standing: KeyStanding | None,
 ) -> Venue:
-    return CoinbaseExchange(config, credentials, metrics, clock_interval_s=clock_interval_s)
+    return CoinbaseExchange(
+        config,
+        credentials,
+        metrics,
+        clock_interval_s=clock_interval_s,
+        key_standing=key_standing,
+    )
 
 
 ADAPTERS: dict[str, AdapterFactory] = {
@@ -40,9 +50,11 @@ def open_venue(
     metrics: Metrics,
     *,
     clock_interval_s: float,
+    key_standing: KeyStanding | None = None,
 ) -> Venue:
-    """The adapter for `config.venue`; `none` (no venue) has none and is refused here."""
+    """The adapter for `config.venue`; `none` (no venue) has none and is refused here.
+    `key_standing`: where the venue's answers about the key are kept (the daemon's)."""
     factory = ADAPTERS.get(config.venue)
     if factory is None:
         raise ValueError(f"exchange.venue {config.venue!r} has no adapter")
-    return factory(config, credentials, metrics, clock_interval_s)
+    return factory(config, credentials, metrics, clock_interval_s, key_standing)

@@ -36,10 +36,8 @@ def live_gate_problems(
             "no API credentials: set CB_API_KEY_FILE, "
             "or CB_API_KEY_NAME with CB_API_PRIVATE_KEY_FILE"
         )
-    elif credentials.key_file is not None and key_file_too_open(credentials.key_file):
-        problems.append(
-            f"key file {credentials.key_file} is readable by group or others: chmod 600 it"
-        )
+    elif (problem := key_file_problem(credentials)) is not None:
+        problems.append(problem)
     return problems
 
 
@@ -54,3 +52,11 @@ def _confirmation_problem(confirm_flag: bool, given: str | None) -> str | None:
         f"operator confirmation not given: {CONFIRM_ENV} is '{shown}', it must be 1 "
         "(or pass --confirm-live)"
     )
+
+
+def key_file_problem(credentials: Credentials) -> str | None:
+    """Why the key file may not serve LIVE (readable by group or others, CFG-2), or None.
+    `run` and `adopt` both refuse on it."""
+    if credentials.key_file is not None and key_file_too_open(credentials.key_file):
+        return f"key file {credentials.key_file} is readable by group or others: chmod 600 it"
+    return None

@@ -39,6 +39,7 @@ from trader.desk.state_source import StoredState
 from trader.exchange.errors import ExchangeError
 from trader.exchange.factory import open_venue
 from trader.exchange.interface import Venue
+from trader.exchange.key_standing import KeyStanding
 from trader.exchange.models import Fill
 from trader.marketdata.service import MarketDataService, MarketDataSettings
 from trader.ops.lifecycle import TRADING, Job, OnFailure, Supervisor
@@ -104,12 +105,15 @@ class TradingRuntime:
         credentials: Credentials | None,
         clock: Clock,
         supervisor: Supervisor,
+        *,
+        key_standing: KeyStanding | None = None,
     ) -> TradingRuntime:
         adapter = open_venue(
             exchange_config(loaded, venue),
             venue_credentials(venue, credentials),
             metrics,
             clock_interval_s=loaded.app.exchange.clock_check_interval_s,
+            key_standing=key_standing,
         )
         md: MarketDataService | None = None
         started = clock()

@@ -34,6 +34,7 @@ from trader.exchange.coinbase.rest import CoinbaseRest
 from trader.exchange.coinbase.ws import Subscription, WsSettings, WsStream
 from trader.exchange.errors import ExchangeError, ReadOnlyError
 from trader.exchange.interface import Exchange
+from trader.exchange.key_standing import KeyStanding
 from trader.exchange.metrics import adapter_metrics
 from trader.exchange.models import (
     Account,
@@ -62,6 +63,7 @@ class CoinbaseExchange:
         ws_settings: WsSettings | None = None,
         clock_samples: int = 5,
         clock_interval_s: float = 300.0,
+        key_standing: KeyStanding | None = None,
     ) -> None:
         self.config = config
         self.read_only = config.read_only
@@ -93,6 +95,7 @@ class CoinbaseExchange:
             timeout_s=config.request_timeout_s,
             ca_file=config.ca_file,
             retry=retry,
+            standing=key_standing,
         )
         self.rest = CoinbaseRest(self.http)
         self.ws_settings = ws_settings or WsSettings()

@@ -2,9 +2,11 @@
 
 Reads (`get`) retry 429 / 5xx / network errors with full-jitter backoff within a bounded
 number of attempts and total time. Writes (`post_once`) are sent once: only a 401 is
-retried, once, with a new token (authentication refused, nothing was done). Every error
-body is parsed defensively: JSON `{"error","message","error_details"}`, plain
-`Unauthorized`, or an HTML page.
+retried, once, with a new token (authentication refused, nothing was done). What the
+venue's answers to private requests say about the key goes to a `KeyStanding` when one is
+given (a 401 that survives the new token is a refusal). Every error body is parsed
+defensively: JSON `{"error","message","error_details"}`, plain `Unauthorized`, or an HTML
+page.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from trader.exchange.errors import (
     ExchangeProtocolError,
     ExchangeUnavailableError,
 )
+from trader.exchange.key_standing import KeyStanding
 from trader.exchange.metrics import AdapterMetrics
 
 log = structlog.get_logger("trader.exchange")
@@ -100,6 +103,7 @@ class HttpClient:
         ca_file: str | None = None,
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
+        standing: KeyStanding | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.base_path = urlsplit(self.base_url).path
@@ -112,6 +116,7 @@ class HttpClient:
         self.ssl = ssl_context(ca_file)
         self.retry = retry or RetryPolicy()
         self.rng = rng or random.Random()
+        self.standing = standing
         self._session: aiohttp.ClientSession | None = None
         # aiohttp request hooks for the sessions made from now on (benchmarks time the
         # moment a request is written: `on_request_chunk_sent`)
@@ -189,6 +194,8 @@ class HttpClient:
                 last = _network_cause(exc)
                 self.count(endpoint, "timeout" if isinstance(exc, TimeoutError) else "network")
             else:
+                if private and (raw.status != 401 or reauthed):  # a first 401 is retried
+                    self._judge_key(endpoint, raw.status)
                 if raw.status < 300:
                     self.count(endpoint, "ok")
                     return decode_json(endpoint, raw.body)
@@ -235,10 +242,22 @@ class HttpClient:
             self.count(endpoint, "unauthorized")
             self.metrics.retries.labels(endpoint=endpoint, reason="401").inc()
             raw = await self._send("POST", path, endpoint, private=True, body=body)
+        self._judge_key(endpoint, raw.status)
         self.count(endpoint, "ok" if raw.status < 300 else _outcome(raw.status))
         if raw.status == 429:
             self.private.penalize()
         return raw
+
+    def _judge_key(self, endpoint: str, status: int) -> None:
+        """A private request's answer, for the key's standing: a 401 after the retry with
+        a new token refuses the key; an answer that passed authentication accepts it; 429
+        and 5xx say nothing about it."""
+        if self.standing is None or status == 429 or status >= 500:
+            return
+        if status == 401:
+            self.standing.refused(endpoint)
+        else:
+            self.standing.accepted()
 
     async def post(self, path: str, endpoint: str, body: bytes) -> Any:
         """A write whose failure is just an error (preview, cancel): parsed JSON or raise."""
