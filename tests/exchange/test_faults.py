@@ -3,7 +3,9 @@ timeout after accept. Reads retry with backoff; POST /orders never retries blind
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from email.utils import format_datetime
 
 import pytest
 
@@ -12,6 +14,7 @@ from tests.sim.test_server_support import open_venue
 from trader.config.app import RateLimitConfig
 from trader.core.orders import OrderKind, OrderRequest
 from trader.core.types import Side
+from trader.exchange.coinbase.http import retry_after
 from trader.exchange.errors import ExchangeUnavailableError
 from trader.exchange.models import OrderAccepted, OrderRejected, OrderUnknown
 from trader.ops.metrics import Metrics
@@ -125,6 +128,53 @@ async def test_ex1_401_once_is_retried_with_a_new_token(env):
     venue.faults.add("http_401", count=2, path_prefix=ORDERS, method="POST")
     result = await exchange.create_order(_market("auth-2"))
     assert isinstance(result, OrderRejected) and result.http_status == 401
+
+
+@pytest.mark.parametrize(
+    ("fault", "retry_after_s"),
+    [
+        ({"kind": "http_429", "retry_after_s": 2}, 2.0),
+        ({"kind": "http_429", "body": "html", "retry_after_s": 5}, 5.0),
+        ({"kind": "http_5xx", "status": 503, "retry_after_s": 1}, 1.0),
+        ({"kind": "http_429"}, None),
+        ({"kind": "http_5xx", "status": 502}, None),
+    ],
+)
+async def test_ex1_a_cancel_refused_for_now_says_how_long_the_venue_asked_to_wait(
+    env, fault, retry_after_s
+):
+    venue, exchange, _ = env
+    venue.faults.add(**fault, count=1, path_prefix=f"{ORDERS}/batch_cancel")
+    with pytest.raises(ExchangeUnavailableError) as refused:
+        await exchange.cancel_orders(["an-order"])
+    assert refused.value.endpoint == "cancel_orders"
+    assert refused.value.retry_after_s == retry_after_s
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("7", 7.0),
+        (" 0 ", 0.0),
+        ("1.5", 1.5),
+        ("-3", 0.0),
+        (timedelta(seconds=30), 30.0),  # an HTTP date this far from now
+        (timedelta(hours=-1), 0.0),
+        ("", None),
+        ("soon", None),
+        ("inf", None),
+        ("nan", None),
+    ],
+)
+def test_ex1_retry_after_reads_seconds_or_an_http_date_and_nothing_else(header, seconds):
+    if isinstance(header, timedelta):
+        header = format_datetime(datetime.now(UTC) + header, usegmt=True)
+    found = retry_after({"Retry-After": header})
+    if seconds is None:
+        assert found is None
+    else:
+        assert found == pytest.approx(seconds, abs=2.0)
+    assert retry_after({}) is None
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])

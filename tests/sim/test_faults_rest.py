@@ -61,6 +61,20 @@ async def test_sim1_fault_429_json_and_html_with_headers(env):
     assert (await rest.get("/accounts"))[0] == 200
 
 
+@pytest.mark.parametrize(
+    ("kind", "params", "status"),
+    [("http_429", {}, 429), ("http_429", {"body": "html"}, 429), ("http_5xx", {}, 503)],
+)
+async def test_sim1_fault_429_and_5xx_carry_a_retry_after_when_asked(env, kind, params, status):
+    venue, rest = env
+    venue.faults.add(kind, count=1, retry_after_s=3, **params)
+    venue.faults.add(kind, count=1, **params)
+    answered, _, headers = await rest.get("/accounts")
+    assert answered == status and headers["Retry-After"] == "3"
+    answered, _, headers = await rest.get("/accounts")
+    assert answered == status and "Retry-After" not in headers
+
+
 async def test_sim1_real_rate_limit_429(env):
     _venue, rest = env
     async with open_venue(driver=False, rate_limit_private=5) as limited:
@@ -160,6 +174,9 @@ async def test_sim1_fault_validation_errors():
         ("ws_close", {"code": 1002}),
         ("latency", {"bogus": 1}),
         ("http_429", {"probability": 0}),
+        ("http_429", {"retry_after_s": -1}),
+        ("http_429", {"retry_after_s": 1.5}),
+        ("http_5xx", {"retry_after_s": True}),
         ("clock_offset", {}),
     ):
         with pytest.raises(ValueError):

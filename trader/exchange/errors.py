@@ -38,7 +38,9 @@ class ExchangeHttpError(ExchangeError):
 class ExchangeUnavailableError(ExchangeError):
     """No definite answer: network errors, timeouts or 5xx/429 past the retry budget."""
 
-    def __init__(self, endpoint: str, cause: str) -> None:
+    def __init__(self, endpoint: str, cause: str, retry_after_s: float | None = None) -> None:
+        """`retry_after_s`: how long the venue asked to wait (its `Retry-After`), if it did."""
         super().__init__(f"{endpoint}: unavailable ({cause})")
         self.endpoint = endpoint
         self.cause = cause
+        self.retry_after_s = retry_after_s

@@ -2,21 +2,24 @@
 
 Reads (`get`) retry 429 / 5xx / network errors with full-jitter backoff within a bounded
 number of attempts and total time. Writes (`post_once`) are sent once: only a 401 is
-retried, once, with a new token (authentication refused, nothing was done). What the
-venue's answers to private requests say about the key goes to a `KeyStanding` when one is
-given (a 401 that survives the new token is a refusal). Every error body is parsed
-defensively: JSON `{"error","message","error_details"}`, plain `Unauthorized`, or an HTML
-page.
+retried, once, with a new token (authentication refused, nothing was done); a write
+answered 429 or 5xx raises `ExchangeUnavailableError` with the venue's `Retry-After`, when
+it sent one, for the caller that retries (cancel-all). What the venue's answers to private
+requests say about the key goes to a `KeyStanding` when one is given (a 401 that survives
+the new token is a refusal). Every error body is parsed defensively: JSON
+`{"error","message","error_details"}`, plain `Unauthorized`, or an HTML page.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import ssl
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,6 +46,7 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 class RawResponse:
     status: int
     body: bytes
+    retry_after_s: float | None = None  # the `Retry-After` header, in seconds, when given
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +176,7 @@ class HttpClient:
                 headers=headers,
             ) as resp:
                 payload = await resp.read()
-                return RawResponse(resp.status, payload)
+                return RawResponse(resp.status, payload, retry_after(resp.headers))
         finally:
             self.metrics.latency.labels(endpoint=endpoint).observe(time.perf_counter() - started)
 
@@ -269,9 +273,26 @@ class HttpClient:
         if raw.status >= 300:
             info = parse_error_body(raw.status, raw.body)
             if raw.status in RETRY_STATUSES:
-                raise ExchangeUnavailableError(endpoint, f"HTTP {raw.status} {info.code}")
+                cause = f"HTTP {raw.status} {info.code}"
+                raise ExchangeUnavailableError(endpoint, cause, raw.retry_after_s)
             raise ExchangeHttpError(endpoint, raw.status, info.code, info.message)
         return decode_json(endpoint, raw.body)
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """`Retry-After` as seconds to wait: delta-seconds or an HTTP date; None when absent or
+    unreadable (then the caller's own backoff applies)."""
+    value = headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, IndexError):
+            return None
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def decode_json(endpoint: str, body: bytes) -> Any:

@@ -1,7 +1,8 @@
 """Fault injection for the simulated venue (SIM-1).
 
-A `FaultController` holds scoped fault rules (REST: latency, 429, 4xx, 5xx, timeout after
-accept, 401 — optionally only on a resend of a known client id; WS: drop, duplicate,
+A `FaultController` holds scoped fault rules (REST: latency, 429, 4xx, 5xx — either with
+a `Retry-After` if asked —, timeout after accept, 401 — optionally only on a resend of a
+known client id; WS: drop, duplicate,
 reorder, sequence gap, close) and venue-wide fault state (clock offset, price shocks,
 product flags via a hook). A rule fires on the requests/messages it
 matches (`path_prefix`, `method`, `channel`) with `probability` drawn from a seeded RNG,
@@ -76,6 +77,7 @@ class FaultRule:
     code: int = 1000
     on_resend: bool = False  # REST: only a create whose client_order_id was sent before
     error: str = "INVALID_ARGUMENT"  # http_4xx: the error code in the JSON body
+    retry_after_s: int = 0  # http_429 / http_5xx: a `Retry-After` header of that many seconds
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -238,6 +240,10 @@ def _validate(rule: FaultRule) -> None:
         raise ValueError("probability must be in (0, 1]")
     if rule.latency_ms < 0 or rule.jitter_ms < 0 or rule.hold_s < 0:
         raise ValueError("latency_ms, jitter_ms and hold_s must not be negative")
+    if isinstance(rule.retry_after_s, bool) or not isinstance(rule.retry_after_s, int):
+        raise ValueError("retry_after_s must be a whole number of seconds")
+    if rule.retry_after_s < 0:
+        raise ValueError("retry_after_s must not be negative")
     if rule.kind is FaultKind.HTTP_5XX and not 500 <= rule.status <= 599:
         raise ValueError("status must be a 5xx code")
     if rule.kind is FaultKind.HTTP_4XX and (

@@ -92,12 +92,20 @@ def _injected_response(fired: list[FaultRule]) -> web.Response | None:
         if rule.kind is FaultKind.HTTP_401:
             return unauthorized()
         if rule.kind is FaultKind.HTTP_429:
-            return too_many_requests(html=rule.body == "html", limit=30, reset_s=1)
+            return _retry_after(
+                too_many_requests(html=rule.body == "html", limit=30, reset_s=1), rule
+            )
         if rule.kind is FaultKind.HTTP_5XX:
-            return server_error(rule.status)
+            return _retry_after(server_error(rule.status), rule)
         if rule.kind is FaultKind.HTTP_4XX:
             return error_response(rule.status, rule.error, f"simulated {rule.status} fault")
     return None
+
+
+def _retry_after(response: web.Response, rule: FaultRule) -> web.Response:
+    if rule.retry_after_s:
+        response.headers["Retry-After"] = str(rule.retry_after_s)
+    return response
 
 
 def _authenticate(ctx: VenueContext, request: web.Request) -> str | None:
