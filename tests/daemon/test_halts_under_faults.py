@@ -12,6 +12,7 @@ import time
 import pytest
 
 from tests.support.chaos import ChaosRun
+from tests.support.chaos_faults import stranded_orders
 from tests.support.daemon import wait_for
 from tests.support.venue import merge_yaml
 
@@ -26,13 +27,6 @@ def run(tmp_path):
 
 def _resting(run: ChaosRun) -> int:
     return wait_for(lambda: run.own_open(), timeout=60, interval=0.1)
-
-
-def _stranded(run: ChaosRun) -> int:
-    """Own entries resting below a market that jumped up: they stay open until cancelled."""
-    _resting(run)
-    run.venue.call("POST", "/shock", {"pct": "20"})
-    return _resting(run)
 
 
 def _stored_state(run: ChaosRun) -> tuple[str, str | None]:
@@ -66,7 +60,7 @@ def test_ops4_kill_switch_during_a_venue_outage_keeps_cancelling_until_it_answer
 
 def test_st1_an_outside_write_lock_holds_the_daemon_without_killing_it(run):
     daemon = run.start_daemon()
-    _stranded(run)
+    stranded_orders(run)
     outsider = sqlite3.connect(run.home.data / "trader.db", timeout=10, isolation_level=None)
     outsider.execute("BEGIN EXCLUSIVE")
     locked_at = time.monotonic()

@@ -135,6 +135,21 @@ def venue_down_drill(run: ChaosRun) -> float | None:
     return time.monotonic() - back
 
 
+def stranded_orders(run: ChaosRun) -> set[str]:
+    """Own entries resting below a market that jumped up (they stay open until cancelled):
+    the venue ids of the orders open once there are some."""
+    wait_for(lambda: run.own_open(), timeout=60, interval=0.1)
+    run.venue.call("POST", "/shock", {"pct": "20"})
+    wait_for(lambda: run.own_open(), timeout=60, interval=0.1)
+    return open_order_ids(run)
+
+
+def open_order_ids(run: ChaosRun) -> set[str]:
+    return {
+        o["order_id"] for o in run.venue.call("GET", "/ledger")["orders"] if o["status"] == "OPEN"
+    }
+
+
 def lose_state(run: ChaosRun) -> str:
     """ST-3: the state file deleted (or truncated) under the daemon. It must halt with
     `state_file_lost` and cancel; the operator then stops it and puts the recovery copy

@@ -14,7 +14,12 @@ import signal
 import structlog
 
 from trader import __version__
-from trader.commands.exit_codes import EXIT_ENVIRONMENT, EXIT_GATE, EXIT_STATE
+from trader.commands.exit_codes import (
+    EXIT_ENVIRONMENT,
+    EXIT_GATE,
+    EXIT_ORDERS_LEFT,
+    EXIT_STATE,
+)
 from trader.config.issues import ConfigError
 from trader.config.loader import LoadedConfig, load_config
 from trader.config.reload import needs_restart
@@ -27,6 +32,7 @@ from trader.daemon.key_watch import KeyWatch, live_key_standing
 from trader.daemon.killswitch import KILL_SIGNAL_REASON, CancelDriver, KillSwitchWatcher
 from trader.daemon.pipeline import build_stages, defer_cancel_all
 from trader.daemon.reports import DaemonReports
+from trader.daemon.stop_cancel import cancel_within
 from trader.daemon.trading.runtime import TradingRuntime
 from trader.daemon.venue import embedded_venue
 from trader.desk.keeper import StateKeeper
@@ -368,10 +374,10 @@ class Daemon(DaemonReports):
         if self._keeper.state is TradingState.HALTED:  # a halt from before the venue was reachable
             self._canceller.request(f"halted at start ({self._keeper.status.halt_reason})")
 
-    async def _cancel_all(self, reason: str) -> int:
+    async def _cancel_all(self, reason: str, *, list_limit_s: float | None = None) -> int:
         assert self._db is not None
         if self.trading is not None:
-            return await self.trading.cancel_all(reason)
+            return await self.trading.cancel_all(reason, list_limit_s=list_limit_s)
         return await defer_cancel_all(self._db, reason)
 
     # -- stop --------------------------------------------------------------------------
@@ -390,7 +396,7 @@ class Daemon(DaemonReports):
         if self.refusal is not None:  # the venue refuses the key: it cancels nothing
             log.warning("shutdown_cancel_skipped", reason="the venue refused the API key")
         elif self._db is not None and self.loaded.app.shutdown.cancel_open_orders:
-            await run_step("cancel_all", self._cancel_all("shutdown"), self._cancel_budget())
+            await run_step("cancel_all", self._cancel_at_stop(self._db))
         if self.trading is not None:
             await run_step("trading_stop", self.trading.stop())
         if self._http is not None:
@@ -404,6 +410,15 @@ class Daemon(DaemonReports):
         self.metrics.up.set(0)
         during = {} if self._started else {"during": "start-up"}
         log.info("daemon_stopped", exit_code=self._exit_code, **during)
+
+    async def _cancel_at_stop(self, db: Database) -> None:
+        """Retried within the budget; what may be left open is named, exit 7."""
+
+        async def cancel(list_limit_s: float) -> int:
+            return await self._cancel_all("shutdown", list_limit_s=list_limit_s)
+
+        if not await cancel_within(self._canceller, cancel, db, self._cancel_budget()):
+            self._exit_code = self._exit_code or EXIT_ORDERS_LEFT
 
     def _cancel_budget(self) -> float:
         return self.loaded.app.shutdown.timeout_s / 2

@@ -59,7 +59,8 @@ def read_reason(path: Path) -> str | None:
 
 class CancelDriver:
     """Runs cancel-all until one pass completes; an error (venue down, state file locked)
-    is logged and retried with backoff, never raised."""
+    is logged and retried with backoff, never raised. The graceful stop retries its own
+    cancel-all with the same `retrying`, within its budget (daemon/stop_cancel.py)."""
 
     def __init__(
         self,
@@ -93,21 +94,34 @@ class CancelDriver:
             self._task = asyncio.create_task(self._drive(), name="halt_cancel_all")
 
     async def _drive(self) -> None:
+        cancelled = await self.retrying(
+            lambda: self._cancel_all(self._reason),
+            "halt_cancel_all_retry",
+            "halt_cancel_all_failed",
+        )
+        self._done(cancelled)
+
+    async def retrying(
+        self, attempt: Callable[[], Awaitable[int]], retry_event: str, failed_event: str
+    ) -> int:
+        """`attempt` until one completes (its result returned); each failure is logged as
+        `retry_event` (`failed_event`, with its traceback, when unexpected) and retried
+        after a backoff doubling up to `max_retry_s`, or after the venue's `Retry-After`
+        when it asked for longer. Unbounded: a caller with a budget bounds it."""
         delay = self._first
         while True:
             self.attempts += 1
             try:
-                cancelled = await self._cancel_all(self._reason)
+                return await attempt()
             except EXPECTED_FAILURES as exc:  # the venue or the store failed: retry
+                wait = max(delay, getattr(exc, "retry_after_s", None) or 0.0)
                 self.last_error = f"{type(exc).__name__}: {exc}"[:300]
-                log.error("halt_cancel_all_retry", error=self.last_error, retry_in_s=delay)
+                log.error(retry_event, error=self.last_error, retry_in_s=wait)
             except Exception as exc:  # anything else too: logged whole, and retried
+                wait = delay
                 self.last_error = f"{type(exc).__name__}: {exc}"[:300]
-                log.exception("halt_cancel_all_failed", retry_in_s=delay)
-            else:
-                self._done(cancelled)
-                return
-            await asyncio.sleep(delay)
+                log.exception(failed_event, retry_in_s=wait)
+            await asyncio.sleep(wait)
             delay = min(delay * 2, self._max)
 
     def _done(self, cancelled: int) -> None:

@@ -248,9 +248,12 @@ class Actor:
             product_id, size, purpose=purpose, cycle_id=cycle_id, reason=reason, strategy=strategy
         )
 
-    async def cancel_all(self, reason: str) -> int:
+    async def cancel_all(self, reason: str, *, list_limit_s: float | None = None) -> int:
         # DRY_RUN never has an order at the venue (its flatten is recorded like any order)
-        cancelled = 0 if self.dry_run else await self.desk.cancel_all(reason)
+        if self.dry_run:
+            cancelled = 0
+        else:
+            cancelled = await self.desk.cancel_all(reason, list_limit_s=list_limit_s)
         if reason == "kill_switch" and self.loaded.app.kill_switch.flatten:
             await self.flatten()
         return cancelled

@@ -219,5 +219,5 @@ class OrderDesk:
             await asyncio.sleep(wait)
             await self.reconcile(startup=not self.reconciled)  # the start-up one until it passes
 
-    async def cancel_all(self, reason: str) -> int:
-        return await self.cancel.run(reason)
+    async def cancel_all(self, reason: str, *, list_limit_s: float | None = None) -> int:
+        return await self.cancel.run(reason, list_limit_s=list_limit_s)

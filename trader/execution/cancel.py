@@ -3,7 +3,9 @@
 Targets are the union of what the database knows to be working and what the venue lists
 as OPEN with our client-id prefix — so an order whose create answer was lost is cancelled
 too. Intents still SUBMITTING are resolved first (a resolved order is then a target).
-A cancel answered "already filled" is a fill, never a cancel.
+A cancel answered "already filled" is a fill, never a cancel. When the venue's list cannot
+be read, the orders the database knows are cancelled all the same, then the run fails
+(its caller retries: the kill switch until the venue answers, a shutdown within its budget).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import structlog
 
 from trader.core.clock import Clock
 from trader.core.orders import RejectCause
+from trader.exchange.errors import ExchangeError, ExchangeUnavailableError
 from trader.exchange.interface import Exchange
 from trader.exchange.models import CancelResult
 from trader.execution.ids import OrderIds
@@ -57,49 +60,63 @@ class CancelAll:
         self._retry_s = retry_s
         self._lock = asyncio.Lock()
 
-    async def run(self, reason: str) -> int:
+    async def run(self, reason: str, *, list_limit_s: float | None = None) -> int:
         """Cancel until nothing of ours is open at the venue; return how many were cancelled.
-        Each round asks the venue first and cancels what it lists before touching the
-        state file, so a locked or slow store never delays a cancel (OPS-4, ST-1)."""
+        Each round asks the venue first and cancels what it lists before touching the state
+        file, so a locked or slow store never delays a cancel (OPS-4, ST-1). Listing the
+        venue's orders is bounded by `list_limit_s`: when it fails or does not answer in
+        time, the orders the state file knows are cancelled all the same, and the listing's
+        error is raised once they are (the run did not see what the venue holds)."""
         async with self._lock:
             started = time.perf_counter()
             cancelled = 0
             rounds = 0
+            unlisted_by: ExchangeError | None = None  # why the venue's list is not known
             while True:
                 rounds += 1
-                listed = await self._venue_open_own()
-                answers = [
-                    r for batch in chunks(sorted(listed), BATCH) for r in await self._cancel(batch)
-                ]
-                cancelled += await self._book(answers)
+                listed: set[str] = set()
+                if unlisted_by is None:
+                    try:
+                        listed = await self._venue_open_own(list_limit_s)
+                    except ExchangeError as exc:
+                        unlisted_by = exc
+                        log.warning("cancel_all_list_failed", reason=reason, error=str(exc)[:300])
+                cancelled += await self._cancel_and_book(listed)
                 pending = await self._resolve_pending()
                 unlisted = await self._known_working(listed)
-                answers = [
-                    r
-                    for batch in chunks(sorted(unlisted), BATCH)
-                    for r in await self._cancel(batch)
-                ]
-                cancelled += await self._book(answers)
+                cancelled += await self._cancel_and_book(unlisted)
                 if not listed and not unlisted and pending == 0:
                     break
                 await asyncio.sleep(self._retry_s)
             seconds = time.perf_counter() - started
             self.metrics.cancel_all.observe(seconds)
             log.warning(
-                "cancel_all_done",
+                "cancel_all_done" if unlisted_by is None else "cancel_all_known_done",
                 reason=reason,
                 cancelled=cancelled,
                 rounds=rounds,
                 seconds=round(seconds, 4),
             )
+            if unlisted_by is not None:
+                raise unlisted_by
             return cancelled
 
-    async def _venue_open_own(self) -> set[str]:
-        listed = await self.exchange.list_orders(statuses=["OPEN"])
+    async def _venue_open_own(self, limit_s: float | None) -> set[str]:
+        try:
+            async with asyncio.timeout(limit_s):
+                listed = await self.exchange.list_orders(statuses=["OPEN"])
+        except TimeoutError:
+            raise ExchangeUnavailableError("list_orders", f"no answer within {limit_s} s") from None
         self.metrics.foreign_orders.set(
             sum(1 for o in listed if not self.ids.is_own(o.client_order_id))
         )
         return {o.order_id for o in listed if self.ids.is_own(o.client_order_id)}
+
+    async def _cancel_and_book(self, order_ids: set[str]) -> int:
+        answers = [
+            r for batch in chunks(sorted(order_ids), BATCH) for r in await self._cancel(batch)
+        ]
+        return await self._book(answers)
 
     async def _known_working(self, listed: set[str]) -> set[str]:
         """Orders the database thinks are working that the venue did not list as open

@@ -271,8 +271,9 @@ class TradingRuntime:
         )
 
     # -- operator side -----------------------------------------------------------------
-    async def cancel_all(self, reason: str) -> int:
-        return await self.actor.cancel_all(reason)
+    async def cancel_all(self, reason: str, *, list_limit_s: float | None = None) -> int:
+        """`list_limit_s` bounds the read of the venue's open orders (a shutdown's share)."""
+        return await self.actor.cancel_all(reason, list_limit_s=list_limit_s)
 
     def problems(self) -> list[str]:
         found = self.actor.problems()
