@@ -14,12 +14,7 @@ import signal
 import structlog
 
 from trader import __version__
-from trader.commands.exit_codes import (
-    EXIT_ENVIRONMENT,
-    EXIT_GATE,
-    EXIT_ORDERS_LEFT,
-    EXIT_STATE,
-)
+from trader.commands.exit_codes import EXIT_ENVIRONMENT, EXIT_GATE, EXIT_ORDERS_LEFT, EXIT_STATE
 from trader.config.issues import ConfigError
 from trader.config.loader import LoadedConfig, load_config
 from trader.config.reload import needs_restart
