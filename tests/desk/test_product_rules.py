@@ -122,3 +122,25 @@ def test_r2_an_exit_the_venue_keeps_refusing_backs_off_and_reduces_trading(run):
 
 def _readiness(daemon) -> str:
     return daemon.get("/readyz")[1].decode()
+
+
+def test_ex4_rules_are_read_again_every_interval_without_a_refusal(run):
+    """A change nothing has been refused by yet (a status flag, a size limit) reaches the
+    daemon within `exchange.product_rules_interval_s`."""
+    merge_yaml(run.home.config, {"exchange": {"product_rules_interval_s": 10}})
+    daemon = run.start_daemon()
+    product_id = daemon.status()["trading"]["products"][0]
+    run.venue.call("POST", f"/products/{product_id}/rules", {"quote_min_size": "7"})
+    run.venue.call("POST", f"/products/{product_id}/flags", {"limit_only": True})
+
+    def changed() -> list[dict]:
+        return [
+            e
+            for e in daemon.events()
+            if e["event"] == "product_rules_changed" and e["product_id"] == product_id
+        ]
+
+    change = wait_for(changed, timeout=30, interval=0.2)[0]
+    assert change["quote_min_size"].endswith("-> 7") and change["limit_only"] == "False -> True"
+    assert not any(e["event"] == "product_rules_read_again" for e in daemon.events())
+    assert daemon.stop() == 0

@@ -5,8 +5,9 @@ An exit the venue refuses is not sent again at the next exit check (once a secon
 product waits `BACKOFF_FIRST_S`, doubling with each refusal in a row up to `BACKOFF_CAP_S`.
 After `ALERT_AFTER` refusals in a row trading moves to REDUCING with reason
 `exit_rejected` (no new entries; exits go on trying, until `trader resume`), and `/readyz`
-names the product until one of its exits is accepted. Every refusal of an exit is counted
-(`trader_exit_rejections_total{product}`).
+names the product until one of its exits is accepted (or none has been tried for
+`BACKOFF_CAP_S` past its backoff: no exit is due any more). Every refusal of an exit is
+counted (`trader_exit_rejections_total{product}`).
 """
 
 from __future__ import annotations
@@ -50,7 +51,12 @@ class ExitRetry:
     def may_send(self, product_id: str) -> bool:
         """False while the product's last exit was refused and its backoff runs."""
         refused = self._refused.get(product_id)
-        return refused is None or self._clock() >= refused.next_at
+        if refused is None:
+            return True
+        now = self._clock()
+        if _forgotten(refused, now):
+            del self._refused[product_id]
+        return now >= refused.next_at
 
     async def sent(self, product_id: str, intent: Intent | None) -> None:
         """Learn from an exit's first answer: refused, or anything else (which ends the
@@ -93,8 +99,15 @@ class ExitRetry:
 
     def problems(self) -> list[str]:
         """For `/readyz`: each product whose exits keep being refused."""
+        now = self._clock()
         return [
             f"exit for {pid} refused {r.count} times in a row: {r.reason[:200]}"
             for pid, r in sorted(self._refused.items())
-            if r.count >= ALERT_AFTER
+            if r.count >= ALERT_AFTER and not _forgotten(r, now)
         ]
+
+
+def _forgotten(refused: Refusals, now: float) -> bool:
+    """No exit tried long past the backoff: none is due any more (the position is gone,
+    its exit levels are not met, or trading is halted)."""
+    return now >= refused.next_at + BACKOFF_CAP_S
