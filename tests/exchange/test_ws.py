@@ -4,6 +4,7 @@ code, sequence gaps → resync, duplicate / out-of-order frames ignored, user sn
 from __future__ import annotations
 
 import contextlib
+import time
 from decimal import Decimal
 
 import pytest
@@ -159,3 +160,32 @@ async def test_ex2_reordered_frame_resyncs_and_late_frame_is_ignored(env):
         ),
     )
     assert sample(metrics, "trader_ws_sequence_gaps_total", stream="market") == 1
+
+
+async def test_ex2_a_channel_whose_frames_keep_being_lost_resyncs_at_a_bounded_pace(env):
+    """Every user frame lost, heartbeats flowing: each resubscribe's snapshot is lost in
+    turn, a gap at the next heartbeat. The stream keeps resyncing (no gap is forgotten),
+    once per 2 s (`RESYNC_MIN_S`), not at every frame (was: a resync and a log line each)."""
+    venue, exchange, metrics = env
+    stream = exchange.user_stream()
+    await collect(stream, lambda ev: any(_status("up")(e) for e in ev))
+    venue.faults.add("ws_drop", channel="user")
+    book = (await exchange.best_bid_ask(["BTC-USD"]))["BTC-USD"]
+    rules = await exchange.product("BTC-USD")
+    price = (book.bid * Decimal("0.9")).quantize(rules.quote_increment)
+    request = OrderRequest(
+        "lost-1",
+        "BTC-USD",
+        Side.BUY,
+        OrderKind.LIMIT_GTC,
+        base_size=Decimal("0.001"),
+        limit_price=price,
+        post_only=True,
+    )
+    await exchange.create_order(request)  # its update is lost, then every snapshot
+    started = time.monotonic()
+    events = await _run(stream, lambda _ev: time.monotonic() - started >= 5.0, timeout=10)
+    resyncs = _count(events, _status("resync"))
+    assert 2 <= resyncs <= 4, resyncs  # 5 s at one per 2 s (not one per heartbeat, 5/s)
+    assert sample(metrics, "trader_ws_sequence_gaps_total", stream="user") >= resyncs
+    assert not any(_status("down")(e) for e in events)  # the connection itself is fine

@@ -245,3 +245,54 @@ async def test_sim1_price_shock_moves_the_market(env):
     venue.step(venue.market_now() + 30)
     later_bid, _ = await rest.best()
     assert abs(later_bid / bid - 1) > Decimal("0.05")
+
+
+async def test_sim1_product_rules_change_over_the_control_endpoint(env):
+    """The venue changes a product's increments and size limits: `/market/products` shows
+    the new rules, orders on the old grid are refused, orders on the new one accepted."""
+    _venue, rest = env
+    assert (await rest.limit_order("cid-fine", "BUY", "0.001", "1000.00"))["success"] is True
+    status, shown, _ = await rest.post(
+        "/_sim/products/BTC-USD/rules",
+        {"base_increment": "0.01", "quote_increment": "1", "quote_min_size": "5"},
+        auth=False,
+    )
+    assert status == 200, shown
+    assert Decimal(shown["base_increment"]) == Decimal("0.01")
+    assert Decimal(shown["quote_increment"]) == Decimal("1")
+    _, listed, _ = await rest.get("/market/products", auth=False, params={"product_ids": "BTC-USD"})
+    assert Decimal(listed["products"][0]["base_increment"]) == Decimal("0.01")
+    assert Decimal(listed["products"][0]["quote_min_size"]) == Decimal("5")
+    off_size = await rest.limit_order("cid-size", "BUY", "0.015", "1000")
+    assert off_size["error_response"]["new_order_failure_reason"] == "INVALID_SIZE_PRECISION"
+    off_price = await rest.limit_order("cid-price", "BUY", "0.01", "1000.50")
+    assert off_price["error_response"]["new_order_failure_reason"] == "INVALID_PRICE_PRECISION"
+    assert (await rest.limit_order("cid-new", "BUY", "0.02", "1000"))["success"] is True
+    _, faults, _ = await rest.get("/_sim/faults", auth=False)
+    assert faults["counts"]["product_rules"] == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"base_increment": "0"},
+        {"base_increment": "-1"},
+        {"base_increment": "NaN"},
+        {"base_increment": "Infinity"},
+        {"base_increment": "abc"},
+        {"base_increment": 1},
+        {"status": "offline"},
+        {"bogus": "1"},
+    ],
+)
+async def test_sim1_product_rules_refuses_what_is_not_a_positive_decimal_rule(env, body):
+    venue, rest = env
+    before = venue.engine.product("BTC-USD")
+    status, answer, _ = await rest.post("/_sim/products/BTC-USD/rules", body, auth=False)
+    assert status == 400 and answer["error"] == "INVALID_ARGUMENT", answer
+    assert venue.engine.product("BTC-USD") == before
+    status, answer, _ = await rest.post(
+        "/_sim/products/NOPE-USD/rules", {"base_increment": "1"}, auth=False
+    )
+    assert status == 400 and "unknown product" in answer["message"]

@@ -80,6 +80,9 @@ class ExchangeConfig(Strict):
     # a tolerance of more than a day no longer guards the clock at all
     max_clock_offset_ms: int = Field(1000, gt=0, le=86_400_000)
     clock_check_interval_s: Annotated[float, Field(ge=1, le=3600)] = 300.0
+    # the traded products' rules (increments, size limits, status flags) are read again
+    # this often, and at once when the venue refuses an order by them (EX-4)
+    product_rules_interval_s: float = Field(300.0, ge=10, le=DAY_S)
     ca_file: FileName | None = None
 
     @field_validator("rest_url")

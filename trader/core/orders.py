@@ -66,6 +66,9 @@ class RejectCause(StrEnum):
     POST_ONLY_WOULD_CROSS = "post_only_would_cross"  # reprice at the new touch at once
     INSUFFICIENT_FUNDS = "insufficient_funds"
     ALREADY_FILLED = "already_filled"  # a cancel that met a filled order: a fill, not a cancel
+    # off the product's grid, size limits or status as the venue has them now: read the
+    # product rules again (EX-4)
+    PRODUCT_RULES = "product_rules"
     OTHER = "other"
 
 

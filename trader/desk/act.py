@@ -240,13 +240,17 @@ class Actor:
         reason: str = "proposal",
         strategy: str | None = None,
     ) -> None:
+        retry = self.desk.exit_retry  # a refused exit backs off (EX-4)
+        if not retry.may_send(product_id):
+            return
         working = await self.db.run(lambda conn: store.exit_working(conn, product_id))
         if working:
             return
         log.warning("exit_due", product_id=product_id, size=str(size), reason=reason)
-        await self.desk.manager.exit(
+        intent = await self.desk.manager.exit(
             product_id, size, purpose=purpose, cycle_id=cycle_id, reason=reason, strategy=strategy
         )
+        await retry.sent(product_id, intent)
 
     async def cancel_all(self, reason: str, *, list_limit_s: float | None = None) -> int:
         # DRY_RUN never has an order at the venue (its flatten is recorded like any order)

@@ -19,6 +19,7 @@ from trader.config.policy import PolicyConfig
 from trader.core.clock import Clock
 from trader.core.types import Mode, ProductRules, Quote, TradingState
 from trader.desk.cooldowns import CooldownRecorder
+from trader.desk.exit_retry import ExitRetry
 from trader.desk.keeper import StateKeeper
 from trader.exchange.interface import Exchange
 from trader.exchange.models import OrderEvent, StreamStatus
@@ -134,6 +135,7 @@ class OrderDesk:
             clock=clock,
             venue_clock=venue_clock,
         )
+        self.exit_retry = ExitRetry(keeper, self.metrics, clock)  # refused exits back off
         self.last_report: ReconcileReport | None = None
         self.adoption_required: str | None = None
         self.cooldowns: CooldownRecorder | None = None

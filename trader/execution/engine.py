@@ -88,6 +88,8 @@ class ExecutionEngine:
         self._last_attempt: dict[str, float] = {}
         self._unproven: dict[str, str] = {}  # intent id → the rejection a resend got
         self.order_found: list[OrderFound] = []  # told of every order a lookup finds
+        # told of the product of every order refused by the product's rules (EX-4)
+        self.rules_refused: list[Callable[[str], None]] = []
 
     # -- new orders --------------------------------------------------------------------
     def build(
@@ -192,6 +194,9 @@ class ExecutionEngine:
                 message=result.message,
                 product_id=intent.product_id,
             )
+            if result.cause is RejectCause.PRODUCT_RULES:
+                for listener in self.rules_refused:
+                    listener(intent.product_id)
         elif isinstance(result, OrderRejected):
             await self._find_duplicate(intent)
         else:

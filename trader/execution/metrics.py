@@ -42,6 +42,9 @@ class ExecutionMetrics:
             "trader_reconcile_mismatches", "reconciliation differences beyond tolerance", ["kind"]
         )
         self.reconcile_mismatches.labels(kind="balance")  # present from the start
+        self.exit_rejections = metrics.counter(
+            "trader_exit_rejections", "exits the venue refused, by product", ["product"]
+        )
         self._orders_by_state: dict[str, Counter] = {}
 
     def order_moved(self, state: str) -> None:

@@ -236,7 +236,7 @@ class PaperExchange:
             outcome.message,
             200,
             outcome.preview_failure_reason,
-            engine_cause(reason),
+            engine_cause(reason, outcome.preview_failure_reason),
         )
 
     async def preview_order(self, request: OrderRequest) -> PreviewResult:

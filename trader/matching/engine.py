@@ -84,6 +84,13 @@ class MatchingEngine(OrderLifecycle):
             raise ValueError(f"unknown product {product_id}")
         self._rules[product_id] = replace(self._rules[product_id], **flags)
 
+    def replace_product(self, rules: ProductRules) -> None:
+        """New rules (increments, size limits, flags) for a listed product; orders are
+        judged by them from now on."""
+        if rules.product_id not in self._rules:
+            raise ValueError(f"unknown product {rules.product_id}")
+        self._rules[rules.product_id] = rules
+
     # ---- market -----------------------------------------------------------------------------
     def apply_market(self, event: MarketEvent, now: float) -> None:
         book = self._books.get(event.product_id)

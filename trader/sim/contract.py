@@ -85,6 +85,10 @@ class Engine(Protocol):
         """Fault injection: flip `trading_disabled`, `cancel_only`, `limit_only`, `status`."""
         ...
 
+    def replace_product(self, rules: ProductRules) -> None:
+        """Fault injection: new increments or size limits for a listed product."""
+        ...
+
     def apply_market(self, event: MarketEvent, now: float) -> None:
         """Feed a trade (fills resting own orders it prints through) or a book update."""
         ...

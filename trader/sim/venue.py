@@ -17,11 +17,11 @@ import logging
 import os
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from aiohttp import web
 
@@ -169,7 +169,15 @@ class SimVenue:
             self.engine.set_product_flags(product_id, **values)
             self.hub.on_status(product_id)
 
+        def limits(product_id: str, values: dict[str, Any]) -> None:
+            rules = self.engine.product(product_id)
+            if rules is None:
+                raise ValueError(f"unknown product {product_id}")
+            self.engine.replace_product(replace(rules, **values))
+            self.hub.on_status(product_id)
+
         self.faults.product_flags_hook = flags
+        self.faults.product_rules_hook = limits
         self.faults.close_hook = self.hub.close_all
 
     # --- lifecycle ------------------------------------------------------------------------

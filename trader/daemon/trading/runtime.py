@@ -34,6 +34,7 @@ from trader.daemon.trading.venue_link import (
 from trader.desk.act import Actor
 from trader.desk.cycle import STORE_HISTORY, TradingCycle
 from trader.desk.keeper import StateKeeper
+from trader.desk.product_rules import RulesWatch
 from trader.desk.record import log_decisions
 from trader.desk.state_source import StoredState
 from trader.exchange.errors import ExchangeError
@@ -41,6 +42,7 @@ from trader.exchange.factory import open_venue
 from trader.exchange.interface import Venue
 from trader.exchange.key_standing import KeyStanding
 from trader.exchange.models import Fill
+from trader.execution.paper import PaperExchange
 from trader.marketdata.service import MarketDataService, MarketDataSettings
 from trader.ops.lifecycle import TRADING, Job, OnFailure, Supervisor
 from trader.ops.metrics import Metrics
@@ -93,6 +95,11 @@ class TradingRuntime:
         self.cycle = TradingCycle(loaded, db, keeper, core, actor, md, rules, listed_at, state)
         self._fills_landed = True  # export the stored results once at start
         actor.desk.tracker.fill_listeners.append(self._on_fills)
+        # EX-4: the rules read again now and then, and when the venue refuses an order by them
+        self.rules_watch = RulesWatch(adapter, rules, loaded.app.exchange.product_rules_interval_s)
+        actor.desk.engine.rules_refused.append(self.rules_watch.refused)
+        if isinstance(actor.exchange, PaperExchange):  # the paper venue judges by them too
+            self.rules_watch.changed.append(actor.exchange.engine.replace_product)
 
     @classmethod
     async def start(
@@ -176,6 +183,7 @@ class TradingRuntime:
         spawn = runtime._spawn
         spawn("exit_watch", runtime._watch_exits, OnFailure.RESTART)
         spawn("fee_refresh", runtime._refresh_fees_daily, OnFailure.RESTART)
+        spawn("product_rules", runtime.rules_watch.keep_current, OnFailure.RESTART)
         if loaded.app.mode is Mode.LIVE:  # trading on an unwatched clock: halt (EX-3)
             spawn("clock_watch", runtime._watch_clock, OnFailure.HALT)
         for name, work, policy in actor.background():
@@ -276,7 +284,7 @@ class TradingRuntime:
         return await self.actor.cancel_all(reason, list_limit_s=list_limit_s)
 
     def problems(self) -> list[str]:
-        found = self.actor.problems()
+        found = self.actor.problems() + self.actor.desk.exit_retry.problems()
         stale = [
             pid for pid in self.rules if self.md.data_age(pid) > self.loaded.policy.max_data_age_s
         ]

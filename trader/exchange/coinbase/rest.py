@@ -325,10 +325,7 @@ def _rejected(data: dict[str, Any]) -> OrderRejected:
         (str(c) for c in candidates if c and str(c) not in UNKNOWN_REASONS),
         "UNKNOWN_FAILURE_REASON",
     )
+    preview = str(err.get("preview_failure_reason", ""))
     return OrderRejected(
-        reason,
-        str(err.get("message", "")),
-        200,
-        str(err.get("preview_failure_reason", "")),
-        cause_of(reason),
+        reason, str(err.get("message", "")), 200, preview, cause_of(reason, preview)
     )

@@ -6,7 +6,9 @@ exponential backoff on ANY close (1000/1001/1006 included), on connect errors an
 frame arrived for `watchdog_s` (heartbeats come every second). `sequence_num` is one
 counter per connection: a frame at or below the last seen is a duplicate or out of order
 and is ignored; a jump is a gap → `StreamStatus("resync")` and every data channel is
-resubscribed (fresh snapshots: book, open orders, recent trades).
+resubscribed (fresh snapshots: book, open orders, recent trades). Gaps that follow one
+another share one resubscribe and one log line per `RESYNC_MIN_S` (a channel whose frames
+keep being lost would otherwise resubscribe, and log, at every frame); each gap is counted.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import random
 import ssl
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import orjson
 import structlog
@@ -32,6 +35,7 @@ from trader.exchange.models import StreamStatus
 log = structlog.get_logger("trader.exchange")
 MAX_FRAME_BYTES = 16 * 1024 * 1024
 DEFAULT_WATCHDOG_S = 5.0
+RESYNC_MIN_S: Final = 2.0
 
 
 KNOWN_LABELS = frozenset(
@@ -78,6 +82,25 @@ class SequenceTracker:
         if last is not None and seq > last + 1:
             return "gap"
         return "ok"
+
+
+class ResyncPacer:
+    """Gaps seen, and when the next resubscribe may go: at once for a first gap, then no
+    sooner than `RESYNC_MIN_S` after the last (a gap meanwhile waits for it, never lost)."""
+
+    __slots__ = ("gaps", "next_at")
+
+    def __init__(self) -> None:
+        self.gaps = 0
+        self.next_at = 0.0
+
+    def due(self, now: float) -> int:
+        """The gaps a resubscribe now answers (0: none pending, or not yet)."""
+        if not self.gaps or now < self.next_at:
+            return 0
+        gaps, self.gaps = self.gaps, 0
+        self.next_at = now + RESYNC_MIN_S
+        return gaps
 
 
 class WsStream:
@@ -170,6 +193,7 @@ class WsStream:
 
     async def _read(self, ws: ClientConnection) -> AsyncIterator[Any]:
         tracker = SequenceTracker()
+        pacer = ResyncPacer()
         up = False
         while True:
             try:  # asyncio.timeout, not wait_for: 3.11's wait_for can lose a cancellation
@@ -191,7 +215,10 @@ class WsStream:
                 continue
             if verdict == "gap":
                 self.metrics.ws_gaps.labels(stream=self.name).inc()
-                log.warning("ws_sequence_gap", stream=self.name, seq=tracker.last)
+                pacer.gaps += 1
+            gaps = pacer.due(time.monotonic()) if pacer.gaps else 0
+            if gaps:
+                log.warning("ws_sequence_gap", stream=self.name, seq=tracker.last, gaps=gaps)
                 yield StreamStatus(self.name, "resync", "sequence_gap", self.clock())
                 await self._resubscribe(ws)
             if channel == "subscriptions" and not up and self._all_acked(msg):

@@ -4,7 +4,9 @@
   (`{"kind": "http_429", "count": 3, "path_prefix": "/api/v3/brokerage/orders", ...}`);
   `DELETE /_sim/faults` clear all; `DELETE /_sim/faults/{id}` remove one.
 - `POST /_sim/clock` `{"offset_s": 2.5}`; `POST /_sim/shock` `{"pct": "-10", "product_id": ..}`;
-  `POST /_sim/products/{id}/flags` `{"trading_disabled": true}`; `POST /_sim/ws/close`
+  `POST /_sim/products/{id}/flags` `{"trading_disabled": true}`;
+  `POST /_sim/products/{id}/rules` `{"base_increment": "1", "quote_min_size": "5"}`
+  (increments and size limits as decimal strings); `POST /_sim/ws/close`
   `{"code": 1006}`; `POST /_sim/keys` `{"name": .., "public_key": "<PEM>"}`.
 - `GET /_sim/ledger` every accepted order; `GET /_sim/balances`; `GET /_sim/fills`.
 """
@@ -99,6 +101,22 @@ async def product_flags(request: web.Request) -> web.Response:
     return json_response(product_json(ctx, rules))
 
 
+async def product_rules(request: web.Request) -> web.Response:
+    ctx = request.app[CTX]
+    product_id = request.match_info["product_id"]
+    if ctx.engine.product(product_id) is None:
+        raise _bad(f"unknown product {product_id}")
+    body = await _body(request)
+    try:
+        ctx.faults.set_product_rules(product_id, **body)
+    except ValueError as exc:
+        raise _bad(str(exc)) from exc
+    rules = ctx.engine.product(product_id)
+    if rules is None:
+        raise _bad(f"product {product_id} vanished")
+    return json_response(product_json(ctx, rules))
+
+
 async def close_ws(request: web.Request) -> web.Response:
     body = await _body(request)
     code = body.get("code", 1000)
@@ -177,6 +195,7 @@ def add_routes(app: web.Application) -> None:
         ("POST", "/clock", set_clock),
         ("POST", "/shock", price_shock),
         ("POST", "/products/{product_id}/flags", product_flags),
+        ("POST", "/products/{product_id}/rules", product_rules),
         ("POST", "/ws/close", close_ws),
         ("POST", "/keys", register_key),
         ("GET", "/ledger", ledger),

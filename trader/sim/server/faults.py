@@ -33,6 +33,7 @@ class FaultKind(StrEnum):
     WS_GAP = "ws_gap"
     WS_CLOSE = "ws_close"
     PRODUCT_FLAGS = "product_flags"
+    PRODUCT_RULES = "product_rules"
     PRICE_SHOCK = "price_shock"
     CLOCK_OFFSET = "clock_offset"
 
@@ -54,6 +55,14 @@ WS_KINDS = (
 )
 WS_CLOSE_CODES = (1000, 1001, 1006)
 PRODUCT_FLAG_NAMES = ("trading_disabled", "cancel_only", "limit_only", "post_only", "status")
+PRODUCT_RULE_NAMES = (
+    "base_increment",
+    "quote_increment",
+    "base_min_size",
+    "base_max_size",
+    "quote_min_size",
+    "quote_max_size",
+)
 
 
 @dataclass(slots=True)
@@ -87,6 +96,7 @@ class FaultRule:
 
 RULE_PARAMS = frozenset(f.name for f in fields(FaultRule)) - {"id", "kind"}
 ProductFlagsHook = Callable[[str, dict[str, Any]], None]
+ProductRulesHook = Callable[[str, dict[str, Any]], None]
 CloseHook = Callable[[int], int]
 
 
@@ -102,6 +112,7 @@ class FaultController:
         self.global_price_factor = Decimal(1)
         self._next_id = 1
         self.product_flags_hook: ProductFlagsHook | None = None
+        self.product_rules_hook: ProductRulesHook | None = None
         self.close_hook: CloseHook | None = None
 
     # --- rules -------------------------------------------------------------------------
@@ -199,6 +210,18 @@ class FaultController:
         self.product_flags_hook(product_id, flags)
         self.counts[str(FaultKind.PRODUCT_FLAGS)] += 1
 
+    def set_product_rules(self, product_id: str, **values: Any) -> None:
+        """Change a product's increments or size limits (decimal strings, positive), as
+        the venue does now and then: orders are judged by the new rules at once."""
+        unknown = set(values) - set(PRODUCT_RULE_NAMES)
+        if unknown or not values:
+            raise ValueError(f"rules must be some of {PRODUCT_RULE_NAMES}, got {sorted(values)}")
+        parsed = {name: _positive_decimal(name, value) for name, value in values.items()}
+        if self.product_rules_hook is None:
+            raise RuntimeError("no venue attached to this fault controller")
+        self.product_rules_hook(product_id, parsed)
+        self.counts[str(FaultKind.PRODUCT_RULES)] += 1
+
     def close_websockets(self, code: int = 1000) -> int:
         """Close every WS connection now with `code` (1006 aborts TCP); returns how many."""
         if code not in WS_CLOSE_CODES:
@@ -260,3 +283,15 @@ def _validate(rule: FaultRule) -> None:
         raise ValueError(f"close code must be one of {WS_CLOSE_CODES}")
     if rule.kind is FaultKind.WS_GAP and rule.gap < 1:
         raise ValueError("gap must be at least 1")
+
+
+def _positive_decimal(name: str, value: Any) -> Decimal:
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a decimal string, got {value!r}")
+    try:
+        parsed = Decimal(value)
+    except ArithmeticError as exc:
+        raise ValueError(f"{name} must be a decimal string, got {value!r}") from exc
+    if not parsed.is_finite() or parsed <= 0:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return parsed
