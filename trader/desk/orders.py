@@ -21,8 +21,10 @@ from trader.core.types import Mode, ProductRules, Quote, TradingState
 from trader.desk.cooldowns import CooldownRecorder
 from trader.desk.keeper import StateKeeper
 from trader.exchange.interface import Exchange
+from trader.exchange.metrics import adapter_metrics
 from trader.exchange.models import OrderEvent, StreamStatus
 from trader.exchange.order_feed import OrderFeed
+from trader.execution.booking import VENUE_DATA_ERROR, Contradiction
 from trader.execution.cancel import CancelAll
 from trader.execution.engine import ExecutionEngine
 from trader.execution.ids import OrderIds, installation_namespace
@@ -104,6 +106,8 @@ class OrderDesk:
             absence_proof_s=config.absence_proof_s,
         )
         self.tracker = OrderTracker(db, exchange, ids, self.metrics, clock)
+        self.tracker.venue_errors.append(self._venue_data_error)
+        self._venue_data_errors = adapter_metrics(metrics).venue_data_errors
         self.engine.order_found.append(self.tracker.on_order)
         self.cancel = CancelAll(
             db, exchange, ids, self.tracker, self.metrics, self.engine.resolve_pending, clock=clock
@@ -178,6 +182,12 @@ class OrderDesk:
             base_currencies=bases,
             venue_clock=venue_clock,
         )
+
+    async def _venue_data_error(self, contradiction: Contradiction) -> None:
+        """A fill contradicting its own order: the ledger cannot take it (X-4), so trading
+        halts until the operator has looked (the fill itself stays out of `fills`)."""
+        self._venue_data_errors.labels(kind="fill_contradicts_order").inc()
+        await self.keeper.halt(VENUE_DATA_ERROR, contradiction.detail()[:500])
 
     async def _cancel_one(self, order_id: str) -> object:
         return await self.exchange.cancel_orders([order_id])
