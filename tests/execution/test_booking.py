@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from decimal import Decimal
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.support.intents import stored_intent
@@ -84,6 +84,7 @@ def test_x4_a_fill_of_the_other_side_or_product_is_refused(conn):
     assert "fill t1 of order o1 (intent i1)" in refused[0].detail()
 
 
+@settings(deadline=None)  # a state file migrated per example
 @given(sizes=st.lists(st.integers(min_value=1, max_value=40), min_size=1, max_size=8))
 def test_x4_whatever_the_venue_reports_no_order_books_more_than_ordered(tmp_path_factory, sizes):
     conn = open_and_migrate(tmp_path_factory.mktemp("b") / "s.db")
