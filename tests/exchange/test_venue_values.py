@@ -195,7 +195,7 @@ async def test_x4_a_malformed_fill_is_left_out_of_its_page_and_said_once():
     assert sample(metrics, "trader_venue_data_errors_total", kind="malformed_fill") == 1
 
 
-async def test_r5_a_repeated_accounts_page_is_read_once_a_negative_one_refused():
+async def test_r5_a_repeated_accounts_page_is_read_once_a_negative_one_refused_said_once():
     rows = [account_row(), account_row("BTC", "u-btc", available="0.5")]
     bodies = {"/accounts": {"accounts": rows + rows, "has_next": False, "cursor": ""}}
     async with venue_answering(bodies) as url:
@@ -203,10 +203,13 @@ async def test_r5_a_repeated_accounts_page_is_read_once_a_negative_one_refused()
         try:
             accounts = await exchange.accounts()
             bodies["/accounts"]["accounts"] = [account_row(available="-50000")]
-            with pytest.raises(ExchangeProtocolError) as caught:
-                await exchange.accounts()
+            with structlog.testing.capture_logs() as logs:
+                for _ in range(3):  # read again and again: said once
+                    with pytest.raises(ExchangeProtocolError) as caught:
+                        await exchange.accounts()
         finally:
             await exchange.close()
+    assert [e["event"] for e in logs] == ["exchange_malformed_payload"]
     assert sorted((a.currency, a.available) for a in accounts) == [
         ("BTC", Decimal("0.5")),
         ("USD", Decimal(100)),

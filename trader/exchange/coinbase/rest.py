@@ -64,18 +64,26 @@ def reports_malformed(
     call: Callable[Concatenate[CoinbaseRest, P], Awaitable[R]],
 ) -> Callable[Concatenate[CoinbaseRest, P], Awaitable[R]]:
     """Count (`outcome="malformed"`) and log a payload that breaks the documented format,
-    naming endpoint and field, then let the ExchangeProtocolError propagate."""
+    naming endpoint and field, then let the ExchangeProtocolError propagate. The same
+    problem answered again is counted, not logged again, until the call succeeds."""
 
     @functools.wraps(call)
     async def guarded(self: CoinbaseRest, /, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return await call(self, *args, **kwargs)
+            result = await call(self, *args, **kwargs)
         except ExchangeProtocolError as exc:
             self.http.count(exc.endpoint, "malformed")
-            log.warning(
-                "exchange_malformed_payload", endpoint=exc.endpoint, field=exc.field, error=str(exc)
-            )
+            if self.malformed_said.get(call.__name__) != str(exc):
+                self.malformed_said[call.__name__] = str(exc)
+                log.warning(
+                    "exchange_malformed_payload",
+                    endpoint=exc.endpoint,
+                    field=exc.field,
+                    error=str(exc),
+                )
             raise
+        self.malformed_said.pop(call.__name__, None)
+        return result
 
     return guarded
 
@@ -91,6 +99,7 @@ class CoinbaseRest:
         self.http = http
         self.page_size = page_size  # None: each endpoint's maximum
         self._refused_fills: set[str] = set()  # trade ids of malformed fills, logged once
+        self.malformed_said: dict[str, str] = {}  # call -> the problem last logged for it
 
     # --- public market data (the `/market/` mirrors: IP budget, never competes with
     # order traffic for the private per-key budget) --------------------------------------
