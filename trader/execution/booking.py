@@ -18,6 +18,7 @@ from typing import Final
 from trader.exchange.models import Fill
 from trader.execution import store
 from trader.execution.intents import Intent
+from trader.state.fills import fill_stored
 
 VENUE_DATA_ERROR: Final = "venue_data_error"
 
@@ -47,7 +48,7 @@ def contradictions(
     seen: set[str] = set()
     for fill in fills:
         intent_id = intent_ids.get(fill.order_id)
-        if intent_id is None or fill.trade_id in seen or _stored(conn, fill.trade_id):
+        if intent_id is None or fill.trade_id in seen or fill_stored(conn, fill.trade_id):
             continue
         seen.add(fill.trade_id)
         intent = store.get_intent(conn, intent_id)
@@ -74,8 +75,3 @@ def _problem(fill: Fill, intent: Intent, filled_before: Decimal) -> str | None:
     if ordered is not None and filled_before + fill.size > ordered:
         return f"size {fill.size} would fill {filled_before + fill.size} of an order for {ordered}"
     return None
-
-
-def _stored(conn: sqlite3.Connection, trade_id: str) -> bool:
-    row = conn.execute("SELECT 1 FROM fills WHERE trade_id = ?", (trade_id,)).fetchone()
-    return row is not None
