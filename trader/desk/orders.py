@@ -80,11 +80,13 @@ class OrderDesk:
         clock: Clock,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
         base_currencies: frozenset[str] = frozenset(),
+        quote_currencies: frozenset[str] = frozenset(),
         venue_clock: Callable[[], float] | None = None,
     ) -> None:
         """`clock` and `new_id` are the backtest's simulated clock and counted intent ids;
         the daemon keeps the wall clock and random ids. `base_currencies` of the traded
-        products: a fresh state's first reconcile checks them (ST-3)."""
+        products: a fresh state's first reconcile checks them (ST-3); their
+        `quote_currencies`: a balance listing without one is not compared (R-5)."""
         self.db = db
         self.clock = clock
         self.exchange = exchange
@@ -120,6 +122,7 @@ class OrderDesk:
             self.tracker,
             tolerance=Decimal(str(config.reconcile_tolerance)),
             base_currencies=base_currencies,
+            quote_currencies=quote_currencies,
             clock=clock,
         )
         self.manager = OrderManager(
@@ -180,6 +183,7 @@ class OrderDesk:
             products.get,
             clock=clock,
             base_currencies=bases,
+            quote_currencies=frozenset(r.quote_currency for r in products.values()),
             venue_clock=venue_clock,
         )
 

@@ -5,8 +5,9 @@ its exact bytes; adopt own open orders (by client-id prefix) and refresh orders 
 database thinks are working but the venue no longer lists; fetch fills since the last one
 stored; compare venue balances with `baseline + what our fills moved`. A difference beyond
 tolerance is a mismatch: the caller halts with reason `reconcile_mismatch`. A currency the
-ledger expects a balance of that the venue's listing leaves out is not a zero: the
-balances are not compared that time (`unsettled`).
+ledger expects a balance of, or a traded product's quote currency, that the venue's
+listing leaves out is not a zero: the balances are not compared (nor a first baseline
+recorded) that time (`unsettled`).
 
 A state that needs adoption (ST-3: the state file was lost, or a fresh state faces an
 account holding a traded coin no state explains) is not reconciled at all: the report
@@ -108,6 +109,7 @@ class Reconciler:
         *,
         tolerance: Decimal,
         base_currencies: frozenset[str] = frozenset(),
+        quote_currencies: frozenset[str] = frozenset(),
         clock: Clock,
     ) -> None:
         self.db = db
@@ -117,6 +119,7 @@ class Reconciler:
         self.tracker = tracker
         self.tolerance = tolerance
         self.base_currencies = base_currencies  # of the traded products (ST-3 first check)
+        self.quote_currencies = quote_currencies  # of the traded products: always listed
         self._clock = clock
 
     async def run(self, *, startup: bool) -> ReconcileReport:
@@ -219,18 +222,19 @@ class Reconciler:
 
     async def _compare(self, totals: dict[str, Decimal], report: ReconcileReport) -> None:
         baseline = await self.db.run(load_baseline)
-        if baseline is None:
-            await self._first_baseline(totals, report)
-            return
         deltas = await self.db.run(fill_deltas)
         expected = {
-            currency: baseline.get(currency, Decimal(0)) + deltas.get(currency, Decimal(0))
-            for currency in sorted(set(baseline) | set(deltas))
+            currency: (baseline or {}).get(currency, Decimal(0)) + deltas.get(currency, Decimal(0))
+            for currency in sorted(set(baseline or {}) | set(deltas))
         }
-        unlisted = [c for c, size in expected.items() if size and c not in totals]
+        needed = self.quote_currencies | {c for c, size in expected.items() if size}
+        unlisted = sorted(needed - set(totals))
         if unlisted:  # an account the venue lists no longer is an incomplete read
             report.unsettled = True
             log.warning("reconcile_balances_incomplete", unlisted=unlisted)
+            return
+        if baseline is None:
+            await self._first_baseline(totals, report)
             return
         for currency, size in expected.items():
             actual = totals.get(currency, Decimal(0))
