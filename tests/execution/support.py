@@ -103,7 +103,14 @@ async def execution_stack(
                 retry_s=0.02,
             )
             reconciler = Reconciler(
-                db, exchange, ids, engine, tracker, tolerance=Decimal(0), clock=wall_clock
+                db,
+                exchange,
+                ids,
+                engine,
+                tracker,
+                tolerance=Decimal(0),
+                quote_currencies=frozenset({"USD"}),
+                clock=wall_clock,
             )
             yield Stack(venue, exchange, db, ids, engine, tracker, cancel, reconciler, metrics)
     finally:

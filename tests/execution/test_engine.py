@@ -9,6 +9,7 @@ from trader.core.orders import OrderRequest
 from trader.core.types import Side
 from trader.execution import store
 from trader.execution.intents import IntentState
+from trader.state.fills import load_baseline
 
 
 async def _intent(stack, intent_id):
@@ -207,3 +208,22 @@ async def test_ops5_each_intent_state_reached_is_counted_once_per_intent(tmp_pat
         await s.tracker.refresh_order(first.exchange_order_id)
         await s.tracker.refresh_order(first.exchange_order_id)  # seen again: no second move
         assert (counted("SUBMITTING"), counted("OPEN"), counted("CANCELLED")) == (2, 2, 1)
+
+
+async def test_r5_reconcile_calls_a_currency_left_out_of_the_listing_unsettled_not_zero(tmp_path):
+    async with execution_stack(tmp_path) as s:
+        totals = s.venue.engine.accounts.total
+        usd = totals.pop("USD")  # a fresh state's first listing without the quote currency
+        first = await s.reconciler.run(startup=True)
+        assert first.unsettled and first.mismatches == []
+        assert await s.db.run(load_baseline) is None  # no baseline recorded from it
+        totals["USD"] = usd
+        assert (await s.reconciler.run(startup=True)).ok
+        await s.engine.place(marketable_buy(s.venue, size="0.01"))
+        assert (await s.reconciler.run(startup=False)).ok
+        btc = totals.pop("BTC")  # the venue's listing leaves the BTC account out
+        report = await s.reconciler.run(startup=False)
+        assert report.mismatches == [] and report.unsettled and report.ok
+        totals["BTC"] = btc
+        report = await s.reconciler.run(startup=False)
+        assert report.ok and not report.unsettled

@@ -163,6 +163,25 @@ async def test_sim1_probability_scope_is_seeded():
     assert first == second and 5 < sum(first) < 35
 
 
+async def test_sim1_row_edit_sets_one_field_of_a_listings_first_row(env):
+    venue, rest = env
+    accounts = "/api/v3/brokerage/accounts"
+    _, before, _ = await rest.get("/accounts")
+    venue.faults.add(
+        "row_edit", count=2, path_prefix=accounts, rows="accounts", field="hold.value", value="-5"
+    )
+    # a rule naming a listing the answer has not changes nothing
+    venue.faults.add("row_edit", count=1, path_prefix=accounts, rows="nothing", field="x")
+    _, edited, _ = await rest.get("/accounts")
+    assert edited["accounts"][0]["hold"]["value"] == "-5"
+    assert edited["accounts"][1:] == before["accounts"][1:]
+    assert edited["accounts"][0]["uuid"] == before["accounts"][0]["uuid"]
+    status, again, _ = await rest.get("/accounts")
+    assert status == 200 and again["accounts"][0]["hold"]["value"] == "-5"
+    assert (await rest.get("/accounts"))[1] == before
+    assert venue.faults.counts["row_edit"] == 3
+
+
 async def test_sim1_fault_validation_errors():
     faults = FaultController()
     for kind, params in (
@@ -178,6 +197,9 @@ async def test_sim1_fault_validation_errors():
         ("http_429", {"retry_after_s": 1.5}),
         ("http_5xx", {"retry_after_s": True}),
         ("clock_offset", {}),
+        ("row_edit", {"rows": "fills"}),
+        ("row_edit", {"rows": "fills", "field": "size", "value": -1}),
+        ("row_edit", {"rows": 3, "field": "size", "value": "-1"}),
     ):
         with pytest.raises(ValueError):
             faults.add(kind, **params)

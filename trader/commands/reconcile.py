@@ -104,7 +104,14 @@ async def _reconcile(loaded: LoadedConfig, credentials: object) -> dict[str, obj
         tracker = OrderTracker(db, exchange, ids, metrics, wall_clock)
         tolerance = Decimal(str(loaded.app.execution.reconcile_tolerance))
         reconciler = Reconciler(
-            db, exchange, ids, engine, tracker, tolerance=tolerance, clock=wall_clock
+            db,
+            exchange,
+            ids,
+            engine,
+            tracker,
+            tolerance=tolerance,
+            quote_currencies=frozenset({loaded.universe.quote_currency}),
+            clock=wall_clock,
         )
         report = await reconciler.run(startup=True)
         return report.as_dict()

@@ -25,6 +25,7 @@ from trader.desk.keeper import StateKeeper
 from trader.desk.orders import OrderDesk
 from trader.exchange.errors import ExchangeError
 from trader.exchange.interface import Exchange, Venue
+from trader.exchange.models import balances_by_currency
 from trader.execution import store
 from trader.execution.intents import Purpose
 from trader.execution.paper import PaperExchange
@@ -148,16 +149,15 @@ class Actor:
         """Balances by currency and whether they are known (R-5). A failed read falls back
         to the last balances read within `execution.balance_max_age_s`; beyond that they
         are unknown — never a default. (DRY_RUN on a venue whose accounts were never
-        readable decides on `paper.quote_balance`, a stated assumption.)"""
+        readable decides on `paper.quote_balance`, a stated assumption.) A listing without
+        the quote currency's account is a failed read, not a zero (R-5)."""
         try:
-            accounts = await self.exchange.accounts()
+            cash = balances_by_currency(await self.exchange.accounts())
         except ExchangeError as exc:
             return self._unread(str(exc))
-        cash: dict[str, Decimal] = {}
-        for account in accounts:
-            cash[account.currency] = (
-                cash.get(account.currency, Decimal(0)) + account.available + account.hold
-            )
+        quote = self.loaded.universe.quote_currency
+        if quote not in cash:  # the venue lists every currency held, a zero one too
+            return self._unread(f"accounts: the venue lists no {quote} account")
         if self._balances_error is not None:
             log.warning("balances_read_again", after_error=self._balances_error)
         self._balances, self._balances_error = (cash, self._clock()), None

@@ -22,8 +22,10 @@ from trader.desk.cooldowns import CooldownRecorder
 from trader.desk.exit_retry import ExitRetry
 from trader.desk.keeper import StateKeeper
 from trader.exchange.interface import Exchange
+from trader.exchange.metrics import adapter_metrics
 from trader.exchange.models import OrderEvent, StreamStatus
 from trader.exchange.order_feed import OrderFeed
+from trader.execution.booking import VENUE_DATA_ERROR, Contradiction
 from trader.execution.cancel import CancelAll
 from trader.execution.engine import ExecutionEngine
 from trader.execution.ids import OrderIds, installation_namespace
@@ -79,11 +81,13 @@ class OrderDesk:
         clock: Clock,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
         base_currencies: frozenset[str] = frozenset(),
+        quote_currencies: frozenset[str] = frozenset(),
         venue_clock: Callable[[], float] | None = None,
     ) -> None:
         """`clock` and `new_id` are the backtest's simulated clock and counted intent ids;
         the daemon keeps the wall clock and random ids. `base_currencies` of the traded
-        products: a fresh state's first reconcile checks them (ST-3)."""
+        products: a fresh state's first reconcile checks them (ST-3); their
+        `quote_currencies`: a balance listing without one is not compared (R-5)."""
         self.db = db
         self.clock = clock
         self.exchange = exchange
@@ -105,6 +109,8 @@ class OrderDesk:
             absence_proof_s=config.absence_proof_s,
         )
         self.tracker = OrderTracker(db, exchange, ids, self.metrics, clock)
+        self.tracker.venue_errors.append(self._venue_data_error)
+        self._venue_data_errors = adapter_metrics(metrics).venue_data_errors
         self.engine.order_found.append(self.tracker.on_order)
         self.cancel = CancelAll(
             db, exchange, ids, self.tracker, self.metrics, self.engine.resolve_pending, clock=clock
@@ -117,6 +123,7 @@ class OrderDesk:
             self.tracker,
             tolerance=Decimal(str(config.reconcile_tolerance)),
             base_currencies=base_currencies,
+            quote_currencies=quote_currencies,
             clock=clock,
         )
         self.manager = OrderManager(
@@ -178,8 +185,15 @@ class OrderDesk:
             products.get,
             clock=clock,
             base_currencies=bases,
+            quote_currencies=frozenset(r.quote_currency for r in products.values()),
             venue_clock=venue_clock,
         )
+
+    async def _venue_data_error(self, contradiction: Contradiction) -> None:
+        """A fill contradicting its own order: the ledger cannot take it (X-4), so trading
+        halts until the operator has looked (the fill itself stays out of `fills`)."""
+        self._venue_data_errors.labels(kind="fill_contradicts_order").inc()
+        await self.keeper.halt(VENUE_DATA_ERROR, contradiction.detail()[:500])
 
     async def _cancel_one(self, order_id: str) -> object:
         return await self.exchange.cancel_orders([order_id])

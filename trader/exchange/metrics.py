@@ -27,6 +27,7 @@ class AdapterMetrics:
     ws_frames: Counter
     ws_bad_frames: Counter
     clock_offset: Gauge
+    venue_data_errors: Counter
 
 
 _CACHE: weakref.WeakKeyDictionary[Metrics, AdapterMetrics] = weakref.WeakKeyDictionary()
@@ -80,5 +81,10 @@ def _create(m: Metrics) -> AdapterMetrics:
         ),
         clock_offset=m.gauge(
             "trader_clock_offset_seconds", "exchange clock minus local clock (EX-3)"
+        ),
+        venue_data_errors=m.counter(
+            "trader_venue_data_errors",
+            "venue answers refused: malformed fills, fills contradicting their order",
+            ["kind"],
         ),
     )

@@ -46,6 +46,17 @@ class Account:
         self.ready = ready  # type: ignore[misc]
 
 
+def balances_by_currency(accounts: list[Account]) -> dict[str, Decimal]:
+    """Total (available + hold) per currency of the accounts read (each listed once: the
+    adapter refuses a listing that repeats an account with other figures)."""
+    totals: dict[str, Decimal] = {}
+    for account in accounts:
+        totals[account.currency] = (
+            totals.get(account.currency, Decimal(0)) + account.available + account.hold
+        )
+    return totals
+
+
 @dataclass(frozen=True, slots=True)
 class ServerTime:
     epoch: float

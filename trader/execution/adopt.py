@@ -26,7 +26,7 @@ import structlog
 from trader.core.clock import Clock
 from trader.core.types import Side
 from trader.exchange.interface import Exchange
-from trader.exchange.models import Fill, Order
+from trader.exchange.models import Fill, Order, balances_by_currency
 from trader.exchange.order_feed import order_event
 from trader.execution import store
 from trader.execution.intents import (
@@ -176,12 +176,7 @@ def _fill_writer(
 
 
 async def _venue_totals(exchange: Exchange) -> dict[str, Decimal]:
-    totals: dict[str, Decimal] = {}
-    for account in await exchange.accounts():
-        totals[account.currency] = (
-            totals.get(account.currency, Decimal(0)) + account.available + account.hold
-        )
-    return totals
+    return balances_by_currency(await exchange.accounts())
 
 
 def _finish(

@@ -4,7 +4,10 @@ In order: close intents that were never sent; resolve every SUBMITTING intent by
 its exact bytes; adopt own open orders (by client-id prefix) and refresh orders the
 database thinks are working but the venue no longer lists; fetch fills since the last one
 stored; compare venue balances with `baseline + what our fills moved`. A difference beyond
-tolerance is a mismatch: the caller halts with reason `reconcile_mismatch`.
+tolerance is a mismatch: the caller halts with reason `reconcile_mismatch`. A currency the
+ledger expects a balance of, or a traded product's quote currency, that the venue's
+listing leaves out is not a zero: the balances are not compared (nor a first baseline
+recorded) that time (`unsettled`).
 
 A state that needs adoption (ST-3: the state file was lost, or a fresh state faces an
 account holding a traded coin no state explains) is not reconciled at all: the report
@@ -23,6 +26,7 @@ import structlog
 
 from trader.core.clock import Clock
 from trader.exchange.interface import Exchange
+from trader.exchange.models import balances_by_currency
 from trader.exchange.order_feed import order_event
 from trader.execution import store
 from trader.execution.engine import ExecutionEngine
@@ -105,6 +109,7 @@ class Reconciler:
         *,
         tolerance: Decimal,
         base_currencies: frozenset[str] = frozenset(),
+        quote_currencies: frozenset[str] = frozenset(),
         clock: Clock,
     ) -> None:
         self.db = db
@@ -114,6 +119,7 @@ class Reconciler:
         self.tracker = tracker
         self.tolerance = tolerance
         self.base_currencies = base_currencies  # of the traded products (ST-3 first check)
+        self.quote_currencies = quote_currencies  # of the traded products: always listed
         self._clock = clock
 
     async def run(self, *, startup: bool) -> ReconcileReport:
@@ -212,21 +218,25 @@ class Reconciler:
         log.critical("adoption_required", reason=reason)
 
     async def _venue_totals(self) -> dict[str, Decimal]:
-        totals: dict[str, Decimal] = {}
-        for account in await self.exchange.accounts():
-            totals[account.currency] = (
-                totals.get(account.currency, Decimal(0)) + account.available + account.hold
-            )
-        return totals
+        return balances_by_currency(await self.exchange.accounts())
 
     async def _compare(self, totals: dict[str, Decimal], report: ReconcileReport) -> None:
         baseline = await self.db.run(load_baseline)
+        deltas = await self.db.run(fill_deltas)
+        expected = {
+            currency: (baseline or {}).get(currency, Decimal(0)) + deltas.get(currency, Decimal(0))
+            for currency in sorted(set(baseline or {}) | set(deltas))
+        }
+        needed = self.quote_currencies | {c for c, size in expected.items() if size}
+        unlisted = sorted(needed - set(totals))
+        if unlisted:  # an account the venue lists no longer is an incomplete read
+            report.unsettled = True
+            log.warning("reconcile_balances_incomplete", unlisted=unlisted)
+            return
         if baseline is None:
             await self._first_baseline(totals, report)
             return
-        deltas = await self.db.run(fill_deltas)
-        for currency in sorted(set(baseline) | set(deltas)):
-            expected = baseline.get(currency, Decimal(0)) + deltas.get(currency, Decimal(0))
+        for currency, size in expected.items():
             actual = totals.get(currency, Decimal(0))
-            if abs(actual - expected) > self.tolerance:
-                report.mismatches.append(f"{currency}: venue {actual}, expected {expected}")
+            if abs(actual - size) > self.tolerance:
+                report.mismatches.append(f"{currency}: venue {actual}, expected {size}")

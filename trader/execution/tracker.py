@@ -4,7 +4,9 @@ The user channel (or its REST fallback) reports each order's cumulative progress
 intent's state and progress only move forward. Whenever an order shows more filled size
 than the fills stored for it, the fills are fetched from `orders/historical/fills` — the
 record of truth — and stored once per trade id, which updates the position in the same
-transaction. Orders without our prefix are foreign: recorded and left alone.
+transaction. A fill that contradicts its order (`booking`) is not stored: it is logged
+once and reported to `venue_errors` (the desk halts). Orders without our prefix are
+foreign: recorded and left alone.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from trader.exchange.interface import Exchange
 from trader.exchange.models import Fill, Order, OrderEvent
 from trader.exchange.order_feed import order_event
 from trader.execution import store
+from trader.execution.booking import Contradiction, contradictions
 from trader.execution.ids import OrderIds
 from trader.execution.intents import IntentState, state_from_venue
 from trader.execution.metrics import ExecutionMetrics
@@ -45,6 +48,8 @@ class OrderTracker:
         self._clock = clock
         self._foreign_seen: set[str] = set()
         self.fill_listeners: list[Callable[[list[Fill]], Awaitable[None]]] = []
+        self.venue_errors: list[Callable[[Contradiction], Awaitable[None]]] = []
+        self._refused: set[str] = set()  # trade ids refused at booking, reported once
 
     async def on_order_event(self, event: OrderEvent) -> None:
         now = self._clock()
@@ -94,7 +99,10 @@ class OrderTracker:
         if not fills:
             return []
         now = self._clock()
-        intent_ids, fresh = await self.db.run(lambda conn: _store_own_fills(conn, fills, now))
+        intent_ids, fresh, refused = await self.db.run(
+            lambda conn: _store_own_fills(conn, fills, now)
+        )
+        await self._report_refused(refused)
         if fresh:
             for listener in self.fill_listeners:
                 await listener(fresh)
@@ -113,6 +121,27 @@ class OrderTracker:
                     liquidity=fill.liquidity,
                 )
         return fresh
+
+    async def _report_refused(self, refused: list[Contradiction]) -> None:
+        for contradiction in refused:
+            fill = contradiction.fill
+            if fill.trade_id in self._refused:
+                continue
+            self._refused.add(fill.trade_id)
+            log.error(
+                "venue_fill_refused",
+                endpoint="fills",
+                trade_id=fill.trade_id,
+                order_id=fill.order_id,
+                intent_id=contradiction.intent_id,
+                product_id=fill.product_id,
+                side=fill.side.value,
+                price=str(fill.price),
+                size=str(fill.size),
+                problem=contradiction.problem,
+            )
+            for listener in self.venue_errors:
+                await listener(contradiction)
 
     async def refresh_order(self, order_id: str) -> None:
         """Ask the venue for one order and apply it like a user-channel update."""
@@ -167,10 +196,14 @@ def _record_own_event(conn: sqlite3.Connection, event: OrderEvent, now: float) -
 
 def _store_own_fills(
     conn: sqlite3.Connection, fills: list[Fill], now: float
-) -> tuple[dict[str, str], list[Fill]]:
-    """The fills of own orders not stored before, stored (order id -> intent id, new ones)."""
+) -> tuple[dict[str, str], list[Fill], list[Contradiction]]:
+    """The fills of own orders not stored before, stored unless they contradict their
+    order (order id -> intent id, the new ones, the refused ones)."""
     intent_ids = intent_ids_of_orders(conn, {f.order_id for f in fills})
     own = [f for f in fills if f.order_id in intent_ids]
     if not own:
-        return intent_ids, []
-    return intent_ids, store.insert_fills(conn, own, intent_ids, "rest", now)
+        return intent_ids, [], []
+    refused = contradictions(conn, own, intent_ids)
+    bad = {c.fill.trade_id for c in refused}
+    taken = [f for f in own if f.trade_id not in bad]
+    return intent_ids, store.insert_fills(conn, taken, intent_ids, "rest", now), refused

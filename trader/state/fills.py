@@ -82,3 +82,9 @@ def fill_sync_start(conn: sqlite3.Connection, lookback_s: float) -> float | None
     ).fetchone()[0]
     started: float | None = first
     return None if started is None else started - lookback_s
+
+
+def fill_stored(conn: sqlite3.Connection, trade_id: str) -> bool:
+    """Whether the fill with this trade id is stored."""
+    row = conn.execute("SELECT 1 FROM fills WHERE trade_id = ?", (trade_id,)).fetchone()
+    return row is not None

@@ -24,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from trader.exchange.coinbase.codes import order_status
-from trader.exchange.coinbase.fields import parse_time
+from trader.exchange.coinbase.fields import amount_problem, parse_time
 from trader.exchange.errors import ExchangeProtocolError
 from trader.exchange.models import (
     BookEvent,
@@ -42,7 +42,6 @@ _ZERO: Final = Decimal(0)
 _POSITIVE: Final[dict[str, Decimal]] = {}  # prices, trade sizes: > 0
 _QUANTITY: Final[dict[str, Decimal]] = {}  # book levels, order progress: >= 0
 _MAX_CACHED_DECIMALS: Final = 20_000
-_MAX_EXPONENT: Final = 20  # |log10| of any price or size: beyond it is not a market's number
 SIDES: Final = frozenset({"BUY", "SELL"})
 BOOK_SIDES: Final = frozenset({"bid", "offer"})
 EVENT_TYPES: Final = {"snapshot": True, "update": False}  # type -> is a snapshot
@@ -99,10 +98,9 @@ def _money(text: Any, cache: dict[str, Decimal], zero_ok: bool) -> Decimal:
     if type(text) is not str:
         raise ValueError(f"not a decimal string: {text!r}")
     value = Decimal(text)
-    if not value.is_finite() or value < _ZERO or (not value and not zero_ok):
-        raise ValueError(f"not a {'quantity' if zero_ok else 'positive number'}: {text!r}")
-    if value and not -_MAX_EXPONENT <= value.adjusted() <= _MAX_EXPONENT:
-        raise ValueError(f"out of range: {text!r}")
+    problem = amount_problem(value, positive=not zero_ok)
+    if problem is not None:
+        raise ValueError(f"{text!r} {problem}")
     cache[text] = value
     return value
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Final
 
 from trader.exchange.errors import ExchangeProtocolError
+
+MAX_EXPONENT: Final = 20  # |log10| of any price or size: beyond it is not a market's number
 
 
 class Reader:
@@ -74,6 +76,20 @@ class Reader:
     def dec(self, key: str) -> Decimal:
         return to_decimal(self.data.get(key), self.endpoint, self._name(key))
 
+    def positive(self, key: str) -> Decimal:
+        """A price or a trade size: a decimal above zero (`amount_problem`)."""
+        return self._checked(key, self.dec(key), positive=True)
+
+    def quantity(self, key: str) -> Decimal:
+        """A balance or a fee: a decimal, zero or above (`amount_problem`)."""
+        return self._checked(key, self.dec(key), positive=False)
+
+    def _checked(self, key: str, value: Decimal, *, positive: bool) -> Decimal:
+        problem = amount_problem(value, positive=positive)
+        if problem is not None:
+            raise self._fail(key, f"{problem}: {str(value)!r}")
+        return value
+
     def dec_or(self, key: str, default: Decimal | None) -> Decimal | None:
         value = self.data.get(key)
         if value is None or value == "":
@@ -98,6 +114,19 @@ def to_decimal(value: Any, endpoint: str, name: str) -> Decimal:
     if not result.is_finite():
         raise ExchangeProtocolError(endpoint, name, f"is not finite: {value!r}")
     return result
+
+
+def amount_problem(value: Decimal, *, positive: bool) -> str | None:
+    """What is wrong with a money figure, or None: the one rule the REST parser and the
+    WebSocket decoder share. Finite, not negative, within 10^±20; zero only where
+    `positive` is False (balances, fees, book and order quantities)."""
+    if not value.is_finite():
+        return "is not finite"
+    if value < 0 or (positive and not value):
+        return "is not positive" if positive else "is negative"
+    if value and not -MAX_EXPONENT <= value.adjusted() <= MAX_EXPONENT:
+        return "is out of range"
+    return None
 
 
 def parse_time(value: Any, endpoint: str, name: str) -> float:

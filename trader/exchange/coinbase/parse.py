@@ -1,5 +1,7 @@
 """REST payloads → typed models (EX-1, EX-4). Malformed → ExchangeProtocolError naming
-the endpoint and field."""
+the endpoint and field. Fills and balances obey the WebSocket decoder's money rule
+(`fields.amount_problem`): a fill's price and size are above zero, its fee and every
+balance zero or above."""
 
 from __future__ import annotations
 
@@ -70,12 +72,41 @@ def account(a: Reader) -> Account:
     return Account(
         uuid=a.text("uuid"),
         currency=a.text("currency"),
-        available=a.obj("available_balance").dec("value"),
-        hold=a.obj("hold").dec("value") if a.data.get("hold") is not None else Decimal(0),
+        available=a.obj("available_balance").quantity("value"),
+        hold=a.obj("hold").quantity("value") if a.data.get("hold") is not None else Decimal(0),
         account_type=a.text("type", ""),
         active=a.flag("active", True),
         ready=a.flag("ready", True),
     )
+
+
+def unique_accounts(rows: list[Reader]) -> list[Account]:
+    """Each account once (R-5): a row served again (a repeated page) is taken once; two
+    rows of one uuid with different figures, or two accounts of one currency and type
+    (a second wallet beside the one the key trades), are refused — summing them would be
+    a balance nobody holds."""
+    found: dict[str, Account] = {}
+    wallets: dict[tuple[str, str], str] = {}
+    for row in rows:
+        read = account(row)
+        seen = found.get(read.uuid)
+        if seen is not None:
+            if seen != read:
+                raise ExchangeProtocolError(
+                    row.endpoint,
+                    f"{row.where}.uuid",
+                    f"repeats account {read.uuid} with other figures",
+                )
+            continue
+        twin = wallets.setdefault((read.currency, read.account_type), read.uuid)
+        if twin != read.uuid:
+            raise ExchangeProtocolError(
+                row.endpoint,
+                f"{row.where}.currency",
+                f"is a second {read.currency} account ({read.uuid} beside {twin})",
+            )
+        found[read.uuid] = read
+    return list(found.values())
 
 
 def server_time(t: Reader) -> ServerTime:
@@ -137,9 +168,9 @@ def fill(f: Reader) -> Fill:
         order_id=f.text("order_id"),
         product_id=f.text("product_id"),
         side=side(f, "side"),
-        price=f.dec("price"),
-        size=f.dec("size"),
-        commission=f.dec("commission"),
+        price=f.positive("price"),
+        size=f.positive("size"),
+        commission=f.quantity("commission"),
         liquidity=f.text("liquidity_indicator", ""),
         trade_type=f.text("trade_type", "FILL"),
         trade_time=f.time("trade_time"),

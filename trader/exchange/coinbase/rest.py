@@ -52,6 +52,7 @@ GRANULARITY_NAMES = {
 }
 MAX_CANCEL_IDS = 100
 MAX_PAGES = 1000
+MAX_REFUSED_REMEMBERED = 10_000
 UNKNOWN_REASONS = frozenset({"", "UNKNOWN_FAILURE_REASON", "UNKNOWN_PREVIEW_FAILURE_REASON"})
 # a throttled or timed-out request says nothing about the order: it may not have been read
 UNPROVEN_STATUSES = frozenset({408, 429})
@@ -63,18 +64,26 @@ def reports_malformed(
     call: Callable[Concatenate[CoinbaseRest, P], Awaitable[R]],
 ) -> Callable[Concatenate[CoinbaseRest, P], Awaitable[R]]:
     """Count (`outcome="malformed"`) and log a payload that breaks the documented format,
-    naming endpoint and field, then let the ExchangeProtocolError propagate."""
+    naming endpoint and field, then let the ExchangeProtocolError propagate. The same
+    problem answered again is counted, not logged again, until the call succeeds."""
 
     @functools.wraps(call)
     async def guarded(self: CoinbaseRest, /, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return await call(self, *args, **kwargs)
+            result = await call(self, *args, **kwargs)
         except ExchangeProtocolError as exc:
             self.http.count(exc.endpoint, "malformed")
-            log.warning(
-                "exchange_malformed_payload", endpoint=exc.endpoint, field=exc.field, error=str(exc)
-            )
+            if self.malformed_said.get(call.__name__) != str(exc):
+                self.malformed_said[call.__name__] = str(exc)
+                log.warning(
+                    "exchange_malformed_payload",
+                    endpoint=exc.endpoint,
+                    field=exc.field,
+                    error=str(exc),
+                )
             raise
+        self.malformed_said.pop(call.__name__, None)
+        return result
 
     return guarded
 
@@ -89,6 +98,8 @@ class CoinbaseRest:
     def __init__(self, http: HttpClient, *, page_size: int | None = None) -> None:
         self.http = http
         self.page_size = page_size  # None: each endpoint's maximum
+        self._refused_fills: set[str] = set()  # trade ids of malformed fills, logged once
+        self.malformed_said: dict[str, str] = {}  # call -> the problem last logged for it
 
     # --- public market data (the `/market/` mirrors: IP budget, never competes with
     # order traffic for the private per-key budget) --------------------------------------
@@ -175,7 +186,7 @@ class CoinbaseRest:
         rows = await self._paged(
             "/accounts", "accounts", "accounts", {"limit": self.page_size or 250}
         )
-        return [parse.account(r) for r in rows]
+        return parse.unique_accounts(rows)
 
     @reports_malformed
     async def fee_rates(self) -> FeeRates:
@@ -258,7 +269,34 @@ class CoinbaseRest:
             "start_sequence_timestamp": rfc3339(start) if start is not None else None,
         }
         rows = await self._paged("/orders/historical/fills", "fills", "fills", params)
-        return [parse.fill(r) for r in rows]
+        fills: list[Fill] = []
+        for row in rows:
+            try:
+                fills.append(parse.fill(row))
+            except ExchangeProtocolError as exc:
+                self._refuse_fill(row, exc)
+        return fills
+
+    def _refuse_fill(self, row: Reader, exc: ExchangeProtocolError) -> None:
+        """A fill that breaks the format is left out, the others of its page are kept
+        (EX-1, X-4): one line and one count per trade id, however often it is read again."""
+        trade_id = row.data.get("trade_id")
+        key = trade_id if isinstance(trade_id, str) else repr(row.data)[:200]
+        if key in self._refused_fills:
+            return
+        if len(self._refused_fills) >= MAX_REFUSED_REMEMBERED:
+            self._refused_fills.clear()
+        self._refused_fills.add(key)
+        self.http.count(exc.endpoint, "malformed")
+        self.http.metrics.venue_data_errors.labels(kind="malformed_fill").inc()
+        log.error(
+            "exchange_fill_refused",
+            endpoint=exc.endpoint,
+            trade_id=trade_id,
+            order_id=row.data.get("order_id"),
+            field=exc.field,
+            error=str(exc),
+        )
 
     async def _paged(self, path: str, endpoint: str, key: str, params: Params) -> list[Reader]:
         """Follow `cursor` (with `has_next` when present) until the last page."""

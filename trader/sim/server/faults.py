@@ -2,7 +2,8 @@
 
 A `FaultController` holds scoped fault rules (REST: latency, 429, 4xx, 5xx — either with
 a `Retry-After` if asked —, timeout after accept, 401 — optionally only on a resend of a
-known client id; WS: drop, duplicate,
+known client id —, and a row edit: the first row of a listing answered with one field set
+to a given value, e.g. a fill of size "-1"; WS: drop, duplicate,
 reorder, sequence gap, close) and venue-wide fault state (clock offset, price shocks,
 product flags via a hook). A rule fires on the requests/messages it
 matches (`path_prefix`, `method`, `channel`) with `probability` drawn from a seeded RNG,
@@ -19,6 +20,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+import orjson
+
 
 class FaultKind(StrEnum):
     LATENCY = "latency"
@@ -27,6 +30,7 @@ class FaultKind(StrEnum):
     HTTP_4XX = "http_4xx"
     TIMEOUT_AFTER_ACCEPT = "timeout_after_accept"
     HTTP_401 = "http_401"
+    ROW_EDIT = "row_edit"
     WS_DROP = "ws_drop"
     WS_DUPLICATE = "ws_duplicate"
     WS_REORDER = "ws_reorder"
@@ -45,7 +49,9 @@ REST_KINDS = (
     FaultKind.HTTP_5XX,
     FaultKind.HTTP_4XX,
     FaultKind.TIMEOUT_AFTER_ACCEPT,
+    FaultKind.ROW_EDIT,
 )
+REST_MODIFIERS = (FaultKind.LATENCY, FaultKind.ROW_EDIT)  # change an answer, never replace it
 WS_KINDS = (
     FaultKind.WS_DROP,
     FaultKind.WS_DUPLICATE,
@@ -87,6 +93,9 @@ class FaultRule:
     on_resend: bool = False  # REST: only a create whose client_order_id was sent before
     error: str = "INVALID_ARGUMENT"  # http_4xx: the error code in the JSON body
     retry_after_s: int = 0  # http_429 / http_5xx: a `Retry-After` header of that many seconds
+    rows: str = ""  # row_edit: the listing's key (`fills`, `accounts`)
+    field: str = ""  # row_edit: the field of its first row, dotted (`available_balance.value`)
+    value: str = ""  # row_edit: the text it is set to
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -144,7 +153,8 @@ class FaultController:
 
     def rest_faults(self, method: str, path: str, resend: bool = False) -> list[FaultRule]:
         """REST rules that fire for this request (counts consumed and recorded): every
-        matching latency rule plus at most one outcome rule (401/429/4xx/5xx/timeout).
+        matching latency and row-edit rule plus at most one outcome rule
+        (401/429/4xx/5xx/timeout).
         `resend`: the request creates an order for a client id the venue received before."""
         fired: list[FaultRule] = []
         outcome_fired = False
@@ -153,7 +163,7 @@ class FaultController:
                 continue
             if rule.on_resend and not resend:
                 continue
-            is_outcome = rule.kind is not FaultKind.LATENCY
+            is_outcome = rule.kind not in REST_MODIFIERS
             if is_outcome and outcome_fired:
                 continue
             if self._fire(rule):
@@ -243,6 +253,23 @@ class FaultController:
         }
 
 
+def edit_first_row(body: bytes, rule: FaultRule) -> bytes:
+    """A JSON answer with the first row of its `rule.rows` list carrying `rule.value` at
+    `rule.field`; an answer without such a row is returned unchanged."""
+    data = orjson.loads(body)
+    listing = data.get(rule.rows) if isinstance(data, dict) else None
+    if not isinstance(listing, list) or not listing:
+        return body
+    target = listing[0]
+    *parents, last = rule.field.split(".")
+    for key in parents:
+        target = target.get(key) if isinstance(target, dict) else None
+    if not isinstance(target, dict):
+        return body
+    target[last] = rule.value
+    return orjson.dumps(data)
+
+
 def _parse_kind(kind: FaultKind | str) -> FaultKind:
     try:
         return FaultKind(kind)
@@ -281,6 +308,11 @@ def _validate(rule: FaultRule) -> None:
         raise ValueError("timeout_after_accept mode must be 'hold' or 'drop'")
     if rule.kind is FaultKind.WS_CLOSE and rule.code not in WS_CLOSE_CODES:
         raise ValueError(f"close code must be one of {WS_CLOSE_CODES}")
+    names = (rule.rows, rule.field)
+    if rule.kind is FaultKind.ROW_EDIT and not (
+        all(isinstance(name, str) and name for name in names) and isinstance(rule.value, str)
+    ):
+        raise ValueError("row_edit needs rows and field (names) and value (a string)")
     if rule.kind is FaultKind.WS_GAP and rule.gap < 1:
         raise ValueError("gap must be at least 1")
 

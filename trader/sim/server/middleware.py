@@ -1,8 +1,9 @@
 """REST middleware: faults, JWT auth, rate limits and error mapping (SIM-1).
 
 Order per request under `/api/v3/brokerage`: injected latency → injected 401/429/4xx/5xx →
-JWT check (private routes) → rate limit → handler → timeout-after-accept (the handler ran,
-so an order IS created, but the response never arrives). `/_sim/` control routes and the
+JWT check (private routes) → rate limit → handler → row edit (a 200 listing's first row
+changed) → timeout-after-accept (the handler ran, so an order IS created, but the response
+never arrives). `/_sim/` control routes and the
 WebSocket at `/` bypass all of it.
 """
 
@@ -17,7 +18,7 @@ from aiohttp import web
 
 from trader.sim.server.auth import AuthError, bearer_token
 from trader.sim.server.context import API_PREFIX, CTX, VenueContext
-from trader.sim.server.faults import FaultKind, FaultRule
+from trader.sim.server.faults import FaultKind, FaultRule, edit_first_row
 from trader.sim.server.ratelimit import RateLimiter, Verdict
 from trader.sim.server.responses import (
     ApiError,
@@ -55,6 +56,7 @@ async def venue_middleware(request: web.Request, handler: Handler) -> web.Stream
     if verdict is not None and not verdict.allowed:
         return too_many_requests(html=False, limit=verdict.limit, reset_s=verdict.reset)
     response = await _call(handler, request)
+    _edit_rows(response, fired)
     timeout = next((r for r in fired if r.kind is FaultKind.TIMEOUT_AFTER_ACCEPT), None)
     if timeout is not None:
         await _swallow_response(ctx, request, timeout)
@@ -106,6 +108,14 @@ def _retry_after(response: web.Response, rule: FaultRule) -> web.Response:
     if rule.retry_after_s:
         response.headers["Retry-After"] = str(rule.retry_after_s)
     return response
+
+
+def _edit_rows(response: web.StreamResponse, fired: list[FaultRule]) -> None:
+    if not isinstance(response, web.Response) or response.status != 200:
+        return
+    for rule in fired:
+        if rule.kind is FaultKind.ROW_EDIT and isinstance(response.body, bytes):
+            response.body = edit_first_row(response.body, rule)
 
 
 def _authenticate(ctx: VenueContext, request: web.Request) -> str | None:
