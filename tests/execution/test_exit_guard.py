@@ -15,12 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.execution.support import execution_stack, marketable_buy, quiet_venue
-from tests.support.intents import stored_intent
+from tests.support.intents import stored_fill, stored_intent
 from trader.core.clock import wall_clock
 from trader.core.orders import OrderKind
 from trader.core.types import Side
 from trader.exchange.errors import ExchangeError
-from trader.exchange.models import Fill
 from trader.execution import exit_guard, store
 from trader.execution.drafts import OrderDraft
 from trader.execution.intents import TERMINAL, WORKING, IntentState, Purpose
@@ -32,23 +31,6 @@ NOW = 1_800_000_000.0
 HELD = Decimal("10")
 FINISHED = (IntentState.FILLED, IntentState.CANCELLED, IntentState.EXPIRED)
 FILLS_PATH = "/api/v3/brokerage/orders/historical/fills"
-
-
-def _fill(n: int, order_id: str, side: Side, size: Decimal) -> Fill:
-    return Fill(
-        entry_id=f"e{n}",
-        trade_id=f"t{n}",
-        order_id=order_id,
-        product_id="BTC-USD",
-        side=side,
-        price=Decimal(100),
-        size=size,
-        commission=Decimal(0),
-        liquidity="TAKER",
-        trade_type="FILL",
-        trade_time=NOW + n,
-        sequence_timestamp="",
-    )
 
 
 def _sell(size: Decimal | None, purpose: Purpose = Purpose.EXIT) -> OrderDraft:
@@ -72,11 +54,16 @@ def _state_with_an_exit(
         buy = stored_intent(1, IntentState.FILLED, at=NOW, filled=str(HELD))
         store.insert_intent(conn, buy)
         store.update_fields(conn, "i1", NOW, exchange_order_id="o1")
-        store.insert_fills(conn, [_fill(0, "o1", Side.BUY, HELD)], {"o1": "i1"}, "rest", NOW)
+        store.insert_fills(
+            conn, [stored_fill(0, "o1", Side.BUY, HELD, at=NOW)], {"o1": "i1"}, "rest", NOW
+        )
         store.insert_intent(conn, stored_intent(2, state, at=NOW + 1, side=Side.SELL))
         if state is not IntentState.NEW and state is not IntentState.SUBMITTING:
             store.update_fields(conn, "i2", NOW, exchange_order_id="o2")
-        fills = [_fill(n, "o2", Side.SELL, size) for n, size in enumerate(pieces, start=1)]
+        fills = [
+            stored_fill(n, "o2", Side.SELL, size, at=NOW + n)
+            for n, size in enumerate(pieces, start=1)
+        ]
         if fills:
             store.insert_fills(conn, fills, {"o2": "i2"}, "rest", NOW + 2)
         store.record_progress(conn, "i2", reported, Decimal(0), Decimal(0), NOW + 3)

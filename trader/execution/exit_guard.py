@@ -28,11 +28,11 @@ from typing import Final
 
 from trader.core.types import Side
 from trader.execution.drafts import OrderDraft
-from trader.execution.intents import Intent, IntentState, state_values
-from trader.execution.store import exit_working, fills_of_order, insert_intent
+from trader.execution.intents import Intent
+from trader.execution.store import exit_working, fills_of_order, get_intent, insert_intent
+from trader.state.fills import unverified_sells
+from trader.state.portfolio import position_sizes
 
-# finished at the venue: an order that may have filled (a REJECTED intent made no order)
-FINISHED: Final = state_values((IntentState.FILLED, IntentState.CANCELLED, IntentState.EXPIRED))
 ZERO: Final = Decimal(0)
 
 Check = Callable[[], str | None]  # why the exit may not be sent, or None
@@ -46,27 +46,17 @@ def booked(conn: sqlite3.Connection, order_id: str, filled_size: Decimal) -> boo
 
 def fills_booked(conn: sqlite3.Connection, intent_id: str, order_id: str) -> bool:
     """Whether the intent's order has all the fills its reported progress counts stored."""
-    row = conn.execute(
-        "SELECT filled_size FROM intents WHERE intent_id = ?", (intent_id,)
-    ).fetchone()
-    return row is None or booked(conn, order_id, Decimal(row[0]))
+    intent = get_intent(conn, intent_id)
+    return intent is None or booked(conn, order_id, intent.filled_size)
 
 
 def unbooked_exit(conn: sqlite3.Connection, product_id: str) -> str | None:
     """The intent of a SELL of the product that finished at the venue with fills not yet
-    all stored, or None. Its fills unverified (`fills_verified = 0`: the reconciler marks
-    an order verified only once its fills are all stored), so the search reads the few
-    recently finished intents, never the product's whole history."""
-    marks = ",".join("?" for _ in FINISHED)
-    rows = conn.execute(
-        "SELECT intent_id, exchange_order_id, filled_size FROM intents "
-        f"WHERE fills_verified = 0 AND state IN ({marks}) AND +product_id = ? "
-        "AND +side = 'SELL' AND exchange_order_id IS NOT NULL AND filled_size != '0'",
-        (*FINISHED, product_id),
-    ).fetchall()
-    for intent_id, order_id, filled in rows:
-        if not booked(conn, order_id, Decimal(filled)):
-            return str(intent_id)
+    all stored, or None. Its fills are unverified: the reconciler marks an order verified
+    only once its fills are all stored."""
+    for intent_id, order_id, filled in unverified_sells(conn, product_id):
+        if not booked(conn, order_id, filled):
+            return intent_id
     return None
 
 
@@ -77,10 +67,7 @@ def exit_in_flight(conn: sqlite3.Connection, product_id: str) -> bool:
 
 def own_position(conn: sqlite3.Connection, product_id: str) -> Decimal:
     """The base size the daemon's own stored fills hold of the product."""
-    row = conn.execute(
-        "SELECT base_size FROM positions WHERE product_id = ?", (product_id,)
-    ).fetchone()
-    return ZERO if row is None else Decimal(row[0])
+    return position_sizes(conn, [product_id]).get(product_id, ZERO)
 
 
 def check_no_exit_in_flight(conn: sqlite3.Connection, product_id: str) -> str | None:
