@@ -19,6 +19,7 @@ import pytest
 from tests.exchange.support import adapter
 from tests.execution.support import quiet_venue
 from tests.support.daemon import DaemonDir
+from tests.support.intents import stored_fill
 from trader.config.loader import load_config
 from trader.core.clock import SimClock, wall_clock
 from trader.core.decision import ExitOrder, ExitReason, Proposal, Verdict, VerdictAction
@@ -29,6 +30,7 @@ from trader.core.types import Quote, Side
 from trader.desk.act import Actor
 from trader.desk.keeper import StateKeeper
 from trader.exchange.clock import ClockSync
+from trader.execution import store
 from trader.ops.metrics import Metrics
 from trader.pipeline.decide import DecisionInputs, DecisionStep
 from trader.sim.venue import SimVenue
@@ -70,6 +72,12 @@ async def _act(mode: str, root: Path, venue: SimVenue, clock: SimClock) -> list[
             actor.quote = quotes.get
             await actor.open_gate()
             assert actor.reconciled, f"{mode}: the start gate did not open"
+            # the exit sells a position the daemon's own fills hold (the exit guard sends
+            # no other); the account itself holds no ETH
+            held = stored_fill(
+                1, "bought", Side.BUY, Decimal("0.01"), at=clock(), product="ETH-USD"
+            )
+            await db.run(lambda conn: store.insert_fills(conn, [held], {}, "rest", clock()))
             step = _decision(clock(), Decimal("0.001"), Decimal("0.01"))
             await actor.act(step, "cycle-1", {})
             return await db.run(_intents)

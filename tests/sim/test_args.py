@@ -4,11 +4,13 @@ the value, exit 2, no traceback, nothing written."""
 from __future__ import annotations
 
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from tests.support.sim_cli import run_sim
+from tests.support.venue import start_venue
 
 _sim = run_sim
 
@@ -57,6 +59,13 @@ BAD_VALUES = [
     ("--trades-per-minute", "NaN"),
     ("--trades-per-minute", "Infinity"),
     ("--trades-per-minute", "1e12"),
+    ("--balance", "DOGE"),
+    ("--balance", "DOGE=-1"),
+    ("--balance", "DOGE=NaN"),
+    ("--balance", "DOGE=Infinity"),
+    ("--balance", "DOGE=lots"),
+    ("--balance", "=5"),
+    ("--balance", "doge=5"),
 ]
 
 
@@ -115,3 +124,14 @@ def test_sim1_options_that_do_not_go_together_are_one_line(
     assert len(lines) == 1 and lines[0].startswith("trader sim: ")
     for word in words:
         assert word in lines[0]
+
+
+def test_sim1_starting_balances_are_the_accounts_and_usd_stays_unless_given(tmp_path: Path) -> None:
+    venue = start_venue(tmp_path, seed=7, products=2, balances={"DOGE": "1000000", "BTC": "0.5"})
+    try:
+        rows = venue.call("GET", "/balances")["balances"]
+    finally:
+        venue.stop()
+    totals = {r["currency"]: Decimal(r["available"]) + Decimal(r["hold"]) for r in rows}
+    totals = {currency: total for currency, total in totals.items() if total}  # ETH: 0
+    assert totals == {"BTC": Decimal("0.5"), "DOGE": Decimal(1000000), "USD": Decimal(100000)}

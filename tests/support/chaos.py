@@ -130,10 +130,17 @@ class Mix:
 
 
 class ChaosRun:
-    def __init__(self, root: Path, seed: int, products: int = 8, mix: Mix | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        seed: int,
+        products: int = 8,
+        mix: Mix | None = None,
+        balances: dict[str, str] | None = None,
+    ) -> None:
         self.rng = random.Random(seed)
         self.mix = mix or Mix(outside=False)
-        self.venue = start_venue(root, seed, products)
+        self.venue = start_venue(root, seed, products, balances)
         names = [p["product_id"] for p in self._products()][:products]
         self.home = DaemonDir(
             root / "daemon",

@@ -1,11 +1,12 @@
-"""An intent as the state file stores it, for tests of what is read back (trades
-counted, working orders, exit plans)."""
+"""An intent and a fill as the state file stores them, for tests of what is read back
+(trades counted, working orders, exit plans, positions)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from trader.core.types import Side
+from trader.exchange.models import Fill
 from trader.execution.intents import Intent, IntentState, Purpose
 
 
@@ -41,4 +42,31 @@ def stored_intent(
         created_at=at,
         proposal_id=proposal,
         filled_size=Decimal(filled),
+    )
+
+
+def stored_fill(
+    n: int,
+    order_id: str,
+    side: Side,
+    size: Decimal,
+    *,
+    at: float,
+    product: str = "BTC-USD",
+    price: Decimal = Decimal(100),
+) -> Fill:
+    """Trade `t<n>` of an own order, at `price`, without commission."""
+    return Fill(
+        entry_id=f"e{n}",
+        trade_id=f"t{n}",
+        order_id=order_id,
+        product_id=product,
+        side=side,
+        price=price,
+        size=size,
+        commission=Decimal(0),
+        liquidity="TAKER",
+        trade_type="FILL",
+        trade_time=at,
+        sequence_timestamp="",
     )

@@ -94,9 +94,12 @@ class Venue:
                 self.proc.wait()
 
 
-def start_venue(workdir: Path, seed: int, products: int) -> Venue:
+def start_venue(
+    workdir: Path, seed: int, products: int, balances: dict[str, str] | None = None
+) -> Venue:
     """`trader sim` as its own process; its output goes to a file (a pipe nobody reads
-    would fill up and stall it)."""
+    would fill up and stall it). `balances`: the account's starting balances beside
+    USD 100,000 (e.g. coins of the user's own, outside any daemon)."""
     log_path = workdir / "venue.log"
     log_file = log_path.open("w")
     proc = subprocess.Popen(
@@ -115,6 +118,7 @@ def start_venue(workdir: Path, seed: int, products: int) -> Venue:
             "900",
             "--write-credentials",
             str(workdir),
+            *(f"--balance={c}={amount}" for c, amount in (balances or {}).items()),
         ],
         cwd=REPO_ROOT,
         stdout=log_file,

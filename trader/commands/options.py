@@ -168,6 +168,14 @@ def sim_options(parser: argparse.ArgumentParser) -> None:
         help="synthetic market: trades per product per minute (above 0; default 20)",
     )
     parser.add_argument(
+        "--balance",
+        type=sim_args.balance,
+        action="append",
+        default=[],
+        metavar="CUR=AMOUNT",
+        help="a starting balance (repeatable; default USD=100000, kept unless given)",
+    )
+    parser.add_argument(
         "--no-rate-limit",
         action="store_true",
         help="disable the 30/s private and 10/s public rate limits",

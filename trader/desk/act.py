@@ -4,7 +4,8 @@ Every mode acts through the same order desk and order manager; they differ only 
 edge. LIVE sends to the venue; PAPER to the paper exchange (live data, local fills, its own
 database file); DRY_RUN stops at the execution engine's send gate, which records as a DRY
 intent exactly the request LIVE would have sent. Exits go first, then entries; a product
-with an exit already working gets no second one.
+with an exit in flight (working, or its fills not yet booked) gets no second one: the
+execution engine's exit guard holds that on every path, this check keeps it quiet.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from trader.desk.orders import OrderDesk
 from trader.exchange.errors import ExchangeError
 from trader.exchange.interface import Exchange, Venue
 from trader.exchange.models import balances_by_currency
-from trader.execution import store
+from trader.execution import exit_guard, store
 from trader.execution.intents import Purpose
 from trader.execution.paper import PaperExchange
 from trader.ops.lifecycle import Job, OnFailure
@@ -243,8 +244,8 @@ class Actor:
         retry = self.desk.exit_retry  # a refused exit backs off (EX-4)
         if not retry.may_send(product_id):
             return
-        working = await self.db.run(lambda conn: store.exit_working(conn, product_id))
-        if working:
+        in_flight = await self.db.run(lambda conn: exit_guard.exit_in_flight(conn, product_id))
+        if in_flight:  # its fills not yet booked: the position still shows its old size
             return
         log.warning("exit_due", product_id=product_id, size=str(size), reason=reason)
         intent = await self.desk.manager.exit(
@@ -263,7 +264,11 @@ class Actor:
         return cancelled
 
     async def flatten(self) -> None:
-        """OPS-4 `kill_switch.flatten`: sell every position, slippage bounded."""
+        """OPS-4 `kill_switch.flatten`: sell every position, slippage bounded. The fills of
+        finished orders are booked first: an exit that filled but whose fills are not yet
+        stored would hold its product's flatten back (the exit guard), and the position
+        sold is the one those fills leave."""
+        await self._book_finished_fills("flatten_fill_sync_incomplete")
         positions = await self.db.run(held_sizes)
         cap = Decimal(str(self.loaded.app.kill_switch.flatten_max_slippage_bps))
         for product_id, size in positions:
@@ -279,13 +284,17 @@ class Actor:
     async def stop(self) -> None:
         """OPS-3 flush: the fills of every finished order are on disk before we exit (the
         paper exchange wraps the adapter, which the runtime closes)."""
+        await self._book_finished_fills("final_fill_sync_incomplete")
+
+    async def _book_finished_fills(self, incomplete: str) -> None:
+        """Store every fill of the orders that reached a final state (within a bound)."""
         if self.dry_run:
             return
         try:
             async with asyncio.timeout(FINAL_SYNC_S):
                 await self.desk.reconciler.verify_fills()
         except (TimeoutError, ExchangeError, sqlite3.Error, StateUnavailableError) as exc:
-            log.error("final_fill_sync_incomplete", error=repr(exc))
+            log.error(incomplete, error=repr(exc))
 
 
 async def _paper_exchange(

@@ -3,6 +3,9 @@
 1. `place` builds the request, derives the client order id from the intent id, serializes
    the body once and commits the intent (with those bytes) as SUBMITTING in one durable
    write — before the request leaves (or as CANCELLED, unsent, when the send gate refuses).
+   A SELL is committed only when the exit guard allows it, read in that same database
+   call (`exit_guard`: one exit in flight per position, never larger than the position);
+   a refused one is recorded as CANCELLED, unsent.
 2. It then sends. Only a definite answer moves the intent on: accepted → OPEN, a first
    request refused → REJECTED. Timeouts, 5xx, lost connections leave it SUBMITTING.
 3. `resolve_pending` resends the byte-identical body of every SUBMITTING intent (the venue
@@ -35,7 +38,7 @@ from trader.exchange.coinbase.orders import order_configuration
 from trader.exchange.errors import ExchangeError
 from trader.exchange.interface import OrderEntry
 from trader.exchange.models import CreateOrderResult, Order, OrderAccepted, OrderRejected
-from trader.execution import store
+from trader.execution import exit_guard, store
 from trader.execution.drafts import OrderDraft, log_intent
 from trader.execution.ids import OrderIds
 from trader.execution.intents import AT_THE_VENUE, Intent, IntentState, Purpose
@@ -140,29 +143,39 @@ class ExecutionEngine:
     async def place(self, draft: OrderDraft) -> Intent:
         """Decide and send at once: the intent is committed directly as SUBMITTING (one
         durable write, still before the request leaves), or as CANCELLED when the send
-        gate refuses — so every decision leaves its row. DRY_RUN stops at the gate: the
-        intent, with the very bytes LIVE would send, is committed as DRY (OPS-2)."""
+        gate or the exit guard refuses — so every decision leaves its row. DRY_RUN stops
+        at the gate: the intent, with the very bytes LIVE would send, is DRY (OPS-2)."""
         refusal = self._send_gate(draft.purpose)
         if refusal is not None:
-            reason = f"not sent: {refusal}"
-            intent = self.build(draft, state=IntentState.CANCELLED, reject_reason=reason)
-            await self.db.run(lambda conn: store.insert_intent(conn, intent))
-            log.warning("intent_not_sent", intent_id=intent.intent_id, reason=refusal)
-            return intent
-        if self.mode == Mode.DRY_RUN.value:
-            return await self._record_dry(draft)
+            return await self._not_sent(draft, refusal)
         now = self._clock()
-        intent = self.build(draft, state=IntentState.SUBMITTING, attempts=1)
-        await self.db.run(lambda conn: store.insert_intent(conn, intent, submitted_at=now))
-        self.metrics.order_moved("SUBMITTING")
+        dry = self.mode == Mode.DRY_RUN.value
+        state, submitted_at = (IntentState.DRY, None) if dry else (IntentState.SUBMITTING, now)
+        intent = self.build(draft, state=state, attempts=0 if dry else 1)
+        guarded = await self.db.run(
+            lambda conn: exit_guard.commit(conn, intent, draft, submitted_at)
+        )
+        if guarded is not None:
+            return await self._not_sent(draft, guarded)
         log_intent(intent, draft)
+        if dry:
+            return intent
+        self.metrics.order_moved("SUBMITTING")
         await self._send(intent)
         return await self._reload(intent)
 
-    async def _record_dry(self, draft: OrderDraft) -> Intent:
-        intent = self.build(draft, state=IntentState.DRY)
+    async def _not_sent(self, draft: OrderDraft, refusal: str) -> Intent:
+        """Refused by the send gate or the exit guard: recorded as CANCELLED, unsent."""
+        why = f"not sent: {refusal}"
+        intent = self.build(draft, state=IntentState.CANCELLED, reject_reason=why)
         await self.db.run(lambda conn: store.insert_intent(conn, intent))
-        log_intent(intent, draft)
+        log.warning(
+            "intent_not_sent",
+            intent_id=intent.intent_id,
+            product_id=draft.product_id,
+            purpose=draft.purpose.value,
+            reason=refusal,
+        )
         return intent
 
     async def _send(self, intent: Intent, *, resend: bool = False) -> CreateOrderResult:

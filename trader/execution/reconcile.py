@@ -30,6 +30,7 @@ from trader.exchange.models import balances_by_currency
 from trader.exchange.order_feed import order_event
 from trader.execution import store
 from trader.execution.engine import ExecutionEngine
+from trader.execution.exit_guard import fills_booked
 from trader.execution.ids import OrderIds
 from trader.execution.tracker import OrderTracker
 from trader.state.db import Database, transaction
@@ -85,15 +86,20 @@ class ReconcileReport:
         }
 
 
-def _marker(batch: list[tuple[str, str]], now: float) -> Callable[[sqlite3.Connection], None]:
+def _marker(batch: list[tuple[str, str]], now: float) -> Callable[[sqlite3.Connection], list[str]]:
     """Mark finished intents verified, their progress raised to the fills now stored (a
-    state written before this release may hold an intent behind its fills)."""
+    state written before this release may hold an intent behind its fills) — those whose
+    stored fills hold all their order reported filled; the rest are asked again at the
+    next reconcile (an exit stays in flight until then: `exit_guard`)."""
 
-    def mark(conn: sqlite3.Connection) -> None:
+    def mark(conn: sqlite3.Connection) -> list[str]:
+        """The orders whose fills are not all stored yet."""
         with transaction(conn):
             for intent_id, order_id in batch:
                 store.progress_from_fills(conn, order_id, intent_id, now)
-            mark_verified(conn, [intent_id for intent_id, _ in batch])
+            short = [o for i, o in batch if not fills_booked(conn, i, o)]
+            mark_verified(conn, [i for i, o in batch if o not in short])
+        return short
 
     return mark
 
@@ -175,7 +181,9 @@ class Reconciler:
             found += len(
                 await self.tracker.sync_fills(order_ids=[order_id for _, order_id in batch])
             )
-            await self.db.run(_marker(batch, self._clock()))
+            short = await self.db.run(_marker(batch, self._clock()))
+            if short:
+                log.warning("fills_not_all_stored", order_ids=short)
         return found
 
     async def _balances(self, report: ReconcileReport) -> None:

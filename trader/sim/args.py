@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from trader.commands.arg_types import number, whole
@@ -30,6 +32,24 @@ seed = whole(-(2**63), 2**63 - 1)
 speed = number(0.0, MAX_SPEED, above=True)
 trades_per_minute = number(0.0, MAX_TRADES_PER_MINUTE, above=True)
 tick = number(*TICK_RANGE_S, unit=" seconds")
+
+
+CURRENCY = re.compile(r"[A-Z0-9]{1,12}")
+
+
+def balance(text: str) -> tuple[str, Decimal]:
+    """`CUR=AMOUNT`: an account's starting balance, a currency code and a finite amount
+    of at least 0."""
+    currency, _, amount = text.partition("=")
+    if not CURRENCY.fullmatch(currency):
+        raise argparse.ArgumentTypeError(f"not CURRENCY=AMOUNT (e.g. DOGE=1000): {text!r}")
+    try:
+        value = Decimal(amount)
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or value < 0:
+        raise argparse.ArgumentTypeError(f"not an amount of at least 0: {text!r}")
+    return currency, value
 
 
 def replay_dir(text: str) -> Path:

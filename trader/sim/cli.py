@@ -38,6 +38,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         rate_limit_private=None if args.no_rate_limit else 30.0,
         rate_limit_public=None if args.no_rate_limit else 10.0,
         trades_per_minute=args.trades_per_minute,
+        balances={**SimConfig().balances, **dict(args.balance)},
     )
 
 

@@ -67,6 +67,21 @@ def unverified_orders(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     ]
 
 
+def unverified_sells(conn: sqlite3.Connection, product_id: str) -> list[tuple[str, str, Decimal]]:
+    """(intent id, venue order id, reported filled size) of the product's SELLs that
+    finished at the venue having filled, their fills not verified yet. Searched by the
+    unverified intents' index: the few recently finished, never the product's history."""
+    states = state_values(FINISHED_AT_THE_VENUE)
+    marks = ",".join("?" for _ in states)
+    rows = conn.execute(
+        "SELECT intent_id, exchange_order_id, filled_size FROM intents "
+        f"WHERE fills_verified = 0 AND state IN ({marks}) AND +product_id = ? "
+        "AND +side = 'SELL' AND exchange_order_id IS NOT NULL AND filled_size != '0'",
+        (*states, product_id),
+    ).fetchall()
+    return [(row[0], row[1], Decimal(row[2])) for row in rows]
+
+
 def mark_verified(conn: sqlite3.Connection, intent_ids: list[str]) -> None:
     marks = ",".join("?" for _ in intent_ids)
     conn.execute(f"UPDATE intents SET fills_verified = 1 WHERE intent_id IN ({marks})", intent_ids)
