@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -21,6 +22,7 @@ from trader.sim.server.context import CTX
 from trader.sim.server.encode import dec, rfc3339
 from trader.sim.server.encode_market import product_json
 from trader.sim.server.encode_orders import fill_json
+from trader.sim.server.faults import FaultController
 from trader.sim.server.params import json_body
 from trader.sim.server.responses import ApiError, json_response
 
@@ -86,29 +88,25 @@ async def price_shock(request: web.Request) -> web.Response:
 
 
 async def product_flags(request: web.Request) -> web.Response:
-    ctx = request.app[CTX]
-    product_id = request.match_info["product_id"]
-    if ctx.engine.product(product_id) is None:
-        raise _bad(f"unknown product {product_id}")
-    body = await _body(request)
-    try:
-        ctx.faults.set_product_flags(product_id, **body)
-    except ValueError as exc:
-        raise _bad(str(exc)) from exc
-    rules = ctx.engine.product(product_id)
-    if rules is None:
-        raise _bad(f"product {product_id} vanished")
-    return json_response(product_json(ctx, rules))
+    """The product's status flags changed (cancel_only, post_only, ...)."""
+    return await _change_product(request, FaultController.set_product_flags)
 
 
 async def product_rules(request: web.Request) -> web.Response:
+    """The product's increments and size limits changed."""
+    return await _change_product(request, FaultController.set_product_rules)
+
+
+async def _change_product(request: web.Request, change: Callable[..., None]) -> web.Response:
+    """`change` (a `FaultController` method) with the body's fields; the product as listed
+    after."""
     ctx = request.app[CTX]
     product_id = request.match_info["product_id"]
     if ctx.engine.product(product_id) is None:
         raise _bad(f"unknown product {product_id}")
     body = await _body(request)
     try:
-        ctx.faults.set_product_rules(product_id, **body)
+        change(ctx.faults, product_id, **body)
     except ValueError as exc:
         raise _bad(str(exc)) from exc
     rules = ctx.engine.product(product_id)
