@@ -14,17 +14,23 @@ from tests.execution.support import quiet_venue
 from trader.config.loader import load_config
 from trader.core.clock import wall_clock
 from trader.desk.act import Actor
+from trader.desk.keeper import StateKeeper
+from trader.ops.metrics import Metrics
 from trader.sim.venue import SimVenue
+from trader.state.db import Database
 
 
-async def test_r5_a_listing_without_the_quote_account_makes_balances_unknown(repo_root):
+async def test_r5_a_listing_without_the_quote_account_makes_balances_unknown(repo_root, tmp_path):
     loaded = load_config(repo_root / "app.yaml.example", {"app.execution.balance_max_age_s": 60})
     venue = SimVenue(quiet_venue(), clock=wall_clock)
     await venue.start()
     now = [1_800_000_000.0]
+    db = await Database.open(tmp_path / "state.db", wall_clock)
+    metrics = Metrics()
     try:
-        async with adapter(venue) as exchange:
-            actor = Actor(loaded, None, exchange, None, {}, lambda: now[0])  # type: ignore[arg-type]
+        keeper = await StateKeeper.load(db, metrics, wall_clock)
+        async with adapter(venue, metrics=metrics) as exchange:
+            actor = await Actor.create(loaded, db, metrics, keeper, exchange, {}, lambda: now[0])
             cash, known = await actor.cash()
             assert known and cash["USD"] == Decimal(100000)
             totals = venue.engine.accounts.total
@@ -43,4 +49,5 @@ async def test_r5_a_listing_without_the_quote_account_makes_balances_unknown(rep
             cash, known = await actor.cash()
             assert known and cash["USD"] == Decimal(100000)
     finally:
+        await db.close()
         await venue.stop()

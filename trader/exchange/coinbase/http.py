@@ -280,8 +280,9 @@ class HttpClient:
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:
-    """`Retry-After` as seconds to wait: delta-seconds or an HTTP date; None when absent or
-    unreadable (then the caller's own backoff applies)."""
+    """`Retry-After` as seconds to wait: delta-seconds, or an HTTP date counted from the
+    answer's own `Date` (the venue's clock, not ours); None when absent or unreadable (then
+    the caller's own backoff applies)."""
     value = headers.get("Retry-After", "").strip()
     if not value:
         return None
@@ -289,7 +290,8 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
         seconds = float(value)
     except ValueError:
         try:
-            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+            sent = parsedate_to_datetime(headers.get("Date", "").strip())
+            seconds = (parsedate_to_datetime(value) - sent).total_seconds()
         except (TypeError, ValueError, IndexError):
             return None
     return max(0.0, seconds) if math.isfinite(seconds) else None
