@@ -12,7 +12,7 @@ import time
 import pytest
 
 from tests.support.chaos import ChaosRun
-from tests.support.chaos_faults import stranded_orders
+from tests.support.chaos_faults import open_order_ids, stranded_orders
 from tests.support.daemon import wait_for
 from tests.support.venue import merge_yaml
 
@@ -55,6 +55,27 @@ def test_ops4_kill_switch_during_a_venue_outage_keeps_cancelling_until_it_answer
     wait_for(lambda: run.own_open() == 0, timeout=30, interval=0.1)
     wait_for(lambda: not daemon.status()["halt_cancel"]["cancel_pending"], timeout=30)
     assert "trader_kill_switch_cancel_pending 0.0" in daemon.metrics()
+    assert daemon.stop() == 0
+
+
+ORDER_LIST = "/api/v3/brokerage/orders/historical/batch"
+
+
+def test_ops4_kill_switch_cancels_the_known_orders_when_the_venue_list_does_not_answer(run):
+    """The venue's list of open orders gets no answer: the orders the state file knows
+    are cancelled after the halt's bound on that list (HALT_LIST_LIMIT_S, 2 s), not after
+    the HTTP client's whole read budget; the list is asked again until it answers."""
+    daemon = run.start_daemon()
+    resting = stranded_orders(run)
+    hang = {"kind": "latency", "latency_ms": 60_000, "path_prefix": ORDER_LIST, "method": "GET"}
+    rule = run.venue.call("POST", "/faults", hang)
+    touched = time.monotonic()
+    run.home.kill_switch.touch()
+    wait_for(lambda: not (resting & open_order_ids(run)), timeout=6, interval=0.05)
+    assert time.monotonic() - touched < 6
+    assert daemon.status()["halt_cancel"]["cancel_pending"] is True  # the list is still owed
+    run.venue.call("DELETE", f"/faults/{rule['id']}")
+    wait_for(lambda: not daemon.status()["halt_cancel"]["cancel_pending"], timeout=30)
     assert daemon.stop() == 0
 
 

@@ -48,6 +48,9 @@ from trader.state.identity import StateFileError, clear_adoption
 log = structlog.get_logger("trader.daemon")
 
 COMPONENT_FAILED = "component_failed"
+# the longest a halt's cancel-all (kill switch, automatic halts) waits for the venue's list
+# of open orders before it cancels the orders the state file knows (and retries the list)
+HALT_LIST_LIMIT_S = 2.0
 
 
 class Daemon(DaemonReports):
@@ -369,7 +372,9 @@ class Daemon(DaemonReports):
         if self._keeper.state is TradingState.HALTED:  # a halt from before the venue was reachable
             self._canceller.request(f"halted at start ({self._keeper.status.halt_reason})")
 
-    async def _cancel_all(self, reason: str, *, list_limit_s: float | None = None) -> int:
+    async def _cancel_all(self, reason: str, *, list_limit_s: float = HALT_LIST_LIMIT_S) -> int:
+        """The cancel-all of a halt or a stop; a venue whose list of open orders does not
+        answer within `list_limit_s` still gets the known orders cancelled (OPS-3, OPS-4)."""
         assert self._db is not None
         if self.trading is not None:
             return await self.trading.cancel_all(reason, list_limit_s=list_limit_s)
