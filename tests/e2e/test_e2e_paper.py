@@ -318,6 +318,7 @@ def test_ops5_paper_order_jobs_are_components_that_halt_trading_when_they_fail(p
         name: components[name]["policy"] for name in ("user_stream", "resolve", "reconcile")
     }
     assert policies == {"user_stream": "restart", "resolve": "halt", "reconcile": "halt"}
+    assert "order_watch" not in components  # the paper venue's events come synchronously
 
 
 def test_str5_paper_attributes_intents_fills_metrics_and_status_to_the_strategy(

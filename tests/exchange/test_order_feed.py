@@ -62,3 +62,19 @@ async def test_ex2_order_feed_polls_rest_while_user_stream_down():
             event = await _next(feed.events(), lambda e: isinstance(e, OrderEvent))
             assert (event.order_id, event.status, event.source) == (order_id, "OPEN", "rest")
             assert event.leaves_quantity == Decimal("0.001") and not feed.stream_up
+
+
+async def test_ex2_order_feed_reconnect_opens_the_user_channel_again_with_a_fresh_snapshot():
+    async with open_venue() as venue, adapter(venue) as exchange:
+        order_id = await _open_order(exchange, "feed-3")
+        async with OrderFeed(exchange, poll_interval_s=0.2) as feed:
+            events = feed.events()
+            await _next(events, lambda e: isinstance(e, StreamStatus) and e.state == "up")
+            feed.reconnect()
+            assert not feed.stream_up and feed.reconnects == 1
+            snap = await _next(events, lambda e: isinstance(e, OrderEvent) and e.source == "ws")
+            assert (snap.order_id, snap.status, snap.snapshot) == (order_id, "OPEN", True)
+            await _next(events, lambda e: isinstance(e, StreamStatus) and e.state == "up")
+            assert feed.stream_up
+            stream_tasks = [t for t in feed._tasks if t.get_name() == "order-feed-stream"]
+            assert sum(not t.done() for t in stream_tasks) == 1  # the old connection is gone

@@ -88,3 +88,20 @@ async def test_sim1_ws_close_1006_aborts_tcp(env):
         assert ws.ws.close_code in (None, 1006)
     finally:
         await ws_cm.__aexit__(None, None, None)
+
+
+async def test_sim1_ws_empty_sends_frames_in_sequence_with_no_events(env):
+    venue, session = env
+    ws_cm, ws = await _subscribed(venue, session)
+    try:
+        venue.faults.add("ws_empty", count=2, channel="heartbeats")
+        await _heartbeat_seqs(ws, 5)
+        beats = [f for f in ws.frames if f["channel"] == "heartbeats"]
+        seqs = [f["sequence_num"] for f in ws.frames]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), seqs  # no gap, no repeat
+        emptied = [f for f in beats if f["events"] == []]
+        assert len(emptied) == 2, beats
+        assert beats[-1]["events"], "frames after the rule is used up carry their events"
+        assert venue.faults.counts["ws_empty"] == 2
+    finally:
+        await ws_cm.__aexit__(None, None, None)

@@ -179,6 +179,9 @@ class ExecutionConfig(Strict):
     # then entries wait (`balances_unknown`) and no loss limit is judged; exits go on.
     # 0: off — balances that cannot be read are never stood in for
     balance_max_age_s: Annotated[float, Field(ge=0, le=3600)] = 120.0
+    # EX-2: an own working order with no user-channel event this long is read over REST
+    # (a connected channel that delivers no order events leaves the state stale otherwise)
+    user_channel_silence_s: Annotated[float, Field(ge=2, le=300)] = 12.0
 
 
 class MetricsConfig(Strict):

@@ -131,11 +131,14 @@ class Actor:
         reconciliation guard money: trading halts when their job fails."""
         if self.dry_run:  # nothing is ever at the venue to follow, resolve or reconcile
             return []
-        return [
+        jobs: list[Background] = [
             ("user_stream", self.desk.follow_user_stream, OnFailure.RESTART),
             ("resolve", self.desk.keep_resolving, OnFailure.HALT),
             ("reconcile", self.desk.keep_reconciling, OnFailure.HALT),
         ]
+        if not isinstance(self.exchange, PaperExchange):  # its events come synchronously
+            jobs.append(("order_watch", self.desk.order_watch.keep_watching, OnFailure.RESTART))
+        return jobs
 
     def last_reconcile(self) -> dict[str, object] | None:
         report = self.desk.last_report
@@ -144,7 +147,8 @@ class Actor:
     def problems(self) -> list[str]:
         if self.desk.adoption_required is not None:
             return [f"adoption required: {self.desk.adoption_required}; run `trader adopt`"]
-        return [] if self.reconciled else ["not reconciled with the venue"]
+        found = [] if self.reconciled else ["not reconciled with the venue"]
+        return found + self.desk.order_watch.problems()
 
     async def cash(self) -> tuple[dict[str, Decimal], bool]:
         """Balances by currency and whether they are known (R-5). A failed read falls back

@@ -32,6 +32,7 @@ from trader.execution.ids import OrderIds, installation_namespace
 from trader.execution.intents import Purpose
 from trader.execution.manager import ExecutionPolicy, OrderManager
 from trader.execution.metrics import ExecutionMetrics
+from trader.execution.order_watch import SilentOrderWatch
 from trader.execution.reconcile import Reconciler, ReconcileReport
 from trader.execution.tracker import OrderTracker
 from trader.ops.metrics import Metrics
@@ -143,6 +144,10 @@ class OrderDesk:
             venue_clock=venue_clock,
         )
         self.exit_retry = ExitRetry(keeper, self.metrics, clock)  # refused exits back off
+        self._feed: OrderFeed | None = None
+        self.order_watch = SilentOrderWatch(
+            db, exchange, self.tracker, metrics, config.user_channel_silence_s, self._reconnect
+        )
         self.last_report: ReconcileReport | None = None
         self.adoption_required: str | None = None
         self.cooldowns: CooldownRecorder | None = None
@@ -216,11 +221,18 @@ class OrderDesk:
         """Own-order updates into the tracker: the user channel, and open orders polled over
         REST while it is down (EX-2); the stream reconnects by itself."""
         async with OrderFeed(self.exchange) as feed:
+            self._feed = feed
             async for event in feed.events():
                 if isinstance(event, OrderEvent):
+                    if event.source == "ws":
+                        self.order_watch.heard(event.order_id)
                     await self.tracker.on_order_event(event)
                 elif isinstance(event, StreamStatus):
                     log.info("user_stream", state=event.state, reason=event.reason)
+
+    def _reconnect(self) -> None:
+        if self._feed is not None:
+            self._feed.reconnect()
 
     async def keep_resolving(self, interval_s: float = 0.5) -> None:
         while True:

@@ -26,6 +26,8 @@ from trader.ops.tasks import cancel_and_wait
 
 log = structlog.get_logger("trader.exchange")
 
+STREAM_TASK = "order-feed-stream"
+
 
 def order_event(order: Order, *, source: str = "rest") -> OrderEvent:
     """An `OrderEvent` from a REST order (same fields as the user channel reports)."""
@@ -63,6 +65,7 @@ class OrderFeed:
         self.poll_interval_s = poll_interval_s
         self.stream_up = False
         self.polls = 0
+        self.reconnects = 0
         self._queue: asyncio.Queue[UserEvent] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -80,13 +83,26 @@ class OrderFeed:
 
     def start(self) -> None:
         self._tasks = [
-            asyncio.create_task(self._consume(), name="order-feed-stream"),
+            asyncio.create_task(self._consume(), name=STREAM_TASK),
             asyncio.create_task(self._poll(), name="order-feed-poll"),
         ]
 
     async def stop(self) -> None:
         await cancel_and_wait(self._tasks)
         self._tasks = []
+
+    def reconnect(self) -> None:
+        """Leave the user channel and open it again (a fresh connection and snapshot): the
+        channel was found not delivering. Open orders are polled until it is up."""
+        if not self._tasks:
+            return
+        for task in self._tasks:
+            if task.get_name() == STREAM_TASK:
+                task.cancel()  # awaited at `stop` with the rest
+        self._tasks = [task for task in self._tasks if not task.done()]
+        self.stream_up = False
+        self.reconnects += 1
+        self._tasks.append(asyncio.create_task(self._consume(), name=STREAM_TASK))
 
     async def events(self) -> AsyncIterator[UserEvent]:
         while True:

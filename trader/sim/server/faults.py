@@ -3,11 +3,11 @@
 A `FaultController` holds scoped fault rules (REST: latency, 429, 4xx, 5xx — either with
 a `Retry-After` if asked —, timeout after accept, 401 — optionally only on a resend of a
 known client id —, and a row edit: the first row of a listing answered with one field set
-to a given value, e.g. a fill of size "-1"; WS: drop, duplicate,
-reorder, sequence gap, close) and venue-wide fault state (clock offset, price shocks,
-product flags via a hook). A rule fires on the requests/messages it
-matches (`path_prefix`, `method`, `channel`) with `probability` drawn from a seeded RNG,
-at most `count` times (None = until removed). Every injected fault is counted.
+to a given value, e.g. a fill of size "-1"; WS: drop, duplicate, reorder, sequence gap,
+close, and empty: the frame sent in sequence with `events: []`) and venue-wide fault
+state (clock offset, price shocks, product flags via a hook). A rule fires on the
+requests/messages it matches (`path_prefix`, `method`, `channel`) with `probability` drawn
+from a seeded RNG, at most `count` times (None = until removed). Every injected fault is counted.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ class FaultKind(StrEnum):
     WS_REORDER = "ws_reorder"
     WS_GAP = "ws_gap"
     WS_CLOSE = "ws_close"
+    WS_EMPTY = "ws_empty"
     PRODUCT_FLAGS = "product_flags"
     PRODUCT_RULES = "product_rules"
     PRICE_SHOCK = "price_shock"
@@ -58,6 +59,7 @@ WS_KINDS = (
     FaultKind.WS_REORDER,
     FaultKind.WS_GAP,
     FaultKind.WS_CLOSE,
+    FaultKind.WS_EMPTY,
 )
 WS_CLOSE_CODES = (1000, 1001, 1006)
 PRODUCT_FLAG_NAMES = ("trading_disabled", "cancel_only", "limit_only", "post_only", "status")

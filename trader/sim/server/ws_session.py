@@ -97,6 +97,8 @@ class WsSession:
             return True
         if rule is not None and rule.kind is FaultKind.WS_GAP:
             self.sequence += rule.gap
+        if rule is not None and rule.kind is FaultKind.WS_EMPTY:
+            payload = b"[]"  # connected, in sequence, saying nothing
         frame = self._frame(channel, payload)
         if rule is not None and rule.kind is FaultKind.WS_REORDER and self._held is None:
             self._held = frame

@@ -1,0 +1,122 @@
+"""EX-2, X-4, X-5: a user channel that stays connected but delivers no order events. The
+real daemon in LIVE against a standalone simulated venue (`trader sim` process) whose
+user-channel frames are sent in sequence with `events: []` (the `ws_empty` fault):
+heartbeats and sequence numbers intact, nothing said about any order. Own working orders
+the channel is quiet about are read over REST within `execution.user_channel_silence_s`;
+a change found that way is counted, `/readyz` names the channel, and the orders and
+positions follow the venue long before the periodic reconcile."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.e2e.helpers import metric
+from tests.support.chaos import ChaosRun
+from tests.support.chaos_audit import _balance_problems, _order_problems, stored
+from tests.support.daemon import wait_for
+from tests.support.venue import merge_yaml
+
+SILENCE_S = 4.0
+MARGIN_S = 4.0  # a watch pass a second, a REST read, the fills synced, a loaded machine
+MISSED = "trader_user_channel_missed_events_total"
+READS = "trader_user_channel_order_reads_total"
+
+
+@pytest.fixture
+def run(tmp_path):
+    chaos = ChaosRun(tmp_path, seed=41)
+    # the periodic reconcile far off: only the silence watch can bring the state back
+    merge_yaml(
+        chaos.home.config,
+        {"execution": {"reconcile_interval_s": 3600, "user_channel_silence_s": SILENCE_S}},
+    )
+    yield chaos
+    chaos.stop()
+
+
+def _differences(run: ChaosRun) -> list[str]:
+    """Where the daemon's SQLite (intents, fills, positions) differs from the venue."""
+    audit: dict[str, Any] = {
+        "ledger": run.venue.call("GET", "/ledger")["orders"],
+        "balances": {
+            b["currency"]: Decimal(b["available"]) + Decimal(b["hold"])
+            for b in run.venue.call("GET", "/balances")["balances"]
+        },
+    }
+    with sqlite3.connect(run.state_path, timeout=10) as conn:
+        audit.update(stored(conn))
+    return _order_problems(audit) + _balance_problems(audit)
+
+
+def _filled_orders(run: ChaosRun, side: str = "") -> int:
+    return sum(
+        1
+        for o in run.venue.call("GET", "/ledger")["orders"]
+        if o["status"] == "FILLED" and side in ("", o["side"])
+    )
+
+
+def _booked_after_fill(run: ChaosRun, since: float) -> list[float]:
+    """For every order the venue filled (its last fill after `since`): seconds from that
+    fill to the daemon's SQLite row saying FILLED."""
+    last_fill: dict[str, float] = {}
+    for fill in run.venue.call("GET", "/fills")["fills"]:
+        at = _seconds(fill["trade_time"])
+        last_fill[fill["order_id"]] = max(at, last_fill.get(fill["order_id"], at))
+    with sqlite3.connect(run.state_path, timeout=10) as conn:
+        rows = conn.execute("SELECT order_id, updated_at FROM orders WHERE status = 'FILLED'")
+        booked = dict(rows.fetchall())
+    return [
+        booked[order_id] - at
+        for order_id, at in last_fill.items()
+        if at > since and order_id in booked
+    ]
+
+
+def _seconds(stamp: str) -> float:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def test_ex2_a_silent_user_channel_is_caught_by_rest_reads_and_named_in_readyz(run):
+    run.venue.call("POST", "/faults", {"kind": "ws_empty", "channel": "user"})
+    daemon = run.start_daemon()
+    wait_for(lambda: metric(daemon.metrics(), MISSED) > 0, timeout=180, interval=0.5)
+    code, body = daemon.get("/readyz")
+    assert code == 503 and b"user channel behind" in body, (code, body)
+    behind = [e for e in daemon.events() if e["event"] == "user_channel_behind"]
+    assert len(behind) == 1, behind  # one line per episode, however many reads find changes
+    assert any(
+        e["event"] == "ws_reconnect" or (e["event"] == "user_stream" and e.get("state") == "up")
+        for e in daemon.events()
+        if _seconds(e.get("timestamp", "1970-01-01T00:00:00Z")) >= _seconds(behind[0]["timestamp"])
+    ), "the user channel is opened again"
+    # entries and exits go on: every order the venue finished is finished in SQLite, its
+    # fills booked, positions as the venue holds them (the reconcile is an hour away), each
+    # within the bound (and a margin) of its last fill
+    wait_for(lambda: _filled_orders(run, "SELL") >= 2, timeout=180, interval=0.5)
+    wait_for(lambda: not _differences(run), timeout=120, interval=0.5)
+    late = _booked_after_fill(run, _seconds(behind[0]["timestamp"]))
+    assert late and max(late) <= SILENCE_S + MARGIN_S, late
+    assert metric(daemon.metrics(), READS) > 0
+    assert daemon.get("/readyz")[0] == 503  # still saying nothing: still behind
+    status = daemon.status()
+    assert status["state"] == "ACTIVE", status.get("halt_detail")
+    assert not [e for e in daemon.events() if e["event"] == "reconciled" and not e["startup"]]
+    assert daemon.stop() == 0
+
+
+def test_ex2_a_healthy_user_channel_makes_no_rest_reads(run):
+    daemon = run.start_daemon()
+    wait_for(lambda: _filled_orders(run, "SELL") >= 2, timeout=180, interval=0.5)
+    wait_for(lambda: not _differences(run), timeout=60, interval=0.5)
+    text = daemon.metrics()
+    assert metric(text, MISSED) == 0 and metric(text, READS) == 0, text
+    assert daemon.get("/readyz")[0] == 200
+    assert daemon.status()["components"]["order_watch"]["policy"] == "restart"
+    assert not [e for e in daemon.events() if e["event"] == "user_channel_behind"]
+    assert daemon.stop() == 0
