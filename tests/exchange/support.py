@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from typing import Any
 
 from trader.config.app import ExchangeConfig, RateLimitConfig
 from trader.config.secrets import Credentials
+from trader.core.orders import OrderKind, OrderRequest
+from trader.core.types import Side
 from trader.exchange.coinbase.exchange import CoinbaseExchange
 from trader.exchange.coinbase.ratelimit import RetryPolicy
 from trader.exchange.coinbase.ws import WsSettings
@@ -79,3 +82,18 @@ async def collect(
             if until(events):
                 break
     return events
+
+
+async def resting_buy(exchange: CoinbaseExchange, client_order_id: str) -> OrderRequest:
+    """A post-only BTC-USD buy 10 % below the bid, on the product's price grid: it rests."""
+    bid = (await exchange.best_bid_ask(["BTC-USD"]))["BTC-USD"].bid
+    grid = (await exchange.product("BTC-USD")).quote_increment
+    return OrderRequest(
+        client_order_id,
+        "BTC-USD",
+        Side.BUY,
+        OrderKind.LIMIT_GTC,
+        base_size=Decimal("0.001"),
+        limit_price=(bid * Decimal("0.9")).quantize(grid),
+        post_only=True,
+    )

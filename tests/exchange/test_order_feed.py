@@ -6,28 +6,14 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
-from tests.exchange.support import adapter
+from tests.exchange.support import adapter, resting_buy
 from tests.sim.test_server_support import open_venue
-from trader.core.orders import OrderKind, OrderRequest
-from trader.core.types import Side
 from trader.exchange.models import OrderAccepted, OrderEvent, StreamStatus
 from trader.exchange.order_feed import OrderFeed
 
 
 async def _open_order(exchange, cid: str) -> str:
-    bid = (await exchange.best_bid_ask(["BTC-USD"]))["BTC-USD"].bid
-    price = (bid * Decimal("0.9")).quantize(Decimal("0.01"))
-    result = await exchange.create_order(
-        OrderRequest(
-            cid,
-            "BTC-USD",
-            Side.BUY,
-            OrderKind.LIMIT_GTC,
-            base_size=Decimal("0.001"),
-            limit_price=price,
-            post_only=True,
-        )
-    )
+    result = await exchange.create_order(await resting_buy(exchange, cid))
     assert isinstance(result, OrderAccepted)
     return result.order_id
 

@@ -9,10 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.exchange.support import adapter, collect, sample
+from tests.exchange.support import adapter, collect, resting_buy, sample
 from tests.sim.test_server_support import open_venue
-from trader.core.orders import OrderKind, OrderRequest
-from trader.core.types import Side
 from trader.exchange.models import OrderEvent, StreamStatus, TickerEvent, TradesEvent
 from trader.ops.metrics import Metrics
 
@@ -121,19 +119,7 @@ async def test_ex2_duplicate_and_reordered_frames_are_ignored(env):
 
 async def test_ex2_user_stream_snapshot_updates_and_resync(env):
     venue, exchange, metrics = env
-    book = (await exchange.best_bid_ask(["BTC-USD"]))["BTC-USD"]
-    rules = await exchange.product("BTC-USD")
-    price = (book.bid * Decimal("0.9")).quantize(rules.quote_increment)
-    request = OrderRequest(
-        "user-1",
-        "BTC-USD",
-        Side.BUY,
-        OrderKind.LIMIT_GTC,
-        base_size=Decimal("0.001"),
-        limit_price=price,
-        post_only=True,
-    )
-    accepted = await exchange.create_order(request)
+    accepted = await exchange.create_order(await resting_buy(exchange, "user-1"))
     stream = exchange.user_stream()
     events = await collect(stream, lambda ev: any(_status("up")(e) for e in ev))
     snap = [e for e in events if isinstance(e, OrderEvent)]
@@ -170,19 +156,9 @@ async def test_ex2_a_channel_whose_frames_keep_being_lost_resyncs_at_a_bounded_p
     stream = exchange.user_stream()
     await collect(stream, lambda ev: any(_status("up")(e) for e in ev))
     venue.faults.add("ws_drop", channel="user")
-    book = (await exchange.best_bid_ask(["BTC-USD"]))["BTC-USD"]
-    rules = await exchange.product("BTC-USD")
-    price = (book.bid * Decimal("0.9")).quantize(rules.quote_increment)
-    request = OrderRequest(
-        "lost-1",
-        "BTC-USD",
-        Side.BUY,
-        OrderKind.LIMIT_GTC,
-        base_size=Decimal("0.001"),
-        limit_price=price,
-        post_only=True,
-    )
-    await exchange.create_order(request)  # its update is lost, then every snapshot
+    await exchange.create_order(
+        await resting_buy(exchange, "lost-1")
+    )  # its update is lost, then every snapshot
     started = time.monotonic()
     events = await _run(stream, lambda _ev: time.monotonic() - started >= 5.0, timeout=10)
     resyncs = _count(events, _status("resync"))
