@@ -330,12 +330,13 @@ def raise_progress_past(
     now: float,
 ) -> bool:
     """`record_progress` for a caller inside a transaction that has read the intent's
-    stored filled size itself (`stored`)."""
+    stored filled size itself (`stored`). Progress raised leaves the order's fills to be
+    verified again: more is reported filled than was verified stored."""
     if stored >= filled_size:
         return False
     conn.execute(
-        "UPDATE intents SET filled_size = ?, filled_value = ?, fees = ?, updated_at = ? "
-        "WHERE intent_id = ?",
+        "UPDATE intents SET filled_size = ?, filled_value = ?, fees = ?, updated_at = ?, "
+        "fills_verified = 0 WHERE intent_id = ?",
         (str(filled_size), str(filled_value), str(fees), now, intent_id),
     )
     return True
@@ -354,7 +355,27 @@ def progress_from_fills(
         size += Decimal(filled)
         value += Decimal(price) * Decimal(filled)
         fees += Decimal(commission)
-    return _raise_progress(conn, intent_id, size, value, fees, now)
+    raised = _raise_progress(conn, intent_id, size, value, fees, now)
+    _verify_if_complete(conn, intent_id, size)
+    return raised
+
+
+def _verify_if_complete(conn: sqlite3.Connection, intent_id: str, stored: Decimal) -> None:
+    """X-4: an order whose stored fills hold all of its base size, and all its order
+    reported filled, has every fill it can have (booking refuses a fill past the ordered
+    size): its fills are verified at once. The reconciler then does not ask the venue for
+    them again, and the exit guard's search for finished exits with fills outstanding
+    stays among the few partly filled ones — in a backtest, which has no reconciler, it
+    would otherwise grow with every exit. A later report of more filled than the fills
+    stored makes them unverified again (`raise_progress_past`)."""
+    row = conn.execute(
+        "SELECT base_size, filled_size FROM intents WHERE intent_id = ? AND fills_verified = 0",
+        (intent_id,),
+    ).fetchone()
+    if row is None or row[0] is None:
+        return
+    if Decimal(row[0]) == stored and Decimal(row[1]) <= stored:
+        conn.execute("UPDATE intents SET fills_verified = 1 WHERE intent_id = ?", (intent_id,))
 
 
 def insert_fills(
