@@ -7,7 +7,9 @@ stored; compare venue balances with `baseline + what our fills moved`. A differe
 tolerance is a mismatch: the caller halts with reason `reconcile_mismatch`. A currency the
 ledger expects a balance of, or a traded product's quote currency, that the venue's
 listing leaves out is not a zero: the balances are not compared (nor a first baseline
-recorded) that time (`unsettled`).
+recorded) that time (`unsettled`), nor while a finished order's stored fills hold less than
+it reported (`fills_short`: the venue's balances hold that fill, the ledger not yet; the
+desk watches how long, `desk/missing_fills.py`).
 
 A state that needs adoption (ST-3: the state file was lost, or a fresh state faces an
 account holding a traded coin no state explains) is not reconciled at all: the report
