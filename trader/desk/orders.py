@@ -233,6 +233,7 @@ class OrderDesk:
                         self.order_watch.heard(event.order_id)
                     await self.tracker.on_order_event(event)
                 elif isinstance(event, StreamStatus):
+                    self.order_watch.stream_state(event.state)
                     log.info("user_stream", state=event.state, reason=event.reason)
 
     def _reconnect(self) -> None:
