@@ -182,6 +182,47 @@ async def test_sim1_row_edit_sets_one_field_of_a_listings_first_row(env):
     assert venue.faults.counts["row_edit"] == 3
 
 
+async def test_sim1_row_drop_leaves_out_every_row_holding_the_value(env):
+    venue, rest = env
+    fills = "/api/v3/brokerage/orders/historical/fills"
+    kept = await rest.market_order("cid-kept", "BUY", base_size="0.001")
+    dropped = await rest.market_order("cid-dropped", "BUY", base_size="0.002")
+    venue.faults.add(
+        "row_drop", path_prefix=fills, rows="fills", field="order_id", value=dropped["order_id"]
+    )
+    # a rule naming a listing the answer has not changes nothing
+    venue.faults.add("row_drop", path_prefix=fills, rows="nothing", field="x", value="y")
+    for params in ({}, {"order_ids": dropped["order_id"]}):
+        status, body, _ = await rest.get("/orders/historical/fills", params=params)
+        assert status == 200 and dropped["order_id"] not in {f["order_id"] for f in body["fills"]}
+    _, body, _ = await rest.get("/orders/historical/fills")
+    assert {f["order_id"] for f in body["fills"]} == {kept["order_id"]}
+    # the order itself still reports its fill: only the fills endpoint leaves it out
+    _, order, _ = await rest.get(f"/orders/historical/{dropped['order_id']}")
+    assert order["order"]["filled_size"] == "0.002"
+    venue.faults.clear()
+    _, body, _ = await rest.get("/orders/historical/fills")
+    assert {f["order_id"] for f in body["fills"]} == {kept["order_id"], dropped["order_id"]}
+
+
+@pytest.mark.parametrize(
+    ("kind", "params"), [("http_5xx", {}), ("http_429", {}), ("http_4xx", {"status": 404})]
+)
+async def test_sim1_a_route_rule_faults_that_route_alone(env, kind, params):
+    """`route` scopes a rule to one route pattern: the single-order status fails while the
+    order list and the fills under the same path prefix answer."""
+    venue, rest = env
+    created = await rest.market_order("cid-route", "BUY", base_size="0.001")
+    route = "/api/v3/brokerage/orders/historical/{order_id}"
+    venue.faults.add(kind, route=route, method="GET", **params)
+    for _ in range(2):
+        status, _, _ = await rest.get(f"/orders/historical/{created['order_id']}")
+        assert status >= 400
+    assert (await rest.get("/orders/historical/batch"))[0] == 200
+    assert (await rest.get("/orders/historical/fills"))[0] == 200
+    assert venue.faults.counts[kind] == 2
+
+
 async def test_sim1_fault_validation_errors():
     faults = FaultController()
     for kind, params in (
@@ -200,6 +241,8 @@ async def test_sim1_fault_validation_errors():
         ("row_edit", {"rows": "fills"}),
         ("row_edit", {"rows": "fills", "field": "size", "value": -1}),
         ("row_edit", {"rows": 3, "field": "size", "value": "-1"}),
+        ("row_drop", {"rows": "fills", "value": "x"}),
+        ("row_drop", {"rows": "fills", "field": "order_id", "value": 3}),
     ):
         with pytest.raises(ValueError):
             faults.add(kind, **params)

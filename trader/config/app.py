@@ -182,6 +182,9 @@ class ExecutionConfig(Strict):
     # EX-2: an own working order with no user-channel event this long is read over REST
     # (a connected channel that delivers no order events leaves the state stale otherwise)
     user_channel_silence_s: Annotated[float, Field(ge=2, le=300)] = 12.0
+    # an own order that finished with its reported fills still not all in the fills
+    # endpoint this long after a reconcile first found them short is an operator's problem
+    fills_missing_after_s: Annotated[float, Field(ge=1, le=DAY_S)] = 600.0
 
 
 class MetricsConfig(Strict):

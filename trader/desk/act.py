@@ -148,7 +148,7 @@ class Actor:
         if self.desk.adoption_required is not None:
             return [f"adoption required: {self.desk.adoption_required}; run `trader adopt`"]
         found = [] if self.reconciled else ["not reconciled with the venue"]
-        return found + self.desk.order_watch.problems()
+        return found + self.desk.order_watch.problems() + self.desk.missing_fills.problems()
 
     async def cash(self) -> tuple[dict[str, Decimal], bool]:
         """Balances by currency and whether they are known (R-5). A failed read falls back

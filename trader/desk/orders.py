@@ -21,6 +21,7 @@ from trader.core.types import Mode, ProductRules, Quote, TradingState
 from trader.desk.cooldowns import CooldownRecorder
 from trader.desk.exit_retry import ExitRetry
 from trader.desk.keeper import StateKeeper
+from trader.desk.missing_fills import MissingFills
 from trader.exchange.interface import Exchange
 from trader.exchange.metrics import adapter_metrics
 from trader.exchange.models import OrderEvent, StreamStatus
@@ -144,6 +145,9 @@ class OrderDesk:
             venue_clock=venue_clock,
         )
         self.exit_retry = ExitRetry(keeper, self.metrics, clock)  # refused exits back off
+        self.missing_fills = MissingFills(
+            db, keeper, self.metrics, clock, config.fills_missing_after_s
+        )
         self._feed: OrderFeed | None = None
         self.order_watch = SilentOrderWatch(
             db, exchange, self.tracker, metrics, config.user_channel_silence_s, self._reconnect
@@ -207,6 +211,7 @@ class OrderDesk:
         """X-5: a mismatch halts; the start gate opens only on a clean report."""
         report = await self.reconciler.run(startup=startup)
         self.last_report = report
+        await self.missing_fills.observe(self.reconciler.short)
         if report.adoption_required is not None:
             self.adoption_required = report.adoption_required
         if report.mismatches:
@@ -228,6 +233,7 @@ class OrderDesk:
                         self.order_watch.heard(event.order_id)
                     await self.tracker.on_order_event(event)
                 elif isinstance(event, StreamStatus):
+                    self.order_watch.stream_state(event.state)
                     log.info("user_stream", state=event.state, reason=event.reason)
 
     def _reconnect(self) -> None:

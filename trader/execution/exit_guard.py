@@ -22,7 +22,8 @@ exit there is in flight exactly while its intent is working.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
@@ -42,6 +43,30 @@ def booked(conn: sqlite3.Connection, order_id: str, filled_size: Decimal) -> boo
     """Whether the fills stored for the order hold all of `filled_size`, its reported fill."""
     stored, _ = fills_of_order(conn, order_id)
     return stored >= filled_size
+
+
+@dataclass(frozen=True, slots=True)
+class ShortFills:
+    """An own order that finished at the venue with fewer fills stored than it reported."""
+
+    order_id: str
+    product_id: str
+    side: Side
+    reported: Decimal
+    stored: Decimal
+
+
+def short_fills(conn: sqlite3.Connection, intents: Mapping[str, str]) -> list[ShortFills]:
+    """What the intents (by venue order id) of orders whose fills are short report and hold."""
+    found = []
+    for order_id, intent_id in sorted(intents.items()):
+        intent = get_intent(conn, intent_id)
+        if intent is not None:
+            stored, _ = fills_of_order(conn, order_id)
+            found.append(
+                ShortFills(order_id, intent.product_id, intent.side, intent.filled_size, stored)
+            )
+    return found
 
 
 def fills_booked(conn: sqlite3.Connection, intent_id: str, order_id: str) -> bool:

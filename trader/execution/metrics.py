@@ -45,6 +45,11 @@ class ExecutionMetrics:
         self.exit_rejections = metrics.counter(
             "trader_exit_rejections", "exits the venue refused, by product", ["product"]
         )
+        self.fills_missing = metrics.gauge(
+            "trader_orders_fills_missing",
+            "own finished orders whose reported fills are still not all stored past "
+            "execution.fills_missing_after_s",
+        )
         self._orders_by_state: dict[str, Counter] = {}
 
     def order_moved(self, state: str) -> None:

@@ -14,15 +14,20 @@ REST limit is far above).
 A read that finds a change the channel did not deliver is a missed event: counted
 (`trader_user_channel_missed_events_total`), logged once per episode
 (`user_channel_behind`), the user channel reconnected, and the daemon reports the channel
-behind (`/readyz`) until the channel delivers an order event again. The paper venue
-delivers its events synchronously: it is never watched.
+behind (`/readyz`) until the episode ends (`user_channel_caught_up`, with how): the
+channel delivers an order event again, or it has proved itself without one — reopened
+after the change was found, subscribed and never dropped since, for the silence bound
+after its subscription and after the last change found over REST, with every order
+working now read back unchanged (or heard) since then. With no working order that last
+condition holds at once. A failed read proves nothing: its order counts as not read back.
+The paper venue delivers its events synchronously: it is never watched.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -57,10 +62,12 @@ class WatchMetrics:
 
 @dataclass(slots=True)
 class _Watched:
-    """When the channel (or a read) last told us about the order, and the wait from then."""
+    """When the channel (or a read) last told us about the order, and the wait from then;
+    `confirmed`: whether that was word of the order (False: first seen, or a read failed)."""
 
     since: float
     wait_s: float
+    confirmed: bool = True
 
 
 class SilentOrderWatch:
@@ -84,6 +91,8 @@ class SilentOrderWatch:
         self._now = monotonic
         self._watched: dict[str, _Watched] = {}
         self._behind_since: float | None = None
+        self._up_since: float | None = None  # the channel subscribed and not dropped since
+        self._last_missed: float | None = None
         self._read_error: str | None = None
 
     @property
@@ -99,8 +108,20 @@ class SilentOrderWatch:
         """A user-channel event for `order_id` (the channel is delivering again)."""
         self._watched[order_id] = _Watched(self._now(), self.silence_s)
         if self._behind_since is not None:
-            log.info("user_channel_delivering", behind_s=round(self._now() - self._behind_since, 1))
+            log.info(
+                "user_channel_caught_up",
+                behind_s=round(self._now() - self._behind_since, 1),
+                how="an order event delivered",
+            )
             self._behind_since = None
+
+    def stream_state(self, state: str) -> None:
+        """The user channel's lifecycle: `up` (subscribed), `down`, `resync` (a gap: its
+        snapshots follow, so the proof starts again)."""
+        if state == "up" or (state == "resync" and self._up_since is not None):
+            self._up_since = self._now()
+        elif state == "down":
+            self._up_since = None
 
     async def keep_watching(self) -> None:
         while True:
@@ -115,13 +136,40 @@ class SilentOrderWatch:
             del self._watched[gone]
         due: list[tuple[float, str]] = []
         for order_id in working:
-            watched = self._watched.setdefault(order_id, _Watched(started, self.silence_s))
+            watched = self._watched.setdefault(
+                order_id, _Watched(started, self.silence_s, confirmed=False)
+            )
             if started - watched.since >= watched.wait_s:
                 due.append((watched.since, order_id))
         due.sort()
         for _, order_id in due[:READS_PER_PASS]:
             await self._read(order_id, working[order_id], started)
+        self._catch_up(working)
         return min(len(due), READS_PER_PASS)
+
+    def _catch_up(self, working: Iterable[str]) -> None:
+        """End the episode when the reopened channel has proved itself (module doc)."""
+        if self._behind_since is None or self._up_since is None:
+            return
+        if self._up_since < self._behind_since:
+            return  # not reopened since the change was found
+        quiet_since = max(self._up_since, self._last_missed or self._up_since)
+        now = self._now()
+        if now - quiet_since < self.silence_s:
+            return
+        orders = list(working)
+        for order_id in orders:
+            watched = self._watched.get(order_id)
+            if watched is None or not watched.confirmed or watched.since < quiet_since:
+                return
+        log.info(
+            "user_channel_caught_up",
+            behind_s=round(now - self._behind_since, 1),
+            how="no change missed since the channel reopened",
+            quiet_s=round(now - quiet_since, 1),
+            working_read_back=len(orders),
+        )
+        self._behind_since = None
 
     async def _read(self, order_id: str, known_filled: Decimal, started: float) -> None:
         try:
@@ -151,7 +199,7 @@ class SilentOrderWatch:
 
     def _read_failed(self, order_id: str, error: str) -> None:
         """Asked again after the bound; said once until a read works again."""
-        self._watched[order_id] = _Watched(self._now(), self.silence_s)
+        self._watched[order_id] = _Watched(self._now(), self.silence_s, confirmed=False)
         if self._read_error is None:
             log.warning("silent_order_read_failed", order_id=order_id, error=error[:300])
         self._read_error = error[:300]
@@ -165,6 +213,7 @@ class SilentOrderWatch:
     def _missed(self, order: Order, known_filled: Decimal) -> None:
         self.metrics.missed.inc()
         self._watched[order.order_id] = _Watched(self._now(), self.silence_s)
+        self._last_missed = self._now()
         if self._behind_since is not None:
             return
         self._behind_since = self._now()

@@ -7,7 +7,9 @@ stored; compare venue balances with `baseline + what our fills moved`. A differe
 tolerance is a mismatch: the caller halts with reason `reconcile_mismatch`. A currency the
 ledger expects a balance of, or a traded product's quote currency, that the venue's
 listing leaves out is not a zero: the balances are not compared (nor a first baseline
-recorded) that time (`unsettled`).
+recorded) that time (`unsettled`), nor while a finished order's stored fills hold less than
+it reported (`fills_short`: the venue's balances hold that fill, the ledger not yet; the
+desk watches how long, `desk/missing_fills.py`).
 
 A state that needs adoption (ST-3: the state file was lost, or a fresh state faces an
 account holding a traded coin no state explains) is not reconciled at all: the report
@@ -64,6 +66,7 @@ class ReconcileReport:
     new_fills: int = 0
     mismatches: list[str] = field(default_factory=list)
     unsettled: bool = False  # balances could not be compared: fills kept arriving
+    fills_short: list[str] = field(default_factory=list)  # finished, fills not all stored
     adoption_required: str | None = None
 
     @property
@@ -82,6 +85,7 @@ class ReconcileReport:
             "new_fills": self.new_fills,
             "mismatches": self.mismatches,
             "unsettled": self.unsettled,
+            "fills_short": self.fills_short,
             "adoption_required": self.adoption_required,
         }
 
@@ -127,6 +131,9 @@ class Reconciler:
         self.base_currencies = base_currencies  # of the traded products (ST-3 first check)
         self.quote_currencies = quote_currencies  # of the traded products: always listed
         self._clock = clock
+        # venue order id -> intent id of the finished orders whose fills the last
+        # `verify_fills` found not all stored
+        self.short: dict[str, str] = {}
 
     async def run(self, *, startup: bool) -> ReconcileReport:
         report = ReconcileReport()
@@ -140,6 +147,7 @@ class Reconciler:
         await self._orders(report)
         report.new_fills = await self._fills()
         await self._balances(report)
+        report.fills_short = sorted(self.short)
         log.info("reconciled", startup=startup, **report.as_dict())
         return report
 
@@ -173,33 +181,41 @@ class Reconciler:
 
     async def verify_fills(self) -> int:
         """Every order that reached a final state has all its fills stored: ask the venue
-        by order id (batches of 50), store what is missing, mark the intents verified."""
+        by order id (batches of 50), store what is missing, mark the intents verified.
+        Those still short are kept in `short` (the report names them; the desk watches
+        how long: `desk/missing_fills.py`)."""
         pending = await self.db.run(unverified_orders)
         found = 0
+        short: dict[str, str] = {}
         for start in range(0, len(pending), VERIFY_BATCH):
             batch = pending[start : start + VERIFY_BATCH]
             found += len(
                 await self.tracker.sync_fills(order_ids=[order_id for _, order_id in batch])
             )
-            short = await self.db.run(_marker(batch, self._clock()))
-            if short:
-                log.warning("fills_not_all_stored", order_ids=short)
+            intents = {order_id: intent_id for intent_id, order_id in batch}
+            for order_id in await self.db.run(_marker(batch, self._clock())):
+                short[order_id] = intents[order_id]
+        self.short = short
         return found
 
     async def _balances(self, report: ReconcileReport) -> None:
         """Compare a settled snapshot only: balances read, then fills synced again; when that
-        found new fills (an order filled meanwhile) or an intent is still SUBMITTING, the
-        snapshot is in flight — retried, and never called a mismatch."""
+        found new fills (an order filled meanwhile), an intent is still SUBMITTING or a
+        finished order's reported fills are not all stored (the venue's balances hold
+        them, the fills endpoint does not list them yet), the snapshot is in flight —
+        retried, and never called a mismatch."""
         for _ in range(SETTLE_ATTEMPTS):
             totals = await self._venue_totals()
             in_flight = await self._fills() + report.still_submitting
-            if in_flight == 0:
+            if in_flight == 0 and not self.short:
                 await self._compare(totals, report)
                 return
             report.new_fills += in_flight
             await asyncio.sleep(SETTLE_PAUSE_S)
         report.unsettled = True
-        log.warning("reconcile_balances_unsettled", attempts=SETTLE_ATTEMPTS)
+        log.warning(
+            "reconcile_balances_unsettled", attempts=SETTLE_ATTEMPTS, fills_short=sorted(self.short)
+        )
 
     async def _first_baseline(self, totals: dict[str, Decimal], report: ReconcileReport) -> None:
         """A state's first reconcile records the balances as its baseline — unless the

@@ -2,11 +2,14 @@
 
 A `FaultController` holds scoped fault rules (REST: latency, 429, 4xx, 5xx — either with
 a `Retry-After` if asked —, timeout after accept, 401 — optionally only on a resend of a
-known client id —, and a row edit: the first row of a listing answered with one field set
-to a given value, e.g. a fill of size "-1"; WS: drop, duplicate, reorder, sequence gap,
-close, and empty: the frame sent in sequence with `events: []`) and venue-wide fault
+known client id —, a row edit: the first row of a listing answered with one field set
+to a given value, e.g. a fill of size "-1", and a row drop: every row of a listing whose
+field holds a given value left out, e.g. one order's fills; WS: drop, duplicate, reorder,
+sequence gap, close, and empty: the frame sent in sequence with `events: []`) and venue-wide fault
 state (clock offset, price shocks, product flags via a hook). A rule fires on the
-requests/messages it matches (`path_prefix`, `method`, `channel`) with `probability` drawn
+requests/messages it matches (`path_prefix`, `route` — the venue's route pattern, e.g.
+`/api/v3/brokerage/orders/historical/{order_id}` for the single-order status alone —,
+`method`, `channel`) with `probability` drawn
 from a seeded RNG, at most `count` times (None = until removed). Every injected fault is counted.
 """
 
@@ -31,6 +34,7 @@ class FaultKind(StrEnum):
     TIMEOUT_AFTER_ACCEPT = "timeout_after_accept"
     HTTP_401 = "http_401"
     ROW_EDIT = "row_edit"
+    ROW_DROP = "row_drop"
     WS_DROP = "ws_drop"
     WS_DUPLICATE = "ws_duplicate"
     WS_REORDER = "ws_reorder"
@@ -51,8 +55,10 @@ REST_KINDS = (
     FaultKind.HTTP_4XX,
     FaultKind.TIMEOUT_AFTER_ACCEPT,
     FaultKind.ROW_EDIT,
+    FaultKind.ROW_DROP,
 )
-REST_MODIFIERS = (FaultKind.LATENCY, FaultKind.ROW_EDIT)  # change an answer, never replace it
+# change an answer, never replace it
+REST_MODIFIERS = (FaultKind.LATENCY, FaultKind.ROW_EDIT, FaultKind.ROW_DROP)
 WS_KINDS = (
     FaultKind.WS_DROP,
     FaultKind.WS_DUPLICATE,
@@ -81,6 +87,7 @@ class FaultRule:
     kind: FaultKind
     count: int | None = None
     path_prefix: str = ""
+    route: str = ""  # REST: the route's pattern as the venue registers it; "" = any
     method: str = ""
     channel: str = ""
     probability: float = 1.0
@@ -95,9 +102,11 @@ class FaultRule:
     on_resend: bool = False  # REST: only a create whose client_order_id was sent before
     error: str = "INVALID_ARGUMENT"  # http_4xx: the error code in the JSON body
     retry_after_s: int = 0  # http_429 / http_5xx: a `Retry-After` header of that many seconds
-    rows: str = ""  # row_edit: the listing's key (`fills`, `accounts`)
-    field: str = ""  # row_edit: the field of its first row, dotted (`available_balance.value`)
-    value: str = ""  # row_edit: the text it is set to
+    rows: str = ""  # row_edit/row_drop: the listing's key (`fills`, `accounts`)
+    # row_edit: the field of its first row, dotted (`available_balance.value`);
+    # row_drop: the field of every row (`order_id`, `side`)
+    field: str = ""
+    value: str = ""  # row_edit: the text it is set to; row_drop: the text dropped rows hold
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -153,15 +162,18 @@ class FaultController:
         self.price_factors.clear()
         self.global_price_factor = Decimal(1)
 
-    def rest_faults(self, method: str, path: str, resend: bool = False) -> list[FaultRule]:
+    def rest_faults(
+        self, method: str, path: str, resend: bool = False, route: str = ""
+    ) -> list[FaultRule]:
         """REST rules that fire for this request (counts consumed and recorded): every
-        matching latency and row-edit rule plus at most one outcome rule
+        matching latency, row-edit and row-drop rule plus at most one outcome rule
         (401/429/4xx/5xx/timeout).
-        `resend`: the request creates an order for a client id the venue received before."""
+        `resend`: the request creates an order for a client id the venue received before;
+        `route`: the pattern of the route the request resolved to."""
         fired: list[FaultRule] = []
         outcome_fired = False
         for rule in list(self.rules):
-            if rule.kind not in REST_KINDS or not _matches_rest(rule, method, path):
+            if rule.kind not in REST_KINDS or not _matches_rest(rule, method, path, route):
                 continue
             if rule.on_resend and not resend:
                 continue
@@ -272,6 +284,19 @@ def edit_first_row(body: bytes, rule: FaultRule) -> bytes:
     return orjson.dumps(data)
 
 
+def drop_rows(body: bytes, rule: FaultRule) -> bytes:
+    """A JSON answer without the rows of its `rule.rows` list whose `rule.field` holds
+    `rule.value`; an answer without such a list is returned unchanged."""
+    data = orjson.loads(body)
+    listing = data.get(rule.rows) if isinstance(data, dict) else None
+    if not isinstance(listing, list):
+        return body
+    data[rule.rows] = [
+        row for row in listing if not (isinstance(row, dict) and row.get(rule.field) == rule.value)
+    ]
+    return orjson.dumps(data)
+
+
 def _parse_kind(kind: FaultKind | str) -> FaultKind:
     try:
         return FaultKind(kind)
@@ -279,8 +304,10 @@ def _parse_kind(kind: FaultKind | str) -> FaultKind:
         raise ValueError(f"unknown fault kind {kind!r}") from exc
 
 
-def _matches_rest(rule: FaultRule, method: str, path: str) -> bool:
+def _matches_rest(rule: FaultRule, method: str, path: str, route: str) -> bool:
     if rule.method and rule.method.upper() != method.upper():
+        return False
+    if rule.route and rule.route != route:
         return False
     return path.startswith(rule.path_prefix)
 
@@ -311,10 +338,10 @@ def _validate(rule: FaultRule) -> None:
     if rule.kind is FaultKind.WS_CLOSE and rule.code not in WS_CLOSE_CODES:
         raise ValueError(f"close code must be one of {WS_CLOSE_CODES}")
     names = (rule.rows, rule.field)
-    if rule.kind is FaultKind.ROW_EDIT and not (
+    if rule.kind in (FaultKind.ROW_EDIT, FaultKind.ROW_DROP) and not (
         all(isinstance(name, str) and name for name in names) and isinstance(rule.value, str)
     ):
-        raise ValueError("row_edit needs rows and field (names) and value (a string)")
+        raise ValueError(f"{rule.kind} needs rows and field (names) and value (a string)")
     if rule.kind is FaultKind.WS_GAP and rule.gap < 1:
         raise ValueError("gap must be at least 1")
 

@@ -2,8 +2,8 @@
 
 Order per request under `/api/v3/brokerage`: injected latency → injected 401/429/4xx/5xx →
 JWT check (private routes) → rate limit → handler → row edit (a 200 listing's first row
-changed) → timeout-after-accept (the handler ran, so an order IS created, but the response
-never arrives). `/_sim/` control routes and the
+changed) and row drop (rows left out) → timeout-after-accept (the handler ran, so an
+order IS created, but the response never arrives). `/_sim/` control routes and the
 WebSocket at `/` bypass all of it.
 """
 
@@ -18,7 +18,7 @@ from aiohttp import web
 
 from trader.sim.server.auth import AuthError, bearer_token
 from trader.sim.server.context import API_PREFIX, CTX, VenueContext
-from trader.sim.server.faults import FaultKind, FaultRule, edit_first_row
+from trader.sim.server.faults import FaultKind, FaultRule, drop_rows, edit_first_row
 from trader.sim.server.ratelimit import RateLimiter, Verdict
 from trader.sim.server.responses import (
     ApiError,
@@ -44,7 +44,8 @@ async def venue_middleware(request: web.Request, handler: Handler) -> web.Stream
     if not request.path.startswith(API_PREFIX):
         return await handler(request)
     ctx = request.app[CTX]
-    fired = ctx.faults.rest_faults(request.method, request.path, await _is_resend(ctx, request))
+    resend = await _is_resend(ctx, request)
+    fired = ctx.faults.rest_faults(request.method, request.path, resend, _route(request))
     await _apply_latency(ctx, fired)
     injected = _injected_response(fired)
     if injected is not None:
@@ -63,6 +64,12 @@ async def venue_middleware(request: web.Request, handler: Handler) -> web.Stream
     if verdict is not None and not is_public(request.path):
         response.headers.update(verdict.headers())
     return response
+
+
+def _route(request: web.Request) -> str:
+    """The pattern of the route the request resolved to ("" when none)."""
+    resource = request.match_info.route.resource
+    return "" if resource is None else resource.canonical
 
 
 async def _apply_latency(ctx: VenueContext, fired: list[FaultRule]) -> None:
@@ -116,6 +123,8 @@ def _edit_rows(response: web.StreamResponse, fired: list[FaultRule]) -> None:
     for rule in fired:
         if rule.kind is FaultKind.ROW_EDIT and isinstance(response.body, bytes):
             response.body = edit_first_row(response.body, rule)
+        if rule.kind is FaultKind.ROW_DROP and isinstance(response.body, bytes):
+            response.body = drop_rows(response.body, rule)
 
 
 def _authenticate(ctx: VenueContext, request: web.Request) -> str | None:
