@@ -4,14 +4,18 @@ A `FaultController` holds scoped fault rules (REST: latency, 429, 4xx, 5xx — e
 a `Retry-After` if asked —, timeout after accept, 401 — optionally only on a resend of a
 known client id —, and a row edit: the first row of a listing answered with one field set
 to a given value, e.g. a fill of size "-1"; WS: drop, duplicate, reorder, sequence gap,
-close, and empty: the frame sent in sequence with `events: []`) and venue-wide fault
-state (clock offset, price shocks, product flags via a hook). A rule fires on the
-requests/messages it matches (`path_prefix`, `method`, `channel`) with `probability` drawn
-from a seeded RNG, at most `count` times (None = until removed). Every injected fault is counted.
+close, and empty: the frame sent in sequence with `events: []`; time skew: `GET /time`
+answered `skew_s` seconds off while the venue's token check keeps its own clock) and
+venue-wide fault state (clock offset: the venue's whole clock, `/time` and token checks
+alike, as when the client's clock is off; price shocks, product flags via a hook). A rule
+fires on the requests/messages it matches (`path_prefix`, `method`, `channel`) with
+`probability` drawn from a seeded RNG, at most `count` times (None = until removed). Every
+injected fault is counted.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -22,6 +26,8 @@ from typing import Any
 
 import orjson
 
+from trader.sim.server.encode import time_json
+
 
 class FaultKind(StrEnum):
     LATENCY = "latency"
@@ -31,6 +37,7 @@ class FaultKind(StrEnum):
     TIMEOUT_AFTER_ACCEPT = "timeout_after_accept"
     HTTP_401 = "http_401"
     ROW_EDIT = "row_edit"
+    TIME_SKEW = "time_skew"
     WS_DROP = "ws_drop"
     WS_DUPLICATE = "ws_duplicate"
     WS_REORDER = "ws_reorder"
@@ -51,8 +58,10 @@ REST_KINDS = (
     FaultKind.HTTP_4XX,
     FaultKind.TIMEOUT_AFTER_ACCEPT,
     FaultKind.ROW_EDIT,
+    FaultKind.TIME_SKEW,
 )
-REST_MODIFIERS = (FaultKind.LATENCY, FaultKind.ROW_EDIT)  # change an answer, never replace it
+# change an answer, never replace it
+REST_MODIFIERS = (FaultKind.LATENCY, FaultKind.ROW_EDIT, FaultKind.TIME_SKEW)
 WS_KINDS = (
     FaultKind.WS_DROP,
     FaultKind.WS_DUPLICATE,
@@ -98,6 +107,7 @@ class FaultRule:
     rows: str = ""  # row_edit: the listing's key (`fills`, `accounts`)
     field: str = ""  # row_edit: the field of its first row, dotted (`available_balance.value`)
     value: str = ""  # row_edit: the text it is set to
+    skew_s: float = 0.0  # time_skew: seconds added to the `/time` answer
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -105,6 +115,7 @@ class FaultRule:
         return data
 
 
+TIME_PATH = "/api/v3/brokerage/time"
 RULE_PARAMS = frozenset(f.name for f in fields(FaultRule)) - {"id", "kind"}
 ProductFlagsHook = Callable[[str, dict[str, Any]], None]
 ProductRulesHook = Callable[[str, dict[str, Any]], None]
@@ -135,6 +146,8 @@ class FaultController:
         unknown = set(params) - RULE_PARAMS
         if unknown:
             raise ValueError(f"unknown fault parameters: {sorted(unknown)}")
+        if rule_kind is FaultKind.TIME_SKEW:
+            params.setdefault("path_prefix", TIME_PATH)
         rule = FaultRule(id=self._next_id, kind=rule_kind, **params)
         _validate(rule)
         self._next_id += 1
@@ -272,6 +285,13 @@ def edit_first_row(body: bytes, rule: FaultRule) -> bytes:
     return orjson.dumps(data)
 
 
+def skew_time_answer(body: bytes, skew_s: float) -> bytes:
+    """A `/time` answer moved by `skew_s` seconds."""
+    data = orjson.loads(body)
+    now = int(data["epochMillis"]) / 1000 + skew_s
+    return orjson.dumps(time_json(now))
+
+
 def _parse_kind(kind: FaultKind | str) -> FaultKind:
     try:
         return FaultKind(kind)
@@ -315,8 +335,19 @@ def _validate(rule: FaultRule) -> None:
         all(isinstance(name, str) and name for name in names) and isinstance(rule.value, str)
     ):
         raise ValueError("row_edit needs rows and field (names) and value (a string)")
+    if rule.kind is FaultKind.TIME_SKEW and not _seconds(rule.skew_s):
+        raise ValueError("skew_s must be a number of seconds (at most 100 years)")
+    if rule.kind is FaultKind.TIME_SKEW and rule.path_prefix != TIME_PATH:
+        raise ValueError(f"time_skew applies to {TIME_PATH} only")
     if rule.kind is FaultKind.WS_GAP and rule.gap < 1:
         raise ValueError("gap must be at least 1")
+
+
+def _seconds(value: object) -> bool:
+    """A number of seconds within a century either way."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and abs(value) <= 100 * 365 * 86400
 
 
 def _positive_decimal(name: str, value: Any) -> Decimal:

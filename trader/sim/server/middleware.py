@@ -2,8 +2,8 @@
 
 Order per request under `/api/v3/brokerage`: injected latency → injected 401/429/4xx/5xx →
 JWT check (private routes) → rate limit → handler → row edit (a 200 listing's first row
-changed) → timeout-after-accept (the handler ran, so an order IS created, but the response
-never arrives). `/_sim/` control routes and the
+changed) and time skew (`/time` answered off) → timeout-after-accept (the handler ran, so
+an order IS created, but the response never arrives). `/_sim/` control routes and the
 WebSocket at `/` bypass all of it.
 """
 
@@ -18,7 +18,7 @@ from aiohttp import web
 
 from trader.sim.server.auth import AuthError, bearer_token
 from trader.sim.server.context import API_PREFIX, CTX, VenueContext
-from trader.sim.server.faults import FaultKind, FaultRule, edit_first_row
+from trader.sim.server.faults import FaultKind, FaultRule, edit_first_row, skew_time_answer
 from trader.sim.server.ratelimit import RateLimiter, Verdict
 from trader.sim.server.responses import (
     ApiError,
@@ -116,6 +116,8 @@ def _edit_rows(response: web.StreamResponse, fired: list[FaultRule]) -> None:
     for rule in fired:
         if rule.kind is FaultKind.ROW_EDIT and isinstance(response.body, bytes):
             response.body = edit_first_row(response.body, rule)
+        if rule.kind is FaultKind.TIME_SKEW and isinstance(response.body, bytes):
+            response.body = skew_time_answer(response.body, rule.skew_s)
 
 
 def _authenticate(ctx: VenueContext, request: web.Request) -> str | None:
