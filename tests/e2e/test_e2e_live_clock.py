@@ -1,9 +1,25 @@
-"""EX-3: a LIVE daemon halts with `clock_skew` when the venue clock drifts while it runs."""
+"""EX-3: a LIVE daemon halts with `clock_skew` when the venue clock is off beyond the bound,
+and its cancels get through whichever clock is wrong: a `/time` answer hours off (the
+venue checks tokens on its true clock: tokens are signed on the local clock once the
+venue refuses the measured offset) or the local clock hours off (the venue's `/time` and
+token check agree: tokens are signed with the measured offset). The real daemon against a
+standalone simulated venue (`trader sim` process)."""
 
 from __future__ import annotations
 
-from tests.support.daemon import wait_for
-from tests.support.venue import start_venue
+import signal
+from typing import Any
+
+import pytest
+
+from tests.support.chaos import ChaosRun
+from tests.support.chaos_faults import stranded_orders
+from tests.support.daemon import DaemonProcess, wait_for
+from tests.support.venue import merge_yaml, start_venue
+from trader.daemon.key_watch import KEY_REJECTED
+
+HOURS_OFF = 3 * 3600  # beyond the chaos run's bound (one hour)
+TIME_ANSWER_OFF = {"kind": "time_skew", "skew_s": HOURS_OFF}
 
 
 def test_ex3_live_daemon_halts_when_the_clock_drifts_beyond_the_bound(daemon_dir, tmp_path):
@@ -30,3 +46,86 @@ def test_ex3_live_daemon_halts_when_the_clock_drifts_beyond_the_bound(daemon_dir
         assert daemon.stop() == 0
     finally:
         venue.stop()
+
+
+@pytest.fixture
+def run(tmp_path):
+    chaos = ChaosRun(tmp_path, seed=41, products=4)
+    merge_yaml(chaos.home.config, {"execution": {"entry_ttl_s": 120}})  # entries rest a while
+    yield chaos
+    chaos.stop()
+
+
+def _cancelled(run: ChaosRun, order_ids: set[str]) -> bool:
+    ledger = run.venue.call("GET", "/ledger")["orders"]
+    return {o["status"] for o in ledger if o["order_id"] in order_ids} == {"CANCELLED"}
+
+
+def _halted_on_the_clock(daemon: DaemonProcess) -> dict[str, Any]:
+    return wait_for(
+        lambda: (
+            (s := daemon.status()).get("halt_reason") == "clock_skew"
+            and s.get("trading", {}).get("reconciled")
+            and s
+        ),
+        timeout=90,
+    )
+
+
+def _events(daemon: DaemonProcess, name: str) -> list[dict[str, Any]]:
+    return [e for e in daemon.events() if e.get("event") == name]
+
+
+@pytest.mark.parametrize(
+    ("wrong", "signing"),
+    [("time_answer", "local"), ("local_clock", "measured")],
+)
+def test_ex3_a_clock_hours_off_at_a_live_start_halts_and_the_orders_are_cancelled(
+    run, wrong, signing
+):
+    """Orders rest from a run killed with -9; the start finds the clock hours off: HALTED
+    `clock_skew` (not a refused key), reconciled, the halt's cancel-all and the SIGTERM
+    stop's own go through (exit 0, not 4 or 7)."""
+    resting = _resting_from_a_killed_run(run)
+    if wrong == "time_answer":
+        run.venue.call("POST", "/faults", TIME_ANSWER_OFF)
+    else:
+        run.venue.call("POST", "/clock", {"offset_s": HOURS_OFF})
+    daemon = run.home.start(env=run.daemon_env)
+    daemon.wait_started(timeout=60)
+    status = _halted_on_the_clock(daemon)
+    assert status["state"] == "HALTED"
+    assert status["trading"]["clock_offset_s"] == pytest.approx(HOURS_OFF, abs=2)
+    assert status["trading"]["signing_clock"] == signing
+    wait_for(lambda: _cancelled(run, resting), timeout=30, interval=0.2)
+    switched = _events(daemon, "signing_clock_switched")
+    assert len(switched) == (1 if signing == "local" else 0)
+    daemon.signal(signal.SIGTERM)
+    assert daemon.wait(timeout=30) == 0, daemon.output()[-3000:]
+    assert not _events(daemon, KEY_REJECTED)
+
+
+def test_ex3_a_time_answer_hours_off_while_trading_halts_and_cancels(run):
+    """`/time` goes hours off under a trading daemon: the periodic measurement halts it
+    (`clock_skew`) and its cancel-all gets through on the local clock; a kill-switch touch
+    and a SIGTERM after it still reach the venue."""
+    daemon = run.start_daemon()
+    resting = stranded_orders(run)
+    run.venue.call("POST", "/faults", TIME_ANSWER_OFF)
+    _halted_on_the_clock(daemon)
+    wait_for(lambda: _cancelled(run, resting), timeout=30, interval=0.2)
+    assert daemon.status()["trading"]["signing_clock"] == "local"
+    run.home.kill_switch.touch()
+    wait_for(lambda: daemon.status()["halt_reason"] == "kill_switch", timeout=10)
+    wait_for(lambda: not daemon.status()["halt_cancel"]["cancel_pending"], timeout=30)
+    assert daemon.status()["halt_cancel"]["last_error"] in (None, "")
+    assert daemon.stop() == 0, daemon.output()[-3000:]
+    assert not _events(daemon, KEY_REJECTED)
+
+
+def _resting_from_a_killed_run(run: ChaosRun) -> set[str]:
+    """Orders resting at the venue from a daemon killed with -9 (its state file knows them)."""
+    daemon = run.start_daemon()
+    resting = stranded_orders(run)
+    daemon.kill9()
+    return resting

@@ -192,3 +192,39 @@ async def test_ex2_bad_frames_are_counted_and_skipped():
     assert events[-1].bid_size == Decimal(3)
     assert sample(metrics, "trader_ws_bad_frames_total", stream="market", channel="<unparsed>") == 1
     assert sample(metrics, "trader_ws_bad_frames_total", stream="market", channel="ticker") == 1
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"epochMillis": "soon"}, "epochMillis"),
+        ({"epochMillis": True}, "epochMillis"),
+        ({"epochMillis": 1.7e12}, "epochMillis"),
+        ({"epochMillis": "NaN"}, "epochMillis"),
+        ({"epochMillis": "-1700000000000"}, "epochMillis"),
+        ({"epochMillis": "99999999999999999999"}, "epochMillis"),
+        ({"epochSeconds": "Infinity"}, "epochSeconds"),
+        ({"epochSeconds": "0"}, "epochSeconds"),
+        ({"epochSeconds": "1e30"}, "epochSeconds"),
+        ({"epochSeconds": []}, "epochSeconds"),
+        ({"iso": "2026-01-01T00:00:00Z"}, "epochSeconds"),
+        ({"epochMillis": None, "epochSeconds": None}, "epochSeconds"),
+    ],
+)
+def test_ex3_a_time_answer_that_is_no_clock_reading_is_refused_naming_the_field(payload, field):
+    with pytest.raises(ExchangeProtocolError) as caught:
+        parse.server_time(Reader("time", payload))
+    assert caught.value.field == field
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"epochMillis": "1700000000500"},
+        {"epochMillis": 1700000000500},
+        {"epochMillis": "", "epochSeconds": "1700000000.5"},
+        {"epochSeconds": 1700000000},
+    ],
+)
+def test_ex3_a_time_answer_in_either_field_is_read(payload):
+    assert parse.server_time(Reader("time", payload)).epoch == pytest.approx(1700000000.5, abs=0.5)

@@ -223,6 +223,27 @@ async def test_sim1_a_route_rule_faults_that_route_alone(env, kind, params):
     assert venue.faults.counts[kind] == 2
 
 
+async def test_sim1_time_skew_moves_the_time_answer_but_not_the_token_check(env):
+    """`/time` answered hours off (all of it: seconds, milliseconds, iso) while the venue
+    checks tokens on its own clock; `count` bounds it to that many readings."""
+    venue, rest = env
+    status, rule, _ = await rest.post(
+        "/_sim/faults", {"kind": "time_skew", "skew_s": -7200.5, "count": 2}, auth=False
+    )
+    assert status == 200 and rule["path_prefix"] == "/api/v3/brokerage/time"
+    assert (await rest.get("/accounts"))[0] == 200  # neither refused nor counted
+    for _ in range(2):
+        _, skewed, _ = await rest.get("/time", auth=False)
+        assert abs(int(skewed["epochMillis"]) / 1000 - (time.time() - 7200.5)) < 3
+        assert abs(int(skewed["epochSeconds"]) - (time.time() - 7200.5)) < 3
+        assert skewed["iso"].endswith("Z") and not skewed["iso"].startswith(
+            time.strftime("%Y-%m-%dT%H", time.gmtime())
+        )
+    _, honest, _ = await rest.get("/time", auth=False)
+    assert abs(int(honest["epochSeconds"]) - time.time()) < 3
+    assert venue.faults.counts["time_skew"] == 2 and venue.ctx.auth_failures == 0
+
+
 async def test_sim1_fault_validation_errors():
     faults = FaultController()
     for kind, params in (
@@ -243,6 +264,11 @@ async def test_sim1_fault_validation_errors():
         ("row_edit", {"rows": 3, "field": "size", "value": "-1"}),
         ("row_drop", {"rows": "fills", "value": "x"}),
         ("row_drop", {"rows": "fills", "field": "order_id", "value": 3}),
+        ("time_skew", {"skew_s": "3600"}),
+        ("time_skew", {"skew_s": True}),
+        ("time_skew", {"skew_s": float("nan")}),
+        ("time_skew", {"skew_s": 1e12}),
+        ("time_skew", {"skew_s": 60, "path_prefix": "/api/v3/brokerage/accounts"}),
     ):
         with pytest.raises(ValueError):
             faults.add(kind, **params)

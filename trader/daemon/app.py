@@ -361,6 +361,7 @@ class Daemon(DaemonReports):
                     self.clock,
                     self.supervisor,
                     key_standing=self.key_standing,
+                    request_cancel=self._canceller.request,
                 )
             except Exception as exc:  # crash-only: stay up, report not-ready, retry
                 log.exception("trading_start_failed", error=str(exc), retry_in_s=delay)

@@ -10,8 +10,9 @@ ever accepted the key in this process:
   are reconciled by the next start with a key that works;
 - it did (the key was revoked or disabled while running, with orders and positions to
   watch): the venue clock is measured again first (a wall clock stepped under the daemon
-  makes tokens the venue refuses too; a skew then halts as `clock_skew`), and refusals
-  that go on after that halt trading, reason `api_key_rejected` with the line as detail;
+  makes tokens the venue refuses too; a skew then halts as `clock_skew`, never as a
+  refused key: the clock watch's halt and cancel-all), and refusals that go on after that
+  halt trading, reason `api_key_rejected` with the line as detail;
   the cancel-all is retried until the venue accepts the key again. `trader resume`
   leaves the halt; while the key is still refused the watch halts again.
 """
@@ -19,6 +20,7 @@ ever accepted the key in this process:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -78,6 +80,9 @@ class KeyWatch:
             return True
         if self._keeper.state is TradingState.HALTED or not await self._refused_after_measuring():
             return False
+        clock = self.venue_clock()
+        if clock is not None and clock.is_skewed():  # the clock watch halts: `clock_skew`
+            return False
         log.critical(KEY_REJECTED, error=refusal, action="trading halts")
         await self._keeper.halt(KEY_REJECTED, refusal[:500])
         self._canceller.request(KEY_REJECTED)
@@ -93,9 +98,7 @@ class KeyWatch:
             return last is not None and last > measured
         clock = self.venue_clock()
         if clock is not None:
-            try:
+            with contextlib.suppress(ExchangeError):  # counted and logged by the clock
                 await clock.measure()
-            except ExchangeError as exc:
-                log.warning("clock_offset_failed", error=str(exc))
         self._measured_at = time.monotonic()
         return False

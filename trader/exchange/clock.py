@@ -1,17 +1,30 @@
-"""Clock offset to the exchange (EX-3).
+"""Clock offset to the exchange (EX-3), and the clock JWTs are signed with.
 
 The offset (exchange clock − local clock) is measured from `GET /time` at start and every
 `interval_s`: the median of `samples` readings, each corrected for its round trip (the
-server's stamp is compared with the midpoint of the request). It is exported as
-`trader_clock_offset_seconds`, corrects every JWT's `nbf`, and `is_skewed()` tells the
-daemon to refuse or halt LIVE (reason `clock_skew`) when |offset| > `max_clock_offset_ms`.
+server's stamp is compared with the midpoint of the request), so fewer than half of them
+far off move nothing; a reading that fails or is no time at all is left out. It is
+exported as `trader_clock_offset_seconds`, and `is_skewed()` tells the daemon to refuse or
+halt LIVE (reason `clock_skew`) when |offset| > `max_clock_offset_ms`. A measurement left
+with no more than half of its readings fails and keeps the last offset; it is counted
+(`trader_clock_offset_failures_total`) and logged once per run of failures.
+
+JWTs carry `nbf`/`exp` on a *signing basis*: the local clock corrected by the measured
+offset (`measured`, the start) or the local clock alone (`local`). Either can be the
+wrong one: a `/time` answer hours off while the venue checks tokens on its true clock, or
+a local clock hours off. While the two differ by more than the bound, a private request
+refused with a new token too is sent once more on the other basis (the HTTP client), and
+the basis the venue accepted is kept (`signing_clock_switched`, WARNING, both offsets).
+`now()` — the venue's time for GTD end times — follows the basis in use.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import statistics
 from collections.abc import Awaitable, Callable
+from enum import StrEnum
 
 import structlog
 
@@ -24,8 +37,13 @@ from trader.ops.tasks import cancel_and_wait
 log = structlog.get_logger("trader.exchange")
 
 
+class SigningBasis(StrEnum):
+    MEASURED = "measured"  # the local clock corrected by the measured offset
+    LOCAL = "local"  # the local clock alone
+
+
 class ClockSync:
-    """Measured offset to the exchange clock; `now()` is local time corrected by it."""
+    """Measured offset to the exchange clock; `now()` is local time on the signing basis."""
 
     def __init__(
         self,
@@ -39,44 +57,103 @@ class ClockSync:
     ) -> None:
         self._fetch = fetch_time
         self._gauge = metrics.clock_offset
+        self._failures = metrics.clock_failures
         self.max_offset_ms = max_offset_ms
         self.samples = max(1, samples)
         self.interval_s = interval_s
         self._wall = wall
         self.offset_s = 0.0
         self.measured_at: float | None = None
+        self.basis = SigningBasis.MEASURED
+        self.failing_since: float | None = None  # the first failure of the current run
         self._task: asyncio.Task[None] | None = None
 
     def now(self) -> float:
-        """Local wall clock corrected to the exchange's."""
-        return self._wall() + self.offset_s
+        """Local wall clock corrected to the exchange's, on the signing basis."""
+        return self._wall() + self.signing_offset_s()
+
+    def signing_offset_s(self, basis: SigningBasis | None = None) -> float:
+        """The offset JWTs get on `basis` (None: the basis in use)."""
+        chosen = basis or self.basis
+        return self.offset_s if chosen is SigningBasis.MEASURED else 0.0
+
+    def other_basis(self, refused: SigningBasis) -> SigningBasis | None:
+        """The basis worth one more try after `refused` was refused, None while the two
+        differ by less than the bound (the venue's refusal is then not the clock's)."""
+        if not self.is_skewed():
+            return None
+        return SigningBasis.LOCAL if refused is SigningBasis.MEASURED else SigningBasis.MEASURED
+
+    def accepted(self, basis: SigningBasis) -> None:
+        """The venue accepted a token signed on `basis`: it is the one used from now on."""
+        if basis is self.basis:
+            return
+        refused = self.signing_offset_s()
+        self.basis = basis
+        log.warning(
+            "signing_clock_switched",
+            basis=basis.value,
+            offset_s=round(self.signing_offset_s(), 3),
+            refused_offset_s=round(refused, 3),
+            measured_offset_s=round(self.offset_s, 3),
+        )
 
     def is_skewed(self) -> bool:
         """True when |offset| exceeds `max_offset_ms` (LIVE must not trade: EX-3)."""
         return abs(self.offset_s) * 1000.0 > self.max_offset_ms
 
     async def measure(self) -> float:
-        """Take `samples` readings and keep their median as the offset."""
+        """Take `samples` readings and keep their median as the offset. A reading that
+        fails (no answer, not a time) is left out; with no more than half of them left the
+        measurement fails and keeps the last offset (counted, logged once per run of
+        failures), raising the last error."""
         readings: list[float] = []
+        error: ExchangeError | None = None
         for _ in range(self.samples):
-            sent = self._wall()
-            server = await self._fetch()
-            received = self._wall()
-            readings.append(server.epoch - (sent + received) / 2.0)
+            try:
+                readings.append(await self._reading())
+            except ExchangeError as exc:
+                error = exc
+        if error is not None and len(readings) * 2 <= self.samples:
+            self._failed(error)
+            raise error
         self.offset_s = statistics.median(readings)
         self.measured_at = self._wall()
         self._gauge.set(self.offset_s)
-        log.info("clock_offset_measured", offset_s=round(self.offset_s, 4), skewed=self.is_skewed())
+        if self.failing_since is not None:
+            log.info(
+                "clock_offset_measured_again",
+                failing_for_s=round(self._wall() - self.failing_since),
+            )
+            self.failing_since = None
+        log.info(
+            "clock_offset_measured",
+            offset_s=round(self.offset_s, 4),
+            skewed=self.is_skewed(),
+            readings=len(readings),
+        )
         return self.offset_s
+
+    async def _reading(self) -> float:
+        sent = self._wall()
+        server = await self._fetch()
+        received = self._wall()
+        return server.epoch - (sent + received) / 2.0
+
+    def _failed(self, exc: ExchangeError) -> None:
+        self._failures.inc()
+        if self.failing_since is None:
+            self.failing_since = self._wall()
+            log.warning(
+                "clock_offset_failed", error=str(exc), kept_offset_s=round(self.offset_s, 4)
+            )
 
     async def run(self) -> None:
         """Re-measure every `interval_s`; a failed measurement keeps the last offset."""
         while True:
             await asyncio.sleep(self.interval_s)
-            try:
+            with contextlib.suppress(ExchangeError):  # counted and logged by `measure`
                 await self.measure()
-            except ExchangeError as exc:
-                log.warning("clock_offset_failed", error=str(exc))
 
     def start(self) -> None:
         if self._task is None:

@@ -20,6 +20,7 @@ from typing import Protocol
 
 from trader.core.orders import OrderRequest
 from trader.core.types import Candle, FeeRates, ProductRules, Quote
+from trader.exchange.clock import SigningBasis
 from trader.exchange.models import (
     Account,
     CancelResult,
@@ -123,9 +124,11 @@ class VenueClock(Protocol):
     """The venue's clock as measured from here (EX-3)."""
 
     offset_s: float
+    basis: SigningBasis  # the clock JWTs are signed on: with the measured offset or without
 
     def now(self) -> float:
-        """Local wall time corrected by the measured offset."""
+        """Local wall time on the signing basis (corrected by the measured offset, unless
+        the venue accepts only the local clock)."""
         ...
 
     def is_skewed(self) -> bool: ...

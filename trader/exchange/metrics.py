@@ -27,6 +27,7 @@ class AdapterMetrics:
     ws_frames: Counter
     ws_bad_frames: Counter
     clock_offset: Gauge
+    clock_failures: Counter
     venue_data_errors: Counter
 
 
@@ -81,6 +82,10 @@ def _create(m: Metrics) -> AdapterMetrics:
         ),
         clock_offset=m.gauge(
             "trader_clock_offset_seconds", "exchange clock minus local clock (EX-3)"
+        ),
+        clock_failures=m.counter(
+            "trader_clock_offset_failures",
+            "measurements of the exchange clock that failed (the last offset stays, EX-3)",
         ),
         venue_data_errors=m.counter(
             "trader_venue_data_errors",

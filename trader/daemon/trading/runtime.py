@@ -1,12 +1,12 @@
 """The trading runtime: venue link → market data → decision core → execution → state.
 
-Start-up: measure the clock (EX-3), list products, read listing times, build the order
-desk for PAPER/LIVE, then side by side: backfill and stream market data (feeding closed
-candles to the triggers), read the fee tier, and pass the reconciliation gate (X-5)
-before anything can be sent. Each cycle runs the trading cycle (`desk/cycle.py`, the one
-the backtest steps too) as timed stages: inputs, the decision core's stages, record, act;
-the daemon adds its log lines, the candle recording and the gauges. Exits also run on
-their own timer between cycles (R-2).
+Start-up: measure the clock (EX-3, `clock_watch.py`), list products, read listing times,
+build the order desk for PAPER/LIVE, then side by side: backfill and stream market data
+(feeding closed candles to the triggers), read the fee tier, and pass the reconciliation
+gate (X-5) before anything can be sent. Each cycle runs the trading cycle (`desk/cycle.py`,
+the one the backtest steps too) as timed stages: inputs, the decision core's stages,
+record, act; the daemon adds its log lines, the candle recording and the gauges. Exits
+also run on their own timer between cycles (R-2).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from trader.core.clock import Clock
 from trader.core.timeframes import backfill_minutes
 from trader.core.types import Candle, Mode, ProductRules, TradingState
 from trader.daemon.cycle import CycleContext, Stage
+from trader.daemon.trading.clock_watch import measure_at_start, watch_clock
 from trader.daemon.trading.gauges import TradingMetrics
 from trader.daemon.trading.venue_link import (
     choose_products,
@@ -57,7 +58,6 @@ log = structlog.get_logger("trader.trading")
 
 STEP = "step"
 FEE_REFRESH_S = 86400.0
-CLOCK_CHECK_S = 5.0
 
 
 class TradingRuntime:
@@ -114,7 +114,10 @@ class TradingRuntime:
         supervisor: Supervisor,
         *,
         key_standing: KeyStanding | None = None,
+        request_cancel: Callable[[str], None] = lambda reason: None,
     ) -> TradingRuntime:
+        """`request_cancel`: the daemon's cancel-all, for the halts the runtime's own
+        watchers decide (LIVE clock watch)."""
         adapter = open_venue(
             exchange_config(loaded, venue),
             venue_credentials(venue, credentials),
@@ -125,7 +128,7 @@ class TradingRuntime:
         md: MarketDataService | None = None
         started = clock()
         try:
-            await _measure_clock(adapter, loaded, keeper)
+            await measure_at_start(adapter, loaded, keeper)
             rules = {p.product_id: p for p in choose_products(await adapter.products(), loaded)}
             recorder = CandleRecorder(db, loaded.app.recording.candles_keep_days)
             # PERF-7: what an earlier start recorded of this venue is not asked again (the
@@ -185,7 +188,9 @@ class TradingRuntime:
         spawn("fee_refresh", runtime._refresh_fees_daily, OnFailure.RESTART)
         spawn("product_rules", runtime.rules_watch.keep_current, OnFailure.RESTART)
         if loaded.app.mode is Mode.LIVE:  # trading on an unwatched clock: halt (EX-3)
-            spawn("clock_watch", runtime._watch_clock, OnFailure.HALT)
+            spawn(
+                "clock_watch", lambda: watch_clock(adapter, keeper, request_cancel), OnFailure.HALT
+            )
         for name, work, policy in actor.background():
             spawn(name, work, policy)
         log.info(
@@ -202,13 +207,6 @@ class TradingRuntime:
             self.core.set_fee_rates(await self.actor.exchange.fee_rates())
         except ExchangeError as exc:  # X-3: the configured fallback stays in force
             log.warning("fee_rates_unavailable", error=str(exc))
-
-    async def _watch_clock(self) -> None:
-        """EX-3: LIVE halts when a periodic measurement finds the clock beyond the bound."""
-        while True:
-            await asyncio.sleep(CLOCK_CHECK_S)
-            if self.adapter.clock.is_skewed() and self.keeper.state is not TradingState.HALTED:
-                await self.keeper.halt("clock_skew", f"offset {self.adapter.clock.offset_s:.3f} s")
 
     async def _refresh_fees_daily(self) -> None:
         """X-3: the fee tier moves with 30-day volume; read it again once a day."""
@@ -299,6 +297,7 @@ class TradingRuntime:
             "reconcile": self.actor.last_reconcile(),
             "balances": self.actor.balances_status(),
             "clock_offset_s": self.adapter.clock.offset_s,
+            "signing_clock": self.adapter.clock.basis.value,
         }
 
     async def stop_jobs(self) -> None:
@@ -338,15 +337,3 @@ async def _side_by_side(*jobs: Coroutine[Any, Any, None]) -> None:
                 group.create_task(job)
     except BaseExceptionGroup as failed:
         raise failed.exceptions[0] from None
-
-
-async def _measure_clock(adapter: Venue, loaded: LoadedConfig, keeper: StateKeeper) -> None:
-    """EX-3: measured at start and then periodically; LIVE halts beyond the bound."""
-    try:
-        await adapter.clock.measure()
-    except ExchangeError as exc:
-        log.error("clock_offset_unmeasured", error=str(exc))
-        return
-    adapter.clock.start()
-    if loaded.app.mode is Mode.LIVE and adapter.clock.is_skewed():
-        await keeper.halt("clock_skew", f"offset {adapter.clock.offset_s:.3f} s")

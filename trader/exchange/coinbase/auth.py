@@ -3,8 +3,9 @@
 ES256 for EC P-256 keys (SEC1 or PKCS8 PEM), EdDSA for Ed25519 (PKCS8 PEM, or raw base64
 of 32 or 64 bytes of which the first 32 are the seed). Header `kid`, `nonce` (64 hex),
 `typ: JWT`; claims `sub`, `iss: cdp`, `nbf`, `exp = nbf + 120` and, for REST only,
-`uri = "{METHOD} {host}{path}"`. `nbf` is the local clock corrected by the measured offset
-to the exchange (EX-3). The private key never appears in an error, a repr or a log line.
+`uri = "{METHOD} {host}{path}"`. `nbf` is the local clock plus the signing offset (EX-3: the
+measured offset to the exchange, or none; `trader.exchange.clock`). The private key never
+appears in an error, a repr or a log line.
 """
 
 from __future__ import annotations
@@ -96,16 +97,19 @@ class JwtSigner:
     def algorithm(self) -> str:
         return self._algorithm
 
-    def rest_token(self, method: str, host: str, path: str) -> str:
-        """JWT for one REST call; `path` has no query string."""
-        return self._token({"uri": f"{method.upper()} {host}{path}"})
+    def rest_token(
+        self, method: str, host: str, path: str, *, offset_s: float | None = None
+    ) -> str:
+        """JWT for one REST call; `path` has no query string. `offset_s`: signed with this
+        offset instead of the signer's own."""
+        return self._token({"uri": f"{method.upper()} {host}{path}"}, offset_s)
 
     def ws_token(self) -> str:
         """JWT for one WebSocket subscribe/unsubscribe message (no `uri`)."""
         return self._token({})
 
-    def _token(self, extra: dict[str, str]) -> str:
-        nbf = int(self._wall() + self._offset())
+    def _token(self, extra: dict[str, str], offset_s: float | None = None) -> str:
+        nbf = int(self._wall() + (self._offset() if offset_s is None else offset_s))
         claims: dict[str, object] = {
             "sub": self.key_name,
             "iss": "cdp",

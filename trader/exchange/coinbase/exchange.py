@@ -80,7 +80,7 @@ class CoinbaseExchange:
             JwtSigner(
                 credentials.key_name,
                 credentials.private_key,
-                offset_s=lambda: self.clock.offset_s,
+                offset_s=self.clock.signing_offset_s,
                 wall=wall_clock,
             )
             if credentials is not None
@@ -96,6 +96,7 @@ class CoinbaseExchange:
             ca_file=config.ca_file,
             retry=retry,
             standing=key_standing,
+            clock=self.clock,
         )
         self.rest = CoinbaseRest(self.http)
         self.ws_settings = ws_settings or WsSettings()

@@ -6,8 +6,12 @@ retried, once, with a new token (authentication refused, nothing was done); a wr
 answered 429 or 5xx raises `ExchangeUnavailableError` with the venue's `Retry-After`, when
 it sent one, for the caller that retries (cancel-all). What the venue's answers to private
 requests say about the key goes to a `KeyStanding` when one is given (a 401 that survives
-the new token is a refusal). Every error body is parsed defensively: JSON
-`{"error","message","error_details"}`, plain `Unauthorized`, or an HTML page.
+the new token is a refusal). While the measured clock offset is beyond its bound, a private
+request refused with the new token too is sent once more signed on the other clock basis
+(`trader.exchange.clock`: the local clock with or without the measured offset), and the
+basis the venue accepts is kept; only a 401 on both is a refusal (EX-3). Every error body
+is parsed defensively: JSON `{"error","message","error_details"}`, plain `Unauthorized`, or
+an HTML page.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import aiohttp
 import orjson
 import structlog
 
+from trader.exchange.clock import ClockSync, SigningBasis
 from trader.exchange.coinbase.auth import JwtSigner, uri_host
 from trader.exchange.coinbase.ratelimit import RetryPolicy, TokenBucket
 from trader.exchange.errors import (
@@ -108,6 +113,7 @@ class HttpClient:
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
         standing: KeyStanding | None = None,
+        clock: ClockSync | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.base_path = urlsplit(self.base_url).path
@@ -121,6 +127,7 @@ class HttpClient:
         self.retry = retry or RetryPolicy()
         self.rng = rng or random.Random()
         self.standing = standing
+        self.clock = clock  # the signing basis: which clock JWTs are signed on (EX-3)
         self._session: aiohttp.ClientSession | None = None
         # aiohttp request hooks for the sessions made from now on (benchmarks time the
         # moment a request is written: `on_request_chunk_sent`)
@@ -153,8 +160,10 @@ class HttpClient:
         private: bool,
         params: Params | None = None,
         body: bytes | None = None,
+        basis: SigningBasis | None = None,
     ) -> RawResponse:
-        """One attempt; raises aiohttp/asyncio errors for network failures."""
+        """One attempt (private: signed on `basis`, None: the one in use); raises
+        aiohttp/asyncio errors for network failures."""
         await (self.private if private else self.public).acquire()
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         full_path = self.base_path + path
@@ -163,8 +172,11 @@ class HttpClient:
                 raise ExchangeHttpError(
                     endpoint, 401, "NO_CREDENTIALS", "private endpoint needs API credentials"
                 )
+            offset = (
+                None if basis is None or self.clock is None else self.clock.signing_offset_s(basis)
+            )
             headers["Authorization"] = "Bearer " + self.signer.rest_token(
-                method, self.host, full_path
+                method, self.host, full_path, offset_s=offset
             )
         started = time.perf_counter()
         try:
@@ -193,7 +205,12 @@ class HttpClient:
         last = "no attempt"
         for attempt in range(self.retry.attempts):
             try:
-                raw = await self._send("GET", path, endpoint, private=private, params=params)
+                basis = self._basis()
+                raw = await self._send(
+                    "GET", path, endpoint, private=private, params=params, basis=basis
+                )
+                if private and raw.status == 401 and reauthed:
+                    raw = await self._on_other_clock("GET", path, endpoint, raw, basis, params)
             except (aiohttp.ClientError, TimeoutError) as exc:
                 last = _network_cause(exc)
                 self.count(endpoint, "timeout" if isinstance(exc, TimeoutError) else "network")
@@ -245,11 +262,42 @@ class HttpClient:
         if raw.status == 401:
             self.count(endpoint, "unauthorized")
             self.metrics.retries.labels(endpoint=endpoint, reason="401").inc()
-            raw = await self._send("POST", path, endpoint, private=True, body=body)
+            basis = self._basis()
+            raw = await self._send("POST", path, endpoint, private=True, body=body, basis=basis)
+            if raw.status == 401:
+                raw = await self._on_other_clock("POST", path, endpoint, raw, basis, body=body)
         self._judge_key(endpoint, raw.status)
         self.count(endpoint, "ok" if raw.status < 300 else _outcome(raw.status))
         if raw.status == 429:
             self.private.penalize()
+        return raw
+
+    def _basis(self) -> SigningBasis | None:
+        return None if self.clock is None else self.clock.basis
+
+    async def _on_other_clock(
+        self,
+        method: str,
+        path: str,
+        endpoint: str,
+        refused: RawResponse,
+        basis: SigningBasis | None,
+        params: Params | None = None,
+        body: bytes | None = None,
+    ) -> RawResponse:
+        """A private request refused on `basis` with a new token too, sent once more on the
+        other basis while the two differ beyond the bound; the venue's acceptance makes it
+        the basis in use. `refused` when there is nothing else to try."""
+        other = None if self.clock is None or basis is None else self.clock.other_basis(basis)
+        if other is None or self.clock is None:
+            return refused
+        self.count(endpoint, "unauthorized")
+        self.metrics.retries.labels(endpoint=endpoint, reason="clock").inc()
+        raw = await self._send(
+            method, path, endpoint, private=True, params=params, body=body, basis=other
+        )
+        if raw.status != 401:
+            self.clock.accepted(other)
         return raw
 
     def _judge_key(self, endpoint: str, status: int) -> None:

@@ -20,6 +20,9 @@ from trader.exchange.models import (
     ServerTime,
 )
 
+EPOCH_FIRST = Decimal(946_684_800)  # 2000-01-01T00:00:00Z
+EPOCH_LAST = Decimal(4_102_444_800)  # 2100-01-01T00:00:00Z
+
 
 def product_rules(p: Reader) -> ProductRules:
     return ProductRules(
@@ -110,10 +113,18 @@ def unique_accounts(rows: list[Reader]) -> list[Account]:
 
 
 def server_time(t: Reader) -> ServerTime:
-    millis = t.data.get("epochMillis")
-    if millis not in (None, ""):
-        return ServerTime(epoch=t.integer("epochMillis") / 1000.0, iso=t.text("iso", ""))
-    return ServerTime(epoch=float(t.dec("epochSeconds")), iso=t.text("iso", ""))
+    """`epochMillis`, else `epochSeconds`: a decimal (a string or a whole number, never a
+    boolean or a float) of a time in 2000..2100; anything else is no reading of a clock
+    (EX-3: it must not move the offset)."""
+    if t.data.get("epochMillis") not in (None, ""):
+        key, epoch = "epochMillis", t.dec("epochMillis") / 1000
+    else:
+        key, epoch = "epochSeconds", t.dec("epochSeconds")
+    if not EPOCH_FIRST <= epoch <= EPOCH_LAST:
+        raise ExchangeProtocolError(
+            t.endpoint, key, f"is not a time in 2000..2100: {t.data.get(key)!r}"
+        )
+    return ServerTime(epoch=float(epoch), iso=t.text("iso", ""))
 
 
 def fee_rates(summary: Reader) -> FeeRates:

@@ -3,7 +3,10 @@
 - `GET /_sim/faults` rules, counts and state; `POST /_sim/faults` add a rule
   (`{"kind": "http_429", "count": 3, "path_prefix": "/api/v3/brokerage/orders", ...}`);
   `DELETE /_sim/faults` clear all; `DELETE /_sim/faults/{id}` remove one.
-- `POST /_sim/clock` `{"offset_s": 2.5}`; `POST /_sim/shock` `{"pct": "-10", "product_id": ..}`;
+- `POST /_sim/clock` `{"offset_s": 2.5}`: the venue's clock (its `/time` and its token
+  checks alike) off by that much, as a client's own clock being off looks; a `/time` answer
+  off while the token checks keep the venue's clock is the fault `{"kind": "time_skew",
+  "skew_s": 7200}` (`count: 1`: one reading); `POST /_sim/shock` `{"pct": "-10", "product_id": ..}`;
   `POST /_sim/products/{id}/flags` `{"trading_disabled": true}`;
   `POST /_sim/products/{id}/rules` `{"base_increment": "1", "quote_min_size": "5"}`
   (increments and size limits as decimal strings); `POST /_sim/ws/close`

@@ -14,6 +14,11 @@ from trader.core.types import Candle
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
+def time_json(now: float) -> dict[str, str]:
+    """`GET /time`'s answer for `now` (epoch seconds)."""
+    return {"iso": rfc3339(now), "epochSeconds": str(int(now)), "epochMillis": str(int(now * 1000))}
+
+
 def dec(value: Decimal) -> str:
     """Decimal as Coinbase writes it: plain notation, no trailing zeros."""
     if value == 0:

@@ -5,16 +5,19 @@ a `Retry-After` if asked —, timeout after accept, 401 — optionally only on a
 known client id —, a row edit: the first row of a listing answered with one field set
 to a given value, e.g. a fill of size "-1", and a row drop: every row of a listing whose
 field holds a given value left out, e.g. one order's fills; WS: drop, duplicate, reorder,
-sequence gap, close, and empty: the frame sent in sequence with `events: []`) and venue-wide fault
-state (clock offset, price shocks, product flags via a hook). A rule fires on the
-requests/messages it matches (`path_prefix`, `route` — the venue's route pattern, e.g.
-`/api/v3/brokerage/orders/historical/{order_id}` for the single-order status alone —,
-`method`, `channel`) with `probability` drawn
-from a seeded RNG, at most `count` times (None = until removed). Every injected fault is counted.
+sequence gap, close, and empty: the frame sent in sequence with `events: []`; time skew:
+`GET /time` answered `skew_s` seconds off while the venue's token check keeps its own
+clock) and venue-wide fault state (clock offset: the venue's whole clock, `/time` and
+token checks alike, as when the client's clock is off; price shocks, product flags via a
+hook). A rule fires on the requests/messages it matches (`path_prefix`, `route` — the
+venue's route pattern, e.g. `/api/v3/brokerage/orders/historical/{order_id}` for the
+single-order status alone —, `method`, `channel`) with `probability` drawn from a seeded
+RNG, at most `count` times (None = until removed). Every injected fault is counted.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -24,6 +27,8 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
+
+from trader.sim.server.encode import time_json
 
 
 class FaultKind(StrEnum):
@@ -35,6 +40,7 @@ class FaultKind(StrEnum):
     HTTP_401 = "http_401"
     ROW_EDIT = "row_edit"
     ROW_DROP = "row_drop"
+    TIME_SKEW = "time_skew"
     WS_DROP = "ws_drop"
     WS_DUPLICATE = "ws_duplicate"
     WS_REORDER = "ws_reorder"
@@ -56,9 +62,10 @@ REST_KINDS = (
     FaultKind.TIMEOUT_AFTER_ACCEPT,
     FaultKind.ROW_EDIT,
     FaultKind.ROW_DROP,
+    FaultKind.TIME_SKEW,
 )
 # change an answer, never replace it
-REST_MODIFIERS = (FaultKind.LATENCY, FaultKind.ROW_EDIT, FaultKind.ROW_DROP)
+REST_MODIFIERS = (FaultKind.LATENCY, FaultKind.ROW_EDIT, FaultKind.ROW_DROP, FaultKind.TIME_SKEW)
 WS_KINDS = (
     FaultKind.WS_DROP,
     FaultKind.WS_DUPLICATE,
@@ -107,6 +114,7 @@ class FaultRule:
     # row_drop: the field of every row (`order_id`, `side`)
     field: str = ""
     value: str = ""  # row_edit: the text it is set to; row_drop: the text dropped rows hold
+    skew_s: float = 0.0  # time_skew: seconds added to the `/time` answer
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -114,6 +122,7 @@ class FaultRule:
         return data
 
 
+TIME_PATH = "/api/v3/brokerage/time"
 RULE_PARAMS = frozenset(f.name for f in fields(FaultRule)) - {"id", "kind"}
 ProductFlagsHook = Callable[[str, dict[str, Any]], None]
 ProductRulesHook = Callable[[str, dict[str, Any]], None]
@@ -144,6 +153,8 @@ class FaultController:
         unknown = set(params) - RULE_PARAMS
         if unknown:
             raise ValueError(f"unknown fault parameters: {sorted(unknown)}")
+        if rule_kind is FaultKind.TIME_SKEW:
+            params.setdefault("path_prefix", TIME_PATH)
         rule = FaultRule(id=self._next_id, kind=rule_kind, **params)
         _validate(rule)
         self._next_id += 1
@@ -297,6 +308,13 @@ def drop_rows(body: bytes, rule: FaultRule) -> bytes:
     return orjson.dumps(data)
 
 
+def skew_time_answer(body: bytes, skew_s: float) -> bytes:
+    """A `/time` answer moved by `skew_s` seconds."""
+    data = orjson.loads(body)
+    now = int(data["epochMillis"]) / 1000 + skew_s
+    return orjson.dumps(time_json(now))
+
+
 def _parse_kind(kind: FaultKind | str) -> FaultKind:
     try:
         return FaultKind(kind)
@@ -342,8 +360,19 @@ def _validate(rule: FaultRule) -> None:
         all(isinstance(name, str) and name for name in names) and isinstance(rule.value, str)
     ):
         raise ValueError(f"{rule.kind} needs rows and field (names) and value (a string)")
+    if rule.kind is FaultKind.TIME_SKEW and not _seconds(rule.skew_s):
+        raise ValueError("skew_s must be a number of seconds (at most 100 years)")
+    if rule.kind is FaultKind.TIME_SKEW and rule.path_prefix != TIME_PATH:
+        raise ValueError(f"time_skew applies to {TIME_PATH} only")
     if rule.kind is FaultKind.WS_GAP and rule.gap < 1:
         raise ValueError("gap must be at least 1")
+
+
+def _seconds(value: object) -> bool:
+    """A number of seconds within a century either way."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and abs(value) <= 100 * 365 * 86400
 
 
 def _positive_decimal(name: str, value: Any) -> Decimal:

@@ -2,9 +2,9 @@
 
 Order per request under `/api/v3/brokerage`: injected latency → injected 401/429/4xx/5xx →
 JWT check (private routes) → rate limit → handler → row edit (a 200 listing's first row
-changed) and row drop (rows left out) → timeout-after-accept (the handler ran, so an
-order IS created, but the response never arrives). `/_sim/` control routes and the
-WebSocket at `/` bypass all of it.
+changed), row drop (rows left out) and time skew (`/time` answered off) →
+timeout-after-accept (the handler ran, so an order IS created, but the response never
+arrives). `/_sim/` control routes and the WebSocket at `/` bypass all of it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,13 @@ from aiohttp import web
 
 from trader.sim.server.auth import AuthError, bearer_token
 from trader.sim.server.context import API_PREFIX, CTX, VenueContext
-from trader.sim.server.faults import FaultKind, FaultRule, drop_rows, edit_first_row
+from trader.sim.server.faults import (
+    FaultKind,
+    FaultRule,
+    drop_rows,
+    edit_first_row,
+    skew_time_answer,
+)
 from trader.sim.server.ratelimit import RateLimiter, Verdict
 from trader.sim.server.responses import (
     ApiError,
@@ -125,6 +131,8 @@ def _edit_rows(response: web.StreamResponse, fired: list[FaultRule]) -> None:
             response.body = edit_first_row(response.body, rule)
         if rule.kind is FaultKind.ROW_DROP and isinstance(response.body, bytes):
             response.body = drop_rows(response.body, rule)
+        if rule.kind is FaultKind.TIME_SKEW and isinstance(response.body, bytes):
+            response.body = skew_time_answer(response.body, rule.skew_s)
 
 
 def _authenticate(ctx: VenueContext, request: web.Request) -> str | None:

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from trader.core.types import ProductRules
 from trader.sim.server.context import API_PREFIX, CTX, VenueContext
-from trader.sim.server.encode import candle_json, dec, rfc3339
+from trader.sim.server.encode import candle_json, dec, time_json
 from trader.sim.server.encode_market import (
     pricebook_json,
     product_json,
@@ -48,10 +48,7 @@ def _rules(ctx: VenueContext, product_id: str) -> ProductRules:
 
 
 async def server_time(request: web.Request) -> web.Response:
-    now = request.app[CTX].clock.now()
-    return json_response(
-        {"iso": rfc3339(now), "epochSeconds": str(int(now)), "epochMillis": str(int(now * 1000))}
-    )
+    return json_response(time_json(request.app[CTX].clock.now()))
 
 
 async def list_products(request: web.Request) -> web.Response:
