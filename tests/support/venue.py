@@ -42,6 +42,7 @@ class Venue:
     rest: str
     ws: str
     key_file: Path
+    ca_file: Path | None = None  # with `tls`: the certificate clients trust
 
     def exchange_section(self, **extra: Any) -> dict[str, Any]:
         """The `exchange:` settings that point a daemon at this venue (as if it were Coinbase)."""
@@ -95,11 +96,16 @@ class Venue:
 
 
 def start_venue(
-    workdir: Path, seed: int, products: int, balances: dict[str, str] | None = None
+    workdir: Path,
+    seed: int,
+    products: int,
+    balances: dict[str, str] | None = None,
+    tls: bool = False,
 ) -> Venue:
     """`trader sim` as its own process; its output goes to a file (a pipe nobody reads
     would fill up and stall it). `balances`: the account's starting balances beside
-    USD 100,000 (e.g. coins of the user's own, outside any daemon)."""
+    USD 100,000 (e.g. coins of the user's own, outside any daemon); `tls`: https/wss with
+    the venue's CA written to `workdir/ca.pem`."""
     log_path = workdir / "venue.log"
     log_file = log_path.open("w")
     proc = subprocess.Popen(
@@ -119,6 +125,7 @@ def start_venue(
             "--write-credentials",
             str(workdir),
             *(f"--balance={c}={amount}" for c, amount in (balances or {}).items()),
+            *(["--tls"] if tls else []),
         ],
         cwd=REPO_ROOT,
         stdout=log_file,
@@ -134,9 +141,11 @@ def start_venue(
         lines = dict(
             line.split(" ", 1)
             for line in log_path.read_text().splitlines()
-            if line.split(" ", 1)[0] in ("REST", "WS", "KEY_FILE")
+            if line.split(" ", 1)[0] in wanted
         )
-        return lines if len(lines) == 3 else None
+        return lines if len(lines) == len(wanted) else None
 
+    wanted = ("REST", "WS", "KEY_FILE", *(["CA_FILE"] if tls else []))
     lines = wait_for(announced, timeout=60, interval=0.05)
-    return Venue(proc, lines["REST"], lines["WS"], Path(lines["KEY_FILE"]))
+    ca_file = Path(lines["CA_FILE"]) if tls else None
+    return Venue(proc, lines["REST"], lines["WS"], Path(lines["KEY_FILE"]), ca_file)

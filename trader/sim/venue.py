@@ -3,7 +3,7 @@
     async with SimVenue(SimConfig(seed=7), clock=wall_clock) as venue:
         venue.rest_url   # http://127.0.0.1:PORT/api/v3/brokerage
         venue.ws_url     # ws://127.0.0.1:PORT
-        venue.host       # "127.0.0.1:PORT", what REST `uri` claims must name
+        venue.host       # "127.0.0.1:PORT", as clients reach it (wildcard binds: loopback)
         venue.credentials  # a registered EC key (name + private key) for clients
 
 Binds loopback on an ephemeral port unless the config says otherwise. The market driver
@@ -38,7 +38,13 @@ from trader.sim.server.driver import Driver
 from trader.sim.server.faults import FaultController
 from trader.sim.server.ratelimit import RateLimiter
 from trader.sim.server.sources import build_engine, build_history, build_market_source
-from trader.sim.server.tls import SelfSignedCert, generate_self_signed
+from trader.sim.server.tls import (
+    LOOPBACK_NAMES,
+    WILDCARD_BINDS,
+    SelfSignedCert,
+    certificate_names,
+    generate_self_signed,
+)
 from trader.sim.server.ws_hub import Hub
 
 log = logging.getLogger(__name__)
@@ -95,6 +101,11 @@ class SimConfig:
         return VenueSetup(balances=dict(self.balances), fees=fees, seed=self.seed)
 
 
+def _url_host(name: str) -> str:
+    """`name` as the host part of a URL: an IPv6 address in brackets."""
+    return f"[{name}]" if ":" in name else name
+
+
 def _bind_reason(exc: Exception) -> str:
     """The OS's words, without asyncio's "error while attempting to bind on address ..."."""
     if isinstance(exc, OSError) and not isinstance(exc, socket.gaierror) and exc.errno:
@@ -118,7 +129,9 @@ class SimVenue:
         self.keys = KeyRing()
         self.credentials: ApiCredentials = generate_credentials()
         self.keys.register(self.credentials.name, self.credentials.public_key)
-        self.tls_cert: SelfSignedCert | None = generate_self_signed() if self.config.tls else None
+        self.tls_cert: SelfSignedCert | None = (
+            generate_self_signed(certificate_names(self.config.host)) if self.config.tls else None
+        )
         self.key_file: Path | None = None
         self.ca_file: Path | None = None
         self._given_source = source
@@ -254,9 +267,11 @@ class SimVenue:
         await self.stop()
 
     def _host_aliases(self) -> set[str]:
+        """The `host:port` names REST `uri` claims may name whatever `Host` the request
+        carries: the announced one, and the loopback names when loopback reaches the venue."""
         hosts = {self.host}
-        if self.config.host in ("127.0.0.1", "localhost"):
-            hosts |= {f"127.0.0.1:{self.port}", f"localhost:{self.port}"}
+        if self.config.host in (*LOOPBACK_NAMES, *WILDCARD_BINDS):
+            hosts |= {f"{_url_host(name)}:{self.port}" for name in LOOPBACK_NAMES}
         return hosts
 
     def _write_files(self) -> None:
@@ -270,8 +285,11 @@ class SimVenue:
     # --- public API -----------------------------------------------------------------------
     @property
     def host(self) -> str:
-        """`host:port` as REST `uri` claims must name it (no scheme)."""
-        return f"{self.config.host}:{self.port}"
+        """`host:port` as clients reach the venue and REST `uri` claims name it (no scheme):
+        a wildcard bind is announced as loopback, an IPv6 address in brackets."""
+        bind = self.config.host
+        reachable = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(bind, bind)
+        return f"{_url_host(reachable)}:{self.port}"
 
     @property
     def rest_url(self) -> str:

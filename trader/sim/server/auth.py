@@ -3,7 +3,8 @@
 A token is accepted when its `kid` names a registered public key, `alg` matches the key
 type (ES256 for EC P-256, EdDSA for Ed25519), the signature verifies, `iss == "cdp"`,
 `sub == kid`, `nbf <= now < exp` within a small leeway, the lifetime is at most 120 s,
-and (REST only) `uri == "{METHOD} {host}{path}"`. The clock is the venue's own clock, so a
+and (REST only) `uri == "{METHOD} {host}{path}"` (host: a configured name or the request's
+`Host`, the name the client reached the venue by). The clock is the venue's own clock, so a
 clock-offset fault shifts what "now" means for `nbf`/`exp`.
 """
 
@@ -89,11 +90,17 @@ class JwtVerifier:
         self._nonces: dict[str, float] = {}
         self._expiries: list[tuple[float, str]] = []
 
-    def verify_rest(self, token: str, method: str, path: str) -> dict[str, Any]:
-        """Claims of a valid REST token; AuthError otherwise."""
+    def verify_rest(
+        self, token: str, method: str, path: str, addressed_to: str | None = None
+    ) -> dict[str, Any]:
+        """Claims of a valid REST token; AuthError otherwise. `addressed_to` is the request's
+        `Host` (`host[:port]`): a client signs the name it reached the venue by, as the SDK
+        signs `{base_url}{path}`, so a venue bound to 0.0.0.0 or reached by another of the
+        machine's names accepts it beside the configured names."""
         claims = self._verify(token)
         uri = claims.get("uri")
-        allowed = {f"{method.upper()} {host}{path}" for host in self.hosts}
+        hosts = self.hosts | ({addressed_to} if addressed_to else set())
+        allowed = {f"{method.upper()} {host}{path}" for host in hosts}
         if uri not in allowed:
             raise AuthError(f"uri claim {uri!r} does not match {sorted(allowed)}")
         return claims

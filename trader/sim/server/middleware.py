@@ -145,7 +145,7 @@ def _authenticate(ctx: VenueContext, request: web.Request) -> str | None:
         log.info("sim venue 401 %s %s: missing bearer token", request.method, request.path)
         return None
     try:
-        claims = ctx.verifier.verify_rest(token, request.method, request.path)
+        claims = ctx.verifier.verify_rest(token, request.method, request.path, request.host)
     except AuthError as exc:
         ctx.auth_failures += 1
         log.info("sim venue 401 %s %s: %s", request.method, request.path, exc)

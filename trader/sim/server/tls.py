@@ -1,15 +1,19 @@
 """Self-signed TLS for `--tls` (SIM-1): https and wss on the venue's own port.
 
-The certificate is its own CA (basicConstraints CA=true) with SAN `127.0.0.1` and
-`localhost`, so an unmodified client trusts it by pointing its CA setting at `ca.pem`.
+The certificate is its own CA (basicConstraints CA=true) naming `localhost`, `127.0.0.1`,
+`::1` and the bind address (for a wildcard bind, 0.0.0.0 or ::, the machine's host name), so
+an unmodified client that reaches the venue by one of those names trusts it by pointing its
+CA setting at `ca.pem`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import socket
 import ssl
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 CA_FILE_NAME = "ca.pem"
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+WILDCARD_BINDS = ("0.0.0.0", "::")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,14 +55,27 @@ class SelfSignedCert:
         return path
 
 
-def generate_self_signed(days: int = 30) -> SelfSignedCert:
-    """A fresh P-256 key and a self-signed CA certificate for 127.0.0.1 and localhost."""
+def certificate_names(bind_host: str) -> list[str]:
+    """The names a client may reach a venue bound to `bind_host` by: loopback, and the bind
+    address itself (a wildcard bind: the machine's host name)."""
+    extra = socket.gethostname() if bind_host in WILDCARD_BINDS else bind_host
+    return list(dict.fromkeys([*LOOPBACK_NAMES, extra]))
+
+
+def _alternative_name(name: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return x509.DNSName(name)
+
+
+def generate_self_signed(names: Iterable[str] = LOOPBACK_NAMES, days: int = 30) -> SelfSignedCert:
+    """A fresh P-256 key and a self-signed CA certificate for `names` (host names or IP
+    addresses)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "trader sim venue")])
     now = dt.datetime.now(dt.UTC)
-    san = x509.SubjectAlternativeName(
-        [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-    )
+    san = x509.SubjectAlternativeName([_alternative_name(n) for n in dict.fromkeys(names)])
     ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
     cert = (
         x509.CertificateBuilder()
