@@ -2,9 +2,10 @@
 SDK (`coinbase-advanced-py` 1.8.4: RESTClient, WSClient, WSUserClient), in its own venv,
 against a real `trader sim --tls` subprocess, trusting the venue's CA and nothing else.
 
-The SDK's interpreter is TRADER_SDK_PYTHON (set by .ci/run and scripts/test; when set, an
-unusable one fails), else .venv-sdk (scripts/sdk_venv); with neither the test is skipped,
-naming how to prepare it."""
+The SDK's interpreter is TRADER_SDK_PYTHON (set by scripts/test, which prepares .venv-sdk
+with scripts/sdk_venv; when set, an unusable one fails; `skip` leaves the test out), else
+.venv-sdk; with neither (pytest run by hand) the test is skipped, naming how to prepare
+it."""
 
 from __future__ import annotations
 
@@ -49,11 +50,13 @@ USER_CHECKS = {
 def sdk_python() -> Path:
     """The SDK venv's interpreter, checked to hold the pinned SDK."""
     given = os.environ.get("TRADER_SDK_PYTHON")
+    if given == "skip":
+        pytest.skip("TRADER_SDK_PYTHON=skip: the official SDK is left out of this run")
     python = Path(given) if given else REPO_ROOT / ".venv-sdk" / "bin" / "python"
     if not python.exists():
         if given:
             pytest.fail(f"TRADER_SDK_PYTHON={given} does not exist (scripts/sdk_venv prepares it)")
-        pytest.skip("the SDK venv is not prepared: run scripts/sdk_venv (CI: .ci/run does)")
+        pytest.skip("the SDK venv is not prepared: run scripts/sdk_venv (scripts/test does)")
     version = "import importlib.metadata as m; print(m.version('coinbase-advanced-py'))"
     probe = subprocess.run([str(python), "-c", version], capture_output=True, text=True, timeout=60)
     if probe.returncode != 0 or probe.stdout.strip() != SDK_VERSION:
