@@ -15,6 +15,7 @@ import structlog
 
 from trader import __version__
 from trader.commands.exit_codes import EXIT_ENVIRONMENT, EXIT_GATE, EXIT_ORDERS_LEFT, EXIT_STATE
+from trader.config.hosts import url_host
 from trader.config.issues import ConfigError
 from trader.config.loader import LoadedConfig, load_config
 from trader.config.reload import needs_restart
@@ -162,7 +163,7 @@ class Daemon(DaemonReports):
             pid=os.getpid(),
             venue=app.exchange.venue,
             config_hash=self.loaded.config_hash,
-            metrics=f"http://{app.metrics.host}:{self._port}",
+            metrics=f"http://{url_host(app.metrics.host)}:{self._port}",
             state=keeper.state.value,
             halt_reason=keeper.status.halt_reason,
             aborted_cycles=self._aborted,
