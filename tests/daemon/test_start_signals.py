@@ -61,9 +61,7 @@ def test_ops3_a_signal_during_the_start_is_applied_once_started(daemon_dir, mome
 
 
 @pytest.mark.parametrize("moment", ["configuration_being_read", "lock_taken"])
-def test_ops3_signals_heard_in_a_start_that_is_stopped_are_named_as_not_applied(
-    daemon_dir, moment
-):
+def test_ops3_signals_heard_in_a_start_that_is_stopped_are_named_as_not_applied(daemon_dir, moment):
     daemon = _start_at(daemon_dir, moment)
     for sig in (signal.SIGUSR1, signal.SIGHUP, signal.SIGUSR1, signal.SIGTERM):
         daemon.signal(sig)
