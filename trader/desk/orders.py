@@ -143,7 +143,8 @@ class OrderDesk:
             clock=clock,
             venue_clock=venue_clock,
         )
-        self.exit_retry = ExitRetry(keeper, self.metrics, clock)  # refused exits back off
+        self.exit_retry = ExitRetry(keeper, self.metrics, clock, db)  # refused exits back off
+        self.tracker.fill_listeners.append(self.exit_retry.on_fills)
         self._feed: OrderFeed | None = None
         self.order_watch = SilentOrderWatch(
             db, exchange, self.tracker, metrics, config.user_channel_silence_s, self._reconnect
