@@ -1,12 +1,15 @@
-"""CFG-2, ST-3: `trader adopt` refuses what `run` refuses before it touches anything — a key
+"""CFG-2, ST-3, X-4: `trader adopt` refuses what `run` refuses before it touches anything — a key
 file group or others may read (the same line and exit code as `run`) — and where the
 daemon never ran (no state file, no installation marker) says there is nothing to adopt
 without creating anything. A key the venue refuses is one line, exit 1, and the lost state
-is still adopted afterwards with a key that works."""
+is still adopted afterwards with a key that works. A fill contradicting its own order is
+not stored, as in the daemon."""
 
 from __future__ import annotations
 
 import json
+import re
+import sqlite3
 import time
 import uuid
 from pathlib import Path
@@ -78,5 +81,66 @@ def test_st3_adopt_with_a_key_the_venue_refuses_is_one_line_exit_1(daemon_dir, t
         good = daemon_dir.cli("adopt", env={"CB_API_KEY_FILE": str(venue.key_file)}, timeout=60)
         assert good.returncode == 0, good.stderr
         assert "adopted; start the daemon again" in good.stdout
+    finally:
+        venue.stop()
+
+
+FILLS = "/api/v3/brokerage/orders/historical/fills"
+TAG = "5eed0adf"
+REFUSED = re.compile(
+    r"^adopt failed: the venue reports a fill that contradicts its order: "
+    r"fill (\S+) of order (\S+) "
+)
+
+
+def _stored(state: Path, query: str) -> list[tuple]:
+    with sqlite3.connect(state) as conn:
+        return conn.execute(query).fetchall()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("side", "SELL", "side SELL, the order is a BUY"),
+        ("product_id", "ETH-USD", "product ETH-USD, the order is for BTC-USD"),
+        ("size", "1e9", "of an order for"),
+    ],
+    ids=["side", "product", "size"],
+)
+def test_x4_adopt_does_not_store_a_fill_contradicting_its_order(
+    daemon_dir, tmp_path, field, value, problem
+):
+    """ST-3 with X-4: the booking check of the daemon. A fill the venue reports against
+    its own order (another side or product, more than ordered) is not stored: one line
+    naming the fill and its order, exit 1, the adoption not finished; what it stored is
+    kept, and adopt run again once the venue reports the fill right finishes it."""
+    venue = start_venue(tmp_path, seed=5, products=2)
+    try:
+        venue.market_buys("BTC-USD", "0.001", [f"{TAG}-{n}" for n in range(3)])
+        daemon_dir.write_app({"mode": "LIVE", "exchange": venue.exchange_section(read_only=False)})
+        daemon_dir.data.mkdir()  # the state file lost, its installation marker kept
+        state = daemon_dir.data / "trader.db"
+        write_marker(marker_path(state), uuid.uuid4(), time.time())
+        env = {"CB_API_KEY_FILE": str(venue.key_file)}
+        args = ("adopt", "--installation", TAG)
+        edit = {"kind": "row_edit", "path_prefix": FILLS, "rows": "fills"}
+        rule = venue.call("POST", "/faults", {**edit, "field": field, "value": value})
+        refused = daemon_dir.cli(*args, env=env, timeout=60)
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+        lines = refused.stderr.splitlines()
+        named = REFUSED.match(lines[0])
+        assert len(lines) == 1 and named and problem in lines[0], lines
+        trade_id, order_id = named.groups()
+        assert "the adoption is not finished" in lines[0]
+        at_venue = {f["trade_id"] for f in venue.call("GET", "/fills")["fills"]}
+        fills = _stored(state, "SELECT trade_id, side, product_id FROM fills")
+        assert {row[0] for row in fills} == at_venue - {trade_id}, fills
+        assert all(row[1:] == ("BUY", "BTC-USD") for row in fills), fills
+        assert order_id in {row[0] for row in _stored(state, "SELECT order_id FROM orders")}
+        venue.call("DELETE", f"/faults/{rule['id']}")
+        adopted = daemon_dir.cli(*args, env=env, timeout=60)
+        assert adopted.returncode == 0, adopted.stderr
+        assert '"fills": 1' in adopted.stdout  # the ones stored before are kept, not redone
+        assert {row[0] for row in _stored(state, "SELECT trade_id FROM fills")} == at_venue
     finally:
         venue.stop()

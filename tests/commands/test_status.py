@@ -4,6 +4,7 @@ own checks, read-only: an unusable file is exit 5 and one line; none is exit 1."
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 
@@ -94,4 +95,27 @@ def test_ops5_a_port_note_that_is_not_the_holders_is_not_read(daemon_dir, tmp_pa
             ), text
     finally:
         other_home.cleanup()
+    assert daemon.stop() == 0
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="this machine has no IPv6 loopback (::1)")
+def test_ops5_status_finds_a_daemon_listening_on_ipv6_loopback(daemon_dir):
+    """`metrics.host: ::1`: the daemon names its listener with the address in brackets and
+    status reaches it there (wildcard binds: tests/config/test_hosts.py)."""
+    daemon_dir.write_app({"metrics": {"host": "::1"}})
+    daemon = daemon_dir.start()
+    port = daemon.wait_started()
+    started = next(e for e in daemon.events() if e["event"] == "daemon_started")
+    assert started["metrics"] == f"http://[::1]:{port}"
+    document = _status_json(daemon_dir)
+    assert (document["source"], document["pid"]) == ("daemon", daemon.proc.pid)
     assert daemon.stop() == 0

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from tests.support.daemon import wait_for
+from tests.support.start_up import START_UP, hold_while_configuration_read, release_the_hold
 from tests.support.venue import throwaway_key_pem
 from trader.config.loader import load_config
 from trader.ops.gates import CONFIRM_ENV, live_gate_problems
@@ -120,59 +121,6 @@ def test_ops3_sigint_also_stops_cleanly(daemon_dir):
     assert daemon.wait(timeout=10) == 0
 
 
-def _handler_in_place(home, daemon):
-    """The earliest moment `trader run` can hear a signal (its first line)."""
-    wait_for(lambda: daemon.catches(signal.SIGTERM), timeout=10, interval=0.001)
-
-
-def _a_moment_later(seconds):
-    def moment(home, daemon):
-        _handler_in_place(home, daemon)
-        time.sleep(seconds)
-
-    return moment
-
-
-HOLD_WHILE_READ = """
-import pathlib as _path, time as _time
-if _path.Path("hold").exists():  # a test holds the start here, its configuration half read
-    _path.Path("held").touch()
-    while not _path.Path("go").exists():
-        _time.sleep(0.01)
-"""
-
-
-def _configuration_being_read(home, daemon):
-    """A strategy file of the configuration takes its time to import (waits for `go`)."""
-    wait_for(lambda: (home.root / "held").exists(), timeout=20, interval=0.005)
-    assert not home.data.exists()  # the lock comes after the configuration
-
-
-def _lock_taken(home, daemon):
-    # the PID the lock's holder writes: read, never probed (a probe would take the lock)
-    pid_file = home.data / "trader.pid"
-    wait_for(lambda: read_holder(pid_file) == daemon.proc.pid, timeout=20, interval=0.001)
-
-
-def _state_file_opened(home, daemon):
-    wait_for(lambda: (home.data / "trader.db").exists(), timeout=20, interval=0.001)
-
-
-def _ready(home, daemon):
-    daemon.wait_started()
-
-
-START_UP = {
-    "handler_in_place": _handler_in_place,
-    "50ms_later": _a_moment_later(0.05),
-    "300ms_later": _a_moment_later(0.3),
-    "configuration_being_read": _configuration_being_read,
-    "lock_taken": _lock_taken,
-    "state_file_opened": _state_file_opened,
-    "ready": _ready,
-}
-
-
 @pytest.mark.parametrize(
     ("moment", "sig"),
     [(m, signal.SIGTERM) for m in START_UP]
@@ -185,13 +133,11 @@ def test_ops3_a_stop_signal_at_any_moment_of_the_start_exits_0(daemon_dir, momen
     not said `daemon_started` — the lock free and the state file sound."""
     held = moment == "configuration_being_read"
     if held:
-        with (daemon_dir.root / "config/strategies/trend_following.py").open("a") as plugin:
-            plugin.write(HOLD_WHILE_READ)
-        (daemon_dir.root / "hold").touch()
+        hold_while_configuration_read(daemon_dir)
     daemon = daemon_dir.start()
     START_UP[moment](daemon_dir, daemon)
     daemon.signal(sig)
-    (daemon_dir.root / "go").touch()
+    release_the_hold(daemon_dir)
     assert daemon.wait(timeout=15) == 0, daemon.output()
     assert all(line.startswith("{") for line in daemon.output().splitlines()), daemon.output()
     events = daemon.events()

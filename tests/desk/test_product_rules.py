@@ -150,3 +150,33 @@ def test_ex4_rules_are_read_again_every_interval_without_a_refusal(run):
 
 def _logged(daemon, event: str) -> list[dict]:
     return [e for e in daemon.events() if e["event"] == event]
+
+
+def test_r2_an_exit_the_rules_make_unfillable_is_not_sent_and_reduces_trading(run):
+    """A quote increment above the price: no sell price on the grid lies within the exit's
+    cap (the limit rounds above the bid). Such an exit is not sent; it counts as a refusal
+    - backoff, then REDUCING `exit_rejected` - never an IOC cancelled unfilled at every
+    exit check."""
+    daemon = run.start_daemon()
+    product_id, _ = wait_for(lambda: _held(run), timeout=120)[0]
+    fills = run.venue.call("GET", "/fills")["fills"]
+    price = Decimal(next(f["price"] for f in fills if f["product_id"] == product_id))
+    above = Decimal(1).scaleb(price.adjusted() + 1)  # the next power of ten above the price
+    changed_at = time.time()
+    run.venue.call("POST", f"/products/{product_id}/rules", {"quote_increment": str(above)})
+    status = wait_for(
+        lambda: (s := daemon.status())["state"] == "REDUCING" and s, timeout=120, interval=0.2
+    )
+    assert status["halt_reason"] == "exit_rejected", status
+    assert status["halt_detail"].startswith(f"{product_id}:"), status
+    code, body = daemon.get("/readyz")
+    assert code == 503 and f"exit for {product_id} refused" in body.decode(), body
+    exits = _exits(run, product_id, changed_at)
+    # on the old grid the venue refuses (and the rules are read again); on the new one none
+    # is sent: never an exit taken and cancelled unfilled at each check
+    unfilled = [e for e in exits if e[0] in ("CANCELLED", "EXPIRED")]
+    assert len(unfilled) < 3, exits
+    unsent = [e for e in _logged(daemon, "ioc_not_sent") if e["product_id"] == product_id]
+    assert unsent and "unfillable" in unsent[-1]["reason"], unsent
+    assert len(unsent) <= 4, unsent  # backed off: 2 s, 4 s, 8 s ... not twice a second
+    assert daemon.stop() == 0

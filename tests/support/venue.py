@@ -3,6 +3,7 @@ talk to as if it were Coinbase, and YAML merging for their config files."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -10,12 +11,20 @@ import subprocess
 import sys
 import urllib.request
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from tests.support.daemon import REPO_ROOT, merge, wait_for
+from trader.config.app import ExchangeConfig
+from trader.config.secrets import load_credentials
+from trader.core.orders import OrderKind, OrderRequest
+from trader.core.types import Side
+from trader.exchange.coinbase.exchange import CoinbaseExchange
+from trader.exchange.models import OrderAccepted
+from trader.ops.metrics import Metrics
 
 
 def throwaway_key_pem() -> bytes:
@@ -68,6 +77,33 @@ class Venue:
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
+
+    def market_buys(self, product_id: str, base_size: str, client_order_ids: list[str]) -> None:
+        """Market buys of `base_size` each, sent with this venue's own key as a daemon
+        would send them (its client ids), each filled before the next is sent."""
+        asyncio.run(self._market_buys(product_id, Decimal(base_size), client_order_ids))
+
+    async def _market_buys(
+        self, product_id: str, base_size: Decimal, client_order_ids: list[str]
+    ) -> None:
+        credentials = load_credentials({"CB_API_KEY_FILE": str(self.key_file)})
+        config = ExchangeConfig(**self.exchange_section(read_only=False))
+        exchange = CoinbaseExchange(config, credentials, Metrics())
+        try:
+            for client_order_id in client_order_ids:
+                order = OrderRequest(
+                    client_order_id,
+                    product_id,
+                    Side.BUY,
+                    OrderKind.MARKET_IOC,
+                    base_size=base_size,
+                )
+                result = await exchange.create_order(order)
+                assert isinstance(result, OrderAccepted), result
+                filled = await exchange.get_order(result.order_id)
+                assert filled.filled_size > 0, filled
+        finally:
+            await exchange.close()
 
     def refused_key_file(self, directory: Path, kind: str = "unknown_name") -> Path:
         """A well-formed key file (mode 600) this venue refuses with HTTP 401: `kind`

@@ -116,7 +116,7 @@ def _parse_since(text: str) -> float | None:
 async def _adopt(loaded: LoadedConfig, credentials: Credentials, args: argparse.Namespace) -> int:
     from trader.daemon.trading.venue_link import choose_products, exchange_config
     from trader.exchange.factory import CLOCK_INTERVAL_S, open_venue
-    from trader.execution.adopt import adopt
+    from trader.execution.adopt import AdoptionRefused, adopt
     from trader.ops.metrics import Metrics
     from trader.state.db import Database
     from trader.state.identity import marker_path, read_marker
@@ -141,6 +141,9 @@ async def _adopt(loaded: LoadedConfig, credentials: Credentials, args: argparse.
         assert since is not None
         bases = [p.base_currency for p in choose_products(await exchange.products(), loaded)]
         report = await adopt(db, exchange, tag, since, bases, wall_clock)
+    except AdoptionRefused as exc:  # what it stored is kept; the state still needs adoption
+        print(f"adopt failed: {exc}; the adoption is not finished, run it again", file=sys.stderr)
+        return EXIT_FAILURE
     finally:
         await exchange.close()
         await db.close()

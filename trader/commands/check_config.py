@@ -6,6 +6,7 @@ import argparse
 
 from trader.commands.common import load_or_report
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_OK
+from trader.config.hosts import url_host
 
 
 def check_config_command(args: argparse.Namespace) -> int:
@@ -20,5 +21,5 @@ def check_config_command(args: argparse.Namespace) -> int:
     )
     print(f"data: {loaded.data_dir}  db: {loaded.state_db_path}")
     print(f"kill switch: {loaded.kill_switch_path}")
-    print(f"metrics: http://{app.metrics.host}:{app.metrics.port}/metrics")
+    print(f"metrics: http://{url_host(app.metrics.host)}:{app.metrics.port}/metrics")
     return EXIT_OK

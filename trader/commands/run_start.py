@@ -26,6 +26,7 @@ from trader.config.app import LoggingConfig
 from trader.config.loader import LoadedConfig
 from trader.config.secrets import Credentials, CredentialsError, load_credentials
 from trader.daemon.app import Daemon
+from trader.daemon.signals import report_not_applied
 from trader.ops.early_stop import EarlyStop
 from trader.ops.gates import live_gate_problems
 from trader.ops.http import ListenerError
@@ -102,6 +103,7 @@ def _stopped_before_the_lock(early: EarlyStop, loaded: LoadedConfig | None) -> i
 
 def _log_stopped(early: EarlyStop) -> None:
     assert early.signal is not None
+    report_not_applied(early)
     structlog.get_logger("trader.daemon").info(
         "daemon_stopped", exit_code=EXIT_OK, during="start-up", signal=early.signal.name
     )

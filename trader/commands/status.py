@@ -13,6 +13,7 @@ import orjson
 
 from trader.commands.common import load_or_report
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_STATE
+from trader.config.hosts import reach_host
 from trader.config.loader import LoadedConfig
 from trader.daemon.status import state_document
 from trader.ops.pidlock import lock_is_held, read_holder, read_port
@@ -21,7 +22,9 @@ from trader.state.identity import NoStateFile, StateFileError, check_state
 
 
 async def _fetch_live(host: str, port: int) -> dict[str, Any] | None:
-    url = f"http://{host}:{port}/status"
+    """The daemon's /status from the listener bound to `host` (an IPv6 address in
+    brackets, a wildcard bind reached on loopback); None when none answers there."""
+    url = f"http://{reach_host(host)}:{port}/status"
     timeout = aiohttp.ClientTimeout(total=2.0)
     try:
         async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as response:

@@ -9,30 +9,29 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 
 import structlog
 
 from trader import __version__
 from trader.commands.exit_codes import EXIT_ENVIRONMENT, EXIT_GATE, EXIT_ORDERS_LEFT, EXIT_STATE
-from trader.config.issues import ConfigError
-from trader.config.loader import LoadedConfig, load_config
-from trader.config.reload import needs_restart
+from trader.config.hosts import url_host
+from trader.config.loader import LoadedConfig
 from trader.config.secrets import Credentials
 from trader.core.clock import Clock, wall_clock
 from trader.core.types import Mode, TradingState
 from trader.daemon.cycle import CycleRunner
 from trader.daemon.guard import StateGuard
 from trader.daemon.key_watch import KeyWatch, live_key_standing
-from trader.daemon.killswitch import KILL_SIGNAL_REASON, CancelDriver, KillSwitchWatcher
+from trader.daemon.killswitch import CancelDriver, KillSwitchWatcher
 from trader.daemon.pipeline import build_stages, defer_cancel_all
 from trader.daemon.reports import DaemonReports
+from trader.daemon.signals import DaemonSignals
 from trader.daemon.stop_cancel import cancel_within
 from trader.daemon.trading.runtime import TradingRuntime
 from trader.daemon.venue import embedded_venue
 from trader.desk.keeper import StateKeeper
 from trader.exchange.errors import ExchangeError
-from trader.ops.early_stop import STOP_SIGNALS, EarlyStop
+from trader.ops.early_stop import EarlyStop
 from trader.ops.http import ListenerError, OpsServer
 from trader.ops.lifecycle import DAEMON, OnFailure, Supervisor
 from trader.ops.looplag import LoopLagMonitor
@@ -53,7 +52,7 @@ COMPONENT_FAILED = "component_failed"
 HALT_LIST_LIMIT_S = 2.0
 
 
-class Daemon(DaemonReports):
+class Daemon(DaemonReports, DaemonSignals):
     def __init__(
         self,
         loaded: LoadedConfig,
@@ -141,7 +140,9 @@ class Daemon(DaemonReports):
         db, keeper, runner, watcher = self._db, self._keeper, self._runner, self._watcher
         assert db is not None and keeper is not None and runner and watcher is not None
         spawn = self.supervisor.spawn
-        self._install_signal_handlers()
+        await self._install_signal_handlers()
+        if self._stop.is_set():
+            return
         spawn("loop_lag", self.lag.run, OnFailure.RESTART)
         spawn("kill_switch", watcher.run, OnFailure.STOP)
         spawn("state_sync", self._sync_state_forever, OnFailure.STOP)
@@ -162,7 +163,7 @@ class Daemon(DaemonReports):
             pid=os.getpid(),
             venue=app.exchange.venue,
             config_hash=self.loaded.config_hash,
-            metrics=f"http://{app.metrics.host}:{self._port}",
+            metrics=f"http://{url_host(app.metrics.host)}:{self._port}",
             state=keeper.state.value,
             halt_reason=keeper.status.halt_reason,
             aborted_cycles=self._aborted,
@@ -256,71 +257,6 @@ class Daemon(DaemonReports):
         self._exit_code = 1
         self._stop.set()
 
-    # -- signals -----------------------------------------------------------------------
-    def _install_stop_handlers(self) -> None:
-        """First thing in the event loop: SIGTERM and SIGINT (heard since the command
-        began, see `EarlyStop`) stop the daemon, at whatever step of the start it is."""
-        loop = asyncio.get_running_loop()
-        for sig in STOP_SIGNALS:
-            loop.add_signal_handler(sig, self._on_stop_signal, sig)
-
-    def _install_signal_handlers(self) -> None:
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
-        loop.add_signal_handler(signal.SIGUSR1, self._on_kill_signal)
-        # no meaning here: logged, never the default action (ending the process at once,
-        # without cancelling open orders)
-        loop.add_signal_handler(
-            signal.SIGUSR2, lambda: log.warning("signal_ignored", signal="SIGUSR2")
-        )
-
-    def _on_kill_signal(self) -> None:
-        """OPS-4 without the file (`trader kill` on a read-only data directory)."""
-        watcher = self._watcher
-        if watcher is not None:
-            self.supervisor.spawn(
-                "kill_signal",
-                lambda: watcher.engage(
-                    "engaged by SIGUSR1 (trader kill)",
-                    actor="kill_signal",
-                    reason=KILL_SIGNAL_REASON,
-                ),
-                OnFailure.RESTART,
-            )
-
-    def _on_stop_signal(self, sig: signal.Signals) -> None:
-        self._signals_seen += 1
-        if self._signals_seen > 1:
-            log.critical("second_stop_signal_exiting_now", signal=sig.name)
-            os._exit(1)
-        self._stop_requested(sig)
-
-    def _stop_requested(self, sig: signal.Signals) -> None:
-        log.warning("stop_requested", signal=sig.name)
-        self._stop.set()
-
-    async def reload(self) -> bool:
-        """SIGHUP: adopt a new configuration when it validates and needs no restart."""
-        try:
-            fresh = await asyncio.to_thread(load_config, self.loaded.config_file)
-        except ConfigError as exc:
-            self.metrics.config_reloads.labels(result="rejected").inc()
-            log.error("config_reload_rejected", issues=[str(i) for i in exc.issues])
-            return False
-        changed = needs_restart(self.loaded, fresh)
-        if changed:
-            self.metrics.config_reloads.labels(result="needs_restart").inc()
-            log.error("config_reload_needs_restart", sections=changed)
-            return False
-        old_hash, self.loaded = self.loaded.config_hash, fresh
-        if self._runner is not None:
-            self._runner.reconfigure(fresh.app.cycle)
-        if self.trading is not None:
-            self.trading.reconfigure(fresh)
-        self.metrics.config_reloads.labels(result="applied").inc()
-        log.warning("config_reloaded", old_hash=old_hash, new_hash=fresh.config_hash)
-        return True
-
     # -- periodic work -----------------------------------------------------------------
     async def _sync_state_forever(self) -> None:
         """Each second: the state file's identity and health (ST-3), then adopt operator
@@ -409,6 +345,8 @@ class Daemon(DaemonReports):
         if self._db is not None:
             await run_step("state_close", self._db.close())
         self.metrics.up.set(0)
+        if not self._started:
+            self._report_signals_not_applied()
         during = {} if self._started else {"during": "start-up"}
         log.info("daemon_stopped", exit_code=self._exit_code, **during)
 

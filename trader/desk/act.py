@@ -246,7 +246,7 @@ class Actor:
         strategy: str | None = None,
     ) -> None:
         retry = self.desk.exit_retry  # a refused exit backs off (EX-4)
-        if not retry.may_send(product_id):
+        if not await retry.may_send(product_id):
             return
         in_flight = await self.db.run(lambda conn: exit_guard.exit_in_flight(conn, product_id))
         if in_flight:  # its fills not yet booked: the position still shows its old size

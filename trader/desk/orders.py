@@ -144,7 +144,8 @@ class OrderDesk:
             clock=clock,
             venue_clock=venue_clock,
         )
-        self.exit_retry = ExitRetry(keeper, self.metrics, clock)  # refused exits back off
+        self.exit_retry = ExitRetry(keeper, self.metrics, clock, db)  # refused exits back off
+        self.tracker.fill_listeners.append(self.exit_retry.on_fills)
         self.missing_fills = MissingFills(
             db, keeper, self.metrics, clock, config.fills_missing_after_s
         )

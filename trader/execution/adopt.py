@@ -6,7 +6,9 @@ explains) does not trade until `trader adopt` has run this:
 2. open ones are cancelled: the decisions that placed them are gone with the state;
 3. each order becomes an intent (`reason = adopted`) in the venue's final state, and the
    venue's fills of those orders are stored — positions and PnL follow from them exactly
-   as from the daemon's own fills;
+   as from the daemon's own fills, and as there (trader.execution.booking) a fill that
+   contradicts its order is not stored: the adoption then stops here (`AdoptionRefused`),
+   what it stored is kept and the state still needs adoption;
 4. the balance baseline is set from the venue's balances now (what the adopted fills do
    not explain is outside the daemon: deposits, holdings from before);
 5. the adoption flag is cleared, with an audit event.
@@ -29,6 +31,7 @@ from trader.exchange.interface import Exchange
 from trader.exchange.models import Fill, Order, balances_by_currency
 from trader.exchange.order_feed import order_event
 from trader.execution import store
+from trader.execution.booking import Contradiction, book
 from trader.execution.intents import (
     AT_THE_VENUE,
     Intent,
@@ -47,6 +50,17 @@ log = structlog.get_logger("trader.adopt")
 
 WORKING = ("OPEN", "PENDING", "QUEUED")
 SETTLE_ROUNDS = 10
+
+
+class AdoptionRefused(Exception):
+    """Venue data the adoption cannot take: a fill contradicting its own order."""
+
+    def __init__(self, refused: list[Contradiction]) -> None:
+        more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+        super().__init__(
+            f"the venue reports a fill that contradicts its order: {refused[0].detail()}{more}"
+        )
+        self.refused = refused
 
 
 @dataclass
@@ -157,20 +171,27 @@ def _record_orders(conn: sqlite3.Connection, orders: list[Order], now: float) ->
 
 
 async def _store_fills(db: Database, exchange: Exchange, order_ids: list[str], clock: Clock) -> int:
+    """The venue's fills of `order_ids` booked; `AdoptionRefused` once all are read when
+    one contradicts its order (the others stored)."""
     stored = 0
+    refused: list[Contradiction] = []
     for start in range(0, len(order_ids), VERIFY_BATCH):
         batch = order_ids[start : start + VERIFY_BATCH]
         fills = await exchange.fills(order_ids=batch)
-        stored += await db.run(_fill_writer(batch, fills, clock()))
+        fresh, wrong = await db.run(_fill_writer(batch, fills, clock()))
+        stored += len(fresh)
+        refused += wrong
+    if refused:
+        raise AdoptionRefused(refused)
     return stored
 
 
 def _fill_writer(
     batch: list[str], fills: list[Fill], now: float
-) -> Callable[[sqlite3.Connection], int]:
-    def write(conn: sqlite3.Connection) -> int:
+) -> Callable[[sqlite3.Connection], tuple[list[Fill], list[Contradiction]]]:
+    def write(conn: sqlite3.Connection) -> tuple[list[Fill], list[Contradiction]]:
         owners = intent_ids_of_orders(conn, batch)
-        return len(store.insert_fills(conn, fills, owners, "adopt", now))
+        return book(conn, [f for f in fills if f.order_id in owners], owners, "adopt", now)
 
     return write
 

@@ -4,8 +4,8 @@ A fill the venue reports for one of our orders must match what was ordered: the 
 product, the same side, and — with every fill of the order counted once, by trade id —
 no more base size in all than the order asked for (exact Decimal; an order sized in
 quote currency has no base size to check). A fill that contradicts its order is venue
-data the ledger cannot take: it is kept out of `fills`, and the caller says so and halts
-(`venue_data_error`).
+data the ledger cannot take: it is kept out of `fills`, and the caller says so — the
+daemon halts (`venue_data_error`), `trader adopt` adopts nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +36,21 @@ class Contradiction:
             f"fill {self.fill.trade_id} of order {self.fill.order_id} "
             f"(intent {self.intent_id}): {self.problem}"
         )
+
+
+def book(
+    conn: sqlite3.Connection,
+    fills: list[Fill],
+    intent_ids: dict[str, str],
+    source: str,
+    now: float,
+) -> tuple[list[Fill], list[Contradiction]]:
+    """The fills of own orders (`intent_ids`: order id -> intent id) stored, unless they
+    contradict their order: (the ones stored now, the ones refused)."""
+    refused = contradictions(conn, fills, intent_ids)
+    bad = {c.fill.trade_id for c in refused}
+    taken = [f for f in fills if f.trade_id not in bad]
+    return store.insert_fills(conn, taken, intent_ids, source, now), refused
 
 
 def contradictions(

@@ -21,7 +21,13 @@ import structlog
 
 from trader.core.clock import Clock
 from trader.core.orders import OrderKind, RejectCause
-from trader.core.products import quantize_price, quantize_size, size_problem, status_problem
+from trader.core.products import (
+    notional_problem,
+    quantize_price,
+    quantize_size,
+    size_problem,
+    status_problem,
+)
 from trader.core.types import ProductRules, Quote, Side
 from trader.execution.drafts import OrderDraft
 from trader.execution.engine import ExecutionEngine
@@ -42,6 +48,16 @@ class ExecutionPolicy:
     taker_slippage_bps: Decimal = Decimal(20)
     exit_slippage_bps: Decimal = Decimal(50)
     cancel_grace_s: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class NotSent:
+    """An IOC the manager did not send, and why. `by_rules`: the product's rules and
+    flags make it unfillable or unsendable as sized and priced (it counts as a refusal);
+    otherwise nothing is known yet (no quote, an unknown product)."""
+
+    problem: str
+    by_rules: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +230,7 @@ class OrderManager:
         return None
 
     async def _take(self, entry: WorkingEntry, parent: str) -> Intent | None:
-        return await self._ioc(
+        taken = await self._ioc(
             entry.product_id,
             entry.side,
             entry.wanted - entry.filled_before,
@@ -225,6 +241,7 @@ class OrderManager:
             entry.cycle_id,
             strategy=entry.strategy,
         )
+        return taken if isinstance(taken, Intent) else None
 
     async def exit(
         self,
@@ -236,9 +253,9 @@ class OrderManager:
         reason: str | None = None,
         slippage_bps: Decimal | None = None,
         strategy: str | None = None,
-    ) -> Intent | None:
+    ) -> Intent | NotSent:
         """Sell `base_size` now, no worse than the bid minus the slippage cap (the exit cap
-        unless given, e.g. the kill switch's flatten cap)."""
+        unless given, e.g. the kill switch's flatten cap); `NotSent` when it cannot be."""
         return await self._ioc(
             product_id,
             Side.SELL,
@@ -265,30 +282,36 @@ class OrderManager:
         reason: str | None = None,
         *,
         strategy: str | None = None,
-    ) -> Intent | None:
+    ) -> Intent | NotSent:
         quote, rules = self._quote(product_id), self._rules(product_id)
-        size = quantize_size(size, rules) if rules is not None else Decimal(0)
-        problem = post_problem(quote, rules, size, is_market=False, post_only=False)
-        if problem is not None:
-            log.error(
-                "ioc_not_sent",
-                product_id=product_id,
-                purpose=purpose.value,
-                size=str(size),
-                reason=problem,
+        if quote is None or rules is None:
+            return _not_sent(
+                product_id,
+                purpose,
+                size,
+                "no quote" if quote is None else "unknown product",
+                by_rules=False,
             )
-            return None
-        assert quote is not None and rules is not None
+        size = quantize_size(size, rules)
         bound = slippage_bps / BPS
-        limit = quote.ask * (1 + bound) if side is Side.BUY else quote.bid * (1 - bound)
+        cap = quote.ask * (1 + bound) if side is Side.BUY else quote.bid * (1 - bound)
         # the cap must stay a cap: round away from aggression (BUY down, SELL up)
+        limit = quantize_price(cap, side, rules)
+        problem = (
+            status_problem(rules, is_market=False, post_only=False)
+            or size_problem(size, rules)
+            or ioc_price_problem(limit, quote, side, rules)
+            or notional_problem(size * limit, rules)
+        )
+        if problem is not None:
+            return _not_sent(product_id, purpose, size, problem, by_rules=True)
         draft = OrderDraft(
             product_id=product_id,
             side=side,
             kind=OrderKind.SOR_LIMIT_IOC,
             purpose=purpose,
             base_size=size,
-            limit_price=quantize_price(limit, side, rules),
+            limit_price=limit,
             cycle_id=cycle_id,
             proposal_id=proposal_id,
             parent_intent_id=parent,
@@ -296,6 +319,29 @@ class OrderManager:
             strategy=strategy,
         )
         return await self.engine.place(draft)
+
+
+def _not_sent(
+    product_id: str, purpose: Purpose, size: Decimal, problem: str, *, by_rules: bool
+) -> NotSent:
+    log.error(
+        "ioc_not_sent", product_id=product_id, purpose=purpose.value, size=str(size), reason=problem
+    )
+    return NotSent(problem, by_rules)
+
+
+def ioc_price_problem(limit: Decimal, quote: Quote, side: Side, rules: ProductRules) -> str | None:
+    """Why an IOC limit on the product's price grid cannot fill within its cap, or None: it
+    rounds to zero, or no grid price lies between the cap and the touch (a SELL's limit
+    above the bid, a BUY's below the ask: nothing on the book can take it)."""
+    grid = rules.quote_increment
+    if limit <= 0:
+        return f"limit price rounds to {limit} on quote_increment {grid}"
+    if side is Side.SELL and limit > quote.bid:
+        return f"limit {limit} on quote_increment {grid} is above the bid {quote.bid}: unfillable"
+    if side is Side.BUY and limit < quote.ask:
+        return f"limit {limit} on quote_increment {grid} is below the ask {quote.ask}: unfillable"
+    return None
 
 
 def post_problem(

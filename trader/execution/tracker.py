@@ -22,7 +22,7 @@ from trader.exchange.interface import Exchange
 from trader.exchange.models import Fill, Order, OrderEvent
 from trader.exchange.order_feed import order_event
 from trader.execution import store
-from trader.execution.booking import Contradiction, contradictions
+from trader.execution.booking import Contradiction, book
 from trader.execution.ids import OrderIds
 from trader.execution.intents import IntentState, state_from_venue
 from trader.execution.metrics import ExecutionMetrics
@@ -203,7 +203,5 @@ def _store_own_fills(
     own = [f for f in fills if f.order_id in intent_ids]
     if not own:
         return intent_ids, [], []
-    refused = contradictions(conn, own, intent_ids)
-    bad = {c.fill.trade_id for c in refused}
-    taken = [f for f in own if f.trade_id not in bad]
-    return intent_ids, store.insert_fills(conn, taken, intent_ids, "rest", now), refused
+    fresh, refused = book(conn, own, intent_ids, "rest", now)
+    return intent_ids, fresh, refused

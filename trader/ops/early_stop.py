@@ -5,6 +5,10 @@ and, once it is there, the start ends cleanly: one `daemon_stopped` line (`durin
 `start-up`), exit 0, the PID lock released, nothing half-written. A second signal before
 the daemon's own handlers take over exits at once with code 1, as it does later.
 
+SIGHUP, SIGUSR1 and SIGUSR2 are heard from the same line: their default action would end
+the process. They are only noted (`later`); the daemon applies them once it has started
+(trader/daemon/signals.py), or logs that it did not when the start was stopped.
+
 Standard library only: importing it must cost nothing before the handlers are in place.
 """
 
@@ -15,13 +19,17 @@ import signal
 from types import FrameType
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# what the running daemon acts on (reload, kill switch, nothing): noted while it starts
+LATER_SIGNALS = (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2)
 
 
 class EarlyStop:
-    """The first stop signal heard while the daemon starts (`signal`), or None."""
+    """The first stop signal heard while the daemon starts (`signal`), or None; the other
+    signals heard meanwhile, each once, in the order they came (`later`)."""
 
     def __init__(self) -> None:
         self.signal: signal.Signals | None = None
+        self.later: list[signal.Signals] = []
 
     @classmethod
     def install(cls) -> EarlyStop:
@@ -30,10 +38,18 @@ class EarlyStop:
         return early
 
     def listen(self) -> None:
-        """Hear SIGTERM and SIGINT from now on (again, once the event loop's handlers are
-        gone: a signal during the last steps of a stop is not the default action)."""
+        """Hear SIGTERM, SIGINT and the `LATER_SIGNALS` from now on (again, once the event
+        loop's handlers are gone: a signal during the last steps of a stop is not the
+        default action). The stop signals last: once they are heard, all are."""
+        for sig in LATER_SIGNALS:
+            signal.signal(sig, self._noted)
         for sig in STOP_SIGNALS:
             signal.signal(sig, self._heard)
+
+    def take_later(self) -> list[signal.Signals]:
+        """The `later` signals noted so far, no longer noted here."""
+        taken, self.later = self.later, []
+        return taken
 
     @property
     def requested(self) -> bool:
@@ -46,3 +62,8 @@ class EarlyStop:
             os.write(2, b"second stop signal during start-up: exiting now (code 1)\n")
             os._exit(1)
         self.signal = signal.Signals(signum)
+
+    def _noted(self, signum: int, _frame: FrameType | None) -> None:
+        sig = signal.Signals(signum)
+        if sig not in self.later:  # the same signal twice asks for the same thing once
+            self.later.append(sig)
