@@ -216,3 +216,28 @@ def test_ops4_a_100kb_reason_is_logged_once_and_cut_the_file_keeps_it_whole(daem
         showing = [line for line in log.splitlines() if "why why" in line]
         assert len(showing) == 1 and '"event":"trading_halted"' in showing[0], showing
         assert len(showing[0]) < 1000
+
+
+def test_ops4_a_kill_switch_folder_removed_while_running_is_said_once_and_kill_still_halts(
+    daemon_dir,
+):
+    """Was: the watcher saw `no file` and said nothing, so a switch nobody can create by
+    hand (`touch`) looked like a switch that is off. `trader kill` makes the folder again."""
+    folder = daemon_dir.root / "switch"
+    folder.mkdir()
+    daemon_dir.write_app({"paths": {"kill_switch_file": str(folder / "KILL_SWITCH")}})
+    daemon = daemon_dir.start()
+    daemon.wait_started()
+    folder.rmdir()
+    said = wait_for(
+        lambda: [e for e in daemon.events() if e["event"] == "kill_switch_folder_missing"],
+        timeout=5,
+    )
+    assert said[0]["level"] == "error" and said[0]["path"] == str(folder / "KILL_SWITCH")
+    killed = daemon_dir.cli("kill", "--reason", "folder gone")
+    assert killed.returncode == 0, killed.stderr
+    wait_for(lambda: daemon.status()["halt_reason"] == "kill_switch", timeout=2.0)
+    wait_for(lambda: any(e["event"] == "kill_switch_folder_back" for e in daemon.events()), 5)
+    events = [e["event"] for e in daemon.events()]
+    assert events.count("kill_switch_folder_missing") == 1
+    assert daemon.stop() == 0

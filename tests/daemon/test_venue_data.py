@@ -116,3 +116,44 @@ def test_r5_a_negative_balance_makes_balances_unknown_not_a_loss(run):
     wait_for(lambda: daemon.status()["trading"]["balances"]["known"], timeout=30)
     assert daemon.status()["state"] == "ACTIVE"
     assert daemon.stop() == 0
+
+
+CANDLES = "/api/v3/brokerage/market/products/"
+NOT_CANDLES = [("low", "0"), ("close", "1e400"), ("high", "-1"), ("start", "1795905845")]
+
+
+def _stored_candles(run: ChaosRun) -> list[tuple[str, ...]]:
+    with sqlite3.connect(run.home.data / "trader.db", timeout=10) as conn:
+        return conn.execute("SELECT start, open, high, low, close, volume FROM candles").fetchall()
+
+
+@pytest.mark.parametrize(("field", "value"), NOT_CANDLES, ids=repr)
+def test_s1_a_venue_candle_that_cannot_be_true_is_refused_counted_never_stored(run, field, value):
+    """Every candle answer's first row broken (a zero low, a price beyond 1e20, a negative
+    high, a start off the minute grid): the daemon refuses those answers, says so, counts
+    them, and neither stores nor feeds a piece of them (was: stored and recorded, or a
+    traceback for every later candle)."""
+    run.venue.call(
+        "POST",
+        "/faults",
+        {"kind": "row_edit", "path_prefix": CANDLES, "rows": "candles", "field": field,
+         "value": value},
+    )  # fmt: skip
+    daemon = run.start_daemon()
+    wait_for(
+        lambda: 'trader_venue_data_errors_total{kind="malformed_candle"}' in daemon.metrics(),
+        timeout=60,
+        interval=0.5,
+    )
+    malformed = _events(daemon, "exchange_malformed_payload")
+    assert malformed and malformed[0]["endpoint"] == "candles"
+    assert malformed[0]["field"].split(".", 1)[1].startswith("candles[0]")
+    assert len({e["error"] for e in malformed}) == len(malformed)  # each problem said once
+    for start, *figures in _stored_candles(run):
+        o, h, lo, c, volume = map(Decimal, figures)
+        assert start % 60 == 0 and 0 < lo <= min(o, c) <= max(o, c) <= h < Decimal("1e20")
+        assert volume >= 0, start
+    assert not _events(daemon, "candle_listener_failed")
+    assert "Traceback" not in daemon.output()
+    assert daemon.status()["state"] == "ACTIVE"
+    assert daemon.stop() == 0

@@ -1,4 +1,5 @@
-"""Helpers for adapter tests: a Coinbase adapter pointed at an in-process `SimVenue`."""
+"""Helpers for adapter tests: a Coinbase adapter pointed at an in-process `SimVenue`, or at
+a loopback HTTP server answering fixed bodies."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
+import orjson
+from aiohttp import web
+
+from tests.support.venue import throwaway_key_pem
 from trader.config.app import ExchangeConfig, RateLimitConfig
 from trader.config.secrets import Credentials
 from trader.core.orders import OrderKind, OrderRequest
@@ -19,6 +24,7 @@ from trader.exchange.key_standing import KeyStanding
 from trader.ops.metrics import Metrics
 from trader.sim.venue import SimVenue
 
+PREFIX = "/api/v3/brokerage"
 FAST_RETRY = RetryPolicy(attempts=6, base_s=0.02, cap_s=0.2, budget_s=5.0)
 FAST_WS = WsSettings(watchdog_s=1.5, backoff_base_s=0.05, backoff_cap_s=0.2, open_timeout_s=3.0)
 
@@ -97,3 +103,30 @@ async def resting_buy(exchange: CoinbaseExchange, client_order_id: str) -> Order
         limit_price=(bid * Decimal("0.9")).quantize(grid),
         post_only=True,
     )
+
+
+def answered_by(url: str, metrics: Metrics) -> CoinbaseExchange:
+    """The real adapter, signing with a key the loopback server does not check."""
+    key = Credentials("organizations/o/apiKeys/k", throwaway_key_pem().decode(), "test")
+    return CoinbaseExchange(ExchangeConfig(rest_url=url), key, metrics)
+
+
+@asynccontextmanager
+async def venue_answering(bodies: dict[str, Any]) -> AsyncIterator[str]:
+    """A real HTTP server on loopback answering each path with its JSON body."""
+
+    async def handler(request: web.Request) -> web.Response:
+        body = bodies[request.path.removeprefix(PREFIX)]
+        return web.Response(body=orjson.dumps(body), content_type="application/json")
+
+    app = web.Application()
+    for path in bodies:
+        app.router.add_get(PREFIX + path, handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}{PREFIX}"
+    finally:
+        await runner.cleanup()

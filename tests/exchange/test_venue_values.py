@@ -6,31 +6,25 @@ a real loopback HTTP server: a malformed fill is left out of its page, said once
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
-import orjson
 import pytest
 import structlog
-from aiohttp import web
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.exchange.support import sample
-from tests.support.venue import throwaway_key_pem
-from trader.config.app import ExchangeConfig
-from trader.config.secrets import Credentials
+from tests.exchange.support import answered_by, sample, venue_answering
 from trader.exchange.coinbase import decode, parse
-from trader.exchange.coinbase.exchange import CoinbaseExchange
 from trader.exchange.coinbase.fields import Reader
 from trader.exchange.errors import ExchangeProtocolError
 from trader.ops.metrics import Metrics
 
-PREFIX = "/api/v3/brokerage"
 NON_POSITIVE = st.decimals(max_value=0, allow_nan=False, allow_infinity=False, places=8)
 NEGATIVE = st.decimals(max_value=Decimal("-1E-12"), allow_nan=False, allow_infinity=False)
+NOT_POSITIVE_TEXT = st.one_of(
+    NON_POSITIVE.map(str), st.sampled_from(["NaN", "Infinity", "1e400", "", "-1"])
+)
 DECIMAL_TEXT = st.one_of(
     st.decimals(allow_nan=True, allow_infinity=True).map(str),
     st.sampled_from(["0", "-0", "0.000", "1e21", "1e-21", "-1", "5", "Infinity", "NaN"]),
@@ -144,33 +138,6 @@ def test_r5_a_vault_beside_the_wallet_is_its_own_account():
     assert len(_accounts(account_row(), vault)) == 2
 
 
-def answered_by(url: str, metrics: Metrics) -> CoinbaseExchange:
-    """The real adapter, signing with a key the loopback server does not check."""
-    key = Credentials("organizations/o/apiKeys/k", throwaway_key_pem().decode(), "test")
-    return CoinbaseExchange(ExchangeConfig(rest_url=url), key, metrics)
-
-
-@asynccontextmanager
-async def venue_answering(bodies: dict[str, Any]) -> AsyncIterator[str]:
-    """A real HTTP server on loopback answering each path with its JSON body."""
-
-    async def handler(request: web.Request) -> web.Response:
-        body = bodies[request.path.removeprefix(PREFIX)]
-        return web.Response(body=orjson.dumps(body), content_type="application/json")
-
-    app = web.Application()
-    for path in bodies:
-        app.router.add_get(PREFIX + path, handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}{PREFIX}"
-    finally:
-        await runner.cleanup()
-
-
 async def test_x4_a_malformed_fill_is_left_out_of_its_page_and_said_once():
     fills = [
         fill_row(),
@@ -216,3 +183,12 @@ async def test_r5_a_repeated_accounts_page_is_read_once_a_negative_one_refused_s
     ]
     assert caught.value.field == "accounts[0].available_balance.value"
     assert "is negative" in str(caught.value)
+
+
+@given(text=NOT_POSITIVE_TEXT, side=st.sampled_from(["bids", "asks"]))
+def test_ex1_a_pricebook_price_not_above_zero_is_refused(text, side):
+    book = {"product_id": "BTC-USD", "bids": [{"price": "1", "size": "1"}],
+            "asks": [{"price": "2", "size": "1"}], "time": "2026-01-01T00:00:00Z"}  # fmt: skip
+    book[side][0]["price"] = text
+    refused = _refusal(lambda: parse.pricebook_quote(Reader("best_bid_ask", book)))
+    assert refused.field == f"{side}[0].price"

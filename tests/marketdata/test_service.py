@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 import pytest
+import structlog
 
 from tests.exchange.support import adapter, sample
 from trader.core.types import Candle
@@ -204,3 +205,33 @@ async def test_ex3_service_runs_on_the_exchange_clock():
         # or one if a local minute boundary passed since the service was built
         local_minute = int(time.time() - SETTINGS.grace_s) // 60 * 60
         assert builder.watermark - local_minute in (60, 120)
+
+
+def unsubscribed(metrics: Metrics) -> float:
+    return sample(metrics, "trader_venue_data_errors_total", kind="unsubscribed_product")
+
+
+@pytest.mark.parametrize(
+    ("channel", "rows"), [("ticker", "tickers"), ("market_trades", "trades")], ids=repr
+)
+async def test_ex2_stream_data_for_a_product_not_subscribed_is_counted_named_never_applied(
+    channel, rows
+):
+    """The venue names a product nobody subscribed (here: the subscribed products' own rows
+    renamed): nothing of it is applied, each product is named once, every message counted."""
+    clock = fast_clock()
+    async with fast_venue(clock) as venue:
+        metrics = Metrics()
+        settings = MarketDataSettings(history=60, backfill_minutes=0, tick_s=0.05)
+        async with adapter(venue, metrics=metrics, creds=False) as exchange:
+            service = MarketDataService(exchange, PRODUCTS, metrics, settings=settings, clock=clock)
+            with structlog.testing.capture_logs() as logs:
+                async with service:
+                    venue.faults.add(
+                        "ws_edit", channel=channel, rows=rows, field="product_id", value="ZZZ-USD"
+                    )
+                    await wait_for(lambda: unsubscribed(metrics) >= 5, 10.0)
+    named = [e for e in logs if e["event"] == "market_data_unsubscribed_product"]
+    assert [e["product"] for e in named] == ["ZZZ-USD"]
+    assert service.quote("ZZZ-USD") is None and "ZZZ-USD" not in service.live.live_products
+    assert "ZZZ-USD" not in service.live.books and service.closed_candles("ZZZ-USD") == ()

@@ -1,13 +1,16 @@
-"""SIM-1 WebSocket faults: dropped, duplicated, reordered frames, sequence gaps, closes."""
+"""SIM-1 WebSocket faults: dropped, duplicated, reordered frames, sequence gaps, closes,
+edited frames (a field of the first row set, the row repeated)."""
 
 from __future__ import annotations
 
 import itertools
 
 import aiohttp
+import orjson
 import pytest
 
 from tests.sim.test_server_support import Rest, channel, open_venue, ws_connect
+from trader.sim.server.faults import FaultController, edit_first_event_row
 
 
 @pytest.fixture
@@ -105,3 +108,37 @@ async def test_sim1_ws_empty_sends_frames_in_sequence_with_no_events(env):
         assert venue.faults.counts["ws_empty"] == 2
     finally:
         await ws_cm.__aexit__(None, None, None)
+
+
+TRADES = [
+    {"type": "update", "trades": [
+        {"trade_id": "7", "product_id": "BTC-USD", "price": "100", "size": "1", "side": "BUY"},
+        {"trade_id": "6", "product_id": "BTC-USD", "price": "99", "size": "2", "side": "SELL"},
+    ]},
+]  # fmt: skip
+
+
+def test_sim1_ws_edit_sets_a_field_of_the_first_row_and_repeats_it_with_own_trade_ids():
+    faults = FaultController()
+    rule = faults.add("ws_edit", channel="market_trades", rows="trades", field="price",
+                      value="1e400", repeat=3)  # fmt: skip
+    edited = orjson.loads(edit_first_event_row(orjson.dumps(TRADES), rule))
+    rows = edited[0]["trades"]
+    assert [(r["trade_id"], r["price"]) for r in rows] == [
+        ("7", "1e400"), ("7-1", "1e400"), ("7-2", "1e400"), ("6", "99"),
+    ]  # fmt: skip
+    renamed = faults.add("ws_edit", rows="trades", field="product_id", value="ZZZ-USD")
+    first = orjson.loads(edit_first_event_row(orjson.dumps(TRADES), renamed))[0]["trades"][0]
+    assert first["product_id"] == "ZZZ-USD"
+    assert edit_first_event_row(b"[]", rule) == b"[]"  # nothing to edit: unchanged
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"rows": "trades"}, {"rows": "trades", "repeat": 0}, {"rows": "", "field": "price"},
+     {"rows": "trades", "field": "price", "value": 5}, {"rows": "trades", "repeat": 2_000_000}],
+    ids=repr,
+)  # fmt: skip
+def test_sim1_ws_edit_refuses_rules_it_cannot_apply(params):
+    with pytest.raises(ValueError, match="ws_edit needs"):
+        FaultController().add("ws_edit", **params)

@@ -130,3 +130,43 @@ def test_perf7_listing_times_saved_at_a_start_read_back_and_damage_reads_as_unkn
     for name, (_, expected) in SAVED_LISTINGS.items():
         assert read[name] == expected, name
     assert read["not recording"] == {}
+
+
+BROKEN_RECORDS = {"zero low": ("low", "0"), "high below close": ("high", "100"),
+                  "not a number": ("close", "NaN"), "beyond 1e20": ("open", "1e400"),
+                  "negative volume": ("volume", "-1")}  # fmt: skip
+
+
+def test_perf7_a_recorded_candle_that_cannot_be_true_is_not_read_back(tmp_path):
+    """A restart backfills from its own record only what can be true: a broken row (written
+    by an older daemon, or edited) makes the read fail, so the venue is asked instead."""
+
+    async def scenario() -> dict[str, str]:
+        db = await Database.open(tmp_path / "trader.db", wall_clock)
+        try:
+            recorder = CandleRecorder(db, keep_days=7)
+            for start in (1_000_020, 1_000_080):
+                recorder.add(_candle(start))
+            await recorder.flush(1_000_200.0, {})
+            assert len(await recorder.recorded_between("BTC-USD", 0, 2_000_000)) == 2
+            problems = {}
+            for name, (column, text) in BROKEN_RECORDS.items():
+                await db.run(
+                    lambda conn, c=column, t=text: conn.execute(
+                        f"UPDATE candles SET {c} = ? WHERE start = 1000080", (t,)
+                    )
+                )
+                try:
+                    await recorder.recorded_between("BTC-USD", 0, 2_000_000)
+                except ValueError as exc:
+                    problems[name] = str(exc)
+                await db.run(lambda conn: conn.execute("DELETE FROM candles WHERE start = 1000080"))
+                recorder.add(_candle(1_000_080))
+                await recorder.flush(1_000_200.0, {})
+            return problems
+        finally:
+            await db.close()
+
+    problems = asyncio.run(scenario())
+    assert set(problems) == set(BROKEN_RECORDS)
+    assert all(p.startswith("recorded candle BTC-USD 1000080: ") for p in problems.values())

@@ -160,6 +160,7 @@ class KillSwitchWatcher:
         self._poll = poll_interval_s
         self._auto_resume = auto_resume
         self.present = False
+        self.folder_missing = False
 
     async def run(self) -> None:
         while True:
@@ -174,6 +175,7 @@ class KillSwitchWatcher:
     async def check(self) -> None:
         present = self.path.exists()
         self._metrics.kill_switch_active.set(1 if present else 0)
+        self._watch_folder(present)
         appeared = present and not self.present
         self.present = present
         if appeared or (present and self._keeper.state is not TradingState.HALTED):
@@ -183,6 +185,23 @@ class KillSwitchWatcher:
                 TradingState.ACTIVE, "auto_resume", "kill-switch file removed"
             )
             log.warning("kill_switch_auto_resumed", path=str(self.path))
+
+    def _watch_folder(self, present: bool) -> None:
+        """Say once when the file's folder is gone (a `touch` of the file fails; `trader kill`
+        creates the folder again, or signals) and once when it is back."""
+        missing = not present and not self.path.parent.is_dir()
+        if missing == self.folder_missing:
+            return
+        self.folder_missing = missing
+        if missing:
+            log.error(
+                "kill_switch_folder_missing",
+                path=str(self.path),
+                problem="the kill-switch file's folder is gone: creating the file by hand "
+                "fails; `trader kill` creates the folder again (or halts by SIGUSR1)",
+            )
+        else:
+            log.warning("kill_switch_folder_back", path=str(self.path))
 
     async def engage(
         self, detail: str | None, actor: str, reason: str = KILL_SWITCH_REASON

@@ -3,8 +3,11 @@
 `LiveMarket.apply(event, now)` is the ingest hot path shared by the market-data service
 and `scripts/bench_ingest.py`: ticker → `QuoteBook`, trades → per-product `CandleBuilder`
 (oldest first; duplicates and late prints counted, never applied twice), level2 → a
-simple price→size book per side. Closing candles and REST repairs are driven by the
-service's timer (`close_due`), never by this path.
+simple price→size book per side. Only the products it was built for are applied: anything
+for another product (the stream never subscribed it) is counted in `unknown_products`, its
+first `MAX_UNKNOWN_NAMED` product ids kept in `unknown_ids` for the service to name.
+Closing candles and REST repairs are driven by the service's timer (`close_due`), never by
+this path.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from trader.marketdata.candles import CandleStore
 from trader.marketdata.quotes import QuoteBook
 
 BookSide = dict[Decimal, Decimal]
+MAX_UNKNOWN_NAMED = 100  # product ids remembered for the log; beyond them only counted
 
 
 class LiveMarket:
@@ -33,22 +37,30 @@ class LiveMarket:
         self.builders = {p: CandleBuilder(p, int(start), grace_s=grace_s) for p in self.product_ids}
         self.books: dict[str, tuple[BookSide, BookSide]] = {}
         self.unknown_products = 0
+        self.unknown_ids: set[str] = set()
         self.live_products: set[str] = set()
 
     def apply(self, event: object, now: float) -> None:
         """Apply one stream event (the PERF-2 hot path: no per-event allocation)."""
         kind = type(event)
         if kind is TickerEvent:
-            self.quotes.apply(event, now)  # type: ignore[arg-type]
-            self.live_products.add(event.product_id)  # type: ignore[attr-defined]
+            self.apply_ticker(event, now)  # type: ignore[arg-type]
         elif kind is TradesEvent:
             self.apply_trades(event.trades, now)  # type: ignore[attr-defined]
         elif kind is BookEvent:
             self.apply_book(event)  # type: ignore[arg-type]
 
     def apply_ticker(self, event: TickerEvent, now: float) -> None:
+        if event.product_id not in self.builders:
+            self._unknown(event.product_id)
+            return
         self.quotes.apply(event, now)
         self.live_products.add(event.product_id)
+
+    def _unknown(self, product_id: str) -> None:
+        self.unknown_products += 1
+        if len(self.unknown_ids) < MAX_UNKNOWN_NAMED:
+            self.unknown_ids.add(product_id)
 
     def apply_trades(self, trades: Sequence[MarketTrade], now: float) -> None:
         """Trades arrive newest first within a frame; apply them oldest first."""
@@ -60,11 +72,14 @@ class LiveMarket:
                 product_id = trade.product_id
                 builder = builders.get(product_id)
             if builder is None:
-                self.unknown_products += 1
+                self._unknown(trade.product_id)
                 continue
             builder.add(trade, now)
 
     def apply_book(self, event: BookEvent) -> None:
+        if event.product_id not in self.builders:
+            self._unknown(event.product_id)
+            return
         sides = self.books.get(event.product_id)
         if sides is None or event.snapshot:
             sides = self.books[event.product_id] = ({}, {})

@@ -10,7 +10,10 @@ REST (start-up, disconnects, sequence gaps) and, while the stream is down, polls
 `best_bid_ask`. Time is the exchange's: `clock` defaults to `exchange.clock.now` (EX-3
 corrected) when the exchange has one, so minute boundaries match the trades' timestamps.
 `data_age` is honest: time since the product's data was last confirmed (a ticker or REST
-quote, or a heartbeat while the subscribed stream is in sync).
+quote, or a heartbeat while the subscribed stream is in sync). Stream data for a product
+not subscribed is not applied: each such product is named once
+(`market_data_unsubscribed_product`) and every message counted
+(`trader_venue_data_errors_total{kind="unsubscribed_product"}`).
 Nothing here blocks the loop; every wait is a task.
 """
 
@@ -29,6 +32,7 @@ from trader.core.clock import Clock, wall_clock
 from trader.core.types import Candle, Quote
 from trader.exchange.errors import ExchangeError
 from trader.exchange.interface import Exchange
+from trader.exchange.metrics import adapter_metrics
 from trader.exchange.models import StreamStatus
 from trader.marketdata.builder import CANDLE_S
 from trader.marketdata.candles import CandleListener, CandleStore
@@ -78,6 +82,9 @@ class MarketDataService:
         self.product_ids = list(dict.fromkeys(product_ids))
         self.settings = settings or MarketDataSettings()
         self.metrics = market_data_metrics(metrics)
+        self._venue_data_errors = adapter_metrics(metrics).venue_data_errors
+        self._unknown_counted = 0
+        self._unknown_named: set[str] = set()
         self._clock = clock = clock or _exchange_clock(exchange)
         self.live = LiveMarket(
             self.product_ids,
@@ -271,6 +278,25 @@ class MarketDataService:
             self._last_poll = now
             self._poller = asyncio.create_task(self._poll_quotes(), name="quote-poll")
         self._export_ages(now)
+        self._report_unknown()
+
+    def _report_unknown(self) -> None:
+        """Count stream messages for products not subscribed; name each product once."""
+        live = self.live
+        if live.unknown_products == self._unknown_counted:
+            return
+        self._venue_data_errors.labels(kind="unsubscribed_product").inc(
+            live.unknown_products - self._unknown_counted
+        )
+        self._unknown_counted = live.unknown_products
+        for product_id in sorted(live.unknown_ids - self._unknown_named):
+            self._unknown_named.add(product_id)
+            log.warning(
+                "market_data_unsubscribed_product",
+                product=product_id[:64],
+                subscribed=len(self.product_ids),
+                problem="the stream sent data for a product not subscribed; not applied",
+            )
 
     def _start_repairs(self, now: float) -> None:
         for product_id, builder in self.live.builders.items():

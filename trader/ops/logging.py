@@ -20,6 +20,7 @@ import orjson
 import structlog
 
 from trader.config.app import LoggingConfig
+from trader.ops.log_file import ReopeningFileHandler
 
 REDACTED = "[REDACTED]"
 SECRET_FIELD = re.compile(
@@ -124,8 +125,8 @@ def configure_logging(config: LoggingConfig, log_file: Path | None, redactor: Re
         handlers.append(stdout)
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.handlers.RotatingFileHandler(
-            log_file, maxBytes=config.max_bytes, backupCount=config.backups, encoding="utf-8"
+        file_handler = ReopeningFileHandler(
+            log_file, max_bytes=config.max_bytes, backups=config.backups
         )
         file_handler.setFormatter(json_lines)
         handlers.append(file_handler)

@@ -7,6 +7,7 @@ import sqlite3
 from decimal import Decimal
 from typing import Any
 
+from trader.core.candle_check import candle_problem
 from trader.core.types import Candle
 
 
@@ -30,6 +31,11 @@ def recorded_between(
         "WHERE product_id = ? AND start >= ? AND start < ? ORDER BY start",
         (product_id, start, end),
     ).fetchall()
-    return [
+    candles = [
         Candle(product_id, int(row[0]), *(Decimal(value) for value in row[1:6])) for row in rows
     ]
+    for candle in candles:
+        problem = candle_problem(candle)
+        if problem is not None:  # the caller asks the venue for the whole span instead
+            raise ValueError(f"recorded candle {product_id} {candle.start}: {problem}")
+    return candles

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Final
+from typing import Any
 
+from trader.core.candle_check import MAX_EXPONENT
 from trader.exchange.errors import ExchangeProtocolError
-
-MAX_EXPONENT: Final = 20  # |log10| of any price or size: beyond it is not a market's number
 
 
 class Reader:

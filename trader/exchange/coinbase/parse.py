@@ -1,12 +1,15 @@
 """REST payloads → typed models (EX-1, EX-4). Malformed → ExchangeProtocolError naming
 the endpoint and field. Fills and balances obey the WebSocket decoder's money rule
 (`fields.amount_problem`): a fill's price and size are above zero, its fee and every
-balance zero or above."""
+balance zero or above. A candle's prices are above zero, its volume zero or above, and it
+passes `core.candle_check` (on its bar's grid, open and close within low and high); a
+listing holding one start twice with different figures is refused."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from trader.core.candle_check import candle_problem
 from trader.core.types import Candle, FeeRates, ProductRules, Quote, Side
 from trader.exchange.coinbase.codes import cause_of, order_status
 from trader.exchange.coinbase.fields import Reader
@@ -44,29 +47,48 @@ def product_rules(p: Reader) -> ProductRules:
     )
 
 
-def candle(product_id: str, c: Reader) -> Candle:
-    return Candle(
+def candle(product_id: str, c: Reader, bar_s: int = 60) -> Candle:
+    read = Candle(
         product_id=product_id,
         start=c.integer("start"),
-        open=c.dec("open"),
-        high=c.dec("high"),
-        low=c.dec("low"),
-        close=c.dec("close"),
-        volume=c.dec("volume"),
+        open=c.positive("open"),
+        high=c.positive("high"),
+        low=c.positive("low"),
+        close=c.positive("close"),
+        volume=c.quantity("volume"),
     )
+    problem = candle_problem(read, bar_s)
+    if problem is not None:
+        raise ExchangeProtocolError(c.endpoint, c.where, f"is not a candle: {problem}")
+    return read
+
+
+def unique_candles(product_id: str, rows: list[Reader], bar_s: int) -> dict[int, Candle]:
+    """The listing's candles by start: a row served twice is taken once, two rows of one
+    start with different figures are refused (which one is the venue's?)."""
+    found: dict[int, Candle] = {}
+    for row in rows:
+        read = candle(product_id, row, bar_s)
+        seen = found.setdefault(read.start, read)
+        if seen != read:
+            raise ExchangeProtocolError(
+                row.endpoint, f"{row.where}.start", f"repeats {read.start} with other figures"
+            )
+    return found
 
 
 def pricebook_quote(book: Reader) -> Quote | None:
-    """Touch of one pricebook; None when a side is empty."""
+    """Touch of one pricebook; None when a side is empty. Prices above zero, sizes zero or
+    above (the stream's rule)."""
     bids, asks = book.items("bids", optional=True), book.items("asks", optional=True)
     if not bids or not asks:
         return None
     return Quote(
         product_id=book.text("product_id"),
-        bid=bids[0].dec("price"),
-        bid_size=bids[0].dec("size"),
-        ask=asks[0].dec("price"),
-        ask_size=asks[0].dec("size"),
+        bid=bids[0].positive("price"),
+        bid_size=bids[0].quantity("size"),
+        ask=asks[0].positive("price"),
+        ask_size=asks[0].quantity("size"),
         time=book.time("time"),
     )
 

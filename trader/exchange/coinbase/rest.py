@@ -65,16 +65,19 @@ def reports_malformed(
 ) -> Callable[Concatenate[CoinbaseRest, P], Awaitable[R]]:
     """Count (`outcome="malformed"`) and log a payload that breaks the documented format,
     naming endpoint and field, then let the ExchangeProtocolError propagate. The same
-    problem answered again is counted, not logged again, until the call succeeds."""
+    problem answered again to the same call (of the same product) is counted, not logged
+    again, until that call succeeds."""
 
     @functools.wraps(call)
     async def guarded(self: CoinbaseRest, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        subject = args[0] if args and isinstance(args[0], str) else ""
+        key = f"{call.__name__} {subject}"
         try:
             result = await call(self, *args, **kwargs)
         except ExchangeProtocolError as exc:
             self.http.count(exc.endpoint, "malformed")
-            if self.malformed_said.get(call.__name__) != str(exc):
-                self.malformed_said[call.__name__] = str(exc)
+            if self.malformed_said.get(key) != str(exc):
+                self.malformed_said[key] = str(exc)
                 log.warning(
                     "exchange_malformed_payload",
                     endpoint=exc.endpoint,
@@ -82,7 +85,7 @@ def reports_malformed(
                     error=str(exc),
                 )
             raise
-        self.malformed_said.pop(call.__name__, None)
+        self.malformed_said.pop(key, None)
         return result
 
     return guarded
@@ -142,11 +145,21 @@ class CoinbaseRest:
             data = await self.http.get(
                 f"/market/products/{product_id}/candles", "candles", private=False, params=params
             )
-            for row in Reader("candles", data).items("candles", optional=True):
-                candle = parse.candle(product_id, row)
-                if start <= candle.start < end:
-                    found[candle.start] = candle
+            rows = self._candle_rows(product_id, data, granularity_s)
+            found.update((s, c) for s, c in rows.items() if start <= s < end)
         return [found[s] for s in sorted(found)]
+
+    def _candle_rows(self, product_id: str, data: Any, bar_s: int) -> dict[int, Candle]:
+        """One answer's candles; a malformed one refuses the whole answer, counted
+        (`trader_venue_data_errors_total{kind="malformed_candle"}`): no piece of it is
+        stored or fed to the triggers."""
+        try:
+            answer = Reader("candles", data, f"{product_id}/{GRANULARITY_NAMES[bar_s]}")
+            rows = answer.items("candles", optional=True)
+            return parse.unique_candles(product_id, rows, bar_s)
+        except ExchangeProtocolError:
+            self.http.metrics.venue_data_errors.labels(kind="malformed_candle").inc()
+            raise
 
     @reports_malformed
     async def first_daily_start(self, product_id: str, now: float) -> float | None:
@@ -162,10 +175,7 @@ class CoinbaseRest:
         data = await self.http.get(
             f"/market/products/{product_id}/candles", "candles", private=False, params=params
         )
-        starts = [
-            parse.candle(product_id, row).start
-            for row in Reader("candles", data).items("candles", optional=True)
-        ]
+        starts = list(self._candle_rows(product_id, data, DAY_S))
         return float(min(starts)) if starts else None
 
     @reports_malformed

@@ -9,10 +9,15 @@ sequence gap, close, and empty: the frame sent in sequence with `events: []`; ti
 `GET /time` answered `skew_s` seconds off while the venue's token check keeps its own
 clock) and venue-wide fault state (clock offset: the venue's whole clock, `/time` and
 token checks alike, as when the client's clock is off; price shocks, product flags via a
-hook). A rule fires on the requests/messages it matches (`path_prefix`, `route` — the
-venue's route pattern, e.g. `/api/v3/brokerage/orders/historical/{order_id}` for the
-single-order status alone —, `method`, `channel`) with `probability` drawn from a seeded
-RNG, at most `count` times (None = until removed). Every injected fault is counted.
+hook). `ws_edit` changes a data frame's content in place of its shape: the first row of
+its first event's `rows` list (`tickers`, `trades`, `updates`) carries `value` at
+`field`, and with `repeat` that row is sent `repeat` times (a trade's id numbered per
+copy): a crossed touch, a price far off, a product nobody subscribed, a frame of
+thousands of trades or of megabytes. A rule fires on the requests/messages it matches
+(`path_prefix`, `route` — the venue's route pattern, e.g.
+`/api/v3/brokerage/orders/historical/{order_id}` for the single-order status alone —,
+`method`, `channel`) with `probability` drawn from a seeded RNG, at most `count` times
+(None = until removed). Every injected fault is counted.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ class FaultKind(StrEnum):
     WS_GAP = "ws_gap"
     WS_CLOSE = "ws_close"
     WS_EMPTY = "ws_empty"
+    WS_EDIT = "ws_edit"
     PRODUCT_FLAGS = "product_flags"
     PRODUCT_RULES = "product_rules"
     PRICE_SHOCK = "price_shock"
@@ -73,6 +79,7 @@ WS_KINDS = (
     FaultKind.WS_GAP,
     FaultKind.WS_CLOSE,
     FaultKind.WS_EMPTY,
+    FaultKind.WS_EDIT,
 )
 WS_CLOSE_CODES = (1000, 1001, 1006)
 PRODUCT_FLAG_NAMES = ("trading_disabled", "cancel_only", "limit_only", "post_only", "status")
@@ -109,12 +116,14 @@ class FaultRule:
     on_resend: bool = False  # REST: only a create whose client_order_id was sent before
     error: str = "INVALID_ARGUMENT"  # http_4xx: the error code in the JSON body
     retry_after_s: int = 0  # http_429 / http_5xx: a `Retry-After` header of that many seconds
-    rows: str = ""  # row_edit/row_drop: the listing's key (`fills`, `accounts`)
+    # row_edit/row_drop: the listing's key (`fills`, `accounts`); ws_edit: `tickers`..
+    rows: str = ""
     # row_edit: the field of its first row, dotted (`available_balance.value`);
-    # row_drop: the field of every row (`order_id`, `side`)
+    # row_drop: the field of every row (`order_id`, `side`); ws_edit: of its first row
     field: str = ""
-    value: str = ""  # row_edit: the text it is set to; row_drop: the text dropped rows hold
+    value: str = ""  # row_edit, ws_edit: the text it is set to; row_drop: dropped rows hold it
     skew_s: float = 0.0  # time_skew: seconds added to the `/time` answer
+    repeat: int = 1  # ws_edit: the edited row sent this many times
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -315,6 +324,28 @@ def skew_time_answer(body: bytes, skew_s: float) -> bytes:
     return orjson.dumps(time_json(now))
 
 
+def edit_first_event_row(events_json: bytes, rule: FaultRule) -> bytes:
+    """A WS frame's `events` with the first row of the first event's `rule.rows` list set
+    to `rule.value` at `rule.field` (when a field is named) and repeated `rule.repeat`
+    times, a `trade_id` numbered per copy; a frame without such a row is unchanged."""
+    events = orjson.loads(events_json)
+    event = events[0] if isinstance(events, list) and events else None
+    if not isinstance(event, dict):
+        return events_json
+    listing = event.get(rule.rows)
+    if not isinstance(listing, list) or not listing or not isinstance(listing[0], dict):
+        return events_json
+    row = listing[0]
+    if rule.field:
+        row[rule.field] = rule.value
+    copies = [
+        {**row, "trade_id": f"{row['trade_id']}-{n}"} if "trade_id" in row and n else row
+        for n in range(rule.repeat)
+    ]
+    event[rule.rows] = copies + listing[1:]
+    return orjson.dumps(events)
+
+
 def _parse_kind(kind: FaultKind | str) -> FaultKind:
     try:
         return FaultKind(kind)
@@ -364,6 +395,18 @@ def _validate(rule: FaultRule) -> None:
         raise ValueError("skew_s must be a number of seconds (at most 100 years)")
     if rule.kind is FaultKind.TIME_SKEW and rule.path_prefix != TIME_PATH:
         raise ValueError(f"time_skew applies to {TIME_PATH} only")
+    if rule.kind is FaultKind.WS_EDIT and not (
+        isinstance(rule.rows, str)
+        and rule.rows
+        and isinstance(rule.field, str)
+        and isinstance(rule.value, str)
+        and type(rule.repeat) is int
+        and 1 <= rule.repeat <= 1_000_000
+        and (rule.field or rule.repeat > 1)
+    ):
+        raise ValueError(
+            "ws_edit needs rows (a name), a field and value (strings) or a repeat in 2..1000000"
+        )
     if rule.kind is FaultKind.WS_GAP and rule.gap < 1:
         raise ValueError("gap must be at least 1")
 

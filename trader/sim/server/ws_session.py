@@ -3,7 +3,8 @@
 Messages are queued without blocking the producer and written by one task per connection.
 That task assigns `sequence_num` (ONE counter per connection across all channels, from 0)
 and applies WS fault rules: drop (the number is used, the frame is not sent → a gap),
-duplicate, reorder (held until after the next frame), sequence gap, close 1000/1001/1006.
+duplicate, reorder (held until after the next frame), sequence gap, close 1000/1001/1006,
+and edit (the frame's first row changed or repeated).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import orjson
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from trader.sim.server.encode import rfc3339_ns
-from trader.sim.server.faults import FaultController, FaultKind
+from trader.sim.server.faults import FaultController, FaultKind, edit_first_event_row
 
 log = logging.getLogger(__name__)
 MAX_QUEUED = 100_000
@@ -99,6 +100,8 @@ class WsSession:
             self.sequence += rule.gap
         if rule is not None and rule.kind is FaultKind.WS_EMPTY:
             payload = b"[]"  # connected, in sequence, saying nothing
+        if rule is not None and rule.kind is FaultKind.WS_EDIT:
+            payload = edit_first_event_row(payload, rule)
         frame = self._frame(channel, payload)
         if rule is not None and rule.kind is FaultKind.WS_REORDER and self._held is None:
             self._held = frame
