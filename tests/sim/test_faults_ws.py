@@ -10,7 +10,8 @@ import orjson
 import pytest
 
 from tests.sim.test_server_support import Rest, channel, open_venue, ws_connect
-from trader.sim.server.faults import FaultController, edit_first_event_row
+from trader.sim.server.fault_edits import edit_first_event_row
+from trader.sim.server.faults import FaultController
 
 
 @pytest.fixture

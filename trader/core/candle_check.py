@@ -34,9 +34,8 @@ def candle_problem(candle: Candle, bar_s: int = 60) -> str | None:
     volume = candle.volume
     if not volume.is_finite() or volume < ZERO or (volume and _out_of_range(volume)):
         return f"volume {volume} is not zero or above within 1e{MAX_EXPONENT}"
-    if not candle.low <= min(candle.open, candle.close) <= max(candle.open, candle.close) <= (
-        candle.high
-    ):
+    body_low, body_high = sorted((candle.open, candle.close))
+    if not candle.low <= body_low <= body_high <= candle.high:
         return (
             f"open {candle.open} and close {candle.close} are not within "
             f"low {candle.low} and high {candle.high}"

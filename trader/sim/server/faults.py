@@ -31,10 +31,6 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-import orjson
-
-from trader.sim.server.encode import time_json
-
 
 class FaultKind(StrEnum):
     LATENCY = "latency"
@@ -285,65 +281,6 @@ class FaultController:
             "price_factors": {k: str(v) for k, v in sorted(self.price_factors.items())},
             "global_price_factor": str(self.global_price_factor),
         }
-
-
-def edit_first_row(body: bytes, rule: FaultRule) -> bytes:
-    """A JSON answer with the first row of its `rule.rows` list carrying `rule.value` at
-    `rule.field`; an answer without such a row is returned unchanged."""
-    data = orjson.loads(body)
-    listing = data.get(rule.rows) if isinstance(data, dict) else None
-    if not isinstance(listing, list) or not listing:
-        return body
-    target = listing[0]
-    *parents, last = rule.field.split(".")
-    for key in parents:
-        target = target.get(key) if isinstance(target, dict) else None
-    if not isinstance(target, dict):
-        return body
-    target[last] = rule.value
-    return orjson.dumps(data)
-
-
-def drop_rows(body: bytes, rule: FaultRule) -> bytes:
-    """A JSON answer without the rows of its `rule.rows` list whose `rule.field` holds
-    `rule.value`; an answer without such a list is returned unchanged."""
-    data = orjson.loads(body)
-    listing = data.get(rule.rows) if isinstance(data, dict) else None
-    if not isinstance(listing, list):
-        return body
-    data[rule.rows] = [
-        row for row in listing if not (isinstance(row, dict) and row.get(rule.field) == rule.value)
-    ]
-    return orjson.dumps(data)
-
-
-def skew_time_answer(body: bytes, skew_s: float) -> bytes:
-    """A `/time` answer moved by `skew_s` seconds."""
-    data = orjson.loads(body)
-    now = int(data["epochMillis"]) / 1000 + skew_s
-    return orjson.dumps(time_json(now))
-
-
-def edit_first_event_row(events_json: bytes, rule: FaultRule) -> bytes:
-    """A WS frame's `events` with the first row of the first event's `rule.rows` list set
-    to `rule.value` at `rule.field` (when a field is named) and repeated `rule.repeat`
-    times, a `trade_id` numbered per copy; a frame without such a row is unchanged."""
-    events = orjson.loads(events_json)
-    event = events[0] if isinstance(events, list) and events else None
-    if not isinstance(event, dict):
-        return events_json
-    listing = event.get(rule.rows)
-    if not isinstance(listing, list) or not listing or not isinstance(listing[0], dict):
-        return events_json
-    row = listing[0]
-    if rule.field:
-        row[rule.field] = rule.value
-    copies = [
-        {**row, "trade_id": f"{row['trade_id']}-{n}"} if "trade_id" in row and n else row
-        for n in range(rule.repeat)
-    ]
-    event[rule.rows] = copies + listing[1:]
-    return orjson.dumps(events)
 
 
 def _parse_kind(kind: FaultKind | str) -> FaultKind:

@@ -18,13 +18,8 @@ from aiohttp import web
 
 from trader.sim.server.auth import AuthError, bearer_token
 from trader.sim.server.context import API_PREFIX, CTX, VenueContext
-from trader.sim.server.faults import (
-    FaultKind,
-    FaultRule,
-    drop_rows,
-    edit_first_row,
-    skew_time_answer,
-)
+from trader.sim.server.fault_edits import drop_rows, edit_first_row, skew_time_answer
+from trader.sim.server.faults import FaultKind, FaultRule
 from trader.sim.server.ratelimit import RateLimiter, Verdict
 from trader.sim.server.responses import (
     ApiError,

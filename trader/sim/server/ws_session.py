@@ -17,7 +17,8 @@ import orjson
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from trader.sim.server.encode import rfc3339_ns
-from trader.sim.server.faults import FaultController, FaultKind, edit_first_event_row
+from trader.sim.server.fault_edits import edit_first_event_row
+from trader.sim.server.faults import FaultController, FaultKind
 
 log = logging.getLogger(__name__)
 MAX_QUEUED = 100_000
