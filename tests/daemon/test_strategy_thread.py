@@ -14,7 +14,7 @@ import pytest
 from tests.e2e.helpers import edit_policy, query
 from tests.support.daemon import DaemonDir, wait_for
 
-STUCK = '''
+STUCK = """
     import threading
     import time
     from pathlib import Path
@@ -33,7 +33,7 @@ STUCK = '''
             Path("called").touch()  # for the test only: a strategy does no I/O
             {block}
             return []
-'''
+"""
 BLOCKS = {
     "spins": "while True:\n                pass",
     "sleeps": "time.sleep(3600)",
