@@ -44,6 +44,7 @@ from trader.sim.venue import SimVenue
 from trader.state.cycles import abort_unfinished_cycles
 from trader.state.db import Database, StateUnavailableError
 from trader.state.identity import StateFileError, clear_adoption
+from trader.strategies.base import StrategyError
 
 log = structlog.get_logger("trader.daemon")
 
@@ -312,11 +313,16 @@ class Daemon(DaemonReports):
             self.metrics.config_reloads.labels(result="needs_restart").inc()
             log.error("config_reload_needs_restart", sections=changed)
             return False
+        if self.trading is not None:
+            try:
+                self.trading.reconfigure(fresh)
+            except StrategyError as exc:  # built at load, failing now: the old one stays
+                self.metrics.config_reloads.labels(result="rejected").inc()
+                log.error("config_reload_rejected", issues=[str(exc)])
+                return False
         old_hash, self.loaded = self.loaded.config_hash, fresh
         if self._runner is not None:
             self._runner.reconfigure(fresh.app.cycle)
-        if self.trading is not None:
-            self.trading.reconfigure(fresh)
         self.metrics.config_reloads.labels(result="applied").inc()
         log.warning("config_reloaded", old_hash=old_hash, new_hash=fresh.config_hash)
         return True

@@ -46,6 +46,7 @@ class StrategyError(Exception):
         when = "at start" if now is None else f"at {_utc(now)}"
         super().__init__(f"strategy {strategy_id!r} ({where}) failed {when}: {problem}")
         self.strategy_id = strategy_id
+        self.problem = problem
 
 
 def _utc(now: float) -> str:

@@ -282,11 +282,11 @@ class TradingRuntime:
     def reconfigure(self, fresh: LoadedConfig) -> None:
         """Adopt a reloaded policy (the daemon refuses reloads that change what is built at
         start: signals, execution, paper, venue)."""
-        self.loaded = self.cycle.loaded = fresh
-        self.actor.reconfigure(fresh)
-        self.core.reconfigure(
+        self.core.reconfigure(  # first: a strategy that fails to build changes nothing
             fresh.policy, fresh.universe, fresh.strategies, fresh.plugins, fresh.filters
         )
+        self.loaded = self.cycle.loaded = fresh
+        self.actor.reconfigure(fresh)
 
     # -- operator side -----------------------------------------------------------------
     async def cancel_all(self, reason: str, *, list_limit_s: float | None = None) -> int:
