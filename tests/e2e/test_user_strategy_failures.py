@@ -41,6 +41,12 @@ BROKEN = '''
             ]
 '''
 
+RAISE_LINE = next(
+    number
+    for number, line in enumerate(textwrap.dedent(BROKEN).splitlines(), start=1)
+    if "raise {raised}" in line
+)
+
 
 def _only_broken(strategies: dict) -> None:
     strategies["registry"]["rules"]["enabled"] = False
@@ -91,6 +97,9 @@ def test_str1_a_failing_strategy_fails_its_stage_and_the_daemon_goes_on(tmp_path
         ok_after = query(db, "SELECT COUNT(*) FROM cycles WHERE status = 'OK'")[0][0]
         assert ok_after >= 1  # the cycles between the failing ones went on
         assert daemon.proc.poll() is None  # what it raised did not end the daemon
+        failures = [e for e in daemon.events() if e["event"] == "stage_failed"]
+        assert failures and all("exception" not in e for e in failures)  # one line each
+        assert all(e["line"] == f"broken.py line {RAISE_LINE}" for e in failures), failures
     finally:
         code = daemon.stop()
         home.cleanup()

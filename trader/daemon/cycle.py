@@ -182,7 +182,10 @@ class CycleRunner:
         except (StateUnavailableError, StrategyError) as exc:  # not a bug of ours: one line
             ctx.errors.append(f"{stage.name}: {exc}")
             self._metrics.stage_errors.labels(stage=stage.name).inc()
-            log.error("stage_failed", stage=stage.name, cycle_id=ctx.cycle_id, error=str(exc))
+            line = {"line": exc.line} if isinstance(exc, StrategyError) and exc.line else {}
+            log.error(
+                "stage_failed", stage=stage.name, cycle_id=ctx.cycle_id, error=str(exc), **line
+            )
         except Exception as exc:
             ctx.errors.append(f"{stage.name}: {type(exc).__name__}: {exc}")
             self._metrics.stage_errors.labels(stage=stage.name).inc()

@@ -19,9 +19,12 @@ from __future__ import annotations
 import contextlib
 import math
 import signal
+import sys
 import threading
+import traceback
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, Final
 
 from trader.core.decision import MalformedProposal, Proposal
@@ -50,7 +53,8 @@ def proposals_of(
     except BaseException as exc:  # SystemExit too: user code does not end the process
         if _real_interrupt(exc):
             raise
-        raise StrategyError(strategy_id, source, ctx.now, failure(exc)) from exc
+        line = raised_at(exc, type(strategy))
+        raise StrategyError(strategy_id, source, ctx.now, failure(exc), line) from exc
     if not isinstance(proposals, (list, tuple)):
         _close(proposals)
         problem = f"propose returned {type(proposals).__name__}, not a list of Proposal"
@@ -83,6 +87,14 @@ def built(
             raise
         raise StrategyError(strategy_id, source, None, failure(exc)) from exc
     return strategy
+
+
+def raised_at(exc: BaseException, cls: type) -> str:
+    """Where in the file of `cls` the exception was raised last ("" if not in it)."""
+    file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [frame for frame in frames if file is not None and frame.filename == file]
+    return f"{Path(file).name} line {own[-1].lineno}" if own and file else ""
 
 
 def _close(returned: object) -> None:
