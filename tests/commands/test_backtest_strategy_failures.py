@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from trader.commands.exit_codes import EXIT_FAILURE, EXIT_OK
+from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HEAD = """from decimal import Decimal
@@ -79,6 +79,12 @@ def one_line(run: subprocess.CompletedProcess[str], command: str, problem: str) 
     [
         ("    def propose(self, ctx):\n        raise ValueError('boom')\n", "ValueError: boom"),
         ("    def propose(self, ctx):\n        raise SystemExit(0)\n", "SystemExit: 0"),
+        ("    def propose(self, ctx):\n        raise __import__('asyncio').CancelledError()\n",
+         "CancelledError"),
+        ("    def propose(self, ctx):\n        return __import__('asyncio').sleep(0)\n",
+         "propose returned coroutine, not a list of Proposal"),
+        ("    def propose(self, ctx):\n        return (p for p in [])\n",
+         "propose returned generator, not a list of Proposal"),
         ("    def propose(self, ctx):\n        return None\n",
          "propose returned NoneType, not a list of Proposal"),
         ("    def propose(self, ctx):\n        return [{'side': 'BUY'}]\n",
@@ -95,13 +101,19 @@ def test_str1_backtest_failing_strategy_is_one_line_exit_1(
     assert (tmp_path / "out" / "backtest.db").is_file()  # what was written stays
 
 
-def test_str1_backtest_constructor_failure_is_one_line(tmp_path: Path, shared_data: Path) -> None:
+def test_str2_backtest_constructor_failure_is_bad_configuration(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    """The constructor runs when the configuration is loaded: exit 2, nothing written."""
     body = "    def __init__(self, *a):\n        raise RuntimeError('no')\n" + ENTRY.format(
         buy=BUY.format(conviction=0.9, size="Decimal(1)")
     )
-    one_line(
-        backtest(workdir(tmp_path, body), shared_data), "backtest", "at start: RuntimeError: no"
-    )
+    run = backtest(workdir(tmp_path, body), shared_data)
+    assert run.returncode == EXIT_CONFIG, run.stderr
+    assert "Traceback" not in run.stderr
+    expected = "registry.bad.class: strategies/bad.py:Bad: building it failed: RuntimeError: no"
+    assert expected in run.stderr.splitlines()[0]
+    assert not (tmp_path / "out").exists()
 
 
 def test_str1_check_strategy_failing_strategy_is_one_line(
@@ -138,3 +150,26 @@ def test_r1_backtest_refuses_and_records_malformed_proposals(
     for decision, reasons, payload in verdicts:
         assert (decision, reasons) == ("REJECT", '["invalid_proposal"]')
         assert f'"note":"{note}"' in payload
+
+
+def test_str1_backtest_keeps_a_long_reason_and_tag_cut_to_500_characters(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    """A reason or tag built from the bars (100,000 characters here) does not fill the disk:
+    each is kept as its first 500 characters and its length."""
+    buy = (
+        "Proposal(pid, Side.BUY, self.strategy_id, 0.9, 'r' * 100_000, size_pct=Decimal(1), "
+        "tag='t' * 9_000)"
+    )
+    body = ENTRY.format(buy=buy)
+    run = backtest(workdir(tmp_path, body), shared_data)
+    assert run.returncode == EXIT_OK, run.stderr
+    with sqlite3.connect(tmp_path / "out" / "backtest.db") as conn:
+        rows = conn.execute(
+            "SELECT json_extract(payload, '$.reason'), json_extract(payload, '$.tag') "
+            "FROM proposals"
+        ).fetchall()
+    assert rows
+    for reason, tag in rows:
+        assert reason == "r" * 500 + "… (100000 characters)"
+        assert tag == "t" * 500 + "… (9000 characters)"

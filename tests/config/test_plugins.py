@@ -144,7 +144,57 @@ ODD_TIMEFRAME = """
         def propose(self, ctx):
             return []
 """
+
+
+def _strategy(body: str) -> str:
+    """A file with strategy `S` whose class body is `body` (indented 4 in the file)."""
+    head = "from trader.strategies import Strategy\n\nclass S(Strategy):\n"
+    return head + textwrap.indent(textwrap.dedent(body), "    ")
+
+
+UNUSABLE = {  # kind: (class body, text in the line) -- found at load, before it runs
+    "constructor_raises": (
+        "def __init__(self, *args):\n    raise RuntimeError('no')\ndef propose(self, ctx):\n"
+        "    return []\n",
+        "building it failed: RuntimeError: no",
+    ),
+    "constructor_exits": (
+        "def __init__(self, *args):\n    raise SystemExit(1)\ndef propose(self, ctx):\n"
+        "    return []\n",
+        "building it failed: SystemExit: 1",
+    ),
+    "constructor_signature": (
+        "def __init__(self):\n    pass\ndef propose(self, ctx):\n    return []\n",
+        "building it failed: TypeError: S.__init__() takes 1 positional argument",
+    ),
+    "propose_without_ctx": (
+        "def propose(self):\n    return []\n",
+        "propose must take (self, ctx), not propose(self)",
+    ),
+    "propose_with_two_arguments": (
+        "def propose(self, ctx, more):\n    return []\n",
+        "propose must take (self, ctx), not propose(self, ctx, more)",
+    ),
+    "propose_not_callable": ("propose = 5\n", "propose must take (self, ctx), not int 5"),
+    "propose_async": (
+        "async def propose(self, ctx):\n    return []\n",
+        "propose must be a plain method returning a list (not async, no yield)",
+    ),
+    "propose_yields": (
+        "def propose(self, ctx):\n    yield from ()\n",
+        "propose must be a plain method returning a list (not async, no yield)",
+    ),
+}
 BAD: dict[str, tuple[dict[str, Any], dict[str, str], str, str]] = {
+    **{
+        kind: (
+            {"class": "strategies/x.py:S"},
+            {"strategies/x.py": _strategy(body)},
+            "registry.x.class",
+            text,
+        )
+        for kind, (body, text) in UNUSABLE.items()
+    },
     "unknown_timeframe": (
         {"class": "strategies/x.py:Odd"},
         {"strategies/x.py": ODD_TIMEFRAME},

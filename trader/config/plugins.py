@@ -10,12 +10,15 @@
 A shipped id (`rules`) may leave `class` out. Each problem is one line naming the file and
 key: a missing file, an import error (the line of the user's file that raised it), a name
 that is not a strategy class, parameters the class's model refuses
-(`registry.<id>.params.<key>`). A file's sha256 joins the configuration hash, so a changed
-strategy file is a changed configuration.
+(`registry.<id>.params.<key>`), a `propose` that is not a plain method taking `ctx`, a
+class that cannot be built from its id and parameters (its constructor runs once here).
+A file's sha256 joins the configuration hash, so a changed strategy file is a changed
+configuration.
 """
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -28,7 +31,8 @@ from trader.config.plugin_files import FILTER, STRATEGY, PluginError, load_class
 from trader.config.strategies import StrategiesConfig
 from trader.config.universe import UniverseConfig
 from trader.core.timeframes import check_needs
-from trader.strategies.base import BaseStrategy, StrategyPlugin
+from trader.strategies.base import BaseStrategy, StrategyError, StrategyPlugin
+from trader.strategies.guard import built
 from trader.universe.plugin import FilterPlugin, UniverseFilter
 
 SHIPPED: dict[str, str] = {"rules": "trader.strategies.rules:RulesStrategy"}
@@ -71,8 +75,39 @@ def resolve_strategies(config: StrategiesConfig, config_dir: Path, path: Path) -
                 found.issues += problems
                 continue
             params = cls.Params.model_validate(raw)
-        found.plugins[strategy_id] = StrategyPlugin(strategy_id, cls, params, ref)
+        plugin = StrategyPlugin(strategy_id, cls, params, ref)
+        problem = unusable(plugin)
+        if problem is not None:
+            found.issues.append(ConfigIssue(path, f"{key}.class", f"{ref}: {problem}"))
+            continue
+        found.plugins[strategy_id] = plugin
     return found
+
+
+def unusable(plugin: StrategyPlugin) -> str | None:
+    """Why the strategy cannot run, found before it does: `propose` is not a plain method
+    taking `ctx`, or the class cannot be built from its id and parameters."""
+    propose = getattr(plugin.cls, "propose", None)
+    if inspect.iscoroutinefunction(propose) or inspect.isgeneratorfunction(propose):
+        return "propose must be a plain method returning a list (not async, no yield)"
+    try:
+        inspect.signature(propose).bind(None, None)  # type: ignore[arg-type]
+    except TypeError:
+        return f"propose must take (self, ctx), not {_signature(propose)}"
+    except ValueError:  # a builtin without a signature: called as it is
+        pass
+    try:
+        built(plugin.plugin_id, plugin.build, plugin.source)
+    except StrategyError as exc:
+        return f"building it failed: {exc.problem}"
+    return None
+
+
+def _signature(propose: object) -> str:
+    try:
+        return f"propose{inspect.signature(propose)}"  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return f"{type(propose).__name__} {propose!r}"[:60]
 
 
 def shipped_plugins(config: StrategiesConfig) -> dict[str, StrategyPlugin]:

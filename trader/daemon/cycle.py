@@ -1,7 +1,8 @@
 """The decision cycle: the pipeline's stages run in order on an interval with jitter.
 
 Each stage is timed into `trader_stage_duration_seconds{stage}`. A stage that raises is
-logged with its traceback and counted, the cycle is recorded as FAILED, and the later
+logged (with its traceback, unless it is a user's strategy failing or the state file
+being unavailable: one line) and counted, the cycle is recorded as FAILED, and the later
 stages still run (exits must run whatever happened to entries, R-2). The cycle row, with
 the effective config hash, is written to SQLite at start and at end (CFG-1).
 
@@ -29,6 +30,7 @@ from trader.core.clock import Clock
 from trader.ops.metrics import Metrics
 from trader.state.cycles import finish_cycle, start_cycle
 from trader.state.db import Database, StateUnavailableError
+from trader.strategies.base import StrategyError
 
 log = structlog.get_logger("trader.cycle")
 
@@ -177,10 +179,13 @@ class CycleRunner:
             await stage.run(ctx)
         except asyncio.CancelledError:
             raise
-        except StateUnavailableError as exc:  # not a bug: reported by the store's health
+        except (StateUnavailableError, StrategyError) as exc:  # not a bug of ours: one line
             ctx.errors.append(f"{stage.name}: {exc}")
             self._metrics.stage_errors.labels(stage=stage.name).inc()
-            log.error("stage_failed", stage=stage.name, cycle_id=ctx.cycle_id, error=str(exc))
+            line = {"line": exc.line} if isinstance(exc, StrategyError) and exc.line else {}
+            log.error(
+                "stage_failed", stage=stage.name, cycle_id=ctx.cycle_id, error=str(exc), **line
+            )
         except Exception as exc:
             ctx.errors.append(f"{stage.name}: {type(exc).__name__}: {exc}")
             self._metrics.stage_errors.labels(stage=stage.name).inc()

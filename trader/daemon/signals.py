@@ -21,6 +21,7 @@ from trader.daemon.trading.runtime import TradingRuntime
 from trader.ops.early_stop import STOP_SIGNALS, EarlyStop
 from trader.ops.lifecycle import OnFailure, Supervisor
 from trader.ops.metrics import Metrics
+from trader.strategies.base import StrategyError
 
 log = structlog.get_logger("trader.daemon")
 
@@ -114,11 +115,16 @@ class DaemonSignals:
             self.metrics.config_reloads.labels(result="needs_restart").inc()
             log.error("config_reload_needs_restart", sections=changed)
             return False
+        if self.trading is not None:
+            try:
+                self.trading.reconfigure(fresh)
+            except StrategyError as exc:  # built at load, failing now: the old one stays
+                self.metrics.config_reloads.labels(result="rejected").inc()
+                log.error("config_reload_rejected", issues=[str(exc)])
+                return False
         old_hash, self.loaded = self.loaded.config_hash, fresh
         if self._runner is not None:
             self._runner.reconfigure(fresh.app.cycle)
-        if self.trading is not None:
-            self.trading.reconfigure(fresh)
         self.metrics.config_reloads.labels(result="applied").inc()
         log.warning("config_reloaded", old_hash=old_hash, new_hash=fresh.config_hash)
         return True

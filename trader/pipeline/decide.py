@@ -203,10 +203,11 @@ class DecisionCore:
     ) -> None:
         """A reloaded policy (OPS-3 SIGHUP): new limits, strategies and universe rules from
         the next step on; the measured fees stay; the universe is rebuilt at once."""
+        registry = _registry(strategies, plugins)  # first: a strategy that fails changes nothing
         self.policy = policy
         self.universe_config = universe
         self.filters = _filter_chain(universe, filters)
-        self.registry = _registry(strategies, plugins)
+        self.registry = registry
         if self.registry.needs() != self.bars.needs:  # bars kept while the needs stay
             self.bars = BarBook(self.registry.needs(), self.candle_seconds)
         self.risk_config = RiskConfig.from_configs(
@@ -266,14 +267,17 @@ class DecisionCore:
     def propose(self, step: DecisionStep) -> None:
         """The strategies see read-only views (STR-1): what one changes cannot change what
         the risk engine, the exits or the next strategy see."""
+        step.proposals = self.registry.propose_all(self.strategy_context(step), self.bars)
+
+    def strategy_context(self, step: DecisionStep) -> StrategyContext:
+        """What the step's strategies are handed (without their bars: each gets its own)."""
         market = step.market  # read-only already (`MarketSnapshot.with_tiers`)
         if market is None:
             market = step.inputs.market.with_tiers(step.inputs.market.tiers)
         portfolio = step.inputs.portfolio
         if portfolio is not self._portfolio_seen:  # the state source reuses an unchanged one
             self._portfolio_seen, self._portfolio_shown = portfolio, read_only_portfolio(portfolio)
-        ctx = StrategyContext(step.now, tuple(step.signals), market, self._portfolio_shown)
-        step.proposals = self.registry.propose_all(ctx, self.bars)
+        return StrategyContext(step.now, tuple(step.signals), market, self._portfolio_shown)
 
     def assess(self, step: DecisionStep) -> None:
         step.verdicts = evaluate(

@@ -38,14 +38,19 @@ P = TypeVar("P", bound=BaseModel)
 
 
 class StrategyError(Exception):
-    """A strategy failed: it raised (anything but an interrupt), or returned something that
-    is not a list of its own proposals. One line: the id, its file, when, and what."""
+    """A strategy failed: it raised, or returned something that is not a list of its own
+    proposals. One line: the id, its file, when, and what; `line`: where in the strategy's
+    file it raised ("my_rsi.py line 42"), when it did (the daemon logs it beside the line)."""
 
-    def __init__(self, strategy_id: str, source: str, now: float | None, problem: str) -> None:
+    def __init__(
+        self, strategy_id: str, source: str, now: float | None, problem: str, line: str = ""
+    ) -> None:
         where = source.partition(":")[0] or "shipped"
         when = "at start" if now is None else f"at {_utc(now)}"
         super().__init__(f"strategy {strategy_id!r} ({where}) failed {when}: {problem}")
         self.strategy_id = strategy_id
+        self.problem = problem
+        self.line = line
 
 
 def _utc(now: float) -> str:

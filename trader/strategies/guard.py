@@ -3,24 +3,45 @@
 Interpreted on purpose (not in `native_modules.txt`): compiled code checks the declared
 type of what it reads, so what a strategy hands back is looked at here first.
 
-A strategy that raises (SystemExit too: only an interrupt or a cancellation passes),
-returns anything but a list of `Proposal`s, or proposes under another id fails as a
-`StrategyError` naming it, its file and the step's time. A proposal that is malformed
-(wrong types, NaN, out of range: `risk/validity.py`) is replaced by a `MalformedProposal`
-holding the problem, which the risk engine refuses and the audit trail records.
+A strategy that raises, returns anything but a list of `Proposal`s, or proposes under
+another id fails as a `StrategyError` naming it, its file and the step's time. Whatever it
+raises is its own failure — SystemExit, KeyboardInterrupt and CancelledError too (`propose`
+is a plain call: no cancellation can reach it, and the daemon hears SIGINT on its own
+handler) — except an interrupt while Python's own SIGINT handler is in force on the main
+thread (Ctrl-C in a backtest), which passes. A proposal that is malformed (wrong types,
+NaN, out of range: `risk/validity.py`) is replaced by a `MalformedProposal` holding the
+problem, which the risk engine refuses and the audit trail records. A `reason` or `tag`
+longer than `MAX_TEXT` characters is cut to it (the audit trail keeps every proposal).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
-from asyncio import CancelledError
+import signal
+import sys
+import threading
+import traceback
 from collections.abc import Callable
-from typing import Any
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Final
 
 from trader.core.decision import MalformedProposal, Proposal
 from trader.core.types import Side
 from trader.risk.validity import proposal_problem
 from trader.strategies.base import BaseStrategy, StrategyContext, StrategyError, failure
+
+MAX_TEXT: Final = 500  # characters of a proposal's reason or tag kept
+
+
+def _real_interrupt(exc: BaseException) -> bool:
+    """Ctrl-C of the person at the terminal, not the strategy's own raise."""
+    return (
+        isinstance(exc, KeyboardInterrupt)
+        and threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    )
 
 
 def proposals_of(
@@ -29,11 +50,13 @@ def proposals_of(
     """The strategy's well-formed proposals, and stand-ins for its malformed ones."""
     try:
         proposals: object = strategy.propose(ctx)
-    except (KeyboardInterrupt, CancelledError):
-        raise
     except BaseException as exc:  # SystemExit too: user code does not end the process
-        raise StrategyError(strategy_id, source, ctx.now, failure(exc)) from exc
+        if _real_interrupt(exc):
+            raise
+        line = raised_at(exc, type(strategy))
+        raise StrategyError(strategy_id, source, ctx.now, failure(exc), line) from exc
     if not isinstance(proposals, (list, tuple)):
+        _close(proposals)
         problem = f"propose returned {type(proposals).__name__}, not a list of Proposal"
         raise StrategyError(strategy_id, source, ctx.now, problem)
     good: list[Proposal] = []
@@ -47,7 +70,7 @@ def proposals_of(
             raise StrategyError(strategy_id, source, ctx.now, problem)
         malformed = proposal_problem(proposal)
         if malformed is None:
-            good.append(proposal)
+            good.append(_short(proposal))
         else:
             bad.append(stand_in(proposal, malformed))
     return good, bad
@@ -59,15 +82,44 @@ def built(
     """The strategy `make()` builds; StrategyError when its constructor fails."""
     try:
         strategy = make()
-    except (KeyboardInterrupt, CancelledError):
-        raise
     except BaseException as exc:  # SystemExit too
+        if _real_interrupt(exc):
+            raise
         raise StrategyError(strategy_id, source, None, failure(exc)) from exc
     return strategy
 
 
+def raised_at(exc: BaseException, cls: type) -> str:
+    """Where in the file of `cls` the exception was raised last ("" if not in it)."""
+    file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [frame for frame in frames if file is not None and frame.filename == file]
+    return f"{Path(file).name} line {own[-1].lineno}" if own and file else ""
+
+
+def _close(returned: object) -> None:
+    """A coroutine or generator returned instead of a list, closed (never run)."""
+    close = getattr(returned, "close", None)
+    if callable(close) and hasattr(returned, "send"):
+        with contextlib.suppress(Exception):  # the failure is already being reported
+            close()
+
+
+def cut(text: str) -> str:
+    """At most MAX_TEXT characters of `text`, saying how long it was when cut."""
+    if len(text) <= MAX_TEXT:
+        return text
+    return f"{text[:MAX_TEXT]}… ({len(text)} characters)"
+
+
+def _short(proposal: Proposal) -> Proposal:
+    if len(proposal.reason) <= MAX_TEXT and len(proposal.tag) <= MAX_TEXT:
+        return proposal
+    return replace(proposal, reason=cut(proposal.reason), tag=cut(proposal.tag))
+
+
 def _text(value: object) -> str:
-    return value if isinstance(value, str) else repr(value)[:60]
+    return cut(value) if isinstance(value, str) else repr(value)[:60]
 
 
 def stand_in(proposal: Proposal, problem: str) -> MalformedProposal:

@@ -48,6 +48,7 @@ class StrategyRegistry:
         self.strategies = dict(sorted(strategies.items()))
         self.limits = dict(limits)
         self.sources = dict(sources or {})
+        self.calling = ""  # the id of the strategy being called now ("" between calls)
 
     @classmethod
     def from_config(
@@ -78,11 +79,13 @@ class StrategyRegistry:
         malformed: list[Proposal] = []
         for strategy_id, strategy in self.strategies.items():
             own = ctx if book is None else ctx.with_bars(BarView(book, strategy.timeframes))
+            self.calling = strategy_id
             good, bad = proposals_of(strategy_id, strategy, own, self.sources.get(strategy_id, ""))
             limit = self.limits.get(strategy_id, 0)
             kept = sorted(good, key=_rank_key)[:limit]
             collected.extend(kept)
             malformed.extend(bad[:limit])
+        self.calling = ""
         return dedupe_by_product(collected) + malformed
 
 

@@ -26,6 +26,7 @@ from trader.core.types import Candle, Mode, ProductRules, TradingState
 from trader.daemon.cycle import CycleContext, Stage
 from trader.daemon.trading.clock_watch import measure_at_start, watch_clock
 from trader.daemon.trading.gauges import TradingMetrics
+from trader.daemon.trading.strategy_thread import StrategyThread
 from trader.daemon.trading.venue_link import (
     choose_products,
     exchange_config,
@@ -93,6 +94,7 @@ class TradingRuntime:
         self.supervisor = supervisor
         state = StoredState(db, keeper, actor, loaded.universe.quote_currency)
         self.cycle = TradingCycle(loaded, db, keeper, core, actor, md, rules, listed_at, state)
+        self.strategies = StrategyThread(core)  # the strategies stage, off the event loop
         self._fills_landed = True  # export the stored results once at start
         actor.desk.tracker.fill_listeners.append(self._on_fills)
         # EX-4: the rules read again now and then, and when the venue refuses an order by them
@@ -159,7 +161,6 @@ class TradingRuntime:
             # few; closed before `started`, backfilled candles are applied as they arrive
             core.triggers.advance(started)
             await recorder.save_products(list(rules.values()), listed_at)
-            md.subscribe_candles(lambda candle: _feed(core, candle, recorder))
             runtime = cls(
                 loaded,
                 db,
@@ -175,6 +176,7 @@ class TradingRuntime:
                 clock,
                 supervisor,
             )
+            md.subscribe_candles(runtime._feed)
             # the backfill and the start gate are independent: side by side (PERF-7)
             await _side_by_side(md.start(), runtime._set_fees(), actor.open_gate())
             await recorder.flush(clock(), md.quotes())  # a restart soon after finds them
@@ -222,12 +224,20 @@ class TradingRuntime:
         """The trading cycle as the cycle runner's timed stages."""
         stages = [Stage("inputs", self._inputs)]
         for name, work in self.cycle.stages():
-            stages.append(Stage(name, _on_step(work)))
+            run = self._propose if name == "strategies" else _on_step(work)
+            stages.append(Stage(name, run))
         stages += [Stage("record", self._record), Stage("execution", self._execute)]
         return stages
 
     async def _inputs(self, ctx: CycleContext) -> None:
         ctx.data[STEP] = DecisionStep(await self.cycle.inputs(ctx.started_at))
+
+    async def _propose(self, ctx: CycleContext) -> None:
+        await self.strategies.propose(_step(ctx), self.loaded.app.cycle.interval_s)
+
+    def _feed(self, candle: Candle) -> None:
+        self.recorder.add(candle)
+        self.strategies.feed(candle)
 
     async def _record(self, ctx: CycleContext) -> None:
         step: DecisionStep = ctx.data[STEP]
@@ -270,11 +280,11 @@ class TradingRuntime:
     def reconfigure(self, fresh: LoadedConfig) -> None:
         """Adopt a reloaded policy (the daemon refuses reloads that change what is built at
         start: signals, execution, paper, venue)."""
-        self.loaded = self.cycle.loaded = fresh
-        self.actor.reconfigure(fresh)
-        self.core.reconfigure(
+        self.core.reconfigure(  # first: a strategy that fails to build changes nothing
             fresh.policy, fresh.universe, fresh.strategies, fresh.plugins, fresh.filters
         )
+        self.loaded = self.cycle.loaded = fresh
+        self.actor.reconfigure(fresh)
 
     # -- operator side -----------------------------------------------------------------
     async def cancel_all(self, reason: str, *, list_limit_s: float | None = None) -> int:
@@ -313,18 +323,16 @@ class TradingRuntime:
         await self.adapter.close()
 
 
-def _feed(core: DecisionCore, candle: Candle, recorder: CandleRecorder) -> None:
-    recorder.add(candle)
-    if not core.on_candle(candle):
-        log.debug("candle_not_newer", product_id=candle.product_id, start=candle.start)
+def _step(ctx: CycleContext) -> DecisionStep:
+    step: DecisionStep | None = ctx.data.get(STEP)
+    if step is None:
+        raise RuntimeError("no decision inputs this cycle (the inputs stage failed)")
+    return step
 
 
 def _on_step(work: Callable[[DecisionStep], None]) -> Callable[[CycleContext], Awaitable[None]]:
     async def run(ctx: CycleContext) -> None:
-        step = ctx.data.get(STEP)
-        if step is None:
-            raise RuntimeError("no decision inputs this cycle (the inputs stage failed)")
-        work(step)
+        work(_step(ctx))
 
     return run
 
