@@ -12,7 +12,10 @@ whole; nothing of it is applied. Timestamps take a fast path (`YYYY-MM-DDTHH:MM:
 ASCII digits in range, the whole second cached) and fall back to the REST parser for any
 other text, so both read a time alike (the fast path also takes a leap second, `:60`).
 An event's `type` is `snapshot` or `update` (a snapshot replaces, so a misread one would
-apply a book or an order list wrongly).
+apply a book or an order list wrongly). A `ticker` or `market_trades` frame holding more
+than `MAX_ROWS_PER_FRAME` rows (real frames hold one ticker per product and tens of
+trades) raises `OversizedFrame` before any row is read: the work one frame costs the
+event loop stays bounded, and the stream resyncs in its place.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ EVENT_TYPES: Final = {"snapshot": True, "update": False}  # type -> is a snapsho
 _WHOLE_SECOND: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", re.ASCII)
 _EXACT_PLACES: Final = 15  # 10^15 < 2^53: the digits' integer and the power are exact doubles
 _TENS: Final = tuple(10.0**places for places in range(_EXACT_PLACES + 1))
+MAX_ROWS_PER_FRAME: Final = 5_000  # tickers or trades in one frame
 
 
 class DecodeError(Exception):
@@ -57,6 +61,30 @@ class DecodeError(Exception):
         super().__init__(f"{channel}: {problem}")
         self.channel = channel
         self.problem = problem
+
+
+class OversizedFrame(DecodeError):
+    """A frame holding more rows than one frame may cost the event loop; nothing of it is
+    read."""
+
+    def __init__(self, channel: str, rows: int) -> None:
+        super().__init__(channel, f"{rows} rows, more than {MAX_ROWS_PER_FRAME} in one frame")
+        self.rows = rows
+
+
+def _check_rows(channel: str, msg: dict[str, Any], key: str) -> None:
+    """Raise `OversizedFrame` when the frame's events hold more than the cap of `key` rows
+    (a shape it cannot count is left to the decoder to refuse)."""
+    events = msg.get("events")
+    if type(events) is not list:
+        return
+    rows = 0
+    for event in events:
+        listing = event.get(key) if type(event) is dict else None
+        if type(listing) is list:
+            rows += len(listing)
+    if rows > MAX_ROWS_PER_FRAME:
+        raise OversizedFrame(channel, rows)
 
 
 def _second_epoch(prefix: str) -> float | None:
@@ -290,6 +318,7 @@ def decode_user(msg: dict[str, Any]) -> list[OrderEvent]:
     return out
 
 
+ROW_KEYS: Final = {"ticker": "tickers", "market_trades": "trades"}  # channels with a row cap
 DECODERS: Final[dict[str, Decoder]] = {
     "ticker": decode_ticker,
     "market_trades": decode_trades,
@@ -303,10 +332,13 @@ IGNORED_CHANNELS: Final = frozenset(
 
 def decode_events(channel: str, msg: dict[str, Any]) -> list[Any]:
     """Typed events of one data frame; [] for channels we do not use (heartbeats, acks).
-    Raises DecodeError on a malformed payload."""
+    Raises DecodeError on a malformed payload, OversizedFrame on one above the row cap."""
     decoder = DECODERS.get(channel)
     if decoder is None:
         return []
+    row_key = ROW_KEYS.get(channel)
+    if row_key is not None:
+        _check_rows(channel, msg, row_key)
     if len(_POSITIVE) >= _MAX_CACHED_DECIMALS or len(_QUANTITY) >= _MAX_CACHED_DECIMALS:
         clear_decimal_cache()  # bounded once per frame, not per field
     try:
