@@ -14,8 +14,8 @@ other text, so both read a time alike (the fast path also takes a leap second, `
 An event's `type` is `snapshot` or `update` (a snapshot replaces, so a misread one would
 apply a book or an order list wrongly). A `ticker` or `market_trades` frame holding more
 than `MAX_ROWS_PER_FRAME` rows (real frames hold one ticker per product and tens of
-trades) raises `OversizedFrame` before any row is read: the work one frame costs the
-event loop stays bounded, and the stream resyncs in its place.
+trades) raises `OversizedFrame` before the rows past the cap are read: the work one frame
+costs the event loop stays bounded, and the stream resyncs in its place.
 """
 
 from __future__ import annotations
@@ -72,19 +72,10 @@ class OversizedFrame(DecodeError):
         self.rows = rows
 
 
-def _check_rows(channel: str, msg: dict[str, Any], key: str) -> None:
-    """Raise `OversizedFrame` when the frame's events hold more than the cap of `key` rows
-    (a shape it cannot count is left to the decoder to refuse)."""
-    events = msg.get("events")
-    if type(events) is not list:
-        return
-    rows = 0
-    for event in events:
-        listing = event.get(key) if type(event) is dict else None
-        if type(listing) is list:
-            rows += len(listing)
-    if rows > MAX_ROWS_PER_FRAME:
-        raise OversizedFrame(channel, rows)
+def _oversized(channel: str, msg: dict[str, Any], key: str) -> OversizedFrame:
+    """The refusal of a frame found above the row cap, naming all its `key` rows."""
+    rows = sum(len(e.get(key) or ()) for e in msg["events"] if type(e) is dict)
+    return OversizedFrame(channel, rows)
 
 
 def _second_epoch(prefix: str) -> float | None:
@@ -223,8 +214,13 @@ def decode_ticker(msg: dict[str, Any]) -> list[TickerEvent]:
     out: list[TickerEvent] = []
     event: dict[str, Any]
     t: dict[str, Any]
+    rows = 0
     for event in msg["events"]:
-        for t in event["tickers"]:
+        tickers = event["tickers"]
+        rows += len(tickers)
+        if rows > MAX_ROWS_PER_FRAME:
+            raise _oversized("ticker", msg, "tickers")
+        for t in tickers:
             bid_s, ask_s = t["best_bid"], t["best_ask"]
             if bid_s == "" or ask_s == "":  # a side of the book is empty: no touch
                 continue
@@ -245,8 +241,12 @@ def decode_trades(msg: dict[str, Any]) -> list[TradesEvent]:
     out: list[TradesEvent] = []
     event: dict[str, Any]
     t: dict[str, Any]
+    rows = 0
     for event in msg["events"]:
         trades: list[MarketTrade] = []
+        rows += len(event["trades"])
+        if rows > MAX_ROWS_PER_FRAME:
+            raise _oversized("market_trades", msg, "trades")
         for t in event["trades"]:
             price_s, size_s, side, trade_id = t["price"], t["size"], t["side"], t["trade_id"]
             if side not in SIDES or type(trade_id) is not str or not trade_id:
@@ -318,7 +318,6 @@ def decode_user(msg: dict[str, Any]) -> list[OrderEvent]:
     return out
 
 
-ROW_KEYS: Final = {"ticker": "tickers", "market_trades": "trades"}  # channels with a row cap
 DECODERS: Final[dict[str, Decoder]] = {
     "ticker": decode_ticker,
     "market_trades": decode_trades,
@@ -336,9 +335,6 @@ def decode_events(channel: str, msg: dict[str, Any]) -> list[Any]:
     decoder = DECODERS.get(channel)
     if decoder is None:
         return []
-    row_key = ROW_KEYS.get(channel)
-    if row_key is not None:
-        _check_rows(channel, msg, row_key)
     if len(_POSITIVE) >= _MAX_CACHED_DECIMALS or len(_QUANTITY) >= _MAX_CACHED_DECIMALS:
         clear_decimal_cache()  # bounded once per frame, not per field
     try:
