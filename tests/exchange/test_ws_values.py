@@ -17,7 +17,12 @@ from aiohttp import web
 
 from tests.exchange.support import sample
 from trader.config.app import ExchangeConfig
-from trader.exchange.coinbase.decode import DecodeError, decode_events
+from trader.exchange.coinbase.decode import (
+    MAX_ROWS_PER_FRAME,
+    DecodeError,
+    OversizedFrame,
+    decode_events,
+)
 from trader.exchange.coinbase.exchange import CoinbaseExchange
 from trader.exchange.models import TickerEvent
 from trader.ops.metrics import Metrics
@@ -151,6 +156,30 @@ def _frame(channel: str, field: str, value: Any) -> dict[str, Any]:
 def test_ex2_the_good_frames_decode():
     for channel, frame in GOOD.items():
         assert decode_events(channel, copy.deepcopy(frame)), channel
+
+
+def _rows(channel: str, rows: int, events: int = 1) -> dict[str, Any]:
+    """The good frame of `channel` with `rows` copies of its row over `events` events."""
+    frame = copy.deepcopy(GOOD[channel])
+    _, _, key, _ = ROW[channel]
+    event = frame["events"][0]
+    per_event = rows // events
+    frame["events"] = [{**event, key: [event[key][0]] * per_event} for _ in range(events)]
+    return frame
+
+
+@pytest.mark.parametrize("channel", ["ticker", "market_trades"])
+@pytest.mark.parametrize("events", [1, 4])
+def test_ex2_a_frame_above_the_row_cap_is_refused_unread_and_one_at_it_decodes(channel, events):
+    assert len(decode_events(channel, _rows(channel, MAX_ROWS_PER_FRAME, events))) >= events
+    with pytest.raises(OversizedFrame) as refused:
+        decode_events(channel, _rows(channel, MAX_ROWS_PER_FRAME + events, events))
+    assert refused.value.rows == MAX_ROWS_PER_FRAME + events
+    big = _rows(channel, MAX_ROWS_PER_FRAME * 20, events)
+    _, _, key, _ = ROW[channel]
+    big["events"][0][key][0] = {}  # unread: the refusal names the size, not a field
+    with pytest.raises(OversizedFrame, match="more than"):
+        decode_events(channel, big)
 
 
 CASES = [

@@ -39,3 +39,29 @@ def test_ex2_names_of_unsubscribed_products_are_bounded():
         live.apply(events_for(f"X{n}-USD")[0], 121.0)
     assert live.unknown_products == MAX_UNKNOWN_NAMED * 3
     assert len(live.unknown_ids) == MAX_UNKNOWN_NAMED
+
+
+def _ticker(bid: str, ask: str, product_id: str = "BTC-USD") -> TickerEvent:
+    return TickerEvent(product_id, ONE, Decimal(bid), ONE, Decimal(ask), ONE, 120.0)
+
+
+@pytest.mark.parametrize(("bid", "ask"), [("2", "1"), ("1", "1"), ("1e6", "0.0001")])
+def test_ex2_a_crossed_or_locked_ticker_is_refused_and_drops_the_quote(bid, ask):
+    live = LiveMarket(["BTC-USD"], 60.0)
+    live.apply(_ticker("1", "2"), 121.0)
+    live.apply(_ticker(bid, ask), 122.0)
+    assert live.quotes.get("BTC-USD") is None and live.quotes.received_at("BTC-USD") is None
+    assert "BTC-USD" not in live.live_products
+    assert (live.crossed, live.crossed_now) == ({"BTC-USD": 1}, {"BTC-USD"})
+    live.apply(_ticker("1", "1.5"), 123.0)  # a sound touch again: applied, episode over
+    quote = live.quotes.get("BTC-USD")
+    assert quote is not None and quote.ask == Decimal("1.5") and live.crossed_now == set()
+
+
+def test_ex2_a_level2_event_leaving_the_book_crossed_drops_that_book():
+    live = LiveMarket(["BTC-USD"], 60.0)
+    live.apply(BookEvent("BTC-USD", True, [("bid", ONE, ONE), ("offer", Decimal(2), ONE)]), 1.0)
+    live.apply(BookEvent("BTC-USD", False, [("bid", Decimal(2), ONE)]), 2.0)  # locked
+    assert "BTC-USD" not in live.books and live.crossed == {"BTC-USD": 1}
+    live.apply(BookEvent("BTC-USD", True, [("bid", ONE, ONE), ("offer", Decimal(3), ONE)]), 3.0)
+    assert live.books["BTC-USD"] == ({ONE: ONE}, {Decimal(3): ONE})

@@ -6,6 +6,12 @@ and `scripts/bench_ingest.py`: ticker → `QuoteBook`, trades → per-product `C
 simple price→size book per side. Only the products it was built for are applied: anything
 for another product (the stream never subscribed it) is counted in `unknown_products`, its
 first `MAX_UNKNOWN_NAMED` product ids kept in `unknown_ids` for the service to name.
+A crossed or locked touch (best bid at or above best ask: no market can be there) is venue
+data refused: a ticker saying so is not applied and the product's quote is dropped (no
+decision is made on the touch before it; `quote` answers None until a sound ticker
+arrives), a level2 event that leaves the book crossed drops that book until the next
+snapshot. Each is counted in `crossed` and the product kept in `crossed_now` while its
+touch stays crossed, for the service to count and name once per episode.
 Closing candles and REST repairs are driven by the service's timer (`close_due`), never by
 this path.
 """
@@ -39,6 +45,8 @@ class LiveMarket:
         self.unknown_products = 0
         self.unknown_ids: set[str] = set()
         self.live_products: set[str] = set()
+        self.crossed: dict[str, int] = {}  # product -> crossed touches refused, not yet counted
+        self.crossed_now: set[str] = set()  # products whose last touch was crossed
 
     def apply(self, event: object, now: float) -> None:
         """Apply one stream event (the PERF-2 hot path: no per-event allocation)."""
@@ -54,8 +62,19 @@ class LiveMarket:
         if event.product_id not in self.builders:
             self._unknown(event.product_id)
             return
+        if event.bid >= event.ask:
+            self._refuse_crossed(event.product_id)
+            self.quotes.drop(event.product_id)
+            self.live_products.discard(event.product_id)
+            return
         self.quotes.apply(event, now)
         self.live_products.add(event.product_id)
+        if self.crossed_now:
+            self.crossed_now.discard(event.product_id)
+
+    def _refuse_crossed(self, product_id: str) -> None:
+        self.crossed[product_id] = self.crossed.get(product_id, 0) + 1
+        self.crossed_now.add(product_id)
 
     def _unknown(self, product_id: str) -> None:
         self.unknown_products += 1
@@ -90,6 +109,9 @@ class LiveMarket:
                 levels.pop(price, None)
             else:
                 levels[price] = size
+        if bids and asks and max(bids) >= min(asks):
+            del self.books[event.product_id]  # wait for the next snapshot
+            self._refuse_crossed(event.product_id)
 
     def taint(self, start: float, end: float) -> None:
         """The trade stream was partial in [start, end] for every product."""

@@ -30,6 +30,12 @@ class QuoteBook:
         self._latest[quote.product_id] = quote
         self._received[quote.product_id] = received_at
 
+    def drop(self, product_id: str) -> None:
+        """Forget the product's quote (its touch can no longer be believed)."""
+        self._latest.pop(product_id, None)
+        self._received.pop(product_id, None)
+        self._price.pop(product_id, None)
+
     def get(self, product_id: str) -> Quote | None:
         latest = self._latest.get(product_id)
         if latest is None or isinstance(latest, Quote):

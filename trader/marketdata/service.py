@@ -13,7 +13,10 @@ corrected) when the exchange has one, so minute boundaries match the trades' tim
 quote, or a heartbeat while the subscribed stream is in sync). Stream data for a product
 not subscribed is not applied: each such product is named once
 (`market_data_unsubscribed_product`) and every message counted
-(`trader_venue_data_errors_total{kind="unsubscribed_product"}`).
+(`trader_venue_data_errors_total{kind="unsubscribed_product"}`). A crossed or locked touch
+(ticker or level2) is not applied either: every one counted
+(`trader_venue_data_errors_total{kind="crossed_touch"}`), one `market_data_crossed_touch`
+line per product and episode (until a sound ticker of the product arrives).
 Nothing here blocks the loop; every wait is a task.
 """
 
@@ -85,6 +88,7 @@ class MarketDataService:
         self._venue_data_errors = adapter_metrics(metrics).venue_data_errors
         self._unknown_counted = 0
         self._unknown_named: set[str] = set()
+        self._crossed_named: set[str] = set()  # products in an episode of crossed touches
         self._clock = clock = clock or _exchange_clock(exchange)
         self.live = LiveMarket(
             self.product_ids,
@@ -279,6 +283,7 @@ class MarketDataService:
             self._poller = asyncio.create_task(self._poll_quotes(), name="quote-poll")
         self._export_ages(now)
         self._report_unknown()
+        self._report_crossed()
 
     def _report_unknown(self) -> None:
         """Count stream messages for products not subscribed; name each product once."""
@@ -297,6 +302,22 @@ class MarketDataService:
                 subscribed=len(self.product_ids),
                 problem="the stream sent data for a product not subscribed; not applied",
             )
+
+    def _report_crossed(self) -> None:
+        """Count crossed touches refused; name each product once per episode."""
+        live = self.live
+        for product_id, count in live.crossed.items():
+            self._venue_data_errors.labels(kind="crossed_touch").inc(count)
+            if product_id not in self._crossed_named:
+                self._crossed_named.add(product_id)
+                log.warning(
+                    "market_data_crossed_touch",
+                    product=product_id,
+                    refused=count,
+                    problem="best bid at or above best ask; not applied, no quote until sound",
+                )
+        live.crossed.clear()
+        self._crossed_named &= live.crossed_now  # a sound ticker since: that episode ended
 
     def _start_repairs(self, now: float) -> None:
         for product_id, builder in self.live.builders.items():

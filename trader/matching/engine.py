@@ -6,10 +6,14 @@ Semantics (documented choices):
 - Takers (market, IOC, FOK and crossing non-post-only limits) walk the market's levels only;
   own resting orders are never matched against own takers (self-trade prevention). Taken size
   is removed from the engine's copy of the market until the next book update.
-- Resting own orders fill only from replayed trades: a BUY at P fills on prints below P, and
+- Resting own orders fill from replayed trades: a BUY at P fills on prints below P, and
   at P only after the market size queued ahead of it at P (size at P when it rested, capped
-  by later smaller book sizes) has been consumed by traded size. Fills are at the order's
-  price, partial up to the print's size, and pay the maker fee; taker fills pay the taker fee.
+  by later smaller book sizes) has been consumed by traded size. They also fill when a book
+  update moves the market's opposite levels to or through them (an ask at or below an own
+  bid): against those levels, best first, their size consumed, before the touch is read —
+  so the published touch is never crossed nor locked by the market meeting own orders.
+  Fills are at the order's price, partial up to the print's or level's size, and pay the
+  maker fee; taker fills pay the taker fee.
 - FOK (`limit_limit_fok`) fills its whole size at once within its limit or is CANCELLED
   with no fill. Stop-limit and bracket triggers fire on the last trade price (`stops.py`);
   edits follow `edit.py`.
@@ -97,7 +101,7 @@ class MatchingEngine(OrderLifecycle):
         if book is None:
             raise ValueError(f"market event for unknown product {event.product_id}")
         if isinstance(event, BookUpdate):
-            self._apply_book(book, event)
+            self._apply_book(book, event, now)
             return
         self.expire_orders(now)
         self._last_price[event.product_id] = event.price

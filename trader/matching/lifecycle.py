@@ -53,7 +53,7 @@ class OrderLifecycle:
         self._listeners: list[OrderListener] = []
         self._volume = ZERO
 
-    def _apply_book(self, book: ProductBook, update: BookUpdate) -> None:
+    def _apply_book(self, book: ProductBook, update: BookUpdate, now: float) -> None:
         for side, levels in ((Side.BUY, update.bids), (Side.SELL, update.asks)):
             market, own = book.market(side), book.own(side)
             if update.snapshot:
@@ -68,6 +68,28 @@ class OrderLifecycle:
                 for order in own.orders.get(price, ()):
                     self._queue_ahead[order.order_id] = min(self._queue_ahead[order.order_id], cap)
         book.time = update.time
+        self._fill_crossed(book, Side.BUY, now)
+        self._fill_crossed(book, Side.SELL, now)
+
+    def _fill_crossed(self, book: ProductBook, side: Side, now: float) -> None:
+        """Own resting orders of `side` that the market's opposite levels reach (an ask at
+        or below an own bid) fill against them, best first: at the order's limit as maker,
+        the market size they meet consumed — so the touch is never crossed nor locked."""
+        own, market = book.own(side), book.market(side.opposite)
+        while True:
+            limit, level = own.best(), market.best()
+            if limit is None or level is None:
+                return
+            reached = level <= limit if side is Side.BUY else level >= limit
+            if not reached:
+                return
+            order = own.orders[limit][0]
+            available = market.size_at(level)
+            size = min(order.leaves_size, available)
+            if size <= ZERO:
+                return
+            market.set(level, available - size)
+            self._fill(order, limit, size, "MAKER", now)
 
     def _fill_side(self, book: ProductBook, side: Side, trade: Trade, now: float) -> None:
         """Fill own resting orders of `side` that `trade` prints through (or at, past queue)."""

@@ -12,7 +12,10 @@ whole; nothing of it is applied. Timestamps take a fast path (`YYYY-MM-DDTHH:MM:
 ASCII digits in range, the whole second cached) and fall back to the REST parser for any
 other text, so both read a time alike (the fast path also takes a leap second, `:60`).
 An event's `type` is `snapshot` or `update` (a snapshot replaces, so a misread one would
-apply a book or an order list wrongly).
+apply a book or an order list wrongly). A `ticker` or `market_trades` frame holding more
+than `MAX_ROWS_PER_FRAME` rows (real frames hold one ticker per product and tens of
+trades) raises `OversizedFrame` before the rows past the cap are read: the work one frame
+costs the event loop stays bounded, and the stream resyncs in its place.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ EVENT_TYPES: Final = {"snapshot": True, "update": False}  # type -> is a snapsho
 _WHOLE_SECOND: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", re.ASCII)
 _EXACT_PLACES: Final = 15  # 10^15 < 2^53: the digits' integer and the power are exact doubles
 _TENS: Final = tuple(10.0**places for places in range(_EXACT_PLACES + 1))
+MAX_ROWS_PER_FRAME: Final = 5_000  # tickers or trades in one frame
 
 
 class DecodeError(Exception):
@@ -57,6 +61,21 @@ class DecodeError(Exception):
         super().__init__(f"{channel}: {problem}")
         self.channel = channel
         self.problem = problem
+
+
+class OversizedFrame(DecodeError):
+    """A frame holding more rows than one frame may cost the event loop; nothing of it is
+    read."""
+
+    def __init__(self, channel: str, rows: int) -> None:
+        super().__init__(channel, f"{rows} rows, more than {MAX_ROWS_PER_FRAME} in one frame")
+        self.rows = rows
+
+
+def _oversized(channel: str, msg: dict[str, Any], key: str) -> OversizedFrame:
+    """The refusal of a frame found above the row cap, naming all its `key` rows."""
+    rows = sum(len(e.get(key) or ()) for e in msg["events"] if type(e) is dict)
+    return OversizedFrame(channel, rows)
 
 
 def _second_epoch(prefix: str) -> float | None:
@@ -195,8 +214,13 @@ def decode_ticker(msg: dict[str, Any]) -> list[TickerEvent]:
     out: list[TickerEvent] = []
     event: dict[str, Any]
     t: dict[str, Any]
+    rows = 0
     for event in msg["events"]:
-        for t in event["tickers"]:
+        tickers = event["tickers"]
+        rows += len(tickers)
+        if rows > MAX_ROWS_PER_FRAME:
+            raise _oversized("ticker", msg, "tickers")
+        for t in tickers:
             bid_s, ask_s = t["best_bid"], t["best_ask"]
             if bid_s == "" or ask_s == "":  # a side of the book is empty: no touch
                 continue
@@ -217,8 +241,12 @@ def decode_trades(msg: dict[str, Any]) -> list[TradesEvent]:
     out: list[TradesEvent] = []
     event: dict[str, Any]
     t: dict[str, Any]
+    rows = 0
     for event in msg["events"]:
         trades: list[MarketTrade] = []
+        rows += len(event["trades"])
+        if rows > MAX_ROWS_PER_FRAME:
+            raise _oversized("market_trades", msg, "trades")
         for t in event["trades"]:
             price_s, size_s, side, trade_id = t["price"], t["size"], t["side"], t["trade_id"]
             if side not in SIDES or type(trade_id) is not str or not trade_id:
@@ -303,7 +331,7 @@ IGNORED_CHANNELS: Final = frozenset(
 
 def decode_events(channel: str, msg: dict[str, Any]) -> list[Any]:
     """Typed events of one data frame; [] for channels we do not use (heartbeats, acks).
-    Raises DecodeError on a malformed payload."""
+    Raises DecodeError on a malformed payload, OversizedFrame on one above the row cap."""
     decoder = DECODERS.get(channel)
     if decoder is None:
         return []

@@ -9,6 +9,15 @@ and is ignored; a jump is a gap → `StreamStatus("resync")` and every data chan
 resubscribed (fresh snapshots: book, open orders, recent trades). Gaps that follow one
 another share one resubscribe and one log line per `RESYNC_MIN_S` (a channel whose frames
 keep being lost would otherwise resubscribe, and log, at every frame); each gap is counted.
+
+The work one frame costs the event loop is bounded: a frame above `MAX_FRAME_BYTES` is
+refused by the WebSocket library (close 1009, reconnect with fresh snapshots) and a
+`ticker` or `market_trades` frame above the decoder's row cap is refused unread and the
+stream resynced like after a gap. Either is venue data refused: counted in
+`trader_venue_data_errors_total{kind="oversized_frame"}`, one `ws_frame_oversized` line
+per episode and channel (refusals less than `OVERSIZED_QUIET_S` apart are one episode).
+After each frame the reader yields to the loop, so a venue sending frames faster than they
+are applied never starves the other tasks (decisions, `/status`, the kill switch, a stop).
 """
 
 from __future__ import annotations
@@ -28,14 +37,21 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from trader.core.clock import Clock
 from trader.exchange.coinbase.auth import JwtSigner
-from trader.exchange.coinbase.decode import IGNORED_CHANNELS, DecodeError, decode_events
+from trader.exchange.coinbase.decode import (
+    IGNORED_CHANNELS,
+    DecodeError,
+    OversizedFrame,
+    decode_events,
+)
 from trader.exchange.metrics import AdapterMetrics
 from trader.exchange.models import StreamStatus
 
 log = structlog.get_logger("trader.exchange")
 MAX_FRAME_BYTES = 16 * 1024 * 1024
+MESSAGE_TOO_BIG = 1009  # the close code the WebSocket library sends above `max_size`
 DEFAULT_WATCHDOG_S = 5.0
 RESYNC_MIN_S: Final = 2.0
+OVERSIZED_QUIET_S: Final = 60.0  # an oversized frame after this long starts a new episode
 
 
 KNOWN_LABELS = frozenset(
@@ -129,6 +145,7 @@ class WsStream:
         self.clock = clock
         self.rng = rng or random.Random()
         self.connects = 0
+        self._oversized_at: dict[str, float] = {}  # channel -> last refusal (monotonic)
 
     async def events(self) -> AsyncIterator[Any]:
         """Forever: connect, subscribe, yield events; on trouble yield `down` and retry."""
@@ -155,6 +172,9 @@ class WsStream:
                 reason = exc.reason
             except ConnectionClosed as exc:
                 code = exc.rcvd.code if exc.rcvd is not None else 1006
+                if exc.sent is not None and exc.sent.code == MESSAGE_TOO_BIG:
+                    code = MESSAGE_TOO_BIG
+                    self._refuse_oversized("<unparsed>", f"more than {MAX_FRAME_BYTES} bytes")
                 reason = f"closed_{code}"
             except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
                 reason = f"connect_error_{type(exc).__name__}"
@@ -227,8 +247,16 @@ class WsStream:
             elif channel == "heartbeats":
                 yield StreamStatus(self.name, "heartbeat", "", self.clock())
                 continue
-            for event in self._decode(channel, msg):
+            try:
+                events = self._decode(channel, msg)
+            except OversizedFrame as exc:
+                self._refuse_oversized(channel, exc.problem)
+                pacer.gaps += 1  # what it held is lost: resync like after a gap
+                await asyncio.sleep(0)
+                continue
+            for event in events:
                 yield event
+            await asyncio.sleep(0)  # one frame at a time: the loop's other tasks run
 
     def _all_acked(self, msg: dict[str, Any]) -> bool:
         """The cumulative `subscriptions` ack lists every channel we asked for (an ack of
@@ -255,9 +283,27 @@ class WsStream:
             return None
         return msg
 
+    def _refuse_oversized(self, channel: str, problem: str) -> None:
+        """Count a frame refused for its size; log the first of an episode."""
+        self.metrics.venue_data_errors.labels(kind="oversized_frame").inc()
+        now = time.monotonic()
+        last = self._oversized_at.get(channel)
+        self._oversized_at[channel] = now
+        if last is None or now - last >= OVERSIZED_QUIET_S:
+            log.warning(
+                "ws_frame_oversized",
+                stream=self.name,
+                channel=channel[:64],
+                problem=problem,
+                action="refused unread; the stream resyncs (fresh snapshots)",
+            )
+
     def _decode(self, channel: str, msg: dict[str, Any]) -> list[Any]:
+        """The frame's events; raises `OversizedFrame` for a frame above the row cap."""
         try:
             events = decode_events(channel, msg)
+        except OversizedFrame:
+            raise
         except DecodeError as exc:
             self._bad(channel, exc.problem, 0)
             return []
