@@ -190,7 +190,9 @@ def test_ex2_a_failing_order_read_is_retried_logged_once_and_marks_nothing(run, 
         for e in daemon.events()
         if e["event"] == "exchange_retry" and e.get("endpoint") == "get_order"
     ]
-    assert retries and all(e["delay_s"] > 0 for e in retries), retries
+    # full jitter: each delay is drawn from [0, cap), so one may round to 0.0
+    assert retries and all(e["delay_s"] >= 0 for e in retries), retries
+    assert any(e["delay_s"] > 0 for e in retries), retries
     faulted = run.venue.call("GET", "/faults")["counts"][fault["kind"]]
     assert faulted > len(failed()), faulted  # retried, and asked again after the bound
     assert len(failed()) == 1, failed()  # one line until a read works again
