@@ -88,6 +88,9 @@ def one_line(run: subprocess.CompletedProcess[str], command: str, problem: str) 
          "propose returned generator, not a list of Proposal"),
         ("    def propose(self, ctx):\n        return None\n",
          "propose returned NoneType, not a list of Proposal"),
+        ("    def propose(self, ctx):\n        from trader.strategies.base import StrategyError\n"
+         "        raise StrategyError('rules', '', None, 'not me')\n",
+         "StrategyError: strategy 'rules' (shipped) failed at start: not me"),
         ("    def propose(self, ctx):\n        return [{'side': 'BUY'}]\n",
          "propose returned a dict among its proposals"),
         (ENTRY.format(buy=BUY.format(conviction=0.9, size="Decimal(1)")).replace(

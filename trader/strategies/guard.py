@@ -60,10 +60,9 @@ def proposals_of(
 ) -> tuple[list[Proposal], list[Proposal]]:
     """The strategy's well-formed proposals, and stand-ins for its malformed ones."""
     try:
-        returned: object = strategy.propose(ctx)
-        return _screened(strategy_id, returned, ctx.now, source)
-    except StrategyError:
-        raise
+        return _screened(strategy_id, strategy.propose(ctx))
+    except _Refused as refused:
+        raise StrategyError(strategy_id, source, ctx.now, str(refused)) from None
     except BaseException as exc:  # SystemExit too: user code does not end the process
         if _real_interrupt(exc):
             raise
@@ -71,23 +70,23 @@ def proposals_of(
         raise StrategyError(strategy_id, source, ctx.now, failure(exc), line) from exc
 
 
-def _screened(
-    strategy_id: str, returned: object, now: float, source: str
-) -> tuple[list[Proposal], list[Proposal]]:
+class _Refused(Exception):
+    """What `propose` returned is not a list of the strategy's own proposals."""
+
+
+def _screened(strategy_id: str, returned: object) -> tuple[list[Proposal], list[Proposal]]:
+    """Plain proposals (`plain`): the well-formed ones and stand-ins for the malformed."""
     if not isinstance(returned, (list, tuple)):
         _close(returned)
-        problem = f"propose returned {type(returned).__name__}, not a list of Proposal"
-        raise StrategyError(strategy_id, source, now, problem)
+        raise _Refused(f"propose returned {type(returned).__name__}, not a list of Proposal")
     good: list[Proposal] = []
     bad: list[Proposal] = []
     for item in returned:
         if not isinstance(item, Proposal):
-            problem = f"propose returned a {type(item).__name__} among its proposals"
-            raise StrategyError(strategy_id, source, now, problem)
+            raise _Refused(f"propose returned a {type(item).__name__} among its proposals")
         proposal = plain(item)
         if not isinstance(proposal.strategy_id, str) or proposal.strategy_id != strategy_id:
-            problem = f"proposed as strategy {_text(proposal.strategy_id)!r}, not its own id"
-            raise StrategyError(strategy_id, source, now, problem)
+            raise _Refused(f"proposed as strategy {_text(proposal.strategy_id)!r}, not its own id")
         malformed = proposal_problem(proposal)
         if malformed is None:
             good.append(_short(proposal))
