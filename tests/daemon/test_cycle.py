@@ -6,9 +6,10 @@ import random
 import sqlite3
 
 from trader.core.clock import Clock, SimClock, wall_clock
-from trader.daemon.cycle import CycleRunner, Stage, next_start
+from trader.daemon.cycle import FAILED_CYCLES_NOT_READY, CycleRunner, Stage, next_start
 from trader.ops.metrics import Metrics
 from trader.state.db import Database
+from trader.strategies.base import StrategyError
 
 
 async def test_cycle_stage_exception_is_counted_cycle_failed_later_stages_still_run(tmp_path):
@@ -134,4 +135,46 @@ async def test_cycle_held_while_another_process_holds_the_state_lock(tmp_path):
         assert runner.held is None and db.health.writable is True
     finally:
         outsider.close()
+        await db.close()
+
+
+async def test_ops5_cycles_failing_in_a_row_are_named_for_readiness_until_one_is_ok(tmp_path):
+    """A cycle that fails now and then says nothing; `FAILED_CYCLES_NOT_READY` in a row name
+    the stages that failed last (the strategy too), until a cycle ends OK."""
+    db = await Database.open(tmp_path / "t.db", wall_clock)
+    outcomes: list[str] = []  # what the next cycles' stages do, one entry a cycle
+
+    async def strategies(ctx):
+        if outcomes[0] in ("strategy", "both"):
+            raise StrategyError("mine", "strategies/mine.py:Mine", ctx.started_at, "ValueError")
+
+    async def record(ctx):
+        if outcomes.pop(0) in ("record", "both"):
+            raise OSError("disk full")
+
+    runner = _runner(db, Metrics(), [Stage("strategies", strategies), Stage("record", record)])
+
+    async def run(*plan: str) -> list[str]:
+        outcomes.extend(plan)
+        for _ in plan:
+            assert await runner.run_once() is not None
+        return runner.problems()
+
+    try:
+        occasional = ("strategy", "ok") * FAILED_CYCLES_NOT_READY + ("record", "ok", "both")
+        assert await run(*occasional) == []
+        assert await run("record") == []  # two in a row
+        (problem,) = await run("strategy")
+        assert problem == (
+            f"cycles failing: {FAILED_CYCLES_NOT_READY} in a row, "
+            "the last in strategies (strategy 'mine')"
+        )
+        (problem,) = await run("both")
+        assert (
+            problem
+            == "cycles failing: 4 in a row, the last in strategies (strategy 'mine'), record"
+        )
+        assert await run("ok") == []
+        assert await run("record", "record") == []
+    finally:
         await db.close()

@@ -2,7 +2,8 @@
 SIGHUP. Each kind of broken file (one that fails to import, is gone, has a constructor
 that raises or a `propose` of the wrong shape) is refused as one `config_reload_rejected`
 line naming `strategies.yaml` and the key; the old configuration stays whole and its
-cycles go on; a good file is adopted."""
+cycles go on; a good file is adopted. A strategy that raises on every call makes `/readyz`
+503 naming it (OPS-5) until a fixed file is adopted and a cycle ends OK."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ import signal
 import textwrap
 from pathlib import Path
 
+import orjson
+
 from tests.e2e.helpers import edit_policy, query
-from tests.support.daemon import DaemonDir, wait_for
+from tests.support.daemon import DaemonDir, DaemonProcess, wait_for
+from trader.daemon.cycle import FAILED_CYCLES_NOT_READY
 
 MINE = """
     from trader.strategies import Proposal, Strategy, StrategyContext, StrategyParams
@@ -62,9 +66,18 @@ def _write(file: Path, source: str | None) -> None:
 
 
 def _ok_cycles(home: DaemonDir) -> int:
-    return int(
-        query(home.data / "trader.db", "SELECT COUNT(*) FROM cycles WHERE status = 'OK'")[0][0]
-    )
+    return _cycles(home, "OK")
+
+
+def _cycles(home: DaemonDir, status: str) -> int:
+    sql = "SELECT COUNT(*) FROM cycles WHERE status = ?"
+    return int(query(home.data / "trader.db", sql, (status,))[0][0])
+
+
+def _cycles_failing(daemon: DaemonProcess) -> list[str]:
+    """What `/readyz` says about failing cycles."""
+    problems = orjson.loads(daemon.get("/readyz")[1])["problems"]
+    return [p for p in problems if p.startswith("cycles failing")]
 
 
 def test_ops3_str2_a_broken_strategy_file_on_sighup_is_refused_and_the_old_one_runs(tmp_path):
@@ -92,6 +105,50 @@ def test_ops3_str2_a_broken_strategy_file_on_sighup_is_refused_and_the_old_one_r
         daemon.signal(signal.SIGHUP)
         wait_for(lambda: daemon.status()["config_hash"] != running, timeout=10)
         assert not any("Task exception" in str(e.get("event")) for e in daemon.events())
+        code = daemon.stop()
+    finally:
+        home.cleanup()
+    assert code == 0
+
+
+ALWAYS_RAISES = MINE.replace("return []", "raise ValueError('no data for me')")
+RAISES_EVERY_OTHER_CALL = MINE.replace(
+    "return []",
+    "type(self).calls = getattr(type(self), 'calls', 0) + 1\n"
+    "            if type(self).calls % 2:\n"
+    "                raise ValueError('now and then')\n"
+    "            return []",
+)
+
+
+def test_ops5_readyz_names_a_strategy_failing_every_cycle_until_a_fixed_one_runs(tmp_path):
+    """Every cycle failing: 503 naming the stage and the strategy once
+    `FAILED_CYCLES_NOT_READY` have failed in a row. After a SIGHUP adopts a file that fails
+    only now and then, the first OK cycle clears it and the occasional failure does not
+    bring it back."""
+    home = DaemonDir(tmp_path / "work")
+    mine = home.root / "config/strategies/mine.py"
+    _write(mine, ALWAYS_RAISES)
+    edit_policy(home, "strategies.yaml", _only_mine)
+    daemon = home.start()
+    try:
+        daemon.wait_started(timeout=30)
+        (problem,) = wait_for(lambda: _cycles_failing(daemon), timeout=60, interval=0.2)
+        assert daemon.get("/readyz")[0] == 503
+        assert problem.endswith(" in a row, the last in strategies (strategy 'mine')"), problem
+        assert _cycles(home, "FAILED") >= FAILED_CYCLES_NOT_READY
+        ok_before = _ok_cycles(home)
+        _write(mine, RAISES_EVERY_OTHER_CALL)
+        daemon.signal(signal.SIGHUP)
+        wait_for(lambda: _ok_cycles(home) > ok_before, timeout=30, interval=0.2)
+        assert _cycles_failing(daemon) == []
+        failed = _cycles(home, "FAILED")
+
+        def failing_now_and_then() -> bool:
+            assert _cycles_failing(daemon) == []
+            return _cycles(home, "FAILED") >= failed + 3
+
+        wait_for(failing_now_and_then, timeout=30, interval=0.2)
         code = daemon.stop()
     finally:
         home.cleanup()

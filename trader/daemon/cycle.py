@@ -6,6 +6,11 @@ being unavailable: one line) and counted, the cycle is recorded as FAILED, and t
 stages still run (exits must run whatever happened to entries, R-2). The cycle row, with
 the effective config hash, is written to SQLite at start and at end (CFG-1).
 
+A daemon whose cycles all fail cannot do its job (OPS-5): once `FAILED_CYCLES_NOT_READY`
+cycles in a row have FAILED, `problems` names the stages that failed in the last one (and
+the strategy, for the strategies stage) for `/readyz`, until a cycle ends OK. An occasional
+failed cycle between OK ones says nothing there.
+
 A cycle is HELD, not failed, when it cannot decide honestly: the state file cannot be
 written (another process holds its lock), or the wall clock went back behind a cycle
 already run (decisions wait until it has passed that time again). Held cycles are
@@ -20,7 +25,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import orjson
 import structlog
@@ -34,6 +39,8 @@ from trader.strategies.base import StrategyError
 
 log = structlog.get_logger("trader.cycle")
 
+FAILED_CYCLES_NOT_READY: Final = 3  # FAILED cycles in a row that make `/readyz` 503
+
 
 @dataclass
 class CycleContext:
@@ -42,6 +49,7 @@ class CycleContext:
     config_hash: str
     stage_seconds: dict[str, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # stage -> the strategy in it, or ""
     data: dict[str, Any] = field(default_factory=dict)  # what one stage hands to the next
 
 
@@ -101,6 +109,8 @@ class CycleRunner:
         self._run_tag = uuid.uuid4().hex[:6]
         self._latest_start = 0.0
         self.held: str | None = None  # why cycles are held now, or None
+        self._failed_in_a_row = 0
+        self._last_failed: dict[str, str] = {}  # the last cycle's failed stages (ctx.failed)
         self.last_cycle: dict[str, object] | None = None
 
     def add_stages(self, stages: Sequence[Stage]) -> None:
@@ -128,6 +138,7 @@ class CycleRunner:
                 raise
             except Exception:  # never the end of the cycles: counted, logged, next interval
                 self._metrics.cycles.labels(status="FAILED").inc()
+                self._count_failed({"outside its stages": ""})
                 log.exception("cycle_failed_outside_its_stages")
 
     async def run_once(self) -> CycleContext | None:
@@ -149,6 +160,20 @@ class CycleRunner:
             log.warning("cycles_resumed", held=self.held)
             self.held = None
         return ctx
+
+    def problems(self) -> list[str]:
+        """For `/readyz`: the cycles failing `FAILED_CYCLES_NOT_READY` times or more in a row."""
+        if self._failed_in_a_row < FAILED_CYCLES_NOT_READY:
+            return []
+        stages = ", ".join(
+            f"{stage} ({who})" if who else stage for stage, who in self._last_failed.items()
+        )
+        return [f"cycles failing: {self._failed_in_a_row} in a row, the last in {stages}"]
+
+    def _count_failed(self, failed: dict[str, str]) -> None:
+        """A cycle ended: FAILED with these stages failed, or OK when there are none."""
+        self._failed_in_a_row = self._failed_in_a_row + 1 if failed else 0
+        self._last_failed = dict(failed)
 
     def _hold(self, why: str) -> None:
         self._metrics.cycles.labels(status="HELD").inc()
@@ -181,6 +206,8 @@ class CycleRunner:
             raise
         except (StateUnavailableError, StrategyError) as exc:  # not a bug of ours: one line
             ctx.errors.append(f"{stage.name}: {exc}")
+            who = f"strategy {exc.strategy_id!r}" if isinstance(exc, StrategyError) else ""
+            ctx.failed[stage.name] = who
             self._metrics.stage_errors.labels(stage=stage.name).inc()
             line = {"line": exc.line} if isinstance(exc, StrategyError) and exc.line else {}
             log.error(
@@ -188,6 +215,7 @@ class CycleRunner:
             )
         except Exception as exc:
             ctx.errors.append(f"{stage.name}: {type(exc).__name__}: {exc}")
+            ctx.failed[stage.name] = ""
             self._metrics.stage_errors.labels(stage=stage.name).inc()
             log.exception("stage_failed", stage=stage.name, cycle_id=ctx.cycle_id)
         finally:
@@ -204,6 +232,7 @@ class CycleRunner:
             lambda conn: finish_cycle(conn, ctx.cycle_id, finished, status, stages, error)
         )
         self._metrics.cycles.labels(status=status).inc()
+        self._count_failed(ctx.failed)
         self._metrics.cycle_duration.observe(finished - ctx.started_at)
         self._metrics.last_cycle.set(finished)
         self.last_cycle = {

@@ -54,6 +54,8 @@ class DaemonReports:
             problems.append(f"halted: {self._keeper.status.halt_reason}")
         if self._guard is not None:
             problems += self._guard.problems()
+        if self._runner is not None:
+            problems += self._runner.problems()
         if self._canceller.pending:
             problems.append(f"cancel-all pending: {self._canceller.last_error or 'running'}")
         if self.loaded.app.exchange.venue != "none":

@@ -2,8 +2,8 @@
 
 A strategy is user code: what it hands back is checked field by field before anything is
 computed from it. Money and percentages must be `Decimal` (a float is refused, not
-converted), numbers finite, sizes positive, the side a `Side`. `proposal_problem` names the
-first problem found, or returns None.
+converted), numbers finite, sizes positive, the side a `Side`, `trigger_refs` a tuple of
+text. `proposal_problem` names the first problem found, or returns None.
 """
 
 from __future__ import annotations
@@ -53,6 +53,15 @@ def _identity_problem(proposal: Proposal) -> str | None:
     return None
 
 
+def _refs_problem(refs: object) -> str | None:
+    if not isinstance(refs, tuple):
+        return f"trigger_refs must be a tuple of text, not {_shown(refs)}"
+    for ref in refs:
+        if not isinstance(ref, str):
+            return f"trigger_refs must be a tuple of text, not one holding {_shown(ref)}"
+    return None
+
+
 def _exits_problem(proposal: Proposal) -> str | None:
     stop, target, hold = proposal.stop_loss_pct, proposal.take_profit_pct, proposal.max_hold_s
     problem = _decimal_problem("stop_loss_pct", stop) or _decimal_problem("take_profit_pct", target)
@@ -75,7 +84,7 @@ def proposal_problem(proposal: object) -> str | None:
         return proposal.problem
     if not isinstance(proposal, Proposal):
         return f"not a Proposal: {_shown(proposal)}"
-    problem = _identity_problem(proposal)
+    problem = _identity_problem(proposal) or _refs_problem(proposal.trigger_refs)
     for name in DECIMAL_FIELDS:
         problem = problem or _decimal_problem(name, getattr(proposal, name))
     return problem or _exits_problem(proposal) or proposal.sizing_problem()

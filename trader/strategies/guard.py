@@ -8,10 +8,17 @@ another id fails as a `StrategyError` naming it, its file and the step's time. W
 raises is its own failure — SystemExit, KeyboardInterrupt and CancelledError too (`propose`
 is a plain call: no cancellation can reach it, and the daemon hears SIGINT on its own
 handler) — except an interrupt while Python's own SIGINT handler is in force on the main
-thread (Ctrl-C in a backtest), which passes. A proposal that is malformed (wrong types,
-NaN, out of range: `risk/validity.py`) is replaced by a `MalformedProposal` holding the
-problem, which the risk engine refuses and the audit trail records. A `reason` or `tag`
-longer than `MAX_TEXT` characters is cut to it (the audit trail keeps every proposal).
+thread (Ctrl-C in a backtest), which passes.
+
+Each proposal returned is rebuilt as a plain `Proposal` (`plain`) from its fields, each
+read once, before anything is judged: a subclass whose properties answer differently on
+each read, or a `str`/`Decimal`/`float`/`int` subclass whose comparisons lie, is judged
+and used by the plain values read then. Reading them is the strategy's code too: what it
+raises there fails the strategy like a raise in `propose`. A proposal that is malformed
+(wrong types, NaN, out of range: `risk/validity.py`) is replaced by a `MalformedProposal`
+holding the problem, which the risk engine refuses and the audit trail records. A `reason`,
+`tag` or trigger reference longer than `MAX_TEXT` characters is cut to it, and
+`trigger_refs` to its first `MAX_REFS` references (the audit trail keeps every proposal).
 """
 
 from __future__ import annotations
@@ -23,7 +30,8 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import fields, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
@@ -32,7 +40,10 @@ from trader.core.types import Side
 from trader.risk.validity import proposal_problem
 from trader.strategies.base import BaseStrategy, StrategyContext, StrategyError, failure
 
-MAX_TEXT: Final = 500  # characters of a proposal's reason or tag kept
+MAX_TEXT: Final = 500  # characters of a proposal's reason, tag or trigger reference kept
+MAX_REFS: Final = 50  # trigger references of a proposal kept
+FIELDS: Final = tuple(f.name for f in fields(Proposal))
+EXACT: Final = (str, Decimal, float, int, bool, Side, type(None))
 
 
 def _real_interrupt(exc: BaseException) -> bool:
@@ -49,31 +60,69 @@ def proposals_of(
 ) -> tuple[list[Proposal], list[Proposal]]:
     """The strategy's well-formed proposals, and stand-ins for its malformed ones."""
     try:
-        proposals: object = strategy.propose(ctx)
+        return _screened(strategy_id, strategy.propose(ctx))
+    except _Refused as refused:
+        raise StrategyError(strategy_id, source, ctx.now, str(refused)) from None
     except BaseException as exc:  # SystemExit too: user code does not end the process
         if _real_interrupt(exc):
             raise
         line = raised_at(exc, type(strategy))
         raise StrategyError(strategy_id, source, ctx.now, failure(exc), line) from exc
-    if not isinstance(proposals, (list, tuple)):
-        _close(proposals)
-        problem = f"propose returned {type(proposals).__name__}, not a list of Proposal"
-        raise StrategyError(strategy_id, source, ctx.now, problem)
+
+
+class _Refused(Exception):
+    """What `propose` returned is not a list of the strategy's own proposals."""
+
+
+def _screened(strategy_id: str, returned: object) -> tuple[list[Proposal], list[Proposal]]:
+    """Plain proposals (`plain`): the well-formed ones and stand-ins for the malformed."""
+    if not isinstance(returned, (list, tuple)):
+        _close(returned)
+        raise _Refused(f"propose returned {type(returned).__name__}, not a list of Proposal")
     good: list[Proposal] = []
     bad: list[Proposal] = []
-    for proposal in proposals:
-        if not isinstance(proposal, Proposal):
-            problem = f"propose returned a {type(proposal).__name__} among its proposals"
-            raise StrategyError(strategy_id, source, ctx.now, problem)
-        if proposal.strategy_id != strategy_id:
-            problem = f"proposed as strategy {_text(proposal.strategy_id)!r}, not its own id"
-            raise StrategyError(strategy_id, source, ctx.now, problem)
+    for item in returned:
+        if not isinstance(item, Proposal):
+            raise _Refused(f"propose returned a {type(item).__name__} among its proposals")
+        proposal = plain(item)
+        if not isinstance(proposal.strategy_id, str) or proposal.strategy_id != strategy_id:
+            raise _Refused(f"proposed as strategy {_text(proposal.strategy_id)!r}, not its own id")
         malformed = proposal_problem(proposal)
         if malformed is None:
             good.append(_short(proposal))
         else:
             bad.append(stand_in(proposal, malformed))
     return good, bad
+
+
+def plain(proposal: Proposal) -> Proposal:
+    """The proposal as a plain `Proposal` (exactly that type), each field read once and
+    made a plain value (`_exact`); `trigger_refs` as a tuple when it is a list or tuple."""
+    values: dict[str, Any] = {name: _exact(getattr(proposal, name), name) for name in FIELDS}
+    refs = values["trigger_refs"]
+    if isinstance(refs, tuple | list):
+        values["trigger_refs"] = tuple(_exact(ref, "trigger_refs") for ref in refs)
+    return Proposal(**values)
+
+
+def _exact(value: Any, name: str) -> Any:
+    """A text or number as its plain type (a subclass's value copied out); anything else as
+    it is, for the validity check to name (TypeError: one that passes itself off as a
+    text, number or side)."""
+    kind = type(value)
+    if kind in EXACT:
+        return value
+    if issubclass(kind, str):
+        return str.__str__(value)
+    if issubclass(kind, Decimal):
+        return Decimal(value)
+    if issubclass(kind, float):
+        return float.__float__(value)
+    if issubclass(kind, int):
+        return int.__int__(value)
+    if isinstance(value, EXACT):
+        raise TypeError(f"{name} is a {kind.__name__} passing itself off as another type")
+    return value
 
 
 def built(
@@ -112,10 +161,24 @@ def cut(text: str) -> str:
     return f"{text[:MAX_TEXT]}… ({len(text)} characters)"
 
 
+def cut_refs(refs: tuple[str, ...]) -> tuple[str, ...]:
+    """At most MAX_REFS references, each cut; then one saying how many there were."""
+    kept = tuple(cut(ref) for ref in refs[:MAX_REFS])
+    return kept if len(refs) <= MAX_REFS else (*kept, f"… ({len(refs)} references)")
+
+
 def _short(proposal: Proposal) -> Proposal:
-    if len(proposal.reason) <= MAX_TEXT and len(proposal.tag) <= MAX_TEXT:
+    refs = proposal.trigger_refs
+    if (
+        len(proposal.reason) <= MAX_TEXT
+        and len(proposal.tag) <= MAX_TEXT
+        and len(refs) <= MAX_REFS
+        and all(len(ref) <= MAX_TEXT for ref in refs)
+    ):
         return proposal
-    return replace(proposal, reason=cut(proposal.reason), tag=cut(proposal.tag))
+    return replace(
+        proposal, reason=cut(proposal.reason), tag=cut(proposal.tag), trigger_refs=cut_refs(refs)
+    )
 
 
 def _text(value: object) -> str:
@@ -133,7 +196,7 @@ def stand_in(proposal: Proposal, problem: str) -> MalformedProposal:
         strategy_id=proposal.strategy_id,
         conviction=float(conviction) if finite and not isinstance(conviction, bool) else 0.0,
         reason=_text(proposal.reason),
-        trigger_refs=tuple(_text(ref) for ref in _refs(proposal.trigger_refs)),
+        trigger_refs=cut_refs(tuple(_text(ref) for ref in _refs(proposal.trigger_refs))),
         tag=_text(proposal.tag),
         problem=problem,
     )
