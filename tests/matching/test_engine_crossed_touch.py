@@ -1,6 +1,8 @@
 """SIM-1: the market's levels moving to or through own resting orders fill them (at their
 limit, as maker, the market size they meet consumed) before the touch is read — so the
-venue never publishes a crossed or locked touch while own orders rest."""
+venue never publishes a crossed or locked touch while own orders rest. The backtest's
+engine leaves that to its bar fill model's printed trades (`fill_on_book=False`), which
+bound each bar's fills by `backtest.participation` of its volume."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from trader.matching import MatchingEngine
 from trader.matching.types import NewOrder, VenueSetup
 from trader.sim.market.synthetic import SyntheticSource
 
-from .test_engine_support import FEES, D, limit, make_engine, set_book
+from .test_engine_support import FEES, D, limit, make_engine, set_book, trade
 
 
 def _sound(quote: Quote | None) -> bool:
@@ -54,6 +56,20 @@ def test_sim1_a_bid_update_reaching_an_own_ask_fills_it_whole_and_is_consumed():
         D("2"),
         D("102"),
     )
+
+
+def test_bt1_the_backtest_engine_fills_resting_orders_by_trades_alone():
+    """BT-1: with `fill_on_book` off, a book update reaching an own bid fills nothing;
+    a trade printing through it does (at its limit, up to the print's size)."""
+    engine = make_engine(fill_on_book=False)
+    set_book(engine, [("99", "2")], [("101", "1")])
+    order = engine.create_order(limit(Side.BUY, "1", "100", post_only=True), 1.0).order
+    assert order is not None
+    set_book(engine, [("98", "2")], [("99.50", "0.3"), ("100", "0.2")], t=2.0)
+    assert order.filled_size == 0 and engine.fills() == []
+    engine.apply_market(trade("99.90", "0.4", t=3.0), 3.0)
+    assert order.filled_size == D("0.4")
+    assert {(f.price, f.liquidity) for f in engine.fills()} == {(D("100"), "MAKER")}
 
 
 def _own_order(engine: MatchingEngine, rng: random.Random, product_id: str, now: float) -> None:

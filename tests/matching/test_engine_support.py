@@ -27,9 +27,14 @@ _ids = itertools.count(1)
 
 
 def make_engine(
-    usd: str = "100000", btc: str = "0", seed: int = 7, products: list[ProductRules] | None = None
+    usd: str = "100000",
+    btc: str = "0",
+    seed: int = 7,
+    products: list[ProductRules] | None = None,
+    fill_on_book: bool = True,
 ) -> MatchingEngine:
-    setup = VenueSetup(balances={"USD": D(usd), "BTC": D(btc)}, fees=FEES, seed=seed)
+    balances = {"USD": D(usd), "BTC": D(btc)}
+    setup = VenueSetup(balances=balances, fees=FEES, seed=seed, fill_on_book=fill_on_book)
     return MatchingEngine(products or [BTC], setup)
 
 

@@ -130,6 +130,7 @@ async def _assemble(
         step_bps=Decimal(str(paper_config.level_step_bps)),
         clock=clock,
         seed=PAPER_SEED,
+        fill_on_book=False,  # the bar fill model's printed trades fill resting orders
     )
     desk = OrderDesk(
         db,

@@ -67,13 +67,15 @@ class PaperExchange:
         step_bps: Decimal = Decimal(10),
         clock: Clock,
         seed: int | None = None,
+        fill_on_book: bool = True,
     ) -> None:
         self.inner = inner
         # a fresh seed at every start: order and trade ids must never repeat an earlier run's
         # (a backtest passes a fixed one: its reports must be byte-identical run after run)
         seed = secrets.randbits(63) if seed is None else seed
         self.engine = MatchingEngine(
-            rules, VenueSetup(balances=dict(balances), fees=fees, seed=seed)
+            rules,
+            VenueSetup(balances=dict(balances), fees=fees, seed=seed, fill_on_book=fill_on_book),
         )
         self._latency = latency_s
         self._depth = depth_levels

@@ -36,6 +36,7 @@ class OrderLifecycle:
         self._rules = {p.product_id: p for p in products}
         self._books = {p.product_id: ProductBook() for p in products}
         self._fees = setup.fees
+        self._fill_on_book = setup.fill_on_book
         self._ids = IdFactory(setup.seed)
         currencies = {p.base_currency for p in products} | {p.quote_currency for p in products}
         self._accounts = Accounts(dict(setup.balances), currencies)
@@ -68,8 +69,9 @@ class OrderLifecycle:
                 for order in own.orders.get(price, ()):
                     self._queue_ahead[order.order_id] = min(self._queue_ahead[order.order_id], cap)
         book.time = update.time
-        self._fill_crossed(book, Side.BUY, now)
-        self._fill_crossed(book, Side.SELL, now)
+        if self._fill_on_book:
+            self._fill_crossed(book, Side.BUY, now)
+            self._fill_crossed(book, Side.SELL, now)
 
     def _fill_crossed(self, book: ProductBook, side: Side, now: float) -> None:
         """Own resting orders of `side` that the market's opposite levels reach (an ask at

@@ -252,13 +252,17 @@ OrderListener = Callable[[SimOrder], None]
 
 @dataclass(slots=True)
 class VenueSetup:
-    """How to build one venue: products, starting balances, fee tier, seed."""
+    """How to build one venue: products, starting balances, fee tier, seed, and whether
+    book updates fill own resting orders they reach (`fill_on_book`: the venue and PAPER;
+    the backtest's bar fill model fills them by its printed trades alone, each bar's
+    within `backtest.participation` of its volume)."""
 
     balances: dict[str, Decimal] = field(default_factory=lambda: {"USD": Decimal("100000")})
     fees: FeeRates = field(
         default_factory=lambda: FeeRates(maker=Decimal("0.004"), taker=Decimal("0.006"))
     )
     seed: int = 7
+    fill_on_book: bool = True
 
 
 write_once(Balance, OrderSpec, CreateOutcome, BookUpdate)
