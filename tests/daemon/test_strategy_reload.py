@@ -65,6 +65,21 @@ def _write(file: Path, source: str | None) -> None:
         file.write_text(textwrap.dedent(source))
 
 
+def _start_with_mine(tmp_path: Path, source: str) -> tuple[DaemonDir, Path, DaemonProcess]:
+    """A started daemon trading only the user's strategy `mine`, its file holding `source`."""
+    home = DaemonDir(tmp_path / "work")
+    mine = home.root / "config/strategies/mine.py"
+    _write(mine, source)
+    edit_policy(home, "strategies.yaml", _only_mine)
+    daemon = home.start()
+    try:
+        daemon.wait_started(timeout=30)
+    except BaseException:
+        home.cleanup()
+        raise
+    return home, mine, daemon
+
+
 def _ok_cycles(home: DaemonDir) -> int:
     return _cycles(home, "OK")
 
@@ -81,13 +96,8 @@ def _cycles_failing(daemon: DaemonProcess) -> list[str]:
 
 
 def test_ops3_str2_a_broken_strategy_file_on_sighup_is_refused_and_the_old_one_runs(tmp_path):
-    home = DaemonDir(tmp_path / "work")
-    mine = home.root / "config/strategies/mine.py"
-    _write(mine, MINE)
-    edit_policy(home, "strategies.yaml", _only_mine)
-    daemon = home.start()
+    home, mine, daemon = _start_with_mine(tmp_path, MINE)
     try:
-        daemon.wait_started(timeout=30)
         running = daemon.status()["config_hash"]
         for count, (kind, (source, text)) in enumerate(sorted(BROKEN.items()), start=1):
             _write(mine, source)
@@ -126,13 +136,8 @@ def test_ops5_readyz_names_a_strategy_failing_every_cycle_until_a_fixed_one_runs
     `FAILED_CYCLES_NOT_READY` have failed in a row. After a SIGHUP adopts a file that fails
     only now and then, the first OK cycle clears it and the occasional failure does not
     bring it back."""
-    home = DaemonDir(tmp_path / "work")
-    mine = home.root / "config/strategies/mine.py"
-    _write(mine, ALWAYS_RAISES)
-    edit_policy(home, "strategies.yaml", _only_mine)
-    daemon = home.start()
+    home, mine, daemon = _start_with_mine(tmp_path, ALWAYS_RAISES)
     try:
-        daemon.wait_started(timeout=30)
         (problem,) = wait_for(lambda: _cycles_failing(daemon), timeout=60, interval=0.2)
         assert daemon.get("/readyz")[0] == 503
         assert problem.endswith(" in a row, the last in strategies (strategy 'mine')"), problem
