@@ -113,11 +113,13 @@ def answered_by(url: str, metrics: Metrics) -> CoinbaseExchange:
 
 @asynccontextmanager
 async def venue_answering(bodies: dict[str, Any]) -> AsyncIterator[str]:
-    """A real HTTP server on loopback answering each path with its JSON body."""
+    """A real HTTP server on loopback answering each path with its JSON body (bytes are
+    sent as they are: an answer that is no JSON, or not the venue's)."""
 
     async def handler(request: web.Request) -> web.Response:
         body = bodies[request.path.removeprefix(PREFIX)]
-        return web.Response(body=orjson.dumps(body), content_type="application/json")
+        raw = body if isinstance(body, bytes) else orjson.dumps(body)
+        return web.Response(body=raw, content_type="application/json")
 
     app = web.Application()
     for path in bodies:

@@ -4,14 +4,12 @@ counted (`outcome="malformed"`), and an unparseable create-order answer is *unkn
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from decimal import Decimal
 
 import pytest
 from aiohttp import web
 
-from tests.exchange.support import sample
+from tests.exchange.support import sample, venue_answering
 from trader.config.app import ExchangeConfig
 from trader.core.orders import RejectCause
 from trader.exchange.coinbase import parse
@@ -23,32 +21,11 @@ from trader.exchange.errors import ExchangeProtocolError
 from trader.exchange.models import OrderAccepted, OrderRejected, OrderUnknown, TickerEvent
 from trader.ops.metrics import Metrics
 
-PREFIX = "/api/v3/brokerage"
 BODIES = {
     "/time": b'{"iso":"x","epochMillis":"soon"}',
     "/market/products": b'{"products":[{"product_id":"BTC-USD","base_increment":1.5e-8}]}',
     "/market/products/BTC-USD/candles": b"<html>oops</html>",
 }
-
-
-@asynccontextmanager
-async def rogue_server() -> AsyncIterator[str]:
-    async def handler(request: web.Request) -> web.Response:
-        body = BODIES[request.path.removeprefix(PREFIX)]
-        return web.Response(body=body, content_type="application/json")
-
-    app = web.Application()
-    for path in BODIES:
-        app.router.add_get(PREFIX + path, handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}{PREFIX}"
-    finally:
-        await runner.cleanup()
 
 
 @pytest.mark.parametrize(
@@ -60,7 +37,7 @@ async def rogue_server() -> AsyncIterator[str]:
     ],
 )
 async def test_ex1_malformed_payload_names_endpoint_and_field(call, endpoint, field):
-    async with rogue_server() as url:
+    async with venue_answering(BODIES) as url:
         metrics = Metrics()
         exchange = CoinbaseExchange(ExchangeConfig(rest_url=url), None, metrics)
         try:
