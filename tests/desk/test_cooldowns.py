@@ -9,7 +9,7 @@ from trader.config.policy import PolicyConfig
 from trader.core.types import Side
 from trader.desk.cooldowns import apply_fills
 from trader.exchange.models import Fill
-from trader.execution import store
+from trader.execution import fill_rows
 from trader.state.db import connect
 from trader.state.schema import migrate
 
@@ -40,7 +40,7 @@ def _fill(trade_id, product, side, price, size, t):
 
 
 def _record(conn, fills, now):
-    store.insert_fills(conn, fills, {}, "test", now)
+    fill_rows.insert_fills(conn, fills, {}, "test", now)
     return apply_fills(conn, fills, POLICY, now)
 
 

@@ -30,7 +30,7 @@ from trader.core.types import Quote, Side
 from trader.desk.act import Actor
 from trader.desk.keeper import StateKeeper
 from trader.exchange.clock import ClockSync
-from trader.execution import store
+from trader.execution import fill_rows
 from trader.ops.metrics import Metrics
 from trader.pipeline.decide import DecisionInputs, DecisionStep
 from trader.sim.venue import SimVenue
@@ -77,7 +77,7 @@ async def _act(mode: str, root: Path, venue: SimVenue, clock: SimClock) -> list[
             held = stored_fill(
                 1, "bought", Side.BUY, Decimal("0.01"), at=clock(), product="ETH-USD"
             )
-            await db.run(lambda conn: store.insert_fills(conn, [held], {}, "rest", clock()))
+            await db.run(lambda conn: fill_rows.insert_fills(conn, [held], {}, "rest", clock()))
             step = _decision(clock(), Decimal("0.001"), Decimal("0.01"))
             await actor.act(step, "cycle-1", {})
             return await db.run(_intents)

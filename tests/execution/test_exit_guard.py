@@ -20,7 +20,7 @@ from trader.core.clock import wall_clock
 from trader.core.orders import OrderKind
 from trader.core.types import Side
 from trader.exchange.errors import ExchangeError
-from trader.execution import exit_guard, store
+from trader.execution import exit_guard, fill_rows, store
 from trader.execution.drafts import OrderDraft
 from trader.execution.intents import TERMINAL, WORKING, IntentState, Purpose
 from trader.sim.venue import SimVenue
@@ -54,7 +54,7 @@ def _state_with_an_exit(
         buy = stored_intent(1, IntentState.FILLED, at=NOW, filled=str(HELD))
         store.insert_intent(conn, buy)
         store.update_fields(conn, "i1", NOW, exchange_order_id="o1")
-        store.insert_fills(
+        fill_rows.insert_fills(
             conn, [stored_fill(0, "o1", Side.BUY, HELD, at=NOW)], {"o1": "i1"}, "rest", NOW
         )
         store.insert_intent(conn, stored_intent(2, state, at=NOW + 1, side=Side.SELL))
@@ -65,8 +65,8 @@ def _state_with_an_exit(
             for n, size in enumerate(pieces, start=1)
         ]
         if fills:
-            store.insert_fills(conn, fills, {"o2": "i2"}, "rest", NOW + 2)
-        store.record_progress(conn, "i2", reported, Decimal(0), Decimal(0), NOW + 3)
+            fill_rows.insert_fills(conn, fills, {"o2": "i2"}, "rest", NOW + 2)
+        fill_rows.record_progress(conn, "i2", reported, Decimal(0), Decimal(0), NOW + 3)
         if state in FINISHED and exit_guard.fills_booked(conn, "i2", "o2"):
             mark_verified(conn, ["i2"])
     finally:

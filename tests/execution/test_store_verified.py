@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tests.support.intents import stored_fill, stored_intent
 from trader.core.types import Side
-from trader.execution import store
+from trader.execution import fill_rows, store
 from trader.execution.intents import IntentState
 from trader.state.db import open_and_migrate
 
@@ -45,10 +45,10 @@ def _replay(conn, sequence: list[tuple[str, int]]) -> tuple[Decimal, Decimal]:
         size = STEP * steps
         if kind == "fill" and stored + size <= ORDERED:
             fill = stored_fill(n, "o1", Side.SELL, size, at=NOW + n)
-            store.insert_fills(conn, [fill], {"o1": "i1"}, "rest", NOW + n)
+            fill_rows.insert_fills(conn, [fill], {"o1": "i1"}, "rest", NOW + n)
             stored += size
         elif kind == "report":
-            store.record_progress(conn, "i1", size, Decimal(0), Decimal(0), NOW + n)
+            fill_rows.record_progress(conn, "i1", size, Decimal(0), Decimal(0), NOW + n)
             reported = max(reported, size)
     return stored, reported
 

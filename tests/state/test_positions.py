@@ -12,7 +12,7 @@ import pytest
 
 from trader.core.types import Side
 from trader.exchange.models import Fill
-from trader.execution import store
+from trader.execution import fill_rows
 from trader.execution.accounting import FillRow, position_from_fills
 from trader.state.db import open_and_migrate
 
@@ -77,7 +77,7 @@ def _store(conn, batch: list[Fill]) -> list[str]:
     """Store a batch as the tracker does; the SQL it ran."""
     ran: list[str] = []
     conn.set_trace_callback(ran.append)
-    store.insert_fills(conn, batch, {}, "rest", 1.0)
+    fill_rows.insert_fills(conn, batch, {}, "rest", 1.0)
     conn.set_trace_callback(None)
     return ran
 

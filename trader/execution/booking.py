@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Final
 
 from trader.exchange.models import Fill
-from trader.execution import store
+from trader.execution import fill_rows, store
 from trader.execution.intents import Intent
 from trader.state.fills import fill_stored
 
@@ -50,7 +50,7 @@ def book(
     refused = contradictions(conn, fills, intent_ids)
     bad = {c.fill.trade_id for c in refused}
     taken = [f for f in fills if f.trade_id not in bad]
-    return store.insert_fills(conn, taken, intent_ids, source, now), refused
+    return fill_rows.insert_fills(conn, taken, intent_ids, source, now), refused
 
 
 def contradictions(
@@ -71,7 +71,7 @@ def contradictions(
             continue
         before = filled.get(fill.order_id)
         if before is None:
-            before = store.fills_of_order(conn, fill.order_id)[0]
+            before = fill_rows.fills_of_order(conn, fill.order_id)[0]
         problem = _problem(fill, intent, before)
         if problem is None:
             filled[fill.order_id] = before + fill.size

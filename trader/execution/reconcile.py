@@ -30,7 +30,7 @@ from trader.core.clock import Clock
 from trader.exchange.interface import Exchange
 from trader.exchange.models import balances_by_currency
 from trader.exchange.order_feed import order_event
-from trader.execution import store
+from trader.execution import fill_rows
 from trader.execution.engine import ExecutionEngine
 from trader.execution.exit_guard import fills_booked
 from trader.execution.ids import OrderIds
@@ -100,7 +100,7 @@ def _marker(batch: list[tuple[str, str]], now: float) -> Callable[[sqlite3.Conne
         """The orders whose fills are not all stored yet."""
         with transaction(conn):
             for intent_id, order_id in batch:
-                store.progress_from_fills(conn, order_id, intent_id, now)
+                fill_rows.progress_from_fills(conn, order_id, intent_id, now)
             short = [o for i, o in batch if not fills_booked(conn, i, o)]
             mark_verified(conn, [i for i, o in batch if o not in short])
         return short

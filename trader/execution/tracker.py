@@ -21,7 +21,7 @@ from trader.core.clock import Clock
 from trader.exchange.interface import Exchange
 from trader.exchange.models import Fill, Order, OrderEvent
 from trader.exchange.order_feed import order_event
-from trader.execution import store
+from trader.execution import fill_rows, store
 from trader.execution.booking import Contradiction, book
 from trader.execution.ids import OrderIds
 from trader.execution.intents import IntentState, state_from_venue
@@ -177,7 +177,7 @@ def _record_own_event(conn: sqlite3.Connection, event: OrderEvent, now: float) -
         )
         if intent.exchange_order_id is None:
             store.update_fields(conn, intent.intent_id, now, exchange_order_id=event.order_id)
-        store.raise_progress_past(
+        fill_rows.raise_progress_past(
             conn,
             intent.intent_id,
             intent.filled_size,
@@ -189,7 +189,7 @@ def _record_own_event(conn: sqlite3.Connection, event: OrderEvent, now: float) -
         target = state_from_venue(event.status, event.cumulative_quantity)
         if target is not None and store.move(conn, intent.intent_id, target, now):
             seen.moved_to = target
-        stored, _ = store.fills_of_order(conn, event.order_id)
+        stored, _ = fill_rows.fills_of_order(conn, event.order_id)
         seen.fills_missing = event.cumulative_quantity > stored
         return seen
 
