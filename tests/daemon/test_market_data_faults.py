@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import signal
 import time
+from datetime import UTC, datetime
 
 import pytest
 
 from tests.support.chaos import ChaosRun
 from tests.support.daemon import wait_for
+from tests.support.venue import merge_yaml
 
+MARKET = "/api/v3/brokerage/market"
 STOP_BUDGET_S = 10.0  # OPS-3: SIGTERM → exit within 10 s (README, systemd unit)
 
 
@@ -87,3 +90,53 @@ def test_ex2_a_crossed_ticker_is_refused_counted_named_once_and_never_traded_on(
     status = daemon.status()
     assert status["state"] == "ACTIVE", status.get("halt_detail")
     assert daemon.stop() == 0
+
+
+HOUR_S = 3600
+
+
+def _breakouts(daemon, product_id: str) -> list[dict]:
+    return [
+        e for e in _events(daemon, "proposal")
+        if e.get("product_id") == product_id and "breakout" in str(e.get("reason"))
+    ]  # fmt: skip
+
+
+def test_ex2_hours_missing_from_the_venues_candles_restart_the_products_windows(run):
+    """The venue's candles of one product lack four hours (`row_drop_range`, asked again
+    too): named once, counted, and its breakout window starts again after the hole, so a
+    20 % jump of its price against the day before the hole fires nothing; a product with
+    whole candles and the same jump fires (the daemon stays ready for the others)."""
+    gapped, whole = [p["product_id"] for p in run._products()][:2]
+    merge_yaml(
+        run.home.root / "config" / "signals.yaml",
+        {
+            "price_move": {"enabled": False},
+            "volume_spike": {"enabled": False},
+            "momentum": {"enabled": False},
+            "breakout": {"enabled": True, "lookback_hours": 12},
+        },
+    )
+    now = int(time.time()) // 60 * 60
+    hole = (now - 5 * HOUR_S, now - HOUR_S)
+    run.venue.call(
+        "POST",
+        "/faults",
+        {"kind": "row_drop_range", "path_prefix": f"{MARKET}/products/{gapped}/candles",
+         "rows": "candles", "field": "start", "low": hole[0], "high": hole[1]},
+    )  # fmt: skip
+    for product_id in (gapped, whole):
+        run.venue.call("POST", "/shock", {"pct": "20", "product_id": product_id})
+    daemon = run.start_daemon()
+    wait_for(lambda: _breakouts(daemon, whole), timeout=120, interval=0.5)
+    named = _events(daemon, "market_data_candles_missing")
+    assert [e["product"] for e in named] == [gapped]
+    assert named[0]["minutes"] == 240 and named[0]["start"].startswith(_utc_minute(hole[0]))
+    assert _counted(daemon, "missing_candles") == 1.0
+    assert not _breakouts(daemon, gapped), "a breakout fired across the venue's missing hours"
+    assert daemon.status()["state"] == "ACTIVE"
+    assert daemon.stop() == 0
+
+
+def _utc_minute(t: int) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M")

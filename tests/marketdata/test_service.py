@@ -8,6 +8,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from itertools import pairwise
 
 import pytest
 import structlog
@@ -235,3 +236,55 @@ async def test_ex2_stream_data_for_a_product_not_subscribed_is_counted_named_nev
     assert [e["product"] for e in named] == ["ZZZ-USD"]
     assert service.quote("ZZZ-USD") is None and "ZZZ-USD" not in service.live.live_products
     assert "ZZZ-USD" not in service.live.books and service.closed_candles("ZZZ-USD") == ()
+
+
+def missing_counted(metrics: Metrics) -> float:
+    return sample(metrics, "trader_venue_data_errors_total", kind="missing_candles")
+
+
+@pytest.mark.parametrize("asked_again_finds_them", [False, True])
+async def test_ex2_hours_missing_from_the_backfill_are_asked_again_then_reported(
+    asked_again_finds_them,
+):
+    """Two and a half hours of BTC-USD's candles left out of the venue's answer: asked for
+    again once; still missing, they are named once, counted, and the restart listener told
+    before any candle after them is stored (no minute invented across them); found on the
+    second ask, they are stored like any other. ETH-USD, whole, is untouched."""
+    clock = fast_clock()
+    async with fast_venue(clock) as venue:
+        end = int(clock()) // 60 * 60
+        hole = (end - 300 * 60, end - 150 * 60)
+        venue.faults.add(
+            "row_drop_range",
+            path_prefix="/api/v3/brokerage/market/products/BTC-USD/candles",
+            rows="candles",
+            field="start",
+            low=hole[0],
+            high=hole[1],
+            count=1 if asked_again_finds_them else None,
+        )
+        metrics = Metrics()
+        async with adapter(venue, metrics=metrics, creds=False) as exchange:
+            service = MarketDataService(exchange, PRODUCTS, metrics, settings=SETTINGS, clock=clock)
+            seen: list[tuple[str, int]] = []
+            restarts: list[tuple[str, int, int]] = []
+            service.subscribe_candles(lambda c: seen.append((c.product_id, c.start)))
+            service.subscribe_restarts(lambda p, at: restarts.append((p, at, len(seen))))
+            with structlog.testing.capture_logs() as logs:
+                async with service:
+                    btc = [c.start for c in service.closed_candles("BTC-USD")]
+                    eth = [c.start for c in service.closed_candles("ETH-USD")]
+    named = [e for e in logs if e["event"] == "market_data_candles_missing"]
+    assert venue.faults.counts["row_drop_range"] >= (1 if asked_again_finds_them else 2)
+    inside = [s for s in btc if hole[0] <= s < hole[1]]
+    assert all(b - a == 60 for a, b in pairwise(eth))
+    if asked_again_finds_them:
+        assert len(inside) == 150 and not named and not restarts
+        assert missing_counted(metrics) == 0
+        return
+    assert not inside and missing_counted(metrics) == 1
+    assert [(e["product"], e["minutes"]) for e in named] == [("BTC-USD", 150)]
+    [(product, at, stored_before)] = restarts
+    first_after = min(s for s in btc if s >= hole[1])
+    assert (product, at) == ("BTC-USD", first_after)
+    assert all(s < at for p, s in seen[:stored_before] if p == "BTC-USD")

@@ -182,6 +182,24 @@ async def test_sim1_row_edit_sets_one_field_of_a_listings_first_row(env):
     assert venue.faults.counts["row_edit"] == 3
 
 
+async def test_sim1_row_drop_range_leaves_out_the_candles_of_a_span(env):
+    venue, rest = env
+    product = "BTC-USD"
+    candles = f"/api/v3/brokerage/market/products/{product}/candles"
+    end = int(time.time()) // 60 * 60
+    params = {"start": end - 300 * 60, "end": end, "granularity": "ONE_MINUTE"}
+    _, whole, _ = await rest.get(f"/market/products/{product}/candles", params=params)
+    starts = sorted(int(c["start"]) for c in whole["candles"])
+    low, high = starts[10], starts[-10]
+    venue.faults.add(
+        "row_drop_range", path_prefix=candles, rows="candles", field="start", low=low, high=high
+    )
+    _, body, _ = await rest.get(f"/market/products/{product}/candles", params=params)
+    left = sorted(int(c["start"]) for c in body["candles"])
+    assert left == [s for s in starts if not low <= s < high] and len(left) == 20
+    assert venue.faults.counts["row_drop_range"] == 1
+
+
 async def test_sim1_row_drop_leaves_out_every_row_holding_the_value(env):
     venue, rest = env
     fills = "/api/v3/brokerage/orders/historical/fills"
@@ -264,6 +282,11 @@ async def test_sim1_fault_validation_errors():
         ("row_edit", {"rows": 3, "field": "size", "value": "-1"}),
         ("row_drop", {"rows": "fills", "value": "x"}),
         ("row_drop", {"rows": "fills", "field": "order_id", "value": 3}),
+        ("row_drop_range", {"rows": "candles", "field": "start"}),
+        ("row_drop_range", {"rows": "candles", "field": "start", "low": 5, "high": 5}),
+        ("row_drop_range", {"rows": "candles", "field": "start", "low": "1", "high": 9}),
+        ("row_drop_range", {"rows": "candles", "field": "start", "low": 1, "high": float("inf")}),
+        ("row_drop_range", {"rows": "candles", "low": 1, "high": 9}),
         ("time_skew", {"skew_s": "3600"}),
         ("time_skew", {"skew_s": True}),
         ("time_skew", {"skew_s": float("nan")}),

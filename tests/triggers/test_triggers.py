@@ -191,3 +191,28 @@ def test_s1_sigma_estimate_needs_samples():
     engine.advance(T0 + 100_000)
     sigma = engine.sigma("BTC-USD")
     assert sigma is not None and sigma > 0
+
+
+def test_s1_a_restart_after_missing_data_starts_the_windows_again_at_its_candle():
+    """The venue's data was missing up to `at` (`trader.core.gaps`): the first candle at or
+    after `at` begins the product's windows again, a breakout needs its whole lookback of
+    candles after it and sigma its samples; other products go on; the bars start again."""
+    engine = TriggerEngine(config(breakout={"lookback_hours": 2}))
+    bars_restarted: list[str] = []
+    engine.restart_sinks.append(bars_restarted.append)
+    before = flat("A", 180) + flat("B", 180 + 240)
+    engine.feed(before)
+    engine.advance(now_after(before))
+    gap_end = T0 + (180 + 240) * 60
+    engine.restart("A", gap_end)
+    after = [candle("A", gap_end, 130.0, 10.0), candle("B", gap_end, 130.0, 10.0)]
+    engine.feed(after)
+    fired = engine.evaluate(float(gap_end + 60))
+    assert [(s.product_id, s.kind) for s in fired] == [("B", TriggerKind.BREAKOUT)]
+    assert engine.sigma("A") is None and engine.sigma("B") is not None
+    assert bars_restarted == ["A"]
+    refill = flat("A", 120, price=131.0, start=gap_end + 60)
+    engine.feed(refill)
+    assert engine.evaluate(now_after(refill)) == [] and bars_restarted == ["A"]
+    engine.feed([candle("A", refill[-1].start + 60, 140.0, 10.0)])
+    assert [s.product_id for s in engine.evaluate(now_after(refill) + 60)] == ["A"]

@@ -24,7 +24,7 @@ import gc
 import gzip
 import hashlib
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -35,6 +35,7 @@ import orjson
 from trader.backtest import bar_cache
 from trader.backtest.bars import BarSeries
 from trader.backtest.kline_text import KLINE_SECONDS, kline_series_checked, plain_kline_rows
+from trader.core.gaps import GapRule, missing_in_series
 from trader.core.types import ProductRules
 from trader.recorded import binance_files, minute_files, read_quote_bars
 from trader.recorded.coinbase_minute import TRADE_FIELDS, csv_rows, day_start, read_daily_bars
@@ -63,6 +64,16 @@ class Dataset:
         firsts = [s.starts[0] for s in self.series.values() if len(s)]
         lasts = [s.starts[-1] for s in self.series.values() if len(s)]
         return min(firsts), max(lasts) + self.bar_seconds
+
+    def restart_after_missing(self, rule: GapRule, restart: Callable[[str, int], None]) -> int:
+        """Every hole the daemon's rule takes as missing data (`trader.core.gaps`): the
+        product's windows start again after it (`restart(product, at)`), as live; how many."""
+        holes = 0
+        for pid, bars in sorted(self.series.items()):
+            for _lo, at in missing_in_series(rule, self.bar_seconds, bars.starts):
+                restart(pid, at)
+                holes += 1
+        return holes
 
     def closes(self, start: int, end: int) -> dict[str, tuple[Decimal, Decimal]]:
         """Each product's first and last close among its bars starting in [start, end)."""

@@ -116,6 +116,7 @@ class Replay:
         loaded = self.loaded
         market = BacktestMarket(STORE_HISTORY, dataset.bar_seconds)
         core = DecisionCore.from_loaded(loaded, self.strategies, dataset.bar_seconds)
+        dataset.restart_after_missing(loaded.signals.missing_data.rule(), core.restart)
         fills = BarFills(loaded.app.backtest, dataset.bar_seconds, loaded.app.paper.depth_levels)
         for t, bars in merged_slots(dataset, feed_from, start):
             _open(market, fills, dataset, bars)

@@ -152,6 +152,7 @@ async def _assemble(
     actor = Actor(loaded, db, paper, desk, rules, clock)
     actor.quote = market.quote
     core = DecisionCore.from_loaded(loaded, candle_seconds=dataset.bar_seconds)
+    dataset.restart_after_missing(loaded.signals.missing_data.rule(), core.restart)
     core.set_fee_rates(await paper.fee_rates())
     stored = StoredState(db, keeper, actor, loaded.universe.quote_currency)
     state = CachedState(stored, db, paper.engine.accounts)

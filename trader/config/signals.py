@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from trader.config.base import DAY_S, Strict
+from trader.core.gaps import GapRule
 
 TRIGGER_KINDS: tuple[str, ...] = (
     "price_move_15m",
@@ -99,6 +100,19 @@ class MomentumConfig(Strict):
         return self
 
 
+class MissingDataConfig(Strict):
+    """When a hole in a product's candles is the venue's data missing, not quiet trading
+    (`trader.core.gaps`): at least `gap_minutes` long and `quiet_factor` times the longest
+    quiet hole the product had in the 24 h before it. The product's windows start again
+    after a missing hole (its warm-up again before a trigger fires)."""
+
+    gap_minutes: int = Field(120, ge=10, le=DAY_S // 60, description="holes shorter are quiet")
+    quiet_factor: int = Field(4, ge=1, le=100)
+
+    def rule(self) -> GapRule:
+        return GapRule(self.gap_minutes, self.quiet_factor)
+
+
 class SignalsConfig(Strict):
     """All triggers (S-1) and the per-cycle selection."""
 
@@ -123,6 +137,7 @@ class SignalsConfig(Strict):
         le=DAY_S,
         description="a product whose last closed candle is older is not evaluated",
     )
+    missing_data: MissingDataConfig = Field(default_factory=MissingDataConfig)
     regime_threshold_multipliers: dict[str, ThresholdMultiplier] = Field(
         default_factory=lambda: {"normal": 1.0, "high_vol": 1.5, "risk_off": 2.0}
     )

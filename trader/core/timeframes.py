@@ -116,6 +116,12 @@ class BarBook:
             if resampler.add(candle, self.candle_seconds):
                 self._frozen.pop((candle.product_id, timeframe), None)
 
+    def restart(self, product_id: str) -> None:
+        """Forget the product's bars: the next candle starts them again."""
+        self._books.pop(product_id, None)
+        for timeframe in self.needs:
+            self._frozen.pop((product_id, timeframe), None)
+
     def bars(self, product_id: str, timeframe: str) -> tuple[Candle, ...]:
         """The closed bars, oldest first, as a tuple (sliceable; built once per new candle)."""
         if timeframe not in self.needs:

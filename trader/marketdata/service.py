@@ -16,7 +16,8 @@ not subscribed is not applied: each such product is named once
 (`trader_venue_data_errors_total{kind="unsubscribed_product"}`). A crossed or locked touch
 (ticker or level2) is not applied either: every one counted
 (`trader_venue_data_errors_total{kind="crossed_touch"}`), one `market_data_crossed_touch`
-line per product and episode (until a sound ticker of the product arrives).
+line per product and episode (until a sound ticker of the product arrives). REST candles
+are judged for missing hours before they are stored (`gaps.py`, `subscribe_restarts`).
 Nothing here blocks the loop; every wait is a task.
 """
 
@@ -25,13 +26,14 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
 
 import structlog
 
 from trader.core.clock import Clock, wall_clock
+from trader.core.gaps import GapRule
 from trader.core.types import Candle, Quote
 from trader.exchange.errors import ExchangeError
 from trader.exchange.interface import Exchange
@@ -39,6 +41,7 @@ from trader.exchange.metrics import adapter_metrics
 from trader.exchange.models import StreamStatus
 from trader.marketdata.builder import CANDLE_S
 from trader.marketdata.candles import CandleListener, CandleStore
+from trader.marketdata.gaps import CandleGaps, RestartListener
 from trader.marketdata.live import LiveMarket
 from trader.marketdata.metrics import market_data_metrics
 from trader.ops.metrics import Metrics
@@ -59,6 +62,7 @@ class MarketDataSettings:
     repair_attempts: int = 5
     backfill_concurrency: int = 4
     backfill_in_background: bool = False  # quotes flow at once; candles once backfilled
+    gaps: GapRule = field(default_factory=GapRule)  # REST holes judged missing (signals.yaml)
 
 
 def _exchange_clock(exchange: Exchange) -> Clock:
@@ -107,6 +111,8 @@ class MarketDataService:
         self._tasks: list[asyncio.Task[None]] = []
         self._poller: asyncio.Task[None] | None = None
         self.backfilled = asyncio.Event()
+        self.gaps = CandleGaps(self.settings.gaps, self.product_ids, self._venue_data_errors)
+        self.live.store.subscribe(self.gaps.observe)  # first: before any listener of theirs
 
     # --- accessors ---------------------------------------------------------------------
     @property
@@ -124,6 +130,11 @@ class MarketDataService:
 
     def subscribe_candles(self, listener: CandleListener) -> Callable[[], None]:
         return self.live.store.subscribe(listener)
+
+    def subscribe_restarts(self, listener: RestartListener) -> Callable[[], None]:
+        """`listener(product, at)`: the venue's candles were missing up to `at`; called
+        before the product's candles from `at` on are stored."""
+        return self.gaps.subscribe(listener)
 
     def data_age(self, product_id: str, now: float | None = None) -> float:
         """Seconds since this product's data was last confirmed; inf when never."""
@@ -186,9 +197,13 @@ class MarketDataService:
                         candles = await self.exchange.candles(product_id, start, end)
                 except ExchangeError as exc:
                     log.warning("candle_backfill_failed", product=product_id, error=str(exc))
-            self.metrics.candles.labels(source="record").inc(self.live.store_all(kept))
-            stored = self.live.store_all(c for c in candles if c.start < end)
-            self.metrics.candles.labels(source="backfill").inc(stored)
+                answer = [*kept, *(c for c in candles if c.start < end)]
+                answer = await self.gaps.settle(product_id, end, answer, self.exchange.candles)
+            recorded = {c.start for c in kept}
+            stored = [c for c in answer if self.live.store.add(c)]
+            from_record = sum(1 for c in stored if c.start in recorded)
+            self.metrics.candles.labels(source="record").inc(from_record)
+            self.metrics.candles.labels(source="backfill").inc(len(stored) - from_record)
 
         if self.settings.backfill_minutes > 0:
             await asyncio.gather(*(one(p) for p in self.product_ids))
@@ -330,10 +345,26 @@ class MarketDataService:
                 )
 
     async def _repair(self, product_id: str, lo: int, hi: int) -> None:
-        builder = self.live.builders[product_id]
         try:
-            candles: list[Candle] = await self.exchange.candles(product_id, lo, hi)
-            outcome = "repaired"
+            fetched = await self._repair_fetch(product_id, lo, hi)
+            if fetched is None:
+                return
+            candles, outcome = fetched
+            candles = await self.gaps.settle(product_id, hi, candles, self.exchange.candles)
+        finally:
+            self._repairing.pop(product_id, None)
+        self._repair_failures.pop(product_id, None)
+        self.metrics.repairs.labels(outcome=outcome).inc()
+        closed = self.live.builders[product_id].apply_repair(lo, hi, candles, self._clock())
+        stored = self.live.store_all(closed)
+        self.metrics.candles.labels(source="rest").inc(stored)
+
+    async def _repair_fetch(
+        self, product_id: str, lo: int, hi: int
+    ) -> tuple[list[Candle], str] | None:
+        """The venue's candles of [lo, hi) and the outcome; None: failed, tried again later."""
+        try:
+            return await self.exchange.candles(product_id, lo, hi), "repaired"
         except ExchangeError as exc:
             failures = self._repair_failures.get(product_id, 0) + 1
             self._repair_failures[product_id] = failures
@@ -347,16 +378,9 @@ class MarketDataService:
             )
             if failures < self.settings.repair_attempts:
                 self.metrics.repairs.labels(outcome="failed").inc()
-                return
-            candles, outcome = [], "given_up"
+                return None
             log.error("candle_repair_given_up", product=product_id, start=lo, end=hi)
-        finally:
-            self._repairing.pop(product_id, None)
-        self._repair_failures.pop(product_id, None)
-        self.metrics.repairs.labels(outcome=outcome).inc()
-        closed = builder.apply_repair(lo, hi, candles, self._clock())
-        stored = self.live.store_all(closed)
-        self.metrics.candles.labels(source="rest").inc(stored)
+            return [], "given_up"
 
     async def _poll_quotes(self) -> None:
         try:

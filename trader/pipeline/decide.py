@@ -169,6 +169,7 @@ class DecisionCore:
         self.registry = _registry(strategies, plugins)
         self.bars = BarBook(self.registry.needs(), candle_seconds)
         self.triggers.candle_sinks.append(self._add_bar)
+        self.triggers.restart_sinks.append(self._restart_bars)
         self.risk_config = RiskConfig.from_configs(policy, universe, strategies, fee_rates)
         self.universe: UniverseResult | None = None
         self._portfolio_seen: Portfolio | None = None
@@ -222,8 +223,16 @@ class DecisionCore:
     def _add_bar(self, candle: Candle) -> None:
         self.bars.add(candle)
 
+    def _restart_bars(self, product_id: str) -> None:
+        self.bars.restart(product_id)
+
     def on_candle(self, candle: Candle) -> bool:
         return self.triggers.on_candle(candle)
+
+    def restart(self, product_id: str, at: int) -> None:
+        """The product's data before `at` does not join what follows (missing data,
+        `trader.core.gaps`): its trigger windows and strategy bars start again there."""
+        self.triggers.restart(product_id, at)
 
     def decide(self, inputs: DecisionInputs) -> DecisionStep:
         step = DecisionStep(inputs)

@@ -15,6 +15,12 @@ Evaluating: `evaluate(now, regime)` first applies queued candles that are closed
 candle closed no more than `max_candle_age_s` before `now`. Candles not yet closed stay queued, so a
 forming or future candle can never influence a decision. `now` must not go backwards
 (ValueError), since applied candles cannot be un-applied.
+
+Restarting: `restart(product_id, at)` says the product's data before `at` does not join
+what follows (the venue's data was missing up to `at`, `trader.core.gaps`). When its first
+candle starting at or after `at` is applied, the product's windows start again from it:
+every measure needing more history is None again (its warm-up) and no return, sigma or
+extreme spans the hole. The candle sinks are told (`restart_sinks`) just before.
 """
 
 from __future__ import annotations
@@ -56,6 +62,8 @@ class TriggerEngine:
         self._last_close: dict[str, Decimal] = {}  # and its close
         # called with every candle as it is applied (closed at a decision time), in order
         self.candle_sinks: list[Callable[[Candle], None]] = []
+        self.restart_sinks: list[Callable[[str], None]] = []  # a product's windows restart
+        self._restarts: dict[str, list[int]] = {}  # product -> restart times, ascending
 
     def on_candle(self, candle: Candle) -> bool:
         """Take a candle; False (ignored) when its start is not after the last one fed.
@@ -92,8 +100,30 @@ class TriggerEngine:
             while queue and queue[0].start + length <= now:
                 self._apply(queue.popleft())
 
+    def restart(self, product_id: str, at: int) -> None:
+        """Start the product's windows again at its first candle starting at or after `at`."""
+        times = self._restarts.setdefault(product_id, [])
+        times.append(at)
+        times.sort()
+
+    def _restart_due(self, pid: str, start: int) -> None:
+        times = self._restarts.get(pid)
+        if not times or start < times[0]:
+            return
+        while times and times[0] <= start:
+            times.pop(0)
+        if not times:
+            del self._restarts[pid]
+        self._series.pop(pid, None)
+        if self._resamplers is not None:
+            self._resamplers.pop(pid, None)
+        for sink in self.restart_sinks:
+            sink(pid)
+
     def _apply(self, candle: Candle) -> None:
         pid = candle.product_id
+        if self._restarts:
+            self._restart_due(pid, candle.start)
         self._last_applied[pid] = candle.start
         self._last_close[pid] = candle.close
         if self._resamplers is None:

@@ -153,6 +153,7 @@ class TradingRuntime:
                 settings=MarketDataSettings(
                     history=STORE_HISTORY,
                     backfill_minutes=backfill_minutes(core.registry.needs(), least),
+                    gaps=loaded.signals.missing_data.rule(),
                 ),
                 recorded=recorder.recorded_between if own_record else None,
             )
@@ -177,6 +178,7 @@ class TradingRuntime:
                 supervisor,
             )
             md.subscribe_candles(runtime._feed)
+            md.subscribe_restarts(core.restart)  # missing venue data: windows start again
             # the backfill and the start gate are independent: side by side (PERF-7)
             await _side_by_side(md.start(), runtime._set_fees(), actor.open_gate())
             await recorder.flush(clock(), md.quotes())  # a restart soon after finds them

@@ -1,4 +1,4 @@
-"""What the sim's content faults do to an answer (SIM-1): the REST row edit, row drop and
+"""What the sim's content faults do to an answer (SIM-1): the REST row edit, row drops and
 time skew, and the WebSocket frame edit. Each returns the bytes to send — the answer
 unchanged when it has nothing the rule names. The rules themselves: `faults.py`."""
 
@@ -38,6 +38,25 @@ def drop_rows(body: bytes, rule: FaultRule) -> bytes:
         row for row in listing if not (isinstance(row, dict) and row.get(rule.field) == rule.value)
     ]
     return orjson.dumps(data)
+
+
+def drop_rows_between(body: bytes, rule: FaultRule) -> bytes:
+    """A JSON answer without the rows of its `rule.rows` list whose `rule.field` holds a
+    number (or a string of one) in [rule.low, rule.high); other answers unchanged."""
+    data = orjson.loads(body)
+    listing = data.get(rule.rows) if isinstance(data, dict) else None
+    if not isinstance(listing, list):
+        return body
+    data[rule.rows] = [row for row in listing if not _between(row, rule)]
+    return orjson.dumps(data)
+
+
+def _between(row: object, rule: FaultRule) -> bool:
+    value = row.get(rule.field) if isinstance(row, dict) else None
+    try:
+        return rule.low <= float(value) < rule.high  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
 
 
 def skew_time_answer(body: bytes, skew_s: float) -> bytes:

@@ -1,19 +1,20 @@
 """Fault injection for the simulated venue (SIM-1).
 
-A `FaultController` holds scoped fault rules (REST: latency, 429, 4xx, 5xx — either with
-a `Retry-After` if asked —, timeout after accept, 401 — optionally only on a resend of a
-known client id —, a row edit: the first row of a listing answered with one field set
-to a given value, e.g. a fill of size "-1", and a row drop: every row of a listing whose
-field holds a given value left out, e.g. one order's fills; WS: drop, duplicate, reorder,
-sequence gap, close, and empty: the frame sent in sequence with `events: []`; time skew:
-`GET /time` answered `skew_s` seconds off while the venue's token check keeps its own
-clock) and venue-wide fault state (clock offset: the venue's whole clock, `/time` and
-token checks alike, as when the client's clock is off; price shocks, product flags via a
-hook). `ws_edit` changes a data frame's content in place of its shape: the first row of
-its first event's `rows` list (`tickers`, `trades`, `updates`) carries `value` at
-`field`, and with `repeat` that row is sent `repeat` times (a trade's id numbered per
-copy): a crossed touch, a price far off, a product nobody subscribed, a frame of
-thousands of trades or of megabytes. A rule fires on the requests/messages it matches
+A `FaultController` holds scoped fault rules (REST: latency, 429, 4xx, 5xx — either with a
+`Retry-After` if asked —, timeout after accept, 401 — optionally only on a resend of a
+known client id —, a row edit: the first row of a listing answered with one field set to a
+given value, e.g. a fill of size "-1", and a row drop: every row of a listing whose field
+holds a given value left out, e.g. one order's fills, or with `row_drop_range` every row
+whose field holds a number in [low, high), e.g. hours of candles by `start`; WS: drop,
+duplicate, reorder, sequence gap, close, and empty: the frame sent in sequence with
+`events: []`; time skew: `GET /time` answered `skew_s` seconds off while the venue's token
+check keeps its own clock) and venue-wide fault state (clock offset: the venue's whole
+clock, `/time` and token checks alike, as when the client's clock is off; price shocks,
+product flags via a hook). `ws_edit` changes a data frame's content in place of its shape:
+the first row of its first event's `rows` list (`tickers`, `trades`, `updates`) carries
+`value` at `field`, and with `repeat` that row is sent `repeat` times (a trade's id
+numbered per copy): a crossed touch, a price far off, a product nobody subscribed, a frame
+of thousands of trades or of megabytes. A rule fires on the requests/messages it matches
 (`path_prefix`, `route` — the venue's route pattern, e.g.
 `/api/v3/brokerage/orders/historical/{order_id}` for the single-order status alone —,
 `method`, `channel`) with `probability` drawn from a seeded RNG, at most `count` times
@@ -41,6 +42,7 @@ class FaultKind(StrEnum):
     HTTP_401 = "http_401"
     ROW_EDIT = "row_edit"
     ROW_DROP = "row_drop"
+    ROW_DROP_RANGE = "row_drop_range"
     TIME_SKEW = "time_skew"
     WS_DROP = "ws_drop"
     WS_DUPLICATE = "ws_duplicate"
@@ -64,10 +66,17 @@ REST_KINDS = (
     FaultKind.TIMEOUT_AFTER_ACCEPT,
     FaultKind.ROW_EDIT,
     FaultKind.ROW_DROP,
+    FaultKind.ROW_DROP_RANGE,
     FaultKind.TIME_SKEW,
 )
 # change an answer, never replace it
-REST_MODIFIERS = (FaultKind.LATENCY, FaultKind.ROW_EDIT, FaultKind.ROW_DROP, FaultKind.TIME_SKEW)
+REST_MODIFIERS = (
+    FaultKind.LATENCY,
+    FaultKind.ROW_EDIT,
+    FaultKind.ROW_DROP,
+    FaultKind.ROW_DROP_RANGE,
+    FaultKind.TIME_SKEW,
+)
 WS_KINDS = (
     FaultKind.WS_DROP,
     FaultKind.WS_DUPLICATE,
@@ -118,6 +127,8 @@ class FaultRule:
     # row_drop: the field of every row (`order_id`, `side`); ws_edit: of its first row
     field: str = ""
     value: str = ""  # row_edit, ws_edit: the text it is set to; row_drop: dropped rows hold it
+    low: float = 0.0  # row_drop_range: rows whose field's number is in [low, high) dropped
+    high: float = 0.0
     skew_s: float = 0.0  # time_skew: seconds added to the `/time` answer
     repeat: int = 1  # ws_edit: the edited row sent this many times
 
@@ -328,6 +339,10 @@ def _validate(rule: FaultRule) -> None:
         all(isinstance(name, str) and name for name in names) and isinstance(rule.value, str)
     ):
         raise ValueError(f"{rule.kind} needs rows and field (names) and value (a string)")
+    if rule.kind is FaultKind.ROW_DROP_RANGE and not (
+        all(isinstance(name, str) and name for name in names) and _range(rule.low, rule.high)
+    ):
+        raise ValueError("row_drop_range needs rows and field (names) and numbers low < high")
     if rule.kind is FaultKind.TIME_SKEW and not _seconds(rule.skew_s):
         raise ValueError("skew_s must be a number of seconds (at most 100 years)")
     if rule.kind is FaultKind.TIME_SKEW and rule.path_prefix != TIME_PATH:
@@ -346,6 +361,12 @@ def _validate(rule: FaultRule) -> None:
         )
     if rule.kind is FaultKind.WS_GAP and rule.gap < 1:
         raise ValueError("gap must be at least 1")
+
+
+def _range(low: object, high: object) -> bool:
+    if not (isinstance(low, int | float) and isinstance(high, int | float)):
+        return False
+    return not isinstance(low, bool) and math.isfinite(low) and math.isfinite(high) and low < high
 
 
 def _seconds(value: object) -> bool:

@@ -18,7 +18,12 @@ from aiohttp import web
 
 from trader.sim.server.auth import AuthError, bearer_token
 from trader.sim.server.context import API_PREFIX, CTX, VenueContext
-from trader.sim.server.fault_edits import drop_rows, edit_first_row, skew_time_answer
+from trader.sim.server.fault_edits import (
+    drop_rows,
+    drop_rows_between,
+    edit_first_row,
+    skew_time_answer,
+)
 from trader.sim.server.faults import FaultKind, FaultRule
 from trader.sim.server.ratelimit import RateLimiter, Verdict
 from trader.sim.server.responses import (
@@ -126,6 +131,8 @@ def _edit_rows(response: web.StreamResponse, fired: list[FaultRule]) -> None:
             response.body = edit_first_row(response.body, rule)
         if rule.kind is FaultKind.ROW_DROP and isinstance(response.body, bytes):
             response.body = drop_rows(response.body, rule)
+        if rule.kind is FaultKind.ROW_DROP_RANGE and isinstance(response.body, bytes):
+            response.body = drop_rows_between(response.body, rule)
         if rule.kind is FaultKind.TIME_SKEW and isinstance(response.body, bytes):
             response.body = skew_time_answer(response.body, rule.skew_s)
 
