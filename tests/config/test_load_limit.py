@@ -16,7 +16,7 @@ from tests.e2e.helpers import edit_policy
 from tests.support.daemon import DaemonDir
 from trader.commands.exit_codes import EXIT_CONFIG
 
-MINE = """
+TEMPLATE = """
     import threading
     import time
 
@@ -53,7 +53,7 @@ COMMANDS = {
 def never_loading(kind: str) -> str:
     """The source of a strategy file `mine.py` that blocks the way `kind` says."""
     at_import, in_constructor = NEVER_LOADS[kind]
-    source = textwrap.dedent(MINE).replace("{in_constructor}", in_constructor)
+    source = textwrap.dedent(TEMPLATE).replace("{in_constructor}", in_constructor)
     return source.replace("{at_import}", textwrap.dedent(at_import))
 
 
