@@ -2,17 +2,22 @@
 SIGHUP. Each kind of broken file (one that fails to import, is gone, has a constructor
 that raises or a `propose` of the wrong shape) is refused as one `config_reload_rejected`
 line naming `strategies.yaml` and the key; the old configuration stays whole and its
-cycles go on; a good file is adopted. A strategy that raises on every call makes `/readyz`
-503 naming it (OPS-5) until a fixed file is adopted and a cycle ends OK."""
+cycles go on; a good file is adopted. So is one that never finishes loading (it spins or
+sleeps at import, its constructor waits for ever, the first time or only when the daemon
+builds it), after `load_limit_s`, the event loop live meanwhile. A strategy that raises on
+every call makes `/readyz` 503 naming it (OPS-5) until a fixed file is adopted and a cycle
+ends OK."""
 
 from __future__ import annotations
 
 import signal
 import textwrap
+import time
 from pathlib import Path
 
 import orjson
 
+from tests.config.test_load_limit import NEVER_LOADS, TEMPLATE, never_loading
 from tests.e2e.helpers import edit_policy, query
 from tests.support.daemon import DaemonDir, DaemonProcess, wait_for
 from trader.daemon.cycle import FAILED_CYCLES_NOT_READY
@@ -158,3 +163,65 @@ def test_ops5_readyz_names_a_strategy_failing_every_cycle_until_a_fixed_one_runs
     finally:
         home.cleanup()
     assert code == 0
+
+
+BLOCKS_AT_SECOND_BUILD = (  # the build at load returns; the daemon's own build never does
+    textwrap.dedent(TEMPLATE)
+    .replace("{at_import}", "builds = 0")
+    .replace(
+        "{in_constructor}",
+        "global builds\n        builds += 1\n        if builds > 1:\n"
+        "            threading.Event().wait()",
+    )
+)
+LIMIT_S = 3
+
+
+def _limited(strategies: dict) -> None:
+    strategies["load_limit_s"] = LIMIT_S
+
+
+def _live_while_rejecting(daemon: DaemonProcess, count: int) -> float:
+    """Seconds until the `count`th rejected reload, `/metrics` and `/status` read every
+    0.2 s meanwhile: each answers within a second."""
+    began = time.monotonic()
+    rejected = f'trader_config_reloads_total{{result="rejected"}} {count}.0'
+    while True:
+        asked = time.monotonic()
+        seen, status = daemon.metrics(), daemon.status()
+        assert time.monotonic() - asked < 1 and status["config_hash"], "the event loop stalled"
+        if rejected in seen:
+            return time.monotonic() - began
+        assert time.monotonic() - began < LIMIT_S + 20, "no rejection"
+        time.sleep(0.2)
+
+
+def test_ops3_str2_a_strategy_that_never_loads_on_sighup_is_refused_the_loop_live(tmp_path):
+    home, mine, daemon = _start_with_mine(tmp_path, MINE)
+    try:
+        wait_for(lambda: '"trading_started"' in daemon.output(), timeout=30)
+        running = daemon.status()["config_hash"]
+        edit_policy(home, "strategies.yaml", _limited)
+        sources = {kind: never_loading(kind) for kind in NEVER_LOADS}
+        sources["blocks_at_second_build"] = BLOCKS_AT_SECOND_BUILD
+        for count, (kind, source) in enumerate(sorted(sources.items()), start=1):
+            _write(mine, source)
+            daemon.signal(signal.SIGHUP)
+            assert _live_while_rejecting(daemon, count) >= LIMIT_S - 0.5, kind
+            lines = [e for e in daemon.events() if e["event"] == "config_reload_rejected"]
+            (issue,) = lines[-1]["issues"]
+            assert "strategies/mine.py" in issue, (kind, issue)
+            assert f"did not finish loading within {LIMIT_S} s" in issue, (kind, issue)
+            assert daemon.status()["config_hash"] == running, kind
+            before = _ok_cycles(home)
+            wait_for(lambda b=before: _ok_cycles(home) > b, timeout=10)  # the old one runs
+        _write(mine, never_loading("spins_at_import"))
+        daemon.signal(signal.SIGHUP)
+        daemon.signal(signal.SIGUSR1)  # the kill switch, heard during the wait
+        wait_for(lambda: "kill_switch_engaged" in daemon.output(), timeout=LIMIT_S - 1)
+        daemon.signal(signal.SIGTERM)
+        code = daemon.wait(timeout=LIMIT_S + 15)
+    finally:
+        home.cleanup()
+    assert code == 0, daemon.output()[-3000:]
+    assert "Traceback" not in daemon.output()

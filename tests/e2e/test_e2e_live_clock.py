@@ -7,6 +7,7 @@ standalone simulated venue (`trader sim` process)."""
 
 from __future__ import annotations
 
+import re
 import signal
 from typing import Any
 
@@ -129,3 +130,32 @@ def _resting_from_a_killed_run(run: ChaosRun) -> set[str]:
     resting = stranded_orders(run)
     daemon.kill9()
     return resting
+
+
+def test_ex3_ops2_a_key_refused_on_both_clocks_at_a_live_start_names_the_clock_too(
+    daemon_dir, tmp_path
+):
+    """The local clock hours off and the venue's `/time` answer hours off the other way:
+    neither the measured offset nor the local clock gets a token accepted. The start is
+    refused with exit 4 as a refused key, in one line that says both clocks were tried,
+    names the offset measured and sends the operator to the system clock (NTP) too."""
+    venue = start_venue(tmp_path, seed=8, products=2)
+    try:
+        venue.call("POST", "/clock", {"offset_s": HOURS_OFF})  # the local clock is behind
+        venue.call("POST", "/faults", TIME_ANSWER_OFF)  # and `/time` is further off still
+        daemon_dir.write_app({"mode": "LIVE", "exchange": venue.exchange_section(read_only=False)})
+        env = {"CB_API_KEY_FILE": str(venue.key_file), "TRADER_CONFIRM_LIVE": "1"}
+        daemon = daemon_dir.start(env=env)
+        code = daemon.wait(timeout=90)
+    finally:
+        venue.stop()
+    output = daemon.output()
+    assert code == 4, output[-3000:]
+    (line,) = [line for line in output.splitlines() if line.startswith("LIVE refused:")]
+    assert "the venue refused the API key (HTTP 401) on both clock bases: key " in line, line
+    offset = re.search(r"the venue's /time, ([-+][0-9.]+) s from the local one", line)
+    assert offset is not None and float(offset[1]) == pytest.approx(2 * HOURS_OFF, abs=2), line
+    assert "check the system clock (NTP" in line and "as well as that the key exists" in line
+    assert "Traceback" not in output
+    (rejected,) = _events(daemon, KEY_REJECTED)
+    assert rejected["error"] == line.removeprefix("LIVE refused: ")

@@ -61,6 +61,26 @@ def test_ex1_the_rejection_names_the_endpoints_refused_first():
     assert "5 private requests" in line and not standing.accepted_once
 
 
+@pytest.mark.parametrize("offset_s", [-7200.04, 3.5, 86_400.0])
+def test_ex1_ex3_a_refusal_on_both_clocks_names_the_offset_and_the_system_clock(offset_s):
+    clock = Clock()
+    standing = KeyStanding("k", clock=clock)
+    for _ in range(REFUSALS):
+        standing.refused_on_both_clocks(offset_s)
+        standing.refused("accounts")
+    clock.now += SPAN_S
+    line = standing.rejection()
+    assert line is not None and line.startswith(f"{REFUSED} on both clock bases: key k;")
+    assert f"the venue's /time, {offset_s:+.1f} s from the local one (accounts)" in line
+    assert "check the system clock (NTP, e.g. timedatectl) as well as that the key" in line
+    standing.accepted()  # a new streak on one clock: the key's line alone
+    for _ in range(REFUSALS):
+        standing.refused("accounts")
+    clock.now += SPAN_S
+    line = standing.rejection()
+    assert line is not None and "clock" not in line and "check that the key exists" in line
+
+
 def _market(cid: str) -> OrderRequest:
     return OrderRequest(cid, "BTC-USD", Side.BUY, OrderKind.MARKET_IOC, quote_size=Decimal("25"))
 

@@ -11,7 +11,9 @@ A shipped id (`rules`) may leave `class` out. Each problem is one line naming th
 key: a missing file, an import error (the line of the user's file that raised it), a name
 that is not a strategy class, parameters the class's model refuses
 (`registry.<id>.params.<key>`), a `propose` that is not a plain method taking `ctx`, a
-class that cannot be built from its id and parameters (its constructor runs once here).
+class that cannot be built from its id and parameters (its constructor runs once here),
+a file or constructor that does not return within `strategies.yaml: load_limit_s` (a
+universe filter's file: `LOAD_LIMIT_S`; `trader/config/load_limit.py`).
 A file's sha256 joins the configuration hash, so a changed strategy file is a changed
 configuration.
 """
@@ -27,6 +29,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from trader.config.issues import ConfigIssue, validate
+from trader.config.load_limit import LOAD_LIMIT_S, LoadOverrun, within_limit
 from trader.config.plugin_files import FILTER, STRATEGY, PluginError, load_class
 from trader.config.strategies import StrategiesConfig
 from trader.config.universe import UniverseConfig
@@ -48,7 +51,8 @@ class Resolved:
 
 
 def resolve_strategies(config: StrategiesConfig, config_dir: Path, path: Path) -> Resolved:
-    """Every registry entry's class and parameters; `path` is strategies.yaml (for issues)."""
+    """Every registry entry's class and parameters; `path` is strategies.yaml (for issues).
+    Each entry is loaded (its file's import, its constructor) within `config.load_limit_s`."""
     found = Resolved()
     files: dict[Path, ModuleType] = {}
     for strategy_id, entry in config.registry.items():
@@ -58,30 +62,57 @@ def resolve_strategies(config: StrategiesConfig, config_dir: Path, path: Path) -
             reason = f"no shipped strategy is called {strategy_id!r} (shipped: {sorted(SHIPPED)})"
             found.issues.append(ConfigIssue(path, key, f"{reason}; name its class in `class:`"))
             continue
+        digests: dict[str, str] = {}
+
+        def load(sid: str = strategy_id, at: str = ref, into: dict[str, str] = digests) -> Loaded:
+            return _strategy_entry(config, sid, at, config_dir, files, into, path)
+
         try:
-            cls = strategy_class(ref, config_dir, files, found.digests)
-        except PluginError as exc:
-            found.issues.append(ConfigIssue(path, f"{key}.class", str(exc)))
+            loaded = within_limit(load, config.load_limit_s, f"load {strategy_id}")
+        except LoadOverrun as exc:
+            found.issues.append(ConfigIssue(path, f"{key}.class", f"{ref}: {exc}"))
             continue
-        raw = _params(config, strategy_id, entry.params)
-        if isinstance(raw, ConfigIssue):
-            found.issues.append(ConfigIssue(path, raw.key, raw.reason))
-            continue
-        if isinstance(raw, BaseModel):
-            params: BaseModel = raw
+        found.digests.update(digests)
+        if isinstance(loaded, list):
+            found.issues += loaded
         else:
-            problems = validate(cls.Params, raw, path, f"{key}.params")
-            if problems:
-                found.issues += problems
-                continue
-            params = cls.Params.model_validate(raw)
-        plugin = StrategyPlugin(strategy_id, cls, params, ref)
-        problem = unusable(plugin)
-        if problem is not None:
-            found.issues.append(ConfigIssue(path, f"{key}.class", f"{ref}: {problem}"))
-            continue
-        found.plugins[strategy_id] = plugin
+            found.plugins[strategy_id] = loaded
     return found
+
+
+Loaded = StrategyPlugin | list[ConfigIssue]
+
+
+def _strategy_entry(
+    config: StrategiesConfig,
+    strategy_id: str,
+    ref: str,
+    config_dir: Path,
+    files: dict[Path, ModuleType],
+    digests: dict[str, str],
+    path: Path,
+) -> Loaded:
+    """One registry entry loaded and built once, or the problems found doing it."""
+    key = f"registry.{strategy_id}"
+    try:
+        cls = strategy_class(ref, config_dir, files, digests)
+    except PluginError as exc:
+        return [ConfigIssue(path, f"{key}.class", str(exc))]
+    raw = _params(config, strategy_id, config.registry[strategy_id].params)
+    if isinstance(raw, ConfigIssue):
+        return [ConfigIssue(path, raw.key, raw.reason)]
+    if isinstance(raw, BaseModel):
+        params: BaseModel = raw
+    else:
+        problems = validate(cls.Params, raw, path, f"{key}.params")
+        if problems:
+            return problems
+        params = cls.Params.model_validate(raw)
+    plugin = StrategyPlugin(strategy_id, cls, params, ref)
+    problem = unusable(plugin)
+    if problem is not None:
+        return [ConfigIssue(path, f"{key}.class", f"{ref}: {problem}")]
+    return plugin
 
 
 def unusable(plugin: StrategyPlugin) -> str | None:
@@ -149,13 +180,20 @@ def resolve_filters(config: UniverseConfig, config_dir: Path, path: Path) -> Res
     files: dict[Path, ModuleType] = {}
     for index, entry in enumerate(config.filters):
         key = f"filters[{index}]"
+        digests: dict[str, str] = {}
+
+        def load(ref: str = entry.class_ref, into: dict[str, str] = digests) -> type[Any]:
+            return load_class(ref, config_dir, files, into, UniverseFilter, FILTER)
+
         try:
-            cls = load_class(
-                entry.class_ref, config_dir, files, found.digests, UniverseFilter, FILTER
-            )
+            cls = within_limit(load, LOAD_LIMIT_S, f"load filter {index}")
+        except LoadOverrun as exc:
+            found.issues.append(ConfigIssue(path, f"{key}.class", f"{entry.class_ref}: {exc}"))
+            continue
         except PluginError as exc:
             found.issues.append(ConfigIssue(path, f"{key}.class", str(exc)))
             continue
+        found.digests.update(digests)
         raw = entry.params or {}
         problems = validate(cls.Params, raw, path, f"{key}.params")
         if problems:

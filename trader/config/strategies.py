@@ -6,6 +6,8 @@ as `rules` may leave it out) and its parameters (`params:`, validated by the cla
 model when the configuration is loaded: `trader/config/plugins.py`). The shipped `rules`
 strategy's parameters may also stand in the top-level `rules:` section (the older place).
 A strategy runs only when its registry entry says `enabled: true` (new entries default off).
+`load_limit_s` bounds the time each strategy's loading (its file's import and its
+constructor) may take: one that runs longer fails the load (`trader/config/load_limit.py`).
 `max_at_risk_pct` bounds the loss the strategy's positions and open orders would take if
 every stop were hit, in percent of equity (a position without a stop counts in full).
 """
@@ -114,6 +116,12 @@ class StrategiesConfig(Strict):
 
     registry: dict[str, StrategyEntry] = Field(default_factory=lambda: {"rules": StrategyEntry()})
     rules: RulesStrategyConfig = Field(default_factory=RulesStrategyConfig)
+    load_limit_s: float = Field(
+        10.0,
+        gt=0,
+        le=600,
+        description="seconds a strategy's file import and constructor may take at load",
+    )
 
     def enabled_ids(self) -> list[str]:
         """Enabled strategy ids, sorted (deterministic run order)."""

@@ -5,7 +5,8 @@ that persists counts, never a transient 401. What follows depends on whether the
 ever accepted the key in this process:
 
 - never (the start): nothing was or could be sent with it, so the daemon stops with exit 4
-  and one line (`LIVE refused: the venue refused the API key (HTTP 401): key ...`); the
+  and one line (`LIVE refused: the venue refused the API key (HTTP 401): key ...`; refused
+  on both clock bases, it names the clock offset and the system clock too); the
   state file is left as it was, and orders still open at the venue from an earlier run
   are reconciled by the next start with a key that works;
 - it did (the key was revoked or disabled while running, with orders and positions to

@@ -18,6 +18,7 @@ from trader.config.reload import needs_restart
 from trader.daemon.cycle import CycleRunner
 from trader.daemon.killswitch import KILL_SIGNAL_REASON, KillSwitchWatcher
 from trader.daemon.trading.runtime import TradingRuntime
+from trader.daemon.trading.strategy_thread import build_registry
 from trader.ops.early_stop import STOP_SIGNALS, EarlyStop
 from trader.ops.lifecycle import OnFailure, Supervisor
 from trader.ops.metrics import Metrics
@@ -117,7 +118,8 @@ class DaemonSignals:
             return False
         if self.trading is not None:
             try:
-                self.trading.reconfigure(fresh)
+                registry = await build_registry(fresh.strategies, fresh.plugins)
+                self.trading.reconfigure(fresh, registry)
             except StrategyError as exc:  # built at load, failing now: the old one stays
                 self.metrics.config_reloads.labels(result="rejected").inc()
                 log.error("config_reload_rejected", issues=[str(exc)])

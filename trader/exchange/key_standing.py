@@ -8,6 +8,11 @@ refusals go on — at least `REFUSALS` private requests in a row over at least `
 seconds — with no private request accepted in between. Any other answer to a private
 request (2xx, or a 4xx other than 401: authentication passed) accepts the key and ends the
 streak; 429, 5xx and network errors say nothing about the key.
+
+A refusal of a request sent on both clock bases (the local clock, and the local clock
+corrected by the venue's `/time`: the HTTP client tries the other one while the two
+differ beyond the bound) may be the clock's as much as the key's: the rejection then says
+so, naming the offset measured, and sends the operator to the system clock (NTP) too.
 """
 
 from __future__ import annotations
@@ -41,12 +46,21 @@ class KeyStanding:
         self.refused_since: float | None = None  # the first of them (monotonic)
         self.last_refused_at: float | None = None
         self._endpoints: dict[str, None] = {}  # refused in this streak, in order
+        # the venue's offset to the local clock when a request of this streak was refused
+        # on both clock bases (None: it was not)
+        self.both_clocks_offset_s: float | None = None
 
     def accepted(self) -> None:
         self.accepted_once = True
         self.refusals = 0
         self.refused_since = self.last_refused_at = None
         self._endpoints.clear()
+        self.both_clocks_offset_s = None
+
+    def refused_on_both_clocks(self, measured_offset_s: float) -> None:
+        """The request about to be counted refused was signed on both clock bases,
+        `measured_offset_s` (venue minus local, from `/time`) apart."""
+        self.both_clocks_offset_s = measured_offset_s
 
     def refused(self, endpoint: str) -> None:
         now = self._clock()
@@ -67,9 +81,18 @@ class KeyStanding:
         endpoints = list(self._endpoints)
         shown = ", ".join(endpoints[:SHOWN_ENDPOINTS])
         more = f" and {len(endpoints) - SHOWN_ENDPOINTS} more" if len(endpoints) > 3 else ""
+        offset = self.both_clocks_offset_s
+        clocks = "" if offset is None else " on both clock bases"
+        signed = (
+            ""
+            if offset is None
+            else f" and on both clocks: the local one and the venue's /time, {offset:+.1f} s "
+            "from the local one"
+        )
+        ntp = "" if offset is None else "the system clock (NTP, e.g. timedatectl) as well as "
         return (
-            f"the venue refused the API key (HTTP 401): key {self.key}; {self.refusals} "
-            f"private requests in a row over {span:.0f} s, each also with a new token "
-            f"({shown}{more}); check that the key exists, is enabled and allows this "
-            "machine's IP address"
+            f"the venue refused the API key (HTTP 401){clocks}: key {self.key}; "
+            f"{self.refusals} private requests in a row over {span:.0f} s, each also with a "
+            f"new token{signed} ({shown}{more}); check {ntp}that the key exists, is enabled "
+            "and allows this machine's IP address"
         )

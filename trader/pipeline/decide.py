@@ -154,9 +154,11 @@ class DecisionCore:
         plugins: Mapping[str, StrategyPlugin] | None = None,
         filters: Sequence[FilterPlugin] = (),
         candle_seconds: int = CANDLE_SECONDS,
+        registry: StrategyRegistry | None = None,
     ) -> None:
         """`plugins`: the strategies the loaded configuration resolved (`LoadedConfig.plugins`);
-        without them only shipped strategies can run. `filters`: the user's universe filters
+        without them only shipped strategies can run; `registry`: those strategies built
+        already (off the event loop), else built here. `filters`: the user's universe filters
         (`LoadedConfig.filters`), run after the shipped chain. `candle_seconds`: the length
         of the closed candles fed (the daemon's 1-minute candles, a backtest's bars); the
         triggers and the strategies' timeframes are built from them (ValueError when a
@@ -166,7 +168,7 @@ class DecisionCore:
         self.filters = _filter_chain(universe, filters)
         self.triggers = TriggerEngine(signals, candle_seconds)
         self.candle_seconds = candle_seconds
-        self.registry = _registry(strategies, plugins)
+        self.registry = registry if registry is not None else _registry(strategies, plugins)
         self.bars = BarBook(self.registry.needs(), candle_seconds)
         self.triggers.candle_sinks.append(self._add_bar)
         self.triggers.restart_sinks.append(self._restart_bars)
@@ -181,9 +183,11 @@ class DecisionCore:
         loaded: LoadedConfig,
         strategies: StrategiesConfig | None = None,
         candle_seconds: int = CANDLE_SECONDS,
+        registry: StrategyRegistry | None = None,
     ) -> DecisionCore:
         """The core a loaded configuration describes, its strategies and universe filters
-        resolved (`strategies`: a variant of the registry, e.g. one strategy alone)."""
+        resolved (`strategies`: a variant of the registry, e.g. one strategy alone;
+        `registry`: its strategies built already)."""
         return cls(
             loaded.policy,
             loaded.universe,
@@ -192,6 +196,7 @@ class DecisionCore:
             plugins=loaded.plugins,
             filters=loaded.filters,
             candle_seconds=candle_seconds,
+            registry=registry,
         )
 
     def reconfigure(
@@ -201,10 +206,13 @@ class DecisionCore:
         strategies: StrategiesConfig,
         plugins: Mapping[str, StrategyPlugin] | None = None,
         filters: Sequence[FilterPlugin] = (),
+        registry: StrategyRegistry | None = None,
     ) -> None:
         """A reloaded policy (OPS-3 SIGHUP): new limits, strategies and universe rules from
-        the next step on; the measured fees stay; the universe is rebuilt at once."""
-        registry = _registry(strategies, plugins)  # first: a strategy that fails changes nothing
+        the next step on; the measured fees stay; the universe is rebuilt at once.
+        `registry`: the new strategies built already (off the event loop), else built here."""
+        if registry is None:  # first: a strategy that fails changes nothing
+            registry = _registry(strategies, plugins)
         self.policy = policy
         self.universe_config = universe
         self.filters = _filter_chain(universe, filters)

@@ -56,16 +56,20 @@ class StrategyRegistry:
     ) -> StrategyRegistry:
         """Build every enabled entry from its resolved plugin (`trader/config/plugins.py`);
         an enabled id without one is an error."""
-        strategies: dict[str, BaseStrategy[Any]] = {}
-        limits: dict[str, int] = {}
-        sources: dict[str, str] = {}
-        for strategy_id in config.enabled_ids():
-            plugin = plugins.get(strategy_id)
-            if plugin is None:
-                raise ValueError(f"strategies.registry.{strategy_id}: no such strategy")
-            sources[strategy_id] = plugin.source
-            strategies[strategy_id] = built(strategy_id, plugin.build, plugin.source)
-            limits[strategy_id] = config.registry[strategy_id].max_proposals_per_cycle
+        enabled = enabled_plugins(config, plugins)
+        strategies = {sid: built(sid, p.build, p.source) for sid, p in enabled.items()}
+        return cls.from_built(config, enabled, strategies)
+
+    @classmethod
+    def from_built(
+        cls,
+        config: StrategiesConfig,
+        enabled: Mapping[str, StrategyPlugin],
+        strategies: Mapping[str, BaseStrategy[Any]],
+    ) -> StrategyRegistry:
+        """The registry of the enabled strategies (`enabled_plugins`) built already."""
+        limits = {sid: config.registry[sid].max_proposals_per_cycle for sid in enabled}
+        sources = {sid: plugin.source for sid, plugin in enabled.items()}
         return cls(strategies, limits, sources)
 
     def needs(self) -> dict[str, int]:
@@ -87,6 +91,20 @@ class StrategyRegistry:
             malformed.extend(bad[:limit])
         self.calling = ""
         return dedupe_by_product(collected) + malformed
+
+
+def enabled_plugins(
+    config: StrategiesConfig, plugins: Mapping[str, StrategyPlugin]
+) -> dict[str, StrategyPlugin]:
+    """The resolved plugin of every enabled entry, by id; an enabled id without one is an
+    error."""
+    enabled: dict[str, StrategyPlugin] = {}
+    for strategy_id in config.enabled_ids():
+        plugin = plugins.get(strategy_id)
+        if plugin is None:
+            raise ValueError(f"strategies.registry.{strategy_id}: no such strategy")
+        enabled[strategy_id] = plugin
+    return enabled
 
 
 def budgets(config: StrategiesConfig) -> dict[str, Decimal]:

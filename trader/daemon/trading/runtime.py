@@ -26,7 +26,7 @@ from trader.core.types import Candle, Mode, ProductRules, TradingState
 from trader.daemon.cycle import CycleContext, Stage
 from trader.daemon.trading.clock_watch import measure_at_start, watch_clock
 from trader.daemon.trading.gauges import TradingMetrics
-from trader.daemon.trading.strategy_thread import StrategyThread
+from trader.daemon.trading.strategy_thread import StrategyThread, build_registry
 from trader.daemon.trading.venue_link import (
     choose_products,
     exchange_config,
@@ -54,6 +54,7 @@ from trader.state.candle_log import CandleRecorder
 from trader.state.db import Database
 from trader.state.portfolio import position_sizes, realized_pnl
 from trader.state.strategy_results import fill_results
+from trader.strategies.registry import StrategyRegistry
 
 log = structlog.get_logger("trader.trading")
 
@@ -141,7 +142,8 @@ class TradingRuntime:
                 adapter, [pid for pid in rules if pid not in known], clock()
             )
             actor = await Actor.create(loaded, db, metrics, keeper, adapter, rules, clock)
-            core = DecisionCore.from_loaded(loaded)
+            registry = await build_registry(loaded.strategies, loaded.plugins)
+            core = DecisionCore.from_loaded(loaded, registry=registry)
             # PAPER: market data flows through the paper exchange, which fills from it; the
             # backfill covers the bars the strategies declared (STR-4), up to a week, from
             # the daemon's own candle record first (PERF-7), then the venue
@@ -279,11 +281,12 @@ class TradingRuntime:
             if self.keeper.state is not TradingState.HALTED:
                 await self.cycle.exits_between_cycles(self.clock())
 
-    def reconfigure(self, fresh: LoadedConfig) -> None:
+    def reconfigure(self, fresh: LoadedConfig, registry: StrategyRegistry | None = None) -> None:
         """Adopt a reloaded policy (the daemon refuses reloads that change what is built at
-        start: signals, execution, paper, venue)."""
+        start: signals, execution, paper, venue); `registry`: its strategies built already
+        (`strategy_thread.build_registry`)."""
         self.core.reconfigure(  # first: a strategy that fails to build changes nothing
-            fresh.policy, fresh.universe, fresh.strategies, fresh.plugins, fresh.filters
+            fresh.policy, fresh.universe, fresh.strategies, fresh.plugins, fresh.filters, registry
         )
         self.loaded = self.cycle.loaded = fresh
         self.actor.reconfigure(fresh)

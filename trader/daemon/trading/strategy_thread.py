@@ -9,6 +9,10 @@ the stage with one line naming the strategy it is in, and is left to finish on i
 until it does, every cycle's strategies stage fails at once (the exits still run), and
 what it returns is dropped. While a call runs, closed candles are held and fed to the
 decision core after it, so the bars a strategy reads do not change under it.
+
+A SIGHUP reload builds the new strategies the same way (`build_registry`): each
+constructor in a daemon thread, waited for at most `strategies.yaml: load_limit_s`; one
+that overruns refuses the reload, naming the strategy, and is left running.
 """
 
 from __future__ import annotations
@@ -16,17 +20,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Final
+from functools import partial
+from typing import Any, Final
 
 import structlog
 
+from trader.config.load_limit import LoadOverrun, within_limit_async
+from trader.config.strategies import StrategiesConfig
 from trader.core.decision import Proposal
 from trader.core.types import Candle
 from trader.pipeline.decide import DecisionCore, DecisionStep
-from trader.strategies.base import StrategyError
-from trader.strategies.registry import StrategyRegistry
+from trader.strategies.base import BaseStrategy, StrategyError, StrategyPlugin
+from trader.strategies.guard import built
+from trader.strategies.registry import StrategyRegistry, enabled_plugins
 
 log = structlog.get_logger("trader.trading")
 
@@ -87,6 +95,22 @@ class StrategyThread:
         held, self._held = self._held, []
         for candle in held:
             self.feed(candle)
+
+
+async def build_registry(
+    config: StrategiesConfig, plugins: Mapping[str, StrategyPlugin]
+) -> StrategyRegistry:
+    """The enabled strategies built off the event loop, each within `config.load_limit_s`;
+    StrategyError naming the one that fails or overruns."""
+    enabled = enabled_plugins(config, plugins)
+    strategies: dict[str, BaseStrategy[Any]] = {}
+    for sid, plugin in enabled.items():
+        make = partial(built, sid, plugin.build, plugin.source)
+        try:
+            strategies[sid] = await within_limit_async(make, config.load_limit_s, f"build {sid}")
+        except LoadOverrun as exc:
+            raise StrategyError(sid, plugin.source, None, str(exc)) from None
+    return StrategyRegistry.from_built(config, enabled, strategies)
 
 
 def _error(registry: StrategyRegistry, now: float, problem: str) -> StrategyError:

@@ -298,6 +298,8 @@ class HttpClient:
         )
         if raw.status != 401:
             self.clock.accepted(other)
+        elif self.standing is not None:
+            self.standing.refused_on_both_clocks(self.clock.offset_s)
         return raw
 
     def _judge_key(self, endpoint: str, status: int) -> None:
