@@ -43,7 +43,7 @@ from trader.state.identity import StateFileError, marker_path, read_marker
 
 
 def adopt_command(args: argparse.Namespace) -> int:
-    loaded = load_or_report(args.config)
+    loaded = load_or_report(args.config, run_plugins=False)
     if loaded is None:
         return EXIT_CONFIG
     problem = _usage_problem(loaded, args)

@@ -17,10 +17,11 @@ from trader.state.db import open_state
 from trader.state.identity import NoStateFile, StateFileError
 
 
-def load_or_report(config_file: Path) -> LoadedConfig | None:
-    """The validated config, or None after printing every problem to stderr (CFG-1)."""
+def load_or_report(config_file: Path, *, run_plugins: bool = True) -> LoadedConfig | None:
+    """The validated config, or None after printing every problem to stderr (CFG-1).
+    `run_plugins=False`: the user's strategy and filter code is not run (`load_config`)."""
     try:
-        return load_config(config_file)
+        return load_config(config_file, run_plugins=run_plugins)
     except ConfigError as exc:
         for issue in exc.issues:
             print(f"config error: {issue}", file=sys.stderr)

@@ -24,7 +24,7 @@ from trader.state.trading_state import read_status, set_state
 
 
 def kill_command(args: argparse.Namespace) -> int:
-    loaded = load_or_report(args.config)
+    loaded = load_or_report(args.config, run_plugins=False)
     if loaded is None:
         return EXIT_CONFIG
     path = loaded.kill_switch_path
@@ -85,7 +85,7 @@ def _signal_instead(pid_path: Path, path: Path, error: OSError) -> int:
 
 
 def resume_command(args: argparse.Namespace) -> int:
-    loaded = load_or_report(args.config)
+    loaded = load_or_report(args.config, run_plugins=False)
     if loaded is None:
         return EXIT_CONFIG
     if loaded.kill_switch_path.exists():

@@ -33,7 +33,7 @@ from trader.state.identity import StateFileError
 
 
 def reconcile_command(args: argparse.Namespace) -> int:
-    loaded = load_or_report(args.config)
+    loaded = load_or_report(args.config, run_plugins=False)
     if loaded is None:
         return EXIT_CONFIG
     if lock_is_held(loaded.pid_path):

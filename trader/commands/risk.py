@@ -17,7 +17,7 @@ from trader.state.portfolio import reset_high_water_mark
 
 
 def reset_hwm_command(args: argparse.Namespace) -> int:
-    loaded = load_or_report(args.config)
+    loaded = load_or_report(args.config, run_plugins=False)
     if loaded is None:
         return EXIT_CONFIG
     conn = state_or_report(loaded, "reset refused")

@@ -20,7 +20,7 @@ from trader.config.app import AppConfig
 from trader.config.environment import environment_problems
 from trader.config.files import FileProblem, parse_yaml, read_text
 from trader.config.issues import ConfigError, ConfigIssue, validate
-from trader.config.plugins import Resolved, resolve_filters, resolve_strategies
+from trader.config.plugins import Resolved, plugin_digests, resolve_filters, resolve_strategies
 from trader.config.policy import PolicyConfig
 from trader.config.signals import SignalsConfig
 from trader.config.strategies import StrategiesConfig
@@ -183,11 +183,17 @@ def _overridden(name: str, raw: dict[str, Any], overrides: Mapping[str, Any]) ->
     return raw
 
 
-def load_config(config_file: Path, overrides: Mapping[str, Any] | None = None) -> LoadedConfig:
+def load_config(
+    config_file: Path, overrides: Mapping[str, Any] | None = None, *, run_plugins: bool = True
+) -> LoadedConfig:
     """Read `app.yaml` and the policy files beside it; raise ConfigError listing every issue.
     `overrides` (`"strategies.rules.min_conviction": 0.3`, the first key one of OVERRIDABLE)
     replace values as if the files said so, checked the same way (a parameter search's
-    candidates)."""
+    candidates). `run_plugins=False` (the operator's commands: kill, resume, status,
+    reset-high-water-mark, reconcile, adopt) runs none of the user's strategy or filter
+    code: their files are only read for the configuration hash, so a broken or blocking
+    strategy file cannot stop an operator from halting the daemon; `plugins` and
+    `filters` stay empty."""
     overrides = overrides or {}
     try:
         config_file = config_file.expanduser().resolve()
@@ -220,7 +226,12 @@ def load_config(config_file: Path, overrides: Mapping[str, Any] | None = None) -
             continue
         raw = _overridden(file_name.removesuffix(".yaml"), raw, overrides)
         problems = _check(model, raw, policy_path)
-        issues += problems or _plugins(file_name, raw, config_dir, policy_path, resolved)
+        if problems:
+            issues += problems
+        elif run_plugins:
+            issues += _plugins(file_name, raw, config_dir, policy_path, resolved)
+        else:
+            resolved.digests.update(plugin_digests(raw, config_dir))
         raws[file_name] = raw
     if issues:
         raise ConfigError(issues)

@@ -16,6 +16,7 @@ import inspect
 import sys
 import traceback
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -42,10 +43,7 @@ def load_class(
     where, colon, name = ref.rpartition(":")
     if not colon or not where or not name.isidentifier():
         raise PluginError(f"{ref!r}: expected package.module:Class or dir/file.py:Class")
-    if where.endswith(".py") or "/" in where or "\\" in where:
-        module = _file_module(config_dir / where, files, digests)
-    else:
-        module = _import(where)
+    module = _file_module(config_dir / where, files, digests) if _is_file(where) else _import(where)
     found = getattr(module, name, None)
     if found is None:
         raise PluginError(f"{where} defines no {name!r}")
@@ -56,6 +54,28 @@ def load_class(
         raise PluginError(f"{ref}: {name} does not implement {missing}")
     check_params_model(ref, found)
     return found
+
+
+def _is_file(where: str) -> bool:
+    return where.endswith(".py") or "/" in where or "\\" in where
+
+
+def file_digests(refs: Iterable[object], config_dir: Path) -> dict[str, str]:
+    """The sha256 of each file that a class reference names, keyed as `load_class` keys
+    them, read without running it (a file that cannot be read is left out)."""
+    digests: dict[str, str] = {}
+    for ref in refs:
+        if not isinstance(ref, str):
+            continue
+        where, colon, _name = ref.rpartition(":")
+        if not colon or not _is_file(where):
+            continue
+        file = (config_dir / where).resolve()
+        try:
+            digests[str(file)] = hashlib.sha256(file.read_bytes()).hexdigest()
+        except OSError:
+            continue
+    return digests
 
 
 def check_params_model(ref: str, cls: type[Any]) -> None:

@@ -30,7 +30,7 @@ from pydantic import BaseModel
 
 from trader.config.issues import ConfigIssue, validate
 from trader.config.load_limit import LOAD_LIMIT_S, LoadOverrun, within_limit
-from trader.config.plugin_files import FILTER, STRATEGY, PluginError, load_class
+from trader.config.plugin_files import FILTER, STRATEGY, PluginError, file_digests, load_class
 from trader.config.strategies import StrategiesConfig
 from trader.config.universe import UniverseConfig
 from trader.core.timeframes import check_needs
@@ -113,6 +113,16 @@ def _strategy_entry(
     if problem is not None:
         return [ConfigIssue(path, f"{key}.class", f"{ref}: {problem}")]
     return plugin
+
+
+def plugin_digests(raw: dict[str, Any], config_dir: Path) -> dict[str, str]:
+    """The configuration hash's share of the strategy and filter files a valid policy file
+    (`raw`: strategies.yaml or universe.yaml) names, read without running any of them."""
+    registry = raw.get("registry")
+    entries = list(registry.values()) if isinstance(registry, dict) else []
+    filters = raw.get("filters")
+    entries += filters if isinstance(filters, list) else []
+    return file_digests((e.get("class") for e in entries if isinstance(e, dict)), config_dir)
 
 
 def unusable(plugin: StrategyPlugin) -> str | None:

@@ -1,0 +1,77 @@
+"""OPS-4, STR-2: the operator's commands (`kill`, `resume`, `status`; also
+`reset-high-water-mark`, `reconcile`, `adopt`) run none of the user's strategy or filter
+code. A strategy file that is broken or never finishes loading (edited on disk while the
+daemon runs) cannot stop an operator from halting the daemon, reading its state or
+resuming it: each command answers at once, as with a sound file. The configuration hash they report is the daemon's (the files are read, not run)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.config.test_load_limit import never_loading, with_mine
+from tests.support.daemon import DaemonDir, wait_for
+from trader.config.loader import load_config
+
+SOUND = never_loading("spins_at_import").replace("while True", "while False")
+BROKEN = {  # kind: the source of strategies/mine.py
+    "spins_at_import": never_loading("spins_at_import"),
+    "waits_in_constructor": never_loading("waits_in_constructor"),
+    "raises_at_import": "raise RuntimeError('half-edited')\n",
+    "syntax_error": "def broken(:\n",
+    "names_no_class": "VALUE = 1\n",
+}
+ANSWER_S = 8.0  # well under the 10 s load limit: nothing waited for a strategy
+
+
+def _timed_cli(home: DaemonDir, *args: str):
+    began = time.monotonic()
+    done = home.cli(*args, timeout=60)
+    took = time.monotonic() - began
+    assert "Traceback" not in done.stderr, done.stderr
+    assert took < ANSWER_S, f"`trader {' '.join(args)}` took {took:.1f} s"
+    return done
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN))
+def test_ops4_operator_commands_answer_whatever_the_strategy_file_holds(tmp_path, kind):
+    home = DaemonDir(tmp_path / "work")
+    mine = with_mine(home, SOUND, limit_s=None)
+    assert home.cli("check-config").returncode == 0
+    mine.write_text(BROKEN[kind])
+    assert home.cli("check-config", timeout=60).returncode == 2  # the file is refused there
+    killed = _timed_cli(home, "kill", "--reason", "broken strategy")
+    assert killed.returncode == 0, killed.stderr
+    assert home.kill_switch.exists()
+    status = _timed_cli(home, "status", "--json")
+    assert status.returncode in (0, 1), status.stderr  # 1: no state file yet, said in one line
+    home.kill_switch.unlink()
+    resumed = _timed_cli(home, "resume", "--note", "file mended")
+    assert resumed.returncode in (0, 1), resumed.stderr
+
+
+def test_ops4_kill_halts_a_running_daemon_whose_strategy_file_now_spins(tmp_path):
+    home = DaemonDir(tmp_path / "work")
+    mine = with_mine(home, SOUND, limit_s=None)
+    daemon = home.start()
+    try:
+        daemon.wait_started()
+        mine.write_text(BROKEN["spins_at_import"])
+        killed = _timed_cli(home, "kill", "--reason", "drill")
+        assert killed.returncode == 0, killed.stderr
+        wait_for(lambda: daemon.status()["state"] == "HALTED", timeout=5, interval=0.05)
+        shown = _timed_cli(home, "status")
+        assert shown.returncode == 0 and "HALTED" in shown.stdout, shown.stdout
+        assert daemon.stop() == 0
+    finally:
+        home.cleanup()
+
+
+def test_st1_the_operators_hash_is_the_daemons(tmp_path):
+    home = DaemonDir(tmp_path / "work")
+    with_mine(home, SOUND, limit_s=None)
+    run = load_config(home.config)
+    read = load_config(home.config, run_plugins=False)
+    assert read.config_hash == run.config_hash
+    assert not read.plugins and "mine" in run.plugins
