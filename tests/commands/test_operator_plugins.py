@@ -2,7 +2,8 @@
 `reset-high-water-mark`, `reconcile`, `adopt`) run none of the user's strategy or filter
 code. A strategy file that is broken or never finishes loading (edited on disk while the
 daemon runs) cannot stop an operator from halting the daemon, reading its state or
-resuming it: each command answers at once, as with a sound file. The configuration hash they report is the daemon's (the files are read, not run)."""
+resuming it: each command answers at once, as with a sound file. The configuration hash
+they report is the daemon's (the files are read, not run)."""
 
 from __future__ import annotations
 

@@ -39,16 +39,19 @@ def _fill(trade_id, product, side, price, size, t):
     )
 
 
-def _record(conn, fills, now):
-    fill_rows.insert_fills(conn, fills, {}, "test", now)
+def _record(conn, fills, now, exit_id=None):
+    """Store `fills` (their SELLs are the fills of the exit `exit_id`, when given)."""
+    intents = {f.order_id: exit_id for f in fills if exit_id and f.side is Side.SELL}
+    fill_rows.insert_fills(conn, fills, intents, "test", now)
     return apply_fills(conn, fills, POLICY, now)
 
 
 def _stop_exit(conn, product, created_at):
-    _exit(conn, product, created_at, "stop_loss")
+    return _exit(conn, product, created_at, "stop_loss")
 
 
 def _exit(conn, product, created_at, reason):
+    """An exit intent placed at `created_at`; its id (its fills name it)."""
     conn.execute(
         "INSERT INTO intents (intent_id, client_order_id, mode, purpose, product_id, side, "
         "order_configuration, state, filled_size, created_at, updated_at, reason) VALUES "
@@ -62,6 +65,7 @@ def _exit(conn, product, created_at, reason):
             reason,
         ),
     )
+    return f"i-{product}-{created_at}"
 
 
 def test_r3_entry_fill_cools_the_product_down(tmp_path):
@@ -76,8 +80,8 @@ def test_r3_stop_out_and_consecutive_losses_pause_everything(tmp_path):
     conn = connect(tmp_path / "t.db")
     migrate(conn)
     _record(conn, [_fill("a1", "ETH-USD", Side.BUY, "100", "1", 10.0)], now=10.0)
-    _stop_exit(conn, "ETH-USD", 19.0)
-    _record(conn, [_fill("a2", "ETH-USD", Side.SELL, "90", "1", 20.0)], now=20.0)
+    stop = _stop_exit(conn, "ETH-USD", 19.0)
+    _record(conn, [_fill("a2", "ETH-USD", Side.SELL, "90", "1", 20.0)], now=20.0, exit_id=stop)
     reasons = dict(conn.execute("SELECT reason, until FROM cooldowns WHERE product_id = 'ETH-USD'"))
     assert reasons["after_stop"] == 1020.0
     assert conn.execute("SELECT consecutive_losses FROM risk_state").fetchone()[0] == 1
@@ -119,15 +123,39 @@ def test_r3_only_a_round_trip_closed_by_a_stop_cools_down_after_stop(tmp_path):
     conn = connect(tmp_path / "t.db")
     migrate(conn)
     _record(conn, [_fill("a1", "ETH-USD", Side.BUY, "100", "1", 10.0)], now=10.0)
-    _stop_exit(conn, "ETH-USD", 19.0)
-    _record(conn, [_fill("a2", "ETH-USD", Side.SELL, "90", "1", 20.0)], now=20.0)
+    stop = _stop_exit(conn, "ETH-USD", 19.0)
+    _record(conn, [_fill("a2", "ETH-USD", Side.SELL, "90", "1", 20.0)], now=20.0, exit_id=stop)
     assert _after_stop_until(conn, "ETH-USD") == 1020.0
     for n, (reason, close) in enumerate((("take_profit", 2100.0), ("max_hold", 4100.0))):
         _record(conn, [_fill(f"b{n}", "ETH-USD", Side.BUY, "100", "1", close - 100)], close - 100)
-        _exit(conn, "ETH-USD", close - 1, reason)
-        _record(conn, [_fill(f"c{n}", "ETH-USD", Side.SELL, "110", "1", close)], now=close)
+        closing = _exit(conn, "ETH-USD", close - 1, reason)
+        sold = [_fill(f"c{n}", "ETH-USD", Side.SELL, "110", "1", close)]
+        _record(conn, sold, now=close, exit_id=closing)
         assert _after_stop_until(conn, "ETH-USD") == 1020.0, reason
     _record(conn, [_fill("d1", "ETH-USD", Side.BUY, "100", "1", 6000.0)], now=6000.0)
-    _exit(conn, "ETH-USD", 6090.0, "trailing_stop")
-    _record(conn, [_fill("d2", "ETH-USD", Side.SELL, "95", "1", 6100.0)], now=6100.0)
+    trail = _exit(conn, "ETH-USD", 6090.0, "trailing_stop")
+    _record(conn, [_fill("d2", "ETH-USD", Side.SELL, "95", "1", 6100.0)], now=6100.0, exit_id=trail)
     assert _after_stop_until(conn, "ETH-USD") == 7100.0
+
+
+def test_r3_the_closing_fills_exit_decides_whatever_the_clocks(tmp_path):
+    """The venue stamps a fill on its own clock, which may be behind the daemon's: a
+    take-profit filled "before" it was placed is still the take-profit that closed the
+    round trip (not the stop-loss placed before it), and a stop-loss filled "before" it
+    was placed, after an earlier take-profit, is a stop-out."""
+    conn = connect(tmp_path / "t.db")
+    migrate(conn)
+    _record(conn, [_fill("a1", "ETH-USD", Side.BUY, "100", "1", 10.0)], now=10.0)
+    stop = _stop_exit(conn, "ETH-USD", 19.0)
+    _record(conn, [_fill("a2", "ETH-USD", Side.SELL, "90", "1", 20.0)], now=20.0, exit_id=stop)
+    assert _after_stop_until(conn, "ETH-USD") == 1020.0
+    _record(conn, [_fill("b1", "ETH-USD", Side.BUY, "100", "1", 3000.0)], now=3000.0)
+    target = _exit(conn, "ETH-USD", 3100.0, "take_profit")  # filled 0.4 s "earlier"
+    sold = [_fill("b2", "ETH-USD", Side.SELL, "110", "1", 3099.6)]
+    _record(conn, sold, now=3100.0, exit_id=target)
+    assert _after_stop_until(conn, "ETH-USD") == 1020.0  # no stop-out: not renewed
+    _record(conn, [_fill("c1", "ETH-USD", Side.BUY, "100", "1", 5000.0)], now=5000.0)
+    stop = _stop_exit(conn, "ETH-USD", 5100.0)
+    sold = [_fill("c2", "ETH-USD", Side.SELL, "90", "1", 5099.9)]
+    _record(conn, sold, now=5100.0, exit_id=stop)
+    assert _after_stop_until(conn, "ETH-USD") == 6100.0

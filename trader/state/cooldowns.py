@@ -15,7 +15,11 @@ def closed_round_trips(
 ) -> list[tuple[str, Decimal, bool]]:
     """Round trips closed since last looked at: (product, result, closed by an exit with
     one of `stop_reasons`); each is marked seen. The exit that closed the round trip
-    decides, not any earlier one: a take-profit after last week's stop-out is no stop."""
+    decides, not any earlier one: a take-profit after last week's stop-out is no stop.
+    It is the order of the last SELL fill (by the venue's time, as the close is): never
+    found by when our intents were placed, since the venue's clock and ours differ (a
+    fill may be stamped before its order was placed by our clock). A SELL not of ours (no
+    intent) is no stop."""
     found = []
     for product_id in sorted(products):
         row = conn.execute(
@@ -25,10 +29,10 @@ def closed_round_trips(
         ).fetchone()
         if row is None or row[1] is None or (row[2] is not None and row[1] <= row[2]):
             continue
-        closing = conn.execute(  # the exit that closed it: the last filled SELL by then
-            "SELECT reason FROM intents WHERE product_id = ? AND side = 'SELL' "
-            "AND filled_size != '0' AND created_at <= ? ORDER BY created_at DESC, rowid DESC "
-            "LIMIT 1",
+        closing = conn.execute(  # the order of the last SELL fill by then (the venue's time)
+            "SELECT i.reason FROM fills f LEFT JOIN intents i ON i.intent_id = f.intent_id "
+            "WHERE f.product_id = ? AND f.side = 'SELL' AND f.trade_time <= ? "
+            "ORDER BY f.trade_time DESC, f.trade_id DESC LIMIT 1",
             (product_id, row[1]),
         ).fetchone()
         stopped = closing is not None and closing[0] in stop_reasons
