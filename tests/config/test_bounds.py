@@ -394,6 +394,11 @@ OUT_OF_BOUNDS: dict[str, tuple[str, dict[str, Any], tuple[str, ...]]] = {
         {"fee_fallback_maker": 0.02, "fee_fallback_taker": 0.01},
         ("fee_fallback_maker", "fee_fallback_taker"),
     ),
+    "exit_wait_beyond_stale_data": (
+        "policy.yaml",
+        {"max_data_age_s": 30},
+        ("exit_confirm_max_s", "max_data_age_s"),
+    ),
     "daily_loss_beyond_drawdown": (
         "policy.yaml",
         {"daily_loss_limit_pct": -30},

@@ -53,7 +53,9 @@ MADE: dict[type, Callable[[], dict[str, Any]]] = {
     ),
     ProductMarket: lambda: dict(
         rules=RULES, quote=QUOTE, quote_volume_24h=D(9), listed_at=1.0, data_time=2.0,
-        sigma=0.01, last_close=D(8),
+        sigma=0.01, last_close=D(8), last_candle=Candle(
+            "BTC-USD", 120, D(8), D(9), D(7), D(8), D(1)
+        ),
     ),
     MarketSnapshot: lambda: dict(products=SNAPSHOT.products, regime="calm", tiers={"x": "y"}),
     DecisionInputs: lambda: dict(

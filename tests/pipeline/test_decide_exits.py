@@ -41,9 +41,17 @@ def _held(pid: str, draw: st.DrawFn) -> Position:
 
 
 def _market(prices: dict[str, str]) -> MarketSnapshot:
+    """Each price inside the outlier band of a last close of 100 (a sigma of 2 %): every
+    exit is sent at once (the wait for confirmation: tests/risk/test_exit_confirm.py)."""
     return MarketSnapshot(
         {
-            pid: ProductMarket(rules=rules(pid), quote=quote(pid, price), data_time=NOW)
+            pid: ProductMarket(
+                rules=rules(pid),
+                quote=quote(pid, price),
+                data_time=NOW,
+                sigma=0.02,
+                last_close=Decimal(100),
+            )
             for pid, price in prices.items()
         }
     )

@@ -23,6 +23,7 @@ back only after a write there or a move of the paper balances (`desk/state_sourc
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -34,7 +35,7 @@ from trader.backtest.market import ticker
 from trader.backtest.session import Session
 from trader.core.market import ProductMarket
 from trader.core.portfolio import Position
-from trader.core.types import Candle, ProductRules
+from trader.core.types import Candle, ProductRules, Quote
 from trader.desk.cycle import products_to_trade
 from trader.exchange.models import MarketTrade, OrderEvent, TradesEvent
 from trader.pipeline.decide import DecisionStep
@@ -119,6 +120,12 @@ class Runner:
             if quote is not None:
                 self.paper.apply_market_event(ticker(quote))
         await cycle.act(step, cycle_id, ids)
+        for pid in sorted(cycle.core.exit_confirmation.pending):  # R-2, see `_read_again`
+            quote = self.market.quote(pid)
+            if quote is not None:
+                self.paper.apply_market_event(ticker(quote))
+                await self._read_again(quote)
+                trading.add(pid)
         return trading
 
     def _held(self) -> Mapping[str, Position] | None:
@@ -281,8 +288,22 @@ class Runner:
             held = await self._read_positions()
         if walk.product_id in held:
             await self.cycle.exits_between_cycles(point.time, (walk.product_id,))
+            if walk.product_id in self.cycle.core.exit_confirmation.pending:
+                await self._read_again(quote)
             if self._pending():
                 await self._drain()
+
+    async def _read_again(self, quote: Quote) -> None:
+        """A price exit read off an outlier waits for a fresher quote (R-2). The bars hold
+        no glitch and the path is continuous: the instant after the point the touch is
+        still there, a fresh quote the exit check reads as the daemon reads the next
+        ticker."""
+        pid, later = quote.product_id, math.nextafter(quote.time, math.inf)
+        self.clock.now = later
+        self.market.set_quote(
+            Quote(pid, quote.bid, quote.bid_size, quote.ask, quote.ask_size, later)
+        )
+        await self.cycle.exits_between_cycles(later, (pid,))
 
     async def _pass(self, walk: _Walk, point: PathPoint) -> None:
         """A point of a quiet walk (`_quiet_levels`) before its last: what its visit leaves

@@ -69,6 +69,11 @@ class PolicyConfig(Strict):
     outlier_sigma_k: float = Field(
         8.0, gt=0, le=1000, description="quote vs last close, in 1-minute sigmas"
     )
+    # a price exit fired by an outlier reading (beyond the outlier band of the last
+    # close) waits for a fresher reading at most this long; 0: every exit is sent at once
+    exit_confirm_max_s: float = Field(
+        60.0, ge=0, le=DAY_S, description="longest wait of an outlier exit for confirmation"
+    )
     # 0 would refuse every quote with a spread; 10000 bps is a spread of 100 %
     max_spread_bps: Decimal = Field(Decimal("50"), gt=0, le=10000)
     # order sizing (money is Decimal; capped far above any currency's scale: MAX_MONEY)
@@ -130,6 +135,12 @@ class PolicyConfig(Strict):
             raise ValueError(
                 f"fee_fallback_maker ({self.fee_fallback_maker}) must not exceed "
                 f"fee_fallback_taker ({self.fee_fallback_taker})"
+            )
+        # a reading older than max_data_age_s is stale: no exit waits on one past that
+        if self.exit_confirm_max_s > self.max_data_age_s:
+            raise ValueError(
+                f"exit_confirm_max_s ({self.exit_confirm_max_s}) must not exceed "
+                f"max_data_age_s ({self.max_data_age_s})"
             )
         # drawdown from the high-water mark is never smaller than the day's loss (the mark
         # is at least the day's opening equity until an operator resets it): a daily limit

@@ -14,7 +14,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Final
 
-from trader.core.types import ProductRules, Quote
+from trader.core.types import Candle, ProductRules, Quote
 from trader.core.values import write_once
 
 CANDLE_SECONDS: Final = 60
@@ -25,7 +25,8 @@ class ProductMarket:
     """Everything the decision core knows about one product at snapshot time.
 
     `sigma` is the standard deviation of 1-minute log returns (a statistical estimate, float);
-    `quote_volume_24h` is in quote currency; `listed_at` is epoch seconds (None = unknown).
+    `quote_volume_24h` is in quote currency; `listed_at` is epoch seconds (None = unknown);
+    `last_candle` is the product's last closed candle (its close is `last_close`).
     Bars are not copied into the snapshot: a strategy reads its closed bars through
     `StrategyContext.bars` (only bars that ended by `now`, S-1). Read-only
     (`core/values.py`).
@@ -38,6 +39,7 @@ class ProductMarket:
     data_time: float | None
     sigma: float | None
     last_close: Decimal | None
+    last_candle: Candle | None
 
     def __init__(
         self,
@@ -48,6 +50,7 @@ class ProductMarket:
         data_time: float | None = None,
         sigma: float | None = None,
         last_close: Decimal | None = None,
+        last_candle: Candle | None = None,
     ) -> None:
         self.rules = rules  # type: ignore[misc]
         self.quote = quote  # type: ignore[misc]
@@ -56,6 +59,7 @@ class ProductMarket:
         self.data_time = data_time  # type: ignore[misc]
         self.sigma = sigma  # type: ignore[misc]
         self.last_close = last_close  # type: ignore[misc]
+        self.last_candle = last_candle  # type: ignore[misc]
 
     @property
     def product_id(self) -> str:

@@ -72,6 +72,7 @@ def build_market(
             data_time=None if age == math.inf else now - age,
             sigma=core.triggers.sigma(pid),
             last_close=core.triggers.last_close(pid),
+            last_candle=core.triggers.last_candle(pid),
         )
     return MarketSnapshot(products)
 

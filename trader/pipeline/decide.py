@@ -23,7 +23,7 @@ from trader.config.policy import PolicyConfig
 from trader.config.signals import SignalsConfig
 from trader.config.strategies import StrategiesConfig
 from trader.config.universe import UniverseConfig
-from trader.core.decision import ExitOrder, Proposal, Verdict
+from trader.core.decision import ExitOrder, ExitReason, Proposal, Verdict
 from trader.core.market import CANDLE_SECONDS, MarketSnapshot
 from trader.core.portfolio import Portfolio, Position
 from trader.core.risk_state import RiskState
@@ -32,6 +32,7 @@ from trader.core.types import Candle, FeeRates
 from trader.core.values import write_once
 from trader.risk.config import RiskConfig
 from trader.risk.engine import evaluate
+from trader.risk.exit_confirm import ExitConfirmation, ExitScreen
 from trader.risk.exits import exit_for, exits_due, filter_exits
 from trader.risk.limits import HaltTransition, check_loss_limits, observe_equity
 from trader.strategies.base import StrategyContext, StrategyPlugin
@@ -174,6 +175,8 @@ class DecisionCore:
         self.triggers.restart_sinks.append(self._restart_bars)
         self.risk_config = RiskConfig.from_configs(policy, universe, strategies, fee_rates)
         self.universe: UniverseResult | None = None
+        # R-2: price exits read off an outlier, waiting for confirmation (all modes alike)
+        self.exit_confirmation = ExitConfirmation()
         self._portfolio_seen: Portfolio | None = None
         self._portfolio_shown = Portfolio()
 
@@ -309,17 +312,22 @@ class DecisionCore:
     def exits(self, step: DecisionStep, only: Collection[str] | None = None) -> None:
         """R-2: always computed; only HALTED filters them out. `only`: the exits of these
         products alone (the check between cycles where their prices moved; each exit
-        depends on its own position only)."""
+        depends on its own position only). A price exit read off an outlier waits for
+        confirmation (`risk/exit_confirm.py`)."""
         market = step.inputs.market
         positions = step.inputs.portfolio.positions
         if only is not None:
             positions = {pid: positions[pid] for pid in only if pid in positions}
+        elif self.exit_confirmation.pending:
+            held = [pid for pid, position in positions.items() if position.base_size > ZERO]
+            self.exit_confirmation.keep_only(held, step.now)
         due = exits_due(
             positions,
             exit_prices(market),
             step.now,
             self.policy,
             rules={pid: pm.rules for pid, pm in market.products.items()},
+            confirm=ExitScreen(self.exit_confirmation, market.products, self.policy),
         )
         step.exits = tuple(filter_exits(due, step.risk_state))
 
@@ -334,12 +342,18 @@ class DecisionCore:
         product's price is `bid(product)` (None: no price, only max hold can fire): the
         same rule (`exit_for`), without a snapshot. The check between cycles asks this
         first and builds its step only when it is True (a position whose size floors to
-        dust also answers True, and so does any under HALTED: the step drops them)."""
+        dust also answers True, and so does any under HALTED, and a price exit waiting for
+        confirmation: the step drops them). A product whose price fires no price exit
+        ends its wait for confirmation here."""
+        waiting = self.exit_confirmation
         for product_id in positions if only is None else only:
             position = positions.get(product_id)
             if position is None or position.base_size <= ZERO:
                 continue
-            if exit_for(position, bid(product_id), now, self.policy) is not None:
+            found = exit_for(position, bid(product_id), now, self.policy)
+            if waiting.pending and (found is None or found[0] is ExitReason.MAX_HOLD):
+                waiting.dismiss(product_id, now)
+            if found is not None:
                 return True
         return False
 

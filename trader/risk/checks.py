@@ -120,14 +120,26 @@ def check_outlier(product: ProductMarket, policy: PolicyConfig) -> Refusal | Non
     mid, close = product.quote.mid, product.last_close
     if mid <= 0 or close <= 0:
         return Refusal(RejectReason.OUTLIER, "non-positive price")
-    limit = policy.outlier_sigma_k * max(product.sigma, MIN_SIGMA)
-    if _clearly_within(mid, close, limit):
-        return None
-    deviation = abs((mid / close).ln())  # exact Decimal; compared exactly with the float limit
-    if deviation > limit:
+    limit = outlier_band(product.sigma, policy)
+    deviation = beyond_band(mid, close, limit)
+    if deviation is not None:
         note = f"mid {mid} vs close {close}: {deviation:.5f} > {limit:.5f}"
         return Refusal(RejectReason.OUTLIER, note)
     return None
+
+
+def outlier_band(sigma: float, policy: PolicyConfig) -> float:
+    """The widest |ln(price / last close)| a price may be from the last close before it is
+    an outlier: `outlier_sigma_k` 1-minute sigmas (floored at `MIN_SIGMA`)."""
+    return policy.outlier_sigma_k * max(sigma, MIN_SIGMA)
+
+
+def beyond_band(price: Decimal, close: Decimal, limit: float) -> Decimal | None:
+    """|ln(`price` / `close`)| when it is above `limit` (both prices above zero), else None."""
+    if _clearly_within(price, close, limit):
+        return None
+    deviation = abs((price / close).ln())  # exact Decimal; compared exactly with the float limit
+    return deviation if deviation > limit else None
 
 
 def _clearly_within(mid: Decimal, close: Decimal, limit: float) -> bool:

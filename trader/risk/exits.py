@@ -7,7 +7,9 @@ uses the policy defaults (`default_stop_loss_pct` always applies: every position
 
 Precedence when several fire at once: stop-loss, trailing stop, take-profit, max hold.
 Boundaries: stop at `price <= stop price`, take-profit at `price >= target`, max hold at
-`now - entry_time >= max_hold_s`.
+`now - entry_time >= max_hold_s`. With a `confirm` screen (the decision core's), a price
+exit fired by an outlier reading waits for confirmation (`risk/exit_confirm.py`); max hold
+never waits, and while a price exit waits a due max hold is sent in its place.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from trader.core.portfolio import Position
 from trader.core.products import quantize_size
 from trader.core.risk_state import RiskState
 from trader.core.types import ProductRules, TradingState
+from trader.risk.exit_confirm import ExitScreen
 
 HUNDRED: Final = Decimal(100)
 PRODUCT_ID: Final = attrgetter("product_id")
@@ -108,6 +111,26 @@ def exit_within(
     )
 
 
+def _screened(
+    position: Position,
+    found: tuple[ExitReason, Decimal] | None,
+    price: Decimal | None,
+    now: float,
+    config: PolicyConfig,
+    confirm: ExitScreen,
+) -> tuple[ExitReason, Decimal] | None:
+    """`found` when it may be sent now; while a price exit waits for confirmation, max hold
+    when due, else None."""
+    product_id = position.product_id
+    if found is None or found[0] is ExitReason.MAX_HOLD or price is None:
+        confirm.dismiss(product_id, now)  # the reading fires no price exit
+        return found
+    if confirm.send(product_id, found, price, now):
+        return found
+    deadline = _hold_exit(position, now, config)
+    return None if deadline is None else (ExitReason.MAX_HOLD, deadline)
+
+
 def exits_due(
     positions: Mapping[str, Position] | Iterable[Position],
     prices: Mapping[str, Decimal],
@@ -115,11 +138,13 @@ def exits_due(
     config: PolicyConfig,
     *,
     rules: Mapping[str, ProductRules] | None = None,
+    confirm: ExitScreen | None = None,
 ) -> list[ExitOrder]:
     """Every exit due now, sorted by product id (R-2).
 
     `prices` should be what a SELL would get (bid or last trade). With `rules`, the size is
-    floored to `base_increment`, and dust that floors to zero is not emitted.
+    floored to `base_increment`, and dust that floors to zero is not emitted. With
+    `confirm`, a price exit fired by an outlier reading waits for confirmation.
     """
     # a dict first: `isinstance(x, Mapping)` is an ABC check, slow at every price update
     if isinstance(positions, (dict, Mapping)):
@@ -132,6 +157,8 @@ def exits_due(
             continue
         price = prices.get(position.product_id)
         found = exit_for(position, price, now, config)
+        if confirm is not None and (found is not None or confirm.waiting):
+            found = _screened(position, found, price, now, config, confirm)
         if found is None:
             continue
         size = position.base_size

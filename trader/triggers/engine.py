@@ -59,7 +59,7 @@ class TriggerEngine:
         self._last_fed: dict[str, int] = {}
         self._last_now: float | None = None
         self._last_applied: dict[str, int] = {}  # start of each product's last candle applied
-        self._last_close: dict[str, Decimal] = {}  # and its close
+        self._last_candle: dict[str, Candle] = {}  # and the candle itself
         # called with every candle as it is applied (closed at a decision time), in order
         self.candle_sinks: list[Callable[[Candle], None]] = []
         self.restart_sinks: list[Callable[[str], None]] = []  # a product's windows restart
@@ -125,7 +125,7 @@ class TriggerEngine:
         if self._restarts:
             self._restart_due(pid, candle.start)
         self._last_applied[pid] = candle.start
-        self._last_close[pid] = candle.close
+        self._last_candle[pid] = candle
         if self._resamplers is None:
             self._series_for(pid).apply(candle)
         else:
@@ -182,7 +182,12 @@ class TriggerEngine:
     def last_close(self, product_id: str) -> Decimal | None:
         """Close of the last applied (closed) candle — the newest price, even while a longer
         trigger bar is still forming."""
-        return self._last_close.get(product_id)
+        candle = self._last_candle.get(product_id)
+        return None if candle is None else candle.close
+
+    def last_candle(self, product_id: str) -> Candle | None:
+        """The last applied (closed) candle."""
+        return self._last_candle.get(product_id)
 
     def last_closed_start(self, product_id: str) -> int | None:
         """Start of the last applied (closed) candle."""

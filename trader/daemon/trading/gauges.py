@@ -24,6 +24,11 @@ class TradingMetrics:
         self.exclusions = metrics.counter(
             "trader_universe_exclusions", "products excluded at a refresh, by reason", ["reason"]
         )
+        self.exits_unconfirmed = metrics.counter(
+            "trader_exits_unconfirmed",
+            "price exits read off an outlier quote that waited for confirmation (R-2)",
+            ["product", "reason"],
+        )
         self.equity = metrics.gauge("trader_equity", "cash plus positions at mid, quote currency")
         self.realized = metrics.gauge("trader_realized_pnl", "realized PnL net of all fees")
         self.position = metrics.gauge(

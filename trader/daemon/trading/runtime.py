@@ -49,6 +49,7 @@ from trader.marketdata.service import MarketDataService, MarketDataSettings
 from trader.ops.lifecycle import TRADING, Job, OnFailure, Supervisor
 from trader.ops.metrics import Metrics
 from trader.pipeline.decide import DecisionCore, DecisionStep
+from trader.risk.exit_confirm import ExitWait, Outcome, waiting_fields
 from trader.sim.venue import SimVenue
 from trader.state.candle_log import CandleRecorder
 from trader.state.db import Database
@@ -98,6 +99,7 @@ class TradingRuntime:
         self.strategies = StrategyThread(core)  # the strategies stage, off the event loop
         self._fills_landed = True  # export the stored results once at start
         actor.desk.tracker.fill_listeners.append(self._on_fills)
+        core.exit_confirmation.listeners.append(self._on_exit_wait)
         # EX-4: the rules read again now and then, and when the venue refuses an order by them
         self.rules_watch = RulesWatch(adapter, rules, loaded.app.exchange.product_rules_interval_s)
         actor.desk.engine.rules_refused.append(self.rules_watch.refused)
@@ -269,6 +271,25 @@ class TradingRuntime:
                 quote.mid if quote is not None else price
             )
         self.gauges.observe_positions(values, realized)
+
+    def _on_exit_wait(self, event: ExitWait) -> None:
+        """R-2: one line when a price exit starts waiting for confirmation (counted), one
+        when the wait ends."""
+        held = event.held
+        if event.outcome is Outcome.WAITING:
+            self.gauges.exits_unconfirmed.labels(
+                product=held.product_id, reason=held.reason.value
+            ).inc()
+            log.warning("exit_unconfirmed", **waiting_fields(held, self.loaded.policy))
+            return
+        level = log.warning if event.outcome is Outcome.SENT_UNCONFIRMED else log.info
+        level(
+            "exit_confirmation_ended",
+            product_id=held.product_id,
+            reason=held.reason.value,
+            outcome=event.outcome.value,
+            waited_s=round(event.at - held.since, 3),
+        )
 
     async def _execute(self, ctx: CycleContext) -> None:
         step: DecisionStep = ctx.data[STEP]
