@@ -12,12 +12,15 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.helpers import metric
-from tests.support.chaos import ChaosRun
+from tests.support.chaos import STRATEGY_RULES, ChaosRun
 from tests.support.daemon import wait_for
 from tests.support.venue import merge_yaml
 
 RECONCILE_S = 10
 AFTER_S = 5.0
+# exits 3 s after their entries: filled before the first periodic reconcile (RECONCILE_S
+# after trading starts), which finds them short; the next one is past AFTER_S
+HOLD_MINUTES = 0.05
 MISSING = "trader_orders_fills_missing"
 SELL_FILLS = {
     "kind": "row_drop",
@@ -39,6 +42,12 @@ def run(tmp_path):
                 "fills_missing_after_s": AFTER_S,
             }
         },
+    )
+    hold = {"max_hold_minutes": HOLD_MINUTES}
+    by_trigger = dict.fromkeys(STRATEGY_RULES["exits_by_trigger"], hold)
+    merge_yaml(
+        chaos.home.root / "config/strategies.yaml",
+        {"rules": {"default_exits": hold, "exits_by_trigger": by_trigger}},
     )
     yield chaos
     chaos.stop()

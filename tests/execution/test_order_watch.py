@@ -22,7 +22,7 @@ import pytest
 from tests.e2e.helpers import metric
 from tests.support.chaos import ChaosRun
 from tests.support.chaos_audit import _balance_problems, _order_problems, stored
-from tests.support.daemon import wait_for
+from tests.support.daemon import DaemonProcess, wait_for
 from tests.support.venue import merge_yaml
 
 SILENCE_S = 4.0
@@ -163,6 +163,26 @@ def test_ex2_user_channel_behind_clears_when_the_reopened_channel_misses_nothing
 GET_ORDER = "/api/v3/brokerage/orders/historical/{order_id}"
 
 
+def _order_read_retries(daemon: DaemonProcess) -> list[dict[str, Any]]:
+    return [
+        e
+        for e in daemon.events()
+        if e["event"] == "exchange_retry" and e.get("endpoint") == "get_order"
+    ]
+
+
+def _asked_again(daemon: DaemonProcess, failed_at: float) -> bool:
+    """Whether a single-order read begun the silence bound after `failed_at` has ended: the
+    watch reads one order after another, so a second read begun since (its first retry
+    logged) means the first is over."""
+    begun = [
+        e
+        for e in _order_read_retries(daemon)
+        if e["attempt"] == 1 and _seconds(e["timestamp"]) >= failed_at + SILENCE_S
+    ]
+    return len(begun) >= 2
+
+
 @pytest.mark.parametrize(
     "fault",
     [
@@ -183,13 +203,16 @@ def test_ex2_a_failing_order_read_is_retried_logged_once_and_marks_nothing(run, 
     def failed() -> list[dict[str, Any]]:
         return [e for e in daemon.events() if e["event"] == "silent_order_read_failed"]
 
-    wait_for(failed, timeout=180, interval=0.5)
-    time.sleep(SILENCE_S * 2 + MARGIN_S)  # the failing orders are asked again meanwhile
-    retries = [
-        e
-        for e in daemon.events()
-        if e["event"] == "exchange_retry" and e.get("endpoint") == "get_order"
-    ]
+    failed_at = _seconds(wait_for(failed, timeout=180, interval=0.5)[0]["timestamp"])
+    # the failing orders are asked again after the bound, one such read to its end — or the
+    # bound twice over and a margin have passed (a read timing out at every attempt is long)
+    given_up = time.monotonic() + SILENCE_S * 2 + MARGIN_S
+    wait_for(
+        lambda: _asked_again(daemon, failed_at) or time.monotonic() > given_up,
+        timeout=SILENCE_S * 2 + MARGIN_S + 5,
+        interval=0.2,
+    )
+    retries = _order_read_retries(daemon)
     # full jitter: each delay is drawn from [0, cap), so one may round to 0.0
     assert retries and all(e["delay_s"] >= 0 for e in retries), retries
     assert any(e["delay_s"] > 0 for e in retries), retries
