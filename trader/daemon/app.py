@@ -330,6 +330,7 @@ class Daemon(DaemonReports, DaemonSignals):
         await self._canceller.stop()
         if self.trading is not None:  # nothing may send after the cancel-all below
             await run_step("trading_jobs_stop", self.trading.stop_jobs())
+            await run_step("market_data_stop", self.trading.stop_market_data())
         if self.refusal is not None:  # the venue refuses the key: it cancels nothing
             log.warning("shutdown_cancel_skipped", reason="the venue refused the API key")
         elif self._db is not None and self.loaded.app.shutdown.cancel_open_orders:

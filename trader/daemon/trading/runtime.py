@@ -342,6 +342,11 @@ class TradingRuntime:
         so a cancel-all that follows is the last word (OPS-3)."""
         await self.supervisor.stop(group=TRADING)
 
+    async def stop_market_data(self) -> None:
+        """Close the market streams and their REST repairs: a stop needs no prices, and a
+        flood of frames would otherwise hold the loop while the cancel-all runs (OPS-3)."""
+        await self.md.stop()
+
     async def stop(self) -> None:
         await self.stop_jobs()
         await self.actor.stop()
