@@ -116,25 +116,28 @@ def _after_stop_until(conn, product):
     return None if row is None else row[0]
 
 
+def _round_trip(conn, tag, reason, placed_at, sold_at, price):
+    """ETH-USD bought 100 s before `sold_at`, sold at `price` by an exit (`reason`) placed
+    at `placed_at` on the daemon's clock and filled at `sold_at` on the venue's."""
+    bought = sold_at - 100
+    _record(conn, [_fill(f"{tag}1", "ETH-USD", Side.BUY, "100", "1", bought)], now=bought)
+    closing = _exit(conn, "ETH-USD", placed_at, reason)
+    sold = [_fill(f"{tag}2", "ETH-USD", Side.SELL, price, "1", sold_at)]
+    _record(conn, sold, now=max(placed_at, sold_at), exit_id=closing)
+
+
 def test_r3_only_a_round_trip_closed_by_a_stop_cools_down_after_stop(tmp_path):
     """The exit that closed the round trip decides: a take-profit or max-hold close after
     an earlier stop-out is no stop-out (the earlier stop's cooldown is not renewed), and
     a stop that closes a later round trip is one again."""
     conn = connect(tmp_path / "t.db")
     migrate(conn)
-    _record(conn, [_fill("a1", "ETH-USD", Side.BUY, "100", "1", 10.0)], now=10.0)
-    stop = _stop_exit(conn, "ETH-USD", 19.0)
-    _record(conn, [_fill("a2", "ETH-USD", Side.SELL, "90", "1", 20.0)], now=20.0, exit_id=stop)
+    _round_trip(conn, "a", "stop_loss", 19.0, 20.0, "90")
     assert _after_stop_until(conn, "ETH-USD") == 1020.0
     for n, (reason, close) in enumerate((("take_profit", 2100.0), ("max_hold", 4100.0))):
-        _record(conn, [_fill(f"b{n}", "ETH-USD", Side.BUY, "100", "1", close - 100)], close - 100)
-        closing = _exit(conn, "ETH-USD", close - 1, reason)
-        sold = [_fill(f"c{n}", "ETH-USD", Side.SELL, "110", "1", close)]
-        _record(conn, sold, now=close, exit_id=closing)
+        _round_trip(conn, f"b{n}", reason, close - 1, close, "110")
         assert _after_stop_until(conn, "ETH-USD") == 1020.0, reason
-    _record(conn, [_fill("d1", "ETH-USD", Side.BUY, "100", "1", 6000.0)], now=6000.0)
-    trail = _exit(conn, "ETH-USD", 6090.0, "trailing_stop")
-    _record(conn, [_fill("d2", "ETH-USD", Side.SELL, "95", "1", 6100.0)], now=6100.0, exit_id=trail)
+    _round_trip(conn, "d", "trailing_stop", 6090.0, 6100.0, "95")
     assert _after_stop_until(conn, "ETH-USD") == 7100.0
 
 
@@ -145,17 +148,9 @@ def test_r3_the_closing_fills_exit_decides_whatever_the_clocks(tmp_path):
     was placed, after an earlier take-profit, is a stop-out."""
     conn = connect(tmp_path / "t.db")
     migrate(conn)
-    _record(conn, [_fill("a1", "ETH-USD", Side.BUY, "100", "1", 10.0)], now=10.0)
-    stop = _stop_exit(conn, "ETH-USD", 19.0)
-    _record(conn, [_fill("a2", "ETH-USD", Side.SELL, "90", "1", 20.0)], now=20.0, exit_id=stop)
+    _round_trip(conn, "a", "stop_loss", 19.0, 20.0, "90")
     assert _after_stop_until(conn, "ETH-USD") == 1020.0
-    _record(conn, [_fill("b1", "ETH-USD", Side.BUY, "100", "1", 3000.0)], now=3000.0)
-    target = _exit(conn, "ETH-USD", 3100.0, "take_profit")  # filled 0.4 s "earlier"
-    sold = [_fill("b2", "ETH-USD", Side.SELL, "110", "1", 3099.6)]
-    _record(conn, sold, now=3100.0, exit_id=target)
+    _round_trip(conn, "b", "take_profit", 3100.0, 3099.6, "110")  # filled 0.4 s "earlier"
     assert _after_stop_until(conn, "ETH-USD") == 1020.0  # no stop-out: not renewed
-    _record(conn, [_fill("c1", "ETH-USD", Side.BUY, "100", "1", 5000.0)], now=5000.0)
-    stop = _stop_exit(conn, "ETH-USD", 5100.0)
-    sold = [_fill("c2", "ETH-USD", Side.SELL, "90", "1", 5099.9)]
-    _record(conn, sold, now=5100.0, exit_id=stop)
+    _round_trip(conn, "c", "stop_loss", 5100.0, 5099.9, "90")
     assert _after_stop_until(conn, "ETH-USD") == 6100.0
