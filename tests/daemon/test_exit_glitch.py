@@ -65,13 +65,15 @@ def test_r2_one_glitched_bid_on_a_quiet_product_does_not_fire_the_stop_loss(tmp_
         held = wait_for(lambda: daemon.status()["positions"], timeout=120, interval=0.2)
         product, cost = held[0]["product_id"], Decimal(held[0]["average_cost"])
         glitch = (cost / 100).quantize(Decimal("0.01"))
+        # quiet first, then one glitched ticker: the edit goes before the emptying rule, so
+        # no real ticker can come between the glitch and the quiet
+        quiet = run.venue.call("POST", "/faults", {"kind": "ws_empty", "channel": "ticker"})
         run.venue.call(
             "POST",
             "/faults",
             {"kind": "ws_edit", "channel": "ticker", "rows": "tickers", "field": "best_bid",
              "value": str(glitch), "count": 1},
         )  # fmt: skip
-        quiet = run.venue.call("POST", "/faults", {"kind": "ws_empty", "channel": "ticker"})
         wait_for(
             lambda: _named(daemon, "exit_unconfirmed") or _stop_sells(run), timeout=30, interval=0.1
         )

@@ -111,6 +111,17 @@ async def test_sim1_ws_empty_sends_frames_in_sequence_with_no_events(env):
         await ws_cm.__aexit__(None, None, None)
 
 
+def test_sim1_ws_edit_goes_before_an_emptying_rule_added_earlier():
+    """One edited frame, then quiet: `ws_empty` added first, `ws_edit` (count 1) after it,
+    leaves no moment for a real frame between the two."""
+    faults = FaultController()
+    quiet = faults.add("ws_empty", channel="ticker")
+    edit = faults.add("ws_edit", channel="ticker", rows="tickers", field="best_bid",
+                      value="1", count=1)  # fmt: skip
+    assert faults.ws_fault("heartbeats") is None
+    assert [faults.ws_fault("ticker") for _ in range(3)] == [edit, quiet, quiet]
+
+
 TRADES = [
     {"type": "update", "trades": [
         {"trade_id": "7", "product_id": "BTC-USD", "price": "100", "size": "1", "side": "BUY"},

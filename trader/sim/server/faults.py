@@ -14,8 +14,9 @@ product flags via a hook). `ws_edit` changes a data frame's content in place of 
 the first row of its first event's `rows` list (`tickers`, `trades`, `updates`) carries
 `value` at `field`, and with `repeat` that row is sent `repeat` times (a trade's id
 numbered per copy): a crossed touch, a price far off, a product nobody subscribed, a frame
-of thousands of trades or of megabytes. A rule fires on the requests/messages it matches
-(`path_prefix`, `route` — the venue's route pattern, e.g.
+of thousands of trades or of megabytes; an edit rule is tried before the channel's other
+rules (`ws_empty` added first keeps a product quiet after one edited frame). A rule fires
+on the requests/messages it matches (`path_prefix`, `route` — the venue's route pattern, e.g.
 `/api/v3/brokerage/orders/historical/{order_id}` for the single-order status alone —,
 `method`, `channel`) with `probability` drawn from a seeded RNG, at most `count` times
 (None = until removed). Every injected fault is counted.
@@ -213,9 +214,13 @@ class FaultController:
         return fired
 
     def ws_fault(self, channel: str) -> FaultRule | None:
-        """The first WS rule that fires for an outgoing message on `channel`, if any."""
-        for rule in list(self.rules):
-            if rule.kind in WS_KINDS and rule.channel in ("", channel) and self._fire(rule):
+        """The first WS rule that fires for an outgoing message on `channel`, if any; a
+        `ws_edit` rule before the others (a one-off edit of content lands on the next real
+        frame even when a rule added before it empties the channel's frames from then on)."""
+        rules = [r for r in self.rules if r.kind in WS_KINDS and r.channel in ("", channel)]
+        rules.sort(key=lambda r: r.kind is not FaultKind.WS_EDIT)  # stable: else in order
+        for rule in rules:
+            if self._fire(rule):
                 return rule
         return None
 
