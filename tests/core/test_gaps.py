@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from trader.core.gaps import DAY_S, GapRule, GapWatch, missing_holes, missing_in_series
+from trader.core.gaps import DAY_S, GapRule, GapWatch, _long_steps, missing_holes, missing_in_series
 
 RULE = GapRule(minutes=120, quiet_factor=4)
 T0 = 1_700_000_000 // 60 * 60
@@ -115,3 +115,15 @@ def test_a_reported_end_of_answer_is_not_judged_again_by_the_next_answer():
     watch.resume(end)
     assert missing_holes(watch, minutes(600 + 180 + 2, 5)) == []  # the next answer
     assert watch.judge(end + 180 * 60) == 180 * 60  # a later hole counts from `end`
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_long_steps_by_bisection_are_those_a_plain_scan_finds(seed):
+    rng = random.Random(seed)
+    starts, t = [], rng.randrange(0, 3) * 300
+    for _ in range(rng.randrange(1, 3000)):
+        starts.append(T0 + t)
+        t += 300 * (1 if rng.random() < 0.97 else rng.randrange(2, 60))
+    limit = rng.choice((600, 300 * 25, 300 * 40))
+    plain = [i for i in range(len(starts) - 1) if starts[i + 1] - starts[i] >= limit]
+    assert list(_long_steps(starts, 300, limit)) == plain

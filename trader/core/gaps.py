@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import bisect
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -132,7 +132,7 @@ def missing_in_series(rule: GapRule, bar_s: int, starts: Sequence[int]) -> list[
     holes: list[tuple[int, int]] = []
     watch: GapWatch | None = None
     fed = 0  # the next index the watch takes
-    for i in (i for i in range(len(starts) - 1) if starts[i + 1] - starts[i] >= limit):
+    for i in _long_steps(starts, bar_s, limit):
         first = max(bisect.bisect_left(starts, starts[i] - DAY_S) - 1, 0)
         if watch is None or fed < first:
             watch, fed = GapWatch(rule, bar_s), first
@@ -141,3 +141,22 @@ def missing_in_series(rule: GapRule, bar_s: int, starts: Sequence[int]) -> list[
                 holes.append((start - hole, start))
         fed = i + 2
     return holes
+
+
+def _long_steps(starts: Sequence[int], bar_s: int, limit: int) -> Iterator[int]:
+    """Each index `i` whose next start is `limit` or more after it, in a series whose
+    starts are each at least `bar_s` after the one before (`BarSeries.validate`). A run
+    of bars one `bar_s` apart is crossed by bisection: the recorded series are runs of
+    thousands of bars between a few holes, so O(holes · log n) reads, not one per bar."""
+    n = len(starts)
+    lo = 0
+    while lo < n - 1:
+        base = starts[lo]
+        k = lo + bisect.bisect_right(
+            range(lo, n), 0, key=lambda j: starts[j] - base - (j - lo) * bar_s
+        )  # the first bar after the run that starts at `lo`
+        if k >= n:
+            return
+        if starts[k] - starts[k - 1] >= limit:
+            yield k - 1
+        lo = k
