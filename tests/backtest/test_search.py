@@ -179,6 +179,12 @@ windows: {train_days: 1, test_days: 1}
 """
 
 
+def _as_from_a_terminal() -> None:
+    """Ctrl-C's default action, as a terminal gives it: a suite started in the background
+    of a non-interactive shell inherits SIGINT ignored, and an ignored signal stays so."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_bt5_search_stopped_with_ctrl_c_resumes_where_it_stopped(tmp_path, shared_data):
     """One worker, six candidates: Ctrl-C after the first finishes leaves the one running
     to finish and starts no other; the same command again runs only the rest."""
@@ -189,6 +195,7 @@ def test_bt5_search_stopped_with_ctrl_c_resumes_where_it_stopped(tmp_path, share
     proc = subprocess.Popen(
         command,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        preexec_fn=_as_from_a_terminal,
     )  # fmt: skip
     deadline = time.monotonic() + 300
     while not list(out.glob("candidates/*/result.json")) and time.monotonic() < deadline:
