@@ -9,7 +9,7 @@ from trader.config.policy import PolicyConfig
 from trader.core.types import Side
 from trader.desk.cooldowns import apply_fills
 from trader.exchange.models import Fill
-from trader.execution import fill_rows
+from trader.state import fill_rows
 from trader.state.db import connect
 from trader.state.schema import migrate
 

@@ -30,10 +30,10 @@ from trader.core.types import Quote, Side
 from trader.desk.act import Actor
 from trader.desk.keeper import StateKeeper
 from trader.exchange.clock import ClockSync
-from trader.execution import fill_rows
 from trader.ops.metrics import Metrics
 from trader.pipeline.decide import DecisionInputs, DecisionStep
 from trader.sim.venue import SimVenue
+from trader.state import fill_rows
 from trader.state.db import Database
 
 PRODUCT = "BTC-USD"

@@ -20,10 +20,11 @@ from trader.core.clock import wall_clock
 from trader.core.orders import OrderKind
 from trader.core.types import Side
 from trader.exchange.errors import ExchangeError
-from trader.execution import exit_guard, fill_rows, store
+from trader.execution import exit_guard, store
 from trader.execution.drafts import OrderDraft
 from trader.execution.intents import TERMINAL, WORKING, IntentState, Purpose
 from trader.sim.venue import SimVenue
+from trader.state import fill_rows
 from trader.state.db import open_and_migrate
 from trader.state.fills import mark_verified
 

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from tests.support.intents import stored_fill, stored_intent
 from trader.core.types import Side
-from trader.execution import fill_rows, store
+from trader.execution import store
 from trader.execution.intents import IntentState
+from trader.state import fill_rows
 from trader.state.db import open_and_migrate
 
 NOW = 1_800_000_000.0

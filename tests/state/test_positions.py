@@ -12,8 +12,8 @@ import pytest
 
 from trader.core.types import Side
 from trader.exchange.models import Fill
-from trader.execution import fill_rows
 from trader.execution.accounting import FillRow, position_from_fills
+from trader.state import fill_rows
 from trader.state.db import open_and_migrate
 
 PRODUCTS = ("BTC-USD", "ETH-USD")

@@ -1,6 +1,6 @@
 """ST-1: one owner of persistence. SQL statements live in `trader/state/` (one module per
-aggregate) and in `trader/execution/store.py` and `fill_rows.py` (intents, orders, fills);
-every other module reaches the state file through their functions."""
+aggregate) and in `trader/execution/store.py` (intents and orders); every other module
+reaches the state file through their functions."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "trader"
-OWNERS = ("state/", "execution/store.py", "execution/fill_rows.py")
+OWNERS = ("state/", "execution/store.py")
 STATEMENT = re.compile(
     r"""^\s*(
         SELECT\s.*\bFROM\b
@@ -75,7 +75,7 @@ def test_st1_sql_lives_only_in_the_state_modules_and_the_execution_store():
         if not _module(path).startswith(OWNERS)
         for line, text in sql_in(path.read_text())
     ]
-    assert stray == [], "SQL outside trader/state and the execution store modules:\n" + "\n".join(
+    assert stray == [], "SQL outside trader/state and trader/execution/store.py:\n" + "\n".join(
         stray
     )
 

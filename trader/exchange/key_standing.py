@@ -81,15 +81,15 @@ class KeyStanding:
         endpoints = list(self._endpoints)
         shown = ", ".join(endpoints[:SHOWN_ENDPOINTS])
         more = f" and {len(endpoints) - SHOWN_ENDPOINTS} more" if len(endpoints) > 3 else ""
+        clocks = signed = ntp = ""
         offset = self.both_clocks_offset_s
-        clocks = "" if offset is None else " on both clock bases"
-        signed = (
-            ""
-            if offset is None
-            else f" and on both clocks: the local one and the venue's /time, {offset:+.1f} s "
-            "from the local one"
-        )
-        ntp = "" if offset is None else "the system clock (NTP, e.g. timedatectl) as well as "
+        if offset is not None:
+            clocks = " on both clock bases"
+            signed = (
+                f" and on both clocks: the local one and the venue's /time, {offset:+.1f} s "
+                "from the local one"
+            )
+            ntp = "the system clock (NTP, e.g. timedatectl) as well as "
         return (
             f"the venue refused the API key (HTTP 401){clocks}: key {self.key}; "
             f"{self.refusals} private requests in a row over {span:.0f} s, each also with a "

@@ -16,8 +16,9 @@ from decimal import Decimal
 from typing import Final
 
 from trader.exchange.models import Fill
-from trader.execution import fill_rows, store
+from trader.execution import store
 from trader.execution.intents import Intent
+from trader.state import fill_rows
 from trader.state.fills import fill_stored
 
 VENUE_DATA_ERROR: Final = "venue_data_error"

@@ -29,9 +29,9 @@ from typing import Final
 
 from trader.core.types import Side
 from trader.execution.drafts import OrderDraft
-from trader.execution.fill_rows import fills_of_order
 from trader.execution.intents import Intent
 from trader.execution.store import exit_working, get_intent, insert_intent
+from trader.state.fill_rows import fills_of_order
 from trader.state.fills import unverified_sells
 from trader.state.portfolio import position_sizes
 

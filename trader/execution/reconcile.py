@@ -30,11 +30,11 @@ from trader.core.clock import Clock
 from trader.exchange.interface import Exchange
 from trader.exchange.models import balances_by_currency
 from trader.exchange.order_feed import order_event
-from trader.execution import fill_rows
 from trader.execution.engine import ExecutionEngine
 from trader.execution.exit_guard import fills_booked
 from trader.execution.ids import OrderIds
 from trader.execution.tracker import OrderTracker
+from trader.state import fill_rows
 from trader.state.db import Database, transaction
 from trader.state.fills import (
     fill_deltas,

@@ -3,7 +3,8 @@ database thread (`Database.run`); each write is one short transaction.
 
 Every state change is a guarded UPDATE (`WHERE state IN (allowed sources)`), so two
 reporters racing (the create response and the user channel) can never move an intent
-backwards. Fills and fill progress are in `fill_rows`.
+backwards. Fills and fill progress are in
+`trader.state.fill_rows`.
 """
 
 from __future__ import annotations

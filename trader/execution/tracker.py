@@ -21,11 +21,12 @@ from trader.core.clock import Clock
 from trader.exchange.interface import Exchange
 from trader.exchange.models import Fill, Order, OrderEvent
 from trader.exchange.order_feed import order_event
-from trader.execution import fill_rows, store
+from trader.execution import store
 from trader.execution.booking import Contradiction, book
 from trader.execution.ids import OrderIds
 from trader.execution.intents import IntentState, state_from_venue
 from trader.execution.metrics import ExecutionMetrics
+from trader.state import fill_rows
 from trader.state.db import Database, transaction
 from trader.state.orders import intent_ids_of_orders, upsert_order
 
