@@ -330,6 +330,11 @@ OUT_OF_BOUNDS: dict[str, tuple[str, dict[str, Any], tuple[str, ...]]] = {
         {"exchange": {"rate_limits": {"private_per_s": 0}}},
         ("exchange.rate_limits.private_per_s",),
     ),
+    "sim_rate_limit_over_cap": (
+        "app.yaml",
+        {"sim": {"rate_limits": {"public_per_s": 5000}}},
+        ("sim.rate_limits.public_per_s",),
+    ),
     "multiplier_loosening_caps": (
         "policy.yaml",
         {"regime_multipliers": {"high_vol": 1.5}},

@@ -33,10 +33,15 @@ SECRET_ENV = (
     "WATCHDOG_USEC",
 )
 
+TEST_PUBLIC_PER_S = 200  # also `trader sim --public-per-s` in tests/support/venue.py
 TEST_OVERRIDES: dict[str, Any] = {
     "metrics": {"port": 0},
     "cycle": {"interval_s": 1, "jitter_pct": 0},
     "kill_switch": {"poll_interval_s": 0.1},
+    # a start's candle backfill is ~50 public requests: at Coinbase's 10/s that is 5 s of
+    # every test; the venue and the client agree on a higher limit instead
+    "exchange": {"rate_limits": {"public_per_s": TEST_PUBLIC_PER_S}},
+    "sim": {"rate_limits": {"public_per_s": TEST_PUBLIC_PER_S}},
 }
 
 

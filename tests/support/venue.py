@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from tests.support.daemon import REPO_ROOT, merge, wait_for
+from tests.support.daemon import REPO_ROOT, TEST_PUBLIC_PER_S, merge, wait_for
 from trader.config.app import ExchangeConfig
 from trader.config.secrets import load_credentials
 from trader.core.orders import OrderKind, OrderRequest
@@ -158,6 +158,8 @@ def start_venue(
             str(seed),
             "--trades-per-minute",
             "900",
+            "--public-per-s",
+            str(TEST_PUBLIC_PER_S),
             "--write-credentials",
             str(workdir),
             *(f"--balance={c}={amount}" for c, amount in (balances or {}).items()),

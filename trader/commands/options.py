@@ -176,7 +176,19 @@ def sim_options(parser: argparse.ArgumentParser) -> None:
         help="a starting balance (repeatable; default USD=100000, kept unless given)",
     )
     parser.add_argument(
+        "--private-per-s",
+        type=sim_args.rate,
+        default=30.0,
+        help="private requests per second per key before 429 (default 30, as Coinbase)",
+    )
+    parser.add_argument(
+        "--public-per-s",
+        type=sim_args.rate,
+        default=10.0,
+        help="public requests per second per address before 429 (default 10, as Coinbase)",
+    )
+    parser.add_argument(
         "--no-rate-limit",
         action="store_true",
-        help="disable the 30/s private and 10/s public rate limits",
+        help="disable both rate limits",
     )

@@ -110,6 +110,8 @@ class SimConfig(Strict):
     speed: float = Field(1.0, gt=0, le=DAY_S)
     # money (quote units) is Decimal; capped far above any currency's scale (MAX_MONEY)
     quote_balance: Decimal = Field(Decimal("100000"), gt=0, le=MAX_MONEY)
+    # what the embedded venue answers with 429 beyond (Coinbase's own limits by default)
+    rate_limits: RateLimitConfig = RateLimitConfig()
 
     @model_validator(mode="after")
     def _replay_needs_dir(self) -> SimConfig:

@@ -24,6 +24,8 @@ def embedded_venue(loaded: LoadedConfig, clock: Clock) -> SimVenue:
             balances={"USD": Decimal(str(sim.quote_balance))},
             host="127.0.0.1",
             port=0,
+            rate_limit_private=sim.rate_limits.private_per_s,
+            rate_limit_public=sim.rate_limits.public_per_s,
         ),
         clock=clock,
     )

@@ -17,6 +17,7 @@ MAX_PRODUCTS = 1000
 TICK_RANGE_S = (0.001, 60.0)
 MAX_TRADES_PER_MINUTE = 60_000.0  # 1,000 trades a second per product
 MAX_SPEED = 1_000_000.0  # replay: a year of data in about 30 s
+MAX_RATE_PER_S = 1000.0  # as the daemon's own exchange.rate_limits
 
 
 def host(text: str) -> str:
@@ -32,6 +33,7 @@ seed = whole(-(2**63), 2**63 - 1)
 speed = number(0.0, MAX_SPEED, above=True)
 trades_per_minute = number(0.0, MAX_TRADES_PER_MINUTE, above=True)
 tick = number(*TICK_RANGE_S, unit=" seconds")
+rate = number(0.0, MAX_RATE_PER_S, above=True)  # requests per second before a 429
 
 
 CURRENCY = re.compile(r"[A-Z0-9]{1,12}")

@@ -35,8 +35,8 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         port=args.port,
         tls=args.tls,
         credentials_dir=args.write_credentials,
-        rate_limit_private=None if args.no_rate_limit else 30.0,
-        rate_limit_public=None if args.no_rate_limit else 10.0,
+        rate_limit_private=None if args.no_rate_limit else args.private_per_s,
+        rate_limit_public=None if args.no_rate_limit else args.public_per_s,
         trades_per_minute=args.trades_per_minute,
         balances={**SimConfig().balances, **dict(args.balance)},
     )
