@@ -24,6 +24,7 @@ from trader.commands.options import (
     download_options,
     sim_options,
 )
+from trader.config.load_limit import end_now, left_running
 
 
 def _add_config(parser: argparse.ArgumentParser) -> None:
@@ -146,6 +147,15 @@ def _logs_to_stderr() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command `argv` names (None: this process's command line, which then ends at
+    once when the user's plugin code is still running: `end_now`)."""
+    code = _command(argv)
+    if argv is None and left_running():
+        end_now(code)
+    return code
+
+
+def _command(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     from trader.commands import dispatch
 

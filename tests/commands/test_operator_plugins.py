@@ -1,8 +1,8 @@
 """OPS-4, STR-2: the operator's commands (`kill`, `resume`, `status`; also
 `reset-high-water-mark`, `reconcile`, `adopt`) run none of the user's strategy or filter
-code. A strategy file that is broken or never finishes loading (edited on disk while the
-daemon runs) cannot stop an operator from halting the daemon, reading its state or
-resuming it: each command answers at once, as with a sound file. The configuration hash
+code. A strategy or filter file that is broken or never finishes loading (edited on disk
+while the daemon runs) cannot stop an operator from halting the daemon, reading its state
+or resuming it: each command answers at once, as with a sound file. The configuration hash
 they report is the daemon's (the files are read, not run)."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from tests.config.test_filter_load_limit import NEVER_BUILDS, filter_source, with_slow
 from tests.config.test_load_limit import NEVER_LOADS, never_loading, with_mine
 from tests.support.daemon import DaemonDir, wait_for
 from trader.config.loader import load_config
@@ -77,3 +78,21 @@ def test_st1_the_operators_hash_is_the_daemons(tmp_path):
     read = load_config(home.config, run_plugins=False)
     assert read.config_hash == run.config_hash
     assert not read.plugins and "mine" in run.plugins
+
+
+RAN = "filter_ran"  # in the command's working directory: the filter file was run
+
+
+@pytest.mark.parametrize("kind", sorted(NEVER_BUILDS))
+def test_ops4_operator_commands_run_no_filter_code(tmp_path, kind):
+    home = DaemonDir(tmp_path / "work")
+    source = f"open({RAN!r}, 'w').close()\n" + filter_source(NEVER_BUILDS[kind])
+    with_slow(home, source, limit_s=1)
+    assert home.cli("check-config").returncode == 2  # run there, refused after 1 s
+    assert (home.root / RAN).exists()
+    (home.root / RAN).unlink()
+    killed = _timed_cli(home, "kill", "--reason", "drill")
+    assert killed.returncode == 0 and home.kill_switch.exists(), killed.stderr
+    status = _timed_cli(home, "status", "--json")
+    assert status.returncode in (0, 1), status.stderr  # 1: no state file yet, said in one line
+    assert not (home.root / RAN).exists(), "an operator's command ran the filter file"

@@ -85,7 +85,7 @@ def _start_with_mine(tmp_path: Path, source: str) -> tuple[DaemonDir, Path, Daem
     return home, mine, daemon
 
 
-def _ok_cycles(home: DaemonDir) -> int:
+def ok_cycles(home: DaemonDir) -> int:
     return _cycles(home, "OK")
 
 
@@ -114,8 +114,8 @@ def test_ops3_str2_a_broken_strategy_file_on_sighup_is_refused_and_the_old_one_r
             (issue,) = lines[-1]["issues"]
             assert "strategies.yaml: registry.mine.class: " in issue and text in issue, kind
             assert daemon.status()["config_hash"] == running, kind
-            before = _ok_cycles(home)
-            wait_for(lambda b=before: _ok_cycles(home) > b, timeout=10)  # the old one runs
+            before = ok_cycles(home)
+            wait_for(lambda b=before: ok_cycles(home) > b, timeout=10)  # the old one runs
         _write(mine, MINE.replace("return []", "return list()"))
         daemon.signal(signal.SIGHUP)
         wait_for(lambda: daemon.status()["config_hash"] != running, timeout=10)
@@ -147,10 +147,10 @@ def test_ops5_readyz_names_a_strategy_failing_every_cycle_until_a_fixed_one_runs
         assert daemon.get("/readyz")[0] == 503
         assert problem.endswith(" in a row, the last in strategies (strategy 'mine')"), problem
         assert _cycles(home, "FAILED") >= FAILED_CYCLES_NOT_READY
-        ok_before = _ok_cycles(home)
+        ok_before = ok_cycles(home)
         _write(mine, RAISES_EVERY_OTHER_CALL)
         daemon.signal(signal.SIGHUP)
-        wait_for(lambda: _ok_cycles(home) > ok_before, timeout=30, interval=0.2)
+        wait_for(lambda: ok_cycles(home) > ok_before, timeout=30, interval=0.2)
         assert _cycles_failing(daemon) == []
         failed = _cycles(home, "FAILED")
 
@@ -181,7 +181,7 @@ def _limited(strategies: dict) -> None:
     strategies["load_limit_s"] = LIMIT_S
 
 
-def _live_while_rejecting(daemon: DaemonProcess, count: int) -> float:
+def live_while_rejecting(daemon: DaemonProcess, count: int) -> float:
     """Seconds until the `count`th rejected reload, `/metrics` and `/status` read every
     0.2 s meanwhile: each answers within a second."""
     began = time.monotonic()
@@ -207,14 +207,14 @@ def test_ops3_str2_a_strategy_that_never_loads_on_sighup_is_refused_the_loop_liv
         for count, (kind, source) in enumerate(sorted(sources.items()), start=1):
             _write(mine, source)
             daemon.signal(signal.SIGHUP)
-            assert _live_while_rejecting(daemon, count) >= LIMIT_S - 0.5, kind
+            assert live_while_rejecting(daemon, count) >= LIMIT_S - 0.5, kind
             lines = [e for e in daemon.events() if e["event"] == "config_reload_rejected"]
             (issue,) = lines[-1]["issues"]
             assert "strategies/mine.py" in issue, (kind, issue)
             assert f"did not finish loading within {LIMIT_S} s" in issue, (kind, issue)
             assert daemon.status()["config_hash"] == running, kind
-            before = _ok_cycles(home)
-            wait_for(lambda b=before: _ok_cycles(home) > b, timeout=10)  # the old one runs
+            before = ok_cycles(home)
+            wait_for(lambda b=before: ok_cycles(home) > b, timeout=10)  # the old one runs
         _write(mine, never_loading("spins_at_import"))
         daemon.signal(signal.SIGHUP)
         daemon.signal(signal.SIGUSR1)  # the kill switch, heard during the wait

@@ -35,6 +35,7 @@ from trader.config.issues import ConfigError
 from trader.config.loader import LoadedConfig, load_config
 from trader.recorded.errors import RecordedDataError
 from trader.strategies.base import StrategyError
+from trader.universe.plugin import FilterError
 
 HOUR_S = 3600
 OUTPUTS = ("report.json", "equity.html", "backtest.db")  # what a run writes into --out
@@ -110,6 +111,9 @@ def backtest_command(args: argparse.Namespace) -> int:
     except (RecordedDataError, StrategyError) as exc:
         print(f"backtest: {exc}", file=sys.stderr)
         return EXIT_FAILURE
+    except FilterError as exc:  # built at load, failing now: the configuration's
+        print(f"backtest: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
 
 
 async def _run(

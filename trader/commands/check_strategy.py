@@ -33,6 +33,7 @@ from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from trader.config.loader import LoadedConfig
 from trader.recorded.errors import RecordedDataError
 from trader.strategies.base import StrategyError
+from trader.universe.plugin import FilterError
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,9 @@ def check_strategy_command(args: argparse.Namespace) -> int:
     except (RecordedDataError, StrategyError) as exc:
         print(f"check-strategy: {exc}", file=sys.stderr)
         return EXIT_FAILURE
+    except FilterError as exc:  # built at load, failing now: the configuration's
+        print(f"check-strategy: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     print("\n".join(report.lines()))
     print(f"({time.perf_counter() - began:.1f} s)")
     return EXIT_FAILURE if report.findings else EXIT_OK

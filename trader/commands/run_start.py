@@ -74,6 +74,8 @@ def _run_locked(
         code = asyncio.run(daemon.run())
         if daemon.refusal is not None:  # the venue refused the key (exit 4)
             report_live_refusals([daemon.refusal])
+        if daemon.build_refusal is not None:  # the user's code did not build (exit 2)
+            print(f"config error: {daemon.build_refusal}", file=sys.stderr)
         return code
     except SystemExit:  # raised by code the daemon ran: a failure, exit as it logged
         return (daemon.exit_code if daemon is not None else 0) or EXIT_FAILURE

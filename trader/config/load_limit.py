@@ -1,24 +1,32 @@
-"""A user's plugin code run while the configuration loads — a strategy file's import, a
-strategy's constructor, a universe filter's file — in a thread of its own with a time
-limit (STR-2). Code that never returns (`while True: pass`, a long sleep, a wait on input)
-then fails the load with one line instead of holding up `check-config`, a start or a
-SIGHUP reload for ever.
+"""A user's plugin code — a strategy's or a universe filter's file import, its parameter
+model, its constructor — in a thread of its own with a time limit (STR-2), wherever it
+runs: the configuration's load, the daemon's builds at start and at a SIGHUP reload (off
+the event loop: `within_limit_async`), a backtest's. Code that never returns
+(`while True: pass`, a long sleep, a wait on input) then fails with one line instead of
+holding up `check-config`, a start or a reload for ever, or freezing the event loop.
 
 A thread cannot be stopped: one that overruns is left running as a daemon thread (it does
-not keep the process alive at exit) and whatever it returns later is dropped. The limit of
-a strategy is `strategies.yaml: load_limit_s`; a universe filter's file has `LOAD_LIMIT_S`.
+not keep the process alive at exit) and whatever it returns later is dropped. A command
+that leaves one ends its process at once when it is done (`end_now`): the interpreter's
+own shutdown would stop the thread where it stands, and one inside native code (a
+parameter validator called by pydantic's core) crashes the process there. The limit of a
+strategy is `strategies.yaml: load_limit_s`; of a universe filter,
+`universe.yaml: load_limit_s`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import os
+import sys
 import threading
 from collections.abc import Callable
-from typing import Final, TypeVar, cast
+from typing import NoReturn, TypeVar, cast
 
 T = TypeVar("T")
-LOAD_LIMIT_S: Final = 10.0
+_LEFT: list[threading.Thread] = []  # the threads that overran, left running
 
 
 class LoadOverrun(Exception):
@@ -42,8 +50,10 @@ def within_limit(work: Callable[[], T], limit_s: float, name: str) -> T:
         outcome.append(_called(work))
         finished.set()
 
-    threading.Thread(target=run, name=name, daemon=True).start()
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
     if not finished.wait(limit_s):
+        _LEFT.append(thread)
         raise LoadOverrun(limit_s)
     return _unpacked(outcome[0])
 
@@ -62,12 +72,29 @@ async def within_limit_async(work: Callable[[], T], limit_s: float, name: str) -
         with contextlib.suppress(RuntimeError):  # a closed event loop: the daemon is gone
             loop.call_soon_threadsafe(hand_over, outcome)
 
-    threading.Thread(target=run, name=name, daemon=True).start()
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
     try:
         outcome = await asyncio.wait_for(asyncio.shield(done), limit_s)
     except TimeoutError:
+        _LEFT.append(thread)
         raise LoadOverrun(limit_s) from None
     return _unpacked(outcome)
+
+
+def left_running() -> bool:
+    """Whether a thread that overran its limit is still running."""
+    return any(thread.is_alive() for thread in _LEFT)
+
+
+def end_now(code: int) -> NoReturn:
+    """End the process with `code` once its output is flushed, without the interpreter's
+    shutdown (which stops the threads left running wherever they stand)."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a closed or broken stream: nothing to flush
+            stream.flush()
+    os._exit(code)
 
 
 def _called(work: Callable[[], T]) -> tuple[T | None, BaseException | None]:

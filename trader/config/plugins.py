@@ -13,7 +13,7 @@ that is not a strategy class, parameters the class's model refuses
 (`registry.<id>.params.<key>`), a `propose` that is not a plain method taking `ctx`, a
 class that cannot be built from its id and parameters (its constructor runs once here),
 a file or constructor that does not return within `strategies.yaml: load_limit_s` (a
-universe filter's file: `LOAD_LIMIT_S`; `trader/config/load_limit.py`).
+universe filter's: `universe.yaml: load_limit_s`; `trader/config/load_limit.py`).
 A file's sha256 joins the configuration hash, so a changed strategy file is a changed
 configuration.
 """
@@ -29,14 +29,14 @@ from typing import Any
 from pydantic import BaseModel
 
 from trader.config.issues import ConfigIssue, validate
-from trader.config.load_limit import LOAD_LIMIT_S, LoadOverrun, within_limit
+from trader.config.load_limit import LoadOverrun, within_limit
 from trader.config.plugin_files import FILTER, STRATEGY, PluginError, file_digests, load_class
 from trader.config.strategies import StrategiesConfig
-from trader.config.universe import UniverseConfig
+from trader.config.universe import FilterEntry, UniverseConfig
 from trader.core.timeframes import check_needs
 from trader.strategies.base import BaseStrategy, StrategyError, StrategyPlugin
 from trader.strategies.guard import built
-from trader.universe.plugin import FilterPlugin, UniverseFilter
+from trader.universe.plugin import FilterError, FilterPlugin, UniverseFilter, filter_built
 
 SHIPPED: dict[str, str] = {"rules": "trader.strategies.rules:RulesStrategy"}
 LEGACY_RULES = "rules"  # the id the top-level `rules:` section configures
@@ -184,31 +184,55 @@ def strategy_class(
 
 
 def resolve_filters(config: UniverseConfig, config_dir: Path, path: Path) -> Resolved:
-    """Every `filters` entry's class and parameters (the enabled ones in `filters`, in
-    order); `path` is universe.yaml (for issues)."""
+    """Every `filters` entry's class and parameters, built once (the enabled ones in
+    `filters`, in order); `path` is universe.yaml (for issues). Each entry is loaded (its
+    file's import, its parameters, its constructor) within `config.load_limit_s`."""
     found = Resolved()
     files: dict[Path, ModuleType] = {}
     for index, entry in enumerate(config.filters):
-        key = f"filters[{index}]"
         digests: dict[str, str] = {}
 
-        def load(ref: str = entry.class_ref, into: dict[str, str] = digests) -> type[Any]:
-            return load_class(ref, config_dir, files, into, UniverseFilter, FILTER)
+        def load(at: FilterEntry = entry, i: int = index, into: dict[str, str] = digests) -> Found:
+            return _filter_entry(at, f"filters[{i}]", config_dir, files, into, path)
 
         try:
-            cls = within_limit(load, LOAD_LIMIT_S, f"load filter {index}")
+            loaded = within_limit(load, config.load_limit_s, f"load filter {entry.id}")
         except LoadOverrun as exc:
-            found.issues.append(ConfigIssue(path, f"{key}.class", f"{entry.class_ref}: {exc}"))
-            continue
-        except PluginError as exc:
-            found.issues.append(ConfigIssue(path, f"{key}.class", str(exc)))
+            reason = f"{entry.class_ref}: {exc}"
+            found.issues.append(ConfigIssue(path, f"filters[{index}].class", reason))
             continue
         found.digests.update(digests)
-        raw = entry.params or {}
-        problems = validate(cls.Params, raw, path, f"{key}.params")
-        if problems:
-            found.issues += problems
+        if isinstance(loaded, list):
+            found.issues += loaded
         elif entry.enabled:
-            params = cls.Params.model_validate(raw)
-            found.filters.append(FilterPlugin(entry.id, cls, params, entry.class_ref))
+            found.filters.append(loaded)
     return found
+
+
+Found = FilterPlugin | list[ConfigIssue]
+
+
+def _filter_entry(
+    entry: FilterEntry,
+    key: str,
+    config_dir: Path,
+    files: dict[Path, ModuleType],
+    digests: dict[str, str],
+    path: Path,
+) -> Found:
+    """One `filters` entry loaded and built once, or the problems found doing it."""
+    try:
+        cls = load_class(entry.class_ref, config_dir, files, digests, UniverseFilter, FILTER)
+    except PluginError as exc:
+        return [ConfigIssue(path, f"{key}.class", str(exc))]
+    raw = entry.params or {}
+    problems = validate(cls.Params, raw, path, f"{key}.params")
+    if problems:
+        return problems
+    plugin = FilterPlugin(entry.id, cls, cls.Params.model_validate(raw), entry.class_ref)
+    try:
+        filter_built(plugin)
+    except FilterError as exc:
+        reason = f"{entry.class_ref}: building it failed: {exc.problem}"
+        return [ConfigIssue(path, f"{key}.class", reason)]
+    return plugin

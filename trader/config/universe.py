@@ -105,6 +105,12 @@ class UniverseConfig(Strict):
     filters: list[FilterEntry] = Field(
         default_factory=list, description="the user's own filters, after the shipped ones"
     )
+    load_limit_s: float = Field(
+        10.0,
+        gt=0,
+        le=600,
+        description="seconds a filter's loading (file import, parameters, constructor) may take",
+    )
 
     @field_validator("filters")
     @classmethod

@@ -13,7 +13,13 @@ import os
 import structlog
 
 from trader import __version__
-from trader.commands.exit_codes import EXIT_ENVIRONMENT, EXIT_GATE, EXIT_ORDERS_LEFT, EXIT_STATE
+from trader.commands.exit_codes import (
+    EXIT_CONFIG,
+    EXIT_ENVIRONMENT,
+    EXIT_GATE,
+    EXIT_ORDERS_LEFT,
+    EXIT_STATE,
+)
 from trader.config.hosts import url_host
 from trader.config.loader import LoadedConfig
 from trader.config.secrets import Credentials
@@ -43,6 +49,8 @@ from trader.sim.venue import SimVenue
 from trader.state.cycles import abort_unfinished_cycles
 from trader.state.db import Database, StateUnavailableError
 from trader.state.identity import StateFileError, clear_adoption
+from trader.strategies.base import StrategyError
+from trader.universe.plugin import FilterError
 
 log = structlog.get_logger("trader.daemon")
 
@@ -67,6 +75,7 @@ class Daemon(DaemonReports, DaemonSignals):
         self.credentials = credentials
         self.key_standing = live_key_standing(loaded, credentials)  # LIVE: the venue's word
         self.refusal: str | None = None  # why the start was refused (exit 4), once it was
+        self.build_refusal: str | None = None  # the user's code that did not build (exit 2)
         self.trading: TradingRuntime | None = None
         self.trading_error: str | None = None
         self.metrics = Metrics()
@@ -249,6 +258,13 @@ class Daemon(DaemonReports, DaemonSignals):
         self._exit_code = EXIT_GATE
         self._stop.set()
 
+    def _refuse_build(self, problem: str) -> None:
+        """The user's strategy or filter did not build at start: stop, exit 2."""
+        log.critical("trading_start_refused", error=problem, exit_code=EXIT_CONFIG)
+        self.build_refusal = problem
+        self._exit_code = EXIT_CONFIG
+        self._stop.set()
+
     def _stop_for_component(self, name: str) -> None:
         """A component the daemon cannot run without failed: stop, exit 1."""
         if self._stop.is_set():
@@ -282,7 +298,9 @@ class Daemon(DaemonReports, DaemonSignals):
 
     async def _start_trading(self) -> None:
         """Connect to the venue and start trading; retried until it works (OPS-5 keeps
-        reporting not-ready meanwhile), so a venue outage never stops the daemon."""
+        reporting not-ready meanwhile), so a venue outage never stops the daemon. A user's
+        strategy or filter that does not build (it raises, or overruns its limit and is
+        left running) is no outage: a retry would do the same, so the daemon stops, exit 2."""
         assert self._db is not None and self._keeper is not None and self._runner is not None
         delay = 1.0
         while self.trading is None:
@@ -299,6 +317,9 @@ class Daemon(DaemonReports, DaemonSignals):
                     key_standing=self.key_standing,
                     request_cancel=self._canceller.request,
                 )
+            except (StrategyError, FilterError) as exc:
+                self._refuse_build(str(exc))
+                return
             except Exception as exc:  # crash-only: stay up, report not-ready, retry
                 log.exception("trading_start_failed", error=str(exc), retry_in_s=delay)
                 self.trading_error = f"{type(exc).__name__}: {exc}"[:300]

@@ -18,11 +18,12 @@ from trader.config.reload import needs_restart
 from trader.daemon.cycle import CycleRunner
 from trader.daemon.killswitch import KILL_SIGNAL_REASON, KillSwitchWatcher
 from trader.daemon.trading.runtime import TradingRuntime
-from trader.daemon.trading.strategy_thread import build_registry
+from trader.daemon.trading.strategy_thread import build_filters, build_registry
 from trader.ops.early_stop import STOP_SIGNALS, EarlyStop
 from trader.ops.lifecycle import OnFailure, Supervisor
 from trader.ops.metrics import Metrics
 from trader.strategies.base import StrategyError
+from trader.universe.plugin import FilterError
 
 log = structlog.get_logger("trader.daemon")
 
@@ -119,8 +120,9 @@ class DaemonSignals:
         if self.trading is not None:
             try:
                 registry = await build_registry(fresh.strategies, fresh.plugins)
-                self.trading.reconfigure(fresh, registry)
-            except StrategyError as exc:  # built at load, failing now: the old one stays
+                built = await build_filters(fresh.filters, fresh.universe.load_limit_s)
+                self.trading.reconfigure(fresh, registry, built)
+            except (StrategyError, FilterError) as exc:  # built at load, failing now: old kept
                 self.metrics.config_reloads.labels(result="rejected").inc()
                 log.error("config_reload_rejected", issues=[str(exc)])
                 return False

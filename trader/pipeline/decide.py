@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 from trader.config.loader import LoadedConfig
 from trader.config.plugins import shipped_plugins
@@ -42,7 +42,7 @@ from trader.triggers.types import TriggerSignal
 from trader.universe.builder import UniverseResult, build_universe, refresh_due
 from trader.universe.changes import ExclusionChanges, exclusion_changes
 from trader.universe.filters import ProductFilter, default_filters
-from trader.universe.plugin import FilterPlugin
+from trader.universe.plugin import FilterPlugin, UniverseFilter, built_filters
 
 ZERO: Final = Decimal(0)
 
@@ -136,10 +136,15 @@ def _registry(
 
 
 def _filter_chain(
-    universe: UniverseConfig, filters: Sequence[FilterPlugin]
+    universe: UniverseConfig,
+    filters: Sequence[FilterPlugin],
+    built: Sequence[UniverseFilter[Any]] | None,
 ) -> tuple[ProductFilter, ...]:
-    """The shipped filters, then the user's (STR-2, U-1)."""
-    return (*default_filters(universe), *(plugin.build() for plugin in filters))
+    """The shipped filters, then the user's (STR-2, U-1): `built`, else `filters` built
+    here, each within `universe.load_limit_s` (FilterError)."""
+    if built is None:
+        built = built_filters(filters, universe.load_limit_s)
+    return (*default_filters(universe), *built)
 
 
 class DecisionCore:
@@ -156,17 +161,19 @@ class DecisionCore:
         filters: Sequence[FilterPlugin] = (),
         candle_seconds: int = CANDLE_SECONDS,
         registry: StrategyRegistry | None = None,
+        built: Sequence[UniverseFilter[Any]] | None = None,
     ) -> None:
         """`plugins`: the strategies the loaded configuration resolved (`LoadedConfig.plugins`);
         without them only shipped strategies can run; `registry`: those strategies built
         already (off the event loop), else built here. `filters`: the user's universe filters
-        (`LoadedConfig.filters`), run after the shipped chain. `candle_seconds`: the length
+        (`LoadedConfig.filters`), run after the shipped chain; `built`: those filters built
+        already (off the event loop), else built here. `candle_seconds`: the length
         of the closed candles fed (the daemon's 1-minute candles, a backtest's bars); the
         triggers and the strategies' timeframes are built from them (ValueError when a
         timeframe is finer than the candles)."""
         self.policy = policy
         self.universe_config = universe
-        self.filters = _filter_chain(universe, filters)
+        self.filters = _filter_chain(universe, filters, built)
         self.triggers = TriggerEngine(signals, candle_seconds)
         self.candle_seconds = candle_seconds
         self.registry = registry if registry is not None else _registry(strategies, plugins)
@@ -187,10 +194,11 @@ class DecisionCore:
         strategies: StrategiesConfig | None = None,
         candle_seconds: int = CANDLE_SECONDS,
         registry: StrategyRegistry | None = None,
+        built: Sequence[UniverseFilter[Any]] | None = None,
     ) -> DecisionCore:
         """The core a loaded configuration describes, its strategies and universe filters
         resolved (`strategies`: a variant of the registry, e.g. one strategy alone;
-        `registry`: its strategies built already)."""
+        `registry`: its strategies built already; `built`: its filters built already)."""
         return cls(
             loaded.policy,
             loaded.universe,
@@ -200,6 +208,7 @@ class DecisionCore:
             filters=loaded.filters,
             candle_seconds=candle_seconds,
             registry=registry,
+            built=built,
         )
 
     def reconfigure(
@@ -210,15 +219,18 @@ class DecisionCore:
         plugins: Mapping[str, StrategyPlugin] | None = None,
         filters: Sequence[FilterPlugin] = (),
         registry: StrategyRegistry | None = None,
+        built: Sequence[UniverseFilter[Any]] | None = None,
     ) -> None:
         """A reloaded policy (OPS-3 SIGHUP): new limits, strategies and universe rules from
         the next step on; the measured fees stay; the universe is rebuilt at once.
-        `registry`: the new strategies built already (off the event loop), else built here."""
-        if registry is None:  # first: a strategy that fails changes nothing
+        `registry`, `built`: the new strategies and filters built already (off the event
+        loop), else built here."""
+        if registry is None:  # first: a strategy or filter that fails changes nothing
             registry = _registry(strategies, plugins)
+        chain = _filter_chain(universe, filters, built)
         self.policy = policy
         self.universe_config = universe
-        self.filters = _filter_chain(universe, filters)
+        self.filters = chain
         self.registry = registry
         if self.registry.needs() != self.bars.needs:  # bars kept while the needs stay
             self.bars = BarBook(self.registry.needs(), self.candle_seconds)

@@ -12,7 +12,7 @@ also run on their own timer between cycles (R-2).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +26,7 @@ from trader.core.types import Candle, Mode, ProductRules, TradingState
 from trader.daemon.cycle import CycleContext, Stage
 from trader.daemon.trading.clock_watch import measure_at_start, watch_clock
 from trader.daemon.trading.gauges import TradingMetrics
-from trader.daemon.trading.strategy_thread import StrategyThread, build_registry
+from trader.daemon.trading.strategy_thread import StrategyThread, build_filters, build_registry
 from trader.daemon.trading.venue_link import (
     choose_products,
     exchange_config,
@@ -56,6 +56,7 @@ from trader.state.db import Database
 from trader.state.portfolio import position_sizes, realized_pnl
 from trader.state.strategy_results import fill_results
 from trader.strategies.registry import StrategyRegistry
+from trader.universe.plugin import UniverseFilter
 
 log = structlog.get_logger("trader.trading")
 
@@ -145,7 +146,8 @@ class TradingRuntime:
             )
             actor = await Actor.create(loaded, db, metrics, keeper, adapter, rules, clock)
             registry = await build_registry(loaded.strategies, loaded.plugins)
-            core = DecisionCore.from_loaded(loaded, registry=registry)
+            built = await build_filters(loaded.filters, loaded.universe.load_limit_s)
+            core = DecisionCore.from_loaded(loaded, registry=registry, built=built)
             # PAPER: market data flows through the paper exchange, which fills from it; the
             # backfill covers the bars the strategies declared (STR-4), up to a week, from
             # the daemon's own candle record first (PERF-7), then the venue
@@ -302,12 +304,23 @@ class TradingRuntime:
             if self.keeper.state is not TradingState.HALTED:
                 await self.cycle.exits_between_cycles(self.clock())
 
-    def reconfigure(self, fresh: LoadedConfig, registry: StrategyRegistry | None = None) -> None:
+    def reconfigure(
+        self,
+        fresh: LoadedConfig,
+        registry: StrategyRegistry | None = None,
+        built: Sequence[UniverseFilter[Any]] | None = None,
+    ) -> None:
         """Adopt a reloaded policy (the daemon refuses reloads that change what is built at
-        start: signals, execution, paper, venue); `registry`: its strategies built already
-        (`strategy_thread.build_registry`)."""
-        self.core.reconfigure(  # first: a strategy that fails to build changes nothing
-            fresh.policy, fresh.universe, fresh.strategies, fresh.plugins, fresh.filters, registry
+        start: signals, execution, paper, venue); `registry`, `built`: its strategies and
+        filters built already (`strategy_thread.build_registry`, `build_filters`)."""
+        self.core.reconfigure(  # first: a strategy or filter that fails changes nothing
+            fresh.policy,
+            fresh.universe,
+            fresh.strategies,
+            fresh.plugins,
+            fresh.filters,
+            registry,
+            built,
         )
         self.loaded = self.cycle.loaded = fresh
         self.actor.reconfigure(fresh)

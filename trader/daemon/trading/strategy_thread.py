@@ -10,9 +10,11 @@ until it does, every cycle's strategies stage fails at once (the exits still run
 what it returns is dropped. While a call runs, closed candles are held and fed to the
 decision core after it, so the bars a strategy reads do not change under it.
 
-A SIGHUP reload builds the new strategies the same way (`build_registry`): each
+The start and a SIGHUP reload build the strategies the same way (`build_registry`): each
 constructor in a daemon thread, waited for at most `strategies.yaml: load_limit_s`; one
-that overruns refuses the reload, naming the strategy, and is left running.
+that overruns stops the start or refuses the reload, naming the strategy, and is left
+running. So do the user's universe filters (`build_filters`, `universe.yaml:
+load_limit_s`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from trader.pipeline.decide import DecisionCore, DecisionStep
 from trader.strategies.base import BaseStrategy, StrategyError, StrategyPlugin
 from trader.strategies.guard import built
 from trader.strategies.registry import StrategyRegistry, enabled_plugins
+from trader.universe.plugin import FilterError, FilterPlugin, UniverseFilter, filter_built
 
 log = structlog.get_logger("trader.trading")
 
@@ -111,6 +114,21 @@ async def build_registry(
         except LoadOverrun as exc:
             raise StrategyError(sid, plugin.source, None, str(exc)) from None
     return StrategyRegistry.from_built(config, enabled, strategies)
+
+
+async def build_filters(
+    plugins: Sequence[FilterPlugin], limit_s: float
+) -> list[UniverseFilter[Any]]:
+    """The user's universe filters built off the event loop, each within `limit_s`;
+    FilterError naming the one that fails or overruns."""
+    filters: list[UniverseFilter[Any]] = []
+    for plugin in plugins:
+        make = partial(filter_built, plugin)
+        try:
+            filters.append(await within_limit_async(make, limit_s, f"build {plugin.plugin_id}"))
+        except LoadOverrun as exc:
+            raise FilterError(plugin.plugin_id, plugin.source, str(exc)) from None
+    return filters
 
 
 def _error(registry: StrategyRegistry, now: float, problem: str) -> StrategyError:
