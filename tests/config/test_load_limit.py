@@ -107,3 +107,28 @@ def test_str2_the_limit_is_a_checked_setting(tmp_path):
     done = home.cli("check-config")
     assert done.returncode == EXIT_CONFIG, done.stderr
     assert "strategies.yaml: load_limit_s: " in done.stderr, done.stderr
+
+
+LATER_BUILD_COMMANDS = {
+    "backtest": ("backtest", "--out", "out", "--products", "BTC-USD"),
+    "check-strategy": ("check-strategy", "mine", "--products", "BTC-USD", "--cuts", "1"),
+}
+
+
+@pytest.mark.parametrize("command", sorted(LATER_BUILD_COMMANDS))
+def test_str2_a_strategy_that_blocks_only_at_a_later_build_is_refused_within_its_limit(
+    tmp_path, shared_data, command
+):
+    """The load's build returns; the one the command makes for its run never does."""
+    from tests.daemon.test_strategy_reload import BLOCKS_AT_SECOND_BUILD
+
+    home = DaemonDir(tmp_path / "work")
+    with_mine(home, BLOCKS_AT_SECOND_BUILD, limit_s=1)
+    data = str(shared_data / "binance-5m-24pairs-2021")
+    window = ("--data", data, "--from", "2021-01-01", "--to", "2021-01-03")
+    began = time.monotonic()
+    done = home.cli(*LATER_BUILD_COMMANDS[command], *window, timeout=90)
+    assert done.returncode == EXIT_CONFIG, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "strategies/mine.py" in done.stderr and "within 1 s" in done.stderr, done.stderr
+    assert time.monotonic() - began < 60

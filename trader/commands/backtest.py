@@ -34,7 +34,7 @@ from trader.commands.search import search_command
 from trader.config.issues import ConfigError
 from trader.config.loader import LoadedConfig, load_config
 from trader.recorded.errors import RecordedDataError
-from trader.strategies.base import StrategyError
+from trader.strategies.base import StrategyBuildError, StrategyError
 from trader.universe.plugin import FilterError
 
 HOUR_S = 3600
@@ -108,12 +108,12 @@ def backtest_command(args: argparse.Namespace) -> int:
     gc.freeze()
     try:
         return asyncio.run(_run(loaded, dataset, start, end, args, out))
+    except (FilterError, StrategyBuildError) as exc:  # built at load, failing now
+        print(f"backtest: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except (RecordedDataError, StrategyError) as exc:
         print(f"backtest: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    except FilterError as exc:  # built at load, failing now: the configuration's
-        print(f"backtest: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
 
 
 async def _run(

@@ -32,7 +32,7 @@ from trader.commands.common import load_or_report
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from trader.config.loader import LoadedConfig
 from trader.recorded.errors import RecordedDataError
-from trader.strategies.base import StrategyError
+from trader.strategies.base import StrategyBuildError, StrategyError
 from trader.universe.plugin import FilterError
 
 
@@ -66,12 +66,12 @@ def check_strategy_command(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     try:
         report = check_strategy(loaded, args.name, plan.dataset, plan.start, plan.end, plan.cuts)
+    except (FilterError, StrategyBuildError) as exc:  # built at load, failing now
+        print(f"check-strategy: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except (RecordedDataError, StrategyError) as exc:
         print(f"check-strategy: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    except FilterError as exc:  # built at load, failing now: the configuration's
-        print(f"check-strategy: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
     print("\n".join(report.lines()))
     print(f"({time.perf_counter() - began:.1f} s)")
     return EXIT_FAILURE if report.findings else EXIT_OK

@@ -53,6 +53,11 @@ class StrategyError(Exception):
         self.line = line
 
 
+class StrategyBuildError(StrategyError):
+    """A strategy that did not build: its constructor raised or overran its load limit.
+    The configuration's problem (a command exits 2), not the run's."""
+
+
 def _utc(now: float) -> str:
     return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d %H:%M UTC")
 

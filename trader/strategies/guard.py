@@ -38,7 +38,13 @@ from typing import Any, Final
 from trader.core.decision import MalformedProposal, Proposal
 from trader.core.types import Side
 from trader.risk.validity import proposal_problem
-from trader.strategies.base import BaseStrategy, StrategyContext, StrategyError, failure
+from trader.strategies.base import (
+    BaseStrategy,
+    StrategyBuildError,
+    StrategyContext,
+    StrategyError,
+    failure,
+)
 
 MAX_TEXT: Final = 500  # characters of a proposal's reason, tag or trigger reference kept
 MAX_REFS: Final = 50  # trigger references of a proposal kept
@@ -128,13 +134,13 @@ def _exact(value: Any, name: str) -> Any:
 def built(
     strategy_id: str, make: Callable[[], BaseStrategy[Any]], source: str
 ) -> BaseStrategy[Any]:
-    """The strategy `make()` builds; StrategyError when its constructor fails."""
+    """The strategy `make()` builds; StrategyBuildError when its constructor fails."""
     try:
         strategy = make()
     except BaseException as exc:  # SystemExit too
         if _real_interrupt(exc):
             raise
-        raise StrategyError(strategy_id, source, None, failure(exc)) from exc
+        raise StrategyBuildError(strategy_id, source, None, failure(exc)) from exc
     return strategy
 
 

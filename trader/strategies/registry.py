@@ -14,12 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
+from trader.config.load_limit import LoadOverrun, within_limit
 from trader.config.strategies import StrategiesConfig
 from trader.core.decision import Proposal
 from trader.core.timeframes import BarBook, BarView, merged_needs
-from trader.strategies.base import BaseStrategy, StrategyContext, StrategyPlugin
+from trader.strategies.base import (
+    BaseStrategy,
+    StrategyBuildError,
+    StrategyContext,
+    StrategyPlugin,
+)
 from trader.strategies.guard import built, proposals_of
 
 
@@ -54,10 +61,12 @@ class StrategyRegistry:
     def from_config(
         cls, config: StrategiesConfig, plugins: Mapping[str, StrategyPlugin]
     ) -> StrategyRegistry:
-        """Build every enabled entry from its resolved plugin (`trader/config/plugins.py`);
-        an enabled id without one is an error."""
+        """Build every enabled entry from its resolved plugin (`trader/config/plugins.py`),
+        each within `config.load_limit_s` (the caller waits; the daemon builds off its event
+        loop: `build_registry`); an enabled id without one is an error, one that fails or
+        overruns a StrategyBuildError naming it."""
         enabled = enabled_plugins(config, plugins)
-        strategies = {sid: built(sid, p.build, p.source) for sid, p in enabled.items()}
+        strategies = {sid: _built_within(sid, p, config.load_limit_s) for sid, p in enabled.items()}
         return cls.from_built(config, enabled, strategies)
 
     @classmethod
@@ -110,3 +119,11 @@ def enabled_plugins(
 def budgets(config: StrategiesConfig) -> dict[str, Decimal]:
     """strategy id -> max at-risk % of equity, for the risk engine's strategy_budget check."""
     return {sid: entry.max_at_risk_pct for sid, entry in config.registry.items()}
+
+
+def _built_within(sid: str, plugin: StrategyPlugin, limit_s: float) -> BaseStrategy[Any]:
+    make = partial(built, sid, plugin.build, plugin.source)
+    try:
+        return within_limit(make, limit_s, f"build {sid}")
+    except LoadOverrun as exc:
+        raise StrategyBuildError(sid, plugin.source, None, str(exc)) from None

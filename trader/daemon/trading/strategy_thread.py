@@ -34,7 +34,7 @@ from trader.config.strategies import StrategiesConfig
 from trader.core.decision import Proposal
 from trader.core.types import Candle
 from trader.pipeline.decide import DecisionCore, DecisionStep
-from trader.strategies.base import BaseStrategy, StrategyError, StrategyPlugin
+from trader.strategies.base import BaseStrategy, StrategyBuildError, StrategyError, StrategyPlugin
 from trader.strategies.guard import built
 from trader.strategies.registry import StrategyRegistry, enabled_plugins
 from trader.universe.plugin import FilterError, FilterPlugin, UniverseFilter, filter_built
@@ -112,7 +112,7 @@ async def build_registry(
         try:
             strategies[sid] = await within_limit_async(make, config.load_limit_s, f"build {sid}")
         except LoadOverrun as exc:
-            raise StrategyError(sid, plugin.source, None, str(exc)) from None
+            raise StrategyBuildError(sid, plugin.source, None, str(exc)) from None
     return StrategyRegistry.from_built(config, enabled, strategies)
 
 
