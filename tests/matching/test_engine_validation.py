@@ -234,3 +234,24 @@ def test_sim1_rules_are_not_mutated_by_flags():
     assert BTC.cancel_only is False
     assert engine.product("BTC-USD") == replace(BTC, cancel_only=True)
     assert engine.product("NOPE-USD") is None
+
+
+def test_sim1_a_delisted_product_cancels_its_working_orders_and_refuses_new_ones():
+    engine = make_engine(btc="1")
+    standard_book(engine)
+    bid = engine.create_order(limit(Side.BUY, "0.1", "90", client_id="bid"), 1.0).order
+    ask = engine.create_order(limit(Side.SELL, "0.1", "120", client_id="ask"), 1.0).order
+    assert bid is not None and ask is not None
+    assert engine.set_listed("BTC-USD", False) == [bid.order_id, ask.order_id]
+    assert [str(o.status) for o in engine.orders()] == ["CANCELLED", "CANCELLED"]
+    assert balance(engine, "USD") == (D("100000"), D("0"))  # the holds released
+    assert balance(engine, "BTC") == (D("1"), D("0"))
+    assert engine.product("BTC-USD") is None
+    assert "BTC-USD" not in [p.product_id for p in engine.products()]
+    _reject(engine, limit(Side.BUY, "0.01", "100"), "INVALID_PRODUCT_ID")
+    assert engine.set_listed("BTC-USD", False) == []  # delisted already: nothing more
+    assert engine.set_listed("BTC-USD", True) == []
+    assert engine.product("BTC-USD") == BTC
+    assert engine.create_order(limit(Side.BUY, "0.1", "90", client_id="b2"), 2.0).success
+    with pytest.raises(ValueError, match="unknown product"):
+        engine.set_listed("NOPE-USD", False)

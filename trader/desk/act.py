@@ -23,6 +23,7 @@ from trader.core.clock import Clock
 from trader.core.decision import ExitOrder, Verdict
 from trader.core.types import Mode, ProductRules, Quote, Side
 from trader.desk.keeper import StateKeeper
+from trader.desk.listing import delisted
 from trader.desk.orders import OrderDesk
 from trader.exchange.errors import ExchangeError
 from trader.exchange.interface import Exchange, Venue
@@ -245,6 +246,8 @@ class Actor:
         reason: str = "proposal",
         strategy: str | None = None,
     ) -> None:
+        if delisted(self.rules.get(product_id)):  # the venue takes no order (listing.py)
+            return
         retry = self.desk.exit_retry  # a refused exit backs off (EX-4)
         if not await retry.may_send(product_id):
             return

@@ -135,6 +135,12 @@ class ExitRetry:
             )
             await self._keeper.reduce(EXIT_REJECTED, detail)
 
+    def forget(self, product_id: str) -> None:
+        """The product's refusals end without a fill: it is delisted, no exit is tried
+        (`listing.py`)."""
+        self._refused.pop(product_id, None)
+        self._taken.pop(product_id, None)
+
     def problems(self) -> list[str]:
         """For `/readyz`: each product whose exits keep being refused."""
         now = self._clock()

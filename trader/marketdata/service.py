@@ -18,12 +18,17 @@ not subscribed is not applied: each such product is named once
 (`trader_venue_data_errors_total{kind="crossed_touch"}`), one `market_data_crossed_touch`
 line per product and episode (until a sound ticker of the product arrives). REST candles
 are judged for missing hours before they are stored (`gaps.py`, `subscribe_restarts`).
+A product can stop being followed (`follow(pid, False)`: the venue lists it no more) and be
+followed again: meanwhile it is not subscribed, polled, repaired nor exported, its age
+grows without making the others stale, and the stream is opened again on the followed
+products (its minutes repaired like a reconnect's).
 Nothing here blocks the loop; every wait is a task.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +49,7 @@ from trader.marketdata.candles import CandleListener, CandleStore
 from trader.marketdata.gaps import CandleGaps, RestartListener
 from trader.marketdata.live import LiveMarket
 from trader.marketdata.metrics import market_data_metrics
+from trader.marketdata.venue_reports import VenueDataReports
 from trader.ops.metrics import Metrics
 from trader.ops.tasks import cancel_and_wait
 
@@ -87,12 +93,10 @@ class MarketDataService:
         self.exchange = exchange
         self.recorded = recorded
         self.product_ids = list(dict.fromkeys(product_ids))
+        self.unfollowed: set[str] = set()  # products the venue lists no more
         self.settings = settings or MarketDataSettings()
         self.metrics = market_data_metrics(metrics)
         self._venue_data_errors = adapter_metrics(metrics).venue_data_errors
-        self._unknown_counted = 0
-        self._unknown_named: set[str] = set()
-        self._crossed_named: set[str] = set()  # products in an episode of crossed touches
         self._clock = clock = clock or _exchange_clock(exchange)
         self.live = LiveMarket(
             self.product_ids,
@@ -111,6 +115,7 @@ class MarketDataService:
         self._tasks: list[asyncio.Task[None]] = []
         self._poller: asyncio.Task[None] | None = None
         self.backfilled = asyncio.Event()
+        self.reports = VenueDataReports(self.live, self._venue_data_errors, len(self.product_ids))
         self.gaps = CandleGaps(self.settings.gaps, self.product_ids, self._venue_data_errors)
         self.live.store.subscribe(self.gaps.observe)  # first: before any listener of theirs
 
@@ -123,7 +128,28 @@ class MarketDataService:
         return self.live.quotes.get(product_id)
 
     def quotes(self) -> dict[str, Quote]:
-        return {p: q for p in self.product_ids if (q := self.quote(p)) is not None}
+        return {p: q for p in self.followed() if (q := self.quote(p)) is not None}
+
+    def followed(self) -> list[str]:
+        return [p for p in self.product_ids if p not in self.unfollowed]
+
+    def follow(self, product_id: str, followed: bool) -> None:
+        """Follow the product again, or stop (it is delisted); the stream is subscribed
+        again on what is followed now."""
+        if product_id not in self.product_ids or followed is (product_id not in self.unfollowed):
+            return
+        if followed:
+            self.unfollowed.discard(product_id)
+        else:
+            self.unfollowed.add(product_id)
+            with contextlib.suppress(KeyError):  # never exported yet
+                self.metrics.age.remove(product_id)
+        log.info("market_data_follows", product=product_id, followed=followed)
+        if self._tasks and not self._tasks[0].done():
+            now = self._clock()  # the switch is an outage of every product's stream
+            self._on_status(StreamStatus("market", "down", "resubscribe", now), now)
+            self._tasks[0].cancel()
+            self._tasks[0] = asyncio.create_task(self._consume(), name="marketdata-stream")
 
     def closed_candles(self, product_id: str, until: float | None = None) -> Sequence[Candle]:
         return self.live.store.closed_candles(product_id, until)
@@ -235,7 +261,7 @@ class MarketDataService:
                 await asyncio.sleep(1.0)
 
     async def _consume_once(self) -> None:
-        stream = self.exchange.market_stream(self.product_ids, level2=self.settings.level2)
+        stream = self.exchange.market_stream(self.followed(), level2=self.settings.level2)
         live, clock = self.live, self._clock
         try:
             async for event in stream:
@@ -297,46 +323,11 @@ class MarketDataService:
             self._last_poll = now
             self._poller = asyncio.create_task(self._poll_quotes(), name="quote-poll")
         self._export_ages(now)
-        self._report_unknown()
-        self._report_crossed()
-
-    def _report_unknown(self) -> None:
-        """Count stream messages for products not subscribed; name each product once."""
-        live = self.live
-        if live.unknown_products == self._unknown_counted:
-            return
-        self._venue_data_errors.labels(kind="unsubscribed_product").inc(
-            live.unknown_products - self._unknown_counted
-        )
-        self._unknown_counted = live.unknown_products
-        for product_id in sorted(live.unknown_ids - self._unknown_named):
-            self._unknown_named.add(product_id)
-            log.warning(
-                "market_data_unsubscribed_product",
-                product=product_id[:64],
-                subscribed=len(self.product_ids),
-                problem="the stream sent data for a product not subscribed; not applied",
-            )
-
-    def _report_crossed(self) -> None:
-        """Count crossed touches refused; name each product once per episode."""
-        live = self.live
-        for product_id, count in live.crossed.items():
-            self._venue_data_errors.labels(kind="crossed_touch").inc(count)
-            if product_id not in self._crossed_named:
-                self._crossed_named.add(product_id)
-                log.warning(
-                    "market_data_crossed_touch",
-                    product=product_id,
-                    refused=count,
-                    problem="best bid at or above best ask; not applied, no quote until sound",
-                )
-        live.crossed.clear()
-        self._crossed_named &= live.crossed_now  # a sound ticker since: that episode ended
+        self.reports.report()
 
     def _start_repairs(self, now: float) -> None:
         for product_id, builder in self.live.builders.items():
-            if product_id in self._repairing:
+            if product_id in self._repairing or product_id in self.unfollowed:
                 continue
             span = builder.repair_range(now)
             if span is not None:
@@ -384,7 +375,7 @@ class MarketDataService:
 
     async def _poll_quotes(self) -> None:
         try:
-            quotes = await self.exchange.best_bid_ask(self.product_ids)
+            quotes = await self.exchange.best_bid_ask(self.followed())
         except ExchangeError as exc:
             self.metrics.polls.labels(outcome="error").inc()
             log.warning("quote_poll_failed", error=str(exc))
@@ -395,5 +386,5 @@ class MarketDataService:
         self.metrics.polls.labels(outcome="ok").inc()
 
     def _export_ages(self, now: float) -> None:
-        for product_id in self.product_ids:
+        for product_id in self.followed():
             self.metrics.age.labels(product=product_id).set(self.data_age(product_id, now))

@@ -75,10 +75,27 @@ class MatchingEngine(OrderLifecycle):
 
     # ---- products -------------------------------------------------------------------------
     def product(self, product_id: str) -> ProductRules | None:
-        return self._rules.get(product_id)
+        """The listed product's rules (None: unknown, or delisted)."""
+        return None if product_id in self._delisted else self._rules.get(product_id)
 
     def products(self) -> list[ProductRules]:
-        return list(self._rules.values())
+        return [r for pid, r in self._rules.items() if pid not in self._delisted]
+
+    def set_listed(self, product_id: str, listed: bool) -> list[str]:
+        """Delist the product (orders for it are refused `INVALID_PRODUCT_ID` and every
+        own order working on it is cancelled, as Coinbase does at a delisting) or list it
+        again; returns the ids of the orders cancelled."""
+        if product_id not in self._rules:
+            raise ValueError(f"unknown product {product_id}")
+        if listed:
+            self._delisted.discard(product_id)
+            return []
+        self._delisted.add(product_id)
+        ids = self._working[product_id]
+        working = [sim for sim in self._ledger if sim.order_id in ids]  # in order of arrival
+        for sim in working:
+            self._finish(sim, OrderStatus.CANCELLED, "Product delisted")
+        return [sim.order_id for sim in working]
 
     def set_product_flags(self, product_id: str, **flags: Any) -> None:
         unknown = set(flags) - SETTABLE_FLAGS
@@ -136,10 +153,10 @@ class MatchingEngine(OrderLifecycle):
     def preview_order(self, order: NewOrder, now: float) -> PreviewOutcome:
         problem = self._rejection(order, now)
         book = self._books.get(order.product_id)
-        return preview(order, self._rules.get(order.product_id), book, self._fees, problem)
+        return preview(order, self.product(order.product_id), book, self._fees, problem)
 
     def _rejection(self, order: NewOrder, now: float) -> CreateOutcome | None:
-        rules = self._rules.get(order.product_id)
+        rules = self.product(order.product_id)
         problem = static_rejection(order, rules)
         if problem is not None or rules is None:
             return problem
@@ -217,7 +234,7 @@ class MatchingEngine(OrderLifecycle):
     def _edit_problem(
         self, sim: SimOrder | None, price: Decimal | None, size: Decimal | None
     ) -> EditOutcome | None:
-        rules = self._rules.get(sim.product_id) if sim is not None else None
+        rules = self.product(sim.product_id) if sim is not None else None
         problem = edit_rejection(sim, price, size, rules)
         if problem is not None or sim is None or rules is None:
             return problem

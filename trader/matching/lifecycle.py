@@ -34,6 +34,7 @@ class OrderLifecycle:
 
     def __init__(self, products: list[ProductRules], setup: VenueSetup) -> None:
         self._rules = {p.product_id: p for p in products}
+        self._delisted: set[str] = set()  # products the venue lists no more (their rules kept)
         self._books = {p.product_id: ProductBook() for p in products}
         self._fees = setup.fees
         self._fill_on_book = setup.fill_on_book

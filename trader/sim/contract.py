@@ -89,6 +89,11 @@ class Engine(Protocol):
         """Fault injection: new increments or size limits for a listed product."""
         ...
 
+    def set_listed(self, product_id: str, listed: bool) -> list[str]:
+        """Fault injection: delist the product (its working orders cancelled, returned) or
+        list it again."""
+        ...
+
     def apply_market(self, event: MarketEvent, now: float) -> None:
         """Feed a trade (fills resting own orders it prints through) or a book update."""
         ...

@@ -36,6 +36,7 @@ from trader.daemon.trading.venue_link import (
 from trader.desk.act import Actor
 from trader.desk.cycle import STORE_HISTORY, TradingCycle
 from trader.desk.keeper import StateKeeper
+from trader.desk.listing import DelistedProducts, delisted
 from trader.desk.product_rules import RulesWatch
 from trader.desk.record import log_decisions
 from trader.desk.state_source import StoredState
@@ -102,10 +103,17 @@ class TradingRuntime:
         actor.desk.tracker.fill_listeners.append(self._on_fills)
         core.exit_confirmation.listeners.append(self._on_exit_wait)
         # EX-4: the rules read again now and then, and when the venue refuses an order by them
-        self.rules_watch = RulesWatch(adapter, rules, loaded.app.exchange.product_rules_interval_s)
+        self.rules_watch = RulesWatch(
+            adapter,
+            rules,
+            loaded.app.exchange.product_rules_interval_s,
+            lambda listed: choose_products(listed, self.loaded),
+        )
         actor.desk.engine.rules_refused.append(self.rules_watch.refused)
         if isinstance(actor.exchange, PaperExchange):  # the paper venue judges by them too
             self.rules_watch.changed.append(actor.exchange.engine.replace_product)
+        self.delisted = DelistedProducts(metrics)  # venue listing changes (listing.py)
+        self.rules_watch.changed.append(self._on_rules)
 
     @classmethod
     async def start(
@@ -243,12 +251,23 @@ class TradingRuntime:
     async def _propose(self, ctx: CycleContext) -> None:
         await self.strategies.propose(_step(ctx), self.loaded.app.cycle.interval_s)
 
+    def _on_rules(self, new: ProductRules) -> None:
+        """A product delisted stops being followed, its exits no longer tried; listed
+        again, it is followed again."""
+        gone = delisted(new)
+        self.md.follow(new.product_id, not gone)
+        self.delisted.changed(new)
+        if gone:
+            self.actor.desk.exit_retry.forget(new.product_id)
+
     def _feed(self, candle: Candle) -> None:
         self.recorder.add(candle)
         self.strategies.feed(candle)
 
     async def _record(self, ctx: CycleContext) -> None:
         step: DecisionStep = ctx.data[STEP]
+        positions = step.inputs.portfolio.positions
+        self.delisted.observe({pid: p.base_size for pid, p in positions.items()})
         ids = ctx.data["proposal_ids"] = await self.cycle.record(ctx.cycle_id, step)
         log_decisions(step, ids)
         quotes = {p: pm.quote for p, pm in step.inputs.market.products.items() if pm.quote}
@@ -332,8 +351,11 @@ class TradingRuntime:
 
     def problems(self) -> list[str]:
         found = self.actor.problems() + self.actor.desk.exit_retry.problems()
+        found += self.delisted.problems()
         stale = [
-            pid for pid in self.rules if self.md.data_age(pid) > self.loaded.policy.max_data_age_s
+            pid
+            for pid in self.md.followed()
+            if self.md.data_age(pid) > self.loaded.policy.max_data_age_s
         ]
         if stale:
             found.append(f"market data stale for {len(stale)} product(s): {', '.join(stale[:5])}")

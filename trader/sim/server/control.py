@@ -9,7 +9,10 @@
   "skew_s": 7200}` (`count: 1`: one reading); `POST /_sim/shock` `{"pct": "-10", "product_id": ..}`;
   `POST /_sim/products/{id}/flags` `{"trading_disabled": true}`;
   `POST /_sim/products/{id}/rules` `{"base_increment": "1", "quote_min_size": "5"}`
-  (increments and size limits as decimal strings); `POST /_sim/ws/close`
+  (increments and size limits as decimal strings);
+  `POST /_sim/products/{id}/listing` `{"listed": false}`: delisted (gone from `products`,
+  404 on its own routes, orders refused `INVALID_PRODUCT_ID`, its WS channels silent, its
+  working orders cancelled), `{"listed": true}`: listed again; `POST /_sim/ws/close`
   `{"code": 1006}`; `POST /_sim/keys` `{"name": .., "public_key": "<PEM>"}`.
 - `GET /_sim/ledger` every accepted order; `GET /_sim/balances`; `GET /_sim/fills`.
 """
@@ -118,6 +121,21 @@ async def _change_product(request: web.Request, change: Callable[..., None]) -> 
     return json_response(product_json(ctx, rules))
 
 
+async def product_listing(request: web.Request) -> web.Response:
+    """The product delisted or listed again: `{"product_id", "listed", "cancelled"}` (the
+    ids of the own orders a delisting cancelled)."""
+    ctx = request.app[CTX]
+    product_id = request.match_info["product_id"]
+    listed = (await _body(request)).get("listed")
+    if not isinstance(listed, bool):
+        raise _bad("listed must be true or false")
+    try:
+        cancelled = ctx.engine.set_listed(product_id, listed)
+    except ValueError as exc:
+        raise _bad(str(exc)) from exc
+    return json_response({"product_id": product_id, "listed": listed, "cancelled": cancelled})
+
+
 async def close_ws(request: web.Request) -> web.Response:
     body = await _body(request)
     code = body.get("code", 1000)
@@ -197,6 +215,7 @@ def add_routes(app: web.Application) -> None:
         ("POST", "/shock", price_shock),
         ("POST", "/products/{product_id}/flags", product_flags),
         ("POST", "/products/{product_id}/rules", product_rules),
+        ("POST", "/products/{product_id}/listing", product_listing),
         ("POST", "/ws/close", close_ws),
         ("POST", "/keys", register_key),
         ("GET", "/ledger", ledger),

@@ -2,7 +2,9 @@
 
 Every tick: `source.advance(now)` → price-shock transform → `engine.apply_market` → trades
 into the candle history and the recent-trade store → `engine.expire_orders(now)` → WS
-fan-out (`Hub.flush`). `step` is public so tests can drive a venue on a manual clock.
+fan-out (`Hub.flush`). A delisted product's market goes on in the engine (its book is
+current when it is listed again) but is published nowhere: no trades, candles or WS
+frames of it. `step` is public so tests can drive a venue on a manual clock.
 `seed_recent` runs once at start: the source's trades from before the start become the
 venue's recent trades and last prices (served at once, like a real venue's trade history).
 """
@@ -54,6 +56,8 @@ class Driver:
         engine, hub = self.ctx.engine, self.hub
         for event in events:
             engine.apply_market(event, now)
+            if engine.product(event.product_id) is None:  # delisted
+                continue
             if isinstance(event, Trade):
                 self.ctx.history.record(event)
                 self.ctx.market.record(event)

@@ -120,7 +120,7 @@ class Hub:
         dirty, self.dirty_books = self.dirty_books, set()
         for product_id in dirty:
             sessions = self._subscribers("level2", product_id)
-            if not sessions:
+            if not sessions or self.ctx.engine.product(product_id) is None:
                 self.published_books.pop(product_id, None)
                 continue
             old = self.published_books.get(product_id)
@@ -148,6 +148,8 @@ class Hub:
     def _flush_tickers(self, now: float) -> None:
         dirty, self.dirty_tickers = self.dirty_tickers, set()
         for product_id in dirty:
+            if self.ctx.engine.product(product_id) is None:  # delisted: its channel is silent
+                continue
             price = product_price(self.ctx, product_id)
             quote = self.ctx.engine.quote(product_id)
             key = (
