@@ -88,7 +88,7 @@ def test_ex4_a_held_product_delisted_is_left_to_the_operator_and_traded_again_wh
     run,
 ):
     daemon = run.start_daemon()
-    product_id = sorted(wait_for(lambda: _held(run), timeout=120))[0]
+    product_id = sorted(wait_for(lambda: _held(run), timeout=180))[0]
     cancelled = run.venue.call("POST", f"/products/{product_id}/listing", {"listed": False})
     assert cancelled["listed"] is False
     reported = wait_for(
@@ -105,7 +105,7 @@ def test_ex4_a_held_product_delisted_is_left_to_the_operator_and_traded_again_wh
     # the other products trade on: new entries fill while the position stays untouched
     wait_for(
         lambda: [r for r in _intents_since(run, detected, "BUY") if r[1] == "FILLED"],
-        timeout=90,
+        timeout=180,  # as the synthetic market's triggers come; a loaded machine is slower
         interval=0.5,
     )
     assert daemon.status()["state"] == "ACTIVE"
