@@ -196,6 +196,22 @@ def live_while_rejecting(daemon: DaemonProcess, count: int) -> float:
         time.sleep(0.2)
 
 
+def refused_while_live(
+    home: DaemonDir, daemon: DaemonProcess, count: int, file: str, running: str
+) -> None:
+    """SIGHUP to a daemon whose `file` now never builds: the `count`th reload is refused
+    after the limit, naming the file, the loop live meanwhile; the old configuration runs."""
+    daemon.signal(signal.SIGHUP)
+    assert live_while_rejecting(daemon, count) >= LIMIT_S - 0.5, file
+    lines = [e for e in daemon.events() if e["event"] == "config_reload_rejected"]
+    assert len(lines) == count and "exception" not in lines[-1], lines
+    (issue,) = lines[-1]["issues"]
+    assert file in issue and f"did not finish loading within {LIMIT_S} s" in issue, issue
+    assert daemon.status()["config_hash"] == running
+    before = ok_cycles(home)
+    wait_for(lambda: ok_cycles(home) > before, timeout=10)  # the old one runs
+
+
 def test_ops3_str2_a_strategy_that_never_loads_on_sighup_is_refused_the_loop_live(tmp_path):
     home, mine, daemon = _start_with_mine(tmp_path, MINE)
     try:
@@ -204,17 +220,9 @@ def test_ops3_str2_a_strategy_that_never_loads_on_sighup_is_refused_the_loop_liv
         edit_policy(home, "strategies.yaml", _limited)
         sources = {kind: never_loading(kind) for kind in NEVER_LOADS}
         sources["blocks_at_second_build"] = BLOCKS_AT_SECOND_BUILD
-        for count, (kind, source) in enumerate(sorted(sources.items()), start=1):
+        for count, (_kind, source) in enumerate(sorted(sources.items()), start=1):
             _write(mine, source)
-            daemon.signal(signal.SIGHUP)
-            assert live_while_rejecting(daemon, count) >= LIMIT_S - 0.5, kind
-            lines = [e for e in daemon.events() if e["event"] == "config_reload_rejected"]
-            (issue,) = lines[-1]["issues"]
-            assert "strategies/mine.py" in issue, (kind, issue)
-            assert f"did not finish loading within {LIMIT_S} s" in issue, (kind, issue)
-            assert daemon.status()["config_hash"] == running, kind
-            before = ok_cycles(home)
-            wait_for(lambda b=before: ok_cycles(home) > b, timeout=10)  # the old one runs
+            refused_while_live(home, daemon, count, "strategies/mine.py", running)
         _write(mine, never_loading("spins_at_import"))
         daemon.signal(signal.SIGHUP)
         daemon.signal(signal.SIGUSR1)  # the kill switch, heard during the wait
