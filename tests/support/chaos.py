@@ -305,7 +305,8 @@ class ChaosRun:
         wait_for(lambda: self.own_open() == 0, timeout=10, interval=0.02)
         drills = self.counts.faulted_drills if faulted else self.counts.drills
         drills.append(time.monotonic() - touched)
-        self.venue.call("DELETE", "/faults")
+        if faulted:
+            self.venue.call("DELETE", "/faults")  # a cancel fault not yet used
         self.resume()
 
     def calm(self) -> None:
