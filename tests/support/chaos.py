@@ -31,6 +31,7 @@ from typing import Any
 import orjson
 
 from tests.support import chaos_faults as outside
+from tests.support import chaos_mix as mixes
 from tests.support.chaos_audit import ALLOWED_HALTS, check, stored, summary
 from tests.support.daemon import DaemonDir, DaemonProcess, wait_for
 from tests.support.venue import merge_yaml, start_venue
@@ -78,30 +79,6 @@ UNIVERSE = {
         for name in ("core", "rotational", "event")
     },
 }
-FAULTS: list[dict[str, Any]] = [
-    {
-        "kind": "timeout_after_accept",
-        "count": 1,
-        "path_prefix": "/api/v3/brokerage/orders",
-        "method": "POST",
-        "hold_s": 3.0,
-    },
-    {
-        "kind": "timeout_after_accept",
-        "count": 1,
-        "path_prefix": "/api/v3/brokerage/orders",
-        "method": "POST",
-        "mode": "drop",
-    },
-    {"kind": "http_5xx", "count": 2, "status": 503},
-    {"kind": "http_5xx", "count": 1, "path_prefix": "/api/v3/brokerage/orders", "method": "POST"},
-    {"kind": "http_429", "count": 3},
-    {"kind": "http_429", "count": 2, "body": "html"},
-    {"kind": "ws_gap", "count": 1},
-    {"kind": "ws_drop", "count": 3},
-    {"kind": "ws_duplicate", "count": 3},
-    {"kind": "latency", "count": 5, "latency_ms": 300, "jitter_ms": 200},
-]
 WS_CLOSE_CODES = (1000, 1001, 1006)
 
 
@@ -114,15 +91,18 @@ class Counts:
     drills: list[float] = field(default_factory=list)
     drill_open_orders: list[int] = field(default_factory=list)
     outage_drills: list[float] = field(default_factory=list)
+    faulted_drills: list[float] = field(default_factory=list)  # the batch cancel faulted
     drill_attempts: int = 0
     adoptions: int = 0
 
 
 @dataclass
 class Mix:
-    """Which fault kinds a run injects, and how hard. `outside`: the OS-level kinds."""
+    """Which fault kinds a run injects, and how hard. `outside`: the OS-level kinds;
+    `wide`: tests/support/chaos_mix.py's wide mix of the venue's kinds, not FAULTS alone."""
 
     outside: bool = True
+    wide: bool = False
     lock_max_s: float = 6.0
     outage_max_s: float = 8.0
     clock_step_max_s: int = 300
@@ -142,6 +122,8 @@ class ChaosRun:
         self.mix = mix or Mix(outside=False)
         self.venue = start_venue(root, seed, products, balances)
         names = [p["product_id"] for p in self._products()][:products]
+        self.product_ids = names
+        self.flagged: dict[str, int] = {}  # product -> fault count when its flag ends
         self.home = DaemonDir(
             root / "daemon",
             {
@@ -283,10 +265,10 @@ class ChaosRun:
                 [outside.state_lock, outside.daemon_paused, outside.clock_step]
             )
             kind = injector(self)
+        elif self.mix.wide:
+            kind = mixes.inject(self)
         else:
-            fault = dict(self.rng.choice(FAULTS))
-            self.venue.call("POST", "/faults", fault)
-            kind = str(fault["kind"])
+            kind = mixes.base_fault(self)
         self.counts.kinds[kind] += 1
         self.counts.faults += 1
 
@@ -294,12 +276,15 @@ class ChaosRun:
         assert self.daemon is not None
         self.daemon.kill9()
         self.counts.kills += 1
+        if self.mix.wide and self.rng.random() < 0.5:
+            self.counts.kinds[mixes.before_restart(self)] += 1
         self.start_daemon()
 
     def drill(self) -> None:
         """OPS-4: touch the file while orders rest; all cancelled within 2 s. With the
-        outside faults, every other drill stops the venue first."""
-        self.venue.call("DELETE", "/faults")
+        outside faults, every other drill stops the venue first; with the wide mix, every
+        fourth has its batch cancel faulted (its bound apart: `faulted_drills`)."""
+        self.calm()
         self.counts.drill_attempts += 1
         if self.mix.outside and self.counts.drill_attempts % 2 == 0:
             seconds = outside.venue_down_drill(self)
@@ -312,14 +297,25 @@ class ChaosRun:
         if not opened:
             return
         self.counts.drill_open_orders.append(opened)
+        faulted = self.mix.wide and self.counts.drill_attempts % 4 == 3
+        if faulted:
+            self.counts.kinds[mixes.drill_faults(self)] += 1
         touched = time.monotonic()
         self.home.kill_switch.touch()
         wait_for(lambda: self.own_open() == 0, timeout=10, interval=0.02)
-        self.counts.drills.append(time.monotonic() - touched)
+        drills = self.counts.faulted_drills if faulted else self.counts.drills
+        drills.append(time.monotonic() - touched)
+        if faulted:
+            self.venue.call("DELETE", "/faults")  # a cancel fault not yet used
         self.resume()
 
-    def lose_state(self) -> None:
+    def calm(self) -> None:
+        """No fault rule left, the venue's clock and prices true, no product flagged."""
         self.venue.call("DELETE", "/faults")
+        mixes.restore_flags(self)
+
+    def lose_state(self) -> None:
+        self.calm()
         self.counts.kinds[outside.lose_state(self)] += 1
         self.start_daemon()
 
@@ -339,7 +335,7 @@ class ChaosRun:
 
     def settle(self) -> None:
         """No more faults: the true time back, everything resolved, then a graceful stop."""
-        self.venue.call("DELETE", "/faults")
+        self.calm()
         if self.clock_file is not None:
             self.clock_file.write_text("+0\n")
         assert self.daemon is not None
@@ -381,8 +377,19 @@ def main() -> int:
     parser.add_argument(
         "--venue-faults-only", action="store_true", help="no OS-level faults (the old mix)"
     )
+    parser.add_argument(
+        "--mix",
+        choices=("wide", "narrow"),
+        default="wide",
+        help="the venue's faults: every plausible kind per endpoint (tests/support/"
+        "chaos_mix.py), or the first, narrower list (FAULTS)",
+    )
     args = parser.parse_args()
-    mix = Mix(outside=not args.venue_faults_only, lose_state_every=args.lose_state_every)
+    mix = Mix(
+        outside=not args.venue_faults_only,
+        wide=args.mix == "wide",
+        lose_state_every=args.lose_state_every,
+    )
     with tempfile.TemporaryDirectory(prefix="trader-chaos-") as tmp:
         run = ChaosRun(Path(tmp), args.seed, mix=mix)
         try:

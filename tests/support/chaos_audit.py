@@ -166,6 +166,7 @@ def summary(run: ChaosRun, audit: dict[str, Any]) -> str:
     counts = run.counts
     worst = f"{max(counts.drills):.3f} s" if counts.drills else "n/a"
     outage = f"{max(counts.outage_drills):.3f} s" if counts.outage_drills else "n/a"
+    faulted = f"{max(counts.faulted_drills):.3f} s" if counts.faulted_drills else "n/a"
     return (
         f"chaos: faults={counts.faults} ws_closes={counts.ws_closes} kills={counts.kills} "
         f"intents={sum(audit['states'].values())} states={audit['states']} "
@@ -173,5 +174,6 @@ def summary(run: ChaosRun, audit: dict[str, Any]) -> str:
         f"halts={dict(Counter(audit['halts']))} "
         f"drills={len(counts.drills)} (open orders {counts.drill_open_orders}, worst {worst}) "
         f"venue-down drills={len(counts.outage_drills)} (venue back to nothing open, worst "
-        f"{outage}) adoptions={counts.adoptions} kinds={dict(sorted(counts.kinds.items()))}"
+        f"{outage}) cancel-faulted drills={len(counts.faulted_drills)} (worst {faulted}) "
+        f"adoptions={counts.adoptions} kinds={dict(sorted(counts.kinds.items()))}"
     )
