@@ -10,8 +10,8 @@ Each `daily/<symbol>_trade.zip` holds one headerless CSV of
 
 from __future__ import annotations
 
-import io
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -59,6 +59,9 @@ def day_start(path: Path) -> int:
 
 
 def csv_rows(path: Path, width: int) -> Iterator[tuple[int, list[str]]]:
+    """The rows of the one CSV inside a zip, split into `width` fields. A byte that is not
+    ASCII, or a damaged archive (a bad CRC, a broken deflate stream, a cut-off member), is
+    a `RecordedDataError` naming the file and the row reached."""
     try:
         archive = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as exc:
@@ -67,16 +70,29 @@ def csv_rows(path: Path, width: int) -> Iterator[tuple[int, list[str]]]:
         names = [n for n in archive.namelist() if n.endswith(".csv")]
         if len(names) != 1:
             raise RecordedDataError(path, 0, f"expected one CSV inside, found {names}")
-        with archive.open(names[0]) as raw:
-            for number, text in enumerate(io.TextIOWrapper(raw, "ascii"), start=1):
-                if not text.strip():
-                    continue
-                fields = text.strip().split(",")
-                if len(fields) != width:
-                    raise RecordedDataError(
-                        path, number, f"expected {width} fields, got {len(fields)}"
-                    )
-                yield number, fields
+        number = 0
+        try:
+            with archive.open(names[0]) as raw:
+                for number, line in enumerate(raw, start=1):
+                    fields = _fields(path, number, line, width)
+                    if fields is not None:
+                        yield number, fields
+        except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+            raise RecordedDataError(path, number + 1, f"damaged zip: {exc}") from exc
+
+
+def _fields(path: Path, number: int, line: bytes, width: int) -> list[str] | None:
+    """The row's fields, or None for a blank line."""
+    try:
+        text = line.decode("ascii").strip()
+    except UnicodeDecodeError as exc:
+        raise RecordedDataError(path, number, f"byte {line[exc.start]:#x} is not ASCII") from exc
+    if not text:
+        return None
+    fields = text.split(",")
+    if len(fields) != width:
+        raise RecordedDataError(path, number, f"expected {width} fields, got {len(fields)}")
+    return fields
 
 
 def _start(path: Path, line: int, text: str, midnight: int, bar_seconds: int) -> int:
