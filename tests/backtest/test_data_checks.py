@@ -80,6 +80,20 @@ def test_bt1_a_kline_row_that_is_not_five_numbers_in_bounds_is_refused_too(
     assert isinstance(error, RecordedDataError) and (error.path, error.line) == (str(path), 2)
 
 
+@pytest.mark.parametrize(
+    "open_time",
+    ["\u0661\u0666\u0660\u0666\u0667\u0668\u0660\u0668\u0660\u0660\u0660\u0660\u0660",
+     "1_606_780_800_000", " 1606780800000 ", "+1606780800000", "-0", "\uff11606780800000"],
+)  # fmt: skip
+def test_bt1_a_kline_open_time_is_ascii_digits_only(tmp_path: Path, open_time: str):
+    """`int` reads other scripts' digits, `_`, a sign and spaces: none is a recorded time."""
+    rows: list[list[object]] = [[(DEC_1 + i * 300) * 1000, *GOOD.split(",")] for i in range(3)]
+    rows[0][0] = open_time
+    path = write_klines(tmp_path / "set", "BTC", rows)
+    error = refusal(tmp_path / "set")
+    assert isinstance(error, RecordedDataError) and (error.path, error.line) == (str(path), 1)
+
+
 FIELD = st.text(alphabet="0123456789.eE+-_ naNifxé", max_size=8)
 
 

@@ -65,7 +65,7 @@ def kline_series_checked(pid: str, path: Path, data: bytes) -> BarSeries:
         try:  # a non-list row, a missing or non-number field: TypeError/ValueError/KeyError
             if len(row) != 6:
                 raise ValueError("not 6 fields")
-            millis = int(row[0])
+            millis = _millis(row[0])
             texts.append(",".join(row[1:]))
         except (TypeError, ValueError, KeyError) as exc:
             raise RecordedDataError(path, index, f"row is not 6 numbers: {row!r}") from exc
@@ -75,3 +75,11 @@ def kline_series_checked(pid: str, path: Path, data: bytes) -> BarSeries:
     series = BarSeries.from_texts(pid, str(path), starts, texts)
     series.validate(KLINE_SECONDS)
     return series
+
+
+def _millis(text: object) -> int:
+    """An open time: ASCII digits only (`int` would also take other scripts' digits, `_`,
+    a sign and spaces around)."""
+    if not (isinstance(text, str) and text.isascii() and text.isdigit()):
+        raise ValueError("open time is not plain digits")
+    return int(text)
