@@ -57,6 +57,36 @@ def test_bt1_parse_time_reads_dates_date_times_and_epochs():
         parse_time("next week", "--to")
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["\u0661\u0666\u0660\u0666\u0667\u0668\u0660\u0668\u0660\u0660", "\u00b2",
+     "\uff11\uff16\uff10\uff16", "253402300800", "99999999999999999999999", "1" * 5000],
+)  # fmt: skip
+def test_bt1_parse_time_refuses_digits_that_are_no_epoch(text: str):
+    """Epoch seconds are ASCII digits up to the end of year 9999 (the last a date names)."""
+    with pytest.raises(ValueError, match="--from: not a date"):
+        parse_time(text, "--from")
+    assert parse_time("253402300799", "--from") == 253_402_300_799
+
+
+@pytest.mark.parametrize(
+    "text", ["\u0661\u0666\u0660\u0666\u0667\u0668\u0660\u0668\u0660\u0660", "\u00b2"]
+)
+@pytest.mark.parametrize("command", ["backtest", "download"])
+def test_bt1_bt6_cli_a_non_ascii_epoch_exits_2_naming_the_option(
+    tmp_path: Path, klines: Path, command: str, text: str
+):
+    data = ["--data", str(klines)] if command == "backtest" else ["--products", "BTC-USD"]
+    run = subprocess.run(
+        [sys.executable, "-m", "trader", command, "--config", str(CONFIG), *data,
+         "--from", text, "--to", "2020-12-02"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == EXIT_CONFIG, run.stderr
+    assert run.stderr == f"{command}: --from: not a date, date-time or epoch seconds: {text!r}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["klines"]
+
+
 def test_bt1_cli_to_before_from_exits_2(tmp_path: Path, klines: Path):
     """BT-1: `--to` not after `--from` is a usage error (exit 2) saying so."""
     run = backtest(tmp_path, "--data", str(klines), "--from", "2020-12-01T01:00",

@@ -38,17 +38,22 @@ from trader.strategies.base import StrategyBuildError, StrategyError
 from trader.universe.plugin import FilterError
 
 HOUR_S = 3600
+LAST_EPOCH_S = 253_402_300_799  # 9999-12-31T23:59:59Z, the last time a date can name
 OUTPUTS = ("report.json", "equity.html", "backtest.db")  # what a run writes into --out
 
 
 def parse_time(text: str, name: str) -> int:
-    """Epoch seconds, or an ISO date/date-time read as UTC."""
-    if text.isdigit():
+    """Epoch seconds (ASCII digits, up to the end of year 9999 like a date), or an ISO
+    date/date-time read as UTC."""
+    problem = f"{name}: not a date, date-time or epoch seconds: {text!r}"
+    if text.isascii() and text.isdigit():
+        if len(text) > len(str(LAST_EPOCH_S)) or int(text) > LAST_EPOCH_S:
+            raise ValueError(f"{problem} (after the year 9999)")
         return int(text)
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise ValueError(f"{name}: not a date, date-time or epoch seconds: {text!r}") from exc
+        raise ValueError(problem) from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())
