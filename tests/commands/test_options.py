@@ -13,7 +13,8 @@ import pytest
 
 from trader.commands.options import MAX_WARMUP_HOURS, hours, whole
 
-BAD_NUMBERS = ["nan", "NaN", "inf", "-inf", "1e300", "-100", "-0.5", "abc", "", "1_0", "0x10"]
+BAD_NUMBERS = ["nan", "NaN", "inf", "-inf", "1e300", "-100", "-0.5", "abc", "", "1_0", "0x10",
+               "\u0661\u0662", "\uff11\uff12", "\u00b2", " 12", "12 "]  # fmt: skip
 
 
 @pytest.mark.parametrize("text", [*BAD_NUMBERS, str(MAX_WARMUP_HOURS + 1)])

@@ -1,7 +1,7 @@
-"""argparse types shared by every command's options: numbers refused unless finite and in
-their range (NaN, infinities, `1_0`, out of range: an argparse error naming the option,
-exit 2, one line), and an operator's free text made writable. Standard library only, so
-building the command line stays cheap."""
+"""argparse types shared by every command's options: numbers refused unless plain ASCII,
+finite and in their range (NaN, infinities, `1_0`, `١٢`, out of range: an argparse error
+naming the option, exit 2, one line), and an operator's free text made writable. Standard
+library only, so building the command line stays cheap."""
 
 from __future__ import annotations
 
@@ -12,6 +12,12 @@ from collections.abc import Callable
 MAX_DIGITS = 20  # a whole number longer than this is no option value (2**63 has 19)
 
 
+def plain(text: str) -> bool:
+    """ASCII with nothing around it: `float` and `int` also read other scripts' digits
+    (`١٢`, `１２`) and spaces around the number, which no option value holds."""
+    return text.isascii() and text == text.strip()
+
+
 def number(
     low: float, high: float, *, above: bool = False, unit: str = ""
 ) -> Callable[[str], float]:
@@ -19,6 +25,8 @@ def number(
     bounds = f"above {low:g} and at most {high:g}" if above else f"from {low:g} to {high:g}"
 
     def read(text: str) -> float:
+        if not plain(text):
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}")
         try:
             value = float(text) if "_" not in text else math.nan  # float takes 1_0
         except ValueError:
@@ -35,7 +43,7 @@ def whole(low: int, high: int) -> Callable[[str], int]:
     """A whole number from `low` to `high`."""
 
     def read(text: str) -> int:
-        if not text.lstrip("+-").isdigit() or len(text) > MAX_DIGITS:
+        if not plain(text) or not text.lstrip("+-").isdigit() or len(text) > MAX_DIGITS:
             raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
         value = int(text)
         if not low <= value <= high:
