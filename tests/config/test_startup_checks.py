@@ -1,7 +1,8 @@
 """CFG-1: `check-config` finds everything `run` would fail on — before anything is
 created — and `run` refuses the same way: exit 2, one line naming the key. The classes:
 directories that cannot hold the daemon's files, files that collide, listeners that are
-not loopback or not addresses at all, numbers that are booleans, URLs a client cannot
+not loopback or not addresses at all, numbers that are booleans, switches that are not
+true or false (`"no"`, `0`, `"on"`: pydantic alone would read them), URLs a client cannot
 open, replay data that is not there."""
 
 from __future__ import annotations
@@ -64,6 +65,23 @@ BAD: dict[str, tuple[Any, str, str]] = {
     ),
     "port_true": ({"metrics": {"port": True}}, "metrics.port", "not true or false"),
     "interval_false": ({"cycle": {"interval_s": False}}, "cycle.interval_s", "not true or false"),
+    "read_only_no": ({"exchange": {"read_only": "no"}}, "exchange.read_only", "true or false"),
+    "read_only_zero": ({"exchange": {"read_only": 0}}, "exchange.read_only", "true or false"),
+    "auto_resume_on": (
+        {"kill_switch": {"auto_resume": "on"}},
+        "kill_switch.auto_resume",
+        "true or false",
+    ),
+    "cancel_one": (
+        {"shutdown": {"cancel_open_orders": 1}},
+        "shutdown.cancel_open_orders",
+        "true or false",
+    ),
+    "taker_true_text": (
+        {"execution": {"taker_fallback": "true"}},
+        "execution.taker_fallback",
+        "true or false",
+    ),
     "host_empty": ({"metrics": {"host": ""}}, "metrics", "every interface"),
     "host_any": ({"metrics": {"host": "0.0.0.0"}}, "metrics", "allow_remote"),
     "host_public": ({"metrics": {"host": "example.com"}}, "metrics", "allow_remote"),
@@ -111,6 +129,28 @@ def test_cfg1_check_config_refuses_what_run_would_fail_on(tmp_path, capsys, kind
         assert code == 2, (command, err)
         assert lines and any(text in line for line in lines), err
     assert not (home.root / "data").exists() and not (home.root / "logs").exists()
+
+
+@pytest.mark.parametrize(
+    ("file", "line", "key"),
+    [
+        ("signals.yaml", "  enabled: true\n", "price_move.enabled"),
+        ("universe.yaml", "    open_membership: false", "tiers.core.open_membership"),
+    ],
+)
+@pytest.mark.parametrize("text", ['"no"', '"yes"', "0", "1", '"false"', '""'])
+def test_cfg1_a_switch_in_a_policy_file_is_true_or_false_only(
+    tmp_path, capsys, file, line, key, text
+):
+    home = DaemonDir(tmp_path / "work")
+    path = home.root / "config" / file
+    original = path.read_text()
+    assert line in original, f"{file} no longer holds {line!r}"
+    switched = line.replace(line.split(": ")[1].strip(), text)
+    path.write_text(original.replace(line, switched, 1))
+    assert main(["check-config", "--config", str(home.config)]) == 2
+    err = capsys.readouterr().err
+    assert f"{file}: {key}: must be true or false" in err, err
 
 
 def test_cfg1_a_remote_listener_is_allowed_when_meant(tmp_path, capsys):

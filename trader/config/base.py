@@ -1,7 +1,9 @@
 """The base of every configuration model (CFG-1): unknown keys are errors, models are
 immutable, no number may be NaN or infinite (a NaN bound compares false with everything,
-so `age > nan` would quietly disable the guard it configures), and `true`/`false` is never
-a number (`port: true` would otherwise bind port 1), not even as a mapping's value.
+so `age > nan` would quietly disable the guard it configures), `true`/`false` is never
+a number (`port: true` would otherwise bind port 1), not even as a mapping's value, and a
+switch is only `true` or `false` (pydantic would read `"no"`, `"off"`, `0` or `"f"` as
+false: `read_only: "no"` would quietly allow orders).
 
 Every numeric field also carries the bounds its meaning requires (`ge`/`gt`/`le`/`lt` on
 the field, or on the value type of a mapping), so that the bounds are enforced by pydantic,
@@ -51,6 +53,8 @@ class Strict(BaseModel):
             return value
         if isinstance(value, bool) and is_number_type(field.annotation):
             raise ValueError("must be a number, not true or false")
+        if field.annotation is bool and not isinstance(value, bool):
+            raise ValueError(f"must be true or false, not {value!r}")
         if isinstance(value, dict) and _is_number_mapping(field.annotation):
             for key, item in value.items():
                 if isinstance(item, bool):
