@@ -67,6 +67,9 @@ def test_str2_the_new_strategy_trades_once_enabled(tmp_path, shared_data):
         (["9lives"], "lower-case letters"),
         (["rules"], "registry.rules already exists"),
         (["ok_name", "--timeframe", "2h"], "--timeframe '2h'"),
+        *((["on"], "YAML reads it as True"), (["no"], "YAML reads it as False")),
+        *((["null"], "YAML reads it as None"), (["true"], "YAML reads it as True")),
+        *((["none"], "its class would be None"), (["false"], "YAML reads it as False")),
     ],
 )
 def test_str2_new_strategy_refuses_in_one_line_and_writes_nothing(tmp_path, capsys, args, text):

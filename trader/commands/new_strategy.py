@@ -8,9 +8,12 @@ they were and the problem is named: exit 2, nothing changed."""
 from __future__ import annotations
 
 import argparse
+import keyword
 import re
 import sys
 from pathlib import Path
+
+import yaml
 
 from trader.commands.common import load_or_report
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_OK
@@ -27,6 +30,9 @@ def new_strategy_command(args: argparse.Namespace) -> int:
     name, timeframe = args.name, args.timeframe
     if not NAME.fullmatch(name):
         return _refuse(f"name {name!r}: lower-case letters, digits and _, starting with a letter")
+    reserved = _reserved(name)
+    if reserved is not None:
+        return _refuse(f"name {name!r}: {reserved}; choose another name")
     if timeframe not in TIMEFRAMES:
         return _refuse(f"--timeframe {timeframe!r}: one of {', '.join(TIMEFRAMES)}")
     loaded = load_or_report(args.config)
@@ -46,6 +52,20 @@ def new_strategy_command(args: argparse.Namespace) -> int:
     return _write(target, registry_file, before, with_entry, name, timeframe, args.config)
 
 
+def _reserved(name: str) -> str | None:
+    """Why a well-formed name still cannot be a registry key and a class name."""
+    as_yaml = yaml.safe_load(name)
+    if as_yaml != name:
+        return f"YAML reads it as {as_yaml!r}, not as a name"
+    if keyword.iskeyword(_class_name(name)):
+        return f"its class would be {_class_name(name)}, a Python keyword"
+    return None
+
+
+def _class_name(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_") if part)
+
+
 def _write(
     target: Path,
     registry_file: Path,
@@ -55,7 +75,7 @@ def _write(
     timeframe: str,
     config_file: Path,
 ) -> int:
-    class_name = "".join(part.capitalize() for part in name.split("_") if part)
+    class_name = _class_name(name)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(
         TEMPLATE.format(class_name=class_name, name=name, timeframe=timeframe), encoding="utf-8"
@@ -77,7 +97,7 @@ def _with_entry(text: str, name: str) -> str | None:
     found = REGISTRY_LINE.search(text)
     if found is None:
         return None
-    class_name = "".join(part.capitalize() for part in name.split("_") if part)
+    class_name = _class_name(name)
     entry = REGISTRY_ENTRY.format(name=name, class_name=class_name)
     indent = _entry_indent(text[found.end() :])
     if indent != "  ":
