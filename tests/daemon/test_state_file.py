@@ -46,6 +46,8 @@ def test_st3_an_unusable_state_file_refuses_to_start_with_exit_5(daemon_dir, con
         ("another_program", "is not a trader state file"),
         ("damaged", "more problem"),
         ("newer_release", "written by a newer release"),
+        ("version_not_a_number", "schema_version holds 'x'"),
+        ("versions_missing", "schema_version is empty"),
     ],
 )
 def test_st3_another_programs_database_or_a_damaged_page_refuses_in_one_line(

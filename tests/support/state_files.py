@@ -22,7 +22,18 @@ UNUSABLE = (
     "another_program",
     "another_installation",
     "newer_release",
+    "version_not_a_number",
+    "version_a_blob",
+    "version_a_fraction",
+    "versions_missing",
 )
+# a sound file's `schema_version` damaged: each statement applied to its rows
+VERSION_DAMAGE = {
+    "version_not_a_number": "INSERT INTO schema_version (version) VALUES ('x')",
+    "version_a_blob": "INSERT INTO schema_version (version) VALUES (x'00')",
+    "version_a_fraction": "INSERT INTO schema_version (version) VALUES (2.5)",
+    "versions_missing": "DELETE FROM schema_version",
+}
 
 
 def sound(path: Path, rows: int = 0) -> None:
@@ -83,6 +94,11 @@ def make_unusable(path: Path, kind: str) -> None:
         with sqlite3.connect(path) as conn:
             conn.execute("INSERT INTO schema_version (version) VALUES (?)", (LATEST_VERSION + 1,))
         conn.close()
+    elif kind in VERSION_DAMAGE:
+        sound(path)
+        with sqlite3.connect(path) as conn:
+            conn.execute(VERSION_DAMAGE[kind])
+        conn.close()
     else:
         raise ValueError(kind)
 
@@ -94,6 +110,7 @@ EXPECTED = {
     "another_program": "is not a trader state file",
     "another_installation": "the state file was replaced",
     "newer_release": "written by a newer release",
+    **dict.fromkeys(VERSION_DAMAGE, "is damaged"),
 }
 
 

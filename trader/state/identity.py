@@ -205,13 +205,23 @@ def check_ours(conn: sqlite3.Connection, path: Path) -> None:
             "`trader adopt`"
         )
     if "schema_version" in tables:
-        check_version(conn, path)
+        check_version(conn, path, others=len(tables) > 1)
 
 
-def check_version(conn: sqlite3.Connection, path: Path) -> None:
-    """Refuse a state file a newer release wrote: this one would misread its rows."""
-    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-    version = int(row[0]) if row and row[0] is not None else 0
+def check_version(conn: sqlite3.Connection, path: Path, *, others: bool = False) -> None:
+    """Refuse a state file a newer release wrote (this one would misread its rows), and one
+    whose version record is damaged: a version that is not a whole number, or none at all
+    beside tables (its migrations would run again over them). `others`: the file holds
+    tables besides `schema_version`."""
+    odd = conn.execute(
+        "SELECT version FROM schema_version WHERE typeof(version) != 'integer' LIMIT 1"
+    ).fetchone()
+    if odd is not None:
+        raise StateFileError(damaged(path, f"schema_version holds {odd[0]!r}, not a version"))
+    rows, highest = conn.execute("SELECT COUNT(*), MAX(version) FROM schema_version").fetchone()
+    if rows == 0 and others:
+        raise StateFileError(damaged(path, "schema_version is empty beside its tables"))
+    version = int(highest) if highest is not None else 0
     if version > LATEST_VERSION:
         raise StateFileError(
             f"state file {path} was written by a newer release of trader (schema version "
