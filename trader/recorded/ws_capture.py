@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from trader.core.types import Candle, ProductRules, Side, Trade
-from trader.recorded.errors import RecordedDataError, parse_decimal
+from trader.recorded.errors import RecordedDataError, ohlcv_problem, parse_decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +89,7 @@ class _Reader:
             body = json.loads(record["data"])
             self.capture.products = [parse_product(p) for p in body["products"]]
         elif kind == "recv":
-            frame = json.loads(record["data"])
+            frame = _object(json.loads(record["data"]))
             self.frame(number, frame)
 
     def frame(self, number: int, frame: dict[str, Any]) -> None:
@@ -112,8 +113,8 @@ class _Reader:
                 Trade(
                     product_id=raw["product_id"],
                     trade_id=raw["trade_id"],
-                    price=parse_decimal(raw["price"], self.path, number, "price"),
-                    size=parse_decimal(raw["size"], self.path, number, "size"),
+                    price=_positive(raw["price"], self.path, number, "price"),
+                    size=_positive(raw["size"], self.path, number, "size"),
                     side=Side(raw["side"]),
                     time=parse_time(raw["time"]),
                 )
@@ -124,8 +125,8 @@ class _Reader:
         asks: list[tuple[Decimal, Decimal]] = []
         for row in event.get("updates", []):
             level = (
-                parse_decimal(row["price_level"], self.path, number, "price_level"),
-                parse_decimal(row["new_quantity"], self.path, number, "new_quantity"),
+                _positive(row["price_level"], self.path, number, "price_level"),
+                _size(row["new_quantity"], self.path, number, "new_quantity"),
             )
             if row["side"] == "bid":
                 bids.append(level)
@@ -145,8 +146,39 @@ class _Reader:
                 parse_decimal(raw[k], self.path, number, k)
                 for k in ("open", "high", "low", "close", "volume")
             ]
-            candle = Candle(raw["product_id"], int(raw["start"]), *values)
+            problem = ohlcv_problem(*values)
+            start = str(raw["start"])
+            if problem is not None or not (start.isascii() and start.isdigit()):
+                raise RecordedDataError(self.path, number, problem or f"start {start!r}")
+            candle = Candle(raw["product_id"], int(start), *values)
             self.candles[(candle.product_id, candle.start)] = candle
+
+
+def _object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"not a JSON object: {value!r:.80}")
+    return value
+
+
+def _receive_time(value: Any) -> float:
+    """A receive time: epoch seconds as a JSON number (not a string, not true/false)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise ValueError(f"ts is not epoch seconds: {value!r}")
+    return float(value)
+
+
+def _positive(text: Any, path: Path, number: int, name: str) -> Decimal:
+    value = parse_decimal(text, path, number, name)
+    if value <= 0:
+        raise RecordedDataError(path, number, f"{name} is not positive: {text!r}")
+    return value
+
+
+def _size(text: Any, path: Path, number: int, name: str) -> Decimal:
+    value = parse_decimal(text, path, number, name)
+    if value < 0:
+        raise RecordedDataError(path, number, f"{name} is negative: {text!r}")
+    return value
 
 
 def read_capture_products(path: Path) -> list[ProductRules]:
@@ -160,29 +192,32 @@ def read_capture_products(path: Path) -> list[ProductRules]:
                     reader.line(number, record)
                     if reader.capture.products:
                         return reader.capture.products
-    except (OSError, EOFError, ValueError, KeyError) as exc:
+    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, zlib.error) as exc:
         raise RecordedDataError(path, 0, f"cannot read products: {exc!r}") from exc
     raise RecordedDataError(path, 0, "no /market/products response in the capture")
 
 
 def read_ws_capture(path: Path) -> WsCapture:
-    """Parse the whole capture; malformed lines raise RecordedDataError naming file and line."""
+    """Parse the whole capture; malformed lines raise RecordedDataError naming file and line:
+    a line that is not UTF-8 or not a JSON object, a frame that is not one, a field of the
+    wrong kind, a receive time that is not a finite number, a price that is not positive."""
     reader = _Reader(path)
     times: list[float] = []
+    number = 0
     try:
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
-            for number, text in enumerate(handle, start=1):
+        with gzip.open(path, "rb") as handle:
+            for number, raw in enumerate(handle, start=1):
                 try:
-                    record = json.loads(text)
+                    record = _object(json.loads(raw.decode("utf-8")))
                     reader.line(number, record)
+                    if record.get("t") == "recv":
+                        times.append(_receive_time(record["ts"]))
                 except RecordedDataError:
                     raise
-                except (ValueError, KeyError, TypeError) as exc:
+                except (ValueError, KeyError, TypeError, AttributeError) as exc:
                     raise RecordedDataError(path, number, f"malformed record: {exc!r}") from exc
-                if record.get("t") == "recv":
-                    times.append(float(record["ts"]))
-    except (OSError, EOFError) as exc:
-        raise RecordedDataError(path, 0, f"cannot read gzip: {exc}") from exc
+    except (OSError, EOFError, zlib.error) as exc:
+        raise RecordedDataError(path, number + 1, f"cannot read gzip: {exc}") from exc
     capture = reader.capture
     capture.trades.sort(key=lambda t: (t.time, t.trade_id))
     capture.snapshot_trades.sort(key=lambda t: (t.time, t.trade_id))
