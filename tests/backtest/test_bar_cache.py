@@ -121,6 +121,8 @@ DAMAGE: dict[str, Callable[[bytes], bytes]] = {
     "one bit flipped": _flipped,
     "another layout": _other_layout,
     "the first layout": _first_layout,
+    # written before open times had to be ASCII digits: what it holds was never so checked
+    "the third layout": lambda blob: blob.replace(bar_cache.MAGIC, b"trader-bars 3\n", 1),
     "row ends off the text": _ends_off_the_text,
     "row ends out of order": _ends_out_of_order,
     "a text that is not ASCII": _text_not_ascii,

@@ -31,7 +31,7 @@ import structlog
 from trader.backtest.bars import BarSeries, RowTexts
 from trader.recorded.errors import RecordedDataError
 
-MAGIC: Final = b"trader-bars 3\n"  # 3: bars checked at load; 2: row ends stored
+MAGIC: Final = b"trader-bars 4\n"  # 4: open times ASCII digits; 3: bars checked at load
 log = structlog.get_logger("trader.backtest")
 
 
