@@ -67,6 +67,8 @@ def test_s1_str1_r1_ops2_dry_run_replay_records_joined_decisions_and_sends_nothi
 
         # one approved entry, then the same trigger in the next cycles meets the spacing rule
         wait_for(decided, timeout=30, interval=0.2)
+        # cycles are 1 s apart; a quick start may have decided by its second
+        wait_for(lambda: query(db, "SELECT COUNT(*) FROM cycles")[0][0] >= 3, timeout=15)
         text = daemon.metrics()
         ledger = sim_get(venue, "ledger")
         venue_fills = sim_get(venue, "fills")
