@@ -13,7 +13,6 @@ more thread each time: the daemon stops at once, exit 2, one line naming the fil
 
 from __future__ import annotations
 
-import signal
 from typing import Any
 
 import pytest
@@ -27,7 +26,11 @@ from tests.config.test_filter_load_limit import (
 )
 from tests.config.test_load_limit import with_mine
 from tests.daemon.test_strategy_reload import BLOCKS_AT_SECOND_BUILD as STRATEGY_BLOCKS
-from tests.daemon.test_strategy_reload import LIMIT_S, refused_while_live
+from tests.daemon.test_strategy_reload import (
+    LIMIT_S,
+    halted_during_a_reload,
+    refused_while_live,
+)
 from tests.support.daemon import DaemonDir, wait_for
 from trader.commands.exit_codes import EXIT_CONFIG
 
@@ -46,12 +49,7 @@ def test_ops3_str2_a_filter_that_never_builds_on_sighup_is_refused_the_loop_live
             slow.write_text(filter_source(blocks))
             refused_while_live(home, daemon, count, "filters/slow.py", running)
         slow.write_text(filter_source(NEVER_BUILDS["spins_in_constructor"]))
-        daemon.signal(signal.SIGHUP)
-        home.kill_switch.touch()  # heard during the wait
-        wait_for(lambda: "kill_switch_engaged" in daemon.output(), timeout=LIMIT_S - 1)
-        assert daemon.status()["state"] == "HALTED"
-        daemon.signal(signal.SIGTERM)
-        code = daemon.wait(timeout=LIMIT_S + 15)
+        code = halted_during_a_reload(daemon, home.kill_switch.touch)
     finally:
         home.cleanup()
     assert code == 0, daemon.output()[-3000:]

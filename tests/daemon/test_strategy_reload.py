@@ -13,6 +13,7 @@ from __future__ import annotations
 import signal
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -212,6 +213,17 @@ def refused_while_live(
     wait_for(lambda: ok_cycles(home) > before, timeout=10)  # the old one runs
 
 
+def halted_during_a_reload(daemon: DaemonProcess, engage: Callable[[], None]) -> int:
+    """SIGHUP to a daemon whose file now never builds, then the kill switch (`engage`),
+    heard during the wait: HALTED; then SIGTERM, and the daemon's exit code."""
+    daemon.signal(signal.SIGHUP)
+    engage()
+    wait_for(lambda: "kill_switch_engaged" in daemon.output(), timeout=LIMIT_S - 1)
+    assert daemon.status()["state"] == "HALTED"
+    daemon.signal(signal.SIGTERM)
+    return daemon.wait(timeout=LIMIT_S + 15)
+
+
 def test_ops3_str2_a_strategy_that_never_loads_on_sighup_is_refused_the_loop_live(tmp_path):
     home, mine, daemon = _start_with_mine(tmp_path, MINE)
     try:
@@ -224,11 +236,7 @@ def test_ops3_str2_a_strategy_that_never_loads_on_sighup_is_refused_the_loop_liv
             _write(mine, source)
             refused_while_live(home, daemon, count, "strategies/mine.py", running)
         _write(mine, never_loading("spins_at_import"))
-        daemon.signal(signal.SIGHUP)
-        daemon.signal(signal.SIGUSR1)  # the kill switch, heard during the wait
-        wait_for(lambda: "kill_switch_engaged" in daemon.output(), timeout=LIMIT_S - 1)
-        daemon.signal(signal.SIGTERM)
-        code = daemon.wait(timeout=LIMIT_S + 15)
+        code = halted_during_a_reload(daemon, lambda: daemon.signal(signal.SIGUSR1))
     finally:
         home.cleanup()
     assert code == 0, daemon.output()[-3000:]
