@@ -34,8 +34,13 @@ from tests.daemon.test_strategy_reload import (
 from tests.support.daemon import DaemonDir, wait_for
 from trader.commands.exit_codes import EXIT_CONFIG
 
+KINDS = {**NEVER_BUILDS, "blocks_at_second_build": BLOCKS_AT_SECOND_BUILD}
 
-def test_ops3_str2_a_filter_that_never_builds_on_sighup_is_refused_the_loop_live(tmp_path):
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_ops3_str2_a_filter_that_never_builds_on_sighup_is_refused_the_loop_live(tmp_path, kind):
+    """One daemon per kind: a thread that overran is left running for good, and every one
+    left shares the interpreter with the event loop (README: the load limit)."""
     home = DaemonDir(tmp_path / "work")
     slow = with_slow(home, filter_source(SOUND), limit_s=LIMIT_S)
     daemon = home.start()
@@ -43,11 +48,8 @@ def test_ops3_str2_a_filter_that_never_builds_on_sighup_is_refused_the_loop_live
         daemon.wait_started(timeout=30)
         wait_for(lambda: '"trading_started"' in daemon.output(), timeout=30)
         running = daemon.status()["config_hash"]
-        kinds = {kind: NEVER_BUILDS[kind] for kind in NEVER_BUILDS}
-        kinds["blocks_at_second_build"] = BLOCKS_AT_SECOND_BUILD
-        for count, (_kind, blocks) in enumerate(sorted(kinds.items()), start=1):
-            slow.write_text(filter_source(blocks))
-            refused_while_live(home, daemon, count, "filters/slow.py", running)
+        slow.write_text(filter_source(KINDS[kind]))
+        refused_while_live(home, daemon, 1, "filters/slow.py", running)
         slow.write_text(filter_source(NEVER_BUILDS["spins_in_constructor"]))
         code = halted_during_a_reload(daemon, home.kill_switch.touch)
     finally:
