@@ -101,6 +101,10 @@ def _cycles_failing(daemon: DaemonProcess) -> list[str]:
     return [p for p in problems if p.startswith("cycles failing")]
 
 
+def _rejections(daemon: DaemonProcess) -> list[dict]:
+    return [e for e in daemon.events() if e["event"] == "config_reload_rejected"]
+
+
 def test_ops3_str2_a_broken_strategy_file_on_sighup_is_refused_and_the_old_one_runs(tmp_path):
     home, mine, daemon = _start_with_mine(tmp_path, MINE)
     try:
@@ -110,7 +114,9 @@ def test_ops3_str2_a_broken_strategy_file_on_sighup_is_refused_and_the_old_one_r
             daemon.signal(signal.SIGHUP)
             rejected = f'trader_config_reloads_total{{result="rejected"}} {count}.0'
             wait_for(lambda r=rejected: r in daemon.metrics(), timeout=10)
-            lines = [e for e in daemon.events() if e["event"] == "config_reload_rejected"]
+            # the counter moves before the log line reaches the output: wait for the line
+            wait_for(lambda c=count: len(_rejections(daemon)) >= c, timeout=5)
+            lines = _rejections(daemon)
             assert len(lines) == count and "exception" not in lines[-1], (kind, lines)
             (issue,) = lines[-1]["issues"]
             assert "strategies.yaml: registry.mine.class: " in issue and text in issue, kind
@@ -204,7 +210,8 @@ def refused_while_live(
     after the limit, naming the file, the loop live meanwhile; the old configuration runs."""
     daemon.signal(signal.SIGHUP)
     assert live_while_rejecting(daemon, count) >= LIMIT_S - 0.5, file
-    lines = [e for e in daemon.events() if e["event"] == "config_reload_rejected"]
+    wait_for(lambda: len(_rejections(daemon)) >= count, timeout=5)  # the line after the counter
+    lines = _rejections(daemon)
     assert len(lines) == count and "exception" not in lines[-1], lines
     (issue,) = lines[-1]["issues"]
     assert file in issue and f"did not finish loading within {LIMIT_S} s" in issue, issue
