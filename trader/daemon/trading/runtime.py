@@ -12,7 +12,7 @@ also run on their own timer between cycles (R-2).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -21,20 +21,19 @@ import structlog
 from trader.config.loader import LoadedConfig
 from trader.config.secrets import Credentials
 from trader.core.clock import Clock
-from trader.core.timeframes import backfill_minutes
 from trader.core.types import Candle, Mode, ProductRules, TradingState
 from trader.daemon.cycle import CycleContext, Stage
 from trader.daemon.trading.clock_watch import measure_at_start, watch_clock
 from trader.daemon.trading.gauges import TradingMetrics
+from trader.daemon.trading.opening import open_market_data, read_listing_times, side_by_side
 from trader.daemon.trading.strategy_thread import StrategyThread, build_filters, build_registry
 from trader.daemon.trading.venue_link import (
     choose_products,
     exchange_config,
-    listing_times,
     venue_credentials,
 )
 from trader.desk.act import Actor
-from trader.desk.cycle import STORE_HISTORY, TradingCycle
+from trader.desk.cycle import TradingCycle
 from trader.desk.keeper import StateKeeper
 from trader.desk.listing import DelistedProducts, delisted
 from trader.desk.product_rules import RulesWatch
@@ -46,7 +45,7 @@ from trader.exchange.interface import Venue
 from trader.exchange.key_standing import KeyStanding
 from trader.exchange.models import Fill
 from trader.execution.paper import PaperExchange
-from trader.marketdata.service import MarketDataService, MarketDataSettings
+from trader.marketdata.service import MarketDataService
 from trader.ops.lifecycle import TRADING, Job, OnFailure, Supervisor
 from trader.ops.metrics import Metrics
 from trader.pipeline.decide import DecisionCore, DecisionStep
@@ -148,69 +147,29 @@ class TradingRuntime:
             # PERF-7: what an earlier start recorded of this venue is not asked again (the
             # embedded simulator is a new market at every start: it is always asked)
             own_record = recorder.enabled and venue is None
-            known = await recorder.listing_times() if own_record else {}
-            listed_at = known | await listing_times(
-                adapter, [pid for pid in rules if pid not in known], clock()
-            )
+            listed_at = await read_listing_times(adapter, recorder, list(rules), own_record, clock)
             actor = await Actor.create(loaded, db, metrics, keeper, adapter, rules, clock)
             registry = await build_registry(loaded.strategies, loaded.plugins)
             built = await build_filters(loaded.filters, loaded.universe.load_limit_s)
             core = DecisionCore.from_loaded(loaded, registry=registry, built=built)
-            # PAPER: market data flows through the paper exchange, which fills from it; the
-            # backfill covers the bars the strategies declared (STR-4), up to a week, from
-            # the daemon's own candle record first (PERF-7), then the venue
-            least = MarketDataSettings().backfill_minutes
-            md = MarketDataService(
-                actor.exchange,
-                list(rules),
-                metrics,
-                settings=MarketDataSettings(
-                    history=STORE_HISTORY,
-                    backfill_minutes=backfill_minutes(core.registry.needs(), least),
-                    gaps=loaded.signals.missing_data.rule(),
-                ),
-                recorded=recorder.recorded_between if own_record else None,
-            )
-            actor.quote = md.quote
+            md = open_market_data(loaded, actor, list(rules), metrics, core, recorder, own_record)
             # subscribed before the backfill: the triggers see every candle, the store keeps
             # few; closed before `started`, backfilled candles are applied as they arrive
             core.triggers.advance(started)
             await recorder.save_products(list(rules.values()), listed_at)
-            runtime = cls(
-                loaded,
-                db,
-                metrics,
-                keeper,
-                adapter,
-                md,
-                core,
-                rules,
-                listed_at,
-                actor,
-                recorder,
-                clock,
-                supervisor,
-            )
+            parts = (keeper, adapter, md, core, rules, listed_at, actor, recorder)
+            runtime = cls(loaded, db, metrics, *parts, clock, supervisor)
             md.subscribe_candles(runtime._feed)
             md.subscribe_restarts(core.restart)  # missing venue data: windows start again
             # the backfill and the start gate are independent: side by side (PERF-7)
-            await _side_by_side(md.start(), runtime._set_fees(), actor.open_gate())
+            await side_by_side(md.start(), runtime._set_fees(), actor.open_gate())
             await recorder.flush(clock(), md.quotes())  # a restart soon after finds them
         except BaseException:  # a failed start leaves nothing running; the caller retries
             if md is not None:
                 await md.stop()
             await adapter.close()
             raise
-        spawn = runtime._spawn
-        spawn("exit_watch", runtime._watch_exits, OnFailure.RESTART)
-        spawn("fee_refresh", runtime._refresh_fees_daily, OnFailure.RESTART)
-        spawn("product_rules", runtime.rules_watch.keep_current, OnFailure.RESTART)
-        if loaded.app.mode is Mode.LIVE:  # trading on an unwatched clock: halt (EX-3)
-            spawn(
-                "clock_watch", lambda: watch_clock(adapter, keeper, request_cancel), OnFailure.HALT
-            )
-        for name, work, policy in actor.background():
-            spawn(name, work, policy)
+        runtime._spawn_jobs(request_cancel)
         log.info(
             "trading_started",
             mode=loaded.app.mode.value,
@@ -232,8 +191,20 @@ class TradingRuntime:
             await asyncio.sleep(FEE_REFRESH_S)
             await self._set_fees()
 
-    def _spawn(self, name: str, work: Job, policy: OnFailure) -> None:
-        self.supervisor.spawn(name, work, policy, group=TRADING)
+    def _spawn_jobs(self, request_cancel: Callable[[str], None]) -> None:
+        """The runtime's jobs beside the cycle: exits between cycles, the fee tier, the
+        rules watch, the LIVE clock watch and the order desk's own."""
+        jobs: list[tuple[str, Job, OnFailure]] = [
+            ("exit_watch", self._watch_exits, OnFailure.RESTART),
+            ("fee_refresh", self._refresh_fees_daily, OnFailure.RESTART),
+            ("product_rules", self.rules_watch.keep_current, OnFailure.RESTART),
+        ]
+        if self.loaded.app.mode is Mode.LIVE:  # trading on an unwatched clock: halt (EX-3)
+            adapter, keeper = self.adapter, self.keeper
+            watch = lambda: watch_clock(adapter, keeper, request_cancel)  # noqa: E731
+            jobs.append(("clock_watch", watch, OnFailure.HALT))
+        for name, work, policy in jobs + list(self.actor.background()):
+            self.supervisor.spawn(name, work, policy, group=TRADING)
 
     # -- the cycle ---------------------------------------------------------------------
     def stages(self) -> list[Stage]:
@@ -401,13 +372,3 @@ def _on_step(work: Callable[[DecisionStep], None]) -> Callable[[CycleContext], A
         work(_step(ctx))
 
     return run
-
-
-async def _side_by_side(*jobs: Coroutine[Any, Any, None]) -> None:
-    """Run `jobs` together; the first failure cancels the others and is raised as itself."""
-    try:
-        async with asyncio.TaskGroup() as group:
-            for job in jobs:
-                group.create_task(job)
-    except BaseExceptionGroup as failed:
-        raise failed.exceptions[0] from None
