@@ -141,16 +141,12 @@ def relaxed_core(tmp: Path):
 
     import yaml
 
-    from tests.support.chaos import POLICY, SIGNALS, STRATEGY_RULES, UNIVERSE
-    from tests.support.venue import merge_yaml
+    from tests.support.chaos_config import write_order_flow
     from trader.config.loader import load_config
     from trader.pipeline.decide import DecisionCore
 
     shutil.copytree(ROOT / "config", tmp / "config")
-    merge_yaml(tmp / "config" / "policy.yaml", POLICY)
-    merge_yaml(tmp / "config" / "signals.yaml", SIGNALS)
-    merge_yaml(tmp / "config" / "strategies.yaml", {"rules": STRATEGY_RULES})
-    merge_yaml(tmp / "config" / "universe.yaml", UNIVERSE)
+    write_order_flow(tmp / "config")
     (tmp / "app.yaml").write_text(yaml.safe_dump({"mode": "DRY_RUN"}))
     loaded = load_config(tmp / "app.yaml")
     return DecisionCore.from_loaded(loaded)
