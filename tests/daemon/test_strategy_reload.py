@@ -216,6 +216,9 @@ def refused_while_live(
     (issue,) = lines[-1]["issues"]
     assert file in issue and f"did not finish loading within {LIMIT_S} s" in issue, issue
     assert daemon.status()["config_hash"] == running
+    ready, body = daemon.get("/readyz")  # its thread goes on: the operator is told to restart
+    left = [p for p in orjson.loads(body)["problems"] if "left running past its load" in p]
+    assert ready == 503 and left, body
     before = ok_cycles(home)
     wait_for(lambda: ok_cycles(home) > before, timeout=10)  # the old one runs
 

@@ -84,7 +84,13 @@ async def within_limit_async(work: Callable[[], T], limit_s: float, name: str) -
 
 def left_running() -> bool:
     """Whether a thread that overran its limit is still running."""
-    return any(thread.is_alive() for thread in _LEFT)
+    return bool(left_running_names())
+
+
+def left_running_names() -> list[str]:
+    """The names of the threads that overran their limit and still run (`build rules`,
+    `load filter f`), oldest first."""
+    return [thread.name for thread in _LEFT if thread.is_alive()]
 
 
 def end_now(code: int) -> NoReturn:

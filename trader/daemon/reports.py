@@ -9,6 +9,7 @@ import sqlite3
 from typing import Any
 
 from trader import __version__
+from trader.config.load_limit import left_running_names
 from trader.config.loader import LoadedConfig
 from trader.core.clock import Clock
 from trader.core.types import TradingState
@@ -58,6 +59,10 @@ class DaemonReports:
             problems += self._runner.problems()
         if self._canceller.pending:
             problems.append(f"cancel-all pending: {self._canceller.last_error or 'running'}")
+        if left := left_running_names():  # STR-2: it shares the interpreter with the loop
+            problems.append(
+                f"plugin code left running past its load limit (restart to end it): {', '.join(left)}"
+            )
         if self.loaded.app.exchange.venue != "none":
             if self.trading is not None:
                 problems += self.trading.problems()
