@@ -11,6 +11,7 @@ created, one line says so on stderr and the file is tried again a second later.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import os
@@ -22,14 +23,18 @@ from typing import TextIO
 
 import orjson
 
+from trader.ops.log_outputs import FailureNotes
+
 CHECK_EVERY_S = 1.0
 
 
-class ReopeningFileHandler(logging.handlers.RotatingFileHandler):
-    """A `RotatingFileHandler` that opens its path again when the file there is lost."""
+class ReopeningFileHandler(FailureNotes, logging.handlers.RotatingFileHandler):
+    """A `RotatingFileHandler` that opens its path again when the file there is lost, and
+    says once when its writes fail (`log_outputs.py`)."""
 
     def __init__(self, path: Path, *, max_bytes: int, backups: int) -> None:
         super().__init__(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+        self.output = f"log file {path}"
         self._next_check = time.monotonic() + CHECK_EVERY_S
         self._said_unwritable = False
         self._identity = self._open_identity()
@@ -71,7 +76,8 @@ class ReopeningFileHandler(logging.handlers.RotatingFileHandler):
                 )
             return
         if self.stream is not None:
-            self.stream.close()
+            with contextlib.suppress(OSError):  # its last lines cannot be written: dropped
+                self.stream.close()
         self.stream = stream
         self._identity = self._open_identity()
         self._said_unwritable = False

@@ -21,6 +21,7 @@ import structlog
 
 from trader.config.app import LoggingConfig
 from trader.ops.log_file import ReopeningFileHandler
+from trader.ops.log_outputs import StdoutHandler
 
 REDACTED = "[REDACTED]"
 SECRET_FIELD = re.compile(
@@ -116,7 +117,7 @@ def configure_logging(config: LoggingConfig, log_file: Path | None, redactor: Re
     handlers: list[logging.Handler] = []
     if config.stdout:
         console = config.format == "console" or (config.format == "auto" and sys.stdout.isatty())
-        stdout = logging.StreamHandler(sys.stdout)
+        stdout = StdoutHandler()
         stdout.setFormatter(
             _formatter(structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty()), redactor)
             if console
