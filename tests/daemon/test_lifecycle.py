@@ -174,6 +174,32 @@ def test_ops3_sighup_reloads_a_valid_config_and_keeps_the_old_on_error(daemon_di
     assert daemon.stop() == 0
 
 
+def test_ops3_a_burst_of_sighups_reloads_one_at_a_time_and_adopts_the_last_files(daemon_dir):
+    """SIGHUPs sent faster than a reload runs (a deploy script, a configuration manager):
+    reloads side by side loaded the user's plugin files at once (a strategy's parameter
+    model found half defined: `Task exception was never retrieved` with a traceback, the
+    reload neither applied nor counted), and one finishing late could adopt files older
+    than the last signal. One reload runs at a time; the signals heard meanwhile make one
+    more after it."""
+    daemon = daemon_dir.start()
+    daemon.wait_started()
+    for interval in (2, 3):
+        daemon_dir.write_app({"cycle": {"interval_s": interval}})
+        for _ in range(25):
+            daemon.signal(signal.SIGHUP)
+    last = load_config(daemon_dir.config).config_hash
+    wait_for(lambda: daemon.status()["config_hash"] == last, timeout=30, interval=0.1)
+    time.sleep(1)  # any reload still owed has begun and ended by now
+    reloads = [e for e in daemon.events() if e["event"].startswith("config_reload")]
+    assert reloads and {e["event"] for e in reloads} == {"config_reloaded"}, reloads
+    assert len(reloads) < 50, "each signal heard during a reload made one of its own"
+    assert reloads[-1]["new_hash"] == last == daemon.status()["config_hash"]
+    metrics = daemon.metrics()
+    assert f'trader_config_reloads_total{{result="applied"}} {len(reloads)}.0' in metrics
+    assert daemon.stop() == 0
+    assert "Traceback" not in daemon.output() and "exception" not in daemon.output()
+
+
 def test_ops3_sigusr2_is_logged_and_ignored_never_the_default_exit(daemon_dir):
     """SIGUSR2 means nothing to the daemon; its default action would end the process at
     once, open orders left at the venue. It is logged, the daemon stays ready and stops

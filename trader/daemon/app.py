@@ -90,6 +90,8 @@ class Daemon(DaemonReports, DaemonSignals):
         self._aborted = 0  # cycles a previous process left RUNNING, closed at start
         self._port: int | None = None  # the metrics port bound
         self._signals_seen = 0
+        self._reload_wanted = False
+        self._reloading: asyncio.Task[None] | None = None
         self.supervisor = Supervisor(
             self.metrics,
             self.clock,
@@ -344,6 +346,7 @@ class Daemon(DaemonReports, DaemonSignals):
         answer, a state file that is locked or lost): each failure is one logged line."""
         self._stop.set()
         self.notifier.notify("STOPPING=1")
+        await self._stop_reloads()
         await self.supervisor.stop(group=DAEMON)
         if self._db is not None:  # a cycle stopped midway is closed as such, not left RUNNING
             closing = abort_unfinished_cycles(self.clock())

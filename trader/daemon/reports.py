@@ -60,9 +60,8 @@ class DaemonReports:
         if self._canceller.pending:
             problems.append(f"cancel-all pending: {self._canceller.last_error or 'running'}")
         if left := left_running_names():  # STR-2: it shares the interpreter with the loop
-            problems.append(
-                f"plugin code left running past its load limit (restart to end it): {', '.join(left)}"
-            )
+            names = ", ".join(left)
+            problems.append(f"plugin code left running past its load limit: {names} (restart)")
         if self.loaded.app.exchange.venue != "none":
             if self.trading is not None:
                 problems += self.trading.problems()

@@ -48,6 +48,8 @@ class DaemonSignals:
     _early_stop: EarlyStop | None
     _stop: asyncio.Event
     _signals_seen: int
+    _reload_wanted: bool  # a SIGHUP not yet acted on by a reload that began after it
+    _reloading: asyncio.Task[None] | None
 
     def _install_stop_handlers(self) -> None:
         """First thing in the event loop: SIGTERM and SIGINT (heard since the command
@@ -60,7 +62,7 @@ class DaemonSignals:
         """Once started: the other signals, then those heard while it started (noted
         until the handlers above took over, none lost between)."""
         loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        loop.add_signal_handler(signal.SIGHUP, self._on_reload_signal)
         loop.add_signal_handler(signal.SIGUSR1, self._on_kill_signal)
         # no meaning here: logged, never the default action (ending the process at once,
         # without cancelling open orders)
@@ -104,6 +106,28 @@ class DaemonSignals:
         log.warning("stop_requested", signal=sig.name)
         self._stop.set()
 
+    def _on_reload_signal(self) -> None:
+        """SIGHUP: one reload at a time. Those heard while one runs make one more after it,
+        so the files adopted are never older than the last signal, and two reloads never
+        load the user's plugin files at once."""
+        self._reload_wanted = True
+        if self._reloading is None:
+            self._reloading = asyncio.ensure_future(self._reload_while_wanted())
+
+    async def _reload_while_wanted(self) -> None:
+        try:
+            while self._reload_wanted and not self._stop.is_set():
+                self._reload_wanted = False
+                await self.reload()
+        finally:
+            self._reloading = None
+
+    async def _stop_reloads(self) -> None:
+        """A stop: a reload under way is abandoned (the running configuration stays)."""
+        if (reloading := self._reloading) is not None:
+            reloading.cancel()
+            await asyncio.gather(reloading, return_exceptions=True)
+
     async def reload(self) -> bool:
         """SIGHUP: adopt a new configuration when it validates and needs no restart."""
         try:
@@ -111,6 +135,10 @@ class DaemonSignals:
         except ConfigError as exc:
             self.metrics.config_reloads.labels(result="rejected").inc()
             log.error("config_reload_rejected", issues=[str(i) for i in exc.issues])
+            return False
+        except Exception as exc:  # noqa: BLE001 -- a load failing outside its checks: one line
+            self.metrics.config_reloads.labels(result="rejected").inc()
+            log.error("config_reload_rejected", issues=[f"{type(exc).__name__}: {exc}"])
             return False
         changed = needs_restart(self.loaded, fresh)
         if changed:
