@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,7 @@ import yaml
 
 from trader.config.issues import ConfigError
 from trader.config.loader import load_config
-from trader.config.secrets import CredentialsError, load_credentials
+from trader.config.secrets import KEY_PIPE_WAIT_S, CredentialsError, load_credentials
 
 FAKE_PEM = "-----BEGIN EC PRIVATE KEY-----\\nMHcCAQEEIFakeFakeFake\\n-----END EC PRIVATE KEY-----"
 
@@ -217,6 +220,46 @@ def test_cfg2_a_key_file_that_is_not_a_key_file_is_one_line_exit_2(
     result = daemon_dir.cli("run", env={"CB_API_KEY_FILE": str(key_file)})
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert len(result.stderr.splitlines()) == 1 and expected in result.stderr
+
+
+def test_cfg2_a_named_pipe_nothing_writes_to_is_refused_within_its_wait(daemon_dir, tmp_path):
+    """A key file that is a named pipe with no writer (a secret helper that never ran):
+    `run` used to wait on it for ever. It waits KEY_PIPE_WAIT_S, then one line, exit 2."""
+    key_file = tmp_path / "key.json"
+    os.mkfifo(key_file)
+    daemon_dir.write_app({"exchange": {"venue": "coinbase"}})
+    for env in (
+        {"CB_API_KEY_FILE": str(key_file)},
+        {"CB_API_KEY_NAME": "n", "CB_API_PRIVATE_KEY_FILE": str(key_file)},
+    ):
+        result = daemon_dir.cli("run", env=env, timeout=KEY_PIPE_WAIT_S + 20)
+        assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+        assert f"{key_file}: no end of data within {KEY_PIPE_WAIT_S:g} s" in result.stderr
+        assert not (daemon_dir.root / "data").exists()
+
+
+@pytest.mark.parametrize("late_s", [0, 0.5])
+def test_cfg2_a_key_given_through_a_pipe_is_read_to_its_end(tmp_path, late_s):
+    """`CB_API_KEY_FILE=<(pass show coinbase)`: the key arrives through a pipe, written
+    whole or in parts, at once or a moment later."""
+    key_file = tmp_path / "key.json"
+    os.mkfifo(key_file)
+    content = json.dumps({"name": "organizations/o/apiKeys/k", "privateKey": _test_pem()})
+
+    def write() -> None:
+        time.sleep(late_s)
+        with key_file.open("w") as pipe:
+            for at in range(0, len(content), 64):
+                pipe.write(content[at : at + 64])
+                pipe.flush()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        credentials = load_credentials({"CB_API_KEY_FILE": str(key_file)})
+    finally:
+        writer.join()
+    assert credentials is not None and credentials.key_name == "organizations/o/apiKeys/k"
 
 
 def test_cfg2_an_endless_key_file_is_read_no_further():

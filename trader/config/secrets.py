@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import stat
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +51,7 @@ class Credentials:
 
 
 MAX_KEY_FILE_BYTES = 64 * 1024  # a key file is a few hundred bytes; never read an endless one
+KEY_PIPE_WAIT_S = 5.0  # a key given through a pipe: its writer has this long to finish
 
 
 def _where(variable: str, path: Path) -> str:
@@ -58,8 +61,11 @@ def _where(variable: str, path: Path) -> str:
 def _read_key_file(path: Path, variable: str) -> str:
     where = _where(variable, path)
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_KEY_FILE_BYTES + 1)
+        raw = _read_bounded(path)
+    except TimeoutError as exc:
+        raise CredentialsError(
+            f"{where}: no end of data within {KEY_PIPE_WAIT_S:g} s (a pipe nothing writes to?)"
+        ) from exc
     except OSError as exc:
         raise CredentialsError(f"{where}: cannot read ({exc.strerror})") from exc
     if len(raw) > MAX_KEY_FILE_BYTES:
@@ -70,6 +76,34 @@ def _read_key_file(path: Path, variable: str) -> str:
         raise CredentialsError(
             f"{where}: not UTF-8 text (byte {exc.start}), not a key file"
         ) from exc
+
+
+def _read_bounded(path: Path) -> bytes:
+    """At most MAX_KEY_FILE_BYTES + 1 bytes of `path`. A pipe (`<(pass show key)`, a named
+    pipe) is read until its writer closes it, for at most KEY_PIPE_WAIT_S: opened without
+    waiting for a writer, so a named pipe nothing writes to never holds up a start."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.set_blocking(fd, True)
+        deadline = time.monotonic() + KEY_PIPE_WAIT_S
+        raw = b""
+        while len(raw) <= MAX_KEY_FILE_BYTES:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            if not select.select([fd], [], [], left)[0]:
+                continue
+            try:
+                chunk = os.read(fd, MAX_KEY_FILE_BYTES + 1 - len(raw))
+            except BlockingIOError:  # woken without data: wait again
+                continue
+            if not chunk:
+                return raw
+            raw += chunk
+        return raw
+    finally:
+        os.close(fd)
 
 
 class _DuplicateKey(ValueError):
