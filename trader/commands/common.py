@@ -17,11 +17,14 @@ from trader.state.db import open_state
 from trader.state.identity import NoStateFile, StateFileError, unusable
 
 
-def load_or_report(config_file: Path, *, run_plugins: bool = True) -> LoadedConfig | None:
+def load_or_report(
+    config_file: Path, *, run_plugins: bool = True, writes: bool = True
+) -> LoadedConfig | None:
     """The validated config, or None after printing every problem to stderr (CFG-1).
-    `run_plugins=False`: the user's strategy and filter code is not run (`load_config`)."""
+    `run_plugins=False`: the user's strategy and filter code is not run; `writes=False`:
+    the data and log directories need not be writable (`load_config`)."""
     try:
-        return load_config(config_file, run_plugins=run_plugins)
+        return load_config(config_file, run_plugins=run_plugins, writes=writes)
     except ConfigError as exc:
         for issue in exc.issues:
             print(f"config error: {issue}", file=sys.stderr)

@@ -25,7 +25,7 @@ from trader.state.trading_state import read_status, set_state
 
 
 def kill_command(args: argparse.Namespace) -> int:
-    loaded = load_or_report(args.config, run_plugins=False)
+    loaded = load_or_report(args.config, run_plugins=False, writes=False)
     if loaded is None:
         return EXIT_CONFIG
     path = loaded.kill_switch_path
