@@ -127,6 +127,27 @@ def test_bt6_download_continues_an_interrupted_file_and_never_reads_it_as_data(
     assert any(served(m, 60)["BTC-USD"][100:] == rows[100:] for m in minutes)
 
 
+@pytest.mark.parametrize(
+    "last", ["abc,1,2,3,4,5", "\x00\x00\x00\x00", ",1,2,3,4,5", "-60,1,2,3,4,5", "1e9,1,2,3,4,5"]
+)
+def test_bt6_a_part_file_whose_last_row_is_no_row_is_named_and_kept(
+    home: DaemonDir, tmp_path: Path, last: str
+) -> None:
+    """A part file left with a complete last line that is not a row (another program's,
+    damaged): one line naming the file and its line, exit 1, the file kept as found (was
+    `invalid literal for int()`, naming neither)."""
+    out = tmp_path / "set"
+    out.mkdir()
+    part = out / ".BTC-USD-1m.csv.part"
+    part.write_text(f"{HEADER}\n{last}\n")
+    before = part.read_bytes()
+    code, stdout, stderr, _ = download(home, out)
+    assert code == EXIT_FAILURE and stdout == "", stderr
+    (line,) = stderr.splitlines()
+    assert line.startswith(f"download: {part}:2: not a row this download wrote"), line
+    assert part.read_bytes() == before
+
+
 def test_bt6_download_reaching_further_back_fetches_only_the_earlier_bars(
     home: DaemonDir, tmp_path: Path
 ) -> None:

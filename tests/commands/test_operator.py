@@ -1,5 +1,6 @@
 """OPS-4, ST-3: `trader resume` opens the state file with the start's own checks: an
-unusable file is refused with exit 5 and one line, and nothing is created or changed."""
+unusable file is refused with exit 5 and one line, and nothing is created or changed.
+`trader kill` and `trader status` need no writable data or log directory."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.read_only import read_only
 from tests.support.state_files import (
     UNUSABLE,
     assert_refused_untouched,
@@ -73,3 +75,25 @@ def test_ops4_kill_with_a_reason_that_is_not_utf8_engages(daemon_dir):
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     assert daemon_dir.kill_switch.read_text(encoding="utf-8").startswith("disk \ufffd\ufffd\nfull")
     assert sorted(p.name for p in daemon_dir.data.iterdir()) == ["KILL_SWITCH"]  # no temp left
+
+
+@pytest.mark.parametrize("directory", ["data", "logs"])
+def test_ops4_kill_with_a_read_only_directory_says_what_it_did_not_a_config_error(
+    daemon_dir, directory
+):
+    """No daemon runs: a read-only data directory is "kill switch NOT engaged" naming the
+    file (exit 1), a read-only log directory (kill writes no log) engages it (exit 0) —
+    both were refused as configuration errors (exit 2)."""
+    sound(daemon_dir.data / "trader.db")
+    daemon_dir.logs.mkdir()
+    with read_only(daemon_dir.root / directory):
+        killed = daemon_dir.cli("kill", "--reason", "drill")
+        status = daemon_dir.cli("status") if directory == "logs" else None
+    assert "config error" not in killed.stderr and "Traceback" not in killed.stderr
+    if directory == "data":
+        assert killed.returncode == 1, killed.stderr
+        assert killed.stderr.startswith("kill switch NOT engaged: ")
+        assert str(daemon_dir.kill_switch) in killed.stderr
+    else:
+        assert killed.returncode == 0 and daemon_dir.kill_switch.exists(), killed.stderr
+        assert status is not None and status.returncode == 0, status.stderr

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from tests.support.daemon import wait_for
+from tests.support.read_only import read_only
 from trader.daemon.killswitch import read_reason
 
 
@@ -105,6 +106,20 @@ def _unwritable_switch(daemon_dir, setting: str = "blocked/KILL_SWITCH") -> None
     daemon_dir.data.mkdir(exist_ok=True)
     (daemon_dir.data / "blocked").write_text("not a directory\n")
     daemon_dir.write_app({"paths": {"kill_switch_file": setting}})
+
+
+def test_ops4_kill_in_a_data_directory_gone_read_only_signals_the_running_daemon(daemon_dir):
+    """The data directory made read-only while the daemon runs (a disk remounted after
+    errors): `trader kill` cannot create its file and signals the daemon instead — it was
+    refused as a configuration error (exit 2: data_dir is not writable) and halted nothing."""
+    daemon = daemon_dir.start()
+    daemon.wait_started()
+    with read_only(daemon_dir.data):
+        killed = daemon_dir.cli("kill", "--reason", "disk remounted")
+        assert killed.returncode == 0, killed.stderr
+        assert "SIGUSR1" in killed.stdout and "Traceback" not in killed.stderr
+        wait_for(lambda: daemon.status()["halt_reason"] == "kill_switch_signal", timeout=1.0)
+    assert daemon.stop() == 0
 
 
 def test_ops4_kill_without_a_writable_file_signals_the_running_daemon(daemon_dir):

@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.chaos import ChaosRun, check
 from tests.support.daemon import wait_for
-from tests.support.state_files import make_unusable
+from tests.support.state_files import EXPECTED, HOLDERS, lock_held, make_unusable, sound
 from tests.support.venue import merge_yaml
 
 
@@ -146,3 +146,35 @@ def test_st3_adopt_is_refused_outside_live_and_for_a_bad_tag(daemon_dir):
     bad = daemon_dir.cli("adopt", "--installation", "xyz")
     assert bad.returncode == 2 and "8 hex digits" in bad.stderr
     assert "Traceback" not in refused.stderr + bad.stderr
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "link_to_nowhere"])
+def test_st3_what_is_not_a_state_file_at_its_path_refuses_to_start(daemon_dir, kind):
+    """A FIFO or a device at the state file's path, or a link to a file that does not
+    exist (a fresh state would be made at its target): exit 5, one line, nothing made."""
+    state = daemon_dir.data / "trader.db"
+    make_unusable(state, kind)
+    daemon = daemon_dir.start()
+    code = daemon.wait(timeout=30)
+    output = daemon.output()
+    assert code == 5, output[-2000:]
+    assert "Traceback" not in output
+    refusal = [line for line in output.splitlines() if line.startswith("not started:")]
+    assert len(refusal) == 1 and EXPECTED[kind] in refusal[0] and str(state) in refusal[0]
+    assert sorted(p.name for p in daemon_dir.data.iterdir()) == ["trader.db", "trader.pid"]
+
+
+@pytest.mark.parametrize("holder", HOLDERS)
+def test_st1_a_start_while_another_program_keeps_the_file_locked_is_exit_5(daemon_dir, holder):
+    """The start's first writes wait 1 s for the lock, then the start stops: one line
+    naming the lock, exit 5 (was a traceback and exit 1, restarted by systemd)."""
+    state = daemon_dir.data / "trader.db"
+    sound(state)
+    with lock_held(state, holder):
+        daemon = daemon_dir.start()
+        code = daemon.wait(timeout=30)
+    output = daemon.output()
+    assert code == 5, output[-2000:]
+    refusal = [line for line in output.splitlines() if line.startswith("not started:")]
+    assert len(refusal) == 1 and "is locked by another process" in refusal[0], output[-2000:]
+    assert not any(line.startswith("Traceback") for line in output.splitlines())

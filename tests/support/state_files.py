@@ -1,10 +1,16 @@
 """Real state files, sound or unusable in each way the start refuses (ST-3), made with the
-project's own `open_state` and plain SQLite: nothing is faked."""
+project's own `open_state` and plain SQLite, and another process holding one's lock:
+nothing is faked."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +23,9 @@ from trader.state.schema import LATEST_VERSION
 
 UNUSABLE = (
     "empty",
+    "fifo",
+    "device",
+    "link_to_nowhere",
     "not_a_database",
     "damaged",
     "another_program",
@@ -76,6 +85,12 @@ def make_unusable(path: Path, kind: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if kind == "empty":
         path.write_bytes(b"")
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        path.symlink_to("/dev/zero")
+    elif kind == "link_to_nowhere":  # a new file made at its target would be in `snapshot`
+        path.symlink_to(path.with_name("moved-away.db"))
     elif kind == "not_a_database":
         path.write_bytes(b"hello\n")
     elif kind == "damaged":
@@ -105,6 +120,9 @@ def make_unusable(path: Path, kind: str) -> None:
 
 EXPECTED = {
     "empty": "is empty (0 bytes)",
+    "fifo": "is not a regular file (a FIFO)",
+    "device": "is not a regular file (a character device)",
+    "link_to_nowhere": "which does not exist",
     "not_a_database": "is not a SQLite database",
     "damaged": "is damaged",
     "another_program": "is not a trader state file",
@@ -135,3 +153,35 @@ def assert_refused_untouched(
     assert len(lines) == 1 and lines[0].startswith(prefix), result.stderr
     assert EXPECTED[kind] in lines[0] and str(state) in lines[0]
     assert snapshot(daemon_dir.data) == before  # nothing added, nothing changed
+
+
+# another program holding the state file's lock: a write transaction left open (readers go
+# on, WAL), or SQLite's exclusive locking mode after a write (nobody else reads either)
+HOLDERS = {
+    "write_transaction": "",
+    "exclusive_mode": "conn.execute('PRAGMA locking_mode=EXCLUSIVE')",
+}
+_HOLD = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+{setup}
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("INSERT INTO audit_events (at, kind, actor, payload) VALUES (0, 'x', 'other', '')")
+print("held", flush=True)
+time.sleep(120)
+"""
+
+
+@contextmanager
+def lock_held(path: Path, holder: str) -> Iterator[None]:
+    """Another process holds `path`'s lock as `holder` (one of HOLDERS) while in the block."""
+    code = _HOLD.format(setup=HOLDERS[holder])
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline() == "held\n"
+        yield
+    finally:
+        process.kill()
+        process.wait(timeout=10)

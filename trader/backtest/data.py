@@ -23,7 +23,9 @@ import bisect
 import gc
 import gzip
 import hashlib
+import os
 import sqlite3
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -168,6 +170,8 @@ def _load(path: Path, products: list[str] | None, cache: Path | None) -> Dataset
 
 
 def _pick(available: list[str], products: list[str] | None, path: Path) -> list[str]:
+    if not available:
+        raise DataError(f"{path}: holds no product's bars")
     if not products:
         return sorted(available)
     missing = sorted(set(products) - set(available))
@@ -177,9 +181,14 @@ def _pick(available: list[str], products: list[str] | None, path: Path) -> list[
 
 
 def read_data_file(path: Path) -> bytes:
-    """The file's bytes, or DataError naming it (a folder, a broken link, unreadable)."""
+    """The file's bytes, or DataError naming it (a folder, a broken link, unreadable, a
+    FIFO or a device: opened without blocking and refused before a byte is read)."""
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise DataError(f"{path}: cannot read a data file: is not a regular file")
+            return handle.read()
     except OSError as exc:
         raise DataError(f"{path}: cannot read a data file: {exc.strerror or exc}") from exc
 

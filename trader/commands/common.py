@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from trader.commands.exit_codes import EXIT_FAILURE, EXIT_STATE
@@ -14,14 +14,17 @@ from trader.config.secrets import Credentials, CredentialsError, load_credential
 from trader.core.clock import wall_clock
 from trader.ops.pidlock import AlreadyRunning, PidLock
 from trader.state.db import open_state
-from trader.state.identity import NoStateFile, StateFileError
+from trader.state.identity import NoStateFile, StateFileError, unusable
 
 
-def load_or_report(config_file: Path, *, run_plugins: bool = True) -> LoadedConfig | None:
+def load_or_report(
+    config_file: Path, *, run_plugins: bool = True, writes: bool = True
+) -> LoadedConfig | None:
     """The validated config, or None after printing every problem to stderr (CFG-1).
-    `run_plugins=False`: the user's strategy and filter code is not run (`load_config`)."""
+    `run_plugins=False`: the user's strategy and filter code is not run; `writes=False`:
+    the data and log directories need not be writable (`load_config`)."""
     try:
-        return load_config(config_file, run_plugins=run_plugins)
+        return load_config(config_file, run_plugins=run_plugins, writes=writes)
     except ConfigError as exc:
         for issue in exc.issues:
             print(f"config error: {issue}", file=sys.stderr)
@@ -82,3 +85,21 @@ def state_or_report(loaded: LoadedConfig, refusal: str) -> sqlite3.Connection | 
         print(f"{refusal}: {exc}", file=sys.stderr)
         return EXIT_STATE
     return conn
+
+
+def change_state_or_report(
+    loaded: LoadedConfig, refusal: str, change: Callable[[sqlite3.Connection], str]
+) -> str | int:
+    """`change(conn)` on the state file opened as `state_or_report` does: the line it
+    returns, or the exit code after one line on stderr (EXIT_STATE when the file stays
+    locked by another process past the wait, or cannot be written: nothing was changed)."""
+    conn = state_or_report(loaded, refusal)
+    if isinstance(conn, int):
+        return conn
+    try:
+        return change(conn)
+    except sqlite3.OperationalError as exc:
+        print(f"{refusal}: {unusable(loaded.state_db_path, exc)}", file=sys.stderr)
+        return EXIT_STATE
+    finally:
+        conn.close()

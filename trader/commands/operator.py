@@ -8,12 +8,13 @@ import contextlib
 import getpass
 import os
 import signal
+import sqlite3
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from trader.commands.common import load_or_report, state_or_report
+from trader.commands.common import change_state_or_report, load_or_report
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_GATE, EXIT_OK
 from trader.config.environment import file_in_the_way
 from trader.config.issues import printable
@@ -24,7 +25,7 @@ from trader.state.trading_state import read_status, set_state
 
 
 def kill_command(args: argparse.Namespace) -> int:
-    loaded = load_or_report(args.config, run_plugins=False)
+    loaded = load_or_report(args.config, run_plugins=False, writes=False)
     if loaded is None:
         return EXIT_CONFIG
     path = loaded.kill_switch_path
@@ -95,18 +96,17 @@ def resume_command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_GATE
-    conn = state_or_report(loaded, "resume refused")
-    if isinstance(conn, int):
-        return conn
-    try:
-        before = read_status(conn)
-        if before.state is TradingState.ACTIVE:
-            print("already ACTIVE")
-            return EXIT_OK
-        after = set_state(
-            conn, TradingState.ACTIVE, wall_clock(), f"operator:{getpass.getuser()}", args.note
-        )
-    finally:
-        conn.close()
-    print(f"resumed: {before.state.value} ({before.halt_reason}) -> {after.state.value}")
+    done = change_state_or_report(loaded, "resume refused", lambda conn: _resume(conn, args.note))
+    if isinstance(done, int):
+        return done
+    print(done)
     return EXIT_OK
+
+
+def _resume(conn: sqlite3.Connection, note: str | None) -> str:
+    before = read_status(conn)
+    if before.state is TradingState.ACTIVE:
+        return "already ACTIVE"
+    actor = f"operator:{getpass.getuser()}"
+    after = set_state(conn, TradingState.ACTIVE, wall_clock(), actor, note)
+    return f"resumed: {before.state.value} ({before.halt_reason}) -> {after.state.value}"

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import sqlite3
 
-from trader.commands.common import load_or_report, state_or_report
+from trader.commands.common import change_state_or_report, load_or_report
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_OK
 from trader.core.clock import wall_clock
 from trader.state.portfolio import reset_high_water_mark
@@ -20,13 +21,13 @@ def reset_hwm_command(args: argparse.Namespace) -> int:
     loaded = load_or_report(args.config, run_plugins=False)
     if loaded is None:
         return EXIT_CONFIG
-    conn = state_or_report(loaded, "reset refused")
-    if isinstance(conn, int):
-        return conn
-    try:
-        actor = f"operator:{getpass.getuser()}"
-        old = reset_high_water_mark(conn, args.note, actor, wall_clock())
-    finally:
-        conn.close()
-    print(f"high-water mark cleared (was {old}); the next cycle sets it to the current equity")
+    done = change_state_or_report(loaded, "reset refused", lambda conn: _reset(conn, args.note))
+    if isinstance(done, int):
+        return done
+    print(done)
     return EXIT_OK
+
+
+def _reset(conn: sqlite3.Connection, note: str | None) -> str:
+    old = reset_high_water_mark(conn, note, f"operator:{getpass.getuser()}", wall_clock())
+    return f"high-water mark cleared (was {old}); the next cycle sets it to the current equity"

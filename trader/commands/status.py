@@ -193,7 +193,7 @@ def _exclusion_lines(exclusions: dict[str, dict[str, Any]]) -> list[str]:
 
 
 def status_command(args: argparse.Namespace) -> int:
-    loaded = load_or_report(args.config, run_plugins=False)
+    loaded = load_or_report(args.config, run_plugins=False, writes=False)
     if loaded is None:
         return EXIT_CONFIG
     try:

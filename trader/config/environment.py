@@ -37,8 +37,10 @@ def _resolved(path: Path) -> Path | str:
         return f"cannot be resolved: {exc}"
 
 
-def directory_problem(path: Path) -> str | None:
-    """Why the daemon could not use (or create) the directory `path`, or None."""
+def directory_problem(path: Path, *, writes: bool = True) -> str | None:
+    """Why the daemon could not use (or create) the directory `path`, or None. `writes=False`
+    (a command that writes nothing there, or has its own way when it cannot): a directory
+    that exists need not be writable."""
     resolved = _resolved(path)
     if isinstance(resolved, str):
         return resolved
@@ -53,7 +55,7 @@ def directory_problem(path: Path) -> str | None:
         return f"cannot be checked: {exc.strerror or exc}"
     if not existing.is_dir():
         return f"{existing} is not a directory"
-    if not os.access(existing, os.W_OK | os.X_OK):
+    if writes and not os.access(existing, os.W_OK | os.X_OK):
         return f"{existing} is not writable"
     return None
 
@@ -111,13 +113,14 @@ def _home_problems(loaded: LoadedConfig) -> list[tuple[str, str]]:
     return problems
 
 
-def environment_problems(loaded: LoadedConfig) -> list[tuple[str, str]]:
-    """(key, reason) for every place the configuration names that the daemon cannot use."""
+def environment_problems(loaded: LoadedConfig, *, writes: bool = True) -> list[tuple[str, str]]:
+    """(key, reason) for every place the configuration names that the daemon cannot use
+    (`writes`: as `directory_problem`)."""
     problems = _home_problems(loaded)
     if problems:
         return problems
     for key, path in (("paths.data_dir", loaded.data_dir), ("paths.log_dir", loaded.log_dir)):
-        problem = directory_problem(path)
+        problem = directory_problem(path, writes=writes)
         if problem is not None:
             problems.append((key, problem))
     problems += file_problems(

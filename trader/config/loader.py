@@ -184,7 +184,11 @@ def _overridden(name: str, raw: dict[str, Any], overrides: Mapping[str, Any]) ->
 
 
 def load_config(
-    config_file: Path, overrides: Mapping[str, Any] | None = None, *, run_plugins: bool = True
+    config_file: Path,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    run_plugins: bool = True,
+    writes: bool = True,
 ) -> LoadedConfig:
     """Read `app.yaml` and the policy files beside it; raise ConfigError listing every issue.
     `overrides` (`"strategies.rules.min_conviction": 0.3`, the first key one of OVERRIDABLE)
@@ -193,7 +197,9 @@ def load_config(
     reset-high-water-mark, reconcile, adopt) runs none of the user's strategy or filter
     code: their files are only read for the configuration hash, so a broken or blocking
     strategy file cannot stop an operator from halting the daemon; `plugins` and
-    `filters` stay empty."""
+    `filters` stay empty. `writes=False` (`kill`, which signals the daemon when it cannot
+    write its file, and `status`, which reads): a read-only data or log directory is no
+    problem of theirs."""
     overrides = overrides or {}
     try:
         config_file = config_file.expanduser().resolve()
@@ -236,7 +242,8 @@ def load_config(
     if issues:
         raise ConfigError(issues)
     loaded = _build(config_file, raw_app, raws, resolved)
-    usable = [ConfigIssue(config_file, k, r) for k, r in environment_problems(loaded)]
+    places = environment_problems(loaded, writes=writes)
+    usable = [ConfigIssue(config_file, key, reason) for key, reason in places]
     if usable:
         raise ConfigError(usable)
     return loaded

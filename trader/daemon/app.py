@@ -195,8 +195,11 @@ class Daemon(DaemonReports, DaemonSignals):
         (a file present at start halts before anything else runs)."""
         app = self.loaded.app
         self._db = db = await Database.open_state(self.loaded.state_db_path, self.clock)
-        self._aborted = await db.run(abort_unfinished_cycles(self.clock()))
-        self._keeper = keeper = await StateKeeper.load(db, self.metrics, self.clock)
+        try:  # the start's first writes: a lock held on, or a full disk, is exit 5
+            self._aborted = await db.run(abort_unfinished_cycles(self.clock()))
+            self._keeper = keeper = await StateKeeper.load(db, self.metrics, self.clock)
+        except StateUnavailableError as exc:
+            raise StateFileError(exc.why) from exc
         self._guard = StateGuard(db, keeper, self.metrics, self._canceller, self.clock)
         self._runner = CycleRunner(
             db,

@@ -90,7 +90,15 @@ def resume_point(part: Path, bar_s: int) -> int:
     last = complete.rstrip(b"\n").rsplit(b"\n", 1)[-1]
     if last == HEADER.encode():
         return 0
-    return int(last.split(b",", 1)[0]) + bar_s
+    start = last.split(b",", 1)[0]
+    if not start.isdigit():  # another program's bytes, or damaged: nothing to resume after
+        raise RecordedDataError(
+            part,
+            complete.count(b"\n"),
+            f"not a row this download wrote ({last[:60]!r}): remove the file to download "
+            "this product afresh",
+        )
+    return int(start) + bar_s
 
 
 def _append_rows(final: Path, part: Path) -> None:

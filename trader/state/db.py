@@ -41,6 +41,7 @@ from trader.state.identity import (
     damaged,
     identity_problem,
     settle_identity,
+    unusable,
 )
 from trader.state.schema import migrate
 
@@ -57,6 +58,10 @@ IN_MEMORY = Path(":memory:")  # SQLite's name for a database held in memory, not
 
 class StateUnavailableError(Exception):
     """The state file cannot be written now: another process holds its write lock."""
+
+    def __init__(self, path: Path, error: sqlite3.OperationalError) -> None:
+        super().__init__(f"state file {path}: {error}")
+        self.why = unusable(path, error)  # one line for the operator
 
 
 @dataclass
@@ -208,7 +213,7 @@ def open_state(
     try:
         conn = _open(path, read_only=False, create=create, busy_timeout_ms=busy_timeout_ms)
     except sqlite3.DatabaseError as exc:
-        raise StateFileError(damaged(path, exc)) from exc
+        raise StateFileError(unusable(path, exc)) from exc
     try:
         if existed:  # before anything is written to it (WAL mode, migrations)
             check_existing(conn, path)
@@ -218,7 +223,7 @@ def open_state(
         conn.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints: `Database`, checked first
     except sqlite3.OperationalError as exc:  # locked, full disk, read-only: not damage
         conn.close()
-        raise StateFileError(f"state file {path} cannot be written: {exc}") from exc
+        raise StateFileError(unusable(path, exc)) from exc
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise StateFileError(damaged(path, exc)) from exc
@@ -319,7 +324,7 @@ class Database:
             if not (isinstance(exc, sqlite3.OperationalError) and is_lock_error(exc)):
                 raise
             self.health.failed(str(exc), self._clock())
-            raise StateUnavailableError(f"state file {self.path}: {exc}") from exc
+            raise StateUnavailableError(self.path, exc) from exc
         if wrote:
             if not audit:
                 self.writes += 1

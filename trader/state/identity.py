@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import tempfile
 import time
 import uuid
@@ -111,11 +112,23 @@ def check_before_open(path: Path, now: float) -> bool:
 
 
 def check_file(path: Path) -> bool:
-    """`check_before_open` without moving anything: False when there is no file at `path`."""
+    """`check_before_open` without moving anything: False when there is no file at `path`
+    (a link to a file that does not exist is refused: the state it pointed at is lost)."""
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except FileNotFoundError:
+        if path.is_symlink():
+            raise StateFileError(
+                f"state file {path} is a link to {os.readlink(path)}, which does not exist: "
+                "restore the file it points to, or remove the link for a first run"
+            ) from None
         return False
+    if not stat.S_ISREG(info.st_mode):
+        raise StateFileError(
+            f"state file {path} is not a regular file ({_file_kind(info.st_mode)}): move it "
+            "away, restore the state file from a backup, or run `trader adopt`"
+        )
+    size = info.st_size
     if size == 0:
         raise StateFileError(
             f"state file {path} is empty (0 bytes): it was truncated. Restore it from a "
@@ -148,9 +161,43 @@ def check_state(path: Path) -> None:
         finally:
             conn.close()
     except sqlite3.OperationalError as exc:
+        if is_locked(exc):
+            raise StateFileError(unusable(path, exc)) from exc
         raise StateFileError(f"state file {path} cannot be read: {exc}") from exc
     except sqlite3.DatabaseError as exc:
         raise StateFileError(damaged(path, exc)) from exc
+
+
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def _file_kind(mode: int) -> str:
+    return next((name for test, name in _FILE_KINDS if test(mode)), "not a file")
+
+
+def is_locked(exc: sqlite3.Error) -> bool:
+    """SQLite refused for now: another process holds the file's lock."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def unusable(path: Path, exc: sqlite3.Error) -> str:
+    """One line for an SQLite error met opening or checking the state file: locked by
+    another process (the file is sound as far as anyone knows), not writable, or damaged."""
+    if is_locked(exc):
+        return (
+            f"state file {path} is locked by another process ({exc}); it was left as it is. "
+            "End the program holding it (an open sqlite3 shell, a backup) and try again"
+        )
+    if isinstance(exc, sqlite3.OperationalError):
+        return f"state file {path} cannot be written: {exc}"
+    return damaged(path, exc)
 
 
 def damaged(path: Path, why: object) -> str:
@@ -184,7 +231,7 @@ def check_integrity(conn: sqlite3.Connection, path: Path) -> None:
     try:
         rows = [row[0] for row in conn.execute("PRAGMA quick_check(20)")]
     except sqlite3.DatabaseError as exc:
-        raise StateFileError(damaged(path, exc)) from exc
+        raise StateFileError(unusable(path, exc)) from exc
     if rows != ["ok"]:
         lines = "\n".join(str(r) for r in rows).splitlines()
         raise StateFileError(damaged(path, "\n".join(x for x in lines if not x.startswith("***"))))
@@ -195,7 +242,7 @@ def check_ours(conn: sqlite3.Connection, path: Path) -> None:
     try:
         names = {str(row[0]) for row in conn.execute("SELECT name FROM sqlite_master")}
     except sqlite3.DatabaseError as exc:
-        raise StateFileError(damaged(path, exc)) from exc
+        raise StateFileError(unusable(path, exc)) from exc
     tables = sorted(name for name in names if not name.startswith("sqlite_"))
     if tables and "schema_version" not in tables:
         shown = ", ".join(tables[:3]) + (", ..." if len(tables) > 3 else "")
