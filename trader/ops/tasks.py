@@ -10,10 +10,14 @@ needed it, and gives up (loudly) rather than hang a shutdown.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Coroutine, Iterable
 from typing import Any
 
 import structlog
+
+from trader.exchange.errors import ExchangeError
+from trader.state.db import StateUnavailableError
 
 log = structlog.get_logger(__name__)
 
@@ -62,4 +66,6 @@ async def run_step(name: str, work: Coroutine[Any, Any, Any], limit_s: float | N
     except TimeoutError:
         log.error("shutdown_step_timed_out", step=name, limit_s=limit_s)
     except Exception as exc:  # one step's failure must not skip the ones after it
-        log.error("shutdown_step_failed", step=name, error=repr(exc)[:300], exc_info=True)
+        # the state file or the venue out of reach is named; anything else gets its trace
+        known = isinstance(exc, StateUnavailableError | ExchangeError | sqlite3.Error)
+        log.error("shutdown_step_failed", step=name, error=repr(exc)[:300], exc_info=not known)
