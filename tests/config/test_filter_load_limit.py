@@ -136,7 +136,7 @@ BAD_LIMITS: list[tuple[Any, str]] = [  # the value in universe.yaml, the reason 
     (0, "greater than 0"),
     (-1, "greater than 0"),
     (600.5, "less than or equal to 600"),
-    ("soon", "valid number"),
+    ("soon", "not text"),
     (True, "not true or false"),
     (None, "valid number"),
     (float("nan"), "finite number"),

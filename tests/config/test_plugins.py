@@ -279,7 +279,7 @@ BAD: dict[str, tuple[dict[str, Any], dict[str, str], str, str]] = {
         {**ENTRY, "params": {"period": "seven"}},
         {"strategies/my_rsi.py": MY_RSI},
         "registry.x.params.period",
-        "valid integer",
+        "not text",
     ),
     "parameter_out_of_bounds": (
         {**ENTRY, "params": {"period": 1}},
