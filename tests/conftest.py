@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.support.daemon import DaemonDir
 from tests.support.watchdog import install as install_watchdog
+
+if TYPE_CHECKING:
+    from xdist.remote import Producer
+    from xdist.scheduler import Scheduling
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"
@@ -15,6 +20,16 @@ SHARED_DIR = REPO_ROOT.parent / "shared"
 
 def pytest_configure(config: pytest.Config) -> None:
     install_watchdog(config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> Scheduling | None:
+    """`--dist loadfile` with the long files first (tests/support/schedule.py)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from tests.support.schedule import LongestFirstScheduling  # xdist is loaded by now
+
+    return LongestFirstScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
