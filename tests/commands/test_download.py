@@ -4,6 +4,7 @@ CSV set that `trader backtest --data` reads."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -30,8 +31,11 @@ def home(tmp_path: Path) -> Iterator[DaemonDir]:
     folder.cleanup()
 
 
+@functools.cache
 def span() -> tuple[int, int]:
-    """18 closed hours inside the simulator's 25-hour history, ending an hour back."""
+    """18 closed hours inside the simulator's 25-hour history, ending an hour before this
+    file's first test: the same for every call, so a test that runs across an hour's end
+    compares the span it asked for (the history reaches 6 hours further)."""
     end = int(time.time()) // HOUR * HOUR - HOUR
     return end - 18 * HOUR, end
 
