@@ -9,13 +9,27 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from pathlib import Path
 
 import pytest
 
 from tests.support.chaos import ChaosRun, check
-from tests.support.daemon import wait_for
+from tests.support.daemon import DaemonDir, wait_for
 from tests.support.state_files import EXPECTED, HOLDERS, lock_held, make_unusable, sound
 from tests.support.venue import merge_yaml
+
+
+def start_refused(daemon_dir: DaemonDir, state: Path, expected: str) -> str:
+    """A start on `state` that stops: exit 5, no traceback, one `not started:` line naming
+    the file and `expected`; the daemon's output."""
+    daemon = daemon_dir.start()
+    code = daemon.wait(timeout=30)
+    output = daemon.output()
+    assert code == 5, output[-2000:]
+    assert "Traceback" not in output, output[-2000:]
+    refusal = [line for line in output.splitlines() if line.startswith("not started:")]
+    assert len(refusal) == 1 and expected in refusal[0] and str(state) in refusal[0], refusal
+    return output
 
 
 @pytest.mark.parametrize(
@@ -30,13 +44,7 @@ def test_st3_an_unusable_state_file_refuses_to_start_with_exit_5(daemon_dir, con
     daemon_dir.data.mkdir()
     state = daemon_dir.data / "trader.db"
     state.write_bytes(content)
-    daemon = daemon_dir.start()
-    code = daemon.wait(timeout=30)
-    output = daemon.output()
-    assert code == 5, output[-2000:]
-    assert "Traceback" not in output
-    refusal = [line for line in output.splitlines() if line.startswith("not started:")]
-    assert len(refusal) == 1 and expected in refusal[0] and str(state) in refusal[0]
+    start_refused(daemon_dir, state, expected)
     assert state.read_bytes() == content  # left exactly as found, for the operator
 
 
@@ -56,14 +64,8 @@ def test_st3_another_programs_database_or_a_damaged_page_refuses_in_one_line(
     state = daemon_dir.data / "trader.db"
     make_unusable(state, kind)
     before = state.read_bytes()
-    daemon = daemon_dir.start()
-    code = daemon.wait(timeout=30)
-    output = daemon.output()
-    assert code == 5, output[-2000:]
-    refusal = [line for line in output.splitlines() if line.startswith("not started:")]
-    assert len(refusal) == 1 and expected in refusal[0] and str(state) in refusal[0]
-    following = output.splitlines()[output.splitlines().index(refusal[0]) + 1 :]
-    assert not any(line.startswith("On tree page") for line in following)
+    output = start_refused(daemon_dir, state, expected)
+    assert not any(line.startswith("On tree page") for line in output.splitlines())
     assert state.read_bytes() == before  # no trader table added to it
 
 
@@ -154,13 +156,7 @@ def test_st3_what_is_not_a_state_file_at_its_path_refuses_to_start(daemon_dir, k
     exist (a fresh state would be made at its target): exit 5, one line, nothing made."""
     state = daemon_dir.data / "trader.db"
     make_unusable(state, kind)
-    daemon = daemon_dir.start()
-    code = daemon.wait(timeout=30)
-    output = daemon.output()
-    assert code == 5, output[-2000:]
-    assert "Traceback" not in output
-    refusal = [line for line in output.splitlines() if line.startswith("not started:")]
-    assert len(refusal) == 1 and EXPECTED[kind] in refusal[0] and str(state) in refusal[0]
+    start_refused(daemon_dir, state, EXPECTED[kind])
     assert sorted(p.name for p in daemon_dir.data.iterdir()) == ["trader.db", "trader.pid"]
 
 
