@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from trader.backtest.data import Dataset
 from trader.backtest.fills import BarFills
 from trader.core.types import Candle, Quote
+from trader.sim.market.bars import TopOfBook
 
 
 def rows_between(starts: Sequence[int], first: int, end: int) -> tuple[int, int]:
@@ -48,7 +49,14 @@ def merged_slots(dataset: Dataset, first: int, end: int) -> Iterator[tuple[int, 
         yield t, bucket
 
 
+def recorded_top(dataset: Dataset, product_id: str, start: int) -> TopOfBook | None:
+    """The recorded bid/ask at a bar's start, where the set has one (no dict made for a
+    product without any: asked for every bar)."""
+    tops = dataset.tops.get(product_id)
+    return None if tops is None else tops.get(start)
+
+
 def slot_opening(dataset: Dataset, fills: BarFills, bar: Candle) -> Quote:
     """The touch `bar` opens with at its start."""
-    top = dataset.tops.get(bar.product_id, {}).get(bar.start)
+    top = recorded_top(dataset, bar.product_id, bar.start)
     return fills.opening(bar, dataset.rules[bar.product_id], top)

@@ -57,7 +57,9 @@ BPS_TENTHOUSANDTHS: Final = Decimal("1E-8")  # 1/10000 of a basis point, as a fr
 WHOLE_LIMIT: Final = 2147483648.0  # below 2**31 a float's product by 10000 is off < 2**-22
 HALF_MARGIN: Final = 1e-6
 HALF: Final = Decimal("0.5")
-ONE, TWO = Decimal(1), Decimal(2)  # Decimal operands: an int one is converted on every operation
+# Decimal operands (an int one is converted on every operation), `Final`: C statics
+ONE: Final = Decimal(1)
+TWO: Final = Decimal(2)
 DAY_S: Final = 86400
 MIN_BARS: Final = 12  # bars before an estimate replaces the ceiling
 

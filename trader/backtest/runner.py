@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Final
 
-from trader.backtest.feed import merged_slots, rows_between, slot_opening
+from trader.backtest.feed import merged_slots, recorded_top, rows_between, slot_opening
 from trader.backtest.fills import Level, Levels, PathPoint, PathWalker, touch_bid
 from trader.backtest.market import ticker
 from trader.backtest.session import Session
@@ -193,7 +193,7 @@ class Runner:
             await self._drain()
 
     def _walk(self, bar: Candle, t: int, position: Position | None) -> _Walk:
-        top = self.dataset.tops.get(bar.product_id, {}).get(t)
+        top = recorded_top(self.dataset, bar.product_id, t)
         spread = self.fills.bar_spread(bar, top)
         low_first = False
         if position is not None:  # both exits inside the bar: the stop comes first

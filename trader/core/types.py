@@ -15,7 +15,11 @@ from typing import Final
 from trader.core.values import write_once
 
 # Decimal operands for the hot properties: an int operand is converted on every operation
-_TWO, _ZERO, _BPS, _INFINITY = Decimal(2), Decimal(0), Decimal(10000), Decimal("Infinity")
+# `Final`: compiled, C statics rather than a module-dictionary lookup at every use
+_TWO: Final = Decimal(2)
+_ZERO: Final = Decimal(0)
+_BPS: Final = Decimal(10000)
+_INFINITY: Final = Decimal("Infinity")
 
 
 class Side(StrEnum):

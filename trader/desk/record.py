@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import fields
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 import orjson
 import structlog
@@ -40,10 +40,19 @@ def json_default(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
+# each proposal class's field names in order, looked up once (`dataclasses.fields` is
+# interpreted code, asked for every recorded proposal)
+_FIELD_NAMES: Final[dict[type, tuple[str, ...]]] = {}
+
+
 def proposal_payload(proposal: Proposal) -> dict[str, Any]:
     """The proposal's fields (all plain values: the JSON `dataclasses.asdict` would give,
     without its deep copy of every value)."""
-    return {f.name: getattr(proposal, f.name) for f in fields(proposal)}
+    kind = type(proposal)
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(proposal))
+    return {name: getattr(proposal, name) for name in names}
 
 
 def verdict_payload(verdict: Verdict) -> dict[str, Any]:

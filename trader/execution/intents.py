@@ -74,9 +74,18 @@ def state_values(states: Iterable[IntentState]) -> tuple[str, ...]:
     return tuple(s.value for s in sorted(states, key=lambda s: (RANK[s], s.value)))
 
 
+def _sources(target: IntentState) -> tuple[str, ...]:
+    return tuple(s.value for s in IntentState if may_move(s, target))
+
+
+# each target's sources, worked out once (every state move of every order asks: iterating
+# the enum type is interpreted code)
+SOURCES: Final[dict[IntentState, tuple[str, ...]]] = {t: _sources(t) for t in IntentState}
+
+
 def sources_for(target: IntentState) -> tuple[str, ...]:
     """The states from which `target` may be reached (for guarded SQL updates)."""
-    return tuple(s.value for s in IntentState if may_move(s, target))
+    return SOURCES[target]
 
 
 VENUE_STATUS: Final[dict[str, IntentState]] = {

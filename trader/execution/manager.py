@@ -13,7 +13,7 @@ Timers are deadlines checked by `tick()`, never sleeps inside the cycle.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
@@ -33,6 +33,7 @@ from trader.execution.drafts import OrderDraft
 from trader.execution.engine import ExecutionEngine
 from trader.execution.intents import TERMINAL, Intent, IntentState, Purpose
 from trader.execution.store import get_intent
+from trader.execution.working import WorkingEntry
 
 log = structlog.get_logger("trader.orders")
 
@@ -58,22 +59,6 @@ class NotSent:
 
     problem: str
     by_rules: bool
-
-
-@dataclass(frozen=True, slots=True)
-class WorkingEntry:
-    """One entry being worked: the current intent and how much is still wanted."""
-
-    intent_id: str
-    product_id: str
-    side: Side
-    wanted: Decimal
-    filled_before: Decimal
-    reprices: int
-    deadline: float
-    proposal_id: str | None
-    cycle_id: str | None
-    strategy: str | None = None  # STR-5: whose entry it is
 
 
 class OrderManager:
@@ -154,8 +139,7 @@ class OrderManager:
             strategy=entry.strategy,
         )
         intent = await self.engine.place(draft)
-        working = replace(
-            entry,
+        working = entry.moved(
             intent_id=intent.intent_id,
             deadline=now + self.policy.entry_ttl_s + self.policy.cancel_grace_s,
         )
@@ -213,11 +197,11 @@ class OrderManager:
             log.info("entry_done", product_id=entry.product_id, filled=str(filled))
             return
         if intent.state in (IntentState.EXPIRED, IntentState.CANCELLED, IntentState.REJECTED):
-            await self._reprice(replace(entry, filled_before=filled), intent)
+            await self._reprice(entry.moved(filled_before=filled), intent)
 
     async def _reprice(self, entry: WorkingEntry, previous: Intent) -> Intent | None:
         if entry.reprices < self.policy.max_reprices:
-            nxt = replace(entry, reprices=entry.reprices + 1)
+            nxt = entry.moved(reprices=entry.reprices + 1)
             return await self._post(nxt, Purpose.REPRICE, parent=previous.intent_id)
         if self.policy.taker_fallback:
             return await self._take(entry, previous.intent_id)

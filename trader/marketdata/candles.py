@@ -153,7 +153,10 @@ class HourlyQuoteVolume:
         whole = self._whole
         if whole is None or whole[0] != current:
             start = current - DAY_S + HOUR_S
-            before = (v for h, v in self.hours.items() if start <= h < current)
-            whole = self._whole = (current, sum(before, ZERO))
+            total = ZERO  # oldest hour first, as `sum` adds (the same Decimal result)
+            for hour, value in self.hours.items():
+                if start <= hour < current:
+                    total = total + value
+            whole = self._whole = (current, total)
         day = self._day = whole[1] + self.hours.get(current, ZERO)
         return day

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Final
 
 from trader.core.market import MarketSnapshot
 from trader.core.portfolio import Portfolio
@@ -19,8 +20,8 @@ from trader.risk.config import RiskConfig
 from trader.risk.fees import rate_for
 from trader.universe.clusters import base_of, clusters_of
 
-ZERO = Decimal(0)
-HUNDRED = Decimal(100)
+ZERO: Final = Decimal(0)
+HUNDRED: Final = Decimal(100)
 
 
 def at_risk(notional: Decimal, stop_loss_pct: Decimal | None) -> Decimal:

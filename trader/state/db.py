@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
+from typing import Final, TypeVar
 from urllib.parse import quote
 
 from trader.core.clock import Clock
@@ -144,7 +144,10 @@ def one_write(conn: sqlite3.Connection) -> Transaction:
     return Transaction(conn, savepoint=False)
 
 
-_TOP, _SAVEPOINT, _WITHIN = 0, 1, 2  # what `__enter__` opened
+# what `__enter__` opened
+_TOP: Final = 0
+_SAVEPOINT: Final = 1
+_WITHIN: Final = 2
 
 
 class Transaction:

@@ -186,7 +186,8 @@ def _cap_tiers(
     for tier_name, members in candidates.items():
         limit = plan.limits[tier_name][2]
         if len(members) <= limit:  # all of them fit: no ranking needed
-            eligible.update((item.product_id, item) for item in members)
+            for item in members:
+                eligible[item.product_id] = item
             continue
         ranked = sorted(members, key=lambda e: (-e.quote_volume_24h, e.product_id))
         for rank, item in enumerate(ranked):

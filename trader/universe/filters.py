@@ -19,6 +19,8 @@ from trader.core.values import write_once
 
 MINUTES_PER_DAY: Final = 1440
 SECONDS_PER_DAY: Final = 86400.0
+# the square root of a day's minutes, taken once (the same float `math.sqrt` gives per call)
+SQRT_MINUTES_PER_DAY: Final = math.sqrt(MINUTES_PER_DAY)
 
 
 class ExclusionReason(StrEnum):
@@ -116,11 +118,14 @@ class ExclusionListFilter(GlobalFilter):
     excluded: frozenset[str]
 
     def check(self, market: ProductMarket, now: float) -> Exclusion | None:
-        if not self.excluded:  # the usual case: nothing listed, nothing to look up
+        excluded = self.excluded
+        if not excluded:  # nothing listed, nothing to look up
             return None
-        for key in (market.product_id, market.rules.base_currency):
-            if key in self.excluded:
-                return _exclude(market, ExclusionReason.EXCLUDED, f"listed as {key}")
+        rules = market.rules  # the product id, then the base currency (no tuple per check)
+        if rules.product_id in excluded:
+            return _exclude(market, ExclusionReason.EXCLUDED, f"listed as {rules.product_id}")
+        if rules.base_currency in excluded:
+            return _exclude(market, ExclusionReason.EXCLUDED, f"listed as {rules.base_currency}")
         return None
 
 
@@ -172,7 +177,7 @@ class ListingAgeFilter(GlobalFilter):
 
 def daily_volatility_pct(sigma_1m: float) -> float:
     """A 1-minute log-return sigma scaled to a day (sqrt of time), in percent."""
-    return sigma_1m * math.sqrt(MINUTES_PER_DAY) * 100.0
+    return sigma_1m * SQRT_MINUTES_PER_DAY * 100.0
 
 
 @dataclass(frozen=True, slots=True)
