@@ -12,7 +12,8 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.helpers import metric
-from tests.support.chaos import STRATEGY_RULES, ChaosRun
+from tests.support.chaos import ChaosRun
+from tests.support.chaos_config import STRATEGY_RULES
 from tests.support.daemon import wait_for
 from tests.support.venue import merge_yaml
 
