@@ -73,6 +73,8 @@ def test_str1_a_strategy_changing_its_decimal_context_changes_no_money_arithmeti
         ("c = ctx.market.products['BTC-USD'].last_candle\n"
          "object.__setattr__(c, 'close', c.close * 2)",
          "wrote ctx.market.products['BTC-USD'].last_candle.close: put back"),
+        ("object.__delattr__(ctx.market.products['BTC-USD'].quote, 'bid')",
+         "wrote ctx.market.products['BTC-USD'].quote.bid: put back"),
         ("object.__setattr__(ctx.portfolio, 'cash', {'USD': Decimal(10**9)})",
          "wrote ctx.portfolio.cash: put back"),
         ("object.__setattr__(ctx.market, 'tiers', {})", "wrote ctx.market.tiers: put back"),

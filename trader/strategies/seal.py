@@ -21,7 +21,10 @@ back the fields of the values a strategy was handed, whatever their declared typ
 from __future__ import annotations
 
 import decimal
+from collections.abc import Callable
 from dataclasses import fields, is_dataclass
+from itertools import chain
+from operator import attrgetter, is_
 from typing import Final
 
 from trader.strategies.base import StrategyContext
@@ -38,6 +41,8 @@ _STANDARD: Final = decimal.Context(
     traps=list(_TRAPS),
 )
 _NAMES: dict[type, tuple[str, ...]] = {}
+Getter = Callable[[object], tuple[object, ...]]
+_GETTERS: dict[type, Getter | None] = {}
 
 
 def fresh_context() -> decimal.Context:
@@ -61,11 +66,14 @@ def default_context_changed() -> str | None:
     return f"changed decimal.DefaultContext ({', '.join(changed)}); put back"
 
 
-def _names(cls: type) -> tuple[str, ...]:
-    names = _NAMES.get(cls)
-    if names is None:
-        names = _NAMES[cls] = tuple(f.name for f in fields(cls)) if is_dataclass(cls) else ()
-    return names
+def _getter(cls: type) -> Getter | None:
+    """All the fields of a dataclass `cls` at once, as a tuple (None: not a dataclass)."""
+    if cls not in _GETTERS:
+        names = tuple(f.name for f in fields(cls)) if is_dataclass(cls) else ()
+        _NAMES[cls] = names
+        # a tuple even of one field (`attrgetter` of one name gives the value itself)
+        _GETTERS[cls] = attrgetter(*names, *names[:1]) if names else None
+    return _GETTERS[cls]
 
 
 def _values(ctx: StrategyContext) -> list[object]:
@@ -101,22 +109,41 @@ class Seal:
 
     def __init__(self, ctx: StrategyContext) -> None:
         self._ctx = ctx
-        self._noted = [(value, _names(type(value))) for value in _values(ctx)]
-        self._before = [tuple(map(value.__getattribute__, names)) for value, names in self._noted]
+        getters = _GETTERS
+        noted: list[tuple[object, Getter]] = []
+        for value in _values(ctx):
+            kind = type(value)
+            getter = getters[kind] if kind in getters else _getter(kind)
+            if getter is not None:
+                noted.append((value, getter))
+        self._noted = noted
+        self._before = [getter(value) for value, getter in noted]
 
     def broken(self) -> str | None:
         """The fields the call wrote, each put back as it was; None if none."""
+        try:
+            after = [getter(value) for value, getter in self._noted]
+        except AttributeError:  # a field deleted
+            after = []
+        flat = chain.from_iterable
+        if len(after) == len(self._before) and all(map(is_, flat(after), flat(self._before))):
+            return None  # by identity: no `__eq__` of the strategy's values is called
         written: list[tuple[object, str]] = []
-        for (value, names), before in zip(self._noted, self._before, strict=True):
-            for name, was in zip(names, before, strict=True):
-                if getattr(value, name, _GONE) is not was:
-                    object.__setattr__(value, name, was)
-                    written.append((value, name))
-        if not written:
-            return None
+        for (value, _), before in zip(self._noted, self._before, strict=True):
+            written += _put_back(value, before)
         named = _where(self._ctx)
         shown = [f"{named.get(id(value), type(value).__name__)}.{name}" for value, name in written]
         return f"wrote {', '.join(shown[:3])}{' …' if len(shown) > 3 else ''}: put back"
+
+
+def _put_back(value: object, before: tuple[object, ...]) -> list[tuple[object, str]]:
+    """Each field of `value` written since `before`, put back; (value, field) of each."""
+    written: list[tuple[object, str]] = []
+    for name, was in zip(_NAMES[type(value)], before, strict=False):
+        if getattr(value, name, _GONE) is not was:
+            object.__setattr__(value, name, was)
+            written.append((value, name))
+    return written
 
 
 _GONE: Final = object()
