@@ -104,3 +104,41 @@ def test_str1_a_failing_strategy_fails_its_stage_and_the_daemon_goes_on(tmp_path
         code = daemon.stop()
         home.cleanup()
     assert code == 0
+
+
+@pytest.mark.parametrize(
+    ("act", "named"),
+    [
+        ("[object.__setattr__(m.quote, 'ask', m.quote.ask / 1000)"
+         " for m in ctx.market.products.values() if m.quote is not None]", ".quote.ask: put back"),
+        ("__import__('decimal').DefaultContext.prec = 3",
+         "changed decimal.DefaultContext (prec); put back"),
+    ],
+)  # fmt: skip
+def test_str1_a_strategy_writing_what_the_core_reads_fails_its_stage_only(tmp_path, act, named):
+    """A strategy that writes a frozen value it was handed, or the decimal context every
+    later thread copies, fails its cycle naming what it did; the value is put back, the
+    cycles between go on, and the daemon keeps running."""
+    home = DaemonDir(
+        tmp_path / "work",
+        {"mode": "PAPER", "sim": {"products": 3}, "cycle": {"interval_s": 1, "jitter_pct": 0}},
+    )
+    (home.root / "config/strategies/broken.py").write_text(
+        textwrap.dedent(BROKEN).replace("raise {raised}", act)
+    )
+    edit_policy(home, "strategies.yaml", _only_broken)
+    db = home.data / "trader-paper.db"
+    daemon = home.start()
+    try:
+        daemon.wait_started(timeout=30)
+        failed = "SELECT error FROM cycles WHERE status = 'FAILED'"
+        wait_for(lambda: len(query(db, failed)) >= 2, timeout=90, interval=0.3)
+        errors = [row[0] for row in query(db, failed)]
+        assert all("strategy 'broken'" in e and named in e for e in errors), errors
+        assert query(db, "SELECT COUNT(*) FROM cycles WHERE status = 'OK'")[0][0] >= 1
+        assert query(db, "SELECT COUNT(*) FROM intents")[0][0] == 0
+        assert daemon.proc.poll() is None
+    finally:
+        code = daemon.stop()
+        home.cleanup()
+    assert code == 0

@@ -24,6 +24,7 @@ holding the problem, which the risk engine refuses and the audit trail records. 
 from __future__ import annotations
 
 import contextlib
+import decimal
 import math
 import signal
 import sys
@@ -45,9 +46,12 @@ from trader.strategies.base import (
     StrategyError,
     failure,
 )
+from trader.strategies.seal import Seal, default_context_changed, fresh_context
 
 MAX_TEXT: Final = 500  # characters of a proposal's reason, tag or trigger reference kept
 MAX_REFS: Final = 50  # trigger references of a proposal kept
+MAX_RETURNED: Final = 10_000  # proposals one call may return
+_ALL: Final = slice(None)
 FIELDS: Final = tuple(f.name for f in fields(Proposal))
 EXACT: Final = (str, Decimal, float, int, bool, Side, type(None))
 
@@ -65,8 +69,10 @@ def proposals_of(
     strategy_id: str, strategy: BaseStrategy[Any], ctx: StrategyContext, source: str
 ) -> tuple[list[Proposal], list[Proposal]]:
     """The strategy's well-formed proposals, and stand-ins for its malformed ones."""
+    seal = Seal(ctx)
     try:
-        return _screened(strategy_id, strategy.propose(ctx))
+        with decimal.localcontext(fresh_context()):
+            screened = _screened(strategy_id, strategy.propose(ctx))
     except _Refused as refused:
         raise StrategyError(strategy_id, source, ctx.now, str(refused)) from None
     except BaseException as exc:  # SystemExit too: user code does not end the process
@@ -74,6 +80,11 @@ def proposals_of(
             raise
         line = raised_at(exc, type(strategy))
         raise StrategyError(strategy_id, source, ctx.now, failure(exc), line) from exc
+    finally:
+        changed = seal.broken() or default_context_changed()
+    if changed is not None:
+        raise StrategyError(strategy_id, source, ctx.now, changed)
+    return screened
 
 
 class _Refused(Exception):
@@ -85,9 +96,12 @@ def _screened(strategy_id: str, returned: object) -> tuple[list[Proposal], list[
     if not isinstance(returned, (list, tuple)):
         _close(returned)
         raise _Refused(f"propose returned {type(returned).__name__}, not a list of Proposal")
+    items = list.copy(returned) if isinstance(returned, list) else tuple.__getitem__(returned, _ALL)
+    if len(items) > MAX_RETURNED:
+        raise _Refused(f"propose returned {len(items)} proposals, more than {MAX_RETURNED}")
     good: list[Proposal] = []
     bad: list[Proposal] = []
-    for item in returned:
+    for item in items:
         if not isinstance(item, Proposal):
             raise _Refused(f"propose returned a {type(item).__name__} among its proposals")
         proposal = plain(item)
@@ -141,6 +155,9 @@ def built(
         if _real_interrupt(exc):
             raise
         raise StrategyBuildError(strategy_id, source, None, failure(exc)) from exc
+    changed = default_context_changed()
+    if changed is not None:
+        raise StrategyBuildError(strategy_id, source, None, changed)
     return strategy
 
 
