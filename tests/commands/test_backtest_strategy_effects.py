@@ -1,11 +1,10 @@
 """STR-1: what a user's strategy does beyond its return value, run by real `trader
-backtest` subprocesses over a day of the recorded data (`strategies/seal.py`).
+backtest` subprocesses over a day of the recorded data (`strategies/decimal_context.py`).
 
 The backtest calls its strategies on the thread its money arithmetic runs on: a strategy
 that changes the decimal context there decides with it, and the backtest's prices, sizes
-and fees are computed as before. One that changes `decimal.DefaultContext`, writes a field
-of a frozen value it was handed (`object.__setattr__`), or returns more than 10,000
-proposals fails with one line naming it and what it did, exit 1."""
+and fees are computed as before. One that changes `decimal.DefaultContext` or returns more
+than 10,000 proposals fails with one line naming it and what it did, exit 1."""
 
 from __future__ import annotations
 
@@ -63,21 +62,6 @@ def test_str1_a_strategy_changing_its_decimal_context_changes_no_money_arithmeti
          "changed decimal.DefaultContext (rounding); put back"),
         ("decimal.DefaultContext.traps[decimal.Inexact] = True",
          "changed decimal.DefaultContext (traps); put back"),
-        ("q = ctx.market.products['BTC-USD'].quote\nobject.__setattr__(q, 'ask', q.ask / 1000)",
-         "wrote ctx.market.products['BTC-USD'].quote.ask: put back"),
-        ("m = ctx.market.products['BTC-USD']\nobject.__setattr__(m, 'last_close', Decimal(1))",
-         "wrote ctx.market.products['BTC-USD'].last_close: put back"),
-        ("r = ctx.market.products['BTC-USD'].rules\n"
-         "object.__setattr__(r, 'base_increment', Decimal('1e-30'))",
-         "wrote ctx.market.products['BTC-USD'].rules.base_increment: put back"),
-        ("c = ctx.market.products['BTC-USD'].last_candle\n"
-         "object.__setattr__(c, 'close', c.close * 2)",
-         "wrote ctx.market.products['BTC-USD'].last_candle.close: put back"),
-        ("object.__delattr__(ctx.market.products['BTC-USD'].quote, 'bid')",
-         "wrote ctx.market.products['BTC-USD'].quote.bid: put back"),
-        ("object.__setattr__(ctx.portfolio, 'cash', {'USD': Decimal(10**9)})",
-         "wrote ctx.portfolio.cash: put back"),
-        ("object.__setattr__(ctx.market, 'tiers', {})", "wrote ctx.market.tiers: put back"),
         ("return [Proposal('BTC-USD', Side.BUY, self.strategy_id, 0.9, 'x',"
          " size_pct=Decimal(1))] * 1_000_000",
          "propose returned 1000000 proposals, more than 10000"),

@@ -46,7 +46,7 @@ from trader.strategies.base import (
     StrategyError,
     failure,
 )
-from trader.strategies.seal import Seal, default_context_changed, fresh_context
+from trader.strategies.decimal_context import default_context_changed, fresh_context
 
 MAX_TEXT: Final = 500  # characters of a proposal's reason, tag or trigger reference kept
 MAX_REFS: Final = 50  # trigger references of a proposal kept
@@ -69,7 +69,6 @@ def proposals_of(
     strategy_id: str, strategy: BaseStrategy[Any], ctx: StrategyContext, source: str
 ) -> tuple[list[Proposal], list[Proposal]]:
     """The strategy's well-formed proposals, and stand-ins for its malformed ones."""
-    seal = Seal(ctx)
     try:
         with decimal.localcontext(fresh_context()):
             screened = _screened(strategy_id, strategy.propose(ctx))
@@ -81,7 +80,7 @@ def proposals_of(
         line = raised_at(exc, type(strategy))
         raise StrategyError(strategy_id, source, ctx.now, failure(exc), line) from exc
     finally:
-        changed = seal.broken() or default_context_changed()
+        changed = default_context_changed()
     if changed is not None:
         raise StrategyError(strategy_id, source, ctx.now, changed)
     return screened
