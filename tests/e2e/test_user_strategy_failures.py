@@ -7,6 +7,7 @@ risk engine as invalid and never becomes an order."""
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -57,6 +58,17 @@ def _only_broken(strategies: dict) -> None:
     }
 
 
+def _broken_home(tmp_path: Path, source: str) -> DaemonDir:
+    """A PAPER daemon's home (3 products, 1 s cycles) whose only strategy is `source`."""
+    home = DaemonDir(
+        tmp_path / "work",
+        {"mode": "PAPER", "sim": {"products": 3}, "cycle": {"interval_s": 1, "jitter_pct": 0}},
+    )
+    (home.root / "config/strategies/broken.py").write_text(textwrap.dedent(source))
+    edit_policy(home, "strategies.yaml", _only_broken)
+    return home
+
+
 @pytest.mark.parametrize(
     ("raised", "named"),
     [
@@ -66,14 +78,7 @@ def _only_broken(strategies: dict) -> None:
     ],
 )
 def test_str1_a_failing_strategy_fails_its_stage_and_the_daemon_goes_on(tmp_path, raised, named):
-    home = DaemonDir(
-        tmp_path / "work",
-        {"mode": "PAPER", "sim": {"products": 3}, "cycle": {"interval_s": 1, "jitter_pct": 0}},
-    )
-    (home.root / "config/strategies/broken.py").write_text(
-        textwrap.dedent(BROKEN).replace("{raised}", raised)
-    )
-    edit_policy(home, "strategies.yaml", _only_broken)
+    home = _broken_home(tmp_path, BROKEN.replace("{raised}", raised))
     db = home.data / "trader-paper.db"
     daemon = home.start()
     try:
@@ -112,14 +117,7 @@ def test_str1_a_strategy_changing_the_default_decimal_context_fails_its_stage_on
     daemon keeps running."""
     act = "__import__('decimal').DefaultContext.prec = 3"
     named = "changed decimal.DefaultContext (prec); put back"
-    home = DaemonDir(
-        tmp_path / "work",
-        {"mode": "PAPER", "sim": {"products": 3}, "cycle": {"interval_s": 1, "jitter_pct": 0}},
-    )
-    (home.root / "config/strategies/broken.py").write_text(
-        textwrap.dedent(BROKEN).replace("raise {raised}", act)
-    )
-    edit_policy(home, "strategies.yaml", _only_broken)
+    home = _broken_home(tmp_path, BROKEN.replace("raise {raised}", act))
     db = home.data / "trader-paper.db"
     daemon = home.start()
     try:
