@@ -15,7 +15,6 @@ import contextlib
 import logging
 import logging.handlers
 import os
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import TextIO
 
 import orjson
 
-from trader.ops.log_outputs import FailureNotes
+from trader.ops.log_outputs import FailureNotes, say_on_stderr
 
 CHECK_EVERY_S = 1.0
 
@@ -71,9 +70,7 @@ class ReopeningFileHandler(FailureNotes, logging.handlers.RotatingFileHandler):
         except OSError as exc:
             if not self._said_unwritable:
                 self._said_unwritable = True
-                print(
-                    f"trader: log file {self.baseFilename} cannot be opened: {exc}", file=sys.stderr
-                )
+                say_on_stderr(f"trader: log file {self.baseFilename} cannot be opened: {exc}")
             return
         if self.stream is not None:
             with contextlib.suppress(OSError):  # its last lines cannot be written: dropped

@@ -37,7 +37,7 @@ class FailureNotes(logging.Handler):
             handled = False  # output's lines lost with it
         if self._dropped and not self._failed_now:
             dropped, self._dropped = self._dropped, 0
-            _say(f"trader: {self.output} works again after {dropped} dropped line(s)")
+            say_on_stderr(f"trader: {self.output} works again after {dropped} dropped line(s)")
             log.warning("log_output_resumed", output=self.output, dropped=dropped)
         return bool(handled)
 
@@ -45,7 +45,8 @@ class FailureNotes(logging.Handler):
         self._failed_now = True
         if self._dropped == 0:
             failure = sys.exc_info()[1]
-            _say(f"trader: {self.output} failed ({failure}); its lines are dropped until it works")
+            dropping = "its lines are dropped until it works"
+            say_on_stderr(f"trader: {self.output} failed ({failure}); {dropping}")
             log.warning("log_output_failed", output=self.output, error=str(failure))
         self._dropped += 1
 
@@ -59,7 +60,7 @@ class StdoutHandler(FailureNotes, logging.StreamHandler):  # type: ignore[type-a
         super().__init__(sys.stdout)
 
 
-def _say(line: str) -> None:
+def say_on_stderr(line: str) -> None:
     """One plain line on stderr, written past any buffer; nothing if stderr is gone too."""
     with contextlib.suppress(OSError):
         os.write(2, (line + "\n").encode())

@@ -40,6 +40,7 @@ from trader.state.identity import (
     check_file,
     damaged,
     identity_problem,
+    is_locked,
     settle_identity,
     unusable,
 )
@@ -85,9 +86,9 @@ class StoreHealth:
 
 
 def is_lock_error(exc: sqlite3.OperationalError) -> bool:
-    """A write refused for now: another process's lock, or a full disk (both pass)."""
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text or "is full" in text
+    """A write refused for now: another process's lock (`is_locked`), or a full disk (both
+    pass)."""
+    return is_locked(exc) or "is full" in str(exc).lower()
 
 
 def connect(
