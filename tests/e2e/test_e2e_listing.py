@@ -28,7 +28,10 @@ from tests.support.daemon import DaemonDir, DaemonProcess, wait_for
 from tests.support.venue import merge_yaml
 
 TRIGGERS = ("price_move_15m", "price_move_60m", "volume_spike", "breakout", "momentum")
-HOLD = {"stop_loss_pct": 50, "take_profit_pct": 50, "max_hold_minutes": 600}
+HOLD_S = 30
+# stops and targets far away; positions leave when their hold runs out, so the products not
+# delisted are bought again and again while the delisted one's hold runs out with no exit
+HOLD = {"stop_loss_pct": 50, "take_profit_pct": 50, "max_hold_minutes": HOLD_S / 60}
 
 
 def _events(daemon: DaemonProcess, event: str, product_id: str | None = None) -> list[dict]:
@@ -51,8 +54,10 @@ def _ages(daemon: DaemonProcess) -> dict[str, float]:
 
 @pytest.fixture
 def run(tmp_path) -> Iterator[ChaosRun]:
-    """LIVE, rules read every 10 s, and positions held: exits far away, no selling on a
-    bearish trigger (a held position stays while the listing changes)."""
+    """LIVE, rules read every 10 s; positions leave only when their 30 s hold runs out (no
+    selling on a bearish trigger, stops and targets far away). A product with a position
+    takes no new entry: without exits the other products would all be held within seconds
+    and nothing could be bought after the delisting."""
     chaos = ChaosRun(tmp_path, seed=43, products=4)
     merge_yaml(chaos.home.config, {"exchange": {"product_rules_interval_s": 10}})
     rules = {
@@ -75,6 +80,12 @@ def _held(run: ChaosRun) -> dict[str, Decimal]:
     return {pid: Decimal(size) for pid, size in rows if Decimal(size) > 0}
 
 
+def _opened_at(run: ChaosRun) -> dict[str, float]:
+    """When each held position opened."""
+    rows = _rows(run, "SELECT product_id, base_size, opened_at FROM positions")
+    return {pid: opened for pid, size, opened in rows if Decimal(size) > 0}
+
+
 def _intents_since(run: ChaosRun, since: float, side: str) -> list[tuple]:
     return _rows(
         run,
@@ -88,7 +99,8 @@ def test_ex4_a_held_product_delisted_is_left_to_the_operator_and_traded_again_wh
     run,
 ):
     daemon = run.start_daemon()
-    product_id = sorted(wait_for(lambda: _held(run), timeout=180))[0]
+    opened = wait_for(lambda: _opened_at(run), timeout=180)
+    product_id = max(opened, key=opened.__getitem__)  # the newest: its hold runs out latest
     cancelled = run.venue.call("POST", f"/products/{product_id}/listing", {"listed": False})
     assert cancelled["listed"] is False
     reported = wait_for(
@@ -102,12 +114,16 @@ def test_ex4_a_held_product_delisted_is_left_to_the_operator_and_traded_again_wh
     assert code == 503 and f"{product_id} delisted by the venue with {size} held" in body, body
     gauge = metric(daemon.metrics(), "trader_delisted_position", product=product_id)
     assert Decimal(str(gauge)) == size
-    # the other products trade on: new entries fill while the position stays untouched
+    # the other products trade on: new entries fill while the position stays untouched,
+    # past the end of its hold (an exit due, not tried: the venue takes no order)
     wait_for(
         lambda: [r for r in _intents_since(run, detected, "BUY") if r[1] == "FILLED"],
         timeout=180,  # as the synthetic market's triggers come; a loaded machine is slower
         interval=0.5,
     )
+    wait_for(lambda: time.time() > opened[product_id] + HOLD_S + 5, timeout=HOLD_S + 10)
+    assert _held(run)[product_id] == size
+    assert not [e for e in _events(daemon, "exit_due", product_id) if _at(e) > detected]
     assert daemon.status()["state"] == "ACTIVE"
     assert not [r for r in _intents_since(run, detected, "SELL") if r[0] == product_id]
     assert not [r for r in _intents_since(run, detected, "BUY") if r[0] == product_id]

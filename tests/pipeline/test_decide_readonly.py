@@ -9,6 +9,7 @@ import pytest
 from trader.core.market import MarketSnapshot
 from trader.core.portfolio import Portfolio
 from trader.pipeline.decide import read_only_portfolio
+from trader.triggers.types import Direction, TriggerKind, TriggerSignal
 
 from ..risk.factories import market_for, position
 
@@ -32,3 +33,13 @@ def test_str1_snapshot_with_tiers_is_read_only() -> None:
     with pytest.raises(TypeError):
         market.tiers["ETH-USD"] = "core"  # type: ignore[index]
     assert list(market.products) == ["BTC-USD"] and dict(market.tiers) == {"BTC-USD": "core"}
+
+
+def test_str1_a_triggers_values_are_read_only() -> None:
+    values = {"return_pct": 1.5}
+    signal = TriggerSignal("BTC-USD", TriggerKind.MOMENTUM, Direction.UP, 0.5, 60, values)
+    with pytest.raises(TypeError):
+        signal.values["return_pct"] = 0.0  # type: ignore[index]
+    values["return_pct"] = 0.0  # the maker's dict is not the one shown
+    assert dict(signal.values) == {"return_pct": 1.5}
+    assert dict(TriggerSignal("BTC-USD", TriggerKind.BREAKOUT, Direction.UP, 1, 60).values) == {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 
 
 class TriggerKind(StrEnum):
@@ -27,7 +28,8 @@ class Direction(StrEnum):
 class TriggerSignal:
     """One fired trigger: score in [0, 1], direction, and the values that produced it.
 
-    `candle_start` is the start of the last closed candle the values include.
+    `candle_start` is the start of the last closed candle the values include. `values` is
+    read-only: every strategy of a cycle is handed the same signals (STR-1).
     """
 
     product_id: str
@@ -36,6 +38,10 @@ class TriggerSignal:
     score: float
     candle_start: int
     values: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.values, MappingProxyType):
+            object.__setattr__(self, "values", MappingProxyType(dict(self.values)))
 
     @property
     def ref(self) -> str:
