@@ -4,6 +4,7 @@ code, sequence gaps → resync, duplicate / out-of-order frames ignored, user sn
 from __future__ import annotations
 
 import contextlib
+import itertools
 import time
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ import pytest
 
 from tests.exchange.support import adapter, collect, resting_buy, sample
 from tests.sim.test_server_support import open_venue
+from trader.exchange.coinbase.ws import WsSettings
 from trader.exchange.models import OrderEvent, StreamStatus, TickerEvent, TradesEvent
 from trader.ops.metrics import Metrics
 
@@ -79,6 +81,31 @@ async def test_ex2_reconnects_after_any_close_code(env, code):
     assert (
         sample(metrics, "trader_ws_reconnects_total", stream="market", reason=f"closed_{code}") == 1
     )
+
+
+async def test_ex2_a_venue_closing_each_connection_soon_after_it_opens_gets_a_growing_backoff(
+    env,
+):
+    """Each connection subscribed (up) and closed at its first heartbeat: the backoff
+    doubles to its cap instead of starting afresh at every connection (was: a reconnect
+    every 50-100 ms for as long as the venue did it)."""
+    venue, exchange, _metrics = env
+    exchange.ws_settings = WsSettings(watchdog_s=1.5, backoff_base_s=0.1, backoff_cap_s=1.6)
+    stream = exchange.market_stream(["BTC-USD"])
+    await collect(stream, lambda ev: any(_status("up")(e) for e in ev))
+    venue.faults.add("ws_close", channel="heartbeats", code=1006)
+    downs: list[float] = []
+
+    def closed_for(events: list[object]) -> bool:
+        if events and _status("down")(events[-1]):
+            downs.append(time.monotonic())
+        return bool(downs) and time.monotonic() - downs[0] >= 5.0
+
+    events = await _run(stream, closed_for, timeout=15)
+    assert _count(events, _status("up")) >= 3  # each connection subscribed before it closed
+    gaps = [later - earlier for earlier, later in itertools.pairwise(downs)]
+    assert 3 <= len(downs) <= 10, gaps  # 0.1, 0.2, 0.4, 0.8, 1.6 s (halves at the least)
+    assert max(gaps) >= 0.75, gaps
 
 
 async def test_ex2_sequence_gap_resubscribes_and_resyncs(env):

@@ -3,7 +3,9 @@
 One `WsStream` is one connection kind (market or user). It subscribes one channel per
 message, each with a fresh WS JWT; reads frames up to 16 MiB; reconnects with jittered
 exponential backoff on ANY close (1000/1001/1006 included), on connect errors and when no
-frame arrived for `watchdog_s` (heartbeats come every second). `sequence_num` is one
+frame arrived for `watchdog_s` (heartbeats come every second). The backoff starts afresh
+only after a connection that stayed up `STABLE_S`: one closed within seconds, whatever it
+delivered first, counts as another failure. `sequence_num` is one
 counter per connection: a frame at or below the last seen is a duplicate or out of order
 and is ignored; a jump is a gap → `StreamStatus("resync")` and every data channel is
 resubscribed (fresh snapshots: book, open orders, recent trades). Gaps that follow one
@@ -52,6 +54,9 @@ MESSAGE_TOO_BIG = 1009  # the close code the WebSocket library sends above `max_
 DEFAULT_WATCHDOG_S = 5.0
 RESYNC_MIN_S: Final = 2.0
 OVERSIZED_QUIET_S: Final = 60.0  # an oversized frame after this long starts a new episode
+# a connection up this long starts the backoff afresh; shorter ones (a venue closing each
+# connection at its first frames, an oversized frame at each snapshot) keep doubling it
+STABLE_S: Final = 10.0
 
 
 KNOWN_LABELS = frozenset(
@@ -152,6 +157,7 @@ class WsStream:
         failures = 0
         while True:
             reason = "connect_error"
+            opened_at: float | None = None
             try:
                 async with connect(
                     self.url,
@@ -164,9 +170,9 @@ class WsStream:
                     ping_timeout=20.0,
                 ) as ws:
                     self.connects += 1
+                    opened_at = time.monotonic()
                     await self._subscribe(ws, "subscribe", self.subscriptions)
                     async for event in self._read(ws):
-                        failures = 0
                         yield event
             except _Reconnect as exc:
                 reason = exc.reason
@@ -178,6 +184,8 @@ class WsStream:
                 reason = f"closed_{code}"
             except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
                 reason = f"connect_error_{type(exc).__name__}"
+            if opened_at is not None and time.monotonic() - opened_at >= STABLE_S:
+                failures = 0  # a connection that held starts the backoff afresh
             failures += 1
             self.metrics.ws_reconnects.labels(stream=self.name, reason=reason).inc()
             delay = self._delay(failures)
