@@ -11,11 +11,11 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.backtest.test_data import AAA_ROWS, klines, write_klines
+from tests.backtest.recorded_sets import AAA_ROWS, klines, write_klines
 from trader.backtest import bar_cache, data
 from trader.backtest.data import Dataset, load_dataset
 
-__all__ = ["klines"]  # the kline set fixture, shared with the data tests
+__all__ = ["klines"]  # the kline set fixture
 
 
 def _facts(dataset: Dataset) -> object:

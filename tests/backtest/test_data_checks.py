@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.backtest.test_data import DEC_1, daemon_db, minute_set, write_klines
+from tests.backtest.recorded_sets import DEC_1, daemon_db, minute_set, write_klines
 from trader.backtest.bars import MAX_PRICE, MAX_VOLUME, MIN_PRICE
 from trader.backtest.data import DataError, load_dataset
 from trader.recorded.errors import RecordedDataError

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.backtest.test_data import minute_set
+from tests.backtest.recorded_sets import minute_set
 from trader.backtest.data import load_dataset
 from trader.recorded.errors import RecordedDataError
 
