@@ -7,12 +7,7 @@ created."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import shutil
-import types
-import typing
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -20,12 +15,15 @@ import annotated_types
 import pytest
 import yaml
 from pydantic import BaseModel, ValidationError
-from pydantic.fields import FieldInfo
 
-import trader.config
+from tests.config.model_walk import (
+    config_models,
+    model_slots,
+    own_slots,
+    reach,
+)
 from tests.support.daemon import REPO_ROOT, DaemonDir, merge
 from trader.config.app import AppConfig
-from trader.config.base import NUMBERS, Strict
 from trader.config.loader import POLICY_FILES
 
 # "Model.field" (".*" for a mapping's values, "[]" for a list's items) -> why it has no bound
@@ -35,98 +33,8 @@ ALLOW_LIST: dict[str, str] = {
     "SimConfig.seed": "every integer is a valid seed",
 }
 
-BOUND_TYPES = (annotated_types.Gt, annotated_types.Ge, annotated_types.Lt, annotated_types.Le)
 BOUND_ERRORS = ("greater_than", "greater_than_equal", "less_than", "less_than_equal")
 ROOTS: dict[str, type[BaseModel]] = {"app.yaml": AppConfig, **POLICY_FILES}
-# a valid key for a mapping whose default is empty (its keys are checked)
-KEY_HINTS = {"exits_by_trigger": "breakout"}
-
-
-def _bounds(metadata: list[Any]) -> list[Any]:
-    """The Gt/Ge/Lt/Le constraints in `metadata` (an Interval or a FieldInfo expanded)."""
-    found: list[Any] = []
-    for item in metadata:
-        if isinstance(item, FieldInfo):
-            found += _bounds(item.metadata)
-        elif isinstance(item, annotated_types.Interval):
-            found += [c for c in item if isinstance(c, BOUND_TYPES)]
-        elif isinstance(item, BOUND_TYPES):
-            found.append(item)
-    return found
-
-
-def _is_number(annotation: Any) -> bool:
-    return (
-        isinstance(annotation, type) and issubclass(annotation, NUMBERS) and annotation is not bool
-    )
-
-
-def _model(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    return None
-
-
-def _slots(
-    annotation: Any, metadata: list[Any], path: tuple[str, ...], default: Any
-) -> Iterator[tuple[tuple[str, ...], type, list[Any]]]:
-    """(key path, number type, bounds) of every number reachable through `annotation`;
-    nested models are walked with their own fields, a mapping's key is a valid one."""
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin is typing.Annotated:
-        yield from _slots(args[0], [*metadata, *args[1:]], path, default)
-    elif origin in (typing.Union, types.UnionType):
-        for arg in args:
-            if arg is not type(None):
-                yield from _slots(arg, metadata, path, default)
-    elif origin is dict:
-        key = next(iter(default), None) if isinstance(default, dict) else None
-        key = key or KEY_HINTS.get(path[-1], "x")
-        item = default.get(key) if isinstance(default, dict) else None
-        yield from _slots(args[1], [], (*path, str(key)), item)
-    elif origin in (list, tuple, set, frozenset):
-        yield from _slots(args[0], [], (*path, "[]"), None)
-    elif _model(annotation) is not None:
-        yield from model_slots(annotation, path)
-    elif _is_number(annotation):
-        yield path, annotation, _bounds(metadata)
-
-
-def model_slots(
-    model: type[BaseModel], prefix: tuple[str, ...] = ()
-) -> Iterator[tuple[tuple[str, ...], type, list[Any]]]:
-    for name, field in model.model_fields.items():
-        default = field.get_default(call_default_factory=True)
-        yield from _slots(field.annotation, list(field.metadata), (*prefix, name), default)
-
-
-def own_slots(model: type[BaseModel]) -> Iterator[tuple[str, list[Any]]]:
-    """("Model.field", bounds) for the numbers of `model`'s own fields (not nested models)."""
-    for name, field in model.model_fields.items():
-        if _model_in(field.annotation):
-            continue
-        for path, _, bounds in _slots(field.annotation, list(field.metadata), (name,), None):
-            suffix = "".join(".*" if p not in ("[]",) else p for p in path[1:])
-            yield f"{model.__name__}.{name}{suffix}", bounds
-
-
-def _model_in(annotation: Any) -> bool:
-    return _model(annotation) is not None or any(_model_in(a) for a in typing.get_args(annotation))
-
-
-def config_models() -> list[type[Strict]]:
-    """Every configuration model defined anywhere under `trader.config`."""
-    for module in pkgutil.walk_packages(trader.config.__path__, "trader.config."):
-        importlib.import_module(module.name)
-    found: list[type[Strict]] = []
-    pending: list[type[Strict]] = [Strict]
-    while pending:
-        for sub in pending.pop().__subclasses__():
-            pending.append(sub)
-            if sub.__module__.startswith("trader.config."):
-                found.append(sub)
-    return sorted(set(found), key=lambda m: (m.__module__, m.__name__))
 
 
 MODELS = config_models()
@@ -142,21 +50,9 @@ def test_cfg1_the_walk_finds_every_model_and_number():
     assert {"PolicyConfig.regime_multipliers.*", "SignalsConfig.max_candle_age_s"} <= set(OWN)
     reachable: set[type[BaseModel]] = set()
     for root in ROOTS.values():
-        _reach(root, reachable)
+        reach(root, reachable)
     unreachable = {model.__name__ for model in MODELS} - {model.__name__ for model in reachable}
     assert not unreachable, f"models no configuration file reaches: {unreachable}"
-
-
-def _reach(annotation: Any, seen: set[type[BaseModel]]) -> None:
-    model = _model(annotation)
-    if model is not None:
-        if model in seen:
-            return
-        seen.add(model)
-        for field in model.model_fields.values():
-            _reach(field.annotation, seen)
-    for arg in typing.get_args(annotation):
-        _reach(arg, seen)
 
 
 @pytest.mark.parametrize("name", sorted(OWN))
@@ -455,7 +351,7 @@ def test_cfg1_the_shipped_defaults_pass_check_config(tmp_path):
 
 
 @pytest.mark.parametrize("file", sorted(ROOTS))
-def test_cfg1_the_shipped_files_are_within_bounds(file):
+def test_cfg1_the_shipped_files_are_withinbounds_in(file):
     """Every shipped value validates against the bounds (not only the defaults in code)."""
     path = REPO_ROOT / ("app.yaml.example" if file == "app.yaml" else f"config/{file}")
     ROOTS[file].model_validate(yaml.safe_load(path.read_text()) or {})
