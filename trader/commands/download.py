@@ -30,7 +30,7 @@ from trader.config.loader import LoadedConfig, load_config
 from trader.core.clock import wall_clock
 from trader.exchange.errors import ExchangeError
 from trader.exchange.interface import Venue
-from trader.recorded.download import Downloader, Outcome, Request
+from trader.recorded.download import Downloader, Outcome, Request, check_kept, own_files
 from trader.recorded.ohlcv_csv import GRANULARITIES
 
 PRODUCT_ID = re.compile(r"^[A-Z0-9]{1,20}-[A-Z0-9]{1,20}$")
@@ -71,11 +71,12 @@ def download_command(args: argparse.Namespace) -> int:
         print(f"download: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     made = not plan.out.exists()
-    problem = out_folder_problem(plan.out, ())
+    problem = out_folder_problem(plan.out, own_files(plan.products, plan.granularity))
     if problem is not None:
         print(f"download: --out {plan.out}: {problem}", file=sys.stderr)
         return EXIT_CONFIG
     try:
+        check_kept(plan.out, plan.products, plan.granularity)
         outcomes = asyncio.run(_download(loaded, plan))
     except (ExchangeError, OSError, ValueError) as exc:
         print(f"download: {_one_line(exc)}", file=sys.stderr)
