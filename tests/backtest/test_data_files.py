@@ -5,6 +5,7 @@ never ends); a folder whose links lead back to itself holds no bars and says so.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -13,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.backtest.test_data import daemon_db
+from tests.support.read_only import read_only
+from trader.backtest.data import load_dataset
 from trader.commands.exit_codes import EXIT_CONFIG
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -125,3 +129,19 @@ def test_bt1_a_data_folder_that_is_a_symlink_loop_is_named(tmp_path: Path, name:
     (tmp_path / "other").symlink_to(data)
     run = trader(tmp_path, *command(name, data, tmp_path / "out"))
     assert_one_line(run, name, str(data), "no such data folder")
+
+
+@pytest.mark.parametrize("folder", ["a#b", "c?d", "e%20f", "read-only"])
+def test_bt1_a_daemon_state_file_is_read_whatever_its_folder_is_called_or_allows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder: str
+):
+    """The state file was opened by a URI made of its raw path: in `a#b/` SQLite opened `a`
+    in the working directory (made empty there, then "no such table: candles"), `e%20f/`
+    could not be opened; in a folder that cannot be written it was "unable to open"."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / folder).mkdir()
+    path = daemon_db(tmp_path / folder / "trader.db")
+    with read_only(path.parent) if folder == "read-only" else contextlib.nullcontext():
+        data = load_dataset(Path(folder) / "trader.db")
+    assert data.name == "daemon-candles" and len(data.series["ETH-USD"]) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder]  # nothing made beside it

@@ -48,6 +48,7 @@ from trader.sim.market.recorded_sources import recorded_rules
 from trader.sim.market.rules import pick_rules
 from trader.state.candle_history import recorded_candles
 from trader.state.candle_log import LISTED_KEY, RULES_KEY, rules_from_json
+from trader.state.identity import reading_uri
 from trader.state.meta import read_values
 
 
@@ -342,7 +343,7 @@ def _ohlcv_csv(path: Path, products: list[str] | None) -> Dataset:
 # -- candles the daemon recorded --------------------------------------------------------------
 def _daemon_candles(path: Path, products: list[str] | None) -> Dataset:
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(reading_uri(path, "ro"), uri=True)
     except sqlite3.Error as exc:
         raise DataError(f"{path}: cannot open: {exc}") from exc
     try:
