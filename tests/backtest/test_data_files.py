@@ -145,3 +145,38 @@ def test_bt1_a_daemon_state_file_is_read_whatever_its_folder_is_called_or_allows
         data = load_dataset(Path(folder) / "trader.db")
     assert data.name == "daemon-candles" and len(data.series["ETH-USD"]) == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == [folder]  # nothing made beside it
+
+
+DATA_PATHS = {  # kind: (the --data path made under tmp_path, words of the line)
+    "a file": (lambda tmp: _touched(tmp / "set.csv"), "not a data folder: a file"),
+    "a fifo": (lambda tmp: _fifo(tmp / "set"), "not a data folder: a FIFO"),
+    "a device": (lambda tmp: Path("/dev/null"), "not a data folder: a FIFO, socket or device"),
+    "a name too long": (lambda tmp: tmp / ("x" * 300), "cannot be read: File name too long"),
+    "a line break": (lambda tmp: tmp / "new\nline", "new\\nline: no such data folder"),
+    "not utf-8": (lambda tmp: tmp / "bad\udcffname", "bad\\udcffname: no such data folder"),
+    "under a file": (lambda tmp: _touched(tmp / "f") / "set", "no such data folder"),
+}
+
+
+def _touched(path: Path) -> Path:
+    path.write_text("x\n")
+    return path
+
+
+def _fifo(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize("kind", sorted(DATA_PATHS))
+@pytest.mark.parametrize("name", ["backtest", "check-strategy"])
+def test_bt1_a_data_path_that_is_not_a_data_folder_is_one_line(
+    tmp_path: Path, name: str, kind: str
+):
+    """A name too long was a traceback; a line break in the name split the line in two;
+    a file or a FIFO was "no such data folder", though something is there."""
+    make, words = DATA_PATHS[kind]
+    data = make(tmp_path)
+    run = trader(tmp_path, *command(name, data, tmp_path / "out"))
+    assert_one_line(run, name, words)
+    assert not (tmp_path / "out").exists()

@@ -20,6 +20,7 @@ SHA-256 over every file read, so a report names exactly the data it came from.
 from __future__ import annotations
 
 import bisect
+import errno
 import gc
 import gzip
 import hashlib
@@ -149,10 +150,8 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _load(path: Path, products: list[str] | None, cache: Path | None) -> Dataset:
-    if path.is_file() and path.suffix == ".db":
+    if _data_path_kind(path) == "file":
         return _daemon_candles(path, products)
-    if not path.is_dir():
-        raise DataError(f"{path}: no such data folder")
     if binance_files(path):
         return _klines(path, products, cache)
     if (path / "minute").is_dir():
@@ -168,6 +167,27 @@ def _load(path: Path, products: list[str] | None, cache: Path | None) -> Dataset
         f"Coinbase zips, a daemon state file trader.db, or <PRODUCT>-<granularity>.csv "
         f"files); sub-folders: {', '.join(children)}"
     )
+
+
+def _data_path_kind(path: Path) -> str:
+    """ "file" (a daemon state file, *.db) or "folder"; DataError naming the path and what
+    is there instead: nothing, a symlink loop, another file, a FIFO or a device, a name
+    the system refuses (too long)."""
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise DataError(f"{path}: no such data folder") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise DataError(f"{path}: no such data folder: a symlink loop") from None
+        raise DataError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        return "folder"
+    if stat.S_ISREG(mode) and path.suffix == ".db":
+        return "file"
+    if stat.S_ISREG(mode):
+        raise DataError(f"{path}: not a data folder: a file (a daemon state file ends in .db)")
+    raise DataError(f"{path}: not a data folder: a FIFO, socket or device")
 
 
 def _pick(available: list[str], products: list[str] | None, path: Path) -> list[str]:
