@@ -20,13 +20,10 @@ SHA-256 over every file read, so a report names exactly the data it came from.
 from __future__ import annotations
 
 import bisect
-import errno
 import gc
 import gzip
 import hashlib
-import os
 import sqlite3
-import stat
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -37,6 +34,7 @@ import orjson
 
 from trader.backtest import bar_cache
 from trader.backtest.bars import BarSeries
+from trader.backtest.data_files import DataError, data_path_kind, read_data_file
 from trader.backtest.kline_text import KLINE_SECONDS, kline_series_checked, plain_kline_rows
 from trader.core.gaps import GapRule, missing_in_series
 from trader.core.types import ProductRules
@@ -121,10 +119,6 @@ class Dataset:
         )
 
 
-class DataError(ValueError):
-    """The folder holds no recorded set we can read; the message says what was expected."""
-
-
 def load_dataset(
     path: Path, products: list[str] | None = None, cache: Path | None = None
 ) -> Dataset:
@@ -150,7 +144,7 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _load(path: Path, products: list[str] | None, cache: Path | None) -> Dataset:
-    if _data_path_kind(path) == "file":
+    if data_path_kind(path) == "file":
         return _daemon_candles(path, products)
     if binance_files(path):
         return _klines(path, products, cache)
@@ -169,27 +163,6 @@ def _load(path: Path, products: list[str] | None, cache: Path | None) -> Dataset
     )
 
 
-def _data_path_kind(path: Path) -> str:
-    """ "file" (a daemon state file, *.db) or "folder"; DataError naming the path and what
-    is there instead: nothing, a symlink loop, another file, a FIFO or a device, a name
-    the system refuses (too long)."""
-    try:
-        mode = path.stat().st_mode
-    except (FileNotFoundError, NotADirectoryError):
-        raise DataError(f"{path}: no such data folder") from None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise DataError(f"{path}: no such data folder: a symlink loop") from None
-        raise DataError(f"{path}: cannot be read: {exc.strerror or exc}") from None
-    if stat.S_ISDIR(mode):
-        return "folder"
-    if stat.S_ISREG(mode) and path.suffix == ".db":
-        return "file"
-    if stat.S_ISREG(mode):
-        raise DataError(f"{path}: not a data folder: a file (a daemon state file ends in .db)")
-    raise DataError(f"{path}: not a data folder: a FIFO, socket or device")
-
-
 def _pick(available: list[str], products: list[str] | None, path: Path) -> list[str]:
     if not available:
         raise DataError(f"{path}: holds no product's bars")
@@ -199,19 +172,6 @@ def _pick(available: list[str], products: list[str] | None, path: Path) -> list[
     if missing:
         raise DataError(f"{path}: no data for {', '.join(missing)} (have {', '.join(available)})")
     return sorted(products)
-
-
-def read_data_file(path: Path) -> bytes:
-    """The file's bytes, or DataError naming it (a folder, a broken link, unreadable, a
-    FIFO or a device: opened without blocking and refused before a byte is read)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise DataError(f"{path}: cannot read a data file: is not a regular file")
-            return handle.read()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read a data file: {exc.strerror or exc}") from exc
 
 
 class _Fingerprint:

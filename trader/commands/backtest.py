@@ -21,7 +21,8 @@ from pathlib import Path
 import structlog
 
 from trader.backtest import bar_cache
-from trader.backtest.data import DataError, Dataset, load_dataset
+from trader.backtest.data import Dataset, load_dataset
+from trader.backtest.data_files import DataError
 from trader.backtest.progress import Progress
 from trader.backtest.report import strategy_table
 from trader.backtest.run import run_backtest

@@ -16,7 +16,8 @@ from typing import Any
 import orjson
 
 from trader.backtest import bar_cache
-from trader.backtest.data import DataError, Dataset, load_dataset
+from trader.backtest.data import Dataset, load_dataset
+from trader.backtest.data_files import DataError
 from trader.backtest.search import (
     ParamValue,
     SearchFileError,
