@@ -5,6 +5,7 @@ never ends); a folder whose links lead back to itself holds no bars and says so.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -13,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.backtest.test_data import daemon_db
+from tests.support.read_only import read_only
+from trader.backtest.data import load_dataset
 from trader.commands.exit_codes import EXIT_CONFIG
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -125,3 +129,54 @@ def test_bt1_a_data_folder_that_is_a_symlink_loop_is_named(tmp_path: Path, name:
     (tmp_path / "other").symlink_to(data)
     run = trader(tmp_path, *command(name, data, tmp_path / "out"))
     assert_one_line(run, name, str(data), "no such data folder")
+
+
+@pytest.mark.parametrize("folder", ["a#b", "c?d", "e%20f", "read-only"])
+def test_bt1_a_daemon_state_file_is_read_whatever_its_folder_is_called_or_allows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder: str
+):
+    """The state file was opened by a URI made of its raw path: in `a#b/` SQLite opened `a`
+    in the working directory (made empty there, then "no such table: candles"), `e%20f/`
+    could not be opened; in a folder that cannot be written it was "unable to open"."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / folder).mkdir()
+    path = daemon_db(tmp_path / folder / "trader.db")
+    with read_only(path.parent) if folder == "read-only" else contextlib.nullcontext():
+        data = load_dataset(Path(folder) / "trader.db")
+    assert data.name == "daemon-candles" and len(data.series["ETH-USD"]) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder]  # nothing made beside it
+
+
+DATA_PATHS = {  # kind: (the --data path made under tmp_path, words of the line)
+    "a file": (lambda tmp: _touched(tmp / "set.csv"), "not a data folder: a file"),
+    "a fifo": (lambda tmp: _fifo(tmp / "set"), "not a data folder: a FIFO"),
+    "a device": (lambda tmp: Path("/dev/null"), "not a data folder: a FIFO, socket or device"),
+    "a name too long": (lambda tmp: tmp / ("x" * 300), "cannot be read: File name too long"),
+    "a line break": (lambda tmp: tmp / "new\nline", "new\\nline: no such data folder"),
+    "not utf-8": (lambda tmp: tmp / "bad\udcffname", "bad\\udcffname: no such data folder"),
+    "under a file": (lambda tmp: _touched(tmp / "f") / "set", "no such data folder"),
+}
+
+
+def _touched(path: Path) -> Path:
+    path.write_text("x\n")
+    return path
+
+
+def _fifo(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize("kind", sorted(DATA_PATHS))
+@pytest.mark.parametrize("name", ["backtest", "check-strategy"])
+def test_bt1_a_data_path_that_is_not_a_data_folder_is_one_line(
+    tmp_path: Path, name: str, kind: str
+):
+    """A name too long was a traceback; a line break in the name split the line in two;
+    a file or a FIFO was "no such data folder", though something is there."""
+    make, words = DATA_PATHS[kind]
+    data = make(tmp_path)
+    run = trader(tmp_path, *command(name, data, tmp_path / "out"))
+    assert_one_line(run, name, words)
+    assert not (tmp_path / "out").exists()

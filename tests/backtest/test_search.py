@@ -74,15 +74,44 @@ def test_bt5_random_draws_distinct_candidates_the_same_for_a_seed():
         ("params: {strategies.rules.min_conviction: [1]}\nwindows: {train_days: 1, test_days: 1}\n"
          "rank_by: luck\n", "rank_by"),
         ("- a list\n", "expected a mapping"),
-        ("params: [unclosed\n", "not YAML"),
+        ("params: [unclosed\n", "invalid YAML"),
+        ("params: {a: [1]}\nparams: {b: [2]}\n", "line 2, column 1: invalid YAML: duplicate key"),
+        ("params: [1]".encode("utf-16"), "is UTF-16 text"),
+        (b"params: {a: [\xff]}\n", "is not UTF-8 text"),
     ],
 )  # fmt: skip
 def test_bt5_a_bad_search_file_is_one_line_naming_the_file_and_key(tmp_path, text, needle):
+    """A key given twice was taken silently (its last value); bytes that are not UTF-8
+    were a codec's words naming no file."""
     path = tmp_path / "search.yaml"
-    path.write_text(text)
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
     with pytest.raises(SearchFileError, match=needle) as caught:
         load_spec(path)
     assert str(caught.value).startswith(str(path)) and "\n" not in str(caught.value)
+
+
+NOT_A_SEARCH_FILE = {  # kind: how it is made at the name, the words of the line
+    "a fifo": (os.mkfifo, "is not a regular file"),
+    "a folder": (Path.mkdir, "is not a regular file"),
+    "a device": (lambda path: path.symlink_to("/dev/zero"), "is not a regular file"),
+    "a symlink loop": (lambda path: path.symlink_to(path.name), "is a symlink loop"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NOT_A_SEARCH_FILE))
+def test_bt5_what_is_not_a_search_file_is_one_line_and_never_waited_on(tmp_path, kind):
+    """A FIFO or /dev/zero at --search was read for ever (no writer; no end)."""
+    search = tmp_path / "search.yaml"
+    make, words = NOT_A_SEARCH_FILE[kind]
+    make(search)
+    command = [
+        sys.executable, "-m", "trader", "backtest", "--config", str(CONFIG), "--data",
+        str(tmp_path / "set"), *ARGS, "--search", str(search), "--out", str(tmp_path / "out"),
+    ]  # fmt: skip
+    run = subprocess.run(command, capture_output=True, text=True, timeout=30, cwd=tmp_path)
+    assert run.returncode == 2 and run.stdout == "", run.stderr
+    (line,) = run.stderr.splitlines()
+    assert line.startswith(f"backtest: {search}: ") and words in line, line
 
 
 def test_bt5_windows_roll_by_the_test_length_and_never_pass_the_end():

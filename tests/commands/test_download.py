@@ -5,6 +5,8 @@ CSV set that `trader backtest --data` reads."""
 from __future__ import annotations
 
 import functools
+import json
+import os
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -269,3 +271,86 @@ def test_bt6_download_into_an_unusable_out_exits_2_with_one_line(
     assert done.stderr.count("\n") == 1 and "--out" in done.stderr and not done.stdout
     assert "Traceback" not in done.stderr
     assert blocker.read_text() == "keep me\n"
+
+
+OWN_NAMES = [".BTC-USD-1m.csv.part", "BTC-USD-1m.csv", ".download.json", "..download.json.tmp"]
+NOT_A_FILE = {  # kind: how it is made at the name, the words of the line
+    "folder": (lambda path: path.mkdir(), "is a folder"),
+    "fifo": (os.mkfifo, "is not a regular file"),
+    "symlink loop": (lambda path: path.symlink_to(path.name), "Too many levels of symbolic"),
+    "link to nowhere": (lambda path: path.symlink_to("gone"), "which does not exist"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NOT_A_FILE))
+@pytest.mark.parametrize("name", OWN_NAMES)
+def test_bt6_what_is_not_a_file_at_a_name_the_download_writes_is_refused_up_front(
+    home: DaemonDir, tmp_path: Path, name: str, kind: str
+) -> None:
+    """A folder at the part file's name was `[Errno 21] Is a directory` (at the final
+    file's, after every candle was fetched); a FIFO there was waited on for ever. Now one
+    line naming it and what to do, exit 2, before the venue is asked, nothing removed."""
+    out = tmp_path / "set"
+    out.mkdir()
+    make, words = NOT_A_FILE[kind]
+    make(out / name)
+    before = sorted(p.name for p in out.iterdir())
+    code, stdout, stderr, _ = download(home, out)
+    assert code == EXIT_CONFIG and stdout == "", stderr
+    (line,) = stderr.splitlines()
+    assert line.startswith(f"download: --out {out}: {out / name} ") and words in line, line
+    assert sorted(p.name for p in out.iterdir()) == before
+
+
+H = HEADER
+DAMAGED = {  # kind: the finished file's text from rows a, b, c; the line named; the words
+    "last row cut short": (lambda a, b, c: f"{H}\n{a}\n{b}\n{c[:-1]}", 4, "cut short"),
+    "row cut in a number": (lambda a, b, c: f"{H}\n{a}\n{b}\n{c[:-6]}\n", 4, "not start plus 5"),
+    "garbage row": (lambda a, b, c: f"{H}\n{a}\nhello,world\n{c}\n", 3, "not start plus 5"),
+    "nul bytes": (lambda a, b, c: f"{H}\n{a}\n\x00\x00\n{c}\n", 3, "not start plus 5"),
+    "not ascii": (lambda a, b, c: f"{H}\n{a}\n{b}\u00e9\n{c}\n", 3, "is not ASCII"),
+    "out of order": (lambda a, b, c: f"{H}\n{b}\n{a}\n{c}\n", 3, "increasing time order"),
+    "wrong header": (lambda a, b, c: f"time,o,h,l,c,v\n{a}\n{b}\n{c}\n", 1, "header is not"),
+    "empty": (lambda a, b, c: "", 1, "header is not"),
+}
+
+
+def _damaged(out: Path, kind: str) -> Path:
+    """A finished set of both products (the manifest says it covers `span()`) whose
+    BTC-USD file is damaged in the way `kind` says."""
+    out.mkdir()
+    first, end = span()
+    rows = [f"{first + 60 * i},1.00,1.50,0.50,1.25,3" for i in range(3)]
+    for pid in PRODUCTS:
+        (out / f"{pid}-1m.csv").write_text("\n".join([HEADER, *rows, ""]))
+    covers = {f"{pid}-1m.csv": [first, end] for pid in PRODUCTS}
+    (out / ".download.json").write_text(json.dumps(covers))
+    damaged = out / "BTC-USD-1m.csv"
+    damaged.write_bytes(DAMAGED[kind][0](*rows).encode())
+    return damaged
+
+
+@pytest.mark.parametrize("kind", sorted(DAMAGED))
+def test_bt6_a_damaged_finished_file_is_named_by_the_download_and_the_backtest(
+    home: DaemonDir, tmp_path: Path, kind: str
+) -> None:
+    """A finished file the manifest covers was reported "up to date" whatever it held: the
+    rerun now reads it first and names its line (exit 1, as a part file's damage is), the
+    file left as it is; `backtest` over it names the same line (exit 2)."""
+    out = tmp_path / "set"
+    damaged = _damaged(out, kind)
+    before = damaged.read_bytes()
+    _, line_number, words = DAMAGED[kind]
+    code, stdout, stderr, _ = download(home, out)
+    assert code == EXIT_FAILURE and stdout == "", stderr
+    (line,) = stderr.splitlines()
+    assert line.startswith(f"download: {damaged}:{line_number}: ") and words in line, line
+    assert line.endswith("remove the file to download BTC-USD afresh"), line
+    assert damaged.read_bytes() == before
+    first, end = span()
+    done = home.cli("backtest", "--data", str(out), "--from", str(first), "--to", str(end),
+                    "--out", str(tmp_path / "report"), timeout=120)  # fmt: skip
+    if kind == "last row cut short":  # a file written by hand need not end in a newline
+        return
+    assert done.returncode == EXIT_CONFIG and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith(f"backtest: {damaged}:{line_number}: "), done.stderr

@@ -5,12 +5,15 @@ registry it cannot find."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 
 import pytest
 import yaml
 
 from tests.support.daemon import DaemonDir
+from tests.support.read_only import read_only
 from trader.cli import main
 from trader.config.loader import load_config
 
@@ -94,3 +97,46 @@ def test_str2_new_strategy_refuses_an_existing_file_and_a_flow_style_registry(tm
     assert main(["new-strategy", "other", "--config", str(home.config)]) == 2
     assert "no top-level `registry:` line" in capsys.readouterr().err
     assert not (home.root / "config/strategies/other.py").exists()
+
+
+def _read_only(home: DaemonDir, name: str):
+    return read_only(home.root / "config" / name)
+
+
+IN_THE_WAY = {  # kind: what stops the writing (a context), the words of the line
+    "read-only strategies folder": (lambda h: _read_only(h, "strategies"), "cannot write"),
+    "read-only strategies.yaml": (lambda h: _read_only(h, "strategies.yaml"), "cannot write"),
+    "a link to itself at the name": (
+        lambda h: _linked(h, "mine.py"),
+        "already exists (a link to mine.py)",
+    ),
+    "a link to nowhere at the name": (
+        lambda h: _linked(h, "gone.py"),
+        "already exists (a link to gone.py)",
+    ),
+}
+
+
+@contextlib.contextmanager
+def _linked(home: DaemonDir, to: str) -> Iterator[None]:
+    (home.root / "config/strategies/mine.py").symlink_to(to)
+    yield
+
+
+@pytest.mark.parametrize("kind", sorted(IN_THE_WAY))
+def test_str2_new_strategy_that_cannot_write_says_so_and_leaves_nothing(tmp_path, kind):
+    """A read-only folder or registry was a traceback — the registry's after the strategy
+    file was written, left behind; a link at the file's name (to itself, to nowhere) was
+    not seen as taken, then a traceback."""
+    home = DaemonDir(tmp_path / "work")
+    registry = home.root / "config/strategies.yaml"
+    before = registry.read_text()
+    in_the_way, words = IN_THE_WAY[kind]
+    with in_the_way(home):
+        files = sorted((home.root / "config").rglob("*"))
+        done = home.cli("new-strategy", "mine")
+        assert sorted((home.root / "config").rglob("*")) == files
+    assert done.returncode == 2 and done.stdout == "" and "Traceback" not in done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("new-strategy: ") and words in line, line
+    assert registry.read_text() == before

@@ -7,6 +7,7 @@ they report is the daemon's (the files are read, not run)."""
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -96,3 +97,43 @@ def test_ops4_operator_commands_run_no_filter_code(tmp_path, kind):
     status = _timed_cli(home, "status", "--json")
     assert status.returncode in (0, 1), status.stderr  # 1: no state file yet, said in one line
     assert not (home.root / RAN).exists(), "an operator's command ran the filter file"
+
+
+def _loop(path):
+    path.symlink_to(path.name)
+
+
+def _long_name(path):
+    path.symlink_to("x" * 300)  # ENAMETOOLONG
+
+
+NOT_A_FILE = {  # kind: what is put at strategies/mine.py's name, the words of the line
+    "fifo": (os.mkfifo, "is not a regular file"),
+    "directory": (lambda path: path.mkdir(), "is not a regular file"),
+    "symlink_loop": (_loop, "is a symlink loop"),
+    "link_to_nowhere": (lambda path: path.symlink_to("gone.py"), "no such file"),
+    "name_too_long": (_long_name, "File name too long"),
+    "under_a_file": (lambda path: path.symlink_to("../../app.yaml/mine.py"), "Not a directory"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NOT_A_FILE))
+def test_str2_what_is_not_a_strategy_file_at_its_name_is_one_line_and_never_waited_on(
+    tmp_path, kind
+):
+    """A FIFO there was waited on (check-config until the load limit; `kill` and `status`,
+    which read the file for the hash, forever); a symlink loop or a folder was a traceback
+    of every command, `kill` included."""
+    home = DaemonDir(tmp_path / "work")
+    mine = with_mine(home, SOUND, limit_s=None)
+    mine.unlink()
+    make, words = NOT_A_FILE[kind]
+    make(mine)
+    checked = _timed_cli(home, "check-config")
+    assert checked.returncode == 2 and checked.stdout == "", checked.stderr
+    line = checked.stderr.splitlines()[0]
+    assert "registry.mine.class: " in line and "mine.py" in line and words in line, line
+    killed = _timed_cli(home, "kill", "--reason", "drill")
+    assert killed.returncode == 0 and home.kill_switch.exists(), killed.stderr
+    status = _timed_cli(home, "status", "--json")
+    assert status.returncode == 1 and "no state yet" in status.stderr, status.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,10 @@ def _unusable(tmp_path: Path, kind: str) -> Path:
     if kind in OUTPUTS:  # a folder where the run writes that file
         (tmp_path / "out" / kind).mkdir(parents=True)
         return tmp_path / "out"
+    if kind in AT_AN_OUTPUT:  # what a run cannot write its file through
+        (tmp_path / "out").mkdir()
+        AT_AN_OUTPUT[kind](tmp_path / "out" / "report.json")
+        return tmp_path / "out"
     return {
         "a file": a_file,
         "under a file": a_file / "sub" / "out",
@@ -42,7 +47,13 @@ def _unusable(tmp_path: Path, kind: str) -> Path:
     }[kind]
 
 
-KINDS = ["a file", "under a file", "a device", "proc", "sys", *OUTPUTS]
+AT_AN_OUTPUT = {  # a FIFO was waited on for ever after the run; a link, a traceback
+    "a fifo": os.mkfifo,
+    "a symlink loop": lambda path: path.symlink_to(path.name),
+    "a link to nowhere": lambda path: path.symlink_to("gone"),
+    "a link to a device": lambda path: path.symlink_to("/dev/null"),
+}
+KINDS = ["a file", "under a file", "a device", "proc", "sys", *OUTPUTS, *AT_AN_OUTPUT]
 
 
 @pytest.mark.parametrize("kind", KINDS)

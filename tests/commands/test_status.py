@@ -9,6 +9,7 @@ import socket
 import pytest
 
 from tests.support.daemon import DaemonDir
+from tests.support.read_only import read_only
 from tests.support.state_files import EXPECTED, UNUSABLE, make_unusable, snapshot, sound
 
 
@@ -119,3 +120,31 @@ def test_ops5_status_finds_a_daemon_listening_on_ipv6_loopback(daemon_dir):
     document = _status_json(daemon_dir)
     assert (document["source"], document["pid"]) == ("daemon", daemon.proc.pid)
     assert daemon.stop() == 0
+
+
+@pytest.mark.parametrize("left_by", ["a clean stop", "kill -9"])
+def test_ops5_status_reads_the_state_in_a_data_directory_it_cannot_write(daemon_dir, left_by):
+    """`status` only reads: with no daemon running, a data directory it cannot write (a
+    read-only mount, an immutable directory, another user's) is the state read as it is,
+    exit 0 — was exit 5, "cannot be written" (SQLite could not make its shared-memory file
+    there). After a kill -9 the write-ahead log beside the file is read too."""
+    if left_by == "a clean stop":
+        sound(daemon_dir.data / "trader.db")
+    else:
+        crashed = daemon_dir.start()
+        crashed.wait_started()
+        crashed.kill9()
+        assert (daemon_dir.data / "trader.db-wal").exists()
+    names = sorted(p.name for p in daemon_dir.data.iterdir())
+    with read_only(daemon_dir.data):
+        shown = daemon_dir.cli("status")
+        result = daemon_dir.cli("status", "--json")
+    assert result.returncode == 0 and shown.returncode == 0, result.stderr + shown.stderr
+    assert "not running" in shown.stdout and shown.stderr == ""
+    document = json.loads(result.stdout)
+    assert (document["source"], document["running"], document["state"]) == (
+        "database",
+        False,
+        "ACTIVE",
+    )
+    assert sorted(p.name for p in daemon_dir.data.iterdir()) == names

@@ -93,6 +93,34 @@ def test_sim1_replay_that_is_not_a_directory_is_refused(tmp_path: Path) -> None:
     _assert_refused(result, "argument --replay:", str(missing), "not a directory")
 
 
+UNSEEN_PATHS = {  # kind: (the path under tmp_path, made there; words of the line)
+    "a symlink loop": (lambda tmp: _link(tmp / "loop", "loop"), "is a symlink loop"),
+    "a name too long": (lambda tmp: tmp / ("x" * 300), "File name too long"),
+    "a link to nowhere": (lambda tmp: _link(tmp / "gone", "nowhere"), "is not a directory"),
+}
+
+
+def _link(path: Path, to: str) -> Path:
+    path.symlink_to(to)
+    return path
+
+
+@pytest.mark.parametrize("kind", sorted(UNSEEN_PATHS))
+@pytest.mark.parametrize("option", ["--replay", "--write-credentials"])
+def test_sim1_a_directory_option_at_a_path_that_cannot_be_looked_at_is_one_line(
+    tmp_path: Path, option: str, kind: str
+) -> None:
+    """A name too long was a traceback of either option; a symlink loop or a link to
+    nowhere given to --write-credentials passed, then failed the start (exit 6, "File
+    exists")."""
+    make, words = UNSEEN_PATHS[kind]
+    path = make(tmp_path)
+    market = ["--market", "binance-5m"] if option == "--replay" else []
+    result = _sim(*market, option, str(path), "--port", "0")
+    _assert_refused(result, f"argument {option}:", words)
+    assert sorted(tmp_path.iterdir()) == sorted({path} - {tmp_path / ("x" * 300)})
+
+
 def test_sim1_write_credentials_onto_an_existing_file_is_refused_untouched(
     tmp_path: Path,
 ) -> None:

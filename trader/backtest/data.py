@@ -23,9 +23,7 @@ import bisect
 import gc
 import gzip
 import hashlib
-import os
 import sqlite3
-import stat
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -36,6 +34,7 @@ import orjson
 
 from trader.backtest import bar_cache
 from trader.backtest.bars import BarSeries
+from trader.backtest.data_files import DataError, data_path_kind, read_data_file
 from trader.backtest.kline_text import KLINE_SECONDS, kline_series_checked, plain_kline_rows
 from trader.core.gaps import GapRule, missing_in_series
 from trader.core.types import ProductRules
@@ -48,6 +47,7 @@ from trader.sim.market.recorded_sources import recorded_rules
 from trader.sim.market.rules import pick_rules
 from trader.state.candle_history import recorded_candles
 from trader.state.candle_log import LISTED_KEY, RULES_KEY, rules_from_json
+from trader.state.identity import reading_uri
 from trader.state.meta import read_values
 
 
@@ -119,10 +119,6 @@ class Dataset:
         )
 
 
-class DataError(ValueError):
-    """The folder holds no recorded set we can read; the message says what was expected."""
-
-
 def load_dataset(
     path: Path, products: list[str] | None = None, cache: Path | None = None
 ) -> Dataset:
@@ -148,10 +144,8 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _load(path: Path, products: list[str] | None, cache: Path | None) -> Dataset:
-    if path.is_file() and path.suffix == ".db":
+    if data_path_kind(path) == "file":
         return _daemon_candles(path, products)
-    if not path.is_dir():
-        raise DataError(f"{path}: no such data folder")
     if binance_files(path):
         return _klines(path, products, cache)
     if (path / "minute").is_dir():
@@ -178,19 +172,6 @@ def _pick(available: list[str], products: list[str] | None, path: Path) -> list[
     if missing:
         raise DataError(f"{path}: no data for {', '.join(missing)} (have {', '.join(available)})")
     return sorted(products)
-
-
-def read_data_file(path: Path) -> bytes:
-    """The file's bytes, or DataError naming it (a folder, a broken link, unreadable, a
-    FIFO or a device: opened without blocking and refused before a byte is read)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise DataError(f"{path}: cannot read a data file: is not a regular file")
-            return handle.read()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read a data file: {exc.strerror or exc}") from exc
 
 
 class _Fingerprint:
@@ -342,7 +323,7 @@ def _ohlcv_csv(path: Path, products: list[str] | None) -> Dataset:
 # -- candles the daemon recorded --------------------------------------------------------------
 def _daemon_candles(path: Path, products: list[str] | None) -> Dataset:
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = sqlite3.connect(reading_uri(path, "ro"), uri=True)
     except sqlite3.Error as exc:
         raise DataError(f"{path}: cannot open: {exc}") from exc
     try:

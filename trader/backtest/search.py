@@ -32,11 +32,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import orjson
-import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from trader.backtest.stats import EquityPoint, periods_per_year, sharpe
 from trader.config.base import Strict
+from trader.config.files import FileProblem, parse_yaml, read_text
 from trader.config.loader import OVERRIDABLE
 
 DAY_S = 86400
@@ -91,12 +91,14 @@ class SearchFileError(ValueError):
 
 
 def load_spec(path: Path) -> SearchSpec:
-    try:
-        raw = yaml.safe_load(path.read_text("utf-8"))
-    except OSError as exc:
-        raise SearchFileError(f"{path}: cannot be read: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise SearchFileError(f"{path}: not YAML: {str(exc).splitlines()[0]}") from None
+    """The search file read as a configuration file is (`config.files`: a regular file
+    only, never waited on, UTF-8, duplicate keys refused)."""
+    text = read_text(path)
+    if isinstance(text, FileProblem):
+        raise SearchFileError(f"{path}: {text.reason}")
+    raw = parse_yaml(text)
+    if isinstance(raw, FileProblem):
+        raise SearchFileError(f"{path}: {raw.where}: {raw.reason}")
     if not isinstance(raw, dict):
         raise SearchFileError(f"{path}: expected a mapping with params and windows")
     try:

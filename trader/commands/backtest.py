@@ -21,13 +21,15 @@ from pathlib import Path
 import structlog
 
 from trader.backtest import bar_cache
-from trader.backtest.data import DataError, Dataset, load_dataset
+from trader.backtest.data import Dataset, load_dataset
+from trader.backtest.data_files import DataError
 from trader.backtest.progress import Progress
 from trader.backtest.report import strategy_table
 from trader.backtest.run import run_backtest
 from trader.backtest.session import refuse_finer_timeframes
 from trader.backtest.stats import summary_table
 from trader.backtest.tables import tables_text
+from trader.commands.common import refuse
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from trader.commands.out_folder import out_folder_problem
 from trader.commands.search import search_command
@@ -94,7 +96,7 @@ def backtest_command(args: argparse.Namespace) -> int:
         if listed_by is not None:  # the sets carry no listing dates; the operator knows them
             dataset.listed_at = {p: min(t, float(listed_by)) for p, t in dataset.listed_at.items()}
     except (ValueError, ConfigError, DataError, RecordedDataError) as exc:
-        print(f"backtest: {exc}", file=sys.stderr)
+        refuse("backtest", exc)
         return EXIT_CONFIG
     first, last = dataset.span()
     warmed = first + int(args.warmup_hours * HOUR_S)  # the first bars only warm up
@@ -107,7 +109,7 @@ def backtest_command(args: argparse.Namespace) -> int:
     out = args.out or Path("data") / "backtests" / f"{dataset.name}-{_day(start)}-{_day(end)}"
     problem = out_folder_problem(out, OUTPUTS)
     if problem is not None:
-        print(f"backtest: --out {out}: {problem}", file=sys.stderr)
+        refuse("backtest", f"--out {out}: {problem}")
         return EXIT_CONFIG
     # the loaded set lives until the process ends: the collector need not walk it again at
     # every full collection during the run (millions of bar texts)
@@ -120,10 +122,10 @@ def backtest_command(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_run(loaded, dataset, start, end, args, out))
     except (FilterError, StrategyBuildError) as exc:  # built at load, failing now
-        print(f"backtest: {exc}", file=sys.stderr)
+        refuse("backtest", exc)
         return EXIT_CONFIG
     except (RecordedDataError, StrategyError) as exc:
-        print(f"backtest: {exc}", file=sys.stderr)
+        refuse("backtest", exc)
         return EXIT_FAILURE
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import sys
 import time
 from dataclasses import dataclass
 
@@ -28,7 +27,7 @@ from trader.backtest.lookahead import DEFAULT_CUTS, check_strategy, check_window
 from trader.backtest.replay import single_strategy
 from trader.backtest.session import refuse_finer_timeframes
 from trader.commands.backtest import config_path, parse_time
-from trader.commands.common import load_or_report
+from trader.commands.common import load_or_report, refuse
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from trader.config.loader import LoadedConfig
 from trader.recorded.errors import RecordedDataError
@@ -67,10 +66,10 @@ def check_strategy_command(args: argparse.Namespace) -> int:
     try:
         report = check_strategy(loaded, args.name, plan.dataset, plan.start, plan.end, plan.cuts)
     except (FilterError, StrategyBuildError) as exc:  # built at load, failing now
-        print(f"check-strategy: {exc}", file=sys.stderr)
+        refuse("check-strategy", exc)
         return EXIT_CONFIG
     except (RecordedDataError, StrategyError) as exc:
-        print(f"check-strategy: {exc}", file=sys.stderr)
+        refuse("check-strategy", exc)
         return EXIT_FAILURE
     print("\n".join(report.lines()))
     print(f"({time.perf_counter() - began:.1f} s)")
@@ -96,5 +95,5 @@ def _plan(
 
 
 def _usage_error(exc: Exception) -> int:
-    print(f"check-strategy: {exc}", file=sys.stderr)
+    refuse("check-strategy", exc)
     return EXIT_CONFIG

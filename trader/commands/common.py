@@ -8,13 +8,21 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from trader.commands.exit_codes import EXIT_FAILURE, EXIT_STATE
-from trader.config.issues import ConfigError
+from trader.config.issues import ConfigError, printable
 from trader.config.loader import LoadedConfig, load_config
 from trader.config.secrets import Credentials, CredentialsError, load_credentials
 from trader.core.clock import wall_clock
 from trader.ops.pidlock import AlreadyRunning, PidLock
 from trader.state.db import open_state
 from trader.state.identity import NoStateFile, StateFileError, unusable
+
+
+def refuse(command: str, why: object) -> None:
+    """`command: why` on stderr: each configuration issue on its own line (each already
+    shown printable), anything else on one line, a line break or other unprintable
+    character (in a path given) shown as its escape."""
+    text = str(why) if isinstance(why, ConfigError) else printable(str(why))
+    print(f"{command}: {text}", file=sys.stderr)
 
 
 def load_or_report(

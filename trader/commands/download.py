@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import logging
 import re
-import sys
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ import structlog
 
 from trader.backtest.progress import Progress
 from trader.commands.backtest import config_path, parse_time
+from trader.commands.common import refuse
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from trader.commands.out_folder import out_folder_problem
 from trader.config.issues import ConfigError
@@ -30,7 +30,7 @@ from trader.config.loader import LoadedConfig, load_config
 from trader.core.clock import wall_clock
 from trader.exchange.errors import ExchangeError
 from trader.exchange.interface import Venue
-from trader.recorded.download import Downloader, Outcome, Request
+from trader.recorded.download import Downloader, Outcome, Request, check_kept, own_files
 from trader.recorded.ohlcv_csv import GRANULARITIES
 
 PRODUCT_ID = re.compile(r"^[A-Z0-9]{1,20}-[A-Z0-9]{1,20}$")
@@ -68,17 +68,18 @@ def download_command(args: argparse.Namespace) -> int:
         if loaded.app.exchange.venue not in ("sim", "coinbase"):
             raise ValueError(f"exchange.venue {loaded.app.exchange.venue!r}: no venue to ask")
     except (ValueError, ConfigError) as exc:
-        print(f"download: {exc}", file=sys.stderr)
+        refuse("download", exc)
         return EXIT_CONFIG
     made = not plan.out.exists()
-    problem = out_folder_problem(plan.out, ())
+    problem = out_folder_problem(plan.out, own_files(plan.products, plan.granularity))
     if problem is not None:
-        print(f"download: --out {plan.out}: {problem}", file=sys.stderr)
+        refuse("download", f"--out {plan.out}: {problem}")
         return EXIT_CONFIG
     try:
+        check_kept(plan.out, plan.products, plan.granularity)
         outcomes = asyncio.run(_download(loaded, plan))
     except (ExchangeError, OSError, ValueError) as exc:
-        print(f"download: {_one_line(exc)}", file=sys.stderr)
+        refuse("download", _one_line(exc))
         if made and plan.out.is_dir() and not any(plan.out.iterdir()):
             plan.out.rmdir()  # nothing fetched: no empty folder left behind
         return EXIT_FAILURE

@@ -8,14 +8,15 @@ they were and the problem is named: exit 2, nothing changed."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import keyword
+import os
 import re
-import sys
 from pathlib import Path
 
 import yaml
 
-from trader.commands.common import load_or_report
+from trader.commands.common import load_or_report, refuse
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_OK
 from trader.config.issues import ConfigError
 from trader.config.loader import load_config
@@ -43,8 +44,9 @@ def new_strategy_command(args: argparse.Namespace) -> int:
     target = config_dir / "strategies" / f"{name}.py"
     if name in loaded.strategies.registry:
         return _refuse(f"{registry_file}: registry.{name} already exists")
-    if target.exists():
-        return _refuse(f"{target} already exists")
+    if os.path.lexists(target):  # a link too, even one to nowhere or to itself
+        link = f" (a link to {os.readlink(target)})" if target.is_symlink() else ""
+        return _refuse(f"{target} already exists{link}")
     before = registry_file.read_text(encoding="utf-8")
     with_entry = _with_entry(before, name)
     if with_entry is None:
@@ -75,12 +77,10 @@ def _write(
     timeframe: str,
     config_file: Path,
 ) -> int:
-    class_name = _class_name(name)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(
-        TEMPLATE.format(class_name=class_name, name=name, timeframe=timeframe), encoding="utf-8"
-    )
-    registry_file.write_text(with_entry, encoding="utf-8")
+    source = TEMPLATE.format(class_name=_class_name(name), name=name, timeframe=timeframe)
+    problem = _write_both(target, source, registry_file, before, with_entry)
+    if problem is not None:
+        return _refuse(f"nothing written: {problem}")
     try:
         load_config(config_file)
     except ConfigError as exc:
@@ -91,6 +91,31 @@ def _write(
     print(f"added registry.{name} (disabled) to {registry_file}")
     print(f"next: trader check-strategy {name} --data DIR, then trader backtest")
     return EXIT_OK
+
+
+def _write_both(
+    target: Path, source: str, registry_file: Path, before: str, after: str
+) -> str | None:
+    """Write the strategy file (never through a link made meanwhile) and the registry;
+    why not, with neither changed (a read-only folder or file, a full disk), or None."""
+    made = not target.parent.exists()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("x", encoding="utf-8") as out:
+            out.write(source)
+    except OSError as exc:
+        if made:
+            with contextlib.suppress(OSError):
+                target.parent.rmdir()
+        return f"cannot write {target}: {exc.strerror or exc}"
+    try:
+        registry_file.write_text(after, encoding="utf-8")
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            registry_file.write_text(before, encoding="utf-8")
+        target.unlink()
+        return f"cannot write {registry_file}: {exc.strerror or exc}"
+    return None
 
 
 def _with_entry(text: str, name: str) -> str | None:
@@ -118,5 +143,5 @@ def _entry_indent(rest: str) -> str:
 
 
 def _refuse(reason: str) -> int:
-    print(f"new-strategy: {reason}", file=sys.stderr)
+    refuse("new-strategy", reason)
     return EXIT_CONFIG

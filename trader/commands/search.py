@@ -16,7 +16,8 @@ from typing import Any
 import orjson
 
 from trader.backtest import bar_cache
-from trader.backtest.data import DataError, Dataset, load_dataset
+from trader.backtest.data import Dataset, load_dataset
+from trader.backtest.data_files import DataError
 from trader.backtest.search import (
     ParamValue,
     SearchFileError,
@@ -31,6 +32,7 @@ from trader.backtest.search import (
 from trader.backtest.search_run import Task, executor_for, run_all
 from trader.backtest.session import refuse_finer_timeframes
 from trader.backtest.tables import benchmark
+from trader.commands.common import refuse
 from trader.commands.exit_codes import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK
 from trader.commands.out_folder import out_folder_problem
 from trader.config.issues import ConfigError
@@ -64,7 +66,7 @@ def search_command(args: argparse.Namespace, start: int, end: int, listed_by: in
         for one in params:  # every candidate must be a valid configuration before any runs
             refuse_finer_timeframes(_candidate(args.search, config_file, one), dataset.bar_seconds)
     except (ValueError, ConfigError, DataError, RecordedDataError, SearchFileError) as exc:
-        print(f"backtest: {exc}", file=sys.stderr)
+        refuse("backtest", exc)
         return EXIT_CONFIG
     first, last = dataset.span()
     warmup = int(args.warmup_hours * HOUR_S)
@@ -81,7 +83,7 @@ def search_command(args: argparse.Namespace, start: int, end: int, listed_by: in
     out = args.out or Path("data") / "backtests" / f"search-{dataset.name}-{context[:8]}"
     problem = out_folder_problem(out, ("search.json",))
     if problem is not None:
-        print(f"backtest: --out {out}: {problem}", file=sys.stderr)
+        refuse("backtest", f"--out {out}: {problem}")
         return EXIT_CONFIG
     tasks = [
         Task(
@@ -95,7 +97,7 @@ def search_command(args: argparse.Namespace, start: int, end: int, listed_by: in
         with executor_for(args.executor, args.workers) as (executor, in_flight):
             results, complete = run_all(tasks, executor, in_flight, _progress)
     except (ValueError, OSError) as exc:
-        print(f"backtest: --search: {exc}", file=sys.stderr)
+        refuse("backtest", f"--search: {exc}")
         return EXIT_FAILURE
     if not complete:
         print(

@@ -1,6 +1,7 @@
 """Loading a plugin class — a strategy or a universe filter — named by
 `package.module:Class` or by a file relative to the config directory (`dir/file.py:Class`),
-with every problem one line (STR-2): a missing file, an import failure (the line of the
+with every problem one line (STR-2): a missing file or what is not one (a FIFO is never
+waited on, a symlink loop is named), an import failure (the line of the
 user's file that raised it), a name that is not a class of the expected kind, a class that
 does not implement its abstract methods, a parameter model that takes unknown keys.
 A file runs once per configuration load, under its own module name; its sha256 is kept
@@ -13,6 +14,8 @@ import hashlib
 import importlib
 import importlib.util
 import inspect
+import os
+import stat
 import sys
 import traceback
 import zlib
@@ -70,12 +73,38 @@ def file_digests(refs: Iterable[object], config_dir: Path) -> dict[str, str]:
         where, colon, _name = ref.rpartition(":")
         if not colon or not _is_file(where):
             continue
-        file = (config_dir / where).resolve()
         try:
-            digests[str(file)] = hashlib.sha256(file.read_bytes()).hexdigest()
-        except OSError:
+            file, source = read_source(config_dir / where)
+        except PluginError:
             continue
+        digests[str(file)] = hashlib.sha256(source).hexdigest()
     return digests
+
+
+def read_source(given: Path) -> tuple[Path, bytes]:
+    """The resolved path of a plugin file and its bytes; PluginError naming the path given
+    when what is there cannot be read as one: a symlink loop, a FIFO (never waited on:
+    opened without blocking), a directory or a device, a name too long, a link to nowhere."""
+    try:
+        file = given.resolve()
+        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
+    except RuntimeError:  # pathlib's word for a symlink loop
+        raise PluginError(f"{given}: is a symlink loop") from None
+    except FileNotFoundError:
+        link = f" (a link to {os.readlink(given)})" if given.is_symlink() else ""
+        raise PluginError(f"{given}: no such file{link}") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
+        why = getattr(exc, "strerror", None) or exc
+        raise PluginError(f"{given}: cannot be read: {why}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise PluginError(f"{given}: is not a regular file (a Python file is expected)")
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return file, handle.read()
+    except OSError as exc:
+        raise PluginError(f"{given}: cannot be read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
 
 
 def check_params_model(ref: str, cls: type[Any]) -> None:
@@ -100,15 +129,9 @@ def _import(module_name: str) -> ModuleType:
 
 def _file_module(file: Path, files: dict[Path, ModuleType], digests: dict[str, str]) -> ModuleType:
     """The module of a strategy file, executed once per load under its own name."""
-    file = file.resolve()
+    file, source = read_source(file)
     if file in files:
         return files[file]
-    try:
-        source = file.read_bytes()
-    except FileNotFoundError:
-        raise PluginError(f"{file}: no such file") from None
-    except OSError as exc:
-        raise PluginError(f"{file}: cannot be read: {exc.strerror or exc}") from None
     name = f"trader_strategy_files.{_module_name(file)}"
     spec = importlib.util.spec_from_file_location(name, file)
     if spec is None or spec.loader is None:

@@ -7,10 +7,13 @@ torn last line is cut off). When the range is complete the part file is renamed 
 final name, and the range it covers is recorded in `.download.json` (replaced whole,
 never edited in place): a rerun over a covered range asks the venue for nothing. Only
 closed bars are written (those that ended by the venue's clock).
+A rerun first reads each finished file it keeps (`check_kept`): a damaged one is named by
+its line and left as it is.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -20,7 +23,7 @@ from pathlib import Path
 
 from trader.exchange.interface import Venue
 from trader.recorded.errors import RecordedDataError
-from trader.recorded.ohlcv_csv import HEADER, csv_name, csv_row
+from trader.recorded.ohlcv_csv import HEADER, csv_name, csv_row, read_csv_rows
 
 BARS_PER_REQUEST = 349
 MANIFEST = ".download.json"
@@ -52,6 +55,18 @@ def part_path(final: Path) -> Path:
     return final.with_name(f".{final.name}.part")
 
 
+def own_files(product_ids: list[str], granularity: str) -> list[str]:
+    """The names a download of `product_ids` writes in its folder: each product's file and
+    its part file, the manifest and the manifest's temporary file."""
+    finals = [csv_name(pid, granularity) for pid in product_ids]
+    parts = [part_path(Path(name)).name for name in finals]
+    return [*finals, *parts, MANIFEST, temporary_path(Path(MANIFEST)).name]
+
+
+def temporary_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp")
+
+
 def read_manifest(folder: Path) -> dict[str, list[int]]:
     path = folder / MANIFEST
     if not path.is_file():
@@ -66,7 +81,7 @@ def read_manifest(folder: Path) -> dict[str, list[int]]:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    temp = path.with_name(f".{path.name}.tmp")
+    temp = temporary_path(path)
     with temp.open("w", encoding="ascii") as out:
         out.write(text)
         out.flush()
@@ -99,6 +114,35 @@ def resume_point(part: Path, bar_s: int) -> int:
             "this product afresh",
         )
     return int(start) + bar_s
+
+
+def check_kept(folder: Path, product_ids: list[str], granularity: str) -> None:
+    """Before anything is asked for: each finished file the manifest says covers a range
+    (a rerun keeps it, or extends it) is still what this download wrote. A damaged one
+    (another program's header, a row that is not a bar, rows out of time order, a last row
+    cut short) is RecordedDataError naming its line; the file is left as it is."""
+    covered = read_manifest(folder)
+    for product_id in product_ids:
+        final = folder / csv_name(product_id, granularity)
+        if final.name in covered and final.is_file():
+            try:
+                _check_rows(final)
+            except RecordedDataError as exc:
+                raise RecordedDataError(
+                    final,
+                    exc.line,
+                    f"{exc.reason}: remove the file to download {product_id} afresh",
+                ) from exc
+
+
+def _check_rows(final: Path) -> None:
+    data = final.read_bytes()
+    starts, _ = read_csv_rows(final, data)
+    if not data.endswith(b"\n"):
+        raise RecordedDataError(final, data.count(b"\n") + 1, "the last row is cut short")
+    for number, (before, start) in enumerate(itertools.pairwise(starts), start=3):
+        if start <= before:
+            raise RecordedDataError(final, number, "rows are not in increasing time order")
 
 
 def _append_rows(final: Path, part: Path) -> None:

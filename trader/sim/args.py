@@ -5,6 +5,7 @@ building the command line stays cheap."""
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import re
 from decimal import Decimal, InvalidOperation
@@ -54,9 +55,26 @@ def balance(text: str) -> tuple[str, Decimal]:
     return currency, value
 
 
+def _unseen(text: str, path: Path) -> str | None:
+    """Why what is at `path` cannot even be looked at (a symlink loop, a name too long),
+    or None (there may be nothing there, or a file in the way)."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return f"{text!r} is a symlink loop"
+        return f"{text!r}: {exc.strerror or exc}"
+    return None
+
+
 def replay_dir(text: str) -> Path:
     """An existing, readable directory of recorded data."""
     path = Path(text)
+    unseen = _unseen(text, path)
+    if unseen is not None:
+        raise argparse.ArgumentTypeError(unseen)
     if not path.is_dir():
         raise argparse.ArgumentTypeError(f"{text!r} is not a directory")
     if not os.access(path, os.R_OK | os.X_OK):
@@ -68,7 +86,10 @@ def credentials_dir(text: str) -> Path:
     """A directory the key file can be written to: existing, or creatable under a writable
     one; a file in the way is refused (and left untouched)."""
     path = Path(text)
-    if not text or (path.exists() and not path.is_dir()):
+    unseen = _unseen(text, path) if text else None
+    if unseen is not None:
+        raise argparse.ArgumentTypeError(unseen)
+    if not text or (os.path.lexists(path) and not path.is_dir()):  # a link to nowhere too
         raise argparse.ArgumentTypeError(f"{text!r} is not a directory")
     if (path / KEY_FILE_NAME).is_dir():
         raise argparse.ArgumentTypeError(f"{str(path / KEY_FILE_NAME)!r} is a directory")

@@ -41,6 +41,7 @@ from trader.state.identity import (
     damaged,
     identity_problem,
     is_locked,
+    reading_uri,
     settle_identity,
     unusable,
 )
@@ -110,8 +111,7 @@ def _open(path: Path, *, read_only: bool, create: bool, busy_timeout_ms: int) ->
     """A connection that has not touched the file yet. `create=False`: a missing file is
     an error, never created."""
     if read_only or not create:
-        mode = "ro" if read_only else "rw"
-        target = f"file:{quote(str(path))}?mode={mode}"
+        target = reading_uri(path, "ro") if read_only else f"file:{quote(str(path))}?mode=rw"
         conn = sqlite3.connect(target, uri=True, isolation_level=None, check_same_thread=False)
     else:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)

@@ -154,7 +154,7 @@ def check_state(path: Path) -> None:
     if not check_file(path):
         raise NoStateFile(f"no state file at {path}")
     try:
-        conn = sqlite3.connect(f"file:{quote(str(path))}?mode=rw", uri=True)
+        conn = sqlite3.connect(reading_uri(path, "rw"), uri=True)
         try:
             check_existing(conn, path)
             check_installation(conn, path, read_marker(marker_path(path)))
@@ -166,6 +166,19 @@ def check_state(path: Path) -> None:
         raise StateFileError(f"state file {path} cannot be read: {exc}") from exc
     except sqlite3.DatabaseError as exc:
         raise StateFileError(damaged(path, exc)) from exc
+
+
+def reading_uri(path: Path, mode: str) -> str:
+    """The URI a reader opens the state file by (`mode`: rw, for reading without leaving a
+    `-wal` and `-shm` file behind, or ro). In a directory this process cannot write (a
+    read-only mount, an immutable directory, another user's) with no write-ahead log beside
+    the file, SQLite cannot make the shared-memory file a reader needs: the file is read as
+    immutable — nothing can write it either, as a writer needs its log there."""
+    uri = f"file:{quote(str(path))}?mode={mode}"
+    log = path.with_name(path.name + "-wal")
+    if not os.access(path.parent, os.W_OK) and not log.exists():
+        return f"file:{quote(str(path))}?mode=ro&immutable=1"
+    return uri
 
 
 _FILE_KINDS = (
