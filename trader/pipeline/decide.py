@@ -298,8 +298,14 @@ class DecisionCore:
 
     def propose(self, step: DecisionStep) -> None:
         """The strategies see read-only views (STR-1): what one changes cannot change what
-        the risk engine, the exits or the next strategy see."""
-        step.proposals = self.registry.propose_all(self.strategy_context(step), self.bars)
+        the risk engine, the exits or the next strategy see. A step without triggers
+        calls no strategy that needs them (`BaseStrategy.needs_triggers`): with only those,
+        not even its context is built."""
+        registry = self.registry
+        if not step.signals and registry.calls_none_untriggered():
+            step.proposals = registry.propose_untriggered(step.now)
+            return
+        step.proposals = registry.propose_all(self.strategy_context(step), self.bars)
 
     def strategy_context(self, step: DecisionStep) -> StrategyContext:
         """What the step's strategies are handed (without their bars: each gets its own)."""
