@@ -1,8 +1,8 @@
 """BT-1, PERF-4: what a decision step skips where a stage has nothing to do — no strategy
-called at a step without triggers when it needs them (`BaseStrategy.needs_triggers`), the
-backtest's filtered state pair kept across a step that kept its risk state — gives the
-run that does every stage in full: the same steps, equity, proposals, verdicts, orders,
-fills and rows of every table of the state file."""
+called at a step without triggers when it needs them (`BaseStrategy.needs_triggers`), no
+exit screen with nothing held, the backtest's filtered state pair kept across a step that
+kept its risk state — gives the run that does every stage in full: the same steps,
+equity, proposals, verdicts, orders, fills and rows of every table of the state file."""
 
 from __future__ import annotations
 
@@ -117,7 +117,8 @@ async def _run(
     start = first + WARMUP_S
     session = await open_session(loaded, dataset, scratch, first)
     try:
-        session.core.registry.skip_untriggered = session.state.keep_pair = shortcuts
+        core, state = session.core, session.state
+        core.shortcuts = core.registry.skip_untriggered = state.keep_pair = shortcuts
         runner = Runner(session, start, start + DAYS * 86_400, WARMUP_S)
         log = await runner.run()
         tables = await session.db.run(_tables)

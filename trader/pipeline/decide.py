@@ -186,6 +186,9 @@ class DecisionCore:
         self.exit_confirmation = ExitConfirmation()
         self._portfolio_seen: Portfolio | None = None
         self._portfolio_shown = Portfolio()
+        # False: every stage runs its full path at every step (what the shortcuts for a step
+        # where a stage has nothing to do are tested against; `registry.skip_untriggered`)
+        self.shortcuts = True
 
     @classmethod
     def from_loaded(
@@ -339,6 +342,9 @@ class DecisionCore:
         elif self.exit_confirmation.pending:
             held = [pid for pid, position in positions.items() if position.base_size > ZERO]
             self.exit_confirmation.keep_only(held, step.now)
+        if not positions and self.shortcuts:  # nothing held: no exit, nothing screened
+            step.exits = ()
+            return
         due = exits_due(
             positions,
             exit_prices(market),
