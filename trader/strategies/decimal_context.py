@@ -28,11 +28,10 @@ _STANDARD: Final = decimal.Context(
 
 
 _FIELDS: Final = ("prec", "rounding", "Emin", "Emax", "capitals", "clamp")
-# the standard context's fields in `_FIELDS` order, and its traps: what an unchanged
+# the standard context's fields in `_FIELDS` order: with its traps, what an unchanged
 # `decimal.DefaultContext` shows (checked after every strategy call, so compared whole
 # first: six reads and one comparison of the traps, not a read and a comparison each)
 _STANDARD_FIELDS: Final = tuple(getattr(_STANDARD, name) for name in _FIELDS)
-_STANDARD_TRAPS: Final = dict(_STANDARD.traps)
 
 
 def fresh_context() -> decimal.Context:
@@ -46,7 +45,7 @@ def default_context_changed() -> str | None:
     default = decimal.DefaultContext
     fields = (default.prec, default.rounding, default.Emin, default.Emax, default.capitals,
               default.clamp)  # fmt: skip
-    if fields == _STANDARD_FIELDS and default.traps == _STANDARD_TRAPS:
+    if fields == _STANDARD_FIELDS and default.traps == _STANDARD.traps:
         return None
     changed = [name for name in _FIELDS if getattr(default, name) != getattr(_STANDARD, name)]
     if any(default.traps[t] != _STANDARD.traps[t] for t in _STANDARD.traps):
