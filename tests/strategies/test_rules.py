@@ -279,3 +279,20 @@ def test_str1_rules_proposes_nothing_without_triggers(held, tier):
     pf = portfolio(positions=(position("BTC-USD"),)) if held else None
     assert RulesStrategy.needs_triggers is True
     assert RULES.propose(ctx([], pf, tier=tier)) == []
+
+
+class _Raising(type(BaseStrategy)):
+    """A metaclass whose read of `needs_triggers` raises."""
+
+    @property
+    def needs_triggers(cls):
+        raise RuntimeError("no")
+
+
+class _MetaRaising(_Counted, metaclass=_Raising):
+    pass
+
+
+def test_str1_a_class_whose_declaration_read_raises_is_called_at_every_step():
+    registry = _registry_of(_MetaRaising)
+    assert registry.propose_all(ctx([])) == [_p("BTC-USD", 0.5)] and _MetaRaising.calls == 1

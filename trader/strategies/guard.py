@@ -88,8 +88,12 @@ def proposals_of(
 
 def needs_triggers(strategy: BaseStrategy[Any]) -> bool:
     """Whether the strategy's class declares `needs_triggers = True` (anything else it set
-    there, a property too, is False: it is called at every step)."""
-    return getattr(type(strategy), "needs_triggers", False) is True
+    there, a property too, or a class whose attribute read raises, is False: it is called
+    at every step)."""
+    try:
+        return getattr(type(strategy), "needs_triggers", False) is True
+    except Exception:  # noqa: BLE001 -- its metaclass's own failure: called at every step
+        return False
 
 
 def uncalled(strategy_id: str, source: str, now: float) -> None:
