@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import decimal
 from decimal import Decimal as D
 
 import pytest
@@ -205,3 +206,93 @@ def test_str1_shipped_registry_builds_rules():
     registry = StrategyRegistry.from_config(CONFIG, shipped_plugins(CONFIG))
     assert list(registry.strategies) == ["rules"]
     assert registry.propose_all(ctx([sig()]))[0].product_id == "BTC-USD"
+
+
+class _Counted(BaseStrategy):
+    """Counts its calls; proposes a BUY of BTC-USD at each."""
+
+    calls = 0
+
+    def propose(self, ctx):
+        type(self).calls += 1
+        return [_p("BTC-USD", 0.5, self.strategy_id)]
+
+
+class _NeedsTriggers(_Counted):
+    needs_triggers = True
+
+
+class _TruthyNotTrue(_Counted):
+    needs_triggers = 1  # anything but True: called at every step
+
+
+class _AsProperty(_Counted):
+    @property
+    def needs_triggers(self):  # not a class's True: called at every step
+        return True
+
+
+def _registry_of(cls):
+    config = StrategiesConfig.model_validate({"registry": {"a": {"enabled": True}}})
+    cls.calls = 0
+    return StrategyRegistry.from_config(
+        config, {"a": StrategyPlugin("a", cls, StrategyParams(), "t")}
+    )
+
+
+@pytest.mark.parametrize(
+    ("cls", "called_untriggered"),
+    [(_Counted, True), (_NeedsTriggers, False), (_TruthyNotTrue, True), (_AsProperty, True)],
+)
+def test_str1_a_strategy_that_needs_triggers_is_called_only_at_steps_with_some(
+    cls, called_untriggered
+):
+    registry = _registry_of(cls)
+    untriggered = registry.propose_all(ctx([]))
+    assert cls.calls == int(called_untriggered)
+    assert untriggered == ([_p("BTC-USD", 0.5)] if called_untriggered else [])
+    assert registry.calls_none_untriggered() is not called_untriggered
+    assert registry.propose_all(ctx([sig()])) == [_p("BTC-USD", 0.5)]
+    assert cls.calls == int(called_untriggered) + 1
+    registry.skip_untriggered = False  # every strategy called at every step
+    assert registry.propose_all(ctx([])) == [_p("BTC-USD", 0.5)]
+    assert not registry.calls_none_untriggered()
+
+
+@pytest.mark.parametrize("untriggered_only", [True, False])
+def test_str1_a_strategy_not_called_still_fails_on_a_changed_default_context(untriggered_only):
+    registry = _registry_of(_NeedsTriggers)
+    decimal.DefaultContext.prec = 5
+    with pytest.raises(StrategyError, match=r"'a' .* changed decimal.DefaultContext \(prec\)"):
+        if untriggered_only:
+            registry.propose_untriggered(NOW)
+        else:
+            registry.propose_all(ctx([]))
+    assert decimal.DefaultContext.prec == 28  # put back
+    assert registry.propose_untriggered(NOW) == [] and _NeedsTriggers.calls == 0
+
+
+@pytest.mark.parametrize("held", [False, True])
+@pytest.mark.parametrize("tier", ["core", "rotational", "event", "none"])
+def test_str1_rules_proposes_nothing_without_triggers(held, tier):
+    """What `RulesStrategy.needs_triggers` declares."""
+    pf = portfolio(positions=(position("BTC-USD"),)) if held else None
+    assert RulesStrategy.needs_triggers is True
+    assert RULES.propose(ctx([], pf, tier=tier)) == []
+
+
+class _Raising(type(BaseStrategy)):
+    """A metaclass whose read of `needs_triggers` raises."""
+
+    @property
+    def needs_triggers(cls):
+        raise RuntimeError("no")
+
+
+class _MetaRaising(_Counted, metaclass=_Raising):
+    pass
+
+
+def test_str1_a_class_whose_declaration_read_raises_is_called_at_every_step():
+    registry = _registry_of(_MetaRaising)
+    assert registry.propose_all(ctx([])) == [_p("BTC-USD", 0.5)] and _MetaRaising.calls == 1

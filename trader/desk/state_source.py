@@ -105,6 +105,9 @@ class CachedState:
         # positions read alone (`positions`), and the file's write count they were read at
         self._positions: Mapping[str, Position] | None = None
         self._positions_at = -1
+        # False: the filtered pair is built again after every step (what keeping it is
+        # tested against)
+        self.keep_pair = True
 
     def current(self, now: float) -> tuple[Portfolio, RiskState] | None:
         """What `read(now)` returns when it needs neither the file nor a new filter; else
@@ -172,8 +175,13 @@ class CachedState:
         return last.pair
 
     def decided(self, step: DecisionStep) -> None:
+        """The step's counters replace the last read's. A step that kept the pair's risk
+        state (no new day, high-water mark or halt: most steps) keeps the filtered pair: a
+        read would build it again from the same rows and the same counters."""
+        last = self._last
         self._counters = step.risk_state
-        self._last = None
+        if last is None or step.risk_state is not last.pair[1] or not self.keep_pair:
+            self._last = None
 
     def changed(self) -> None:
         self._cache = None

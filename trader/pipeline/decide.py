@@ -34,7 +34,7 @@ from trader.risk.config import RiskConfig
 from trader.risk.engine import evaluate
 from trader.risk.exit_confirm import ExitConfirmation, ExitScreen
 from trader.risk.exits import exit_for, exits_due, filter_exits
-from trader.risk.limits import HaltTransition, check_loss_limits, observe_equity
+from trader.risk.limits import HaltTransition, check_loss_limits, observe_equity, utc_day
 from trader.strategies.base import StrategyContext, StrategyPlugin
 from trader.strategies.registry import StrategyRegistry
 from trader.triggers.engine import TriggerEngine
@@ -186,6 +186,12 @@ class DecisionCore:
         self.exit_confirmation = ExitConfirmation()
         self._portfolio_seen: Portfolio | None = None
         self._portfolio_shown = Portfolio()
+        # False: every stage runs its full path at every step (what the shortcuts for a step
+        # where a stage has nothing to do are tested against; `registry.skip_untriggered`)
+        self.shortcuts = True
+        # the last step that found no loss limit and kept its risk state: that state, its
+        # equity, the policy and the UTC day (`limits`)
+        self._limits_kept: tuple[RiskState, Decimal, PolicyConfig, str] | None = None
 
     @classmethod
     def from_loaded(
@@ -283,8 +289,27 @@ class DecisionCore:
         if not step.inputs.portfolio.balances_known:
             step.risk_state = state
             return
+        if self._limits_keep(state, step.equity, now):
+            step.risk_state = state
+            return
         step.halt = check_loss_limits(state, step.equity, self.policy, now)
         step.risk_state = step.halt.state if step.halt else observe_equity(state, step.equity, now)
+        if step.halt is None and step.risk_state is state:
+            self._limits_kept = (state, step.equity, self.policy, utc_day(now))
+
+    def _limits_keep(self, state: RiskState, equity: Decimal, now: float) -> bool:
+        """Whether the loss limits would find what the last step that found no limit and
+        kept its risk state found: the same state, an equal equity, the same policy, the
+        same UTC day (the only way the time enters them, `risk/limits.py`)."""
+        kept = self._limits_kept
+        return (
+            kept is not None
+            and self.shortcuts
+            and kept[0] is state
+            and kept[2] is self.policy
+            and kept[1] == equity
+            and kept[3] == utc_day(now)
+        )
 
     def select_universe(self, step: DecisionStep) -> None:
         step.universe, step.universe_refreshed, step.exclusion_changes = self._universe(
@@ -298,8 +323,14 @@ class DecisionCore:
 
     def propose(self, step: DecisionStep) -> None:
         """The strategies see read-only views (STR-1): what one changes cannot change what
-        the risk engine, the exits or the next strategy see."""
-        step.proposals = self.registry.propose_all(self.strategy_context(step), self.bars)
+        the risk engine, the exits or the next strategy see. A step without triggers
+        calls no strategy that needs them (`BaseStrategy.needs_triggers`): with only those,
+        not even its context is built."""
+        registry = self.registry
+        if not step.signals and registry.calls_none_untriggered():
+            step.proposals = registry.propose_untriggered(step.now)
+            return
+        step.proposals = registry.propose_all(self.strategy_context(step), self.bars)
 
     def strategy_context(self, step: DecisionStep) -> StrategyContext:
         """What the step's strategies are handed (without their bars: each gets its own)."""
@@ -333,6 +364,9 @@ class DecisionCore:
         elif self.exit_confirmation.pending:
             held = [pid for pid, position in positions.items() if position.base_size > ZERO]
             self.exit_confirmation.keep_only(held, step.now)
+        if not positions and self.shortcuts:  # nothing held: no exit, nothing screened
+            step.exits = ()
+            return
         due = exits_due(
             positions,
             exit_prices(market),

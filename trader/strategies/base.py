@@ -121,10 +121,13 @@ class BaseStrategy(ABC, Generic[P]):
 
     Subclasses set `Params` to their parameter model, `timeframes` to the bars they read
     (`{"1h": 200}`: the last 200 closed hourly bars; 1m, 5m, 15m, 1h, 4h, 1d), and implement
-    `propose`."""
+    `propose`. `needs_triggers = True` says the strategy proposes nothing when `ctx.triggers`
+    is empty: a step without triggers does not call it (what it would return there, no
+    proposal, is taken as returned)."""
 
     Params: ClassVar[type[BaseModel]] = StrategyParams
     timeframes: ClassVar[Mapping[str, int]] = {}
+    needs_triggers: ClassVar[bool] = False
 
     def __init__(self, strategy_id: str, params: P) -> None:
         self.strategy_id = strategy_id

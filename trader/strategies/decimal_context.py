@@ -27,6 +27,13 @@ _STANDARD: Final = decimal.Context(
 )
 
 
+_FIELDS: Final = ("prec", "rounding", "Emin", "Emax", "capitals", "clamp")
+# the standard context's fields in `_FIELDS` order: with its traps, what an unchanged
+# `decimal.DefaultContext` shows (checked after every strategy call, so compared whole
+# first: six reads and one comparison of the traps, not a read and a comparison each)
+_STANDARD_FIELDS: Final = tuple(getattr(_STANDARD, name) for name in _FIELDS)
+
+
 def fresh_context() -> decimal.Context:
     """Python's standard decimal context (28 digits, half-even, the usual traps), new."""
     return _STANDARD.copy()
@@ -36,13 +43,16 @@ def default_context_changed() -> str | None:
     """What differs in `decimal.DefaultContext` from the standard one, put back; None if
     nothing."""
     default = decimal.DefaultContext
-    changed = [name for name in ("prec", "rounding", "Emin", "Emax", "capitals", "clamp")
-               if getattr(default, name) != getattr(_STANDARD, name)]  # fmt: skip
+    fields = (default.prec, default.rounding, default.Emin, default.Emax, default.capitals,
+              default.clamp)  # fmt: skip
+    if fields == _STANDARD_FIELDS and default.traps == _STANDARD.traps:
+        return None
+    changed = [name for name in _FIELDS if getattr(default, name) != getattr(_STANDARD, name)]
     if any(default.traps[t] != _STANDARD.traps[t] for t in _STANDARD.traps):
         changed.append("traps")
     if not changed:
         return None
-    for name in ("prec", "rounding", "Emin", "Emax", "capitals", "clamp"):
+    for name in _FIELDS:
         setattr(default, name, getattr(_STANDARD, name))
     default.traps = dict(_STANDARD.traps)
     return f"changed decimal.DefaultContext ({', '.join(changed)}); put back"

@@ -86,6 +86,25 @@ def proposals_of(
     return screened
 
 
+def needs_triggers(strategy: BaseStrategy[Any]) -> bool:
+    """Whether the strategy's class declares `needs_triggers = True` (anything else it set
+    there, a property too, or a class whose attribute read raises, is False: it is called
+    at every step)."""
+    try:
+        return getattr(type(strategy), "needs_triggers", False) is True
+    except Exception:  # noqa: BLE001 -- its metaclass's own failure: called at every step
+        return False
+
+
+def uncalled(strategy_id: str, source: str, now: float) -> None:
+    """A strategy not called at a step where it proposes nothing (`needs_triggers`, no
+    trigger): what its call adds to returning no proposal. A `decimal.DefaultContext`
+    changed since the last check is put back and fails it, as after its call."""
+    changed = default_context_changed()
+    if changed is not None:
+        raise StrategyError(strategy_id, source, now, changed)
+
+
 class _Refused(Exception):
     """What `propose` returned is not a list of the strategy's own proposals."""
 

@@ -27,7 +27,7 @@ from trader.strategies.base import (
     StrategyContext,
     StrategyPlugin,
 )
-from trader.strategies.guard import built, proposals_of
+from trader.strategies.guard import built, needs_triggers, proposals_of, uncalled
 
 
 def _rank_key(proposal: Proposal) -> tuple[float, str, str, str]:
@@ -56,6 +56,13 @@ class StrategyRegistry:
         self.limits = dict(limits)
         self.sources = dict(sources or {})
         self.calling = ""  # the id of the strategy being called now ("" between calls)
+        # the strategies that propose nothing without triggers (`BaseStrategy.needs_triggers`)
+        self.need_triggers = frozenset(
+            sid for sid, strategy in self.strategies.items() if needs_triggers(strategy)
+        )
+        # False: every strategy is called at every step (what not calling them is tested
+        # against)
+        self.skip_untriggered = True
 
     @classmethod
     def from_config(
@@ -90,16 +97,34 @@ class StrategyRegistry:
         limits, merge duplicates."""
         collected: list[Proposal] = []
         malformed: list[Proposal] = []
+        untriggered = not ctx.triggers and self.skip_untriggered
         for strategy_id, strategy in self.strategies.items():
-            own = ctx if book is None else ctx.with_bars(BarView(book, strategy.timeframes))
             self.calling = strategy_id
-            good, bad = proposals_of(strategy_id, strategy, own, self.sources.get(strategy_id, ""))
+            source = self.sources.get(strategy_id, "")
+            if untriggered and strategy_id in self.need_triggers:
+                uncalled(strategy_id, source, ctx.now)  # it would propose nothing
+                continue
+            own = ctx if book is None else ctx.with_bars(BarView(book, strategy.timeframes))
+            good, bad = proposals_of(strategy_id, strategy, own, source)
             limit = self.limits.get(strategy_id, 0)
             kept = sorted(good, key=_rank_key)[:limit]
             collected.extend(kept)
             malformed.extend(bad[:limit])
         self.calling = ""
         return dedupe_by_product(collected) + malformed
+
+    def calls_none_untriggered(self) -> bool:
+        """A step without triggers calls none of the strategies (`propose_untriggered`)."""
+        return self.skip_untriggered and len(self.need_triggers) == len(self.strategies)
+
+    def propose_untriggered(self, now: float) -> list[Proposal]:
+        """What `propose_all` returns at a step without triggers where every strategy needs
+        them (`calls_none_untriggered`), without a context to build: no proposal."""
+        for strategy_id in self.strategies:
+            self.calling = strategy_id
+            uncalled(strategy_id, self.sources.get(strategy_id, ""), now)
+        self.calling = ""
+        return []
 
 
 def enabled_plugins(

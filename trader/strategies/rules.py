@@ -53,6 +53,7 @@ class RulesStrategy(BaseStrategy[RulesStrategyConfig]):
     """See module docstring."""
 
     Params = RulesStrategyConfig
+    needs_triggers = True  # every proposal comes from the step's triggers
 
     @property
     def config(self) -> RulesStrategyConfig:
