@@ -34,7 +34,7 @@ from trader.risk.config import RiskConfig
 from trader.risk.engine import evaluate
 from trader.risk.exit_confirm import ExitConfirmation, ExitScreen
 from trader.risk.exits import exit_for, exits_due, filter_exits
-from trader.risk.limits import HaltTransition, check_loss_limits, observe_equity, utc_day
+from trader.risk.limits import HaltTransition, QuietLimits, check_loss_limits, observe_equity
 from trader.strategies.base import StrategyContext, StrategyPlugin
 from trader.strategies.registry import StrategyRegistry
 from trader.triggers.engine import TriggerEngine
@@ -189,9 +189,7 @@ class DecisionCore:
         # False: every stage runs its full path at every step (what the shortcuts for a step
         # where a stage has nothing to do are tested against; `registry.skip_untriggered`)
         self.shortcuts = True
-        # the last step that found no loss limit and kept its risk state: that state, its
-        # equity, the policy and the UTC day (`limits`)
-        self._limits_kept: tuple[RiskState, Decimal, PolicyConfig, str] | None = None
+        self._quiet_limits = QuietLimits()  # the last step that found no loss limit
 
     @classmethod
     def from_loaded(
@@ -289,27 +287,13 @@ class DecisionCore:
         if not step.inputs.portfolio.balances_known:
             step.risk_state = state
             return
-        if self._limits_keep(state, step.equity, now):
+        if self.shortcuts and self._quiet_limits.same(state, step.equity, self.policy, now):
             step.risk_state = state
             return
         step.halt = check_loss_limits(state, step.equity, self.policy, now)
         step.risk_state = step.halt.state if step.halt else observe_equity(state, step.equity, now)
         if step.halt is None and step.risk_state is state:
-            self._limits_kept = (state, step.equity, self.policy, utc_day(now))
-
-    def _limits_keep(self, state: RiskState, equity: Decimal, now: float) -> bool:
-        """Whether the loss limits would find what the last step that found no limit and
-        kept its risk state found: the same state, an equal equity, the same policy, the
-        same UTC day (the only way the time enters them, `risk/limits.py`)."""
-        kept = self._limits_kept
-        return (
-            kept is not None
-            and self.shortcuts
-            and kept[0] is state
-            and kept[2] is self.policy
-            and kept[1] == equity
-            and kept[3] == utc_day(now)
-        )
+            self._quiet_limits.note(state, step.equity, self.policy, now)
 
     def select_universe(self, step: DecisionStep) -> None:
         step.universe, step.universe_refreshed, step.exclusion_changes = self._universe(

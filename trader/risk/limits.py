@@ -161,6 +161,33 @@ def check_loss_limits(
     return HaltTransition(enter(observed, breach.reason.value, now), breach)
 
 
+class QuietLimits:
+    """The last judgement of the loss limits that found none and kept its risk state. The
+    same state object (immutable), an equal equity, the same policy object and the same UTC
+    day (the only way the time enters the limits) would find the same: the pipeline does
+    not judge them again (most steps of a quiet market)."""
+
+    __slots__ = ("_kept",)
+
+    def __init__(self) -> None:
+        self._kept: tuple[RiskState, Decimal, PolicyConfig, str] | None = None
+
+    def same(self, state: RiskState, equity: Decimal, policy: PolicyConfig, now: float) -> bool:
+        """Whether a judgement now would be the one noted."""
+        kept = self._kept
+        return (
+            kept is not None
+            and kept[0] is state
+            and kept[2] is policy
+            and kept[1] == equity
+            and kept[3] == utc_day(now)
+        )
+
+    def note(self, state: RiskState, equity: Decimal, policy: PolicyConfig, now: float) -> None:
+        """A judgement that found no limit and kept `state`."""
+        self._kept = (state, equity, policy, utc_day(now))
+
+
 @dataclass(frozen=True, slots=True)
 class OperatorAudit:
     """What an operator action changed, for the audit trail (OPS-6)."""
