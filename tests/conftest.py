@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import settings
 
 from tests.support.daemon import DaemonDir
 from tests.support.watchdog import install as install_watchdog
@@ -16,6 +17,11 @@ if TYPE_CHECKING:
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"
+
+# no time limit per generated example: hypothesis's default (200 ms) failed property tests
+# that write files whenever the machine was busy; speed is measured in scripts/bench
+settings.register_profile("suite", deadline=None)
+settings.load_profile("suite")
 
 
 def pytest_configure(config: pytest.Config) -> None:
