@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Final
@@ -55,16 +56,19 @@ class Actor:
         exchange: Exchange,
         desk: OrderDesk,
         rules: dict[str, ProductRules],
-        clock: Clock,
+        timer: Clock,
     ) -> None:
+        """`timer` measures the last balance read's age (R-5): the daemon's is monotonic, so
+        a wall clock stepped back never stretches how long a stale read stands in (the
+        backtest's is its simulated clock)."""
         self.loaded = loaded
         self.db = db
         self.exchange = exchange
         self.desk = desk
         self.rules = rules
-        self._clock = clock
+        self._timer = timer
         self.quote: Callable[[str], Quote | None] = lambda _pid: None
-        self._balances: tuple[dict[str, Decimal], float] | None = None  # last read, and when
+        self._balances: tuple[dict[str, Decimal], float] | None = None  # last read, `timer` then
         self._balances_error: str | None = None
         self._unknown_announced = False
 
@@ -82,6 +86,7 @@ class Actor:
         adapter: Venue,
         rules: dict[str, ProductRules],
         clock: Clock,
+        timer: Clock = time.monotonic,
     ) -> Actor:
         mode = loaded.app.mode
         exchange: Exchange = adapter
@@ -98,11 +103,12 @@ class Actor:
             quotes,
             rules,
             clock=clock,
+            timer=timer,
             # the GTD end_time the venue judges: on its clock (DRY_RUN records what LIVE sends)
             venue_clock=None if mode is Mode.PAPER else adapter.clock.now,
         )
         desk.record_cooldowns(loaded.policy)
-        actor = cls(loaded, db, exchange, desk, rules, clock)
+        actor = cls(loaded, db, exchange, desk, rules, timer)
         quotes.actor = actor
         return actor
 
@@ -166,7 +172,7 @@ class Actor:
             return self._unread(f"accounts: the venue lists no {quote} account")
         if self._balances_error is not None:
             log.warning("balances_read_again", after_error=self._balances_error)
-        self._balances, self._balances_error = (cash, self._clock()), None
+        self._balances, self._balances_error = (cash, self._timer()), None
         self._unknown_announced = False
         return cash, True
 
@@ -190,7 +196,7 @@ class Actor:
         return self.loaded.app.execution.balance_max_age_s
 
     def balances_age(self) -> float | None:
-        return None if self._balances is None else self._clock() - self._balances[1]
+        return None if self._balances is None else self._timer() - self._balances[1]
 
     def balances_status(self) -> dict[str, object]:
         age = self.balances_age()

@@ -52,11 +52,13 @@ class Refusals:
 
 class ExitRetry:
     def __init__(
-        self, keeper: StateKeeper, metrics: ExecutionMetrics, clock: Clock, db: Database
+        self, keeper: StateKeeper, metrics: ExecutionMetrics, timer: Clock, db: Database
     ) -> None:
+        """`timer` measures the backoff (the daemon's: monotonic, so a wall clock stepped
+        back does not hold a product's exits for the length of the step)."""
         self._keeper = keeper
         self._metrics = metrics
-        self._clock = clock
+        self._clock = timer
         self._db = db
         self._refused: dict[str, Refusals] = {}
         self._taken: dict[str, str] = {}  # product -> its exit the venue took, outcome unknown
