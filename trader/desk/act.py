@@ -71,6 +71,9 @@ class Actor:
         self._balances: tuple[dict[str, Decimal], float] | None = None  # last read, `timer` then
         self._balances_error: str | None = None
         self._unknown_announced = False
+        # a product's exit is decided by one caller at a time (the cycle's and the
+        # between-cycles exit check run side by side): the second sees the first's outcome
+        self._exiting: dict[str, asyncio.Lock] = {}
 
     @property
     def dry_run(self) -> bool:
@@ -254,17 +257,23 @@ class Actor:
     ) -> None:
         if delisted(self.rules.get(product_id)):  # the venue takes no order (listing.py)
             return
-        retry = self.desk.exit_retry  # a refused exit backs off (EX-4)
-        if not await retry.may_send(product_id):
-            return
-        in_flight = await self.db.run(lambda conn: exit_guard.exit_in_flight(conn, product_id))
-        if in_flight:  # its fills not yet booked: the position still shows its old size
-            return
-        log.warning("exit_due", product_id=product_id, size=str(size), reason=reason)
-        intent = await self.desk.manager.exit(
-            product_id, size, purpose=purpose, cycle_id=cycle_id, reason=reason, strategy=strategy
-        )
-        await retry.sent(product_id, intent)
+        async with self._exiting.setdefault(product_id, asyncio.Lock()):
+            retry = self.desk.exit_retry  # a refused exit backs off (EX-4)
+            if not await retry.may_send(product_id):
+                return
+            in_flight = await self.db.run(lambda conn: exit_guard.exit_in_flight(conn, product_id))
+            if in_flight:  # its fills not yet booked: the position still shows its old size
+                return
+            log.warning("exit_due", product_id=product_id, size=str(size), reason=reason)
+            intent = await self.desk.manager.exit(
+                product_id,
+                size,
+                purpose=purpose,
+                cycle_id=cycle_id,
+                reason=reason,
+                strategy=strategy,
+            )
+            await retry.sent(product_id, intent)
 
     async def cancel_all(self, reason: str, *, list_limit_s: float | None = None) -> int:
         # DRY_RUN never has an order at the venue (its flatten is recorded like any order)

@@ -1,23 +1,32 @@
-"""R-5, R-2, X-4: the desk's waits are measured on its timer, never on the wall clock. The
-actor is built as the daemon builds it (`Actor.create`, LIVE, over the real adapter and an
-in-process simulated venue), with the daemon's wall clock stepped back and forward (NTP,
-an operator, a VM resumed) while the timer runs on: a stale balance read stands in no
-longer than `execution.balance_max_age_s` of it, a refused exit's backoff ends when it
-has run, an order's missing fills are reported `execution.fills_missing_after_s` after
-they were first found short, and no wall clock step moves any of them."""
+"""R-5, R-2, X-4: the desk's waits. The actor is built as the daemon builds it
+(`Actor.create`, LIVE, over the real adapter and an in-process simulated venue).
+
+They are measured on its timer, never on the wall clock: with the daemon's wall clock
+stepped back and forward (NTP, an operator, a VM resumed) while the timer runs on, a stale
+balance read stands in no longer than `execution.balance_max_age_s` of it, a refused
+exit's backoff ends when it has run, an order's missing fills are reported
+`execution.fills_missing_after_s` after they were first found short.
+
+And no caller gets around them: the cycle's exits and the between-cycles exit check run
+side by side, and a product's exit is decided by one of them at a time."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from decimal import Decimal
 
 import pytest
+import structlog
 
 from tests.exchange.support import adapter
 from tests.execution.support import quiet_venue
 from tests.support.intents import stored_intent
 from trader.config.loader import load_config
 from trader.core.clock import wall_clock
-from trader.core.types import Side
+from trader.core.decision import ExitOrder, ExitReason
+from trader.core.types import Side, TradingState
 from trader.desk.act import Actor
 from trader.desk.exit_retry import BACKOFF_FIRST_S
 from trader.desk.keeper import StateKeeper
@@ -123,3 +132,20 @@ async def test_x4_missing_fills_are_reported_after_their_bound_whatever_the_wall
     assert [p.split(": ", 1)[0] for p in missing.problems()] == [
         f"fills missing for {MISSING_AFTER_S} s"
     ]
+
+
+@pytest.mark.parametrize("callers", [2, 3])
+async def test_r2_a_products_exit_is_decided_by_one_caller_at_a_time(desk, callers):
+    """Exits the product's rules refuse (cancel-only), asked for by several callers at
+    once: one refusal, its backoff holds the others (never one refusal per caller, which
+    moved trading to REDUCING after a single backoff)."""
+    actor, _clocks, _db, venue = desk
+    listed = {p.product_id: p for p in await actor.exchange.products(["BTC-USD"])}
+    actor.rules["BTC-USD"] = replace(listed["BTC-USD"], cancel_only=True)
+    actor.quote = venue.engine.quote
+    exit_ = ExitOrder("BTC-USD", Decimal("0.01"), ExitReason.STOP_LOSS, None, Decimal(1), "owner")
+    with structlog.testing.capture_logs() as logs:
+        await asyncio.gather(*(actor.exit_positions([exit_], None) for _ in range(callers)))
+    refused = [e["refusals"] for e in logs if e["event"] == "exit_refused_backing_off"]
+    assert refused == [1]
+    assert actor.desk.keeper.state is TradingState.ACTIVE
