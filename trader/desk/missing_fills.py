@@ -45,7 +45,7 @@ class MissingFills:
         self._db = db
         self._keeper = keeper
         self._metrics = metrics
-        self._clock = timer
+        self._timer = timer
         self.after_s = after_s
         self._first_seen: dict[str, float] = {}  # order id -> when a reconcile found it short
         self._overdue: dict[str, ShortFills] = {}  # past the bound: reported
@@ -53,7 +53,7 @@ class MissingFills:
     async def observe(self, short: dict[str, str]) -> None:
         """A reconcile's finished orders (venue order id -> intent id) whose fills are not
         all stored."""
-        now = self._clock()
+        now = self._timer()
         for order_id in set(self._first_seen) - set(short):
             self._stored(order_id, now)
         for order_id in short:
@@ -97,7 +97,7 @@ class MissingFills:
 
     def problems(self) -> list[str]:
         """For `/readyz`: each order past the bound, named with its product."""
-        now = self._clock()
+        now = self._timer()
         return [
             f"fills missing for {now - self._first_seen[order.order_id]:.0f} s: {_describe(order)}"
             for order in self._overdue.values()
