@@ -30,7 +30,9 @@ async def test_r5_a_listing_without_the_quote_account_makes_balances_unknown(rep
     try:
         keeper = await StateKeeper.load(db, metrics, wall_clock)
         async with adapter(venue, metrics=metrics) as exchange:
-            actor = await Actor.create(loaded, db, metrics, keeper, exchange, {}, lambda: now[0])
+            actor = await Actor.create(
+                loaded, db, metrics, keeper, exchange, {}, wall_clock, timer=lambda: now[0]
+            )
             cash, known = await actor.cash()
             assert known and cash["USD"] == Decimal(100000)
             totals = venue.engine.accounts.total

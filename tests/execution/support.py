@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from tests.exchange.support import adapter
-from trader.core.clock import wall_clock
+from trader.core.clock import Clock, wall_clock
 from trader.core.orders import OrderKind
 from trader.core.types import Side
 from trader.exchange.coinbase.exchange import CoinbaseExchange
@@ -66,13 +66,14 @@ def quiet_venue(**overrides: object) -> SimConfig:
 
 @asynccontextmanager
 async def execution_stack(
-    tmp: Path, venue: SimVenue | None = None, allow_send: bool = True
+    tmp: Path, venue: SimVenue | None = None, allow_send: bool = True, clock: Clock = wall_clock
 ) -> AsyncIterator[Stack]:
+    """`clock`: the daemon's wall clock (a test may step it; the venue keeps the true time)."""
     own_venue = venue is None
     venue = venue or SimVenue(quiet_venue(), clock=wall_clock)
     if own_venue:
         await venue.start()
-    db = await Database.open(tmp / "exec.db", wall_clock)
+    db = await Database.open(tmp / "exec.db", clock)
     metrics = Metrics()
     try:
         async with adapter(venue, metrics=metrics, request_timeout_s=1.0) as exchange:
@@ -85,12 +86,12 @@ async def execution_stack(
                 exec_metrics,
                 mode="LIVE",
                 send_gate=lambda purpose: None if allow_send else "halted",
-                clock=wall_clock,
+                clock=clock,
                 resend_after_s=0.05,
                 resend_max_backoff_s=0.2,
                 absence_proof_s=0.3,
             )
-            tracker = OrderTracker(db, exchange, ids, exec_metrics, wall_clock)
+            tracker = OrderTracker(db, exchange, ids, exec_metrics, clock)
             engine.order_found.append(tracker.on_order)
             cancel = CancelAll(
                 db,
@@ -99,7 +100,7 @@ async def execution_stack(
                 tracker,
                 exec_metrics,
                 engine.resolve_pending,
-                clock=wall_clock,
+                clock=clock,
                 retry_s=0.02,
             )
             reconciler = Reconciler(
@@ -110,7 +111,7 @@ async def execution_stack(
                 tracker,
                 tolerance=Decimal(0),
                 quote_currencies=frozenset({"USD"}),
-                clock=wall_clock,
+                clock=clock,
             )
             yield Stack(venue, exchange, db, ids, engine, tracker, cancel, reconciler, metrics)
     finally:

@@ -8,11 +8,25 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+import pytest
+
 from tests.execution.support import ORDERS_PATH, execution_stack, marketable_buy, resting_buy
+from trader.core.clock import wall_clock
 from trader.execution import store
 from trader.execution.intents import IntentState
 
 LIST_PATH = "/api/v3/brokerage/orders/historical/batch"
+WALL_CLOCK_STEPS_S = (-3600.0, -300.0, -5.0, 5.0, 300.0, 3600.0)  # NTP, an operator, a VM resume
+
+
+class SteppedClock:
+    """The daemon's wall clock, stepped by `offset_s` (the venue keeps the true time)."""
+
+    def __init__(self) -> None:
+        self.offset_s = 0.0
+
+    def __call__(self) -> float:
+        return wall_clock() + self.offset_s
 
 
 async def _intent(stack, intent_id):
@@ -162,3 +176,44 @@ async def test_x4_stored_fills_raise_the_intent_whatever_updates_were_missed(tmp
         venue_fills = [f for f in s.venue.engine.fills() if f.order_id == order.order_id]
         assert done.fees == sum((f.commission for f in venue_fills), Decimal(0))
         assert await _stored_fills(s, order.order_id) == sorted(f.trade_id for f in venue_fills)
+
+
+@pytest.mark.parametrize("step_s", WALL_CLOCK_STEPS_S)
+async def test_x7_a_wall_clock_step_neither_ends_the_absence_window_early_nor_holds_it(
+    tmp_path, step_s
+):
+    """The lookup that settles a refused resend waits `absence_proof_s` of real time after
+    the last send: a step forward does not make a venue that has not listed the order yet
+    look like proof of its absence, a step back does not hold the verdict for its length."""
+    clock = SteppedClock()
+    async with execution_stack(tmp_path, clock=clock) as s:
+        _lose_the_answer(s)
+        s.venue.faults.add("http_4xx", status=400, error="INVALID_ARGUMENT", on_resend=True)
+        intent = await s.engine.place(marketable_buy(s.venue, size="0.01"))
+        await s.engine.resolve_pending(force=True)  # the resend refused: no proof either way
+        clock.offset_s = step_s
+        await s.engine.resolve_pending()
+        assert (await _intent(s, intent.intent_id)).state is IntentState.SUBMITTING
+        await asyncio.sleep(0.35)  # the window (0.3 s) has passed
+        assert await s.engine.resolve_pending() == 0
+        found = await _intent(s, intent.intent_id)
+        assert found.state is IntentState.FILLED
+        assert found.exchange_order_id == s.venue.engine.orders()[0].order_id
+        assert s.ledger_client_ids() == [intent.client_order_id]
+
+
+@pytest.mark.parametrize("step_s", WALL_CLOCK_STEPS_S)
+async def test_x1_a_wall_clock_step_does_not_hold_the_resend_of_an_unknown_outcome(
+    tmp_path, step_s
+):
+    clock = SteppedClock()
+    async with execution_stack(tmp_path, clock=clock) as s:
+        _lose_the_answer(s)
+        intent = await s.engine.place(resting_buy(s.venue))
+        assert intent.state is IntentState.SUBMITTING
+        clock.offset_s = step_s
+        await asyncio.sleep(0.1)  # past the first backoff (0.05 s)
+        assert await s.engine.resolve_pending() == 0
+        resolved = await _intent(s, intent.intent_id)
+        assert resolved.state is IntentState.OPEN and resolved.attempts == 2
+        assert s.ledger_client_ids() == [intent.client_order_id]

@@ -143,6 +143,7 @@ async def _assemble(
         market.quote,
         rules.get,
         clock=clock,
+        timer=clock,
         new_id=IntentIds(),
     )
     desk.record_cooldowns(loaded.policy)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Final
@@ -55,18 +56,24 @@ class Actor:
         exchange: Exchange,
         desk: OrderDesk,
         rules: dict[str, ProductRules],
-        clock: Clock,
+        timer: Clock,
     ) -> None:
+        """`timer` measures the last balance read's age (R-5): the daemon's is monotonic, so
+        a wall clock stepped back never stretches how long a stale read stands in (the
+        backtest's is its simulated clock)."""
         self.loaded = loaded
         self.db = db
         self.exchange = exchange
         self.desk = desk
         self.rules = rules
-        self._clock = clock
+        self._timer = timer
         self.quote: Callable[[str], Quote | None] = lambda _pid: None
-        self._balances: tuple[dict[str, Decimal], float] | None = None  # last read, and when
+        self._balances: tuple[dict[str, Decimal], float] | None = None  # last read, `timer` then
         self._balances_error: str | None = None
         self._unknown_announced = False
+        # a product's exit is decided by one caller at a time (the cycle's and the
+        # between-cycles exit check run side by side): the second sees the first's outcome
+        self._exiting: dict[str, asyncio.Lock] = {}
 
     @property
     def dry_run(self) -> bool:
@@ -82,6 +89,7 @@ class Actor:
         adapter: Venue,
         rules: dict[str, ProductRules],
         clock: Clock,
+        timer: Clock = time.monotonic,
     ) -> Actor:
         mode = loaded.app.mode
         exchange: Exchange = adapter
@@ -98,11 +106,12 @@ class Actor:
             quotes,
             rules,
             clock=clock,
+            timer=timer,
             # the GTD end_time the venue judges: on its clock (DRY_RUN records what LIVE sends)
             venue_clock=None if mode is Mode.PAPER else adapter.clock.now,
         )
         desk.record_cooldowns(loaded.policy)
-        actor = cls(loaded, db, exchange, desk, rules, clock)
+        actor = cls(loaded, db, exchange, desk, rules, timer)
         quotes.actor = actor
         return actor
 
@@ -166,7 +175,7 @@ class Actor:
             return self._unread(f"accounts: the venue lists no {quote} account")
         if self._balances_error is not None:
             log.warning("balances_read_again", after_error=self._balances_error)
-        self._balances, self._balances_error = (cash, self._clock()), None
+        self._balances, self._balances_error = (cash, self._timer()), None
         self._unknown_announced = False
         return cash, True
 
@@ -190,7 +199,7 @@ class Actor:
         return self.loaded.app.execution.balance_max_age_s
 
     def balances_age(self) -> float | None:
-        return None if self._balances is None else self._clock() - self._balances[1]
+        return None if self._balances is None else self._timer() - self._balances[1]
 
     def balances_status(self) -> dict[str, object]:
         age = self.balances_age()
@@ -248,17 +257,23 @@ class Actor:
     ) -> None:
         if delisted(self.rules.get(product_id)):  # the venue takes no order (listing.py)
             return
-        retry = self.desk.exit_retry  # a refused exit backs off (EX-4)
-        if not await retry.may_send(product_id):
-            return
-        in_flight = await self.db.run(lambda conn: exit_guard.exit_in_flight(conn, product_id))
-        if in_flight:  # its fills not yet booked: the position still shows its old size
-            return
-        log.warning("exit_due", product_id=product_id, size=str(size), reason=reason)
-        intent = await self.desk.manager.exit(
-            product_id, size, purpose=purpose, cycle_id=cycle_id, reason=reason, strategy=strategy
-        )
-        await retry.sent(product_id, intent)
+        async with self._exiting.setdefault(product_id, asyncio.Lock()):
+            retry = self.desk.exit_retry  # a refused exit backs off (EX-4)
+            if not await retry.may_send(product_id):
+                return
+            in_flight = await self.db.run(lambda conn: exit_guard.exit_in_flight(conn, product_id))
+            if in_flight:  # its fills not yet booked: the position still shows its old size
+                return
+            log.warning("exit_due", product_id=product_id, size=str(size), reason=reason)
+            intent = await self.desk.manager.exit(
+                product_id,
+                size,
+                purpose=purpose,
+                cycle_id=cycle_id,
+                reason=reason,
+                strategy=strategy,
+            )
+            await retry.sent(product_id, intent)
 
     async def cancel_all(self, reason: str, *, list_limit_s: float | None = None) -> int:
         # DRY_RUN never has an order at the venue (its flatten is recorded like any order)

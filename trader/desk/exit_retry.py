@@ -52,11 +52,13 @@ class Refusals:
 
 class ExitRetry:
     def __init__(
-        self, keeper: StateKeeper, metrics: ExecutionMetrics, clock: Clock, db: Database
+        self, keeper: StateKeeper, metrics: ExecutionMetrics, timer: Clock, db: Database
     ) -> None:
+        """`timer` measures the backoff (the daemon's: monotonic, so a wall clock stepped
+        back does not hold a product's exits for the length of the step)."""
         self._keeper = keeper
         self._metrics = metrics
-        self._clock = clock
+        self._timer = timer
         self._db = db
         self._refused: dict[str, Refusals] = {}
         self._taken: dict[str, str] = {}  # product -> its exit the venue took, outcome unknown
@@ -68,7 +70,7 @@ class ExitRetry:
         refused = self._refused.get(product_id)
         if refused is None:
             return True
-        now = self._clock()
+        now = self._timer()
         if _forgotten(refused, now):
             del self._refused[product_id]
         return now >= refused.next_at
@@ -112,7 +114,7 @@ class ExitRetry:
             )
 
     async def _refusal(self, product_id: str, reason: str) -> None:
-        now = self._clock()
+        now = self._timer()
         refused = self._refused.get(product_id)
         if refused is None:
             refused = self._refused[product_id] = Refusals(0, now, reason, now)
@@ -143,7 +145,7 @@ class ExitRetry:
 
     def problems(self) -> list[str]:
         """For `/readyz`: each product whose exits keep being refused."""
-        now = self._clock()
+        now = self._timer()
         return [
             f"exit for {pid} refused {r.count} times in a row: {r.reason[:200]}"
             for pid, r in sorted(self._refused.items())

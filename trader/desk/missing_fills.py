@@ -11,7 +11,8 @@ counts it; a SELL also moves trading to REDUCING with reason `exit_fills_missing
 position cannot be sold, and the ledger's cash and position are off by what it sold: no
 new entries; the other positions' exits go on), until `trader resume`. When its fills
 arrive, the order leaves `/readyz` and the gauge (`order_fills_stored`).
-The time counts from this process's first reconcile that found the order short.
+The time counts from this process's first reconcile that found the order short, on the
+monotonic clock (a wall clock step neither raises the alarm early nor holds it back).
 """
 
 from __future__ import annotations
@@ -38,13 +39,13 @@ class MissingFills:
         db: Database,
         keeper: StateKeeper,
         metrics: ExecutionMetrics,
-        clock: Clock,
+        timer: Clock,
         after_s: float,
     ) -> None:
         self._db = db
         self._keeper = keeper
         self._metrics = metrics
-        self._clock = clock
+        self._timer = timer
         self.after_s = after_s
         self._first_seen: dict[str, float] = {}  # order id -> when a reconcile found it short
         self._overdue: dict[str, ShortFills] = {}  # past the bound: reported
@@ -52,7 +53,7 @@ class MissingFills:
     async def observe(self, short: dict[str, str]) -> None:
         """A reconcile's finished orders (venue order id -> intent id) whose fills are not
         all stored."""
-        now = self._clock()
+        now = self._timer()
         for order_id in set(self._first_seen) - set(short):
             self._stored(order_id, now)
         for order_id in short:
@@ -96,7 +97,7 @@ class MissingFills:
 
     def problems(self) -> list[str]:
         """For `/readyz`: each order past the bound, named with its product."""
-        now = self._clock()
+        now = self._timer()
         return [
             f"fills missing for {now - self._first_seen[order.order_id]:.0f} s: {_describe(order)}"
             for order in self._overdue.values()

@@ -7,6 +7,7 @@ paper exchange, with its state in its own database file.
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -81,14 +82,17 @@ class OrderDesk:
         rules: Callable[[str], ProductRules | None],
         *,
         clock: Clock,
+        timer: Clock = time.monotonic,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
         base_currencies: frozenset[str] = frozenset(),
         quote_currencies: frozenset[str] = frozenset(),
         venue_clock: Callable[[], float] | None = None,
     ) -> None:
         """`clock` and `new_id` are the backtest's simulated clock and counted intent ids;
-        the daemon keeps the wall clock and random ids. `base_currencies` of the traded
-        products: a fresh state's first reconcile checks them (ST-3); their
+        the daemon keeps the wall clock and random ids. `timer` measures the waits (resend
+        backoff, absence window, exit backoff, missing fills): the daemon's is monotonic, so
+        a wall clock step moves none of them; the backtest's is its clock. `base_currencies`
+        of the traded products: a fresh state's first reconcile checks them (ST-3); their
         `quote_currencies`: a balance listing without one is not compared (R-5)."""
         self.db = db
         self.clock = clock
@@ -107,6 +111,7 @@ class OrderDesk:
             mode=mode,
             send_gate=send_gate(keeper, lambda: self.reconciled),
             clock=clock,
+            timer=timer,
             new_id=new_id,
             absence_proof_s=config.absence_proof_s,
         )
@@ -144,10 +149,10 @@ class OrderDesk:
             clock=clock,
             venue_clock=venue_clock,
         )
-        self.exit_retry = ExitRetry(keeper, self.metrics, clock, db)  # refused exits back off
+        self.exit_retry = ExitRetry(keeper, self.metrics, timer, db)  # refused exits back off
         self.tracker.fill_listeners.append(self.exit_retry.on_fills)
         self.missing_fills = MissingFills(
-            db, keeper, self.metrics, clock, config.fills_missing_after_s
+            db, keeper, self.metrics, timer, config.fills_missing_after_s
         )
         self._feed: OrderFeed | None = None
         self.order_watch = SilentOrderWatch(
@@ -179,6 +184,7 @@ class OrderDesk:
         products: dict[str, ProductRules],
         *,
         clock: Clock,
+        timer: Clock = time.monotonic,
         venue_clock: Callable[[], float] | None = None,
     ) -> OrderDesk:
         ids = OrderIds(await db.run(installation_namespace))
@@ -194,6 +200,7 @@ class OrderDesk:
             quote,
             products.get,
             clock=clock,
+            timer=timer,
             base_currencies=bases,
             quote_currencies=frozenset(r.quote_currency for r in products.values()),
             venue_clock=venue_clock,

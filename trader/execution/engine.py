@@ -18,10 +18,14 @@
    by client id in the product's order list, made at least `absence_proof_s` after the
    last send, finds the order (adopted) or does not (REJECTED: it never existed). 429, 5xx,
    timeouts and network errors prove nothing and are resent.
+
+The resend backoff and the absence window are measured on the monotonic clock: a wall
+clock step neither ends the venue's window early nor holds the resends for its length.
 """
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import time
 import uuid
@@ -72,6 +76,7 @@ class ExecutionEngine:
         mode: str,
         send_gate: SendGate,
         clock: Clock,
+        timer: Clock = time.monotonic,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
         resend_after_s: float = 1.0,
         resend_max_backoff_s: float = 15.0,
@@ -84,11 +89,12 @@ class ExecutionEngine:
         self.mode = mode
         self._send_gate = send_gate
         self._clock = clock
+        self._timer = timer  # durations: the resend backoff, the absence window
         self._new_id = new_id
         self._resend_after = resend_after_s
         self._resend_max = resend_max_backoff_s
         self._absence_proof_s = absence_proof_s
-        self._last_attempt: dict[str, float] = {}
+        self._last_attempt: dict[str, float] = {}  # intent id → `timer` at its last send
         self._unproven: dict[str, str] = {}  # intent id → the rejection a resend got
         self.order_found: list[OrderFound] = []  # told of every order a lookup finds
         # told of the product of every order refused by the product's rules (EX-4)
@@ -179,7 +185,7 @@ class ExecutionEngine:
         return intent
 
     async def _send(self, intent: Intent, *, resend: bool = False) -> CreateOrderResult:
-        self._last_attempt[intent.intent_id] = self._clock()
+        self._last_attempt[intent.intent_id] = self._timer()
         started = time.perf_counter()
         result = await self.exchange.create_order_raw(intent.request_body)
         self.metrics.roundtrip.observe(time.perf_counter() - started)
@@ -345,7 +351,7 @@ class ExecutionEngine:
         """Resend every SUBMITTING intent whose backoff has passed; return how many are left."""
         pending = await self.db.run(lambda conn: store.intents_in(conn, (IntentState.SUBMITTING,)))
         for intent in pending:
-            since_sent = self._clock() - self._last_attempt.get(intent.intent_id, 0.0)
+            since_sent = self._since_sent(intent.intent_id)
             if intent.intent_id in self._unproven:
                 if since_sent >= self._absence_proof_s:
                     await self._prove(intent)
@@ -358,10 +364,15 @@ class ExecutionEngine:
         self.metrics.open_orders.set(at_venue)
         return len(left)
 
+    def _since_sent(self, intent_id: str) -> float:
+        """Seconds since this process last sent the intent (never: infinite, it is due)."""
+        sent = self._last_attempt.get(intent_id)
+        return math.inf if sent is None else self._timer() - sent
+
     def _forget_settled(self, pending: set[str]) -> None:
         """Drop what is kept for intents no longer SUBMITTING (a send in flight keeps its
         stamp: it may not be in the list read before its row was written)."""
-        horizon = self._clock() - 4 * self._resend_max
+        horizon = self._timer() - 4 * self._resend_max
         for intent_id in [i for i in self._unproven if i not in pending]:
             del self._unproven[intent_id]
         for intent_id, sent in list(self._last_attempt.items()):

@@ -85,6 +85,8 @@ async def _read_loop(ctx: VenueContext, hub: Hub, session: WsSession) -> None:
             log.info("sim ws: no subscription within %.0fs; closing", SUBSCRIBE_DEADLINE_S)
             session.close_now(1000)
             return
+        except ConnectionError:  # the client went away while its ping was being answered
+            return
         if msg.type is WSMsgType.TEXT:
             handle_message(ctx, hub, session, msg.data)
         elif msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
