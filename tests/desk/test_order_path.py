@@ -65,7 +65,9 @@ async def _act(mode: str, root: Path, venue: SimVenue, clock: SimClock) -> list[
         keeper = await StateKeeper.load(db, metrics, clock)
         async with adapter(venue, metrics=metrics) as exchange:
             # the venue's clock (for GTD end times) read on the test's clock too
-            exchange.clock = ClockSync(exchange.server_time, exchange.metrics, wall=clock)
+            exchange.clock = ClockSync(
+                exchange.server_time, exchange.metrics, wall=clock, elapsed=clock
+            )
             rules = {p.product_id: p for p in await exchange.products([PRODUCT, "ETH-USD"])}
             actor = await Actor.create(loaded, db, metrics, keeper, exchange, rules, clock)
             quotes = {pid: venue.engine.quote(pid) for pid in rules}

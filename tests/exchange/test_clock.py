@@ -63,6 +63,32 @@ async def test_ex3_median_of_samples_is_rtt_corrected():
     assert clock.now() == pytest.approx(wall[0] + 5.0)
 
 
+@pytest.mark.parametrize("step_s", [-3600.0, -48.0, -1.5, 1.5, 48.0, 3600.0])
+async def test_ex3_a_wall_clock_step_after_the_measurement_is_followed_at_once(step_s):
+    """The venue 5 s ahead, measured; then the local wall clock steps (NTP, `date -s`):
+    tokens and `now()` keep the venue's time (was: off by the step until the next
+    measurement, every token refused); the skew check keeps the measured offset."""
+    wall, elapsed = [1000.0], [50.0]
+
+    async def fetch() -> ServerTime:
+        return ServerTime(wall[0] + 5.0, "")
+
+    clock = ClockSync(
+        fetch, adapter_metrics(Metrics()), samples=1, wall=lambda: wall[0],
+        elapsed=lambda: elapsed[0],
+    )  # fmt: skip
+    assert await clock.measure() == pytest.approx(5.0)
+    wall[0] += 30.0 + step_s  # 30 s pass, and the wall clock steps
+    elapsed[0] += 30.0
+    assert clock.now() == pytest.approx(1035.0)  # the venue's clock: 1000 + 5 + 30
+    assert wall[0] + clock.signing_offset_s() == pytest.approx(1035.0)
+    assert clock.signing_offset_s(SigningBasis.LOCAL) == 0.0
+    assert clock.offset_s == pytest.approx(5.0) and clock.is_skewed()
+    wall[0] += 600.0  # a suspended machine: the sleep counted on both clocks
+    elapsed[0] += 600.0
+    assert clock.now() == pytest.approx(1635.0)
+
+
 HOURS_OFF = 3 * 3600.0
 ACCOUNTS = "/api/v3/brokerage/accounts"
 

@@ -16,6 +16,13 @@ a local clock hours off. While the two differ by more than the bound, a private 
 refused with a new token too is sent once more on the other basis (the HTTP client), and
 the basis the venue accepted is kept (`signing_clock_switched`, WARNING, both offsets).
 `now()` — the venue's time for GTD end times — follows the basis in use.
+
+The local wall clock can step between two measurements (NTP, an operator's `date`, a
+machine resumed). The measured basis follows such a step at once: what the wall clock moved
+since the measurement beyond the time that passed (`CLOCK_BOOTTIME`, which counts a
+suspended machine's sleep too) is taken off the offset. Without that, a wall clock stepped
+back home after a measurement signed every token off by the step until the next one (a
+stop's cancel-all refused). The skew check keeps the measured offset.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import statistics
+import time
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
@@ -35,6 +43,14 @@ from trader.exchange.models import ServerTime
 from trader.ops.tasks import cancel_and_wait
 
 log = structlog.get_logger("trader.exchange")
+
+
+def elapsed_clock() -> float:
+    """Seconds that pass, the machine's sleep included (monotonic where there is no
+    `CLOCK_BOOTTIME`)."""
+    if hasattr(time, "CLOCK_BOOTTIME"):
+        return time.clock_gettime(time.CLOCK_BOOTTIME)
+    return time.monotonic()
 
 
 class SigningBasis(StrEnum):
@@ -54,6 +70,7 @@ class ClockSync:
         samples: int = 5,
         interval_s: float = 300.0,
         wall: Clock,
+        elapsed: Clock = elapsed_clock,
     ) -> None:
         self._fetch = fetch_time
         self._gauge = metrics.clock_offset
@@ -62,8 +79,10 @@ class ClockSync:
         self.samples = max(1, samples)
         self.interval_s = interval_s
         self._wall = wall
+        self._elapsed = elapsed
         self.offset_s = 0.0
         self.measured_at: float | None = None
+        self._measured_elapsed = 0.0  # `elapsed` at `measured_at`
         self.basis = SigningBasis.MEASURED
         self.failing_since: float | None = None  # the first failure of the current run
         self._task: asyncio.Task[None] | None = None
@@ -75,7 +94,17 @@ class ClockSync:
     def signing_offset_s(self, basis: SigningBasis | None = None) -> float:
         """The offset JWTs get on `basis` (None: the basis in use)."""
         chosen = basis or self.basis
-        return self.offset_s if chosen is SigningBasis.MEASURED else 0.0
+        if chosen is not SigningBasis.MEASURED:
+            return 0.0
+        return self.offset_s - self.wall_step_s()
+
+    def wall_step_s(self) -> float:
+        """How far the local wall clock moved since the measurement beyond the time that
+        passed: a step (0 before any measurement)."""
+        if self.measured_at is None:
+            return 0.0
+        moved = self._wall() - self.measured_at
+        return moved - (self._elapsed() - self._measured_elapsed)
 
     def other_basis(self, refused: SigningBasis) -> SigningBasis | None:
         """The basis worth one more try after `refused` was refused, None while the two
@@ -118,7 +147,7 @@ class ClockSync:
             self._failed(error)
             raise error
         self.offset_s = statistics.median(readings)
-        self.measured_at = self._wall()
+        self.measured_at, self._measured_elapsed = self._wall(), self._elapsed()
         self._gauge.set(self.offset_s)
         if self.failing_since is not None:
             log.info(
