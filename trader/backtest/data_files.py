@@ -4,9 +4,10 @@ cannot be read as such, never waited on."""
 from __future__ import annotations
 
 import errno
-import os
 import stat
 from pathlib import Path
+
+from trader.config.files import NotRegular, read_regular
 
 
 class DataError(ValueError):
@@ -38,10 +39,8 @@ def read_data_file(path: Path) -> bytes:
     """The file's bytes, or DataError naming it (a folder, a broken link, unreadable, a
     FIFO or a device: opened without blocking and refused before a byte is read)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise DataError(f"{path}: cannot read a data file: is not a regular file")
-            return handle.read()
+        return read_regular(path)
+    except NotRegular:
+        raise DataError(f"{path}: cannot read a data file: is not a regular file") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot read a data file: {exc.strerror or exc}") from exc

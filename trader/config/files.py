@@ -88,6 +88,26 @@ def _construct_mapping(loader: BoundedLoader, node: yaml.MappingNode) -> dict[An
 BoundedLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+class NotRegular(Exception):
+    """What is at the path is not a regular file (a directory, a FIFO, a device)."""
+
+
+def read_regular(path: Path, limit: int | None = None) -> bytes:
+    """The bytes of the regular file at `path` (at most `limit` + 1 of them), opened without
+    blocking: a FIFO or a device is never waited on. IsADirectoryError for a directory,
+    NotRegular for another kind that is not a regular file, OSError when it cannot be
+    opened or read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        raise NotRegular(path)
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read() if limit is None else handle.read(limit + 1)
+
+
 def read_text(path: Path) -> str | FileProblem:
     """The UTF-8 text of a regular file of at most MAX_BYTES, or why not."""
     try:
@@ -107,9 +127,9 @@ def read_text(path: Path) -> str | FileProblem:
     if info.st_size > MAX_BYTES:
         return FileProblem("(file)", f"is larger than {MAX_BYTES} bytes")
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # never blocks on what is not a file
-        with os.fdopen(fd, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
+        raw = read_regular(path, MAX_BYTES)
+    except NotRegular:  # replaced since the look above
+        return FileProblem("(file)", "is not a regular file")
     except OSError as exc:
         return FileProblem("(file)", f"cannot read: {exc.strerror or exc}")
     if raw.startswith(UTF16_BOMS):

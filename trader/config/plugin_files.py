@@ -15,7 +15,6 @@ import importlib
 import importlib.util
 import inspect
 import os
-import stat
 import sys
 import traceback
 import zlib
@@ -25,6 +24,8 @@ from types import ModuleType
 from typing import Any
 
 from pydantic import BaseModel
+
+from trader.config.files import NotRegular, read_regular
 
 STRATEGY = "a strategy (subclass trader.strategies.Strategy)"
 FILTER = "a universe filter (subclass trader.universe.UniverseFilter)"
@@ -84,27 +85,20 @@ def file_digests(refs: Iterable[object], config_dir: Path) -> dict[str, str]:
 def read_source(given: Path) -> tuple[Path, bytes]:
     """The resolved path of a plugin file and its bytes; PluginError naming the path given
     when what is there cannot be read as one: a symlink loop, a FIFO (never waited on:
-    opened without blocking), a directory or a device, a name too long, a link to nowhere."""
+    `read_regular`), a directory or a device, a name too long, a link to nowhere."""
     try:
         file = given.resolve()
-        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
+        return file, read_regular(file)
     except RuntimeError:  # pathlib's word for a symlink loop
         raise PluginError(f"{given}: is a symlink loop") from None
+    except (NotRegular, IsADirectoryError):
+        raise PluginError(f"{given}: is not a regular file (a Python file is expected)") from None
     except FileNotFoundError:
         link = f" (a link to {os.readlink(given)})" if given.is_symlink() else ""
         raise PluginError(f"{given}: no such file{link}") from None
     except (OSError, ValueError) as exc:  # ValueError: a NUL in the name
         why = getattr(exc, "strerror", None) or exc
         raise PluginError(f"{given}: cannot be read: {why}") from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise PluginError(f"{given}: is not a regular file (a Python file is expected)")
-        with os.fdopen(os.dup(fd), "rb") as handle:
-            return file, handle.read()
-    except OSError as exc:
-        raise PluginError(f"{given}: cannot be read: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
 
 
 def check_params_model(ref: str, cls: type[Any]) -> None:
